@@ -1,0 +1,43 @@
+from rest_framework import permissions
+
+from portal.models import ApiToken
+
+
+def request_tenant(request):
+    """The tenant of an API request: the token's, or the session's active tenant."""
+    if isinstance(request.auth, ApiToken):
+        return request.auth.tenant
+    return getattr(request._request, "tenant", None)
+
+
+class TenantMember(permissions.BasePermission):
+    """Authenticated and acting inside a tenant they belong to."""
+
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_authenticated and request_tenant(request) is not None)
+
+
+class TenantModelPermissions(permissions.DjangoObjectPermissions):
+    """Model permissions from the roles in the request's tenant; unlike DRF's default, GET needs the
+    view permission too."""
+
+    perms_map = {
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": [],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+        "POST": ["%(app_label)s.add_%(model_name)s"],
+        "PUT": ["%(app_label)s.change_%(model_name)s"],
+        "PATCH": ["%(app_label)s.change_%(model_name)s"],
+        "DELETE": ["%(app_label)s.delete_%(model_name)s"],
+    }
+
+    def has_permission(self, request, view):
+        return TenantMember().has_permission(request, view) and super().has_permission(request, view)
+
+    def has_object_permission(self, request, view, obj):
+        tenant = request_tenant(request)
+        if getattr(obj, "tenant_id", None) != tenant.pk:
+            return False
+        model_cls = obj.__class__
+        perms = self.get_required_object_permissions(request.method, model_cls)
+        return request.user.has_perms(perms) or request.user.has_perms(perms, obj)

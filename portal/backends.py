@@ -1,0 +1,34 @@
+from django.contrib.auth.backends import ModelBackend
+
+from portal.roles import permissions_for_roles
+
+
+class TenantRoleBackend(ModelBackend):
+    """Authenticates by user name and password; grants permissions only from the user's roles in the
+    active tenant (set on the user by TenantMiddleware or the API token). Global user and group
+    permissions are deliberately ignored: a permission always belongs to a tenant."""
+
+    def get_user_permissions(self, user_obj, obj=None) -> set[str]:
+        return set()
+
+    def get_group_permissions(self, user_obj, obj=None) -> set[str]:
+        return set()
+
+    def get_all_permissions(self, user_obj, obj=None) -> set[str]:
+        if not user_obj.is_active or user_obj.is_anonymous:
+            return set()
+        tenant = getattr(user_obj, "active_tenant", None)
+        if tenant is None:
+            return set()
+        if obj is not None and getattr(obj, "tenant_id", tenant.pk) != tenant.pk:
+            return set()
+        cache = getattr(user_obj, "_tenant_role_perm_cache", None)
+        if cache is None or cache[0] != tenant.pk:
+            from portal.selectors import roles_of
+
+            cache = (tenant.pk, permissions_for_roles(roles_of(user=user_obj, tenant=tenant)))
+            user_obj._tenant_role_perm_cache = cache
+        return set(cache[1])
+
+    def has_perm(self, user_obj, perm, obj=None) -> bool:
+        return perm in self.get_all_permissions(user_obj, obj)

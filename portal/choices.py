@@ -1,0 +1,13 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    AUTOMATION_LEAD = "automation_lead", _("Automation lead (core team)")
+    DEPARTMENT_OWNER = "department_owner", _("Department owner")
+    IT_OPERATOR = "it_operator", _("IT operator")
+    SECURITY_OFFICER = "security_officer", _("Information security officer")
+    DATA_PROTECTION_OFFICER = "data_protection_officer", _("Data protection officer")
+    WORKS_COUNCIL = "works_council", _("Works council")
+    CLERK = "clerk", _("Clerk")
+    AUDITOR = "auditor", _("Auditor")

@@ -1,0 +1,111 @@
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from portal.choices import Role
+
+
+def _new_pseudonym_key() -> str:
+    return secrets.token_hex(32)
+
+
+class Tenant(models.Model):
+    """A Mandant: every domain row belongs to exactly one."""
+
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    # Keys the lookup index of pseudonyms (audit.Pseudonym); never shown, never exported.
+    pseudonym_key = models.CharField(max_length=64, default=_new_pseudonym_key, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["pseudonym_key"])
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tenant")
+        verbose_name_plural = _("tenants")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TenantScopedQuerySet(models.QuerySet):
+    def for_tenant(self, tenant: "Tenant") -> "TenantScopedQuerySet":
+        return self.filter(tenant=tenant)
+
+
+class TenantOwned(models.Model):
+    """Base of every domain model: the row carries its tenant, reads go through for_tenant()."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant"))
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+def validate_roles(value: list) -> None:
+    if not isinstance(value, list) or not value:
+        raise ValidationError(_("A membership needs at least one role."))
+    unknown = sorted(set(value) - set(Role.values))
+    if unknown:
+        raise ValidationError(_("Unknown roles: %(roles)s") % {"roles": ", ".join(unknown)})
+
+
+class Membership(TenantOwned):
+    """A user's place in one tenant: their roles there decide their model permissions."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    roles = models.JSONField(_("roles"), default=list, validators=[validate_roles])
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "user"], name="membership_unique_user_tenant")]
+        ordering = ["tenant__name", "user__username"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.tenant}"
+
+    def has_role(self, role: str) -> bool:
+        return self.is_active and role in self.roles
+
+
+class ApiToken(TenantOwned):
+    """A bearer token of one user in one tenant; only a SHA-256 digest of the secret is stored."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
+    digest = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(_("expires at"))
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

@@ -1,0 +1,167 @@
+"""Writes of the portal's records: tenants, memberships and roles, API tokens, login events.
+Each takes the acting user (or the system) and records its audit event in the same transaction."""
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from audit.actors import Actor, as_actor
+from audit.pseudonyms import pseudonym_for
+from audit.services import audit_event_record
+from portal.history import stamp
+from portal.models import ApiToken, Membership, Tenant, validate_roles
+from portal.selectors import membership_get, tenant_list_for_user
+
+TOKEN_PREFIX = "lpk"
+
+
+def tenant_create(*, actor, slug: str, name: str) -> Tenant:
+    with transaction.atomic():
+        tenant = Tenant(slug=slug, name=name)
+        tenant.full_clean()
+        stamp(tenant, actor=actor, reason="tenant created")
+        tenant.save()
+        audit_event_record(actor=actor, tenant=tenant, event_type="tenant.created", obj=tenant,
+                           details={"slug": slug})
+    return tenant
+
+
+def membership_create(*, actor, tenant: Tenant, user, roles: list[str], reason: str = "") -> Membership:
+    validate_roles(roles)
+    with transaction.atomic():
+        membership = Membership(tenant=tenant, user=user, roles=sorted(set(roles)))
+        membership.full_clean()
+        stamp(membership, actor=actor, reason=reason or "membership created")
+        membership.save()
+        audit_event_record(actor=actor, tenant=tenant, event_type="membership.created", obj=membership,
+                           details={"user_id": user.pk, "roles": membership.roles})
+    return membership
+
+
+def membership_set_roles(*, actor, membership: Membership, roles: list[str], reason: str) -> Membership:
+    validate_roles(roles)
+    if not reason.strip():
+        raise ValidationError("A reason is required to change roles.")
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        before = list(membership.roles)
+        membership.roles = sorted(set(roles))
+        stamp(membership, actor=actor, reason=reason)
+        membership.save(update_fields=["roles"])
+        audit_event_record(actor=actor, tenant=membership.tenant, event_type="membership.roles_changed",
+                           obj=membership, details={"user_id": membership.user_id, "before": before,
+                                                    "after": membership.roles})
+    return membership
+
+
+def membership_deactivate(*, actor, membership: Membership, reason: str) -> Membership:
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        membership.is_active = False
+        stamp(membership, actor=actor, reason=reason)
+        membership.save(update_fields=["is_active"])
+        audit_event_record(actor=actor, tenant=membership.tenant, event_type="membership.deactivated",
+                           obj=membership, details={"user_id": membership.user_id})
+    return membership
+
+
+def tenant_switch(*, user, tenant: Tenant) -> Tenant:
+    """Explicit switch of the active tenant; refused for a tenant the user has no membership in."""
+    if tenant not in tenant_list_for_user(user=user):
+        raise PermissionDenied("No membership in this tenant.")
+    with transaction.atomic():
+        audit_event_record(actor=user, tenant=tenant, event_type="tenant.switched", obj=tenant)
+    return tenant
+
+
+# --- Logins --------------------------------------------------------------------------------------
+
+def login_record(*, user, tenants: list[Tenant], event_type: str) -> None:
+    """Login and logout go into the chain of every tenant the user belongs to (each tenant's DSB sees
+    them), or into the system chain for a user with no tenant."""
+    with transaction.atomic():
+        for tenant in tenants or [None]:
+            audit_event_record(actor=user, tenant=tenant, event_type=event_type, obj=user)
+
+
+def login_failed_record(*, username: str, user=None, tenants: list[Tenant] = ()) -> None:
+    """A failed login. For a known user, each of their tenants records it under the user's id; an unknown
+    name goes to the system chain as a keyed digest only (it may be a person's mistyped identifier)."""
+    with transaction.atomic():
+        if user is None or not tenants:
+            digest = hashlib.sha256(f"{settings.SECRET_KEY}:{username.lower()}".encode()).hexdigest()[:16]
+            audit_event_record(actor=None, tenant=None, event_type="user.login_failed",
+                               details={"known_user": user is not None, "username_digest": digest})
+            return
+        for tenant in tenants:
+            audit_event_record(actor=None, tenant=tenant, event_type="user.login_failed", obj=user,
+                               details={"known_user": True,
+                                        "username": pseudonym_for(tenant=tenant, kind="username",
+                                                                  identifier=username)})
+
+
+# --- API tokens ----------------------------------------------------------------------------------
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def api_token_create(*, actor, tenant: Tenant, user, name: str, days: int | None = None) -> tuple[ApiToken, str]:
+    """Issue a token; the plain token is returned once and never stored."""
+    actor = as_actor(actor)
+    if actor.user is not None and actor.user != user and not actor.user.is_superuser:
+        raise PermissionDenied("Tokens are issued to oneself.")
+    if not tenant_list_for_user(user=user).filter(pk=tenant.pk).exists():
+        raise PermissionDenied("The user has no membership in this tenant.")
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    plain = f"{TOKEN_PREFIX}_{prefix}_{secret}"
+    days = days or settings.API_TOKEN_DEFAULT_DAYS
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            tenant=tenant, user=user, name=name.strip() or "API", prefix=prefix, digest=_digest(plain),
+            expires_at=timezone.now() + timedelta(days=days),
+        )
+        audit_event_record(actor=actor, tenant=tenant, event_type="api_token.created", obj=token,
+                           details={"prefix": prefix, "user_id": user.pk, "expires_in_days": days})
+    return token, plain
+
+
+def api_token_revoke(*, actor, token: ApiToken) -> ApiToken:
+    actor = as_actor(actor)
+    if actor.user is not None and actor.user.pk != token.user_id and not actor.user.is_superuser:
+        raise PermissionDenied("Only the token's owner may revoke it.")
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().get(pk=token.pk)
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            audit_event_record(actor=actor, tenant=token.tenant, event_type="api_token.revoked", obj=token,
+                               details={"prefix": token.prefix})
+    return token
+
+
+def api_token_authenticate(*, plain: str, method: str, path: str) -> ApiToken | None:
+    """Resolve a presented token. Every use is audited; expired or revoked tokens are refused (and the
+    refusal audited); an unknown token returns None."""
+    parts = plain.split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        return None
+    token = ApiToken.objects.select_related("user", "tenant").filter(prefix=parts[1]).first()
+    if token is None or not secrets.compare_digest(token.digest, _digest(plain)):
+        return None
+    usable = (token.is_usable and token.user.is_active and token.tenant.is_active
+              and membership_get(user=token.user, tenant=token.tenant) is not None)
+    with transaction.atomic():
+        if usable:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        audit_event_record(
+            actor=Actor(user=token.user, token=token), tenant=token.tenant,
+            event_type="api_token.used" if usable else "api_token.refused", obj=token,
+            details={"method": method, "path": path[:200]},
+        )
+    return token if usable else None

@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+api_v1 = [
+    path("", include("portal.api.urls")),
+    path("", include("automations.api.urls")),
+    path("", include("reviews.api.urls")),
+    path("", include("audit.api.urls")),
+]
+
+urlpatterns = [
+    path("", include("portal.urls_ui")),
+    path("registry/", include("automations.urls")),
+    path("reviews/", include("reviews.urls")),
+    path("audit/", include("audit.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+]

@@ -1,0 +1,53 @@
+"""Shared fixtures: build state through the real services, as a user of the portal would."""
+import itertools
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from portal import services
+from portal.choices import Role
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def make_tenant(db):
+    def make(slug: str | None = None, name: str | None = None):
+        n = next(_counter)
+        return services.tenant_create(actor=None, slug=slug or f"mandant-{n}", name=name or f"Mandant {n} GmbH")
+
+    return make
+
+
+@pytest.fixture
+def tenant(make_tenant):
+    return make_tenant("muster", "Muster GmbH")
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username: str | None = None, *, tenant=None, roles: list[str] | None = None, password="Geheim-12345"):
+        user = get_user_model().objects.create_user(username or f"user{next(_counter)}", password=password)
+        if tenant is not None:
+            services.membership_create(actor=None, tenant=tenant, user=user, roles=roles or [Role.CLERK])
+        return user
+
+    return make
+
+
+@pytest.fixture
+def member(make_user, tenant):
+    """A user with the given roles in the default tenant: member(Role.CLERK)."""
+
+    def make(*roles: str, username: str | None = None):
+        return make_user(username, tenant=tenant, roles=list(roles) or [Role.CLERK])
+
+    return make
+
+
+def in_tenant(user, tenant):
+    """Make the permission backend see `tenant` as the user's active tenant, as the middleware does."""
+    user.active_tenant = tenant
+    if hasattr(user, "_tenant_role_perm_cache"):
+        del user._tenant_role_perm_cache
+    return user
