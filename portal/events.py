@@ -5,6 +5,7 @@ TENANT_SWITCHED = register("tenant.switched", "A user switched their active tena
 MEMBERSHIP_CREATED = register("membership.created", "A user was given a membership with roles.")
 MEMBERSHIP_ROLES_CHANGED = register("membership.roles_changed", "A membership's roles were changed.")
 MEMBERSHIP_DEACTIVATED = register("membership.deactivated", "A membership was deactivated.")
+USER_CREATED = register("user.created", "A login account was created.")
 USER_LOGGED_IN = register("user.logged_in", "A user logged in.")
 USER_LOGGED_OUT = register("user.logged_out", "A user logged out.")
 USER_LOGIN_FAILED = register("user.login_failed", "A login attempt failed.")

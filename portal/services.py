@@ -5,6 +5,8 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -67,6 +69,21 @@ def membership_deactivate(*, actor, membership: Membership, reason: str) -> Memb
         audit_event_record(actor=actor, tenant=membership.tenant, event_type="membership.deactivated",
                            obj=membership, details={"user_id": membership.user_id})
     return membership
+
+
+def user_create(*, actor, username: str, password: str, email: str = "", is_superuser: bool = False):
+    """A login account. Accounts are global; what they may do comes from their memberships. The password
+    must pass the configured validators. Recorded in the system chain, by id only (the user name may
+    be a person's name)."""
+    user = get_user_model()(username=username, email=email, is_staff=is_superuser, is_superuser=is_superuser)
+    validate_password(password, user)
+    user.set_password(password)
+    user.full_clean()
+    with transaction.atomic():
+        user.save()
+        audit_event_record(actor=actor, tenant=None, event_type="user.created", obj=user,
+                           details={"superuser": is_superuser})
+    return user
 
 
 def tenant_switch(*, user, tenant: Tenant) -> Tenant:
