@@ -5,18 +5,35 @@ user holds the role (portal.backends.TenantRoleBackend); object permissions come
 """
 from portal.choices import Role
 
-_READ_REGISTRY = {"portal.view_tenant", "portal.view_membership"}
+_READ_REGISTRY = {
+    "portal.view_tenant", "portal.view_membership",
+    "automations.view_usecase", "automations.view_catalogueentry", "automations.view_tenantpolicy",
+    "automations.view_prompttemplateversion", "automations.view_thresholdsetversion",
+    "automations.view_guardrailsetversion", "automations.view_engineconfigversion", "automations.view_release",
+    "automations.view_releaselabel", "automations.view_changerequest", "automations.view_approval",
+}
+_BUILD_VERSIONS = {
+    "automations.add_prompttemplateversion", "automations.add_thresholdsetversion",
+    "automations.add_guardrailsetversion", "automations.add_engineconfigversion", "automations.add_release",
+}
+_PROPOSE = {"automations.add_changerequest"}
+_SUSPEND = {"automations.suspend_usecase"}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.AUTOMATION_LEAD: frozenset(_READ_REGISTRY | {
+    Role.AUTOMATION_LEAD: frozenset(_READ_REGISTRY | _BUILD_VERSIONS | _PROPOSE | _SUSPEND | {
         "portal.add_membership", "portal.change_membership",
+        "automations.add_usecase", "automations.change_usecase", "automations.change_tenantpolicy",
     }),
-    Role.DEPARTMENT_OWNER: frozenset(_READ_REGISTRY),
-    Role.IT_OPERATOR: frozenset(_READ_REGISTRY),
-    Role.SECURITY_OFFICER: frozenset(_READ_REGISTRY),
-    Role.DATA_PROTECTION_OFFICER: frozenset(_READ_REGISTRY | {"audit.view_auditevent"}),
+    Role.DEPARTMENT_OWNER: frozenset(_READ_REGISTRY | _PROPOSE | _SUSPEND | {
+        "automations.add_usecase", "automations.change_usecase",
+    }),
+    Role.IT_OPERATOR: frozenset(_READ_REGISTRY | _PROPOSE),
+    Role.SECURITY_OFFICER: frozenset(_READ_REGISTRY | _PROPOSE | _SUSPEND),
+    Role.DATA_PROTECTION_OFFICER: frozenset(_READ_REGISTRY | _PROPOSE | _SUSPEND | {
+        "audit.view_auditevent", "automations.change_tenantpolicy",
+    }),
     Role.WORKS_COUNCIL: frozenset(_READ_REGISTRY),
-    Role.CLERK: frozenset({"portal.view_tenant"}),
+    Role.CLERK: frozenset({"portal.view_tenant", "automations.view_usecase"}),
     Role.AUDITOR: frozenset(_READ_REGISTRY | {"audit.view_auditevent"}),
 }
 

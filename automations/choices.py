@@ -1,0 +1,95 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class UseCaseStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PILOT = "pilot", _("Pilot")
+    PRODUCTION = "production", _("Production")
+    SUSPENDED = "suspended", _("Suspended")
+    RETIRED = "retired", _("Retired")
+
+
+class RiskTier(models.TextChoices):
+    PROHIBITED = "prohibited", _("Prohibited (EU AI Act Art. 5)")
+    HIGH = "high", _("High risk")
+    LIMITED = "limited", _("Limited risk (transparency duties)")
+    MINIMAL = "minimal", _("Minimal risk")
+
+
+class LegalBasis(models.TextChoices):
+    CONSENT = "art6_1_a", _("Art. 6(1)(a) GDPR — consent")
+    CONTRACT = "art6_1_b", _("Art. 6(1)(b) GDPR — contract")
+    LEGAL_OBLIGATION = "art6_1_c", _("Art. 6(1)(c) GDPR — legal obligation")
+    VITAL_INTERESTS = "art6_1_d", _("Art. 6(1)(d) GDPR — vital interests")
+    PUBLIC_TASK = "art6_1_e", _("Art. 6(1)(e) GDPR — public task")
+    LEGITIMATE_INTERESTS = "art6_1_f", _("Art. 6(1)(f) GDPR — legitimate interests")
+    NONE = "none", _("No personal data processed")
+
+
+class IntegrationKind(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    DMS = "dms", _("Document management (DMS)")
+    CRM = "crm", _("CRM")
+    ERP = "erp", _("ERP")
+    API = "api", _("API")
+    UPLOAD = "upload", _("Upload")
+
+
+class FieldType(models.TextChoices):
+    TEXT = "text", _("Text")
+    LONG_TEXT = "long_text", _("Long text")
+    DECIMAL = "decimal", _("Decimal")
+    INTEGER = "integer", _("Integer")
+    DATE = "date", _("Date")
+    CATEGORY = "category", _("Category")
+    EMAIL = "email", _("E-mail address")
+    IBAN = "iban", _("IBAN")
+    VAT_ID = "vat_id", _("VAT id")
+    BOOLEAN = "boolean", _("Yes/no")
+
+
+class Engine(models.TextChoices):
+    RULES = "rules", _("Rules")
+    CLASSIFIER = "classifier", _("Trained classifier")
+    INVOICE = "invoice", _("E-invoice extractor")
+    LLM = "llm", _("Language model (LLM)")
+
+
+class Label(models.TextChoices):
+    PILOT = "pilot", _("Pilot")
+    PRODUCTION = "production", _("Production")
+
+
+class ChangeKind(models.TextChoices):
+    LABEL_MOVE = "label_move", _("Move a release label")
+    STATUS_CHANGE = "status_change", _("Change the status")
+    DOCUMENTATION = "documentation", _("Edit the documentation")
+    CATALOGUE = "catalogue", _("Add or change a catalogue entry")
+    TENANT_POLICY = "tenant_policy", _("Change a tenant control setting")
+
+
+class ChangeState(models.TextChoices):
+    OPEN = "open", _("Awaiting approval")
+    APPLIED = "applied", _("Approved and applied")
+    REJECTED = "rejected", _("Rejected")
+    EXPIRED = "expired", _("Expired")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class ApprovalDecision(models.TextChoices):
+    APPROVE = "approve", _("Approve")
+    REJECT = "reject", _("Reject")
+
+
+class CatalogueKind(models.TextChoices):
+    PROCESSOR = "processor", _("Processor (e.g. LLM provider)")
+    CONNECTOR = "connector", _("Connector")
+
+
+class TransferBasis(models.TextChoices):
+    EU_EEA = "eu_eea", _("Processing in the EU/EEA")
+    ADEQUACY = "adequacy", _("Adequacy decision (Art. 45 GDPR)")
+    SCC = "scc", _("Standard contractual clauses (Art. 46 GDPR)")
+    BCR = "bcr", _("Binding corporate rules (Art. 47 GDPR)")
+    ON_PREMISES = "on_premises", _("On premises, no transfer")

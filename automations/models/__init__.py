@@ -1,0 +1,18 @@
+from automations.models.catalogue import CatalogueEntry
+from automations.models.changes import Approval, ChangeRequest
+from automations.models.registry import TenantPolicy, UseCase
+from automations.models.versions import (
+    VERSION_MODELS,
+    EngineConfigVersion,
+    GuardrailSetVersion,
+    PromptTemplateVersion,
+    Release,
+    ReleaseLabel,
+    ThresholdSetVersion,
+)
+
+__all__ = [
+    "Approval", "CatalogueEntry", "ChangeRequest", "EngineConfigVersion", "GuardrailSetVersion",
+    "PromptTemplateVersion", "Release", "ReleaseLabel", "TenantPolicy", "ThresholdSetVersion", "UseCase",
+    "VERSION_MODELS",
+]
