@@ -42,3 +42,44 @@ def users_with_role(*, tenant: Tenant, role: str) -> list:
 
 def api_token_list(*, tenant: Tenant, user) -> QuerySet[ApiToken]:
     return ApiToken.objects.for_tenant(tenant).filter(user=user).order_by("-created_at")
+
+
+def user_get_by_username(*, username: str):
+    """An active user account by its exact user name, or None; accounts are global, memberships are
+    per tenant."""
+    return User.objects.filter(username=username.strip(), is_active=True).first()
+
+
+def api_token_get(*, tenant: Tenant, user, pk: int) -> ApiToken:
+    """One of the user's own tokens in the tenant; anyone else's raises DoesNotExist."""
+    return api_token_list(tenant=tenant, user=user).get(pk=pk)
+
+
+def membership_get_in_tenant(*, tenant: Tenant, pk: int) -> Membership:
+    """A membership of the tenant (active or not); another tenant's raises DoesNotExist."""
+    return membership_list(tenant=tenant).get(pk=pk)
+
+
+# --- Home panels ---------------------------------------------------------------------------------
+
+def audit_event_list_recent(*, tenant: Tenant, limit: int = 10) -> list:
+    """The newest events of the tenant's chain, each with `actor_name` set (one query for the names)."""
+    from audit.models import AuditEvent
+    from audit.services import chain_key
+
+    events = list(AuditEvent.objects.filter(chain=chain_key(tenant)).order_by("-sequence")[:limit])
+    names = dict(
+        User.objects.filter(pk__in={e.actor_user_id for e in events if e.actor_user_id}).values_list(
+            "pk", "username"
+        )
+    )
+    for event in events:
+        event.actor_name = names.get(event.actor_user_id, "")
+    return events
+
+
+def audit_chain_length(*, tenant: Tenant) -> int:
+    from audit.models import AuditEvent
+    from audit.services import chain_key
+
+    return AuditEvent.objects.filter(chain=chain_key(tenant)).count()

@@ -1,10 +1,18 @@
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import HttpResponseRedirect
+"""Views of the UI shell: thin; reads through portal.selectors, writes through portal.services."""
+from dataclasses import dataclass, field
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views import View
 
-from portal import services
+from portal import selectors, services
+from portal.choices import Role
+from portal.forms import ApiTokenCreateForm, MembershipCreateForm, MembershipDeactivateForm, MembershipRolesForm
 from portal.middleware import SESSION_TENANT_KEY
 from portal.selectors import tenant_list_for_user
 
@@ -18,10 +26,69 @@ class TenantRequiredMixin(LoginRequiredMixin):
         return super().dispatch(request, *args, **kwargs)
 
 
+class TenantPermissionRequiredMixin(TenantRequiredMixin, PermissionRequiredMixin):
+    """Permission from the user's roles in the active tenant (portal.backends); 403 without it."""
+
+
+def _get_or_404(selector, **kwargs):
+    try:
+        return selector(**kwargs)
+    except ObjectDoesNotExist:
+        raise Http404 from None
+
+
+# --- Home ----------------------------------------------------------------------------------------
+
+CORE_TEAM = frozenset({Role.AUTOMATION_LEAD, Role.DEPARTMENT_OWNER, Role.IT_OPERATOR, Role.SECURITY_OFFICER})
+AUDIT_READERS = frozenset({Role.DATA_PROTECTION_OFFICER, Role.AUDITOR})
+
+
+@dataclass
+class Panel:
+    key: str
+    data: dict = field(default_factory=dict)
+
+    @property
+    def template(self) -> str:
+        return f"portal/home/_{self.key}.html"
+
+
+def home_panel_keys(roles) -> list[str]:
+    """Which panels a member's home page shows, in this order; one per kind of work, however many
+    roles lead to it. Later issues fill the panels, not this choice."""
+    roles = set(roles)
+    keys = []
+    if roles & CORE_TEAM:
+        keys.append("registry")
+    if Role.CLERK in roles:
+        keys.append("queues")
+    if roles & AUDIT_READERS:
+        keys.append("audit")
+    if Role.WORKS_COUNCIL in roles:
+        keys.append("measures")
+    return keys
+
+
+def _panel_data(key: str, request) -> dict:
+    tenant = request.tenant
+    if key == "registry":
+        return {"members": selectors.membership_list(tenant=tenant).filter(is_active=True)}
+    if key == "audit":
+        return {
+            "events": selectors.audit_event_list_recent(tenant=tenant, limit=10),
+            "chain_length": selectors.audit_chain_length(tenant=tenant),
+        }
+    return {}
+
+
 class HomeView(TenantRequiredMixin, View):
     def get(self, request):
-        return render(request, "portal/home.html", {"roles": request.membership.roles if request.membership else []})
+        roles = list(request.membership.roles) if request.membership else []
+        panels = [Panel(key=key, data=_panel_data(key, request)) for key in home_panel_keys(roles)]
+        return render(request, "portal/home.html", {"roles": roles, "panels": panels})
 
+
+# --- Tenant switch -------------------------------------------------------------------------------
 
 class TenantSwitchView(LoginRequiredMixin, View):
     def get(self, request):
@@ -31,4 +98,130 @@ class TenantSwitchView(LoginRequiredMixin, View):
         tenant = get_object_or_404(tenant_list_for_user(user=request.user), slug=request.POST.get("tenant"))
         services.tenant_switch(user=request.user, tenant=tenant)
         request.session[SESSION_TENANT_KEY] = tenant.pk
+        messages.success(request, _("You are now working in %(tenant)s.") % {"tenant": tenant.name})
         return HttpResponseRedirect(reverse("portal:home"))
+
+
+# --- API tokens ----------------------------------------------------------------------------------
+
+class ApiTokenListView(TenantRequiredMixin, View):
+    """The user's own tokens in the active tenant; every member may hold tokens."""
+
+    def get(self, request):
+        return render(request, "portal/api_tokens.html", {
+            "tokens": selectors.api_token_list(tenant=request.tenant, user=request.user),
+            "form": ApiTokenCreateForm(),
+        })
+
+
+class ApiTokenCreateView(TenantRequiredMixin, View):
+    def get(self, request):
+        return render(request, "portal/api_token_create.html", {"form": ApiTokenCreateForm()})
+
+    def post(self, request):
+        form = ApiTokenCreateForm(request.POST)
+        if not form.is_valid():
+            return render(request, "portal/api_token_create.html", {"form": form}, status=400)
+        token, plain = services.api_token_create(
+            actor=request.user, tenant=request.tenant, user=request.user,
+            name=form.cleaned_data["name"], days=form.cleaned_data["days"],
+        )
+        # Rendered straight from the POST, never redirected or kept in the session: the plain token
+        # exists only in this one response.
+        response = render(request, "portal/api_token_created.html", {"token": token, "plain": plain})
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class ApiTokenRevokeView(TenantRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk: int):
+        token = _get_or_404(selectors.api_token_get, tenant=request.tenant, user=request.user, pk=pk)
+        services.api_token_revoke(actor=request.user, token=token)
+        messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
+        return HttpResponseRedirect(reverse("portal:api-tokens"))
+
+
+# --- Memberships ---------------------------------------------------------------------------------
+
+class MembershipListView(TenantPermissionRequiredMixin, View):
+    permission_required = "portal.change_membership"
+
+    def get(self, request):
+        return render(request, "portal/members.html", {
+            "memberships": selectors.membership_list(tenant=request.tenant),
+            "form": MembershipCreateForm(tenant=request.tenant),
+        })
+
+
+class MembershipCreateView(TenantPermissionRequiredMixin, View):
+    permission_required = "portal.add_membership"
+
+    def get(self, request):
+        return render(request, "portal/member_create.html", {"form": MembershipCreateForm(tenant=request.tenant)})
+
+    def post(self, request):
+        form = MembershipCreateForm(request.POST, tenant=request.tenant)
+        if not form.is_valid():
+            return render(request, "portal/member_create.html", {"form": form}, status=400)
+        services.membership_create(
+            actor=request.user, tenant=request.tenant, user=form.user, roles=form.cleaned_data["roles"],
+            reason=form.cleaned_data["reason"],
+        )
+        messages.success(request, _("%(user)s is now a member.") % {"user": form.user.username})
+        return HttpResponseRedirect(reverse("portal:members"))
+
+
+class MembershipUpdateView(TenantPermissionRequiredMixin, View):
+    """Change a member's roles, with a reason that goes into the audit log."""
+
+    permission_required = "portal.change_membership"
+
+    def _render(self, request, membership, form, status=200):
+        return render(request, "portal/member_edit.html", {
+            "membership": membership, "form": form, "deactivate_form": MembershipDeactivateForm(),
+        }, status=status)
+
+    def get(self, request, pk: int):
+        membership = _get_or_404(selectors.membership_get_in_tenant, tenant=request.tenant, pk=pk)
+        return self._render(request, membership, MembershipRolesForm(initial={"roles": membership.roles}))
+
+    def post(self, request, pk: int):
+        membership = _get_or_404(selectors.membership_get_in_tenant, tenant=request.tenant, pk=pk)
+        form = MembershipRolesForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, membership, form, status=400)
+        try:
+            services.membership_set_roles(
+                actor=request.user, membership=membership, roles=form.cleaned_data["roles"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self._render(request, membership, form, status=400)
+        messages.success(request, _("The roles of %(user)s were changed.") % {"user": membership.user.username})
+        return HttpResponseRedirect(reverse("portal:members"))
+
+
+class MembershipDeactivateView(TenantPermissionRequiredMixin, View):
+    permission_required = "portal.change_membership"
+    http_method_names = ["post"]
+
+    def post(self, request, pk: int):
+        membership = _get_or_404(selectors.membership_get_in_tenant, tenant=request.tenant, pk=pk)
+        form = MembershipDeactivateForm(request.POST)
+        if not form.is_valid():
+            return render(request, "portal/member_edit.html", {
+                "membership": membership, "form": MembershipRolesForm(initial={"roles": membership.roles}),
+                "deactivate_form": form,
+            }, status=400)
+        try:
+            services.membership_deactivate(actor=request.user, membership=membership,
+                                           reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return HttpResponseRedirect(reverse("portal:member-edit", args=[membership.pk]))
+        messages.success(request, _("The membership of %(user)s was deactivated.") % {
+            "user": membership.user.username})
+        return HttpResponseRedirect(reverse("portal:members"))

@@ -1,0 +1,70 @@
+"""Forms of the UI shell. They validate input only; the writes happen in portal.services."""
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from portal.choices import Role
+from portal.selectors import membership_list, user_get_by_username
+
+TOKEN_LIFETIME_CHOICES = [
+    (30, _("30 days")),
+    (90, _("90 days")),
+    (180, _("180 days")),
+    (365, _("1 year")),
+]
+
+
+class ApiTokenCreateForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"), max_length=100,
+        help_text=_("What the token is for, e.g. the program that uses it."),
+    )
+    days = forms.TypedChoiceField(
+        label=_("Valid for"), choices=TOKEN_LIFETIME_CHOICES, coerce=int, initial=90,
+    )
+
+
+class RolesField(forms.MultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Roles"))
+        kwargs.setdefault("choices", Role.choices)
+        super().__init__(**kwargs)
+
+
+class MembershipRolesForm(forms.Form):
+    roles = RolesField()
+    reason = forms.CharField(
+        label=_("Reason"), max_length=500, widget=forms.TextInput,
+        help_text=_("Recorded in the audit log with the change."),
+    )
+
+
+class MembershipCreateForm(forms.Form):
+    username = forms.CharField(
+        label=_("User name"), max_length=150,
+        help_text=_("An existing user account; new accounts are created by an administrator."),
+    )
+    roles = RolesField()
+    reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
+
+    def __init__(self, *args, tenant, **kwargs):
+        self.tenant = tenant
+        super().__init__(*args, **kwargs)
+
+    def clean_username(self):
+        user = user_get_by_username(username=self.cleaned_data["username"])
+        if user is None:
+            raise forms.ValidationError(_("There is no active user with this user name."))
+        existing = membership_list(tenant=self.tenant).filter(user=user).first()
+        if existing is not None:
+            if existing.is_active:
+                raise forms.ValidationError(_("This user is already a member of this tenant."))
+            raise forms.ValidationError(_("This user's membership in this tenant was deactivated."))
+        self.user = user
+        return user.username
+
+
+class MembershipDeactivateForm(forms.Form):
+    prefix = "deactivate"  # shares its page with the roles form; keeps field ids unique
+    reason = forms.CharField(label=_("Reason"), max_length=500)

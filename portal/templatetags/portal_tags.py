@@ -1,0 +1,54 @@
+"""Template helpers of the UI shell: navigation by permission and readable role names."""
+from dataclasses import dataclass
+
+from django import template
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from portal.choices import Role
+
+register = template.Library()
+
+
+@dataclass(frozen=True)
+class NavItem:
+    url_name: str
+    label: str
+    permission: str | None = None  # None: every member of the active tenant
+
+
+# Later issues add their pages here; a user sees an entry only with its permission in the active tenant.
+NAV_ITEMS = [
+    NavItem("portal:home", _("Overview")),
+    NavItem("portal:members", _("Members and roles"), "portal.change_membership"),
+    NavItem("portal:api-tokens", _("API tokens")),
+]
+
+
+@register.simple_tag(takes_context=True)
+def portal_nav(context) -> list[dict]:
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated or getattr(request, "tenant", None) is None:
+        return []
+    current = getattr(request.resolver_match, "view_name", "")
+    items = []
+    for item in NAV_ITEMS:
+        if item.permission and not request.user.has_perm(item.permission):
+            continue
+        url = reverse(item.url_name)
+        active = current == item.url_name or (url != "/" and request.path.startswith(url))
+        items.append({"url": url, "label": item.label, "active": active})
+    return items
+
+
+@register.filter
+def role_label(value: str) -> str:
+    try:
+        return Role(value).label
+    except ValueError:
+        return value
+
+
+@register.filter
+def role_labels(values) -> list[str]:
+    return [role_label(value) for value in values or []]

@@ -1,0 +1,161 @@
+"""Access matrix of every UI URL of the portal: anonymous, member without permission, permitted member,
+another tenant's object. A URL in portal.urls_ui without a row here fails the suite."""
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import pytest
+from django.urls import reverse
+
+from portal import services
+from portal.choices import Role
+from portal.middleware import SESSION_TENANT_KEY
+from portal.urls_ui import urlpatterns
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass(frozen=True)
+class Row:
+    url_name: str
+    method: str = "get"
+    permission: str | None = None  # None: every member of the active tenant may
+    obj: str | None = None  # "token" or "membership": the URL names one by pk
+    ok: int = 200  # what a permitted member gets
+    data: dict = field(default_factory=dict)
+    anonymous: str = "login"  # "login": redirected to the login page; or an expected status code
+
+    @property
+    def id(self) -> str:
+        return f"{self.method.upper()} {self.url_name}"
+
+
+MATRIX = [
+    Row("portal:home"),
+    Row("portal:login", anonymous="200"),
+    Row("portal:logout", method="post", ok=302),
+    Row("portal:tenant-switch"),
+    Row("portal:tenant-switch", method="post", ok=302, data={"tenant": "{tenant}"}),
+    Row("portal:api-tokens"),
+    Row("portal:api-token-create"),
+    Row("portal:api-token-create", method="post", data={"name": "ERP-Anbindung", "days": "30"}),
+    Row("portal:api-token-revoke", method="post", obj="token", ok=302),
+    Row("portal:members", permission="portal.change_membership"),
+    Row("portal:member-create", permission="portal.add_membership"),
+    Row("portal:member-create", method="post", permission="portal.add_membership", ok=302,
+        data={"username": "neu", "roles": [Role.CLERK], "reason": "Neue Kollegin"}),
+    Row("portal:member-edit", permission="portal.change_membership", obj="membership"),
+    Row("portal:member-edit", method="post", permission="portal.change_membership", obj="membership", ok=302,
+        data={"roles": [Role.AUDITOR], "reason": "Wechsel in die Revision"}),
+    Row("portal:member-deactivate", method="post", permission="portal.change_membership", obj="membership",
+        ok=302, data={"deactivate-reason": "Austritt"}),
+]
+GUARDED = [row for row in MATRIX if row.permission]
+WITH_OBJECT = [row for row in MATRIX if row.obj]
+
+
+@pytest.fixture
+def world(tenant, make_tenant, make_user):
+    """Two tenants. `lead` leads both, `clerk` works in the first; each tenant has a plain member
+    and `lead` has a token in each."""
+    other = make_tenant("anderes", "Andere AG")
+    lead = make_user("lead", tenant=tenant, roles=[Role.AUTOMATION_LEAD])
+    services.membership_create(actor=None, tenant=other, user=lead, roles=[Role.AUTOMATION_LEAD])
+    make_user("neu")  # an account without membership, for member-create
+    return {
+        "tenant": tenant,
+        "other": other,
+        "lead": lead,
+        "clerk": make_user("clerk", tenant=tenant, roles=[Role.CLERK]),
+        "target": {
+            tenant.pk: make_user("target", tenant=tenant).memberships.get(),
+            other.pk: make_user("fremd", tenant=other).memberships.get(),
+        },
+    }
+
+
+def _obj_pk(world, row, user, tenant):
+    if row.obj == "token":
+        token, _plain = services.api_token_create(actor=user, tenant=tenant, user=user, name="t")
+        return token.pk
+    if row.obj == "membership":
+        return world["target"][tenant.pk].pk
+    return None
+
+
+def _request(client, row, world, *, obj_tenant=None, user=None):
+    obj_tenant = obj_tenant or world["tenant"]
+    pk = _obj_pk(world, row, user or world["lead"], obj_tenant) if row.obj else None
+    url = reverse(row.url_name, args=[pk] if pk else [])
+    data = {key: value.format(tenant=world["tenant"].slug) if isinstance(value, str) else value
+            for key, value in row.data.items()}
+    return getattr(client, row.method)(url, data)
+
+
+def _login(client, user, tenant):
+    client.force_login(user)
+    session = client.session
+    session[SESSION_TENANT_KEY] = tenant.pk
+    session.save()
+
+
+def test_every_ui_url_has_a_row_in_the_matrix():
+    named = {pattern.name for pattern in urlpatterns}
+    covered = {row.url_name.removeprefix("portal:") for row in MATRIX}
+    assert named - covered == set(), "UI URLs without an access-matrix row"
+
+
+@pytest.mark.parametrize("row", MATRIX, ids=lambda row: row.id)
+def test_anonymous(client, world, row):
+    response = _request(client, row, world)
+    if row.anonymous == "login":
+        assert response.status_code == 302
+        assert urlsplit(response["Location"]).path == reverse("portal:login")
+    else:
+        assert response.status_code == int(row.anonymous)
+
+
+@pytest.mark.parametrize("row", GUARDED, ids=lambda row: row.id)
+def test_member_without_permission_gets_403(client, world, row):
+    _login(client, world["clerk"], world["tenant"])
+    assert _request(client, row, world).status_code == 403
+
+
+@pytest.mark.parametrize("row", [row for row in MATRIX if row.url_name != "portal:login"], ids=lambda row: row.id)
+def test_permitted_member(client, world, row):
+    _login(client, world["lead"], world["tenant"])
+    assert _request(client, row, world).status_code == row.ok
+
+
+@pytest.mark.parametrize("row", WITH_OBJECT, ids=lambda row: row.id)
+def test_object_of_the_other_tenant_is_404(client, world, row):
+    """The lead belongs to both tenants, so only the active tenant separates them."""
+    _login(client, world["lead"], world["tenant"])
+    assert _request(client, row, world, obj_tenant=world["other"]).status_code == 404
+
+
+def test_another_users_token_is_404(client, world):
+    _login(client, world["clerk"], world["tenant"])
+    token, _plain = services.api_token_create(actor=world["lead"], tenant=world["tenant"], user=world["lead"],
+                                              name="lead")
+    response = client.post(reverse("portal:api-token-revoke", args=[token.pk]))
+    assert response.status_code == 404
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
+def test_switching_to_a_tenant_without_membership_is_404(client, world, make_tenant):
+    foreign = make_tenant("fremd", "Fremd KG")
+    _login(client, world["clerk"], world["tenant"])
+    assert client.post(reverse("portal:tenant-switch"), {"tenant": foreign.slug}).status_code == 404
+
+
+def test_member_of_two_tenants_chooses_one_first(client, world):
+    client.force_login(world["lead"])
+    response = client.get(reverse("portal:home"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portal:tenant-switch")
