@@ -1,5 +1,20 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _ensure_append_only(sender, using, **kwargs) -> None:
+    """SQLite rebuilds a table to alter it, which drops its triggers; put the guard back after every
+    migrate so that a later migration of an audit table can never leave it unguarded."""
+    from django.db import connections
+
+    from audit import append_only
+
+    connection = connections[using]
+    existing = set(connection.introspection.table_names())
+    for table in append_only.APPEND_ONLY_TABLES:
+        if table in existing and not append_only.is_installed(connection, table):
+            append_only.install(connection, table)
 
 
 class AuditConfig(AppConfig):
@@ -8,3 +23,5 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         from audit import events  # noqa: F401  (registers audit event types)
+
+        post_migrate.connect(_ensure_append_only, sender=self, dispatch_uid="audit_ensure_append_only")

@@ -1,0 +1,150 @@
+"""Append-only audit tables, enforced by the database itself.
+
+PostgreSQL: a trigger function refuses UPDATE and DELETE of rows and TRUNCATE of the table, unless the
+transaction has turned on the maintenance switch (``SET LOCAL leitplanke.audit_maintenance = on``, see
+audit.maintenance) *and* the current user is the table's owner or a member of the owner role. Anyone may
+set a custom setting, so the setting alone opens nothing: the runtime role (which never owns tables and
+is no member of the owner) stays refused, and it lacks the UPDATE, DELETE and TRUNCATE privileges besides.
+
+SQLite (the embedded default) has no roles: whoever can write the file can also drop the triggers. There
+the triggers guard against the application itself. The switch is a row in ``audit_maintenance_switch``,
+a table that is no Django model, so no ORM code reaches it; only audit.maintenance writes it, inserting
+its row at the start of a maintenance transaction and deleting it before commit, so no other connection
+ever sees the switch on.
+
+Migrations call install() for every append-only table; changing the SQL here needs a new migration that
+calls it again (install() replaces the function and recreates the triggers).
+"""
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+MAINTENANCE_SETTING = "leitplanke.audit_maintenance"
+GUARD_FUNCTION = "audit_append_only_guard"
+SQLITE_SWITCH_TABLE = "audit_maintenance_switch"
+REFUSAL = "audit rows are append-only"
+# Every table made append-only by a migration; a new one is added here and installed by its migration.
+APPEND_ONLY_TABLES = ("audit_auditevent",)
+
+_PG_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION {GUARD_FUNCTION}() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $guard$
+BEGIN
+    IF pg_catalog.current_setting('{MAINTENANCE_SETTING}', true) = 'on'
+       AND pg_catalog.pg_has_role(
+           current_user,
+           (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = TG_RELID),
+           'MEMBER') THEN
+        IF TG_LEVEL = 'STATEMENT' THEN
+            RETURN NULL;
+        ELSIF TG_OP = 'DELETE' THEN
+            RETURN OLD;
+        END IF;
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION '{REFUSAL} (% on %)', TG_OP, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege',
+              HINT = 'Only the owner role may change audit rows, inside audit.maintenance.audit_maintenance().';
+END;
+$guard$
+"""
+
+
+def _pg_trigger_names(table: str) -> tuple[str, str]:
+    return f"{table}_append_only", f"{table}_append_only_truncate"
+
+
+def _sqlite_trigger_names(table: str) -> tuple[str, str]:
+    return f"{table}_append_only_update", f"{table}_append_only_delete"
+
+
+def install(connection: BaseDatabaseWrapper, table: str) -> None:
+    """Make `table` append-only (idempotent)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            row_trigger, truncate_trigger = _pg_trigger_names(table)
+            cursor.execute(_PG_FUNCTION)
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{row_trigger}" ON "{table}"')
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{truncate_trigger}" ON "{table}"')
+            cursor.execute(
+                f'CREATE TRIGGER "{row_trigger}" BEFORE UPDATE OR DELETE ON "{table}" '
+                f"FOR EACH ROW EXECUTE FUNCTION {GUARD_FUNCTION}()"
+            )
+            cursor.execute(
+                f'CREATE TRIGGER "{truncate_trigger}" BEFORE TRUNCATE ON "{table}" '
+                f"FOR EACH STATEMENT EXECUTE FUNCTION {GUARD_FUNCTION}()"
+            )
+            _pg_revoke_changes_from_non_owners(cursor, table)
+        elif connection.vendor == "sqlite":
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {SQLITE_SWITCH_TABLE} (id INTEGER PRIMARY KEY CHECK (id = 1))"
+            )
+            for trigger, operation in zip(_sqlite_trigger_names(table), ("UPDATE", "DELETE")):
+                cursor.execute(
+                    f'CREATE TRIGGER IF NOT EXISTS "{trigger}" BEFORE {operation} ON "{table}" '
+                    f"WHEN NOT EXISTS (SELECT 1 FROM {SQLITE_SWITCH_TABLE}) "
+                    f"BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END"
+                )
+
+
+def uninstall(connection: BaseDatabaseWrapper, table: str) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for trigger in _pg_trigger_names(table):
+                cursor.execute(f'DROP TRIGGER IF EXISTS "{trigger}" ON "{table}"')
+        elif connection.vendor == "sqlite":
+            for trigger in _sqlite_trigger_names(table):
+                cursor.execute(f'DROP TRIGGER IF EXISTS "{trigger}"')
+
+
+def is_installed(connection: BaseDatabaseWrapper, table: str) -> bool:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass(%s) AND tgname = ANY(%s)",
+                [table, list(_pg_trigger_names(table))],
+            )
+        elif connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s AND name IN (%s, %s)",
+                [table, *_sqlite_trigger_names(table)],
+            )
+        else:
+            return False
+        return cursor.fetchone()[0] == 2
+
+
+def protected_tables(connection: BaseDatabaseWrapper) -> list[str]:
+    """The tables that carry the guard (the audit tables the runtime role may only read and append to)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "JOIN pg_proc p ON p.oid = t.tgfoid "
+                "WHERE p.proname = %s AND c.relnamespace = to_regnamespace(current_schema()) ORDER BY 1",
+                [GUARD_FUNCTION],
+            )
+        elif connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT DISTINCT tbl_name FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s ORDER BY 1",
+                ["%_append_only_update"],
+            )
+        else:
+            return []
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _pg_revoke_changes_from_non_owners(cursor, table: str) -> None:
+    """A new append-only table may have inherited UPDATE/DELETE through default privileges granted to the
+    runtime role (setup_db_roles); take them back at once rather than waiting for the next run."""
+    cursor.execute(
+        "SELECT DISTINCT a.grantee, COALESCE(r.rolname, 'PUBLIC') "
+        "FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a "
+        "LEFT JOIN pg_roles r ON r.oid = a.grantee "
+        "WHERE c.oid = to_regclass(%s) AND a.grantee <> c.relowner "
+        "AND a.privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE')",
+        [table],
+    )
+    for grantee_oid, name in cursor.fetchall():
+        grantee = "PUBLIC" if grantee_oid == 0 else '"' + name.replace('"', '""') + '"'
+        cursor.execute(f'REVOKE UPDATE, DELETE, TRUNCATE ON "{table}" FROM {grantee}')

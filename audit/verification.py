@@ -1,0 +1,208 @@
+"""Verifying the audit chains (``manage.py verify_audit``).
+
+A chain is read once, in sequence order, as a stream (bounded memory on millions of rows); each row must
+carry the next sequence number, hash to its stored hash, and link to the previous row's hash. At the
+first row that does not, a few indexed look-ups classify what happened to it. Nothing here trusts
+AuditChainHead, which the runtime role may write.
+"""
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import connections, router, transaction
+
+from audit.chain import HASHED_FIELDS, compute_hash
+from audit.models import GENESIS_HASH, SYSTEM_CHAIN, AuditChainHead, AuditEvent
+
+CHUNK_SIZE = 5000
+_COLUMNS = ("id", "hash", *HASHED_FIELDS)
+
+
+class Reason:
+    MODIFIED = "modified"
+    MISSING = "missing"
+    INSERTED = "inserted"
+    OUT_OF_ORDER = "out of order"
+    CUT_OFF = "cut off after the last checkpoint"
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A chain's (signed) state at some moment: the chain must still contain this link. Supplied by the
+    checkpoint store once signed checkpoints exist; without one, cutting off the newest events goes
+    unnoticed."""
+
+    sequence: int
+    hash: str
+
+
+@dataclass(frozen=True)
+class Failure:
+    sequence: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class ChainResult:
+    chain: str  # the chain key: a tenant's id, or "system"
+    label: str  # what people call it: the tenant's slug, or "system"
+    events: int
+    failure: Failure | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+    @property
+    def line(self) -> str:
+        if self.failure is None:
+            return f"{self.label}: {self.events} events ok"
+        return f"{self.label}: sequence {self.failure.sequence}: {self.failure.reason}"
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    chains: list[ChainResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(chain.ok for chain in self.chains)
+
+
+@dataclass
+class _Row:
+    id: int
+    hash: str
+    values: dict
+
+    @property
+    def sequence(self) -> int:
+        return self.values["sequence"]
+
+    @property
+    def prev_hash(self) -> str:
+        return self.values["prev_hash"]
+
+    @property
+    def occurred_at(self) -> datetime:
+        return self.values["occurred_at"]
+
+    def hash_at(self, sequence: int) -> str:
+        return compute_hash(self.values | {"sequence": sequence})
+
+
+def _row(values: tuple) -> _Row:
+    return _Row(id=values[0], hash=values[1], values=dict(zip(HASHED_FIELDS, values[2:])))
+
+
+def audit_chains(*, tenant=None) -> list[tuple[str, str]]:
+    """(chain key, label) of every chain, or of one tenant's: tenants by slug, then the system chain."""
+    from portal.models import Tenant
+
+    if tenant is not None:
+        return [(str(tenant.pk), tenant.slug)]
+    tenants = {str(pk): slug for pk, slug in Tenant.objects.values_list("pk", "slug")}
+    keys = set(tenants) | {SYSTEM_CHAIN}
+    keys |= set(AuditChainHead.objects.values_list("chain", flat=True))
+    keys |= set(AuditEvent.objects.order_by().values_list("chain", flat=True).distinct())
+    keys.discard(SYSTEM_CHAIN)
+    chains = sorted(((key, tenants.get(key, key)) for key in keys), key=lambda item: item[1])
+    return [*chains, (SYSTEM_CHAIN, SYSTEM_CHAIN)]
+
+
+def audit_verify(*, tenant=None, checkpoints: dict[str, Checkpoint] | None = None) -> VerificationResult:
+    checkpoints = checkpoints or {}
+    return VerificationResult(
+        chains=[
+            audit_chain_verify(chain=chain, label=label, checkpoint=checkpoints.get(chain))
+            for chain, label in audit_chains(tenant=tenant)
+        ]
+    )
+
+
+def audit_chain_verify(*, chain: str, label: str | None = None, checkpoint: Checkpoint | None = None) -> ChainResult:
+    label = label or chain
+    connection = connections[router.db_for_read(AuditEvent)]
+    if connection.vendor == "postgresql":
+        # In a transaction PostgreSQL streams through a plain server-side cursor; outside one, Django
+        # would declare it WITH HOLD and the server would first copy the whole chain.
+        with transaction.atomic(using=connection.alias):
+            return _walk(chain, label, checkpoint)
+    # SQLite streams from its cursor anyway; a transaction there (IMMEDIATE) would block every writer.
+    return _walk(chain, label, checkpoint)
+
+
+def _walk(chain: str, label: str, checkpoint: Checkpoint | None) -> ChainResult:
+    rows = (
+        AuditEvent.objects.filter(chain=chain)
+        .order_by("sequence")
+        .values_list(*_COLUMNS)
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
+    count = 0
+    expected = 1
+    links = [GENESIS_HASH, GENESIS_HASH]  # hashes of the rows at expected - 2 and expected - 1
+    previous: _Row | None = None
+    for values in rows:
+        row = _row(values)
+        if row.sequence != expected:
+            if row.sequence < expected:  # only possible without the unique constraint
+                return ChainResult(chain, label, count, Failure(row.sequence, Reason.INSERTED))
+            return ChainResult(chain, label, count, Failure(expected, Reason.MISSING))
+        if row.prev_hash != links[1] or row.hash_at(row.sequence) != row.hash:
+            failure = _classify(chain, row, previous, links)
+            return ChainResult(chain, label, count, failure)
+        if checkpoint is not None and row.sequence == checkpoint.sequence and row.hash != checkpoint.hash:
+            return ChainResult(chain, label, count, Failure(row.sequence, Reason.MODIFIED))
+        links = [links[1], row.hash]
+        previous = row
+        count += 1
+        expected += 1
+    if checkpoint is not None and count < checkpoint.sequence:
+        return ChainResult(chain, label, count, Failure(count + 1, Reason.CUT_OFF))
+    return ChainResult(chain, label, count)
+
+
+def _classify(chain: str, row: _Row, previous: _Row | None, links: list[str]) -> Failure:
+    """Why the row at its (expected) sequence n breaks the chain; called once, at the first break."""
+    n = row.sequence
+    events = AuditEvent.objects.filter(chain=chain)
+    link_ok = row.prev_hash == links[1]
+
+    # A second row with the same hash: a copy was put in.
+    if events.filter(hash=row.hash).exclude(pk=row.id).exists():
+        return Failure(n, Reason.INSERTED)
+    # This row links past its predecessor: the predecessor was put in.
+    if not link_ok and n >= 2 and row.prev_hash == links[0]:
+        return Failure(n - 1, Reason.INSERTED)
+    following = events.filter(sequence=n + 1).values_list("prev_hash", flat=True).first()
+    # Linked on both sides where it stands: it is in its place, its content was changed.
+    if link_ok and following in (None, row.hash):
+        return Failure(n, Reason.MODIFIED)
+    if _moved(events, row, previous):
+        return Failure(n, Reason.OUT_OF_ORDER)
+    # The next row links to this row's predecessor: this row was put in.
+    if following is not None and following == links[1]:
+        return Failure(n, Reason.INSERTED)
+    # The row it links to is gone.
+    if row.prev_hash != GENESIS_HASH and not events.filter(hash=row.prev_hash).exists():
+        return Failure(n, Reason.MISSING)
+    return Failure(n, Reason.MODIFIED)
+
+
+def _moved(events, row: _Row, previous: _Row | None) -> bool:
+    """The row belongs elsewhere in the chain: its predecessor now stands after it, its content hashes
+    under another sequence number, or time runs backwards at it."""
+    n = row.sequence
+    linked: Iterable[int] = events.filter(hash=row.prev_hash).values_list("sequence", flat=True)
+    candidates = set()
+    for sequence in linked:
+        if sequence >= n:
+            return True
+        candidates.add(sequence + 1)
+    if row.prev_hash == GENESIS_HASH:
+        candidates.add(1)
+    candidates |= {sequence - 1 for sequence in events.filter(prev_hash=row.hash).values_list("sequence", flat=True)}
+    if any(candidate != n and candidate >= 1 and row.hash_at(candidate) == row.hash for candidate in candidates):
+        return True
+    return previous is not None and row.occurred_at < previous.occurred_at

@@ -1,0 +1,179 @@
+"""verify_audit finds what a database superuser did to the audit rows, and names the first broken event."""
+import pytest
+
+from audit.chain import compute_hash
+from audit.models import AuditEvent
+from audit.services import audit_event_record
+from audit.verification import Checkpoint, audit_verify
+from tests.audit.conftest import COLUMNS, run_verify, tamper
+
+pytestmark = pytest.mark.django_db
+
+CHAIN = "chain = %s"
+
+
+def _shift_up(chain: str, from_sequence: int) -> list:
+    """Make room at from_sequence (two steps, so the unique constraint holds after each)."""
+    return [
+        (f"UPDATE audit_auditevent SET sequence = -(sequence + 1) WHERE {CHAIN} AND sequence >= %s",
+         [chain, from_sequence]),
+        (f"UPDATE audit_auditevent SET sequence = -sequence WHERE {CHAIN} AND sequence < 0", [chain]),
+    ]
+
+
+def _copy(chain: str, sequence: int, to_sequence: int) -> tuple:
+    return (
+        f"INSERT INTO audit_auditevent ({COLUMNS}) SELECT {COLUMNS.replace('sequence', '%s')} "
+        f"FROM audit_auditevent WHERE {CHAIN} AND sequence = %s",
+        [to_sequence, chain, sequence],
+    )
+
+
+def _swap(chain: str, a: int, b: int) -> list:
+    return [
+        (f"UPDATE audit_auditevent SET sequence = -1 WHERE {CHAIN} AND sequence = %s", [chain, a]),
+        (f"UPDATE audit_auditevent SET sequence = %s WHERE {CHAIN} AND sequence = %s", [a, chain, b]),
+        (f"UPDATE audit_auditevent SET sequence = %s WHERE {CHAIN} AND sequence = -1", [b, chain]),
+    ]
+
+
+def test_untouched_chains_pass_with_one_line_each(muster_chain, make_tenant):
+    other = make_tenant("zweite")
+    audit_event_record(actor=None, tenant=None, event_type="user.login_failed", details={"known_user": False})
+
+    code, lines = run_verify()
+
+    assert code == 0
+    assert lines == ["muster: 8 events ok", "zweite: 1 events ok", "system: 1 events ok"]
+    assert other.slug == "zweite"
+
+
+def test_modified_details_value(muster_chain):
+    tamper((f"UPDATE audit_auditevent SET details = '{{\"step\": 99}}' WHERE {CHAIN} AND sequence = 4",
+            [muster_chain]))
+    assert run_verify() == (1, ["muster: sequence 4: modified", "system: 0 events ok"])
+
+
+def test_modified_event_type(muster_chain):
+    tamper((f"UPDATE audit_auditevent SET event_type = 'tenant.created' WHERE {CHAIN} AND sequence = 6",
+            [muster_chain]))
+    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 6: modified"])
+
+
+def test_modified_last_row(muster_chain):
+    tamper((f"UPDATE audit_auditevent SET object_id = '999' WHERE {CHAIN} AND sequence = 8", [muster_chain]))
+    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 8: modified"])
+
+
+def test_deleted_middle_row(muster_chain):
+    tamper((f"DELETE FROM audit_auditevent WHERE {CHAIN} AND sequence = 5", [muster_chain]))
+    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 5: missing"])
+
+
+def test_deleted_first_row(muster_chain):
+    tamper((f"DELETE FROM audit_auditevent WHERE {CHAIN} AND sequence = 1", [muster_chain]))
+    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 1: missing"])
+
+
+def test_deleted_row_with_the_gap_closed(muster_chain):
+    tamper(
+        (f"DELETE FROM audit_auditevent WHERE {CHAIN} AND sequence = 4", [muster_chain]),
+        (f"UPDATE audit_auditevent SET sequence = sequence - 1 WHERE {CHAIN} AND sequence = 5", [muster_chain]),
+        (f"UPDATE audit_auditevent SET sequence = sequence - 1 WHERE {CHAIN} AND sequence = 6", [muster_chain]),
+        (f"UPDATE audit_auditevent SET sequence = sequence - 1 WHERE {CHAIN} AND sequence = 7", [muster_chain]),
+        (f"UPDATE audit_auditevent SET sequence = sequence - 1 WHERE {CHAIN} AND sequence = 8", [muster_chain]),
+    )
+    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 4: missing"])
+
+
+def test_copied_row_appended_at_the_end(muster_chain):
+    tamper(_copy(muster_chain, 3, 9))
+    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 9: inserted"])
+
+
+def test_copied_row_inserted_in_the_middle(muster_chain):
+    tamper(*_shift_up(muster_chain, 4), _copy(muster_chain, 2, 4))
+    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 4: inserted"])
+
+
+def test_forged_row_with_a_valid_hash_inserted_in_the_middle(muster_chain, tenant):
+    """A forger who knows the hashing can make the inserted row itself look right; the row after it
+    still links past it."""
+    third = AuditEvent.objects.get(chain=muster_chain, sequence=3)
+    values = {
+        "chain": muster_chain, "sequence": 4, "occurred_at": third.occurred_at, "actor_kind": "system",
+        "actor_user_id": None, "actor_token_id": None, "event_type": "tenant.switched",
+        "object_type": "portal.tenant", "object_id": str(tenant.pk), "details": {"step": "forged"},
+        "prev_hash": third.hash,
+    }
+    tamper(*_shift_up(muster_chain, 4), (
+        f"INSERT INTO audit_auditevent ({COLUMNS}) VALUES (%s, %s, 4, %s, 'system', NULL, NULL, "
+        "'tenant.switched', 'portal.tenant', %s, '{\"step\": \"forged\"}', %s, %s)",
+        [tenant.pk, muster_chain, third.occurred_at, str(tenant.pk), third.hash, compute_hash(values)],
+    ))
+    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 4: inserted"])
+
+
+def test_forged_row_with_a_made_up_hash_inserted_in_the_middle(muster_chain, tenant):
+    third = AuditEvent.objects.get(chain=muster_chain, sequence=3)
+    tamper(*_shift_up(muster_chain, 4), (
+        f"INSERT INTO audit_auditevent ({COLUMNS}) VALUES (%s, %s, 4, %s, 'system', NULL, NULL, "
+        "'tenant.switched', '', '', '{}', %s, %s)",
+        [tenant.pk, muster_chain, third.occurred_at, third.hash, "ab" * 32],
+    ))
+    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 4: inserted"])
+
+
+def test_two_neighbouring_rows_swapped(muster_chain):
+    tamper(*_swap(muster_chain, 4, 5))
+    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 4: out of order"])
+
+
+def test_two_distant_rows_swapped(muster_chain):
+    tamper(*_swap(muster_chain, 2, 7))
+    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 2: out of order"])
+
+
+def test_first_and_last_rows_swapped(muster_chain):
+    tamper(*_swap(muster_chain, 1, 8))
+    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 1: out of order"])
+
+
+def test_one_broken_chain_fails_the_run_and_the_others_still_report(muster_chain, make_tenant):
+    other = make_tenant("zweite")
+    tamper(("DELETE FROM audit_auditevent WHERE chain = %s", [str(other.pk)]),
+           (f"UPDATE audit_auditevent SET actor_kind = 'user' WHERE {CHAIN} AND sequence = 2", [muster_chain]))
+
+    code, lines = run_verify()
+
+    assert code == 1
+    assert lines == ["muster: sequence 2: modified", "zweite: 0 events ok", "system: 0 events ok"]
+
+
+def test_tenant_option_verifies_only_that_tenant(muster_chain, make_tenant):
+    other = make_tenant("zweite")
+    tamper(("UPDATE audit_auditevent SET details = '{}' WHERE chain = %s AND sequence = 1", [str(other.pk)]))
+
+    assert run_verify("--tenant", "muster") == (0, ["muster: 8 events ok"])
+    assert run_verify("--tenant", "zweite") == (1, ["zweite: sequence 1: modified"])
+
+
+def test_unknown_tenant_is_a_clear_error(muster_chain):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="No tenant with the slug 'nirgendwo'") as raised:
+        call_command("verify_audit", "--tenant", "nirgendwo")
+    assert raised.value.returncode == 2
+
+
+def test_events_cut_off_at_the_end_are_found_against_a_checkpoint(muster_chain):
+    checkpoint_row = AuditEvent.objects.get(chain=muster_chain, sequence=8)
+    tamper((f"DELETE FROM audit_auditevent WHERE {CHAIN} AND sequence > 6", [muster_chain]))
+    checkpoints = {muster_chain: Checkpoint(sequence=8, hash=checkpoint_row.hash)}
+
+    result = audit_verify(checkpoints=checkpoints)
+
+    assert [chain.line for chain in result.chains] == [
+        "muster: sequence 7: cut off after the last checkpoint", "system: 0 events ok",
+    ]
