@@ -93,3 +93,65 @@ class TransferBasis(models.TextChoices):
     SCC = "scc", _("Standard contractual clauses (Art. 46 GDPR)")
     BCR = "bcr", _("Binding corporate rules (Art. 47 GDPR)")
     ON_PREMISES = "on_premises", _("On premises, no transfer")
+
+
+class ItemStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    PROCESSING = "processing", _("Processing")
+    REVIEW = "review", _("In review")
+    CLARIFICATION = "clarification", _("Needs clarification")
+    HELD = "held", _("Held (use case suspended)")
+    ESCALATED = "escalated", _("Escalated")
+    APPLIED = "applied", _("Applied")
+    REJECTED = "rejected", _("Rejected")
+    FAILED = "failed", _("Failed")
+
+
+FINAL_ITEM_STATUSES = (ItemStatus.APPLIED, ItemStatus.REJECTED)
+
+
+class ItemSource(models.TextChoices):
+    API = "api", _("API")
+    UPLOAD = "upload", _("Browser upload")
+    EMAIL = "email", _("E-mail")
+    DMS = "dms", _("DMS folder")
+    DRY_RUN = "dry_run", _("Dry run")
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    HELD = "held", _("Held")
+
+
+class RunTrigger(models.TextChoices):
+    INTAKE = "intake", _("Intake")
+    RETRY = "retry", _("Retry")
+    REAPER = "reaper", _("Lease expired")
+    RESUME = "resume", _("Use case resumed")
+    DRY_RUN = "dry_run", _("Dry run")
+
+
+class StepStatus(models.TextChoices):
+    OK = "ok", _("Done")
+    SKIPPED = "skipped", _("Skipped")
+    FAILED = "failed", _("Failed")
+
+
+class MasterKind(models.TextChoices):
+    SUPPLIER = "supplier", _("Supplier")
+    CUSTOMER = "customer", _("Customer")
+
+
+class EscalationState(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    CLOSED = "closed", _("Closed")
+
+
+class ExampleSource(models.TextChoices):
+    IMPORT = "import", _("Imported")
+    CORRECTION = "correction", _("Clerk's correction")
+    DEMO = "demo", _("Demo data")

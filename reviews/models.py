@@ -1,0 +1,84 @@
+"""Human oversight: queues per team with an SLA, tasks with reasons and an expiring claim, decisions
+with the per-field difference between suggestion and final value."""
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import TenantOwned
+from reviews.choices import DecisionAction, QueueKind, TaskState
+
+
+class ReviewQueue(TenantOwned):
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=20, choices=QueueKind.choices, default=QueueKind.REVIEW)
+    team = models.CharField(_("team"), max_length=120, blank=True)
+    use_cases = models.ManyToManyField("automations.UseCase", related_name="review_queues", blank=True,
+                                       verbose_name=_("use cases"))
+    sla_hours = models.PositiveIntegerField(_("SLA (hours)"), default=24)
+    required_training = models.CharField(_("required training topic"), max_length=200, blank=True)
+    bulk_approval_allowed = models.BooleanField(_("bulk approval allowed"), default=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("work_reviewqueue", "Can work tasks of a review queue")]
+        verbose_name = _("review queue")
+        verbose_name_plural = _("review queues")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReviewTask(TenantOwned):
+    item = models.ForeignKey("automations.WorkItem", on_delete=models.CASCADE, related_name="review_tasks",
+                             verbose_name=_("work item"))
+    queue = models.ForeignKey(ReviewQueue, on_delete=models.PROTECT, related_name="tasks", verbose_name=_("queue"))
+    reasons = models.JSONField(_("reasons"), default=list)
+    priority = models.PositiveSmallIntegerField(_("priority"), default=3, help_text=_("1 = most urgent"))
+    due_at = models.DateTimeField(_("due"))
+    state = models.CharField(_("state"), max_length=30, choices=TaskState.choices, default=TaskState.OPEN)
+    claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("claimed by"))
+    claim_expires_at = models.DateTimeField(_("claim expires"), null=True, blank=True)
+    first_reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="+", verbose_name=_("first reviewer"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # "next task": open tasks of a queue by priority, then due time, then age (keyset order).
+            models.Index(fields=["queue", "state", "priority", "due_at", "id"], name="reviewtask_next"),
+            models.Index(fields=["tenant", "state", "claim_expires_at"], name="reviewtask_claims"),
+            models.Index(fields=["item"], name="reviewtask_item"),
+        ]
+        ordering = ["priority", "due_at", "id"]
+        verbose_name = _("review task")
+        verbose_name_plural = _("review tasks")
+
+    def __str__(self) -> str:
+        return f"{self.queue} · {self.item}"
+
+
+class ReviewDecision(TenantOwned):
+    task = models.ForeignKey(ReviewTask, on_delete=models.CASCADE, related_name="decisions", verbose_name=_("task"))
+    item = models.ForeignKey("automations.WorkItem", on_delete=models.CASCADE, related_name="review_decisions",
+                             verbose_name=_("work item"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                              verbose_name=_("decided by"))
+    action = models.CharField(_("decision"), max_length=20, choices=DecisionAction.choices)
+    final_fields = models.JSONField(_("final values"), default=dict)
+    # {"field": {"suggested": ..., "final": ..., "confidence": ...}} for each field that differs
+    diff = models.JSONField(_("difference to the suggestion"), default=dict)
+    comment = models.TextField(_("comment"), blank=True)
+    time_on_task_ms = models.PositiveIntegerField(_("time on task (ms)"), default=0)
+    created_at = models.DateTimeField(_("decided at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("review decision")
+        verbose_name_plural = _("review decisions")
+
+    def __str__(self) -> str:
+        return f"{self.task} · {self.action}"

@@ -1,6 +1,17 @@
 from automations.models.catalogue import CatalogueEntry
 from automations.models.changes import Approval, ChangeRequest
 from automations.models.registry import TenantPolicy, UseCase
+from automations.models.training import ClassifierVersion, LabelledExample
+from automations.models.work import (
+    Escalation,
+    MasterRecord,
+    ResultAcknowledgement,
+    Run,
+    StepRun,
+    Suggestion,
+    WorkItem,
+    WorkItemFile,
+)
 from automations.models.versions import (
     VERSION_MODELS,
     EngineConfigVersion,
@@ -12,6 +23,8 @@ from automations.models.versions import (
 )
 
 __all__ = [
+    "ClassifierVersion", "Escalation", "LabelledExample", "MasterRecord", "ResultAcknowledgement", "Run",
+    "StepRun", "Suggestion", "WorkItem", "WorkItemFile",
     "Approval", "CatalogueEntry", "ChangeRequest", "EngineConfigVersion", "GuardrailSetVersion",
     "PromptTemplateVersion", "Release", "ReleaseLabel", "TenantPolicy", "ThresholdSetVersion", "UseCase",
     "VERSION_MODELS",
