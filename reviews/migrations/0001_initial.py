@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('automations', '0003_historicalmasterrecord_run_steprun_workitem_and_more'),
+        ('automations', '0003_execution'),
         ('portal', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
