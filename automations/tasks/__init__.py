@@ -1,0 +1,2 @@
+"""Celery tasks of the automations app, one module per concept; thin: they take primary keys, load,
+and call a service."""
