@@ -1,0 +1,198 @@
+"""`manage.py quickstart`: the embedded default in one command (DESIGN.md, "Contracts").
+
+Migrates, seeds the demo tenant and users (portal.demo), then runs the web server, a Celery worker and
+Celery beat as child processes until Ctrl-C. Each child gets its own process group, so that a Ctrl-C in
+the terminal reaches only this command, which then stops the children in order: SIGTERM to each group,
+a grace period, SIGKILL for whatever is left."""
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, no_translations
+from django.db import connection
+from django.utils.translation import gettext as _
+
+from portal import demo
+from portal.choices import Role
+
+GRACE_SECONDS = 10
+# The celery command reads these from the environment and would override our settings (MACHINE-NOTES).
+STRAY_CELERY_VARIABLES = ("BROKER_URL", "RESULT_BACKEND", "APP")
+
+
+@dataclass
+class Child:
+    label: str
+    argv: list[str]
+    process: subprocess.Popen | None = None
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: if quickstart itself is killed (kill -9), the kernel sends the
+    child SIGTERM, so nothing is left running unsupervised. Linux only; elsewhere a no-op."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _port_answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+class Command(BaseCommand):
+    help = _("Set up the embedded default with demo data, then serve the portal with a worker and beat.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-serve", action="store_true", help=_("Set up and exit, without serving."))
+        parser.add_argument("--host", default="127.0.0.1", help=_("Address to serve on (default 127.0.0.1)."))
+        parser.add_argument("--port", type=int, default=8000, help=_("Port to serve on (default 8000)."))
+
+    @no_translations  # console output in the source language; the UI is what gets translated
+    def handle(self, *args, no_serve, host, port, **options):
+        if settings.PRODUCTION:
+            raise CommandError(_("quickstart creates demo accounts with a published password; it refuses to "
+                                 "run with PORTAL_ENV=production."))
+        self._setup()
+        if no_serve:
+            self.stdout.write(_("Set up. Start everything with: python manage.py quickstart"))
+            return
+        self._check_port_free(host, port)
+        if not settings.DEBUG:
+            # With DEBUG on, WhiteNoise serves static files straight from the apps.
+            call_command("collectstatic", interactive=False, verbosity=0)
+        self._serve(host, port)
+
+    # --- setting up ------------------------------------------------------------------------------
+
+    def _setup(self) -> None:
+        db = connection.settings_dict
+        where = db["NAME"] if db["ENGINE"].endswith("sqlite3") else f"{db.get('HOST') or 'localhost'}/{db['NAME']}"
+        self.stdout.write(_("Database: %(vendor)s %(where)s") % {"vendor": connection.vendor, "where": where})
+        self.stdout.write(_("Broker:   %(broker)s") % {"broker": settings.CELERY_BROKER_URL.split("://")[0]})
+        self.stdout.write(_("Applying migrations ..."))
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write(_("Seeding the demo data ..."))
+        result = demo.seed()
+        self._print_logins(result)
+
+    def _print_logins(self, result: demo.DemoResult) -> None:
+        labels = dict(Role.choices)
+        self.stdout.write("")
+        self.stdout.write(_("Demo log-ins for %(name)s (tenant slug %(slug)s):") % {
+            "name": result.tenant.name, "slug": result.tenant.slug})
+        rows = [(_("user"), _("password"), _("roles"))]
+        for login in result.logins:
+            roles = ", ".join(str(labels[r]) for r in login.roles) or _("superuser, for the Django admin (/admin/)")
+            rows.append((login.username, login.password, roles))
+        width = [max(len(str(row[i])) for row in rows) for i in range(2)]
+        for row in rows:
+            self.stdout.write(f"  {row[0]:<{width[0]}}  {row[1]:<{width[1]}}  {row[2]}")
+        self.stdout.write("")
+
+    # --- serving ---------------------------------------------------------------------------------
+
+    def _check_port_free(self, host: str, port: int) -> None:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                raise CommandError(_("Cannot serve on %(host)s:%(port)s (%(error)s); choose another port with "
+                                     "--port.") % {"host": host, "port": port, "error": exc.strerror}) from None
+
+    def _children(self, host: str, port: int) -> list[Child]:
+        python = sys.executable
+        celery = [python, "-m", "celery", "-A", "portal"]
+        schedule = settings.CELERY_FOLDER / "beat-schedule"
+        return [
+            Child(_("Celery worker"), celery + [
+                "worker", "--loglevel", "INFO", "--pool", "threads", "--concurrency", "2",
+                "--hostname", "quickstart@%h", "--without-mingle", "--without-gossip",
+            ]),
+            Child(_("Celery beat"), celery + ["beat", "--loglevel", "INFO", "--schedule", str(schedule)]),
+            # --noreload: the autoreloader would re-run this whole command and start a second worker.
+            Child(_("web server"), [python, str(settings.BASE_DIR / "manage.py"), "runserver", "--noreload",
+                                     f"{host}:{port}"]),
+        ]
+
+    @staticmethod
+    def _environment() -> dict:
+        env = {k: v for k, v in os.environ.items() if k not in STRAY_CELERY_VARIABLES}
+        env["DJANGO_SETTINGS_MODULE"] = os.environ.get("DJANGO_SETTINGS_MODULE", "portal.settings")
+        env["PORTAL_VAR_DIR"] = str(settings.VAR_DIR)
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    def _serve(self, host: str, port: int) -> None:
+        received: list[int] = []
+        previous = {s: signal.signal(s, lambda signum, frame: received.append(signum))
+                    for s in (signal.SIGINT, signal.SIGTERM)}
+        children = self._children(host, port)
+        env = self._environment()
+        url_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        url = f"http://{url_host}:{port}/"
+        failure = None
+        try:
+            for child in children:
+                child.process = subprocess.Popen(child.argv, cwd=settings.BASE_DIR, env=env,
+                                                 start_new_session=True, preexec_fn=_die_with_parent)
+            self.stdout.write(_("Starting %(what)s ...") % {"what": ", ".join(c.label for c in children)})
+            ready = False
+            while not received and failure is None:
+                for child in children:
+                    code = child.process.poll()
+                    if code is not None:
+                        failure = _("The %(what)s stopped unexpectedly (exit code %(code)s); stopping the "
+                                    "others.") % {"what": child.label, "code": code}
+                        break
+                if not ready and failure is None and _port_answers(url_host, port):
+                    ready = True
+                    self.stdout.write(self.style.SUCCESS(
+                        _("Leitplanke is running at %(url)s (log in as one of the users above). Stop it with "
+                          "Ctrl-C.") % {"url": url}))
+                time.sleep(0.25)
+        finally:
+            self._stop([c for c in children if c.process is not None], received)
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+        if failure:
+            raise CommandError(failure)
+        self.stdout.write(_("Stopped."))
+
+    def _stop(self, children: list[Child], received: list[int]) -> None:
+        self.stdout.write(_("Stopping %(what)s ...") % {"what": ", ".join(c.label for c in children)})
+        for child in children:
+            _signal_group(child.process, signal.SIGTERM)
+        deadline = time.monotonic() + GRACE_SECONDS
+        signals_at_start = len(received)
+        # A second Ctrl-C skips the grace period.
+        while time.monotonic() < deadline and len(received) == signals_at_start:
+            if all(child.process.poll() is not None for child in children):
+                break
+            time.sleep(0.1)
+        for child in children:
+            if child.process.poll() is None:
+                self.stderr.write(_("The %(what)s did not stop within %(seconds)s s; killing it.") % {
+                    "what": child.label, "seconds": GRACE_SECONDS})
+            # Also whatever the leader left behind in its group (e.g. pool processes).
+            _signal_group(child.process, signal.SIGKILL)
+            child.process.wait()

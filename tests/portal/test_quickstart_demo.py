@@ -1,0 +1,75 @@
+"""The demo seeding behind `quickstart` (portal.demo), in process."""
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import CommandError, call_command
+
+from audit.models import AuditEvent
+from portal import demo
+from portal.choices import Role
+from portal.models import Membership, Tenant
+from portal.selectors import roles_of
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_creates_the_demo_tenant_and_one_user_per_role():
+    result = demo.seed()
+    assert (result.tenant.slug, result.tenant.name) == ("muster", "Muster GmbH")
+    for role in Role.values:
+        assert roles_of(user=result.users[role], tenant=result.tenant) == [role]
+    assert roles_of(user=result.users["automation_lead_2"], tenant=result.tenant) == [Role.AUTOMATION_LEAD]
+    assert roles_of(user=result.users["clerk_2"], tenant=result.tenant) == [Role.CLERK]
+    assert authenticate(username="clerk_2", password=demo.DEMO_PASSWORD) is not None
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.is_superuser and admin.is_staff
+    assert all(login.created for login in result.logins)
+
+
+def test_seed_again_changes_nothing():
+    demo.seed()
+    events = AuditEvent.objects.count()
+    again = demo.seed()
+    assert Tenant.objects.count() == 1
+    assert get_user_model().objects.count() == len(demo.DEMO_USERS) + 1
+    assert Membership.objects.count() == len(demo.DEMO_USERS)
+    assert AuditEvent.objects.count() == events
+    assert not any(login.created for login in again.logins)
+
+
+def test_seed_leaves_changed_roles_alone():
+    """Someone who changed a demo membership on purpose keeps it."""
+    from portal import services
+
+    result = demo.seed()
+    membership = result.users["clerk"].memberships.get()
+    services.membership_set_roles(actor=None, membership=membership, roles=[Role.CLERK, Role.AUDITOR],
+                                  reason="also audits")
+    demo.seed()
+    membership.refresh_from_db()
+    assert membership.roles == [Role.AUDITOR, Role.CLERK]
+
+
+def test_app_seeders_get_the_tenant_and_the_users(monkeypatch):
+    calls = []
+
+    def seed(tenant, users):
+        calls.append((tenant.slug, sorted(users)))
+
+    monkeypatch.setattr(demo, "app_seeders", lambda: [seed])
+    demo.seed()
+    assert calls == [("muster", sorted(name for name, _ in demo.DEMO_USERS))]
+
+
+def test_app_seeders_are_the_project_apps_demo_modules():
+    """Only top-level apps of this checkout are asked, each through `<app>.demo.seed`."""
+    for seeder in demo.app_seeders():
+        assert seeder.__name__ == "seed"
+        assert seeder.__module__.split(".")[1:] == ["demo"]
+        assert seeder.__module__.split(".")[0] in {"audit", "automations", "reviews"}
+
+
+def test_quickstart_refuses_production(settings):
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="PORTAL_ENV=production"):
+        call_command("quickstart", "--no-serve")
+    assert not Tenant.objects.exists()
