@@ -51,4 +51,6 @@ def role_label(value: str) -> str:
 
 @register.filter
 def role_labels(values) -> list[str]:
-    return [role_label(value) for value in values or []]
+    """Labels in the order of portal.choices.Role (core team first), however they were stored."""
+    order = {value: index for index, value in enumerate(Role.values)}
+    return [role_label(value) for value in sorted(values or [], key=lambda v: order.get(v, len(order)))]

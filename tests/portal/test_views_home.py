@@ -1,0 +1,144 @@
+"""The home page: one panel per kind of work, chosen by role; German by default, English on request."""
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from portal import services
+from portal.choices import Role
+from portal.views import home_panel_keys
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.mark.parametrize(("roles", "panels"), [
+    ([Role.AUTOMATION_LEAD], ["registry"]),
+    ([Role.DEPARTMENT_OWNER], ["registry"]),
+    ([Role.IT_OPERATOR], ["registry"]),
+    ([Role.SECURITY_OFFICER], ["registry"]),
+    ([Role.CLERK], ["queues"]),
+    ([Role.DATA_PROTECTION_OFFICER], ["audit"]),
+    ([Role.AUDITOR], ["audit"]),
+    ([Role.WORKS_COUNCIL], ["measures"]),
+    ([Role.IT_OPERATOR, Role.SECURITY_OFFICER], ["registry"]),
+    ([Role.AUDITOR, Role.DEPARTMENT_OWNER, Role.CLERK], ["registry", "queues", "audit"]),
+])
+def test_panels_follow_the_roles(roles, panels):
+    assert home_panel_keys(roles) == panels
+
+
+PANEL_TITLES = {  # as a German user reads them
+    "registry": "Automatisierungsregister",
+    "queues": "Meine Warteschlangen",
+    "audit": "Audit",
+    "measures": "Was gemessen wird",
+}
+
+
+@pytest.mark.parametrize("role", Role.values)
+def test_each_role_sees_its_panel_in_german(client, member, role):
+    client.force_login(member(role))
+    page = client.get(reverse("portal:home")).content.decode()
+    (expected,) = home_panel_keys([role])
+    assert f'id="panel-{expected}-title">{PANEL_TITLES[expected]}<' in page
+    for key in set(PANEL_TITLES) - {expected}:
+        assert f'id="panel-{key}-title"' not in page
+
+
+def test_registry_panel_lists_the_tenants_members_only(client, tenant, member, make_tenant, make_user):
+    make_user("fremde_person", tenant=make_tenant(), roles=[Role.AUTOMATION_LEAD])
+    member(Role.CLERK, username="erika")
+    client.force_login(member(Role.DEPARTMENT_OWNER, username="otto"))
+    page = client.get(reverse("portal:home")).content.decode()
+    assert "erika" in page and "Sachbearbeitung" in page
+    assert "otto" in page and "Fachbereichsverantwortung" in page
+    assert "fremde_person" not in page
+    assert "Noch nichts registriert" in page
+
+
+def test_audit_panel_shows_latest_events_in_berlin_time_and_the_chain_length(client, tenant, member):
+    dsb = member(Role.DATA_PROTECTION_OFFICER, username="dsb")
+    lead = member(Role.AUTOMATION_LEAD, username="leitung")
+    services.api_token_create(actor=lead, tenant=tenant, user=lead, name="ERP")
+    client.force_login(dsb)
+    page = client.get(reverse("portal:home")).content.decode()
+
+    events = AuditEvent.objects.filter(tenant=tenant)
+    newest = events.order_by("-sequence").first()
+    assert newest.event_type == "user.logged_in"  # the DSB's own login, just now
+    created = events.get(event_type="api_token.created")
+    berlin = created.occurred_at.astimezone(ZoneInfo("Europe/Berlin")).strftime("%d.%m.%Y %H:%M")
+    assert berlin in page
+    assert "api_token.created" in page and "leitung" in page
+    assert f"umfasst {events.count()} Ereignisse" in page
+
+
+def test_audit_panel_shows_only_the_active_tenants_events(client, tenant, member, make_tenant, make_user):
+    other = make_tenant("andere", "Andere AG")
+    make_user("fremd", tenant=other, roles=[Role.AUTOMATION_LEAD])
+    services.tenant_create(actor=None, slug="dritte", name="Dritte GmbH")
+    client.force_login(member(Role.AUDITOR))
+    page = client.get(reverse("portal:home")).content.decode()
+    assert "membership.created" in page  # of this tenant
+    assert "fremd" not in page
+    assert "tenant.created" in page  # this tenant's own creation, not the others'
+    chain_length = AuditEvent.objects.filter(tenant=tenant).count()
+    assert f"umfasst {chain_length} Ereignisse" in page
+
+
+def test_home_is_german_by_default_and_english_after_switching(client, member):
+    client.force_login(member(Role.CLERK))
+    page = client.get(reverse("portal:home")).content.decode()
+    assert '<html lang="de">' in page
+    assert "Abmelden" in page and "Meine Warteschlangen" in page and "Mandant" in page
+
+    response = client.post(reverse("set_language"), {"language": "en", "next": reverse("portal:home")})
+    assert response.status_code == 302
+    page = client.get(reverse("portal:home")).content.decode()
+    assert '<html lang="en">' in page
+    assert "Log out" in page and "My queues" in page and "Abmelden" not in page
+
+
+def test_login_page_is_german_and_logout_needs_post(client, member):
+    page = client.get(reverse("portal:login")).content.decode()
+    assert "Anmelden" in page and "Benutzername" in page and "Passwort" in page
+    user = member(Role.CLERK)
+    client.force_login(user)
+    assert client.get(reverse("portal:logout")).status_code == 405
+    assert client.post(reverse("portal:logout")).status_code == 302
+    assert client.get(reverse("portal:home")).status_code == 302
+
+
+def test_login_with_password_lands_on_home(client, member):
+    member(Role.AUDITOR, username="pruefer")
+    response = client.post(reverse("portal:login"), {"username": "pruefer", "password": "Geheim-12345"},
+                           follow=True)
+    assert response.redirect_chain[-1][0] == reverse("portal:home")
+    assert "Willkommen, pruefer" in response.content.decode()
+
+
+def test_wrong_password_shows_a_german_error(client, member):
+    member(Role.AUDITOR, username="pruefer")
+    response = client.post(reverse("portal:login"), {"username": "pruefer", "password": "falsch"})
+    assert response.status_code == 200
+    assert "Benutzername und Passwort passen nicht zusammen" in response.content.decode()
+
+
+def test_navigation_shows_members_only_with_permission(client, member):
+    client.force_login(member(Role.CLERK))
+    assert reverse("portal:members") not in client.get(reverse("portal:home")).content.decode()
+    client.force_login(member(Role.AUTOMATION_LEAD))
+    assert reverse("portal:members") in client.get(reverse("portal:home")).content.decode()
+
+
+def test_forbidden_page_explains_in_german(client, member):
+    client.force_login(member(Role.CLERK))
+    response = client.get(reverse("portal:members"))
+    assert response.status_code == 403
+    assert "Zugriff verweigert" in response.content.decode()
