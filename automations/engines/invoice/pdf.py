@@ -1,0 +1,241 @@
+"""What a file is, the XML a PDF carries, and the PDF's text layer as positioned rows.
+
+Attachments come from pypdf (the embedded-files name tree, which Factur-X, ZUGFeRD and XRechnung use) and,
+for producers that only attach through page annotations, from FileAttachment annotations. The text layer
+comes from pdfminer.six with positions, rebuilt into visual rows of segments so that a label and its value
+in another column, or on the line below, can be paired; pypdf's plain text is the fallback when pdfminer
+cannot read a file."""
+import io
+import logging
+import re
+from dataclasses import dataclass, field
+
+logger = logging.getLogger(__name__)
+
+MAX_PAGES = 30  # invoices are short; a 500-page scan must not stall a worker
+PDF, XML, IMAGE, UNKNOWN = "pdf", "xml", "image", "unknown"
+
+
+def sniff(data: bytes) -> str:
+    head = data[:1024]
+    if b"%PDF-" in head:
+        return PDF
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"BM")) or head[8:12] == b"WEBP":
+        return IMAGE
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped.startswith(b"<") or head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return XML
+    return UNKNOWN
+
+
+def _reader(data: bytes):
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data), strict=False)
+    if reader.is_encrypted:
+        reader.decrypt("")  # invoices are at most protected against editing, readable without a password
+    return reader
+
+
+def attachments(data: bytes) -> list[tuple[str, bytes]]:
+    """Every embedded file as (name, content), in the order the PDF lists them."""
+    out: list[tuple[str, bytes]] = []
+    try:
+        reader = _reader(data)
+    except Exception:  # noqa: BLE001 - a damaged PDF simply has no readable attachments
+        logger.debug("pypdf cannot open the PDF for attachments", exc_info=True)
+        return out
+    try:
+        for item in reader.attachment_list:
+            try:
+                out.append((item.name or "", item.content or b""))
+            except Exception:  # noqa: BLE001
+                continue
+    except Exception:  # noqa: BLE001
+        logger.debug("embedded files tree unreadable", exc_info=True)
+    if not out:
+        out.extend(_annotation_attachments(reader))
+    return out
+
+
+def _annotation_attachments(reader) -> list[tuple[str, bytes]]:
+    found = []
+    try:
+        for page in reader.pages[:MAX_PAGES]:
+            for annot in page.get("/Annots") or []:
+                annot = annot.get_object()
+                if annot.get("/Subtype") != "/FileAttachment":
+                    continue
+                spec = annot["/FS"].get_object()
+                stream = spec["/EF"].get_object().get("/F")
+                if stream is not None:
+                    found.append((str(spec.get("/UF") or spec.get("/F") or ""), stream.get_object().get_data()))
+    except Exception:  # noqa: BLE001
+        logger.debug("file attachment annotations unreadable", exc_info=True)
+    return found
+
+
+@dataclass
+class Segment:
+    """A run of text on one visual line, separated from its neighbours by a column-sized gap."""
+
+    text: str
+    x0: float
+    x1: float
+    top: float  # distance from the page's top edge
+    bottom: float
+    size: float
+    bold: bool = False
+
+
+@dataclass
+class Row:
+    page: int
+    segments: list[Segment] = field(default_factory=list)
+
+    @property
+    def top(self) -> float:
+        return min(s.top for s in self.segments)
+
+    @property
+    def bottom(self) -> float:
+        return max(s.bottom for s in self.segments)
+
+    @property
+    def text(self) -> str:
+        return "  ".join(s.text for s in self.segments)
+
+
+@dataclass
+class TextLayer:
+    rows: list[Row]
+    pages: int
+    page_heights: list[float]
+    has_images: bool = False
+    source: str = "pdfminer"
+
+    @property
+    def char_count(self) -> int:
+        return sum(len(s.text.replace(" ", "")) for r in self.rows for s in r.segments)
+
+
+def text_layer(data: bytes) -> TextLayer:
+    try:
+        return _pdfminer_layer(data)
+    except Exception:  # noqa: BLE001 - fall back to pypdf, which reads some files pdfminer refuses
+        logger.debug("pdfminer cannot read the PDF; trying pypdf", exc_info=True)
+    return _pypdf_layer(data)
+
+
+def _pdfminer_layer(data: bytes) -> TextLayer:
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LAParams, LTChar, LTFigure, LTImage, LTTextContainer, LTTextLine
+
+    rows: list[Row] = []
+    heights: list[float] = []
+    has_images = False
+    pages = 0
+    laparams = LAParams(char_margin=3.0, line_margin=0.3, word_margin=0.1, detect_vertical=False, all_texts=True)
+    for page_no, page in enumerate(extract_pages(io.BytesIO(data), laparams=laparams, maxpages=MAX_PAGES)):
+        pages += 1
+        height = page.height
+        heights.append(height)
+        segments: list[Segment] = []
+
+        def walk(obj):
+            nonlocal has_images
+            if isinstance(obj, LTTextLine):
+                segments.extend(_split_line(obj, height, LTChar))
+            elif isinstance(obj, LTImage):
+                has_images = True
+            elif isinstance(obj, (LTTextContainer, LTFigure)) or hasattr(obj, "__iter__"):
+                for child in obj:
+                    walk(child)
+
+        for element in page:
+            walk(element)
+        rows.extend(_rows(page_no, segments))
+    return TextLayer(rows=rows, pages=pages, page_heights=heights, has_images=has_images)
+
+
+def _split_line(line, height: float, char_type) -> list[Segment]:
+    """Split a pdfminer line where the gap between two characters is wider than about one em."""
+    out: list[Segment] = []
+    chars: list = []
+
+    def flush():
+        text = "".join(c.get_text() for c in chars)
+        if text.strip():
+            xs = [c for c in chars if c.get_text().strip()]
+            size = max(c.size for c in xs)
+            bold = sum("bold" in (c.fontname or "").lower() for c in xs) > len(xs) / 2
+            out.append(Segment(" ".join(text.split()), xs[0].x0, xs[-1].x1, height - max(c.y1 for c in xs),
+                               height - min(c.y0 for c in xs), size, bold))
+        chars.clear()
+
+    previous = None
+    for obj in line:
+        if not isinstance(obj, char_type):
+            continue  # pdfminer's virtual spaces; gaps are measured from the glyphs themselves
+        if obj.matrix[1] or obj.matrix[2]:
+            continue  # rotated text (side margins) does not belong to a row
+        if previous is not None:
+            gap = obj.x0 - previous.x1
+            em = max(previous.size, obj.size, 1.0)
+            if gap > 0.9 * em:
+                flush()
+            elif gap > 0.15 * em and chars and chars[-1].get_text() != " " and obj.get_text() != " ":
+                chars.append(_Space())
+        chars.append(obj)
+        previous = obj
+    if chars:
+        flush()
+    return out
+
+
+class _Space:
+    """A word gap that pdfminer did not mark (some producers place every word separately)."""
+
+    x0 = x1 = y0 = y1 = size = 0.0
+    fontname = ""
+
+    def get_text(self):
+        return " "
+
+
+def _rows(page_no: int, segments: list[Segment]) -> list[Row]:
+    """Group segments whose vertical centres lie within half a line of each other into one visual row."""
+    rows: list[Row] = []
+    for seg in sorted(segments, key=lambda s: ((s.top + s.bottom) / 2, s.x0)):
+        centre = (seg.top + seg.bottom) / 2
+        if rows:
+            row = rows[-1]
+            row_centre = sum((s.top + s.bottom) / 2 for s in row.segments) / len(row.segments)
+            tolerance = 0.45 * min(seg.bottom - seg.top, min(s.bottom - s.top for s in row.segments)) + 0.5
+            if abs(centre - row_centre) <= tolerance:
+                row.segments.append(seg)
+                continue
+        rows.append(Row(page=page_no, segments=[seg]))
+    for row in rows:
+        row.segments.sort(key=lambda s: s.x0)
+    return rows
+
+
+def _pypdf_layer(data: bytes) -> TextLayer:
+    reader = _reader(data)
+    rows: list[Row] = []
+    heights = []
+    pages = reader.pages[:MAX_PAGES]
+    for page_no, page in enumerate(pages):
+        height = float(page.mediabox.height)
+        heights.append(height)
+        text = page.extract_text(extraction_mode="layout") or ""
+        for line_no, line in enumerate(text.splitlines()):
+            parts = [(m.start(), m.group()) for m in re.finditer(r"\S+(?: \S+)*", line)]
+            if not parts:
+                continue
+            # Layout mode keeps columns as runs of spaces; one character is taken as 5 points wide.
+            segs = [Segment(t, 5.0 * start, 5.0 * (start + len(t)), 12.0 * line_no, 12.0 * line_no + 10, 10.0)
+                    for start, t in parts]
+            rows.append(Row(page=page_no, segments=segs))
+    return TextLayer(rows=rows, pages=len(pages), page_heights=heights, source="pypdf")

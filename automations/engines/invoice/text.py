@@ -1,0 +1,677 @@
+"""Invoice fields from a PDF's text layer: labels and layout cues of German (and English) invoices.
+
+Each field is looked for the way a clerk reads a printed invoice: a label ("Rechnungsnummer:",
+"Zahlbetrag") and its value to the right on the same visual row, or in the line below when the label heads
+a column; the seller and buyer blocks by their section headings; names from the letterhead, the sender line
+above the address window or the footer when no block is labelled. Values are then checked against each
+other (net + tax = gross picks the totals among all labelled amounts) and against master data, and the
+confidence of each value says how often a value found this way was right on the measured samples."""
+import re
+from dataclasses import dataclass, field
+
+from automations.engines.invoice import fields as f
+from automations.engines.invoice.pdf import Row, Segment, TextLayer
+from automations.engines.validation import (
+    CENT, decimal_string, iban_valid, parse_date, parse_decimal, vat_id_valid,
+)
+
+# Confidence of each kind of evidence, measured on the FeRD samples with their XML removed (see
+# tests/automations/engines/test_invoice_text.py for the calibration table). Kept below the structured 0.99.
+CONF = {
+    "code_in_title": 0.95, "type_keyword": 0.8, "type_default": 0.6,
+    "number_label": 0.9, "number_weak": 0.8,
+    "date_label": 0.9, "date_weak": 0.8, "date_first": 0.5,
+    "vat_label": 0.93, "vat_only": 0.85, "vat_guess": 0.55,
+    "iban_label": 0.92, "iban_only": 0.85, "iban_payer": 0.3,
+    "currency_label": 0.95, "currency_symbol": 0.9, "currency_default": 0.65,
+    "sums_consistent": 0.95, "amount_label": 0.7, "amount_contradiction": 0.45,
+    "due_label": 0.93, "due_from_gross": 0.75,
+    "name_label": 0.9, "name_layout": 0.55, "name_agree": 0.75,
+}
+
+LEGAL_FORM = re.compile(
+    r"(?<![\w-])(GmbH|AG|KG|OHG|UG|GbR|mbH|SE|KGaA|PartG|e\.\s?K\.|e\.\s?V\.|a\.\s?G\.|Ltd\.?|Limited|Inc\.?|"
+    r"LLC|S\.\s?A\.|SARL|S\.\s?à\s?r\.\s?l\.|B\.\s?V\.|N\.\s?V\.|GesmbH|Co\.)(?![\w-])")
+MONEY = re.compile(
+    r"(?<![\d.,])(?:[-\u2212]\s?)?(?:\d{1,3}(?:[.\u00a0\u202f' ]\d{3})+|\d+)[.,]\d{2}(?![\d])(?:\s?-(?!\d))?")
+DATE = re.compile(
+    r"(?<!\d)(\d{1,2}\.\s?\d{1,2}\.\s?(?:\d{4}|\d{2})(?!\d)|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}|"
+    r"\d{1,2}\.?\s+(?:Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|"
+    r"Dezember|January|February|March|May|June|July|October|December|Jan|Feb|Mär|Mar|Apr|Jun|Jul|Aug|"
+    r"Sept?|Okt|Oct|Nov|Dez|Dec)\.?\s+\d{4}|(?:January|February|March|April|May|June|July|August|September|"
+    r"October|November|December)\s+\d{1,2},?\s+\d{4})", re.I)
+IBAN = re.compile(r"(?<![A-Z0-9])([A-Z]{2}\d{2}(?:[ \u00a0]?[A-Z0-9]{4}){2,7}(?:[ \u00a0]?[A-Z0-9]{1,4})?)(?![A-Z0-9])")
+VAT = re.compile(r"(?<![A-Z0-9])((?:AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|GB|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI)"
+                 r"[ \u00a0]?(?:U[ \u00a0]?)?[0-9A-Z](?:[ \u00a0]?[0-9A-Z+*]){6,12})(?![A-Z0-9])")
+CURRENCIES = ("EUR", "USD", "CHF", "GBP", "PLN", "CZK", "DKK", "SEK", "NOK", "HUF", "JPY")
+SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP"}
+
+# Labels. Each is matched against one segment's text, case-insensitively, at a word start.
+NUMBER_LABELS = [
+    (r"rechnungs?[-\s]?(?:nummer|nr\.?|no\.?|#)", "number_label"),
+    (r"rechnung\s+(?:nr\.?|nummer|no\.?)", "number_label"),
+    (r"(?:gutschrift|korrektur|storno|beleg|dokument|abrechnungs)[-\s]?(?:s[-\s]?)?(?:nummer|nr\.?)", "number_label"),
+    (r"invoice\s*(?:no\.?|number|nr\.?|#|id)", "number_label"),
+    (r"credit\s+note\s*(?:no\.?|number|#)", "number_label"),
+    (r"(?:nr|no)\.", "number_weak"),
+    (r"nummer", "number_weak"),
+]
+DATE_LABELS = [
+    (r"rechnungs[-\s]?datum|invoice\s+date|date\s+of\s+(?:issue|invoice)|ausstellungsdatum|belegdatum|"
+     r"gutschriftsdatum|datum\s+der\s+rechnung|issue\s+date", "date_label"),
+    (r"datum|date|vom|dated", "date_weak"),
+]
+NOT_ISSUE_DATE = re.compile(
+    r"liefer|leistung|fällig|faellig|zahlbar|due|bestell|auftrag|order|delivery|service|periode|zeitraum|"
+    r"abrechnungszeitraum|skonto|geburt|mandat|valuta|versand|druck", re.I)
+
+NET_LABELS = [
+    r"(?:rechnungs|gesamt|zwischen)?(?:summe|betrag)\s+(?:ohne|exkl\.?|excl\.?|zzgl\.?|vor)\s*(?:ust|mwst|umsatzsteuer|steuer|mehrwertsteuer)",
+    r"netto[-\s]?(?:betrag|summe|gesamt|rechnungsbetrag|wert)?", r"(?:summe|gesamt|gesamtbetrag)\s+netto",
+    r"nettobetrag", r"net\s+(?:total|amount)", r"(?:sub)?total\s+(?:net|excl\.?|excluding|before)", r"subtotal",
+    r"zwischensumme", r"total\s+netto",
+]
+TAX_LABELS = [
+    r"(?:summe|gesamt|gesamtbetrag)?\s*(?:ust|mwst|umsatzsteuer|mehrwertsteuer|vat|tax)[-\s]?(?:betrag|summe|gesamt|amount|total)?",
+    r"(?:zzgl\.?|plus|inkl\.?|enthaltene?)\s*(?:\d+(?:[.,]\d+)?\s*%\s*)?(?:ust|mwst|umsatzsteuer|mehrwertsteuer|vat)",
+    r"\d+(?:[.,]\d+)?\s*%\s*(?:ust|mwst|umsatzsteuer|mehrwertsteuer|vat|tax)", r"steuerbetrag", r"steuer",
+]
+GROSS_LABELS = [
+    r"brutto[-\s]?(?:betrag|summe|gesamt|rechnungsbetrag)?", r"(?:summe|gesamt|gesamtbetrag)\s+brutto",
+    r"gesamt[-\s]?(?:betrag|summe)", r"rechnungs[-\s]?(?:betrag|summe|gesamtbetrag)", r"endbetrag", r"endsumme",
+    r"gesamt\s*(?:inkl\.?|incl\.?)", r"(?:invoice|grand)\s+total", r"total\s+(?:amount|incl\.?|including|gross)",
+    r"total", r"gesamt", r"summe",
+]
+DUE_LABELS = [
+    r"zahlbetrag", r"zu\s+zahlen(?:der\s+betrag)?", r"(?:noch\s+)?offener?\s+(?:betrag|rechnungsbetrag)",
+    r"fällige?r?\s+betrag", r"(?:amount|balance|total)\s+due", r"restbetrag", r"auszahlungsbetrag",
+    r"zu\s+überweisen(?:der\s+betrag)?", r"amount\s+payable", r"zahlungsbetrag",
+]
+NOT_TOTAL = re.compile(r"satz|rate|preis|price|einzel|pos\.|position|menge|qty|anzahlung|nummer|nr\.|%\s*$", re.I)
+
+SELLER_SECTION = re.compile(
+    r"^(verkäufer|lieferant|rechnungssteller|leistungserbringer|auftragnehmer|absender|seller|supplier|vendor|"
+    r"rechnungsaussteller|from|von)\b", re.I)
+BUYER_SECTION = re.compile(
+    r"^(käufer|kunde|rechnungsempfänger|leistungsempfänger|auftraggeber|empfänger|buyer|customer|bill(?:ed)?\s+to|"
+    r"invoice\s+to|rechnungsadresse|rechnung\s+an)\b", re.I)
+OTHER_SECTION = re.compile(
+    r"^(abweichender|lieferanschrift|lieferadresse|warenempfänger|ship(?:ped)?\s+to|deliver(?:y|ed)\s+to|"
+    r"zahlungsempfänger|steuerlicher\s+vertreter|bemerkung|positionsdaten|zahlungsbedingungen)", re.I)
+NAME_LABEL = re.compile(r"^(name|firma|company|firmenname|unternehmen)\s*:?", re.I)
+SALUTATION = re.compile(r"^(herrn?|frau|firma|familie|an|z\.\s?hd\.?.*)$", re.I)
+
+TYPE_WORDS = [
+    (re.compile(r"rechnungskorrektur|korrekturrechnung|berichtigte\s+rechnung|corrected\s+invoice|"
+                r"korrigierte\s+rechnung", re.I), "correction"),
+    (re.compile(r"gutschrift.*(?:selbst\s+ausgestellt|gutschriftsverfahren|self[-\s]?bill)|"
+                r"selbst\s+ausgestellte\s+rechnung|self[-\s]?billed?\s+invoice", re.I), "self_billed"),
+    (re.compile(r"gutschrift|credit\s+note|stornorechnung|storno", re.I), "credit_note"),
+    (re.compile(r"teilrechnung|abschlagsrechnung|anzahlungsrechnung|partial\s+invoice|"
+                r"vorauszahlungsrechnung", re.I), "partial"),
+    (re.compile(r"rechnung|invoice|faktura", re.I), "invoice"),
+]
+INVOICE_WORDS = re.compile(r"rechnung|invoice|gutschrift|credit\s+note|faktura|abrechnung|beitrag", re.I)
+PAYER_CONTEXT = re.compile(r"käufer|ihr(?:em|es)?\s+konto|ihre\s+iban|kunden[-\s]?iban|lastschrift|abgebucht|"
+                           r"eingezogen|debit|mandat|belastet|payer|zahlungspflichtig", re.I)
+
+
+@dataclass
+class Candidate:
+    value: str
+    kind: str
+    explanation: str
+    order: int = 0  # reading position, for "the first" rules
+    score: float = 0.0
+
+    @property
+    def confidence(self) -> float:
+        return CONF[self.kind]
+
+
+@dataclass
+class TextExtraction:
+    found: dict[str, f.Found] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+    looks_like_invoice: bool = False
+
+
+def _cue(row: Row, text: str | None = None) -> str:
+    shown = text if text is not None else row.text
+    shown = shown if len(shown) <= 90 else shown[:87] + "..."
+    return f"Text: '{shown}' (page {row.page + 1})"
+
+
+def _label_re(pattern: str) -> re.Pattern:
+    return re.compile(rf"(?<![\w]){pattern}(?![\w])\s*[:#.]?\s*", re.I)
+
+
+class Document:
+    """The text layer as rows, with the lookups the field finders share."""
+
+    def __init__(self, layer: TextLayer):
+        self.rows = [r for r in layer.rows if r.segments]
+        self.layer = layer
+        self.text = "\n".join(r.text for r in self.rows)
+        sizes = sorted(s.size for r in self.rows for s in r.segments)
+        self.body_size = sizes[len(sizes) // 2] if sizes else 10.0
+
+    def page_height(self, page: int) -> float:
+        heights = self.layer.page_heights
+        return heights[page] if page < len(heights) else 842.0
+
+    def right_of(self, row: Row, seg: Segment) -> list[Segment]:
+        return [s for s in row.segments if s.x0 >= seg.x1 - 1]
+
+    def below(self, index: int, seg: Segment, *, max_rows: int = 2) -> list[tuple[Row, Segment]]:
+        """Segments in the next rows of the same page that overlap `seg` horizontally (a column's values)."""
+        row = self.rows[index]
+        out = []
+        for nxt in self.rows[index + 1:index + 1 + max_rows]:
+            if nxt.page != row.page or nxt.top - row.bottom > 3 * max(self.body_size, 8):
+                break
+            for s in nxt.segments:
+                if s.x0 < seg.x1 + 2 and s.x1 > seg.x0 - 2:
+                    out.append((nxt, s))
+        return out
+
+
+def _values_after_label(doc: Document, index: int, seg: Segment, match: re.Match, *, below: bool = True):
+    """Texts where a label's value may stand: the rest of its segment, the segments to its right, below."""
+    row = doc.rows[index]
+    rest = seg.text[match.end():].strip()
+    if rest:
+        yield row, rest, "same"
+    for s in doc.right_of(row, seg):
+        if s is not seg:
+            yield row, s.text, "right"
+    if below:
+        for nxt, s in doc.below(index, seg):
+            yield nxt, s.text, "below"
+
+
+def extract_text_fields(layer: TextLayer) -> TextExtraction:
+    doc = Document(layer)
+    out = TextExtraction()
+    out.looks_like_invoice = bool(INVOICE_WORDS.search(doc.text))
+    finders = (_document_type, _invoice_number, _issue_date, _vat_id, _iban, _currency, _totals, _names)
+    for finder in finders:
+        for name, cand in finder(doc).items():
+            if cand is not None and cand.value not in (None, ""):
+                out.found[name] = f.Found(cand.value, cand.explanation, cand.confidence)
+    return out
+
+
+# --- document type ----------------------------------------------------------------------------------
+
+def _title_rows(doc: Document):
+    """Rows in the top half of the first page, largest text first: where a document names itself."""
+    first = [(i, r) for i, r in enumerate(doc.rows) if r.page == 0 and r.top < doc.page_height(0) * 0.5]
+    return sorted(first, key=lambda ir: (-max(s.size for s in ir[1].segments), ir[0]))
+
+
+def _document_type(doc: Document) -> dict:
+    for _i, row in _title_rows(doc):
+        for seg in row.segments:
+            code = re.search(r"\((\d{3})\)\s*$", seg.text)
+            if code and re.search(r"rechnung|gutschrift|invoice|credit|korrektur|abrechnung", seg.text, re.I):
+                return {"document_type": Candidate(f.document_type(code[1]), "code_in_title", _cue(row, seg.text))}
+    for _i, row in _title_rows(doc)[:12]:
+        for seg in row.segments:
+            if len(seg.text) > 60:
+                continue
+            for pattern, kind in TYPE_WORDS:
+                if pattern.search(seg.text):
+                    return {"document_type": Candidate(kind, "type_keyword", _cue(row, seg.text))}
+    for pattern, kind in TYPE_WORDS:
+        if m := pattern.search(doc.text):
+            line = next(r for r in doc.rows if pattern.search(r.text))
+            return {"document_type": Candidate(kind, "type_default", _cue(line, m.group()))}
+    return {}
+
+
+# --- invoice number ---------------------------------------------------------------------------------
+
+_NUMBER_VALUE = re.compile(r"^[#:]?\s*([A-Za-z0-9][A-Za-z0-9\-/._]*[A-Za-z0-9]|\d)")
+_NUMBER_LABEL_RES = [(_label_re(p), kind) for p, kind in NUMBER_LABELS]
+
+
+def _number_value(text: str) -> str | None:
+    m = _NUMBER_VALUE.match(text.strip())
+    if not m:
+        return None
+    value = m.group(1)
+    if not re.search(r"\d", value) or DATE.fullmatch(value) or len(value) > 40:
+        return None
+    if re.fullmatch(r"\d{1,2}", value):  # page numbers, positions
+        return None
+    return value
+
+
+def _invoice_number(doc: Document) -> dict:
+    best: Candidate | None = None
+    for i, row in enumerate(doc.rows):
+        for seg in row.segments:
+            for regex, kind in _NUMBER_LABEL_RES:
+                m = regex.search(seg.text)
+                if not m:
+                    continue
+                if kind == "number_weak" and not _is_title_row(doc, i) and m.start() > 0:
+                    continue
+                if kind == "number_weak" and re.search(r"kunden|steuer|bestell|auftrag|lieferschein|kd|ust|tel|fax|"
+                                                       r"hrb|seite|page|konto|artikel|art-|ref|mandat|vertrag|"
+                                                       r"order|customer|account|globale", seg.text[:m.start() + 12], re.I):
+                    continue
+                for vrow, text, where in _values_after_label(doc, i, seg, m):
+                    value = _number_value(text)
+                    if value:
+                        # "Nr. 4711" next to the document's title names the invoice as surely as a full label.
+                        strong = kind == "number_label" or _is_title_row(doc, i)
+                        cand = Candidate(value, "number_label" if strong and where != "below" else "number_weak",
+                                         _cue(row if where != "below" else vrow, seg.text if where == "same" else f"{seg.text} {text}"),
+                                         order=i)
+                        rank = (cand.confidence, -i)
+                        if best is None or rank > (best.confidence, -best.order):
+                            best = cand
+                        break
+                break
+    return {"invoice_number": best} if best else {}
+
+
+def _is_title_row(doc: Document, index: int) -> bool:
+    row = doc.rows[index]
+    return row.page == 0 and any(
+        re.search(r"rechnung|gutschrift|invoice|credit note|korrektur", s.text, re.I) for s in row.segments)
+
+
+# --- issue date -------------------------------------------------------------------------------------
+
+_DATE_LABEL_RES = [(_label_re(p), kind) for p, kind in DATE_LABELS]
+
+
+def _issue_date(doc: Document) -> dict:
+    best: Candidate | None = None
+    for i, row in enumerate(doc.rows):
+        for seg in row.segments:
+            for regex, kind in _DATE_LABEL_RES:
+                m = regex.search(seg.text)
+                if not m or NOT_ISSUE_DATE.search(seg.text[:m.end()]):
+                    continue
+                if kind == "date_weak" and m.group().strip().lower().startswith("vom") and not _is_title_row(doc, i):
+                    continue
+                for vrow, text, where in _values_after_label(doc, i, seg, m):
+                    d = DATE.search(text)
+                    date = parse_date(d.group()) if d and d.start() <= 2 else None
+                    if date:
+                        k = kind if where != "below" else "date_weak"
+                        cand = Candidate(date.isoformat(), k, _cue(row, f"{seg.text} {text}" if where != "same" else seg.text), order=i)
+                        if best is None or (cand.confidence, -i) > (best.confidence, -best.order):
+                            best = cand
+                        break
+                break
+    if best:
+        return {"issue_date": best}
+    for i, row in enumerate(doc.rows):
+        if row.page > 0:
+            break
+        for seg in row.segments:
+            d = DATE.search(seg.text)
+            if d and not NOT_ISSUE_DATE.search(row.text) and (date := parse_date(d.group())):
+                return {"issue_date": Candidate(date.isoformat(), "date_first", _cue(row, seg.text))}
+    return {}
+
+
+# --- sections: seller and buyer blocks --------------------------------------------------------------
+
+def _sections(doc: Document) -> list[str | None]:
+    """For each row, the labelled block it belongs to ("seller", "buyer", "other" or None)."""
+    current, started = None, None
+    out = []
+    for i, row in enumerate(doc.rows):
+        first = row.segments[0].text.strip()
+        if SELLER_SECTION.match(first) and len(first) < 40 and not re.search(r"\d", first):
+            current, started = "seller", i
+        elif BUYER_SECTION.match(first) and len(first) < 40 and not re.search(r"\d{3}", first):
+            current, started = "buyer", i
+        elif OTHER_SECTION.match(first):
+            current, started = "other", i
+        elif current and (i - started > 16 or (i and row.page != doc.rows[i - 1].page)):
+            current = None
+        out.append(current)
+    return out
+
+
+# --- VAT id -----------------------------------------------------------------------------------------
+
+_VAT_LABEL = re.compile(r"u\.?\s?st\.?[-\s]?id|umsatzsteuer[-\s]?id|ust[-\s]?ident|vat\s*(?:id|reg|no|number)|"
+                        r"tva|steuer[-\s]?id|uid", re.I)
+_BUYER_VAT_CONTEXT = re.compile(r"ihre|kunden|käufer|buyer|customer|empfänger", re.I)
+
+
+def _vat_id(doc: Document) -> dict:
+    sections = _sections(doc)
+    cands: list[tuple[Candidate, str | None, bool]] = []
+    for i, row in enumerate(doc.rows):
+        for seg in row.segments:
+            for m in VAT.finditer(seg.text):
+                value = re.sub(r"[\s\u00a0]", "", m.group(1))
+                if not vat_id_valid(value) or iban_valid(value):
+                    continue
+                labelled = bool(_VAT_LABEL.search(row.text))
+                buyerish = sections[i] == "buyer" or bool(_BUYER_VAT_CONTEXT.search(row.text[: row.text.find(m.group(1))]))
+                kind = "vat_label" if labelled else "vat_only"
+                cands.append((Candidate(value, kind, _cue(row), order=i), sections[i], buyerish))
+    if not cands:
+        return {}
+    sellerish = [c for c, section, buyerish in cands if section == "seller"]
+    if sellerish:
+        return {"seller_vat_id": sellerish[0]}
+    others = [c for c, section, buyerish in cands if not buyerish]
+    distinct = {c.value for c in others}
+    if len(distinct) == 1:
+        return {"seller_vat_id": others[0]}
+    if others:
+        # Several VAT ids and no block says whose: the seller's usually stands in the letterhead or footer.
+        pick = next((c for c in others if _in_margin(doc, c.order)), others[0])
+        pick.kind = "vat_guess"
+        return {"seller_vat_id": pick}
+    return {}
+
+
+def _in_margin(doc: Document, index: int) -> bool:
+    row = doc.rows[index]
+    height = doc.page_height(row.page)
+    return row.top < 0.18 * height or row.top > 0.82 * height
+
+
+# --- IBAN -------------------------------------------------------------------------------------------
+
+def _iban(doc: Document) -> dict:
+    cands = []
+    for i, row in enumerate(doc.rows):
+        for seg in row.segments:
+            for m in IBAN.finditer(seg.text.upper()):
+                value = re.sub(r"[\s\u00a0]", "", m.group(1))
+                if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", value) or vat_id_valid(value):
+                    continue
+                context = row.text[: row.text.upper().find(m.group(1))] + " " + (doc.rows[i - 1].text if i else "")
+                payer = bool(PAYER_CONTEXT.search(context))
+                labelled = "IBAN" in row.text.upper() or "KONTO" in row.text.upper() or "ACCOUNT" in row.text.upper()
+                kind = "iban_payer" if payer else ("iban_label" if labelled else "iban_only")
+                cands.append(Candidate(value, kind, _cue(row), order=i))
+    if not cands:
+        return {}
+    best = next((c for c in cands if c.kind != "iban_payer"), cands[0])
+    if not iban_valid(best.value) and best.kind != "iban_payer":
+        best.kind = "iban_only"
+    return {"iban": best}
+
+
+# --- currency ---------------------------------------------------------------------------------------
+
+def _currency(doc: Document) -> dict:
+    for i, row in enumerate(doc.rows):
+        for seg in row.segments:
+            if re.match(r"(?:rechnungs)?währung|currency", seg.text, re.I):
+                m = re.compile(r"(?:währung|currency)\s*:?", re.I).search(seg.text)
+                for _r, text, _where in _values_after_label(doc, i, seg, m):
+                    code = re.match(r"\s*([A-Z]{3})\b", text)
+                    if code and code[1] in CURRENCIES:
+                        return {"currency": Candidate(code[1], "currency_label", _cue(row))}
+    counts: dict[str, int] = {}
+    for code in CURRENCIES:
+        counts[code] = len(re.findall(rf"(?<![A-Z]){code}(?![A-Z])", doc.text))
+    for symbol, code in SYMBOLS.items():
+        counts[code] = counts.get(code, 0) + doc.text.count(symbol)
+    code, n = max(counts.items(), key=lambda kv: kv[1])
+    if n:
+        row = next(r for r in doc.rows if code in r.text or any(s in r.text for s, c in SYMBOLS.items() if c == code))
+        return {"currency": Candidate(code, "currency_symbol", _cue(row))}
+    if MONEY.search(doc.text):
+        # German invoice without a currency mark: euro is the norm.
+        return {"currency": Candidate("EUR", "currency_default", "Text: amounts without currency (EUR assumed)")}
+    return {}
+
+
+# --- totals -----------------------------------------------------------------------------------------
+
+_NET_RES = [_label_re(p) for p in NET_LABELS]
+_TAX_RES = [_label_re(p) for p in TAX_LABELS]
+_GROSS_RES = [_label_re(p) for p in GROSS_LABELS]
+_DUE_RES = [_label_re(p) for p in DUE_LABELS]
+
+
+def _amounts_in(text: str) -> list:
+    out = []
+    for m in MONEY.finditer(text):
+        raw = m.group().replace("\u2212", "-")
+        value = parse_decimal(raw.replace(" ", "") if raw.count(" ") == 1 and raw.strip().startswith("-") else raw)
+        if value is not None:
+            out.append(value)
+    return out
+
+
+def _label_kind(text: str):
+    """Which total a label names, by the most specific pattern; labels of rates and prices name none."""
+    low = text.strip()
+    if len(low) > 70 or NOT_TOTAL.search(low.split(":")[0]):
+        return None, None
+    for kind, regexes in (("amount_due", _DUE_RES), ("net_total", _NET_RES), ("gross_total", _GROSS_RES),
+                          ("tax_total", _TAX_RES)):
+        for rank, regex in enumerate(regexes):
+            m = regex.match(low) or (regex.search(low) if kind != "gross_total" else None)
+            if m:
+                if kind == "gross_total" and re.search(r"netto|ohne|exkl|excl|zzgl|net\b", low, re.I):
+                    return None, None
+                if kind == "tax_total" and re.search(r"nummer|nr\.|id\b|satz|rate|frei|befreit", low, re.I):
+                    return None, None
+                return kind, (rank, m)
+    return None, None
+
+
+def _total_candidates(doc: Document) -> dict[str, list]:
+    cands: dict[str, list] = {"net_total": [], "tax_total": [], "gross_total": [], "amount_due": []}
+    for i, row in enumerate(doc.rows):
+        for seg in row.segments:
+            kind, hit = _label_kind(seg.text)
+            if not kind:
+                continue
+            rank, m = hit
+            same_row = _amounts_in(seg.text[m.end():]) + [a for s in doc.right_of(row, seg) if s is not seg
+                                                          for a in _amounts_in(s.text)]
+            if same_row:
+                # The rightmost amount of a total's row is the total ("19 % USt auf 473,00  89,87").
+                cands[kind].append((same_row[-1], rank, i, "right", row, seg))
+                continue
+            for nxt, s in doc.below(i, seg, max_rows=1):
+                amounts = _amounts_in(s.text)
+                if len(amounts) == 1 and len(s.text) < 25:
+                    cands[kind].append((amounts[0], rank + 3, i, "below", nxt, seg))
+                    break
+    return cands
+
+
+def _totals(doc: Document) -> dict:
+    cands = _total_candidates(doc)
+    out: dict[str, Candidate] = {}
+
+    def make(name, entry, kind):
+        value, _rank, i, where, row, seg = entry
+        return Candidate(decimal_string(value), kind, _cue(row, row.text), order=i)
+
+    def prior(entry):
+        value, rank, i, where, row, seg = entry
+        return -rank + (0.5 if where == "right" else 0) + i / 1000  # later totals win ties: sums end a page
+
+    nets, taxes, grosses = cands["net_total"], cands["tax_total"], cands["gross_total"]
+    tax_options = list(taxes)
+    # Several rates each on their own line: their sum is the tax total.
+    rate_rows = {}
+    for entry in taxes:
+        rate_rows.setdefault(entry[2], entry)
+    if len(rate_rows) > 1:
+        rows_sorted = sorted(rate_rows.values(), key=lambda e: e[2])
+        total = sum((e[0] for e in rows_sorted), start=parse_decimal("0"))
+        tax_options.append((total, 5, rows_sorted[-1][2], "sum", rows_sorted[-1][4], rows_sorted[-1][5]))
+    best = None
+    for g in grosses:
+        for n in nets:
+            for t in tax_options:
+                if abs(n[0] + t[0] - g[0]) <= CENT:
+                    score = prior(g) + prior(n) + prior(t)
+                    if best is None or score > best[0]:
+                        best = (score, n, t, g)
+        if not taxes:
+            for n in nets:
+                if n[0] == g[0]:
+                    score = prior(g) + prior(n)
+                    if best is None or score > best[0]:
+                        best = (score, n, None, g)
+    if best:
+        _score, n, t, g = best
+        out["net_total"] = make("net_total", n, "sums_consistent")
+        out["gross_total"] = make("gross_total", g, "sums_consistent")
+        if t is not None:
+            out["tax_total"] = make("tax_total", t, "sums_consistent")
+            if t[3] == "sum":
+                out["tax_total"].explanation = "Text: sum of the VAT lines " + out["tax_total"].explanation[6:]
+    else:
+        for name in ("net_total", "tax_total", "gross_total"):
+            if cands[name]:
+                entry = max(cands[name], key=prior)
+                present = sum(bool(cands[k]) for k in ("net_total", "tax_total", "gross_total"))
+                out[name] = make(name, entry, "amount_contradiction" if present == 3 else "amount_label")
+    if cands["amount_due"]:
+        entry = max(cands["amount_due"], key=prior)
+        cand = make("amount_due", entry, "due_label")
+        gross = parse_decimal(out["gross_total"].value) if "gross_total" in out else None
+        if gross is not None and abs(entry[0]) > abs(gross) + CENT:
+            cand.kind = "amount_label"
+        out["amount_due"] = cand
+    elif "gross_total" in out:
+        # No separate amount due printed: the gross total is what is payable.
+        g = out["gross_total"]
+        out["amount_due"] = Candidate(g.value, "due_from_gross", g.explanation + " (amount due = gross total)")
+    return out
+
+
+# --- names ------------------------------------------------------------------------------------------
+
+def _label_names(doc: Document) -> dict:
+    sections = _sections(doc)
+    out: dict[str, Candidate] = {}
+    for i, row in enumerate(doc.rows):
+        section = sections[i]
+        if section not in ("seller", "buyer"):
+            continue
+        name = f"{section}_name"
+        if name in out:
+            continue
+        first = row.segments[0]
+        m = NAME_LABEL.match(first.text)
+        if not m:
+            continue
+        rest = first.text[m.end():].strip()
+        value_seg = None
+        if rest:
+            parts = [rest]
+        else:
+            right = [s for s in row.segments[1:]]
+            if not right:
+                continue
+            value_seg = right[0]
+            parts = [value_seg.text]
+            parts = _continuation(doc, i, value_seg, sections) or parts
+        value = f.collapse(" ".join(parts))
+        if value and not re.fullmatch(r"[\d\W]+", value):
+            out[name] = Candidate(value, "name_label", _cue(row, f"{first.text} {value}"), order=i)
+    return out
+
+
+def _continuation(doc: Document, index: int, seg: Segment, sections) -> list[str] | None:
+    """A name broken over lines: unlabelled lines in the value's column, closer than the line pitch."""
+    parts = [seg.text]
+    pitch = 1.35 * seg.size
+    for step in (-1, 1):
+        j = index + step
+        while 0 <= j < len(doc.rows):
+            row = doc.rows[j]
+            near = doc.rows[j - step] if step == 1 else doc.rows[j + 1]
+            gap = (row.top - near.top) if step == 1 else (near.top - row.top)
+            col = [s for s in row.segments if abs(s.x0 - seg.x0) < 3]
+            if row.page != doc.rows[index].page or gap > pitch or len(row.segments) != 1 or not col \
+                    or col[0].bold != seg.bold or abs(col[0].size - seg.size) > 0.5:
+                break
+            if step == -1:
+                parts.insert(0, col[0].text)
+            else:
+                parts.append(col[0].text)
+            j += step
+    return parts
+
+
+def _layout_names(doc: Document) -> dict:
+    """Names when no block is labelled: the sender line over the address window, letterhead, footer."""
+    out: dict[str, Candidate] = {}
+    page0 = [(i, r) for i, r in enumerate(doc.rows) if r.page == 0]
+    if not page0:
+        return out
+    height = doc.page_height(0)
+    seller = []
+    # Sender line: small print with separators and a postcode, above the recipient's address (DIN 5008).
+    for i, row in page0:
+        if row.top > 0.45 * height:
+            break
+        for seg in row.segments:
+            if re.search(r"[·•|,–-]\s", seg.text) and re.search(r"\b\d{4,5}\s+\w", seg.text) and seg.size <= doc.body_size + 0.5:
+                head = re.split(r"\s*[·•|,–]\s*|\s+-\s+", seg.text)[0].strip()
+                if len(head) > 2 and not re.search(r"\d", head):
+                    seller.append(Candidate(head, "name_layout", _cue(row, seg.text), order=i))
+                    buyer = _address_block_name(doc, i, seg)
+                    if buyer:
+                        out["buyer_name"] = buyer
+                break
+    # Letterhead and footer: text with a legal form, largest first.
+    marginal = []
+    for i, row in enumerate(doc.rows):
+        h = doc.page_height(row.page)
+        if row.page == 0 and row.top < 0.25 * h or row.top > 0.85 * h:
+            for seg in row.segments:
+                m = LEGAL_FORM.search(seg.text)
+                if m and len(seg.text) < 80:
+                    name = re.split(r"\s*[·•|,]\s*", seg.text[: m.end()])[-1].strip()
+                    if len(name) > len(m.group()) + 1:
+                        marginal.append((seg.size, -i, Candidate(name, "name_layout", _cue(row, seg.text), order=i)))
+    marginal.sort(key=lambda t: (-t[0], -t[1]))
+    seller.extend(c for _s, _i, c in marginal)
+    buyer = out.get("buyer_name")
+    seller = [c for c in seller if not buyer or c.value != buyer.value]
+    if seller:
+        pick = seller[0]
+        if sum(c.value.lower() == pick.value.lower() for c in seller) > 1:
+            pick.kind = "name_agree"
+        out["seller_name"] = pick
+    return out
+
+
+def _address_block_name(doc: Document, index: int, sender: Segment) -> Candidate | None:
+    for row in doc.rows[index + 1:index + 5]:
+        segs = [s for s in row.segments if s.x0 < sender.x1 and s.x1 > sender.x0 - 5]
+        if not segs:
+            continue
+        text = segs[0].text.strip()
+        if SALUTATION.match(text):
+            continue
+        if re.search(r"\d", text) and not LEGAL_FORM.search(text):
+            return None
+        return Candidate(text, "name_layout", _cue(row, text), order=index)
+    return None
+
+
+def _names(doc: Document) -> dict:
+    found = _label_names(doc)
+    layout = _layout_names(doc)
+    for name in ("seller_name", "buyer_name"):
+        if name not in found and name in layout:
+            found[name] = layout[name]
+    return found

@@ -1,0 +1,201 @@
+"""Field validators shared by the engines and the pipeline's validate step.
+
+Parsers return None for what they cannot read instead of raising; checks return booleans; and
+`invoice_validation_reasons` turns an invoice's fields into reasons for the clerk without changing a value
+(DESIGN.md: a validation failure never changes an extracted value)."""
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.utils.translation import gettext as _
+
+CENT = Decimal("0.01")
+
+# IBAN lengths per country (ISO 13616 registry); an unknown country is checked by checksum alone.
+IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29,
+    "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29,
+    "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28,
+    "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28,
+    "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MR": 27,
+    "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24,
+    "RS": 22, "SA": 24, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25, "SV": 28, "TL": 23, "TN": 24,
+    "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
+}
+
+# VAT identification number formats of the EU member states (plus XI for Northern Ireland and GB, still
+# common on invoices); EL is Greece's prefix in VIES.
+VAT_FORMATS = {
+    "AT": r"U\d{8}", "BE": r"[01]\d{9}", "BG": r"\d{9,10}", "CY": r"\d{8}[A-Z]", "CZ": r"\d{8,10}",
+    "DE": r"\d{9}", "DK": r"\d{8}", "EE": r"\d{9}", "EL": r"\d{9}", "ES": r"[A-Z0-9]\d{7}[A-Z0-9]",
+    "FI": r"\d{8}", "FR": r"[A-HJ-NP-Z0-9]{2}\d{9}", "HR": r"\d{11}", "HU": r"\d{8}", "IE": r"\d{7}[A-W][A-I]?|\d[A-Z+*]\d{5}[A-W]",
+    "IT": r"\d{11}", "LT": r"\d{9}|\d{12}", "LU": r"\d{8}", "LV": r"\d{11}", "MT": r"\d{8}",
+    "NL": r"\d{9}B\d{2}", "PL": r"\d{10}", "PT": r"\d{9}", "RO": r"\d{2,10}", "SE": r"\d{12}",
+    "SI": r"\d{8}", "SK": r"\d{10}", "XI": r"\d{9}|\d{12}|GD\d{3}|HA\d{3}", "GB": r"\d{9}|\d{12}|GD\d{3}|HA\d{3}",
+}
+_VAT_RES = {country: re.compile(rf"{country}(?:{pattern})") for country, pattern in VAT_FORMATS.items()}
+
+MONTHS = {
+    "januar": 1, "jänner": 1, "january": 1, "jan": 1, "februar": 2, "february": 2, "feb": 2, "märz": 3,
+    "maerz": 3, "march": 3, "mär": 3, "mar": 3, "april": 4, "apr": 4, "mai": 5, "may": 5, "juni": 6,
+    "june": 6, "jun": 6, "juli": 7, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9,
+    "sept": 9, "sep": 9, "oktober": 10, "october": 10, "okt": 10, "oct": 10, "november": 11, "nov": 11,
+    "dezember": 12, "december": 12, "dez": 12, "dec": 12,
+}
+
+
+def compact(value: str) -> str:
+    return re.sub(r"[\s.\-/]", "", value or "").upper()
+
+
+def iban_valid(value: str | None) -> bool:
+    """ISO 13616: country code, two check digits, and the mod-97 remainder 1 over the rearranged number."""
+    iban = compact(value or "")
+    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", iban):
+        return False
+    expected = IBAN_LENGTHS.get(iban[:2])
+    if expected and len(iban) != expected:
+        return False
+    digits = "".join(str(int(ch, 36)) for ch in iban[4:] + iban[:4])
+    return int(digits) % 97 == 1
+
+
+def vat_id_valid(value: str | None) -> bool:
+    """The format of an EU VAT identification number (DE + 9 digits, ATU + 8 digits, ...); no checksum."""
+    vat = compact(value or "")
+    pattern = _VAT_RES.get(vat[:2])
+    return bool(pattern and pattern.fullmatch(vat))
+
+
+def parse_decimal(value) -> Decimal | None:
+    """German ("1.234,56", "-1.234,56 €") and English ("1,234.56") amounts, and plain XML decimals."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    text = str(value).strip().replace("\u2212", "-").replace("\u00a0", " ").replace("\u202f", " ")
+    text = re.sub(r"(?i)\s*(EUR|€|USD|\$|CHF|GBP|£)\s*", "", text)
+    negative = False
+    if text.endswith("-") or (text.startswith("(") and text.endswith(")")):
+        negative, text = True, text.strip("()-")
+    if text.startswith("-"):
+        negative, text = True, text[1:]
+    elif text.startswith("+"):
+        text = text[1:]
+    text = text.replace(" ", "").replace("'", "")
+    if not re.fullmatch(r"[\d.,]*\d[\d.,]*", text):
+        return None
+    last_comma, last_dot = text.rfind(","), text.rfind(".")
+    if last_comma > last_dot:  # German: "." groups thousands, "," separates decimals
+        if text.count(",") > 1:
+            return None
+        integer, _sep, fraction = text.partition(",")
+        if "." in integer and not re.fullmatch(r"\d{1,3}(\.\d{3})+", integer):
+            return None
+        text = integer.replace(".", "") + "." + fraction
+    elif last_dot > last_comma:
+        if text.count(".") > 1:  # "1.234.567" groups only
+            if not re.fullmatch(r"\d{1,3}(\.\d{3})+", text):
+                return None
+            text = text.replace(".", "")
+        else:
+            integer, _sep, fraction = text.partition(".")
+            if "," in integer and not re.fullmatch(r"\d{1,3}(,\d{3})+", integer):
+                return None
+            text = integer.replace(",", "") + "." + fraction
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    return -number if negative else number
+
+
+def decimal_string(value: Decimal) -> str:
+    """Money as a plain decimal string with at least two places ("300" -> "300.00")."""
+    if value.as_tuple().exponent > -2:
+        value = value.quantize(CENT)
+    return format(value, "f")
+
+
+def parse_date(value) -> dt.date | None:
+    """ISO, CII format 102 (YYYYMMDD), German (25.11.2026, 25.11.26, 25. November 2026) and English dates."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = " ".join(str(value).split()).strip()
+    try:
+        if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:T.*)?", text):
+            return dt.date(int(m[1]), int(m[2]), int(m[3]))
+        if m := re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text):
+            return dt.date(int(m[1]), int(m[2]), int(m[3]))
+        if m := re.fullmatch(r"(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4}|\d{2})", text):
+            return dt.date(_year(m[3]), int(m[2]), int(m[1]))
+        if m := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text):  # day first, as in most of Europe
+            return dt.date(int(m[3]), int(m[2]), int(m[1]))
+        if m := re.fullmatch(r"(\d{1,2})\.?\s+([A-Za-zäÄ]+)\.?,?\s+(\d{4})", text):
+            month = MONTHS.get(m[2].lower())
+            return dt.date(int(m[3]), month, int(m[1])) if month else None
+        if m := re.fullmatch(r"([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})", text):
+            month = MONTHS.get(m[1].lower())
+            return dt.date(int(m[3]), month, int(m[2])) if month else None
+    except ValueError:
+        return None
+    return None
+
+
+def _year(text: str) -> int:
+    year = int(text)
+    return year + 2000 if year < 100 else year
+
+
+def sums_consistent(net, tax, gross) -> bool:
+    """net + tax = gross within a cent."""
+    values = [parse_decimal(v) for v in (net, tax, gross)]
+    if any(v is None for v in values):
+        return False
+    net_d, tax_d, gross_d = values
+    return abs(net_d + tax_d - gross_d) <= CENT
+
+
+def amount_due_plausible(gross, due) -> bool:
+    """The amount due is the gross total less prepayments: never beyond it in absolute value, same sign."""
+    gross_d, due_d = parse_decimal(gross), parse_decimal(due)
+    if gross_d is None or due_d is None:
+        return False
+    if gross_d == 0:
+        return due_d == 0
+    return abs(due_d) <= abs(gross_d) + CENT and (due_d == 0 or (due_d > 0) == (gross_d > 0))
+
+
+def invoice_validation_reasons(fields: dict, *, today: dt.date | None = None) -> list[str]:
+    """Reasons a clerk should see for an invoice's fields ({name: value} or {name: {"value": ...}})."""
+    values = {name: (v.get("value") if isinstance(v, dict) else v) for name, v in (fields or {}).items()}
+    reasons = []
+    net, tax, gross, due = (values.get(k) for k in ("net_total", "tax_total", "gross_total", "amount_due"))
+    for name in ("net_total", "tax_total", "gross_total", "amount_due"):
+        if values.get(name) not in (None, "") and parse_decimal(values[name]) is None:
+            reasons.append(_("%(field)s is not a number: %(value)s") % {"field": name, "value": values[name]})
+    if all(parse_decimal(v) is not None for v in (net, tax, gross)) and not sums_consistent(net, tax, gross):
+        reasons.append(_("Net total %(net)s plus tax %(tax)s does not equal the gross total %(gross)s.")
+                       % {"net": net, "tax": tax, "gross": gross})
+    if parse_decimal(gross) is not None and parse_decimal(due) is not None and not amount_due_plausible(gross, due):
+        reasons.append(_("The amount due %(due)s does not fit the gross total %(gross)s.") % {"due": due, "gross": gross})
+    if values.get("seller_vat_id") and not vat_id_valid(values["seller_vat_id"]):
+        reasons.append(_("The seller's VAT id %(vat)s does not have a valid format.") % {"vat": values["seller_vat_id"]})
+    if values.get("iban") and not iban_valid(values["iban"]):
+        reasons.append(_("The IBAN %(iban)s fails the checksum.") % {"iban": values["iban"]})
+    if values.get("issue_date"):
+        date = parse_date(values["issue_date"])
+        today = today or dt.date.today()
+        if date is None:
+            reasons.append(_("The issue date %(date)s cannot be read.") % {"date": values["issue_date"]})
+        elif date > today + dt.timedelta(days=1):
+            reasons.append(_("The issue date %(date)s lies in the future.") % {"date": values["issue_date"]})
+        elif date < today - dt.timedelta(days=365 * 10):
+            reasons.append(_("The issue date %(date)s is more than ten years old.") % {"date": values["issue_date"]})
+    return reasons
