@@ -17,24 +17,34 @@ _BUILD_VERSIONS = {
     "automations.add_guardrailsetversion", "automations.add_engineconfigversion", "automations.add_release",
 }
 _PROPOSE = {"automations.add_changerequest"}
+_READ_WORK = {
+    "automations.view_workitem", "automations.view_run", "automations.view_steprun", "automations.view_suggestion",
+    "automations.view_escalation", "automations.view_masterrecord", "reviews.view_reviewqueue",
+    "reviews.view_reviewtask", "reviews.view_reviewdecision",
+}
+_SEND_WORK = {"automations.add_workitem"}
+_KEEP_MASTER_DATA = {"automations.add_masterrecord", "automations.change_masterrecord"}
 _SUSPEND = {"automations.suspend_usecase"}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.AUTOMATION_LEAD: frozenset(_READ_REGISTRY | _BUILD_VERSIONS | _PROPOSE | _SUSPEND | {
-        "portal.add_membership", "portal.change_membership",
-        "automations.add_usecase", "automations.change_usecase", "automations.change_tenantpolicy",
-    }),
-    Role.DEPARTMENT_OWNER: frozenset(_READ_REGISTRY | _PROPOSE | _SUSPEND | {
-        "automations.add_usecase", "automations.change_usecase",
-    }),
-    Role.IT_OPERATOR: frozenset(_READ_REGISTRY | _PROPOSE),
+    Role.AUTOMATION_LEAD: frozenset(
+        _READ_REGISTRY | _BUILD_VERSIONS | _PROPOSE | _SUSPEND | _READ_WORK | _SEND_WORK | _KEEP_MASTER_DATA | {
+            "portal.add_membership", "portal.change_membership",
+            "automations.add_usecase", "automations.change_usecase", "automations.change_tenantpolicy",
+            "automations.change_escalation",
+        }),
+    Role.DEPARTMENT_OWNER: frozenset(
+        _READ_REGISTRY | _PROPOSE | _SUSPEND | _READ_WORK | _SEND_WORK | _KEEP_MASTER_DATA | {
+            "automations.add_usecase", "automations.change_usecase",
+        }),
+    Role.IT_OPERATOR: frozenset(_READ_REGISTRY | _PROPOSE | _READ_WORK | _SEND_WORK | _KEEP_MASTER_DATA),
     Role.SECURITY_OFFICER: frozenset(_READ_REGISTRY | _PROPOSE | _SUSPEND),
-    Role.DATA_PROTECTION_OFFICER: frozenset(_READ_REGISTRY | _PROPOSE | _SUSPEND | {
+    Role.DATA_PROTECTION_OFFICER: frozenset(_READ_REGISTRY | _PROPOSE | _SUSPEND | _READ_WORK | {
         "audit.view_auditevent", "automations.change_tenantpolicy",
     }),
     Role.WORKS_COUNCIL: frozenset(_READ_REGISTRY),
-    Role.CLERK: frozenset({"portal.view_tenant", "automations.view_usecase"}),
-    Role.AUDITOR: frozenset(_READ_REGISTRY | {"audit.view_auditevent"}),
+    Role.CLERK: frozenset(_READ_WORK | _SEND_WORK | {"portal.view_tenant", "automations.view_usecase"}),
+    Role.AUDITOR: frozenset(_READ_REGISTRY | _READ_WORK | {"audit.view_auditevent"}),
 }
 
 

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ReviewsConfig(AppConfig):
     name = "reviews"
     verbose_name = _("Reviews")
+
+    def ready(self) -> None:
+        from reviews import events  # noqa: F401  (registers audit event types)

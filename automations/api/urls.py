@@ -1,4 +1,7 @@
 from rest_framework.routers import SimpleRouter
 
+from automations.api import views
+
 router = SimpleRouter()
+router.register("work-items", views.WorkItemViewSet, basename="work-item")
 urlpatterns = router.urls

@@ -239,6 +239,8 @@ def change_request_create(*, actor, tenant, kind: str, title: str, description: 
         raise PermissionDenied(_("A change request has a person as its author."))
     if not description.strip():
         raise ValidationError(_("Describe the change and why it is needed."))
+    if use_case is not None:  # decide on the stored state, not on a caller's stale copy
+        use_case = UseCase.objects.for_tenant(tenant).get(pk=use_case.pk)
     diff = _check(tenant, kind, use_case, payload)
     roles, standard = required_approver_roles(tenant=tenant, kind=kind, use_case=use_case, payload=payload)
     policy = tenant_policy_get(tenant=tenant)
@@ -362,6 +364,9 @@ def _apply(actor, cr: ChangeRequest) -> None:
         use_case.save(update_fields=["status"])
         audit_event_record(actor=actor, tenant=cr.tenant, event_type="use_case.status_changed", obj=use_case,
                            details={"from": before, "to": use_case.status, "change_request": cr.pk})
+        from automations import hooks
+
+        hooks.on_status_changed(use_case, before, use_case.status)
     elif cr.kind == ChangeKind.DOCUMENTATION:
         use_case_update(actor=actor, use_case=cr.use_case, values=_resolve_documentation(cr.tenant, cr.payload["changes"]),
                         reason=reason, via_change_request=True)

@@ -60,3 +60,38 @@ def go_live(use_case, team, status="production"):
         approve_all(cr, team)
     use_case.refresh_from_db()
     return release
+
+
+DOC_RULES = [
+    {"category": "invoice", "name": "Rechnung", "keywords": ["rechnung", "rechnungsnummer"], "weight": 3},
+    {"category": "reminder", "name": "Mahnung", "keywords": ["mahnung", "zahlungserinnerung"], "weight": 3},
+    {"category": "delivery_note", "name": "Lieferschein", "keywords": ["lieferschein"], "weight": 3},
+]
+
+
+def make_rules_use_case(tenant, team, key="belege", status="production", auto=0.7, reject=0.3, **documentation):
+    """A document classification use case driven by the rules engine, live in `status`."""
+    from automations.services import versions
+
+    lead = team["automation_lead"]
+    values = {"input_fields": [{"name": "text", "type": "long_text", "required": False}],
+              "output_fields": [{"name": "document_class", "type": "category", "required": True,
+                                 "choices": ["invoice", "reminder", "delivery_note", "other"]}],
+              "escalation_contact": team["department_owner"], "manual_fallback": "Beleg manuell ablegen."}
+    values.update(documentation)
+    use_case = make_use_case(tenant, lead, key=key, **values)
+    threshold = versions.version_submit(actor=lead, version=versions.version_create(
+        actor=lead, use_case=use_case, kind="threshold_set",
+        content={"thresholds": {"document_class": {"auto": auto, "reject": reject}}}))
+    config = versions.version_submit(actor=lead, version=versions.version_create(
+        actor=lead, use_case=use_case, kind="engine_config",
+        content={"engine": "rules", "fields": ["document_class"],
+                 "parameters": {"field": "document_class", "default": "other", "rules": DOC_RULES}}))
+    release = versions.release_create(actor=lead, use_case=use_case, threshold_set=threshold, engine_configs=[config])
+    for kind, payload in ((ChangeKind.LABEL_MOVE, {"label": status, "release_id": release.pk}),
+                          (ChangeKind.STATUS_CHANGE, {"to": status})):
+        cr = changes.change_request_create(actor=lead, tenant=tenant, use_case=use_case, kind=kind, title=kind,
+                                           description="live", payload=payload)
+        approve_all(cr, team)
+    use_case.refresh_from_db()
+    return use_case

@@ -1,0 +1,44 @@
+from rest_framework import serializers
+
+from automations.models import WorkItem
+
+
+class WorkItemSerializer(serializers.ModelSerializer):
+    """The item as DESIGN.md's contract shows it: `fields` carries every value the engines found
+    ({name: {"value", "confidence"}} and "decided_by" once a clerk decided); explanations and the
+    reasons per field are under `details`."""
+
+    id = serializers.CharField(read_only=True)
+    use_case = serializers.CharField(source="use_case.key", read_only=True)
+    fields = serializers.SerializerMethodField()
+    details = serializers.SerializerMethodField()
+    release = serializers.IntegerField(source="release.number", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = WorkItem
+        fields = ["id", "use_case", "status", "fields", "reasons", "details", "source", "external_id", "release",
+                  "created_at", "updated_at", "finalised_at"]
+        read_only_fields = fields
+
+    def get_fields(self, item) -> dict:
+        view = {}
+        for name, data in (item.fields or {}).items():
+            view[name] = {"value": data.get("value"), "confidence": data.get("confidence")}
+            if data.get("decided_by"):
+                view[name]["decided_by"] = data["decided_by"]
+        return view
+
+    def get_details(self, item) -> dict:
+        return {name: {"engine": data.get("engine"), "explanation": data.get("explanation"),
+                       "reasons": data.get("reasons", [])} for name, data in (item.fields or {}).items()}
+
+
+class WorkItemCreateInputSerializer(serializers.Serializer):
+    use_case = serializers.SlugField(help_text="The use case key, e.g. eingangsrechnungen.")
+    payload = serializers.JSONField(required=False, help_text="Object of input fields (JSON requests).")
+    file = serializers.FileField(required=False, help_text="One or several files (multipart requests).")
+    external_id = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class WorkItemAcknowledgeInputSerializer(serializers.Serializer):
+    consumer = serializers.CharField(max_length=100, help_text="Name of the target system taking the item.")

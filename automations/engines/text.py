@@ -1,0 +1,43 @@
+"""Plain text of an item for text engines (rules, classifier): its text input fields, then the text of
+its files (PDF text layer, plain text, e-mail bodies)."""
+import email
+import io
+from email import policy
+
+from automations.engines.base import EngineInput
+
+TEXT_TYPES = ("text", "long_text", "email")
+
+
+def pdf_text(data: bytes, max_pages: int = 20) -> str:
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        return "\n".join((page.extract_text() or "") for page in reader.pages[:max_pages])
+    except Exception:  # an unreadable PDF has no text; the engines say so as a reason
+        return ""
+
+
+def file_text(name: str, content_type: str, data: bytes) -> str:
+    lowered = name.lower()
+    if lowered.endswith(".pdf") or content_type == "application/pdf" or data[:5] == b"%PDF-":
+        return pdf_text(data)
+    if lowered.endswith(".eml") or content_type == "message/rfc822":
+        message = email.message_from_bytes(data, policy=policy.default)
+        body = message.get_body(preferencelist=("plain", "html"))
+        return f"{message.get('subject', '')}\n{body.get_content() if body else ''}"
+    if content_type.startswith("text/") or lowered.endswith((".txt", ".csv", ".xml", ".json")):
+        return data.decode("utf-8", errors="replace")
+    return ""
+
+
+def item_text(item: EngineInput, columns: list[str] | None = None) -> str:
+    parts = []
+    for name in columns or list(item.payload):
+        value = item.payload.get(name)
+        if isinstance(value, str):
+            parts.append(value)
+    for f in item.files:
+        parts.append(file_text(f.name, f.content_type, f.read()))
+    return "\n".join(p for p in parts if p)

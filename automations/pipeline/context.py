@@ -1,0 +1,43 @@
+from dataclasses import dataclass, field
+
+from automations.engines.base import EngineInput, FieldSuggestion
+
+
+@dataclass
+class PipelineContext:
+    item: object  # WorkItem
+    run: object  # Run
+    use_case: object  # UseCase
+    release: object  # Release or None (a dry run of a draft release still has one)
+    engine_input: EngineInput
+    dry_run: bool = False
+    suggestions: list[FieldSuggestion] = field(default_factory=list)
+    chosen: dict[str, FieldSuggestion] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+    # field name -> reasons attached to that field (shown beside the field to the clerk)
+    field_reasons: dict[str, list[str]] = field(default_factory=dict)
+    needs_clarification: bool = False
+    escalation_reasons: list[str] = field(default_factory=list)
+    outcome: str = ""
+
+    def best(self, field_name: str) -> FieldSuggestion | None:
+        candidates = [s for s in self.suggestions if s.field == field_name]
+        return max(candidates, key=lambda s: s.confidence) if candidates else None
+
+    def add_reason(self, text: str, *, field_name: str | None = None, clarification: bool = False) -> None:
+        if text not in self.reasons:
+            self.reasons.append(text)
+        if field_name:
+            self.field_reasons.setdefault(field_name, [])
+            if text not in self.field_reasons[field_name]:
+                self.field_reasons[field_name].append(text)
+        if clarification:
+            self.needs_clarification = True
+
+
+class StepError(Exception):
+    """A step failed in a way a retry may fix (engine timeout, provider down)."""
+
+
+class StopPipeline(Exception):
+    """A step decided the remaining steps must not run (e.g. the use case was suspended)."""
