@@ -26,7 +26,7 @@ CONF = {
     "currency_label": 0.95, "currency_symbol": 0.9, "currency_default": 0.65,
     "sums_consistent": 0.95, "amount_label": 0.7, "amount_contradiction": 0.45,
     "due_label": 0.93, "due_from_gross": 0.75,
-    "name_label": 0.9, "name_layout": 0.55, "name_agree": 0.75,
+    "name_label": 0.9, "name_section": 0.8, "name_layout": 0.55, "name_agree": 0.75,
 }
 
 LEGAL_FORM = re.compile(
@@ -87,7 +87,7 @@ DUE_LABELS = [
     r"fällige?r?\s+betrag", r"(?:amount|balance|total)\s+due", r"restbetrag", r"auszahlungsbetrag",
     r"zu\s+überweisen(?:der\s+betrag)?", r"amount\s+payable", r"zahlungsbetrag",
 ]
-NOT_TOTAL = re.compile(r"satz|rate|preis|price|einzel|pos\.|position|menge|qty|anzahlung|nummer|nr\.|%\s*$", re.I)
+NOT_TOTAL = re.compile(r"satz|rate|preis|price|einzel|pos\.|position|menge|qty|anzahlung|nummer|nr\.", re.I)
 
 SELLER_SECTION = re.compile(
     r"^(verkäufer|lieferant|rechnungssteller|leistungserbringer|auftragnehmer|absender|seller|supplier|vendor|"
@@ -323,22 +323,84 @@ def _issue_date(doc: Document) -> dict:
 
 # --- sections: seller and buyer blocks --------------------------------------------------------------
 
-def _sections(doc: Document) -> list[str | None]:
-    """For each row, the labelled block it belongs to ("seller", "buyer", "other" or None)."""
-    current, started = None, None
-    out = []
+@dataclass
+class Block:
+    """A labelled block ("Verkäufer", "Rechnungsempfänger", ...): its heading and the column below it."""
+
+    kind: str  # "seller", "buyer" or "other"
+    header_row: int
+    header: Segment
+    rest: str  # text after the heading in its own segment ("Lieferant: Foo GmbH")
+    x_from: float
+    x_to: float
+    rows: list[int] = field(default_factory=list)
+
+    def holds(self, index: int, seg: Segment) -> bool:
+        return index in self.rows and self.x_from <= seg.x0 < self.x_to
+
+
+def _section_kind(text: str):
+    """("seller"|"buyer"|"other", value after a colon) when the text is a block heading, else (None, None).
+
+    A heading is the keyword alone, with a qualifier ("Käufer/Leistungsempfänger", "Lieferant (Absender)")
+    or with its value after a colon ("Lieferant: Foo GmbH"); "Lieferant GmbH" is a name, not a heading."""
+    text = text.strip()
+    if len(text) > 45:
+        return None, None
+    for kind, regex in (("seller", SELLER_SECTION), ("buyer", BUYER_SECTION), ("other", OTHER_SECTION)):
+        m = regex.match(text)
+        if not m:
+            continue
+        tail = text[m.end():].strip()
+        if kind == "other":
+            return kind, ""
+        if not tail or re.fullmatch(r"[/(&,].*|und\s.*|and\s.*", tail):
+            return kind, ""
+        if tail.startswith(":"):
+            rest = tail[1:].strip()
+            if re.search(r"\d{3}", rest) and not LEGAL_FORM.search(rest):
+                return None, None  # "Kunde: 10023" is a reference, not a heading
+            return kind, rest
+        return None, None
+    return None, None
+
+
+def _blocks(doc: Document) -> list[Block]:
+    """Headed blocks, column by column: two blocks side by side on one row each keep their own column."""
+    if hasattr(doc, "_blocks"):
+        return doc._blocks
+    blocks: list[Block] = []
     for i, row in enumerate(doc.rows):
-        first = row.segments[0].text.strip()
-        if SELLER_SECTION.match(first) and len(first) < 40 and not re.search(r"\d", first):
-            current, started = "seller", i
-        elif BUYER_SECTION.match(first) and len(first) < 40 and not re.search(r"\d{3}", first):
-            current, started = "buyer", i
-        elif OTHER_SECTION.match(first):
-            current, started = "other", i
-        elif current and (i - started > 16 or (i and row.page != doc.rows[i - 1].page)):
-            current = None
-        out.append(current)
-    return out
+        heads = [(seg, *_section_kind(seg.text)) for seg in row.segments]
+        heads = [(seg, kind, rest) for seg, kind, rest in heads if kind]
+        for n, (seg, kind, rest) in enumerate(heads):
+            x_to = heads[n + 1][0].x0 - 1 if n + 1 < len(heads) else 1e9
+            blocks.append(Block(kind, i, seg, rest, seg.x0 - 6, x_to))
+    for block in blocks:
+        last = doc.rows[block.header_row]
+        limit = 2.8 * max(block.header.size, doc.body_size)
+        for j in range(block.header_row + 1, min(len(doc.rows), block.header_row + 18)):
+            row = doc.rows[j]
+            inside = [s for s in row.segments if block.x_from <= s.x0 < block.x_to]
+            if row.page != last.page or not inside:
+                if row.page != last.page:
+                    break
+                continue
+            if row.top - last.bottom > limit:
+                break
+            if any(_section_kind(s.text)[0] for s in inside):
+                break
+            block.rows.append(j)
+            last = row
+    doc._blocks = blocks
+    return blocks
+
+
+def _block_of(doc: Document, index: int, seg: Segment) -> str | None:
+    for block in _blocks(doc):
+        if block.holds(index, seg):
+            return block.kind
+    return None
 
 
 # --- VAT id -----------------------------------------------------------------------------------------
@@ -349,7 +411,6 @@ _BUYER_VAT_CONTEXT = re.compile(r"ihre|kunden|käufer|buyer|customer|empfänger"
 
 
 def _vat_id(doc: Document) -> dict:
-    sections = _sections(doc)
     cands: list[tuple[Candidate, str | None, bool]] = []
     for i, row in enumerate(doc.rows):
         for seg in row.segments:
@@ -357,16 +418,18 @@ def _vat_id(doc: Document) -> dict:
                 value = re.sub(r"[\s\u00a0]", "", m.group(1))
                 if not vat_id_valid(value) or iban_valid(value):
                     continue
-                labelled = bool(_VAT_LABEL.search(row.text))
-                buyerish = sections[i] == "buyer" or bool(_BUYER_VAT_CONTEXT.search(row.text[: row.text.find(m.group(1))]))
+                section = _block_of(doc, i, seg)
+                before = row.text[: row.text.find(m.group(1))]
+                labelled = bool(_VAT_LABEL.search(before[-40:]))
+                buyerish = section == "buyer" or bool(_BUYER_VAT_CONTEXT.search(before[-40:]))
                 kind = "vat_label" if labelled else "vat_only"
-                cands.append((Candidate(value, kind, _cue(row), order=i), sections[i], buyerish))
+                cands.append((Candidate(value, kind, _cue(row), order=i), section, buyerish))
     if not cands:
         return {}
     sellerish = [c for c, section, buyerish in cands if section == "seller"]
     if sellerish:
         return {"seller_vat_id": sellerish[0]}
-    others = [c for c, section, buyerish in cands if not buyerish]
+    others = [c for c, section, buyerish in cands if not buyerish and section != "other"]
     distinct = {c.value for c in others}
     if len(distinct) == 1:
         return {"seller_vat_id": others[0]}
@@ -558,37 +621,51 @@ def _totals(doc: Document) -> dict:
 # --- names ------------------------------------------------------------------------------------------
 
 def _label_names(doc: Document) -> dict:
-    sections = _sections(doc)
     out: dict[str, Candidate] = {}
-    for i, row in enumerate(doc.rows):
-        section = sections[i]
-        if section not in ("seller", "buyer"):
+    for block in _blocks(doc):
+        if block.kind not in ("seller", "buyer"):
             continue
-        name = f"{section}_name"
+        name = f"{block.kind}_name"
         if name in out:
             continue
-        first = row.segments[0]
-        m = NAME_LABEL.match(first.text)
-        if not m:
+        header_row = doc.rows[block.header_row]
+        if block.rest and not re.search(r"\d", block.rest):
+            out[name] = Candidate(f.collapse(block.rest), "name_label", _cue(header_row, block.header.text),
+                                  order=block.header_row)
             continue
-        rest = first.text[m.end():].strip()
-        value_seg = None
-        if rest:
-            parts = [rest]
-        else:
-            right = [s for s in row.segments[1:]]
-            if not right:
+        labelled = None
+        for j in block.rows:
+            row = doc.rows[j]
+            inside = [s for s in row.segments if block.x_from <= s.x0 < block.x_to]
+            m = NAME_LABEL.match(inside[0].text)
+            if not m:
                 continue
-            value_seg = right[0]
-            parts = [value_seg.text]
-            parts = _continuation(doc, i, value_seg, sections) or parts
-        value = f.collapse(" ".join(parts))
-        if value and not re.fullmatch(r"[\d\W]+", value):
-            out[name] = Candidate(value, "name_label", _cue(row, f"{first.text} {value}"), order=i)
+            rest = inside[0].text[m.end():].strip()
+            if rest:
+                labelled = Candidate(f.collapse(rest), "name_label", _cue(row, inside[0].text), order=j)
+            elif len(inside) > 1:
+                parts = _continuation(doc, j, inside[1])
+                labelled = Candidate(f.collapse(" ".join(parts)), "name_label",
+                                     _cue(row, f"{inside[0].text} {' '.join(parts)}"), order=j)
+            break
+        if labelled is None:
+            # No "Name:" label: the block's first line names the party (after a salutation line).
+            for j in block.rows:
+                inside = [s for s in doc.rows[j].segments if block.x_from <= s.x0 < block.x_to]
+                text = inside[0].text.strip()
+                if SALUTATION.match(text) or text.endswith(":") or re.match(r"^(nummer|nr|kunden|id|gln)\b", text, re.I):
+                    continue
+                if re.search(r"\d", text) and not LEGAL_FORM.search(text):
+                    break
+                labelled = Candidate(f.collapse(text), "name_section", _cue(doc.rows[j], f"{block.header.text} {text}"),
+                                     order=j)
+                break
+        if labelled and not re.fullmatch(r"[\d\W]+", labelled.value):
+            out[name] = labelled
     return out
 
 
-def _continuation(doc: Document, index: int, seg: Segment, sections) -> list[str] | None:
+def _continuation(doc: Document, index: int, seg: Segment) -> list[str]:
     """A name broken over lines: unlabelled lines in the value's column, closer than the line pitch."""
     parts = [seg.text]
     pitch = 1.35 * seg.size
