@@ -10,7 +10,8 @@ class WorkItemSerializer(serializers.ModelSerializer):
 
     id = serializers.CharField(read_only=True)
     use_case = serializers.CharField(source="use_case.key", read_only=True)
-    fields = serializers.SerializerMethodField()
+    # method_name: `get_fields` is the serializer's own method and must not be shadowed
+    fields = serializers.SerializerMethodField(method_name="field_values")
     details = serializers.SerializerMethodField()
     release = serializers.IntegerField(source="release.number", read_only=True, allow_null=True, default=None)
 
@@ -20,7 +21,7 @@ class WorkItemSerializer(serializers.ModelSerializer):
                   "created_at", "updated_at", "finalised_at"]
         read_only_fields = fields
 
-    def get_fields(self, item) -> dict:
+    def field_values(self, item) -> dict:
         view = {}
         for name, data in (item.fields or {}).items():
             view[name] = {"value": data.get("value"), "confidence": data.get("confidence")}

@@ -1,0 +1,229 @@
+"""Demo registry and execution data for the quick start: the three use cases customers start with,
+taken live through real change requests approved by the demo users, so the audit trail shows how.
+Idempotent: what exists is left alone."""
+from django.conf import settings
+from django.db import transaction
+
+from automations.choices import ChangeKind, IntegrationKind, LegalBasis, RiskTier
+from automations.models import UseCase
+from automations.services import changes, master_data, use_cases, versions
+from automations.services.use_cases import tenant_policy_ensure
+
+INVOICE_FIELDS = [
+    ("invoice_number", "text", True, None), ("document_type", "category", True, None),
+    ("issue_date", "date", True, None), ("seller_name", "text", True, None),
+    ("seller_vat_id", "vat_id", False, "supplier.vat_id"), ("buyer_name", "text", False, None),
+    ("net_total", "decimal", False, None), ("tax_total", "decimal", False, None),
+    ("gross_total", "decimal", True, None), ("amount_due", "decimal", False, None),
+    ("currency", "text", True, None), ("iban", "iban", False, "supplier.iban"),
+]
+DOCUMENT_TYPES = ["invoice", "credit_note", "correction", "self_billed", "partial", "other"]
+DOCUMENT_CLASSES = ["invoice", "credit_note", "delivery_note", "purchase_order", "reminder", "contract", "other"]
+TICKET_QUEUES = ["technik", "rechnung", "vertrieb", "reklamation", "lieferung", "konto"]
+TICKET_PRIORITIES = ["hoch", "mittel", "niedrig"]
+
+DEMO_CUSTOMERS = [
+    ("K-10001", "Bäckerei Schmidt OHG", "info@baeckerei-schmidt.example"),
+    ("K-10002", "Metallbau Weber GmbH", "service@metallbau-weber.example"),
+    ("K-10003", "Praxis Dr. Yilmaz", "praxis@dr-yilmaz.example"),
+    ("K-10004", "Hausverwaltung Nord KG", "kontakt@hv-nord.example"),
+]
+
+DOCUMENT_RULES = [
+    {"category": "invoice", "name": "Rechnung", "keywords": ["rechnungsnummer", "rechnung nr", "rechnungsdatum"], "weight": 3},
+    {"category": "credit_note", "name": "Gutschrift", "keywords": ["gutschrift", "gutschriftsnummer"], "weight": 4},
+    {"category": "delivery_note", "name": "Lieferschein", "keywords": ["lieferschein", "lieferscheinnummer"], "weight": 4},
+    {"category": "purchase_order", "name": "Bestellung", "keywords": ["bestellung", "bestellnummer", "wir bestellen"], "weight": 3},
+    {"category": "reminder", "name": "Mahnung", "keywords": ["mahnung", "zahlungserinnerung", "überfällig"], "weight": 4},
+    {"category": "contract", "name": "Vertrag", "keywords": ["vertrag", "vertragslaufzeit", "kündigungsfrist"], "weight": 3},
+]
+TICKET_RULES = [
+    {"category": "technik", "name": "Störung", "keywords": ["störung", "fehler", "funktioniert nicht", "ausfall"], "weight": 2},
+    {"category": "rechnung", "name": "Rechnung", "keywords": ["rechnung", "abbuchung", "gutschrift"], "weight": 2},
+    {"category": "vertrieb", "name": "Angebot", "keywords": ["angebot", "preis", "interesse"], "weight": 2},
+    {"category": "reklamation", "name": "Reklamation", "keywords": ["reklamation", "defekt", "beschädigt"], "weight": 2},
+    {"category": "lieferung", "name": "Lieferung", "keywords": ["lieferung", "sendung", "versand"], "weight": 2},
+    {"category": "konto", "name": "Konto", "keywords": ["passwort", "zugang", "konto", "login"], "weight": 2},
+]
+PRIORITY_RULES = [
+    {"category": "hoch", "name": "dringend", "keywords": ["dringend", "sofort", "stillstand", "notfall"], "weight": 2},
+    {"category": "niedrig", "name": "Frage", "keywords": ["frage", "information", "bei gelegenheit"], "weight": 1},
+]
+
+
+def _field(name, kind, required, reference=None, **extra):
+    spec = {"name": name, "type": kind, "required": required}
+    if reference:
+        spec["reference"] = reference
+    spec.update(extra)
+    return spec
+
+
+def _live(use_case, users, *, engine_configs, thresholds, guardrails=None, prompt=None) -> None:
+    """Bundle a release, label it `production` and move the use case there: each through a change
+    request that the right demo users approve (the second lead stands in when the author is the first)."""
+    lead = users["automation_lead"]
+    threshold = versions.version_submit(actor=lead, version=versions.version_create(
+        actor=lead, use_case=use_case, kind="threshold_set", content={"thresholds": thresholds},
+        change_note="Demo thresholds"))
+    configs = [versions.version_submit(actor=lead, version=versions.version_create(
+        actor=lead, use_case=use_case, kind="engine_config", content=content, change_note="Demo engine"))
+        for content in engine_configs]
+    release = versions.release_create(actor=lead, use_case=use_case, threshold_set=threshold, engine_configs=configs,
+                                      guardrail_set=guardrails, prompt_template=prompt, note="Demo release")
+    for kind, payload, title in (
+            (ChangeKind.LABEL_MOVE, {"label": "production", "release_id": release.pk}, "Release R1 produktiv setzen"),
+            (ChangeKind.STATUS_CHANGE, {"to": "production"}, "In Produktion nehmen")):
+        cr = changes.change_request_create(actor=lead, tenant=use_case.tenant, use_case=use_case, kind=kind,
+                                           title=title, description="Demo: geprüft im Pilotbetrieb.", payload=payload)
+        for role in cr.required_roles:
+            approver = users["automation_lead_2"] if role == "automation_lead" else users[role]
+            cr = changes.change_request_approve(actor=approver, change_request=cr, role=role,
+                                                comment="Demo-Freigabe")
+
+
+def _invoices(tenant, users) -> UseCase:
+    lead = users["automation_lead"]
+    outputs = [_field(n, k, r, ref, **({"choices": DOCUMENT_TYPES} if k == "category" else {}))
+               for n, k, r, ref in INVOICE_FIELDS]
+    for spec in outputs:
+        if spec["name"] == "iban":
+            spec.update(personal_data=True, category="bank")
+    use_case = use_cases.use_case_create(
+        actor=lead, tenant=tenant, key="eingangsrechnungen", title="Eingangsrechnungen",
+        purpose="Rechnungsdaten aus eingehenden E-Rechnungen (ZUGFeRD, Factur-X, XRechnung) und PDF-Rechnungen "
+                "für die Buchung im ERP vorerfassen.",
+        department="Finanzbuchhaltung",
+        automated_decisions="Vorerfassung der Rechnungsfelder; strukturierte E-Rechnungen bekannter Lieferanten "
+                            "werden automatisch übernommen.",
+        human_decisions="Freigabe zur Zahlung; Klärung unbekannter Lieferanten und abweichender Summen.",
+        integration_points=[{"kind": IntegrationKind.EMAIL, "system": "Rechnungseingang@"},
+                            {"kind": IntegrationKind.ERP, "system": "ERP (Abruf über API)"},
+                            {"kind": IntegrationKind.UPLOAD, "system": "Portal"}],
+        input_fields=[_field("document", "text", False, send_to_model=False)],
+        output_fields=outputs, data_subjects=["Lieferanten (Einzelunternehmer)"],
+        legal_basis=LegalBasis.LEGAL_OBLIGATION,
+        legal_basis_note="§ 147 AO, § 257 HGB: Aufbewahrung und Verbuchung von Eingangsrechnungen.",
+        recipients=["Finanzbuchhaltung", "Steuerberater"], retention_days=3650, risk_tier=RiskTier.MINIMAL,
+        risk_rationale="Vorerfassung mit menschlicher Zahlungsfreigabe; keine Entscheidung über Personen.",
+        department_owner=users["department_owner"], it_contact=users["it_operator"],
+        security_officer=users["security_officer"], data_protection_officer=users["data_protection_officer"],
+        escalation_contact=users["department_owner"],
+        manual_fallback="Rechnung im ERP manuell erfassen; Original im DMS-Ordner 'Rechnungseingang/Klärung' ablegen.",
+        quality_targets={"min_precision": {"gross_total": 0.99}, "max_correction_rate": 0.05,
+                         "min_automation_share": 0.5},
+    )
+    thresholds = {spec["name"]: {"auto": 0.95, "reject": 0.3} for spec in outputs}
+    _live(use_case, users, engine_configs=[{"engine": "invoice", "parameters": {},
+                                            "fields": [s["name"] for s in outputs]}], thresholds=thresholds)
+    return use_case
+
+
+def _documents(tenant, users) -> UseCase:
+    lead = users["automation_lead"]
+    use_case = use_cases.use_case_create(
+        actor=lead, tenant=tenant, key="belegklassifizierung", title="Belegklassifizierung",
+        purpose="Eingehende Belege nach Art (Rechnung, Gutschrift, Lieferschein, Bestellung, Mahnung, Vertrag) "
+                "vorsortieren, damit sie im richtigen DMS-Workflow landen.",
+        department="Zentrale Poststelle",
+        automated_decisions="Zuordnung der Belegart.", human_decisions="Unsichere Zuordnungen; Sonderfälle.",
+        integration_points=[{"kind": IntegrationKind.DMS, "system": "DMS Posteingang"},
+                            {"kind": IntegrationKind.UPLOAD, "system": "Portal"}],
+        input_fields=[_field("text", "long_text", False)],
+        output_fields=[_field("document_class", "category", True, choices=DOCUMENT_CLASSES)],
+        legal_basis=LegalBasis.NONE, retention_days=180, risk_tier=RiskTier.MINIMAL,
+        risk_rationale="Sortierung von Geschäftsbelegen ohne Personenbezug.",
+        department_owner=users["department_owner"], it_contact=users["it_operator"],
+        escalation_contact=users["department_owner"],
+        manual_fallback="Beleg in den DMS-Ordner 'Posteingang/unsortiert' legen; die Poststelle sortiert von Hand.",
+        quality_targets={"min_precision": {"document_class": 0.95}},
+    )
+    _live(use_case, users, engine_configs=[{"engine": "rules", "fields": ["document_class"], "parameters": {
+        "field": "document_class", "default": "other", "rules": DOCUMENT_RULES}}],
+        thresholds={"document_class": {"auto": 0.8, "reject": 0.3}})
+    return use_case
+
+
+def _tickets(tenant, users) -> UseCase:
+    lead = users["automation_lead"]
+    use_case = use_cases.use_case_create(
+        actor=lead, tenant=tenant, key="service-tickets", title="Service-Tickets",
+        purpose="Kundenanfragen der richtigen Warteschlange mit einer Priorität zuordnen; mit einem freigegebenen "
+                "Sprachmodell zusätzlich einen Antwortvorschlag erstellen.",
+        department="Kundenservice",
+        automated_decisions="Warteschlange und Priorität als Vorschlag.",
+        human_decisions="Antworten an Kunden werden immer von Menschen gesendet.",
+        integration_points=[{"kind": IntegrationKind.EMAIL, "system": "service@"},
+                            {"kind": IntegrationKind.CRM, "system": "CRM Tickets"}],
+        input_fields=[_field("subject", "text", True), _field("body", "long_text", True),
+                      _field("sender_email", "email", False, "customer.email", personal_data=True,
+                             category="contact", send_to_model=False),
+                      _field("customer_number", "text", False, "customer.number", personal_data=True,
+                             category="customer_history", send_to_model=False)],
+        output_fields=[_field("queue", "category", True, choices=TICKET_QUEUES),
+                       _field("priority", "category", True, choices=TICKET_PRIORITIES),
+                       _field("reply", "long_text", False)],
+        data_subjects=["Kunden", "Ansprechpartner der Kunden"], legal_basis=LegalBasis.CONTRACT,
+        legal_basis_note="Art. 6 Abs. 1 lit. b DSGVO: Bearbeitung von Kundenanfragen aus dem Vertrag.",
+        recipients=["Kundenservice"], retention_days=365, risk_tier=RiskTier.LIMITED,
+        risk_rationale="Vorschläge für Mitarbeitende; generierte Antworten sind als KI-generiert gekennzeichnet "
+                       "(KI-Verordnung Art. 50) und werden vor dem Versand geprüft.",
+        department_owner=users["department_owner"], it_contact=users["it_operator"],
+        security_officer=users["security_officer"], data_protection_officer=users["data_protection_officer"],
+        escalation_contact=users["department_owner"],
+        manual_fallback="Tickets in der Sammel-Warteschlange des CRM manuell zuordnen.",
+        quality_targets={"min_precision": {"queue": 0.9, "priority": 0.85}}, training_reuse_allowed=True,
+    )
+    _live(use_case, users, engine_configs=[
+        {"engine": "rules", "fields": ["queue"], "parameters": {"field": "queue", "rules": TICKET_RULES,
+                                                               "text_fields": ["subject", "body"]}},
+        {"engine": "rules", "fields": ["priority"], "parameters": {"field": "priority", "default": "mittel",
+                                                                  "rules": PRIORITY_RULES,
+                                                                  "text_fields": ["subject", "body"]}}],
+        thresholds={"queue": {"auto": 0.9, "reject": 0.2}, "priority": {"auto": 0.9, "reject": 0.1}})
+    return use_case
+
+
+def _policy(tenant, users) -> None:
+    use_cases.tenant_policy_update_details(
+        actor=users["data_protection_officer"], tenant=tenant, reason="Demo-Stammdaten",
+        values={"controller_name": "Muster GmbH",
+                "controller_contact": "Muster GmbH, Industriestraße 1, 70565 Stuttgart, info@muster.example",
+                "dsb_contact": "Datenschutzbeauftragte, Muster GmbH, datenschutz@muster.example",
+                "technical_measures": "Rollen- und Rechtekonzept; Verschlüsselung der Übertragung (TLS); "
+                                      "Protokollierung mit Hash-Kette; Löschkonzept nach Aufbewahrungsfristen."})
+
+
+def _master_data(tenant, users) -> None:
+    from automations.demo_invoices import DEMO_SUPPLIERS
+
+    actor = users["automation_lead"]
+    for supplier in DEMO_SUPPLIERS:
+        master_data.master_record_save(actor=actor, tenant=tenant, kind="supplier", reason="Demo-Stammdaten",
+                                       number=supplier["number"], name=supplier["name"], vat_id=supplier["vat_id"],
+                                       iban=supplier["iban"], email=supplier.get("email", ""))
+    for number, name, email in DEMO_CUSTOMERS:
+        master_data.master_record_save(actor=actor, tenant=tenant, kind="customer", number=number, name=name,
+                                       email=email, reason="Demo-Stammdaten")
+
+
+def demo_files_folder():
+    return settings.VAR_DIR / "demo" / "eingangsrechnungen"
+
+
+def seed(tenant, users) -> None:
+    with transaction.atomic():
+        tenant_policy_ensure(tenant=tenant)
+        if UseCase.objects.for_tenant(tenant).exists():
+            return
+        _policy(tenant, users)
+        _master_data(tenant, users)
+        _invoices(tenant, users)
+        _documents(tenant, users)
+        _tickets(tenant, users)
+    from automations.demo_invoices import generate_demo_invoices
+
+    folder = demo_files_folder()
+    if not folder.exists() or not any(folder.iterdir()):
+        folder.mkdir(parents=True, exist_ok=True)
+        generate_demo_invoices(folder)
