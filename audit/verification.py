@@ -15,6 +15,8 @@ from audit.chain import HASHED_FIELDS, compute_hash
 from audit.models import GENESIS_HASH, SYSTEM_CHAIN, AuditChainHead, AuditEvent
 
 CHUNK_SIZE = 5000
+# How many deleted rows a "closed gap" (rows renumbered down after a deletion) may span to be recognised.
+_CLOSED_GAP_SEARCH = 10_000
 _COLUMNS = ("id", "hash", *HASHED_FIELDS)
 
 
@@ -148,7 +150,7 @@ def _walk(chain: str, label: str, checkpoint: Checkpoint | None) -> ChainResult:
         if row.sequence != expected:
             if row.sequence < expected:  # only possible without the unique constraint
                 return ChainResult(chain, label, count, Failure(row.sequence, Reason.INSERTED))
-            return ChainResult(chain, label, count, Failure(expected, Reason.MISSING))
+            return ChainResult(chain, label, count, Failure(expected, _classify_gap(chain, expected, links)))
         if row.prev_hash != links[1] or row.hash_at(row.sequence) != row.hash:
             failure = _classify(chain, row, previous, links)
             return ChainResult(chain, label, count, failure)
@@ -184,10 +186,24 @@ def _classify(chain: str, row: _Row, previous: _Row | None, links: list[str]) ->
     # The next row links to this row's predecessor: this row was put in.
     if following is not None and following == links[1]:
         return Failure(n, Reason.INSERTED)
-    # The row it links to is gone.
-    if row.prev_hash != GENESIS_HASH and not events.filter(hash=row.prev_hash).exists():
+    # The row it links to is gone, and this row is intact where it stands or was only moved up to close
+    # the gap (otherwise its own prev_hash was what someone changed).
+    if (
+        row.prev_hash != GENESIS_HASH
+        and not events.filter(hash=row.prev_hash).exists()
+        and any(row.hash_at(sequence) == row.hash for sequence in range(n, n + _CLOSED_GAP_SEARCH))
+    ):
         return Failure(n, Reason.MISSING)
     return Failure(n, Reason.MODIFIED)
+
+
+def _classify_gap(chain: str, n: int, links: list[str]) -> str:
+    """No row carries sequence n: deleted, unless the row that belongs there stands elsewhere."""
+    for values in AuditEvent.objects.filter(chain=chain, prev_hash=links[1]).values_list(*_COLUMNS):
+        row = _row(values)
+        if row.sequence != n and row.hash_at(n) == row.hash:
+            return Reason.OUT_OF_ORDER
+    return Reason.MISSING
 
 
 def _moved(events, row: _Row, previous: _Row | None) -> bool:

@@ -1,5 +1,6 @@
 """verify_audit finds what a database superuser did to the audit rows, and names the first broken event."""
 import pytest
+from django.db import connection
 
 from audit.chain import compute_hash
 from audit.models import AuditEvent
@@ -10,6 +11,10 @@ from tests.audit.conftest import COLUMNS, run_verify, tamper
 pytestmark = pytest.mark.django_db
 
 CHAIN = "chain = %s"
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
 
 
 def _shift_up(chain: str, from_sequence: int) -> list:
@@ -63,6 +68,21 @@ def test_modified_event_type(muster_chain):
 def test_modified_last_row(muster_chain):
     tamper((f"UPDATE audit_auditevent SET object_id = '999' WHERE {CHAIN} AND sequence = 8", [muster_chain]))
     assert run_verify("--tenant", "muster") == (1, ["muster: sequence 8: modified"])
+
+
+def test_modified_hash_or_link_columns(muster_chain):
+    tamper((f"UPDATE audit_auditevent SET hash = %s WHERE {CHAIN} AND sequence = 3", ["ab" * 32, muster_chain]))
+    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 3: modified"])
+    tamper((f"UPDATE audit_auditevent SET prev_hash = %s WHERE {CHAIN} AND sequence = 2", ["cd" * 32, muster_chain]))
+    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 2: modified"])
+
+
+def test_timestamp_moved_back(muster_chain):
+    tamper((f"UPDATE audit_auditevent SET occurred_at = occurred_at - interval '1 day' "
+            f"WHERE {CHAIN} AND sequence = 5", [muster_chain]) if _postgres() else
+           (f"UPDATE audit_auditevent SET occurred_at = '2000-01-01 00:00:00' WHERE {CHAIN} AND sequence = 5",
+            [muster_chain]))
+    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 5: modified"])
 
 
 def test_deleted_middle_row(muster_chain):
@@ -137,6 +157,11 @@ def test_two_distant_rows_swapped(muster_chain):
 def test_first_and_last_rows_swapped(muster_chain):
     tamper(*_swap(muster_chain, 1, 8))
     assert run_verify("--tenant", "muster") == (1, ["muster: sequence 1: out of order"])
+
+
+def test_row_moved_to_the_end(muster_chain):
+    tamper((f"UPDATE audit_auditevent SET sequence = 20 WHERE {CHAIN} AND sequence = 3", [muster_chain]))
+    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 3: out of order"])
 
 
 def test_one_broken_chain_fails_the_run_and_the_others_still_report(muster_chain, make_tenant):

@@ -24,4 +24,4 @@ class Command(BaseCommand):
         for chain in result.chains:
             self.stdout.write(chain.line)
         if not result.ok:
-            raise CommandError("The audit log has been tampered with.", returncode=1)
+            raise CommandError("Audit chain verification failed.", returncode=1)
