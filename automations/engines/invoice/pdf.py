@@ -113,6 +113,8 @@ class TextLayer:
     page_heights: list[float]
     has_images: bool = False
     source: str = "pdfminer"
+    # Glyphs without a Unicode mapping ("(cid:12)") or mostly rotated text: another reader may do better.
+    garbled: bool = False
 
     @property
     def char_count(self) -> int:
@@ -121,10 +123,22 @@ class TextLayer:
 
 def text_layer(data: bytes) -> TextLayer:
     try:
-        return _pdfminer_layer(data)
+        layer = _pdfminer_layer(data)
+        if not layer.garbled:
+            return layer
+        logger.debug("pdfminer text is garbled or rotated; trying pypdf")
     except Exception:  # noqa: BLE001 - fall back to pypdf, which reads some files pdfminer refuses
         logger.debug("pdfminer cannot read the PDF; trying pypdf", exc_info=True)
-    return _pypdf_layer(data)
+        layer = None
+    try:
+        fallback = _pypdf_layer(data)
+    except Exception:  # noqa: BLE001
+        if layer is not None:
+            return layer
+        raise
+    if layer is not None and fallback.char_count <= layer.char_count:
+        return layer
+    return fallback
 
 
 def _pdfminer_layer(data: bytes) -> TextLayer:
@@ -135,6 +149,7 @@ def _pdfminer_layer(data: bytes) -> TextLayer:
     heights: list[float] = []
     has_images = False
     pages = 0
+    stats = {"rotated": 0, "upright": 0}
     laparams = LAParams(char_margin=3.0, line_margin=0.3, word_margin=0.1, detect_vertical=False, all_texts=True)
     for page_no, page in enumerate(extract_pages(io.BytesIO(data), laparams=laparams, maxpages=MAX_PAGES)):
         pages += 1
@@ -145,7 +160,7 @@ def _pdfminer_layer(data: bytes) -> TextLayer:
         def walk(obj):
             nonlocal has_images
             if isinstance(obj, LTTextLine):
-                segments.extend(_split_line(obj, height, LTChar))
+                segments.extend(_split_line(obj, height, LTChar, stats))
             elif isinstance(obj, LTImage):
                 has_images = True
             elif isinstance(obj, (LTTextContainer, LTFigure)) or hasattr(obj, "__iter__"):
@@ -155,10 +170,13 @@ def _pdfminer_layer(data: bytes) -> TextLayer:
         for element in page:
             walk(element)
         rows.extend(_rows(page_no, segments))
-    return TextLayer(rows=rows, pages=pages, page_heights=heights, has_images=has_images)
+    layer = TextLayer(rows=rows, pages=pages, page_heights=heights, has_images=has_images)
+    cid = sum(s.text.count("(cid:") for r in rows for s in r.segments)
+    layer.garbled = stats["rotated"] > 2 * stats["upright"] or cid * 6 > max(layer.char_count, 1)
+    return layer
 
 
-def _split_line(line, height: float, char_type) -> list[Segment]:
+def _split_line(line, height: float, char_type, stats: dict) -> list[Segment]:
     """Split a pdfminer line where the gap between two characters is wider than about one em."""
     out: list[Segment] = []
     chars: list = []
@@ -177,8 +195,10 @@ def _split_line(line, height: float, char_type) -> list[Segment]:
     for obj in line:
         if not isinstance(obj, char_type):
             continue  # pdfminer's virtual spaces; gaps are measured from the glyphs themselves
-        if obj.matrix[1] or obj.matrix[2]:
+        if not getattr(obj, "upright", True) or abs(obj.matrix[1]) > 0.1 * abs(obj.matrix[0] or 1):
+            stats["rotated"] += 1
             continue  # rotated text (side margins) does not belong to a row
+        stats["upright"] += 1
         if previous is not None:
             gap = obj.x0 - previous.x1
             em = max(previous.size, obj.size, 1.0)

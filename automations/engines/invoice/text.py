@@ -24,7 +24,7 @@ CONF = {
     "vat_label": 0.93, "vat_only": 0.85, "vat_guess": 0.55,
     "iban_label": 0.92, "iban_only": 0.85, "iban_payer": 0.3,
     "currency_label": 0.95, "currency_symbol": 0.9, "currency_default": 0.65,
-    "sums_consistent": 0.95, "amount_label": 0.7, "amount_contradiction": 0.45,
+    "sums_consistent": 0.95, "amount_label": 0.7, "amount_contradiction": 0.45, "amount_derived": 0.7,
     "due_label": 0.93, "due_from_gross": 0.75,
     "name_label": 0.9, "name_section": 0.8, "name_layout": 0.55, "name_agree": 0.75,
 }
@@ -33,7 +33,7 @@ LEGAL_FORM = re.compile(
     r"(?<![\w-])(GmbH|AG|KG|OHG|UG|GbR|mbH|SE|KGaA|PartG|e\.\s?K\.|e\.\s?V\.|a\.\s?G\.|Ltd\.?|Limited|Inc\.?|"
     r"LLC|S\.\s?A\.|SARL|S\.\s?à\s?r\.\s?l\.|B\.\s?V\.|N\.\s?V\.|GesmbH|Co\.)(?![\w-])")
 MONEY = re.compile(
-    r"(?<![\d.,])(?:[-\u2212]\s?)?(?:\d{1,3}(?:[.\u00a0\u202f' ]\d{3})+|\d+)[.,]\d{2}(?![\d])(?:\s?-(?!\d))?")
+    r"(?<![\d.,])(?:[-\u2212]\s?)?(?:\d{1,3}(?:[.,\u00a0\u202f' ]\d{3})+|\d+)[.,]\d{2}(?![\d])(?:\s?-(?!\d))?")
 DATE = re.compile(
     r"(?<!\d)(\d{1,2}\.\s?\d{1,2}\.\s?(?:\d{4}|\d{2})(?!\d)|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}|"
     r"\d{1,2}\.?\s+(?:Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|"
@@ -50,6 +50,7 @@ SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP"}
 NUMBER_LABELS = [
     (r"rechnungs?[-\s]?(?:nummer|nr\.?|no\.?|#)", "number_label"),
     (r"rechnung\s+(?:nr\.?|nummer|no\.?)", "number_label"),
+    (r"(?:rg|re|rech)\.?[-\s]?nr\.?", "number_label"),
     (r"(?:gutschrift|korrektur|storno|beleg|dokument|abrechnungs)[-\s]?(?:s[-\s]?)?(?:nummer|nr\.?)", "number_label"),
     (r"invoice\s*(?:no\.?|number|nr\.?|#|id)", "number_label"),
     (r"credit\s+note\s*(?:no\.?|number|#)", "number_label"),
@@ -79,7 +80,8 @@ TAX_LABELS = [
 GROSS_LABELS = [
     r"brutto[-\s]?(?:betrag|summe|gesamt|rechnungsbetrag)?", r"(?:summe|gesamt|gesamtbetrag)\s+brutto",
     r"gesamt[-\s]?(?:betrag|summe)", r"rechnungs[-\s]?(?:betrag|summe|gesamtbetrag)", r"endbetrag", r"endsumme",
-    r"gesamt\s*(?:inkl\.?|incl\.?)", r"(?:invoice|grand)\s+total", r"total\s+(?:amount|incl\.?|including|gross)",
+    r"gesamt\s*(?:inkl\.?|incl\.?)", r"(?:invoice|grand)\s+total", r"gutschrifts?(?:betrag|summe)",
+    r"erstattungsbetrag", r"total\s+(?:amount|incl\.?|including|gross)",
     r"total", r"gesamt", r"summe",
 ]
 DUE_LABELS = [
@@ -87,7 +89,7 @@ DUE_LABELS = [
     r"fällige?r?\s+betrag", r"(?:amount|balance|total)\s+due", r"restbetrag", r"auszahlungsbetrag",
     r"zu\s+überweisen(?:der\s+betrag)?", r"amount\s+payable", r"zahlungsbetrag",
 ]
-NOT_TOTAL = re.compile(r"satz|rate|preis|price|einzel|pos\.|position|menge|qty|anzahlung|nummer|nr\.", re.I)
+NOT_TOTAL = re.compile(r"satz\b|sätze|rate\b|preis|price|einzel|pos\.|position|menge|qty|anzahlung|nummer|nr\.", re.I)
 
 SELLER_SECTION = re.compile(
     r"^(verkäufer|lieferant|rechnungssteller|leistungserbringer|auftragnehmer|absender|seller|supplier|vendor|"
@@ -112,6 +114,9 @@ TYPE_WORDS = [
     (re.compile(r"rechnung|invoice|faktura", re.I), "invoice"),
 ]
 INVOICE_WORDS = re.compile(r"rechnung|invoice|gutschrift|credit\s+note|faktura|abrechnung|beitrag", re.I)
+NO_VAT = re.compile(r"§\s?19\s?(?:abs\.?\s?1\s?)?ustg|keine\s+(?:umsatzsteuer|mehrwertsteuer|mwst)|"
+                    r"ohne\s+(?:umsatzsteuer|mehrwertsteuer)|steuerfreie?\s+(?:leistung|lieferung)|"
+                    r"kleinunternehmer|umsatzsteuerbefreit|not\s+subject\s+to\s+vat|vat\s+exempt", re.I)
 PAYER_CONTEXT = re.compile(r"käufer|ihr(?:em|es)?\s+konto|ihre\s+iban|kunden[-\s]?iban|lastschrift|abgebucht|"
                            r"eingezogen|debit|mandat|belastet|payer|zahlungspflichtig", re.I)
 
@@ -140,6 +145,10 @@ def _cue(row: Row, text: str | None = None) -> str:
     shown = text if text is not None else row.text
     shown = shown if len(shown) <= 90 else shown[:87] + "..."
     return f"Text: '{shown}' (page {row.page + 1})"
+
+
+def _cue_text(text: str) -> str:
+    return f"Text: '{text}'"
 
 
 def _label_re(pattern: str) -> re.Pattern:
@@ -345,7 +354,7 @@ def _section_kind(text: str):
     A heading is the keyword alone, with a qualifier ("Käufer/Leistungsempfänger", "Lieferant (Absender)")
     or with its value after a colon ("Lieferant: Foo GmbH"); "Lieferant GmbH" is a name, not a heading."""
     text = text.strip()
-    if len(text) > 45:
+    if len(text.split(":")[0]) > 45:
         return None, None
     for kind, regex in (("seller", SELLER_SECTION), ("buyer", BUYER_SECTION), ("other", OTHER_SECTION)):
         m = regex.match(text)
@@ -526,7 +535,7 @@ def _label_kind(text: str):
             if m:
                 if kind == "gross_total" and re.search(r"netto|ohne|exkl|excl|zzgl|net\b", low, re.I):
                     return None, None
-                if kind == "tax_total" and re.search(r"nummer|nr\.|id\b|satz|rate|frei|befreit", low, re.I):
+                if kind == "tax_total" and re.search(r"nummer|nr\.|id\b|satz\b|rate\b|frei\b|befreit", low, re.I):
                     return None, None
                 return kind, (rank, m)
     return None, None
@@ -604,6 +613,11 @@ def _totals(doc: Document) -> dict:
                 entry = max(cands[name], key=prior)
                 present = sum(bool(cands[k]) for k in ("net_total", "tax_total", "gross_total"))
                 out[name] = make(name, entry, "amount_contradiction" if present == 3 else "amount_label")
+    _derive_missing_total(out)
+    if "gross_total" in out and "net_total" not in out and "tax_total" not in out and NO_VAT.search(doc.text):
+        g = out["gross_total"]
+        out["net_total"] = Candidate(g.value, "amount_derived", g.explanation + " (no VAT charged)")
+        out["tax_total"] = Candidate("0.00", "amount_derived", _cue_text(NO_VAT.search(doc.text).group()))
     if cands["amount_due"]:
         entry = max(cands["amount_due"], key=prior)
         cand = make("amount_due", entry, "due_label")
@@ -618,6 +632,28 @@ def _totals(doc: Document) -> dict:
     return out
 
 
+def _derive_missing_total(out: dict) -> None:
+    """One total missing from the page follows from the other two (net + tax = gross); a gross total equal
+    to the net total means no tax (small businesses, exempt supplies)."""
+    have = {k: parse_decimal(out[k].value) for k in ("net_total", "tax_total", "gross_total") if k in out}
+    if len(have) != 2:
+        return
+    if "tax_total" not in have:
+        value, parts = have["gross_total"] - have["net_total"], ("gross_total", "net_total")
+        if value < 0 < have["net_total"]:
+            return
+        text = "gross total - net total"
+        name = "tax_total"
+    elif "net_total" not in have:
+        value, name, text = have["gross_total"] - have["tax_total"], "net_total", "gross total - tax"
+        parts = ("gross_total", "tax_total")
+    else:
+        value, name, text = have["net_total"] + have["tax_total"], "gross_total", "net total + tax"
+        parts = ("net_total", "tax_total")
+    basis = "; ".join(out[p].explanation for p in parts)
+    out[name] = Candidate(decimal_string(value), "amount_derived", f"{text} ({basis})")
+
+
 # --- names ------------------------------------------------------------------------------------------
 
 def _label_names(doc: Document) -> dict:
@@ -629,8 +665,9 @@ def _label_names(doc: Document) -> dict:
         if name in out:
             continue
         header_row = doc.rows[block.header_row]
-        if block.rest and not re.search(r"\d", block.rest):
-            out[name] = Candidate(f.collapse(block.rest), "name_label", _cue(header_row, block.header.text),
+        head = re.split(r"\s*[,;·|]\s*", block.rest)[0] if block.rest else ""
+        if head and not re.search(r"\d", head):
+            out[name] = Candidate(f.collapse(head), "name_label", _cue(header_row, block.header.text),
                                   order=block.header_row)
             continue
         labelled = None
@@ -687,59 +724,122 @@ def _continuation(doc: Document, index: int, seg: Segment) -> list[str]:
     return parts
 
 
+_TITLE_WORDS = re.compile(r"rechnung|invoice|gutschrift|credit|korrektur|abrechnung|lieferschein|angebot|"
+                          r"seite|page|datum|date", re.I)
+
+
 def _layout_names(doc: Document) -> dict:
-    """Names when no block is labelled: the sender line over the address window, letterhead, footer."""
+    """Names when no block is labelled: the sender line over the address window, letterhead, footer.
+
+    Each source proposes a seller; where two sources agree the name is taken with more confidence."""
     out: dict[str, Candidate] = {}
     page0 = [(i, r) for i, r in enumerate(doc.rows) if r.page == 0]
     if not page0:
         return out
     height = doc.page_height(0)
-    seller = []
-    # Sender line: small print with separators and a postcode, above the recipient's address (DIN 5008).
+    sender, letterhead, marginal = [], [], []
+    # Sender line: small print with separators and a postcode, directly above the recipient's address
+    # (DIN 5008); its first part is the sender's name, and the address below names the buyer.
     for i, row in page0:
         if row.top > 0.45 * height:
             break
         for seg in row.segments:
-            if re.search(r"[·•|,–-]\s", seg.text) and re.search(r"\b\d{4,5}\s+\w", seg.text) and seg.size <= doc.body_size + 0.5:
-                head = re.split(r"\s*[·•|,–]\s*|\s+-\s+", seg.text)[0].strip()
-                if len(head) > 2 and not re.search(r"\d", head):
-                    seller.append(Candidate(head, "name_layout", _cue(row, seg.text), order=i))
-                    buyer = _address_block_name(doc, i, seg)
-                    if buyer:
-                        out["buyer_name"] = buyer
-                break
-    # Letterhead and footer: text with a legal form, largest first.
-    marginal = []
+            if not (re.search(r"[·•|,–-]\s", seg.text) and re.search(r"\b\d{4,5}\s+\w", seg.text)
+                    and seg.size <= doc.body_size + 0.5):
+                continue
+            parts = [p.strip() for p in re.split(r"\s*[·•|,–]\s*|\s+-\s+", seg.text) if p.strip()]
+            parts = [p for p in parts if not re.match(r"inh(?:\.|aber)", p, re.I)]
+            head = parts[0] if parts else ""
+            if len(head) <= 2 or re.search(r"\d", head) or ":" in head:
+                continue  # an address line ("Industriestraße 4 · 34117 Kassel"), not a sender line
+            buyer = _address_block_name(doc, i, seg)
+            sender.append((buyer is not None, Candidate(head, "name_layout", _cue(row, seg.text), order=i)))
+            if buyer and "buyer_name" not in out:
+                out["buyer_name"] = buyer
+            break
+    # A sender line over an address block beats other small print with a postcode.
+    sender = [c for _has_block, c in sorted(sender, key=lambda t: (not t[0], t[1].order))]
+    # Letterhead: the largest text at the top of the first page that is not the document's title.
+    top = [(s, i, r) for i, r in page0 if r.top < 0.22 * height for s in r.segments]
+    big = [t for t in top if t[0].size >= 1.25 * doc.body_size and len(t[0].text) >= 3
+           and not _TITLE_WORDS.search(t[0].text) and not re.search(r"\d", t[0].text)]
+    for seg, i, row in sorted(big, key=lambda t: (-t[0].size, t[1])):
+        letterhead.append(Candidate(f.collapse(seg.text), "name_layout", _cue(row, seg.text), order=i))
+    # Letterhead and footer: text with a legal form.
     for i, row in enumerate(doc.rows):
         h = doc.page_height(row.page)
         if row.page == 0 and row.top < 0.25 * h or row.top > 0.85 * h:
             for seg in row.segments:
                 m = LEGAL_FORM.search(seg.text)
-                if m and len(seg.text) < 80:
-                    name = re.split(r"\s*[·•|,]\s*", seg.text[: m.end()])[-1].strip()
+                if m and len(seg.text) < 80 and not _in_window(doc, row, seg):
+                    name = re.split(r"\s*[·•|,]\s*|\s+-\s+", seg.text[: m.end()])[-1].strip()
                     if len(name) > len(m.group()) + 1:
                         marginal.append((seg.size, -i, Candidate(name, "name_layout", _cue(row, seg.text), order=i)))
-    marginal.sort(key=lambda t: (-t[0], -t[1]))
-    seller.extend(c for _s, _i, c in marginal)
-    buyer = out.get("buyer_name")
-    seller = [c for c in seller if not buyer or c.value != buyer.value]
-    if seller:
-        pick = seller[0]
-        if sum(c.value.lower() == pick.value.lower() for c in seller) > 1:
-            pick.kind = "name_agree"
-        out["seller_name"] = pick
+    marginal = [c for _s, _i, c in sorted(marginal, key=lambda t: (-t[0], -t[1]))]
+    if "buyer_name" not in out:
+        window = _window_name(doc)
+        if window:
+            out["buyer_name"] = window
+    out["_seller_sources"] = [sender, letterhead, marginal]
     return out
 
 
+def _in_window(doc: Document, row: Row, seg: Segment) -> bool:
+    """DIN 5008 address field: 27-100 mm from the top edge, on the left half of the first page."""
+    height = doc.page_height(0)
+    return row.page == 0 and 0.08 * height <= row.top <= 0.36 * height and seg.x0 < 0.45 * 595
+
+
+def _window_name(doc: Document) -> Candidate | None:
+    """The recipient when no sender line marks the address: a block of 3-6 short left-hand lines in the
+    address field whose last lines carry a postcode; its first line (after a salutation) is the name."""
+    lines = [(i, row, seg) for i, row in enumerate(doc.rows) for seg in row.segments[:1] if _in_window(doc, row, seg)]
+    blocks, current = [], []
+    for entry in lines:
+        if current and (entry[1].top - current[-1][1].bottom > 1.6 * entry[2].size or abs(entry[2].x0 - current[0][2].x0) > 8):
+            blocks.append(current)
+            current = []
+        current.append(entry)
+    if current:
+        blocks.append(current)
+    for block in blocks:
+        if not 2 <= len(block) <= 7 or not any(re.search(r"\b\d{4,5}\s+[A-ZÄÖÜ]", seg.text) for _i, _r, seg in block[1:]):
+            continue
+        for i, row, seg in block:
+            text = seg.text.strip()
+            if SALUTATION.match(text) or len(text) < 3:
+                continue
+            if "@" in text or (re.search(r"\d", text) and not LEGAL_FORM.search(text)):
+                return None
+            return Candidate(f.collapse(text), "name_layout", _cue(row, text), order=i)
+    return None
+
+
+def _pick_seller(sources: list[list[Candidate]], exclude: set[str]) -> Candidate | None:
+    sources = [[c for c in src if c.value.casefold() not in exclude] for src in sources]
+    firsts = [src[0] for src in sources if src]
+    if not firsts:
+        return None
+    for cand in firsts:
+        agreeing = sum(any(c.value.casefold() == cand.value.casefold() for c in src[:3]) for src in sources)
+        if agreeing > 1:
+            cand.kind = "name_agree"
+            return cand
+    return firsts[0]
+
+
 def _address_block_name(doc: Document, index: int, sender: Segment) -> Candidate | None:
+    """The first line of the address block right under a sender line: the recipient's name."""
     for row in doc.rows[index + 1:index + 5]:
-        segs = [s for s in row.segments if s.x0 < sender.x1 and s.x1 > sender.x0 - 5]
+        if row.top - doc.rows[index].bottom > 4 * max(doc.body_size, 8):
+            return None
+        segs = [s for s in row.segments if abs(s.x0 - sender.x0) < 8]
         if not segs:
             continue
         text = segs[0].text.strip()
         if SALUTATION.match(text):
             continue
-        if re.search(r"\d", text) and not LEGAL_FORM.search(text):
+        if "@" in text or re.search(r"www\.|https?:", text) or (re.search(r"\d", text) and not LEGAL_FORM.search(text)):
             return None
         return Candidate(text, "name_layout", _cue(row, text), order=index)
     return None
@@ -748,7 +848,11 @@ def _address_block_name(doc: Document, index: int, sender: Segment) -> Candidate
 def _names(doc: Document) -> dict:
     found = _label_names(doc)
     layout = _layout_names(doc)
-    for name in ("seller_name", "buyer_name"):
-        if name not in found and name in layout:
-            found[name] = layout[name]
+    if "buyer_name" not in found and "buyer_name" in layout:
+        found["buyer_name"] = layout["buyer_name"]
+    if "seller_name" not in found:
+        exclude = {found["buyer_name"].value.casefold()} if "buyer_name" in found else set()
+        pick = _pick_seller(layout.get("_seller_sources", []), exclude)
+        if pick:
+            found["seller_name"] = pick
     return found
