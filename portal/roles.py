@@ -11,10 +11,13 @@ _READ_REGISTRY = {
     "automations.view_prompttemplateversion", "automations.view_thresholdsetversion",
     "automations.view_guardrailsetversion", "automations.view_engineconfigversion", "automations.view_release",
     "automations.view_releaselabel", "automations.view_changerequest", "automations.view_approval",
+    "automations.view_classifierversion",
 }
 _BUILD_VERSIONS = {
     "automations.add_prompttemplateversion", "automations.add_thresholdsetversion",
     "automations.add_guardrailsetversion", "automations.add_engineconfigversion", "automations.add_release",
+    # Labelled examples hold customers' texts: the core team imports and trains, nobody else reads them.
+    "automations.add_labelledexample", "automations.view_labelledexample", "automations.add_classifierversion",
 }
 _PROPOSE = {"automations.add_changerequest"}
 _READ_WORK = {

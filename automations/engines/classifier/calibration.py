@@ -1,0 +1,111 @@
+"""Calibrators: from a linear model's decision scores (n x classes) to probabilities that mean what they
+say. Fitted on out-of-fold scores, so that they see the model's behaviour on texts it was not trained on.
+Which one a field uses is measured (cross-validated log-loss), not assumed."""
+import numpy as np
+from scipy.optimize import minimize_scalar
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+
+
+def _normalise(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 0.0, None)
+    total = p.sum(axis=1, keepdims=True)
+    k = p.shape[1]
+    return np.where(total > 0, p / np.where(total > 0, total, 1.0), 1.0 / k)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class TemperatureCalibrator:
+    """softmax(scores / T) with one temperature for all classes: one parameter, safe on small data."""
+
+    method = "temperature"
+
+    def fit(self, scores: np.ndarray, y: np.ndarray):
+        onehot = np.eye(scores.shape[1])[y]
+
+        def loss(log_t):
+            p = _softmax(scores / np.exp(log_t))
+            return -np.mean(np.log(np.clip((p * onehot).sum(axis=1), 1e-12, None)))
+
+        self.temperature_ = float(np.exp(minimize_scalar(loss, bounds=(-6, 4), method="bounded").x))
+        return self
+
+    def predict_proba(self, scores: np.ndarray) -> np.ndarray:
+        return _softmax(scores / self.temperature_)
+
+
+class SigmoidCalibrator:
+    """Platt scaling one class against the rest, renormalised (what scikit-learn's 'sigmoid' does)."""
+
+    method = "sigmoid"
+
+    def fit(self, scores: np.ndarray, y: np.ndarray):
+        self.models_ = []
+        for k in range(scores.shape[1]):
+            target = (y == k).astype(int)
+            if target.min() == target.max():
+                self.models_.append(float(target[0]))
+                continue
+            model = LogisticRegression(C=1e4, max_iter=1000)
+            model.fit(scores[:, [k]], target)
+            self.models_.append((float(model.coef_[0, 0]), float(model.intercept_[0])))
+        return self
+
+    def predict_proba(self, scores: np.ndarray) -> np.ndarray:
+        columns = []
+        for k, model in enumerate(self.models_):
+            if isinstance(model, float):
+                columns.append(np.full(scores.shape[0], model))
+            else:
+                a, b = model
+                columns.append(1.0 / (1.0 + np.exp(-(a * scores[:, k] + b))))
+        return _normalise(np.column_stack(columns))
+
+
+class IsotonicCalibrator:
+    """Isotonic regression one class against the rest, renormalised: flexible, needs more data."""
+
+    method = "isotonic"
+
+    def fit(self, scores: np.ndarray, y: np.ndarray):
+        self.models_ = []
+        for k in range(scores.shape[1]):
+            model = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+            model.fit(scores[:, k], (y == k).astype(float))
+            self.models_.append(model)
+        return self
+
+    def predict_proba(self, scores: np.ndarray) -> np.ndarray:
+        return _normalise(np.column_stack([m.predict(scores[:, k]) for k, m in enumerate(self.models_)]))
+
+
+CALIBRATORS = {c.method: c for c in (TemperatureCalibrator, SigmoidCalibrator, IsotonicCalibrator)}
+ISOTONIC_MIN_SAMPLES = 500
+
+
+def log_loss(proba: np.ndarray, y: np.ndarray) -> float:
+    return float(-np.mean(np.log(np.clip(proba[np.arange(len(y)), y], 1e-12, None))))
+
+
+def cross_calibrated(method: str, scores: np.ndarray, y: np.ndarray, folds) -> np.ndarray:
+    """Out-of-fold calibrated probabilities: how the calibrator does on scores it was not fitted on."""
+    proba = np.zeros_like(scores, dtype=float)
+    for train, test in folds:
+        proba[test] = CALIBRATORS[method]().fit(scores[train], y[train]).predict_proba(scores[test])
+    return proba
+
+
+def choose_calibrator(scores: np.ndarray, y: np.ndarray, folds) -> tuple[str, dict[str, float], np.ndarray]:
+    """The method with the lowest cross-validated log-loss; returns (method, losses, its OOF probabilities)."""
+    methods = ["temperature", "sigmoid"] + (["isotonic"] if len(y) >= ISOTONIC_MIN_SAMPLES else [])
+    losses, probas = {}, {}
+    for method in methods:
+        probas[method] = cross_calibrated(method, scores, y, folds)
+        losses[method] = round(log_loss(probas[method], y), 5)
+    best = min(methods, key=lambda m: (losses[m], methods.index(m)))
+    return best, losses, probas[best]

@@ -1,0 +1,64 @@
+"""Text as the classifier sees it: the input columns joined, personal identifiers replaced by placeholders
+and German spelling variants folded together.
+
+Identifiers are replaced BEFORE vectorising, so that no e-mail address, IBAN, phone number or long number
+can end up in a vocabulary, an n-gram or anything else the stored artifact holds (DESIGN.md, erase_subject).
+The placeholders themselves stay informative ("a phone number was given")."""
+import re
+import unicodedata
+
+EMAIL = "xemailx"
+IBAN = "xibanx"
+PHONE = "xphonex"
+NUMBER = "xnumberx"
+URL = "xurlx"
+DATE = "xdatex"
+AMOUNT = "xamountx"
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+_URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+# Two letters, two check digits, then 11-30 alphanumerics, optionally grouped by spaces (DE: 18 digits).
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}\b", re.IGNORECASE)
+# A run of digits with the separators phone numbers are written with: +49 (0)89 123 45-67, 0171/1234567.
+_PHONE = re.compile(r"(?<![\w])(?:\+|00)?\(?\d[\d ()/.\-]{5,}\d(?![\w])")
+_DATE = re.compile(r"\b\d{1,2}\.\s?\d{1,2}\.\s?(?:\d{4}|\d{2})\b|\b\d{4}-\d{2}-\d{2}\b")
+_AMOUNT = re.compile(r"\b\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?\b|\b\d+,\d{2}\b")
+_LONG_NUMBER = re.compile(r"\d{5,}")
+_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_SPACES = re.compile(r"\s+")
+
+
+def _phone_or_number(match: re.Match) -> str:
+    digits = sum(ch.isdigit() for ch in match.group(0))
+    if digits >= 7:
+        return f" {PHONE} "
+    return match.group(0)
+
+
+def mask_identifiers(text: str) -> str:
+    """Replace e-mail addresses, URLs, IBANs, dates, amounts, phone numbers and digit runs of five or more
+    by placeholders (dates and amounts first, so that they are not mistaken for phone numbers)."""
+    text = _EMAIL.sub(f" {EMAIL} ", text)
+    text = _URL.sub(f" {URL} ", text)
+    text = _IBAN.sub(lambda m: f" {IBAN} " if sum(c.isdigit() for c in m.group(0)) >= 10 else m.group(0), text)
+    text = _DATE.sub(f" {DATE} ", text)
+    text = _AMOUNT.sub(f" {AMOUNT} ", text)
+    text = _PHONE.sub(_phone_or_number, text)
+    return _LONG_NUMBER.sub(f" {NUMBER} ", text)
+
+
+def normalise(text: str) -> str:
+    """Lower case, umlauts and ß folded (customers write both "Rückgabe" and "Rueckgabe"), whitespace
+    collapsed. Identifiers are masked first."""
+    text = unicodedata.normalize("NFC", str(text or ""))
+    text = mask_identifiers(text).lower().translate(_FOLD)
+    return _SPACES.sub(" ", text).strip()
+
+
+def join_columns(texts: dict, columns: list[str]) -> str:
+    """The input columns in a fixed order, one per line (subject first, then body, as a person reads)."""
+    return "\n".join(str(texts.get(c) or "").strip() for c in columns if str(texts.get(c) or "").strip())
+
+
+def prepare(texts: dict, columns: list[str]) -> str:
+    return normalise(join_columns(texts, columns))

@@ -1,0 +1,133 @@
+"""Training and batch prediction without the database: given examples, produce a bundle (one model per
+field) and its held-out evaluation. The services wrap this with storage, permissions and audit; the
+benchmark calls it directly."""
+import copy
+import time
+from collections.abc import Callable
+
+
+from automations.engines.classifier.evaluation import field_report, holdout_split
+from automations.engines.classifier.model import DEFAULT_PARAMETERS, FieldModel, fit_field, vectorise
+from automations.engines.classifier.text import prepare
+
+DEFAULT_TARGET_PRECISION = 0.95
+PREDICT_BATCH = 2000
+
+
+class NotEnoughExamples(ValueError):
+    pass
+
+
+def train(examples: list[tuple[dict, dict]], *, text_columns: list[str], fields: list[str],
+          targets: dict[str, float] | None = None, parameters: dict | None = None,
+          progress: Callable[[str, float], None] | None = None) -> tuple[dict, dict, dict]:
+    """examples: (texts, labels) pairs. Returns (bundle, evaluation, parameters).
+
+    Per field: a fixed stratified split; the model is chosen and fitted on the training part and measured
+    on the held-out part; then the same configuration is fitted on all examples for the artifact."""
+    parameters = copy.deepcopy(parameters or DEFAULT_PARAMETERS)
+    targets = targets or {}
+    report = progress or (lambda message, fraction: None)
+    prepared = [prepare(texts, text_columns) for texts, _labels in examples]
+    models: dict[str, FieldModel] = {}
+    evaluation: dict = {"fields": {}, "skipped": {}}
+    cache: dict[tuple, tuple] = {}
+
+    def vectorised(indices: list[int]):
+        """Fields labelled on the same examples share one vectorisation (the costly part on long texts)."""
+        key = tuple(indices)
+        if key not in cache:
+            if len(cache) >= 2:
+                cache.pop(next(iter(cache)))
+            cache[key] = vectorise([prepared[i] for i in indices], parameters)
+        return cache[key]
+
+    splits: dict[tuple, tuple] = {}
+
+    for number, name in enumerate(fields):
+        start = time.monotonic()
+        rows = [i for i, (_t, labels) in enumerate(examples) if str(labels.get(name) or "").strip()]
+        labels = [str(examples[i][1][name]).strip() for i in rows]
+        texts = [prepared[i] for i in rows]
+        if len(set(labels)) < 2:
+            evaluation["skipped"][name] = "needs examples of at least two different values"
+            continue
+        base = number / len(fields)
+        step = 1 / len(fields)
+        report(f"{name}: held-out evaluation", base)
+        # Fields labelled on the same examples share one split, stratified on the first of them.
+        if tuple(rows) not in splits:
+            splits[tuple(rows)] = holdout_split(labels, test_size=parameters["test_size"], seed=parameters["seed"])
+        train_idx, test_idx = splits[tuple(rows)]
+        target = float(targets.get(name, DEFAULT_TARGET_PRECISION))
+        fixed = None
+        if test_idx:
+            held = fit_field(name, [texts[i] for i in train_idx], [labels[i] for i in train_idx], parameters,
+                             progress=lambda m: report(m, base + step * 0.3),
+                             vectorised=vectorised([rows[i] for i in train_idx]))
+            values, confidence, _X = held.predict([texts[i] for i in test_idx])
+            field_eval = field_report([labels[i] for i in test_idx], values, confidence, classes=held.classes,
+                                      target=target)
+            field_eval.update(train_size=len(train_idx), test_size=len(test_idx), chosen=held.chosen)
+            fixed = {k: held.chosen[k] for k in ("c", "calibration", "decision") if k in held.chosen}
+        else:
+            field_eval = {"n": 0, "note": "too few examples for a held-out evaluation",
+                          "automation": {"target_precision": target, "threshold": None, "share": 0.0}}
+        report(f"{name}: fitting on all {len(labels)} examples", base + step * 0.6)
+        model = fit_field(name, texts, labels, parameters, fixed=fixed, vectorised=vectorised(rows))
+        models[name] = model
+        field_eval.update(classes=model.classes, examples=len(labels), final=model.chosen,
+                          seconds=round(time.monotonic() - start, 2))
+        evaluation["fields"][name] = field_eval
+    if not models:
+        raise NotEnoughExamples("no output field has examples of at least two different values")
+    report("done", 1.0)
+    bundle = {"text_columns": list(text_columns), "fields": models}
+    return bundle, evaluation, parameters
+
+
+def predict(bundle: dict, rows: list[dict], *, text_columns: list[str] | None = None,
+            explain: int = 0) -> list[dict]:
+    """For each row (a dict of input columns) in order: {field: {"value", "confidence"[, "terms"]}}.
+    Texts are vectorised in batches: 10,000 rows take seconds."""
+    columns = list(text_columns or bundle["text_columns"])
+    prepared = [prepare(row, columns) for row in rows]
+    out: list[dict] = [{} for _ in rows]
+    for name, model in bundle["fields"].items():
+        for start in range(0, len(prepared), PREDICT_BATCH):
+            chunk = prepared[start:start + PREDICT_BATCH]
+            values, confidence, X = model.predict(chunk)
+            for j, (value, conf) in enumerate(zip(values, confidence)):
+                entry = {"value": value, "confidence": round(float(conf), 4)}
+                if explain:
+                    entry["terms"] = model.explain(X[j], value, top=explain)
+                out[start + j][name] = entry
+    return out
+
+
+def summary_lines(evaluation: dict) -> list[str]:
+    """The evaluation as a person reads it on a terminal."""
+    lines = []
+    for name, e in evaluation.get("fields", {}).items():
+        if not e.get("n"):
+            lines.append(f"{name}: {e.get('examples', 0)} examples — {e.get('note', '')}")
+            continue
+        auto = e["automation"]
+        threshold = "none reaches it" if auto["threshold"] is None else f"threshold {auto['threshold']:.4f}"
+        lines.append(f"{name}: {e['examples']} examples, held out {e['n']}: accuracy {e['accuracy']:.3f}, "
+                     f"macro-F1 {e['macro_f1']:.3f}, ECE {e['ece']:.3f}")
+        lines.append(f"  automatic at precision ≥ {auto['target_precision']:.2f}: {auto['share'] * 100:.1f} % "
+                     f"of items ({threshold})")
+        chosen = e.get("final", {})
+        lines.append(f"  model: linear SVM C={chosen.get('c')}, calibration {chosen.get('calibration')}, "
+                     f"classes {len(e.get('classes', []))}")
+        for band in e["calibration"]:
+            if band["count"]:
+                lines.append(f"    confidence {band['band']}: {band['count']:4d} items, mean "
+                             f"{band['mean_confidence']:.3f}, right {band['accuracy']:.3f}")
+    for name, why in evaluation.get("skipped", {}).items():
+        lines.append(f"{name}: not trained — {why}")
+    return lines
+
+
+__all__ = ["DEFAULT_TARGET_PRECISION", "NotEnoughExamples", "predict", "summary_lines", "train"]

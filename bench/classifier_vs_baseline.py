@@ -1,0 +1,85 @@
+"""Our classifier beside the baseline of /work/shared/tools/classifier_check.py, on the same split of the
+same CSV, in one run:
+
+  python bench/classifier_vs_baseline.py SRC.csv [gnad] [--tool PATH] [--work DIR]
+
+1. classifier_check.py split SRC DIR   (stratified 80/20, seed 7; `gnad` for 'label;text' files)
+2. classifier_check.py baseline DIR    (TF-IDF word+char + logistic regression)
+3. our training on DIR/train.csv (automations.engines.classifier.training.train, the code behind
+   `manage.py train_classifier`), our prediction on DIR/test.csv written as `manage.py predict` writes it
+4. classifier_check.py score DIR PRED.jsonl
+Prints both results, training and prediction time. Needs no database."""
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEFAULT_TOOL = Path(os.environ.get("CLASSIFIER_CHECK", "/work/shared/tools/classifier_check.py"))
+
+
+def run_tool(tool: Path, *args: str) -> dict:
+    out = subprocess.run([sys.executable, str(tool), *args], check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def read(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("src")
+    parser.add_argument("kind", nargs="?", default="tickets")
+    parser.add_argument("--tool", type=Path, default=DEFAULT_TOOL)
+    parser.add_argument("--work", default=None)
+    args = parser.parse_args()
+    from automations.engines.classifier.training import predict, summary_lines, train
+
+    work = Path(args.work or tempfile.mkdtemp(prefix="clf-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    split_args = [args.src, str(work)] + (["gnad"] if args.kind == "gnad" else [])
+    print("split:", json.dumps(run_tool(args.tool, "split", *split_args)))
+    start = time.monotonic()
+    baseline = run_tool(args.tool, "baseline", str(work))
+    baseline_seconds = time.monotonic() - start
+    train_rows, test_rows = read(work / "train.csv"), read(work / "test.csv")
+    fields = [f for f in ("queue", "priority") if any(r[f] for r in train_rows)]
+    columns = ["subject", "body"]
+    start = time.monotonic()
+    bundle, evaluation, _parameters = train(
+        [({c: r[c] for c in columns}, {f: r[f] for f in fields}) for r in train_rows],
+        text_columns=columns, fields=fields)
+    train_seconds = time.monotonic() - start
+    start = time.monotonic()
+    predictions = predict(bundle, [{c: r[c] for c in columns} for r in test_rows])
+    predict_seconds = time.monotonic() - start
+    pred_path = work / "pred.jsonl"
+    with open(pred_path, "w", encoding="utf-8") as fh:
+        for p in predictions:
+            fh.write(json.dumps({"fields": {k: {"value": v["value"], "confidence": v["confidence"]}
+                                            for k, v in p.items()}}, ensure_ascii=False) + "\n")
+    ours = run_tool(args.tool, "score", str(work), str(pred_path))
+    print("\n".join(summary_lines(evaluation)))
+    print("baseline:", json.dumps(baseline), f"({baseline_seconds:.1f} s incl. start-up)")
+    print("ours:    ", json.dumps(ours),
+          f"(training {train_seconds:.1f} s on {len(train_rows)} rows incl. held-out evaluation, "
+          f"prediction {predict_seconds:.2f} s for {len(test_rows)} rows)")
+    # Macro-F1 for priority too (the tool reports accuracy only).
+    from sklearn.metrics import f1_score
+
+    if "priority" in fields:
+        truth = [r["priority"] for r in test_rows]
+        print("priority macro-F1 ours:", round(f1_score(truth, [p["priority"]["value"] for p in predictions],
+                                                       average="macro"), 4))
+
+
+if __name__ == "__main__":
+    main()
