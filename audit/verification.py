@@ -2,8 +2,9 @@
 
 A chain is read once, in sequence order, as a stream (bounded memory on millions of rows); each row must
 carry the next sequence number, hash to its stored hash, and link to the previous row's hash. At the
-first row that does not, a few indexed look-ups classify what happened to it. Nothing here trusts
-AuditChainHead, which the runtime role may write.
+first row that does not, a few indexed look-ups classify what happened to it. AuditChainHead, which
+the runtime role may write, serves as a hint only: it finds the newest events deleted, unless whoever
+deleted them reset the head as well (signed checkpoints will find that).
 """
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -129,12 +130,19 @@ def audit_chain_verify(*, chain: str, label: str | None = None, checkpoint: Chec
         # In a transaction PostgreSQL streams through a plain server-side cursor; outside one, Django
         # would declare it WITH HOLD and the server would first copy the whole chain.
         with transaction.atomic(using=connection.alias):
-            return _walk(chain, label, checkpoint)
+            return _walk(chain, label, checkpoint, _head(chain))
     # SQLite streams from its cursor anyway; a transaction there (IMMEDIATE) would block every writer.
-    return _walk(chain, label, checkpoint)
+    return _walk(chain, label, checkpoint, _head(chain))
 
 
-def _walk(chain: str, label: str, checkpoint: Checkpoint | None) -> ChainResult:
+def _head(chain: str) -> Checkpoint | None:
+    """The chain head, read before the rows so that events appended meanwhile never look missing. Only a
+    hint: whoever can delete rows can reset the head too; signed checkpoints are what can be trusted."""
+    head = AuditChainHead.objects.filter(chain=chain).values_list("sequence", "hash").first()
+    return Checkpoint(*head) if head else None
+
+
+def _walk(chain: str, label: str, checkpoint: Checkpoint | None, head: Checkpoint | None) -> ChainResult:
     rows = (
         AuditEvent.objects.filter(chain=chain)
         .order_by("sequence")
@@ -154,14 +162,17 @@ def _walk(chain: str, label: str, checkpoint: Checkpoint | None) -> ChainResult:
         if row.prev_hash != links[1] or row.hash_at(row.sequence) != row.hash:
             failure = _classify(chain, row, previous, links)
             return ChainResult(chain, label, count, failure)
-        if checkpoint is not None and row.sequence == checkpoint.sequence and row.hash != checkpoint.hash:
-            return ChainResult(chain, label, count, Failure(row.sequence, Reason.MODIFIED))
+        for known in (checkpoint, head):
+            if known is not None and row.sequence == known.sequence and row.hash != known.hash:
+                return ChainResult(chain, label, count, Failure(row.sequence, Reason.MODIFIED))
         links = [links[1], row.hash]
         previous = row
         count += 1
         expected += 1
     if checkpoint is not None and count < checkpoint.sequence:
         return ChainResult(chain, label, count, Failure(count + 1, Reason.CUT_OFF))
+    if head is not None and count < head.sequence:
+        return ChainResult(chain, label, count, Failure(count + 1, Reason.MISSING))
     return ChainResult(chain, label, count)
 
 

@@ -172,7 +172,7 @@ def test_one_broken_chain_fails_the_run_and_the_others_still_report(muster_chain
     code, lines = run_verify()
 
     assert code == 1
-    assert lines == ["muster: sequence 2: modified", "zweite: 0 events ok", "system: 0 events ok"]
+    assert lines == ["muster: sequence 2: modified", "zweite: sequence 1: missing", "system: 0 events ok"]
 
 
 def test_tenant_option_verifies_only_that_tenant(muster_chain, make_tenant):
@@ -192,9 +192,23 @@ def test_unknown_tenant_is_a_clear_error(muster_chain):
     assert raised.value.returncode == 2
 
 
-def test_events_cut_off_at_the_end_are_found_against_a_checkpoint(muster_chain):
-    checkpoint_row = AuditEvent.objects.get(chain=muster_chain, sequence=8)
+def test_newest_events_deleted(muster_chain):
     tamper((f"DELETE FROM audit_auditevent WHERE {CHAIN} AND sequence > 6", [muster_chain]))
+    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 7: missing"])
+
+
+def test_whole_chain_deleted(muster_chain):
+    tamper((f"DELETE FROM audit_auditevent WHERE {CHAIN}", [muster_chain]))
+    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 1: missing"])
+
+
+def test_events_cut_off_at_the_end_are_found_against_a_checkpoint(muster_chain):
+    """Who deletes the newest events and resets the chain head goes unnoticed, except by a checkpoint."""
+    checkpoint_row = AuditEvent.objects.get(chain=muster_chain, sequence=8)
+    sixth = AuditEvent.objects.get(chain=muster_chain, sequence=6)
+    tamper((f"DELETE FROM audit_auditevent WHERE {CHAIN} AND sequence > 6", [muster_chain]),
+           ("UPDATE audit_auditchainhead SET sequence = 6, hash = %s WHERE chain = %s", [sixth.hash, muster_chain]))
+    assert run_verify("--tenant", "muster") == (0, ["muster: 6 events ok"])
     checkpoints = {muster_chain: Checkpoint(sequence=8, hash=checkpoint_row.hash)}
 
     result = audit_verify(checkpoints=checkpoints)
