@@ -1,3 +1,6 @@
+from django.conf import settings
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
 from django.utils.functional import SimpleLazyObject
 
 from portal.selectors import membership_get, tenant_list_for_user
@@ -38,3 +41,21 @@ class TenantMiddleware:
             lambda: membership_get(user=request.user, tenant=tenant) if tenant else None
         )
         return self.get_response(request)
+
+
+class PortalLocaleMiddleware(LocaleMiddleware):
+    """German unless the user chose English with the language switch (the cookie /i18n/setlang/ sets).
+    Pages ignore the browser's Accept-Language on purpose: the portal speaks German first, whatever
+    language a browser was installed with. Programs calling /api/ may still ask with Accept-Language."""
+
+    def process_request(self, request):
+        if request.path_info.startswith("/api/"):
+            return super().process_request(request)
+        try:
+            language = translation.get_supported_language_variant(
+                request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) or settings.LANGUAGE_CODE
+            )
+        except LookupError:
+            language = settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()

@@ -28,25 +28,30 @@ _READ_WORK = {
 _SEND_WORK = {"automations.add_workitem"}
 _KEEP_MASTER_DATA = {"automations.add_masterrecord", "automations.change_masterrecord"}
 _SUSPEND = {"automations.suspend_usecase"}
+# Processor API keys: kept by IT, and by the security officer who approves processors.
+_KEEP_PROCESSOR_KEYS = {"automations.change_processorsecret"}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.AUTOMATION_LEAD: frozenset(
         _READ_REGISTRY | _BUILD_VERSIONS | _PROPOSE | _SUSPEND | _READ_WORK | _SEND_WORK | _KEEP_MASTER_DATA | {
             "portal.add_membership", "portal.change_membership",
             "automations.add_usecase", "automations.change_usecase", "automations.change_tenantpolicy",
-            "automations.change_escalation",
+            "automations.change_escalation", "reviews.add_trainingrecord", "reviews.view_trainingrecord",
         }),
     Role.DEPARTMENT_OWNER: frozenset(
         _READ_REGISTRY | _PROPOSE | _SUSPEND | _READ_WORK | _SEND_WORK | _KEEP_MASTER_DATA | {
             "automations.add_usecase", "automations.change_usecase",
         }),
-    Role.IT_OPERATOR: frozenset(_READ_REGISTRY | _PROPOSE | _READ_WORK | _SEND_WORK | _KEEP_MASTER_DATA),
-    Role.SECURITY_OFFICER: frozenset(_READ_REGISTRY | _PROPOSE | _SUSPEND),
+    Role.IT_OPERATOR: frozenset(_READ_REGISTRY | _PROPOSE | _READ_WORK | _SEND_WORK | _KEEP_MASTER_DATA
+                                | _KEEP_PROCESSOR_KEYS),
+    Role.SECURITY_OFFICER: frozenset(_READ_REGISTRY | _PROPOSE | _SUSPEND | _KEEP_PROCESSOR_KEYS),
     Role.DATA_PROTECTION_OFFICER: frozenset(_READ_REGISTRY | _PROPOSE | _SUSPEND | _READ_WORK | {
         "audit.view_auditevent", "automations.change_tenantpolicy",
     }),
     Role.WORKS_COUNCIL: frozenset(_READ_REGISTRY),
-    Role.CLERK: frozenset(_READ_WORK | _SEND_WORK | {"portal.view_tenant", "automations.view_usecase"}),
+    Role.CLERK: frozenset(_READ_WORK | _SEND_WORK | {
+        "portal.view_tenant", "automations.view_usecase", "reviews.work_reviewqueue",
+    }),
     Role.AUDITOR: frozenset(_READ_REGISTRY | _READ_WORK | {"audit.view_auditevent"}),
 }
 

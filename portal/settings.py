@@ -31,6 +31,10 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "l
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is required in production (comma-separated host names).")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Fernet keys for secrets kept in the database (processor API keys): the first encrypts, all decrypt
+# (rotation). Without it, development generates one under var/; production needs it once a processor
+# key is stored (automations.secrets).
+FIELD_ENCRYPTION_KEYS = env_list("LEITPLANKE_FIELD_KEYS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -57,7 +61,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "portal.middleware.PortalLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -129,6 +133,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+if PORTAL_ENV == "test":
+    # Tests create many users; the production hasher's deliberate slowness would dominate the suite.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "portal:login"
@@ -225,7 +232,17 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "reap-runs": {"task": "automations.reap_runs", "schedule": 60.0},
+    "expire-change-requests": {"task": "automations.expire_change_requests", "schedule": 3600.0},
+    "expire-review-claims": {"task": "reviews.expire_claims", "schedule": 60.0},
+}
+REVIEW_CLAIM_MINUTES = env_int("REVIEW_CLAIM_MINUTES", 15)
+# Pipeline runs: a run not finished within its lease is picked up by the reaper (the embedded broker
+# gives no crash safety of its own); a queued run not started within the dispatch grace is re-sent.
+RUN_LEASE_SECONDS = env_int("RUN_LEASE_SECONDS", 20 * 60)
+RUN_DISPATCH_SECONDS = env_int("RUN_DISPATCH_SECONDS", 5 * 60)
+RUN_MAX_ATTEMPTS = env_int("RUN_MAX_ATTEMPTS", 3)
 
 # --- Production hardening (manage.py check --deploy) ----------------------------------------------
 if PRODUCTION:

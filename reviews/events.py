@@ -3,3 +3,8 @@ from audit.registry import register
 register("review_queue.created", "A review or clarification queue was created.")
 register("review_task.created", "An item was put before a person for review or clarification.")
 register("review_task.decided", "A person decided a review task.")
+register("review_task.claimed", "A clerk took a review task.")
+register("review_task.released", "A clerk gave a review task back to the queue.")
+register("review_task.claim_expired", "A claim expired and the task returned to the queue.")
+register("briefing.confirmed", "A clerk confirmed a use case's briefing.")
+register("training.recorded", "The core team recorded a clerk's training on a use case.")

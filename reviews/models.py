@@ -34,12 +34,16 @@ class ReviewTask(TenantOwned):
     item = models.ForeignKey("automations.WorkItem", on_delete=models.CASCADE, related_name="review_tasks",
                              verbose_name=_("work item"))
     queue = models.ForeignKey(ReviewQueue, on_delete=models.PROTECT, related_name="tasks", verbose_name=_("queue"))
+    # Copied from the item so that "next task" filters by use case without a join (the claim locks one row).
+    use_case = models.ForeignKey("automations.UseCase", null=True, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("use case"))
     reasons = models.JSONField(_("reasons"), default=list)
     priority = models.PositiveSmallIntegerField(_("priority"), default=3, help_text=_("1 = most urgent"))
     due_at = models.DateTimeField(_("due"))
     state = models.CharField(_("state"), max_length=30, choices=TaskState.choices, default=TaskState.OPEN)
     claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+", verbose_name=_("claimed by"))
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     claim_expires_at = models.DateTimeField(_("claim expires"), null=True, blank=True)
     first_reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                        related_name="+", verbose_name=_("first reviewer"))
@@ -82,3 +86,40 @@ class ReviewDecision(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.task} · {self.action}"
+
+
+class BriefingConfirmation(TenantOwned):
+    """A clerk confirmed the use case's briefing (EU AI Act Art. 4). The hash ties the confirmation to
+    the documentation it was generated from: a changed documentation needs a new confirmation."""
+
+    use_case = models.ForeignKey("automations.UseCase", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("use case"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("clerk"))
+    briefing_hash = models.CharField(_("briefing version"), max_length=64)
+    confirmed_at = models.DateTimeField(_("confirmed at"), default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["use_case", "user", "briefing_hash"],
+                                               name="briefing_unique_confirmation")]
+        verbose_name = _("briefing confirmation")
+        verbose_name_plural = _("briefing confirmations")
+
+
+class TrainingRecord(TenantOwned):
+    """A training the core team recorded for a clerk on a use case."""
+
+    use_case = models.ForeignKey("automations.UseCase", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("use case"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("clerk"))
+    topic = models.CharField(_("topic"), max_length=200)
+    held_on = models.DateField(_("date"))
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("confirmed by"))
+    created_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-held_on"]
+        verbose_name = _("training")
+        verbose_name_plural = _("trainings")

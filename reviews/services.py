@@ -1,29 +1,40 @@
-"""Review records as the execution core needs them: queues per use case, tasks from routing, and the
-decide service that completes an item. The clerk's workplace builds on these."""
+"""Human oversight: queues per use case, tasks from routing, claiming ("next task") with expiring
+claims, decisions (four eyes for high risk), escalation and clarification from the queue, briefing and
+training as the gate to claiming, and sample checks of automatically applied items."""
+import random
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.actors import as_actor
 from audit.services import audit_event_record
+from automations.choices import ItemStatus, RiskTier
+from portal.permissions import actor_has_perm, require_perm
+from reviews.briefings import briefing_for
 from reviews.choices import OPEN_TASK_STATES, DecisionAction, QueueKind, TaskState
-from reviews.models import ReviewDecision, ReviewQueue, ReviewTask
-from reviews.selectors import review_queue_for_use_case, review_task_open_for_item
+from reviews.models import BriefingConfirmation, ReviewDecision, ReviewQueue, ReviewTask, TrainingRecord
+from reviews.selectors import cleared_use_case_ids, review_queue_for_use_case, review_task_open_for_item
+
+QUEUE_NAMES = {QueueKind.REVIEW: "Prüfung", QueueKind.CLARIFICATION: "Klärung", QueueKind.SAMPLE_CHECK: "Stichprobe"}
+
+
+def _claim_minutes() -> int:
+    return getattr(settings, "REVIEW_CLAIM_MINUTES", 15)
 
 
 def review_queue_ensure(*, use_case, kind: str = QueueKind.REVIEW) -> ReviewQueue:
-    """The use case's queue of this kind, created on first need (name from the use case)."""
+    """The use case's queue of this kind, created on first need."""
     queue = review_queue_for_use_case(use_case=use_case, kind=kind)
     if queue is not None:
         return queue
     with transaction.atomic():
-        names = {QueueKind.REVIEW: _("Review"), QueueKind.CLARIFICATION: _("Clarification"),
-                 QueueKind.SAMPLE_CHECK: _("Sample check")}
-        queue = ReviewQueue.objects.create(tenant=use_case.tenant, kind=kind, name=f"{use_case.title} · {names[kind]}",
-                                           team=use_case.department,
+        queue = ReviewQueue.objects.create(tenant=use_case.tenant, kind=kind,
+                                           name=f"{use_case.title} · {QUEUE_NAMES[kind]}", team=use_case.department,
                                            sla_hours=8 if kind == QueueKind.CLARIFICATION else 24)
         queue.use_cases.add(use_case)
         audit_event_record(actor=None, tenant=use_case.tenant, event_type="review_queue.created", obj=queue,
@@ -32,63 +43,246 @@ def review_queue_ensure(*, use_case, kind: str = QueueKind.REVIEW) -> ReviewQueu
 
 
 def review_task_create(*, item, kind: str, reasons: list[str], priority: int = 3) -> ReviewTask:
-    """Inside the routing transaction: one open task per item; a second routing updates its reasons."""
+    """Inside the routing transaction: one open task per item; a repeated routing updates it."""
     queue = review_queue_ensure(use_case=item.use_case, kind=kind)
     existing = review_task_open_for_item(item=item)
-    if existing is not None:
+    if existing is not None and kind != QueueKind.SAMPLE_CHECK:
         existing.reasons, existing.queue = reasons, queue
         existing.save(update_fields=["reasons", "queue"])
         return existing
-    task = ReviewTask.objects.create(
-        tenant=item.tenant, item=item, queue=queue, reasons=reasons, priority=priority,
-        due_at=timezone.now() + timedelta(hours=queue.sla_hours),
-        state=TaskState.OPEN,
-    )
+    task = ReviewTask.objects.create(tenant=item.tenant, item=item, queue=queue, use_case=item.use_case,
+                                     reasons=reasons, priority=priority, state=TaskState.OPEN,
+                                     due_at=timezone.now() + timedelta(hours=queue.sla_hours))
     audit_event_record(actor=None, tenant=item.tenant, event_type="review_task.created", obj=task,
                        details={"item": str(item.pk), "queue": queue.pk, "kind": kind, "reasons": len(reasons)})
     return task
 
 
-def field_diff(suggested: dict, final: dict) -> dict:
-    diff = {}
-    for name in sorted(set(suggested) | set(final)):
-        before = (suggested.get(name) or {}).get("value")
-        after = final.get(name, before)
-        if str(before) != str(after):
-            diff[name] = {"suggested": before, "final": after,
-                          "confidence": (suggested.get(name) or {}).get("confidence")}
-    return diff
+def sample_check_maybe(*, item, share: float | None = None, draw=random.random) -> ReviewTask | None:
+    """A configured share of automatically applied items goes to a sample check, so quality in
+    production is measured, not assumed. The item stays applied."""
+    from automations.selectors import tenant_policy_get
+
+    share = float(tenant_policy_get(tenant=item.tenant).sample_check_share) if share is None else share
+    if share <= 0 or draw() >= share:
+        return None
+    return review_task_create(item=item, kind=QueueKind.SAMPLE_CHECK,
+                              reasons=[_("Sample check of an automatically applied item.")], priority=4)
 
 
-def review_task_decide(*, actor, task: ReviewTask, action: str, final_values: dict | None = None,
-                       comment: str = "", time_on_task_ms: int = 0) -> ReviewDecision:
-    """A person decides: approve as suggested, correct (final values), or reject. The item becomes final
-    and pullable by target systems. Needs a person in a browser session (DESIGN.md)."""
+# --- briefing and training -------------------------------------------------------------------------
+
+def briefing_confirm(*, actor, use_case) -> BriefingConfirmation:
     actor = as_actor(actor)
     if not actor.is_person:
-        raise PermissionDenied(_("Review tasks are decided by a person in a browser session."))
-    if action not in (DecisionAction.APPROVE, DecisionAction.CORRECT, DecisionAction.REJECT):
-        raise ValidationError(_("Unknown decision."))
-    from automations.services.results import work_item_finalise
+        raise PermissionDenied(_("A briefing is confirmed by the person who read it."))
+    from automations.models import UseCase
 
+    use_case = UseCase.objects.for_tenant(use_case.tenant).get(pk=use_case.pk)  # the stored documentation
+    digest = briefing_for(use_case)["hash"]
+    with transaction.atomic():
+        confirmation, created = BriefingConfirmation.objects.get_or_create(
+            tenant=use_case.tenant, use_case=use_case, user=actor.user, briefing_hash=digest)
+        if created:
+            audit_event_record(actor=actor, tenant=use_case.tenant, event_type="briefing.confirmed",
+                               obj=confirmation, details={"use_case": use_case.key, "briefing_hash": digest})
+    return confirmation
+
+
+def training_record(*, actor, use_case, user, topic: str, held_on) -> TrainingRecord:
+    require_perm(actor, use_case.tenant, "reviews.add_trainingrecord")
+    if not topic.strip():
+        raise ValidationError(_("Name the training's topic."))
+    with transaction.atomic():
+        record = TrainingRecord.objects.create(tenant=use_case.tenant, use_case=use_case, user=user, topic=topic,
+                                               held_on=held_on, confirmed_by=as_actor(actor).user)
+        audit_event_record(actor=actor, tenant=use_case.tenant, event_type="training.recorded", obj=record,
+                           details={"use_case": use_case.key, "user_id": user.pk})
+    return record
+
+
+# --- claiming ------------------------------------------------------------------------------------
+
+def _may_work(actor, queue) -> bool:
+    user = as_actor(actor).user
+    return user is not None and (actor_has_perm(actor, queue.tenant, "reviews.work_reviewqueue")
+                                 or user.has_perm("reviews.work_reviewqueue", queue))
+
+
+def review_task_claim_next(*, actor, queue: ReviewQueue) -> ReviewTask | None:
+    """Hand the caller the most urgent task they may work (priority, then due time): each task to one
+    clerk at a time — locked rows are skipped on PostgreSQL; SQLite's immediate transactions serialise
+    the claim. Only use cases whose briefing and training the clerk has count."""
+    actor = as_actor(actor)
+    if not _may_work(actor, queue):
+        raise PermissionDenied(_("You may not work this queue."))
+    user = actor.user
+    cleared = cleared_use_case_ids(tenant=queue.tenant, user=user)
+    now = timezone.now()
+    claimable = (Q(claimed_by__isnull=True) | Q(claim_expires_at__lt=now)) & (
+        Q(state__in=(TaskState.OPEN, TaskState.CLAIMED))
+        | (Q(state=TaskState.AWAITING_SECOND_REVIEW) & ~Q(first_reviewer=user)))
+    with transaction.atomic():
+        task = (ReviewTask.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(queue=queue, use_case_id__in=cleared).filter(claimable)
+                .order_by("priority", "due_at", "id").first())
+        if task is None:
+            return None
+        _take(actor, task, now)
+    return task
+
+
+def review_task_claim(*, actor, task: ReviewTask) -> ReviewTask:
+    """Claim one particular task (from the list), if nobody holds it."""
+    actor = as_actor(actor)
+    if not _may_work(actor, task.queue):
+        raise PermissionDenied(_("You may not work this queue."))
+    if task.use_case_id not in cleared_use_case_ids(tenant=task.tenant, user=actor.user):
+        raise PermissionDenied(_("Confirm the briefing and complete the training of this use case first."))
+    now = timezone.now()
     with transaction.atomic():
         task = ReviewTask.objects.select_for_update().get(pk=task.pk)
         if task.state not in OPEN_TASK_STATES:
             raise ValidationError(_("This task is already decided."))
+        if task.claimed_by_id not in (None, actor.user.pk) and task.claim_expires_at and task.claim_expires_at >= now:
+            raise ValidationError(_("Another clerk is working on this task."))
+        if task.state == TaskState.AWAITING_SECOND_REVIEW and task.first_reviewer_id == actor.user.pk:
+            raise PermissionDenied(_("The second review needs another person."))
+        _take(actor, task, now)
+    return task
+
+
+def _take(actor, task: ReviewTask, now) -> None:
+    task.claimed_by, task.claimed_at = actor.user, now
+    task.claim_expires_at = now + timedelta(minutes=_claim_minutes())
+    if task.state == TaskState.OPEN or task.state == TaskState.CLAIMED:
+        task.state = TaskState.CLAIMED
+    task.save(update_fields=["claimed_by", "claimed_at", "claim_expires_at", "state"])
+    audit_event_record(actor=actor, tenant=task.tenant, event_type="review_task.claimed", obj=task,
+                       details={"item": str(task.item_id), "queue": task.queue_id})
+
+
+def review_task_release(*, actor, task: ReviewTask) -> ReviewTask:
+    actor = as_actor(actor)
+    with transaction.atomic():
+        task = ReviewTask.objects.select_for_update().get(pk=task.pk)
+        if task.claimed_by_id != actor.user.pk:
+            raise PermissionDenied(_("You do not hold this task."))
+        task.claimed_by, task.claimed_at, task.claim_expires_at = None, None, None
+        if task.state == TaskState.CLAIMED:
+            task.state = TaskState.OPEN
+        task.save(update_fields=["claimed_by", "claimed_at", "claim_expires_at", "state"])
+        audit_event_record(actor=actor, tenant=task.tenant, event_type="review_task.released", obj=task)
+    return task
+
+
+def review_claims_expire(*, now=None) -> int:
+    """Beat: expired claims return their tasks to the queue."""
+    now = now or timezone.now()
+    expired = ReviewTask.objects.filter(claimed_by__isnull=False, claim_expires_at__lt=now,
+                                        state__in=OPEN_TASK_STATES)
+    count = 0
+    for task in expired:
+        with transaction.atomic():
+            task = ReviewTask.objects.select_for_update().get(pk=task.pk)
+            if task.claimed_by_id is None or task.claim_expires_at >= now:
+                continue
+            task.claimed_by, task.claimed_at, task.claim_expires_at = None, None, None
+            if task.state == TaskState.CLAIMED:
+                task.state = TaskState.OPEN
+            task.save(update_fields=["claimed_by", "claimed_at", "claim_expires_at", "state"])
+            audit_event_record(actor=None, tenant=task.tenant, event_type="review_task.claim_expired", obj=task)
+            count += 1
+    return count
+
+
+# --- deciding ------------------------------------------------------------------------------------
+
+def field_diff(suggested: dict, final: dict) -> dict:
+    diff = {}
+    for name in sorted(set(final)):
+        before = (suggested.get(name) or {}).get("value")
+        if str(before) != str(final[name]):
+            diff[name] = {"suggested": before, "final": final[name],
+                          "confidence": (suggested.get(name) or {}).get("confidence")}
+    return diff
+
+
+def _finalise(actor, task, item, action, final_values) -> None:
+    from automations.services.results import work_item_finalise
+
+    if task.queue.kind == QueueKind.SAMPLE_CHECK:
+        return  # the item stays as it was applied; the decision measures quality
+    work_item_finalise(actor=actor, item=item, approved=action != DecisionAction.REJECT, final_values=final_values)
+    if action == DecisionAction.CORRECT and item.use_case.training_reuse_allowed:
+        from automations.services.training import example_from_correction
+
+        example_from_correction(item=item, final_fields=final_values)
+
+
+def review_task_decide(*, actor, task: ReviewTask, action: str, final_values: dict | None = None,
+                       comment: str = "", time_on_task_ms: int | None = None) -> ReviewDecision:
+    """A person decides the task they hold. High-risk use cases need four eyes: the first decision
+    waits for a different clerk to confirm or override it before it takes effect."""
+    actor = as_actor(actor)
+    if not actor.is_person:
+        raise PermissionDenied(_("Review tasks are decided by a person in a browser session."))
+    if action not in DecisionAction.values:
+        raise ValidationError(_("Unknown decision."))
+    final_values = dict(final_values or {})
+    now = timezone.now()
+    with transaction.atomic():
+        task = ReviewTask.objects.select_for_update().get(pk=task.pk)
+        if task.state not in OPEN_TASK_STATES:
+            raise ValidationError(_("This task is already decided."))
+        if task.claimed_by_id != actor.user.pk:
+            raise PermissionDenied(_("Take the task first; another clerk may hold it."))
         item = task.item
-        final_values = final_values or {}
-        unknown = set(final_values) - {f["name"] for f in item.use_case.output_fields}
-        if unknown:
-            raise ValidationError(_("Not output fields of this use case: %(f)s") % {"f": ", ".join(sorted(unknown))})
-        diff = field_diff(item.fields, final_values) if action != DecisionAction.REJECT else {}
+        outputs = {f["name"] for f in item.use_case.output_fields}
+        if set(final_values) - outputs:
+            raise ValidationError(_("Not output fields of this use case: %(f)s")
+                                  % {"f": ", ".join(sorted(set(final_values) - outputs))})
+        if action in (DecisionAction.ESCALATE, DecisionAction.CLARIFY, DecisionAction.REJECT) and not comment.strip():
+            raise ValidationError(_("Give a reason."))
+        if time_on_task_ms is None:
+            time_on_task_ms = int((now - (task.claimed_at or now)).total_seconds() * 1000)
+        second = task.state == TaskState.AWAITING_SECOND_REVIEW
+        if second and task.first_reviewer_id == actor.user.pk:
+            raise PermissionDenied(_("The second review needs another person."))
+        if action == DecisionAction.CONFIRM:
+            if not second:
+                raise ValidationError(_("Only a second review confirms."))
+            first = task.decisions.order_by("-created_at").first()
+            action, final_values = first.action, dict(first.final_fields)
+        diff = field_diff(item.fields, final_values) if action in (DecisionAction.APPROVE, DecisionAction.CORRECT) else {}
+        if action == DecisionAction.CORRECT and not diff:
+            action = DecisionAction.APPROVE
         decision = ReviewDecision.objects.create(
-            tenant=task.tenant, task=task, item=item, actor=actor.user, action=action,
-            final_fields={k: v for k, v in final_values.items()}, diff=diff, comment=comment,
-            time_on_task_ms=time_on_task_ms)
-        task.state, task.done_at, task.claimed_by, task.claim_expires_at = TaskState.DONE, timezone.now(), None, None
-        task.save(update_fields=["state", "done_at", "claimed_by", "claim_expires_at"])
-        work_item_finalise(actor=actor, item=item, approved=action != DecisionAction.REJECT,
-                           final_values=final_values)
+            tenant=task.tenant, task=task, item=item, actor=actor.user, action=action, final_fields=final_values,
+            diff=diff, comment=comment, time_on_task_ms=max(0, time_on_task_ms))
+        task.claimed_by, task.claimed_at, task.claim_expires_at = None, None, None
+        four_eyes = item.use_case.risk_tier == RiskTier.HIGH and task.queue.kind != QueueKind.SAMPLE_CHECK
+        if action == DecisionAction.ESCALATE:
+            from automations.services.escalations import escalation_create
+
+            task.state = TaskState.ESCALATED
+            escalation_create(item=item, reason=comment, actor=actor)
+            if task.queue.kind != QueueKind.SAMPLE_CHECK:
+                item.status = ItemStatus.ESCALATED
+                item.save(update_fields=["status"])
+        elif action == DecisionAction.CLARIFY:
+            task.state = TaskState.CLARIFICATION
+            item.status, item.reasons = ItemStatus.CLARIFICATION, [*item.reasons, comment]
+            item.save(update_fields=["status", "reasons"])
+            review_task_create(item=item, kind=QueueKind.CLARIFICATION, reasons=[comment], priority=2)
+        elif four_eyes and not second:
+            task.state, task.first_reviewer = TaskState.AWAITING_SECOND_REVIEW, actor.user
+        else:
+            task.state, task.done_at = TaskState.DONE, now
+            _finalise(actor, task, item, action, final_values)
+        task.save(update_fields=["state", "done_at", "claimed_by", "claimed_at", "claim_expires_at",
+                                 "first_reviewer"])
         audit_event_record(actor=actor, tenant=task.tenant, event_type="review_task.decided", obj=task,
-                           details={"action": action, "item": str(item.pk), "changed_fields": sorted(diff)})
+                           details={"action": action, "item": str(item.pk), "changed_fields": sorted(diff),
+                                    "state": task.state, "second_review": second})
     return decision

@@ -173,7 +173,7 @@ def _route(ctx: PipelineContext) -> str:
     """Compare confidences with the release's thresholds and apply, review or clarify — in one
     transaction that re-reads the use case's status, so a suspension in flight applies nothing."""
     from automations.services.escalations import escalation_create
-    from reviews.services import review_task_create
+    from reviews.services import review_task_create, sample_check_maybe
 
     thresholds = ctx.release.threshold_set.thresholds
     for spec in ctx.use_case.output_fields:
@@ -227,6 +227,8 @@ def _route(ctx: PipelineContext) -> str:
                 review_task_create(item=item, kind=QueueKind.CLARIFICATION, reasons=ctx.reasons, priority=2)
             elif outcome == ItemStatus.REVIEW:
                 review_task_create(item=item, kind=QueueKind.REVIEW, reasons=ctx.reasons)
+            elif outcome == ItemStatus.APPLIED:
+                sample_check_maybe(item=item)
             if ctx.escalation_reasons:
                 escalation_create(item=item, reason="; ".join(ctx.escalation_reasons))
         run.status, run.finished_at = RunStatus.SUCCEEDED, now
