@@ -108,7 +108,7 @@ def _from_text_layer(data: bytes, lookup, reasons: list) -> EngineResult:
     try:
         layer = pdf.text_layer(data)
     except Exception as exc:  # noqa: BLE001 - a damaged PDF is a reason, not an error
-        logger.info("PDF unreadable", exc_info=True)
+        logger.info("PDF unreadable: %s", exc)
         return _clarify(_("The PDF is damaged and cannot be read: %(error)s") % {"error": str(exc)[:200]},
                         source="text")
     meta = {"source": "text", "pages": layer.pages, "text_extractor": layer.source}
@@ -145,8 +145,8 @@ def _cross_check_master_data(found: dict, lookup, meta: dict) -> None:
         return
     try:
         record = lookup("supplier", **keys)
-    except Exception:  # noqa: BLE001 - master data is a help, never a reason to fail
-        logger.info("master data lookup failed", exc_info=True)
+    except Exception as exc:  # noqa: BLE001 - master data is a help, never a reason to fail
+        logger.warning("master data lookup failed: %s", exc)
         return
     if not record:
         return
