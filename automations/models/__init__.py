@@ -1,5 +1,6 @@
 from automations.models.catalogue import CatalogueEntry
 from automations.models.changes import Approval, ChangeRequest
+from automations.models.llm import LlmCall, ProcessorCircuit, ProcessorSecret
 from automations.models.registry import TenantPolicy, UseCase
 from automations.models.training import ClassifierVersion, LabelledExample
 from automations.models.work import (
@@ -27,5 +28,5 @@ __all__ = [
     "StepRun", "Suggestion", "WorkItem", "WorkItemFile",
     "Approval", "CatalogueEntry", "ChangeRequest", "EngineConfigVersion", "GuardrailSetVersion",
     "PromptTemplateVersion", "Release", "ReleaseLabel", "TenantPolicy", "ThresholdSetVersion", "UseCase",
-    "VERSION_MODELS",
+    "VERSION_MODELS", "LlmCall", "ProcessorCircuit", "ProcessorSecret",
 ]

@@ -1,6 +1,7 @@
 """The steps. Each may skip itself or stop the chain; none raises on bad input — bad input becomes a
 reason and, where machines cannot go on, clarification."""
 import re
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
@@ -32,9 +33,15 @@ class ExtractStep(Step):
     def run(self, ctx: PipelineContext) -> dict:
         engines = []
         for config in ctx.release.engine_configs.all().order_by("pk"):
+            parameters = config.parameters
+            if config.engine == "llm":
+                # The llm engine renders the release's approved prompt version and records its provider
+                # calls against the item.
+                parameters = {**parameters, "prompt_template_id": ctx.release.prompt_template_id,
+                              "item_id": str(ctx.item.pk)}
             try:
                 result: EngineResult = get_engine(config.engine).suggest(
-                    ctx.engine_input, parameters=config.parameters, artifact_ref=config.artifact_ref)
+                    ctx.engine_input, parameters=parameters, artifact_ref=config.artifact_ref)
             except StepError:
                 raise
             except Exception as exc:  # an engine defect must not lose the item: retry, then escalate
@@ -198,25 +205,46 @@ class GuardStep(Step):
         return {"violations": violations}
 
 
-def guardrail_violations(guardrails, text: str) -> list[str]:
+@dataclass(frozen=True)
+class GuardrailFinding:
+    message: str
+    # (start, end) character positions in the text to highlight for the clerk; empty when the finding
+    # is about something missing (a disclaimer).
+    spans: tuple[tuple[int, int], ...] = ()
+
+
+def guardrail_findings(guardrails, text: str) -> list[GuardrailFinding]:
+    """The violations of a guardrail set in a generated text, each with the positions to highlight."""
     found = []
     lowered = text.casefold()
+
+    def spans(pattern, flags=0) -> tuple[tuple[int, int], ...]:
+        return tuple(m.span() for m in re.finditer(pattern, text, flags=flags) if m.end() > m.start())
+
     for phrase in guardrails.forbidden_phrases:
         if phrase.casefold() in lowered:
-            found.append(_("Guardrail: forbidden phrase “%(p)s”") % {"p": phrase})
+            found.append(GuardrailFinding(_("Guardrail: forbidden phrase “%(p)s”") % {"p": phrase},
+                                          spans(re.escape(phrase), re.IGNORECASE)))
     for pattern in guardrails.forbidden_patterns:
         if re.search(pattern, text, flags=re.IGNORECASE):
-            found.append(_("Guardrail: forbidden pattern %(p)s") % {"p": pattern})
+            found.append(GuardrailFinding(_("Guardrail: forbidden pattern %(p)s") % {"p": pattern},
+                                          spans(pattern, re.IGNORECASE)))
     for kind in guardrails.personal_data_patterns:
         pattern = PERSONAL_PATTERNS.get(kind)
         if pattern is not None and pattern.search(text):
-            found.append(_("Guardrail: personal data (%(k)s) in generated text") % {"k": kind})
+            found.append(GuardrailFinding(_("Guardrail: personal data (%(k)s) in generated text") % {"k": kind},
+                                          spans(pattern)))
     for disclaimer in guardrails.required_disclaimers:
         if disclaimer.casefold() not in lowered:
-            found.append(_("Guardrail: required disclaimer missing (“%(d)s”)") % {"d": disclaimer})
+            found.append(GuardrailFinding(_("Guardrail: required disclaimer missing (“%(d)s”)") % {"d": disclaimer}))
     if guardrails.max_length and len(text) > guardrails.max_length:
-        found.append(_("Guardrail: longer than %(n)s characters") % {"n": guardrails.max_length})
+        found.append(GuardrailFinding(_("Guardrail: longer than %(n)s characters") % {"n": guardrails.max_length},
+                                      ((guardrails.max_length, len(text)),)))
     return found
+
+
+def guardrail_violations(guardrails, text: str) -> list[str]:
+    return [finding.message for finding in guardrail_findings(guardrails, text)]
 
 
 PREPARE_STEPS = (ExtractStep(), CheckStep(), DecideStep(), ValidateStep(), GuardStep())
