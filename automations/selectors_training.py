@@ -49,3 +49,12 @@ def classifier_version_latest(*, use_case: UseCase) -> ClassifierVersion | None:
 def classifier_version_get(*, tenant, pk: int) -> ClassifierVersion:
     """One classifier version of the tenant; another tenant's raises DoesNotExist."""
     return ClassifierVersion.objects.for_tenant(tenant).select_related("use_case").get(pk=pk)
+
+
+def training_progress_get(*, use_case: UseCase) -> dict | None:
+    """The latest training run's progress as the worker recorded it (see training_progress_record)."""
+    from django.core.cache import cache
+
+    from automations.services.training import PROGRESS_KEY
+
+    return cache.get(PROGRESS_KEY.format(tenant=use_case.tenant_id, use_case=use_case.pk))

@@ -7,3 +7,4 @@ from automations.tasks.pipeline import (  # noqa: F401
     reap_runs_task,
     release_held_items_task,
 )
+from automations.tasks.training import *  # noqa: F401,F403

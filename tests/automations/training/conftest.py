@@ -1,0 +1,59 @@
+import csv
+from pathlib import Path
+
+import pytest
+
+from tests.automations.factories import make_team, make_use_case
+
+DEMO = Path(__file__).resolve().parents[3] / "automations" / "demo_data"
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """Artifacts go to a fresh media folder; no model stays cached between tests."""
+    from automations.services import training
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    training._LOADED.clear()
+    yield
+    training._LOADED.clear()
+
+
+@pytest.fixture
+def team(member):
+    return make_team(member)
+
+
+@pytest.fixture
+def lead(team):
+    return team["automation_lead"]
+
+
+@pytest.fixture
+def tickets(tenant, lead):
+    """A draft use case like the demo's service tickets, knowing only two queues so far."""
+    return make_use_case(
+        tenant, lead, key="tickets",
+        input_fields=[{"name": "subject", "type": "text"}, {"name": "body", "type": "long_text"}],
+        output_fields=[{"name": "queue", "type": "category", "choices": ["technik", "rechnung"]},
+                       {"name": "priority", "type": "category", "choices": ["hoch", "mittel", "niedrig"]},
+                       {"name": "reply", "type": "long_text"}],
+        quality_targets={"min_precision": {"queue": 0.9}})
+
+
+def demo_rows(name: str, count: int) -> list[dict]:
+    with open(DEMO / name, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))[:count]
+
+
+def write_csv(path: Path, rows: list[dict], delimiter: str = ",") -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), delimiter=delimiter)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def ticket_csv(tmp_path):
+    return write_csv(tmp_path / "tickets.csv", demo_rows("service_tickets.csv", 240))
