@@ -67,7 +67,7 @@ def test_concurrent_writers_on_the_embedded_sqlite_default(tmp_path):
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, *args], cwd=BASE_DIR, env=env, capture_output=True, text=True,
-                              timeout=300)
+                              timeout=300, check=False)
 
     def worker(*args: str) -> subprocess.CompletedProcess:
         return run("-m", "tests.audit.chain_worker", *args)

@@ -4,6 +4,7 @@ import os
 import secrets
 import subprocess
 import sys
+from io import StringIO
 from pathlib import Path
 
 import psycopg
@@ -14,7 +15,6 @@ from django.db import connection, transaction
 from audit import append_only
 from audit.maintenance import AuditMaintenanceRefused, audit_maintenance
 from audit.models import AuditEvent
-from audit.services import audit_event_record
 from tests.audit.conftest import run_verify
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -57,7 +57,7 @@ def _as_application(role: str, code: str, tmp_path) -> subprocess.CompletedProce
     }
     env.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     return subprocess.run([sys.executable, "-c", f"import django\ndjango.setup()\n{code}"], cwd=BASE_DIR,
-                          env=env, capture_output=True, text=True, timeout=120)
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
 def _privileges(role: str, table: str) -> set[str]:
@@ -80,7 +80,7 @@ REFUSALS = [
 
 
 def test_runtime_role_appends_through_the_service_and_can_change_no_audit_row(runtime_role, tenant, tmp_path):
-    call_command("setup_db_roles", "--runtime-role", runtime_role, stdout=open(os.devnull, "w"))
+    call_command("setup_db_roles", "--runtime-role", runtime_role, stdout=StringIO())
 
     result = _as_application(runtime_role, (
         "from portal.models import Tenant\n"
@@ -111,7 +111,7 @@ def test_runtime_role_appends_through_the_service_and_can_change_no_audit_row(ru
 
 
 def test_the_trigger_holds_even_if_the_runtime_role_is_granted_update_by_mistake(runtime_role, tenant):
-    call_command("setup_db_roles", "--runtime-role", runtime_role, stdout=open(os.devnull, "w"))
+    call_command("setup_db_roles", "--runtime-role", runtime_role, stdout=StringIO())
     with connection.cursor() as cursor:
         cursor.execute(f'GRANT UPDATE, DELETE, TRUNCATE ON audit_auditevent TO "{runtime_role}"')
 
@@ -122,25 +122,24 @@ def test_the_trigger_holds_even_if_the_runtime_role_is_granted_update_by_mistake
                 runtime.execute(statement)
 
     # Re-running the command takes the stray privileges back.
-    call_command("setup_db_roles", "--runtime-role", runtime_role, stdout=open(os.devnull, "w"))
+    call_command("setup_db_roles", "--runtime-role", runtime_role, stdout=StringIO())
     assert _privileges(runtime_role, "audit_auditevent") == {"SELECT", "INSERT"}
     assert AuditEvent.objects.filter(tenant=tenant).count() == 1
 
 
 def test_maintenance_is_refused_to_the_runtime_role(runtime_role, tenant):
-    call_command("setup_db_roles", "--runtime-role", runtime_role, stdout=open(os.devnull, "w"))
+    call_command("setup_db_roles", "--runtime-role", runtime_role, stdout=StringIO())
 
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(f'SET LOCAL ROLE "{runtime_role}"')
-        with pytest.raises(AuditMaintenanceRefused):
-            with audit_maintenance():
-                pass
+        with pytest.raises(AuditMaintenanceRefused), audit_maintenance():
+            pass
 
 
 def test_the_owner_with_the_switch_can_change_rows(runtime_role, tenant):
     """The test's own connection is the owner (a superuser): refused without the switch, allowed with it."""
-    call_command("setup_db_roles", "--runtime-role", runtime_role, stdout=open(os.devnull, "w"))
+    call_command("setup_db_roles", "--runtime-role", runtime_role, stdout=StringIO())
     event = AuditEvent.objects.get(tenant=tenant)
 
     with pytest.raises(Exception, match="append-only"), transaction.atomic():
@@ -153,8 +152,8 @@ def test_the_owner_with_the_switch_can_change_rows(runtime_role, tenant):
 
 def test_setup_is_idempotent_and_covers_tables_of_later_migrations(runtime_role, tenant):
     call_command("setup_db_roles", "--runtime-role", runtime_role, "--password", "Geheim-12345",
-                 stdout=open(os.devnull, "w"))
-    call_command("setup_db_roles", "--runtime-role", runtime_role, stdout=open(os.devnull, "w"))
+                 stdout=StringIO())
+    call_command("setup_db_roles", "--runtime-role", runtime_role, stdout=StringIO())
 
     assert _privileges(runtime_role, "audit_auditevent") == {"SELECT", "INSERT"}
     assert _privileges(runtime_role, "audit_auditchainhead") == {"SELECT", "INSERT", "UPDATE", "DELETE"}
@@ -171,7 +170,7 @@ def test_setup_is_idempotent_and_covers_tables_of_later_migrations(runtime_role,
         assert _privileges(runtime_role, "audit_laterevent") == {"SELECT", "INSERT", "UPDATE", "DELETE"}
         append_only.install(connection, "audit_laterevent")
         assert _privileges(runtime_role, "audit_laterevent") == {"SELECT", "INSERT"}
-        call_command("setup_db_roles", "--runtime-role", runtime_role, stdout=open(os.devnull, "w"))
+        call_command("setup_db_roles", "--runtime-role", runtime_role, stdout=StringIO())
         assert _privileges(runtime_role, "audit_laterevent") == {"SELECT", "INSERT"}
     finally:
         with connection.cursor() as cursor:

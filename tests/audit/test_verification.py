@@ -1,4 +1,6 @@
 """verify_audit finds what a database superuser did to the audit rows, and names the first broken event."""
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 
@@ -13,10 +15,6 @@ pytestmark = pytest.mark.django_db
 CHAIN = "chain = %s"
 
 
-def _postgres() -> bool:
-    return connection.vendor == "postgresql"
-
-
 def _shift_up(chain: str, from_sequence: int) -> list:
     """Make room at from_sequence (two steps, so the unique constraint holds after each)."""
     return [
@@ -28,8 +26,8 @@ def _shift_up(chain: str, from_sequence: int) -> list:
 
 def _copy(chain: str, sequence: int, to_sequence: int) -> tuple:
     return (
-        f"INSERT INTO audit_auditevent ({COLUMNS}) SELECT {COLUMNS.replace('sequence', '%s')} "
-        f"FROM audit_auditevent WHERE {CHAIN} AND sequence = %s",
+        (f"INSERT INTO audit_auditevent ({COLUMNS}) SELECT {COLUMNS.replace('sequence', '%s')} "
+        f"FROM audit_auditevent WHERE {CHAIN} AND sequence = %s"),
         [to_sequence, chain, sequence],
     )
 
@@ -78,10 +76,9 @@ def test_modified_hash_or_link_columns(muster_chain):
 
 
 def test_timestamp_moved_back(muster_chain):
-    tamper((f"UPDATE audit_auditevent SET occurred_at = occurred_at - interval '1 day' "
-            f"WHERE {CHAIN} AND sequence = 5", [muster_chain]) if _postgres() else
-           (f"UPDATE audit_auditevent SET occurred_at = '2000-01-01 00:00:00' WHERE {CHAIN} AND sequence = 5",
-            [muster_chain]))
+    earlier = AuditEvent.objects.get(chain=muster_chain, sequence=5).occurred_at - timedelta(days=1)
+    tamper((f"UPDATE audit_auditevent SET occurred_at = %s WHERE {CHAIN} AND sequence = 5",
+            [connection.ops.adapt_datetimefield_value(earlier), muster_chain]))
     assert run_verify("--tenant", "muster") == (1, ["muster: sequence 5: modified"])
 
 
@@ -127,8 +124,8 @@ def test_forged_row_with_a_valid_hash_inserted_in_the_middle(muster_chain, tenan
         "prev_hash": third.hash,
     }
     tamper(*_shift_up(muster_chain, 4), (
-        f"INSERT INTO audit_auditevent ({COLUMNS}) VALUES (%s, %s, 4, %s, 'system', NULL, NULL, "
-        "'tenant.switched', 'portal.tenant', %s, '{\"step\": \"forged\"}', %s, %s)",
+        (f"INSERT INTO audit_auditevent ({COLUMNS}) VALUES (%s, %s, 4, %s, 'system', NULL, NULL, "
+        "'tenant.switched', 'portal.tenant', %s, '{\"step\": \"forged\"}', %s, %s)"),
         [tenant.pk, muster_chain, third.occurred_at, str(tenant.pk), third.hash, compute_hash(values)],
     ))
     assert run_verify("--tenant", "muster") == (1, ["muster: sequence 4: inserted"])
@@ -137,8 +134,8 @@ def test_forged_row_with_a_valid_hash_inserted_in_the_middle(muster_chain, tenan
 def test_forged_row_with_a_made_up_hash_inserted_in_the_middle(muster_chain, tenant):
     third = AuditEvent.objects.get(chain=muster_chain, sequence=3)
     tamper(*_shift_up(muster_chain, 4), (
-        f"INSERT INTO audit_auditevent ({COLUMNS}) VALUES (%s, %s, 4, %s, 'system', NULL, NULL, "
-        "'tenant.switched', '', '', '{}', %s, %s)",
+        (f"INSERT INTO audit_auditevent ({COLUMNS}) VALUES (%s, %s, 4, %s, 'system', NULL, NULL, "
+        "'tenant.switched', '', '', '{}', %s, %s)"),
         [tenant.pk, muster_chain, third.occurred_at, third.hash, "ab" * 32],
     ))
     assert run_verify("--tenant", "muster") == (1, ["muster: sequence 4: inserted"])
