@@ -49,8 +49,8 @@ def attachments(data: bytes) -> list[tuple[str, bytes]]:
         for item in reader.attachment_list:
             try:
                 out.append((item.name or "", item.content or b""))
-            except Exception:  # noqa: BLE001
-                continue
+            except Exception:  # noqa: BLE001 - one damaged attachment must not hide the others
+                logger.debug("attachment unreadable", exc_info=True)
     except Exception:  # noqa: BLE001
         logger.debug("embedded files tree unreadable", exc_info=True)
     if not out:
@@ -147,29 +147,24 @@ def _pdfminer_layer(data: bytes) -> TextLayer:
 
     rows: list[Row] = []
     heights: list[float] = []
-    has_images = False
     pages = 0
-    stats = {"rotated": 0, "upright": 0}
+    stats = {"rotated": 0, "upright": 0, "images": 0}
     laparams = LAParams(char_margin=3.0, line_margin=0.3, word_margin=0.1, detect_vertical=False, all_texts=True)
     for page_no, page in enumerate(extract_pages(io.BytesIO(data), laparams=laparams, maxpages=MAX_PAGES)):
         pages += 1
-        height = page.height
-        heights.append(height)
+        heights.append(page.height)
         segments: list[Segment] = []
-
-        def walk(obj):
-            nonlocal has_images
+        stack = list(page)
+        while stack:  # depth-first over boxes and figures (form XObjects), without recursion limits
+            obj = stack.pop()
             if isinstance(obj, LTTextLine):
-                segments.extend(_split_line(obj, height, LTChar, stats))
+                segments.extend(_split_line(obj, page.height, LTChar, stats))
             elif isinstance(obj, LTImage):
-                has_images = True
+                stats["images"] += 1
             elif isinstance(obj, (LTTextContainer, LTFigure)) or hasattr(obj, "__iter__"):
-                for child in obj:
-                    walk(child)
-
-        for element in page:
-            walk(element)
+                stack.extend(obj)
         rows.extend(_rows(page_no, segments))
+    has_images = stats["images"] > 0
     layer = TextLayer(rows=rows, pages=pages, page_heights=heights, has_images=has_images)
     cid = sum(s.text.count("(cid:") for r in rows for s in r.segments)
     layer.garbled = stats["rotated"] > 2 * stats["upright"] or cid * 6 > max(layer.char_count, 1)

@@ -57,6 +57,10 @@ def parse_xml(data: bytes):
     # laughs") and external entities whatever the parser's defaults (as defusedxml's forbid_dtd does).
     if re.search(rb"<!DOCTYPE", data[:65536], re.I) or re.search(rb"<!ENTITY", data, re.I):
         raise XmlUnreadable("DOCTYPE/ENTITY declarations are not allowed in an e-invoice")
+    if data[:1].isspace() or data[3:4].isspace():
+        # Whitespace before the XML declaration is a common producer slip; the declaration must come first.
+        bom = data.startswith(b"\xef\xbb\xbf")
+        data = data[3:].lstrip() if bom else data.lstrip()
     try:
         root = etree.fromstring(data, parser=_parser())
     except (etree.XMLSyntaxError, ValueError) as exc:

@@ -113,7 +113,8 @@ TYPE_WORDS = [
                 r"vorauszahlungsrechnung", re.I), "partial"),
     (re.compile(r"rechnung|invoice|faktura", re.I), "invoice"),
 ]
-INVOICE_WORDS = re.compile(r"rechnung|invoice|gutschrift|credit\s+note|faktura|abrechnung|beitrag", re.I)
+INVOICE_WORDS = re.compile(r"rechnung|invoice|gutschrift|credit\s+note|faktura|abrechnung|beitrag|quittung|receipt",
+                           re.I)
 NO_VAT = re.compile(r"§\s?19\s?(?:abs\.?\s?1\s?)?ustg|keine\s+(?:umsatzsteuer|mehrwertsteuer|mwst)|"
                     r"ohne\s+(?:umsatzsteuer|mehrwertsteuer)|steuerfreie?\s+(?:leistung|lieferung)|"
                     r"kleinunternehmer|umsatzsteuerbefreit|not\s+subject\s+to\s+vat|vat\s+exempt", re.I)
@@ -284,13 +285,34 @@ def _invoice_number(doc: Document) -> dict:
                             best = cand
                         break
                 break
+    if best is None:
+        # "Rechnung RE-1001" as the title, without a number label.
+        for i, row in enumerate(doc.rows):
+            if not _is_title_row(doc, i):
+                continue
+            for seg in row.segments:
+                m = _TITLE_NUMBER.match(seg.text)
+                value = _number_value(m.group(1)) if m else None
+                if value:
+                    return {"invoice_number": Candidate(value, "number_weak", _cue(row, seg.text), order=i)}
     return {"invoice_number": best} if best else {}
 
 
+_TITLE_NUMBER = re.compile(r"^\s*(?:[\w-]*rechnung|invoice|gutschrift|credit\s+note)\s+(?:nr\.?|no\.?|#)?\s*(\S+)", re.I)
+_TITLE_KEYWORD = re.compile(r"rechnung|gutschrift|invoice|credit note|korrektur", re.I)
+
+
 def _is_title_row(doc: Document, index: int) -> bool:
+    """A row on the first page that names the document: a title word in large or bold type, or leading
+    a short segment."""
     row = doc.rows[index]
-    return row.page == 0 and any(
-        re.search(r"rechnung|gutschrift|invoice|credit note|korrektur", s.text, re.I) for s in row.segments)
+    if row.page != 0:
+        return False
+    for seg in row.segments:
+        m = _TITLE_KEYWORD.search(seg.text)
+        if m and (seg.size >= 1.15 * doc.body_size or seg.bold or (m.start() < 25 and len(seg.text) < 60)):
+            return True
+    return False
 
 
 # --- issue date -------------------------------------------------------------------------------------
@@ -461,8 +483,9 @@ def _in_margin(doc: Document, index: int) -> bool:
 def _iban(doc: Document) -> dict:
     cands = []
     for i, row in enumerate(doc.rows):
-        for seg in row.segments:
-            for m in IBAN.finditer(seg.text.upper()):
+        # Joined with single spaces: justified text may split an IBAN's groups into separate segments.
+        for line in (" ".join(s.text for s in row.segments),):
+            for m in IBAN.finditer(line.upper()):
                 value = re.sub(r"[\s\u00a0]", "", m.group(1))
                 if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", value) or vat_id_valid(value):
                     continue
@@ -568,11 +591,11 @@ def _totals(doc: Document) -> dict:
     out: dict[str, Candidate] = {}
 
     def make(name, entry, kind):
-        value, _rank, i, where, row, seg = entry
+        value, _rank, i, _where, row, _seg = entry
         return Candidate(decimal_string(value), kind, _cue(row, row.text), order=i)
 
     def prior(entry):
-        value, rank, i, where, row, seg = entry
+        _value, rank, i, where, _row, _seg = entry
         return -rank + (0.5 if where == "right" else 0) + i / 1000  # later totals win ties: sums end a page
 
     nets, taxes, grosses = cands["net_total"], cands["tax_total"], cands["gross_total"]

@@ -281,7 +281,7 @@ def partial_with_prepayment(rng) -> Case:
     _t(c, 50, 740, "Rechnungsempfänger:", 8, True)
     for i, line in enumerate([b[0], b[1], f"{b[2]} {b[3]}"]):
         _t(c, 50, 727 - 12 * i, line, 10)
-    _t(c, 50, 650, f"2. Abschlagsrechnung", 14, True)
+    _t(c, 50, 650, "2. Abschlagsrechnung", 14, True)
     _t(c, 50, 630, f"Rechnungsnummer: {inv.number}")
     _t(c, 300, 630, f"Rechnungsdatum: {inv.de_date()}")
     yy = _items(c, inv, 600)
@@ -307,7 +307,7 @@ def correction_negative(rng) -> Case:
     _t(c, 50, 740, "Kunde", 8, True)
     for i, line in enumerate([b[0], b[1], f"{b[2]} {b[3]}"]):
         _t(c, 50, 727 - 12 * i, line, 10)
-    _t(c, 50, 660, f"Rechnungskorrektur zu Rechnung 2024-0001", 13, True)
+    _t(c, 50, 660, "Rechnungskorrektur zu Rechnung 2024-0001", 13, True)
     _t(c, 50, 640, f"Beleg-Nr.: {inv.number}")
     _t(c, 250, 640, f"Belegdatum: {inv.de_date()}")
     yy = 600
