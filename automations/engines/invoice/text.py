@@ -389,7 +389,7 @@ def _section_kind(text: str):
             return kind, ""
         if tail.startswith(":"):
             rest = tail[1:].strip()
-            if re.search(r"\d{3}", rest) and not LEGAL_FORM.search(rest):
+            if re.match(r"[\W\d]", rest) or re.fullmatch(r"[A-Z]{0,3}[-\s]?\d[\w\-/]*", rest):
                 return None, None  # "Kunde: 10023" is a reference, not a heading
             return kind, rest
         return None, None
@@ -408,17 +408,20 @@ def _blocks(doc: Document) -> list[Block]:
             x_to = heads[n + 1][0].x0 - 1 if n + 1 < len(heads) else 1e9
             blocks.append(Block(kind, i, seg, rest, seg.x0 - 6, x_to))
     for block in blocks:
+        # The block runs down its column while lines follow closely and start where its heading starts.
         last = doc.rows[block.header_row]
-        limit = 2.8 * max(block.header.size, doc.body_size)
+        limit = 2.2 * max(block.header.size, doc.body_size)
         for j in range(block.header_row + 1, min(len(doc.rows), block.header_row + 18)):
             row = doc.rows[j]
             inside = [s for s in row.segments if block.x_from <= s.x0 < block.x_to]
-            if row.page != last.page or not inside:
-                if row.page != last.page:
-                    break
-                continue
-            if row.top - last.bottom > limit:
+            if row.page != last.page:
                 break
+            if not inside:
+                continue
+            if row.top - last.bottom > limit or inside[0].x0 < block.header.x0 - 8:
+                break
+            if inside[0].x0 > block.header.x0 + 8 and (len(inside) > 1 or row.top - last.bottom > 1.6 * inside[0].size):
+                break  # only a value column's continuation line may stand indented
             if any(_section_kind(s.text)[0] for s in inside):
                 break
             block.rows.append(j)
@@ -784,7 +787,7 @@ def _layout_names(doc: Document) -> dict:
     sender = [c for _has_block, c in sorted(sender, key=lambda t: (not t[0], t[1].order))]
     # Letterhead: the largest text at the top of the first page that is not the document's title.
     top = [(s, i, r) for i, r in page0 if r.top < 0.22 * height for s in r.segments]
-    big = [t for t in top if t[0].size >= 1.25 * doc.body_size and len(t[0].text) >= 3
+    big = [t for t in top if t[0].size >= 1.25 * doc.body_size and len(t[0].text) >= 3 and not t[0].text.endswith(":")
            and not _TITLE_WORDS.search(t[0].text) and not re.search(r"\d", t[0].text)]
     for seg, i, row in sorted(big, key=lambda t: (-t[0].size, t[1])):
         letterhead.append(Candidate(f.collapse(seg.text), "name_layout", _cue(row, seg.text), order=i))

@@ -420,6 +420,45 @@ LEGAL = __import__("re").compile(r"GmbH|AG\b|KG\b|UG\b|OHG\b")
 LAYOUTS += [gross_inclusive, small_business, window_without_sender]
 
 
+def flowing_tables(rng) -> Case:
+    """Laid out by reportlab's flowables: a title paragraph as letterhead, address and reference data side
+    by side in one table, a gridded item table, totals right-aligned, bank details in running text."""
+    from reportlab.lib import colors
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    inv = Invoice(rng, rates=(19, 7))
+    s, b = inv.seller, inv.buyer
+    y, m, d = inv.date
+    styles = getSampleStyleSheet()
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, invariant=1)
+    story = [Paragraph(f"<b>{s[0]}</b>", styles["Title"]),
+             Paragraph(f"{s[1]} · {s[2]} {s[3]} · info@example.org", styles["Normal"]), Spacer(1, 20),
+             Table([["Rechnungsempfänger", "Rechnungsdetails", ""], [b[0], "Rechnungsnummer", inv.number],
+                    [b[1], "Rechnungsdatum", f"{d}. {MONTHS_DE[m - 1]} {y}"], [f"{b[2]} {b[3]}", "Kundennummer", "D-20991"]],
+                   colWidths=[220, 120, 120]),
+             Spacer(1, 20), Paragraph("Rechnung", styles["Heading1"])]
+    rows = [["Pos.", "Beschreibung", "Menge", "Einzelpreis", "Gesamtpreis"]]
+    for i, (desc, q, p, rate) in enumerate(inv.lines, 1):
+        rows.append([str(i), f"{desc} ({rate} %)", str(q), _amount_de(p) + " €",
+                     _amount_de((q * p).quantize(CENT, ROUND_HALF_UP)) + " €"])
+    table = Table(rows)
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey)]))
+    totals = [["Zwischensumme", _amount_de(inv.net) + " €"]]
+    totals += [[f"Umsatzsteuer {rate} %", _amount_de(tax) + " €"] for rate, tax in inv.taxes.items()]
+    totals.append(["Gesamtbetrag", _amount_de(inv.gross) + " €"])
+    story += [table, Spacer(1, 10), Table(totals, colWidths=[250, 100], hAlign="RIGHT"), Spacer(1, 20),
+              Paragraph(f"Bitte überweisen Sie den Gesamtbetrag innerhalb von 14 Tagen auf unser Konto bei der "
+                        f"Demobank, IBAN {inv.iban}, BIC DEMODEXXXXX. Steuernummer 88001/12345, USt-IdNr. {inv.vat}.",
+                        styles["Normal"])]
+    doc.build(story)
+    return Case("flowing_tables", buf.getvalue(), inv.expected())
+
+
+LAYOUTS.append(flowing_tables)
+
+
 def cases(seed: int = 7, per_layout: int = 4) -> list[Case]:
     rng = random.Random(seed)
     return [layout(rng) for _ in range(per_layout) for layout in LAYOUTS]
