@@ -2,6 +2,7 @@
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEvent
@@ -103,6 +104,14 @@ def test_home_is_german_by_default_and_english_after_switching(client, member):
     page = client.get(reverse("portal:home")).content.decode()
     assert '<html lang="en">' in page
     assert "Log out" in page and "My queues" in page and "Abmelden" not in page
+
+
+def test_german_even_when_the_browser_asks_for_english(client, member):
+    """The browser's language does not decide; only the switch does."""
+    client.force_login(member(Role.CLERK))
+    page = client.get(reverse("portal:home"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="de">' in page and "Abmelden" in page
+    assert "Anmelden" in Client(HTTP_ACCEPT_LANGUAGE="en").get(reverse("portal:login")).content.decode()
 
 
 def test_login_page_is_german_and_logout_needs_post(client, member):

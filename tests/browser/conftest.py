@@ -1,0 +1,65 @@
+"""Real headless Chromium (Debian's /usr/bin/chromium, no `playwright install`) against the live server."""
+import os
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM would otherwise refuse to be
+# called from the test body.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    # Nothing but loopback is reachable: a page that tried a CDN would show it.
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def _live_server_started(request):
+    """Start pytest-django's live server with a MEDIA_URL it can route around. The portal sets
+    MEDIA_URL = None on purpose (files only through permission-checked views), but Django's live
+    server wraps the app in a media handler that needs a string. The server keeps the value it started
+    with; every other test sees the real setting again."""
+    from django.test.utils import override_settings
+
+    with override_settings(MEDIA_URL="/_media_not_served/"):
+        return request.getfixturevalue("live_server")
+
+
+@pytest.fixture
+def browser_page(chromium, _live_server_started, live_server):
+    """A fresh browser profile per test, sized like a laptop screen, with an English-speaking browser:
+    the portal must still answer in German."""
+    context = chromium.new_context(viewport={"width": 1366, "height": 768}, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    # The resolver rules leave only 127.0.0.1 reachable, so the live server is addressed by number.
+    page.base_url = live_server.url.replace("//localhost:", "//127.0.0.1:")
+    yield page
+    context.close()
+
+
+def log_in(page, username: str, password: str = "Geheim-12345"):
+    page.goto(f"{page.base_url}/login/")
+    page.get_by_label("Benutzername").fill(username)
+    page.get_by_label("Passwort").fill(password)
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_load_state()
