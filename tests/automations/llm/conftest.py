@@ -6,6 +6,7 @@ from automations.choices import ChangeKind
 from automations.models import CatalogueEntry
 from automations.services import changes, intake, processors, use_cases, versions
 from tests.automations.factories import approve_all, make_team
+from tests.automations.llm.openai_schema import request_problems
 from tests.automations.llm.server import ScriptedLlmServer
 
 API_KEY = "sk-test-Zq8Lr2Vn5Xw1Kp7Tg4Hb9Md3"
@@ -49,10 +50,15 @@ def run_on_commit(django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def llm_server():
+    """The scripted provider. Every request any test makes must be a valid chat-completions request of
+    the official schema."""
     server = ScriptedLlmServer().start()
     server.default.content = CLEAN_REPLY
     yield server
     server.stop()
+    for received in server.requests:
+        assert received.body is not None, "the request body is not JSON"
+        assert request_problems(received.body) == [], received.body
 
 
 @pytest.fixture
