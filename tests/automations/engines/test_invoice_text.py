@@ -167,3 +167,8 @@ def test_a_failing_lookup_changes_nothing(truth, stripped_samples):
     plain = {k: (s.value, s.confidence) for k, s in values(extract_invoice(path.read_bytes(), "x.pdf")).items()}
     after = {k: (s.value, s.confidence) for k, s in values(extract_invoice(path.read_bytes(), "x.pdf", lookup=broken)).items()}
     assert plain == after
+
+
+def test_the_buyers_own_account_for_a_direct_debit_is_no_payee_iban(stripped_results):
+    _name, expected, result = next(r for r in stripped_results if r[0] == "EN16931_SEPA_Prenotification.pdf")
+    assert "iban" not in expected and "iban" not in values(result)
