@@ -13,11 +13,6 @@ from portal.views import home_panel_keys
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.mark.parametrize(("roles", "panels"), [
     ([Role.AUTOMATION_LEAD], ["registry"]),
     ([Role.DEPARTMENT_OWNER], ["registry"]),

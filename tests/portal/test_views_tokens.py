@@ -14,11 +14,6 @@ pytestmark = pytest.mark.django_db
 TOKEN = re.compile(r"lpk_[0-9a-f]{12}_[A-Za-z0-9_-]{20,}")
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _create(client, name="ERP-Anbindung", days="30") -> str:
     response = client.post(reverse("portal:api-token-create"), {"name": name, "days": days})
     assert response.status_code == 200
