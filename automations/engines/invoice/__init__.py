@@ -41,7 +41,7 @@ def _extract(data: bytes, filename: str, lookup) -> EngineResult:
         return _clarify(_("The file is larger than 50 MB and was not read."), source="none")
     kind = pdf.sniff(data)
     if kind == pdf.XML or (kind == pdf.UNKNOWN and filename.lower().endswith(".xml")):
-        return _from_xml_file(data)
+        return _from_xml_file(data, lookup)
     if kind == pdf.IMAGE:
         return _clarify(_("The file is an image without a text layer (scanned document); it needs manual "
                           "entry."), source="image")
@@ -50,7 +50,7 @@ def _extract(data: bytes, filename: str, lookup) -> EngineResult:
     return _from_pdf(data, lookup)
 
 
-def _from_xml_file(data: bytes) -> EngineResult:
+def _from_xml_file(data: bytes, lookup) -> EngineResult:
     try:
         root = structured.parse_xml(data)
     except structured.XmlUnreadable as exc:
@@ -60,10 +60,10 @@ def _from_xml_file(data: bytes) -> EngineResult:
     if result.syntax is None:
         return _clarify(_("The XML file is not an e-invoice (root element %(root)s).") % {"root": structured.local(root.tag)},
                         source="xml")
-    return _structured_result(result, attachment="")
+    return _structured_result(result, attachment="", lookup=lookup)
 
 
-def _structured_result(result: structured.StructuredResult, *, attachment: str, reasons=None) -> EngineResult:
+def _structured_result(result: structured.StructuredResult, *, attachment: str, reasons=None, lookup=None) -> EngineResult:
     reasons = list(reasons or [])
     needs_clarification = False
     if not result.profile:
@@ -76,6 +76,7 @@ def _structured_result(result: structured.StructuredResult, *, attachment: str, 
         reasons.append(_("The e-invoice lacks its number or totals."))
         needs_clarification = True
     meta = {"source": "xml", "syntax": result.syntax, "profile": result.profile, "attachment": attachment}
+    _cross_check_master_data(result.found, lookup, meta, reasons=reasons, structured=True)
     return _result(result.found, reasons, needs_clarification, meta)
 
 
@@ -93,7 +94,7 @@ def _from_pdf(data: bytes, lookup) -> EngineResult:
             reasons.append(_("The embedded file %(name)s is not an e-invoice; the page text was used instead.")
                            % {"name": name})
             continue
-        return _structured_result(result, attachment=name, reasons=reasons)
+        return _structured_result(result, attachment=name, reasons=reasons, lookup=lookup)
     return _from_text_layer(data, lookup, reasons)
 
 
@@ -132,8 +133,11 @@ def _normal_name(name: str) -> str:
     return re.sub(r"[^a-z0-9äöüß]", "", name.casefold())
 
 
-def _cross_check_master_data(found: dict, lookup, meta: dict) -> None:
-    """A supplier known by VAT id or IBAN confirms those values, and the seller name when it agrees."""
+def _cross_check_master_data(found: dict, lookup, meta: dict, *, reasons=None, structured=False) -> None:
+    """A supplier known by VAT id or IBAN confirms those values, and the seller name when it agrees.
+
+    Values read from XML keep their confidence (the XML is what the invoice says); there a differing name
+    in master data becomes a reason for the clerk instead."""
     if lookup is None:
         return
     keys = {}
@@ -152,15 +156,20 @@ def _cross_check_master_data(found: dict, lookup, meta: dict) -> None:
         return
     meta["supplier"] = str(record.get("number") or record.get("id") or "")
     label = _("master data supplier %(number)s") % {"number": meta["supplier"]}
-    for name, key in (("seller_vat_id", "vat_id"), ("iban", "iban")):
-        item = found.get(name)
-        known = str(record.get(key) or "").replace(" ", "").upper()
-        if item and known and known == item.value.replace(" ", "").upper():
-            item.confidence = max(item.confidence, 0.97)
-            item.explanation += f"; {label}"
     known_name = record.get("name")
+    item = found.get("seller_name")
+    if structured:
+        if known_name and item and _normal_name(item.value) != _normal_name(known_name) and reasons is not None:
+            reasons.append(_("The seller %(name)s differs from %(label)s (%(known)s).")
+                           % {"name": item.value, "label": label, "known": known_name})
+        return
+    for name, key in (("seller_vat_id", "vat_id"), ("iban", "iban")):
+        field = found.get(name)
+        known = str(record.get(key) or "").replace(" ", "").upper()
+        if field and known and known == field.value.replace(" ", "").upper():
+            field.confidence = max(field.confidence, 0.97)
+            field.explanation += f"; {label}"
     if known_name:
-        item = found.get("seller_name")
         if item is None:
             found["seller_name"] = f.Found(f.collapse(known_name), label, 0.7)
         elif _normal_name(item.value) == _normal_name(known_name):

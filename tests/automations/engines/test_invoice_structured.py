@@ -346,3 +346,13 @@ def test_demo_invoices_are_deterministic():
 def test_demo_facturx_xml_sums_are_consistent():
     for invoice in DEMO_INVOICES:
         assert invoice.net() + invoice.tax() == invoice.gross() and invoice.gross() > Decimal("0")
+
+
+def test_xml_values_keep_their_confidence_when_master_data_knows_the_seller():
+    known = extract_invoice(zugferd1_xml(), "x.xml",
+                            lookup=lambda kind, **keys: {"number": "70001", "name": "Lieferant GmbH"})
+    assert known.meta["supplier"] == "70001"
+    assert all(s.confidence == 0.99 for s in known.suggestions)
+    other = extract_invoice(zugferd1_xml(), "x.xml", lookup=lambda kind, **keys: {"number": "9", "name": "Andere AG"})
+    assert values(other) == ZF1_EXPECTED and all(s.confidence == 0.99 for s in other.suggestions)
+    assert any("Andere AG" in r for r in other.reasons)
