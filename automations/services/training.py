@@ -367,6 +367,10 @@ def _training_set(use_case: UseCase) -> tuple[list[tuple[dict, dict]], list[str]
         merged = dict(newest[digest][1]) if digest in newest else {}
         merged.update(labels)
         newest[digest] = (texts, merged)
+    # JSON objects do not keep their key order in every database: order the columns as the use case
+    # documents its input fields (subject before body), others after them alphabetically.
+    documented = [f["name"] for f in use_case.input_fields]
+    columns.sort(key=lambda c: (documented.index(c) if c in documented else len(documented), c))
     examples = [newest[d] for d in sorted(newest)]
     fingerprint = hashlib.sha256(json.dumps(
         {"columns": columns, "examples": [[d, newest[d][1]] for d in sorted(newest)]},
@@ -431,14 +435,14 @@ _LOADED: dict[tuple[int, str], dict] = {}
 def classifier_load(*, version: ClassifierVersion) -> dict:
     """The version's models, checked: the file's SHA-256 must match the recorded one and its format
     version must be this code's; anything else is refused with ArtifactError. Cached per process."""
-    key = (version.pk, version.artifact_sha256)
-    if key in _LOADED:
-        return _LOADED[key]
     if version.format_version != artifact_io.FORMAT_VERSION:
         raise artifact_io.ArtifactError(
             _("Classifier version %(n)s was stored in artifact format %(f)s; this portal reads format %(g)s. "
               "Train a new version.") % {"n": version.number, "f": version.format_version,
                                          "g": artifact_io.FORMAT_VERSION})
+    key = (version.pk, version.artifact_sha256)
+    if key in _LOADED:
+        return _LOADED[key]
     try:
         with version.artifact.open("rb") as fh:
             data = fh.read()
