@@ -69,22 +69,26 @@ def home_panel_keys(roles) -> list[str]:
     return keys
 
 
-def _panel_data(key: str, request) -> dict:
-    tenant = request.tenant
-    if key == "registry":
-        return {"members": selectors.membership_list(tenant=tenant).filter(is_active=True)}
-    if key == "audit":
-        return {
-            "events": selectors.audit_event_list_recent(tenant=tenant, limit=10),
-            "chain_length": selectors.audit_chain_length(tenant=tenant),
-        }
-    return {}
+def _registry_panel(request) -> dict:
+    return {"members": selectors.membership_list(tenant=request.tenant).filter(is_active=True)}
+
+
+def _audit_panel(request) -> dict:
+    return {
+        "events": selectors.audit_event_list_recent(tenant=request.tenant, limit=10),
+        "chain_length": selectors.audit_chain_length(tenant=request.tenant),
+    }
+
+
+# What each panel reads; a panel without an entry shows its empty state.
+PANEL_DATA = {"registry": _registry_panel, "audit": _audit_panel}
 
 
 class HomeView(TenantRequiredMixin, View):
     def get(self, request):
         roles = list(request.membership.roles) if request.membership else []
-        panels = [Panel(key=key, data=_panel_data(key, request)) for key in home_panel_keys(roles)]
+        panels = [Panel(key=key, data=PANEL_DATA[key](request) if key in PANEL_DATA else {})
+                  for key in home_panel_keys(roles)]
         return render(request, "portal/home.html", {"roles": roles, "panels": panels})
 
 
@@ -173,6 +177,12 @@ class MembershipCreateView(TenantPermissionRequiredMixin, View):
         return HttpResponseRedirect(reverse("portal:members"))
 
 
+def _membership_inactive(request, membership):
+    messages.error(request, _("The membership of %(user)s is deactivated; it cannot be changed.") % {
+        "user": membership.user.username})
+    return HttpResponseRedirect(reverse("portal:members"))
+
+
 class MembershipUpdateView(TenantPermissionRequiredMixin, View):
     """Change a member's roles, with a reason that goes into the audit log."""
 
@@ -189,6 +199,8 @@ class MembershipUpdateView(TenantPermissionRequiredMixin, View):
 
     def post(self, request, pk: int):
         membership = _get_or_404(selectors.membership_get_in_tenant, tenant=request.tenant, pk=pk)
+        if not membership.is_active:
+            return _membership_inactive(request, membership)
         form = MembershipRolesForm(request.POST)
         if not form.is_valid():
             return self._render(request, membership, form, status=400)
@@ -210,6 +222,8 @@ class MembershipDeactivateView(TenantPermissionRequiredMixin, View):
 
     def post(self, request, pk: int):
         membership = _get_or_404(selectors.membership_get_in_tenant, tenant=request.tenant, pk=pk)
+        if not membership.is_active:
+            return _membership_inactive(request, membership)
         form = MembershipDeactivateForm(request.POST)
         if not form.is_valid():
             return render(request, "portal/member_edit.html", {

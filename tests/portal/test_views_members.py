@@ -124,3 +124,16 @@ def test_deactivate_needs_a_reason(lead_client, member):
     assert response.status_code == 400
     membership.refresh_from_db()
     assert membership.is_active
+
+
+def test_a_deactivated_membership_cannot_be_changed_or_deactivated_again(lead_client, member):
+    membership = member(Role.CLERK, username="erika").memberships.get()
+    lead_client.post(reverse("portal:member-deactivate", args=[membership.pk]), {"deactivate-reason": "Austritt"})
+    response = lead_client.post(reverse("portal:member-edit", args=[membership.pk]),
+                                {"roles": [Role.AUTOMATION_LEAD], "reason": "Versehen"}, follow=True)
+    assert "Die Mitgliedschaft von erika ist deaktiviert" in response.content.decode()
+    lead_client.post(reverse("portal:member-deactivate", args=[membership.pk]), {"deactivate-reason": "nochmal"})
+    membership.refresh_from_db()
+    assert membership.roles == [Role.CLERK] and not membership.is_active
+    assert AuditEvent.objects.filter(event_type="membership.deactivated").count() == 1
+    assert AuditEvent.objects.filter(event_type="membership.roles_changed").count() == 0
