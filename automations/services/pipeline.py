@@ -295,8 +295,11 @@ def runs_reap(*, now=None) -> int:
             audit_event_record(actor=None, tenant=run.tenant, event_type="run.reaped", obj=run,
                                details={"status": run.status, "attempt": run.attempt})
             reaped += 1
-            if run.attempt < settings.RUN_MAX_ATTEMPTS:
-                run.status, run.attempt, run.trigger = RunStatus.QUEUED, run.attempt + 1, RunTrigger.REAPER
+            # A queued run never started: its message waits behind a backlog or for a worker, or the
+            # embedded broker lost it. Sending it again costs no attempt, so waiting never escalates.
+            if run.status == RunStatus.QUEUED or run.attempt < settings.RUN_MAX_ATTEMPTS:
+                attempt = run.attempt + 1 if run.status == RunStatus.RUNNING else run.attempt
+                run.status, run.attempt, run.trigger = RunStatus.QUEUED, attempt, RunTrigger.REAPER
                 run.lease_expires_at = now + _grace()
                 run.save(update_fields=["status", "attempt", "trigger", "lease_expires_at"])
                 _send(run)
