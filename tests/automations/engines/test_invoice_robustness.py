@@ -51,7 +51,7 @@ BROKEN = {
     "empty": lambda: b"",
     "random bytes": lambda: random.Random(1).randbytes(4000),
     "pdf header then garbage": lambda: b"%PDF-1.7\n" + random.Random(2).randbytes(5000),
-    "truncated pdf": lambda: a_sample()[:15000],
+    "truncated pdf": lambda: a_sample()[: len(a_sample()) // 10],
     "png image": png,
     "jpeg header": lambda: b"\xff\xd8\xff\xe0" + random.Random(3).randbytes(500),
     "xml not well-formed": lambda: b"<?xml version='1.0'?><rsm:CrossIndustryInvoice><unclosed>",

@@ -12,7 +12,9 @@ from automations.engines.base import EngineInput, InputFile, get_engine
 from automations.engines.invoice import extract_invoice
 from automations.engines.invoice.fields import FIELDS
 from automations.engines.validation import iban_valid, vat_id_valid
-from tests.automations.engines.conftest import load_truth, sample_pdfs, xrechnung_files, xrechnung_pairs
+from tests.automations.engines.conftest import (
+    load_truth, same_value, sample_pdfs, xrechnung_files, xrechnung_pairs,
+)
 
 AMOUNTS = ("net_total", "tax_total", "gross_total", "amount_due")
 
@@ -22,7 +24,7 @@ def values(result) -> dict:
 
 
 def same(name, expected, got) -> bool:
-    return load_truth().same(name, expected, got)
+    return same_value(name, expected, got)
 
 
 @pytest.mark.parametrize("pdf", sample_pdfs(), ids=lambda p: p.name)

@@ -4,7 +4,7 @@ import pytest
 
 from automations.engines.invoice import extract_invoice
 from automations.engines.invoice.text import CONF
-from tests.automations.engines.conftest import assert_calibrated, load_truth, sample_pdfs
+from tests.automations.engines.conftest import assert_calibrated, load_truth, same_value, sample_pdfs
 from tests.automations.engines.invoice_layouts import LAYOUTS, cases
 
 
@@ -76,17 +76,7 @@ def test_explanations_quote_the_page_text(stripped_results):
 
 # --- other layouts ------------------------------------------------------------------------------------
 
-def plain_same(field, expected, got):
-    truth = load_truth()
-    if truth is not None:
-        return truth.same(field, expected, got)
-    from decimal import Decimal
-
-    if got is None:
-        return False
-    if field in ("net_total", "tax_total", "gross_total", "amount_due"):
-        return Decimal(str(got)) == Decimal(expected)
-    return " ".join(str(got).split()) == expected
+plain_same = same_value
 
 
 @pytest.fixture(scope="module")
