@@ -44,7 +44,7 @@ def _confidence(version, completion, basis: dict) -> float:
         if value is not None:
             basis["confidence"] = "logprobs"
             return round(value, 4)
-        basis["confidence"] = "fixed (no log-probabilities returned)"
+        basis["confidence"] = "fixed_no_logprobs"
     else:
         basis["confidence"] = "fixed"
     return float(version.fixed_confidence)
@@ -132,7 +132,7 @@ def generate(*, use_case, version, payload: dict, item_id=None, actor=None,
         for name, value in values.items():
             agreeing = sum(1 for sample in drawn if name in sample and output.same(sample[name], value))
             confidences[name] = round(agreeing / len(drawn), 4)
-        basis["confidence"] = f"self-consistency ({samples} samples)"
+        basis["confidence"], basis["samples"] = "self_consistency", samples
     generation.meta.update(basis)
     generation.suggestions = [
         FieldSuggestion(field=name, value=value, confidence=confidences[name], engine=LlmEngine.key, explanation=answer)
