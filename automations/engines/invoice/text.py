@@ -34,7 +34,8 @@ LEGAL_FORM = re.compile(
     r"(?<![\w-])(GmbH|AG|KG|OHG|UG|GbR|mbH|SE|KGaA|PartG|e\.\s?K\.|e\.\s?V\.|a\.\s?G\.|Ltd\.?|Limited|Inc\.?|"
     r"LLC|S\.\s?A\.|SARL|S\.\s?à\s?r\.\s?l\.|B\.\s?V\.|N\.\s?V\.|GesmbH|Co\.)(?![\w-])")
 MONEY = re.compile(
-    r"(?<![\d.,])(?:[-\u2212]\s?)?(?:\d{1,3}(?:[.,\u00a0\u202f' ]\d{3})+|\d+)[.,]\d{2}(?![\d])(?:\s?-(?!\d))?")
+    r"(?<![\d.,])(?:[-\u2212]\s?)?(?:\d{1,3}(?:[.,\u00a0\u202f' ]\d{3})+|\d+)[.,]\d{2}(?![\d])(?!\.\d)(?!\s?%)"
+    r"(?:\s?-(?!\d))?")  # not a date's "01.02" nor a rate's "19,00 %"
 DATE = re.compile(
     r"(?<!\d)(\d{1,2}\.\s?\d{1,2}\.\s?(?:\d{4}|\d{2})(?!\d)|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}|"
     r"\d{1,2}\.?\s+(?:Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|"
