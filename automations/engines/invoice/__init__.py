@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 
 ENGINE_KEY = "invoice"
 MIN_TEXT_CHARS = 20  # fewer characters than this on all pages: a scan, not a text layer
+SPARSE_TEXT_CHARS = 80  # with page images, this little text is a scan's stamp or page number
 MAX_BYTES = 50 * 1024 * 1024
 
 
@@ -76,7 +77,7 @@ def _structured_result(result: structured.StructuredResult, *, attachment: str, 
         reasons.append(_("The e-invoice lacks its number or totals."))
         needs_clarification = True
     meta = {"source": "xml", "syntax": result.syntax, "profile": result.profile, "attachment": attachment}
-    _cross_check_master_data(result.found, lookup, meta, reasons=reasons, structured=True)
+    _cross_check_master_data(result.found, lookup, meta, reasons=reasons, from_xml=True)
     return _result(result.found, reasons, needs_clarification, meta)
 
 
@@ -115,7 +116,8 @@ def _from_text_layer(data: bytes, lookup, reasons: list) -> EngineResult:
     meta = {"source": "text", "pages": layer.pages, "text_extractor": layer.source}
     if layer.pages == 0:
         return _clarify(_("The PDF has no pages that can be read."), **meta)
-    if layer.char_count < MIN_TEXT_CHARS:
+    # A scan may carry a few words of text (a stamp, a page number) over its page images.
+    if layer.char_count < MIN_TEXT_CHARS or (layer.has_images and layer.char_count < SPARSE_TEXT_CHARS):
         return EngineResult(reasons=reasons + [_("Scanned PDF without a text layer: the invoice needs manual entry.")],
                             needs_clarification=True, meta=meta)
     extraction = text.extract_text_fields(layer)
@@ -133,7 +135,7 @@ def _normal_name(name: str) -> str:
     return re.sub(r"[^a-z0-9äöüß]", "", name.casefold())
 
 
-def _cross_check_master_data(found: dict, lookup, meta: dict, *, reasons=None, structured=False) -> None:
+def _cross_check_master_data(found: dict, lookup, meta: dict, *, reasons=None, from_xml=False) -> None:
     """A supplier known by VAT id or IBAN confirms those values, and the seller name when it agrees.
 
     Values read from XML keep their confidence (the XML is what the invoice says); there a differing name
@@ -158,7 +160,7 @@ def _cross_check_master_data(found: dict, lookup, meta: dict, *, reasons=None, s
     label = _("master data supplier %(number)s") % {"number": meta["supplier"]}
     known_name = record.get("name")
     item = found.get("seller_name")
-    if structured:
+    if from_xml:
         if known_name and item and _normal_name(item.value) != _normal_name(known_name) and reasons is not None:
             reasons.append(_("The seller %(name)s differs from %(label)s (%(known)s).")
                            % {"name": item.value, "label": label, "known": known_name})

@@ -141,3 +141,9 @@ def test_the_engine_clarifies_an_item_without_a_readable_file(tmp_path):
                           files=[InputFile("weg.pdf", "application/pdf", tmp_path / "weg.pdf")])
     result = engine.suggest(missing, parameters={})
     assert result.needs_clarification and "weg.pdf" in result.reasons[0]
+
+
+def test_a_scan_with_a_stamp_of_text_is_still_a_scan():
+    result = extract_invoice(text_pdf(["Eingang 12.03.2025"], image=True), "scan.pdf")
+    assert result.needs_clarification and result.suggestions == []
+    assert any("scan" in r.lower() or "textebene" in r.lower() for r in result.reasons)
