@@ -21,7 +21,9 @@ MANAGE = str(settings.BASE_DIR / "manage.py")
 # Whatever configures the surrounding test run must not reach the embedded default.
 _ISOLATE = ("PORTAL_ENV", "DEBUG", "SECRET_KEY", "DATABASE_URL", "DATABASE_ADMIN_URL", "CELERY_BROKER_URL",
             "CELERY_RESULT_BACKEND", "CELERY_TASK_ALWAYS_EAGER", "PORTAL_MEDIA_ROOT", "BROKER_URL",
-            "RESULT_BACKEND", "APP", "DJANGO_SETTINGS_MODULE")
+            "RESULT_BACKEND", "APP", "DJANGO_SETTINGS_MODULE",
+            # Set by the browser tests for their live server; check --deploy rightly rejects it.
+            "DJANGO_ALLOW_ASYNC_UNSAFE")
 DEMO_USERNAMES = ["admin", "automation_lead", "department_owner", "it_operator", "security_officer",
                   "data_protection_officer", "works_council", "clerk", "auditor", "automation_lead_2", "clerk_2"]
 

@@ -13,7 +13,9 @@ MANAGE = str(settings.BASE_DIR / "manage.py")
 # Variables of the surrounding test run that must not leak into a production configuration.
 _ISOLATE = ("PORTAL_ENV", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "DATABASE_ADMIN_URL",
             "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CSRF_TRUSTED_ORIGINS", "SECURE_SSL_REDIRECT",
-            "SECURE_HSTS_SECONDS", "SECURE_PROXY_SSL_HEADER", "EMAIL_HOST")
+            "SECURE_HSTS_SECONDS", "SECURE_PROXY_SSL_HEADER", "EMAIL_HOST",
+            # Set by the browser tests for their live server; check --deploy rightly rejects it.
+            "DJANGO_ALLOW_ASYNC_UNSAFE")
 
 
 def production_env(tmp_path, **overrides) -> dict:
