@@ -93,10 +93,16 @@ def predict(bundle: dict, rows: list[dict], *, text_columns: list[str] | None = 
     columns = list(text_columns or bundle["text_columns"])
     prepared = [prepare(row, columns) for row in rows]
     out: list[dict] = [{} for _ in rows]
-    for name, model in bundle["fields"].items():
-        for start in range(0, len(prepared), PREDICT_BATCH):
-            chunk = prepared[start:start + PREDICT_BATCH]
-            values, confidence, X = model.predict(chunk)
+    for start in range(0, len(prepared), PREDICT_BATCH):
+        chunk = prepared[start:start + PREDICT_BATCH]
+        # Fields trained on the same examples share one vectoriser (one object in the artifact):
+        # the costly transformation runs once per batch for all of them.
+        vectorised: dict[int, object] = {}
+        for name, model in bundle["fields"].items():
+            key = id(model.features)
+            if key not in vectorised:
+                vectorised[key] = model.transform(chunk)
+            values, confidence, X = model.predict(chunk, X=vectorised[key])
             for j, (value, conf) in enumerate(zip(values, confidence)):
                 entry = {"value": value, "confidence": round(float(conf), 4)}
                 if explain:
