@@ -77,6 +77,10 @@ class Command(BaseCommand):
             self.stdout.write(_("Set up. Start everything with: python manage.py quickstart"))
             return
         self._check_port_free(host, port)
+        if host not in ("127.0.0.1", "localhost") and "*" not in settings.ALLOWED_HOSTS:
+            self.stdout.write(self.style.WARNING(
+                _("Only requests for %(hosts)s are answered; set ALLOWED_HOSTS to the names you reach this "
+                  "machine by.") % {"hosts": ", ".join(settings.ALLOWED_HOSTS)}))
         if not settings.DEBUG:
             # With DEBUG on, WhiteNoise serves static files straight from the apps.
             call_command("collectstatic", interactive=False, verbosity=0)
