@@ -20,6 +20,8 @@ class NavItem:
 # Later issues add their pages here; a user sees an entry only with its permission in the active tenant.
 NAV_ITEMS = [
     NavItem("portal:home", _("Overview")),
+    NavItem("automations:use-case-list", _("Automation registry"), "automations.view_usecase"),
+    NavItem("automations:change-request-inbox", _("Approvals"), "automations.view_changerequest"),
     NavItem("portal:members", _("Members and roles"), "portal.change_membership"),
     NavItem("portal:api-tokens", _("API tokens")),
 ]

@@ -1,0 +1,84 @@
+"""Side-by-side differences on a canonical text rendering: every version, release and change request
+value is written out the same way (keys sorted, one JSON value per line block), so two renderings differ
+exactly where the content differs."""
+import difflib
+import json
+from dataclasses import dataclass
+
+
+def render_value(value) -> list[str]:
+    """One value as lines: text as it is, everything else as indented JSON with sorted keys."""
+    if isinstance(value, str):
+        return value.splitlines() or [""]
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str).splitlines()
+
+
+def render_content(content: dict) -> list[str]:
+    """A record's content as lines, field by field in the record's own order."""
+    lines = []
+    for name, value in content.items():
+        rendered = render_value(value)
+        if len(rendered) == 1 and not (isinstance(value, str) and "\n" in value):
+            lines.append(f"{name}: {rendered[0]}")
+        else:
+            lines.append(f"{name}:")
+            lines.extend(f"    {line}" for line in rendered)
+    return lines
+
+
+def render_version(version) -> list[str]:
+    return render_content(version.content())
+
+
+def render_release(release) -> list[str]:
+    """A release as the exact versions it bundles, each with its full content."""
+    if release is None:
+        return []
+    parts = [("prompt_template", release.prompt_template), ("threshold_set", release.threshold_set),
+             ("guardrail_set", release.guardrail_set)]
+    parts += [("engine_config", config) for config in sorted(release.engine_configs.all(), key=lambda c: c.number)]
+    lines = []
+    for kind, version in parts:
+        if version is None:
+            lines.append(f"[{kind}] —")
+            continue
+        lines.append(f"[{kind} v{version.number}]")
+        lines.extend(f"    {line}" for line in render_version(version))
+    return lines
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    tag: str  # equal, change, delete, insert
+    left_number: int | None
+    left: str
+    right_number: int | None
+    right: str
+
+
+def side_by_side(left: list[str], right: list[str]) -> list[DiffRow]:
+    rows = []
+    matcher = difflib.SequenceMatcher(None, left, right, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            rows += [DiffRow("equal", i + 1, left[i], j + 1, right[j]) for i, j in zip(range(i1, i2), range(j1, j2))]
+            continue
+        lefts, rights = list(range(i1, i2)), list(range(j1, j2))
+        for k in range(max(len(lefts), len(rights))):
+            i = lefts[k] if k < len(lefts) else None
+            j = rights[k] if k < len(rights) else None
+            row_tag = "change" if i is not None and j is not None else ("delete" if j is None else "insert")
+            rows.append(DiffRow(row_tag, None if i is None else i + 1, "" if i is None else left[i],
+                                None if j is None else j + 1, "" if j is None else right[j]))
+    return rows
+
+
+def has_changes(rows: list[DiffRow]) -> bool:
+    return any(row.tag != "equal" for row in rows)
+
+
+def change_request_item_rows(item: dict) -> list[DiffRow]:
+    """One entry of a change request's stored difference ({"item", "before", "after"}) side by side."""
+    before = [] if item.get("before") is None else render_value(item.get("before"))
+    after = [] if item.get("after") is None else render_value(item.get("after"))
+    return side_by_side(before, after)
