@@ -203,6 +203,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name (`kind`, `role`) get one stable component name each.
+    "ENUM_NAME_OVERRIDES": {
+        "ChangeKindEnum": "automations.choices.ChangeKind",
+        "CatalogueKindEnum": "automations.choices.CatalogueKind",
+        "RoleEnum": "portal.choices.Role",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------------
