@@ -29,28 +29,6 @@ DEMO_CUSTOMERS = [
     ("K-10004", "Hausverwaltung Nord KG", "kontakt@hv-nord.example"),
 ]
 
-DOCUMENT_RULES = [
-    {"category": "invoice", "name": "Rechnung", "keywords": ["rechnungsnummer", "rechnung nr", "rechnungsdatum"], "weight": 3},
-    {"category": "credit_note", "name": "Gutschrift", "keywords": ["gutschrift", "gutschriftsnummer"], "weight": 4},
-    {"category": "delivery_note", "name": "Lieferschein", "keywords": ["lieferschein", "lieferscheinnummer"], "weight": 4},
-    {"category": "purchase_order", "name": "Bestellung", "keywords": ["bestellung", "bestellnummer", "wir bestellen"], "weight": 3},
-    {"category": "reminder", "name": "Mahnung", "keywords": ["mahnung", "zahlungserinnerung", "überfällig"], "weight": 4},
-    {"category": "contract", "name": "Vertrag", "keywords": ["vertrag", "vertragslaufzeit", "kündigungsfrist"], "weight": 3},
-]
-TICKET_RULES = [
-    {"category": "technik", "name": "Störung", "keywords": ["störung", "fehler", "funktioniert nicht", "ausfall"], "weight": 2},
-    {"category": "rechnung", "name": "Rechnung", "keywords": ["rechnung", "abbuchung", "gutschrift"], "weight": 2},
-    {"category": "vertrieb", "name": "Angebot", "keywords": ["angebot", "preis", "interesse"], "weight": 2},
-    {"category": "reklamation", "name": "Reklamation", "keywords": ["reklamation", "defekt", "beschädigt"], "weight": 2},
-    {"category": "lieferung", "name": "Lieferung", "keywords": ["lieferung", "sendung", "versand"], "weight": 2},
-    {"category": "konto", "name": "Konto", "keywords": ["passwort", "zugang", "konto", "login"], "weight": 2},
-]
-PRIORITY_RULES = [
-    {"category": "hoch", "name": "dringend", "keywords": ["dringend", "sofort", "stillstand", "notfall"], "weight": 2},
-    {"category": "niedrig", "name": "Frage", "keywords": ["frage", "information", "bei gelegenheit"], "weight": 1},
-]
-
-
 def _field(name, kind, required, reference=None, **extra):
     spec = {"name": name, "type": kind, "required": required}
     if reference:
@@ -59,11 +37,12 @@ def _field(name, kind, required, reference=None, **extra):
     return spec
 
 
-def _live(use_case, users, *, engine_configs, thresholds, guardrails=None, prompt=None) -> None:
+def _live(use_case, users, *, engine_configs, thresholds=None, threshold_draft=None, guardrails=None,
+          prompt=None) -> None:
     """Bundle a release, label it `production` and move the use case there: each through a change
     request that the right demo users approve (the second lead stands in when the author is the first)."""
     lead = users["automation_lead"]
-    threshold = versions.version_submit(actor=lead, version=versions.version_create(
+    threshold = versions.version_submit(actor=lead, version=threshold_draft or versions.version_create(
         actor=lead, use_case=use_case, kind="threshold_set", content={"thresholds": thresholds},
         change_note="Demo thresholds"))
     configs = [versions.version_submit(actor=lead, version=versions.version_create(
@@ -138,10 +117,22 @@ def _documents(tenant, users) -> UseCase:
         manual_fallback="Beleg in den DMS-Ordner 'Posteingang/unsortiert' legen; die Poststelle sortiert von Hand.",
         quality_targets={"min_precision": {"document_class": 0.95}},
     )
-    _live(use_case, users, engine_configs=[{"engine": "rules", "fields": ["document_class"], "parameters": {
-        "field": "document_class", "default": "other", "rules": DOCUMENT_RULES}}],
-        thresholds={"document_class": {"auto": 0.8, "reject": 0.3}})
+    _live_with_classifier(use_case, users, ["document_class"])
     return use_case
+
+
+def _live_with_classifier(use_case, users, fields: list[str]) -> None:
+    """Train on the demo examples, take the thresholds the evaluation supports at the use case's target
+    precision, and go live with the classifier (the rules engine stays available for other use cases)."""
+    from automations.demo_training import seed_classifier
+    from automations.services.training import threshold_set_propose
+
+    lead = users["automation_lead"]
+    version = seed_classifier(use_case.tenant, use_case, lead)
+    proposal = threshold_set_propose(actor=lead, classifier_version=version,
+                                     change_note="Aus der Auswertung der Klassifikator-Version abgeleitet")
+    _live(use_case, users, threshold_draft=proposal, engine_configs=[
+        {"engine": "classifier", "artifact_ref": str(version.pk), "fields": fields, "parameters": {}}])
 
 
 def _tickets(tenant, users) -> UseCase:
@@ -174,13 +165,7 @@ def _tickets(tenant, users) -> UseCase:
         manual_fallback="Tickets in der Sammel-Warteschlange des CRM manuell zuordnen.",
         quality_targets={"min_precision": {"queue": 0.9, "priority": 0.85}}, training_reuse_allowed=True,
     )
-    _live(use_case, users, engine_configs=[
-        {"engine": "rules", "fields": ["queue"], "parameters": {"field": "queue", "rules": TICKET_RULES,
-                                                               "text_fields": ["subject", "body"]}},
-        {"engine": "rules", "fields": ["priority"], "parameters": {"field": "priority", "default": "mittel",
-                                                                  "rules": PRIORITY_RULES,
-                                                                  "text_fields": ["subject", "body"]}}],
-        thresholds={"queue": {"auto": 0.9, "reject": 0.2}, "priority": {"auto": 0.9, "reject": 0.1}})
+    _live_with_classifier(use_case, users, ["queue", "priority"])
     return use_case
 
 

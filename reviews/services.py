@@ -217,7 +217,7 @@ def _finalise(actor, task, item, action, final_values) -> None:
     if action == DecisionAction.CORRECT and item.use_case.training_reuse_allowed:
         from automations.services.training import example_from_correction
 
-        example_from_correction(item=item, final_fields=final_values)
+        example_from_correction(item=item, final_fields=final_values, actor=actor)
 
 
 def review_task_decide(*, actor, task: ReviewTask, action: str, final_values: dict | None = None,
