@@ -139,7 +139,8 @@ class UseCaseUpdateView(UseCaseMixin, RegistryView):
         }, status=status)
 
     def _extra(self, data=None):
-        return ReasonForm(data) if self.direct else ChangeRequestTextForm(data, initial={
+        # Prefixed: the change request's title is not the use case's title.
+        return ReasonForm(data) if self.direct else ChangeRequestTextForm(data, prefix="change", initial={
             "title": _("Documentation of %(title)s") % {"title": self.use_case.title}})
 
     def get(self, request, key):
