@@ -22,7 +22,7 @@ GUARD_FUNCTION = "audit_append_only_guard"
 SQLITE_SWITCH_TABLE = "audit_maintenance_switch"
 REFUSAL = "audit rows are append-only"
 # Every table made append-only by a migration; a new one is added here and installed by its migration.
-APPEND_ONLY_TABLES = ("audit_auditevent",)
+APPEND_ONLY_TABLES = ("audit_auditevent", "audit_accessevent", "audit_subjectreference", "audit_auditanchor")
 
 _PG_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION {GUARD_FUNCTION}() RETURNS trigger

@@ -5,3 +5,21 @@ DATABASE_ROLE_CONFIGURED = register(
     "database_role.configured",
     "The database runtime role was created or its privileges re-applied (audit tables: read and append only).",
 )
+
+# Data subject requests (audit chain)
+register("data_subject.erased", "An erasure request was carried out (counts and record ids, no identifier).")
+register("data_subject_access.answered", "An access request was answered with an export of the automated decisions.")
+register("work_item.restricted", "Processing of a work item was restricted (Art. 18 GDPR) instead of erasing it.")
+register("work_item.retention_deleted", "A work item was deleted at the end of its use case's retention period.")
+
+# The audit log itself
+register("audit_checkpoint.signed", "Signed checkpoints of the chain heads were written to the checkpoint folder.")
+register("audit.purged", "Audit events older than the retention period were removed after a signed anchor.")
+register("audit_verification.ran", "The hash chains were verified.")
+register("audit_export.created", "Audit or access events were exported for a filter.")
+
+# Access events (access chains): who opened whose personal data, and why
+register("personal_data.viewed", "Someone opened a record or document with personal data.")
+register("pseudonym.revealed", "The person behind a pseudonym was shown to the data protection officer.")
+register("data_subject.searched", "The data protection officer looked up everything stored about a person.")
+register("data_subject.exported", "The automated decisions about a person were exported (access request).")

@@ -1,7 +1,10 @@
 """The append-only, hash-chained audit log and the pseudonyms it refers to people by."""
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from audit.choices import IdentifierKind, RequestKind, RequestStatus, Stream, VerificationTrigger
 
 GENESIS_HASH = "0" * 64
 SYSTEM_CHAIN = "system"
@@ -13,8 +16,9 @@ class ActorKind(models.TextChoices):
     SYSTEM = "system", _("System")
 
 
-class AuditEvent(models.Model):
-    """One link of a chain: one chain per tenant (chain = tenant id) plus the system chain.
+class ChainedEvent(models.Model):
+    """One link of a hash chain (audit.chain hashes the columns listed there). AuditEvent and AccessEvent
+    are two streams of the same shape, each with its own chains and heads (audit.streams).
 
     Rows are never updated or deleted by the application (database triggers refuse it); actors and
     objects are referenced by id, people only through pseudonyms."""
@@ -36,6 +40,16 @@ class AuditEvent(models.Model):
     hash = models.CharField(max_length=64)
 
     class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.chain}#{self.sequence} {self.event_type}"
+
+
+class AuditEvent(ChainedEvent):
+    """One event of a tenant's audit chain (chain = tenant id) or of the system chain."""
+
+    class Meta:
         constraints = [models.UniqueConstraint(fields=["chain", "sequence"], name="auditevent_unique_chain_sequence")]
         indexes = [
             models.Index(fields=["chain", "hash"], name="auditevent_chain_hash"),
@@ -43,19 +57,48 @@ class AuditEvent(models.Model):
             models.Index(fields=["tenant", "event_type", "occurred_at"], name="auditevent_tenant_type_time"),
             models.Index(fields=["tenant", "object_type", "object_id"], name="auditevent_tenant_object"),
             models.Index(fields=["tenant", "actor_user_id", "occurred_at"], name="auditevent_tenant_actor"),
+            # The DSB search: one chain, a time range, newest first, keyset on (occurred_at, sequence).
+            models.Index(fields=["chain", "occurred_at", "sequence"], name="auditevent_chain_time"),
         ]
         ordering = ["chain", "sequence"]
         default_permissions = ("view",)
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
 
-    def __str__(self) -> str:
-        return f"{self.chain}#{self.sequence} {self.event_type}"
+
+class AccessEvent(ChainedEvent):
+    """Who opened which personal data, when and why (purpose in details, the person as a pseudonym).
+    One chain per tenant (chain = "<tenant id>/access"), hashed and verified like the audit chains."""
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["chain", "sequence"], name="accessevent_unique_chain_sequence")]
+        indexes = [
+            models.Index(fields=["chain", "hash"], name="accessevent_chain_hash"),
+            models.Index(fields=["chain", "occurred_at", "sequence"], name="accessevent_chain_time"),
+            models.Index(fields=["tenant", "event_type", "occurred_at"], name="accessevent_tenant_type_time"),
+            models.Index(fields=["tenant", "object_type", "object_id"], name="accessevent_tenant_object"),
+            models.Index(fields=["tenant", "actor_user_id", "occurred_at"], name="accessevent_tenant_actor"),
+        ]
+        ordering = ["chain", "sequence"]
+        default_permissions = ("view",)
+        verbose_name = _("access event")
+        verbose_name_plural = _("access events")
 
 
 class AuditChainHead(models.Model):
     """The newest link of each chain. Locked (SELECT ... FOR UPDATE) by every append so that concurrent
     writers queue up instead of forking the chain; verification never trusts it."""
+
+    chain = models.CharField(max_length=40, primary_key=True)
+    sequence = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    class Meta:
+        default_permissions = ()
+
+
+class AccessChainHead(models.Model):
+    """The newest link of each access chain (as AuditChainHead for the audit chains)."""
 
     chain = models.CharField(max_length=40, primary_key=True)
     sequence = models.BigIntegerField(default=0)
@@ -89,3 +132,97 @@ class Pseudonym(models.Model):
 
     def __str__(self) -> str:
         return self.pseudonym
+
+
+class SubjectReference(models.Model):
+    """Search index of the pseudonyms an event's details name (the DSB's search by data subject).
+    Written with the event, in the same transaction; the chain, not this index, is the evidence."""
+
+    stream = models.CharField(max_length=10, choices=Stream.choices)
+    tenant = models.ForeignKey("portal.Tenant", on_delete=models.PROTECT, related_name="+")
+    chain = models.CharField(max_length=40)
+    sequence = models.BigIntegerField()
+    pseudonym = models.CharField(max_length=40)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "pseudonym", "stream", "sequence"], name="subjectref_lookup")]
+        default_permissions = ()
+
+
+class AuditAnchor(models.Model):
+    """Where a chain starts after an anchored purge (manage.py purge_audit): the last removed event's
+    sequence and hash, signed with the audit signing key. Verification starts here."""
+
+    chain = models.CharField(max_length=40)
+    sequence = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    purged_before = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    # The signed statement exactly as written to the checkpoint folder (audit.checkpoints).
+    statement = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["chain", "sequence"], name="auditanchor_unique_chain_sequence")]
+        ordering = ["chain", "-sequence"]
+        default_permissions = ()
+
+
+class VerificationRun(models.Model):
+    """One run of the chain verification and what it found (shown in the DSB area)."""
+
+    tenant = models.ForeignKey("portal.Tenant", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                               help_text="Set when only this tenant's chains were verified.")
+    trigger = models.CharField(_("started by"), max_length=20, choices=VerificationTrigger.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+", verbose_name=_("started by"))
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    ok = models.BooleanField(_("chains intact"), null=True)
+    # [{"chain", "label", "stream", "events", "ok", "line", "checkpoint": sequence or None}]
+    results = models.JSONField(_("results"), default=list)
+
+    class Meta:
+        ordering = ["-started_at"]
+        default_permissions = ("view", "add")
+        verbose_name = _("verification run")
+        verbose_name_plural = _("verification runs")
+
+
+class DataSubjectRequest(models.Model):
+    """A data subject's request (access or erasure), kept with a keyed hash of the identifier only.
+    `subject_pseudonym` finds the person again while their pseudonym key exists (access requests); an
+    erasure destroys that key."""
+
+    tenant = models.ForeignKey("portal.Tenant", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=20, choices=RequestKind.choices)
+    identifier_kind = models.CharField(_("identified by"), max_length=20, choices=IdentifierKind.choices)
+    identifier_hash = models.CharField(_("identifier (keyed hash)"), max_length=64)
+    subject_pseudonym = models.CharField(_("pseudonym"), max_length=40, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=RequestStatus.choices, default=RequestStatus.OPEN)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    due_at = models.DateTimeField(_("due at"))
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+", verbose_name=_("handled by"))
+    # Counts and record ids only, never the identifier or other personal data.
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["tenant", "status", "due_at"], name="dsr_open_due")]
+        permissions = [
+            ("erase_subject", "Can carry out erasure requests"),
+            ("reveal_pseudonym", "Can reveal the person behind a pseudonym (audited)"),
+            ("view_processing_records", "Can read the records of processing activities"),
+            ("view_employee_measures", "Can read what is measured about employees"),
+        ]
+        default_permissions = ("view", "add")
+        verbose_name = _("data subject request")
+        verbose_name_plural = _("data subject requests")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == RequestStatus.OPEN and self.due_at < timezone.now()

@@ -2,6 +2,7 @@
 back for the DSB while the subject's key exists, erase() destroys the key."""
 import hashlib
 import hmac
+import re
 import secrets
 
 from cryptography.fernet import Fernet
@@ -10,6 +11,8 @@ from django.utils import timezone
 
 from audit.models import Pseudonym
 
+# How a pseudonym looks (pseudonym_for): found in event details by the subject index (audit.services).
+PSEUDONYM_PATTERN = re.compile(r"\bps_[0-9a-f]{20}\b")
 KINDS = ("email", "iban", "customer_number", "supplier_number", "name", "username", "phone", "other")
 
 

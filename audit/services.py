@@ -10,7 +10,9 @@ from django.utils import timezone
 from audit import registry
 from audit.actors import Actor, as_actor
 from audit.chain import compute_hash
-from audit.models import GENESIS_HASH, SYSTEM_CHAIN, AuditChainHead, AuditEvent
+from audit.models import GENESIS_HASH, SYSTEM_CHAIN, AccessEvent, AuditEvent, SubjectReference
+from audit.pseudonyms import PSEUDONYM_PATTERN
+from audit.streams import ACCESS, AUDIT, Stream
 
 # Details carry pseudonyms, ids and codes, never raw identifiers of people.
 _RAW_PERSONAL_DATA = [
@@ -56,18 +58,48 @@ def audit_event_record(
 
     Runs inside the caller's transaction (or opens one): the event commits or rolls back with the
     change it describes. Appends to one chain are serialised by a row lock on its head."""
+    return chain_append(stream=AUDIT, actor=actor, tenant=tenant, event_type=event_type, obj=obj,
+                        object_type=object_type, object_id=object_id, details=details)
+
+
+def access_event_record(
+    *,
+    actor: Actor | Any,
+    tenant,
+    purpose: str,
+    subject_pseudonym: str = "",
+    obj: Any = None,
+    event_type: str = "personal_data.viewed",
+    details: dict | None = None,
+) -> AccessEvent:
+    """Record that someone opened personal data: whose (a pseudonym from audit.pseudonyms), which record
+    (obj) and why (purpose, a short code or text such as "review"). Call it in the request that shows the
+    data; it appends to the tenant's access chain. In a transaction that also records audit events,
+    record those first (heads are always locked audit first, then access)."""
+    if not str(purpose or "").strip():
+        raise ValueError("An access event needs its purpose.")
+    details = {**(details or {}), "purpose": str(purpose).strip()[:200]}
+    if subject_pseudonym:
+        details["subject"] = subject_pseudonym
+    return chain_append(stream=ACCESS, actor=actor, tenant=tenant, event_type=event_type, obj=obj,
+                        details=details)
+
+
+def chain_append(*, stream: Stream, actor, tenant, event_type: str, obj: Any = None, object_type: str = "",
+                 object_id: str = "", details: dict | None = None):
+    """Append one event to a chain of `stream`; the one place where links are made."""
     registry.get(event_type)
     actor = as_actor(actor)
     details = details or {}
     _check_details(details)
     if obj is not None:
         object_type, object_id = _object_ref(obj)
-    chain = chain_key(tenant)
+    chain = stream.chain_key(tenant)
     with transaction.atomic():
-        AuditChainHead.objects.bulk_create(
-            [AuditChainHead(chain=chain, sequence=0, hash=GENESIS_HASH)], ignore_conflicts=True
+        stream.head_model.objects.bulk_create(
+            [stream.head_model(chain=chain, sequence=0, hash=GENESIS_HASH)], ignore_conflicts=True
         )
-        head = AuditChainHead.objects.select_for_update().get(chain=chain)
+        head = stream.head_model.objects.select_for_update().get(chain=chain)
         values = {
             "chain": chain,
             "sequence": head.sequence + 1,
@@ -81,7 +113,19 @@ def audit_event_record(
             "details": json.loads(json.dumps(details, default=str)),
             "prev_hash": head.hash,
         }
-        event = AuditEvent.objects.create(tenant=tenant, hash=compute_hash(values), **values)
+        event = stream.event_model.objects.create(tenant=tenant, hash=compute_hash(values), **values)
         head.sequence, head.hash = event.sequence, event.hash
         head.save(update_fields=["sequence", "hash"])
+        if tenant is not None:
+            _index_subjects(stream, tenant, event)
     return event
+
+
+def _index_subjects(stream: Stream, tenant, event) -> None:
+    found = sorted(set(PSEUDONYM_PATTERN.findall(json.dumps(event.details))))
+    if found:
+        SubjectReference.objects.bulk_create([
+            SubjectReference(stream=stream.key, tenant=tenant, chain=event.chain, sequence=event.sequence,
+                             pseudonym=pseudonym)
+            for pseudonym in found
+        ])

@@ -13,7 +13,8 @@ from datetime import datetime
 from django.db import connections, router, transaction
 
 from audit.chain import HASHED_FIELDS, compute_hash
-from audit.models import GENESIS_HASH, SYSTEM_CHAIN, AuditChainHead, AuditEvent
+from audit.models import GENESIS_HASH, SYSTEM_CHAIN, AuditAnchor, AuditChainHead, AuditEvent
+from audit.streams import ACCESS, AUDIT, Stream, stream_of_chain
 
 CHUNK_SIZE = 5000
 # How many deleted rows a "closed gap" (rows renumbered down after a deletion) may span to be recognised.
@@ -40,6 +41,15 @@ class Checkpoint:
 
 
 @dataclass(frozen=True)
+class Anchor:
+    """Where a purged chain starts (audit.purge): the last removed event's sequence and hash. Only anchors
+    with a valid signature are passed here (audit.checkpoints)."""
+
+    sequence: int
+    hash: str
+
+
+@dataclass(frozen=True)
 class Failure:
     sequence: int
     reason: str
@@ -47,10 +57,16 @@ class Failure:
 
 @dataclass(frozen=True)
 class ChainResult:
-    chain: str  # the chain key: a tenant's id, or "system"
-    label: str  # what people call it: the tenant's slug, or "system"
+    chain: str  # the chain key: a tenant's id, "<id>/access", or "system"
+    label: str  # what people call it: the tenant's slug, "<slug>/access", or "system"
     events: int
     failure: Failure | None = None
+    checkpoint: int | None = None  # the sequence of the signed checkpoint it was held against
+    anchor: int | None = None  # the sequence of the anchor it started after
+
+    @property
+    def stream(self) -> str:
+        return stream_of_chain(self.chain).key
 
     @property
     def ok(self) -> bool:
@@ -99,7 +115,7 @@ def _row(values: tuple) -> _Row:
 
 
 def audit_chains(*, tenant=None) -> list[tuple[str, str]]:
-    """(chain key, label) of every chain, or of one tenant's: tenants by slug, then the system chain."""
+    """(chain key, label) of every audit chain, or of one tenant's: tenants by slug, then the system chain."""
     from portal.models import Tenant
 
     if tenant is not None:
@@ -113,80 +129,127 @@ def audit_chains(*, tenant=None) -> list[tuple[str, str]]:
     return [*chains, (SYSTEM_CHAIN, SYSTEM_CHAIN)]
 
 
-def audit_verify(*, tenant=None, checkpoints: dict[str, Checkpoint] | None = None) -> VerificationResult:
+def access_chain_for(chain: str, label: str, *, known: set[str]) -> tuple[str, str] | None:
+    """The access chain beside an audit chain, when it exists: it has events, a head, or a checkpoint
+    (so that deleting all of a chain's access events and its head is still found by the checkpoint)."""
+    if chain == SYSTEM_CHAIN:
+        return None
+    key = f"{chain}{ACCESS.suffix}"
+    return (key, ACCESS.label(label)) if key in known else None
+
+
+def _known_access_chains(extra: set[str]) -> set[str]:
+    keys = set(ACCESS.head_model.objects.values_list("chain", flat=True))
+    keys |= set(ACCESS.event_model.objects.order_by().values_list("chain", flat=True).distinct())
+    return keys | {key for key in extra if key.endswith(ACCESS.suffix)}
+
+
+def audit_verify(*, tenant=None, checkpoints: dict[str, Checkpoint] | None = None,
+                 anchors: dict[str, Anchor] | None = None) -> VerificationResult:
+    """Every chain (or one tenant's): each audit chain, followed by its access chain when there is one.
+    `checkpoints` and `anchors` map chain keys to what audit.checkpoints read and checked."""
     checkpoints = checkpoints or {}
-    return VerificationResult(
-        chains=[
-            audit_chain_verify(chain=chain, label=label, checkpoint=checkpoints.get(chain))
-            for chain, label in audit_chains(tenant=tenant)
-        ]
-    )
+    anchors = anchors or {}
+    access = _known_access_chains(set(checkpoints) | set(anchors))
+    results = []
+    for chain, label in audit_chains(tenant=tenant):
+        results.append(audit_chain_verify(chain=chain, label=label, checkpoint=checkpoints.get(chain),
+                                          anchor=anchors.get(chain)))
+        beside = access_chain_for(chain, label, known=access)
+        if beside is not None:
+            key, access_label = beside
+            results.append(audit_chain_verify(chain=key, label=access_label, checkpoint=checkpoints.get(key),
+                                              anchor=anchors.get(key), stream=ACCESS))
+    return VerificationResult(chains=results)
 
 
-def audit_chain_verify(*, chain: str, label: str | None = None, checkpoint: Checkpoint | None = None) -> ChainResult:
+def audit_chain_verify(*, chain: str, label: str | None = None, checkpoint: Checkpoint | None = None,
+                       anchor: Anchor | None = None, stream: Stream = AUDIT) -> ChainResult:
     label = label or chain
-    connection = connections[router.db_for_read(AuditEvent)]
+    connection = connections[router.db_for_read(stream.event_model)]
     if connection.vendor == "postgresql":
         # In a transaction PostgreSQL streams through a plain server-side cursor; outside one, Django
         # would declare it WITH HOLD and the server would first copy the whole chain.
         with transaction.atomic(using=connection.alias):
-            return _walk(chain, label, checkpoint, _head(chain))
+            return _walk(stream, chain, label, checkpoint, _head(stream, chain), anchor)
     # SQLite streams from its cursor anyway; a transaction there (IMMEDIATE) would block every writer.
-    return _walk(chain, label, checkpoint, _head(chain))
+    return _walk(stream, chain, label, checkpoint, _head(stream, chain), anchor)
 
 
-def _head(chain: str) -> Checkpoint | None:
+def _head(stream: Stream, chain: str) -> Checkpoint | None:
     """The chain head, read before the rows so that events appended meanwhile never look missing. Only a
     hint: whoever can delete rows can reset the head too; signed checkpoints are what can be trusted."""
-    head = AuditChainHead.objects.filter(chain=chain).values_list("sequence", "hash").first()
+    head = stream.head_model.objects.filter(chain=chain).values_list("sequence", "hash").first()
     return Checkpoint(*head) if head else None
 
 
-def _walk(chain: str, label: str, checkpoint: Checkpoint | None, head: Checkpoint | None) -> ChainResult:
+def anchors_in_database() -> dict[str, AuditAnchor]:
+    """The newest anchor row of each chain (its signature is checked by audit.checkpoints)."""
+    newest: dict[str, AuditAnchor] = {}
+    for anchor in AuditAnchor.objects.order_by("chain", "-sequence"):
+        newest.setdefault(anchor.chain, anchor)
+    return newest
+
+
+def _walk(stream: Stream, chain: str, label: str, checkpoint: Checkpoint | None, head: Checkpoint | None,
+          anchor: Anchor | None = None) -> ChainResult:
+    events = stream.event_model.objects.filter(chain=chain)
+    start = anchor.sequence if anchor is not None else 0
     rows = (
-        AuditEvent.objects.filter(chain=chain)
+        events.filter(sequence__gt=start)
         .order_by("sequence")
         .values_list(*_COLUMNS)
         .iterator(chunk_size=CHUNK_SIZE)
     )
     count = 0
-    expected = 1
-    links = [GENESIS_HASH, GENESIS_HASH]  # hashes of the rows at expected - 2 and expected - 1
+    expected = start + 1
+    # hashes of the rows at expected - 2 and expected - 1 (after an anchor, the row before it is unknown)
+    links = [GENESIS_HASH, GENESIS_HASH] if anchor is None else ["", anchor.hash]
     previous: _Row | None = None
+    marks = {"checkpoint": checkpoint.sequence if checkpoint else None, "anchor": anchor.sequence if anchor else None}
+
+    def result(failure: Failure | None = None) -> ChainResult:
+        return ChainResult(chain, label, count, failure, **marks)
+
+    if anchor is not None:
+        # The anchored row itself, if it is still there (the purge was not carried out), must match.
+        kept = events.filter(sequence=anchor.sequence).values_list("hash", flat=True).first()
+        if kept is not None and kept != anchor.hash:
+            return result(Failure(anchor.sequence, Reason.MODIFIED))
     for values in rows:
         row = _row(values)
         if row.sequence != expected:
             if row.sequence < expected:  # only possible without the unique constraint
-                return ChainResult(chain, label, count, Failure(row.sequence, Reason.INSERTED))
-            return ChainResult(chain, label, count, Failure(expected, _classify_gap(chain, expected, links)))
+                return result(Failure(row.sequence, Reason.INSERTED))
+            return result(Failure(expected, _classify_gap(events, expected, links)))
         if row.prev_hash != links[1] or row.hash_at(row.sequence) != row.hash:
-            failure = _classify(chain, row, previous, links)
-            return ChainResult(chain, label, count, failure)
+            return result(_classify(events, row, previous, links))
         for known in (checkpoint, head):
             if known is not None and row.sequence == known.sequence and row.hash != known.hash:
-                return ChainResult(chain, label, count, Failure(row.sequence, Reason.MODIFIED))
+                return result(Failure(row.sequence, Reason.MODIFIED))
         links = [links[1], row.hash]
         previous = row
         count += 1
         expected += 1
-    if checkpoint is not None and count < checkpoint.sequence:
-        return ChainResult(chain, label, count, Failure(count + 1, Reason.CUT_OFF))
-    if head is not None and count < head.sequence:
-        return ChainResult(chain, label, count, Failure(count + 1, Reason.MISSING))
-    return ChainResult(chain, label, count)
+    last = expected - 1
+    if checkpoint is not None and last < checkpoint.sequence:
+        return result(Failure(last + 1, Reason.CUT_OFF))
+    if head is not None and last < head.sequence:
+        return result(Failure(last + 1, Reason.MISSING))
+    return result()
 
 
-def _classify(chain: str, row: _Row, previous: _Row | None, links: list[str]) -> Failure:
-    """Why the row at its (expected) sequence n breaks the chain; called once, at the first break."""
+def _classify(events, row: _Row, previous: _Row | None, links: list[str]) -> Failure:
+    """Why the row at its (expected) sequence n breaks the chain; called once, at the first break.
+    `events` are the chain's rows (a queryset)."""
     n = row.sequence
-    events = AuditEvent.objects.filter(chain=chain)
     link_ok = row.prev_hash == links[1]
 
     # A second row with the same hash: a copy was put in.
     if events.filter(hash=row.hash).exclude(pk=row.id).exists():
         return Failure(n, Reason.INSERTED)
     # This row links past its predecessor: the predecessor was put in.
-    if not link_ok and n >= 2 and row.prev_hash == links[0]:
+    if not link_ok and n >= 2 and links[0] and row.prev_hash == links[0]:
         return Failure(n - 1, Reason.INSERTED)
     following = events.filter(sequence=n + 1).values_list("prev_hash", flat=True).first()
     # Linked on both sides where it stands: it is in its place, its content was changed.
@@ -208,9 +271,9 @@ def _classify(chain: str, row: _Row, previous: _Row | None, links: list[str]) ->
     return Failure(n, Reason.MODIFIED)
 
 
-def _classify_gap(chain: str, n: int, links: list[str]) -> str:
+def _classify_gap(events, n: int, links: list[str]) -> str:
     """No row carries sequence n: deleted, unless the row that belongs there stands elsewhere."""
-    for values in AuditEvent.objects.filter(chain=chain, prev_hash=links[1]).values_list(*_COLUMNS):
+    for values in events.filter(prev_hash=links[1]).values_list(*_COLUMNS):
         row = _row(values)
         if row.sequence != n and row.hash_at(n) == row.hash:
             return Reason.OUT_OF_ORDER

@@ -28,6 +28,14 @@ _READ_WORK = {
 _SEND_WORK = {"automations.add_workitem"}
 _KEEP_MASTER_DATA = {"automations.add_masterrecord", "automations.change_masterrecord"}
 _SUSPEND = {"automations.suspend_usecase"}
+# The DSB area (audit app): the audit and access logs, requests, records of processing; the DSB alone
+# carries out requests and reveals pseudonyms (audited).
+_READ_AUDIT = {
+    "audit.view_auditevent", "audit.view_accessevent", "audit.view_datasubjectrequest",
+    "audit.view_processing_records", "audit.view_employee_measures", "audit.view_verificationrun",
+    "audit.add_verificationrun",
+}
+_HANDLE_REQUESTS = {"audit.add_datasubjectrequest", "audit.erase_subject", "audit.reveal_pseudonym"}
 # Processor API keys: kept by IT, and by the security officer who approves processors.
 _KEEP_PROCESSOR_KEYS = {"automations.change_processorsecret"}
 
@@ -37,22 +45,22 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "portal.add_membership", "portal.change_membership",
             "automations.add_usecase", "automations.change_usecase", "automations.change_tenantpolicy",
             "automations.change_escalation", "reviews.add_trainingrecord", "reviews.view_trainingrecord",
+            "reviews.view_oversight",
         }),
     Role.DEPARTMENT_OWNER: frozenset(
         _READ_REGISTRY | _PROPOSE | _SUSPEND | _READ_WORK | _SEND_WORK | _KEEP_MASTER_DATA | {
-            "automations.add_usecase", "automations.change_usecase",
+            "automations.add_usecase", "automations.change_usecase", "reviews.view_oversight",
         }),
     Role.IT_OPERATOR: frozenset(_READ_REGISTRY | _PROPOSE | _READ_WORK | _SEND_WORK | _KEEP_MASTER_DATA
                                 | _KEEP_PROCESSOR_KEYS),
     Role.SECURITY_OFFICER: frozenset(_READ_REGISTRY | _PROPOSE | _SUSPEND | _KEEP_PROCESSOR_KEYS),
-    Role.DATA_PROTECTION_OFFICER: frozenset(_READ_REGISTRY | _PROPOSE | _SUSPEND | _READ_WORK | {
-        "audit.view_auditevent", "automations.change_tenantpolicy",
-    }),
-    Role.WORKS_COUNCIL: frozenset(_READ_REGISTRY),
+    Role.DATA_PROTECTION_OFFICER: frozenset(_READ_REGISTRY | _PROPOSE | _SUSPEND | _READ_WORK | _READ_AUDIT
+                                            | _HANDLE_REQUESTS | {"automations.change_tenantpolicy"}),
+    Role.WORKS_COUNCIL: frozenset(_READ_REGISTRY | {"audit.view_employee_measures", "reviews.view_oversight"}),
     Role.CLERK: frozenset(_READ_WORK | _SEND_WORK | {
         "portal.view_tenant", "automations.view_usecase", "reviews.work_reviewqueue",
     }),
-    Role.AUDITOR: frozenset(_READ_REGISTRY | _READ_WORK | {"audit.view_auditevent"}),
+    Role.AUDITOR: frozenset(_READ_REGISTRY | _READ_WORK | _READ_AUDIT | {"reviews.view_oversight"}),
 }
 
 

@@ -97,6 +97,10 @@ def _start(run_id: int, task_id: str) -> Run | None:
             run.status, run.finished_at = RunStatus.SUCCEEDED, now
             run.save(update_fields=["status", "finished_at"])
             return None
+        if item.restricted:  # Art. 18 GDPR (audit.erasure): a restricted item is not processed any more
+            run.status, run.finished_at = RunStatus.HELD, now
+            run.save(update_fields=["status", "finished_at"])
+            return None
         use_case = UseCase.objects.get(pk=item.use_case_id)
         if not item.is_dry_run:
             if use_case.status not in (UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION):
@@ -329,7 +333,7 @@ def items_hold(*, use_case: UseCase) -> int:
 def items_release(*, use_case: UseCase) -> int:
     """After the use case resumed (through an approved change request): held items run again."""
     released = 0
-    for item in WorkItem.objects.filter(use_case=use_case, status=ItemStatus.HELD, is_dry_run=False):
+    for item in WorkItem.objects.filter(use_case=use_case, status=ItemStatus.HELD, is_dry_run=False, restricted=False):
         with transaction.atomic():
             item = WorkItem.objects.select_for_update().get(pk=item.pk)
             if item.status != ItemStatus.HELD:

@@ -1,0 +1,31 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Stream(models.TextChoices):
+    AUDIT = "audit", _("Audit events")
+    ACCESS = "access", _("Access events")
+
+
+class RequestKind(models.TextChoices):
+    ACCESS = "access", _("Access (Art. 15 GDPR, Art. 86 AI Act)")
+    ERASURE = "erasure", _("Erasure (Art. 17 GDPR)")
+
+
+class RequestStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    COMPLETED = "completed", _("Completed")
+
+
+class IdentifierKind(models.TextChoices):
+    EMAIL = "email", _("E-mail address")
+    IBAN = "iban", _("IBAN")
+    CUSTOMER_NUMBER = "customer_number", _("Customer number")
+    SUPPLIER_NUMBER = "supplier_number", _("Supplier number")
+    NAME = "name", _("Name")
+
+
+class VerificationTrigger(models.TextChoices):
+    COMMAND = "command", _("verify_audit command")
+    SCHEDULE = "schedule", _("Scheduled")
+    MANUAL = "manual", _("Started in the DSB area")
