@@ -45,13 +45,28 @@ class PreparedPrompt:
         return bool(self.refusals)
 
 
+# The phone pattern also matches ISO dates ("2025-01-15"), which are no contact data and give the model
+# useful context: they stay.
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def mask_text(text: str, kinds: set[str]) -> tuple[str, dict[str, int]]:
     counts: dict[str, int] = {}
     for kind, placeholder, pattern, _category in MASKS:
-        if kind in kinds:
-            text, n = pattern.subn(placeholder, text)
-            if n:
-                counts[kind] = n
+        if kind not in kinds:
+            continue
+        replaced = 0
+
+        def substitute(match, placeholder=placeholder, kind=kind):
+            nonlocal replaced
+            if kind == "phone" and _ISO_DATE.fullmatch(match.group(0)):
+                return match.group(0)
+            replaced += 1
+            return placeholder
+
+        text = pattern.sub(substitute, text)
+        if replaced:
+            counts[kind] = replaced
     return text, counts
 
 

@@ -245,3 +245,13 @@ def test_a_release_without_a_prompt_template_asks_for_clarification(tenant, team
         parameters={"prompt_template_id": None})
     assert result.needs_clarification and "no submitted prompt template" in result.reasons[0]
     assert llm_server.requests == []
+
+
+def test_masking_keeps_dates_and_ordinary_text():
+    from automations.engines.llm.prompts import mask_text
+
+    text = "Lieferung vom 2025-01-15, Auftrag 4711, Tel. 0711/123 45 67, Mail a.b@c.example"
+    masked, counts = mask_text(text, {"email", "phone", "iban"})
+    assert masked == "Lieferung vom 2025-01-15, Auftrag 4711, Tel. [PHONE], Mail [EMAIL]"
+    assert counts == {"phone": 1, "email": 1}
+    assert mask_text(text, set()) == (text, {})
