@@ -154,6 +154,7 @@ USE_TZ = True
 # --- Static and uploaded files --------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request without it (collectstatic fills it in production)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -211,6 +212,21 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Audit ----------------------------------------------------------------------------------------
+# Ed25519 key that signs checkpoints of the audit chains, purge anchors and exports (audit.signing): PEM or
+# base64 of the 32 raw bytes. Without it, development and test generate one under var/; production signs
+# nothing until it is set. Earlier keys' public keys (base64) keep their signatures valid after a rotation.
+AUDIT_SIGNING_KEY = env_str("AUDIT_SIGNING_KEY")
+AUDIT_TRUSTED_PUBLIC_KEYS = env_list("AUDIT_TRUSTED_PUBLIC_KEYS")
+# Signed checkpoints are written outside the database, so that whoever can rewrite the database cannot
+# rewrite them as well; put the folder on other storage in production.
+AUDIT_CHECKPOINT_DIR = Path(env_str("AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "checkpoints")))
+AUDIT_CHECKPOINT_SECONDS = env_int("AUDIT_CHECKPOINT_SECONDS", 900)
+# Audit events are kept at least six months (EU AI Act Art. 19, 26(6)); purge_audit refuses younger ones.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 183)
+if AUDIT_RETENTION_DAYS < 183:
+    raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be at least 183 (six months).")
+
 # --- Celery ---------------------------------------------------------------------------------------
 # Embedded default: kombu's filesystem transport under var/, so a real worker runs without a server.
 CELERY_FOLDER = VAR_DIR / "celery"
@@ -242,6 +258,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "reap-runs": {"task": "automations.reap_runs", "schedule": 60.0},
     "expire-change-requests": {"task": "automations.expire_change_requests", "schedule": 3600.0},
     "expire-review-claims": {"task": "reviews.expire_claims", "schedule": 60.0},
+    "sign-audit-checkpoints": {"task": "audit.sign_checkpoints", "schedule": float(AUDIT_CHECKPOINT_SECONDS)},
+    "verify-audit-chains": {"task": "audit.verify_chains", "schedule": 24 * 3600.0},
+    "work-item-retention": {"task": "audit.retention_sweep", "schedule": 24 * 3600.0},
 }
 REVIEW_CLAIM_MINUTES = env_int("REVIEW_CLAIM_MINUTES", 15)
 # Pipeline runs: a run not finished within its lease is picked up by the reaper (the embedded broker

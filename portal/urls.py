@@ -12,6 +12,7 @@ api_v1 = [
 urlpatterns = [
     path("", include("portal.urls_ui")),
     path("registry/", include("automations.urls")),
+    path("work/", include("automations.urls_work")),
     path("reviews/", include("reviews.urls")),
     path("audit/", include("audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -69,6 +69,12 @@ def home_panel_keys(roles) -> list[str]:
     return keys
 
 
+def _escalations_panel(request) -> dict:
+    from automations.selectors import escalation_list_for
+
+    return {"escalations": list(escalation_list_for(tenant=request.tenant, user=request.user)[:10])}
+
+
 def _registry_panel(request) -> dict:
     return {"members": selectors.membership_list(tenant=request.tenant).filter(is_active=True)}
 
@@ -81,7 +87,7 @@ def _audit_panel(request) -> dict:
 
 
 # What each panel reads; a panel without an entry shows its empty state.
-PANEL_DATA = {"registry": _registry_panel, "audit": _audit_panel}
+PANEL_DATA = {"registry": _registry_panel, "audit": _audit_panel, "escalations": _escalations_panel}
 
 
 class HomeView(TenantRequiredMixin, View):
@@ -89,6 +95,9 @@ class HomeView(TenantRequiredMixin, View):
         roles = list(request.membership.roles) if request.membership else []
         panels = [Panel(key=key, data=PANEL_DATA[key](request) if key in PANEL_DATA else {})
                   for key in home_panel_keys(roles)]
+        escalations = _escalations_panel(request)
+        if escalations["escalations"]:  # whoever is an escalation contact sees theirs first
+            panels.insert(0, Panel(key="escalations", data=escalations))
         return render(request, "portal/home.html", {"roles": roles, "panels": panels})
 
 

@@ -26,7 +26,7 @@ class IdempotencyConflict(ValidationError):
     """The idempotency key was used before with other content (HTTP 422)."""
 
 
-def _content_hash(use_case: UseCase, payload: dict, files: list[tuple[str, bytes, str]]) -> str:
+def content_hash_of(use_case: UseCase, payload: dict, files: list[tuple[str, bytes, str]]) -> str:
     digest = hashlib.sha256()
     digest.update(use_case.key.encode())
     digest.update(json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode())
@@ -35,7 +35,7 @@ def _content_hash(use_case: UseCase, payload: dict, files: list[tuple[str, bytes
     return digest.hexdigest()
 
 
-def _read_files(files) -> list[tuple[str, bytes, str]]:
+def read_uploads(files) -> list[tuple[str, bytes, str]]:
     read = []
     for upload in files or []:
         data = upload.read()
@@ -62,10 +62,10 @@ def work_item_create(*, actor, tenant, use_case_key: str, payload: dict | None =
     payload = payload or {}
     if not isinstance(payload, dict):
         raise ValidationError(_("The payload must be an object of input fields."))
-    data = _read_files(files)
+    data = read_uploads(files)
     if not payload and not data:
         raise ValidationError(_("Send a file or a payload of input fields."))
-    digest = _content_hash(use_case, payload, data)
+    digest = content_hash_of(use_case, payload, data)
     key = (idempotency_key or "").strip() or None
 
     if key:
@@ -80,10 +80,7 @@ def work_item_create(*, actor, tenant, use_case_key: str, payload: dict | None =
                 status=ItemStatus.HELD if use_case.status == UseCaseStatus.SUSPENDED else ItemStatus.RECEIVED,
                 created_by=actor.user,
             )
-            for name, content, content_type in data:
-                WorkItemFile(tenant=tenant, item=item, name=name[:255], content_type=content_type[:120],
-                             size=len(content), sha256=hashlib.sha256(content).hexdigest()
-                             ).file.save(name, ContentFile(content), save=True)
+            store_files(item, data)
             audit_event_record(actor=actor, tenant=tenant, event_type="work_item.received", obj=item,
                                details={"use_case": use_case.key, "source": source, "files": len(data),
                                         "content_hash": digest, "held": item.status == ItemStatus.HELD})
@@ -96,6 +93,14 @@ def work_item_create(*, actor, tenant, use_case_key: str, payload: dict | None =
             raise
         return _same_or_conflict(existing, digest, use_case), False
     return item, True
+
+
+def store_files(item: WorkItem, data: list[tuple[str, bytes, str]]) -> None:
+    """Files go under MEDIA_ROOT (outside the web root) and are served only by permission-checked views."""
+    for name, content, content_type in data:
+        WorkItemFile(tenant=item.tenant, item=item, name=name[:255], content_type=content_type[:120],
+                     size=len(content), sha256=hashlib.sha256(content).hexdigest()
+                     ).file.save(name, ContentFile(content), save=True)
 
 
 def _same_or_conflict(existing: WorkItem, digest: str, use_case: UseCase) -> WorkItem:

@@ -22,6 +22,10 @@ NAV_ITEMS = [
     NavItem("portal:home", _("Overview")),
     NavItem("automations:use-case-list", _("Automation registry"), "automations.view_usecase"),
     NavItem("automations:change-request-inbox", _("Approvals"), "automations.view_changerequest"),
+    NavItem("work:item-list", _("Work items"), "automations.view_workitem"),
+    NavItem("work:upload", _("Upload documents"), "automations.add_workitem"),
+    NavItem("work:escalations", _("Escalations"), "automations.view_escalation"),
+    NavItem("work:master-data", _("Master data"), "automations.view_masterrecord"),
     NavItem("portal:members", _("Members and roles"), "portal.change_membership"),
     NavItem("portal:api-tokens", _("API tokens")),
 ]
