@@ -129,3 +129,24 @@ def _index_subjects(stream: Stream, tenant, event) -> None:
                              pseudonym=pseudonym)
             for pseudonym in found
         ])
+
+
+def audit_verification_run(*, trigger: str, actor=None, tenant=None):
+    """Verify the chains (all, or one tenant's) against the newest signed checkpoints and anchors, and keep
+    the result as a VerificationRun (the DSB area shows the last one). Returns (run, result, problems),
+    problems being checkpoint files that were ignored."""
+    from audit.checkpoints import verification_inputs
+    from audit.models import VerificationRun
+    from audit.verification import audit_verify
+
+    user = as_actor(actor).user
+    run = VerificationRun.objects.create(trigger=trigger, actor=user, tenant=tenant)
+    problems: list = []
+    checkpoints, anchors = verification_inputs(problems)
+    result = audit_verify(tenant=tenant, checkpoints=checkpoints, anchors=anchors)
+    run.results = [{"chain": chain.chain, "label": chain.label, "stream": chain.stream, "events": chain.events,
+                    "ok": chain.ok, "line": chain.line, "checkpoint": chain.checkpoint, "anchor": chain.anchor}
+                   for chain in result.chains]
+    run.ok, run.finished_at = result.ok and not problems, timezone.now()
+    run.save(update_fields=["results", "ok", "finished_at"])
+    return run, result, problems

@@ -23,6 +23,9 @@ class Stream:
             return SYSTEM_CHAIN
         return f"{tenant.pk}{self.suffix}"
 
+    def chain_key_for(self, tenant_id) -> str:
+        return f"{tenant_id}{self.suffix}"
+
     def label(self, slug: str) -> str:
         return f"{slug}{self.suffix}"
 

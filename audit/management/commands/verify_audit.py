@@ -1,13 +1,15 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.verification import audit_verify
+from audit.choices import VerificationTrigger
+from audit.services import audit_verification_run
 from portal.models import Tenant
 
 
 class Command(BaseCommand):
     help = (
-        "Verifies the audit hash chains: every tenant's and the system chain, or one tenant's. Prints one "
-        "line per chain; exits 1 at a broken chain, naming its first failing event."
+        "Verifies the audit hash chains (and the access chains beside them): every tenant's and the system "
+        "chain, or one tenant's, each held against its newest signed checkpoint and started at its signed "
+        "purge anchor. Prints one line per chain; exits 1 at a broken chain, naming its first failing event."
     )
 
     def add_arguments(self, parser):
@@ -20,7 +22,9 @@ class Command(BaseCommand):
             if found is None:
                 raise CommandError(f"No tenant with the slug {tenant!r}.", returncode=2)
             tenant = found
-        result = audit_verify(tenant=tenant)
+        _run, result, problems = audit_verification_run(trigger=VerificationTrigger.COMMAND, tenant=tenant)
+        for problem in problems:
+            self.stderr.write(f"warning: {problem.path}: {problem.reason}")
         for chain in result.chains:
             self.stdout.write(chain.line)
         if not result.ok:

@@ -1,0 +1,35 @@
+"""Periodic work of the audit app (CELERY_BEAT_SCHEDULE in portal.settings): thin, each calls a service."""
+from celery import shared_task
+
+from audit.choices import VerificationTrigger
+
+
+@shared_task(name="audit.sign_checkpoints")
+def sign_checkpoints_task() -> int:
+    from audit.checkpoints import checkpoints_sign
+    from audit.signing import private_key
+
+    if private_key() is None:  # production without AUDIT_SIGNING_KEY: nothing to sign with
+        return 0
+    return len(checkpoints_sign())
+
+
+@shared_task(name="audit.verify_chains")
+def verify_chains_task(actor_id: int | None = None, tenant_id: int | None = None) -> bool:
+    from django.contrib.auth import get_user_model
+
+    from audit.services import audit_verification_run
+    from portal.models import Tenant
+
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    tenant = Tenant.objects.filter(pk=tenant_id).first() if tenant_id else None
+    run, _result, _problems = audit_verification_run(
+        trigger=VerificationTrigger.MANUAL if actor else VerificationTrigger.SCHEDULE, actor=actor, tenant=tenant)
+    return bool(run.ok)
+
+
+@shared_task(name="audit.retention_sweep")
+def retention_sweep_task() -> int:
+    from audit.retention import work_items_retention_sweep
+
+    return work_items_retention_sweep().deleted
