@@ -280,6 +280,9 @@ class UseCaseForm(forms.Form):
         for name in USER_FIELDS:
             self.fields[name].choices = _member_choices(members)
         self.fields["catalogue_entries"].choices = [(key, str(entry)) for key, entry in self.entries.items()]
+        if not self.entries:
+            self.fields["catalogue_entries"].help_text = _("The catalogue has no active entries yet; adding one is a "
+                                                           "change request.")
         prefix_data = args[0] if args else None
         spec_kwargs = {"form_kwargs": {"categories": categories}}
         self.input_formset = FieldSpecFormSet(prefix_data, prefix="input", **spec_kwargs, initial=[
@@ -717,6 +720,46 @@ class TenantPolicyChangeForm(ChangeRequestTextForm):
             elif value != before:
                 payload[name] = value
         return payload
+
+
+class TenantPolicyDetailsForm(forms.Form):
+    """Controller details, measures and the data category vocabulary: edited directly (audited and
+    historised); the control settings have their own change request form."""
+
+    controller_name = forms.CharField(label=_label(TenantPolicy, "controller_name"), max_length=200, required=False)
+    controller_contact = forms.CharField(label=_label(TenantPolicy, "controller_contact"), required=False,
+                                         widget=forms.Textarea(attrs={"rows": 3}))
+    dsb_contact = forms.CharField(label=_label(TenantPolicy, "dsb_contact"), required=False,
+                                  widget=forms.Textarea(attrs={"rows": 3}))
+    technical_measures = forms.CharField(label=_label(TenantPolicy, "technical_measures"), required=False,
+                                         widget=forms.Textarea(attrs={"rows": 5}))
+    data_categories = LinesField(label=_label(TenantPolicy, "data_categories"), required=True,
+                                 help_text=_("One per line; fields and catalogue entries choose from these."))
+    works_agreement_reference = forms.CharField(label=_label(TenantPolicy, "works_agreement_reference"),
+                                                max_length=200, required=False)
+    min_group_size = forms.IntegerField(label=_label(TenantPolicy, "min_group_size"), min_value=1)
+    change_request_expiry_days = forms.IntegerField(label=_label(TenantPolicy, "change_request_expiry_days"),
+                                                    min_value=1)
+    reason = forms.CharField(label=_("Reason"), max_length=500,
+                             help_text=_("Recorded with the change in the history and the audit log."))
+
+    FIELDS = ("controller_name", "controller_contact", "dsb_contact", "technical_measures", "data_categories",
+              "works_agreement_reference", "min_group_size", "change_request_expiry_days")
+
+    def __init__(self, *args, policy: TenantPolicy, **kwargs):
+        self.policy = policy
+        kwargs.setdefault("initial", {}).update({name: getattr(policy, name) for name in self.FIELDS})
+        super().__init__(*args, **kwargs)
+
+    def clean_data_categories(self):
+        categories = self.cleaned_data["data_categories"]
+        if len(set(categories)) != len(categories):
+            raise forms.ValidationError(_("Each category once."))
+        return categories
+
+    def changed_values(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.FIELDS
+                if getattr(self.policy, name) != self.cleaned_data[name]}
 
 
 class DecisionForm(forms.Form):

@@ -25,6 +25,7 @@ urlpatterns = [
     path("catalogue/", catalogue.CatalogueListView.as_view(), name="catalogue"),
     path("catalogue/change/", changes.CatalogueChangeCreateView.as_view(), name="catalogue-change"),
     path("policy/", catalogue.TenantPolicyView.as_view(), name="tenant-policy"),
+    path("policy/edit/", catalogue.TenantPolicyUpdateView.as_view(), name="tenant-policy-update"),
     path("policy/change/", changes.TenantPolicyChangeCreateView.as_view(), name="tenant-policy-change"),
     path("inbox/", changes.ChangeRequestInboxView.as_view(), name="change-request-inbox"),
     path("changes/", changes.ChangeRequestListView.as_view(), name="change-request-list"),

@@ -1,12 +1,18 @@
 """The Baukasten (approved processors and connectors) and the tenant's policy: read here, changed
 through change requests (automations.views.changes)."""
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from automations import selectors
 from automations.choices import CatalogueKind, ChangeKind, ChangeState
+from automations.forms import TenantPolicyDetailsForm
 from automations.models import TenantPolicy
-from automations.views.mixins import RegistryView
+from automations.services import use_cases
+from automations.views.mixins import RegistryView, error_messages
 
 
 class CatalogueListView(RegistryView):
@@ -48,3 +54,33 @@ class TenantPolicyView(RegistryView):
             "open_changes": selectors.change_request_list(tenant=request.tenant, state=ChangeState.OPEN).filter(
                 kind=ChangeKind.TENANT_POLICY),
         })
+
+
+class TenantPolicyUpdateView(RegistryView):
+    """Controller details, measures and the category vocabulary (not the control settings)."""
+
+    permission_required = "automations.change_tenantpolicy"
+
+    def _render(self, request, form, status=200):
+        return render(request, "automations/tenant_policy_form.html", {"form": form}, status=status)
+
+    def get(self, request):
+        return self._render(request, TenantPolicyDetailsForm(policy=selectors.tenant_policy_get(tenant=request.tenant)))
+
+    def post(self, request):
+        form = TenantPolicyDetailsForm(request.POST, policy=selectors.tenant_policy_get(tenant=request.tenant))
+        if not form.is_valid():
+            return self._render(request, form, status=400)
+        values = form.changed_values()
+        if not values:
+            form.add_error(None, _("Nothing was changed."))
+            return self._render(request, form, status=400)
+        try:
+            use_cases.tenant_policy_update_details(actor=request.user, tenant=request.tenant, values=values,
+                                                   reason=form.cleaned_data["reason"])
+        except (ValidationError, PermissionDenied) as error:
+            for message in error_messages(error):
+                form.add_error(None, message)
+            return self._render(request, form, status=403 if isinstance(error, PermissionDenied) else 400)
+        messages.success(request, _("The tenant details were saved."))
+        return HttpResponseRedirect(reverse("automations:tenant-policy"))

@@ -93,6 +93,10 @@ MATRIX = [
         "key": "eu-llm", "kind": "processor", "name": "EU-LLM", "transfer_basis": "eu_eea", "settings": "{}",
         "is_active": "on", "title": "Neues Sprachmodell", "description": "Für Antwortvorschläge."}),
     Row("automations:tenant-policy", permission="automations.view_tenantpolicy"),
+    Row("automations:tenant-policy-update", permission="automations.change_tenantpolicy"),
+    Row("automations:tenant-policy-update", "post", "automations.change_tenantpolicy", ok=302, data={
+        "controller_name": "Muster GmbH", "data_categories": "contact\nbank", "min_group_size": "5",
+        "change_request_expiry_days": "30", "reason": "Stammdaten"}),
     Row("automations:tenant-policy-change", permission=PROPOSE),
     Row("automations:tenant-policy-change", "post", PROPOSE, ok=302, data={
         "allow_dual_role": "on", "standard_change_kinds": ["threshold_small_move"], "standard_threshold_delta": "0.05",
