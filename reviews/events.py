@@ -8,3 +8,6 @@ register("review_task.released", "A clerk gave a review task back to the queue."
 register("review_task.claim_expired", "A claim expired and the task returned to the queue.")
 register("briefing.confirmed", "A clerk confirmed a use case's briefing.")
 register("training.recorded", "The core team recorded a clerk's training on a use case.")
+register("review_queue.assigned", "A person was given the work permission on one review queue.")
+register("work_item.viewed", "A person opened a work item with personal data (access chain).")
+register("work_item.file_viewed", "A person opened a work item's document with personal data (access chain).")

@@ -56,6 +56,11 @@ class ReviewTask(TenantOwned):
             models.Index(fields=["queue", "state", "priority", "due_at", "id"], name="reviewtask_next"),
             models.Index(fields=["tenant", "state", "claim_expires_at"], name="reviewtask_claims"),
             models.Index(fields=["item"], name="reviewtask_item"),
+            # Overdue and due-soon figures per queue and state (capped counts, reviews.selectors).
+            models.Index(fields=["queue", "state", "due_at"], name="reviewtask_due"),
+            # "Next task" looks at open, claimed and second-review tasks together, in keyset order.
+            models.Index(fields=["queue", "priority", "due_at", "id"], name="reviewtask_claimable",
+                         condition=models.Q(state__in=["open", "claimed", "awaiting_second_review"])),
         ]
         ordering = ["priority", "due_at", "id"]
         verbose_name = _("review task")
@@ -81,6 +86,7 @@ class ReviewDecision(TenantOwned):
 
     class Meta:
         ordering = ["created_at"]
+        permissions = [("view_oversight", "Can see oversight figures of review queues")]
         verbose_name = _("review decision")
         verbose_name_plural = _("review decisions")
 

@@ -272,6 +272,9 @@ def review_task_decide(*, actor, task: ReviewTask, action: str, final_values: di
                 item.save(update_fields=["status"])
         elif action == DecisionAction.CLARIFY:
             task.state = TaskState.CLARIFICATION
+            # Saved first: otherwise review_task_create would find this task still open and move it
+            # (state and all) into the clarification queue instead of opening a new task there.
+            task.save(update_fields=["state"])
             item.status, item.reasons = ItemStatus.CLARIFICATION, [*item.reasons, comment]
             item.save(update_fields=["status", "reasons"])
             review_task_create(item=item, kind=QueueKind.CLARIFICATION, reasons=[comment], priority=2)
@@ -286,3 +289,93 @@ def review_task_decide(*, actor, task: ReviewTask, action: str, final_values: di
                            details={"action": action, "item": str(item.pk), "changed_fields": sorted(diff),
                                     "state": task.state, "second_review": second})
     return decision
+
+
+# --- bulk approval, queue assignment, document views ------------------------------------------------
+
+BULK_COMMENT = "Sammelfreigabe"  # marks bulk decisions, so oversight figures can tell them apart
+
+
+def review_tasks_bulk_approve(*, actor, queue: ReviewQueue, tasks) -> tuple[list[ReviewDecision], list[ReviewTask]]:
+    """Approve low-risk tasks as suggested, where both the queue and the tenant policy allow it: each
+    task is claimed and decided through review_task_decide (one transaction each, audited each). Returns
+    (decisions, skipped): a task someone else holds, or that is not low risk, is skipped."""
+    from automations.selectors import tenant_policy_get
+    from reviews.selectors import review_task_bulk_approvable
+
+    actor = as_actor(actor)
+    if not (queue.bulk_approval_allowed and tenant_policy_get(tenant=queue.tenant).bulk_approval_allowed):
+        raise PermissionDenied(_("Bulk approval is not allowed for this queue."))
+    decisions, skipped = [], []
+    for task in tasks:
+        task = ReviewTask.objects.select_related("queue", "item", "use_case").get(pk=task.pk, queue=queue)
+        if not review_task_bulk_approvable(task=task, queue=queue, item=task.item, use_case=task.use_case,
+                                           user=actor.user):
+            skipped.append(task)
+            continue
+        try:
+            with transaction.atomic():
+                task = review_task_claim(actor=actor, task=task)
+                decisions.append(review_task_decide(actor=actor, task=task, action=DecisionAction.APPROVE,
+                                                    comment=BULK_COMMENT))
+        except (ValidationError, PermissionDenied):
+            skipped.append(task)
+    return decisions, skipped
+
+
+def review_queue_assign(*, actor, queue: ReviewQueue, user) -> bool:
+    """Grant one person the work permission on one queue (an object permission), audited. False when
+    they had it already."""
+    from guardian.shortcuts import assign_perm, get_perms
+
+    require_perm(actor, queue.tenant, "portal.change_membership")
+    if "work_reviewqueue" in get_perms(user, queue):
+        return False
+    with transaction.atomic():
+        assign_perm("reviews.work_reviewqueue", user, queue)
+        audit_event_record(actor=actor, tenant=queue.tenant, event_type="review_queue.assigned", obj=queue,
+                           details={"user_id": user.pk})
+    return True
+
+
+def work_item_view_record(*, actor, item, file=None, purpose: str = "review") -> None:
+    """A person opened an item (its payload, fields or a file) with personal data: an AccessEvent on the
+    tenant's access chain. Items without personal data record nothing."""
+    if not item.use_case.processes_personal_data:
+        return
+    details = {"use_case": item.use_case.key}
+    if file is not None:
+        details["file"] = file.pk
+    subjects = _subject_pseudonyms(item)
+    try:
+        from audit.services import access_event_record
+    except ImportError:  # seam: the access log arrives with the audit app's data protection work
+        access_event_record = None
+    event_type = "work_item.file_viewed" if file is not None else "work_item.viewed"
+    if access_event_record is not None:
+        access_event_record(actor=actor, tenant=item.tenant, purpose=purpose, obj=item, event_type=event_type,
+                            subject_pseudonym=subjects[0] if subjects else "",
+                            details={**details, "subjects": subjects[1:]} if len(subjects) > 1 else details)
+    else:
+        audit_event_record(actor=actor, tenant=item.tenant, event_type=event_type, obj=item,
+                           details={**details, "purpose": purpose, "subjects": subjects})
+
+
+def _subject_pseudonyms(item) -> list[str]:
+    """Pseudonyms of the people an item names through its personal data fields (e-mail, IBAN,
+    customer or supplier number), created on first use."""
+    from audit.pseudonyms import pseudonym_for
+
+    kinds = {"email": "email", "iban": "iban"}
+    found = []
+    specs = [(s, item.payload.get(s.get("name"))) for s in item.use_case.input_fields] + [
+        (s, (item.fields.get(s.get("name")) or {}).get("value")) for s in item.use_case.output_fields]
+    for spec, value in specs:
+        if not spec.get("personal_data") or value in (None, ""):
+            continue
+        kind = kinds.get(spec.get("type")) or ("customer_number" if "customer" in spec.get("reference", "")
+                                                 else "supplier_number" if "supplier" in spec.get("reference", "")
+                                                 else None)
+        if kind:
+            found.append(pseudonym_for(tenant=item.tenant, kind=kind, identifier=str(value)))
+    return sorted(set(found))
