@@ -1,7 +1,16 @@
 """Reads of review queues and tasks, scoped to a tenant."""
-from django.db.models import QuerySet
+import base64
+import binascii
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from reviews.choices import OPEN_TASK_STATES, QueueKind
+from django.db.models import F, Q, QuerySet, TextField
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
+from django.db.models.functions import Cast
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from reviews.choices import OPEN_TASK_STATES, QueueKind, TaskState
 from reviews.models import ReviewQueue, ReviewTask
 
 
@@ -34,3 +43,329 @@ def cleared_use_case_ids(*, tenant, user) -> set[int]:
         if briefing_for(use_case)["hash"] in confirmed[use_case.pk]:
             cleared.add(use_case.pk)
     return cleared
+
+
+# --- clerk pages and API: queues, figures, keyset pages, history -----------------------------------
+
+# Counts stop here: a queue with a million open tasks shows "10,000+" instead of counting them all.
+COUNT_CAP = 10_000
+PAGE_SIZE = 50
+# Task states a queue page lists, one at a time (each is one index range in keyset order).
+LISTED_STATES = (TaskState.OPEN, TaskState.CLAIMED, TaskState.AWAITING_SECOND_REVIEW)
+
+
+@dataclass(frozen=True)
+class CappedCount:
+    value: int
+    capped: bool
+
+    def __int__(self) -> int:
+        return self.value
+
+
+def capped_count(qs, cap: int = COUNT_CAP) -> CappedCount:
+    """COUNT over at most cap + 1 rows: cheap on any queue size, exact below the cap."""
+    n = qs[: cap + 1].count()
+    return CappedCount(min(n, cap), n > cap)
+
+
+@dataclass
+class QueueFigures:
+    open: CappedCount
+    claimed: CappedCount
+    awaiting_second_review: CappedCount
+    overdue: CappedCount
+    due_soon: CappedCount
+    sla_status: str  # "ok", "at_risk", "breached", "empty"
+
+
+def due_soon_window(queue) -> timedelta:
+    """Tasks due within a quarter of the SLA (at least an hour) count as at risk."""
+    return max(timedelta(hours=1), timedelta(hours=queue.sla_hours) / 4)
+
+
+def review_queue_get(*, tenant, pk) -> ReviewQueue:
+    return review_queue_list(tenant=tenant).get(pk=pk)
+
+
+def review_queue_figures(*, queue, now=None) -> QueueFigures:
+    """Open, claimed, second-review, overdue and due-soon figures of one queue (five capped counts)."""
+    now = now or timezone.now()
+    tasks = ReviewTask.objects.filter(queue=queue)
+    waiting = [TaskState.OPEN, TaskState.CLAIMED, TaskState.AWAITING_SECOND_REVIEW]
+    figures = QueueFigures(
+        open=capped_count(tasks.filter(state=TaskState.OPEN)),
+        claimed=capped_count(tasks.filter(state=TaskState.CLAIMED)),
+        awaiting_second_review=capped_count(tasks.filter(state=TaskState.AWAITING_SECOND_REVIEW)),
+        overdue=capped_count(tasks.filter(state__in=waiting, due_at__lt=now)),
+        due_soon=capped_count(tasks.filter(state__in=waiting, due_at__gte=now,
+                                           due_at__lt=now + due_soon_window(queue))),
+        sla_status="ok",
+    )
+    if figures.overdue.value:
+        figures.sla_status = "breached"
+    elif figures.due_soon.value:
+        figures.sla_status = "at_risk"
+    elif not (figures.open.value or figures.claimed.value or figures.awaiting_second_review.value):
+        figures.sla_status = "empty"
+    return figures
+
+
+def review_queue_use_cases(*, queue) -> list:
+    return list(queue.use_cases.order_by("title"))
+
+
+# Keyset cursors: "<priority>|<due_at ISO>|<id>", URL-safe base64. A bad cursor starts from the top.
+
+def cursor_encode(task: ReviewTask) -> str:
+    raw = f"{task.priority}|{task.due_at.isoformat()}|{task.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def cursor_decode(cursor: str | None) -> tuple[int, datetime, int] | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        priority, due, pk = raw.split("|")
+        due_at = parse_datetime(due)
+        if due_at is None:
+            return None
+        return int(priority), due_at, int(pk)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+
+
+@dataclass
+class TaskFilters:
+    state: str = TaskState.OPEN
+    use_case_id: int | None = None
+    search: str = ""
+    priority: int | None = None
+    overdue: bool = False
+
+    @property
+    def active(self) -> bool:
+        return bool(self.use_case_id or self.search or self.priority or self.overdue)
+
+
+@dataclass
+class TaskPage:
+    tasks: list = field(default_factory=list)
+    next_cursor: str | None = None
+    first: bool = True
+
+
+def review_task_page(*, queue, filters: TaskFilters | None = None, after: str | None = None,
+                     limit: int = PAGE_SIZE, now=None) -> TaskPage:
+    """One page of a queue's tasks in (priority, due time, id) order, after a keyset cursor: one query
+    however deep the page, never OFFSET. Each task has `claimed_by` loaded (username only)."""
+    filters = filters or TaskFilters()
+    now = now or timezone.now()
+    state = filters.state if filters.state in LISTED_STATES else TaskState.OPEN
+    qs = (ReviewTask.objects.filter(tenant_id=queue.tenant_id, queue=queue, state=state)
+          .select_related("claimed_by").only(
+              "id", "tenant_id", "item_id", "queue_id", "use_case_id", "reasons", "priority", "due_at", "state",
+              "claimed_by__id", "claimed_by__username", "claim_expires_at", "first_reviewer_id", "created_at"))
+    if filters.use_case_id:
+        qs = qs.filter(use_case_id=filters.use_case_id)
+    if filters.priority:
+        qs = qs.filter(priority=filters.priority)
+    if filters.overdue:
+        qs = qs.filter(due_at__lt=now)
+    if filters.search.strip():
+        qs = qs.annotate(reasons_text=Cast("reasons", TextField())).filter(
+            reasons_text__icontains=filters.search.strip())
+    position = cursor_decode(after)
+    if position is not None:
+        qs = qs.filter(TupleGreaterThan(Tuple(F("priority"), F("due_at"), F("id")), position))
+    rows = list(qs.order_by("priority", "due_at", "id")[: limit + 1])
+    page = TaskPage(tasks=rows[:limit], first=position is None)
+    if len(rows) > limit:
+        page.next_cursor = cursor_encode(rows[limit - 1])
+    return page
+
+
+def review_task_get(*, tenant, pk) -> ReviewTask:
+    return (ReviewTask.objects.for_tenant(tenant)
+            .select_related("queue", "item", "item__use_case", "item__use_case__escalation_contact", "use_case",
+                            "item__release__threshold_set", "claimed_by", "first_reviewer")
+            .get(pk=pk))
+
+
+def review_task_list_for_api(*, tenant, queue=None, state: str | None = None) -> QuerySet[ReviewTask]:
+    qs = ReviewTask.objects.for_tenant(tenant).select_related("queue", "use_case", "claimed_by")
+    if queue is not None:
+        qs = qs.filter(queue=queue)
+    if state:
+        qs = qs.filter(state=state)
+    return qs
+
+
+def review_task_held(*, user, queue=None, tenant=None, now=None) -> ReviewTask | None:
+    """The task the user holds (an unexpired claim), in this queue or anywhere in the tenant."""
+    now = now or timezone.now()
+    qs = ReviewTask.objects.filter(claimed_by=user, state__in=OPEN_TASK_STATES, claim_expires_at__gte=now)
+    qs = qs.filter(queue=queue) if queue is not None else qs.filter(tenant=tenant)
+    return qs.select_related("queue").order_by("claimed_at").first()
+
+
+def review_tasks_held_list(*, tenant, user, now=None) -> list[ReviewTask]:
+    now = now or timezone.now()
+    return list(ReviewTask.objects.for_tenant(tenant)
+                .filter(claimed_by=user, state__in=OPEN_TASK_STATES, claim_expires_at__gte=now)
+                .select_related("queue", "use_case").order_by("claimed_at")[:20])
+
+
+def review_work_today(*, tenant, user, now=None) -> dict:
+    """The user's own decisions since midnight (local time): per queue and in total."""
+    from django.db.models import Count
+
+    from reviews.models import ReviewDecision
+
+    now = now or timezone.now()
+    start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = (ReviewDecision.objects.for_tenant(tenant).filter(actor=user, created_at__gte=start)
+            .values("task__queue_id").annotate(n=Count("id")))
+    per_queue = {row["task__queue_id"]: row["n"] for row in rows}
+    return {"per_queue": per_queue, "total": sum(per_queue.values())}
+
+
+@dataclass
+class Clearance:
+    use_case: object
+    briefing_confirmed: bool
+    trained: bool
+
+    @property
+    def cleared(self) -> bool:
+        return self.briefing_confirmed and self.trained
+
+
+def review_clearance(*, tenant, user, use_cases) -> list[Clearance]:
+    """Per use case: has the user confirmed its current briefing, and is a training recorded?"""
+    from reviews.briefings import briefing_for
+    from reviews.models import BriefingConfirmation, TrainingRecord
+
+    ids = [u.pk for u in use_cases]
+    trained = set(TrainingRecord.objects.for_tenant(tenant).filter(user=user, use_case_id__in=ids)
+                  .values_list("use_case_id", flat=True))
+    confirmed: dict[int, set[str]] = {}
+    for use_case_id, digest in (BriefingConfirmation.objects.for_tenant(tenant)
+                                .filter(user=user, use_case_id__in=ids).values_list("use_case_id", "briefing_hash")):
+        confirmed.setdefault(use_case_id, set()).add(digest)
+    return [Clearance(use_case=u, briefing_confirmed=briefing_for(u)["hash"] in confirmed.get(u.pk, set()),
+                      trained=u.pk in trained) for u in use_cases]
+
+
+def may_work_queue(*, user, queue) -> bool:
+    """The queue's work permission from the user's roles in the tenant, or granted on this queue."""
+    return user.has_perm("reviews.work_reviewqueue") or user.has_perm("reviews.work_reviewqueue", queue)
+
+
+def review_items_for_tasks(*, tasks) -> dict:
+    """The tasks' work items with their fields only (no payload), in one query: {item_id: item}."""
+    from automations.models import WorkItem
+
+    ids = {t.item_id for t in tasks}
+    if not ids:
+        return {}
+    return {i.pk: i for i in WorkItem.objects.filter(pk__in=ids).only("id", "tenant_id", "fields", "reasons")}
+
+
+def review_task_bulk_approvable(*, task, queue, item, use_case, user=None) -> bool:
+    """Low risk: a review (not clarification) task of a minimal or limited risk use case, nobody else
+    holds it, and no field carries a validation or guardrail message."""
+    from automations.choices import RiskTier
+
+    if queue.kind != QueueKind.REVIEW or use_case is None:
+        return False
+    if use_case.risk_tier not in (RiskTier.MINIMAL, RiskTier.LIMITED):
+        return False
+    if task.state not in (TaskState.OPEN, TaskState.CLAIMED):
+        return False
+    if task.state == TaskState.CLAIMED and task.claimed_by_id not in (None, getattr(user, "pk", None)) \
+            and task.claim_expires_at and task.claim_expires_at >= timezone.now():
+        return False
+    fields = item.fields if item is not None else {}
+    return bool(fields) and not any((spec or {}).get("reasons") for spec in fields.values())
+
+
+def review_task_timeline(*, task) -> list[dict]:
+    """The item's processing history, oldest first: runs with their steps, review tasks and decisions,
+    and the audit events about the item, its runs and tasks (actor names in one query)."""
+    from django.contrib.auth import get_user_model
+
+    from audit.models import AuditEvent
+    from automations.models import Run, StepRun
+    from reviews.models import ReviewDecision
+
+    item = task.item
+    runs = list(Run.objects.filter(item=item).select_related("release").order_by("created_at", "pk"))
+    steps: dict[int, list] = {}
+    for step in StepRun.objects.filter(run__in=runs).order_by("run_id", "started_at", "pk"):
+        steps.setdefault(step.run_id, []).append(step)
+    tasks = list(ReviewTask.objects.filter(item=item).select_related("queue").order_by("created_at", "pk"))
+    decisions = list(ReviewDecision.objects.filter(item=item).select_related("actor").order_by("created_at", "pk"))
+    refs = (Q(object_type="automations.workitem", object_id=str(item.pk))
+            | Q(object_type="automations.run", object_id__in=[str(r.pk) for r in runs])
+            | Q(object_type="reviews.reviewtask", object_id__in=[str(t.pk) for t in tasks]))
+    events = list(AuditEvent.objects.filter(tenant_id=item.tenant_id).filter(refs)
+                  .order_by("occurred_at", "sequence")[:300])
+    names = dict(get_user_model().objects.filter(pk__in={e.actor_user_id for e in events if e.actor_user_id})
+                 .values_list("pk", "username"))
+    entries = []
+    for run in runs:
+        entries.append({"kind": "run", "at": run.created_at, "run": run, "steps": steps.get(run.pk, [])})
+    for other in tasks:
+        entries.append({"kind": "task", "at": other.created_at, "task": other, "current": other.pk == task.pk})
+    for decision in decisions:
+        entries.append({"kind": "decision", "at": decision.created_at, "decision": decision})
+    for event in events:
+        entries.append({"kind": "event", "at": event.occurred_at, "event": event,
+                        "actor": names.get(event.actor_user_id) or event.actor_kind})
+    order = {"run": 0, "task": 1, "decision": 2, "event": 3}
+    entries.sort(key=lambda e: (e["at"], order[e["kind"]]))
+    return entries
+
+
+def review_decisions_for_item(*, item) -> list:
+    from reviews.models import ReviewDecision
+
+    return list(ReviewDecision.objects.filter(item=item).select_related("actor").order_by("created_at", "pk"))
+
+
+def training_record_list(*, tenant, use_case=None, user=None):
+    from reviews.models import TrainingRecord
+
+    qs = TrainingRecord.objects.for_tenant(tenant).select_related("use_case", "user", "confirmed_by")
+    if use_case is not None:
+        qs = qs.filter(use_case=use_case)
+    if user is not None:
+        qs = qs.filter(user=user)
+    return qs.order_by("-held_on", "-pk")
+
+
+def briefing_confirmation_latest(*, tenant, use_case, user):
+    from reviews.models import BriefingConfirmation
+
+    return (BriefingConfirmation.objects.for_tenant(tenant).filter(use_case=use_case, user=user)
+            .order_by("-confirmed_at").first())
+
+
+def review_task_list_in_queue(*, queue, pks) -> list[ReviewTask]:
+    return list(ReviewTask.objects.filter(tenant_id=queue.tenant_id, queue=queue, pk__in=list(pks))
+                .order_by("priority", "due_at", "id"))
+
+
+def review_task_file_get(*, task, pk):
+    """A file of the task's item; another item's file raises DoesNotExist."""
+    from automations.models import WorkItemFile
+
+    return WorkItemFile.objects.filter(tenant_id=task.tenant_id, item_id=task.item_id).get(pk=pk)
+
+
+def review_task_files(*, task) -> list:
+    from automations.models import WorkItemFile
+
+    return list(WorkItemFile.objects.filter(tenant_id=task.tenant_id, item_id=task.item_id).order_by("pk"))
