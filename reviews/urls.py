@@ -1,5 +1,23 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from reviews.views import briefings, files, oversight, queues, tasks
 
 app_name = "reviews"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", queues.QueueListView.as_view(), name="queue-list"),
+    path("queues/<int:pk>/", queues.QueueDetailView.as_view(), name="queue-detail"),
+    path("queues/<int:pk>/next/", queues.QueueNextTaskView.as_view(), name="queue-next"),
+    path("queues/<int:pk>/bulk-approve/", queues.QueueBulkApproveView.as_view(), name="queue-bulk-approve"),
+    path("tasks/<int:pk>/", tasks.TaskDetailView.as_view(), name="task-detail"),
+    path("tasks/<int:pk>/claim/", tasks.TaskClaimView.as_view(), name="task-claim"),
+    path("tasks/<int:pk>/release/", tasks.TaskReleaseView.as_view(), name="task-release"),
+    path("tasks/<int:pk>/decide/", tasks.TaskDecideView.as_view(), name="task-decide"),
+    path("tasks/<int:pk>/files/<int:file_pk>/", files.TaskFileView.as_view(), name="task-file"),
+    path("tasks/<int:pk>/files/<int:file_pk>/pages/<int:page>.png", files.TaskFilePageView.as_view(),
+         name="task-file-page"),
+    path("briefings/<slug:key>/", briefings.BriefingView.as_view(), name="briefing"),
+    path("briefings/<slug:key>/confirm/", briefings.BriefingConfirmView.as_view(), name="briefing-confirm"),
+    path("trainings/", briefings.TrainingRecordView.as_view(), name="trainings"),
+    path("oversight/", oversight.OversightView.as_view(), name="oversight"),
+]

@@ -22,6 +22,8 @@ NAV_ITEMS = [
     NavItem("portal:home", _("Overview")),
     NavItem("automations:use-case-list", _("Automation registry"), "automations.view_usecase"),
     NavItem("automations:change-request-inbox", _("Approvals"), "automations.view_changerequest"),
+    NavItem("reviews:queue-list", _("Review queues"), "reviews.view_reviewqueue"),
+    NavItem("reviews:oversight", _("Oversight figures"), "reviews.view_oversight"),
     NavItem("work:item-list", _("Work items"), "automations.view_workitem"),
     NavItem("work:upload", _("Upload documents"), "automations.add_workitem"),
     NavItem("work:escalations", _("Escalations"), "automations.view_escalation"),

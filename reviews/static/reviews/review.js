@@ -1,0 +1,91 @@
+// Keyboard shortcuts for the review pages. Everything here also works with the mouse or plain forms:
+// a shortcut only clicks a button or moves the focus. Shortcuts are off while a field has the focus
+// (Esc leaves it); "?" opens the help overlay.
+(function () {
+  "use strict";
+
+  function typing(target) {
+    if (!target || !target.tagName) return false;
+    var tag = target.tagName.toLowerCase();
+    return tag === "input" || tag === "textarea" || tag === "select" || target.isContentEditable;
+  }
+
+  function visible(el) {
+    return el && !el.disabled && !el.closest("[hidden]") && el.offsetParent !== null;
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var help = document.getElementById("shortcut-help");
+    var comment = document.getElementById("id_comment");
+    var hint = document.getElementById("reason-hint");
+    var form = document.getElementById("decision-form");
+
+    document.querySelectorAll("[data-help-open]").forEach(function (button) {
+      if (!help || typeof help.showModal !== "function") return;
+      button.hidden = false;
+      button.addEventListener("click", function () { help.showModal(); });
+    });
+
+    // A decision that needs a reason: without one, point at the comment instead of a round trip.
+    document.querySelectorAll("[data-needs-reason]").forEach(function (button) {
+      button.addEventListener("click", function (event) {
+        if (comment && !comment.value.trim()) {
+          event.preventDefault();
+          if (hint) hint.hidden = false;
+          comment.focus();
+        }
+      });
+    });
+
+    // Changed fields are marked, so the clerk sees what they corrected before saving.
+    if (form) {
+      form.querySelectorAll("[data-field]").forEach(function (row) {
+        var input = row.querySelector("input, select, textarea");
+        if (!input) return;
+        var mark = function () {
+          row.classList.toggle("field-changed", input.value.trim() !== (row.getAttribute("data-original") || "").trim());
+        };
+        input.addEventListener("input", mark);
+        input.addEventListener("change", mark);
+      });
+      // The first visible field gets the focus only when asked (keys 1-9), never on load: the page
+      // opens ready for shortcuts.
+      var submitting = false;
+      form.addEventListener("submit", function (event) {
+        if (submitting) { event.preventDefault(); return; }
+        submitting = true;
+      });
+    }
+
+    document.addEventListener("keydown", function (event) {
+      if (event.ctrlKey || event.metaKey || event.altKey) return;
+      if (help && help.open) return; // the dialog handles Esc itself
+      if (event.key === "Escape") {
+        if (typing(event.target)) { event.target.blur(); event.preventDefault(); }
+        return;
+      }
+      if (typing(event.target)) return;
+      if (event.key === "?") {
+        if (help && typeof help.showModal === "function") { help.showModal(); event.preventDefault(); }
+        return;
+      }
+      if (/^[1-9]$/.test(event.key) && form) {
+        var field = form.querySelector('[data-field-index="' + event.key + '"]');
+        if (visible(field)) {
+          field.focus();
+          if (field.select && field.tagName.toLowerCase() === "input") field.select();
+          event.preventDefault();
+        }
+        return;
+      }
+      if (event.key === "g" && visible(comment)) { comment.focus(); event.preventDefault(); return; }
+      var focusTarget = document.querySelector('[data-shortcut-focus="' + event.key + '"]');
+      if (visible(focusTarget)) { focusTarget.focus(); event.preventDefault(); return; }
+      var button = document.querySelector('[data-shortcut="' + event.key.toLowerCase() + '"]');
+      if (event.key.length === 1 && event.key === event.key.toLowerCase() && visible(button)) {
+        event.preventDefault();
+        button.click();
+      }
+    });
+  });
+})();

@@ -1,0 +1,94 @@
+"""The briefing of a use case (generated from its documentation) with its confirmation, and the core
+team's record of trainings: together the gate to claiming the use case's tasks."""
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+
+from automations import selectors as registry
+from portal.choices import Role
+from portal.selectors import users_with_role
+from reviews import selectors, services
+from reviews.briefings import briefing_for
+from reviews.forms import TrainingRecordForm
+from reviews.views.base import ReviewView, get_or_404, report_error
+
+
+def _next_url(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+class BriefingView(ReviewView):
+    permission_required = "automations.view_usecase"
+
+    def get(self, request, key: str):
+        use_case = get_or_404(registry.use_case_get, tenant=request.tenant, key=key)
+        briefing = briefing_for(use_case)
+        latest = selectors.briefing_confirmation_latest(tenant=request.tenant, use_case=use_case, user=request.user)
+        clearance = selectors.review_clearance(tenant=request.tenant, user=request.user, use_cases=[use_case])[0]
+        return render(request, "reviews/briefing.html", {
+            "use_case": use_case, "briefing": briefing, "latest": latest, "clearance": clearance,
+            "trainings": list(selectors.training_record_list(tenant=request.tenant, use_case=use_case,
+                                                             user=request.user)[:5]),
+            "next": _next_url(request, ""),
+        })
+
+
+class BriefingConfirmView(ReviewView):
+    permission_required = "automations.view_usecase"
+    http_method_names = ["post"]
+
+    def post(self, request, key: str):
+        use_case = get_or_404(registry.use_case_get, tenant=request.tenant, key=key)
+        try:
+            services.briefing_confirm(actor=request.user, use_case=use_case)
+        except (PermissionDenied, ValidationError) as error:
+            report_error(request, error)
+        else:
+            messages.success(request, _("You confirmed the briefing for %(use_case)s.") % {"use_case": use_case.title})
+        return HttpResponseRedirect(_next_url(request, reverse("reviews:briefing", args=[use_case.key])))
+
+
+class TrainingRecordView(ReviewView):
+    """The core team's list of trainings, and the form to record one."""
+
+    permission_required = "reviews.view_trainingrecord"
+
+    def _form(self, request, data=None):
+        return TrainingRecordForm(data, use_cases=list(registry.use_case_list(tenant=request.tenant)),
+                                  clerks=users_with_role(tenant=request.tenant, role=Role.CLERK))
+
+    def _render(self, request, form, status=200):
+        return render(request, "reviews/trainings.html", {
+            "form": form if request.user.has_perm("reviews.add_trainingrecord") else None,
+            "records": list(selectors.training_record_list(tenant=request.tenant)[:200]),
+        }, status=status)
+
+    def get(self, request):
+        return self._render(request, self._form(request))
+
+    def post(self, request):
+        if not request.user.has_perm("reviews.add_trainingrecord"):
+            raise PermissionDenied
+        form = self._form(request, request.POST)
+        if not form.is_valid():
+            return self._render(request, form, status=400)
+        use_case = get_or_404(registry.use_case_list(tenant=request.tenant).get, pk=form.cleaned_data["use_case"])
+        clerk = next(u for u in users_with_role(tenant=request.tenant, role=Role.CLERK)
+                     if u.pk == form.cleaned_data["user"])
+        try:
+            services.training_record(actor=request.user, use_case=use_case, user=clerk,
+                                     topic=form.cleaned_data["topic"], held_on=form.cleaned_data["held_on"])
+        except (PermissionDenied, ValidationError) as error:
+            form.add_error(None, error if isinstance(error, ValidationError) else str(error))
+            return self._render(request, form, status=400)
+        messages.success(request, _("Training of %(user)s on %(use_case)s recorded.")
+                         % {"user": clerk.get_username(), "use_case": use_case.title})
+        return HttpResponseRedirect(reverse("reviews:trainings"))

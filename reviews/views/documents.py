@@ -1,0 +1,134 @@
+"""The document beside the fields: PDF pages rendered to PNG (pypdfium2 and Pillow, never cached on disk,
+so an erased item leaves no copy behind), the text layer, e-mails and XML as text. pdfium is not
+thread-safe: every call into it holds one lock."""
+import email
+import email.policy
+import io
+import threading
+from dataclasses import dataclass, field
+
+MAX_PAGES = 20  # pages shown as images; the original opens in full
+PAGE_WIDTH_PX = 1100
+TEXT_LIMIT = 200_000
+_PDFIUM = threading.Lock()
+
+INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+@dataclass
+class DocumentView:
+    file: object
+    kind: str  # pdf, image, email, xml, text, other
+    pages: int = 0
+    text: str = ""
+    truncated: bool = False
+    error: str = ""
+    headers: list = field(default_factory=list)
+
+
+def _read(item_file, limit: int | None = None) -> bytes:
+    with item_file.file.open("rb") as handle:
+        return handle.read(limit) if limit else handle.read()
+
+
+def content_type_of(item_file, head: bytes = b"") -> str:
+    name = (item_file.name or "").lower()
+    declared = (item_file.content_type or "").lower()
+    if head.startswith(b"%PDF") or name.endswith(".pdf") or declared == "application/pdf":
+        return "application/pdf"
+    if head.startswith(b"\x89PNG"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8"):
+        return "image/jpeg"
+    if name.endswith(".eml") or declared == "message/rfc822":
+        return "message/rfc822"
+    if name.endswith(".xml") or declared in ("application/xml", "text/xml"):
+        return "application/xml"
+    if declared.startswith("text/") or name.endswith(".txt"):
+        return "text/plain"
+    return declared or "application/octet-stream"
+
+
+def document_view(item_file) -> DocumentView:
+    """What the task page shows of one file. Bad or hostile files give an error text, never a 500."""
+    try:
+        data = _read(item_file)
+    except OSError:
+        return DocumentView(file=item_file, kind="other", error="missing")
+    content_type = content_type_of(item_file, data[:8])
+    if content_type == "application/pdf":
+        return _pdf_view(item_file, data)
+    if content_type.startswith("image/"):
+        return DocumentView(file=item_file, kind="image")
+    if content_type == "message/rfc822":
+        return _email_view(item_file, data)
+    if content_type in ("application/xml", "text/plain"):
+        text = data[:TEXT_LIMIT].decode("utf-8", errors="replace")
+        return DocumentView(file=item_file, kind="xml" if "xml" in content_type else "text", text=text,
+                            truncated=len(data) > TEXT_LIMIT)
+    return DocumentView(file=item_file, kind="other")
+
+
+def _pdf_view(item_file, data: bytes) -> DocumentView:
+    import pypdfium2 as pdfium
+
+    view = DocumentView(file=item_file, kind="pdf")
+    with _PDFIUM:
+        try:
+            pdf = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError:
+            view.error = "unreadable"
+            return view
+        try:
+            view.pages = len(pdf)
+            texts = []
+            for index in range(min(view.pages, MAX_PAGES)):
+                page = pdf[index]
+                textpage = page.get_textpage()
+                texts.append(textpage.get_text_range())
+                textpage.close()
+                page.close()
+            view.text = "\n\n".join(t.strip() for t in texts if t.strip())[:TEXT_LIMIT]
+        except pdfium.PdfiumError:
+            view.error = "unreadable"
+        finally:
+            pdf.close()
+    return view
+
+
+def render_pdf_page(item_file, index: int) -> bytes | None:
+    """Page `index` (0-based) as PNG, about PAGE_WIDTH_PX wide; None if there is no such page."""
+    import pypdfium2 as pdfium
+
+    if index < 0 or index >= MAX_PAGES:
+        return None
+    data = _read(item_file)
+    with _PDFIUM:
+        try:
+            pdf = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError:
+            return None
+        try:
+            if index >= len(pdf):
+                return None
+            page = pdf[index]
+            width = max(1.0, page.get_width())
+            scale = max(0.5, min(3.0, PAGE_WIDTH_PX / width))
+            image = page.render(scale=scale).to_pil()
+            page.close()
+        except pdfium.PdfiumError:
+            return None
+        finally:
+            pdf.close()
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
+
+
+def _email_view(item_file, data: bytes) -> DocumentView:
+    message = email.message_from_bytes(data[:TEXT_LIMIT * 2], policy=email.policy.default)
+    headers = [(name, str(message.get(name, ""))) for name in ("From", "To", "Cc", "Date", "Subject")
+               if message.get(name)]
+    body = message.get_body(preferencelist=("plain", "html"))
+    text = body.get_content() if body is not None else ""
+    return DocumentView(file=item_file, kind="email", headers=headers, text=str(text)[:TEXT_LIMIT])

@@ -1,0 +1,69 @@
+"""A task's documents, served from MEDIA_ROOT through a permission-checked view (there is no public URL
+for uploaded files). Opening a document with personal data is recorded on the access chain; the page
+images of a task page carry a signed token because the task page recorded that view already."""
+from django.http import FileResponse, Http404, HttpResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+
+from automations.services.intake import ensure_may_read
+from reviews import selectors, services
+from reviews.views.base import ReviewView, get_or_404
+from reviews.views.documents import INLINE_TYPES, content_type_of, render_pdf_page
+from reviews.views.tasks import page_token_valid
+
+PERMISSIONS = ("reviews.view_reviewtask", "automations.view_workitem")
+
+
+def _load(request, pk: int, file_pk: int):
+    task = get_or_404(selectors.review_task_get, tenant=request.tenant, pk=pk)
+    item_file = get_or_404(selectors.review_task_file_get, task=task, pk=file_pk)
+    ensure_may_read(request.user, task.item)
+    if not page_token_valid(request.GET.get("v", ""), request.user, item_file):
+        services.work_item_view_record(actor=request.user, item=task.item, file=item_file)
+    return task, item_file
+
+
+def _private(response):
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    return response
+
+
+@method_decorator(xframe_options_sameorigin, name="dispatch")
+class TaskFileView(ReviewView):
+    """The original file: inline for PDFs and images (the browser's viewer), a download otherwise."""
+
+    permission_required = PERMISSIONS
+
+    def get(self, request, pk: int, file_pk: int):
+        _task, item_file = _load(request, pk, file_pk)
+        try:
+            handle = item_file.file.open("rb")
+        except OSError:
+            raise Http404 from None
+        head = handle.read(8)
+        handle.seek(0)
+        content_type = content_type_of(item_file, head)
+        inline = content_type in INLINE_TYPES
+        response = FileResponse(handle, as_attachment=not inline, filename=item_file.name,
+                                content_type=content_type if inline else "application/octet-stream")
+        response["Cache-Control"] = "private, no-store"
+        if content_type != "application/pdf":  # Chromium's PDF viewer does not run in a sandbox
+            response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+        return response
+
+
+class TaskFilePageView(ReviewView):
+    """Page `page` (1-based) of a PDF as a PNG image."""
+
+    permission_required = PERMISSIONS
+
+    def get(self, request, pk: int, file_pk: int, page: int):
+        _task, item_file = _load(request, pk, file_pk)
+        try:
+            png = render_pdf_page(item_file, page - 1)
+        except OSError:
+            png = None
+        if png is None:
+            raise Http404
+        return _private(HttpResponse(png, content_type="image/png"))
