@@ -303,8 +303,11 @@ def runs_reap(*, now=None) -> int:
             # embedded broker lost it. Sending it again costs no attempt, so waiting never escalates.
             if run.status == RunStatus.QUEUED or run.attempt < settings.RUN_MAX_ATTEMPTS:
                 attempt = run.attempt + 1 if run.status == RunStatus.RUNNING else run.attempt
+                # ... and it waits as long again as it has waited so far, so that a long backlog is not
+                # flooded with copies of its messages.
+                wait = _grace() if run.status == RunStatus.RUNNING else max(_grace(), now - run.created_at)
                 run.status, run.attempt, run.trigger = RunStatus.QUEUED, attempt, RunTrigger.REAPER
-                run.lease_expires_at = now + _grace()
+                run.lease_expires_at = now + wait
                 run.save(update_fields=["status", "attempt", "trigger", "lease_expires_at"])
                 _send(run)
                 continue
