@@ -33,15 +33,16 @@ DISPATCH_SECONDS = 3
 MAX_ATTEMPTS = 3  # the default: retries and reaping count against it as in production
 
 
-def wait_until(predicate, *, timeout: float, interval: float = 0.1, what: str = "condition", tick=None):
-    """Poll until predicate() is truthy (and return it); `tick` runs between polls (e.g. the reaper)."""
+def wait_until(predicate, *, timeout: float, interval: float = 0.1, what="condition", tick=None):
+    """Poll until predicate() is truthy (and return it); `tick` runs between polls (e.g. the reaper);
+    `what` (a text, or a callable giving one) says in the failure what was awaited."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what() if callable(what) else what}")
         if tick is not None:
             tick()
         time.sleep(interval)
@@ -137,12 +138,15 @@ class Worker:
     def runs_ended(self) -> list[int]:
         return [entry["args"][0] for entry in self.entries() if entry["event"] == "end"]
 
-    def current_run(self) -> int | None:
-        """The run this worker process is in the middle of (solo pool: tasks run in its own process)."""
+    def last_entry(self) -> dict | None:
+        """The newest journal entry of this worker process (solo pool: tasks run in its own process)."""
         mine = [entry for entry in self.entries() if entry["pid"] == self.process.pid]
-        if mine and mine[-1]["event"] == "start":
-            return mine[-1]["args"][0]
-        return None
+        return mine[-1] if mine else None
+
+    def current_run(self) -> int | None:
+        """The run this worker process is in the middle of."""
+        entry = self.last_entry()
+        return entry["args"][0] if entry and entry["event"] == "start" else None
 
     def logs(self) -> str:
         return "\n".join(path.read_text(errors="replace") for path in sorted(self.folder.glob("worker-*.log")))

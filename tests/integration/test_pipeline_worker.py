@@ -4,6 +4,8 @@ the lease reaper; concurrent idempotent intake over HTTP; no task for a rolled-b
 suspended use case holding its items."""
 import threading
 import time
+from collections import Counter
+from datetime import timedelta
 
 import pytest
 import requests
@@ -14,10 +16,11 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from automations.choices import ChangeKind, ItemStatus, RunStatus, RunTrigger, StepStatus
-from automations.models import Run, StepRun, Suggestion, WorkItem
-from automations.services import changes, intake, pipeline, use_cases, versions
+from automations.models import Escalation, Run, StepRun, Suggestion, WorkItem
+from automations.services import changes, intake, pipeline, use_cases
 from portal import services as portal_services
-from tests.automations.factories import DOC_RULES, approve_all, make_team, make_use_case
+from tests.automations.factories import approve_all, make_team
+from tests.integration.builders import live_use_case
 from tests.integration.conftest import LEASE_SECONDS, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -39,34 +42,6 @@ def team(member):
     return make_team(member)
 
 
-def live_use_case(tenant, team, *, key="belege", delay=0.0, status="production"):
-    """A document classification use case on the rules engine, live through approved change requests;
-    its engine takes `delay` seconds per item in the test worker (worker_hooks.py)."""
-    lead = team["automation_lead"]
-    use_case = make_use_case(
-        tenant, lead, key=key,
-        input_fields=[{"name": "text", "type": "long_text", "required": False}],
-        output_fields=[{"name": "document_class", "type": "category", "required": True,
-                        "choices": ["invoice", "reminder", "delivery_note", "other"]}],
-        escalation_contact=team["department_owner"], manual_fallback="Beleg manuell ablegen.")
-    threshold = versions.version_submit(actor=lead, version=versions.version_create(
-        actor=lead, use_case=use_case, kind="threshold_set",
-        content={"thresholds": {"document_class": {"auto": 0.7, "reject": 0.3}}}))
-    config = versions.version_submit(actor=lead, version=versions.version_create(
-        actor=lead, use_case=use_case, kind="engine_config",
-        content={"engine": "rules", "fields": ["document_class"],
-                 "parameters": {"field": "document_class", "default": "other", "rules": DOC_RULES,
-                                "test_delay_seconds": delay}}))
-    release = versions.release_create(actor=lead, use_case=use_case, threshold_set=threshold, engine_configs=[config])
-    for kind, payload in ((ChangeKind.LABEL_MOVE, {"label": status, "release_id": release.pk}),
-                          (ChangeKind.STATUS_CHANGE, {"to": status})):
-        cr = changes.change_request_create(actor=lead, tenant=tenant, use_case=use_case, kind=kind, title=kind,
-                                           description="live", payload=payload)
-        approve_all(cr, team)
-    use_case.refresh_from_db()
-    return use_case
-
-
 def submit(team, tenant, text, key="belege", **kwargs) -> WorkItem:
     item, _created = intake.work_item_create(actor=team["it_operator"], tenant=tenant, use_case_key=key,
                                              payload={"text": text}, **kwargs)
@@ -85,8 +60,14 @@ def routed_count(item) -> int:
     return AuditEvent.objects.filter(event_type="work_item.routed", object_id=str(item.pk)).count()
 
 
+_last_reap = [0.0]
+
+
 def reap():
-    pipeline.runs_reap()
+    """What beat does every minute, here at most twice a second while a test waits."""
+    if time.monotonic() - _last_reap[0] >= 0.5:
+        _last_reap[0] = time.monotonic()
+        pipeline.runs_reap()
 
 
 def assert_audit_chain_intact(tenant):
@@ -100,33 +81,70 @@ def assert_audit_chain_intact(tenant):
 # --- a) kill -9 in the middle of tasks, repeatedly ---------------------------------------------------
 
 ITEMS = 30
-KILLS = 5
-DELAY = 0.5
+KILLS = 6  # alternately in the middle of the engine call and between routing and the acknowledgement
+DELAY = 0.4  # the engine's time per item
+ACK_DELAY = 0.4  # between the task's return and its late acknowledgement
+VISIBILITY_TIMEOUT = 6  # Redis hands an unacknowledged message out again after this (production: 30 min)
 
 
-def test_killing_the_worker_mid_task_again_and_again_loses_no_item_and_applies_none_twice(tenant, team, worker):
+def test_killing_the_worker_mid_task_again_and_again_loses_no_item_and_applies_none_twice(
+        tenant, team, worker, redis_broker, settings):
+    # The 30 items wait up to half a minute behind each other: a dispatch grace longer than that keeps
+    # the reaper to the runs the kills left behind (waiting items have their own test below).
+    settings.RUN_DISPATCH_SECONDS = 60
     live_use_case(tenant, team, delay=DELAY)
+    worker.env |= {"LEITPLANKE_TEST_ACK_DELAY": str(ACK_DELAY),
+                   "LEITPLANKE_TEST_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT)}
     started = time.monotonic()
     items = [submit(team, tenant, f"Rechnung, Rechnungsnummer {n:04d}") for n in range(ITEMS)]
     worker.start()
 
-    killed_runs: list[int] = []
-    for _kill in range(KILLS):
-        # Wait until the worker is in the middle of a run (its engine sleeps DELAY), then pull the plug.
-        # A run is killed at most twice: a third death would rightly escalate it (RUN_MAX_ATTEMPTS = 3).
-        def running():
-            run = worker.current_run()
-            return run and killed_runs.count(run) < 2 and Run.objects.filter(pk=run, status=RunStatus.RUNNING).exists() and run
+    in_engine: list[int] = []  # runs killed while the engine worked on them
+    after_routing: list[int] = []  # runs killed after their routing committed, before the broker heard of it
 
-        run_id = wait_until(running, timeout=60, interval=0.02, what="a run in progress", tick=reap)
-        time.sleep(DELAY / 3)
-        assert worker.current_run() == run_id and Run.objects.get(pk=run_id).status == RunStatus.RUNNING
-        worker.kill()
-        killed_runs.append(run_id)
-        assert Run.objects.get(pk=run_id).status == RunStatus.RUNNING  # the dead worker left it behind
+    # A run is killed at most twice: a third death would rightly escalate it (RUN_MAX_ATTEMPTS = 3).
+    def working():
+        run = worker.current_run()
+        if run and in_engine.count(run) < 2 and Run.objects.filter(pk=run, status=RunStatus.RUNNING).exists():
+            return run
+        return None
+
+    def just_routed():
+        entry = worker.last_entry()
+        fresh = entry and entry["event"] == "end" and time.time() - entry["at"] < ACK_DELAY / 2
+        if fresh and worker.runs_started().count(entry["args"][0]) == 1:  # routed now, not a redelivery
+            return entry["args"][0]
+        return None
+
+    while len(in_engine) + len(after_routing) < KILLS:
+        if len(in_engine) <= len(after_routing):
+            run_id = wait_until(working, timeout=60, interval=0.02, what="a run in its engine call", tick=reap)
+            time.sleep(DELAY / 3)
+            if worker.current_run() != run_id:
+                continue  # finished meanwhile (a loaded machine): wait for the next one
+            worker.kill()
+            in_engine.append(run_id)
+            assert Run.objects.get(pk=run_id).status == RunStatus.RUNNING  # the dead worker left it behind
+        else:
+            run_id = wait_until(just_routed, timeout=60, interval=0.01, what="a run just routed", tick=reap)
+            worker.kill()
+            after_routing.append(run_id)
+            assert Run.objects.get(pk=run_id).status == RunStatus.SUCCEEDED
+            assert WorkItem.objects.get(runs=run_id).status == ItemStatus.APPLIED
         worker.start()
+        print(f"kill {len(in_engine) + len(after_routing)} at {time.monotonic() - started:.1f} s")
 
-    wait_until(lambda: settled(items), timeout=120, interval=0.25, tick=reap, what="every item to settle")
+    def all_done():
+        return (settled(items) and not redis_broker.llen("celery") and not redis_broker.hlen("unacked")
+                and worker.current_run() is None)
+
+    def left():
+        return (f"every item to settle and every message to be acknowledged; left: "
+                f"{[s for s in statuses(items).values() if s in UNSETTLED]}, queue {redis_broker.llen('celery')}, "
+                f"unacked {redis_broker.hlen('unacked')}, runs {list(Run.objects.values_list('pk', 'status', 'attempt', 'lease_expires_at').filter(status__in=('queued','running')))}, "
+                f"worker in run {worker.current_run()}, killed {in_engine} {after_routing}")
+
+    wait_until(all_done, timeout=120, interval=0.25, tick=reap, what=left)
     elapsed = time.monotonic() - started
 
     # Nothing lost: every item reached a final status, here `applied` (each text is a confident invoice).
@@ -143,14 +161,19 @@ def test_killing_the_worker_mid_task_again_and_again_loses_no_item_and_applies_n
         final_steps = list(run.steps.filter(attempt=run.attempt).values_list("step", "status"))
         assert [step for step, _status in final_steps] == STEPS, final_steps
         assert StepRun.objects.filter(run=run, step="route").count() == 1
-    # The killed runs were really interrupted, then recovered by the reaper and run again.
-    assert len(killed_runs) == KILLS
-    for run_id in set(killed_runs):
+    # Killed in the engine: taken over by the reaper and run again (a later attempt).
+    for run_id in set(in_engine):
         run = Run.objects.get(pk=run_id)
-        assert run.attempt >= 2 and run.trigger == RunTrigger.REAPER
-        assert worker.runs_started().count(run_id) >= 2
-        assert AuditEvent.objects.filter(event_type="run.reaped", object_id=str(run_id)).exists()
-    assert worker.starts == KILLS + 1
+        # Whichever came first took it over: the reaper (lease expired) or Redis (visibility timeout).
+        assert run.attempt >= 2 and worker.runs_started().count(run_id) >= 2
+    # Killed after routing: Redis delivered the message again, and the worker applied nothing twice.
+    for run_id in after_routing:
+        run = Run.objects.get(pk=run_id)
+        assert run.attempt == 1 and run.steps.filter(step="route").count() == 1
+        assert worker.runs_started().count(run_id) >= 2, "the unacknowledged message came back"
+        assert not AuditEvent.objects.filter(event_type="run.reaped", object_id=str(run_id)).exists()
+    assert (len(in_engine), len(after_routing), worker.starts) == (KILLS // 2, KILLS // 2, KILLS + 1)
+    assert not Escalation.objects.exists()
     assert_audit_chain_intact(tenant)
     print(f"\n{ITEMS} items, {KILLS} kills, all applied once, in {elapsed:.1f} s")
 
@@ -201,6 +224,7 @@ def test_the_same_idempotency_key_sent_concurrently_creates_one_item(tenant, tea
                what="the item to be applied")
     assert WorkItem.objects.filter(tenant=tenant).count() == 1
     assert Run.objects.filter(item=item).count() == 1 and routed_count(item) == 1
+    assert worker.runs_started() == [Run.objects.get(item=item).pk]
     assert AuditEvent.objects.filter(event_type="work_item.received").count() == 1
 
 
@@ -295,17 +319,30 @@ def test_a_suspended_use_case_holds_new_and_queued_items_and_runs_nothing(tenant
 
 # --- the worker away for longer than the dispatch grace -----------------------------------------------------
 
-def test_items_waiting_for_a_worker_longer_than_the_dispatch_grace_are_not_escalated(tenant, team, worker):
+def test_items_waiting_for_a_worker_are_neither_escalated_nor_flooded_with_copies(
+        tenant, team, worker, redis_broker, settings):
+    settings.RUN_DISPATCH_SECONDS = 5 * 60  # the default
     live_use_case(tenant, team)
+    before = redis_broker.llen("celery")  # going live sent a task of its own (release held items)
     items = [submit(team, tenant, f"Rechnung, Rechnungsnummer {n}") for n in range(3)]
-    # No worker for several dispatch graces (a backlog, a maintenance window); the reaper runs meanwhile.
-    deadline = time.monotonic() + 4 * LEASE_SECONDS
-    while time.monotonic() < deadline:
-        reap()
-        time.sleep(0.5)
+    assert redis_broker.llen("celery") == before + 3
+    # No worker for two hours (a backlog, a maintenance window) while beat runs the reaper every minute.
+    start = timezone.now()
+    for minute in range(120):
+        pipeline.runs_reap(now=start + timedelta(minutes=minute, seconds=30))
+    # Each waiting run was sent again after 5.5, 11.5, 23.5, 47.5 and 95.5 minutes: not every 5 minutes,
+    # and never escalated, though far more than RUN_MAX_ATTEMPTS dispatch graces passed.
+    assert redis_broker.llen("celery") == before + 3 * 6
+    assert AuditEvent.objects.filter(event_type="run.reaped").count() == 3 * 5
     assert set(statuses(items).values()) == {ItemStatus.RECEIVED}
+    assert set(Run.objects.values_list("status", "attempt")) == {(RunStatus.QUEUED, 1)}
+    assert not Escalation.objects.exists()
+
     worker.start()
-    wait_until(lambda: settled(items), timeout=30, tick=reap, what="the items to settle")
+    wait_until(lambda: settled(items) and not redis_broker.llen("celery") and not redis_broker.hlen("unacked"),
+               timeout=60, what="the items to settle and the queue to drain")
     assert set(statuses(items).values()) == {ItemStatus.APPLIED}
     assert all(routed_count(item) == 1 for item in items)
+    # Every copy was delivered; the first did the work, the others found the run done.
+    assert Counter(worker.runs_started()) == {pk: 6 for pk in Run.objects.values_list("pk", flat=True)}
     assert not StepRun.objects.filter(status=StepStatus.FAILED).exists()
