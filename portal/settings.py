@@ -209,6 +209,7 @@ SPECTACULAR_SETTINGS = {
         "ChangeKindEnum": "automations.choices.ChangeKind",
         "CatalogueKindEnum": "automations.choices.CatalogueKind",
         "RoleEnum": "portal.choices.Role",
+        "TaskStateEnum": "reviews.choices.TaskState",
     },
 }
 

@@ -1,0 +1,166 @@
+"""Review queues and tasks over the API: read, claim (the next task or a given one) and release, under
+the same permissions as the pages, API tokens included. Deciding is not here: it needs a person in a
+browser session (DESIGN.md)."""
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from audit.actors import actor_from_request
+from automations.services.intake import ensure_may_read
+from portal.api.permissions import TenantMember, TenantModelPermissions, request_tenant
+from reviews import selectors, services
+from reviews.api.serializers import (
+    ReviewQueueSerializer,
+    ReviewTaskDetailSerializer,
+    ReviewTaskPageSerializer,
+    ReviewTaskSerializer,
+)
+from reviews.choices import TaskState
+from reviews.models import ReviewQueue, ReviewTask
+
+
+def _detail(exc) -> str:
+    return " ".join(str(m) for m in exc.messages) if isinstance(exc, ValidationError) else str(exc)
+
+
+class MayViewTasks(BasePermission):
+    """Claiming and releasing: a member who may see review tasks; the service checks the queue's work
+    permission and the clerk's briefing and training."""
+
+    def has_permission(self, request, view):
+        return TenantMember().has_permission(request, view) and request.user.has_perm("reviews.view_reviewtask")
+
+
+class ReviewQueueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = ReviewQueueSerializer
+    queryset = ReviewQueue.objects.none()
+    permission_classes = [TenantModelPermissions]
+    pagination_class = None
+    filter_backends = []
+
+    def get_permissions(self):
+        if self.action == "next":
+            return [MayViewTasks()]
+        return super().get_permissions()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ReviewQueue.objects.none()
+        return selectors.review_queue_list(tenant=request_tenant(self.request)).prefetch_related("use_cases")
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["figures"] = getattr(self, "_figures", {})
+        return context
+
+    def list(self, request, *args, **kwargs):
+        """The tenant's queues with their figures (counts stop at 10,000)."""
+        queues = list(self.get_queryset())
+        now = timezone.now()
+        self._figures = {q.pk: selectors.review_queue_figures(queue=q, now=now) for q in queues}
+        return Response(self.get_serializer(queues, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        queue = self.get_object()
+        self._figures = {queue.pk: selectors.review_queue_figures(queue=queue)}
+        return Response(self.get_serializer(queue).data)
+
+    @extend_schema(request=None, responses={200: ReviewTaskSerializer,
+                                            204: OpenApiResponse(description="No task for the caller right now.")})
+    @action(detail=True, methods=["post"], url_path="next")
+    def next(self, request, pk=None):
+        """Claim the most urgent task the caller may work in this queue (each task to one caller at a time)."""
+        queue = self.get_object()
+        try:
+            task = services.review_task_claim_next(actor=actor_from_request(request), queue=queue)
+        except PermissionDenied as exc:
+            return Response({"detail": _detail(exc)}, status=status.HTTP_403_FORBIDDEN)
+        if task is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(ReviewTaskSerializer(task).data)
+
+
+class ReviewTaskViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = ReviewTask.objects.none()
+    permission_classes = [TenantModelPermissions]
+    filter_backends = []
+    pagination_class = None
+
+    def get_serializer_class(self):
+        return ReviewTaskDetailSerializer if self.action == "retrieve" else ReviewTaskSerializer
+
+    def get_permissions(self):
+        if self.action in ("claim", "release"):
+            return [MayViewTasks()]
+        return super().get_permissions()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ReviewTask.objects.none()
+        return selectors.review_task_list_for_api(tenant=request_tenant(self.request)).select_related(
+            "item", "item__use_case")
+
+    @extend_schema(
+        parameters=[OpenApiParameter("queue", int, required=True),
+                    OpenApiParameter("state", str, enum=[s.value for s in selectors.LISTED_STATES]),
+                    OpenApiParameter("use_case", str, description="use case key"),
+                    OpenApiParameter("priority", int), OpenApiParameter("overdue", bool),
+                    OpenApiParameter("q", str, description="text in the reasons"),
+                    OpenApiParameter("after", str, description="cursor from `next`")],
+        responses=ReviewTaskPageSerializer)
+    def list(self, request):
+        """A queue's tasks by priority, due time and id, 50 a page, keyset-paginated (`after`)."""
+        tenant, params = request_tenant(request), request.query_params
+        try:
+            queue = selectors.review_queue_get(tenant=tenant, pk=int(params.get("queue", "")))
+        except (ValueError, ReviewQueue.DoesNotExist):
+            raise ApiValidationError({"queue": ["A queue of this tenant is required."]}) from None
+        use_case_id = None
+        if params.get("use_case"):
+            use_case_id = next((u.pk for u in selectors.review_queue_use_cases(queue=queue)
+                                if u.key == params["use_case"]), -1)
+        try:
+            priority = int(params["priority"]) if params.get("priority") else None
+        except ValueError:
+            raise ApiValidationError({"priority": ["A number from 1 to 5."]}) from None
+        filters = selectors.TaskFilters(
+            state=params.get("state") or TaskState.OPEN, use_case_id=use_case_id, search=params.get("q", ""),
+            priority=priority, overdue=params.get("overdue") in ("1", "true", "True"))
+        if filters.state not in selectors.LISTED_STATES:
+            raise ApiValidationError({"state": [f"One of {', '.join(selectors.LISTED_STATES)}."]})
+        page = selectors.review_task_page(queue=queue, filters=filters, after=params.get("after"))
+        return Response({"results": ReviewTaskSerializer(page.tasks, many=True).data, "next": page.next_cursor})
+
+    def retrieve(self, request, *args, **kwargs):
+        """One task with the item's suggested fields and reasons (recorded as a view of personal data)."""
+        task = self.get_object()
+        ensure_may_read(actor_from_request(request), task.item)
+        services.work_item_view_record(actor=actor_from_request(request), item=task.item, purpose="review (API)")
+        return Response(ReviewTaskDetailSerializer(task).data)
+
+    def _act(self, request, service):
+        task = self.get_object()
+        try:
+            task = service(actor=actor_from_request(request), task=task)
+        except PermissionDenied as exc:
+            return Response({"detail": _detail(exc)}, status=status.HTTP_403_FORBIDDEN)
+        except ValidationError as exc:
+            return Response({"detail": _detail(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(ReviewTaskSerializer(task).data)
+
+    @extend_schema(request=None, responses={200: ReviewTaskSerializer})
+    @action(detail=True, methods=["post"])
+    def claim(self, request, pk=None):
+        """Claim this task (409 when another clerk holds it or it is decided)."""
+        return self._act(request, services.review_task_claim)
+
+    @extend_schema(request=None, responses={200: ReviewTaskSerializer})
+    @action(detail=True, methods=["post"])
+    def release(self, request, pk=None):
+        """Give a task you hold back to its queue."""
+        return self._act(request, services.review_task_release)
