@@ -63,8 +63,9 @@ class CappedCount:
         return self.value
 
 
-def capped_count(qs, cap: int = COUNT_CAP) -> CappedCount:
+def capped_count(qs, cap: int | None = None) -> CappedCount:
     """COUNT over at most cap + 1 rows: cheap on any queue size, exact below the cap."""
+    cap = COUNT_CAP if cap is None else cap
     n = qs[: cap + 1].count()
     return CappedCount(min(n, cap), n > cap)
 
