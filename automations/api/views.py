@@ -70,6 +70,12 @@ class WorkItemViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins
         """Submit a work item. The same `Idempotency-Key` with the same content returns the same item
         (200); with other content 422; a use case in draft or retired answers 409."""
         data = request.data
+        if not isinstance(data, dict):  # a JSON array or scalar (a QueryDict is a dict)
+            return Response({"detail": "Send an object with use_case and payload, or a multipart form."},
+                            status=status.HTTP_400_BAD_REQUEST)
+        for name in ("use_case", "external_id"):
+            if data.get(name) is not None and not isinstance(data.get(name), str):
+                return Response({name: ["A valid string is required."]}, status=status.HTTP_400_BAD_REQUEST)
         payload = data.get("payload")
         if isinstance(payload, str):  # multipart sends the payload as a JSON string
             try:

@@ -397,6 +397,8 @@ def test_roles_that_may_send_and_read_work_items_are_the_documented_ones():
     {"use_case": "belege", "payload": "Rechnung"},
     {"use_case": "belege", "payload": {"text": INVOICE_TEXT}, "external_id": 4711},
     {"use_case": "belege", "payload": {"text": INVOICE_TEXT}, "external_id": {"erp": 1}},
+    ["belege", {"text": INVOICE_TEXT}],
+    "belege",
 ])
 def test_malformed_requests_get_a_400_never_a_server_error(erp, body):
     response = erp._call("post", reverse("api:work-item-list"), body)
