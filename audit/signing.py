@@ -30,7 +30,8 @@ def _load_private(text: str) -> Ed25519PrivateKey:
         else:
             key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(text, validate=True))
     except (ValueError, TypeError) as error:
-        raise ImproperlyConfigured(f"AUDIT_SIGNING_KEY is not an Ed25519 private key (PEM or base64): {error}") from None
+        raise ImproperlyConfigured(
+            f"AUDIT_SIGNING_KEY is not an Ed25519 private key (PEM or base64): {error}") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise ImproperlyConfigured("AUDIT_SIGNING_KEY must be an Ed25519 key.")
     return key

@@ -106,9 +106,9 @@ def guess_kind(identifier: str, tenant) -> str:
     return IdentifierKind.NAME
 
 
-def subject_find(*, tenant, identifier: str, kind: str | None = None, with_files: bool = True) -> Subject:
-    """Everything stored about the person in the tenant. Raises AmbiguousSubject for a name that matches
-    several people, SubjectNotFound when nothing at all refers to the identifier."""
+def subject_identify(*, tenant, identifier: str, kind: str | None = None) -> Subject:
+    """The person behind an identifier and all their identifiers (through master data), without looking at
+    their items yet. Raises AmbiguousSubject for a name of several people."""
     from automations.models import MasterRecord
 
     identifier = " ".join(str(identifier).split())
@@ -150,10 +150,18 @@ def subject_find(*, tenant, identifier: str, kind: str | None = None, with_files
     subject = Subject(tenant=tenant, kind=kind, identifier=identifier,
                       identifiers=sorted(identifiers, key=lambda i: (i.kind, i.value)), master_records=records)
     subject.pseudonyms = _pseudonyms(tenant, subject.identifiers)
+    return subject
+
+
+def subject_find(*, tenant, identifier: str, kind: str | None = None, with_files: bool = True) -> Subject:
+    """Everything stored about the person in the tenant. Raises AmbiguousSubject for a name that matches
+    several people, SubjectNotFound when nothing at all refers to the identifier."""
+    subject = subject_identify(tenant=tenant, identifier=identifier, kind=kind)
     subject.items = _items(tenant, subject, with_files=with_files)
     subject.examples = _examples(tenant, subject)
-    if not (records or subject.pseudonyms or subject.items or subject.examples) and not subject_mentioned(subject):
-        raise SubjectNotFound(_("Nothing stored in this tenant refers to %(value)s.") % {"value": identifier})
+    if not (subject.master_records or subject.pseudonyms or subject.items or subject.examples) \
+            and not subject_mentioned(subject):
+        raise SubjectNotFound(_("Nothing stored in this tenant refers to %(value)s.") % {"value": subject.identifier})
     return subject
 
 

@@ -1,0 +1,71 @@
+from rest_framework import serializers
+
+from audit.choices import IdentifierKind, RequestKind
+from audit.models import AuditEvent, DataSubjectRequest, VerificationRun
+
+
+class EventSerializer(serializers.ModelSerializer):
+    """An audit or access event with every hashed column, so that a program can recompute its hash."""
+
+    actor = serializers.CharField(source="actor_name", read_only=True, default="",
+                                  help_text="User name of the acting user, if any (not part of the hash).")
+
+    class Meta:
+        model = AuditEvent
+        fields = ["chain", "sequence", "occurred_at", "actor_kind", "actor_user_id", "actor_token_id", "actor",
+                  "event_type", "object_type", "object_id", "details", "prev_hash", "hash"]
+        read_only_fields = fields
+
+
+class EventPageSerializer(serializers.Serializer):
+    results = EventSerializer(many=True)
+    next = serializers.URLField(allow_null=True, help_text="The next (older) page, or null on the last.")
+
+
+class DataSubjectRequestSerializer(serializers.ModelSerializer):
+    kind = serializers.CharField(read_only=True, help_text="access or erasure")
+    handled_by = serializers.CharField(source="actor.username", default=None, read_only=True)
+    is_overdue = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = DataSubjectRequest
+        fields = ["id", "kind", "identifier_kind", "identifier_hash", "subject_pseudonym", "status", "received_at",
+                  "due_at", "completed_at", "is_overdue", "handled_by", "summary"]
+        read_only_fields = fields
+
+
+class DataSubjectRequestCreateInputSerializer(serializers.Serializer):
+    # A plain string in the schema: "kind" names other choice sets elsewhere in the API.
+    kind = serializers.CharField(help_text="access or erasure")
+    identifier = serializers.CharField(max_length=200)
+    identifier_kind = serializers.ChoiceField(choices=IdentifierKind.choices, required=False)
+    received_at = serializers.DateTimeField(required=False)
+    dry_run = serializers.BooleanField(default=False, help_text="Erasure only: report what would be erased.")
+
+    def validate_kind(self, value: str) -> str:
+        if value not in RequestKind.values:
+            raise serializers.ValidationError(f"One of: {', '.join(RequestKind.values)}.")
+        return value
+
+
+class ErasureReportSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    request = serializers.IntegerField(source="request.pk", allow_null=True, default=None)
+    master_records = serializers.ListField(child=serializers.CharField())
+    items_erased = serializers.ListField(child=serializers.CharField())
+    items_restricted = serializers.ListField(child=serializers.CharField())
+    counts = serializers.DictField(child=serializers.IntegerField())
+    replaced = serializers.DictField(child=serializers.IntegerField())
+
+
+class VerificationRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = VerificationRun
+        fields = ["started_at", "finished_at", "trigger", "ok", "results"]
+        read_only_fields = fields
+
+
+class VerificationSerializer(serializers.Serializer):
+    last_run = VerificationRunSerializer(allow_null=True)
+    public_key = serializers.CharField(help_text="Ed25519 public key (base64 of the 32 raw bytes).")
+    checkpoints = serializers.ListField(child=serializers.DictField(), help_text="Newest signed checkpoint per chain.")

@@ -1,0 +1,302 @@
+"""The DSB area over the API, under the same permissions as the pages: search and read audit and access
+events, export them for offline verification, the chains' verification status, data subject requests
+(access with its export; erasure), records of processing and the works council's view."""
+from dataclasses import asdict, replace
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.http import StreamingHttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import permissions, status
+from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
+from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.response import Response
+
+from audit import export, selectors, signing
+from audit.access import data_subject_access_export, data_subject_access_request_open
+from audit.actors import actor_from_request
+from audit.api.serializers import (
+    DataSubjectRequestCreateInputSerializer,
+    DataSubjectRequestSerializer,
+    ErasureReportSerializer,
+    EventPageSerializer,
+    EventSerializer,
+    VerificationSerializer,
+)
+from audit.choices import RequestKind, Stream
+from audit.erasure import ErasureRefused, data_subject_erase
+from audit.forms import EventFilterForm
+from audit.models import DataSubjectRequest
+from audit.services import access_event_record
+from audit.subjects import AmbiguousSubject, SubjectNotFound
+from portal.api.permissions import TenantMember, request_tenant
+
+
+def needs(perm: str):
+    """A permission class: a member of the request's tenant holding `perm` there."""
+
+    class HasPerm(permissions.BasePermission):
+        def has_permission(self, request, view):
+            return TenantMember().has_permission(request, view) and request.user.has_perm(perm)
+
+    HasPerm.__name__ = f"Has_{perm.replace('.', '_')}"
+    return HasPerm
+
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("actor", str, description="user name"),
+    OpenApiParameter("event_type", str, description="exact, or a prefix ending in a dot"),
+    OpenApiParameter("use_case", str, description="use case key"),
+    OpenApiParameter("object_type", str), OpenApiParameter("object_id", str),
+    OpenApiParameter("since", str, description="ISO 8601, inclusive"),
+    OpenApiParameter("until", str, description="ISO 8601, exclusive"),
+    OpenApiParameter("subject", str, description="a data subject's identifier (recorded in the access log)"),
+]
+
+
+def _filters(request, stream: str):
+    form = EventFilterForm({**request.query_params.dict(), "stream": stream})
+    if not form.is_valid():
+        raise ApiValidationError(form.errors)
+    filters = form.event_filter()
+    identifier = form.cleaned_data.get("subject", "").strip()
+    if identifier:
+        tenant = request_tenant(request)
+        pseudonyms = selectors.subject_pseudonyms(tenant=tenant, identifier=identifier)
+        access_event_record(actor=actor_from_request(request), tenant=tenant, purpose="audit_search",
+                            event_type="data_subject.searched", subject_pseudonym=pseudonyms[0] if pseudonyms else "")
+        filters = replace(filters, subjects=tuple(pseudonyms) or ("-",))
+    return filters
+
+
+class _EventList(GenericAPIView):
+    stream = Stream.AUDIT
+    serializer_class = EventPageSerializer
+
+    def get(self, request):
+        """Events of the request's tenant, newest first, by keyset pages (no total count)."""
+        filters = _filters(request, self.stream)
+        try:
+            page = selectors.event_search(tenant=request_tenant(request), filters=filters,
+                                          cursor=request.query_params.get("after"))
+        except selectors.BadCursor as error:
+            raise ApiValidationError({"after": [str(error)]}) from None
+        selectors.event_page_with_actors(page)
+        following = None
+        if page.has_more:
+            params = request.query_params.copy()
+            params["after"] = page.next_cursor
+            following = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+        return Response({"results": EventSerializer(page.events, many=True).data, "next": following})
+
+
+_LIST_PARAMETERS = [*FILTER_PARAMETERS, OpenApiParameter("after", str, description="page cursor")]
+
+
+@extend_schema_view(get=extend_schema(operation_id="audit_events_list", parameters=_LIST_PARAMETERS))
+class AuditEventListView(_EventList):
+    permission_classes = [needs("audit.view_auditevent")]
+    stream = Stream.AUDIT
+
+
+@extend_schema_view(get=extend_schema(operation_id="access_events_list", parameters=_LIST_PARAMETERS))
+class AccessEventListView(_EventList):
+    permission_classes = [needs("audit.view_accessevent")]
+    stream = Stream.ACCESS
+
+
+class _EventDetail(GenericAPIView):
+    stream = Stream.AUDIT
+    serializer_class = EventSerializer
+
+    def get(self, request, sequence: int):
+        try:
+            event = selectors.event_get(tenant=request_tenant(request), stream=self.stream, sequence=sequence)
+        except ObjectDoesNotExist:
+            raise NotFound from None
+        return Response(EventSerializer(event).data)
+
+
+@extend_schema_view(get=extend_schema(operation_id="audit_events_retrieve"))
+class AuditEventDetailView(_EventDetail):
+    permission_classes = [needs("audit.view_auditevent")]
+
+
+@extend_schema_view(get=extend_schema(operation_id="access_events_retrieve"))
+class AccessEventDetailView(_EventDetail):
+    permission_classes = [needs("audit.view_accessevent")]
+    stream = Stream.ACCESS
+
+
+class _FormatIsTheExportsOwn(DefaultContentNegotiation):
+    """`?format=csv` names the export's format here, not one of DRF's renderers."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class EventExportView(GenericAPIView):
+    """A streamed export (CSV or JSON Lines) for offline verification (docs/audit-verification.md)."""
+
+    permission_classes = [needs("audit.view_auditevent")]
+    content_negotiation_class = _FormatIsTheExportsOwn
+
+    @extend_schema(parameters=[OpenApiParameter("format", str, enum=list(export.FORMATS)),
+                               OpenApiParameter("stream", str, enum=list(Stream.values)), *FILTER_PARAMETERS],
+                   responses={(200, "application/x-ndjson"): bytes, (200, "text/csv"): bytes})
+    def get(self, request):
+        fmt = request.query_params.get("format", "jsonl")
+        stream = request.query_params.get("stream", Stream.AUDIT)
+        if fmt not in export.FORMATS or stream not in Stream.values:
+            raise ApiValidationError({"format": list(export.FORMATS), "stream": list(Stream.values)})
+        if stream == Stream.ACCESS and not request.user.has_perm("audit.view_accessevent"):
+            raise ApiPermissionDenied
+        filters = _filters(request, stream)
+        tenant = request_tenant(request)
+        try:
+            body = export.audit_export_start(actor=actor_from_request(request), tenant=tenant, filters=filters,
+                                             fmt=fmt)
+        except signing.SigningKeyMissing as error:
+            return Response({"detail": str(error)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        response = StreamingHttpResponse(body, content_type=export.content_type(fmt))
+        name = export.export_filename(tenant=tenant, stream=stream, fmt=fmt)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+class VerificationView(GenericAPIView):
+    """GET: the last verification of the tenant's chains, the newest signed checkpoints and the public key.
+    POST: verify now (in a worker)."""
+
+    serializer_class = VerificationSerializer
+
+    def get_permissions(self):
+        perm = "audit.add_verificationrun" if self.request.method == "POST" else "audit.view_verificationrun"
+        return [needs(perm)()]
+
+    def get(self, request):
+        from audit.checkpoints import checkpoints_latest
+
+        tenant = request_tenant(request)
+        run = selectors.verification_run_latest(tenant=tenant)
+        if run is not None:
+            run.results = selectors.verification_results_for(run=run, tenant=tenant)
+        keys = {str(tenant.pk), f"{tenant.pk}/access"}
+        checkpoints = [c.statement for chain, c in sorted(checkpoints_latest().items()) if chain in keys]
+        return Response(VerificationSerializer({"last_run": run, "public_key": signing.public_key_b64(),
+                                                "checkpoints": checkpoints}).data)
+
+    @extend_schema(request=None, responses={202: None})
+    def post(self, request):
+        from django.db import transaction
+
+        from audit.tasks import verify_chains_task
+
+        user_id, tenant_id = request.user.pk, request_tenant(request).pk
+        transaction.on_commit(lambda: verify_chains_task.delay(actor_id=user_id, tenant_id=tenant_id))
+        return Response({"detail": "The verification has started."}, status=status.HTTP_202_ACCEPTED)
+
+
+class DataSubjectRequestListView(GenericAPIView):
+    """GET: the tenant's requests. POST: an access request (recorded, answered by its export) or an erasure
+    (carried out at once; `dry_run` only reports what would be erased)."""
+
+    serializer_class = DataSubjectRequestSerializer
+    queryset = DataSubjectRequest.objects.none()  # the model for the schema; rows come from the selector
+
+    def get_permissions(self):
+        perm = "audit.add_datasubjectrequest" if self.request.method == "POST" else "audit.view_datasubjectrequest"
+        return [needs(perm)()]
+
+    @extend_schema(operation_id="subject_requests_list", responses=DataSubjectRequestSerializer(many=True))
+    def get(self, request):
+        requests = selectors.request_list(tenant=request_tenant(request))[:500]
+        return Response(DataSubjectRequestSerializer(requests, many=True).data)
+
+    @extend_schema(request=DataSubjectRequestCreateInputSerializer,
+                   responses={201: DataSubjectRequestSerializer, 200: ErasureReportSerializer})
+    def post(self, request):
+        data = DataSubjectRequestCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        actor, tenant = actor_from_request(request), request_tenant(request)
+        try:
+            if values["kind"] == RequestKind.ACCESS:
+                created = data_subject_access_request_open(
+                    actor=actor, tenant=tenant, identifier=values["identifier"],
+                    kind=values.get("identifier_kind"), received_at=values.get("received_at"))
+                return Response(DataSubjectRequestSerializer(created).data, status=status.HTTP_201_CREATED)
+            report = data_subject_erase(actor=actor, tenant=tenant, identifier=values["identifier"],
+                                        kind=values.get("identifier_kind"), dry_run=values["dry_run"],
+                                        received_at=values.get("received_at"))
+        except AmbiguousSubject as error:
+            return Response({"identifier": [str(error)], "candidates": error.candidates},
+                            status=status.HTTP_400_BAD_REQUEST)
+        except SubjectNotFound as error:
+            return Response({"identifier": [str(error)]}, status=status.HTTP_404_NOT_FOUND)
+        except (ErasureRefused, PermissionDenied) as error:
+            raise ApiPermissionDenied(str(error)) from None
+        body = ErasureReportSerializer(report).data
+        return Response(body, status=status.HTTP_200_OK if report.dry_run else status.HTTP_201_CREATED)
+
+
+class DataSubjectRequestDetailView(GenericAPIView):
+    permission_classes = [needs("audit.view_datasubjectrequest")]
+    serializer_class = DataSubjectRequestSerializer
+
+    def get(self, request, pk: int):
+        try:
+            found = selectors.request_get(tenant=request_tenant(request), pk=pk)
+        except ObjectDoesNotExist:
+            raise NotFound from None
+        return Response(DataSubjectRequestSerializer(found).data)
+
+
+class DataSubjectAccessExportView(GenericAPIView):
+    """The access request's export: every automated decision about the person (the first completes it)."""
+
+    permission_classes = [needs("audit.add_datasubjectrequest")]
+
+    @extend_schema(responses={200: dict})
+    def get(self, request, pk: int):
+        try:
+            found = selectors.request_get(tenant=request_tenant(request), pk=pk)
+        except ObjectDoesNotExist:
+            raise NotFound from None
+        if found.kind != RequestKind.ACCESS:
+            raise NotFound
+        try:
+            return Response(data_subject_access_export(actor=actor_from_request(request), request=found))
+        except ValidationError as error:
+            return Response({"detail": error.messages}, status=status.HTTP_409_CONFLICT)
+
+
+class ProcessingRecordsView(GenericAPIView):
+    """Records of processing activities (Art. 30(1) GDPR) with their missing entries."""
+
+    permission_classes = [needs("audit.view_processing_records")]
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        from audit.processing_records import processing_records
+
+        document = processing_records(tenant=request_tenant(request))
+        return Response({"generated_at": document.generated_at, "incomplete": document.incomplete,
+                         "records": [asdict(record) for record in document.records],
+                         "without_personal_data": document.without_personal_data})
+
+
+class WorksCouncilView(GenericAPIView):
+    """What is measured about employees per use case, and whether figures per person are enabled."""
+
+    permission_classes = [needs("audit.view_employee_measures")]
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        from audit.works_council import works_council_report
+
+        return Response(asdict(works_council_report(tenant=request_tenant(request))))
+
+

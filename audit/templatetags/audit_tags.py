@@ -1,0 +1,16 @@
+"""Template helpers of the audit app for pages outside the DSB area (the home panel)."""
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def data_subject_requests_due(context, limit: int = 5) -> list:
+    """The active tenant's open data subject requests, the most urgent first; only for those who may see them."""
+    request = context.get("request")
+    tenant = getattr(request, "tenant", None)
+    if tenant is None or not request.user.has_perm("audit.view_datasubjectrequest"):
+        return []
+    from audit.selectors import requests_open_by_due_date
+
+    return requests_open_by_due_date(tenant=tenant, limit=limit)

@@ -1,0 +1,160 @@
+"""Access matrix of every URL of the DSB area (audit.urls): anonymous, a member without the permission, a
+permitted member, and another tenant's object. Only the data protection officer and auditors read the area;
+only the DSB handles requests and reveals pseudonyms. A URL without a row here fails the suite."""
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import pytest
+from django.urls import reverse
+
+from audit.access import data_subject_access_request_open
+from audit.models import AuditEvent, Pseudonym
+from audit.services import audit_event_record
+from audit.urls import urlpatterns
+from automations.services import master_data
+from portal.choices import Role
+from portal.middleware import SESSION_TENANT_KEY
+from portal.roles import permissions_for_roles
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass(frozen=True)
+class Row:
+    url_name: str
+    method: str = "get"
+    permission: str = "audit.view_auditevent"
+    obj: str | None = None  # "event", "request", "pseudonym": the URL or the form names one of the tenant's
+    ok: int = 200
+    data: dict = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"{self.method.upper()} {self.url_name}"
+
+
+MATRIX = [
+    Row("audit:home"),
+    Row("audit:verification-start", method="post", permission="audit.add_verificationrun", ok=302),
+    Row("audit:event-list"),
+    Row("audit:event-list", data={"stream": "access"}, permission="audit.view_accessevent"),
+    Row("audit:event-export", data={"format": "jsonl"}),
+    Row("audit:event-detail", obj="event"),
+    Row("audit:pseudonym-reveal", method="post", permission="audit.reveal_pseudonym", obj="pseudonym",
+        data={"purpose": "Auskunftsersuchen"}),
+    Row("audit:request-list", permission="audit.view_datasubjectrequest"),
+    Row("audit:access-request-create", permission="audit.add_datasubjectrequest"),
+    Row("audit:access-request-create", method="post", permission="audit.add_datasubjectrequest", ok=302,
+        data={"identifier": "kunde@example.org"}),
+    Row("audit:erasure", permission="audit.erase_subject"),
+    Row("audit:erasure", method="post", permission="audit.erase_subject", data={"identifier": "kunde@example.org"}),
+    Row("audit:request-detail", permission="audit.view_datasubjectrequest", obj="request"),
+    Row("audit:request-export", permission="audit.add_datasubjectrequest", obj="request"),
+    Row("audit:restricted-items", permission="audit.erase_subject"),
+    Row("audit:processing-records", permission="audit.view_processing_records"),
+    Row("audit:processing-records-pdf", permission="audit.view_processing_records"),
+    Row("audit:works-council", permission="audit.view_employee_measures"),
+]
+GUARDED_ROLES = [Role.CLERK, Role.AUDITOR, Role.WORKS_COUNCIL, Role.AUTOMATION_LEAD, Role.SECURITY_OFFICER]
+
+
+@pytest.fixture(autouse=True)
+def _folders(settings, tmp_path):
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path / "checkpoints"
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def world(tenant, make_tenant, make_user):
+    """Two tenants, each with a DSB, a customer and an access request; the other one has a longer chain."""
+    other = make_tenant("anderes", "Andere AG")
+    people = {role: make_user(f"{role}", tenant=tenant, roles=[role]) for role in Role.values}
+    stranger = make_user("fremd-dsb", tenant=other, roles=[Role.DATA_PROTECTION_OFFICER, Role.AUTOMATION_LEAD])
+    objects = {}
+    for place, dsb in ((tenant, people[Role.DATA_PROTECTION_OFFICER]), (other, stranger)):
+        lead = people[Role.AUTOMATION_LEAD] if place == tenant else stranger
+        if place == tenant:
+            from portal import services
+
+            services.membership_create(actor=None, tenant=tenant, user=make_user("lead-2"),
+                                       roles=[Role.AUTOMATION_LEAD])
+        dsb.active_tenant = place
+        lead.active_tenant = place
+        master_data.master_record_save(actor=lead, tenant=place, kind="customer", number="K-1", name="Kunde Eins",
+                                       email="kunde@example.org")
+        objects[place.pk] = {
+            "request": data_subject_access_request_open(actor=dsb, tenant=place, identifier="kunde@example.org"),
+            "pseudonym": Pseudonym.objects.filter(tenant=place).first().pseudonym,
+        }
+    for _ in range(30):
+        audit_event_record(actor=None, tenant=other, event_type="tenant.switched", obj=other)
+    last = AuditEvent.objects.filter(chain=str(other.pk)).order_by("-sequence").first().sequence
+    objects[other.pk]["event"] = last
+    objects[tenant.pk]["event"] = 1
+    return {"tenant": tenant, "other": other, "people": people, "objects": objects}
+
+
+def _login(client, user, tenant):
+    client.force_login(user)
+    session = client.session
+    session[SESSION_TENANT_KEY] = tenant.pk
+    session.save()
+
+
+def _request(client, row, world, *, obj_tenant=None):
+    obj_tenant = obj_tenant or world["tenant"]
+    objects = world["objects"][obj_tenant.pk]
+    args = []
+    data = dict(row.data)
+    if row.obj == "event":
+        args = ["audit", objects["event"]]
+    elif row.obj == "request":
+        args = [objects["request"].pk] + (["html"] if row.url_name == "audit:request-export" else [])
+    elif row.obj == "pseudonym":
+        data["pseudonym"] = objects["pseudonym"]
+    url = reverse(row.url_name, args=args)
+    return getattr(client, row.method)(url, data)
+
+
+def test_every_url_of_the_area_has_a_row_in_the_matrix():
+    named = {pattern.name for pattern in urlpatterns}
+    covered = {row.url_name.removeprefix("audit:") for row in MATRIX}
+    assert named - covered == set(), "DSB-area URLs without an access-matrix row"
+
+
+@pytest.mark.parametrize("row", MATRIX, ids=lambda row: row.id)
+def test_anonymous_is_sent_to_the_login(client, world, row):
+    response = _request(client, row, world)
+    assert response.status_code == 302
+    assert urlsplit(response["Location"]).path == reverse("portal:login")
+
+
+@pytest.mark.parametrize("row", MATRIX, ids=lambda row: row.id)
+def test_members_without_the_permission_are_refused(client, world, row):
+    refused = [role for role in GUARDED_ROLES if row.permission not in permissions_for_roles([role])]
+    assert refused
+    for role in refused:
+        _login(client, world["people"][role], world["tenant"])
+        assert _request(client, row, world).status_code == 403, role
+
+
+@pytest.mark.parametrize("row", MATRIX, ids=lambda row: row.id)
+def test_the_permitted_roles_get_in(client, world, row):
+    allowed = [role for role in (Role.DATA_PROTECTION_OFFICER, Role.AUDITOR, Role.WORKS_COUNCIL)
+               if row.permission in permissions_for_roles([role])]
+    assert Role.DATA_PROTECTION_OFFICER in allowed
+    for role in allowed:
+        _login(client, world["people"][role], world["tenant"])
+        response = _request(client, row, world)
+        assert response.status_code == row.ok, (role, getattr(response, "content", b"")[:300])
+
+
+@pytest.mark.parametrize("row", [row for row in MATRIX if row.obj], ids=lambda row: row.id)
+def test_another_tenants_object_is_not_found(client, world, row):
+    _login(client, world["people"][Role.DATA_PROTECTION_OFFICER], world["tenant"])
+    assert _request(client, row, world, obj_tenant=world["other"]).status_code == 404
+
+
+def test_only_the_dsb_and_auditors_read_the_audit_log():
+    readers = {role for role in Role.values if "audit.view_auditevent" in permissions_for_roles([role])}
+    assert readers == {Role.DATA_PROTECTION_OFFICER, Role.AUDITOR}
