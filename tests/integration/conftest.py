@@ -59,6 +59,14 @@ def database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def _drop_broker_connections(app) -> None:
+    """Forget the connections to the broker configured before. app.close() drops the connection pool
+    but not the producer pool Celery caches on app.amqp, which would go on publishing to the old broker
+    (e.g. the filesystem transport an earlier test sent to) where no worker of these tests listens."""
+    app.close()
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def redis_broker(settings):
     """The test process publishes to the same Redis database as the worker consumes from."""
@@ -77,11 +85,11 @@ def redis_broker(settings):
     app.conf.broker_url = REDIS_URL
     app.conf.broker_transport_options = {"visibility_timeout": 2 * settings.CELERY_TASK_TIME_LIMIT}
     app.conf.task_always_eager = False
-    app.close()  # pooled connections of the broker configured before are dropped
+    _drop_broker_connections(app)
     yield client
     app.conf.broker_url = settings.CELERY_BROKER_URL
     app.conf.broker_transport_options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
-    app.close()
+    _drop_broker_connections(app)
     client.flushdb()
     client.close()
 
