@@ -47,6 +47,7 @@ class Command(BaseCommand):
             elif result.up_to is None:
                 self.stdout.write(f"{result.label}: nothing older than {day}")
             else:
-                self.stdout.write(f"{result.label}: {result.events} events removed, anchored at sequence {result.up_to}")
+                self.stdout.write(
+                    f"{result.label}: {result.events} events removed, anchored at sequence {result.up_to}")
         if failed:
             raise CommandError("Some chains were not purged.")
