@@ -267,6 +267,11 @@ class UseCaseForm(forms.Form):
 
     def __init__(self, *args, members, catalogue, categories: list[str], use_case: UseCase | None = None, **kwargs):
         self.use_case = use_case
+        members = list(members)
+        if use_case is not None:
+            # Someone named before who is no member any more stays choosable, so that saving an
+            # unrelated change does not fail on them.
+            members += [user for name in USER_FIELDS if (user := getattr(use_case, name)) and user not in members]
         self.members = {user.username: user for user in members}
         self.entries = {entry.key: entry for entry in catalogue}
         if use_case is not None and "initial" not in kwargs:
@@ -435,6 +440,8 @@ class VersionFormBase(forms.Form):
     def __init__(self, *args, use_case: UseCase, processors=(), **kwargs):
         self.use_case = use_case
         super().__init__(*args, **kwargs)
+        self.order_fields([name for name in self.fields if name not in ("change_note", "submit_now")]
+                          + ["change_note", "submit_now"])
 
     def content(self) -> dict:
         raise NotImplementedError
@@ -592,6 +599,8 @@ class ReleaseCreateForm(forms.Form):
         for kind in ("threshold_set", "prompt_template", "guardrail_set"):
             if submitted.get(kind):
                 initial.setdefault(kind, submitted[kind][0].number)
+        if submitted.get("engine_config"):
+            initial.setdefault("engine_configs", [submitted["engine_config"][0].number])
         super().__init__(*args, **kwargs)
         self.fields["threshold_set"].choices = choices("threshold_set")
         self.fields["engine_configs"].choices = choices("engine_config")

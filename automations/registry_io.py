@@ -241,9 +241,10 @@ class _Importer:
             if name in USER_FIELDS:
                 user = user_get_by_username(username=value) if value else None
                 if value and (user is None or membership_get(user=user, tenant=self.tenant) is None):
-                    self.report.conflicts.append(_("%(key)s: %(user)s is no member of this tenant; %(field)s left empty.")
-                                                 % {"key": key, "user": value, "field": name})
-                    user = None
+                    # Left as it is here (empty for a new use case) rather than cleared by a proposal.
+                    self.report.conflicts.append(_("%(key)s: %(user)s is no member of this tenant; %(field)s is "
+                                                   "not taken over.") % {"key": key, "user": value, "field": name})
+                    continue
                 objects[name], names[name] = user, _username(user)
             elif name == "catalogue_entries":
                 active = {e.key: e for e in selectors.catalogue_list(tenant=self.tenant, active_only=True)

@@ -190,3 +190,14 @@ def test_commands_write_and_read_the_file(tenant, team, target, tmp_path, capsys
     out = capsys.readouterr().out
     assert "Change requests proposed" in out and "Not yet in sync" in out
     assert selectors.use_case_get(tenant=target, key="tickets").status == UseCaseStatus.DRAFT
+
+
+def test_people_who_are_no_members_here_are_reported_not_cleared(tenant, team, make_tenant):
+    build_registry(tenant, team)
+    source = registry_export(tenant=tenant)
+    lonely = make_tenant("allein", "Allein GmbH")
+    lead = team["automation_lead"]
+    portal_services.membership_create(actor=None, tenant=lonely, user=lead, roles=[Role.AUTOMATION_LEAD])
+    report = registry_import(actor=lead, tenant=lonely, data=source)
+    assert any("department_owner is no member" in line for line in report.conflicts)
+    assert selectors.use_case_get(tenant=lonely, key="tickets").department_owner is None

@@ -296,3 +296,32 @@ def test_procedure_document_names_the_exact_versions_and_approvers(tenant, team,
     for name in ("automation_lead_2", "department_owner", "data_protection_officer"):
         assert name in text
     assert reader.metadata.title.endswith("Belege")
+
+
+def test_saving_keeps_an_owner_who_left_the_tenant(tenant, team, login):
+    from portal import services as portal_services
+
+    use_case = make_use_case(tenant, team["automation_lead"], key="belege", department_owner=team["department_owner"])
+    portal_services.membership_deactivate(actor=None, membership=team["department_owner"].memberships.get(),
+                                          reason="Austritt")
+    client = login(team["automation_lead"], tenant)
+    response = client.post(reverse("automations:use-case-update", args=["belege"]),
+                           use_case_form_data(tenant, use_case, department="Poststelle", reason="umbenannt"))
+    assert response.status_code == 302
+    use_case.refresh_from_db()
+    assert use_case.department == "Poststelle" and use_case.department_owner == team["department_owner"]
+
+
+def test_tenant_details_are_edited_directly_and_shown_in_the_procedure_document(tenant, team, login):
+    use_case = make_use_case(tenant, team["automation_lead"], key="belege")
+    client = login(team["data_protection_officer"], tenant)
+    response = client.post(reverse("automations:tenant-policy-update"), {
+        "controller_name": "Muster GmbH", "dsb_contact": "datenschutz@muster.example",
+        "data_categories": "contact\nbank\nhealth", "min_group_size": "5", "change_request_expiry_days": "30",
+        "reason": "Angaben für das Verzeichnis"})
+    assert response.status_code == 302
+    policy = selectors.tenant_policy_get(tenant=tenant)
+    assert policy.controller_name == "Muster GmbH" and policy.data_categories == ["contact", "bank", "health"]
+    assert policy.history.first().history_change_reason == "Angaben für das Verzeichnis"
+    page = client.get(reverse("automations:procedure-document", args=[use_case.key])).content.decode()
+    assert "datenschutz@muster.example" in page
