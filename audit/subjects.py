@@ -306,6 +306,29 @@ def _pdf_text(data: bytes) -> str:
         return ""
 
 
+_KIND_BY_REFERENCE = {"customer.email": IdentifierKind.EMAIL, "supplier.email": IdentifierKind.EMAIL,
+                      "customer.number": IdentifierKind.CUSTOMER_NUMBER,
+                      "supplier.number": IdentifierKind.SUPPLIER_NUMBER,
+                      "customer.iban": IdentifierKind.IBAN, "supplier.iban": IdentifierKind.IBAN}
+_KIND_BY_TYPE = {"email": IdentifierKind.EMAIL, "iban": IdentifierKind.IBAN}
+
+
+def payload_pseudonyms(*, tenant, use_case, payload: dict) -> list[str]:
+    """Pseudonyms of the people an item's input names (its personal-data fields that identify someone), for
+    the audit event of its arrival: the DSB finds the item's events by the person, erasure finds their keys."""
+    from audit.pseudonyms import pseudonym_for
+
+    found = set()
+    for spec in use_case.input_fields or []:
+        value = payload.get(spec.get("name")) if isinstance(payload, dict) else None
+        if not spec.get("personal_data") or not isinstance(value, str) or not value.strip():
+            continue
+        kind = _KIND_BY_REFERENCE.get(spec.get("reference", "")) or _KIND_BY_TYPE.get(spec.get("type", ""))
+        if kind:
+            found.add(pseudonym_for(tenant=tenant, kind=kind, identifier=value))
+    return sorted(found)
+
+
 def retention_duty_until(item):
     """Until when a statutory retention duty keeps the item (GDPR Art. 17(3)(b): e.g. invoices, § 147 AO),
     or None. Derived from the registry: a use case whose legal basis is a legal obligation keeps its

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from audit.actors import as_actor
 from audit.services import audit_event_record
+from audit.subjects import payload_pseudonyms
 from automations.choices import ItemSource, ItemStatus, UseCaseStatus
 from automations.models import UseCase, WorkItem, WorkItemFile
 from portal.permissions import require_perm
@@ -85,7 +86,9 @@ def work_item_create(*, actor, tenant, use_case_key: str, payload: dict | None =
             store_files(item, data)
             audit_event_record(actor=actor, tenant=tenant, event_type="work_item.received", obj=item,
                                details={"use_case": use_case.key, "source": source, "files": len(data),
-                                        "content_hash": digest, "held": item.status == ItemStatus.HELD})
+                                        "content_hash": digest, "held": item.status == ItemStatus.HELD,
+                                        "subjects": payload_pseudonyms(tenant=tenant, use_case=use_case,
+                                                                       payload=payload)})
             if item.status == ItemStatus.RECEIVED:
                 run_dispatch(item=item)
     except IntegrityError:
