@@ -123,8 +123,10 @@ def review_task_claim_next(*, actor, queue: ReviewQueue) -> ReviewTask | None:
         Q(state__in=(TaskState.OPEN, TaskState.CLAIMED))
         | (Q(state=TaskState.AWAITING_SECOND_REVIEW) & ~Q(first_reviewer=user)))
     with transaction.atomic():
+        # The plain state__in lets PostgreSQL match the partial index reviewtask_claimable (it cannot
+        # prove that from the OR below): the claim walks the index in order instead of sorting the queue.
         task = (ReviewTask.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(queue=queue, use_case_id__in=cleared).filter(claimable)
+                .filter(queue=queue, use_case_id__in=cleared, state__in=OPEN_TASK_STATES).filter(claimable)
                 .order_by("priority", "due_at", "id").first())
         if task is None:
             return None
