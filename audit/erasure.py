@@ -78,16 +78,17 @@ class ErasureReport:
         would = self.dry_run
         out = [(_("Would erase %(kind)s %(value)s:") if would else _("Erased %(kind)s %(value)s:"))
                % {"kind": self.kind, "value": self.identifier}]
-        out += [f"  {_('master data')}: {line}" for line in self.master_records] or [f"  {_('master data')}: -"]
-        out += [f"  {_('work item')}: {line}" for line in self.items_erased]
+        master, item = _("master data"), _("work item")
+        out += [f"  {master}: {line}" for line in self.master_records] or [f"  {master}: -"]
+        out += [f"  {item}: {line}" for line in self.items_erased]
         for name, count in sorted(self.counts.items()):
             out.append(f"  {name}: {count}")
         for column, count in sorted(self.replaced.items()):
-            out.append(f"  {_('placeholder in')} {column}: {count}")
+            out.append("  " + _("placeholder in %(column)s: %(count)s") % {"column": column, "count": count})
         for line in self.items_restricted:
-            out.append(f"  {_('RESTRICTED instead of erased')}: {line}")
+            out.append("  " + _("RESTRICTED instead of erased: %(item)s") % {"item": line})
         if self.audit_mentions:
-            out.append(f"  {_('WARNING: audit rows mention an identifier')}: {self.audit_mentions}")
+            out.append("  " + _("WARNING: audit rows mention an identifier: %(count)s") % {"count": self.audit_mentions})
         if self.request is not None:
             out.append(_("Request %(id)s kept with a hash of the identifier only.") % {"id": self.request.pk})
         return out

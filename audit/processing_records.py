@@ -90,7 +90,8 @@ def _record(use_case, policy) -> ProcessingRecord:
         legal_basis=use_case.get_legal_basis_display(), legal_basis_note=use_case.legal_basis_note,
         data_subjects=list(use_case.data_subjects), data_categories=categories, personal_fields=fields,
         recipients=list(use_case.recipients),
-        processors=[f"{e.name} ({e.vendor or '—'}, {_('DPA')}: {e.dpa_reference or '—'})" for e in processors],
+        processors=[_("%(name)s (%(vendor)s, data processing agreement: %(dpa)s)")
+                    % {"name": e.name, "vendor": e.vendor or "—", "dpa": e.dpa_reference or "—"} for e in processors],
         transfers=transfers,
         erasure=_("Work items, their files and results: %(days)s days after receipt; audit events: at least "
                   "%(audit)s days.") % {"days": use_case.retention_days, "audit": settings.AUDIT_RETENTION_DAYS},
@@ -167,7 +168,8 @@ def processing_records_pdf(document: ProcessingRecords) -> bytes:
                             author=document.tenant.name)
     generated = timezone.localtime(document.generated_at).strftime("%d.%m.%Y %H:%M")
     story = [Paragraph(_p(_("Records of processing activities (Art. 30(1) GDPR)")), styles["Title"]),
-             Paragraph(_p(f"{document.tenant.name} · {_('generated')} {generated}"), body), Spacer(1, 6 * mm)]
+             Paragraph(_p(_("%(tenant)s · generated %(when)s") % {"tenant": document.tenant.name, "when": generated}),
+                       body), Spacer(1, 6 * mm)]
     for number, record in enumerate(document.records):
         if number:
             story.append(PageBreak())
@@ -177,7 +179,7 @@ def processing_records_pdf(document: ProcessingRecords) -> bytes:
         rows = [
             (_("(a) Controller"), f"{record.controller}\n{record.controller_contact}"),
             (_("(a) Data protection officer"), record.dsb_contact),
-            (_("(b) Purposes"), record.purposes + (f"\n{_('Automated')}: {record.automated_decisions}"
+            (_("(b) Purposes"), record.purposes + ("\n" + _("Automated: %(what)s") % {"what": record.automated_decisions}
                                                    if record.automated_decisions else "")),
             (_("(b) Legal basis"), f"{record.legal_basis}\n{record.legal_basis_note}".strip()),
             (_("(c) Data subjects"), ", ".join(record.data_subjects)),
