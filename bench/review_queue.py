@@ -8,9 +8,11 @@ dropped afterwards unless --keep) with COPY, then measures at each size, growing
   - next task: reviews.services.review_task_claim_next (claims one task and writes its audit event);
   - the queue page, first page: GET /reviews/queues/<id>/ as the clerk (figures, filters, 50 tasks);
   - the queue page, a deep keyset page: the same with ?after=<cursor> at about 90 % of the queue.
-Each is timed `--repeat` times (minimum, median and p95) with its number of queries. The target: at 1M
-each within 1.5x of its time at 10k, with the same number of queries. On a shared, busy machine the
-minimum is the steadier figure; both ratios are printed. Prints a table and a JSON summary last."""
+Each is timed `--repeat` times (minimum, median and p95) with its number of queries, and the queries it
+runs on the task table are timed once more on the server (EXPLAIN ANALYZE, rolled back). The target: at
+1M each within 1.5x of its time at 10k, with the same number of queries. On a shared, busy machine the
+minimum and the server-side time are the steadier figures; all ratios are printed, and the load average
+with the JSON summary last."""
 import argparse
 import json
 import os
@@ -169,6 +171,28 @@ class Bench:
         return {"min_ms": round(times[0], 2), "median_ms": round(statistics.median(times), 2),
                 "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)], 2), "queries": sorted(queries)}
 
+    def db_time(self, action, runs: int = 7) -> dict:
+        """Server-side time of the task table queries an action runs: each captured SELECT on
+        reviews_reviewtask again under EXPLAIN ANALYZE (rolled back), summed; the minimum of `runs`.
+        Steadier than wall-clock time on a busy machine, and it shows whether the database work grows."""
+        from django.db import connection, transaction
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as ctx:
+            action()
+        statements = [q["sql"] for q in ctx.captured_queries
+                      if q["sql"].lstrip().upper().startswith("SELECT") and "reviews_reviewtask" in q["sql"]]
+        totals = []
+        for _ in range(runs):
+            total = 0.0
+            with transaction.atomic(), connection.cursor() as cursor:
+                for sql in statements:
+                    cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
+                    total += cursor.fetchone()[0][0]["Execution Time"]
+                transaction.set_rollback(True)
+            totals.append(total)
+        return {"db_ms": round(min(totals), 3), "statements": len(statements)}
+
     def deep_cursor(self) -> str:
         from reviews.models import ReviewTask
         from reviews.selectors import cursor_encode
@@ -193,8 +217,8 @@ class Bench:
         def claim():
             assert review_task_claim_next(actor=self.clerk, queue=self.queue) is not None
 
-        return {"next_task": self.timed(claim), "queue_page_first": self.timed(page),
-                "queue_page_deep": self.timed(lambda: page(f"?after={deep}"))}
+        actions = {"next_task": claim, "queue_page_first": page, "queue_page_deep": lambda: page(f"?after={deep}")}
+        return {name: self.timed(action) | self.db_time(action) for name, action in actions.items()}
 
     def run(self, sizes: list[int]) -> None:
         self.setup()
@@ -215,9 +239,15 @@ class Bench:
                 row += ("%.1f / %.1f / %.1f (%s)" % (r["min_ms"], r["median_ms"], r["p95_ms"], queries)).rjust(44)
             ratio = results[last][name]["median_ms"] / max(results[first][name]["median_ms"], 1e-9)
             ratio_min = results[last][name]["min_ms"] / max(results[first][name]["min_ms"], 1e-9)
+            ratio_db = results[last][name]["db_ms"] / max(results[first][name]["db_ms"], 1e-9)
             print(row + f"{ratio:>17.2f}x, {ratio_min:.2f}x")
+            db_row = "  task table, db".ljust(18) + "".join(
+                ("%.2f ms in %d statements" % (results[s][name]["db_ms"], results[s][name]["statements"])).rjust(44)
+                for s in sizes)
+            print(db_row + f"{ratio_db:>17.2f}x")
             summary["results"][name] = {str(s): results[s][name] for s in sizes} | {
-                "ratio_median": round(ratio, 2), "ratio_min": round(ratio_min, 2)}
+                "ratio_median": round(ratio, 2), "ratio_min": round(ratio_min, 2), "ratio_db": round(ratio_db, 2)}
+        summary["load_average"] = os.getloadavg()
         print(json.dumps(summary))
 
 
