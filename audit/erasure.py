@@ -88,7 +88,8 @@ class ErasureReport:
         for line in self.items_restricted:
             out.append("  " + _("RESTRICTED instead of erased: %(item)s") % {"item": line})
         if self.audit_mentions:
-            out.append("  " + _("WARNING: audit rows mention an identifier: %(count)s") % {"count": self.audit_mentions})
+            warning = _("WARNING: audit rows mention an identifier: %(count)s")
+            out.append("  " + warning % {"count": self.audit_mentions})
         if self.request is not None:
             out.append(_("Request %(id)s kept with a hash of the identifier only.") % {"id": self.request.pk})
         return out

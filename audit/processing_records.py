@@ -179,8 +179,9 @@ def processing_records_pdf(document: ProcessingRecords) -> bytes:
         rows = [
             (_("(a) Controller"), f"{record.controller}\n{record.controller_contact}"),
             (_("(a) Data protection officer"), record.dsb_contact),
-            (_("(b) Purposes"), record.purposes + ("\n" + _("Automated: %(what)s") % {"what": record.automated_decisions}
-                                                   if record.automated_decisions else "")),
+            (_("(b) Purposes"), record.purposes + (
+                "\n" + _("Automated: %(what)s") % {"what": record.automated_decisions}
+                if record.automated_decisions else "")),
             (_("(b) Legal basis"), f"{record.legal_basis}\n{record.legal_basis_note}".strip()),
             (_("(c) Data subjects"), ", ".join(record.data_subjects)),
             (_("(c) Personal data"), ", ".join(record.data_categories)
