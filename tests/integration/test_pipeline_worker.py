@@ -21,7 +21,7 @@ from automations.services import changes, intake, pipeline, use_cases
 from portal import services as portal_services
 from tests.automations.factories import approve_all, make_team
 from tests.integration.builders import live_use_case
-from tests.integration.conftest import LEASE_SECONDS, wait_until
+from tests.integration.conftest import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -82,9 +82,9 @@ def assert_audit_chain_intact(tenant):
 
 ITEMS = 30
 KILLS = 6  # alternately in the middle of the engine call and between routing and the acknowledgement
-DELAY = 0.4  # the engine's time per item
-ACK_DELAY = 0.4  # between the task's return and its late acknowledgement
-VISIBILITY_TIMEOUT = 6  # Redis hands an unacknowledged message out again after this (production: 30 min)
+DELAY = 0.3  # the engine's time per item
+ACK_DELAY = 0.3  # between the task's return and its late acknowledgement
+VISIBILITY_TIMEOUT = 5  # Redis hands an unacknowledged message out again after this (production: 30 min)
 
 
 def test_killing_the_worker_mid_task_again_and_again_loses_no_item_and_applies_none_twice(
@@ -260,23 +260,26 @@ def test_a_rolled_back_transaction_sends_no_task(tenant, team, worker, redis_bro
 # --- d) a run stuck past its lease ---------------------------------------------------------------------------
 
 def test_a_run_stuck_past_its_lease_is_picked_up_by_the_reaper(tenant, team, worker):
+    lease = 8  # long enough to look at the run within its lease, even on a loaded machine
+    worker.env["RUN_LEASE_SECONDS"] = str(lease)  # the worker sets the lease when it starts a run
     live_use_case(tenant, team, delay=2.0)
     worker.start()
     item = submit(team, tenant, "Rechnung, Rechnungsnummer 7")
     run = wait_until(lambda: Run.objects.filter(item=item, status=RunStatus.RUNNING).first(), timeout=30,
                      interval=0.02, what="the run to start")
     worker.kill()  # the broker keeps the message unacknowledged for its visibility timeout (30 minutes)
-    worker.start()
 
-    # Within its lease the run is left alone: a live worker may still be on it.
+    # Within its lease the run is left alone: for all anyone knows, a live worker is still on it.
+    assert Run.objects.get(pk=run.pk).lease_expires_at > timezone.now()
     assert pipeline.runs_reap() == 0
+    worker.start()
     time.sleep(1)
     assert Run.objects.get(pk=run.pk).status == RunStatus.RUNNING
-    assert statuses([item])[item.pk] == ItemStatus.PROCESSING
+    assert statuses([item])[item.pk] == ItemStatus.PROCESSING  # the restarted worker does not see it
 
     # Past its lease, the reaper sends it again and the restarted worker finishes it.
     wait_until(lambda: Run.objects.get(pk=run.pk).lease_expires_at < timezone.now(),
-               timeout=LEASE_SECONDS + 5, what="the lease to expire")
+               timeout=lease + 5, what="the lease to expire")
     assert pipeline.runs_reap() == 1
     wait_until(lambda: statuses([item])[item.pk] == ItemStatus.APPLIED, timeout=30, what="the item to be applied")
     run.refresh_from_db()
