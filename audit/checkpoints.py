@@ -89,25 +89,36 @@ def statement_write(statement: dict) -> Path:
     return path
 
 
+def _valid(path: Path, kind: str, trusted: set[str]) -> dict | None:
+    """The statement in the file, if it is a signed `kind` of the chain and sequence its name says."""
+    try:
+        statement = json.loads(path.read_text())
+        matches = (statement.get("format") == FORMAT and statement.get("kind") == kind
+                   and str(statement["chain"]).replace("/", "-") == path.parent.name
+                   and path.name.startswith(f"{int(statement['sequence']):012d}-"))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return statement if matches and signing.statement_is_valid(statement, trusted) else None
+
+
 def _read(kind: str, problems: list[Problem] | None = None) -> list[StoredStatement]:
+    """Per chain folder, the newest file of `kind` with a valid signature (newer invalid ones are reported
+    and skipped). Files are named by zero-padded sequence, so the newest sorts last; older files are never
+    read, however many years of checkpoints the folder holds."""
     folder = checkpoint_dir()
     if not folder.is_dir():
         return []
     trusted = signing.trusted_public_keys()
     found = []
-    for path in sorted(folder.glob(f"*/*-{kind}.json")):
-        try:
-            statement = json.loads(path.read_text())
-            valid = (isinstance(statement, dict) and statement.get("format") == FORMAT
-                     and statement.get("kind") == kind and signing.statement_is_valid(statement, trusted))
-        except (OSError, ValueError):
-            valid = False
-        if not valid:
+    for chain_folder in sorted(p for p in folder.iterdir() if p.is_dir()):
+        for path in sorted(chain_folder.glob(f"*-{kind}.json"), reverse=True):
+            statement = _valid(path, kind, trusted)
+            if statement is not None:
+                found.append(StoredStatement(path, statement))
+                break
             if problems is not None:
                 problems.append(Problem(str(path), "signature or format invalid; ignored"))
             logger.warning("Audit %s %s: signature or format invalid; ignored.", kind, path)
-            continue
-        found.append(StoredStatement(path, statement))
     return found
 
 
