@@ -132,17 +132,18 @@ def test_killing_the_worker_mid_task_again_and_again_loses_no_item_and_applies_n
             assert Run.objects.get(pk=run_id).status == RunStatus.SUCCEEDED
             assert WorkItem.objects.get(runs=run_id).status == ItemStatus.APPLIED
         worker.start()
-        print(f"kill {len(in_engine) + len(after_routing)} at {time.monotonic() - started:.1f} s")
 
     def all_done():
         return (settled(items) and not redis_broker.llen("celery") and not redis_broker.hlen("unacked")
                 and worker.current_run() is None)
 
     def left():
+        open_runs = list(Run.objects.filter(status__in=(RunStatus.QUEUED, RunStatus.RUNNING))
+                         .values_list("pk", "status", "attempt", "lease_expires_at"))
         return (f"every item to settle and every message to be acknowledged; left: "
                 f"{[s for s in statuses(items).values() if s in UNSETTLED]}, queue {redis_broker.llen('celery')}, "
-                f"unacked {redis_broker.hlen('unacked')}, runs {list(Run.objects.values_list('pk', 'status', 'attempt', 'lease_expires_at').filter(status__in=('queued','running')))}, "
-                f"worker in run {worker.current_run()}, killed {in_engine} {after_routing}")
+                f"unacked {redis_broker.hlen('unacked')}, runs {open_runs}, worker in run {worker.current_run()}, "
+                f"killed {in_engine} {after_routing}")
 
     wait_until(all_done, timeout=120, interval=0.25, tick=reap, what=left)
     elapsed = time.monotonic() - started
@@ -175,7 +176,8 @@ def test_killing_the_worker_mid_task_again_and_again_loses_no_item_and_applies_n
     assert (len(in_engine), len(after_routing), worker.starts) == (KILLS // 2, KILLS // 2, KILLS + 1)
     assert not Escalation.objects.exists()
     assert_audit_chain_intact(tenant)
-    print(f"\n{ITEMS} items, {KILLS} kills, all applied once, in {elapsed:.1f} s")
+    print(f"\n{ITEMS} items, {KILLS} kills ({len(after_routing)} after routing), all applied once, "
+          f"{len(worker.runs_started())} deliveries, in {elapsed:.1f} s")
 
 
 # --- b) the same idempotency key, concurrently ---------------------------------------------------------
@@ -293,7 +295,7 @@ def test_a_run_stuck_past_its_lease_is_picked_up_by_the_reaper(tenant, team, wor
 
 # --- e) a suspended use case holds new items ----------------------------------------------------------------
 
-def test_a_suspended_use_case_holds_new_and_queued_items_and_runs_nothing(tenant, team, worker, django_capture_on_commit_callbacks):
+def test_a_suspended_use_case_holds_new_and_queued_items_and_runs_nothing(tenant, team, worker):
     use_case = live_use_case(tenant, team)
     queued = submit(team, tenant, "Rechnung, Rechnungsnummer 1")  # waits in Redis: no worker yet
     use_cases.use_case_suspend(actor=team["security_officer"], use_case=use_case, reason="Vorfall beim Lieferanten")
