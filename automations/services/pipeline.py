@@ -202,8 +202,10 @@ def _route(ctx: PipelineContext) -> str:
         item = WorkItem.objects.select_for_update().get(pk=ctx.item.pk)
         run = Run.objects.select_for_update().get(pk=ctx.run.pk)
         use_case = UseCase.objects.get(pk=item.use_case_id)
-        if item.status in FINAL_ITEM_STATUSES:
-            return item.status  # already final: a repeated run never applies twice
+        if item.status in FINAL_ITEM_STATUSES:  # already final: a repeated run never applies twice
+            run.status, run.finished_at = RunStatus.SUCCEEDED, timezone.now()
+            run.save(update_fields=["status", "finished_at"])
+            return item.status
         production = use_case.status == UseCaseStatus.PRODUCTION and run.label == Label.PRODUCTION
         if use_case.status == UseCaseStatus.PILOT and not ctx.dry_run:
             ctx.add_reason(_("Pilot: nothing is applied automatically."))
