@@ -122,8 +122,8 @@ def _csv_rows(reader, header: list[str]) -> Iterable[Row]:
             start = reader.line_num + 1
             continue
         line, start = start, reader.line_num + 1
-        if not any(c.strip() for c in cells):
-            continue  # blank line
+        if not cells or (len(cells) == 1 and not cells[0].strip()):
+            continue  # a blank line (a line of empty cells is a row: `predict` answers it, an import reports it)
         if len(cells) > len(header):
             yield Row(line, None, _("%(n)s cells but %(h)s columns (a delimiter inside an unquoted text?)")
                       % {"n": len(cells), "h": len(header)})
@@ -435,11 +435,11 @@ _LOADED: dict[tuple[int, str], dict] = {}
 def classifier_load(*, version: ClassifierVersion) -> dict:
     """The version's models, checked: the file's SHA-256 must match the recorded one and its format
     version must be this code's; anything else is refused with ArtifactError. Cached per process."""
-    if version.format_version != artifact_io.FORMAT_VERSION:
+    if version.format_version not in artifact_io.READABLE_FORMATS:
         raise artifact_io.ArtifactError(
             _("Classifier version %(n)s was stored in artifact format %(f)s; this portal reads format %(g)s. "
               "Train a new version.") % {"n": version.number, "f": version.format_version,
-                                         "g": artifact_io.FORMAT_VERSION})
+                                         "g": ", ".join(map(str, artifact_io.READABLE_FORMATS))})
     key = (version.pk, version.artifact_sha256)
     if key in _LOADED:
         return _LOADED[key]
@@ -513,9 +513,13 @@ def training_progress_record(*, use_case: UseCase, state: str, message: str = ""
 
 def classifier_training_start(*, actor, use_case: UseCase) -> None:
     """Queue a training run (Celery) after commit; the task reports progress (training_progress_record)."""
+    from automations.selectors_training import training_progress_get
+
     require_perm(actor, use_case.tenant, "automations.add_classifierversion", use_case)
     if not training_examples(use_case=use_case).exists():
         raise ValidationError(_("%(uc)s has no labelled examples yet: import some first.") % {"uc": use_case.key})
+    if (training_progress_get(use_case=use_case) or {}).get("active"):
+        raise ValidationError(_("A training run of %(uc)s is already queued or running.") % {"uc": use_case.key})
     user_id = as_actor(actor).user_id
     training_progress_record(use_case=use_case, state="queued", message=_("waiting for a worker"))
 

@@ -7,7 +7,9 @@ import platform
 
 import joblib
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Format 1 (single linear SVM per field) is still read: a FieldModel without ensemble members.
+READABLE_FORMATS = (1, 2)
 
 
 class ArtifactError(Exception):
@@ -31,14 +33,15 @@ def dump(bundle: dict) -> tuple[bytes, str]:
 
 
 def load(data: bytes, *, sha256: str, format_version: int) -> dict:
-    if format_version != FORMAT_VERSION:
+    if format_version not in READABLE_FORMATS:
         raise ArtifactError(f"classifier artifact format {format_version} is not supported by this version "
-                            f"of the portal (expects {FORMAT_VERSION}); train a new classifier version")
+                            f"of the portal (reads {', '.join(map(str, READABLE_FORMATS))}); train a new "
+                            f"classifier version")
     actual = hashlib.sha256(data).hexdigest()
     if actual != sha256:
         raise ArtifactError(f"classifier artifact was altered: SHA-256 {actual[:12]}… does not match the "
                             f"recorded {sha256[:12]}…; refusing to load it")
     bundle = joblib.load(io.BytesIO(data))
-    if not isinstance(bundle, dict) or bundle.get("format_version") != FORMAT_VERSION:
+    if not isinstance(bundle, dict) or bundle.get("format_version") != format_version:
         raise ArtifactError("classifier artifact has an unexpected format version; refusing to load it")
     return bundle

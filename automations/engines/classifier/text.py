@@ -61,4 +61,18 @@ def join_columns(texts: dict, columns: list[str]) -> str:
 
 
 def prepare(texts: dict, columns: list[str]) -> str:
-    return normalise(join_columns(texts, columns))
+    """The columns normalised one by one, one line each in the given order (an empty column an empty
+    line), so that per-column features find them by position; word and character features read the
+    line breaks as spaces."""
+    return "\n".join(normalise(texts.get(c) or "") for c in columns)
+
+
+class ColumnText:
+    """The n-th column of a prepared text (a vectoriser's preprocessor; a class, so that it pickles)."""
+
+    def __init__(self, index: int):
+        self.index = index
+
+    def __call__(self, text: str) -> str:
+        parts = text.split("\n")
+        return parts[self.index] if self.index < len(parts) else ""

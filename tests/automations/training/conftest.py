@@ -10,13 +10,53 @@ DEMO = Path(__file__).resolve().parents[3] / "automations" / "demo_data"
 
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
-    """Artifacts go to a fresh media folder; no model stays cached between tests."""
+    """Artifacts go to a fresh media folder; no model stays cached between tests, and no training
+    progress either: a cache of this process only (the configured one is shared by processes, here
+    parallel test workers, and outlives a test database)."""
+    from django.core.cache import cache
+
     from automations.services import training
 
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "training-tests"}}
     training._LOADED.clear()
+    cache.clear()
     yield
     training._LOADED.clear()
+    cache.clear()
+
+
+# Small and quick: one model, one C, no per-column features (the choices themselves are tested on
+# their own in test_engine_model.py).
+QUICK = {"candidates": ["linear_svm"], "c_grid": [1.0], "feature_sets": ["text"], "folds": 3}
+
+
+def quick_parameters() -> dict:
+    import copy
+
+    from automations.engines.classifier.model import DEFAULT_PARAMETERS
+
+    return {**copy.deepcopy(DEFAULT_PARAMETERS), **QUICK}
+
+
+@pytest.fixture
+def login(client):
+    """Log `user` in with `tenant` as the session's active tenant, the pages switched to English (as the
+    language switch does); returns the client."""
+    from django.conf import settings
+
+    from portal.middleware import SESSION_TENANT_KEY
+
+    def log_in(user, tenant):
+        client.force_login(user)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        session = client.session
+        session[SESSION_TENANT_KEY] = tenant.pk
+        session.save()
+        return client
+
+    return log_in
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from automations.engines import EngineInput, get_engine
 from automations.models import ClassifierVersion
 
-from .conftest import demo_rows, write_csv
+from .conftest import demo_rows, quick_parameters, write_csv
 
 
 def run(*args, **options) -> list[str]:
@@ -48,7 +48,7 @@ def test_predict_keeps_one_line_per_row_for_unreadable_json_and_refuses_other_us
 
     examples_import(actor=lead, use_case=tickets, rows_iter=demo_rows("service_tickets.csv", 80),
                     text_columns="subject,body", label_columns="queue")
-    version = classifier_train(actor=lead, use_case=tickets)
+    version = classifier_train(actor=lead, use_case=tickets, parameters=quick_parameters())
     src = tmp_path / "in.jsonl"
     src.write_text('{"subject": "Rechnung doppelt", "body": "bitte korrigieren"}\n{"subject": \n{"body": ""}\n',
                    encoding="utf-8")
@@ -69,7 +69,7 @@ def test_the_pipeline_engine_explains_with_terms_and_is_humble_about_empty_text(
 
     examples_import(actor=lead, use_case=tickets, rows_iter=demo_rows("service_tickets.csv", 240),
                     text_columns="subject,body", label_columns="queue,priority")
-    version = classifier_train(actor=lead, use_case=tickets)
+    version = classifier_train(actor=lead, use_case=tickets, parameters=quick_parameters())
     engine = get_engine("classifier")
 
     def suggest(payload):

@@ -14,6 +14,8 @@ from automations.models import ClassifierVersion, ThresholdSetVersion
 from automations.services.training import classifier_load, classifier_train, examples_import, threshold_set_propose
 from tests.automations.factories import make_use_case
 
+from .conftest import quick_parameters
+
 
 def _without_timings(evaluation: dict) -> dict:
     evaluation = copy.deepcopy(evaluation)
@@ -26,7 +28,7 @@ def _without_timings(evaluation: dict) -> dict:
 def trained(tickets, lead, ticket_csv):
     examples_import(actor=lead, use_case=tickets, file=ticket_csv, text_columns="subject,body",
                     label_columns="queue,priority")
-    return classifier_train(actor=lead, use_case=tickets)
+    return classifier_train(actor=lead, use_case=tickets, parameters=quick_parameters())
 
 
 def test_a_version_records_how_it_was_made_and_how_well_it_does(trained, tickets):
@@ -43,7 +45,7 @@ def test_a_version_records_how_it_was_made_and_how_well_it_does(trained, tickets
 
 
 def test_same_data_gives_the_same_model_evaluation_and_predictions(trained, tickets, lead):
-    again = classifier_train(actor=lead, use_case=tickets)
+    again = classifier_train(actor=lead, use_case=tickets, parameters=quick_parameters())
 
     assert again.number == 2 and again.training_data_hash == trained.training_data_hash
     assert _without_timings(again.evaluation) == _without_timings(trained.evaluation)
@@ -59,7 +61,7 @@ def test_the_artifact_is_refused_when_its_format_or_bytes_differ(trained):
     with pytest.raises(ArtifactError, match="format 99"):
         classifier_load(version=trained)
 
-    ClassifierVersion.objects.filter(pk=trained.pk).update(format_version=1)
+    ClassifierVersion.objects.filter(pk=trained.pk).update(format_version=2)
     trained.refresh_from_db()
     with open(trained.artifact.path, "ab") as fh:
         fh.write(b"tampered")
@@ -87,7 +89,7 @@ def test_the_artifact_holds_no_email_iban_phone_or_long_number(tenant, lead, tmp
         assert secret.encode() not in raw and secret.lower().encode() not in raw, secret
     for vectorizer in (t for _n, t in bundle["fields"]["category"].features.transformer_list):
         assert getattr(vectorizer, "stop_words_", None) is None
-    assert joblib.load(version.artifact.path)["format_version"] == 1
+    assert joblib.load(version.artifact.path)["format_version"] == 2
 
 
 def test_calibration_on_a_constructed_case_matches_how_often_it_is_right(tenant, lead):
