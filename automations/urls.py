@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from automations.views import catalogue, changes, playground, registry, registry_io, versions
+from automations.views import catalogue, changes, playground, registry, registry_io, training, versions
 
 app_name = "automations"
 
@@ -46,6 +46,15 @@ urlpatterns = [
     path("<slug:key>/changes/status/", changes.StatusChangeCreateView.as_view(), name="status-change-create"),
     path("<slug:key>/releases/new/", versions.ReleaseCreateView.as_view(), name="release-create"),
     path("<slug:key>/releases/<int:number>/", versions.ReleaseDetailView.as_view(), name="release-detail"),
+    path("<slug:key>/training/", training.TrainingView.as_view(), name="training"),
+    path("<slug:key>/training/upload/", training.ExamplesUploadView.as_view(), name="training-upload"),
+    path("<slug:key>/training/start/", training.TrainingStartView.as_view(), name="training-start"),
+    path("<slug:key>/training/progress/", training.TrainingProgressView.as_view(), name="training-progress"),
+    path("<slug:key>/classifiers/", training.ClassifierVersionListView.as_view(), name="classifier-version-list"),
+    path("<slug:key>/classifiers/<int:number>/", training.ClassifierVersionDetailView.as_view(),
+         name="classifier-version-detail"),
+    path("<slug:key>/classifiers/<int:number>/propose-thresholds/", training.ThresholdProposeView.as_view(),
+         name="classifier-version-propose"),
     path("<slug:key>/<version_kind:kind>/", versions.VersionListView.as_view(), name="version-list"),
     path("<slug:key>/<version_kind:kind>/new/", versions.VersionCreateView.as_view(), name="version-create"),
     path("<slug:key>/<version_kind:kind>/diff/", versions.VersionDiffView.as_view(), name="version-diff"),

@@ -228,6 +228,13 @@ AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 183)
 if AUDIT_RETENTION_DAYS < 183:
     raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be at least 183 (six months).")
 
+# --- Cache ----------------------------------------------------------------------------------------
+# Shared by the web and worker processes (a training run's progress is written by the worker and read by
+# the pages): files under var/ on one host; Redis (redis://...) when CACHE_URL is set, for several hosts.
+CACHE_URL = env_str("CACHE_URL")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL} if CACHE_URL
+          else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}}
+
 # --- Celery ---------------------------------------------------------------------------------------
 # Embedded default: kombu's filesystem transport under var/, so a real worker runs without a server.
 CELERY_FOLDER = VAR_DIR / "celery"

@@ -1,7 +1,7 @@
 from rest_framework.routers import SimpleRouter
 
-from automations.api import registry, views
+from automations.api import registry, training, views
 
 router = SimpleRouter()
 router.register("work-items", views.WorkItemViewSet, basename="work-item")
-urlpatterns = router.urls + registry.urlpatterns
+urlpatterns = router.urls + registry.urlpatterns + training.urlpatterns
