@@ -76,7 +76,12 @@ def _escalations_panel(request) -> dict:
 
 
 def _registry_panel(request) -> dict:
-    return {"members": selectors.membership_list(tenant=request.tenant).filter(is_active=True)}
+    from automations.choices import ChangeState
+    from automations.selectors import change_request_list, use_case_list
+
+    return {"members": selectors.membership_list(tenant=request.tenant).filter(is_active=True),
+            "use_cases": list(use_case_list(tenant=request.tenant)[:20]),
+            "open_changes": change_request_list(tenant=request.tenant, state=ChangeState.OPEN).count()}
 
 
 def _audit_panel(request) -> dict:

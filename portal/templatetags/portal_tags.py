@@ -44,8 +44,12 @@ def portal_nav(context) -> list[dict]:
         if item.permission and not request.user.has_perm(item.permission):
             continue
         url = reverse(item.url_name)
-        active = current == item.url_name or (url != "/" and request.path.startswith(url))
-        items.append({"url": url, "label": item.label, "active": active})
+        items.append({"url": url, "label": item.label, "active": current == item.url_name})
+    if not any(i["active"] for i in items):
+        # Pages below an entry (a use case below the registry) light the entry with the longest prefix only.
+        prefixed = [i for i in items if i["url"] != "/" and request.path.startswith(i["url"])]
+        if prefixed:
+            max(prefixed, key=lambda i: len(i["url"]))["active"] = True
     return items
 
 

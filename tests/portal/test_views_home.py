@@ -146,3 +146,24 @@ def test_forbidden_page_explains_in_german(client, member):
     response = client.get(reverse("portal:members"))
     assert response.status_code == 403
     assert "Zugriff verweigert" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_registry_panel_lists_the_use_cases_once_there_are_some(client, tenant, member):
+    from tests.automations.factories import make_team, make_use_case
+
+    team = make_team(member)
+    make_use_case(tenant, team["automation_lead"], key="belege")
+    client.force_login(team["automation_lead"])
+    page = client.get("/").content.decode()
+    assert "Noch nichts registriert" not in page and "Belege" in page and "/registry/belege/" in page
+
+
+@pytest.mark.django_db
+def test_only_the_most_specific_navigation_entry_is_current(client, tenant, member):
+    from tests.automations.factories import make_team
+
+    team = make_team(member)
+    client.force_login(team["automation_lead"])
+    page = client.get("/registry/inbox/").content.decode()
+    assert page.count('aria-current="page"') == 1
