@@ -45,6 +45,24 @@ class ErasureConfirmForm(SubjectForm):
                                  required=True)
 
 
+REVEAL_PURPOSES = [
+    ("access_request", _("Access request")),
+    ("erasure_request", _("Erasure request")),
+    ("complaint", _("Complaint or objection")),
+    ("incident", _("Data protection incident")),
+    ("audit", _("Audit or inspection")),
+]
+
+
 class RevealForm(forms.Form):
+    """Why the DSB needs to know who is behind a pseudonym. A choice and a reference, not free text: the
+    purpose goes into the access log, which can never be changed, so it must not name anyone."""
+
     pseudonym = forms.RegexField(regex=r"^ps_[0-9a-f]{20}$", max_length=40)
-    purpose = forms.CharField(label=_("Why do you need to know who this is?"), max_length=200)
+    purpose = forms.ChoiceField(label=_("Why do you need to know who this is?"), choices=REVEAL_PURPOSES)
+    reference = forms.RegexField(label=_("Reference (e.g. the request number)"), regex=r"^[A-Za-z0-9./-]{0,20}$",
+                                 required=False, max_length=20)
+
+    def purpose_text(self) -> str:
+        reference = self.cleaned_data.get("reference")
+        return f"{self.cleaned_data['purpose']} {reference}".strip()

@@ -205,7 +205,7 @@ class PseudonymRevealView(AuditAreaView):
         identifier = reveal(pseudonym)
         if identifier is not None:
             access_event_record(actor=actor_from_request(request), tenant=request.tenant,
-                                event_type="pseudonym.revealed", purpose=form.cleaned_data["purpose"],
+                                event_type="pseudonym.revealed", purpose=form.purpose_text(),
                                 subject_pseudonym=pseudonym.pseudonym)
         response = render(request, "audit/reveal.html", {"pseudonym": pseudonym, "identifier": identifier})
         response["Cache-Control"] = "no-store"

@@ -43,8 +43,9 @@ def test_the_dsb_finds_a_person_reveals_a_pseudonym_and_erases_them(browser_page
 
     rows.first.locator("a").first.click()
     expect(page.locator("#event-details")).to_contain_text("ps_")
-    page.locator("input[name=purpose]").first.fill("Auskunftsersuchen 1")
-    page.locator("input[name=purpose]").first.press("Enter")
+    page.locator("select[name=purpose]").first.select_option("access_request")
+    page.locator("input[name=reference]").first.fill("1")
+    page.locator("input[name=reference]").first.press("Enter")
     expect(page.locator("#revealed-identifier")).to_have_text("K-1")
 
     page.goto(f"{page.base_url}/audit/requests/erasure/")

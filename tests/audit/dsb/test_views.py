@@ -111,12 +111,21 @@ def test_event_detail_links_the_record_and_reveals_a_pseudonym_for_a_purpose(dsb
     detail = dsb_client.get(reverse("audit:event-detail", args=["audit", use_case_event.sequence]))
     assert detail.context["object_url"].startswith("/registry/")
 
-    revealed = dsb_client.post(reverse("audit:pseudonym-reveal"), {"pseudonym": pseudonym, "purpose": "Anfrage 7"})
+    revealed = dsb_client.post(reverse("audit:pseudonym-reveal"), {"pseudonym": pseudonym, "purpose": "access_request",
+                                                                "reference": "7"})
 
     assert ERIKA["number"] in revealed.content.decode()
     assert revealed["Cache-Control"] == "no-store"
     access = AccessEvent.objects.get(event_type="pseudonym.revealed")
-    assert access.details == {"purpose": "Anfrage 7", "subject": pseudonym}
+    assert access.details == {"purpose": "access_request 7", "subject": pseudonym}
+
+
+def test_a_purpose_is_chosen_not_typed_so_the_access_log_never_names_anyone(dsb_client, world):
+    pseudonym = AuditEvent.objects.filter(event_type="master_record.changed").first().details["number"]
+    response = dsb_client.post(reverse("audit:pseudonym-reveal"), {"pseudonym": pseudonym, "purpose": "audit",
+                                                                   "reference": "Erika Mustermann"})
+    assert response.status_code == 400
+    assert not AccessEvent.objects.filter(event_type="pseudonym.revealed").exists()
 
 
 def test_an_erased_pseudonym_reveals_no_one(dsb_client, world):
@@ -125,7 +134,7 @@ def test_an_erased_pseudonym_reveals_no_one(dsb_client, world):
     pseudonym = AuditEvent.objects.filter(event_type="master_record.changed").order_by("sequence").first().details[
         "number"]
     assert erase(ERIKA["number"], "--tenant", "muster", "--actor", "data_protection_officer")[0] == 0
-    response = dsb_client.post(reverse("audit:pseudonym-reveal"), {"pseudonym": pseudonym, "purpose": "Prüfung"})
+    response = dsb_client.post(reverse("audit:pseudonym-reveal"), {"pseudonym": pseudonym, "purpose": "audit"})
     assert ERIKA["number"] not in response.content.decode()
     assert response.context["identifier"] is None
     assert not AccessEvent.objects.filter(event_type="pseudonym.revealed").exists()
@@ -246,6 +255,6 @@ def test_the_auditor_reads_but_neither_erases_nor_reveals(client, world):
     auditor = login(client, world["team"]["auditor"], world["tenant"])
     assert auditor.get(reverse("audit:event-list")).status_code == 200
     assert auditor.get(reverse("audit:erasure")).status_code == 403
-    assert auditor.post(reverse("audit:pseudonym-reveal"), {"pseudonym": "ps_" + "0" * 20, "purpose": "x"}
+    assert auditor.post(reverse("audit:pseudonym-reveal"), {"pseudonym": "ps_" + "0" * 20, "purpose": "audit"}
                         ).status_code == 403
     assert Role.AUDITOR

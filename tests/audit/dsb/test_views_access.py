@@ -41,7 +41,7 @@ MATRIX = [
     Row("audit:event-export", data={"format": "jsonl"}),
     Row("audit:event-detail", obj="event"),
     Row("audit:pseudonym-reveal", method="post", permission="audit.reveal_pseudonym", obj="pseudonym",
-        data={"purpose": "Auskunftsersuchen"}),
+        data={"purpose": "access_request", "reference": "12"}),
     Row("audit:request-list", permission="audit.view_datasubjectrequest"),
     Row("audit:access-request-create", permission="audit.add_datasubjectrequest"),
     Row("audit:access-request-create", method="post", permission="audit.add_datasubjectrequest", ok=302,
