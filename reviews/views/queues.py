@@ -47,7 +47,9 @@ class QueueListView(ReviewView):
 
     def get(self, request):
         tenant, user, now = request.tenant, request.user, timezone.now()
-        queues = list(selectors.review_queue_list(tenant=tenant).prefetch_related("use_cases").order_by("kind", "name"))
+        kinds = list(QueueKind.values)  # review first, then clarification, then sample checks
+        queues = sorted(selectors.review_queue_list(tenant=tenant).prefetch_related("use_cases"),
+                        key=lambda q: (kinds.index(q.kind) if q.kind in kinds else len(kinds), q.name))
         today = selectors.review_work_today(tenant=tenant, user=user, now=now)
         rows = []
         use_cases = {u.pk: u for q in queues for u in q.use_cases.all()}
