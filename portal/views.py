@@ -3,7 +3,7 @@ from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -30,11 +30,24 @@ class TenantPermissionRequiredMixin(TenantRequiredMixin, PermissionRequiredMixin
     """Permission from the user's roles in the active tenant (portal.backends); 403 without it."""
 
 
-def _get_or_404(selector, **kwargs):
+def get_or_404(selector, **kwargs):
+    """A selector's row of the active tenant, or 404: another tenant's id is simply not found."""
     try:
         return selector(**kwargs)
     except ObjectDoesNotExist:
         raise Http404 from None
+
+
+def error_messages(error: Exception) -> list[str]:
+    """The sentences of a service's ValidationError or PermissionDenied, for a form or a message."""
+    if isinstance(error, ValidationError):
+        return [str(message) for message in error.messages]
+    return [str(error) or str(PermissionDenied.__doc__)]
+
+
+def report_error(request, error: Exception) -> None:
+    for message in error_messages(error):
+        messages.error(request, message)
 
 
 # --- Home ----------------------------------------------------------------------------------------
@@ -155,7 +168,7 @@ class ApiTokenRevokeView(TenantRequiredMixin, View):
     http_method_names = ["post"]
 
     def post(self, request, pk: int):
-        token = _get_or_404(selectors.api_token_get, tenant=request.tenant, user=request.user, pk=pk)
+        token = get_or_404(selectors.api_token_get, tenant=request.tenant, user=request.user, pk=pk)
         services.api_token_revoke(actor=request.user, token=token)
         messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
         return HttpResponseRedirect(reverse("portal:api-tokens"))
@@ -208,11 +221,11 @@ class MembershipUpdateView(TenantPermissionRequiredMixin, View):
         }, status=status)
 
     def get(self, request, pk: int):
-        membership = _get_or_404(selectors.membership_get_in_tenant, tenant=request.tenant, pk=pk)
+        membership = get_or_404(selectors.membership_get_in_tenant, tenant=request.tenant, pk=pk)
         return self._render(request, membership, MembershipRolesForm(initial={"roles": membership.roles}))
 
     def post(self, request, pk: int):
-        membership = _get_or_404(selectors.membership_get_in_tenant, tenant=request.tenant, pk=pk)
+        membership = get_or_404(selectors.membership_get_in_tenant, tenant=request.tenant, pk=pk)
         if not membership.is_active:
             return _membership_inactive(request, membership)
         form = MembershipRolesForm(request.POST)
@@ -235,7 +248,7 @@ class MembershipDeactivateView(TenantPermissionRequiredMixin, View):
     http_method_names = ["post"]
 
     def post(self, request, pk: int):
-        membership = _get_or_404(selectors.membership_get_in_tenant, tenant=request.tenant, pk=pk)
+        membership = get_or_404(selectors.membership_get_in_tenant, tenant=request.tenant, pk=pk)
         if not membership.is_active:
             return _membership_inactive(request, membership)
         form = MembershipDeactivateForm(request.POST)

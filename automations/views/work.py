@@ -18,28 +18,20 @@ from automations import selectors
 from automations.choices import ItemSource, ItemStatus, MasterKind, UseCaseStatus
 from automations.models import Escalation, MasterRecord, Release, WorkItem
 from automations.services import dry_run, escalations, intake, master_data
-from portal.views import TenantRequiredMixin
+from portal.views import TenantPermissionRequiredMixin as PermissionMixin
+from portal.views import error_messages, get_or_404
 
 PAGE_SIZE = 50
 
 
-class PermissionMixin(TenantRequiredMixin):
-    permission = ""
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and request.tenant is not None and not request.user.has_perm(self.permission):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
-
-
 def _messages_of(exc: ValidationError) -> str:
-    return " ".join(str(m) for m in exc.messages)
+    return " ".join(error_messages(exc))
 
 
 class WorkItemUploadView(PermissionMixin, View):
     """One or several files for a running use case; each file becomes a work item."""
 
-    permission = "automations.add_workitem"
+    permission_required = "automations.add_workitem"
 
     def get(self, request):
         use_cases = selectors.use_case_list(tenant=request.tenant).filter(
@@ -77,7 +69,7 @@ def _demo_files():
 class DemoFileView(PermissionMixin, View):
     """The quick start's generated demo invoices, to download and upload again."""
 
-    permission = "automations.add_workitem"
+    permission_required = "automations.add_workitem"
 
     def get(self, request, name):
         from automations.demo import demo_files_folder
@@ -90,7 +82,7 @@ class DemoFileView(PermissionMixin, View):
 class DemoUploadView(PermissionMixin, View):
     """Send all demo invoices to Eingangsrechnungen at once, as a newcomer would one by one."""
 
-    permission = "automations.add_workitem"
+    permission_required = "automations.add_workitem"
 
     def post(self, request):
         from django.core.files.uploadedfile import SimpleUploadedFile
@@ -113,7 +105,7 @@ class DemoUploadView(PermissionMixin, View):
 class WorkItemListView(PermissionMixin, View):
     """Newest first, keyset-paginated by the time received."""
 
-    permission = "automations.view_workitem"
+    permission_required = "automations.view_workitem"
 
     def get(self, request):
         use_case = request.GET.get("use_case") or None
@@ -132,7 +124,7 @@ class WorkItemListView(PermissionMixin, View):
 
 
 class WorkItemDetailView(PermissionMixin, View):
-    permission = "automations.view_workitem"
+    permission_required = "automations.view_workitem"
 
     def get(self, request, pk):
         item = _item(request, pk)
@@ -164,7 +156,7 @@ class WorkItemFileView(PermissionMixin, View):
     """A work item's file, only through this permission-checked view (never a public URL); shown inline
     beside the fields."""
 
-    permission = "automations.view_workitem"
+    permission_required = "automations.view_workitem"
 
     def get(self, request, pk, file_id):
         item = _item(request, pk)
@@ -177,7 +169,7 @@ class WorkItemFileView(PermissionMixin, View):
 
 
 class EscalationListView(PermissionMixin, View):
-    permission = "automations.view_escalation"
+    permission_required = "automations.view_escalation"
 
     def get(self, request):
         mine = selectors.escalation_list_for(tenant=request.tenant, user=request.user)
@@ -187,7 +179,7 @@ class EscalationListView(PermissionMixin, View):
 
 
 class EscalationActionView(PermissionMixin, View):
-    permission = "automations.view_escalation"
+    permission_required = "automations.view_escalation"
 
     def post(self, request, pk, action):
         if action not in ("acknowledge", "close"):
@@ -208,7 +200,7 @@ class EscalationActionView(PermissionMixin, View):
 
 
 class MasterDataView(PermissionMixin, View):
-    permission = "automations.view_masterrecord"
+    permission_required = "automations.view_masterrecord"
 
     def get(self, request):
         kind = request.GET.get("kind") or MasterKind.SUPPLIER
@@ -243,7 +235,7 @@ class MasterDataView(PermissionMixin, View):
 class DryRunView(PermissionMixin, View):
     """Try any release (drafts too) on sample files: results shown, nothing applied or delivered."""
 
-    permission = "automations.add_release"
+    permission_required = "automations.add_release"
 
     def get(self, request, key):
         use_case = _use_case(request, key)
@@ -269,7 +261,4 @@ class DryRunView(PermissionMixin, View):
 
 
 def _use_case(request, key):
-    try:
-        return selectors.use_case_get(tenant=request.tenant, key=key)
-    except Exception:
-        raise Http404
+    return get_or_404(selectors.use_case_get, tenant=request.tenant, key=key)

@@ -1,29 +1,8 @@
 """What every review page shares: the tenant and permission gate, loading records of the active tenant
 only (another tenant's id is simply not found), and turning a service's refusal into a message."""
-from django.contrib import messages
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.http import Http404
 from django.views import View
 
-from portal.views import TenantPermissionRequiredMixin
-
-
-def get_or_404(selector, **kwargs):
-    try:
-        return selector(**kwargs)
-    except ObjectDoesNotExist:
-        raise Http404 from None
-
-
-def error_messages(error: Exception) -> list[str]:
-    if isinstance(error, ValidationError):
-        return [str(message) for message in error.messages]
-    return [str(error) or str(PermissionDenied.__doc__)]
-
-
-def report_error(request, error: Exception) -> None:
-    for message in error_messages(error):
-        messages.error(request, message)
+from portal.views import TenantPermissionRequiredMixin, error_messages, get_or_404, report_error  # noqa: F401 (re-exported)
 
 
 class ReviewView(TenantPermissionRequiredMixin, View):
