@@ -211,7 +211,6 @@ class TrainingView(UseCaseFromUrl, GenericAPIView):
         return Response(self._progress(use_case), status=status.HTTP_202_ACCEPTED)
 
 
-@extend_schema(parameters=[OpenApiParameter("use_case", str, description="the use case key")])
 class ClassifierVersionViewSet(viewsets.ReadOnlyModelViewSet):
     """Trained classifier versions, newest first, with their held-out evaluation."""
 
@@ -232,6 +231,11 @@ class ClassifierVersionViewSet(viewsets.ReadOnlyModelViewSet):
                 raise ApiValidationError({"use_case": ["Unknown use case."]}) from None
         return (ClassifierVersion.objects.for_tenant(tenant).select_related("use_case", "author")
                 .order_by("use_case__key", "-number"))
+
+    @extend_schema(parameters=[OpenApiParameter("use_case", str, description="only this use case's versions")])
+    def list(self, request, *args, **kwargs):
+        """The tenant's classifier versions (`?use_case=KEY` for one use case's), newest first."""
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(request=None, responses={201: ThresholdSetVersionSerializer})
     @action(detail=True, methods=["post"], url_path="propose-thresholds")

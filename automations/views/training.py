@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from automations.choices import FieldType
 from automations.selectors_training import (
     classifier_version_get_by_number,
+    classifier_version_latest,
     classifier_version_list,
     example_statistics,
     training_progress_get,
@@ -34,9 +35,12 @@ class ExamplesUploadForm(forms.Form):
 
 
 def upload_initial(use_case) -> dict:
-    """Columns as the use case documents them: its text inputs and its category outputs."""
-    texts = [f["name"] for f in use_case.input_fields
-             if f.get("type", FieldType.TEXT) in (FieldType.TEXT, FieldType.LONG_TEXT)]
+    """The text columns the newest classifier version was trained on (else the use case's text inputs)
+    and the use case's category outputs."""
+    latest = classifier_version_latest(use_case=use_case)
+    texts = list(latest.text_columns) if latest and latest.text_columns else [
+        f["name"] for f in use_case.input_fields if f.get("type", FieldType.TEXT) in (FieldType.TEXT,
+                                                                                     FieldType.LONG_TEXT)]
     labels = list(training_services.category_fields(use_case))
     return {"text_columns": ",".join(texts), "label_columns": ",".join(labels)}
 
