@@ -51,3 +51,27 @@ def in_tenant(user, tenant):
     if hasattr(user, "_tenant_role_perm_cache"):
         del user._tenant_role_perm_cache
     return user
+
+
+@pytest.fixture
+def eager_tasks(settings, tmp_path):
+    """Celery tasks run in the calling process (the pipeline in unit tests), with files in a temporary
+    media root; tests/integration runs a real worker instead."""
+    from portal.celery import app
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks):
+    """Run what a service sends on commit (the pipeline task), as the real commit would."""
+
+    def run(fn, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return fn(*args, **kwargs)
+
+    return run

@@ -17,13 +17,8 @@ def team(member):
 
 
 @pytest.fixture
-def live(tenant, team, settings, tmp_path):
-    from portal.celery import app
-
-    settings.MEDIA_ROOT = tmp_path / "media"
-    app.conf.task_always_eager = True
-    yield make_rules_use_case(tenant, team)
-    app.conf.task_always_eager = False
+def live(tenant, team, eager_tasks):
+    return make_rules_use_case(tenant, team)
 
 
 def _login(client, user, tenant):

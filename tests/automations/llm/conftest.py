@@ -29,23 +29,8 @@ GUARDRAILS = {"forbidden_phrases": ["garantieren", "rechtsverbindlich", "wir ers
 
 
 @pytest.fixture(autouse=True)
-def eager_celery(settings, tmp_path):
-    from portal.celery import app
-
-    settings.MEDIA_ROOT = tmp_path / "media"
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager = False
-
-
-@pytest.fixture
-def run_on_commit(django_capture_on_commit_callbacks):
-    def run(fn, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return fn(*args, **kwargs)
-
-    return run
+def eager_celery(eager_tasks):
+    """In-process tasks (tests/conftest.py)."""
 
 
 @pytest.fixture
