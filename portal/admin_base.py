@@ -21,3 +21,34 @@ class GovernedReadOnlyAdmin(TenantScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class SuperuserReadOnlyAdmin(admin.ModelAdmin):
+    """Records without a tenant (chain heads, system-wide runs): visible to platform operators only."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def register_read_only(site, model, *, exclude: tuple = (), list_display: tuple | None = None) -> None:
+    """Register a model read-only: tenant-scoped for tenant members, superuser-only without a tenant.
+    Secret columns (keys, ciphertexts, digests) are named in `exclude` and never shown."""
+    names = [f.name for f in model._meta.concrete_fields if f.name not in exclude]
+    has_tenant = "tenant" in names
+    base = GovernedReadOnlyAdmin if has_tenant else SuperuserReadOnlyAdmin
+    display = list_display or tuple(n for n in names if n not in ("tenant",))[:6]
+    options = {"exclude": exclude, "list_display": display,
+               "list_select_related": ("tenant",) if has_tenant else False}
+    site.register(model, type(f"{model.__name__}Admin", (base,), options))
