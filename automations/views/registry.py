@@ -87,7 +87,27 @@ class UseCaseDetailView(UseCaseMixin, RegistryView):
             "can_suspend": use_case.status in SUSPENDABLE and user.has_perm("automations.suspend_usecase"),
             "status_targets": TRANSITIONS.get(use_case.status, set()),
             "can_read_procedure": user.has_perms(ProcedureDocumentView.permission_required),
+            "work_links": _work_links(request, use_case),
         })
+
+
+def _work_links(request, use_case) -> dict:
+    """What the use case does in execution: upload, its items, dry runs, the demo invoices, and whether a
+    language model fills its `reply` field."""
+    from automations.demo import demo_files_folder
+    from automations.demo_llm import describe_reply_setup
+
+    user = request.user
+    has_demo_files = use_case.key == "eingangsrechnungen" and any(demo_files_folder().glob("*.pdf"))
+    return {
+        "upload": user.has_perm("automations.add_workitem") and use_case.status in (
+            UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION),
+        "items": user.has_perm("automations.view_workitem"),
+        "dry_run": user.has_perm("automations.add_release"),
+        "demo_files": has_demo_files and user.has_perm("automations.add_workitem"),
+        "reply_setup": describe_reply_setup(use_case.tenant).message
+        if any(f.get("name") == "reply" for f in use_case.output_fields) else "",
+    }
 
 
 class UseCaseCreateView(RegistryView):

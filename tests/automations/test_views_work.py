@@ -145,3 +145,17 @@ def test_dry_run_of_a_draft_release_applies_nothing(client, tenant, team, live, 
     assert not WorkItem.objects.filter(is_dry_run=False).exists()
     api = client.get("/api/v1/work-items/").json()
     assert api["results"] == []  # dry runs never reach target systems
+
+
+def test_use_case_page_leads_to_execution_and_says_how_replies_are_made(client, tenant, team, live):
+    page = _login(client, team["automation_lead"], tenant).get(reverse("automations:use-case-detail",
+                                                                       args=["belege"])).content.decode()
+    assert "/work/upload/?use_case=belege" in page and "/work/dry-run/belege/" in page
+    assert 'id="reply-setup"' not in page
+    from tests.automations.factories import make_use_case
+
+    make_use_case(tenant, team["automation_lead"], key="tickets", output_fields=[
+        {"name": "queue", "type": "category", "choices": ["a"]}, {"name": "reply", "type": "long_text"}])
+    page = client.get(reverse("automations:use-case-detail", args=["tickets"])).content.decode()
+    assert 'id="reply-setup"' in page
+    assert "Sprachmodell" in page or "language model" in page  # no provider in the catalogue
