@@ -82,6 +82,14 @@ def home_panel_keys(roles) -> list[str]:
     return keys
 
 
+def _queues_panel(request) -> dict:
+    from reviews.selectors import review_queue_figures, review_queue_list, review_work_today
+
+    queues = list(review_queue_list(tenant=request.tenant).order_by("name")[:8])
+    return {"queues": [(queue, review_queue_figures(queue=queue)) for queue in queues],
+            "today": review_work_today(tenant=request.tenant, user=request.user)["total"]}
+
+
 def _escalations_panel(request) -> dict:
     from automations.selectors import escalation_list_for
 
@@ -105,7 +113,8 @@ def _audit_panel(request) -> dict:
 
 
 # What each panel reads; a panel without an entry shows its empty state.
-PANEL_DATA = {"registry": _registry_panel, "audit": _audit_panel, "escalations": _escalations_panel}
+PANEL_DATA = {"registry": _registry_panel, "queues": _queues_panel, "audit": _audit_panel,
+              "escalations": _escalations_panel}
 
 
 class HomeView(TenantRequiredMixin, View):

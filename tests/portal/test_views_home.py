@@ -167,3 +167,17 @@ def test_only_the_most_specific_navigation_entry_is_current(client, tenant, memb
     client.force_login(team["automation_lead"])
     page = client.get("/registry/inbox/").content.decode()
     assert page.count('aria-current="page"') == 1
+
+
+@pytest.mark.django_db
+def test_clerk_panel_shows_the_queues_with_their_figures(client, tenant, member):
+    from tests.automations.factories import make_team, make_use_case
+    from tests.reviews.factories import make_tasks
+
+    team = make_team(member)
+    use_case = make_use_case(tenant, team["automation_lead"], key="belege", output_fields=[
+        {"name": "document_class", "type": "category", "choices": ["invoice"]}])
+    queue = make_tasks(use_case, 3)[0].queue
+    client.force_login(team["clerk"])
+    page = client.get("/").content.decode()
+    assert queue.name in page and f"/reviews/queues/{queue.pk}/" in page
