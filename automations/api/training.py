@@ -114,13 +114,14 @@ class TrainingProgressSerializer(serializers.Serializer):
     message = serializers.CharField(allow_blank=True)
     fraction = serializers.FloatField()
     version_id = serializers.IntegerField(allow_null=True)
+    version_number = serializers.IntegerField(allow_null=True)
     updated_at = serializers.CharField(allow_null=True)
     active = serializers.BooleanField()
     stale = serializers.BooleanField(help_text="no report for longer than a run may last; it may be started again")
 
 
-NO_RUN = {"state": "none", "message": "", "fraction": 0.0, "version_id": None, "updated_at": None, "active": False,
-          "stale": False}
+NO_RUN = {"state": "none", "message": "", "fraction": 0.0, "version_id": None, "version_number": None,
+          "updated_at": None, "active": False, "stale": False}
 
 
 class ClassifierVersionSerializer(serializers.ModelSerializer):

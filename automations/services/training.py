@@ -498,15 +498,15 @@ PROGRESS_SECONDS = 24 * 3600
 
 
 def training_progress_record(*, use_case: UseCase, state: str, message: str = "", fraction: float = 0.0,
-                             version_id: int | None = None) -> dict:
-    """Progress of the latest training run of a use case, kept in Django's cache. With the default
-    per-process cache only the worker sees it; configure a shared cache (Redis, database) so that the web
-    pages can show it. The outcome itself is never only here: it is the version row and its audit event."""
+                             version_id: int | None = None, version_number: int | None = None) -> dict:
+    """Progress of the latest training run of a use case, kept in Django's cache, which the settings share
+    between the worker and the web processes (files under var/, or Redis). The outcome itself is never
+    only here: it is the version row and its audit event."""
     from django.core.cache import cache
     from django.utils import timezone
 
     value = {"state": state, "message": message, "fraction": round(float(fraction), 3), "version_id": version_id,
-             "updated_at": timezone.now().isoformat()}
+             "version_number": version_number, "updated_at": timezone.now().isoformat()}
     cache.set(PROGRESS_KEY.format(tenant=use_case.tenant_id, use_case=use_case.pk), value, PROGRESS_SECONDS)
     return value
 

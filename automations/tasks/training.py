@@ -28,5 +28,5 @@ def train_classifier_task(self, use_case_id: int, user_id: int | None = None) ->
         training.training_progress_record(use_case=use_case, state="failed", message=str(exc))
         raise
     training.training_progress_record(use_case=use_case, state="done", fraction=1.0, version_id=version.pk,
-                                      message=f"v{version.number}")
+                                      version_number=version.number, message=f"v{version.number}")
     return version.pk

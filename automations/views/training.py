@@ -146,8 +146,13 @@ class TrainingProgressView(TrainingMixin, RegistryView):
     permission_required = "automations.view_classifierversion"
 
     def get(self, request, key):
-        return render(request, "automations/training/_progress.html",
-                      {"use_case": self.use_case, **progress_context(self.use_case)})
+        context = progress_context(self.use_case)
+        response = render(request, "automations/training/_progress.html", {"use_case": self.use_case, **context})
+        if getattr(request, "htmx", False) and context["progress"] and not context["active"]:
+            # The run ended while the page was polling: reload it once, so the new version is listed
+            # and the train button is back.
+            response["HX-Refresh"] = "true"
+        return response
 
 
 class ClassifierVersionListView(TrainingMixin, RegistryView):

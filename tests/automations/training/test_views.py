@@ -217,9 +217,12 @@ def test_the_progress_block_follows_the_worker(client, world, login):
     running = client.get(url).content.decode()
     assert 'value="40"' in running and "queue: held-out evaluation" in running and "hx-get" in running
 
-    training_progress_record(use_case=use_case, state="done", fraction=1.0, version_id=world["version"].pk)
+    training_progress_record(use_case=use_case, state="done", fraction=1.0, version_id=world["version"].pk,
+                             version_number=1)
     done = client.get(url).content.decode()
-    assert "Show the new classifier version" in done and "hx-get" not in done  # polling stops
+    assert "hx-get" not in done  # polling stops
+    assert reverse("automations:classifier-version-detail", args=["tickets", 1]) in done
+    assert client.get(url, HTTP_HX_REQUEST="true")["HX-Refresh"] == "true"  # the page reloads once
 
 
 def test_a_run_silent_for_longer_than_a_task_may_last_is_shown_as_interrupted(client, world, login, settings):
