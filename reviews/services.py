@@ -127,6 +127,7 @@ def review_task_claim_next(*, actor, queue: ReviewQueue) -> ReviewTask | None:
         # prove that from the OR below): the claim walks the index in order instead of sorting the queue.
         task = (ReviewTask.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(queue=queue, use_case_id__in=cleared, state__in=OPEN_TASK_STATES).filter(claimable)
+                .exclude(item__restricted=True)  # Art. 18: a restricted item is processed by nobody
                 .order_by("priority", "due_at", "id").first())
         if task is None:
             return None
@@ -146,6 +147,8 @@ def review_task_claim(*, actor, task: ReviewTask) -> ReviewTask:
         task = ReviewTask.objects.select_for_update().get(pk=task.pk)
         if task.state not in OPEN_TASK_STATES:
             raise ValidationError(_("This task is already decided."))
+        if task.item.restricted:
+            raise PermissionDenied(_("Processing of this item is restricted (Art. 18 GDPR)."))
         if task.claimed_by_id not in (None, actor.user.pk) and task.claim_expires_at and task.claim_expires_at >= now:
             raise ValidationError(_("Another clerk is working on this task."))
         if task.state == TaskState.AWAITING_SECOND_REVIEW and task.first_reviewer_id == actor.user.pk:

@@ -28,6 +28,9 @@ NAV_ITEMS = [
     NavItem("work:upload", _("Upload documents"), "automations.add_workitem"),
     NavItem("work:escalations", _("Escalations"), "automations.view_escalation"),
     NavItem("work:master-data", _("Master data"), "automations.view_masterrecord"),
+    NavItem("audit:home", _("Audit and data protection"), "audit.view_auditevent"),
+    NavItem("audit:processing-records", _("Records of processing"), "audit.view_processing_records"),
+    NavItem("audit:works-council", _("What is measured"), "audit.view_employee_measures"),
     NavItem("portal:members", _("Members and roles"), "portal.change_membership"),
     NavItem("portal:api-tokens", _("API tokens")),
 ]

@@ -213,3 +213,15 @@ def test_concurrent_clerks_never_hold_the_same_task(tenant, member):
     assert not errors
     assert len(got) == 40 and len(set(got)) == 40
     assert ReviewTask.objects.filter(queue=queue, state=TaskState.CLAIMED).count() == 40
+
+
+@pytest.mark.django_db
+def test_a_restricted_item_is_claimed_by_nobody(use_case, team):
+    from automations.models import WorkItem
+
+    clear(team["clerk"], use_case, team["automation_lead"])
+    task = make_tasks(use_case, 1)[0]
+    WorkItem.objects.filter(pk=task.item_id).update(restricted=True)  # as an erasure request restricts it
+    assert services.review_task_claim_next(actor=team["clerk"], queue=task.queue) is None
+    with pytest.raises(PermissionDenied):
+        services.review_task_claim(actor=team["clerk"], task=task)
