@@ -2,6 +2,8 @@
 from datetime import timedelta
 
 import pytest
+from django.utils import translation
+from django.utils.translation import gettext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -225,7 +227,11 @@ def test_processing_records_flag_missing_entries_and_print_as_pdf(dsb_client, wo
     response = dsb_client.get(reverse("audit:processing-records"))
     document = response.context["document"]
     tickets = next(r for r in document.records if r.key == "tickets")
-    assert any("(a) name and contact details of the controller" in m for m in tickets.missing)
+    # The page speaks German by default: compare with the catalogue's wording of each entry.
+    with translation.override("de"):
+        controller_missing = gettext("(a) name and contact details of the controller")
+        recipients_missing = gettext("(d) categories of recipients")
+    assert controller_missing in tickets.missing
     assert any("(g)" in m for m in tickets.missing)
     from automations.services.use_cases import tenant_policy_update_details
 
@@ -236,7 +242,7 @@ def test_processing_records_flag_missing_entries_and_print_as_pdf(dsb_client, wo
                                                        "technical_measures": "TLS, Rollen"})
     tickets = next(r for r in dsb_client.get(reverse("audit:processing-records")).context["document"].records
                    if r.key == "tickets")
-    assert tickets.missing == ["(d) categories of recipients"]
+    assert tickets.missing == [recipients_missing]
 
     pdf = dsb_client.get(reverse("audit:processing-records-pdf"))
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
