@@ -82,8 +82,8 @@ def training_progress_get(*, use_case: UseCase) -> dict | None:
 def example_statistics(*, use_case: UseCase, limit: int = 50) -> dict:
     """What the core team checks before training: examples per source, per category field the count of
     each value (and of examples without one), and the texts stored more than once — with the same labels
-    (duplicates) or with different ones (conflicts; training uses the newest label). Ids, sources and
-    labels only, never the texts."""
+    (repeats, counted as often as they occur) or with different ones (conflicts: training takes a clerk's
+    newest correction, else the most frequent label). Ids, sources and labels only, never the texts."""
     fields = [f["name"] for f in use_case.output_fields if f.get("type") == FieldType.CATEGORY]
     total = 0
     sources: dict[str, int] = {}

@@ -5,8 +5,9 @@ same CSV, in one run:
 
 1. classifier_check.py split SRC DIR   (stratified 80/20, seed 7; `gnad` for 'label;text' files)
 2. classifier_check.py baseline DIR    (TF-IDF word+char + logistic regression)
-3. our training on DIR/train.csv (automations.engines.classifier.training.train, the code behind
-   `manage.py train_classifier`), our prediction on DIR/test.csv written as `manage.py predict` writes it
+3. our training on DIR/train.csv (automations.engines.classifier.training.train on the examples as
+   `manage.py import_examples` stores them: the code behind `manage.py train_classifier`), our prediction
+   on DIR/test.csv written as `manage.py predict` writes it
 4. classifier_check.py score DIR PRED.jsonl
 Prints both results, training and prediction time. Needs no database."""
 import argparse
@@ -41,7 +42,7 @@ def main() -> None:
     parser.add_argument("--tool", type=Path, default=DEFAULT_TOOL)
     parser.add_argument("--work", default=None)
     args = parser.parse_args()
-    from automations.engines.classifier.training import predict, summary_lines, train
+    from automations.engines.classifier.training import predict, summary_lines, train, weighted_examples
 
     work = Path(args.work or tempfile.mkdtemp(prefix="clf-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -54,9 +55,11 @@ def main() -> None:
     fields = [f for f in ("queue", "priority") if any(r[f] for r in train_rows)]
     columns = ["subject", "body"]
     start, cpu = time.monotonic(), time.process_time()
-    bundle, evaluation, _parameters = train(
-        [({c: r[c] for c in columns}, {f: r[f] for f in fields}) for r in train_rows],
-        text_columns=columns, fields=fields)
+    # As `import_examples` + `train_classifier` see the file: one example a distinct text, weighted by how
+    # often it occurs, the newest label winning where a text has several.
+    examples = [entry for _digest, entry in weighted_examples(
+        ({c: r[c].strip() for c in columns}, {f: r[f].strip() for f in fields if r[f].strip()}) for r in train_rows)]
+    bundle, evaluation, _parameters = train(examples, text_columns=columns, fields=fields)
     train_seconds, train_cpu = time.monotonic() - start, time.process_time() - cpu
     start = time.monotonic()
     predictions = predict(bundle, [{c: r[c] for c in columns} for r in test_rows])

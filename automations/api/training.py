@@ -65,7 +65,9 @@ class ExampleImportReportSerializer(serializers.Serializer):
     rows = serializers.IntegerField()
     created = serializers.IntegerField()
     bad = LineMessageSerializer(many=True, help_text="Rows skipped, with their line number.")
-    duplicates = LineMessageSerializer(many=True)
+    duplicates = LineMessageSerializer(many=True, help_text="Already stored before: skipped.")
+    repeated = LineMessageSerializer(many=True, help_text="Repeated within the file: kept, counted as often as "
+                                                          "they occur.")
     conflicts = LineMessageSerializer(many=True, help_text="Same text, other labels: kept; the newest label counts.")
     added_choices = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
     pending_choices = serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
@@ -77,7 +79,8 @@ class ExampleImportReportSerializer(serializers.Serializer):
 def report_data(report) -> dict:
     lines = lambda entries: [{"line": line, "reason": reason} for line, reason in entries]  # noqa: E731
     return {"rows": report.rows, "created": report.created, "bad": lines(report.bad),
-            "duplicates": lines(report.duplicates), "conflicts": lines(report.conflicts),
+            "duplicates": lines(report.duplicates), "repeated": lines(report.repeated),
+            "conflicts": lines(report.conflicts),
             "added_choices": report.added_choices, "pending_choices": report.pending_choices,
             "missing_labels": report.missing_labels, "warnings": report.warnings}
 

@@ -2,9 +2,11 @@
 
 Rules chosen here (and why):
 - An example's identity is the hash of its texts (whitespace collapsed). The same texts with the same
-  labels again is a duplicate and is skipped; the same texts with other labels is a conflict: it is kept
-  (a clerk's later correction may be the right one) and reported, and training uses the newest label of
-  each text, so a correction supersedes an old import.
+  labels as an example stored before is a duplicate (the file imported again) and is skipped; repeated
+  within one file, they are kept and reported, and training counts the text as often as it occurs (a
+  ticket that comes in fifty times weighs fifty times, as in any plain training on the file). The same
+  texts with other labels is a conflict: it is kept and reported; training takes a clerk's newest
+  correction where there is one (it supersedes an import), else the most frequent label of the text.
 - A row needs at least one text and at least one label; a row missing a label for some fields is kept
   for the others and counted per field. Bad rows are reported with their line number and skipped.
 - Unseen values of a category field: while the use case is a draft, a pilot (which applies nothing
@@ -35,7 +37,13 @@ from audit.services import audit_event_record
 from automations.choices import ExampleSource, FieldType, UseCaseStatus
 from automations.engines.classifier import artifact as artifact_io
 from automations.engines.classifier.evaluation import automation_at_precision
-from automations.engines.classifier.training import DEFAULT_TARGET_PRECISION, NotEnoughExamples, train
+from automations.engines.classifier.text import text_hash
+from automations.engines.classifier.training import (
+    DEFAULT_TARGET_PRECISION,
+    NotEnoughExamples,
+    train,
+    weighted_examples,
+)
 from automations.models import ClassifierVersion, LabelledExample, UseCase, WorkItem
 from automations.selectors_training import (
     classifier_version_latest,
@@ -148,11 +156,6 @@ def _jsonl_rows(text: str) -> Iterable[Row]:
 
 # --- labelled examples ----------------------------------------------------------------------------------
 
-def text_hash(texts: dict) -> str:
-    canonical = {k: " ".join(str(v or "").split()) for k, v in sorted(texts.items())}
-    return hashlib.sha256(json.dumps(canonical, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
-
-
 def category_fields(use_case: UseCase) -> dict[str, dict]:
     return {f["name"]: f for f in use_case.output_fields if f.get("type") == FieldType.CATEGORY}
 
@@ -162,6 +165,7 @@ class ImportReport:
     rows: int = 0
     created: int = 0
     duplicates: list[tuple[int, str]] = field(default_factory=list)
+    repeated: list[tuple[int, str]] = field(default_factory=list)
     conflicts: list[tuple[int, str]] = field(default_factory=list)
     bad: list[tuple[int, str]] = field(default_factory=list)
     added_choices: dict[str, list[str]] = field(default_factory=dict)
@@ -171,8 +175,9 @@ class ImportReport:
 
     def as_dict(self) -> dict:
         return {"rows": self.rows, "created": self.created, "duplicates": len(self.duplicates),
-                "conflicts": len(self.conflicts), "bad": len(self.bad), "added_choices": self.added_choices,
-                "pending_choices": self.pending_choices, "missing_labels": self.missing_labels}
+                "repeated": len(self.repeated), "conflicts": len(self.conflicts), "bad": len(self.bad),
+                "added_choices": self.added_choices, "pending_choices": self.pending_choices,
+                "missing_labels": self.missing_labels}
 
 
 def _columns(value) -> list[str]:
@@ -256,16 +261,19 @@ def examples_import(*, actor, use_case: UseCase, text_columns, label_columns, fi
     with transaction.atomic():
         use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)
         seen = example_hashes(use_case=use_case)
+        before = {digest: list(labels) for digest, labels in seen.items()}
         first_line: dict[str, int] = {}
         new = []
         for row, texts, labels, digest in pending:
             stored = seen.get(digest, [])
-            if labels in stored:
-                where = (_("line %(n)s") % {"n": first_line[digest]}) if digest in first_line \
-                    else _("an existing example")
-                report.duplicates.append((row.line, _("same text and labels as %(where)s") % {"where": where}))
+            if labels in before.get(digest, []):  # already there before this import: imported again
+                report.duplicates.append((row.line, _("same text and labels as %(where)s")
+                                          % {"where": _("an existing example")}))
                 continue
-            if stored:
+            if labels in stored:  # repeated within this file: kept, so that it counts as often as it occurs
+                report.repeated.append((row.line, _("same text and labels as line %(n)s: kept, it counts as often "
+                                                    "as it occurs") % {"n": first_line[digest]}))
+            elif stored:
                 where = (_("line %(n)s") % {"n": first_line[digest]}) if digest in first_line \
                     else _("an existing example")
                 report.conflicts.append((row.line, _("same text as %(where)s with other labels (%(a)s / %(b)s)")
@@ -355,25 +363,25 @@ def example_from_correction(*, item: WorkItem, final_fields: dict, actor=None) -
 
 # --- training -------------------------------------------------------------------------------------------
 
-def _training_set(use_case: UseCase) -> tuple[list[tuple[dict, dict]], list[str], str, int]:
-    """(examples, text columns, training-data hash, example count); the newest label of each text wins."""
-    newest: dict[str, tuple[dict, dict]] = {}
+def _training_set(use_case: UseCase) -> tuple[list[tuple[dict, dict, dict]], list[str], str, int]:
+    """(examples as (texts, labels, weights per field), text columns, training-data hash, example count):
+    one entry a distinct text, see weighted_examples."""
+    rows = list(training_examples(use_case=use_case).values_list("texts", "labels", "source"))
     columns: list[str] = []
-    rows = training_examples(use_case=use_case).values_list("content_hash", "texts", "labels")
-    for digest, texts, labels in rows:
+    for texts, _labels, _source in rows:
         for column in texts:
             if column not in columns:
                 columns.append(column)
-        merged = dict(newest[digest][1]) if digest in newest else {}
-        merged.update(labels)
-        newest[digest] = (texts, merged)
     # JSON objects do not keep their key order in every database: order the columns as the use case
     # documents its input fields (subject before body), others after them alphabetically.
     documented = [f["name"] for f in use_case.input_fields]
     columns.sort(key=lambda c: (documented.index(c) if c in documented else len(documented), c))
-    examples = [newest[d] for d in sorted(newest)]
+    keyed = weighted_examples((texts, labels, source == ExampleSource.CORRECTION) for texts, labels, source in rows)
+    examples = [entry for _digest, entry in keyed]
     fingerprint = hashlib.sha256(json.dumps(
-        {"columns": columns, "examples": [[d, newest[d][1]] for d in sorted(newest)]},
+        {"columns": columns, "examples": [[digest, labels] + ([weights] if any(w > 1 for w in weights.values())
+                                                              else [])
+                                          for digest, (_t, labels, weights) in keyed]},
         ensure_ascii=False, sort_keys=True).encode()).hexdigest()
     return examples, columns, fingerprint, len(examples)
 

@@ -24,12 +24,13 @@ class TemperatureCalibrator:
 
     method = "temperature"
 
-    def fit(self, scores: np.ndarray, y: np.ndarray):
+    def fit(self, scores: np.ndarray, y: np.ndarray, sample_weight=None):
         onehot = np.eye(scores.shape[1])[y]
+        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
 
         def loss(log_t):
             p = _softmax(scores / np.exp(log_t))
-            return -np.mean(np.log(np.clip((p * onehot).sum(axis=1), 1e-12, None)))
+            return -np.average(np.log(np.clip((p * onehot).sum(axis=1), 1e-12, None)), weights=w)
 
         self.temperature_ = float(np.exp(minimize_scalar(loss, bounds=(-6, 4), method="bounded").x))
         return self
@@ -38,23 +39,26 @@ class TemperatureCalibrator:
         return _softmax(scores / self.temperature_)
 
 
-def platt(x: np.ndarray, target: np.ndarray, *, l2: float = 1e-4, iterations: int = 100) -> tuple[float, float]:
-    """sigmoid(a*x + b) fitted by Newton's method with a backtracking line search: the logistic loss plus
-    l2/2 * a^2 — the objective of scikit-learn's LogisticRegression(C=1/l2) on one feature, solved in a
-    few steps instead of a general-purpose optimiser's hundreds (it runs thousands of times a training)."""
+def platt(x: np.ndarray, target: np.ndarray, *, l2: float = 1e-4, iterations: int = 100,
+          sample_weight=None) -> tuple[float, float]:
+    """sigmoid(a*x + b) fitted by Newton's method with a backtracking line search: the (weighted) logistic
+    loss plus l2/2 * a^2 — the objective of scikit-learn's LogisticRegression(C=1/l2) on one feature,
+    solved in a few steps instead of a general-purpose optimiser's hundreds (it runs thousands of times a
+    training)."""
     x = np.asarray(x, dtype=float)
     t = np.asarray(target, dtype=float)
+    sw = np.ones(len(x)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
 
     def loss(a: float, b: float) -> float:
         z = a * x + b
-        return float(np.sum(np.logaddexp(0.0, z) - t * z) + 0.5 * l2 * a * a)
+        return float(np.dot(sw, np.logaddexp(0.0, z) - t * z) + 0.5 * l2 * a * a)
 
     a, b = 0.0, 0.0
     current = loss(a, b)
     for _ in range(iterations):
         p = 1.0 / (1.0 + np.exp(-(a * x + b)))
-        w = p * (1.0 - p)
-        grad = np.array([np.dot(p - t, x) + l2 * a, np.sum(p - t)])
+        w = sw * p * (1.0 - p)
+        grad = np.array([np.dot(sw * (p - t), x) + l2 * a, np.dot(sw, p - t)])
         hess = np.array([[np.dot(w, x * x) + l2, np.dot(w, x)], [np.dot(w, x), np.sum(w) + 1e-12]])
         try:
             step = np.linalg.solve(hess, grad)
@@ -80,14 +84,14 @@ class SigmoidCalibrator:
 
     method = "sigmoid"
 
-    def fit(self, scores: np.ndarray, y: np.ndarray):
+    def fit(self, scores: np.ndarray, y: np.ndarray, sample_weight=None):
         self.models_ = []
         for k in range(scores.shape[1]):
             target = (y == k).astype(int)
             if target.min() == target.max():
                 self.models_.append(float(target[0]))
                 continue
-            self.models_.append(platt(scores[:, k], target))
+            self.models_.append(platt(scores[:, k], target, sample_weight=sample_weight))
         return self
 
     def predict_proba(self, scores: np.ndarray) -> np.ndarray:
@@ -106,11 +110,11 @@ class IsotonicCalibrator:
 
     method = "isotonic"
 
-    def fit(self, scores: np.ndarray, y: np.ndarray):
+    def fit(self, scores: np.ndarray, y: np.ndarray, sample_weight=None):
         self.models_ = []
         for k in range(scores.shape[1]):
             model = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-            model.fit(scores[:, k], (y == k).astype(float))
+            model.fit(scores[:, k], (y == k).astype(float), sample_weight=sample_weight)
             self.models_.append(model)
         return self
 
@@ -122,24 +126,27 @@ CALIBRATORS = {c.method: c for c in (TemperatureCalibrator, SigmoidCalibrator, I
 ISOTONIC_MIN_SAMPLES = 500
 
 
-def log_loss(proba: np.ndarray, y: np.ndarray) -> float:
-    return float(-np.mean(np.log(np.clip(proba[np.arange(len(y)), y], 1e-12, None))))
+def log_loss(proba: np.ndarray, y: np.ndarray, sample_weight=None) -> float:
+    return float(-np.average(np.log(np.clip(proba[np.arange(len(y)), y], 1e-12, None)), weights=sample_weight))
 
 
-def cross_calibrated(method: str, scores: np.ndarray, y: np.ndarray, folds) -> np.ndarray:
+def cross_calibrated(method: str, scores: np.ndarray, y: np.ndarray, folds, sample_weight=None) -> np.ndarray:
     """Out-of-fold calibrated probabilities: how the calibrator does on scores it was not fitted on."""
     proba = np.zeros_like(scores, dtype=float)
     for train, test in folds:
-        proba[test] = CALIBRATORS[method]().fit(scores[train], y[train]).predict_proba(scores[test])
+        weight = None if sample_weight is None else sample_weight[train]
+        proba[test] = CALIBRATORS[method]().fit(scores[train], y[train], weight).predict_proba(scores[test])
     return proba
 
 
-def choose_calibrator(scores: np.ndarray, y: np.ndarray, folds) -> tuple[str, dict[str, float], np.ndarray]:
-    """The method with the lowest cross-validated log-loss; returns (method, losses, its OOF probabilities)."""
+def choose_calibrator(scores: np.ndarray, y: np.ndarray, folds,
+                      sample_weight=None) -> tuple[str, dict[str, float], np.ndarray]:
+    """The method with the lowest cross-validated log-loss; returns (method, losses, its OOF probabilities).
+    `sample_weight`: how often each text occurred (repeated texts count as often as they occur)."""
     methods = ["temperature", "sigmoid"] + (["isotonic"] if len(y) >= ISOTONIC_MIN_SAMPLES else [])
     losses, probas = {}, {}
     for method in methods:
-        probas[method] = cross_calibrated(method, scores, y, folds)
-        losses[method] = round(log_loss(probas[method], y), 5)
+        probas[method] = cross_calibrated(method, scores, y, folds, sample_weight)
+        losses[method] = round(log_loss(probas[method], y, sample_weight), 5)
     best = min(methods, key=lambda m: (losses[m], methods.index(m)))
     return best, losses, probas[best]

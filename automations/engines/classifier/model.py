@@ -131,7 +131,8 @@ class LinearModel:
         return np.asarray(X @ self.weights.T, dtype=np.float64) + self.intercept
 
 
-def fit_linear(X, y: np.ndarray, n_classes: int, *, c: float, class_weight, seed: int) -> LinearModel:
+def fit_linear(X, y: np.ndarray, n_classes: int, *, c: float, class_weight, seed: int,
+               sample_weight=None) -> LinearModel:
     present = np.unique(y)
     weights = np.zeros((n_classes, X.shape[1]), dtype=np.float32)
     # A class absent from this training fold can never win.
@@ -140,7 +141,7 @@ def fit_linear(X, y: np.ndarray, n_classes: int, *, c: float, class_weight, seed
         intercept[present[0]] = 1.0
         return LinearModel(weights, intercept)
     svm = LinearSVC(C=c, class_weight=class_weight, random_state=seed, max_iter=5000)
-    svm.fit(X, y)
+    svm.fit(X, y, sample_weight=sample_weight)
     coef, bias = svm.coef_, svm.intercept_
     if len(present) == 2:  # scikit-learn returns one row for two classes: the second against the first
         coef, bias = np.vstack([-coef, coef]), np.concatenate([-bias, bias])
@@ -149,7 +150,8 @@ def fit_linear(X, y: np.ndarray, n_classes: int, *, c: float, class_weight, seed
     return LinearModel(weights, intercept)
 
 
-def fit_logreg(X, y: np.ndarray, n_classes: int, *, c: float, class_weight, seed: int) -> LinearModel:
+def fit_logreg(X, y: np.ndarray, n_classes: int, *, c: float, class_weight, seed: int,
+               sample_weight=None) -> LinearModel:
     """Multinomial logistic regression; its scores are logits (softmax gives its probabilities)."""
     present = np.unique(y)
     weights = np.zeros((n_classes, X.shape[1]), dtype=np.float32)
@@ -161,7 +163,7 @@ def fit_logreg(X, y: np.ndarray, n_classes: int, *, c: float, class_weight, seed
     with warnings.catch_warnings():
         # Stopping at max_iter still leaves a usable model; cross-validation measures it as it is.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X, y)
+        model.fit(X, y, sample_weight=sample_weight)
     coef, bias = model.coef_, model.intercept_
     if len(present) == 2:  # one row of log-odds for the second class: as logits [-z/2, z/2]
         coef, bias = np.vstack([-coef / 2, coef / 2]), np.concatenate([-bias / 2, bias / 2])
@@ -218,11 +220,12 @@ def feature_blocks(features: FeatureUnion) -> list[tuple[int, int]]:
 
 
 def out_of_fold_scores(X, y, n_classes, folds, *, c, class_weight, seed, blocks,
-                       learner: str = "linear_svm") -> np.ndarray:
+                       learner: str = "linear_svm", sample_weight=None) -> np.ndarray:
     scores = np.zeros((X.shape[0], n_classes))
     fit = LEARNERS[learner]
     for train, test in folds:
-        model = fit(X[train], y[train], n_classes, c=c, class_weight=class_weight, seed=seed)
+        model = fit(X[train], y[train], n_classes, c=c, class_weight=class_weight, seed=seed,
+                    sample_weight=None if sample_weight is None else sample_weight[train])
         scores[test] = model.scores(as_unseen(X[test], X[train], blocks))
     return scores
 
@@ -343,8 +346,8 @@ class FieldModel:
         return state
 
 
-def macro_f1(y_true, y_pred) -> float:
-    return float(f1_score(y_true, y_pred, average="macro", zero_division=0))
+def macro_f1(y_true, y_pred, sample_weight=None) -> float:
+    return float(f1_score(y_true, y_pred, average="macro", zero_division=0, sample_weight=sample_weight))
 
 
 def vectorise(texts: list[str], parameters: dict, columns: list[str] | None = None):
@@ -381,14 +384,18 @@ def describe(chosen: dict) -> str:
 
 
 def fit_field(name: str, texts: list[str], labels: list[str], parameters: dict, *, fixed: dict | None = None,
-              progress=None, vectorised=None, columns: list[str] | None = None) -> FieldModel:
+              progress=None, vectorised=None, columns: list[str] | None = None, weights=None) -> FieldModel:
     """Train one field's model on prepared texts. Unless `fixed` names the choices (feature set, model, C,
     calibrators, decision rule), they are made here by cross-validation on these texts only: the
     candidate with the best out-of-fold macro-F1 wins. `vectorised` passes (features, X) already fitted
-    on exactly these texts (fields sharing their examples share them)."""
+    on exactly these texts (fields sharing their examples share them). `weights`: how often each text
+    occurred in the examples (a text repeated in an import counts as often as it occurs, as it does in a
+    plain training on the file); folds keep each text in one place, so no text is validated against its
+    own twin."""
     seed, class_weight = parameters["seed"], parameters["class_weight"]
     classes = sorted(set(labels))
     y = np.array([classes.index(v) for v in labels])
+    w = None if weights is None or all(x == 1 for x in weights) else np.asarray(weights, dtype=float)
     features, X = vectorised or vectorise(texts, parameters, columns)
     n_folds = parameters["folds"] if len(y) < parameters.get("large_from", len(y) + 1) \
         else parameters.get("large_folds", parameters["folds"])
@@ -399,8 +406,8 @@ def fit_field(name: str, texts: list[str], labels: list[str], parameters: dict, 
     text_width = blocks[1][1]  # word and character n-grams of the whole text
     if not folds:  # one example: nothing to cross-validate
         X_text = X[:, :text_width] if text_width < X.shape[1] else X
-        linear = fit_linear(X_text, y, n_classes, c=1.0, class_weight=class_weight, seed=seed)
-        calibrator = CALIBRATORS["temperature"]().fit(linear.scores(X_text), y)
+        linear = fit_linear(X_text, y, n_classes, c=1.0, class_weight=class_weight, seed=seed, sample_weight=w)
+        calibrator = CALIBRATORS["temperature"]().fit(linear.scores(X_text), y, w)
         return FieldModel(name, classes, features, linear, calibrator, "scores",
                           {"features": "text", "model": "linear_svm", "c": 1.0, "calibration": "temperature",
                            "decision": "scores", "cv": "none"}, width=text_width)
@@ -428,25 +435,25 @@ def fit_field(name: str, texts: list[str], labels: list[str], parameters: dict, 
             oof, grid_f1 = {}, {}
             for c in grid:
                 oof[c] = out_of_fold_scores(Xf, y, n_classes, folds, c=c, class_weight=class_weight, seed=seed,
-                                            blocks=fblocks)
-                grid_f1[c] = cv_f1[f"linear_svm C={c:g}{tag}"] = round(macro_f1(y, oof[c].argmax(axis=1)), 5)
+                                            blocks=fblocks, sample_weight=w)
+                grid_f1[c] = cv_f1[f"linear_svm C={c:g}{tag}"] = round(macro_f1(y, oof[c].argmax(axis=1), w), 5)
                 report(f"{name}: linear SVM C={c:g}{tag} cross-validated macro-F1 {grid_f1[c]:.3f}")
             best_c = max(grid, key=lambda c: (grid_f1[c], -grid.index(c)))
             svm_oof = oof[best_c]
             results[(feature_set, "linear_svm")] = {"scores": svm_oof, "f1": grid_f1[best_c], "c": best_c}
         if {"logistic_regression", "ensemble"} & set(candidates):
             lr_oof = out_of_fold_scores(Xf, y, n_classes, folds, c=lr_c, class_weight=class_weight, seed=seed,
-                                        blocks=fblocks, learner="logistic_regression")
-            f1 = cv_f1[f"logistic_regression C={lr_c:g}{tag}"] = round(macro_f1(y, lr_oof.argmax(axis=1)), 5)
+                                        blocks=fblocks, learner="logistic_regression", sample_weight=w)
+            f1 = cv_f1[f"logistic_regression C={lr_c:g}{tag}"] = round(macro_f1(y, lr_oof.argmax(axis=1), w), 5)
             report(f"{name}: logistic regression C={lr_c:g}{tag} cross-validated macro-F1 {f1:.3f}")
             results[(feature_set, "logistic_regression")] = {"scores": lr_oof, "f1": f1}
         if "ensemble" in candidates:
             # The SVM's probabilities inside the ensemble are calibrated out of fold as well (on other
             # folds than the final calibration's), so the ensemble's cross-validated scores are honest.
-            svm_method = chosen.get("svm_calibration") or choose_calibrator(svm_oof, y, member_folds)[0]
-            svm_proba = cross_calibrated(svm_method, svm_oof, y, member_folds)
+            svm_method = chosen.get("svm_calibration") or choose_calibrator(svm_oof, y, member_folds, w)[0]
+            svm_proba = cross_calibrated(svm_method, svm_oof, y, member_folds, w)
             scores = ensemble_scores([svm_proba, softmax(lr_oof)], [1.0, 1.0])
-            f1 = cv_f1[f"ensemble{tag}"] = round(macro_f1(y, scores.argmax(axis=1)), 5)
+            f1 = cv_f1[f"ensemble{tag}"] = round(macro_f1(y, scores.argmax(axis=1), w), 5)
             report(f"{name}: ensemble{tag} cross-validated macro-F1 {f1:.3f}")
             results[(feature_set, "ensemble")] = {"scores": scores, "f1": f1, "c": best_c,
                                                   "svm_calibration": svm_method, "svm_oof": svm_oof}
@@ -459,27 +466,28 @@ def fit_field(name: str, texts: list[str], labels: list[str], parameters: dict, 
     scores = result["scores"]
     if "calibration" in chosen:
         method, losses = chosen["calibration"], {}
-        proba = cross_calibrated(method, scores, y, calibration_folds)
+        proba = cross_calibrated(method, scores, y, calibration_folds, w)
     else:
-        method, losses, proba = choose_calibrator(scores, y, calibration_folds)
+        method, losses, proba = choose_calibrator(scores, y, calibration_folds, w)
     if "decision" in chosen:
         decision = chosen["decision"]
     else:
-        by_scores, by_proba = macro_f1(y, scores.argmax(axis=1)), macro_f1(y, proba.argmax(axis=1))
+        by_scores, by_proba = macro_f1(y, scores.argmax(axis=1), w), macro_f1(y, proba.argmax(axis=1), w)
         decision = "calibrated" if by_proba > by_scores else "scores"
     report(f"{name}: fitting {MODEL_LABELS[model]} ({feature_set}) on {len(y)} examples")
     members = None
     if model == "linear_svm":
-        linear = fit_linear(Xf, y, n_classes, c=result["c"], class_weight=class_weight, seed=seed)
+        linear = fit_linear(Xf, y, n_classes, c=result["c"], class_weight=class_weight, seed=seed, sample_weight=w)
     elif model == "logistic_regression":
-        linear = fit_logreg(Xf, y, n_classes, c=lr_c, class_weight=class_weight, seed=seed)
+        linear = fit_logreg(Xf, y, n_classes, c=lr_c, class_weight=class_weight, seed=seed, sample_weight=w)
     else:
-        svm = fit_linear(Xf, y, n_classes, c=result["c"], class_weight=class_weight, seed=seed)
-        members = [Member("linear_svm", svm, CALIBRATORS[result["svm_calibration"]]().fit(result["svm_oof"], y)),
+        svm = fit_linear(Xf, y, n_classes, c=result["c"], class_weight=class_weight, seed=seed, sample_weight=w)
+        members = [Member("linear_svm", svm,
+                          CALIBRATORS[result["svm_calibration"]]().fit(result["svm_oof"], y, w)),
                    Member("logistic_regression", fit_logreg(Xf, y, n_classes, c=lr_c, class_weight=class_weight,
-                                                            seed=seed))]
+                                                            seed=seed, sample_weight=w))]
         linear = svm
-    calibrator = CALIBRATORS[method]().fit(scores, y)
+    calibrator = CALIBRATORS[method]().fit(scores, y, w)
     choice = {"features": feature_set, "model": model, "c": result.get("c"),
               "lr_c": lr_c if model != "linear_svm" else None, "svm_calibration": result.get("svm_calibration"),
               "cv_macro_f1": cv_f1, "calibration": method, "calibration_log_loss": losses, "decision": decision,

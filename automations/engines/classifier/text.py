@@ -4,6 +4,8 @@ and German spelling variants folded together.
 Identifiers are replaced BEFORE vectorising, so that no e-mail address, IBAN, phone number or long number
 can end up in a vocabulary, an n-gram or anything else the stored artifact holds (DESIGN.md, erase_subject).
 The placeholders themselves stay informative ("a phone number was given")."""
+import hashlib
+import json
 import re
 import unicodedata
 
@@ -76,3 +78,9 @@ class ColumnText:
     def __call__(self, text: str) -> str:
         parts = text.split("\n")
         return parts[self.index] if self.index < len(parts) else ""
+
+
+def text_hash(texts: dict) -> str:
+    """An example's identity: its texts with whitespace collapsed (stored as LabelledExample.content_hash)."""
+    canonical = {k: " ".join(str(v or "").split()) for k, v in sorted(texts.items())}
+    return hashlib.sha256(json.dumps(canonical, ensure_ascii=False, sort_keys=True).encode()).hexdigest()

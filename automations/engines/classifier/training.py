@@ -3,12 +3,13 @@ field) and its held-out evaluation. The services wrap this with storage, permiss
 benchmark calls it directly."""
 import copy
 import time
+from collections import Counter
 from collections.abc import Callable
 
 
 from automations.engines.classifier.evaluation import field_report, holdout_split
 from automations.engines.classifier.model import DEFAULT_PARAMETERS, FieldModel, describe, fit_field, vectorise
-from automations.engines.classifier.text import prepare
+from automations.engines.classifier.text import prepare, text_hash
 
 DEFAULT_TARGET_PRECISION = 0.95
 PREDICT_BATCH = 2000
@@ -29,17 +30,25 @@ class NotEnoughExamples(ValueError):
     pass
 
 
-def train(examples: list[tuple[dict, dict]], *, text_columns: list[str], fields: list[str],
+def train(examples: list[tuple], *, text_columns: list[str], fields: list[str],
           targets: dict[str, float] | None = None, parameters: dict | None = None,
           progress: Callable[[str, float], None] | None = None) -> tuple[dict, dict, dict]:
-    """examples: (texts, labels) pairs. Returns (bundle, evaluation, parameters).
+    """examples: (texts, labels) or (texts, labels, weight) — weight: how often the text occurred, a number
+    or one per field (see weighted_examples); the models count it that often, splits and folds keep it in
+    one place, and the held-out figures count each distinct text once. Returns (bundle, evaluation,
+    parameters).
 
     Per field: a fixed stratified split; the model is chosen and fitted on the training part and measured
     on the held-out part; then the model for the artifact is fitted on all examples (see reselect)."""
     parameters = copy.deepcopy(parameters or DEFAULT_PARAMETERS)
     targets = targets or {}
     report = progress or (lambda message, fraction: None)
-    prepared = [prepare(texts, text_columns) for texts, _labels in examples]
+    prepared = [prepare(example[0], text_columns) for example in examples]
+    weights = [example[2] if len(example) > 2 else 1 for example in examples]
+
+    def weight(i: int, name: str) -> int:
+        w = weights[i]
+        return int(w.get(name, 1)) if isinstance(w, dict) else int(w)
     models: dict[str, FieldModel] = {}
     evaluation: dict = {"fields": {}, "skipped": {}}
     cache: dict[tuple, tuple] = {}
@@ -57,7 +66,7 @@ def train(examples: list[tuple[dict, dict]], *, text_columns: list[str], fields:
 
     for number, name in enumerate(fields):
         start = time.monotonic()
-        rows = [i for i, (_t, labels) in enumerate(examples) if str(labels.get(name) or "").strip()]
+        rows = [i for i, example in enumerate(examples) if str(example[1].get(name) or "").strip()]
         labels = [str(examples[i][1][name]).strip() for i in rows]
         texts = [prepared[i] for i in rows]
         if len(set(labels)) < 2:
@@ -75,7 +84,8 @@ def train(examples: list[tuple[dict, dict]], *, text_columns: list[str], fields:
         if test_idx:
             held = fit_field(name, [texts[i] for i in train_idx], [labels[i] for i in train_idx], parameters,
                              progress=lambda m: report(m, base + step * 0.3),
-                             vectorised=vectorised([rows[i] for i in train_idx]))
+                             vectorised=vectorised([rows[i] for i in train_idx]),
+                             weights=[weight(rows[i], name) for i in train_idx])
             values, confidence, _X = held.predict([texts[i] for i in test_idx])
             field_eval = field_report([labels[i] for i in test_idx], values, confidence, classes=held.classes,
                                       target=target)
@@ -87,9 +97,10 @@ def train(examples: list[tuple[dict, dict]], *, text_columns: list[str], fields:
                           "automation": {"target_precision": target, "threshold": None, "share": 0.0}}
         report(f"{name}: fitting on all {len(labels)} examples", base + step * 0.6)
         model = fit_field(name, texts, labels, parameters, fixed=fixed, vectorised=vectorised(rows),
-                          progress=lambda m: report(m, base + step * 0.7))
+                          progress=lambda m: report(m, base + step * 0.7), weights=[weight(i, name) for i in rows])
         models[name] = model
         field_eval.update(classes=model.classes, examples=len(labels), final=model.chosen,
+                          occurrences=sum(weight(i, name) for i in rows),
                           seconds=round(time.monotonic() - start, 2))
         evaluation["fields"][name] = field_eval
     if not models:
@@ -97,6 +108,42 @@ def train(examples: list[tuple[dict, dict]], *, text_columns: list[str], fields:
     report("done", 1.0)
     bundle = {"text_columns": list(text_columns), "fields": models}
     return bundle, evaluation, parameters
+
+
+def weighted_examples(rows) -> list[tuple[str, tuple[dict, dict, dict]]]:
+    """Labelled rows (texts, labels[, is a clerk's correction]), oldest first, as training sees them: one
+    entry a distinct text (text_hash), sorted by it, as (hash, (texts, labels, weights per field)).
+
+    Per field, a clerk's newest correction wins; without one, the most frequent value (the newest of
+    equally frequent ones) — what a model trained on every row would predict for that very text. The
+    field's weight counts the rows that agree with it, so a text repeated in an import counts as often as
+    it occurs, as in any plain training on the file."""
+    groups: dict[str, tuple[dict, list[tuple[dict, bool]]]] = {}
+    for row in rows:
+        texts, labels = row[0], row[1]
+        correction = bool(row[2]) if len(row) > 2 else False
+        digest = text_hash(texts)
+        groups.setdefault(digest, (texts, []))[1].append((labels, correction))
+    out = []
+    for digest in sorted(groups):
+        texts, entries = groups[digest]
+        fields = list(dict.fromkeys(name for labels, _c in entries for name in labels))
+        labels, weights = {}, {}
+        for name in fields:
+            values = [(str(lab[name]), corr) for lab, corr in entries if str(lab.get(name) or "").strip()]
+            if not values:
+                continue
+            corrections = [value for value, corr in values if corr]
+            if corrections:
+                value = corrections[-1]
+            else:
+                counts = Counter(value for value, _c in values)
+                top = max(counts.values())
+                value = [v for v, _c in values if counts[v] == top][-1]
+            labels[name] = value
+            weights[name] = sum(1 for v, _c in values if v == value)
+        out.append((digest, (texts, labels, weights)))
+    return out
 
 
 def predict(bundle: dict, rows: list[dict], *, text_columns: list[str] | None = None,
@@ -140,9 +187,10 @@ def summary_lines(evaluation: dict) -> list[str]:
         chosen = e.get("final", {})
         lines.append(f"  model: {describe(chosen)}, calibration {chosen.get('calibration')}, "
                      f"classes {len(e.get('classes', []))}")
-        if chosen.get("cv_macro_f1"):
-            lines.append("  cross-validated macro-F1: " + ", ".join(
-                f"{k} {v:.3f}" for k, v in chosen["cv_macro_f1"].items()))
+        # The comparison of the candidates: made again on all examples, or only in the held-out run.
+        compared = max((chosen.get("cv_macro_f1") or {}, e.get("chosen", {}).get("cv_macro_f1") or {}), key=len)
+        if compared:
+            lines.append("  cross-validated macro-F1: " + ", ".join(f"{k} {v:.3f}" for k, v in compared.items()))
         for band in e["calibration"]:
             if band["count"]:
                 lines.append(f"    confidence {band['band']}: {band['count']:4d} items, mean "
@@ -152,4 +200,5 @@ def summary_lines(evaluation: dict) -> list[str]:
     return lines
 
 
-__all__ = ["DEFAULT_TARGET_PRECISION", "NotEnoughExamples", "predict", "summary_lines", "train"]
+__all__ = ["DEFAULT_TARGET_PRECISION", "NotEnoughExamples", "predict", "summary_lines", "train",
+           "weighted_examples"]

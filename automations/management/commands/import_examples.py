@@ -42,6 +42,9 @@ class Command(BaseCommand):
               "%(conf)s conflicting labels, %(bad)s bad rows skipped.")
             % {"uc": use_case.key, "tenant": tenant.slug, "rows": report.rows, "created": report.created,
                "dup": len(report.duplicates), "conf": len(report.conflicts), "bad": len(report.bad)})
+        if report.repeated:
+            out(_("Texts repeated within the file, kept (they count as often as they occur): %(n)s")
+                % {"n": len(report.repeated)})
         for name, values in report.added_choices.items():
             out(_("Added choices to %(field)s: %(values)s") % {"field": name, "values": ", ".join(values)})
         for name, values in report.pending_choices.items():
@@ -50,7 +53,7 @@ class Command(BaseCommand):
         for name, count in report.missing_labels.items():
             out(_("Rows without a value for %(field)s: %(n)s") % {"field": name, "n": count})
         for title, entries in ((_("Bad line"), report.bad), (_("Conflict, line"), report.conflicts),
-                               (_("Duplicate, line"), report.duplicates)):
+                               (_("Duplicate, line"), report.duplicates), (_("Repeated, line"), report.repeated)):
             for line, reason in entries[:MAX_REPORTED_LINES]:
                 out(f"{title} {line}: {reason}")
             if len(entries) > MAX_REPORTED_LINES:

@@ -14,7 +14,7 @@ import pytest
 from automations.engines.classifier.artifact import READABLE_FORMATS, dump, load
 from automations.engines.classifier.model import DEFAULT_PARAMETERS, fit_field, vectorise
 from automations.engines.classifier.text import prepare
-from automations.engines.classifier.training import predict, train
+from automations.engines.classifier.training import predict, train, weighted_examples
 
 WORDS = ["termin", "anfrage", "bestellung", "paket", "konto", "vertrag", "rechnung", "lieferung", "frage", "bitte"]
 
@@ -142,3 +142,12 @@ def test_training_is_deterministic_with_every_candidate():
 @pytest.mark.parametrize("value", ["", "   ", "\n"])
 def test_prepared_text_keeps_the_columns_apart(value):
     assert prepare({"subject": value, "body": "Rückgabe  bitte"}, ["subject", "body"]) == "\nrueckgabe bitte"
+
+
+def test_a_clerks_correction_outweighs_more_frequent_imports():
+    text = {"subject": "Login", "body": "Passwort vergessen"}
+    rows = [(text, {"queue": "technik", "priority": "hoch"}), (text, {"queue": "technik"}),
+            (text, {"queue": "konto"}, True), (text, {"queue": "technik", "priority": "hoch"})]
+    [(_digest, (texts, labels, weights))] = weighted_examples(rows)
+    assert texts == text and labels == {"queue": "konto", "priority": "hoch"}
+    assert weights == {"queue": 1, "priority": 2}

@@ -70,8 +70,8 @@ def test_duplicates_and_conflicting_labels_are_reported(tickets, lead, tmp_path)
             {"subject": "Drucker", "body": "Papierstau", "queue": "technik"}]
     first = examples_import(actor=lead, use_case=tickets, file=write_csv(tmp_path / "a.csv", rows),
                             text_columns="subject,body", label_columns="queue")
-    assert first.created == 3
-    assert first.duplicates == [(3, "same text and labels as line 2")]
+    assert first.created == 4 and first.duplicates == []
+    assert first.repeated == [(3, "same text and labels as line 2: kept, it counts as often as it occurs")]
     assert first.conflicts[0][0] == 4 and "other labels" in first.conflicts[0][1]
 
     again = examples_import(actor=lead, use_case=tickets, file=write_csv(tmp_path / "a.csv", rows[-1:]),
@@ -120,3 +120,26 @@ def test_a_clerks_correction_becomes_an_example_only_where_reuse_is_allowed(tena
     assert example.texts == {"text": "Gutschrift 12"} and example.item == item
     assert example_from_correction(item=item, final_fields={"category": "b"}) == example  # not twice
     assert example_from_correction(item=other, final_fields={"category": "b"}) is None
+
+
+def test_a_repeated_text_counts_as_often_as_it_occurs_with_its_most_frequent_label(tickets, lead):
+    from automations.services.training import _training_set
+
+    rows = [{"subject": "Login", "body": "Passwort vergessen", "queue": "konto"}] * 3 + [
+        {"subject": "Drucker", "body": "Papierstau", "queue": "technik"},
+        {"subject": "Drucker", "body": "Papierstau", "queue": "rechnung"},  # as frequent: the newer counts
+        {"subject": "Login", "body": "Passwort vergessen", "queue": "technik"},  # outvoted by three
+        {"subject": "Rechnung", "body": "doppelt", "queue": "rechnung"}]
+    report = examples_import(actor=lead, use_case=tickets, rows_iter=rows, text_columns="subject,body",
+                             label_columns="queue")
+    assert report.created == 7 and [line for line, _r in report.repeated] == [2, 3] and len(report.conflicts) == 2
+
+    examples, columns, data_hash, count = _training_set(tickets)
+    weights = {texts["subject"]: (labels["queue"], w["queue"]) for texts, labels, w in examples}
+    assert weights == {"Login": ("konto", 3), "Drucker": ("rechnung", 1), "Rechnung": ("rechnung", 1)}
+    assert count == 3 and columns == ["subject", "body"]
+
+    again = examples_import(actor=lead, use_case=tickets, rows_iter=rows, text_columns="subject,body",
+                            label_columns="queue")  # the same file again changes nothing
+    assert again.created == 0 and len(again.duplicates) == 7
+    assert _training_set(tickets)[2] == data_hash
