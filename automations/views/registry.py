@@ -104,6 +104,8 @@ def _work_links(request, use_case) -> dict:
             UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION),
         "items": user.has_perm("automations.view_workitem"),
         "dry_run": user.has_perm("automations.add_release"),
+        "training": user.has_perm("automations.view_labelledexample")
+        and any(f.get("type") == "category" for f in use_case.output_fields),
         "demo_files": has_demo_files and user.has_perm("automations.add_workitem"),
         "reply_setup": describe_reply_setup(use_case.tenant).message
         if any(f.get("name") == "reply" for f in use_case.output_fields) else "",

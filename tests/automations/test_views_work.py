@@ -151,6 +151,7 @@ def test_use_case_page_leads_to_execution_and_says_how_replies_are_made(client, 
     page = _login(client, team["automation_lead"], tenant).get(reverse("automations:use-case-detail",
                                                                        args=["belege"])).content.decode()
     assert "/work/upload/?use_case=belege" in page and "/work/dry-run/belege/" in page
+    assert "/registry/belege/training/" in page  # a category field: the classifier can be trained
     assert 'id="reply-setup"' not in page
     from tests.automations.factories import make_use_case
 
