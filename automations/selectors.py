@@ -248,3 +248,15 @@ def escalation_list_for(*, tenant, user=None, open_only: bool = True):
     if open_only:
         qs = qs.exclude(state=EscalationState.CLOSED)
     return qs.order_by("-created_at")
+
+
+def dry_run_item_list(*, use_case, limit: int = 30) -> list:
+    from automations.models import WorkItem
+
+    return list(WorkItem.objects.for_tenant(use_case.tenant).filter(use_case=use_case, is_dry_run=True)
+                .select_related("release").order_by("-created_at")[:limit])
+
+
+def release_get(*, use_case, pk):
+    """A release of this use case (any label, drafts' releases too), or None."""
+    return release_list(use_case=use_case).filter(pk=pk).first() if str(pk or "").isdigit() else None

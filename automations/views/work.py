@@ -16,7 +16,7 @@ from django.utils.decorators import method_decorator
 from audit.actors import actor_from_request
 from automations import selectors
 from automations.choices import ItemSource, ItemStatus, MasterKind, UseCaseStatus
-from automations.models import Escalation, MasterRecord, Release, WorkItem
+from automations.models import WorkItem
 from automations.services import dry_run, escalations, intake, master_data
 from portal.views import TenantPermissionRequiredMixin as PermissionMixin
 from portal.views import error_messages, get_or_404
@@ -239,15 +239,13 @@ class DryRunView(PermissionMixin, View):
 
     def get(self, request, key):
         use_case = _use_case(request, key)
-        items = (WorkItem.objects.for_tenant(request.tenant).filter(use_case=use_case, is_dry_run=True)
-                 .select_related("release").order_by("-created_at")[:30])
+        items = selectors.dry_run_item_list(use_case=use_case)
         return render(request, "automations/work/dry_run.html", {
             "use_case": use_case, "releases": selectors.release_list(use_case=use_case), "items": items})
 
     def post(self, request, key):
         use_case = _use_case(request, key)
-        release = Release.objects.for_tenant(request.tenant).filter(use_case=use_case,
-                                                                    pk=request.POST.get("release")).first()
+        release = selectors.release_get(use_case=use_case, pk=request.POST.get("release"))
         if release is None:
             messages.error(request, _("Choose a release."))
         else:
