@@ -256,7 +256,3 @@ def dry_run_item_list(*, use_case, limit: int = 30) -> list:
     return list(WorkItem.objects.for_tenant(use_case.tenant).filter(use_case=use_case, is_dry_run=True)
                 .select_related("release").order_by("-created_at")[:limit])
 
-
-def release_get(*, use_case, pk):
-    """A release of this use case (any label, drafts' releases too), or None."""
-    return release_list(use_case=use_case).filter(pk=pk).first() if str(pk or "").isdigit() else None

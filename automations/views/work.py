@@ -245,7 +245,8 @@ class DryRunView(PermissionMixin, View):
 
     def post(self, request, key):
         use_case = _use_case(request, key)
-        release = selectors.release_get(use_case=use_case, pk=request.POST.get("release"))
+        chosen = request.POST.get("release", "")
+        release = selectors.release_list(use_case=use_case).filter(pk=chosen).first() if chosen.isdigit() else None
         if release is None:
             messages.error(request, _("Choose a release."))
         else:
