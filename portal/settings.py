@@ -51,13 +51,17 @@ INSTALLED_APPS = [
     "guardian",
     "simple_history",
     "django_htmx",
+    "django_prometheus",
+    "health_check",
     "portal",
     "audit",
     "automations",
     "reviews",
+    "operations",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -70,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -110,6 +115,8 @@ def _database(url: str) -> dict:
         }
     else:
         config["CONN_HEALTH_CHECKS"] = True
+        # An unreachable server fails a request within seconds (JSON 503 on /api/) instead of hanging it.
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
     return config
 
 
@@ -262,20 +269,52 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Beat's tasks run on a queue of their own, consumed by a worker of its own (quickstart starts one; the
+# systemd units include one): recovery (the run reaper), claim expiry and checkpoint signing never wait
+# behind a backlog of pipeline work. Each expires after its own interval, so an outage leaves no pile of
+# them. The daily long tasks (verification, retention) stay on the default queue.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+MAINTENANCE_QUEUE = "maintenance"
+RUN_REAP_SECONDS = env_int("RUN_REAP_SECONDS", 60)
+HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 15)
+
+
+def _maintenance(task: str, seconds: float) -> dict:
+    return {"task": task, "schedule": seconds, "options": {"queue": MAINTENANCE_QUEUE, "expires": seconds}}
+
+
 CELERY_BEAT_SCHEDULE: dict = {
-    "reap-runs": {"task": "automations.reap_runs", "schedule": 60.0},
-    "expire-change-requests": {"task": "automations.expire_change_requests", "schedule": 3600.0},
-    "expire-review-claims": {"task": "reviews.expire_claims", "schedule": 60.0},
-    "sign-audit-checkpoints": {"task": "audit.sign_checkpoints", "schedule": float(AUDIT_CHECKPOINT_SECONDS)},
+    "reap-runs": _maintenance("automations.reap_runs", float(RUN_REAP_SECONDS)),
+    "expire-change-requests": _maintenance("automations.expire_change_requests", 3600.0),
+    "expire-review-claims": _maintenance("reviews.expire_claims", 60.0),
+    "sign-audit-checkpoints": _maintenance("audit.sign_checkpoints", float(AUDIT_CHECKPOINT_SECONDS)),
+    "beat-heartbeat": _maintenance("operations.beat_heartbeat", 60.0),
     "verify-audit-chains": {"task": "audit.verify_chains", "schedule": 24 * 3600.0},
     "work-item-retention": {"task": "audit.retention_sweep", "schedule": 24 * 3600.0},
 }
+CELERY_TASK_ROUTES = {entry["task"]: {"queue": MAINTENANCE_QUEUE} for entry in CELERY_BEAT_SCHEDULE.values()
+                      if entry.get("options", {}).get("queue") == MAINTENANCE_QUEUE}
+# A lost broker connection is retried for ever (the default gives up after 100 tries and the worker exits).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Publishing from a request or a task while the broker is down fails fast: the item stays `received`
+# and the reaper sends it (DESIGN, "API errors"), instead of the request hanging in retries.
+CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 4)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 REVIEW_CLAIM_MINUTES = env_int("REVIEW_CLAIM_MINUTES", 15)
 # Pipeline runs: a run not finished within its lease is picked up by the reaper (the embedded broker
 # gives no crash safety of its own); a queued run not started within the dispatch grace is re-sent.
 RUN_LEASE_SECONDS = env_int("RUN_LEASE_SECONDS", 20 * 60)
 RUN_DISPATCH_SECONDS = env_int("RUN_DISPATCH_SECONDS", 5 * 60)
 RUN_MAX_ATTEMPTS = env_int("RUN_MAX_ATTEMPTS", 3)
+
+# --- Monitoring -----------------------------------------------------------------------------------
+# Bearer token for /metrics and the detailed health report /health/ (Prometheus, monitoring). Without it
+# only superusers signed in to the portal see them; /health/live/ answers anyone.
+MONITORING_TOKEN = env_str("MONITORING_TOKEN")
+# Disk usage (percent) above which the disk health check fails.
+HEALTH_DISK_MAX_PERCENT = env_int("HEALTH_DISK_MAX_PERCENT", 90)
+PROMETHEUS_EXPORT_MIGRATIONS = False
 
 # --- Production hardening (manage.py check --deploy) ----------------------------------------------
 if PRODUCTION:

@@ -10,6 +10,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", include("operations.urls")),
     path("", include("portal.urls_ui")),
     path("registry/", include("automations.urls")),
     path("work/", include("automations.urls_work")),
@@ -22,3 +23,6 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
 ]
+
+# Database or broker unreachable: 503 with Retry-After (JSON on /api/), not a 500 page.
+handler500 = "operations.outages.handler500"

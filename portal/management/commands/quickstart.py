@@ -130,6 +130,7 @@ class Command(BaseCommand):
         return [
             Child(_("Celery worker"), celery + [
                 "worker", "--loglevel", "INFO", "--pool", "threads", "--concurrency", "2",
+                "--queues", f"{settings.CELERY_TASK_DEFAULT_QUEUE},{settings.MAINTENANCE_QUEUE}",
                 "--hostname", "quickstart@%h", "--without-mingle", "--without-gossip",
             ]),
             Child(_("Celery beat"), celery + ["beat", "--loglevel", "INFO", "--schedule", str(schedule)]),

@@ -1,0 +1,68 @@
+"""The Prometheus endpoint: the token, django-prometheus' own metrics and the business metrics."""
+import re
+
+import pytest
+
+from operations.heartbeat import heartbeat_record
+from operations.models import Heartbeat
+from tests.automations.factories import make_team
+from tests.integration.builders import live_use_case
+
+TOKEN = "monitoring-token-for-tests"
+
+
+@pytest.fixture(autouse=True)
+def monitoring(settings):
+    settings.MONITORING_TOKEN = TOKEN
+
+
+def scrape(client) -> str:
+    response = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    return response.content.decode()
+
+
+def value(text: str, metric: str, **labels) -> float:
+    for line in text.splitlines():
+        if not line.startswith(metric + "{") and not line.startswith(metric + " "):
+            continue
+        if all(f'{k}="{v}"' in line for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{metric} {labels} not in the scrape")
+
+
+def test_metrics_need_the_token(client, db):
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
+def test_business_metrics_follow_the_items_runs_and_reviews(client, tenant, member, eager_tasks, run_on_commit):
+    from automations.services import intake
+
+    team = make_team(member)
+    live_use_case(tenant, team, key="belege")
+    for text in ("Rechnung Nr. 1", "Mahnung zur Rechnung", "irgendwas ohne Regel"):
+        run_on_commit(intake.work_item_create, actor=team["it_operator"], tenant=tenant, use_case_key="belege",
+                      payload={"text": text})
+    heartbeat_record(name="w1@h", kind=Heartbeat.Kind.WORKER, pid=7, queues="celery,maintenance")
+    text = scrape(client)
+    from automations.models import WorkItem
+
+    for status in set(WorkItem.objects.values_list("status", flat=True)):
+        expected = WorkItem.objects.filter(status=status).count()
+        assert value(text, "leitplanke_work_items", tenant="muster", use_case="belege", status=status) == expected
+    assert value(text, "leitplanke_runs", status="succeeded") == 3
+    assert value(text, "leitplanke_step_runs_last_hour", step="route", outcome="ok") == 3
+    assert value(text, "leitplanke_runs_finished_15m") == 3
+    reviews = WorkItem.objects.filter(status__in=("review", "clarification")).count()
+    assert reviews, "the rules leave at least one item to a clerk"
+    backlog = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                  if line.startswith("leitplanke_review_backlog{"))
+    assert backlog == reviews
+    assert value(text, "leitplanke_heartbeat_age_seconds", kind="worker", name="w1@h") < 60
+    assert value(text, "leitplanke_database_up") == 1
+    assert value(text, "leitplanke_broker_up") == 1
+    assert re.search(r"^leitplanke_queue_depth\{queue=\"celery\"\} \d", text, re.M)
+    # django-prometheus' request metrics of this process
+    assert "django_http_requests_total_by_method_total" in text
