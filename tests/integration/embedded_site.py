@@ -4,6 +4,9 @@ the SQLite file and filesystem broker that the environment names (DATABASE_URL u
     python -m tests.integration.embedded_site setup DELAY   # tenant, team, live use case; prints an API token
     python -m tests.integration.embedded_site reap          # one pass of the lease reaper; prints the count
     python -m tests.integration.embedded_site report ID     # the item's runs and audit facts as JSON
+    python -m tests.integration.embedded_site summary       # every item's status and routing count as JSON
+
+The outage tests (test_outages.py) use the same commands against a PostgreSQL cluster and Redis of their own.
 """
 import json
 import os
@@ -56,6 +59,15 @@ def main(command: str, *args: str) -> None:
             "routed": AuditEvent.objects.filter(event_type="work_item.routed", object_id=str(item.pk)).count(),
             "reaped": AuditEvent.objects.filter(event_type="run.reaped").count(),
         }))
+    elif command == "summary":
+        from collections import Counter
+
+        from audit.models import AuditEvent
+        from automations.models import WorkItem
+
+        routed = Counter(AuditEvent.objects.filter(event_type="work_item.routed").values_list("object_id", flat=True))
+        print(json.dumps({str(pk): {"status": status, "routed": routed.get(str(pk), 0)}
+                          for pk, status in WorkItem.objects.values_list("pk", "status")}))
     else:
         raise SystemExit(f"unknown command {command}")
 

@@ -103,9 +103,11 @@ def _pg_bin(name: str) -> str:
 class PrivatePostgres:
     """A PostgreSQL cluster of its own (initdb into a temporary folder, run as the `postgres` system user
     when started as root), trust authentication on loopback, fsync off: it is a test double for outages,
-    not a store. `kill()` is a crash (SIGKILL of the postmaster and its children), `start()` recovers."""
+    not a store (fsync off: only an operating system crash could lose a commit; synchronous commit stays on,
+    so a killed server keeps every transaction it acknowledged). `kill()` is a crash (SIGKILL of the
+    postmaster and its backends), `start()` recovers."""
 
-    def __init__(self, port: int | None = None):
+    def __init__(self, port: int | None = None, *, durable: bool = False):
         self.port = port or free_port()
         self.folder = Path(tempfile.mkdtemp(prefix="lp-pg-"))
         self.data = self.folder / "data"
@@ -119,8 +121,9 @@ class PrivatePostgres:
                    "--no-sync", "--locale=C.UTF-8"])
         with open(self.data / "postgresql.conf", "a") as conf:
             conf.write(f"\nport = {self.port}\nlisten_addresses = '127.0.0.1'\n"
-                       f"unix_socket_directories = '{self.socket_dir}'\nfsync = off\nsynchronous_commit = off\n"
-                       "full_page_writes = off\nmax_connections = 200\nshared_buffers = 64MB\n")
+                       f"unix_socket_directories = '{self.socket_dir}'\nfsync = {'on' if durable else 'off'}\n"
+                       f"full_page_writes = {'on' if durable else 'off'}\nmax_connections = 200\n"
+                       f"shared_buffers = {'256MB' if durable else '64MB'}\n")
 
     def _run(self, argv: list[str]) -> None:
         subprocess.run(self.as_user + argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

@@ -1,0 +1,528 @@
+"""Leitplanke against its limits, in one run: every scenario beside its peer on the same machine, in the same
+minutes, so that the ratios mean something on a shared and busy machine.
+
+    pip install -e ".[production]"        # gunicorn, for the ingest scenario
+    PORTAL_ENV=test .venv/bin/python bench/run.py [--quick] [--json OUT] [--existing]
+
+Starts a PostgreSQL cluster (durable: fsync on, synchronous commit on) and a Redis of its own on free loopback
+ports — never the machine's shared servers — migrates, builds a live document use case on the rules engine
+(a no-cost engine) with an API token, and measures:
+
+| scenario | ours | peer | target |
+|---|---|---|---|
+| ingest | `POST /api/v1/work-items/` on gunicorn (4 sync workers), 8 client processes | a raw psycopg transaction doing the same inserts (token lookup, item, audit row, run) plus the broker push, 8 processes | ≥ 40 % |
+| ingest | the same POST | the same server's cheapest authenticated `GET /api/v1/me/` | ≥ 70 % |
+| ingest latency | p95 of the POST at half of its peak rate (paced) | — | < 25 ms |
+| bulk import | items created through the intake service (history, audit, run) | `COPY` of the same number of item rows | ≥ 25 % |
+| pipeline | items routed per second by one worker (prefork, 2 processes), rules engine | a bare Celery no-op task on the same broker and worker settings | ≥ 50 % |
+| audit append | 8 writer processes appending to one tenant's chain | 8 processes inserting the same rows unchained | ≥ 80 % |
+| audit verification | `verify_audit`'s verifier over one chain of generated events | — | ≥ 150,000 events/s |
+
+`--existing` also runs the review queue and DSB search benchmarks (bench/review_queue.py, bench/audit_search.py)
+with their own sizes and appends their summaries. Prints a table, then the JSON (also written to --json).
+"""
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.integration.servers import PrivatePostgres, PrivateRedis, free_port  # noqa: E402
+
+PYTHON = sys.executable
+BIN = Path(sys.executable).parent
+STRAY = ("BROKER_URL", "RESULT_BACKEND", "APP", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "DATABASE_ADMIN_URL",
+         "DATABASE_URL", "PORTAL_MEDIA_ROOT", "DEBUG")
+
+
+def profiled(fn, top: int = 14) -> tuple[object, list[str]]:
+    """Run fn under cProfile; the `top` functions by own time, as printable lines (what limits it)."""
+    import cProfile
+    import io
+    import pstats
+
+    profile = cProfile.Profile()
+    result = profile.runcall(fn)
+    out = io.StringIO()
+    stats = pstats.Stats(profile, stream=out)
+    stats.sort_stats("tottime").print_stats(top)
+    lines = [line.rstrip() for line in out.getvalue().splitlines() if line.strip()]
+    start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls")), 0)
+    return result, [" ".join(line.split()) for line in lines[start:start + top + 1]]
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+# --- HTTP load (client processes) -----------------------------------------------------------------------
+
+def _http_client(args) -> tuple[int, int, list[float]]:
+    port, method, path, token, body, seconds, rate = args
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    latencies, errors, n = [], 0, 0
+    started = time.perf_counter()
+    deadline = started + seconds
+    while True:
+        now = time.perf_counter()
+        if now >= deadline:
+            break
+        if rate:  # open loop: the n-th request of this client is due at n / rate
+            due = started + n / rate
+            if due > now:
+                time.sleep(due - now)
+        payload = body.replace("{n}", uuid.uuid4().hex) if body else None
+        t0 = time.perf_counter()
+        try:
+            connection.request(method, path, body=payload, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            ok = response.status in (200, 201)
+        except (OSError, http.client.HTTPException):
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            ok = False
+        latencies.append((time.perf_counter() - t0) * 1000)
+        errors += not ok
+        n += 1
+    return n, errors, latencies
+
+
+def http_load(port: int, method: str, path: str, token: str, body: str | None, *, clients: int, seconds: float,
+              rate: float | None = None) -> dict:
+    per_client = rate / clients if rate else None
+    with multiprocessing.get_context("fork").Pool(clients) as pool:
+        started = time.perf_counter()
+        parts = pool.map(_http_client, [(port, method, path, token, body, seconds, per_client)] * clients)
+        elapsed = time.perf_counter() - started
+    done = sum(p[0] for p in parts)
+    latencies = [latency for p in parts for latency in p[2]]
+    return {"requests": done, "errors": sum(p[1] for p in parts), "per_second": round(done / elapsed, 1),
+            "p50_ms": round(percentile(latencies, 0.5), 1), "p95_ms": round(percentile(latencies, 0.95), 1),
+            "p99_ms": round(percentile(latencies, 0.99), 1)}
+
+
+# --- the raw peer of ingest -----------------------------------------------------------------------------
+
+RAW_TABLES = """
+DROP TABLE IF EXISTS bench_item, bench_audit, bench_run;
+CREATE TABLE bench_item (id uuid PRIMARY KEY, tenant_id bigint NOT NULL, use_case_id bigint NOT NULL,
+    status varchar(20) NOT NULL, source varchar(20) NOT NULL, payload jsonb NOT NULL, fields jsonb NOT NULL,
+    reasons jsonb NOT NULL, content_hash varchar(64) NOT NULL, idempotency_key varchar(200),
+    created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL);
+CREATE INDEX ON bench_item (tenant_id, status, created_at);
+CREATE TABLE bench_audit (id bigserial PRIMARY KEY, tenant_id bigint, chain varchar(40) NOT NULL, sequence bigint NOT NULL,
+    occurred_at timestamptz NOT NULL, event_type varchar(80) NOT NULL, object_type varchar(80) NOT NULL,
+    object_id varchar(64) NOT NULL, details jsonb NOT NULL, prev_hash varchar(64) NOT NULL, hash varchar(64) NOT NULL);
+CREATE INDEX ON bench_audit (chain, sequence);
+CREATE TABLE bench_run (id bigserial PRIMARY KEY, tenant_id bigint NOT NULL, item_id uuid NOT NULL,
+    status varchar(20) NOT NULL, trigger varchar(20) NOT NULL, attempt int NOT NULL,
+    lease_expires_at timestamptz, created_at timestamptz NOT NULL);
+"""
+
+
+def _raw_ingest(args) -> int:
+    import hashlib
+
+    import psycopg
+    import redis
+
+    database_url, redis_url, digest, seconds = args
+    redis_client = redis.Redis.from_url(redis_url)
+    done = 0
+    with psycopg.connect(database_url) as connection:
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            item = uuid.uuid4()
+            payload = json.dumps({"text": f"Rechnung Nr. {item.hex}"})
+            with connection.transaction():
+                tenant, user = connection.execute(
+                    "SELECT tenant_id, user_id FROM portal_apitoken WHERE prefix = %s AND revoked_at IS NULL",
+                    (digest,)).fetchone()
+                connection.execute(
+                    "INSERT INTO bench_item VALUES (%s, %s, 1, 'received', 'api', %s, '{}', '[]', %s, NULL, now(), now())",
+                    (item, tenant, payload, hashlib.sha256(payload.encode()).hexdigest()))
+                connection.execute(
+                    "INSERT INTO bench_audit (tenant_id, chain, sequence, occurred_at, event_type, object_type, "
+                    "object_id, details, prev_hash, hash) VALUES (%s, %s, %s, now(), 'work_item.received', "
+                    "'automations.workitem', %s, %s, %s, %s)",
+                    (tenant, str(tenant), done, str(item), json.dumps({"use_case": "belege", "user": user}),
+                     "0" * 64, hashlib.sha256(item.bytes).hexdigest()))
+                connection.execute(
+                    "INSERT INTO bench_run (tenant_id, item_id, status, trigger, attempt, lease_expires_at, created_at) "
+                    "VALUES (%s, %s, 'queued', 'intake', 1, now() + interval '5 minutes', now())", (tenant, item))
+            # The broker push after commit, a message of a Celery task's size.
+            redis_client.lpush("bench-raw", json.dumps({"id": item.hex, "task": "automations.process_run",
+                                                        "args": [done], "headers": {"x": "y" * 600}}))
+            done += 1
+    return done
+
+
+def raw_ingest(database_url: str, redis_url: str, digest: str, *, clients: int, seconds: float) -> dict:
+    with multiprocessing.get_context("fork").Pool(clients) as pool:
+        started = time.perf_counter()
+        done = sum(pool.map(_raw_ingest, [(database_url, redis_url, digest, seconds)] * clients))
+        elapsed = time.perf_counter() - started
+    return {"transactions": done, "per_second": round(done / elapsed, 1)}
+
+
+# --- audit append ----------------------------------------------------------------------------------------
+
+def _audit_writer(args) -> int:
+    count, tenant_id = args
+    from django.db import connections, transaction
+
+    from audit.services import audit_event_record
+    from portal.models import Tenant
+
+    connections.close_all()
+    tenant = Tenant.objects.get(pk=tenant_id)
+    for n in range(count):
+        with transaction.atomic():
+            audit_event_record(actor=None, tenant=tenant, event_type="run.reaped", object_type="automations.run",
+                               object_id=str(n), details={"status": "queued", "attempt": 1})
+    connections.close_all()
+    return count
+
+
+def _unchained_writer(args) -> int:
+    import hashlib
+
+    import psycopg
+
+    count, tenant_id, database_url = args
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        for n in range(count):
+            details = json.dumps({"status": "queued", "attempt": 1})
+            connection.execute(
+                "INSERT INTO bench_audit (tenant_id, chain, sequence, occurred_at, event_type, object_type, object_id, "
+                "details, prev_hash, hash) VALUES (%s, %s, %s, now(), 'run.reaped', 'automations.run', %s, %s, %s, %s)",
+                (tenant_id, str(tenant_id), n, str(n), details, "0" * 64, hashlib.sha256(details.encode()).hexdigest()))
+    return count
+
+
+def audit_append(tenant_id: int, database_url: str, *, writers: int, each: int) -> dict:
+    from django.db import connections
+
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    with context.Pool(writers) as pool:
+        started = time.perf_counter()
+        ours = sum(pool.map(_audit_writer, [(each, tenant_id)] * writers))
+        chained = ours / (time.perf_counter() - started)
+    with context.Pool(writers) as pool:
+        started = time.perf_counter()
+        theirs = sum(pool.map(_unchained_writer, [(each, tenant_id, database_url)] * writers))
+        unchained = theirs / (time.perf_counter() - started)
+    return {"chained_per_second": round(chained, 1), "unchained_per_second": round(unchained, 1),
+            "ratio": round(chained / unchained, 3)}
+
+
+# --- the bench ---------------------------------------------------------------------------------------------
+
+class Bench:
+    def __init__(self, args, folder: Path):
+        self.args, self.folder = args, folder
+        self.results: dict = {}
+        self.processes: list[subprocess.Popen] = []
+
+    def env(self) -> dict:
+        env = {k: v for k, v in os.environ.items() if k not in STRAY}
+        return env | {"DJANGO_SETTINGS_MODULE": "portal.settings", "PORTAL_ENV": "test", "PYTHONUNBUFFERED": "1",
+                      "DATABASE_URL": self.database.url("leitplanke"), "CELERY_BROKER_URL": self.redis.url,
+                      "PORTAL_VAR_DIR": str(self.folder / "var"), "RUN_DISPATCH_SECONDS": "3600",
+                      "RUN_LEASE_SECONDS": "3600"}
+
+    def spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
+        log = open(self.folder / f"{name}.log", "ab")
+        process = subprocess.Popen(argv, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        self.processes.append(process)
+        return process
+
+    @staticmethod
+    def stop(process: subprocess.Popen) -> None:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def setup(self) -> None:
+        self.database = PrivatePostgres(durable=True).start()
+        self.redis = PrivateRedis().start()
+        self.database.psql("CREATE DATABASE leitplanke")
+        env = self.env()
+        subprocess.run([PYTHON, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+        done = subprocess.run([PYTHON, "-m", "tests.integration.embedded_site", "setup", "0"], cwd=ROOT, env=env,
+                              check=True, capture_output=True, text=True)
+        self.token = json.loads(done.stdout.strip().splitlines()[-1])["token"]
+        self.database.psql(RAW_TABLES, "leitplanke")
+        os.environ.update(env)
+        import django
+
+        django.setup()
+        from portal.celery import app
+
+        app.conf.task_always_eager = False
+
+    def teardown(self) -> None:
+        for process in self.processes:
+            self.stop(process)
+        try:
+            from django.db import connections
+
+            connections.close_all()
+        except Exception:  # noqa: BLE001
+            pass
+        self.redis.stop()
+        self.database.remove()
+
+    # --- scenarios ---
+
+    def ingest(self) -> None:
+        a = self.args
+        port = free_port()
+        gunicorn = BIN / "gunicorn"
+        if not gunicorn.exists():
+            raise SystemExit('The ingest scenario needs gunicorn: pip install -e ".[production]"')
+        server = self.spawn("gunicorn", [str(gunicorn), "portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
+                                         "--workers", "4", "--access-logfile", "/dev/null"])
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/health/live/")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        body = json.dumps({"use_case": "belege", "payload": {"text": "Rechnung Nr. {n}"}})
+        http_load(port, "POST", "/api/v1/work-items/", self.token, body, clients=a.clients, seconds=2)  # warm up
+        post = http_load(port, "POST", "/api/v1/work-items/", self.token, body, clients=a.clients, seconds=a.seconds)
+        get = http_load(port, "GET", "/api/v1/me/", self.token, None, clients=a.clients, seconds=a.seconds)
+        paced = http_load(port, "POST", "/api/v1/work-items/", self.token, body, clients=a.clients,
+                          seconds=a.seconds, rate=post["per_second"] / 2)
+        self.stop(server)
+        digest = self.database.psql("SELECT prefix FROM portal_apitoken LIMIT 1", "leitplanke").strip()
+        raw = raw_ingest(self.database.url("leitplanke"), self.redis.url, digest, clients=a.clients, seconds=a.seconds)
+        self.results["ingest"] = {"post": post, "get_me": get, "post_at_half_peak": paced, "raw_psycopg": raw,
+                                  "post_vs_raw": round(post["per_second"] / raw["per_second"], 3),
+                                  "post_vs_get": round(post["per_second"] / get["per_second"], 3)}
+
+    def bulk_import(self) -> None:
+        from django.contrib.auth import get_user_model
+        from django.db import connection
+
+        from automations.services import intake
+        from portal.models import Tenant
+
+        count = self.args.import_items
+        tenant = Tenant.objects.get(slug="muster")
+        operator = get_user_model().objects.get(username="it_operator")
+        from unittest import mock
+
+        from automations.tasks.pipeline import process_run_task
+
+        def create_all():
+            for n in range(count):
+                intake.work_item_create(actor=operator, tenant=tenant, use_case_key="belege",
+                                        payload={"text": f"Rechnung Nr. {n}"}, source="api")
+
+        with mock.patch.object(process_run_task, "apply_async"):  # no broker push: an import queues later
+            started = time.perf_counter()
+            create_all()
+            ours = count / (time.perf_counter() - started)
+            count_profiled = count
+            count = max(50, count // 10)
+            _, profile = profiled(create_all)
+            count = count_profiled
+        copy_rows = 100_000
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            with cursor.cursor.copy("COPY bench_item FROM STDIN") as copy:
+                for n in range(copy_rows):
+                    copy.write_row((uuid.uuid4(), tenant.pk, 1, "received", "import",
+                                    json.dumps({"text": f"Rechnung Nr. {n}"}), "{}", "[]", "0" * 64, None,
+                                    datetime.now(timezone.utc), datetime.now(timezone.utc)))
+        theirs = copy_rows / (time.perf_counter() - started)
+        self.results["bulk_import"] = {"items": count, "items_per_second": round(ours, 1),
+                                       "copy_rows": copy_rows, "copy_rows_per_second": round(theirs, 1),
+                                       "ratio": round(ours / theirs, 4),
+                                       "estimated_seconds_for_100k": round(100_000 / ours, 0),
+                                       "profile_top_by_own_time": profile}
+
+    def _drain(self, name: str, include: list[str], done) -> float:
+        argv = [str(BIN / "celery"), "-A", "portal", "worker", "-P", "prefork", "-c", "2", "-Q", "celery",
+                "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO", "-n", f"{name}@%h"]
+        for module in include:
+            argv += ["--include", module]
+        log = self.folder / f"{name}.log"
+        worker = self.spawn(name, argv)
+        # The clock starts when the worker is ready: its start-up is no part of either side's throughput.
+        while b" ready." not in (log.read_bytes() if log.exists() else b""):
+            if worker.poll() is not None:
+                raise RuntimeError(log.read_text(errors="replace")[-3000:])
+            time.sleep(0.02)
+        started = time.perf_counter()
+        while not done():
+            if time.perf_counter() - started > 1800 or worker.poll() is not None:
+                raise RuntimeError(log.read_text(errors="replace")[-3000:])
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        self.stop(worker)
+        return elapsed
+
+    def pipeline(self) -> None:
+        import redis as redis_lib
+        from django.contrib.auth import get_user_model
+
+        from automations.models import WorkItem
+        from automations.services import intake
+        from portal.celery import app
+        from portal.models import Tenant
+
+        count = self.args.items
+        client = redis_lib.Redis.from_url(self.redis.url)
+        client.flushdb()
+        tenant = Tenant.objects.get(slug="muster")
+        operator = get_user_model().objects.get(username="it_operator")
+        WorkItem.objects.filter(status="received").update(status="rejected")  # the import's items wait no more
+        ids = []
+        for n in range(count):
+            item, _ = intake.work_item_create(actor=operator, tenant=tenant, use_case_key="belege",
+                                              payload={"text": f"Rechnung, Rechnungsnummer {n}"})
+            ids.append(item.pk)
+        pending = WorkItem.objects.filter(pk__in=ids, status__in=("received", "processing"))
+        ours = self._drain("pipeline", [], lambda: not pending.exists())
+        for _ in range(count):
+            app.send_task("bench.noop", queue="celery")
+        theirs = self._drain("noop", ["bench.celery_noop"],
+                             lambda: not client.llen("celery") and not client.hlen("unacked"))
+        self.results["pipeline"] = {
+            "items": count, "worker": "prefork, 2 processes",
+            "items_per_second": round(count / ours, 1), "noop_tasks_per_second": round(count / theirs, 1),
+            "ratio": round(theirs / ours, 3)}
+
+    def audit(self) -> None:
+        from portal.models import Tenant
+
+        tenant = Tenant.objects.get(slug="muster")
+        self.results["audit_append"] = {"writers": 8, "events_each": self.args.audit_each,
+                                        **audit_append(tenant.pk, self.database.url("leitplanke"), writers=8,
+                                                       each=self.args.audit_each)}
+
+    def verification(self) -> None:
+        import audit_search
+
+        from audit.verification import audit_verify
+
+        filler = audit_search.Bench(events=self.args.events, days=30, repeat=1)
+        tenant, _start, _end = filler.fill()
+        from audit.models import AuditEvent
+
+        events = AuditEvent.objects.filter(chain=str(tenant.pk)).count()
+        started = time.perf_counter()
+        result = audit_verify(tenant=tenant)
+        elapsed = time.perf_counter() - started
+        _, profile = profiled(lambda: audit_verify(tenant=tenant))
+        self.results["verify_audit"] = {"events": events, "ok": bool(result.ok), "seconds": round(elapsed, 2),
+                                        "events_per_second": round(events / elapsed, 0),
+                                        "profile_top_by_own_time": profile}
+
+    def existing(self) -> None:
+        for name, argv in (("review_queue", ["bench/review_queue.py", "--sizes", "10000,100000", "--repeat", "20"]),
+                           ("audit_search", ["bench/audit_search.py", "--events", "200000", "--repeat", "50"])):
+            done = subprocess.run([PYTHON, *argv], cwd=ROOT, capture_output=True, text=True,
+                                  env={k: v for k, v in os.environ.items() if k not in STRAY} | {"PORTAL_ENV": "test"})
+            lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+            self.results[name] = json.loads(lines[-1]) if lines else {"exit": done.returncode,
+                                                                       "tail": done.stdout[-1500:] + done.stderr[-1500:]}
+
+    def run(self) -> dict:
+        self.setup()
+        try:
+            meta = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": platform.node(),
+                    "cpus": os.cpu_count(), "python": platform.python_version(),
+                    "postgres": self.database.psql("SHOW server_version").strip(),
+                    "load_average_before": [round(x, 2) for x in os.getloadavg()]}
+            for step in ("ingest", "bulk_import", "pipeline", "audit", "verification"):
+                print(f"== {step}", flush=True)
+                getattr(self, step)()
+            if self.args.existing:
+                print("== review queue and DSB search", flush=True)
+                self.existing()
+            meta["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+            self.results["meta"] = meta
+            return self.results
+        finally:
+            self.teardown()
+
+
+TARGETS = [
+    ("ingest POST vs raw psycopg + push", lambda r: r["ingest"]["post_vs_raw"], 0.40, "ratio"),
+    ("ingest POST vs GET /me/", lambda r: r["ingest"]["post_vs_get"], 0.70, "ratio"),
+    ("ingest p95 at half peak (ms)", lambda r: r["ingest"]["post_at_half_peak"]["p95_ms"], 25.0, "max"),
+    ("bulk import vs COPY", lambda r: r["bulk_import"]["ratio"], 0.25, "ratio"),
+    ("pipeline vs Celery no-op", lambda r: r["pipeline"]["ratio"], 0.50, "ratio"),
+    ("audit append, 8 writers, vs unchained", lambda r: r["audit_append"]["ratio"], 0.80, "ratio"),
+    ("verify_audit events/s", lambda r: r["verify_audit"]["events_per_second"], 150_000, "min"),
+]
+
+
+def table(results: dict) -> str:
+    lines = [f"{'scenario':<40} {'measured':>12} {'target':>10}  met", "-" * 70]
+    for label, get, target, kind in TARGETS:
+        try:
+            value = get(results)
+        except KeyError:
+            continue
+        met = value <= target if kind == "max" else value >= target
+        shown = f"{value:.0%}" if kind == "ratio" else f"{value:,.1f}"
+        wanted = f">= {target:.0%}" if kind == "ratio" else (f"< {target:g}" if kind == "max" else f">= {target:,.0f}")
+        lines.append(f"{label:<40} {shown:>12} {wanted:>10}  {'yes' if met else 'NO'}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="short phases and small sizes (a smoke run)")
+    parser.add_argument("--json", help="write the results to this file as well")
+    parser.add_argument("--existing", action="store_true", help="also run the review queue and DSB search benches")
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args()
+    args.seconds = 4 if args.quick else 15
+    args.items = 100 if args.quick else 1000
+    args.import_items = 300 if args.quick else 3000
+    args.audit_each = 50 if args.quick else 500
+    args.events = 50_000 if args.quick else 300_000
+    sys.path.insert(0, str(ROOT / "bench"))
+    with tempfile.TemporaryDirectory(prefix="lp-bench-") as folder:
+        results = Bench(args, Path(folder)).run()
+    print(table(results))
+    print(json.dumps(results, indent=2))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
