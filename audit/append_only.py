@@ -2,13 +2,13 @@
 
 PostgreSQL: a trigger function refuses UPDATE and DELETE of rows and TRUNCATE of the table, unless the
 transaction has turned on the maintenance switch (``SET LOCAL leitplanke.audit_maintenance = on``, see
-audit.maintenance) *and* the current user is the table's owner or a member of the owner role. Anyone may
+audit.services.maintenance) *and* the current user is the table's owner or a member of the owner role. Anyone may
 set a custom setting, so the setting alone opens nothing: the runtime role (which never owns tables and
 is no member of the owner) stays refused, and it lacks the UPDATE, DELETE and TRUNCATE privileges besides.
 
 SQLite (the embedded default) has no roles: whoever can write the file can also drop the triggers. There
 the triggers guard against the application itself. The switch is a row in ``audit_maintenance_switch``,
-a table that is no Django model, so no ORM code reaches it; only audit.maintenance writes it, inserting
+a table that is no Django model, so no ORM code reaches it; only audit.services.maintenance writes it, inserting
 its row at the start of a maintenance transaction and deleting it before commit, so no other connection
 ever sees the switch on.
 
@@ -44,7 +44,7 @@ BEGIN
     END IF;
     RAISE EXCEPTION '{REFUSAL} (% on %)', TG_OP, TG_TABLE_NAME
         USING ERRCODE = 'insufficient_privilege',
-              HINT = 'Only the owner role may change audit rows, inside audit.maintenance.audit_maintenance().';
+              HINT = 'Only the owner role may change audit rows, inside audit.services.maintenance.audit_maintenance().';
 END;
 $guard$
 """

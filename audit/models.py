@@ -158,7 +158,7 @@ class AuditAnchor(models.Model):
     hash = models.CharField(max_length=64)
     purged_before = models.DateTimeField()
     created_at = models.DateTimeField(default=timezone.now)
-    # The signed statement exactly as written to the checkpoint folder (audit.checkpoints).
+    # The signed statement exactly as written to the checkpoint folder (audit.services.checkpoints).
     statement = models.JSONField(default=dict)
 
     class Meta:

@@ -1,5 +1,5 @@
 """The two kinds of hash chain: audit events (what was done) and access events (who opened whose personal
-data). Both hash alike (audit.chain), append alike (audit.services) and verify alike (audit.verification);
+data). Both hash alike (audit.chain), append alike (audit.services.events) and verify alike (audit.verification);
 a Stream says which tables one kind lives in and how its chains are named."""
 from dataclasses import dataclass
 

@@ -6,7 +6,7 @@ from audit.choices import VerificationTrigger
 
 @shared_task(name="audit.sign_checkpoints")
 def sign_checkpoints_task() -> int:
-    from audit.checkpoints import checkpoints_sign
+    from audit.services.checkpoints import checkpoints_sign
     from audit.signing import private_key
 
     if private_key() is None:  # production without AUDIT_SIGNING_KEY: nothing to sign with
@@ -18,7 +18,7 @@ def sign_checkpoints_task() -> int:
 def verify_chains_task(actor_id: int | None = None, tenant_id: int | None = None) -> bool:
     from django.contrib.auth import get_user_model
 
-    from audit.services import audit_verification_run
+    from audit.services.events import audit_verification_run
     from portal.models import Tenant
 
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
@@ -30,6 +30,6 @@ def verify_chains_task(actor_id: int | None = None, tenant_id: int | None = None
 
 @shared_task(name="audit.retention_sweep")
 def retention_sweep_task() -> int:
-    from audit.retention import work_items_retention_sweep
+    from audit.services.retention import work_items_retention_sweep
 
     return work_items_retention_sweep().deleted

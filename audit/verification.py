@@ -42,8 +42,8 @@ class Checkpoint:
 
 @dataclass(frozen=True)
 class Anchor:
-    """Where a purged chain starts (audit.purge): the last removed event's sequence and hash. Only anchors
-    with a valid signature are passed here (audit.checkpoints)."""
+    """Where a purged chain starts (audit.services.purge): the last removed event's sequence and hash. Only anchors
+    with a valid signature are passed here (audit.services.checkpoints)."""
 
     sequence: int
     hash: str
@@ -147,7 +147,7 @@ def _known_access_chains(extra: set[str]) -> set[str]:
 def audit_verify(*, tenant=None, checkpoints: dict[str, Checkpoint] | None = None,
                  anchors: dict[str, Anchor] | None = None) -> VerificationResult:
     """Every chain (or one tenant's): each audit chain, followed by its access chain when there is one.
-    `checkpoints` and `anchors` map chain keys to what audit.checkpoints read and checked."""
+    `checkpoints` and `anchors` map chain keys to what audit.services.checkpoints read and checked."""
     checkpoints = checkpoints or {}
     anchors = anchors or {}
     access = _known_access_chains(set(checkpoints) | set(anchors))
@@ -184,7 +184,7 @@ def _head(stream: Stream, chain: str) -> Checkpoint | None:
 
 
 def anchors_in_database() -> dict[str, AuditAnchor]:
-    """The newest anchor row of each chain (its signature is checked by audit.checkpoints)."""
+    """The newest anchor row of each chain (its signature is checked by audit.services.checkpoints)."""
     newest: dict[str, AuditAnchor] = {}
     for anchor in AuditAnchor.objects.order_by("chain", "-sequence"):
         newest.setdefault(anchor.chain, anchor)

@@ -1,4 +1,4 @@
-"""The DSB area (/audit/): thin views; reads through audit.selectors, writes through the services. Only the
+"""The DSB area (/audit/): thin views; reads through audit.selectors.events, writes through the services. Only the
 data protection officer and auditors get in; whatever shows a person's identity records an access event."""
 import json
 from dataclasses import replace
@@ -14,15 +14,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
-from audit import export, selectors, signing
-from audit.access import data_subject_access_export, data_subject_access_request_open
+from audit.services import export
+from audit.selectors import events as selectors
+from audit import signing
+from audit.services.access import data_subject_access_export, data_subject_access_request_open
 from audit.actors import actor_from_request
 from audit.choices import RequestKind, Stream
-from audit.erasure import ErasureRefused, data_subject_erase
+from audit.services.erasure import ErasureRefused, data_subject_erase
 from audit.forms import ErasureConfirmForm, EventFilterForm, RevealForm, SubjectForm
-from audit.pseudonyms import PSEUDONYM_PATTERN, reveal
-from audit.services import access_event_record
-from audit.subjects import AmbiguousSubject, SubjectNotFound
+from audit.services.pseudonyms import PSEUDONYM_PATTERN, reveal
+from audit.services.events import access_event_record
+from audit.selectors.subjects import AmbiguousSubject, SubjectNotFound
 from portal.views import TenantPermissionRequiredMixin
 
 
@@ -50,7 +52,7 @@ def _received_at(day):
 
 class AuditHomeView(AuditAreaView):
     def get(self, request):
-        from audit.checkpoints import checkpoints_latest
+        from audit.services.checkpoints import checkpoints_latest
 
         tenant = request.tenant
         run = selectors.verification_run_latest(tenant=tenant)
@@ -130,7 +132,7 @@ class EventListView(AuditAreaView):
 
 class EventExportView(AuditAreaView):
     """The search's events as CSV or JSON Lines, streamed, with what an offline check needs
-    (audit.export, docs/audit-verification.md)."""
+    (audit.services.export, docs/audit-verification.md)."""
 
     def get(self, request):
         fmt = request.GET.get("format", "jsonl")
@@ -344,7 +346,7 @@ class ProcessingRecordsView(AuditAreaView):
     permission_required = "audit.view_processing_records"
 
     def get(self, request):
-        from audit.processing_records import processing_records
+        from audit.selectors.processing_records import processing_records
 
         return render(request, "audit/processing_records.html",
                       {"document": processing_records(tenant=request.tenant)})
@@ -354,7 +356,7 @@ class ProcessingRecordsPdfView(AuditAreaView):
     permission_required = "audit.view_processing_records"
 
     def get(self, request):
-        from audit.processing_records import processing_records, processing_records_pdf
+        from audit.selectors.processing_records import processing_records, processing_records_pdf
 
         pdf = processing_records_pdf(processing_records(tenant=request.tenant))
         response = HttpResponse(pdf, content_type="application/pdf")
@@ -367,6 +369,6 @@ class WorksCouncilView(AuditAreaView):
     permission_required = "audit.view_employee_measures"
 
     def get(self, request):
-        from audit.works_council import works_council_report
+        from audit.selectors.works_council import works_council_report
 
         return render(request, "audit/works_council.html", {"report": works_council_report(tenant=request.tenant)})

@@ -7,4 +7,7 @@ class AutomationsConfig(AppConfig):
     verbose_name = _("Automations")
 
     def ready(self) -> None:
-        from automations import events  # noqa: F401  (registers audit event types)
+        # Registers the audit event types of each part of the app (audit.registry refuses duplicates).
+        from automations.execution import events as execution_events  # noqa: F401
+        from automations.registry import events as registry_events  # noqa: F401
+        from automations.training import events as training_events  # noqa: F401

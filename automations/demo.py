@@ -6,8 +6,9 @@ from django.db import transaction
 
 from automations.choices import ChangeKind, IntegrationKind, LegalBasis, RiskTier
 from automations.models import UseCase
-from automations.services import changes, master_data, use_cases, versions
-from automations.services.use_cases import tenant_policy_ensure
+from automations.registry.services import changes, use_cases, versions
+from automations.execution.services import master_data
+from automations.registry.services.use_cases import tenant_policy_ensure
 
 INVOICE_FIELDS = [
     ("invoice_number", "text", True, None), ("document_type", "category", True, None),
@@ -125,7 +126,7 @@ def _live_with_classifier(use_case, users, fields: list[str]) -> None:
     """Train on the demo examples, take the thresholds the evaluation supports at the use case's target
     precision, and go live with the classifier (the rules engine stays available for other use cases)."""
     from automations.demo_training import seed_classifier
-    from automations.services.training import threshold_set_propose
+    from automations.training.services import threshold_set_propose
 
     lead = users["automation_lead"]
     version = seed_classifier(use_case.tenant, use_case, lead)

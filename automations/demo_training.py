@@ -5,8 +5,8 @@ from pathlib import Path
 
 from automations.choices import ExampleSource
 from automations.models import ClassifierVersion, UseCase
-from automations.selectors_training import classifier_version_latest, example_list
-from automations.services.training import classifier_train, examples_import
+from automations.training.selectors import classifier_version_latest, example_list
+from automations.training.services import classifier_train, examples_import
 
 DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 DEMO_SETS = {

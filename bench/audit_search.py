@@ -9,7 +9,7 @@ days: a valid hash chain, computed here and loaded with COPY (the append-only tr
 DELETE and TRUNCATE, so no maintenance switch is needed; the audit service itself is bypassed for the data
 generation only). Then, in the same run and interleaved, `--repeat` times each for random days:
 
-  - DSB search: audit.selectors.event_search for a one-day filter (the first page of 50, newest first,
+  - DSB search: audit.selectors.events.event_search for a one-day filter (the first page of 50, newest first,
     with the cursor of the next page) plus the actor names the page shows — what the DSB area's list and
     the API do before rendering;
   - bare SQL: the same 51 rows with one hand-written query on the same index, fetched with a plain cursor;
@@ -153,8 +153,8 @@ class Bench:
     def run(self) -> bool:
         from django.db import connection
 
-        from audit import selectors
-        from audit.selectors import EventFilter
+        from audit.selectors import events as selectors
+        from audit.selectors.events import EventFilter
 
         tenant, start, end = self.fill()
         chain = str(tenant.pk)

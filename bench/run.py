@@ -189,7 +189,7 @@ def _audit_writer(args) -> int:
     count, tenant_id = args
     from django.db import connections, transaction
 
-    from audit.services import audit_event_record
+    from audit.services.events import audit_event_record
     from portal.models import Tenant
 
     connections.close_all()
@@ -333,7 +333,7 @@ class Bench:
         from django.contrib.auth import get_user_model
         from django.db import connection
 
-        from automations.services import intake
+        from automations.execution.services import intake
         from portal.models import Tenant
 
         count = self.args.import_items
@@ -341,7 +341,7 @@ class Bench:
         operator = get_user_model().objects.get(username="it_operator")
         from unittest import mock
 
-        from automations.tasks.pipeline import process_run_task
+        from automations.execution.tasks import process_run_task
 
         def create_all():
             for n in range(count):
@@ -397,7 +397,7 @@ class Bench:
         from django.contrib.auth import get_user_model
 
         from automations.models import WorkItem
-        from automations.services import intake
+        from automations.execution.services import intake
         from portal.celery import app
         from portal.models import Tenant
 

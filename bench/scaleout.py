@@ -195,7 +195,7 @@ class World:
 
     def queue(self, count: int) -> None:
         """Queue `count` items (with no worker running yet) through the intake service."""
-        script = ("from automations.services import intake\nfrom portal.models import Tenant\n"
+        script = ("from automations.execution.services import intake\nfrom portal.models import Tenant\n"
                   "from django.contrib.auth import get_user_model\n"
                   "t = Tenant.objects.get(slug='muster'); u = get_user_model().objects.get(username='it_operator')\n"
                   f"for n in range({count}):\n"

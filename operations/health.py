@@ -111,7 +111,7 @@ class AuditChainHead(HealthCheck):
 
     def run(self):
         from audit.chain import compute_hash, event_values
-        from audit.checkpoints import checkpoints_latest
+        from audit.services.checkpoints import checkpoints_latest
         from audit.streams import AUDIT, ACCESS
 
         try:

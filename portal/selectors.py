@@ -65,7 +65,7 @@ def membership_get_in_tenant(*, tenant: Tenant, pk: int) -> Membership:
 def audit_event_list_recent(*, tenant: Tenant, limit: int = 10) -> list:
     """The newest events of the tenant's chain, each with `actor_name` set (one query for the names)."""
     from audit.models import AuditEvent
-    from audit.services import chain_key
+    from audit.services.events import chain_key
 
     events = list(AuditEvent.objects.filter(chain=chain_key(tenant)).order_by("-sequence")[:limit])
     names = dict(
@@ -80,6 +80,6 @@ def audit_event_list_recent(*, tenant: Tenant, limit: int = 10) -> list:
 
 def audit_chain_length(*, tenant: Tenant) -> int:
     from audit.models import AuditEvent
-    from audit.services import chain_key
+    from audit.services.events import chain_key
 
     return AuditEvent.objects.filter(chain=chain_key(tenant)).count()

@@ -13,7 +13,7 @@ urlpatterns = [
     path("", include("operations.urls")),
     path("", include("portal.urls_ui")),
     path("registry/", include("automations.urls")),
-    path("work/", include("automations.urls_work")),
+    path("work/", include("automations.execution.urls")),
     path("reviews/", include("reviews.urls")),
     path("audit/", include("audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -91,14 +91,14 @@ def _queues_panel(request) -> dict:
 
 
 def _escalations_panel(request) -> dict:
-    from automations.selectors import escalation_list_for
+    from automations.execution.selectors import escalation_list_for
 
     return {"escalations": list(escalation_list_for(tenant=request.tenant, user=request.user)[:10])}
 
 
 def _registry_panel(request) -> dict:
     from automations.choices import ChangeState
-    from automations.selectors import change_request_list, use_case_list
+    from automations.registry.selectors import change_request_list, use_case_list
 
     return {"members": selectors.membership_list(tenant=request.tenant).filter(is_active=True),
             "use_cases": list(use_case_list(tenant=request.tenant)[:20]),

@@ -6,7 +6,7 @@ import json
 
 from django.utils.translation import gettext as _
 
-from automations.selectors import active_release_label
+from automations.registry.selectors import active_release_label
 
 
 def briefing_for(use_case) -> dict:

@@ -89,7 +89,7 @@ def _figures(rows: list[tuple], config: OversightSettings, min_group: int, *, gr
 
 
 def oversight_report(*, tenant, days: int = 90, now=None, config: OversightSettings | None = None) -> OversightReport:
-    from automations.selectors import tenant_policy_get
+    from automations.registry.selectors import tenant_policy_get
     from reviews.selectors import review_queue_list
     from reviews.services import BULK_COMMENT
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.actors import as_actor
-from audit.services import audit_event_record
+from audit.services.events import audit_event_record
 from automations.choices import ItemStatus, RiskTier
 from portal.permissions import actor_has_perm, require_perm
 from reviews.briefings import briefing_for
@@ -61,7 +61,7 @@ def review_task_create(*, item, kind: str, reasons: list[str], priority: int = 3
 def sample_check_maybe(*, item, share: float | None = None, draw=random.random) -> ReviewTask | None:
     """A configured share of automatically applied items goes to a sample check, so quality in
     production is measured, not assumed. The item stays applied."""
-    from automations.selectors import tenant_policy_get
+    from automations.registry.selectors import tenant_policy_get
 
     share = float(tenant_policy_get(tenant=item.tenant).sample_check_share) if share is None else share
     if share <= 0 or draw() >= share:
@@ -214,13 +214,13 @@ def field_diff(suggested: dict, final: dict) -> dict:
 
 
 def _finalise(actor, task, item, action, final_values) -> None:
-    from automations.services.results import work_item_finalise
+    from automations.execution.services.results import work_item_finalise
 
     if task.queue.kind == QueueKind.SAMPLE_CHECK:
         return  # the item stays as it was applied; the decision measures quality
     work_item_finalise(actor=actor, item=item, approved=action != DecisionAction.REJECT, final_values=final_values)
     if action == DecisionAction.CORRECT and item.use_case.training_reuse_allowed:
-        from automations.services.training import example_from_correction
+        from automations.training.services import example_from_correction
 
         example_from_correction(item=item, final_fields=final_values, actor=actor)
 
@@ -268,7 +268,7 @@ def review_task_decide(*, actor, task: ReviewTask, action: str, final_values: di
         task.claimed_by, task.claimed_at, task.claim_expires_at = None, None, None
         four_eyes = item.use_case.risk_tier == RiskTier.HIGH and task.queue.kind != QueueKind.SAMPLE_CHECK
         if action == DecisionAction.ESCALATE:
-            from automations.services.escalations import escalation_create
+            from automations.execution.services.escalations import escalation_create
 
             task.state = TaskState.ESCALATED
             escalation_create(item=item, reason=comment, actor=actor)
@@ -305,7 +305,7 @@ def review_tasks_bulk_approve(*, actor, queue: ReviewQueue, tasks) -> tuple[list
     """Approve low-risk tasks as suggested, where both the queue and the tenant policy allow it: each
     task is claimed and decided through review_task_decide (one transaction each, audited each). Returns
     (decisions, skipped): a task someone else holds, or that is not low risk, is skipped."""
-    from automations.selectors import tenant_policy_get
+    from automations.registry.selectors import tenant_policy_get
     from reviews.selectors import review_task_bulk_approvable
 
     actor = as_actor(actor)
@@ -353,7 +353,7 @@ def work_item_view_record(*, actor, item, file=None, purpose: str = "review") ->
         details["file"] = file.pk
     subjects = _subject_pseudonyms(item)
     try:
-        from audit.services import access_event_record
+        from audit.services.events import access_event_record
     except ImportError:  # seam: the access log arrives with the audit app's data protection work
         access_event_record = None
     event_type = "work_item.file_viewed" if file is not None else "work_item.viewed"
@@ -369,7 +369,7 @@ def work_item_view_record(*, actor, item, file=None, purpose: str = "review") ->
 def _subject_pseudonyms(item) -> list[str]:
     """Pseudonyms of the people an item names through its personal data fields (e-mail, IBAN,
     customer or supplier number), created on first use."""
-    from audit.pseudonyms import pseudonym_for
+    from audit.services.pseudonyms import pseudonym_for
 
     kinds = {"email": "email", "iban": "iban"}
     found = []

@@ -14,8 +14,10 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
-from audit import export, selectors, signing
-from audit.access import data_subject_access_export, data_subject_access_request_open
+from audit.services import export
+from audit.selectors import events as selectors
+from audit import signing
+from audit.services.access import data_subject_access_export, data_subject_access_request_open
 from audit.actors import actor_from_request
 from audit.api.serializers import (
     DataSubjectRequestCreateInputSerializer,
@@ -26,11 +28,11 @@ from audit.api.serializers import (
     VerificationSerializer,
 )
 from audit.choices import RequestKind, Stream
-from audit.erasure import ErasureRefused, data_subject_erase
+from audit.services.erasure import ErasureRefused, data_subject_erase
 from audit.forms import EventFilterForm
 from audit.models import DataSubjectRequest
-from audit.services import access_event_record
-from audit.subjects import AmbiguousSubject, SubjectNotFound
+from audit.services.events import access_event_record
+from audit.selectors.subjects import AmbiguousSubject, SubjectNotFound
 from portal.api.permissions import TenantMember, request_tenant
 
 
@@ -177,7 +179,7 @@ class VerificationView(GenericAPIView):
         return [needs(perm)()]
 
     def get(self, request):
-        from audit.checkpoints import checkpoints_latest
+        from audit.services.checkpoints import checkpoints_latest
 
         tenant = request_tenant(request)
         run = selectors.verification_run_latest(tenant=tenant)
@@ -280,7 +282,7 @@ class ProcessingRecordsView(GenericAPIView):
 
     @extend_schema(responses={200: dict})
     def get(self, request):
-        from audit.processing_records import processing_records
+        from audit.selectors.processing_records import processing_records
 
         document = processing_records(tenant=request_tenant(request))
         return Response({"generated_at": document.generated_at, "incomplete": document.incomplete,
@@ -295,7 +297,7 @@ class WorksCouncilView(GenericAPIView):
 
     @extend_schema(responses={200: dict})
     def get(self, request):
-        from audit.works_council import works_council_report
+        from audit.selectors.works_council import works_council_report
 
         return Response(asdict(works_council_report(tenant=request_tenant(request))))
 

@@ -11,6 +11,6 @@ def data_subject_requests_due(context, limit: int = 5) -> list:
     tenant = getattr(request, "tenant", None)
     if tenant is None or not request.user.has_perm("audit.view_datasubjectrequest"):
         return []
-    from audit.selectors import requests_open_by_due_date
+    from audit.selectors.events import requests_open_by_due_date
 
     return requests_open_by_due_date(tenant=tenant, limit=limit)

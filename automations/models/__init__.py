@@ -1,9 +1,7 @@
-from automations.models.catalogue import CatalogueEntry
-from automations.models.changes import Approval, ChangeRequest
-from automations.models.llm import LlmCall, ProcessorCircuit, ProcessorSecret
-from automations.models.registry import TenantPolicy, UseCase
-from automations.models.training import ClassifierVersion, LabelledExample
-from automations.models.work import (
+"""The models of the `automations` app, defined by concept in its packages (registry, execution, training)
+and gathered here, where Django loads them; all keep the app label `automations`."""
+from automations.execution.models.llm_calls import LlmCall
+from automations.execution.models.work import (
     Escalation,
     MasterRecord,
     ResultAcknowledgement,
@@ -13,7 +11,11 @@ from automations.models.work import (
     WorkItem,
     WorkItemFile,
 )
-from automations.models.versions import (
+from automations.registry.models.catalogue import CatalogueEntry
+from automations.registry.models.changes import Approval, ChangeRequest
+from automations.registry.models.processors import ProcessorCircuit, ProcessorSecret
+from automations.registry.models.use_cases import TenantPolicy, UseCase
+from automations.registry.models.versions import (
     VERSION_MODELS,
     EngineConfigVersion,
     GuardrailSetVersion,
@@ -22,6 +24,7 @@ from automations.models.versions import (
     ReleaseLabel,
     ThresholdSetVersion,
 )
+from automations.training.models import ClassifierVersion, LabelledExample
 
 __all__ = [
     "ClassifierVersion", "Escalation", "LabelledExample", "MasterRecord", "ResultAcknowledgement", "Run",

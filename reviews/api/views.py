@@ -11,7 +11,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from audit.actors import actor_from_request
-from automations.services.intake import ensure_may_read
+from automations.execution.services.intake import ensure_may_read
 from portal.api.permissions import TenantMember, TenantModelPermissions, request_tenant
 from reviews import selectors, services
 from reviews.api.serializers import (

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from automations import selectors as registry
+from automations.registry import selectors as registry
 from portal.choices import Role
 from portal.selectors import users_with_role
 from reviews import selectors, services

@@ -5,7 +5,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
-from automations.services.intake import ensure_may_read
+from automations.execution.services.intake import ensure_may_read
 from reviews import selectors, services
 from reviews.views.base import ReviewView, get_or_404
 from reviews.views.documents import INLINE_TYPES, content_type_of, render_pdf_page

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from automations.selectors import tenant_policy_get
+from automations.registry.selectors import tenant_policy_get
 from reviews import selectors, services
 from reviews.choices import QueueKind, TaskState
 from reviews.forms import BulkApproveForm, TaskFilterForm

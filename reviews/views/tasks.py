@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from automations.choices import RiskTier
-from automations.services.intake import ensure_may_read
+from automations.execution.services.intake import ensure_may_read
 from reviews import selectors, services
 from reviews.choices import OPEN_TASK_STATES, DecisionAction, QueueKind, TaskState
 from reviews.forms import FIELD_PREFIX, DecisionForm, display_value

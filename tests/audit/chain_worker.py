@@ -20,7 +20,7 @@ def main(command: str, slug: str, *args: str) -> None:
 
     from audit.chain import compute_hash, event_values
     from audit.models import GENESIS_HASH, AuditEvent
-    from audit.services import audit_event_record
+    from audit.services.events import audit_event_record
     from portal.models import Tenant
     from portal.services import tenant_create
 

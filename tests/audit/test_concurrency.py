@@ -13,7 +13,7 @@ from django.db import connection, connections, transaction
 
 from audit.chain import compute_hash, event_values
 from audit.models import GENESIS_HASH, AuditEvent
-from audit.services import audit_event_record
+from audit.services.events import audit_event_record
 from tests.audit.conftest import run_verify
 
 WRITERS = 8

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from audit import append_only
-from audit.maintenance import AuditMaintenanceRefused, audit_maintenance
+from audit.services.maintenance import AuditMaintenanceRefused, audit_maintenance
 from audit.models import AuditEvent
 from tests.audit.conftest import run_verify
 
@@ -84,7 +84,7 @@ def test_runtime_role_appends_through_the_service_and_can_change_no_audit_row(ru
 
     result = _as_application(runtime_role, (
         "from portal.models import Tenant\n"
-        "from audit.services import audit_event_record\n"
+        "from audit.services.events import audit_event_record\n"
         "tenant = Tenant.objects.get(slug='muster')\n"
         "event = audit_event_record(actor=None, tenant=tenant, event_type='tenant.switched', obj=tenant)\n"
         "print(event.sequence)\n"

@@ -4,7 +4,7 @@ from django.db import transaction
 from audit.chain import compute_hash, event_values
 from audit.models import GENESIS_HASH, AuditEvent
 from audit.registry import UnregisteredEventType
-from audit.services import RawPersonalDataInAudit, audit_event_record
+from audit.services.events import RawPersonalDataInAudit, audit_event_record
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from django.db import connection
 
 from audit.chain import compute_hash
 from audit.models import AuditEvent
-from audit.services import audit_event_record
+from audit.services.events import audit_event_record
 from audit.verification import Checkpoint, audit_verify
 from tests.audit.conftest import COLUMNS, run_verify, tamper
 

@@ -1,6 +1,6 @@
 """Small builders for registry state, all through the real services."""
 from automations.choices import ChangeKind, Engine, RiskTier
-from automations.services import changes, use_cases, versions
+from automations.registry.services import changes, use_cases, versions
 from portal.choices import Role
 
 INVOICE_INPUTS = [{"name": "document", "type": "text", "required": True, "send_to_model": False}]
@@ -71,7 +71,7 @@ DOC_RULES = [
 
 def make_rules_use_case(tenant, team, key="belege", status="production", auto=0.7, reject=0.3, **documentation):
     """A document classification use case driven by the rules engine, live in `status`."""
-    from automations.services import versions
+    from automations.registry.services import versions
 
     lead = team["automation_lead"]
     values = {"input_fields": [{"name": "text", "type": "long_text", "required": False}],

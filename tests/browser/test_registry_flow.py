@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from automations import selectors
+from automations.registry import selectors
 from automations.choices import UseCaseStatus
 from tests.automations.factories import make_team
 from tests.browser.conftest import log_in

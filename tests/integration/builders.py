@@ -1,6 +1,6 @@
 """Registry state the integration tests share, built through the real services (also in subprocesses)."""
 from automations.choices import ChangeKind
-from automations.services import changes, versions
+from automations.registry.services import changes, versions
 from tests.automations.factories import DOC_RULES, approve_all, make_use_case
 
 

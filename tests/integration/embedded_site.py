@@ -43,7 +43,7 @@ def main(command: str, *args: str) -> None:
         print(json.dumps({"vendor": connection.vendor, "database": str(settings.DATABASES["default"]["NAME"]),
                           "broker": settings.CELERY_BROKER_URL, "token": plain}))
     elif command == "reap":
-        from automations.services.pipeline import runs_reap
+        from automations.execution.services.runs import runs_reap
 
         print(runs_reap())
     elif command == "report":

@@ -26,9 +26,9 @@ STRAY = ("BROKER_URL", "RESULT_BACKEND", "APP", "CELERY_BROKER_URL", "CELERY_RES
 SEED = """
 import json
 from django.core.files.uploadedfile import SimpleUploadedFile
-from audit.checkpoints import checkpoints_sign
+from audit.services.checkpoints import checkpoints_sign
 from automations.demo import demo_files_folder
-from automations.services import intake
+from automations.execution.services import intake
 from portal.models import Tenant
 from django.contrib.auth import get_user_model
 tenant = Tenant.objects.get(slug="muster")

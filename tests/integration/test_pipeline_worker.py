@@ -17,7 +17,8 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from automations.choices import ChangeKind, ItemStatus, RunStatus, RunTrigger, StepStatus
 from automations.models import Escalation, Run, StepRun, Suggestion, WorkItem
-from automations.services import changes, intake, pipeline, use_cases
+from automations.registry.services import changes, use_cases
+from automations.execution.services import intake, runs as pipeline
 from portal import services as portal_services
 from tests.automations.factories import approve_all, make_team
 from tests.integration.builders import live_use_case

@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditChainHead
-from audit.services import audit_event_record
+from audit.services.events import audit_event_record
 from operations.heartbeat import heartbeat_record
 from operations.models import Heartbeat
 

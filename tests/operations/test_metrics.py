@@ -38,7 +38,7 @@ def test_metrics_need_the_token(client, db):
 
 
 def test_business_metrics_follow_the_items_runs_and_reviews(client, tenant, member, eager_tasks, run_on_commit):
-    from automations.services import intake
+    from automations.execution.services import intake
 
     team = make_team(member)
     live_use_case(tenant, team, key="belege")

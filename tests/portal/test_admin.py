@@ -22,7 +22,7 @@ def test_every_record_is_in_the_admin():
 
 @pytest.fixture
 def world(tenant, member, eager_tasks, run_on_commit):
-    from automations.services import intake
+    from automations.execution.services import intake
     from tests.automations.factories import make_rules_use_case, make_team
 
     team = make_team(member)

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from automations.models import TenantPolicy
-from automations.services.use_cases import tenant_policy_ensure
+from automations.registry.services.use_cases import tenant_policy_ensure
 from portal.choices import Role
 from reviews.choices import DecisionAction
 from reviews.models import ReviewDecision

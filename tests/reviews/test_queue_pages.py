@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from automations.choices import ItemStatus
 from automations.models import TenantPolicy, WorkItem
-from automations.services.use_cases import tenant_policy_ensure
+from automations.registry.services.use_cases import tenant_policy_ensure
 from reviews import selectors
 from reviews.choices import TaskState
 from reviews.models import ReviewQueue, ReviewTask

@@ -54,7 +54,7 @@ def test_without_briefing_and_training_a_clerk_gets_nothing(use_case, team):
 
 @pytest.mark.django_db
 def test_a_changed_documentation_needs_a_new_briefing_confirmation(use_case, team):
-    from automations.services import use_cases
+    from automations.registry.services import use_cases
 
     clear(team["clerk"], use_case, team["automation_lead"])
     task = make_tasks(use_case, 1)[0]
@@ -94,7 +94,7 @@ def test_release_gives_the_task_back(use_case, team):
 
 @pytest.mark.django_db
 def test_correction_finalises_the_item_with_the_diff_and_becomes_an_example(use_case, team, tenant):
-    from automations.services import use_cases
+    from automations.registry.services import use_cases
 
     use_cases.use_case_update(actor=team["automation_lead"], use_case=use_case,
                               values={"training_reuse_allowed": True}, reason="purpose allows reuse")
@@ -156,7 +156,7 @@ def test_api_tokens_never_decide(use_case, team, tenant):
 @pytest.mark.django_db
 def test_escalate_from_the_queue_needs_a_reason_and_reaches_the_contact(use_case, team):
     from automations.models import Escalation
-    from automations.services import use_cases
+    from automations.registry.services import use_cases
     from django.core.exceptions import ValidationError
 
     use_cases.use_case_update(actor=team["automation_lead"], use_case=use_case,

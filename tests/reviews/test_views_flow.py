@@ -11,7 +11,7 @@ from django.utils import timezone
 from audit.models import AccessEvent
 from automations.choices import ItemStatus, RiskTier
 from automations.models import Escalation, LabelledExample, TenantPolicy
-from automations.services.use_cases import tenant_policy_ensure
+from automations.registry.services.use_cases import tenant_policy_ensure
 from reviews import services
 from reviews.choices import DecisionAction, QueueKind, TaskState
 from reviews.models import ReviewDecision, ReviewQueue, ReviewTask
@@ -258,7 +258,7 @@ def test_the_task_page_shows_confidence_explanation_and_messages(clerk, world):
 
 
 def test_corrections_become_labelled_examples_where_the_purpose_allows(clerk, world):
-    from automations.services import use_cases
+    from automations.registry.services import use_cases
 
     use_cases.use_case_update(actor=world["team"]["automation_lead"], use_case=world["use_case"],
                               values={"training_reuse_allowed": True}, reason="Zweck erlaubt es")

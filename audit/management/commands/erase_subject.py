@@ -1,11 +1,11 @@
 """`manage.py erase_subject IDENTIFIER --tenant SLUG --actor USERNAME [--kind ...] [--dry-run]`: an erasure
-request (GDPR Art. 17), carried out as the acting data protection officer (audit.erasure)."""
+request (GDPR Art. 17), carried out as the acting data protection officer (audit.services.erasure)."""
 from django.core.management.base import BaseCommand, CommandError, no_translations
 from django.utils.translation import gettext as _
 
 from audit.choices import IdentifierKind
-from audit.erasure import ErasureRefused, data_subject_erase
-from audit.subjects import AmbiguousSubject, SubjectNotFound
+from audit.services.erasure import ErasureRefused, data_subject_erase
+from audit.selectors.subjects import AmbiguousSubject, SubjectNotFound
 from portal.management.tenants import add_tenant_argument, tenant_from_option
 from portal.selectors import user_get_by_username
 

@@ -1,9 +1,9 @@
 """Django's flush, run as an audit maintenance transaction: emptying every table includes the append-only
-audit tables, which only the owner role may do (audit.maintenance). The test suite's table flush
+audit tables, which only the owner role may do (audit.services.maintenance). The test suite's table flush
 (TransactionTestCase, pytest-django's transactional_db) goes through here too."""
 from django.core.management.commands.flush import Command as FlushCommand
 
-from audit.maintenance import audit_maintenance
+from audit.services.maintenance import audit_maintenance
 
 
 class Command(FlushCommand):

@@ -5,8 +5,8 @@ from datetime import datetime, time
 from django.core.management.base import BaseCommand, CommandError, no_translations
 from django.utils import timezone
 
-from audit.maintenance import AuditMaintenanceRefused
-from audit.purge import PurgeRefused, audit_purge
+from audit.services.maintenance import AuditMaintenanceRefused
+from audit.services.purge import PurgeRefused, audit_purge
 from audit.signing import SigningKeyMissing
 from portal.models import Tenant
 

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.db_roles import DatabaseRoleError, admin_alias, database_role_configure
+from audit.services.db_roles import DatabaseRoleError, admin_alias, database_role_configure
 
 
 class Command(BaseCommand):

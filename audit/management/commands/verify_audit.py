@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.choices import VerificationTrigger
-from audit.services import audit_verification_run
+from audit.services.events import audit_verification_run
 from portal.models import Tenant
 
 

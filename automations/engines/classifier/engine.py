@@ -10,8 +10,8 @@ class ClassifierEngine:
     key = "classifier"
 
     def suggest(self, item: EngineInput, *, parameters: dict, artifact_ref: str = "") -> EngineResult:
-        from automations.selectors_training import classifier_version_get
-        from automations.services.training import classifier_load
+        from automations.training.selectors import classifier_version_get
+        from automations.training.services import classifier_load
 
         if not str(artifact_ref).strip().isdigit():
             raise ValueError(_("The classifier engine needs the id of a classifier version as its artifact."))

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from automations.engines.llm.client import ChatClient, Completion, Provider, ProviderError
-from automations.models.llm import LlmCallStatus
-from automations.pipeline.context import StepError
-from automations.services import processors
+from automations.execution.models.llm_calls import LlmCallStatus
+from automations.execution.pipeline.context import StepError
+from automations.execution.services import llm_calls
+from automations.registry.services import processors
 
 
 class ProviderUnavailable(StepError):
@@ -52,18 +53,18 @@ def call(*, entry, body: dict, context: CallContext, prompt_hash: str, stored_te
                   purpose=purpose, actor=context.actor)
     provider = provider_for(entry)
     if not processors.processor_circuit_allow(entry=entry):
-        processors.llm_call_record(status=LlmCallStatus.CIRCUIT_OPEN, **record)
+        llm_calls.llm_call_record(status=LlmCallStatus.CIRCUIT_OPEN, **record)
         raise ProviderUnavailable(_("Processor %(p)s is paused after repeated failures (circuit breaker open); "
                                     "IT has been told.") % {"p": entry.key})
     try:
         completion = ChatClient(provider).complete(body)
     except ProviderError as exc:
-        processors.llm_call_record(status=LlmCallStatus.FAILED, http_status=exc.http_status, attempts=exc.attempts,
+        llm_calls.llm_call_record(status=LlmCallStatus.FAILED, http_status=exc.http_status, attempts=exc.attempts,
                                    latency_ms=exc.latency_ms, error=str(exc), **record)
         processors.processor_circuit_record(entry=entry, ok=False, error=str(exc))
         raise ProviderUnavailable(_("Processor %(p)s gave no usable answer: %(e)s") % {"p": entry.key, "e": exc}) \
             from None
-    processors.llm_call_record(status=LlmCallStatus.OK, http_status=completion.http_status,
+    llm_calls.llm_call_record(status=LlmCallStatus.OK, http_status=completion.http_status,
                                attempts=completion.attempts, latency_ms=completion.latency_ms,
                                prompt_tokens=completion.prompt_tokens, completion_tokens=completion.completion_tokens,
                                **record)

@@ -18,7 +18,7 @@ from automations.engines.base import EngineInput, EngineResult, FieldSuggestion,
 from automations.engines.llm import output, prompts
 from automations.engines.llm.calls import CallContext, call
 from automations.engines.llm.prompts import PreparedPrompt
-from automations.models.llm import LlmCallPurpose
+from automations.execution.models.llm_calls import LlmCallPurpose
 
 DEFAULT_SAMPLES = 3
 MAX_SAMPLES = 7
@@ -53,7 +53,7 @@ def _confidence(version, completion, basis: dict) -> float:
 def generate(*, use_case, version, payload: dict, item_id=None, actor=None,
              purpose: str = LlmCallPurpose.RUN) -> Generation:
     """Everything between an item's input and suggestions; shared by the pipeline and the playground."""
-    from automations.services.processors import processor_get
+    from automations.registry.services.processors import processor_get
 
     entry = processor_get(tenant=use_case.tenant, key=version.processor_key)
     prepared = prompts.prepare(use_case=use_case, version=version, entry=entry, payload=payload)

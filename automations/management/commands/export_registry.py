@@ -1,11 +1,11 @@
 """`manage.py export_registry --tenant SLUG [--output FILE]`: the tenant's whole registry as JSON
-(automations.registry_io); ids, times and authors are listed under `instance_specific`."""
+(automations.registry.services.registry_io); ids, times and authors are listed under `instance_specific`."""
 import json
 
 from django.core.management.base import BaseCommand, no_translations
 from django.utils.translation import gettext as _
 
-from automations.registry_io import registry_export
+from automations.registry.services.registry_io import registry_export
 from portal.management.tenants import add_tenant_argument, tenant_from_option
 
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from automations.choices import ExampleSource
 from automations.management.commands._training_common import add_common_arguments, columns, resolve
-from automations.services.training import MAX_REPORTED_LINES, examples_import
+from automations.training.services import MAX_REPORTED_LINES, examples_import
 
 
 class Command(BaseCommand):

@@ -1,5 +1,5 @@
 """`manage.py import_registry FILE --tenant SLUG --actor USERNAME`: bring a tenant towards a registry
-file through drafts and change requests, as the acting user (automations.registry_io). Run it again
+file through drafts and change requests, as the acting user (automations.registry.services.registry_io). Run it again
 after the approvals until it reports that the tenant is in sync."""
 import json
 
@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, no_translations
 from django.utils.translation import gettext as _
 
-from automations.registry_io import registry_import
+from automations.registry.services.registry_io import registry_import
 from portal.management.tenants import add_tenant_argument, tenant_from_option
 from portal.selectors import user_get_by_username
 

@@ -11,8 +11,8 @@ from automations.engines.classifier.artifact import ArtifactError
 from automations.engines.classifier.training import predict
 from automations.management.commands._training_common import add_common_arguments, columns, resolve
 from automations.models import ClassifierVersion
-from automations.selectors_training import classifier_version_get
-from automations.services.training import classifier_load, read_rows
+from automations.training.selectors import classifier_version_get
+from automations.training.services import classifier_load, read_rows
 from portal.permissions import actor_has_perm
 
 

@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from automations.selectors import catalogue_list
-from automations.services.processors import processor_secret_set
+from automations.registry.selectors import catalogue_list
+from automations.registry.services.processors import processor_secret_set
 from portal.management.tenants import add_tenant_argument, tenant_from_option
 
 

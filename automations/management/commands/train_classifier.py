@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from automations.engines.classifier.training import summary_lines
 from automations.management.commands._training_common import add_common_arguments, resolve
-from automations.services.training import classifier_train
+from automations.training.services import classifier_train
 
 
 class Command(BaseCommand):

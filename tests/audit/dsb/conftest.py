@@ -6,7 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from automations.choices import LegalBasis
-from automations.services import intake, master_data, use_cases
+from automations.execution.services import intake, master_data
+from automations.registry.services import use_cases
 from reviews import services as reviews
 from tests.audit.dsb.helpers import ERIKA, OTTO, SUPPLIER, TICKET_INPUTS
 from tests.automations.factories import make_rules_use_case, make_team, make_use_case

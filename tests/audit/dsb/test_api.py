@@ -44,7 +44,7 @@ MATRIX = {
 
 @pytest.fixture
 def api(world, make_tenant, make_user, settings, tmp_path):
-    from audit.access import data_subject_access_request_open
+    from audit.services.access import data_subject_access_request_open
 
     team, tenant = world["team"], world["tenant"]
     request = data_subject_access_request_open(actor=team["data_protection_officer"], tenant=tenant,
@@ -74,8 +74,8 @@ def test_access_matrix(api, route):
 
 @pytest.mark.parametrize("route", ["subject-request-detail", "subject-request-export"])
 def test_another_tenants_request_is_not_found(api, route):
-    from audit.access import data_subject_access_request_open
-    from automations.services import master_data
+    from audit.services.access import data_subject_access_request_open
+    from automations.execution.services import master_data
 
     outsider = api["other"]
     from portal.selectors import membership_list

@@ -5,10 +5,11 @@ from django.core.files.storage import default_storage
 
 from audit.choices import RequestKind, RequestStatus
 from audit.models import DataSubjectRequest, Pseudonym
-from audit.pseudonyms import pseudonym_lookup
+from audit.services.pseudonyms import pseudonym_lookup
 from automations.models import LabelledExample, MasterRecord, WorkItem
-from automations.selectors import work_item_list
-from automations.services import master_data, training
+from automations.execution.selectors import work_item_list
+from automations.execution.services import master_data
+from automations.training import services as training
 from tests.audit.conftest import run_verify
 from tests.audit.dsb.helpers import ERIKA, OTTO, SUPPLIER, erase, every_stored_text
 

@@ -8,7 +8,7 @@ import re
 import joblib
 import pytest
 
-from automations.services.training import classifier_train, examples_import
+from automations.training.services import classifier_train, examples_import
 from portal.choices import Role
 from tests.automations.factories import make_use_case
 

@@ -9,9 +9,9 @@ import pytest
 from django.urls import reverse
 
 from audit import signing
-from audit.checkpoints import checkpoints_sign
+from audit.services.checkpoints import checkpoints_sign
 from audit.models import AuditEvent
-from audit.services import access_event_record, audit_event_record
+from audit.services.events import access_event_record, audit_event_record
 from tests.audit.conftest import tamper
 from tests.audit.dsb.test_views import login
 

@@ -11,10 +11,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from audit import services as audit_services
+from audit.services import events as audit_services
 from audit import signing
 from audit.models import AuditAnchor, AuditEvent, SubjectReference
-from audit.services import access_event_record, audit_event_record
+from audit.services.events import access_event_record, audit_event_record
 from audit.tasks import retention_sweep_task
 from automations.models import WorkItem
 from tests.audit.conftest import run_verify, tamper
@@ -98,7 +98,7 @@ def test_purge_refuses_events_younger_than_six_months(old_chain):
 
 
 def test_after_an_anchored_purge_verification_starts_at_the_anchor_and_passes(old_chain, settings):
-    from audit.checkpoints import checkpoints_sign
+    from audit.services.checkpoints import checkpoints_sign
 
     checkpoints_sign()
     before_count = AuditEvent.objects.filter(chain=old_chain).count()

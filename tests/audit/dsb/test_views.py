@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AccessEvent, AuditEvent, DataSubjectRequest
-from audit.services import audit_event_record
+from audit.services.events import audit_event_record
 from automations.models import MasterRecord, WorkItem
 from portal.choices import Role
 from portal.middleware import SESSION_TENANT_KEY
@@ -157,7 +157,7 @@ def test_erasure_through_the_area_previews_then_erases(dsb_client, world):
 
 
 def test_an_ambiguous_name_is_shown_with_the_candidates(dsb_client, world):
-    from automations.services import master_data
+    from automations.execution.services import master_data
 
     for number in ("K-7", "K-8"):
         master_data.master_record_save(actor=world["team"]["automation_lead"], tenant=world["tenant"],
@@ -197,7 +197,7 @@ def test_an_access_request_exports_every_automated_decision(dsb_client, world):
 def test_overview_shows_the_public_key_the_last_verification_and_due_requests(dsb_client, world,
                                                                              django_capture_on_commit_callbacks):
     from audit import signing
-    from audit.access import data_subject_access_request_open
+    from audit.services.access import data_subject_access_request_open
 
     data_subject_access_request_open(actor=world["team"]["data_protection_officer"], tenant=world["tenant"],
                                      identifier=OTTO["email"], received_at=timezone.now() - timedelta(days=40))
@@ -213,7 +213,7 @@ def test_overview_shows_the_public_key_the_last_verification_and_due_requests(ds
 
 
 def test_the_home_panel_lists_due_requests_and_links_the_area(client, world):
-    from audit.access import data_subject_access_request_open
+    from audit.services.access import data_subject_access_request_open
 
     data_subject_access_request_open(actor=world["team"]["data_protection_officer"], tenant=world["tenant"],
                                      identifier=OTTO["email"])
@@ -233,7 +233,7 @@ def test_processing_records_flag_missing_entries_and_print_as_pdf(dsb_client, wo
         recipients_missing = gettext("(d) categories of recipients")
     assert controller_missing in tickets.missing
     assert any("(g)" in m for m in tickets.missing)
-    from automations.services.use_cases import tenant_policy_update_details
+    from automations.registry.services.use_cases import tenant_policy_update_details
 
     tenant_policy_update_details(actor=world["team"]["data_protection_officer"], tenant=world["tenant"],
                                  reason="VVT", values={"controller_name": "Muster GmbH",

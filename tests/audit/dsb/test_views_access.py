@@ -7,11 +7,11 @@ from urllib.parse import urlsplit
 import pytest
 from django.urls import reverse
 
-from audit.access import data_subject_access_request_open
+from audit.services.access import data_subject_access_request_open
 from audit.models import AuditEvent, Pseudonym
-from audit.services import audit_event_record
+from audit.services.events import audit_event_record
 from audit.urls import urlpatterns
-from automations.services import master_data
+from automations.execution.services import master_data
 from portal.choices import Role
 from portal.middleware import SESSION_TENANT_KEY
 from portal.roles import permissions_for_roles

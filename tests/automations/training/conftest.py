@@ -15,7 +15,7 @@ def media(settings, tmp_path):
     parallel test workers, and outlives a test database)."""
     from django.core.cache import cache
 
-    from automations.services import training
+    from automations.training import services as training
 
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",

@@ -9,9 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from automations.api import training as training_api
+from automations.training import api as training_api
 from automations.models import ThresholdSetVersion
-from automations.services.training import classifier_train, examples_import
+from automations.training.services import classifier_train, examples_import
 from portal import services as portal_services
 from portal.choices import Role
 from tests.automations.factories import make_team, make_use_case
@@ -48,7 +48,7 @@ def world(tenant, make_tenant, member):
 
 @pytest.fixture(autouse=True)
 def no_worker(monkeypatch):
-    from automations.tasks import training as tasks
+    from automations.training import tasks
 
     sent = []
     monkeypatch.setattr(tasks.train_classifier_task, "delay", lambda *args: sent.append(args))

@@ -44,7 +44,7 @@ def test_import_train_predict_end_to_end(tickets, tmp_path):
 
 
 def test_predict_keeps_one_line_per_row_for_unreadable_json_and_refuses_other_use_cases(tickets, lead, tmp_path):
-    from automations.services.training import classifier_train, examples_import
+    from automations.training.services import classifier_train, examples_import
 
     examples_import(actor=lead, use_case=tickets, rows_iter=demo_rows("service_tickets.csv", 80),
                     text_columns="subject,body", label_columns="queue")
@@ -65,7 +65,7 @@ def test_predict_keeps_one_line_per_row_for_unreadable_json_and_refuses_other_us
 
 
 def test_the_pipeline_engine_explains_with_terms_and_is_humble_about_empty_text(tickets, lead, tenant):
-    from automations.services.training import classifier_train, examples_import
+    from automations.training.services import classifier_train, examples_import
 
     examples_import(actor=lead, use_case=tickets, rows_iter=demo_rows("service_tickets.csv", 240),
                     text_columns="subject,body", label_columns="queue,priority")

@@ -1,8 +1,8 @@
 """The quick start's demo classifier: demo examples imported once as `demo`, one version trained."""
 from automations.choices import ExampleSource
 from automations.demo_training import seed_classifier
-from automations.selectors_training import example_counts, training_examples
-from automations.services.training import examples_import
+from automations.training.selectors import example_counts, training_examples
+from automations.training.services import examples_import
 from tests.automations.factories import make_use_case
 
 CLASSES = ["invoice", "credit_note", "delivery_note", "purchase_order", "reminder", "contract", "other"]

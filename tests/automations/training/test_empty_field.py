@@ -6,7 +6,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from automations.services.training import classifier_train, examples_import, threshold_set_propose
+from automations.training.services import classifier_train, examples_import, threshold_set_propose
 
 from .conftest import quick_parameters, write_csv
 

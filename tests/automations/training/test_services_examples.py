@@ -5,9 +5,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from automations.choices import ExampleSource
-from automations.selectors_training import example_list
-from automations.services.intake import work_item_create
-from automations.services.training import example_from_correction, examples_import
+from automations.training.selectors import example_list
+from automations.execution.services.intake import work_item_create
+from automations.training.services import example_from_correction, examples_import
 from tests.automations.factories import go_live, make_use_case
 
 from .conftest import write_csv
@@ -123,7 +123,7 @@ def test_a_clerks_correction_becomes_an_example_only_where_reuse_is_allowed(tena
 
 
 def test_a_repeated_text_counts_as_often_as_it_occurs_with_its_most_frequent_label(tickets, lead):
-    from automations.services.training import _training_set
+    from automations.training.services import _training_set
 
     rows = [{"subject": "Login", "body": "Passwort vergessen", "queue": "konto"}] * 3 + [
         {"subject": "Drucker", "body": "Papierstau", "queue": "technik"},

@@ -11,7 +11,7 @@ from automations.engines.classifier.artifact import ArtifactError
 from automations.engines.classifier.evaluation import automation_at_precision, calibration_bands
 from automations.engines.classifier.training import predict
 from automations.models import ClassifierVersion, ThresholdSetVersion
-from automations.services.training import classifier_load, classifier_train, examples_import, threshold_set_propose
+from automations.training.services import classifier_load, classifier_train, examples_import, threshold_set_propose
 from tests.automations.factories import make_use_case
 
 from .conftest import quick_parameters

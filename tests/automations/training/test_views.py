@@ -1,6 +1,6 @@
 """The training pages as the core team meets them, and their access matrix: anonymous (log-in page), a
 member without the permission (403), a permitted member (the page, or the redirect after a write), and
-another tenant's use case (404). A URL of automations.views.training without a row here fails the suite."""
+another tenant's use case (404). A URL of automations.training.views without a row here fails the suite."""
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from automations.models import LabelledExample, ThresholdSetVersion
-from automations.services.training import classifier_train, examples_import, training_progress_record
+from automations.training.services import classifier_train, examples_import, training_progress_record
 from automations.urls import urlpatterns
 from portal import services as portal_services
 from portal.choices import Role
@@ -88,7 +88,7 @@ def _request(client, world, row, key="tickets"):
 @pytest.fixture(autouse=True)
 def no_worker(monkeypatch):
     """The train button queues a task; here nothing runs it."""
-    from automations.tasks import training as tasks
+    from automations.training import tasks
 
     sent = []
     monkeypatch.setattr(tasks.train_classifier_task, "delay", lambda *args: sent.append(args))
@@ -96,7 +96,7 @@ def no_worker(monkeypatch):
 
 
 def test_every_training_url_has_a_row_in_the_matrix():
-    named = {p.name for p in urlpatterns if p.callback.__module__ == "automations.views.training"}
+    named = {p.name for p in urlpatterns if p.callback.__module__ == "automations.training.views"}
     assert named == {row.url_name.removeprefix("automations:") for row in MATRIX}
 
 

@@ -1,0 +1,338 @@
+"""Erasure requests (GDPR Art. 17), carried out by the data protection officer (`manage.py erase_subject`,
+the DSB area, the API).
+
+What happens, in one transaction:
+1. The person's work items (with their files, runs, suggestions, review tasks and decisions, escalations),
+   labelled examples and master data records are deleted, master data history rows included. Items under a
+   statutory retention duty (GDPR Art. 17(3)(b), e.g. invoices under § 147 AO) or a legal hold are
+   restricted instead (Art. 18: no processing, visible only to the DSB) and listed.
+2. Wherever else the person's identifiers stand in stored text — any table, history tables included — they
+   are replaced by a placeholder (the restricted items and their records excepted).
+3. Their pseudonym keys are destroyed: audit rows name people only by pseudonym, so the chain stays intact
+   and verifiable while it refers to no one any more.
+4. The request is kept with a keyed hash of the identifier only, with counts and record ids.
+"""
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.core.exceptions import PermissionDenied
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import requests
+from audit.actors import as_actor
+from audit.choices import RequestKind
+from audit.models import Pseudonym
+from audit.services.pseudonyms import erase as pseudonym_erase
+from audit.services.events import access_event_record, audit_event_record
+from audit.selectors.subjects import (
+    Subject, annotate_text, contains_any, retention_duty_until, subject_find, text_filter,
+)
+from portal.permissions import actor_has_perm
+
+PLACEHOLDER = "[gelöscht]"
+# Never rewritten: the append-only audit tables (they hold pseudonyms, never identifiers), the pseudonym
+# index and the requests themselves (hashes and encrypted values only), and Django's bookkeeping.
+_SKIPPED_TABLES = {
+    "audit_auditevent", "audit_accessevent", "audit_subjectreference", "audit_auditanchor", "audit_pseudonym",
+    "audit_datasubjectrequest", "audit_verificationrun", "audit_auditchainhead", "audit_accesschainhead",
+    "django_migrations", "django_content_type", "auth_permission", "django_session",
+}
+_AUDIT_TABLES = ("audit_auditevent", "audit_accessevent")
+
+
+class ErasureRefused(PermissionDenied):
+    pass
+
+
+@dataclass
+class ErasureReport:
+    dry_run: bool
+    kind: str
+    identifier: str  # printed for the DSB, never stored
+    master_records: list[str] = field(default_factory=list)
+    items_erased: list[str] = field(default_factory=list)
+    items_restricted: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    replaced: dict[str, int] = field(default_factory=dict)  # "table.column": rows
+    audit_mentions: int = 0
+    request: object = None
+    item_ids: list[str] = field(default_factory=list)
+    restricted_ids: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        """What the request keeps: counts and record ids, no identifier and no names."""
+        return {"items_erased": self.item_ids, "items_restricted": self.restricted_ids,
+                "master_records": len(self.master_records), "counts": self.counts,
+                "replaced": self.replaced, "audit_mentions": self.audit_mentions}
+
+    def lines(self) -> list[str]:
+        would = self.dry_run
+        out = [(_("Would erase %(kind)s %(value)s:") if would else _("Erased %(kind)s %(value)s:"))
+               % {"kind": self.kind, "value": self.identifier}]
+        master, item = _("master data"), _("work item")
+        out += [f"  {master}: {line}" for line in self.master_records] or [f"  {master}: -"]
+        out += [f"  {item}: {line}" for line in self.items_erased]
+        for name, count in sorted(self.counts.items()):
+            out.append(f"  {name}: {count}")
+        for column, count in sorted(self.replaced.items()):
+            out.append("  " + _("placeholder in %(column)s: %(count)s") % {"column": column, "count": count})
+        for line in self.items_restricted:
+            out.append("  " + _("RESTRICTED instead of erased: %(item)s") % {"item": line})
+        if self.audit_mentions:
+            warning = _("WARNING: audit rows mention an identifier: %(count)s")
+            out.append("  " + warning % {"count": self.audit_mentions})
+        if self.request is not None:
+            out.append(_("Request %(id)s kept with a hash of the identifier only.") % {"id": self.request.pk})
+        return out
+
+
+def data_subject_erase(*, actor, tenant, identifier: str, kind: str | None = None, dry_run: bool = False,
+                       received_at=None) -> ErasureReport:
+    """Erase everything about the person in the tenant (see the module's docstring). Only the tenant's data
+    protection officer may. Raises AmbiguousSubject (a name of several people) or SubjectNotFound."""
+    actor = as_actor(actor)
+    if actor.kind == "system" or not actor_has_perm(actor, tenant, "audit.erase_subject"):
+        raise ErasureRefused(_("Only the data protection officer of this tenant carries out erasure requests."))
+    with transaction.atomic():
+        subject = subject_find(tenant=tenant, identifier=identifier, kind=kind)
+        report = _plan(subject, dry_run=dry_run)
+        if dry_run:
+            _record_preview(actor, subject)
+            return report
+        _carry_out(actor, subject, report, received_at=received_at)
+    return report
+
+
+def _describe_item(item) -> str:
+    return f"{item.use_case.key}/{item.pk} ({timezone.localtime(item.created_at):%Y-%m-%d})"
+
+
+def _plan(subject: Subject, *, dry_run: bool) -> ErasureReport:
+    report = ErasureReport(dry_run=dry_run, kind=subject.kind, identifier=subject.identifier)
+    report.master_records = [f"{r.get_kind_display()} {r.number}: {r.name}" for r in subject.master_records]
+    for item in subject.items:
+        until = retention_duty_until(item)
+        if item.legal_hold or until is not None:
+            reason = (_("legal hold") if item.legal_hold
+                      else _("statutory retention until %(date)s") % {"date": f"{until:%Y-%m-%d}"})
+            report.items_restricted.append(f"{_describe_item(item)}: {reason}")
+            report.restricted_ids.append(str(item.pk))
+        else:
+            report.items_erased.append(_describe_item(item))
+            report.item_ids.append(str(item.pk))
+    erased = [item for item in subject.items if str(item.pk) in report.item_ids]
+    report.counts = {
+        "files": sum(item.files.count() for item in erased),
+        "review_decisions": sum(item.review_decisions.count() for item in erased),
+        "escalations": sum(item.escalations.count() for item in erased),
+        "labelled_examples": len(subject.examples),
+        "pseudonyms": len(subject.pseudonyms),
+    }
+    if dry_run:
+        report.replaced = dict(_mention_counts(subject, _Leaving.of(subject)))
+    report.audit_mentions = _audit_mentions(subject)
+    return report
+
+
+def _record_preview(actor, subject: Subject) -> None:
+    for pseudonym in subject.pseudonyms[:1] or [None]:
+        access_event_record(actor=actor, tenant=subject.tenant, purpose="erasure_request_preview",
+                            subject_pseudonym=pseudonym.pseudonym if pseudonym else "",
+                            event_type="data_subject.searched")
+
+
+def _carry_out(actor, subject: Subject, report: ErasureReport, *, received_at=None) -> None:
+    from automations.models import MasterRecord, WorkItem
+
+    tenant = subject.tenant
+    request = requests.data_subject_request_open(
+        tenant=tenant, kind=RequestKind.ERASURE, identifier_kind=subject.kind, identifier=subject.identifier,
+        actor=actor, received_at=received_at)
+    # 1. the person's records
+    files = []
+    for item in WorkItem.objects.filter(pk__in=report.item_ids).prefetch_related("files"):
+        files += [upload.file.name for upload in item.files.all() if upload.file]
+        item.delete()
+    for example in subject.examples:
+        example.delete()
+    record_ids = [record.pk for record in subject.master_records]
+    MasterRecord.objects.filter(pk__in=record_ids).delete()
+    # After the delete, which adds a history row of its own.
+    history = MasterRecord.history.model
+    report.counts["master_data_history_rows"] = history.objects.filter(id__in=record_ids).delete()[0]
+    _delete_files_on_commit(files)
+    restricted = list(WorkItem.objects.filter(pk__in=report.restricted_ids))
+    for item in restricted:
+        item.restricted = True
+        item.save(update_fields=["restricted"])
+    # 2. mentions elsewhere
+    report.replaced = dict(_replace_mentions(subject, _Leaving(items=report.restricted_ids)))
+    report.audit_mentions = _audit_mentions(subject)
+    # 3. pseudonyms and 4. the request, audited in the same transaction
+    for item in restricted:
+        audit_event_record(actor=actor, tenant=tenant, event_type="work_item.restricted", obj=item,
+                           details={"request": request.pk, "legal_hold": item.legal_hold})
+    pseudonyms = {pseudonym.pk: pseudonym for pseudonym in subject.pseudonyms}
+    own = Pseudonym.objects.get(pseudonym=request.subject_pseudonym)  # the request's own reference
+    pseudonyms.setdefault(own.pk, own)
+    report.counts["pseudonyms"] = len(pseudonyms)
+    for pseudonym in pseudonyms.values():
+        pseudonym_erase(pseudonym)
+        audit_event_record(actor=actor, tenant=tenant, event_type="pseudonym.erased",
+                           details={"pseudonym": pseudonym.pseudonym, "request": request.pk})
+    report.request = request
+    requests.data_subject_request_complete(request=request, summary=report.summary())
+    audit_event_record(actor=actor, tenant=tenant, event_type="data_subject.erased", obj=request,
+                       details={"subject": request.subject_pseudonym, "items_erased": len(report.item_ids),
+                                "items_restricted": report.restricted_ids, "counts": report.counts,
+                                "placeholders": sum(report.replaced.values())})
+
+
+def _delete_files_on_commit(names: list[str]) -> None:
+    from django.core.files.storage import default_storage
+
+    def delete() -> None:
+        for name in names:
+            default_storage.delete(name)
+
+    if names:
+        transaction.on_commit(delete)
+
+
+# --- mentions: every text column of every table -------------------------------------------------------
+
+def _text_columns(model) -> list[str]:
+    return [f.name for f in model._meta.concrete_fields
+            if isinstance(f, models.CharField | models.TextField | models.JSONField)
+            and not f.primary_key and not f.choices and not isinstance(f, models.BinaryField)]
+
+
+def _swept_models() -> Iterator[type]:
+    seen = set()
+    for model in apps.get_models(include_auto_created=True):
+        meta = model._meta
+        if meta.proxy or not meta.managed or meta.db_table in _SKIPPED_TABLES or meta.db_table in seen:
+            continue
+        seen.add(meta.db_table)
+        yield model
+
+
+@dataclass(frozen=True)
+class _Leaving:
+    """Rows the placeholder sweep leaves alone: the restricted items with their records (they stay as they
+    are: that is what the retention duty asks for) and, in a dry run, what is about to be deleted."""
+
+    items: list = field(default_factory=list)
+    examples: list = field(default_factory=list)
+    master_records: list = field(default_factory=list)
+
+    @classmethod
+    def of(cls, subject: Subject) -> "_Leaving":
+        return cls(items=[item.pk for item in subject.items], examples=[e.pk for e in subject.examples],
+                   master_records=[r.pk for r in subject.master_records])
+
+
+def _scoped(model, subject: Subject, leaving: _Leaving):
+    """The model's rows that may be rewritten: the tenant's (for tenant-owned tables), without `leaving`."""
+    from automations.models import LabelledExample, MasterRecord, Run, WorkItem
+
+    queryset = model._base_manager.all()
+    names = {f.name for f in model._meta.concrete_fields}
+    if "tenant" in names:
+        queryset = queryset.filter(tenant=subject.tenant)
+    if leaving.items:
+        if model is WorkItem:
+            queryset = queryset.exclude(pk__in=leaving.items)
+        for f in model._meta.concrete_fields:
+            if isinstance(f, models.ForeignKey) and f.related_model is WorkItem:
+                queryset = queryset.exclude(**{f"{f.name}__in": leaving.items})
+            elif isinstance(f, models.ForeignKey) and f.related_model is Run:
+                queryset = queryset.exclude(**{f"{f.name}__item__in": leaving.items})
+    if leaving.examples and model is LabelledExample:
+        queryset = queryset.exclude(pk__in=leaving.examples)
+    if leaving.master_records and model in (MasterRecord, MasterRecord.history.model):
+        queryset = queryset.exclude(id__in=leaving.master_records)
+    return queryset
+
+
+def mentions(subject: Subject, leaving: _Leaving | None = None, limit: int | None = None) -> Iterator[tuple]:
+    """(model, pk, column, value) of every stored text that mentions one of the person's identifiers."""
+    needles = subject.needles()
+    leaving = leaving or _Leaving()
+    found = 0
+    for model in _swept_models():
+        for column in _text_columns(model):
+            queryset = annotate_text(_scoped(model, subject, leaving), [column])
+            for pk, value in queryset.filter(text_filter([column], needles)).values_list("pk", column):
+                if contains_any(value, needles):
+                    yield model, pk, column, value
+                    found += 1
+                    if limit is not None and found >= limit:
+                        return
+
+
+def _mention_counts(subject: Subject, leaving: _Leaving) -> Iterator[tuple[str, int]]:
+    counts: dict[str, int] = {}
+    for model, _pk, column, _value in mentions(subject, leaving):
+        key = f"{model._meta.db_table}.{column}"
+        counts[key] = counts.get(key, 0) + 1
+    return iter(counts.items())
+
+
+def _replace_mentions(subject: Subject, leaving: _Leaving) -> Iterator[tuple[str, int]]:
+    pattern = re.compile("|".join(re.escape(needle) for needle in subject.needles()), re.IGNORECASE)
+    counts: dict[str, int] = {}
+    for model, pk, column, value in list(mentions(subject, leaving)):
+        model_field = model._meta.get_field(column)
+        replaced = _replace(value, pattern, model_field, pk)
+        if replaced != value:
+            # update(): no save() signals, no new history row carrying the old value.
+            model._base_manager.filter(pk=pk).update(**{column: replaced})
+            key = f"{model._meta.db_table}.{column}"
+            counts[key] = counts.get(key, 0) + 1
+    return iter(counts.items())
+
+
+def _replace(value, pattern: re.Pattern, model_field, pk):
+    if isinstance(value, str):
+        if _is_unique(model_field) and pattern.fullmatch(value.strip()):
+            new = f"{PLACEHOLDER}-{pk}"
+        else:
+            new = pattern.sub(PLACEHOLDER, value)
+        max_length = getattr(model_field, "max_length", None)
+        return new[:max_length] if max_length else new
+    if isinstance(value, dict):
+        return {_replace(key, pattern, None, pk): _replace(item, pattern, None, pk) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_replace(item, pattern, None, pk) for item in value]
+    return value
+
+
+def _is_unique(model_field) -> bool:
+    if model_field is None:
+        return False
+    if model_field.unique:
+        return True
+    model = model_field.model
+    return any(model_field.name in getattr(constraint, "fields", ())
+               for constraint in model._meta.constraints if isinstance(constraint, models.UniqueConstraint))
+
+
+def _audit_mentions(subject: Subject) -> int:
+    """Audit and access rows are immutable; they must never hold an identifier (audit.services.events refuses
+    e-mail addresses and IBANs). Counted so that a leak would show in the report."""
+    from audit.models import AccessEvent, AuditEvent
+
+    needles = subject.needles()
+    total = 0
+    for model in (AuditEvent, AccessEvent):
+        columns = ["details", "object_id"]
+        queryset = annotate_text(model.objects.filter(tenant=subject.tenant), columns)
+        total += sum(1 for details, object_id in queryset.filter(text_filter(columns, needles)).values_list(
+            "details", "object_id") if contains_any([details, object_id], needles))
+    return total
+

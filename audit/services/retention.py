@@ -1,0 +1,75 @@
+"""Retention of work items (daily, CELERY_BEAT_SCHEDULE "work-item-retention"): an item is deleted with its
+files, runs, suggestions and review records once its use case's retention period (UseCase.retention_days,
+counted from receipt) is over — unless it is under a legal hold, or still open (not applied, rejected or
+failed: a person may still need it). Restricted items (Art. 18 GDPR) go too when their period ends: the
+retention duty that kept them has ended. Each deletion is an audit event. Audit events themselves are never
+deleted here: only `manage.py purge_audit` removes them, older than AUDIT_RETENTION_DAYS and after a signed
+anchor (audit.services.purge)."""
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
+
+from audit.services.events import audit_event_record
+
+logger = logging.getLogger(__name__)
+CLOSED = ("applied", "rejected", "failed")
+
+
+@dataclass
+class RetentionReport:
+    deleted: int = 0
+    files: int = 0
+    on_hold: int = 0
+    still_open: int = 0
+    failed: int = 0
+
+
+def work_items_retention_sweep(*, now=None, batch: int = 500) -> RetentionReport:
+    from automations.models import UseCase, WorkItem
+
+    now = now or timezone.now()
+    report = RetentionReport()
+    for use_case in UseCase.objects.all().only("pk", "key", "tenant_id", "retention_days"):
+        cutoff = now - timedelta(days=use_case.retention_days)
+        due = WorkItem.objects.filter(use_case=use_case, created_at__lt=cutoff)
+        report.on_hold += due.filter(legal_hold=True).count()
+        report.still_open += due.filter(legal_hold=False, restricted=False).exclude(status__in=CLOSED).count()
+        deletable = due.filter(legal_hold=False).filter(status__in=CLOSED) | due.filter(legal_hold=False,
+                                                                                        restricted=True)
+        for pk in list(deletable.values_list("pk", flat=True)[:batch * 100]):
+            try:
+                files = work_item_retention_delete(item_id=pk, use_case=use_case, cutoff=cutoff)
+            except ProtectedError:
+                report.failed += 1
+                logger.exception("Work item %s is past its retention but something still refers to it.", pk)
+                continue
+            if files is not None:
+                report.deleted += 1
+                report.files += files
+    return report
+
+
+def work_item_retention_delete(*, item_id, use_case, cutoff) -> int | None:
+    """Delete one item in its own short transaction, re-checked under a lock; returns its file count, or
+    None when it no longer qualifies (put on hold meanwhile)."""
+    from django.core.files.storage import default_storage
+
+    from automations.models import WorkItem
+
+    with transaction.atomic():
+        item = WorkItem.objects.select_for_update().filter(pk=item_id, created_at__lt=cutoff,
+                                                           legal_hold=False).first()
+        if item is None or (item.status not in CLOSED and not item.restricted):
+            return None
+        names = [upload.file.name for upload in item.files.all() if upload.file]
+        audit_event_record(actor=None, tenant=item.tenant, event_type="work_item.retention_deleted", obj=item,
+                           details={"use_case": use_case.key, "received": item.created_at.date().isoformat(),
+                                    "retention_days": use_case.retention_days, "files": len(names),
+                                    "restricted": item.restricted})
+        item.delete()
+        transaction.on_commit(lambda: [default_storage.delete(name) for name in names])
+    return len(names)

@@ -1,0 +1,112 @@
+"""Work items over the API: intake (multipart or JSON, idempotent), the item, final results for target
+systems, and their acknowledgement."""
+import json
+
+import django_filters
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from audit.actors import actor_from_request
+from automations.execution import selectors
+from automations.execution.api.serializers import (
+    WorkItemAcknowledgeInputSerializer, WorkItemCreateInputSerializer, WorkItemSerializer,
+)
+from automations.models import WorkItem
+from automations.execution.services import intake, results
+from portal.api.pagination import CursorPagination
+from portal.api.permissions import TenantModelPermissions, request_tenant
+
+
+def _messages(exc: ValidationError) -> list[str]:
+    return [str(m) for m in exc.messages]
+
+
+class ResultsPagination(CursorPagination):
+    ordering = ("updated_at", "id")
+
+
+class WorkItemViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin,
+                      viewsets.GenericViewSet):
+    permission_classes = [TenantModelPermissions]
+    serializer_class = WorkItemSerializer
+    queryset = WorkItem.objects.none()
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    pagination_class = ResultsPagination
+    filter_backends = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return WorkItem.objects.none()
+        params = self.request.query_params
+        since = parse_datetime(params["since"]) if params.get("since") else None
+        if params.get("since") and since is None:
+            raise ApiValidationError({"since": "ISO 8601 date-time expected."})
+        return selectors.work_item_list(
+            tenant=request_tenant(self.request), use_case_key=params.get("use_case") or None,
+            status=params.get("status") or None, since=since,
+            not_acknowledged_by=params.get("not_acknowledged_by") or None)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("use_case", str), OpenApiParameter("status", str),
+                    OpenApiParameter("since", str, description="ISO 8601: items changed since then"),
+                    OpenApiParameter("not_acknowledged_by", str, description="only items this consumer has not taken")])
+    def list(self, request, *args, **kwargs):
+        """Final results for target systems: `?use_case=...&status=applied&since=...`, cursor-paginated."""
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request={"multipart/form-data": WorkItemCreateInputSerializer,
+                            "application/json": WorkItemCreateInputSerializer},
+                   parameters=[OpenApiParameter("Idempotency-Key", str, location=OpenApiParameter.HEADER)],
+                   responses={201: WorkItemSerializer, 200: WorkItemSerializer})
+    def create(self, request, *args, **kwargs):
+        """Submit a work item. The same `Idempotency-Key` with the same content returns the same item
+        (200); with other content 422; a use case in draft or retired answers 409."""
+        data = request.data
+        if not isinstance(data, dict):  # a JSON array or scalar (a QueryDict is a dict)
+            return Response({"detail": "Send an object with use_case and payload, or a multipart form."},
+                            status=status.HTTP_400_BAD_REQUEST)
+        for name in ("use_case", "external_id"):
+            if data.get(name) is not None and not isinstance(data.get(name), str):
+                return Response({name: ["A valid string is required."]}, status=status.HTTP_400_BAD_REQUEST)
+        payload = data.get("payload")
+        if isinstance(payload, str):  # multipart sends the payload as a JSON string
+            try:
+                payload = json.loads(payload) if payload else None
+            except json.JSONDecodeError:
+                return Response({"detail": "payload is not valid JSON."}, status=status.HTTP_400_BAD_REQUEST)
+        if not data.get("use_case"):
+            return Response({"use_case": ["This field is required."]}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            item, created = intake.work_item_create(
+                actor=actor_from_request(request), tenant=request_tenant(request), use_case_key=data["use_case"],
+                payload=payload, files=request.FILES.getlist("file"),
+                idempotency_key=request.headers.get("Idempotency-Key"), external_id=data.get("external_id") or "")
+        except intake.UseCaseNotAccepting as exc:
+            return Response({"detail": " ".join(_messages(exc))}, status=status.HTTP_409_CONFLICT)
+        except intake.IdempotencyConflict as exc:
+            return Response({"detail": " ".join(_messages(exc))}, status=422)
+        except PermissionDenied as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        except ValidationError as exc:
+            return Response({"detail": " ".join(_messages(exc))}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(WorkItemSerializer(item).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(request=WorkItemAcknowledgeInputSerializer, responses={200: dict})
+    @action(detail=True, methods=["post"], url_path="acknowledge")
+    def acknowledge(self, request, pk=None):
+        """A target system confirms it took the final item; `first` is false on a repeat."""
+        item = self.get_object()
+        body = WorkItemAcknowledgeInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            first = results.work_item_acknowledge(actor=actor_from_request(request), item=item,
+                                                  consumer=body.validated_data["consumer"])
+        except ValidationError as exc:
+            return Response({"detail": " ".join(_messages(exc))}, status=status.HTTP_409_CONFLICT)
+        return Response({"id": str(item.pk), "consumer": body.validated_data["consumer"], "first": first})

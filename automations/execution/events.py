@@ -1,0 +1,20 @@
+"""Audit event types of execution: items, runs, escalations, master data, dry runs and the playground."""
+from audit.registry import register
+
+register("work_item.received", "A work item arrived (API, upload, e-mail, DMS).")
+register("work_item.held", "A work item was held because its use case is suspended.")
+register("work_item.released", "A held work item was released after the use case resumed.")
+register("work_item.routed", "Routing decided what happens with an item's results.")
+register("work_item.finalised", "A work item became final (applied or rejected) by a person's decision.")
+register("work_item.acknowledged", "A target system took a final work item.")
+register("run.started", "A pipeline run started on a work item.")
+register("run.finished", "A pipeline run finished.")
+register("run.failed", "A pipeline run failed; it is retried or escalated.")
+register("run.reaped", "A run stuck past its lease was picked up by the reaper.")
+register("escalation.created", "An item was escalated to the use case's escalation contact.")
+register("escalation.acknowledged", "An escalation was acknowledged.")
+register("escalation.closed", "An escalation was closed.")
+register("master_record.imported", "Master data was imported.")
+register("master_record.changed", "A master data record was created or changed.")
+register("prompt_playground.ran", "A prompt version was tried in the playground (no work item).")
+register("dry_run.started", "A release was tried on sample items without applying anything.")

@@ -1,0 +1,37 @@
+"""Dry runs: any release (a draft one too) on uploaded sample items, results shown, nothing applied or
+delivered, no review task, no escalation — development and test kept apart from production."""
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from audit.actors import as_actor
+from audit.services.events import audit_event_record
+from automations.choices import ItemSource, RunTrigger
+from automations.models import Release, WorkItem
+from automations.execution.services.intake import content_hash_of, read_uploads, store_files
+from automations.execution.services.runs import run_dispatch
+from portal.permissions import require_perm
+
+
+def dry_run_create(*, actor, release: Release, files=None, payload: dict | None = None) -> list[WorkItem]:
+    """One dry-run item per file (or one for the payload), each run through the given release."""
+    actor = as_actor(actor)
+    use_case = release.use_case
+    require_perm(actor, use_case.tenant, "automations.add_release")
+    data = read_uploads(files)
+    if not data and not payload:
+        raise ValidationError(_("Upload sample files or give input fields."))
+    samples = [([f], {}) for f in data] or [([], payload or {})]
+    items = []
+    with transaction.atomic():
+        for sample_files, sample_payload in samples:
+            item = WorkItem.objects.create(
+                tenant=use_case.tenant, use_case=use_case, source=ItemSource.DRY_RUN, is_dry_run=True,
+                content_hash=content_hash_of(use_case, sample_payload, sample_files), payload=sample_payload,
+                created_by=actor.user)
+            store_files(item, sample_files)
+            run_dispatch(item=item, trigger=RunTrigger.DRY_RUN, release=release)
+            items.append(item)
+        audit_event_record(actor=actor, tenant=use_case.tenant, event_type="dry_run.started", obj=release,
+                           details={"use_case": use_case.key, "release": release.number, "items": len(items)})
+    return items

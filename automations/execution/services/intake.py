@@ -1,0 +1,121 @@
+"""Intake: a work item is stored with its payload and files, then handed to the pipeline on commit.
+The same idempotency key gives the same item (also under concurrent requests); with other content it
+is refused."""
+import hashlib
+import json
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from audit.actors import as_actor
+from audit.services.events import audit_event_record
+from audit.selectors.subjects import payload_pseudonyms
+from automations.choices import ItemSource, ItemStatus, UseCaseStatus
+from automations.models import UseCase, WorkItem, WorkItemFile
+from portal.permissions import require_perm
+
+MAX_FILE_BYTES = 25 * 1024 * 1024
+
+
+class UseCaseNotAccepting(ValidationError):
+    """The use case is a draft or retired: it accepts no items (HTTP 409)."""
+
+
+class IdempotencyConflict(ValidationError):
+    """The idempotency key was used before with other content (HTTP 422)."""
+
+
+def content_hash_of(use_case: UseCase, payload: dict, files: list[tuple[str, bytes, str]]) -> str:
+    digest = hashlib.sha256()
+    digest.update(use_case.key.encode())
+    digest.update(json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode())
+    for _name, data, _type in files:
+        digest.update(hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+def read_uploads(files) -> list[tuple[str, bytes, str]]:
+    read = []
+    for upload in files or []:
+        data = upload.read()
+        if len(data) > MAX_FILE_BYTES:
+            raise ValidationError(_("%(name)s is larger than 25 MB.") % {"name": upload.name})
+        read.append((upload.name or "upload", data, getattr(upload, "content_type", "") or "application/octet-stream"))
+    return read
+
+
+def work_item_create(*, actor, tenant, use_case_key: str, payload: dict | None = None, files=None,
+                     idempotency_key: str | None = None, external_id: str = "",
+                     source: str = ItemSource.API) -> tuple[WorkItem, bool]:
+    """Returns (item, created). Items of a suspended use case are kept as `held`."""
+    from automations.execution.services.runs import run_dispatch
+
+    actor = as_actor(actor)
+    require_perm(actor, tenant, "automations.add_workitem")
+    use_case = UseCase.objects.for_tenant(tenant).filter(key=use_case_key).first()
+    if use_case is None:
+        raise ValidationError(_("Unknown use case %(key)s.") % {"key": use_case_key})
+    if use_case.status in (UseCaseStatus.DRAFT, UseCaseStatus.RETIRED):
+        raise UseCaseNotAccepting(_("The use case %(key)s is in %(status)s and accepts no work items.")
+                                  % {"key": use_case.key, "status": use_case.get_status_display()})
+    payload = payload or {}
+    if not isinstance(payload, dict):
+        raise ValidationError(_("The payload must be an object of input fields."))
+    data = read_uploads(files)
+    if not payload and not data:
+        raise ValidationError(_("Send a file or a payload of input fields."))
+    digest = content_hash_of(use_case, payload, data)
+    key = (idempotency_key or "").strip() or None
+    if key and len(key) > WorkItem._meta.get_field("idempotency_key").max_length:
+        raise ValidationError(_("The Idempotency-Key may be at most 200 characters long."))
+
+    if key:
+        existing = WorkItem.objects.for_tenant(tenant).filter(idempotency_key=key).first()
+        if existing is not None:
+            return _same_or_conflict(existing, digest, use_case), False
+    try:
+        with transaction.atomic():
+            item = WorkItem.objects.create(
+                tenant=tenant, use_case=use_case, source=source, external_id=external_id[:200],
+                idempotency_key=key, content_hash=digest, payload=payload,
+                status=ItemStatus.HELD if use_case.status == UseCaseStatus.SUSPENDED else ItemStatus.RECEIVED,
+                created_by=actor.user,
+            )
+            store_files(item, data)
+            audit_event_record(actor=actor, tenant=tenant, event_type="work_item.received", obj=item,
+                               details={"use_case": use_case.key, "source": source, "files": len(data),
+                                        "content_hash": digest, "held": item.status == ItemStatus.HELD,
+                                        "subjects": payload_pseudonyms(tenant=tenant, use_case=use_case,
+                                                                       payload=payload)})
+            if item.status == ItemStatus.RECEIVED:
+                run_dispatch(item=item)
+    except IntegrityError:
+        # A concurrent request with the same key won the insert; answer as the repeat it is.
+        existing = WorkItem.objects.for_tenant(tenant).filter(idempotency_key=key).first()
+        if key is None or existing is None:
+            raise
+        return _same_or_conflict(existing, digest, use_case), False
+    return item, True
+
+
+def store_files(item: WorkItem, data: list[tuple[str, bytes, str]]) -> None:
+    """Files go under MEDIA_ROOT (outside the web root) and are served only by permission-checked views."""
+    for name, content, content_type in data:
+        WorkItemFile(tenant=item.tenant, item=item, name=name[:255], content_type=content_type[:120],
+                     size=len(content), sha256=hashlib.sha256(content).hexdigest()
+                     ).file.save(name, ContentFile(content), save=True)
+
+
+def _same_or_conflict(existing: WorkItem, digest: str, use_case: UseCase) -> WorkItem:
+    if existing.content_hash != digest or existing.use_case_id != use_case.pk:
+        raise IdempotencyConflict(_("This idempotency key was used before with other content."))
+    return existing
+
+
+def ensure_may_read(actor, item: WorkItem) -> None:
+    if not as_actor(actor).kind == "system":
+        require_perm(actor, item.tenant, "automations.view_workitem", item)
+    if item.restricted:
+        raise PermissionDenied(_("Processing of this item is restricted (Art. 18 GDPR)."))

@@ -1,0 +1,352 @@
+"""Runs: dispatch on commit, execute the steps, route in one short transaction, retry with backoff,
+escalate after the last attempt. A lease on every run lets the reaper recover work that a crashed
+worker (or the embedded broker) lost."""
+import hashlib
+import json
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services.events import audit_event_record
+from automations.choices import (
+    FINAL_ITEM_STATUSES,
+    ItemStatus,
+    Label,
+    RunStatus,
+    RunTrigger,
+    StepStatus,
+    UseCaseStatus,
+)
+from automations.engines.base import EngineInput, InputFile
+from automations.models import Run, StepRun, Suggestion, UseCase, WorkItem
+from automations.execution.pipeline.context import PipelineContext, StepError, StopPipeline
+from automations.execution.pipeline.steps import PREPARE_STEPS
+from automations.execution.selectors import master_record_find
+from automations.registry.selectors import active_release_label
+from reviews.choices import QueueKind
+
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.RUN_LEASE_SECONDS)
+
+
+def _grace() -> timedelta:
+    return timedelta(seconds=settings.RUN_DISPATCH_SECONDS)
+
+
+def _hash(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _send(run: Run, countdown: int = 0) -> None:
+    from automations.execution.tasks import process_run_task
+
+    transaction.on_commit(lambda: process_run_task.apply_async((run.pk,), countdown=countdown))
+
+
+def run_dispatch(*, item: WorkItem, trigger: str = RunTrigger.INTAKE, release=None) -> Run:
+    """Inside the caller's transaction: a queued run, sent to a worker only after commit."""
+    run = Run.objects.create(tenant=item.tenant, item=item, trigger=trigger, release=release,
+                             status=RunStatus.QUEUED, lease_expires_at=timezone.now() + _grace())
+    _send(run)
+    return run
+
+
+def _engine_input(item: WorkItem, use_case: UseCase) -> EngineInput:
+    def lookup(kind: str, **attributes):
+        for attribute, value in attributes.items():
+            if value:
+                record = master_record_find(tenant=item.tenant, kind=kind, attribute=attribute, value=str(value))
+                if record is not None:
+                    return {"number": record.number, "name": record.name, "vat_id": record.vat_id,
+                            "iban": record.iban}
+        return None
+
+    files = [InputFile(name=f.name, content_type=f.content_type, path=Path(f.file.path)) for f in item.files.all()]
+    return EngineInput(tenant_id=item.tenant_id, use_case_key=use_case.key, payload=item.payload, files=files,
+                       output_fields=list(use_case.output_fields), lookup=lookup)
+
+
+def _hold(item: WorkItem, run: Run, reason: str) -> None:
+    item.status, item.updated_at = ItemStatus.HELD, timezone.now()
+    item.reasons = [reason]
+    item.save(update_fields=["status", "updated_at", "reasons"])
+    run.status, run.finished_at, run.error = RunStatus.HELD, timezone.now(), reason
+    run.save(update_fields=["status", "finished_at", "error"])
+    audit_event_record(actor=None, tenant=item.tenant, event_type="work_item.held", obj=item,
+                       details={"run": run.pk, "use_case": item.use_case.key})
+
+
+def _start(run_id: int, task_id: str) -> Run | None:
+    """Take the run (or find it needs nothing). Returns the run to execute, or None."""
+    now = timezone.now()
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.HELD):
+            return None
+        if run.status == RunStatus.RUNNING and run.lease_expires_at and run.lease_expires_at > now \
+                and run.task_id and run.task_id != task_id:
+            return None  # another worker holds a live lease on this run
+        item = WorkItem.objects.select_for_update().get(pk=run.item_id)
+        if item.status in FINAL_ITEM_STATUSES:
+            run.status, run.finished_at = RunStatus.SUCCEEDED, now
+            run.save(update_fields=["status", "finished_at"])
+            return None
+        if item.restricted:  # Art. 18 GDPR (audit.services.erasure): a restricted item is not processed any more
+            run.status, run.finished_at = RunStatus.HELD, now
+            run.save(update_fields=["status", "finished_at"])
+            return None
+        use_case = UseCase.objects.get(pk=item.use_case_id)
+        if not item.is_dry_run:
+            if use_case.status not in (UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION):
+                _hold(item, run, _("The use case is %(status)s: nothing is dispatched.")
+                      % {"status": use_case.get_status_display()})
+                return None
+            label = active_release_label(tenant=item.tenant, use_case_key=use_case.key)
+            if label is None:
+                _hold(item, run, _("No release is labelled for the use case's status."))
+                return None
+            run.release, run.label = label.release, label.name
+        else:
+            run.label = "dry_run"
+        if run.status == RunStatus.RUNNING:  # redelivered after the worker died mid-run
+            run.attempt += 1
+        run.status, run.started_at, run.task_id = RunStatus.RUNNING, now, task_id
+        run.lease_expires_at = now + _lease()
+        run.manifest = run.release.manifest()
+        run.input_hash = _hash({"content": item.content_hash, "payload": item.payload})
+        run.save()
+        item.status, item.release, item.updated_at = ItemStatus.PROCESSING, run.release, now
+        item.save(update_fields=["status", "release", "updated_at"])
+        audit_event_record(actor=None, tenant=item.tenant, event_type="run.started", obj=run,
+                           details={"item": str(item.pk), "release": run.release.number, "label": run.label,
+                                    "attempt": run.attempt, "input_hash": run.input_hash})
+    return run
+
+
+def _record_step(run: Run, name: str, status: str, started: float, details: dict, error: str = "") -> None:
+    StepRun.objects.create(tenant=run.tenant, run=run, step=name, status=status, attempt=run.attempt,
+                           duration_ms=int((time.monotonic() - started) * 1000), error=error[:4000],
+                           details=json.loads(json.dumps(details, default=str)))
+
+
+def run_execute(*, run_id: int, task_id: str = "") -> None:
+    run = _start(run_id, task_id)
+    if run is None:
+        return
+    item = run.item
+    use_case = item.use_case
+    ctx = PipelineContext(item=item, run=run, use_case=use_case, release=run.release,
+                          engine_input=_engine_input(item, use_case), dry_run=item.is_dry_run)
+    for step in PREPARE_STEPS:
+        started = time.monotonic()
+        try:
+            details = step.run(ctx)
+        except StepError as exc:
+            _record_step(run, step.name, StepStatus.FAILED, started, {}, error=str(exc))
+            run_fail(run_id=run.pk, error=f"{step.name}: {exc}")
+            return
+        except StopPipeline as exc:
+            _record_step(run, step.name, StepStatus.SKIPPED, started, {"stopped": str(exc)})
+            break
+        _record_step(run, step.name, StepStatus.OK, started, details)
+    started = time.monotonic()
+    outcome = _route(ctx)
+    _record_step(run, "route", StepStatus.OK, started, {"outcome": outcome})
+    started = time.monotonic()
+    if outcome == ItemStatus.APPLIED and not ctx.dry_run:
+        # Target systems pull final items through the API and acknowledge them; no push connector is
+        # configured for the built-in use cases.
+        _record_step(run, "deliver", StepStatus.OK, started, {"delivery": "pull"})
+    else:
+        _record_step(run, "deliver", StepStatus.SKIPPED, started, {"reason": "not applied" if not ctx.dry_run else "dry run"})
+
+
+def _fields_view(ctx: PipelineContext) -> dict:
+    return {name: {"value": s.value, "confidence": round(float(s.confidence), 4), "engine": s.engine,
+                   "explanation": s.explanation, "reasons": ctx.field_reasons.get(name, [])}
+            for name, s in sorted(ctx.chosen.items())}
+
+
+def _route(ctx: PipelineContext) -> str:
+    """Compare confidences with the release's thresholds and apply, review or clarify — in one
+    transaction that re-reads the use case's status, so a suspension in flight applies nothing."""
+    from automations.execution.services.escalations import escalation_create
+    from reviews.services import review_task_create, sample_check_maybe
+
+    thresholds = ctx.release.threshold_set.thresholds
+    for spec in ctx.use_case.output_fields:
+        name = spec["name"]
+        suggestion = ctx.chosen.get(name)
+        if suggestion is None:
+            if spec.get("required"):
+                ctx.add_reason(_("%(f)s: not found.") % {"f": name}, field_name=name, clarification=True)
+            continue
+        reject = float(thresholds.get(name, {}).get("reject", 0.0))
+        if suggestion.confidence < reject:
+            ctx.add_reason(_("%(f)s: confidence %(c).0f%% is below the reject threshold.")
+                           % {"f": name, "c": suggestion.confidence * 100}, field_name=name, clarification=True)
+    all_auto = bool(ctx.chosen) and all(
+        s.confidence >= float(thresholds.get(name, {}).get("auto", 1.01)) for name, s in ctx.chosen.items())
+    low = [name for name, s in ctx.chosen.items()
+           if s.confidence < float(thresholds.get(name, {}).get("auto", 1.01))]
+    if low and not ctx.needs_clarification:
+        ctx.add_reason(_("Low confidence: %(fields)s") % {"fields": ", ".join(sorted(low))})
+
+    with transaction.atomic():
+        item = WorkItem.objects.select_for_update().get(pk=ctx.item.pk)
+        run = Run.objects.select_for_update().get(pk=ctx.run.pk)
+        use_case = UseCase.objects.get(pk=item.use_case_id)
+        if item.status in FINAL_ITEM_STATUSES:  # already final: a repeated run never applies twice
+            run.status, run.finished_at = RunStatus.SUCCEEDED, timezone.now()
+            run.save(update_fields=["status", "finished_at"])
+            return item.status
+        production = use_case.status == UseCaseStatus.PRODUCTION and run.label == Label.PRODUCTION
+        if use_case.status == UseCaseStatus.PILOT and not ctx.dry_run:
+            ctx.add_reason(_("Pilot: nothing is applied automatically."))
+        if not ctx.dry_run and use_case.status not in (UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION):
+            outcome = ItemStatus.HELD
+            ctx.reasons.insert(0, _("The use case was suspended while the item was processed: nothing applied."))
+        elif ctx.needs_clarification:
+            outcome = ItemStatus.CLARIFICATION
+        elif all_auto and not ctx.reasons and (production or ctx.dry_run):
+            outcome = ItemStatus.APPLIED
+        else:
+            outcome = ItemStatus.REVIEW
+        now = timezone.now()
+        item.fields, item.reasons, item.status, item.updated_at = _fields_view(ctx), ctx.reasons, outcome, now
+        if outcome == ItemStatus.APPLIED:
+            item.finalised_at = now
+        item.save(update_fields=["fields", "reasons", "status", "updated_at", "finalised_at"])
+        Suggestion.objects.filter(run=run).delete()
+        Suggestion.objects.bulk_create([
+            Suggestion(tenant=item.tenant, run=run, item=item, field=s.field, value=s.value,
+                       confidence=s.confidence, engine=s.engine, explanation=s.explanation[:4000])
+            for s in ctx.suggestions])
+        if not ctx.dry_run:
+            if outcome == ItemStatus.CLARIFICATION:
+                review_task_create(item=item, kind=QueueKind.CLARIFICATION, reasons=ctx.reasons, priority=2)
+            elif outcome == ItemStatus.REVIEW:
+                review_task_create(item=item, kind=QueueKind.REVIEW, reasons=ctx.reasons)
+            elif outcome == ItemStatus.APPLIED:
+                sample_check_maybe(item=item)
+            if ctx.escalation_reasons:
+                escalation_create(item=item, reason="; ".join(ctx.escalation_reasons))
+        run.status, run.finished_at = RunStatus.SUCCEEDED, now
+        run.output_hash = _hash(item.fields)
+        run.save(update_fields=["status", "finished_at", "output_hash"])
+        audit_event_record(actor=None, tenant=item.tenant, event_type="work_item.routed", obj=item,
+                           details={"outcome": outcome, "run": run.pk, "reasons": len(ctx.reasons),
+                                    "dry_run": ctx.dry_run})
+        audit_event_record(actor=None, tenant=item.tenant, event_type="run.finished", obj=run,
+                           details={"item": str(item.pk), "release": run.release.number, "manifest": run.manifest,
+                                    "engines": sorted({s.engine for s in ctx.suggestions}),
+                                    "input_hash": run.input_hash, "output_hash": run.output_hash})
+    return outcome
+
+
+def _backoff(attempt: int) -> int:
+    return min(300, 2 ** attempt * 5)
+
+
+def run_fail(*, run_id: int, error: str) -> None:
+    """A failed attempt: retried with backoff; after the last attempt the item is escalated and put in
+    the clarification queue, so nothing rests in a log line alone."""
+    from automations.execution.services.escalations import escalation_create
+    from reviews.services import review_task_create
+
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run_id)
+        item = WorkItem.objects.select_for_update().get(pk=run.item_id)
+        run.error = error[:4000]
+        retry = run.attempt < settings.RUN_MAX_ATTEMPTS and item.status not in FINAL_ITEM_STATUSES
+        if retry:
+            countdown = _backoff(run.attempt)
+            run.status, run.attempt = RunStatus.QUEUED, run.attempt + 1
+            run.lease_expires_at = timezone.now() + timedelta(seconds=countdown) + _grace()
+            run.save(update_fields=["status", "attempt", "lease_expires_at", "error"])
+            _send(run, countdown=countdown)
+        else:
+            run.status, run.finished_at = RunStatus.FAILED, timezone.now()
+            run.save(update_fields=["status", "finished_at", "error"])
+            if item.status not in FINAL_ITEM_STATUSES and not item.is_dry_run:
+                reason = _("Processing failed after %(n)s attempts: %(error)s") % {"n": run.attempt, "error": error[:300]}
+                item.status, item.reasons, item.updated_at = ItemStatus.ESCALATED, [reason], timezone.now()
+                item.save(update_fields=["status", "reasons", "updated_at"])
+                review_task_create(item=item, kind=QueueKind.CLARIFICATION, reasons=[reason], priority=1)
+                escalation_create(item=item, reason=reason)
+            elif item.is_dry_run:
+                item.status, item.reasons = ItemStatus.FAILED, [error[:300]]
+                item.save(update_fields=["status", "reasons"])
+        audit_event_record(actor=None, tenant=item.tenant, event_type="run.failed", obj=run,
+                           details={"item": str(item.pk), "attempt": run.attempt, "retry": retry})
+
+
+def runs_reap(*, now=None) -> int:
+    """Beat: runs past their lease (a worker died, or the embedded broker lost the message) are sent
+    again, or failed and escalated after the last attempt."""
+    now = now or timezone.now()
+    reaped = 0
+    for run_id in Run.objects.filter(status__in=(RunStatus.QUEUED, RunStatus.RUNNING),
+                                     lease_expires_at__lt=now).values_list("pk", flat=True)[:500]:
+        with transaction.atomic():
+            run = Run.objects.select_for_update().get(pk=run_id)
+            if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING) or run.lease_expires_at >= now:
+                continue
+            audit_event_record(actor=None, tenant=run.tenant, event_type="run.reaped", obj=run,
+                               details={"status": run.status, "attempt": run.attempt})
+            reaped += 1
+            # A queued run never started: its message waits behind a backlog or for a worker, or the
+            # embedded broker lost it. Sending it again costs no attempt, so waiting never escalates.
+            if run.status == RunStatus.QUEUED or run.attempt < settings.RUN_MAX_ATTEMPTS:
+                attempt = run.attempt + 1 if run.status == RunStatus.RUNNING else run.attempt
+                # ... and it waits as long again as it has waited so far, so that a long backlog is not
+                # flooded with copies of its messages.
+                wait = _grace() if run.status == RunStatus.RUNNING else max(_grace(), now - run.created_at)
+                run.status, run.attempt, run.trigger = RunStatus.QUEUED, attempt, RunTrigger.REAPER
+                run.lease_expires_at = now + wait
+                run.save(update_fields=["status", "attempt", "trigger", "lease_expires_at"])
+                _send(run)
+                continue
+        run_fail(run_id=run_id, error=_("the run was stuck past its lease %(n)s times") % {"n": run.attempt})
+    return reaped
+
+
+def items_hold(*, use_case: UseCase) -> int:
+    """After a suspension: items waiting for a worker are held (running ones are held by routing)."""
+    held = 0
+    for item in WorkItem.objects.filter(use_case=use_case, status=ItemStatus.RECEIVED, is_dry_run=False):
+        with transaction.atomic():
+            item = WorkItem.objects.select_for_update().get(pk=item.pk)
+            if item.status != ItemStatus.RECEIVED:
+                continue
+            run = item.runs.filter(status=RunStatus.QUEUED).first()
+            if run is not None:
+                _hold(item, run, _("The use case was suspended."))
+            else:
+                item.status = ItemStatus.HELD
+                item.save(update_fields=["status"])
+            held += 1
+    return held
+
+
+def items_release(*, use_case: UseCase) -> int:
+    """After the use case resumed (through an approved change request): held items run again."""
+    released = 0
+    for item in WorkItem.objects.filter(use_case=use_case, status=ItemStatus.HELD, is_dry_run=False, restricted=False):
+        with transaction.atomic():
+            item = WorkItem.objects.select_for_update().get(pk=item.pk)
+            if item.status != ItemStatus.HELD:
+                continue
+            item.status, item.reasons, item.updated_at = ItemStatus.RECEIVED, [], timezone.now()
+            item.save(update_fields=["status", "reasons", "updated_at"])
+            run_dispatch(item=item, trigger=RunTrigger.RESUME)
+            audit_event_record(actor=None, tenant=item.tenant, event_type="work_item.released", obj=item)
+            released += 1
+    return released

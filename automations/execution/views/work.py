@@ -1,0 +1,264 @@
+"""The execution side in the browser: upload, work items with their processing history, the item's
+files, escalations, master data, dry runs and the demo invoices. Thin views over services and selectors."""
+import mimetypes
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.utils.decorators import method_decorator
+
+from audit.actors import actor_from_request
+from automations.execution import selectors
+from automations.registry import selectors as registry_selectors
+from automations.choices import ItemSource, ItemStatus, MasterKind, UseCaseStatus
+from automations.models import WorkItem
+from automations.execution.services import dry_run, escalations, intake, master_data
+from portal.views import TenantPermissionRequiredMixin as PermissionMixin
+from portal.views import error_messages, get_or_404
+
+PAGE_SIZE = 50
+
+
+def _messages_of(exc: ValidationError) -> str:
+    return " ".join(error_messages(exc))
+
+
+class WorkItemUploadView(PermissionMixin, View):
+    """One or several files for a running use case; each file becomes a work item."""
+
+    permission_required = "automations.add_workitem"
+
+    def get(self, request):
+        use_cases = registry_selectors.use_case_list(tenant=request.tenant).filter(
+            status__in=(UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION, UseCaseStatus.SUSPENDED))
+        return render(request, "automations/work/upload.html", {
+            "use_cases": use_cases, "selected": request.GET.get("use_case", ""),
+            "demo_files": _demo_files() if request.GET.get("use_case", "eingangsrechnungen") else []})
+
+    def post(self, request):
+        files = request.FILES.getlist("files")
+        key = request.POST.get("use_case", "")
+        if not files:
+            messages.error(request, _("Choose at least one file."))
+            return HttpResponseRedirect(reverse("work:upload") + f"?use_case={key}")
+        created = 0
+        for upload in files:
+            try:
+                intake.work_item_create(actor=actor_from_request(request), tenant=request.tenant, use_case_key=key,
+                                        files=[upload], source=ItemSource.UPLOAD)
+                created += 1
+            except ValidationError as exc:
+                messages.error(request, f"{upload.name}: {_messages_of(exc)}")
+        if created:
+            messages.success(request, _("%(n)s item(s) received; they are being processed.") % {"n": created})
+        return HttpResponseRedirect(reverse("work:item-list") + f"?use_case={key}")
+
+
+def _demo_files():
+    from automations.demo import demo_files_folder
+
+    folder = demo_files_folder()
+    return sorted(p.name for p in folder.glob("*.pdf")) if folder.exists() else []
+
+
+class DemoFileView(PermissionMixin, View):
+    """The quick start's generated demo invoices, to download and upload again."""
+
+    permission_required = "automations.add_workitem"
+
+    def get(self, request, name):
+        from automations.demo import demo_files_folder
+
+        if name not in _demo_files():
+            raise Http404
+        return FileResponse((demo_files_folder() / name).open("rb"), as_attachment=True, filename=name)
+
+
+class DemoUploadView(PermissionMixin, View):
+    """Send all demo invoices to Eingangsrechnungen at once, as a newcomer would one by one."""
+
+    permission_required = "automations.add_workitem"
+
+    def post(self, request):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from automations.demo import demo_files_folder
+
+        sent = 0
+        for name in _demo_files():
+            upload = SimpleUploadedFile(name, (demo_files_folder() / name).read_bytes(), "application/pdf")
+            try:
+                intake.work_item_create(actor=actor_from_request(request), tenant=request.tenant,
+                                        use_case_key="eingangsrechnungen", files=[upload], source=ItemSource.UPLOAD)
+                sent += 1
+            except ValidationError as exc:
+                messages.error(request, f"{name}: {_messages_of(exc)}")
+        messages.success(request, _("%(n)s demo invoice(s) sent to Eingangsrechnungen.") % {"n": sent})
+        return HttpResponseRedirect(reverse("work:item-list") + "?use_case=eingangsrechnungen")
+
+
+class WorkItemListView(PermissionMixin, View):
+    """Newest first, keyset-paginated by the time received."""
+
+    permission_required = "automations.view_workitem"
+
+    def get(self, request):
+        use_case = request.GET.get("use_case") or None
+        status = request.GET.get("status") or None
+        items = selectors.work_item_list(tenant=request.tenant, use_case_key=use_case, status=status)
+        before = parse_datetime(request.GET.get("before", "") or "")
+        if before is not None:
+            items = items.filter(created_at__lt=before)
+        page = list(items.order_by("-created_at")[:PAGE_SIZE + 1])
+        more = len(page) > PAGE_SIZE
+        page = page[:PAGE_SIZE]
+        return render(request, "automations/work/item_list.html", {
+            "items": page, "next_before": page[-1].created_at.isoformat() if more else None,
+            "use_cases": registry_selectors.use_case_list(tenant=request.tenant), "statuses": ItemStatus.choices,
+            "filter_use_case": use_case or "", "filter_status": status or ""})
+
+
+class WorkItemDetailView(PermissionMixin, View):
+    permission_required = "automations.view_workitem"
+
+    def get(self, request, pk):
+        item = _item(request, pk)
+        runs = item.runs.select_related("release").prefetch_related("steps").order_by("created_at")
+        output_specs = {f["name"]: f for f in item.use_case.output_fields}
+        fields = [{"name": name, "spec": output_specs.get(name, {}), **data,
+                   "percent": int(round(float(data.get("confidence") or 0) * 100))}
+                  for name, data in item.fields.items()]
+        return render(request, "automations/work/item_detail.html", {
+            "item": item, "fields": fields, "runs": runs, "files": item.files.all(),
+            "escalations": item.escalations.all(), "decisions": item.review_decisions.select_related("actor")})
+
+
+def _item(request, pk) -> WorkItem:
+    try:
+        item = selectors.work_item_get(tenant=request.tenant, pk=pk)
+    except (WorkItem.DoesNotExist, ValidationError, ValueError):
+        raise Http404
+    try:
+        intake.ensure_may_read(actor_from_request(request), item)
+    except PermissionDenied:
+        if not (item.restricted and request.user.has_perm("audit.view_auditevent")):
+            raise
+    return item
+
+
+@method_decorator(xframe_options_sameorigin, name="dispatch")
+class WorkItemFileView(PermissionMixin, View):
+    """A work item's file, only through this permission-checked view (never a public URL); shown inline
+    beside the fields."""
+
+    permission_required = "automations.view_workitem"
+
+    def get(self, request, pk, file_id):
+        item = _item(request, pk)
+        stored = item.files.filter(pk=file_id).first()
+        if stored is None:
+            raise Http404
+        content_type = stored.content_type or mimetypes.guess_type(stored.name)[0] or "application/octet-stream"
+        return FileResponse(stored.file.open("rb"), content_type=content_type, filename=stored.name,
+                            as_attachment=request.GET.get("download") == "1")
+
+
+class EscalationListView(PermissionMixin, View):
+    permission_required = "automations.view_escalation"
+
+    def get(self, request):
+        mine = selectors.escalation_list_for(tenant=request.tenant, user=request.user)
+        everyone = (selectors.escalation_list_for(tenant=request.tenant, open_only=request.GET.get("all") != "1")
+                    if request.user.has_perm("automations.change_escalation") else None)
+        return render(request, "automations/work/escalations.html", {"mine": mine, "everyone": everyone})
+
+
+class EscalationActionView(PermissionMixin, View):
+    permission_required = "automations.view_escalation"
+
+    def post(self, request, pk, action):
+        if action not in ("acknowledge", "close"):
+            raise Http404
+        escalation = selectors.escalation_list_for(tenant=request.tenant, open_only=False).filter(pk=pk).first()
+        if escalation is None:
+            raise Http404
+        try:
+            if action == "acknowledge":
+                escalations.escalation_acknowledge(actor=actor_from_request(request), escalation=escalation)
+            else:
+                escalations.escalation_close(actor=actor_from_request(request), escalation=escalation,
+                                             resolution=request.POST.get("resolution", ""))
+            messages.success(request, _("Escalation updated."))
+        except ValidationError as exc:
+            messages.error(request, _messages_of(exc))
+        return HttpResponseRedirect(reverse("work:escalations"))
+
+
+class MasterDataView(PermissionMixin, View):
+    permission_required = "automations.view_masterrecord"
+
+    def get(self, request):
+        kind = request.GET.get("kind") or MasterKind.SUPPLIER
+        records = selectors.master_record_list(tenant=request.tenant, kind=kind).order_by("number")[:500]
+        return render(request, "automations/work/master_data.html", {
+            "records": records, "kind": kind, "kinds": MasterKind.choices,
+            "may_edit": request.user.has_perm("automations.change_masterrecord")})
+
+    def post(self, request):
+        if not request.user.has_perm("automations.change_masterrecord"):
+            raise PermissionDenied
+        kind = request.POST.get("kind") or MasterKind.SUPPLIER
+        try:
+            if request.FILES.get("csv"):
+                report = master_data.master_records_import(actor=actor_from_request(request), tenant=request.tenant,
+                                                          kind=kind, data=request.FILES["csv"].read())
+                messages.success(request, _("Imported: %(c)s new, %(u)s updated.") % {"c": report.created,
+                                                                                      "u": report.updated})
+                for error in report.errors[:50]:
+                    messages.warning(request, error)
+            else:
+                master_data.master_record_save(
+                    actor=actor_from_request(request), tenant=request.tenant, kind=kind,
+                    **{f: request.POST.get(f, "") for f in ("number", "name", "vat_id", "iban", "email")},
+                    reason=request.POST.get("reason", "") or _("edited in the portal"))
+                messages.success(request, _("Saved."))
+        except ValidationError as exc:
+            messages.error(request, _messages_of(exc))
+        return HttpResponseRedirect(reverse("work:master-data") + f"?kind={kind}")
+
+
+class DryRunView(PermissionMixin, View):
+    """Try any release (drafts too) on sample files: results shown, nothing applied or delivered."""
+
+    permission_required = "automations.add_release"
+
+    def get(self, request, key):
+        use_case = _use_case(request, key)
+        items = selectors.dry_run_item_list(use_case=use_case)
+        return render(request, "automations/work/dry_run.html", {
+            "use_case": use_case, "releases": registry_selectors.release_list(use_case=use_case), "items": items})
+
+    def post(self, request, key):
+        use_case = _use_case(request, key)
+        chosen = request.POST.get("release", "")
+        release = registry_selectors.release_list(use_case=use_case).filter(pk=chosen).first() if chosen.isdigit() else None
+        if release is None:
+            messages.error(request, _("Choose a release."))
+        else:
+            try:
+                items = dry_run.dry_run_create(actor=actor_from_request(request), release=release,
+                                               files=request.FILES.getlist("files"))
+                messages.success(request, _("%(n)s sample(s) are being run; nothing is applied.") % {"n": len(items)})
+            except ValidationError as exc:
+                messages.error(request, _messages_of(exc))
+        return HttpResponseRedirect(reverse("work:dry-run", args=[use_case.key]))
+
+
+def _use_case(request, key):
+    return get_or_404(registry_selectors.use_case_get, tenant=request.tenant, key=key)

@@ -1,0 +1,179 @@
+"""Reads of the registry; every query is scoped to one tenant."""
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from automations.choices import ChangeState, Label, UseCaseStatus
+from automations.models import (
+    VERSION_MODELS,
+    CatalogueEntry,
+    ChangeRequest,
+    Release,
+    ReleaseLabel,
+    TenantPolicy,
+    UseCase,
+)
+from portal.selectors import roles_of
+
+
+def tenant_policy_get(*, tenant) -> TenantPolicy:
+    """The tenant's policy; defaults (unsaved) until something was set."""
+    return TenantPolicy.objects.filter(tenant=tenant).first() or TenantPolicy(tenant=tenant)
+
+
+def use_case_list(*, tenant, status: str | None = None, risk_tier: str | None = None,
+                  department: str | None = None, review_due: bool = False) -> QuerySet[UseCase]:
+    qs = UseCase.objects.for_tenant(tenant).select_related("department_owner", "escalation_contact")
+    if status:
+        qs = qs.filter(status=status)
+    if risk_tier:
+        qs = qs.filter(risk_tier=risk_tier)
+    if department:
+        qs = qs.filter(department=department)
+    if review_due:
+        due = [u.pk for u in qs if u.review_due_at <= timezone.now()]
+        qs = qs.filter(pk__in=due)
+    return qs.order_by("title")
+
+
+def use_case_get(*, tenant, key: str) -> UseCase:
+    return UseCase.objects.for_tenant(tenant).get(key=key)
+
+
+def catalogue_list(*, tenant, kind: str | None = None, active_only: bool = False) -> QuerySet[CatalogueEntry]:
+    qs = CatalogueEntry.objects.for_tenant(tenant)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if active_only:
+        qs = qs.filter(is_active=True)
+    return qs
+
+
+def version_list(*, use_case: UseCase, kind: str) -> QuerySet:
+    return VERSION_MODELS[kind].objects.for_tenant(use_case.tenant).filter(use_case=use_case).order_by("-number")
+
+
+def release_list(*, use_case: UseCase) -> QuerySet[Release]:
+    return (Release.objects.for_tenant(use_case.tenant).filter(use_case=use_case)
+            .select_related("prompt_template", "threshold_set", "guardrail_set")
+            .prefetch_related("engine_configs", "labels").order_by("-number"))
+
+
+def label_map(*, use_case: UseCase) -> dict[str, Release]:
+    return {label.name: label.release for label in
+            ReleaseLabel.objects.for_tenant(use_case.tenant).filter(use_case=use_case).select_related("release")}
+
+
+def active_release_label(*, tenant, use_case_key: str) -> ReleaseLabel | None:
+    """What a use case runs now, in one query: the label matching its status (pilot -> `pilot`,
+    production -> `production`) with its release and use case. Suspended, draft and retired use cases
+    run nothing (None)."""
+    return (
+        ReleaseLabel.objects.filter(tenant=tenant, use_case__key=use_case_key)
+        .filter(Q(name=Label.PILOT, use_case__status=UseCaseStatus.PILOT)
+                | Q(name=Label.PRODUCTION, use_case__status=UseCaseStatus.PRODUCTION))
+        .select_related("release", "use_case", "release__threshold_set", "release__prompt_template",
+                        "release__guardrail_set")
+        .first()
+    )
+
+
+def change_request_list(*, tenant, use_case: UseCase | None = None, state: str | None = None) -> QuerySet[ChangeRequest]:
+    qs = (ChangeRequest.objects.for_tenant(tenant).select_related("use_case", "author")
+          .prefetch_related("approvals__approver"))
+    if use_case is not None:
+        qs = qs.filter(use_case=use_case)
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("-created_at")
+
+
+def change_request_open_roles(*, change_request: ChangeRequest) -> list[str]:
+    filled = {a.role for a in change_request.approvals.all() if a.decision == "approve"}
+    return [r for r in change_request.required_roles if r not in filled]
+
+
+def change_request_inbox(*, tenant, user) -> list[ChangeRequest]:
+    """Open requests this user could approve now: they hold an unfilled required role, did not author
+    the request and (unless the tenant allows it) have not approved it in another role already."""
+    roles = set(roles_of(user=user, tenant=tenant))
+    allow_dual = tenant_policy_get(tenant=tenant).allow_dual_role
+    inbox = []
+    for cr in change_request_list(tenant=tenant, state=ChangeState.OPEN).filter(expires_at__gt=timezone.now()):
+        if cr.author_id == user.pk:
+            continue
+        if not allow_dual and any(a.approver_id == user.pk for a in cr.approvals.all()):
+            continue
+        if roles & set(change_request_open_roles(change_request=cr)):
+            inbox.append(cr)
+    return inbox
+
+
+# --- registry pages, Verfahrensdokumentation and registry export ---------------------------------
+
+def use_case_department_list(*, tenant) -> list[str]:
+    """The departments named by the tenant's use cases, for the registry filter."""
+    return sorted(set(UseCase.objects.for_tenant(tenant).exclude(department="").values_list("department", flat=True)))
+
+
+def version_get(*, use_case: UseCase, kind: str, number: int):
+    return version_list(use_case=use_case, kind=kind).select_related("author", "use_case").get(number=number)
+
+
+def release_get(*, use_case: UseCase, number: int) -> Release:
+    return release_list(use_case=use_case).select_related("author").get(number=number)
+
+
+def catalogue_entry_get(*, tenant, key: str) -> CatalogueEntry:
+    return CatalogueEntry.objects.for_tenant(tenant).get(key=key)
+
+
+def change_request_get(*, tenant, pk: int) -> ChangeRequest:
+    return change_request_list(tenant=tenant).select_related("proposed_via_token").get(pk=pk)
+
+
+def change_request_open_matching(*, tenant, kind: str, use_case: UseCase | None, payload: dict) -> ChangeRequest | None:
+    """An open, unexpired request proposing exactly this change (so an import run twice proposes it once)."""
+    candidates = change_request_list(tenant=tenant, state=ChangeState.OPEN).filter(
+        kind=kind, use_case=use_case, expires_at__gt=timezone.now())
+    return next((cr for cr in candidates if cr.payload == payload), None)
+
+
+def change_request_applied_list(*, use_case: UseCase, kind: str) -> list[ChangeRequest]:
+    """Applied requests of one kind for a use case, newest first, with their approvals and approvers."""
+    return list(change_request_list(tenant=use_case.tenant, use_case=use_case, state=ChangeState.APPLIED)
+                .filter(kind=kind).order_by("-decided_at", "-pk"))
+
+
+def release_labels_with_versions(*, use_case: UseCase) -> list[ReleaseLabel]:
+    """The use case's labels with their releases, every bundled version and its author."""
+    return list(
+        ReleaseLabel.objects.for_tenant(use_case.tenant).filter(use_case=use_case)
+        .select_related("release__author", "release__prompt_template__author", "release__threshold_set__author",
+                        "release__guardrail_set__author")
+        .prefetch_related("release__engine_configs__author"))
+
+
+def version_list_for_tenant(*, tenant, kind: str, use_case_key: str | None = None) -> QuerySet:
+    qs = VERSION_MODELS[kind].objects.for_tenant(tenant).select_related("use_case", "author")
+    if use_case_key:
+        qs = qs.filter(use_case__key=use_case_key)
+    return qs
+
+
+def release_list_for_tenant(*, tenant, use_case_key: str | None = None) -> QuerySet[Release]:
+    qs = (Release.objects.for_tenant(tenant)
+          .select_related("use_case", "author", "prompt_template", "threshold_set", "guardrail_set")
+          .prefetch_related("engine_configs", "labels"))
+    if use_case_key:
+        qs = qs.filter(use_case__key=use_case_key)
+    return qs
+
+
+def use_case_history(*, use_case: UseCase):
+    """django-simple-history rows of the use case, newest first, with the acting user."""
+    return use_case.history.select_related("history_user").order_by("-history_date", "-history_id")
+
+
+def release_label_history(*, use_case: UseCase):
+    return (ReleaseLabel.history.filter(tenant_id=use_case.tenant_id, use_case_id=use_case.pk)
+            .select_related("history_user", "release").order_by("-history_date", "-history_id"))

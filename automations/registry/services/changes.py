@@ -1,0 +1,391 @@
+"""Change control. A change request names what it changes (payload) and shows the difference; the
+approver roles follow from the use case; applying happens atomically with the last approval."""
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.actors import as_actor
+from audit.services.events import audit_event_record
+from automations.choices import (
+    ApprovalDecision,
+    CatalogueKind,
+    ChangeKind,
+    ChangeState,
+    Label,
+    RiskTier,
+    UseCaseStatus,
+)
+from automations.models import Approval, CatalogueEntry, ChangeRequest, Release, ReleaseLabel, TenantPolicy, UseCase
+from automations.registry.selectors import change_request_open_roles, label_map, tenant_policy_get
+from automations.registry.services.use_cases import (
+    DOCUMENTATION_FIELDS, ensure_person, tenant_policy_ensure, use_case_update, validate_documentation,
+)
+from portal.choices import Role
+from portal.history import stamp
+from portal.permissions import require_perm
+from portal.selectors import roles_of, users_with_role
+
+ALL_APPROVERS = [Role.DEPARTMENT_OWNER, Role.AUTOMATION_LEAD, Role.DATA_PROTECTION_OFFICER, Role.WORKS_COUNCIL,
+                 Role.SECURITY_OFFICER]
+CATALOGUE_FIELDS = ("kind", "name", "vendor", "method", "endpoint", "location", "transfer_basis", "dpa_reference",
+                    "approved_categories", "settings", "is_active")
+# Status moves a change request may make; suspending is the kill switch (use_case_suspend).
+TRANSITIONS = {
+    UseCaseStatus.DRAFT: {UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION, UseCaseStatus.RETIRED},
+    UseCaseStatus.PILOT: {UseCaseStatus.PRODUCTION, UseCaseStatus.DRAFT, UseCaseStatus.RETIRED},
+    UseCaseStatus.PRODUCTION: {UseCaseStatus.PILOT, UseCaseStatus.RETIRED},
+    UseCaseStatus.SUSPENDED: {UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION, UseCaseStatus.RETIRED},
+    UseCaseStatus.RETIRED: set(),
+}
+
+
+# --- what a change needs --------------------------------------------------------------------------
+
+def _threshold_move(use_case: UseCase, payload: dict) -> Decimal | None:
+    """If a label move changes nothing but thresholds, the largest threshold move; else None."""
+    current = label_map(use_case=use_case).get(payload.get("label"))
+    new = Release.objects.filter(pk=payload.get("release_id"), use_case=use_case).first()
+    if current is None or new is None:
+        return None
+    same = (current.prompt_template_id == new.prompt_template_id and current.guardrail_set_id == new.guardrail_set_id
+            and set(current.engine_configs.values_list("pk", flat=True)) == set(new.engine_configs.values_list("pk", flat=True)))
+    if not same:
+        return None
+    old_t, new_t = current.threshold_set.thresholds, new.threshold_set.thresholds
+    if set(old_t) != set(new_t):
+        return None
+    moves = [abs(Decimal(str(new_t[f][k])) - Decimal(str(old_t[f].get(k, 0)))) for f in new_t for k in ("auto", "reject")]
+    return max(moves, default=Decimal(0))
+
+
+def required_approver_roles(*, tenant, kind: str, use_case: UseCase | None, payload: dict) -> tuple[list[str], bool]:
+    """(roles, is_standard) per DESIGN.md: department owner and automation lead always; the DSB when
+    personal data is processed; the works council when employees are affected; the security officer for
+    a new processor or connector; all of them for high risk. Standard changes need the automation lead."""
+    policy = tenant_policy_get(tenant=tenant)
+    if kind == ChangeKind.CATALOGUE:
+        roles = {Role.AUTOMATION_LEAD, Role.SECURITY_OFFICER}
+        if payload.get("fields", {}).get("approved_categories"):
+            roles.add(Role.DATA_PROTECTION_OFFICER)
+        return [r for r in ALL_APPROVERS if r in roles], False
+    if kind == ChangeKind.TENANT_POLICY:
+        return [Role.AUTOMATION_LEAD, Role.DATA_PROTECTION_OFFICER, Role.SECURITY_OFFICER], False
+    # Decide on the use case as it will be after the change, and as it is (the stricter wins).
+    after = dict(payload.get("changes", {})) if kind == ChangeKind.DOCUMENTATION else {}
+    high = RiskTier.HIGH in (use_case.risk_tier, after.get("risk_tier"))
+    if kind == ChangeKind.LABEL_MOVE and not high and "threshold_small_move" in policy.standard_change_kinds:
+        move = _threshold_move(use_case, payload)
+        if move is not None and move <= policy.standard_threshold_delta:
+            return [Role.AUTOMATION_LEAD], True
+    if high:
+        return list(ALL_APPROVERS), False
+    roles = {Role.DEPARTMENT_OWNER, Role.AUTOMATION_LEAD}
+    personal = use_case.processes_personal_data or any(
+        f.get("personal_data") for key in ("input_fields", "output_fields") for f in after.get(key, []))
+    if personal or after.get("data_subjects"):
+        roles.add(Role.DATA_PROTECTION_OFFICER)
+    if use_case.affects_employees or after.get("affects_employees"):
+        roles.add(Role.WORKS_COUNCIL)
+    if "catalogue_entries" in after:
+        current = set(use_case.catalogue_entries.values_list("key", flat=True))
+        if set(after["catalogue_entries"]) - current:
+            roles.add(Role.SECURITY_OFFICER)
+    return [r for r in ALL_APPROVERS if r in roles], False
+
+
+# --- validating and describing a change ---------------------------------------------------------
+
+def _label_move_check(use_case: UseCase, payload: dict) -> list[dict]:
+    if payload.get("label") not in Label.values:
+        raise ValidationError(_("Choose the label pilot or production."))
+    release = Release.objects.filter(pk=payload.get("release_id"), use_case=use_case).first()
+    if release is None:
+        raise ValidationError(_("Choose a release of this use case."))
+    current = label_map(use_case=use_case).get(payload["label"])
+    if current == release:
+        raise ValidationError(_("The label already points at this release."))
+    return [{"item": f"label {payload['label']}", "before": f"R{current.number}" if current else None,
+             "after": f"R{release.number}", "manifest": release.manifest()}]
+
+
+def _status_check(use_case: UseCase, payload: dict) -> list[dict]:
+    to = payload.get("to")
+    if to not in TRANSITIONS.get(use_case.status, set()):
+        raise ValidationError(_("%(a)s cannot move to %(b)s.") % {"a": use_case.status, "b": to})
+    if to in (UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION):
+        if use_case.risk_tier == RiskTier.PROHIBITED:
+            raise ValidationError(_("A prohibited use case (EU AI Act Art. 5) can never be activated."))
+        if to not in label_map(use_case=use_case):
+            raise ValidationError(_("The %(label)s label points at no release yet.") % {"label": to})
+    if to == UseCaseStatus.PRODUCTION and use_case.risk_tier == RiskTier.HIGH:
+        missing = [name for name, value in (("risk rationale", use_case.risk_rationale),
+                                            ("DPIA reference", use_case.dpia_reference),
+                                            ("worker information", use_case.worker_information_reference))
+                   if not value.strip()]
+        if missing:
+            raise ValidationError(_("A high-risk use case needs before production: %(m)s") % {"m": ", ".join(missing)})
+    return [{"item": "status", "before": use_case.status, "after": to}]
+
+
+def _documentation_check(use_case: UseCase, payload: dict) -> list[dict]:
+    changes = payload.get("changes") or {}
+    unknown = set(changes) - set(DOCUMENTATION_FIELDS)
+    if not changes or unknown:
+        raise ValidationError(_("Name documentation fields to change."))
+    resolved = _resolve_documentation(use_case.tenant, changes)
+    validate_documentation(resolved, tenant=use_case.tenant)
+    diff = []
+    for name, value in changes.items():
+        before = getattr(use_case, name)
+        if name == "catalogue_entries":
+            before = sorted(use_case.catalogue_entries.values_list("key", flat=True))
+        elif name in ("department_owner", "it_contact", "security_officer", "data_protection_officer",
+                      "escalation_contact"):
+            before = getattr(before, "username", None)
+        diff.append({"item": name, "before": before, "after": value})
+    return diff
+
+
+def _catalogue_check(tenant, payload: dict) -> list[dict]:
+    key, fields = payload.get("key"), payload.get("fields") or {}
+    unknown = set(fields) - set(CATALOGUE_FIELDS)
+    if not key or unknown:
+        raise ValidationError(_("A catalogue change names the entry's key and known fields."))
+    existing = CatalogueEntry.objects.for_tenant(tenant).filter(key=key).first()
+    if existing is None and fields.get("kind") not in CatalogueKind.values:
+        raise ValidationError(_("A new catalogue entry needs its kind (processor or connector)."))
+    categories = tenant_policy_get(tenant=tenant).data_categories
+    if set(fields.get("approved_categories") or []) - set(categories):
+        raise ValidationError(_("Approved categories must come from the tenant's vocabulary."))
+    return [{"item": f"{key}.{name}", "before": getattr(existing, name, None) if existing else None, "after": value}
+            for name, value in fields.items()]
+
+
+def _policy_check(tenant, payload: dict) -> list[dict]:
+    unknown = set(payload) - set(TenantPolicy.WEAKENING_FIELDS)
+    if not payload or unknown:
+        raise ValidationError(_("Only control settings change through this kind of request."))
+    policy = tenant_policy_get(tenant=tenant)
+    return [{"item": name, "before": str(getattr(policy, name)), "after": str(value)} for name, value in payload.items()]
+
+
+def _resolve_documentation(tenant, changes: dict) -> dict:
+    """Payloads name users and catalogue entries by username and key; services want objects."""
+    from django.contrib.auth import get_user_model
+
+    resolved = dict(changes)
+    for name in ("department_owner", "it_contact", "security_officer", "data_protection_officer", "escalation_contact"):
+        if name in resolved and resolved[name] is not None:
+            resolved[name] = get_user_model().objects.get(username=resolved[name])
+    if "catalogue_entries" in resolved:
+        keys = resolved["catalogue_entries"]
+        entries = list(CatalogueEntry.objects.for_tenant(tenant).filter(key__in=keys))
+        if len(entries) != len(set(keys)):
+            raise ValidationError(_("Unknown catalogue entries."))
+        resolved["catalogue_entries"] = entries
+    return resolved
+
+
+def _check(tenant, kind: str, use_case: UseCase | None, payload: dict) -> list[dict]:
+    if kind in (ChangeKind.LABEL_MOVE, ChangeKind.STATUS_CHANGE, ChangeKind.DOCUMENTATION) and use_case is None:
+        raise ValidationError(_("This kind of change belongs to a use case."))
+    if kind == ChangeKind.LABEL_MOVE:
+        return _label_move_check(use_case, payload)
+    if kind == ChangeKind.STATUS_CHANGE:
+        return _status_check(use_case, payload)
+    if kind == ChangeKind.DOCUMENTATION:
+        return _documentation_check(use_case, payload)
+    if kind == ChangeKind.CATALOGUE:
+        return _catalogue_check(tenant, payload)
+    if kind == ChangeKind.TENANT_POLICY:
+        return _policy_check(tenant, payload)
+    raise ValidationError(_("Unknown kind of change."))
+
+
+# --- the services ---------------------------------------------------------------------------------
+
+def _notify_approvers(change_request: ChangeRequest) -> None:
+    recipients = set()
+    for role in change_request_open_roles(change_request=change_request):
+        recipients |= {u.email for u in users_with_role(tenant=change_request.tenant, role=role)
+                       if u.email and u.pk != change_request.author_id}
+    if recipients:
+        send_mail(
+            subject=_("Leitplanke: approval requested — %(title)s") % {"title": change_request.title},
+            message=_("%(author)s asks for your approval of “%(title)s”.\n\n%(description)s\n\nOpen your approval "
+                      "inbox in Leitplanke to review the difference and decide.")
+            % {"author": change_request.author, "title": change_request.title,
+               "description": change_request.description},
+            from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=sorted(recipients), fail_silently=True,
+        )
+
+
+def change_request_create(*, actor, tenant, kind: str, title: str, description: str, payload: dict,
+                          use_case: UseCase | None = None) -> ChangeRequest:
+    """Propose a change. People and API tokens may propose; only people approve."""
+    actor = as_actor(actor)
+    require_perm(actor, tenant, "automations.add_changerequest")
+    if actor.user is None:
+        raise PermissionDenied(_("A change request has a person as its author."))
+    if not description.strip():
+        raise ValidationError(_("Describe the change and why it is needed."))
+    if use_case is not None:  # decide on the stored state, not on a caller's stale copy
+        use_case = UseCase.objects.for_tenant(tenant).get(pk=use_case.pk)
+    diff = _check(tenant, kind, use_case, payload)
+    roles, standard = required_approver_roles(tenant=tenant, kind=kind, use_case=use_case, payload=payload)
+    policy = tenant_policy_get(tenant=tenant)
+    with transaction.atomic():
+        cr = ChangeRequest.objects.create(
+            tenant=tenant, use_case=use_case, kind=kind, title=title.strip() or kind, description=description,
+            payload=payload, diff=diff, required_roles=[str(r) for r in roles], is_standard=standard,
+            author=actor.user, proposed_via_token=actor.token,
+            expires_at=timezone.now() + timedelta(days=policy.change_request_expiry_days),
+        )
+        audit_event_record(actor=actor, tenant=tenant, event_type="change_request.created", obj=cr,
+                           details={"kind": kind, "use_case": use_case.key if use_case else None,
+                                    "required_roles": cr.required_roles, "standard": standard})
+        transaction.on_commit(lambda: _notify_approvers(cr))
+    return cr
+
+
+def _lock_open(change_request: ChangeRequest) -> ChangeRequest:
+    cr = ChangeRequest.objects.select_for_update().get(pk=change_request.pk)
+    if cr.state != ChangeState.OPEN:
+        raise ValidationError(_("This change request is no longer open (%(state)s).") % {"state": cr.get_state_display()})
+    if cr.expires_at <= timezone.now():
+        raise ValidationError(_("This change request has expired."))
+    return cr
+
+
+def _check_approver(actor, cr: ChangeRequest, role: str) -> None:
+    ensure_person(actor)
+    user = as_actor(actor).user
+    if user.pk == cr.author_id:
+        raise PermissionDenied(_("The author of a change cannot approve it."))
+    if role not in roles_of(user=user, tenant=cr.tenant):
+        raise PermissionDenied(_("You do not hold the role %(role)s in this tenant.") % {"role": Role(role).label})
+    if role == Role.DEPARTMENT_OWNER and cr.use_case and cr.use_case.department_owner_id not in (None, user.pk):
+        raise PermissionDenied(_("The use case's own department owner approves for the department."))
+
+
+def change_request_approve(*, actor, change_request: ChangeRequest, role: str, comment: str = "") -> ChangeRequest:
+    """Fill one required role. With the last one, the change is applied in the same transaction."""
+    _check_approver(actor, change_request, role)
+    user = as_actor(actor).user
+    with transaction.atomic():
+        cr = _lock_open(change_request)
+        if role not in change_request_open_roles(change_request=cr):
+            raise ValidationError(_("This role is not required here, or already approved."))
+        if (not tenant_policy_get(tenant=cr.tenant).allow_dual_role
+                and cr.approvals.filter(approver=user).exists()):
+            raise PermissionDenied(_("You already approved this change in another role; each role needs another person."))
+        Approval.objects.create(tenant=cr.tenant, change_request=cr, role=role, approver=user,
+                                decision=ApprovalDecision.APPROVE, comment=comment)
+        audit_event_record(actor=actor, tenant=cr.tenant, event_type="change_request.approved", obj=cr,
+                           details={"role": role})
+        if not change_request_open_roles(change_request=cr):
+            _apply(actor, cr)
+    return cr
+
+
+def change_request_reject(*, actor, change_request: ChangeRequest, role: str, comment: str) -> ChangeRequest:
+    _check_approver(actor, change_request, role)
+    if not comment.strip():
+        raise ValidationError(_("Say why you reject the change."))
+    with transaction.atomic():
+        cr = _lock_open(change_request)
+        Approval.objects.create(tenant=cr.tenant, change_request=cr, role=role, approver=as_actor(actor).user,
+                                decision=ApprovalDecision.REJECT, comment=comment)
+        cr.state, cr.decided_at = ChangeState.REJECTED, timezone.now()
+        cr.save(update_fields=["state", "decided_at"])
+        audit_event_record(actor=actor, tenant=cr.tenant, event_type="change_request.rejected", obj=cr,
+                           details={"role": role})
+    return cr
+
+
+def change_request_withdraw(*, actor, change_request: ChangeRequest) -> ChangeRequest:
+    with transaction.atomic():
+        cr = _lock_open(change_request)
+        if as_actor(actor).user != cr.author:
+            raise PermissionDenied(_("Only the author withdraws a change request."))
+        cr.state, cr.decided_at = ChangeState.WITHDRAWN, timezone.now()
+        cr.save(update_fields=["state", "decided_at"])
+        audit_event_record(actor=actor, tenant=cr.tenant, event_type="change_request.withdrawn", obj=cr)
+    return cr
+
+
+def change_requests_expire(*, now=None) -> int:
+    """Beat: open requests past their expiry are kept as `expired`."""
+    now = now or timezone.now()
+    count = 0
+    for cr in ChangeRequest.objects.filter(state=ChangeState.OPEN, expires_at__lte=now):
+        with transaction.atomic():
+            cr = ChangeRequest.objects.select_for_update().get(pk=cr.pk)
+            if cr.state != ChangeState.OPEN:
+                continue
+            cr.state, cr.decided_at = ChangeState.EXPIRED, now
+            cr.save(update_fields=["state", "decided_at"])
+            audit_event_record(actor=None, tenant=cr.tenant, event_type="change_request.expired", obj=cr)
+            count += 1
+    return count
+
+
+# --- applying ---------------------------------------------------------------------------------------
+
+def _apply(actor, cr: ChangeRequest) -> None:
+    """Runs inside the approving transaction: re-checks the change against the current state, applies
+    it and marks the request applied — all or nothing."""
+    _check(cr.tenant, cr.kind, cr.use_case, cr.payload)
+    reason = f"CR-{cr.pk}: {cr.title}"
+    if cr.kind == ChangeKind.LABEL_MOVE:
+        release = Release.objects.get(pk=cr.payload["release_id"])
+        label = ReleaseLabel.objects.filter(use_case=cr.use_case, name=cr.payload["label"]).first()
+        before = label.release.number if label else None
+        label = label or ReleaseLabel(tenant=cr.tenant, use_case=cr.use_case, name=cr.payload["label"], release=release)
+        label.release, label.moved_at = release, timezone.now()
+        stamp(label, actor=actor, reason=reason)
+        label.save()
+        audit_event_record(actor=actor, tenant=cr.tenant, event_type="release_label.moved", obj=label,
+                           details={"label": label.name, "from": before, "to": release.number, "change_request": cr.pk})
+    elif cr.kind == ChangeKind.STATUS_CHANGE:
+        use_case = UseCase.objects.select_for_update().get(pk=cr.use_case_id)
+        before, use_case.status = use_case.status, cr.payload["to"]
+        stamp(use_case, actor=actor, reason=reason)
+        use_case.save(update_fields=["status"])
+        audit_event_record(actor=actor, tenant=cr.tenant, event_type="use_case.status_changed", obj=use_case,
+                           details={"from": before, "to": use_case.status, "change_request": cr.pk})
+        from automations.execution import hooks
+
+        hooks.on_status_changed(use_case, before, use_case.status)
+    elif cr.kind == ChangeKind.DOCUMENTATION:
+        use_case_update(actor=actor, use_case=cr.use_case, values=_resolve_documentation(cr.tenant, cr.payload["changes"]),
+                        reason=reason, via_change_request=True)
+    elif cr.kind == ChangeKind.CATALOGUE:
+        entry = CatalogueEntry.objects.for_tenant(cr.tenant).filter(key=cr.payload["key"]).first()
+        entry = entry or CatalogueEntry(tenant=cr.tenant, key=cr.payload["key"])
+        for name, value in cr.payload["fields"].items():
+            setattr(entry, name, value)
+        entry.full_clean()
+        stamp(entry, actor=actor, reason=reason)
+        entry.save()
+        audit_event_record(actor=actor, tenant=cr.tenant, event_type="catalogue_entry.changed", obj=entry,
+                           details={"key": entry.key, "fields": sorted(cr.payload["fields"]), "change_request": cr.pk})
+    elif cr.kind == ChangeKind.TENANT_POLICY:
+        policy = TenantPolicy.objects.select_for_update().get(pk=tenant_policy_ensure(tenant=cr.tenant).pk)
+        for name, value in cr.payload.items():
+            setattr(policy, name, value)
+        policy.full_clean()
+        stamp(policy, actor=actor, reason=reason)
+        policy.save()
+        audit_event_record(actor=actor, tenant=cr.tenant, event_type="tenant_policy.changed", obj=policy,
+                           details={"fields": sorted(cr.payload), "change_request": cr.pk})
+    cr.state, cr.decided_at = ChangeState.APPLIED, timezone.now()
+    cr.save(update_fields=["state", "decided_at"])
+    audit_event_record(actor=actor, tenant=cr.tenant, event_type="change_request.applied", obj=cr,
+                       details={"kind": cr.kind})

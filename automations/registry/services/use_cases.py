@@ -1,0 +1,184 @@
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from audit.services.events import audit_event_record
+from automations.choices import FieldType, IntegrationKind, UseCaseStatus
+from automations.models import TenantPolicy, UseCase
+from portal.history import stamp
+from portal.permissions import require_perm
+
+# The documentation fields a person edits; status, labels and history have their own paths.
+DOCUMENTATION_FIELDS = (
+    "title", "department", "purpose", "automated_decisions", "human_decisions", "integration_points",
+    "input_fields", "output_fields", "data_subjects", "legal_basis", "legal_basis_note", "recipients",
+    "retention_days", "risk_tier", "risk_rationale", "dpia_reference", "worker_information_reference",
+    "affects_employees", "department_owner", "it_contact", "security_officer", "data_protection_officer",
+    "escalation_contact", "manual_fallback", "quality_targets", "review_interval_days", "training_reuse_allowed",
+    "store_masked_prompts", "catalogue_entries",
+)
+USER_FIELDS = ("department_owner", "it_contact", "security_officer", "data_protection_officer", "escalation_contact")
+SUSPENDABLE = (UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION)
+
+
+class NeedsChangeRequest(ValidationError):
+    """Editing this use case affects production: propose a change request instead."""
+
+
+def validate_field_specs(specs, *, label: str, categories: list[str]) -> None:
+    if not isinstance(specs, list):
+        raise ValidationError(_("%(label)s must be a list of fields.") % {"label": label})
+    names = set()
+    for spec in specs:
+        name = spec.get("name") if isinstance(spec, dict) else None
+        if not name or not str(name).isidentifier():
+            raise ValidationError(_("Every field needs a name made of letters, digits and underscores."))
+        if name in names:
+            raise ValidationError(_("The field %(name)s is listed twice.") % {"name": name})
+        names.add(name)
+        if spec.get("type", FieldType.TEXT) not in FieldType.values:
+            raise ValidationError(_("Field %(name)s has an unknown type.") % {"name": name})
+        if spec.get("type") == FieldType.CATEGORY and not isinstance(spec.get("choices", []), list):
+            raise ValidationError(_("Field %(name)s: choices must be a list.") % {"name": name})
+        if spec.get("personal_data") and spec.get("category") not in categories:
+            raise ValidationError(
+                _("Field %(name)s is personal data: choose one of the tenant's categories (%(cats)s).")
+                % {"name": name, "cats": ", ".join(categories)})
+
+
+def validate_documentation(values: dict, *, tenant) -> None:
+    from automations.registry.selectors import tenant_policy_get
+
+    categories = tenant_policy_get(tenant=tenant).data_categories
+    for key in ("input_fields", "output_fields"):
+        if key in values:
+            validate_field_specs(values[key], label=key, categories=categories)
+    for point in values.get("integration_points", []) or []:
+        if not isinstance(point, dict) or point.get("kind") not in IntegrationKind.values:
+            raise ValidationError(_("Integration points need a kind (e-mail, DMS, CRM, ERP, API, upload)."))
+    entries = values.get("catalogue_entries")
+    if entries is not None:
+        for entry in entries:
+            if entry.tenant_id != tenant.pk or not entry.is_active:
+                raise ValidationError(_("Only active entries of this tenant's catalogue may be used."))
+
+
+def _assign(use_case: UseCase, values: dict) -> list[str]:
+    """Set documentation values; returns the names that changed (m2m catalogue entries included)."""
+    changed = []
+    for name, value in values.items():
+        if name not in DOCUMENTATION_FIELDS:
+            raise ValidationError(_("%(name)s is not part of the documentation.") % {"name": name})
+        if name == "catalogue_entries":
+            continue
+        if getattr(use_case, name) != value:
+            setattr(use_case, name, value)
+            changed.append(name)
+    return changed
+
+
+def use_case_create(*, actor, tenant, key: str, title: str, purpose: str, **documentation) -> UseCase:
+    require_perm(actor, tenant, "automations.add_usecase")
+    entries = documentation.pop("catalogue_entries", None)
+    validate_documentation({**documentation, **({"catalogue_entries": entries} if entries else {})}, tenant=tenant)
+    with transaction.atomic():
+        use_case = UseCase(tenant=tenant, key=key, title=title, purpose=purpose, status=UseCaseStatus.DRAFT)
+        _assign(use_case, documentation)
+        use_case.full_clean(exclude=["catalogue_entries"])
+        stamp(use_case, actor=actor, reason="use case documented")
+        use_case.save()
+        if entries:
+            use_case.catalogue_entries.set(entries)
+        audit_event_record(actor=actor, tenant=tenant, event_type="use_case.created", obj=use_case,
+                           details={"key": key, "risk_tier": use_case.risk_tier})
+    return use_case
+
+
+def use_case_update(*, actor, use_case: UseCase, values: dict, reason: str, via_change_request: bool = False) -> UseCase:
+    """Edit the documentation directly while the use case is a draft (or retired); once it runs
+    (pilot, production, suspended) the edit must come through an approved change request."""
+    tenant = use_case.tenant
+    if not via_change_request:
+        require_perm(actor, tenant, "automations.change_usecase", use_case)
+        if use_case.status not in (UseCaseStatus.DRAFT, UseCaseStatus.RETIRED):
+            raise NeedsChangeRequest(
+                _("This use case is in %(status)s: its documentation changes through a change request.")
+                % {"status": use_case.get_status_display()})
+    if not reason.strip():
+        raise ValidationError(_("Give a reason for the change."))
+    validate_documentation(values, tenant=tenant)
+    with transaction.atomic():
+        use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)
+        changed = _assign(use_case, values)
+        use_case.full_clean(exclude=["catalogue_entries"])
+        stamp(use_case, actor=actor, reason=reason)
+        use_case.save()
+        if "catalogue_entries" in values:
+            before = set(use_case.catalogue_entries.values_list("pk", flat=True))
+            if before != {e.pk for e in values["catalogue_entries"]}:
+                use_case.catalogue_entries.set(values["catalogue_entries"])
+                changed.append("catalogue_entries")
+        audit_event_record(actor=actor, tenant=tenant, event_type="use_case.updated", obj=use_case,
+                           details={"fields": sorted(changed), "via_change_request": via_change_request})
+    return use_case
+
+
+def use_case_suspend(*, actor, use_case: UseCase, reason: str) -> UseCase:
+    """The kill switch: immediate, no approval. New and queued items are held from this commit on."""
+    require_perm(actor, use_case.tenant, "automations.suspend_usecase", use_case)
+    if not reason.strip():
+        raise ValidationError(_("Give a reason for suspending."))
+    with transaction.atomic():
+        use_case = UseCase.objects.select_for_update().get(pk=use_case.pk)
+        if use_case.status not in SUSPENDABLE:
+            raise ValidationError(_("Only a use case in pilot or production can be suspended."))
+        before = use_case.status
+        use_case.status = UseCaseStatus.SUSPENDED
+        stamp(use_case, actor=actor, reason=reason)
+        use_case.save(update_fields=["status"])
+        audit_event_record(actor=actor, tenant=use_case.tenant, event_type="use_case.suspended", obj=use_case,
+                           details={"from": before})
+        from automations.execution import hooks
+
+        hooks.on_suspended(use_case)
+    return use_case
+
+
+def tenant_policy_ensure(*, tenant) -> TenantPolicy:
+    policy, _created = TenantPolicy.objects.get_or_create(tenant=tenant)
+    return policy
+
+
+DETAIL_FIELDS = ("controller_name", "controller_contact", "dsb_contact", "technical_measures", "data_categories",
+                 "works_agreement_reference", "min_group_size", "change_request_expiry_days")
+
+
+def tenant_policy_update_details(*, actor, tenant, values: dict, reason: str) -> TenantPolicy:
+    """Controller details, TOMs and the category vocabulary; the control settings that could weaken
+    a control are refused here and go through a change request."""
+    require_perm(actor, tenant, "automations.change_tenantpolicy")
+    weakening = sorted(set(values) & set(TenantPolicy.WEAKENING_FIELDS))
+    if weakening:
+        raise NeedsChangeRequest(_("These settings change only through a change request: %(f)s")
+                                 % {"f": ", ".join(weakening)})
+    unknown = sorted(set(values) - set(DETAIL_FIELDS))
+    if unknown:
+        raise ValidationError(_("Unknown settings: %(f)s") % {"f": ", ".join(unknown)})
+    with transaction.atomic():
+        policy = tenant_policy_ensure(tenant=tenant)
+        policy = TenantPolicy.objects.select_for_update().get(pk=policy.pk)
+        for name, value in values.items():
+            setattr(policy, name, value)
+        policy.full_clean()
+        stamp(policy, actor=actor, reason=reason)
+        policy.save()
+        audit_event_record(actor=actor, tenant=tenant, event_type="tenant_policy.updated", obj=policy,
+                           details={"fields": sorted(values)})
+    return policy
+
+
+def ensure_person(actor) -> None:
+    from audit.actors import as_actor
+
+    if not as_actor(actor).is_person:
+        raise PermissionDenied(_("Only a person in a browser session may do this; API tokens never approve."))

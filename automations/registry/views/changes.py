@@ -1,0 +1,254 @@
+"""Change requests in the browser: proposing (label move, status change, catalogue and tenant control
+settings; documentation edits come from the use case's edit page), the approval inbox, a request with
+its difference, and the decision — by a person in a browser session, in one of their roles."""
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from automations.registry import selectors
+from automations.choices import ChangeKind, ChangeState, UseCaseStatus
+from automations.registry.forms import (
+    CatalogueChangeForm, DecisionForm, LabelMoveForm, StatusChangeForm, TenantPolicyChangeForm,
+)
+from automations.registry.services import changes
+from automations.registry.services.changes import TRANSITIONS
+from automations.registry.diffs import change_request_item_rows, render_release, side_by_side
+from automations.registry.views.mixins import RegistryView, UseCaseMixin, error_messages, get_or_404, report_error
+from portal.choices import Role
+from portal.selectors import roles_of
+
+
+def decision_roles(cr, user, user_roles, allow_dual: bool) -> list[tuple[str, str]]:
+    """The roles in which this user may decide the request now (the service checks it again)."""
+    if cr.state != ChangeState.OPEN or cr.author_id == user.pk:
+        return []
+    if not allow_dual and any(a.approver_id == user.pk for a in cr.approvals.all()):
+        return []
+    open_roles = selectors.change_request_open_roles(change_request=cr)
+    return [(role, Role(role).label) for role in open_roles if role in user_roles]
+
+
+def _diff_items(cr) -> list[dict]:
+    return [{"item": item.get("item"), "rows": change_request_item_rows(item)} for item in cr.diff or []]
+
+
+def _release_diff(cr):
+    """For a label move: the versions of the release the label points at now (or pointed at before) against
+    the proposed release, side by side."""
+    if cr.kind != ChangeKind.LABEL_MOVE or cr.use_case is None:
+        return None
+    releases = {r.number: r for r in selectors.release_list(use_case=cr.use_case)}
+    target = next((r for r in releases.values() if r.pk == cr.payload.get("release_id")), None)
+    before = (cr.diff or [{}])[0].get("before")
+    current = releases.get(int(before[1:])) if isinstance(before, str) and before[1:].isdigit() else None
+    if target is None:
+        return None
+    return {"left": current, "right": target, "rows": side_by_side(render_release(current), render_release(target))}
+
+
+class ChangeRequestListView(RegistryView):
+    permission_required = "automations.view_changerequest"
+
+    def get(self, request):
+        state = request.GET.get("state", "")
+        state = state if state in ChangeState.values else ""
+        rows = selectors.change_request_list(tenant=request.tenant, state=state or None)[:200]
+        return render(request, "automations/change_request_list.html", {
+            "change_requests": rows, "states": ChangeState.choices, "state": state,
+        })
+
+
+class ChangeRequestInboxView(RegistryView):
+    """What waits for this person's approval, with the difference and a decision form per request."""
+
+    permission_required = "automations.view_changerequest"
+
+    def get(self, request):
+        tenant, user = request.tenant, request.user
+        user_roles = set(roles_of(user=user, tenant=tenant))
+        allow_dual = selectors.tenant_policy_get(tenant=tenant).allow_dual_role
+        entries = []
+        for cr in selectors.change_request_inbox(tenant=tenant, user=user):
+            roles = decision_roles(cr, user, user_roles, allow_dual)
+            entries.append({"cr": cr, "diff": _diff_items(cr), "open_roles": selectors.change_request_open_roles(
+                change_request=cr), "form": DecisionForm(roles=roles, auto_id=f"cr{cr.pk}_%s") if roles else None})
+        return render(request, "automations/change_request_inbox.html", {"entries": entries})
+
+
+class ChangeRequestDetailView(RegistryView):
+    permission_required = "automations.view_changerequest"
+
+    def context(self, request, pk, form=None) -> dict:
+        cr = get_or_404(selectors.change_request_get, tenant=request.tenant, pk=pk)
+        allow_dual = selectors.tenant_policy_get(tenant=request.tenant).allow_dual_role
+        roles = decision_roles(cr, request.user, set(roles_of(user=request.user, tenant=request.tenant)), allow_dual)
+        if form is None and roles:
+            form = DecisionForm(roles=roles)
+        return {
+            "cr": cr, "diff": _diff_items(cr), "release_diff": _release_diff(cr),
+            "open_roles": selectors.change_request_open_roles(change_request=cr) if cr.state == ChangeState.OPEN else [],
+            "form": form if roles else None,
+            "can_withdraw": cr.state == ChangeState.OPEN and cr.author_id == request.user.pk,
+        }
+
+    def get(self, request, pk):
+        return render(request, "automations/change_request_detail.html", self.context(request, pk))
+
+
+class ChangeRequestDecideView(ChangeRequestDetailView):
+    """Approve or reject in one role. Only a person in a browser session reaches this view; the
+    service refuses the author, a role the person does not hold, and a second role by the same person
+    (unless the tenant allows it through an approved change request)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        cr = get_or_404(selectors.change_request_get, tenant=request.tenant, pk=pk)
+        roles = [(role, Role(role).label) for role in cr.required_roles]
+        form = DecisionForm(request.POST, roles=roles)
+        if not form.is_valid():
+            return render(request, "automations/change_request_detail.html", self.context(request, pk, form),
+                          status=400)
+        data = form.cleaned_data
+        try:
+            if data["decision"] == "approve":
+                cr = changes.change_request_approve(actor=request.user, change_request=cr, role=data["role"],
+                                                    comment=data["comment"])
+            else:
+                cr = changes.change_request_reject(actor=request.user, change_request=cr, role=data["role"],
+                                                   comment=data["comment"])
+        except (ValidationError, PermissionDenied) as error:
+            for message in error_messages(error):
+                messages.error(request, message)
+            context = self.context(request, pk)
+            return render(request, "automations/change_request_detail.html", context,
+                          status=403 if isinstance(error, PermissionDenied) else 400)
+        if cr.state == ChangeState.APPLIED:
+            messages.success(request, _("Approved. All required roles have approved: the change was applied."))
+        elif cr.state == ChangeState.REJECTED:
+            messages.success(request, _("The change request was rejected."))
+        else:
+            messages.success(request, _("Approved as %(role)s. Still needed: %(roles)s.") % {
+                "role": Role(data["role"]).label,
+                "roles": ", ".join(str(Role(r).label) for r in selectors.change_request_open_roles(change_request=cr))})
+        return HttpResponseRedirect(request.POST.get("next") if request.POST.get("next") == reverse(
+            "automations:change-request-inbox") else reverse("automations:change-request-detail", args=[cr.pk]))
+
+
+class ChangeRequestWithdrawView(RegistryView):
+    permission_required = "automations.add_changerequest"
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        cr = get_or_404(selectors.change_request_get, tenant=request.tenant, pk=pk)
+        try:
+            changes.change_request_withdraw(actor=request.user, change_request=cr)
+        except (ValidationError, PermissionDenied) as error:
+            report_error(request, error)
+        else:
+            messages.success(request, _("The change request was withdrawn."))
+        return HttpResponseRedirect(reverse("automations:change-request-detail", args=[pk]))
+
+
+# --- Proposing ------------------------------------------------------------------------------------------
+
+class ProposeMixin:
+    """Render a proposal form, hand its payload to change_request_create, show the service's refusal."""
+
+    permission_required = "automations.add_changerequest"
+    template_name = "automations/change_request_form.html"
+    kind = ""
+
+    def form(self, data=None):
+        raise NotImplementedError
+
+    def proposal_use_case(self):
+        return None
+
+    def context(self) -> dict:
+        return {}
+
+    def _render(self, request, form, status=200):
+        return render(request, self.template_name, {"form": form, "kind": self.kind,
+                                                     "kind_label": ChangeKind(self.kind).label,
+                                                     "use_case": self.proposal_use_case(), **self.context()},
+                      status=status)
+
+    def get(self, request, **kwargs):
+        return self._render(request, self.form())
+
+    def post(self, request, **kwargs):
+        form = self.form(request.POST)
+        if not form.is_valid():
+            return self._render(request, form, status=400)
+        payload = form.payload()
+        if not payload or payload.get("fields") == {}:
+            form.add_error(None, _("Nothing was changed."))
+            return self._render(request, form, status=400)
+        try:
+            cr = changes.change_request_create(
+                actor=request.user, tenant=request.tenant, use_case=self.proposal_use_case(), kind=self.kind,
+                title=form.cleaned_data["title"], description=form.cleaned_data["description"], payload=payload)
+        except (ValidationError, PermissionDenied) as error:
+            for message in error_messages(error):
+                form.add_error(None, message)
+            return self._render(request, form, status=403 if isinstance(error, PermissionDenied) else 400)
+        messages.success(request, _("Change request CR-%(pk)s was proposed; the approvers were notified.")
+                         % {"pk": cr.pk})
+        return HttpResponseRedirect(reverse("automations:change-request-detail", args=[cr.pk]))
+
+
+class LabelMoveCreateView(ProposeMixin, UseCaseMixin, RegistryView):
+    kind = ChangeKind.LABEL_MOVE
+
+    def proposal_use_case(self):
+        return self.use_case
+
+    def form(self, data=None):
+        releases = list(selectors.release_list(use_case=self.use_case))
+        label = self.request.GET.get("label") if self.request.GET.get("label") in ("pilot", "production") else None
+        wanted = self.request.GET.get("release")
+        initial = {"label": label or ("pilot" if self.use_case.status == UseCaseStatus.DRAFT else "production")}
+        if wanted and wanted.isdigit():
+            initial["release"] = int(wanted)
+        return LabelMoveForm(data, releases=releases, initial=initial)
+
+    def context(self):
+        return {"labels": selectors.label_map(use_case=self.use_case)}
+
+
+class StatusChangeCreateView(ProposeMixin, UseCaseMixin, RegistryView):
+    kind = ChangeKind.STATUS_CHANGE
+
+    def proposal_use_case(self):
+        return self.use_case
+
+    def form(self, data=None):
+        wanted = self.request.GET.get("to")
+        return StatusChangeForm(data, targets=TRANSITIONS.get(self.use_case.status, set()),
+                                initial={"to": wanted} if wanted else {})
+
+
+class CatalogueChangeCreateView(ProposeMixin, RegistryView):
+    """A new processor or connector (?key= of an existing entry changes that one)."""
+
+    kind = ChangeKind.CATALOGUE
+
+    def form(self, data=None):
+        key = self.request.GET.get("key") or ""
+        entry = get_or_404(selectors.catalogue_entry_get, tenant=self.request.tenant, key=key) if key else None
+        categories = list(selectors.tenant_policy_get(tenant=self.request.tenant).data_categories)
+        return CatalogueChangeForm(data, categories=categories, entry=entry)
+
+
+class TenantPolicyChangeCreateView(ProposeMixin, RegistryView):
+    """The control settings that could weaken a control (dual roles, standard changes, bulk approval,
+    sample checks)."""
+
+    kind = ChangeKind.TENANT_POLICY
+
+    def form(self, data=None):
+        return TenantPolicyChangeForm(data, policy=selectors.tenant_policy_get(tenant=self.request.tenant))

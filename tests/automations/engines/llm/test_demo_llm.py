@@ -1,0 +1,110 @@
+"""The demo: service tickets get a reply suggestion only when a provider is configured in the catalogue;
+without one the use case runs on its other engines and says so."""
+import json
+
+import pytest
+
+from automations.choices import ChangeKind, ItemStatus
+from automations.demo_llm import DISCLAIMER, demo_processor_ensure, describe_reply_setup, llm_release_parts
+from automations.models import PromptTemplateVersion
+from automations.registry.services import changes, use_cases, versions
+from automations.execution.services import intake
+from tests.automations.factories import approve_all
+from tests.automations.engines.llm.server import Reply
+
+pytestmark = pytest.mark.django_db
+
+QUEUE_RULES = [{"category": "technik", "name": "Störung", "keywords": ["störung", "defekt"], "weight": 2}]
+TICKET = {"subject": "Drucker defekt", "body": "Seit heute Störung am Drucker, bitte um Hilfe.",
+          "sender_email": "anna@kunde.example", "customer_number": "K-10001"}
+
+
+def ticket_use_case(tenant, lead):
+    """Shaped like the demo's service-tickets: sender and customer number never go to a model."""
+    return use_cases.use_case_create(
+        actor=lead, tenant=tenant, key="service-tickets", title="Service-Tickets", purpose="Tickets zuordnen.",
+        input_fields=[{"name": "subject", "type": "text", "required": True},
+                      {"name": "body", "type": "long_text", "required": True},
+                      {"name": "sender_email", "type": "email", "personal_data": True, "category": "contact",
+                       "send_to_model": False},
+                      {"name": "customer_number", "type": "text", "personal_data": True,
+                       "category": "customer_history", "send_to_model": False}],
+        output_fields=[{"name": "queue", "type": "category", "required": True, "choices": ["technik", "rechnung"]},
+                       {"name": "reply", "type": "long_text", "required": False}],
+        data_subjects=["Kunden"], legal_basis="art6_1_b", manual_fallback="Von Hand zuordnen.")
+
+
+def go_live(use_case, team, parts):
+    lead = team["automation_lead"]
+    threshold = versions.version_submit(actor=lead, version=versions.version_create(
+        actor=lead, use_case=use_case, kind="threshold_set",
+        content={"thresholds": {"queue": {"auto": 0.5, "reject": 0.1}}}))
+    configs = [{"engine": "rules", "fields": ["queue"],
+                "parameters": {"field": "queue", "rules": QUEUE_RULES, "text_fields": ["subject", "body"]}}]
+    if parts:
+        configs.append(parts["engine_config"])
+    configs = [versions.version_submit(actor=lead, version=versions.version_create(
+        actor=lead, use_case=use_case, kind="engine_config", content=c)) for c in configs]
+    release = versions.release_create(actor=lead, use_case=use_case, threshold_set=threshold, engine_configs=configs,
+                                      prompt_template=parts and parts["prompt_template"],
+                                      guardrail_set=parts and parts["guardrail_set"])
+    for kind, payload in ((ChangeKind.LABEL_MOVE, {"label": "production", "release_id": release.pk}),
+                          (ChangeKind.STATUS_CHANGE, {"to": "production"})):
+        approve_all(changes.change_request_create(actor=lead, tenant=use_case.tenant, use_case=use_case, kind=kind,
+                                                  title=kind, description="Demo", payload=payload), team)
+
+
+def send(run_on_commit, team, tenant, payload=TICKET):
+    item, _created = run_on_commit(intake.work_item_create, actor=team["it_operator"], tenant=tenant,
+                                   use_case_key="service-tickets", payload=dict(payload))
+    item.refresh_from_db()
+    return item
+
+
+def test_without_a_provider_the_use_case_runs_without_replies_and_says_so(tenant, team, run_on_commit):
+    setup = describe_reply_setup(tenant)
+    assert not setup.configured and "No language model provider is configured" in setup.message
+    use_case = ticket_use_case(tenant, team["automation_lead"])
+    assert llm_release_parts(use_case, team["automation_lead"]) is None
+    assert not PromptTemplateVersion.objects.exists()
+    go_live(use_case, team, None)
+    item = send(run_on_commit, team, tenant)
+    assert item.status == ItemStatus.APPLIED and item.fields["queue"]["value"] == "technik"
+    assert "reply" not in item.fields
+
+
+def test_with_a_provider_tickets_get_a_reply_suggestion_that_a_person_reviews(
+        tenant, team, llm_server, run_on_commit):
+    entry = demo_processor_ensure(tenant, team, base_url=llm_server.base_url, model="demo-model",
+                                  api_key="sk-demo-4f9a8b7c6d5e", location="Nürnberg")
+    assert demo_processor_ensure(tenant, team, base_url="http://other", model="x") == entry  # idempotent
+    setup = describe_reply_setup(tenant)
+    assert setup.configured and setup.processor == entry and "demo-model" in setup.message
+    use_case = ticket_use_case(tenant, team["automation_lead"])
+    parts = llm_release_parts(use_case, team["automation_lead"])
+    assert parts["prompt_template"].is_frozen and parts["guardrail_set"].is_frozen
+    assert list(use_case.catalogue_entries.all()) == [entry]
+    go_live(use_case, team, parts)
+    reply = f"Guten Tag, wir sehen uns die Störung an und melden uns. {DISCLAIMER} und wird vor dem Versand geprüft."
+    llm_server.then(Reply(content=json.dumps({"reply": reply}, ensure_ascii=False), logprobs=[-0.05] * 5))
+    item = send(run_on_commit, team, tenant)
+    assert item.fields["queue"]["value"] == "technik"
+    assert item.fields["reply"]["value"] == reply and item.fields["reply"]["reasons"] == []
+    assert item.status == ItemStatus.REVIEW  # replies have no threshold: never applied automatically
+    body = llm_server.bodies[0]
+    assert body["model"] == "demo-model" and body["logprobs"] is True
+    sent = llm_server.requests[0].raw.decode()
+    assert "Drucker defekt" in sent and "anna@kunde.example" not in sent and "K-10001" not in sent
+    assert llm_server.requests[0].headers["Authorization"] == "Bearer sk-demo-4f9a8b7c6d5e"
+
+
+def test_the_demo_guardrails_stop_binding_promises(tenant, team, llm_server, run_on_commit):
+    demo_processor_ensure(tenant, team, base_url=llm_server.base_url, model="demo-model")
+    use_case = ticket_use_case(tenant, team["automation_lead"])
+    go_live(use_case, team, llm_release_parts(use_case, team["automation_lead"]))
+    llm_server.then(Reply(content=json.dumps({"reply": "Wir erstatten Ihnen den Kaufpreis."})))
+    item = send(run_on_commit, team, tenant)
+    reasons = item.fields["reply"]["reasons"]
+    assert "reply: Guardrail: forbidden phrase “wir erstatten”" in reasons
+    assert any("required disclaimer missing" in r for r in reasons)
+    assert item.status == ItemStatus.REVIEW

@@ -1,0 +1,162 @@
+"""The execution pages: who may open what, and the flows a user runs there."""
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from automations.choices import ItemStatus
+from automations.models import Escalation, MasterRecord, WorkItem
+from automations.execution.services import intake
+from tests.automations.factories import make_rules_use_case, make_team
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def team(member):
+    return make_team(member)
+
+
+@pytest.fixture
+def live(tenant, team, eager_tasks):
+    return make_rules_use_case(tenant, team)
+
+
+def _login(client, user, tenant):
+    client.force_login(user)
+    session = client.session
+    session["portal_tenant_id"] = tenant.pk
+    session.save()
+    return client
+
+
+def _item(team, tenant, django_capture_on_commit_callbacks, text="Rechnung Rechnungsnummer 4"):
+    upload = SimpleUploadedFile("beleg.txt", text.encode(), content_type="text/plain")
+    with django_capture_on_commit_callbacks(execute=True):
+        item, _ = intake.work_item_create(actor=team["clerk"], tenant=tenant, use_case_key="belege", files=[upload])
+    return item
+
+
+PAGES = [
+    ("work:item-list", "automations.view_workitem"),
+    ("work:upload", "automations.add_workitem"),
+    ("work:escalations", "automations.view_escalation"),
+    ("work:master-data", "automations.view_masterrecord"),
+]
+
+
+@pytest.mark.parametrize("url_name,_perm", PAGES)
+def test_pages_need_login(client, url_name, _perm):
+    response = client.get(reverse(url_name))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("url_name,_perm", PAGES)
+def test_works_council_may_not_open_execution_pages(client, tenant, team, url_name, _perm):
+    assert _login(client, team["works_council"], tenant).get(reverse(url_name)).status_code == 403
+
+
+@pytest.mark.parametrize("url_name,_perm", PAGES)
+def test_permitted_roles_open_execution_pages(client, tenant, team, url_name, _perm):
+    assert _login(client, team["automation_lead"], tenant).get(reverse(url_name)).status_code == 200
+
+
+def test_browser_upload_of_several_files_creates_one_item_each(client, tenant, team, live,
+                                                               django_capture_on_commit_callbacks):
+    _login(client, team["clerk"], tenant)
+    files = [SimpleUploadedFile(f"b{i}.txt", f"Lieferschein {i}".encode(), content_type="text/plain") for i in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("work:upload"), {"use_case": "belege", "files": files}, follow=True)
+    assert response.status_code == 200
+    assert WorkItem.objects.filter(use_case=live, source="upload").count() == 3
+    assert set(WorkItem.objects.values_list("status", flat=True)) == {ItemStatus.APPLIED}
+
+
+def test_item_page_shows_values_confidence_and_steps(client, tenant, team, live, django_capture_on_commit_callbacks):
+    item = _item(team, tenant, django_capture_on_commit_callbacks)
+    page = _login(client, team["clerk"], tenant).get(reverse("work:item-detail", args=[item.pk])).content.decode()
+    assert "invoice" in page and "extract" in page and "route" in page and "%" in page
+
+
+def test_other_tenants_item_and_file_are_not_found(client, tenant, team, live, make_tenant, make_user,
+                                                    django_capture_on_commit_callbacks):
+    item = _item(team, tenant, django_capture_on_commit_callbacks)
+    other = make_tenant()
+    stranger = make_user(tenant=other, roles=["automation_lead"])
+    _login(client, stranger, other)
+    assert client.get(reverse("work:item-detail", args=[item.pk])).status_code == 404
+    assert client.get(reverse("work:item-file", args=[item.pk, item.files.get().pk])).status_code == 404
+
+
+def test_file_is_served_only_through_the_checked_view(client, tenant, team, live, django_capture_on_commit_callbacks):
+    item = _item(team, tenant, django_capture_on_commit_callbacks)
+    stored = item.files.get()
+    response = _login(client, team["clerk"], tenant).get(reverse("work:item-file", args=[item.pk, stored.pk]))
+    assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"Rechnung")
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+    _login(client, team["works_council"], tenant)
+    assert client.get(reverse("work:item-file", args=[item.pk, stored.pk])).status_code == 403
+
+
+def test_escalation_contact_acknowledges_and_closes_from_home(client, tenant, team, live,
+                                                              django_capture_on_commit_callbacks):
+    from automations.execution.services.escalations import escalation_create
+
+    item = _item(team, tenant, django_capture_on_commit_callbacks)
+    escalation = escalation_create(item=item, reason="Beleg unlesbar")
+    _login(client, team["department_owner"], tenant)
+    assert "Beleg unlesbar" in client.get(reverse("portal:home")).content.decode()
+    client.post(reverse("work:escalation-action", args=[escalation.pk, "acknowledge"]))
+    client.post(reverse("work:escalation-action", args=[escalation.pk, "close"]), {"resolution": "manuell erfasst"})
+    escalation.refresh_from_db()
+    assert escalation.state == "closed" and escalation.resolution == "manuell erfasst"
+    _login(client, team["clerk"], tenant)
+    other = escalation_create(item=item, reason="noch eins")
+    client.post(reverse("work:escalation-action", args=[other.pk, "acknowledge"]))
+    other.refresh_from_db()
+    assert other.state == "open"  # a clerk is neither the contact nor the core team
+
+
+def test_master_data_csv_import_reports_bad_lines(client, tenant, team):
+    _login(client, team["automation_lead"], tenant)
+    csv = "number;name;vat_id;iban;email\nL-1;Papier AG;DE123456789;;\n;ohne Nummer;;;\nL-2;Druck GmbH;;;\n"
+    response = client.post(reverse("work:master-data"),
+                           {"kind": "supplier", "csv": SimpleUploadedFile("s.csv", csv.encode())}, follow=True)
+    assert MasterRecord.objects.filter(tenant=tenant, kind="supplier").count() == 2
+    assert "line 3" in response.content.decode() or "Zeile 3" in response.content.decode()
+
+
+def test_dry_run_of_a_draft_release_applies_nothing(client, tenant, team, live, django_capture_on_commit_callbacks):
+    from automations.registry.services import versions
+
+    lead = team["automation_lead"]
+    draft_threshold = versions.version_submit(actor=lead, version=versions.version_create(
+        actor=lead, use_case=live, kind="threshold_set",
+        content={"thresholds": {"document_class": {"auto": 0.1, "reject": 0.0}}}))
+    config = live.releases.get().engine_configs.get()
+    release = versions.release_create(actor=lead, use_case=live, threshold_set=draft_threshold, engine_configs=[config])
+    _login(client, lead, tenant)
+    sample = SimpleUploadedFile("probe.txt", b"Mahnung Zahlungserinnerung", content_type="text/plain")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("work:dry-run", args=["belege"]), {"release": release.pk, "files": [sample]})
+    assert response.status_code == 302
+    item = WorkItem.objects.get(is_dry_run=True)
+    assert item.release == release and item.fields["document_class"]["value"] == "reminder"
+    assert not item.review_tasks.exists() and not Escalation.objects.filter(item=item).exists()
+    assert not WorkItem.objects.filter(is_dry_run=False).exists()
+    api = client.get("/api/v1/work-items/").json()
+    assert api["results"] == []  # dry runs never reach target systems
+
+
+def test_use_case_page_leads_to_execution_and_says_how_replies_are_made(client, tenant, team, live):
+    page = _login(client, team["automation_lead"], tenant).get(reverse("automations:use-case-detail",
+                                                                       args=["belege"])).content.decode()
+    assert "/work/upload/?use_case=belege" in page and "/work/dry-run/belege/" in page
+    assert "/registry/belege/training/" in page  # a category field: the classifier can be trained
+    assert 'id="reply-setup"' not in page
+    from tests.automations.factories import make_use_case
+
+    make_use_case(tenant, team["automation_lead"], key="tickets", output_fields=[
+        {"name": "queue", "type": "category", "choices": ["a"]}, {"name": "reply", "type": "long_text"}])
+    page = client.get(reverse("automations:use-case-detail", args=["tickets"])).content.decode()
+    assert 'id="reply-setup"' in page
+    assert "Sprachmodell" in page or "language model" in page  # no provider in the catalogue
