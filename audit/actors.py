@@ -1,6 +1,7 @@
 """Who did it: a user in a browser session, a user's API token, or the system (beat, worker, migrations)."""
 from dataclasses import dataclass
 from typing import Any
+from portal.models import ApiToken
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,6 @@ def as_actor(value: Any) -> Actor:
 
 def actor_from_request(request: Any) -> Actor:
     token = getattr(request, "auth", None)
-    from portal.models import ApiToken
 
     if isinstance(token, ApiToken):
         return Actor(user=request.user, token=token)

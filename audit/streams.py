@@ -40,3 +40,8 @@ STREAMS = {AUDIT.key: AUDIT, ACCESS.key: ACCESS}
 
 def stream_of_chain(chain: str) -> Stream:
     return ACCESS if chain.endswith(ACCESS_SUFFIX) else AUDIT
+
+
+def chain_key(tenant) -> str:
+    """The chain a tenant's events go to (the system chain for events without a tenant)."""
+    return str(tenant.pk) if tenant is not None else SYSTEM_CHAIN

@@ -2,13 +2,16 @@
 from celery import shared_task
 
 from audit.choices import VerificationTrigger
+from audit.services.checkpoints import checkpoints_sign
+from audit.signing import private_key
+from django.contrib.auth import get_user_model
+from audit.services.events import audit_verification_run
+from portal.models import Tenant
+from audit.services.retention import work_items_retention_sweep
 
 
 @shared_task(name="audit.sign_checkpoints")
 def sign_checkpoints_task() -> int:
-    from audit.services.checkpoints import checkpoints_sign
-    from audit.signing import private_key
-
     if private_key() is None:  # production without AUDIT_SIGNING_KEY: nothing to sign with
         return 0
     return len(checkpoints_sign())
@@ -16,11 +19,6 @@ def sign_checkpoints_task() -> int:
 
 @shared_task(name="audit.verify_chains")
 def verify_chains_task(actor_id: int | None = None, tenant_id: int | None = None) -> bool:
-    from django.contrib.auth import get_user_model
-
-    from audit.services.events import audit_verification_run
-    from portal.models import Tenant
-
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
     tenant = Tenant.objects.filter(pk=tenant_id).first() if tenant_id else None
     run, _result, _problems = audit_verification_run(
@@ -30,6 +28,4 @@ def verify_chains_task(actor_id: int | None = None, tenant_id: int | None = None
 
 @shared_task(name="audit.retention_sweep")
 def retention_sweep_task() -> int:
-    from audit.services.retention import work_items_retention_sweep
-
     return work_items_retention_sweep().deleted

@@ -15,6 +15,7 @@ from django.db import connections, router, transaction
 from audit.chain import HASHED_FIELDS, compute_hash
 from audit.models import GENESIS_HASH, SYSTEM_CHAIN, AuditAnchor, AuditChainHead, AuditEvent
 from audit.streams import ACCESS, AUDIT, Stream, stream_of_chain
+from portal.models import Tenant
 
 CHUNK_SIZE = 5000
 # How many deleted rows a "closed gap" (rows renumbered down after a deletion) may span to be recognised.
@@ -116,8 +117,6 @@ def _row(values: tuple) -> _Row:
 
 def audit_chains(*, tenant=None) -> list[tuple[str, str]]:
     """(chain key, label) of every audit chain, or of one tenant's: tenants by slug, then the system chain."""
-    from portal.models import Tenant
-
     if tenant is not None:
         return [(str(tenant.pk), tenant.slug)]
     tenants = {str(pk): slug for pk, slug in Tenant.objects.values_list("pk", "slug")}

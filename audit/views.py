@@ -22,10 +22,16 @@ from audit.actors import actor_from_request
 from audit.choices import RequestKind, Stream
 from audit.services.erasure import ErasureRefused, data_subject_erase
 from audit.forms import ErasureConfirmForm, EventFilterForm, RevealForm, SubjectForm
-from audit.services.pseudonyms import PSEUDONYM_PATTERN, reveal
+from audit.selectors.pseudonyms import PSEUDONYM_PATTERN, reveal
 from audit.services.events import access_event_record
 from audit.selectors.subjects import AmbiguousSubject, SubjectNotFound
 from portal.views import TenantPermissionRequiredMixin
+from audit.services.checkpoints import checkpoints_latest
+from audit.tasks import verify_chains_task
+from automations.registry.models.use_cases import UseCase
+from audit.selectors.processing_records import processing_records
+from audit.selectors.processing_records import processing_records_pdf
+from audit.selectors.works_council import works_council_report
 
 
 class AuditAreaView(TenantPermissionRequiredMixin, View):
@@ -52,8 +58,6 @@ def _received_at(day):
 
 class AuditHomeView(AuditAreaView):
     def get(self, request):
-        from audit.services.checkpoints import checkpoints_latest
-
         tenant = request.tenant
         run = selectors.verification_run_latest(tenant=tenant)
         keys = {str(tenant.pk), f"{tenant.pk}/access"}
@@ -76,8 +80,6 @@ class VerificationStartView(AuditAreaView):
     http_method_names = ["post"]
 
     def post(self, request):
-        from audit.tasks import verify_chains_task
-
         user_id, tenant_id = request.user.pk, request.tenant.pk
         transaction.on_commit(lambda: verify_chains_task.delay(actor_id=user_id, tenant_id=tenant_id))
         messages.success(request, _("The verification has started; its result appears here when it is done."))
@@ -161,8 +163,6 @@ def object_url(event, tenant) -> str | None:
     """A link to the record an event is about, where the portal has a page for it."""
     try:
         if event.object_type == "automations.usecase":
-            from automations.models import UseCase
-
             key = UseCase.objects.for_tenant(tenant).filter(pk=event.object_id).values_list("key", flat=True).first()
             return reverse("automations:use-case-detail", args=[key]) if key else None
         if event.object_type == "automations.changerequest":
@@ -346,8 +346,6 @@ class ProcessingRecordsView(AuditAreaView):
     permission_required = "audit.view_processing_records"
 
     def get(self, request):
-        from audit.selectors.processing_records import processing_records
-
         return render(request, "audit/processing_records.html",
                       {"document": processing_records(tenant=request.tenant)})
 
@@ -356,8 +354,6 @@ class ProcessingRecordsPdfView(AuditAreaView):
     permission_required = "audit.view_processing_records"
 
     def get(self, request):
-        from audit.selectors.processing_records import processing_records, processing_records_pdf
-
         pdf = processing_records_pdf(processing_records(tenant=request.tenant))
         response = HttpResponse(pdf, content_type="application/pdf")
         name = f"verarbeitungsverzeichnis-{request.tenant.slug}-{timezone.localdate():%Y-%m-%d}.pdf"
@@ -369,6 +365,4 @@ class WorksCouncilView(AuditAreaView):
     permission_required = "audit.view_employee_measures"
 
     def get(self, request):
-        from audit.selectors.works_council import works_council_report
-
         return render(request, "audit/works_council.html", {"report": works_council_report(tenant=request.tenant)})

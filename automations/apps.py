@@ -7,7 +7,15 @@ class AutomationsConfig(AppConfig):
     verbose_name = _("Automations")
 
     def ready(self) -> None:
-        # Registers the audit event types of each part of the app (audit.registry refuses duplicates).
+        # App loading: each part registers its audit event types and announcements (audit.registry and
+        # portal.dispatch refuse duplicates), execution connects its handlers, and the task modules are
+        # imported so that services can send tasks by name (portal.jobs).
         from automations.execution import events as execution_events  # noqa: F401
+        from automations.execution import handlers
+        from automations.execution import tasks as execution_tasks  # noqa: F401
         from automations.registry import events as registry_events  # noqa: F401
+        from automations.registry import tasks as registry_tasks  # noqa: F401
         from automations.training import events as training_events  # noqa: F401
+        from automations.training import tasks as training_tasks  # noqa: F401
+
+        handlers.connect()

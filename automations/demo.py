@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import transaction
 
 from automations.choices import ChangeKind, IntegrationKind, LegalBasis, RiskTier
-from automations.models import UseCase
+from automations.registry.models.use_cases import UseCase
 from automations.registry.services import changes, use_cases, versions
 from automations.execution.services import master_data
 from automations.registry.services.use_cases import tenant_policy_ensure

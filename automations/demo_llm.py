@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from automations.choices import CatalogueKind, ChangeKind, UseCaseStatus
-from automations.models import CatalogueEntry
+from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.services import changes, processors, use_cases, versions
 
 REPLY_SCHEMA = {"type": "object", "properties": {"reply": {"type": "string", "minLength": 1, "maxLength": 1500}},

@@ -4,7 +4,8 @@ Takes a few seconds per use case on two cores."""
 from pathlib import Path
 
 from automations.choices import ExampleSource
-from automations.models import ClassifierVersion, UseCase
+from automations.registry.models.use_cases import UseCase
+from automations.training.models import ClassifierVersion
 from automations.training.selectors import classifier_version_latest, example_list
 from automations.training.services import classifier_train, examples_import
 

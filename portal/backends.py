@@ -1,6 +1,7 @@
 from django.contrib.auth.backends import ModelBackend
 
 from portal.roles import permissions_for_roles
+from portal.selectors import roles_of
 
 
 class TenantRoleBackend(ModelBackend):
@@ -24,8 +25,6 @@ class TenantRoleBackend(ModelBackend):
             return set()
         cache = getattr(user_obj, "_tenant_role_perm_cache", None)
         if cache is None or cache[0] != tenant.pk:
-            from portal.selectors import roles_of
-
             cache = (tenant.pk, permissions_for_roles(roles_of(user=user_obj, tenant=tenant)))
             user_obj._tenant_role_perm_cache = cache
         return set(cache[1])

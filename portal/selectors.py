@@ -3,6 +3,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from portal.models import ApiToken, Membership, Tenant
+from audit.models import AuditEvent
+from audit.streams import chain_key
 
 User = get_user_model()
 
@@ -64,9 +66,6 @@ def membership_get_in_tenant(*, tenant: Tenant, pk: int) -> Membership:
 
 def audit_event_list_recent(*, tenant: Tenant, limit: int = 10) -> list:
     """The newest events of the tenant's chain, each with `actor_name` set (one query for the names)."""
-    from audit.models import AuditEvent
-    from audit.services.events import chain_key
-
     events = list(AuditEvent.objects.filter(chain=chain_key(tenant)).order_by("-sequence")[:limit])
     names = dict(
         User.objects.filter(pk__in={e.actor_user_id for e in events if e.actor_user_id}).values_list(
@@ -79,7 +78,4 @@ def audit_event_list_recent(*, tenant: Tenant, limit: int = 10) -> list:
 
 
 def audit_chain_length(*, tenant: Tenant) -> int:
-    from audit.models import AuditEvent
-    from audit.services.events import chain_key
-
     return AuditEvent.objects.filter(chain=chain_key(tenant)).count()

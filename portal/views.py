@@ -15,6 +15,10 @@ from portal.choices import Role
 from portal.forms import ApiTokenCreateForm, MembershipCreateForm, MembershipDeactivateForm, MembershipRolesForm
 from portal.middleware import SESSION_TENANT_KEY
 from portal.selectors import tenant_list_for_user
+from reviews.selectors import review_queue_figures, review_queue_list, review_work_today
+from automations.execution.selectors import escalation_list_for
+from automations.choices import ChangeState
+from automations.registry.selectors import change_request_list, use_case_list
 
 
 class TenantRequiredMixin(LoginRequiredMixin):
@@ -83,23 +87,16 @@ def home_panel_keys(roles) -> list[str]:
 
 
 def _queues_panel(request) -> dict:
-    from reviews.selectors import review_queue_figures, review_queue_list, review_work_today
-
     queues = list(review_queue_list(tenant=request.tenant).order_by("name")[:8])
     return {"queues": [(queue, review_queue_figures(queue=queue)) for queue in queues],
             "today": review_work_today(tenant=request.tenant, user=request.user)["total"]}
 
 
 def _escalations_panel(request) -> dict:
-    from automations.execution.selectors import escalation_list_for
-
     return {"escalations": list(escalation_list_for(tenant=request.tenant, user=request.user)[:10])}
 
 
 def _registry_panel(request) -> dict:
-    from automations.choices import ChangeState
-    from automations.registry.selectors import change_request_list, use_case_list
-
     return {"members": selectors.membership_list(tenant=request.tenant).filter(is_active=True),
             "use_cases": list(use_case_list(tenant=request.tenant)[:20]),
             "open_changes": change_request_list(tenant=request.tenant, state=ChangeState.OPEN).count()}

@@ -7,4 +7,7 @@ class ReviewsConfig(AppConfig):
     verbose_name = _("Reviews")
 
     def ready(self) -> None:
-        from reviews import events  # noqa: F401  (registers audit event types)
+        # App loading: event types and handlers are registered once the models exist.
+        from reviews import events, handlers  # noqa: F401  (registers audit event types)
+
+        handlers.connect()

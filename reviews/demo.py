@@ -3,7 +3,7 @@ briefings of the three demo use cases, the core team recorded their trainings, a
 demo queues. Idempotent: a briefing changed since is confirmed again, nothing else is repeated."""
 from django.utils import timezone
 
-from automations.models import UseCase
+from automations.registry.models.use_cases import UseCase
 from reviews.choices import QueueKind
 from reviews.selectors import training_record_list
 from reviews.services import briefing_confirm, review_queue_assign, review_queue_ensure, training_record

@@ -15,6 +15,9 @@ from django.utils import timezone
 
 from reviews.choices import DecisionAction
 from reviews.models import ReviewDecision
+from automations.registry.selectors import tenant_policy_get
+from reviews.selectors import review_queue_list
+from reviews.services import BULK_COMMENT
 
 # Decisions that say something about the suggestion; escalations and clarifications do not.
 JUDGING_ACTIONS = (DecisionAction.APPROVE, DecisionAction.CORRECT, DecisionAction.REJECT)
@@ -89,10 +92,6 @@ def _figures(rows: list[tuple], config: OversightSettings, min_group: int, *, gr
 
 
 def oversight_report(*, tenant, days: int = 90, now=None, config: OversightSettings | None = None) -> OversightReport:
-    from automations.registry.selectors import tenant_policy_get
-    from reviews.selectors import review_queue_list
-    from reviews.services import BULK_COMMENT
-
     now = now or timezone.now()
     config = config or OversightSettings.from_settings()
     policy = tenant_policy_get(tenant=tenant)

@@ -12,6 +12,18 @@ from django.utils.dateparse import parse_datetime
 
 from reviews.choices import OPEN_TASK_STATES, QueueKind, TaskState
 from reviews.models import ReviewQueue, ReviewTask
+from automations.registry.models.use_cases import UseCase
+from reviews.briefings import briefing_for
+from reviews.models import BriefingConfirmation, TrainingRecord
+from django.db import connection
+from django.db.models import Count
+from reviews.models import ReviewDecision
+from automations.execution.models.work import WorkItem
+from automations.choices import RiskTier
+from django.contrib.auth import get_user_model
+from audit.models import AuditEvent
+from automations.execution.models.work import Run, StepRun
+from automations.execution.models.work import WorkItemFile
 
 
 def review_queue_list(*, tenant, kind: str | None = None) -> QuerySet[ReviewQueue]:
@@ -29,10 +41,6 @@ def review_task_open_for_item(*, item) -> ReviewTask | None:
 
 def cleared_use_case_ids(*, tenant, user) -> set[int]:
     """Use cases whose current briefing the user confirmed and for which a training is recorded."""
-    from automations.models import UseCase
-    from reviews.briefings import briefing_for
-    from reviews.models import BriefingConfirmation, TrainingRecord
-
     trained = set(TrainingRecord.objects.for_tenant(tenant).filter(user=user).values_list("use_case_id", flat=True))
     confirmed = {}
     for use_case_id, digest in (BriefingConfirmation.objects.for_tenant(tenant).filter(user=user)
@@ -78,8 +86,6 @@ def capped_count(qs, cap: int | None = None) -> CappedCount:
 
 def capped_counts(querysets: list, cap: int | None = None) -> list[CappedCount]:
     """Several capped counts in one round trip: SELECT (SELECT COUNT(*) FROM (…) AS c0), (…), …"""
-    from django.db import connection
-
     cap = COUNT_CAP if cap is None else cap
     parts, params = [], []
     for n, qs in enumerate(querysets):
@@ -240,10 +246,6 @@ def review_tasks_held_list(*, tenant, user, now=None) -> list[ReviewTask]:
 
 def review_work_today(*, tenant, user, now=None) -> dict:
     """The user's own decisions since midnight (local time): per queue and in total."""
-    from django.db.models import Count
-
-    from reviews.models import ReviewDecision
-
     now = now or timezone.now()
     start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     rows = (ReviewDecision.objects.for_tenant(tenant).filter(actor=user, created_at__gte=start)
@@ -265,9 +267,6 @@ class Clearance:
 
 def review_clearance(*, tenant, user, use_cases) -> list[Clearance]:
     """Per use case: has the user confirmed its current briefing, and is a training recorded?"""
-    from reviews.briefings import briefing_for
-    from reviews.models import BriefingConfirmation, TrainingRecord
-
     ids = [u.pk for u in use_cases]
     trained = set(TrainingRecord.objects.for_tenant(tenant).filter(user=user, use_case_id__in=ids)
                   .values_list("use_case_id", flat=True))
@@ -286,8 +285,6 @@ def may_work_queue(*, user, queue) -> bool:
 
 def review_items_for_tasks(*, tasks) -> dict:
     """The tasks' work items with their fields only (no payload), in one query: {item_id: item}."""
-    from automations.models import WorkItem
-
     ids = {t.item_id for t in tasks}
     if not ids:
         return {}
@@ -297,8 +294,6 @@ def review_items_for_tasks(*, tasks) -> dict:
 def review_task_bulk_approvable(*, task, queue, item, use_case, user=None) -> bool:
     """Low risk: a review (not clarification) task of a minimal or limited risk use case, nobody else
     holds it, and no field carries a validation or guardrail message."""
-    from automations.choices import RiskTier
-
     if queue.kind != QueueKind.REVIEW or use_case is None:
         return False
     if use_case.risk_tier not in (RiskTier.MINIMAL, RiskTier.LIMITED):
@@ -315,12 +310,6 @@ def review_task_bulk_approvable(*, task, queue, item, use_case, user=None) -> bo
 def review_task_timeline(*, task) -> list[dict]:
     """The item's processing history, oldest first: runs with their steps, review tasks and decisions,
     and the audit events about the item, its runs and tasks (actor names in one query)."""
-    from django.contrib.auth import get_user_model
-
-    from audit.models import AuditEvent
-    from automations.models import Run, StepRun
-    from reviews.models import ReviewDecision
-
     item = task.item
     runs = list(Run.objects.filter(item=item).select_related("release").order_by("created_at", "pk"))
     steps: dict[int, list] = {}
@@ -351,14 +340,10 @@ def review_task_timeline(*, task) -> list[dict]:
 
 
 def review_decisions_for_item(*, item) -> list:
-    from reviews.models import ReviewDecision
-
     return list(ReviewDecision.objects.filter(item=item).select_related("actor").order_by("created_at", "pk"))
 
 
 def training_record_list(*, tenant, use_case=None, user=None):
-    from reviews.models import TrainingRecord
-
     qs = TrainingRecord.objects.for_tenant(tenant).select_related("use_case", "user", "confirmed_by")
     if use_case is not None:
         qs = qs.filter(use_case=use_case)
@@ -368,8 +353,6 @@ def training_record_list(*, tenant, use_case=None, user=None):
 
 
 def briefing_confirmation_latest(*, tenant, use_case, user):
-    from reviews.models import BriefingConfirmation
-
     return (BriefingConfirmation.objects.for_tenant(tenant).filter(use_case=use_case, user=user)
             .order_by("-confirmed_at").first())
 
@@ -381,12 +364,8 @@ def review_task_list_in_queue(*, queue, pks) -> list[ReviewTask]:
 
 def review_task_file_get(*, task, pk):
     """A file of the task's item; another item's file raises DoesNotExist."""
-    from automations.models import WorkItemFile
-
     return WorkItemFile.objects.filter(tenant_id=task.tenant_id, item_id=task.item_id).get(pk=pk)
 
 
 def review_task_files(*, task) -> list:
-    from automations.models import WorkItemFile
-
     return list(WorkItemFile.objects.filter(tenant_id=task.tenant_id, item_id=task.item_id).order_by("pk"))

@@ -12,13 +12,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.actors import as_actor
-from audit.services.events import audit_event_record
+from audit.services.events import access_event_record, audit_event_record
 from automations.choices import ItemStatus, RiskTier
 from portal.permissions import actor_has_perm, require_perm
 from reviews.briefings import briefing_for
 from reviews.choices import OPEN_TASK_STATES, DecisionAction, QueueKind, TaskState
 from reviews.models import BriefingConfirmation, ReviewDecision, ReviewQueue, ReviewTask, TrainingRecord
 from reviews.selectors import cleared_use_case_ids, review_queue_for_use_case, review_task_open_for_item
+from automations.registry.selectors import tenant_policy_get
+from automations.registry.models.use_cases import UseCase
+from automations.execution.services.results import work_item_finalise
+from automations.training.services import example_from_correction
+from automations.execution.services.escalations import escalation_create
+from reviews.selectors import review_task_bulk_approvable
+from guardian.shortcuts import assign_perm, get_perms
+from audit.services.pseudonyms import pseudonym_for
 
 QUEUE_NAMES = {QueueKind.REVIEW: "Prüfung", QueueKind.CLARIFICATION: "Klärung", QueueKind.SAMPLE_CHECK: "Stichprobe"}
 
@@ -61,8 +69,6 @@ def review_task_create(*, item, kind: str, reasons: list[str], priority: int = 3
 def sample_check_maybe(*, item, share: float | None = None, draw=random.random) -> ReviewTask | None:
     """A configured share of automatically applied items goes to a sample check, so quality in
     production is measured, not assumed. The item stays applied."""
-    from automations.registry.selectors import tenant_policy_get
-
     share = float(tenant_policy_get(tenant=item.tenant).sample_check_share) if share is None else share
     if share <= 0 or draw() >= share:
         return None
@@ -76,7 +82,6 @@ def briefing_confirm(*, actor, use_case) -> BriefingConfirmation:
     actor = as_actor(actor)
     if not actor.is_person:
         raise PermissionDenied(_("A briefing is confirmed by the person who read it."))
-    from automations.models import UseCase
 
     use_case = UseCase.objects.for_tenant(use_case.tenant).get(pk=use_case.pk)  # the stored documentation
     digest = briefing_for(use_case)["hash"]
@@ -214,14 +219,10 @@ def field_diff(suggested: dict, final: dict) -> dict:
 
 
 def _finalise(actor, task, item, action, final_values) -> None:
-    from automations.execution.services.results import work_item_finalise
-
     if task.queue.kind == QueueKind.SAMPLE_CHECK:
         return  # the item stays as it was applied; the decision measures quality
     work_item_finalise(actor=actor, item=item, approved=action != DecisionAction.REJECT, final_values=final_values)
     if action == DecisionAction.CORRECT and item.use_case.training_reuse_allowed:
-        from automations.training.services import example_from_correction
-
         example_from_correction(item=item, final_fields=final_values, actor=actor)
 
 
@@ -268,8 +269,6 @@ def review_task_decide(*, actor, task: ReviewTask, action: str, final_values: di
         task.claimed_by, task.claimed_at, task.claim_expires_at = None, None, None
         four_eyes = item.use_case.risk_tier == RiskTier.HIGH and task.queue.kind != QueueKind.SAMPLE_CHECK
         if action == DecisionAction.ESCALATE:
-            from automations.execution.services.escalations import escalation_create
-
             task.state = TaskState.ESCALATED
             escalation_create(item=item, reason=comment, actor=actor)
             if task.queue.kind != QueueKind.SAMPLE_CHECK:
@@ -305,9 +304,6 @@ def review_tasks_bulk_approve(*, actor, queue: ReviewQueue, tasks) -> tuple[list
     """Approve low-risk tasks as suggested, where both the queue and the tenant policy allow it: each
     task is claimed and decided through review_task_decide (one transaction each, audited each). Returns
     (decisions, skipped): a task someone else holds, or that is not low risk, is skipped."""
-    from automations.registry.selectors import tenant_policy_get
-    from reviews.selectors import review_task_bulk_approvable
-
     actor = as_actor(actor)
     if not (queue.bulk_approval_allowed and tenant_policy_get(tenant=queue.tenant).bulk_approval_allowed):
         raise PermissionDenied(_("Bulk approval is not allowed for this queue."))
@@ -331,8 +327,6 @@ def review_tasks_bulk_approve(*, actor, queue: ReviewQueue, tasks) -> tuple[list
 def review_queue_assign(*, actor, queue: ReviewQueue, user) -> bool:
     """Grant one person the work permission on one queue (an object permission), audited. False when
     they had it already."""
-    from guardian.shortcuts import assign_perm, get_perms
-
     require_perm(actor, queue.tenant, "portal.change_membership")
     if "work_reviewqueue" in get_perms(user, queue):
         return False
@@ -352,25 +346,15 @@ def work_item_view_record(*, actor, item, file=None, purpose: str = "review") ->
     if file is not None:
         details["file"] = file.pk
     subjects = _subject_pseudonyms(item)
-    try:
-        from audit.services.events import access_event_record
-    except ImportError:  # seam: the access log arrives with the audit app's data protection work
-        access_event_record = None
     event_type = "work_item.file_viewed" if file is not None else "work_item.viewed"
-    if access_event_record is not None:
-        access_event_record(actor=actor, tenant=item.tenant, purpose=purpose, obj=item, event_type=event_type,
-                            subject_pseudonym=subjects[0] if subjects else "",
-                            details={**details, "subjects": subjects[1:]} if len(subjects) > 1 else details)
-    else:
-        audit_event_record(actor=actor, tenant=item.tenant, event_type=event_type, obj=item,
-                           details={**details, "purpose": purpose, "subjects": subjects})
+    access_event_record(actor=actor, tenant=item.tenant, purpose=purpose, obj=item, event_type=event_type,
+                        subject_pseudonym=subjects[0] if subjects else "",
+                        details={**details, "subjects": subjects[1:]} if len(subjects) > 1 else details)
 
 
 def _subject_pseudonyms(item) -> list[str]:
     """Pseudonyms of the people an item names through its personal data fields (e-mail, IBAN,
     customer or supplier number), created on first use."""
-    from audit.services.pseudonyms import pseudonym_for
-
     kinds = {"email": "email", "iban": "iban"}
     found = []
     specs = [(s, item.payload.get(s.get("name"))) for s in item.use_case.input_fields] + [

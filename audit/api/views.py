@@ -34,6 +34,11 @@ from audit.models import DataSubjectRequest
 from audit.services.events import access_event_record
 from audit.selectors.subjects import AmbiguousSubject, SubjectNotFound
 from portal.api.permissions import TenantMember, request_tenant
+from audit.services.checkpoints import checkpoints_latest
+from django.db import transaction
+from audit.tasks import verify_chains_task
+from audit.selectors.processing_records import processing_records
+from audit.selectors.works_council import works_council_report
 
 
 def needs(perm: str):
@@ -179,8 +184,6 @@ class VerificationView(GenericAPIView):
         return [needs(perm)()]
 
     def get(self, request):
-        from audit.services.checkpoints import checkpoints_latest
-
         tenant = request_tenant(request)
         run = selectors.verification_run_latest(tenant=tenant)
         if run is not None:
@@ -192,10 +195,6 @@ class VerificationView(GenericAPIView):
 
     @extend_schema(request=None, responses={202: None})
     def post(self, request):
-        from django.db import transaction
-
-        from audit.tasks import verify_chains_task
-
         user_id, tenant_id = request.user.pk, request_tenant(request).pk
         transaction.on_commit(lambda: verify_chains_task.delay(actor_id=user_id, tenant_id=tenant_id))
         return Response({"detail": "The verification has started."}, status=status.HTTP_202_ACCEPTED)
@@ -282,8 +281,6 @@ class ProcessingRecordsView(GenericAPIView):
 
     @extend_schema(responses={200: dict})
     def get(self, request):
-        from audit.selectors.processing_records import processing_records
-
         document = processing_records(tenant=request_tenant(request))
         return Response({"generated_at": document.generated_at, "incomplete": document.incomplete,
                          "records": [asdict(record) for record in document.records],
@@ -297,8 +294,6 @@ class WorksCouncilView(GenericAPIView):
 
     @extend_schema(responses={200: dict})
     def get(self, request):
-        from audit.selectors.works_council import works_council_report
-
         return Response(asdict(works_council_report(tenant=request_tenant(request))))
 
 

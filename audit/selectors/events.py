@@ -16,8 +16,14 @@ from django.utils.dateparse import parse_datetime
 
 from audit.choices import RequestStatus
 from audit.models import DataSubjectRequest, Pseudonym, SubjectReference, VerificationRun
-from audit.services.pseudonyms import pseudonym_lookup
+from audit.selectors.pseudonyms import pseudonym_lookup
 from audit.streams import AUDIT, STREAMS, Stream
+from automations.registry.models.use_cases import UseCase
+from audit.models import SubjectReference as Ref
+from audit.registry import all_types
+from audit.selectors.pseudonyms import KINDS
+from audit.selectors.subjects import AmbiguousSubject, SubjectNotFound, subject_identify
+from automations.execution.models.work import WorkItem
 
 PAGE_SIZE = 50
 User = get_user_model()
@@ -97,8 +103,6 @@ def event_queryset(*, tenant, filters: EventFilter) -> QuerySet:
         else:
             queryset = queryset.filter(event_type=filters.event_type)
     if filters.use_case:
-        from automations.models import UseCase
-
         use_case_id = UseCase.objects.for_tenant(tenant).filter(key=filters.use_case).values_list(
             "pk", flat=True).first()
         by_details = Q(details__use_case=filters.use_case)
@@ -147,8 +151,6 @@ def _search_sql(*, tenant, filters: EventFilter, cursor: tuple[datetime, int] | 
     """The search as one parameterised statement: the hot path of the DSB area, kept free of ORM query
     building (which costs more than the indexed query itself, bench/audit_search.py). Every value is a
     parameter; table and column names are the models' own."""
-    from audit.models import SubjectReference as Ref
-
     stream = filters.stream_obj
     connection = connections[router.db_for_read(stream.event_model)]
     ops = connection.ops
@@ -166,8 +168,6 @@ def _search_sql(*, tenant, filters: EventFilter, cursor: tuple[datetime, int] | 
         where.append("e.event_type = %s")
         params.append(filters.event_type)
     if filters.use_case:
-        from automations.models import UseCase
-
         details = ("e.details ->> 'use_case'" if connection.vendor == "postgresql"
                    else "json_extract(e.details, '$.use_case')")
         use_cases = connection.ops.quote_name(UseCase._meta.db_table)
@@ -251,8 +251,6 @@ def event_get(*, tenant, stream: str, sequence: int):
 def event_type_list(*, tenant, stream: str) -> list[str]:
     """Registered event types (the search's choices); reading the distinct types of millions of rows
     would be a full scan."""
-    from audit.registry import all_types
-
     access = {"personal_data.viewed", "pseudonym.revealed", "data_subject.searched", "data_subject.exported"}
     return [t.key for t in all_types() if (t.key in access) == (stream == "access")]
 
@@ -260,9 +258,6 @@ def event_type_list(*, tenant, stream: str) -> list[str]:
 def subject_pseudonyms(*, tenant, identifier: str) -> list[str]:
     """Every pseudonym of the person the identifier names, under any of their identifiers (an e-mail address
     finds the events that name their customer number, through master data)."""
-    from audit.services.pseudonyms import KINDS
-    from audit.selectors.subjects import AmbiguousSubject, SubjectNotFound, subject_identify
-
     found = {p.pseudonym for kind in KINDS if (p := pseudonym_lookup(tenant=tenant, kind=kind, identifier=identifier))}
     try:
         found |= {p.pseudonym for p in subject_identify(tenant=tenant, identifier=identifier).pseudonyms}
@@ -301,7 +296,5 @@ def requests_open_by_due_date(*, tenant, limit: int = 10) -> list[DataSubjectReq
 
 def restricted_item_list(*, tenant):
     """Items whose processing is restricted (Art. 18 GDPR): only the DSB sees them."""
-    from automations.models import WorkItem
-
     return WorkItem.objects.for_tenant(tenant).filter(restricted=True).select_related("use_case").order_by(
         "-created_at")

@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from automations.choices import CatalogueKind, LegalBasis, TransferBasis, UseCaseStatus
+from automations.registry.models.use_cases import UseCase
+from automations.registry.selectors import tenant_policy_get
 
 ACTIVE = (UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION, UseCaseStatus.SUSPENDED)
 THIRD_COUNTRY = (TransferBasis.ADEQUACY, TransferBasis.SCC, TransferBasis.BCR)
@@ -132,9 +134,6 @@ def _missing(record: ProcessingRecord, use_case, policy, processors, entries) ->
 
 
 def processing_records(*, tenant) -> ProcessingRecords:
-    from automations.models import UseCase
-    from automations.registry.selectors import tenant_policy_get
-
     policy = tenant_policy_get(tenant=tenant)
     records, without = [], []
     for use_case in (UseCase.objects.for_tenant(tenant).filter(status__in=ACTIVE).order_by("title")

@@ -9,18 +9,24 @@ identifiers (number, name, e-mail, IBAN, VAT id).
 An item, example or record is *the person's* when a strong identifier occurs anywhere in it, or their name is
 a whole field value; a name inside someone else's free text is only a mention (erasure replaces it by a
 placeholder there)."""
-import json
 import re
 from dataclasses import dataclass, field
 
-from django.db.models import Q, TextField
-from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.choices import IdentifierKind
 from audit.models import Pseudonym
-from audit.services.pseudonyms import KINDS, normalise, pseudonym_lookup
+from audit.selectors.mentions import mentions
+from audit.selectors.text_search import annotate_text, contains_any, strings_in, text_filter
+from audit.selectors.pseudonyms import KINDS, normalise, pseudonym_lookup
+from automations.execution.models.work import MasterRecord
+from automations.execution.models.work import WorkItem, WorkItemFile
+from automations.training.models import LabelledExample
+import io
+import logging
+from datetime import timedelta
+from automations.choices import LegalBasis
 
 _IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$")
 STRONG_KINDS = (IdentifierKind.EMAIL, IdentifierKind.IBAN, IdentifierKind.CUSTOMER_NUMBER,
@@ -86,8 +92,6 @@ class Subject:
 
 def guess_kind(identifier: str, tenant) -> str:
     """The kind of an identifier given without --kind."""
-    from automations.models import MasterRecord
-
     value = " ".join(str(identifier).split())
     if "@" in value:
         return IdentifierKind.EMAIL
@@ -109,8 +113,6 @@ def guess_kind(identifier: str, tenant) -> str:
 def subject_identify(*, tenant, identifier: str, kind: str | None = None) -> Subject:
     """The person behind an identifier and all their identifiers (through master data), without looking at
     their items yet. Raises AmbiguousSubject for a name of several people."""
-    from automations.models import MasterRecord
-
     identifier = " ".join(str(identifier).split())
     if not identifier:
         raise SubjectNotFound(_("Give an identifier."))
@@ -184,43 +186,6 @@ def _pseudonyms(tenant, identifiers: list[Identifier]) -> list[Pseudonym]:
     return list(found.values())
 
 
-def json_spellings(needle: str) -> list[str]:
-    """How a string can stand in stored JSON text: as it is, and with non-ASCII escaped (SQLite's JSON)."""
-    escaped = json.dumps(needle)[1:-1]
-    return [needle] if escaped == needle else [needle, escaped]
-
-
-def text_filter(columns: list[str], needles: list[str]) -> Q:
-    """Rows whose text (JSON cast to text) contains any needle, case-insensitively: a pre-filter in SQL,
-    confirmed in Python."""
-    query = Q()
-    for column in columns:
-        for needle in needles:
-            for spelling in json_spellings(needle):
-                query |= Q(**{f"_text_{column}__icontains": spelling})
-    return query
-
-
-def annotate_text(queryset, columns: list[str]):
-    return queryset.annotate(**{f"_text_{column}": Cast(column, TextField()) for column in columns})
-
-
-def strings_in(value) -> list[str]:
-    """Every string inside a JSON value (keys too)."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for key, item in value.items() for s in (key, *strings_in(item))]
-    if isinstance(value, list | tuple):
-        return [s for item in value for s in strings_in(item)]
-    return []
-
-
-def contains_any(value, needles: list[str]) -> bool:
-    lowered = [needle.casefold() for needle in needles]
-    return any(needle in text.casefold() for text in strings_in(value) for needle in lowered)
-
-
 def _whole_values(value) -> list[str]:
     """Field values as people typed them: the leaves of payloads and of {"value": ...} results."""
     return [" ".join(text.split()).casefold() for text in strings_in(value)]
@@ -238,8 +203,6 @@ _ITEM_COLUMNS = ["payload", "fields", "reasons", "external_id", "idempotency_key
 
 
 def _items(tenant, subject: Subject, *, with_files: bool) -> list:
-    from automations.models import WorkItem, WorkItemFile
-
     needles = subject.needles()
     queryset = annotate_text(WorkItem.objects.for_tenant(tenant), _ITEM_COLUMNS)
     found = {}
@@ -255,8 +218,6 @@ def _items(tenant, subject: Subject, *, with_files: bool) -> list:
 
 
 def _examples(tenant, subject: Subject) -> list:
-    from automations.models import LabelledExample
-
     columns = ["texts", "labels", "source_ref"]
     queryset = annotate_text(LabelledExample.objects.for_tenant(tenant), columns)
     return [example for example in queryset.filter(text_filter(columns, subject.needles()))
@@ -265,8 +226,6 @@ def _examples(tenant, subject: Subject) -> list:
 
 def subject_mentioned(subject: Subject) -> bool:
     """Does any other stored text of the tenant mention the person? (Only asked when nothing else was found.)"""
-    from audit.services.erasure import mentions
-
     return any(True for _ in mentions(subject, limit=1))
 
 
@@ -293,9 +252,6 @@ def file_mentions(upload, needles: list[str]) -> bool:
 
 
 def _pdf_text(data: bytes) -> str:
-    import io
-    import logging
-
     from pypdf import PdfReader
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -306,37 +262,10 @@ def _pdf_text(data: bytes) -> str:
         return ""
 
 
-_KIND_BY_REFERENCE = {"customer.email": IdentifierKind.EMAIL, "supplier.email": IdentifierKind.EMAIL,
-                      "customer.number": IdentifierKind.CUSTOMER_NUMBER,
-                      "supplier.number": IdentifierKind.SUPPLIER_NUMBER,
-                      "customer.iban": IdentifierKind.IBAN, "supplier.iban": IdentifierKind.IBAN}
-_KIND_BY_TYPE = {"email": IdentifierKind.EMAIL, "iban": IdentifierKind.IBAN}
-
-
-def payload_pseudonyms(*, tenant, use_case, payload: dict) -> list[str]:
-    """Pseudonyms of the people an item's input names (its personal-data fields that identify someone), for
-    the audit event of its arrival: the DSB finds the item's events by the person, erasure finds their keys."""
-    from audit.services.pseudonyms import pseudonym_for
-
-    found = set()
-    for spec in use_case.input_fields or []:
-        value = payload.get(spec.get("name")) if isinstance(payload, dict) else None
-        if not spec.get("personal_data") or not isinstance(value, str) or not value.strip():
-            continue
-        kind = _KIND_BY_REFERENCE.get(spec.get("reference", "")) or _KIND_BY_TYPE.get(spec.get("type", ""))
-        if kind:
-            found.add(pseudonym_for(tenant=tenant, kind=kind, identifier=value))
-    return sorted(found)
-
-
 def retention_duty_until(item):
     """Until when a statutory retention duty keeps the item (GDPR Art. 17(3)(b): e.g. invoices, § 147 AO),
     or None. Derived from the registry: a use case whose legal basis is a legal obligation keeps its
     items for its retention period."""
-    from datetime import timedelta
-
-    from automations.choices import LegalBasis
-
     use_case = item.use_case
     if use_case.legal_basis != LegalBasis.LEGAL_OBLIGATION:
         return None

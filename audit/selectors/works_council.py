@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 
 from automations.choices import UseCaseStatus
+from automations.registry.models.use_cases import UseCase
+from automations.registry.selectors import tenant_policy_get
+from reviews.models import ReviewQueue
 
 
 def measures_for(use_case, *, has_review_queue: bool) -> list[str]:
@@ -46,10 +49,6 @@ class WorksCouncilReport:
 
 
 def works_council_report(*, tenant) -> WorksCouncilReport:
-    from automations.models import UseCase
-    from automations.registry.selectors import tenant_policy_get
-    from reviews.models import ReviewQueue
-
     policy = tenant_policy_get(tenant=tenant)
     with_queue = set(ReviewQueue.objects.for_tenant(tenant).values_list("use_cases", flat=True))
     rows = []

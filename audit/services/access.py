@@ -13,10 +13,11 @@ from audit.services import requests
 from audit.actors import as_actor
 from audit.choices import RequestKind, RequestStatus
 from audit.models import DataSubjectRequest, Pseudonym
-from audit.services.pseudonyms import reveal
+from audit.selectors.pseudonyms import reveal
 from audit.services.events import access_event_record, audit_event_record
 from audit.selectors.subjects import Subject, subject_find
 from portal.permissions import actor_has_perm
+from automations.registry.selectors import tenant_policy_get
 
 EXPORT_FORMAT = "leitplanke-access-export/1"
 
@@ -72,8 +73,6 @@ def data_subject_access_export(*, actor, request: DataSubjectRequest) -> dict:
 
 
 def _build(subject: Subject, request: DataSubjectRequest) -> dict:
-    from automations.registry.selectors import tenant_policy_get
-
     policy = tenant_policy_get(tenant=subject.tenant)
     use_cases = {}
     decisions = []

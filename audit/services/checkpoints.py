@@ -23,6 +23,10 @@ from django.utils import timezone
 from audit import signing
 from audit.streams import ACCESS, AUDIT, Stream, stream_of_chain
 from audit.verification import Anchor, Checkpoint
+from audit.verification import anchors_in_database
+from portal.models import Tenant
+from audit.verification import Anchor as Start
+from audit.verification import audit_chain_verify
 
 FORMAT = "leitplanke-audit-checkpoint/1"
 CHECKPOINT = "checkpoint"
@@ -137,8 +141,6 @@ def checkpoints_latest(problems: list[Problem] | None = None) -> dict[str, Store
 
 def anchors_latest(problems: list[Problem] | None = None) -> dict[str, StoredStatement]:
     """The newest valid anchor per chain, from the checkpoint folder and the database (AuditAnchor)."""
-    from audit.verification import anchors_in_database
-
     statements = _read(ANCHOR, problems)
     trusted = signing.trusted_public_keys()
     for anchor in anchors_in_database().values():
@@ -158,8 +160,6 @@ def verification_inputs(problems: list[Problem] | None = None) -> tuple[dict[str
 
 
 def _labels() -> dict[str, str]:
-    from portal.models import Tenant
-
     labels = {}
     for pk, slug in Tenant.objects.values_list("pk", "slug"):
         labels[AUDIT.chain_key_for(pk)] = slug
@@ -175,9 +175,6 @@ def _newest_event(stream: Stream, chain: str) -> tuple[int, str] | None:
 def checkpoints_sign() -> list[Path]:
     """Sign every chain's newest event, once the events since the chain's previous checkpoint verify
     (a chain broken since then is not signed: that would bless the break). Returns the files written."""
-    from audit.verification import Anchor as Start
-    from audit.verification import audit_chain_verify
-
     signing.require_private_key()
     labels = _labels()
     previous = checkpoints_latest()

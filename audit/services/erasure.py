@@ -16,7 +16,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.utils import timezone
@@ -28,19 +27,17 @@ from audit.choices import RequestKind
 from audit.models import Pseudonym
 from audit.services.pseudonyms import erase as pseudonym_erase
 from audit.services.events import access_event_record, audit_event_record
+from audit.selectors.mentions import Leaving, mentions
+from audit.selectors.text_search import annotate_text, contains_any, text_filter
 from audit.selectors.subjects import (
-    Subject, annotate_text, contains_any, retention_duty_until, subject_find, text_filter,
+    Subject, retention_duty_until, subject_find,
 )
 from portal.permissions import actor_has_perm
+from automations.execution.models.work import MasterRecord, WorkItem
+from django.core.files.storage import default_storage
+from audit.models import AccessEvent, AuditEvent
 
 PLACEHOLDER = "[gelöscht]"
-# Never rewritten: the append-only audit tables (they hold pseudonyms, never identifiers), the pseudonym
-# index and the requests themselves (hashes and encrypted values only), and Django's bookkeeping.
-_SKIPPED_TABLES = {
-    "audit_auditevent", "audit_accessevent", "audit_subjectreference", "audit_auditanchor", "audit_pseudonym",
-    "audit_datasubjectrequest", "audit_verificationrun", "audit_auditchainhead", "audit_accesschainhead",
-    "django_migrations", "django_content_type", "auth_permission", "django_session",
-}
 _AUDIT_TABLES = ("audit_auditevent", "audit_accessevent")
 
 
@@ -133,7 +130,7 @@ def _plan(subject: Subject, *, dry_run: bool) -> ErasureReport:
         "pseudonyms": len(subject.pseudonyms),
     }
     if dry_run:
-        report.replaced = dict(_mention_counts(subject, _Leaving.of(subject)))
+        report.replaced = dict(_mention_counts(subject, Leaving.of(subject)))
     report.audit_mentions = _audit_mentions(subject)
     return report
 
@@ -146,8 +143,6 @@ def _record_preview(actor, subject: Subject) -> None:
 
 
 def _carry_out(actor, subject: Subject, report: ErasureReport, *, received_at=None) -> None:
-    from automations.models import MasterRecord, WorkItem
-
     tenant = subject.tenant
     request = requests.data_subject_request_open(
         tenant=tenant, kind=RequestKind.ERASURE, identifier_kind=subject.kind, identifier=subject.identifier,
@@ -170,7 +165,7 @@ def _carry_out(actor, subject: Subject, report: ErasureReport, *, received_at=No
         item.restricted = True
         item.save(update_fields=["restricted"])
     # 2. mentions elsewhere
-    report.replaced = dict(_replace_mentions(subject, _Leaving(items=report.restricted_ids)))
+    report.replaced = dict(_replace_mentions(subject, Leaving(items=report.restricted_ids)))
     report.audit_mentions = _audit_mentions(subject)
     # 3. pseudonyms and 4. the request, audited in the same transaction
     for item in restricted:
@@ -193,8 +188,6 @@ def _carry_out(actor, subject: Subject, report: ErasureReport, *, received_at=No
 
 
 def _delete_files_on_commit(names: list[str]) -> None:
-    from django.core.files.storage import default_storage
-
     def delete() -> None:
         for name in names:
             default_storage.delete(name)
@@ -203,79 +196,7 @@ def _delete_files_on_commit(names: list[str]) -> None:
         transaction.on_commit(delete)
 
 
-# --- mentions: every text column of every table -------------------------------------------------------
-
-def _text_columns(model) -> list[str]:
-    return [f.name for f in model._meta.concrete_fields
-            if isinstance(f, models.CharField | models.TextField | models.JSONField)
-            and not f.primary_key and not f.choices and not isinstance(f, models.BinaryField)]
-
-
-def _swept_models() -> Iterator[type]:
-    seen = set()
-    for model in apps.get_models(include_auto_created=True):
-        meta = model._meta
-        if meta.proxy or not meta.managed or meta.db_table in _SKIPPED_TABLES or meta.db_table in seen:
-            continue
-        seen.add(meta.db_table)
-        yield model
-
-
-@dataclass(frozen=True)
-class _Leaving:
-    """Rows the placeholder sweep leaves alone: the restricted items with their records (they stay as they
-    are: that is what the retention duty asks for) and, in a dry run, what is about to be deleted."""
-
-    items: list = field(default_factory=list)
-    examples: list = field(default_factory=list)
-    master_records: list = field(default_factory=list)
-
-    @classmethod
-    def of(cls, subject: Subject) -> "_Leaving":
-        return cls(items=[item.pk for item in subject.items], examples=[e.pk for e in subject.examples],
-                   master_records=[r.pk for r in subject.master_records])
-
-
-def _scoped(model, subject: Subject, leaving: _Leaving):
-    """The model's rows that may be rewritten: the tenant's (for tenant-owned tables), without `leaving`."""
-    from automations.models import LabelledExample, MasterRecord, Run, WorkItem
-
-    queryset = model._base_manager.all()
-    names = {f.name for f in model._meta.concrete_fields}
-    if "tenant" in names:
-        queryset = queryset.filter(tenant=subject.tenant)
-    if leaving.items:
-        if model is WorkItem:
-            queryset = queryset.exclude(pk__in=leaving.items)
-        for f in model._meta.concrete_fields:
-            if isinstance(f, models.ForeignKey) and f.related_model is WorkItem:
-                queryset = queryset.exclude(**{f"{f.name}__in": leaving.items})
-            elif isinstance(f, models.ForeignKey) and f.related_model is Run:
-                queryset = queryset.exclude(**{f"{f.name}__item__in": leaving.items})
-    if leaving.examples and model is LabelledExample:
-        queryset = queryset.exclude(pk__in=leaving.examples)
-    if leaving.master_records and model in (MasterRecord, MasterRecord.history.model):
-        queryset = queryset.exclude(id__in=leaving.master_records)
-    return queryset
-
-
-def mentions(subject: Subject, leaving: _Leaving | None = None, limit: int | None = None) -> Iterator[tuple]:
-    """(model, pk, column, value) of every stored text that mentions one of the person's identifiers."""
-    needles = subject.needles()
-    leaving = leaving or _Leaving()
-    found = 0
-    for model in _swept_models():
-        for column in _text_columns(model):
-            queryset = annotate_text(_scoped(model, subject, leaving), [column])
-            for pk, value in queryset.filter(text_filter([column], needles)).values_list("pk", column):
-                if contains_any(value, needles):
-                    yield model, pk, column, value
-                    found += 1
-                    if limit is not None and found >= limit:
-                        return
-
-
-def _mention_counts(subject: Subject, leaving: _Leaving) -> Iterator[tuple[str, int]]:
+def _mention_counts(subject: Subject, leaving: Leaving) -> Iterator[tuple[str, int]]:
     counts: dict[str, int] = {}
     for model, _pk, column, _value in mentions(subject, leaving):
         key = f"{model._meta.db_table}.{column}"
@@ -283,7 +204,7 @@ def _mention_counts(subject: Subject, leaving: _Leaving) -> Iterator[tuple[str, 
     return iter(counts.items())
 
 
-def _replace_mentions(subject: Subject, leaving: _Leaving) -> Iterator[tuple[str, int]]:
+def _replace_mentions(subject: Subject, leaving: Leaving) -> Iterator[tuple[str, int]]:
     pattern = re.compile("|".join(re.escape(needle) for needle in subject.needles()), re.IGNORECASE)
     counts: dict[str, int] = {}
     for model, pk, column, value in list(mentions(subject, leaving)):
@@ -325,8 +246,6 @@ def _is_unique(model_field) -> bool:
 def _audit_mentions(subject: Subject) -> int:
     """Audit and access rows are immutable; they must never hold an identifier (audit.services.events refuses
     e-mail addresses and IBANs). Counted so that a leak would show in the report."""
-    from audit.models import AccessEvent, AuditEvent
-
     needles = subject.needles()
     total = 0
     for model in (AuditEvent, AccessEvent):

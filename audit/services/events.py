@@ -10,9 +10,12 @@ from django.utils import timezone
 from audit import registry
 from audit.actors import Actor, as_actor
 from audit.chain import compute_hash
-from audit.models import GENESIS_HASH, SYSTEM_CHAIN, AccessEvent, AuditEvent, SubjectReference
-from audit.services.pseudonyms import PSEUDONYM_PATTERN
+from audit.models import GENESIS_HASH, AccessEvent, AuditEvent, SubjectReference
+from audit.selectors.pseudonyms import PSEUDONYM_PATTERN
 from audit.streams import ACCESS, AUDIT, Stream
+from audit.services.checkpoints import verification_inputs
+from audit.models import VerificationRun
+from audit.verification import audit_verify
 
 # Details carry pseudonyms, ids and codes, never raw identifiers of people.
 _RAW_PERSONAL_DATA = [
@@ -32,10 +35,6 @@ def _check_details(details: dict) -> None:
             raise RawPersonalDataInAudit(
                 f"Audit details must not contain a raw {label}; pass a pseudonym (audit.services.pseudonyms)."
             )
-
-
-def chain_key(tenant) -> str:
-    return str(tenant.pk) if tenant is not None else SYSTEM_CHAIN
 
 
 def _object_ref(obj: Any) -> tuple[str, str]:
@@ -135,10 +134,6 @@ def audit_verification_run(*, trigger: str, actor=None, tenant=None):
     """Verify the chains (all, or one tenant's) against the newest signed checkpoints and anchors, and keep
     the result as a VerificationRun (the DSB area shows the last one). Returns (run, result, problems),
     problems being checkpoint files that were ignored."""
-    from audit.services.checkpoints import verification_inputs
-    from audit.models import VerificationRun
-    from audit.verification import audit_verify
-
     user = as_actor(actor).user
     run = VerificationRun.objects.create(trigger=trigger, actor=user, tenant=tenant)
     problems: list = []

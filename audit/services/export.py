@@ -23,6 +23,9 @@ from audit import signing
 from audit.chain import HASHED_FIELDS, _timestamp
 from audit.models import GENESIS_HASH
 from audit.selectors.events import EventFilter, actor_names, event_queryset
+from audit.services.checkpoints import anchors_latest, checkpoints_latest
+from django.contrib.auth import get_user_model
+from audit.services.events import audit_event_record
 
 FORMAT = "leitplanke-audit-export/1"
 SIGNATURE_DOMAIN = b"leitplanke-audit-export/1:"
@@ -103,8 +106,6 @@ def export_stream(*, tenant, filters: EventFilter, fmt: str) -> Iterator[bytes]:
     """The export as a stream of bytes (for StreamingHttpResponse). Reads the chain in chunks by sequence
     number (no long transaction, bounded memory); the head is fixed first, events appended meanwhile are
     not part of it. Needs the signing key (SigningKeyMissing otherwise, raised before the first byte)."""
-    from audit.services.checkpoints import anchors_latest, checkpoints_latest
-
     if fmt not in FORMATS:
         raise ValueError(f"Unknown export format {fmt!r}.")
     signing.require_private_key()
@@ -172,10 +173,6 @@ class _Actor:
 def audit_export_start(*, actor, tenant, filters: EventFilter, fmt: str) -> Iterator[bytes]:
     """Record the export in the audit log (what was exported, never whose identifier was searched), then
     hand out its stream. Permission checks are the caller's (view or API), as for every read."""
-    from django.contrib.auth import get_user_model
-
-    from audit.services.events import audit_event_record
-
     params = filters.without_subjects().as_params()
     if "actor" in params:  # a user name may be an e-mail address: the audit log keeps the id
         params["actor"] = get_user_model().objects.filter(username=params["actor"]).values_list(

@@ -1,46 +1,21 @@
-"""People in audit rows are pseudonyms: pseudonym_for() turns an identifier into one, reveal() turns it
-back for the DSB while the subject's key exists, erase() destroys the key."""
-import hashlib
-import hmac
-import re
+"""Writing pseudonyms: pseudonym_for() turns an identifier into one (created on first use), erase() destroys
+the subject's key (reading them back: audit.selectors.pseudonyms)."""
 import secrets
 
 from cryptography.fernet import Fernet
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.choices import IdentifierKind
 from audit.models import Pseudonym
-
-# How a pseudonym looks (pseudonym_for): found in event details by the subject index (audit.services.events).
-PSEUDONYM_PATTERN = re.compile(r"\bps_[0-9a-f]{20}\b")
-KINDS = ("email", "iban", "customer_number", "supplier_number", "name", "username", "phone", "other")
-
-
-def normalise(kind: str, identifier: str) -> str:
-    value = " ".join(str(identifier).split())
-    if kind in ("email", "username"):
-        return value.lower()
-    if kind == "iban":
-        return value.replace(" ", "").upper()
-    if kind == "name":
-        return value.casefold()
-    return value
-
-
-def _digest(tenant, kind: str, identifier: str) -> str:
-    message = f"{kind}:{normalise(kind, identifier)}".encode()
-    return hmac.new(bytes.fromhex(tenant.pseudonym_key), message, hashlib.sha256).hexdigest()
-
-
-def pseudonym_lookup(*, tenant, kind: str, identifier: str) -> Pseudonym | None:
-    return Pseudonym.objects.filter(tenant=tenant, lookup_digest=_digest(tenant, kind, identifier)).first()
+from audit.selectors.pseudonyms import KINDS, lookup_digest, normalise
 
 
 def pseudonym_for(*, tenant, kind: str, identifier: str) -> str:
     """The subject's pseudonym in this tenant, created on first use."""
     if kind not in KINDS:
         raise ValueError(f"Unknown identifier kind {kind!r}.")
-    digest = _digest(tenant, kind, identifier)
+    digest = lookup_digest(tenant, kind, identifier)
     existing = Pseudonym.objects.filter(tenant=tenant, lookup_digest=digest).first()
     if existing:
         return existing.pseudonym
@@ -60,12 +35,6 @@ def pseudonym_for(*, tenant, kind: str, identifier: str) -> str:
         return Pseudonym.objects.get(tenant=tenant, lookup_digest=digest).pseudonym
 
 
-def reveal(pseudonym: Pseudonym) -> str | None:
-    if not pseudonym.subject_key or not pseudonym.identifier_encrypted:
-        return None
-    return Fernet(bytes(pseudonym.subject_key)).decrypt(bytes(pseudonym.identifier_encrypted)).decode()
-
-
 def erase(pseudonym: Pseudonym) -> None:
     """Unlink the pseudonym from the person for good (GDPR Art. 17); the chain stays verifiable."""
     pseudonym.subject_key = None
@@ -73,3 +42,25 @@ def erase(pseudonym: Pseudonym) -> None:
     pseudonym.lookup_digest = None
     pseudonym.erased_at = timezone.now()
     pseudonym.save(update_fields=["subject_key", "identifier_encrypted", "lookup_digest", "erased_at"])
+
+
+# What identifies someone in an item's input: the field's master data reference, else its type.
+_KIND_BY_REFERENCE = {"customer.email": IdentifierKind.EMAIL, "supplier.email": IdentifierKind.EMAIL,
+                      "customer.number": IdentifierKind.CUSTOMER_NUMBER,
+                      "supplier.number": IdentifierKind.SUPPLIER_NUMBER,
+                      "customer.iban": IdentifierKind.IBAN, "supplier.iban": IdentifierKind.IBAN}
+_KIND_BY_TYPE = {"email": IdentifierKind.EMAIL, "iban": IdentifierKind.IBAN}
+
+
+def payload_pseudonyms(*, tenant, use_case, payload: dict) -> list[str]:
+    """Pseudonyms of the people an item's input names (its personal-data fields that identify someone), for
+    the audit event of its arrival: the DSB finds the item's events by the person, erasure finds their keys."""
+    found = set()
+    for spec in use_case.input_fields or []:
+        value = payload.get(spec.get("name")) if isinstance(payload, dict) else None
+        if not spec.get("personal_data") or not isinstance(value, str) or not value.strip():
+            continue
+        kind = _KIND_BY_REFERENCE.get(spec.get("reference", "")) or _KIND_BY_TYPE.get(spec.get("type", ""))
+        if kind:
+            found.add(pseudonym_for(tenant=tenant, kind=kind, identifier=value))
+    return sorted(found)

@@ -20,6 +20,7 @@ from audit.models import AuditAnchor, SubjectReference
 from audit.services.events import audit_event_record
 from audit.streams import ACCESS, AUDIT, Stream
 from audit.verification import Anchor, Checkpoint, audit_chain_verify
+from portal.models import Tenant
 
 
 class PurgeRefused(ValueError):
@@ -41,8 +42,6 @@ def earliest_allowed_cutoff(now: datetime | None = None) -> datetime:
 
 def _chains(tenant) -> list[tuple[Stream, str, str, object]]:
     """(stream, chain, label, tenant) of the audit and access chains to purge."""
-    from portal.models import Tenant
-
     tenants = [tenant] if tenant is not None else list(Tenant.objects.order_by("slug"))
     found = [(AUDIT, AUDIT.chain_key(t), t.slug, t) for t in tenants]
     found += [(ACCESS, ACCESS.chain_key(t), ACCESS.label(t.slug), t) for t in tenants]

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from audit.choices import RequestStatus
 from audit.models import DataSubjectRequest
-from audit.services.pseudonyms import normalise, pseudonym_for
+from audit.selectors.pseudonyms import normalise
+from audit.services.pseudonyms import pseudonym_for
 
 
 def add_one_month(moment: datetime) -> datetime:

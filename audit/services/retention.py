@@ -14,6 +14,9 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 
 from audit.services.events import audit_event_record
+from automations.execution.models.work import WorkItem
+from automations.registry.models.use_cases import UseCase
+from django.core.files.storage import default_storage
 
 logger = logging.getLogger(__name__)
 CLOSED = ("applied", "rejected", "failed")
@@ -29,8 +32,6 @@ class RetentionReport:
 
 
 def work_items_retention_sweep(*, now=None, batch: int = 500) -> RetentionReport:
-    from automations.models import UseCase, WorkItem
-
     now = now or timezone.now()
     report = RetentionReport()
     for use_case in UseCase.objects.all().only("pk", "key", "tenant_id", "retention_days"):
@@ -56,10 +57,6 @@ def work_items_retention_sweep(*, now=None, batch: int = 500) -> RetentionReport
 def work_item_retention_delete(*, item_id, use_case, cutoff) -> int | None:
     """Delete one item in its own short transaction, re-checked under a lock; returns its file count, or
     None when it no longer qualifies (put on hold meanwhile)."""
-    from django.core.files.storage import default_storage
-
-    from automations.models import WorkItem
-
     with transaction.atomic():
         item = WorkItem.objects.select_for_update().filter(pk=item_id, created_at__lt=cutoff,
                                                            legal_hold=False).first()

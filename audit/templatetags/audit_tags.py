@@ -1,5 +1,6 @@
 """Template helpers of the audit app for pages outside the DSB area (the home panel)."""
 from django import template
+from audit.selectors.events import requests_open_by_due_date
 
 register = template.Library()
 
@@ -11,6 +12,5 @@ def data_subject_requests_due(context, limit: int = 5) -> list:
     tenant = getattr(request, "tenant", None)
     if tenant is None or not request.user.has_perm("audit.view_datasubjectrequest"):
         return []
-    from audit.selectors.events import requests_open_by_due_date
 
     return requests_open_by_due_date(tenant=tenant, limit=limit)

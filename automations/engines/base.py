@@ -1,9 +1,14 @@
 """The engine interface the pipeline calls. Engines run outside database transactions and never write:
 given an item's input and one engine configuration of the release, they return per output field a
-suggestion (value, confidence in [0, 1], explanation), plus reasons for anything they could not do."""
+suggestion (value, confidence in [0, 1], explanation), plus reasons for anything they could not do.
+
+Engines import no models, services or selectors (an import-linter contract keeps it so): whatever they need
+from the database, and every record of what they did (a provider call), comes through the EngineServices
+the execution layer passes in with the input."""
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol
+import importlib
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,31 @@ class InputFile:
         return self.path.read_bytes()
 
 
+class StepError(Exception):
+    """An engine or a pipeline step failed in a way a retry may fix (engine timeout, provider down): the run
+    is retried with backoff, then escalated."""
+
+
+class EngineServices(Protocol):
+    """What an engine may ask of the layer that runs it (automations.execution.services.engine_services)."""
+
+    def classifier(self, *, artifact_ref: str) -> tuple[Any, dict]:
+        """The classifier version an engine configuration names (its id) and its loaded bundle."""
+
+    def use_case(self) -> Any:
+        """The item's use case (documentation, field schema, store_masked_prompts)."""
+
+    def prompt_version(self, *, parameters: dict) -> Any | None:
+        """The submitted prompt template version an llm engine configuration runs, or None."""
+
+    def processor(self, *, key: str) -> Any | None:
+        """The tenant's active catalogue entry of a processor, or None."""
+
+    def provider_call(self, *, entry, body: dict, version, prompt_hash: str, stored_text: str, purpose: str) -> Any:
+        """One provider call, circuit breaker asked first and the call recorded; raises StepError when the
+        provider gave no usable answer."""
+
+
 @dataclass
 class EngineInput:
     tenant_id: int
@@ -49,6 +79,8 @@ class EngineInput:
     output_fields: list[dict]  # the use case's output field specs
     # Optional resolver for master data: lookup("supplier", vat_id=..., iban=...) -> dict | None
     lookup: Callable[..., dict | None] | None = None
+    # Reads and records on the engine's behalf (see EngineServices); None where an engine needs none.
+    services: EngineServices | None = None
 
 
 class Engine(Protocol):
@@ -72,7 +104,5 @@ def register_engine(key: str):
 
 def get_engine(key: str) -> Engine:
     if key not in _ENGINES:
-        import importlib
-
         importlib.import_module(f"automations.engines.{key}")
     return _ENGINES[key]()

@@ -1,5 +1,6 @@
 """Audit event types of execution: items, runs, escalations, master data, dry runs and the playground."""
 from audit.registry import register
+from portal import dispatch
 
 register("work_item.received", "A work item arrived (API, upload, e-mail, DMS).")
 register("work_item.held", "A work item was held because its use case is suspended.")
@@ -18,3 +19,9 @@ register("master_record.imported", "Master data was imported.")
 register("master_record.changed", "A master data record was created or changed.")
 register("prompt_playground.ran", "A prompt version was tried in the playground (no work item).")
 register("dry_run.started", "A release was tried on sample items without applying anything.")
+
+# Announcements to the layers above (portal.dispatch): the review layer queues routed items for people.
+dispatch.declare("work_item.routed", "Routing decided an item's outcome (review, clarification, applied, held); "
+                 "inside the routing transaction.", required=True)
+dispatch.declare("work_item.failed", "An item failed after its last attempt and is escalated; it needs "
+                 "clarification by a person. Inside the failing transaction.", required=True)

@@ -3,7 +3,7 @@ tenant."""
 from django.db.models import Q
 
 from automations.choices import EscalationState
-from automations.models import Escalation, MasterRecord, WorkItem
+from automations.execution.models.work import Escalation, MasterRecord, WorkItem
 
 
 def master_record_list(*, tenant, kind: str | None = None):

@@ -1,6 +1,7 @@
 """Audit event types of the registry: use cases, tenant policy, catalogue, versions, releases, change
 control and processors."""
 from audit.registry import register
+from portal import dispatch
 
 register("use_case.created", "A use case was documented (draft).")
 register("use_case.updated", "A use case's documentation was edited.")
@@ -26,3 +27,7 @@ register("processor_secret.rotated", "Stored processor API keys were re-encrypte
 register("processor_circuit.opened", "A processor's circuit breaker opened after repeated failures; IT was told.")
 register("processor_circuit.half_opened", "A processor's circuit breaker lets one trial call through.")
 register("processor_circuit.closed", "A processor's circuit breaker closed after a successful call.")
+
+# Announcements to the layers above (portal.dispatch): execution holds or releases a use case's items.
+dispatch.declare("use_case.suspended", "A use case was suspended; queued items must be held (after commit).")
+dispatch.declare("use_case.status_changed", "A use case's status changed through a change request (before, after).")

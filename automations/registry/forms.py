@@ -17,14 +17,9 @@ from automations.choices import (
     TransferBasis,
     UseCaseStatus,
 )
-from automations.models import (
-    CatalogueEntry,
-    EngineConfigVersion,
-    GuardrailSetVersion,
-    PromptTemplateVersion,
-    TenantPolicy,
-    UseCase,
-)
+from automations.registry.models.catalogue import CatalogueEntry
+from automations.registry.models.use_cases import TenantPolicy, UseCase
+from automations.registry.models.versions import EngineConfigVersion, GuardrailSetVersion, PromptTemplateVersion
 
 # Paths under /registry/ that a use case key must not shadow.
 RESERVED_KEYS = frozenset({"new", "catalogue", "policy", "inbox", "changes", "export", "import", "playground"})

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from automations.registry import selectors
 from automations.choices import ChangeKind, FieldType, IntegrationKind, Label
-from automations.models import UseCase
+from automations.registry.models.use_cases import UseCase
 from automations.registry.diffs import render_version
 from portal.choices import Role
 

@@ -3,15 +3,10 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from automations.choices import ChangeState, Label, UseCaseStatus
-from automations.models import (
-    VERSION_MODELS,
-    CatalogueEntry,
-    ChangeRequest,
-    Release,
-    ReleaseLabel,
-    TenantPolicy,
-    UseCase,
-)
+from automations.registry.models.catalogue import CatalogueEntry
+from automations.registry.models.changes import ChangeRequest
+from automations.registry.models.use_cases import TenantPolicy, UseCase
+from automations.registry.models.versions import VERSION_MODELS, Release, ReleaseLabel
 from portal.selectors import roles_of
 
 

@@ -19,7 +19,7 @@ from audit.actors import actor_from_request
 from automations.registry import selectors
 from automations.registry.api.serializers import ThresholdSetVersionSerializer
 from automations.choices import ExampleSource
-from automations.models import ClassifierVersion
+from automations.training.models import ClassifierVersion
 from automations.training.selectors import classifier_version_list, example_statistics, training_progress_get
 from automations.training import services as training
 from portal.api.permissions import TenantMember, TenantModelPermissions, request_tenant

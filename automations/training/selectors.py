@@ -2,7 +2,13 @@
 from django.db.models import QuerySet
 
 from automations.choices import ExampleSource, FieldType
-from automations.models import ClassifierVersion, LabelledExample, UseCase
+from automations.registry.models.use_cases import UseCase
+from automations.training.models import ClassifierVersion, LabelledExample
+from datetime import timedelta
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 
 def example_list(*, use_case: UseCase, source: str | None = None) -> QuerySet[LabelledExample]:
@@ -56,20 +62,15 @@ def classifier_version_get_by_number(*, use_case: UseCase, number: int) -> Class
     return classifier_version_list(use_case=use_case).get(number=number)
 
 
+# Where the training task reports its progress (cache key; written by training_progress_record).
+PROGRESS_KEY = "classifier-training:{tenant}:{use_case}"
+
+
 def training_progress_get(*, use_case: UseCase) -> dict | None:
     """The latest training run's progress as the worker recorded it (see training_progress_record), with
     `active` (queued or running) and `stale`: a run that reported nothing for longer than a task may last
     was interrupted or never picked up (a worker that died leaves its last report behind); it may be
     started again."""
-    from datetime import timedelta
-
-    from django.conf import settings
-    from django.core.cache import cache
-    from django.utils import timezone
-    from django.utils.dateparse import parse_datetime
-
-    from automations.training.services import PROGRESS_KEY
-
     progress = cache.get(PROGRESS_KEY.format(tenant=use_case.tenant_id, use_case=use_case.pk))
     if not progress:
         return None

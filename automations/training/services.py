@@ -44,10 +44,22 @@ from automations.engines.classifier.training import (
     train,
     weighted_examples,
 )
-from automations.models import ClassifierVersion, LabelledExample, UseCase, WorkItem
-from automations.training.selectors import classifier_version_latest, example_hashes, training_examples
+from automations.registry.models.use_cases import UseCase
+from automations.training.models import ClassifierVersion, LabelledExample
+from automations.training.selectors import (
+    PROGRESS_KEY,
+    classifier_version_latest,
+    example_hashes,
+    training_examples,
+    training_progress_get,
+)
 from portal.history import stamp
+from portal.jobs import task_send_on_commit
 from portal.permissions import require_perm
+from automations.registry.selectors import version_list
+from automations.registry.services.versions import version_create
+from django.core.cache import cache
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -324,7 +336,7 @@ def _correction_columns(use_case: UseCase) -> list[str]:
                                                                                            FieldType.LONG_TEXT)]
 
 
-def example_from_correction(*, item: WorkItem, final_fields: dict, actor=None) -> LabelledExample | None:
+def example_from_correction(*, item, final_fields: dict, actor=None) -> LabelledExample | None:
     """A clerk's decision on an item becomes a labelled example — only when the use case's purpose and
     legal basis allow reusing corrected items for training (UseCase.training_reuse_allowed). Called from
     the review decision, inside its transaction. Returns None when nothing is to be kept."""
@@ -467,9 +479,6 @@ def threshold_set_propose(*, actor, classifier_version: ClassifierVersion, chang
     held-out evaluation (1.0, i.e. nothing automatic, where no threshold reaches it). `reject` is the
     confidence of a blind guess among the field's values. Fields the classifier does not serve keep the
     values of the newest threshold set. It still goes through the registry's change control."""
-    from automations.registry.selectors import version_list
-    from automations.registry.services.versions import version_create
-
     use_case = classifier_version.use_case
     targets = _targets(use_case)
     latest = version_list(use_case=use_case, kind="threshold_set").first()
@@ -497,7 +506,6 @@ def threshold_set_propose(*, actor, classifier_version: ClassifierVersion, chang
 
 # --- training in the background (the core team's button, the API) ---------------------------------------
 
-PROGRESS_KEY = "classifier-training:{tenant}:{use_case}"
 PROGRESS_SECONDS = 24 * 3600
 
 
@@ -506,9 +514,6 @@ def training_progress_record(*, use_case: UseCase, state: str, message: str = ""
     """Progress of the latest training run of a use case, kept in Django's cache, which the settings share
     between the worker and the web processes (files under var/, or Redis). The outcome itself is never
     only here: it is the version row and its audit event."""
-    from django.core.cache import cache
-    from django.utils import timezone
-
     value = {"state": state, "message": message, "fraction": round(float(fraction), 3), "version_id": version_id,
              "version_number": version_number, "updated_at": timezone.now().isoformat()}
     cache.set(PROGRESS_KEY.format(tenant=use_case.tenant_id, use_case=use_case.pk), value, PROGRESS_SECONDS)
@@ -517,8 +522,6 @@ def training_progress_record(*, use_case: UseCase, state: str, message: str = ""
 
 def classifier_training_start(*, actor, use_case: UseCase) -> None:
     """Queue a training run (Celery) after commit; the task reports progress (training_progress_record)."""
-    from automations.training.selectors import training_progress_get
-
     require_perm(actor, use_case.tenant, "automations.add_classifierversion", use_case)
     if not training_examples(use_case=use_case).exists():
         raise ValidationError(_("%(uc)s has no labelled examples yet: import some first.") % {"uc": use_case.key})
@@ -527,9 +530,4 @@ def classifier_training_start(*, actor, use_case: UseCase) -> None:
     user_id = as_actor(actor).user_id
     training_progress_record(use_case=use_case, state="queued", message=_("waiting for a worker"))
 
-    def send():
-        from automations.training.tasks import train_classifier_task
-
-        train_classifier_task.delay(use_case.pk, user_id)
-
-    transaction.on_commit(send)
+    task_send_on_commit("automations.train_classifier", use_case.pk, user_id)

@@ -1,17 +1,15 @@
 """Training a classifier in the background: thin, loads by primary key and calls the service."""
 from celery import shared_task
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from automations.registry.models.use_cases import UseCase
+from automations.training import services as training
 
 __all__ = ["train_classifier_task"]
 
 
 @shared_task(bind=True, name="automations.train_classifier", acks_late=True)
 def train_classifier_task(self, use_case_id: int, user_id: int | None = None) -> int:
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-
-    from automations.models import UseCase
-    from automations.training import services as training
-
     use_case = UseCase.objects.select_related("tenant").get(pk=use_case_id)
     user = get_user_model().objects.get(pk=user_id) if user_id else None
     # Celery's own task state is updated too where a result backend is configured.

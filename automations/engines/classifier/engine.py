@@ -10,13 +10,10 @@ class ClassifierEngine:
     key = "classifier"
 
     def suggest(self, item: EngineInput, *, parameters: dict, artifact_ref: str = "") -> EngineResult:
-        from automations.training.selectors import classifier_version_get
-        from automations.training.services import classifier_load
-
         if not str(artifact_ref).strip().isdigit():
             raise ValueError(_("The classifier engine needs the id of a classifier version as its artifact."))
-        version = classifier_version_get(tenant=item.tenant_id, pk=int(artifact_ref))
-        bundle = classifier_load(version=version)
+        # The execution layer reads the tenant's version and loads its checked artifact.
+        version, bundle = item.services.classifier(artifact_ref=str(artifact_ref).strip())
         columns = list(parameters.get("text_columns") or version.text_columns)
         wanted = set(parameters.get("fields") or bundle["fields"])
         outputs = {f.get("name") for f in item.output_fields} or wanted

@@ -16,9 +16,8 @@ from django.utils.translation import gettext as _
 
 from automations.engines.base import EngineInput, EngineResult, FieldSuggestion, register_engine
 from automations.engines.llm import output, prompts
-from automations.engines.llm.calls import CallContext, call
+from automations.engines.llm.calls import PURPOSE_REPAIR, PURPOSE_RUN, PURPOSE_SAMPLE
 from automations.engines.llm.prompts import PreparedPrompt
-from automations.execution.models.llm_calls import LlmCallPurpose
 
 DEFAULT_SAMPLES = 3
 MAX_SAMPLES = 7
@@ -50,12 +49,10 @@ def _confidence(version, completion, basis: dict) -> float:
     return float(version.fixed_confidence)
 
 
-def generate(*, use_case, version, payload: dict, item_id=None, actor=None,
-             purpose: str = LlmCallPurpose.RUN) -> Generation:
-    """Everything between an item's input and suggestions; shared by the pipeline and the playground."""
-    from automations.registry.services.processors import processor_get
-
-    entry = processor_get(tenant=use_case.tenant, key=version.processor_key)
+def generate(*, use_case, version, entry, payload: dict, call, purpose: str = PURPOSE_RUN) -> Generation:
+    """Everything between an item's input and suggestions; shared by the pipeline and the playground.
+    `entry` is the processor's catalogue entry (or None), `call` makes one provider call for the engine and
+    records it (EngineServices.provider_call with the caller's context)."""
     prepared = prompts.prepare(use_case=use_case, version=version, entry=entry, payload=payload)
     generation = Generation(prompt=prepared, refusals=list(prepared.refusals))
     model = version.model_name or ((entry.settings or {}).get("model") if entry else "") or ""
@@ -73,15 +70,12 @@ def generate(*, use_case, version, payload: dict, item_id=None, actor=None,
                        "latency_ms": 0, "prompt_tokens": 0, "completion_tokens": 0, "repaired": False}
     if prompts.ignored_parameters(version):
         generation.meta["ignored_parameters"] = prompts.ignored_parameters(version)
-    context = CallContext(tenant=use_case.tenant, use_case=use_case, version=version, item_id=item_id, actor=actor,
-                          store_masked=use_case.store_masked_prompts)
-
     def ask(messages, call_purpose):
         body = prompts.request_body(version=version, model=model, messages=messages, json_output=json_output,
                                     logprobs=version.confidence_mode == "logprobs")
         probe = PreparedPrompt(messages=messages)
         prompts.finish(probe)
-        completion = call(entry=entry, body=body, context=context, prompt_hash=probe.prompt_hash,
+        completion = call(entry=entry, body=body, version=version, prompt_hash=probe.prompt_hash,
                           stored_text=probe.stored_text, purpose=call_purpose)
         meta = generation.meta
         meta["calls"] += 1
@@ -108,7 +102,7 @@ def generate(*, use_case, version, payload: dict, item_id=None, actor=None,
         generation.meta["repaired"] = True
         repair = prepared.messages + [{"role": "assistant", "content": answer},
                                       {"role": "user", "content": output.REPAIR_INSTRUCTION.format(error=error)}]
-        completion = ask(repair, LlmCallPurpose.REPAIR if purpose == LlmCallPurpose.RUN else purpose)
+        completion = ask(repair, PURPOSE_REPAIR if purpose == PURPOSE_RUN else purpose)
         answer = completion.contents[0]
         values, error = values_of(answer)
     generation.answer = answer
@@ -126,7 +120,7 @@ def generate(*, use_case, version, payload: dict, item_id=None, actor=None,
         samples = min(MAX_SAMPLES, max(2, int((version.parameters or {}).get("samples", DEFAULT_SAMPLES))))
         drawn = [values]
         for _n in range(samples - 1):
-            sample, _error = values_of(ask(prepared.messages, LlmCallPurpose.SAMPLE if purpose == LlmCallPurpose.RUN
+            sample, _error = values_of(ask(prepared.messages, PURPOSE_SAMPLE if purpose == PURPOSE_RUN
                                            else purpose).contents[0])
             drawn.append(sample or {})
         for name, value in values.items():
@@ -140,32 +134,18 @@ def generate(*, use_case, version, payload: dict, item_id=None, actor=None,
     return generation
 
 
-def prompt_version_for(*, use_case, parameters: dict):
-    """The approved (submitted) prompt version this engine configuration runs, or None."""
-    from automations.models import PromptTemplateVersion
-
-    versions = PromptTemplateVersion.objects.for_tenant(use_case.tenant).filter(
-        use_case=use_case, submitted_at__isnull=False)
-    if parameters.get("prompt_template_version"):
-        return versions.filter(number=parameters["prompt_template_version"]).first()
-    if parameters.get("prompt_template_id"):
-        return versions.filter(pk=parameters["prompt_template_id"]).first()
-    return None
-
-
 @register_engine("llm")
 class LlmEngine:
     key = "llm"
 
     def suggest(self, item: EngineInput, *, parameters: dict, artifact_ref: str = "") -> EngineResult:
-        from automations.models import UseCase
-
-        use_case = UseCase.objects.filter(tenant_id=item.tenant_id, key=item.use_case_key).first()
-        version = prompt_version_for(use_case=use_case, parameters=parameters) if use_case else None
+        services = item.services
+        use_case = services.use_case() if services else None
+        version = services.prompt_version(parameters=parameters) if use_case else None
         if version is None:
             return EngineResult(reasons=[_("The release bundles no submitted prompt template for the language "
                                            "model.")], needs_clarification=True)
         generation = generate(use_case=use_case, version=version, payload=item.payload,
-                              item_id=parameters.get("item_id"))
+                              entry=services.processor(key=version.processor_key), call=services.provider_call)
         return EngineResult(suggestions=generation.suggestions, reasons=generation.refusals + generation.reasons,
                             needs_clarification=generation.needs_clarification, meta=generation.meta)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from automations.execution.pipeline.steps import EMAIL, IBAN_TEXT, PHONE
+from automations.engines.patterns import EMAIL, IBAN_TEXT, PHONE
 
 _VARIABLE = re.compile(r"{{\s*([A-Za-z_][A-Za-z0-9_]*)\s*}}")
 

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from automations.models import WorkItem
+from automations.execution.models.work import WorkItem
 
 
 class WorkItemSerializer(serializers.ModelSerializer):

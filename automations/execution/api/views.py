@@ -17,7 +17,7 @@ from automations.execution import selectors
 from automations.execution.api.serializers import (
     WorkItemAcknowledgeInputSerializer, WorkItemCreateInputSerializer, WorkItemSerializer,
 )
-from automations.models import WorkItem
+from automations.execution.models.work import WorkItem
 from automations.execution.services import intake, results
 from portal.api.pagination import CursorPagination
 from portal.api.permissions import TenantModelPermissions, request_tenant

@@ -1,6 +1,6 @@
 from dataclasses import dataclass, field
 
-from automations.engines.base import EngineInput, FieldSuggestion
+from automations.engines.base import EngineInput, FieldSuggestion, StepError  # noqa: F401  (a step raises it)
 
 
 @dataclass
@@ -33,10 +33,6 @@ class PipelineContext:
                 self.field_reasons[field_name].append(text)
         if clarification:
             self.needs_clarification = True
-
-
-class StepError(Exception):
-    """A step failed in a way a retry may fix (engine timeout, provider down)."""
 
 
 class StopPipeline(Exception):

@@ -8,12 +8,12 @@ from django.utils.translation import gettext as _
 
 from automations.choices import FieldType, MasterKind
 from automations.engines import get_engine
+from automations.engines.patterns import EMAIL, IBAN_TEXT, PHONE
 from automations.engines.base import EngineResult
 from automations.execution.pipeline.context import PipelineContext, StepError
+from automations.execution.selectors import master_record_find, work_item_duplicates
+from automations.engines import validation
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-PHONE = re.compile(r"(?<!\w)(\+?\d[\d /()-]{7,}\d)(?!\w)")
-IBAN_TEXT = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}(?:\s?[A-Z0-9]{1,3})?\b")
 PERSONAL_PATTERNS = {"email": EMAIL, "phone": PHONE, "iban": IBAN_TEXT}
 
 
@@ -35,10 +35,9 @@ class ExtractStep(Step):
         for config in ctx.release.engine_configs.all().order_by("pk"):
             parameters = config.parameters
             if config.engine == "llm":
-                # The llm engine renders the release's approved prompt version and records its provider
-                # calls against the item.
-                parameters = {**parameters, "prompt_template_id": ctx.release.prompt_template_id,
-                              "item_id": str(ctx.item.pk)}
+                # The llm engine renders the release's approved prompt version (its provider calls are
+                # recorded against the item by the engine services).
+                parameters = {**parameters, "prompt_template_id": ctx.release.prompt_template_id}
             try:
                 result: EngineResult = get_engine(config.engine).suggest(
                     ctx.engine_input, parameters=parameters, artifact_ref=config.artifact_ref)
@@ -88,8 +87,6 @@ class CheckStep(Step):
     name = "check"
 
     def run(self, ctx: PipelineContext) -> dict:
-        from automations.execution.selectors import master_record_find, work_item_duplicates
-
         item = ctx.item
         for spec in ctx.use_case.input_fields:
             if spec.get("required") and spec.get("type") != "file" and not str(item.payload.get(spec["name"], "")).strip() \
@@ -140,8 +137,6 @@ class ValidateStep(Step):
     name = "validate"
 
     def run(self, ctx: PipelineContext) -> dict:
-        from automations.engines import validation
-
         failures = 0
         for spec in ctx.use_case.output_fields:
             suggestion = ctx.chosen.get(spec["name"])

@@ -7,7 +7,8 @@ from django.utils.translation import gettext as _
 from audit.actors import as_actor
 from audit.services.events import audit_event_record
 from automations.choices import ItemSource, RunTrigger
-from automations.models import Release, WorkItem
+from automations.execution.models.work import WorkItem
+from automations.registry.models.versions import Release
 from automations.execution.services.intake import content_hash_of, read_uploads, store_files
 from automations.execution.services.runs import run_dispatch
 from portal.permissions import require_perm

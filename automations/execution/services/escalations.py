@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from audit.actors import as_actor
 from audit.services.events import audit_event_record
 from automations.choices import EscalationState
-from automations.models import Escalation, WorkItem
+from automations.execution.models.work import Escalation, WorkItem
 
 
 def escalation_create(*, item: WorkItem, reason: str, actor=None) -> Escalation:

@@ -11,10 +11,12 @@ from django.utils.translation import gettext as _
 
 from audit.actors import as_actor
 from audit.services.events import audit_event_record
-from audit.selectors.subjects import payload_pseudonyms
+from audit.services.pseudonyms import payload_pseudonyms
 from automations.choices import ItemSource, ItemStatus, UseCaseStatus
-from automations.models import UseCase, WorkItem, WorkItemFile
+from automations.execution.models.work import WorkItem, WorkItemFile
+from automations.registry.models.use_cases import UseCase
 from portal.permissions import require_perm
+from automations.execution.services.runs import run_dispatch
 
 MAX_FILE_BYTES = 25 * 1024 * 1024
 
@@ -50,8 +52,6 @@ def work_item_create(*, actor, tenant, use_case_key: str, payload: dict | None =
                      idempotency_key: str | None = None, external_id: str = "",
                      source: str = ItemSource.API) -> tuple[WorkItem, bool]:
     """Returns (item, created). Items of a suspended use case are kept as `held`."""
-    from automations.execution.services.runs import run_dispatch
-
     actor = as_actor(actor)
     require_perm(actor, tenant, "automations.add_workitem")
     use_case = UseCase.objects.for_tenant(tenant).filter(key=use_case_key).first()

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from audit.services.pseudonyms import pseudonym_for
 from audit.services.events import audit_event_record
 from automations.choices import MasterKind
-from automations.models import MasterRecord
+from automations.execution.models.work import MasterRecord
 from portal.history import stamp
 from portal.permissions import require_perm
 

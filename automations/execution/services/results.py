@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from audit.actors import as_actor
 from audit.services.events import audit_event_record
 from automations.choices import FINAL_ITEM_STATUSES, ItemStatus
-from automations.models import ResultAcknowledgement, WorkItem
+from automations.execution.models.work import ResultAcknowledgement, WorkItem
 from portal.permissions import require_perm
 
 

@@ -23,12 +23,16 @@ from automations.choices import (
     UseCaseStatus,
 )
 from automations.engines.base import EngineInput, InputFile
-from automations.models import Run, StepRun, Suggestion, UseCase, WorkItem
+from automations.execution.models.work import Run, StepRun, Suggestion, WorkItem
+from automations.registry.models.use_cases import UseCase
 from automations.execution.pipeline.context import PipelineContext, StepError, StopPipeline
 from automations.execution.pipeline.steps import PREPARE_STEPS
 from automations.execution.selectors import master_record_find
+from automations.execution.services.engine_services import EngineServicesForItem
+from automations.execution.services.escalations import escalation_create
 from automations.registry.selectors import active_release_label
-from reviews.choices import QueueKind
+from portal import dispatch
+from portal.jobs import task_send_on_commit
 
 
 
@@ -45,9 +49,7 @@ def _hash(value) -> str:
 
 
 def _send(run: Run, countdown: int = 0) -> None:
-    from automations.execution.tasks import process_run_task
-
-    transaction.on_commit(lambda: process_run_task.apply_async((run.pk,), countdown=countdown))
+    task_send_on_commit("automations.process_run", run.pk, countdown=countdown)
 
 
 def run_dispatch(*, item: WorkItem, trigger: str = RunTrigger.INTAKE, release=None) -> Run:
@@ -70,7 +72,8 @@ def _engine_input(item: WorkItem, use_case: UseCase) -> EngineInput:
 
     files = [InputFile(name=f.name, content_type=f.content_type, path=Path(f.file.path)) for f in item.files.all()]
     return EngineInput(tenant_id=item.tenant_id, use_case_key=use_case.key, payload=item.payload, files=files,
-                       output_fields=list(use_case.output_fields), lookup=lookup)
+                       output_fields=list(use_case.output_fields), lookup=lookup,
+                       services=EngineServicesForItem(use_case=use_case, item_id=item.pk))
 
 
 def _hold(item: WorkItem, run: Run, reason: str) -> None:
@@ -177,9 +180,6 @@ def _fields_view(ctx: PipelineContext) -> dict:
 def _route(ctx: PipelineContext) -> str:
     """Compare confidences with the release's thresholds and apply, review or clarify — in one
     transaction that re-reads the use case's status, so a suspension in flight applies nothing."""
-    from automations.execution.services.escalations import escalation_create
-    from reviews.services import review_task_create, sample_check_maybe
-
     thresholds = ctx.release.threshold_set.thresholds
     for spec in ctx.use_case.output_fields:
         name = spec["name"]
@@ -230,12 +230,8 @@ def _route(ctx: PipelineContext) -> str:
                        confidence=s.confidence, engine=s.engine, explanation=s.explanation[:4000])
             for s in ctx.suggestions])
         if not ctx.dry_run:
-            if outcome == ItemStatus.CLARIFICATION:
-                review_task_create(item=item, kind=QueueKind.CLARIFICATION, reasons=ctx.reasons, priority=2)
-            elif outcome == ItemStatus.REVIEW:
-                review_task_create(item=item, kind=QueueKind.REVIEW, reasons=ctx.reasons)
-            elif outcome == ItemStatus.APPLIED:
-                sample_check_maybe(item=item)
+            # The review layer queues the item for people (review, clarification, sample check).
+            dispatch.emit("work_item.routed", item=item, outcome=outcome, reasons=ctx.reasons)
             if ctx.escalation_reasons:
                 escalation_create(item=item, reason="; ".join(ctx.escalation_reasons))
         run.status, run.finished_at = RunStatus.SUCCEEDED, now
@@ -258,9 +254,6 @@ def _backoff(attempt: int) -> int:
 def run_fail(*, run_id: int, error: str) -> None:
     """A failed attempt: retried with backoff; after the last attempt the item is escalated and put in
     the clarification queue, so nothing rests in a log line alone."""
-    from automations.execution.services.escalations import escalation_create
-    from reviews.services import review_task_create
-
     with transaction.atomic():
         run = Run.objects.select_for_update().get(pk=run_id)
         item = WorkItem.objects.select_for_update().get(pk=run.item_id)
@@ -279,7 +272,7 @@ def run_fail(*, run_id: int, error: str) -> None:
                 reason = _("Processing failed after %(n)s attempts: %(error)s") % {"n": run.attempt, "error": error[:300]}
                 item.status, item.reasons, item.updated_at = ItemStatus.ESCALATED, [reason], timezone.now()
                 item.save(update_fields=["status", "reasons", "updated_at"])
-                review_task_create(item=item, kind=QueueKind.CLARIFICATION, reasons=[reason], priority=1)
+                dispatch.emit("work_item.failed", item=item, reasons=[reason])
                 escalation_create(item=item, reason=reason)
             elif item.is_dry_run:
                 item.status, item.reasons = ItemStatus.FAILED, [error[:300]]

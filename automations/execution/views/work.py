@@ -17,10 +17,12 @@ from audit.actors import actor_from_request
 from automations.execution import selectors
 from automations.registry import selectors as registry_selectors
 from automations.choices import ItemSource, ItemStatus, MasterKind, UseCaseStatus
-from automations.models import WorkItem
+from automations.execution.models.work import WorkItem
 from automations.execution.services import dry_run, escalations, intake, master_data
 from portal.views import TenantPermissionRequiredMixin as PermissionMixin
 from portal.views import error_messages, get_or_404
+from automations.demo import demo_files_folder
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 PAGE_SIZE = 50
 
@@ -61,8 +63,6 @@ class WorkItemUploadView(PermissionMixin, View):
 
 
 def _demo_files():
-    from automations.demo import demo_files_folder
-
     folder = demo_files_folder()
     return sorted(p.name for p in folder.glob("*.pdf")) if folder.exists() else []
 
@@ -73,8 +73,6 @@ class DemoFileView(PermissionMixin, View):
     permission_required = "automations.add_workitem"
 
     def get(self, request, name):
-        from automations.demo import demo_files_folder
-
         if name not in _demo_files():
             raise Http404
         return FileResponse((demo_files_folder() / name).open("rb"), as_attachment=True, filename=name)
@@ -86,10 +84,6 @@ class DemoUploadView(PermissionMixin, View):
     permission_required = "automations.add_workitem"
 
     def post(self, request):
-        from django.core.files.uploadedfile import SimpleUploadedFile
-
-        from automations.demo import demo_files_folder
-
         sent = 0
         for name in _demo_files():
             upload = SimpleUploadedFile(name, (demo_files_folder() / name).read_bytes(), "application/pdf")

@@ -2,7 +2,7 @@
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
-from automations.models import UseCase
+from automations.registry.models.use_cases import UseCase
 from automations.registry.selectors import use_case_get
 from portal.management.tenants import add_tenant_argument, tenant_from_option
 from portal.selectors import membership_get, user_get_by_username

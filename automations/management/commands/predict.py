@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from automations.engines.classifier.artifact import ArtifactError
 from automations.engines.classifier.training import predict
 from automations.management.commands._training_common import add_common_arguments, columns, resolve
-from automations.models import ClassifierVersion
+from automations.training.models import ClassifierVersion
 from automations.training.selectors import classifier_version_get
 from automations.training.services import classifier_load, read_rows
 from portal.permissions import actor_has_perm

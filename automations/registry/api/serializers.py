@@ -5,14 +5,10 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from automations.choices import ChangeKind, LegalBasis, RiskTier
-from automations.models import (
-    VERSION_MODELS,
-    Approval,
-    CatalogueEntry,
-    ChangeRequest,
-    Release,
-    UseCase,
-)
+from automations.registry.models.catalogue import CatalogueEntry
+from automations.registry.models.changes import Approval, ChangeRequest
+from automations.registry.models.use_cases import UseCase
+from automations.registry.models.versions import VERSION_MODELS, Release
 from automations.registry.services.changes import CATALOGUE_FIELDS
 from automations.registry.services.use_cases import USER_FIELDS
 

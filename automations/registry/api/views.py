@@ -22,7 +22,10 @@ from automations.registry.api.serializers import (
     UseCaseSerializer, UseCaseSuspendInputSerializer, UseCaseUpdateInputSerializer,
 )
 from automations.choices import ChangeKind, ChangeState, RiskTier, UseCaseStatus
-from automations.models import VERSION_MODELS, CatalogueEntry, ChangeRequest, Release, ReleaseLabel, UseCase
+from automations.registry.models.catalogue import CatalogueEntry
+from automations.registry.models.changes import ChangeRequest
+from automations.registry.models.use_cases import UseCase
+from automations.registry.models.versions import VERSION_MODELS, Release, ReleaseLabel
 from automations.registry.services.registry_io import (
     EXPORT_PERMISSIONS, IMPORT_PERMISSIONS, registry_export, registry_import,
 )

@@ -7,6 +7,7 @@ from simple_history.models import HistoricalRecords
 
 from automations.choices import LegalBasis, RiskTier, UseCaseStatus
 from portal.models import Tenant, TenantOwned
+from datetime import timedelta
 
 DEFAULT_DATA_CATEGORIES = [
     "contact", "bank", "contract", "employee", "customer_history", "identification", "health", "other",
@@ -143,7 +144,5 @@ class UseCase(TenantOwned):
 
     @property
     def review_due_at(self):
-        from datetime import timedelta
-
         start = self.last_reviewed_at or self.created_at
         return start + timedelta(days=self.review_interval_days)

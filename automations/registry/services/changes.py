@@ -21,15 +21,20 @@ from automations.choices import (
     RiskTier,
     UseCaseStatus,
 )
-from automations.models import Approval, CatalogueEntry, ChangeRequest, Release, ReleaseLabel, TenantPolicy, UseCase
+from automations.registry.models.catalogue import CatalogueEntry
+from automations.registry.models.changes import Approval, ChangeRequest
+from automations.registry.models.use_cases import TenantPolicy, UseCase
+from automations.registry.models.versions import Release, ReleaseLabel
 from automations.registry.selectors import change_request_open_roles, label_map, tenant_policy_get
 from automations.registry.services.use_cases import (
     DOCUMENTATION_FIELDS, ensure_person, tenant_policy_ensure, use_case_update, validate_documentation,
 )
 from portal.choices import Role
+from portal import dispatch
 from portal.history import stamp
 from portal.permissions import require_perm
 from portal.selectors import roles_of, users_with_role
+from django.contrib.auth import get_user_model
 
 ALL_APPROVERS = [Role.DEPARTMENT_OWNER, Role.AUTOMATION_LEAD, Role.DATA_PROTECTION_OFFICER, Role.WORKS_COUNCIL,
                  Role.SECURITY_OFFICER]
@@ -177,8 +182,6 @@ def _policy_check(tenant, payload: dict) -> list[dict]:
 
 def _resolve_documentation(tenant, changes: dict) -> dict:
     """Payloads name users and catalogue entries by username and key; services want objects."""
-    from django.contrib.auth import get_user_model
-
     resolved = dict(changes)
     for name in ("department_owner", "it_contact", "security_officer", "data_protection_officer", "escalation_contact"):
         if name in resolved and resolved[name] is not None:
@@ -360,9 +363,7 @@ def _apply(actor, cr: ChangeRequest) -> None:
         use_case.save(update_fields=["status"])
         audit_event_record(actor=actor, tenant=cr.tenant, event_type="use_case.status_changed", obj=use_case,
                            details={"from": before, "to": use_case.status, "change_request": cr.pk})
-        from automations.execution import hooks
-
-        hooks.on_status_changed(use_case, before, use_case.status)
+        dispatch.emit("use_case.status_changed", use_case=use_case, before=before, after=use_case.status)
     elif cr.kind == ChangeKind.DOCUMENTATION:
         use_case_update(actor=actor, use_case=cr.use_case, values=_resolve_documentation(cr.tenant, cr.payload["changes"]),
                         reason=reason, via_change_request=True)

@@ -24,7 +24,8 @@ from audit.actors import as_actor
 from audit.services.events import audit_event_record
 from automations.registry import secrets
 from automations.choices import CatalogueKind
-from automations.models import CatalogueEntry, ProcessorCircuit, ProcessorSecret
+from automations.registry.models.catalogue import CatalogueEntry
+from automations.registry.models.processors import ProcessorCircuit, ProcessorSecret
 from automations.registry.models.processors import CircuitState
 from portal.choices import Role
 from portal.permissions import require_perm

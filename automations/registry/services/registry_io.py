@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 from audit.actors import as_actor
 from automations.registry import selectors
 from automations.choices import ChangeKind, Label, UseCaseStatus
-from automations.models import VERSION_MODELS, TenantPolicy, UseCase
+from automations.registry.models.use_cases import TenantPolicy, UseCase
+from automations.registry.models.versions import VERSION_MODELS
 from automations.registry.services import changes, use_cases, versions
 from automations.registry.services.changes import CATALOGUE_FIELDS, TRANSITIONS
 from automations.registry.services.use_cases import DETAIL_FIELDS, DOCUMENTATION_FIELDS, USER_FIELDS

@@ -4,9 +4,12 @@ from django.utils.translation import gettext as _
 
 from audit.services.events import audit_event_record
 from automations.choices import FieldType, IntegrationKind, UseCaseStatus
-from automations.models import TenantPolicy, UseCase
+from automations.registry.models.use_cases import TenantPolicy, UseCase
+from portal import dispatch
 from portal.history import stamp
 from portal.permissions import require_perm
+from automations.registry.selectors import tenant_policy_get
+from audit.actors import as_actor
 
 # The documentation fields a person edits; status, labels and history have their own paths.
 DOCUMENTATION_FIELDS = (
@@ -47,8 +50,6 @@ def validate_field_specs(specs, *, label: str, categories: list[str]) -> None:
 
 
 def validate_documentation(values: dict, *, tenant) -> None:
-    from automations.registry.selectors import tenant_policy_get
-
     categories = tenant_policy_get(tenant=tenant).data_categories
     for key in ("input_fields", "output_fields"):
         if key in values:
@@ -138,9 +139,7 @@ def use_case_suspend(*, actor, use_case: UseCase, reason: str) -> UseCase:
         use_case.save(update_fields=["status"])
         audit_event_record(actor=actor, tenant=use_case.tenant, event_type="use_case.suspended", obj=use_case,
                            details={"from": before})
-        from automations.execution import hooks
-
-        hooks.on_suspended(use_case)
+        dispatch.emit("use_case.suspended", use_case=use_case)
     return use_case
 
 
@@ -178,7 +177,5 @@ def tenant_policy_update_details(*, actor, tenant, values: dict, reason: str) ->
 
 
 def ensure_person(actor) -> None:
-    from audit.actors import as_actor
-
     if not as_actor(actor).is_person:
         raise PermissionDenied(_("Only a person in a browser session may do this; API tokens never approve."))

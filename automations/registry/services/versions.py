@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from audit.actors import as_actor
 from audit.services.events import audit_event_record
 from automations.choices import Engine
-from automations.models import VERSION_MODELS, EngineConfigVersion, Release, UseCase
+from automations.registry.models.use_cases import UseCase
+from automations.registry.models.versions import VERSION_MODELS, EngineConfigVersion, Release
 from automations.registry.models.versions import content_hash
 from portal.permissions import require_perm
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from automations.registry import selectors
 from automations.choices import CatalogueKind, ChangeKind, ChangeState
 from automations.registry.forms import TenantPolicyDetailsForm
-from automations.models import TenantPolicy
+from automations.registry.models.use_cases import TenantPolicy
 from automations.registry.services import use_cases
 from automations.registry.views.mixins import RegistryView, error_messages
 

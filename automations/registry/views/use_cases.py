@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from automations.registry import selectors
 from automations.choices import ChangeKind, RiskTier, UseCaseStatus
 from automations.registry.forms import ChangeRequestTextForm, ReasonForm, UseCaseForm
-from automations.models import VERSION_MODELS, UseCase
+from automations.registry.models.use_cases import UseCase
+from automations.registry.models.versions import VERSION_MODELS
 from automations.registry.process_docs import documentation_sections, procedure_document, procedure_document_pdf
 from automations.registry.services import changes, use_cases
 from automations.registry.services.changes import TRANSITIONS
@@ -20,6 +21,8 @@ from automations.registry.services.use_cases import DOCUMENTATION_FIELDS, SUSPEN
 from automations.registry.diffs import render_value, side_by_side
 from automations.registry.views.mixins import RegistryView, UseCaseMixin, error_messages
 from portal.selectors import membership_list
+from automations.demo import demo_files_folder
+from automations.demo_llm import describe_reply_setup
 
 DIRECT_EDIT_STATUSES = (UseCaseStatus.DRAFT, UseCaseStatus.RETIRED)
 VERSION_KINDS = list(VERSION_MODELS)
@@ -94,9 +97,6 @@ class UseCaseDetailView(UseCaseMixin, RegistryView):
 def _work_links(request, use_case) -> dict:
     """What the use case does in execution: upload, its items, dry runs, the demo invoices, and whether a
     language model fills its `reply` field."""
-    from automations.demo import demo_files_folder
-    from automations.demo_llm import describe_reply_setup
-
     user = request.user
     has_demo_files = use_case.key == "eingangsrechnungen" and any(demo_files_folder().glob("*.pdf"))
     return {

@@ -5,7 +5,7 @@ from django.core.files.storage import default_storage
 
 from audit.choices import RequestKind, RequestStatus
 from audit.models import DataSubjectRequest, Pseudonym
-from audit.services.pseudonyms import pseudonym_lookup
+from audit.selectors.pseudonyms import pseudonym_lookup
 from automations.models import LabelledExample, MasterRecord, WorkItem
 from automations.execution.selectors import work_item_list
 from automations.execution.services import master_data

@@ -65,6 +65,7 @@ def test_predict_keeps_one_line_per_row_for_unreadable_json_and_refuses_other_us
 
 
 def test_the_pipeline_engine_explains_with_terms_and_is_humble_about_empty_text(tickets, lead, tenant):
+    from automations.execution.services.engine_services import EngineServicesForItem
     from automations.training.services import classifier_train, examples_import
 
     examples_import(actor=lead, use_case=tickets, rows_iter=demo_rows("service_tickets.csv", 240),
@@ -74,7 +75,7 @@ def test_the_pipeline_engine_explains_with_terms_and_is_humble_about_empty_text(
 
     def suggest(payload):
         item = EngineInput(tenant_id=tenant.pk, use_case_key="tickets", payload=payload, files=[],
-                           output_fields=tickets.output_fields)
+                           output_fields=tickets.output_fields, services=EngineServicesForItem(use_case=tickets))
         return engine.suggest(item, parameters={"fields": ["queue"]}, artifact_ref=str(version.pk))
 
     result = suggest({"subject": "Passwort vergessen", "body": "Mein Zugang ist gesperrt, Login geht nicht."})

@@ -144,7 +144,7 @@ def test_a_timeout_inside_a_run_fails_the_step_for_the_pipeline_to_retry(tenant,
 
 @pytest.mark.django_db
 def test_requests_carry_only_standard_keys_whatever_the_prompt_version_holds(tenant, team, llm_server, submit):
-    from automations.engines.llm.engine import generate
+    from automations.execution.services.llm_calls import generate
     from automations.models import PromptTemplateVersion
     from tests.automations.engines.llm.conftest import prompt_content
 

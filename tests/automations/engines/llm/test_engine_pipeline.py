@@ -231,11 +231,13 @@ def test_provider_errors_fail_the_run_which_is_retried_then_escalated(tenant, te
 def test_a_release_without_a_prompt_template_asks_for_clarification(tenant, team, llm_server, submit):
     from automations.engines import get_engine
     from automations.engines.base import EngineInput
+    from automations.execution.services.engine_services import EngineServicesForItem
 
     entry = make_processor(tenant, team, llm_server.base_url)
-    make_llm_use_case(tenant, team, entry)
+    use_case = make_llm_use_case(tenant, team, entry)
     result = get_engine("llm").suggest(
-        EngineInput(tenant_id=tenant.pk, use_case_key="tickets", payload=TICKET, files=[], output_fields=[]),
+        EngineInput(tenant_id=tenant.pk, use_case_key="tickets", payload=TICKET, files=[], output_fields=[],
+                    services=EngineServicesForItem(use_case=use_case)),
         parameters={"prompt_template_id": None})
     assert result.needs_clarification and "no submitted prompt template" in result.reasons[0]
     assert llm_server.requests == []

@@ -108,7 +108,7 @@ def test_the_key_is_found_in_no_log_and_no_database_column(tenant, team, llm_ser
 
     from django.utils import timezone
 
-    from automations.engines.llm.engine import generate
+    from automations.execution.services.llm_calls import generate
     from automations.models import ProcessorCircuit, PromptTemplateVersion
 
     assert ProcessorCircuit.objects.get(entry=entry).state == "open"

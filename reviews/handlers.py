@@ -1,0 +1,25 @@
+"""The review layer's handlers of execution's announcements (portal.dispatch), connected in ReviewsConfig.ready:
+routed items get a review or clarification task, automatically applied ones may be drawn for a sample check,
+and an item that failed for good waits in the clarification queue."""
+from automations.choices import ItemStatus
+from portal import dispatch
+from reviews.choices import QueueKind
+from reviews.services import review_task_create, sample_check_maybe
+
+
+def on_work_item_routed(*, item, outcome: str, reasons: list[str]) -> None:
+    if outcome == ItemStatus.CLARIFICATION:
+        review_task_create(item=item, kind=QueueKind.CLARIFICATION, reasons=reasons, priority=2)
+    elif outcome == ItemStatus.REVIEW:
+        review_task_create(item=item, kind=QueueKind.REVIEW, reasons=reasons)
+    elif outcome == ItemStatus.APPLIED:
+        sample_check_maybe(item=item)
+
+
+def on_work_item_failed(*, item, reasons: list[str]) -> None:
+    review_task_create(item=item, kind=QueueKind.CLARIFICATION, reasons=reasons, priority=1)
+
+
+def connect() -> None:
+    dispatch.connect("work_item.routed", on_work_item_routed)
+    dispatch.connect("work_item.failed", on_work_item_failed)
