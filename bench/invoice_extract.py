@@ -47,7 +47,7 @@ def documents() -> tuple[list[tuple[str, bytes]], list[tuple[str, bytes]]]:
                 structured.append((pdf.name, pdf.read_bytes()))
                 plain.append((pdf.name, out.read_bytes()))
         return structured, plain
-    from automations.demo_invoices import DEMO_INVOICES, render_invoice
+    from demo.invoices import DEMO_INVOICES, render_invoice
 
     docs = [(i.filename, render_invoice(i)) for i in DEMO_INVOICES]
     return [d for d, i in zip(docs, DEMO_INVOICES) if i.with_xml], [d for d, i in zip(docs, DEMO_INVOICES) if not i.with_xml]

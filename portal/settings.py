@@ -58,6 +58,9 @@ INSTALLED_APPS = [
     "automations",
     "reviews",
     "operations",
+    # The quick start's demo data, pages and `quickstart` command; the product never imports it, and its
+    # pages are mounted outside production only (portal/urls.py).
+    "demo",
 ]
 
 MIDDLEWARE = [

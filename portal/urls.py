@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -26,3 +27,7 @@ urlpatterns = [
 
 # Database or broker unreachable: 503 with Retry-After (JSON on /api/), not a 500 page.
 handler500 = "operations.outages.handler500"
+
+# The quick start's demo pages (demo invoices to download and send), by name only and never in production.
+if not settings.PRODUCTION:
+    urlpatterns.append(path("demo/", include("demo.urls")))

@@ -6,7 +6,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMix
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -68,6 +68,15 @@ class Panel:
     @property
     def template(self) -> str:
         return f"portal/home/_{self.key}.html"
+
+
+def demo_invoices_url() -> str:
+    """The quick start's demo invoices page where the demo pages are mounted (never in production), else "".
+    The product links to it by URL name only; it never imports the demo package."""
+    try:
+        return reverse("demo:invoices")
+    except NoReverseMatch:
+        return ""
 
 
 def home_panel_keys(roles) -> list[str]:

@@ -1,8 +1,11 @@
 """Reads of the registry; every query is scoped to one tenant."""
+from dataclasses import dataclass
+
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from automations.choices import ChangeState, Label, UseCaseStatus
+from automations.choices import CatalogueKind, ChangeState, Engine, Label, UseCaseStatus
 from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.models.changes import ChangeRequest
 from automations.registry.models.use_cases import TenantPolicy, UseCase
@@ -172,3 +175,51 @@ def use_case_history(*, use_case: UseCase):
 def release_label_history(*, use_case: UseCase):
     return (ReleaseLabel.history.filter(tenant_id=use_case.tenant_id, use_case_id=use_case.pk)
             .select_related("history_user", "release").order_by("-history_date", "-history_id"))
+
+
+# --- language model replies ----------------------------------------------------------------------
+
+@dataclass
+class ReplySetup:
+    configured: bool
+    processor: CatalogueEntry | None
+    model: str
+    message: str
+
+
+def reply_processor(tenant) -> CatalogueEntry | None:
+    """The tenant's active OpenAI-compatible processor with a base URL and a model, if any."""
+    for entry in CatalogueEntry.objects.for_tenant(tenant).filter(kind=CatalogueKind.PROCESSOR, is_active=True) \
+            .order_by("key"):
+        if entry.endpoint.startswith(("http://", "https://")) and (entry.settings or {}).get("model") \
+                and entry.method in ("", "openai-compatible"):
+            return entry
+    return None
+
+
+def describe_reply_setup(tenant) -> ReplySetup:
+    entry = reply_processor(tenant)
+    if entry is None:
+        return ReplySetup(False, None, "", _(
+            "No language model provider is configured in the catalogue: tickets get a queue and a priority, "
+            "replies are written by people."))
+    model = entry.settings["model"]
+    return ReplySetup(True, entry, model, _(
+        "Reply suggestions come from %(name)s (model %(model)s, %(location)s); a person checks every reply "
+        "before it is sent.") % {"name": entry.name, "model": model, "location": entry.location or "-"})
+
+
+# --- capabilities from a use case's configuration ----------------------------------------------------
+
+def use_case_engines(*, use_case: UseCase) -> set[str]:
+    """The engines a use case runs: those of the releases its labels point at, else of its newest release.
+    Pages offer what follows from them (an invoice engine reads invoices, ...), never from the key."""
+    releases = [label.release for label in ReleaseLabel.objects.for_tenant(use_case.tenant).filter(use_case=use_case).select_related("release")]
+    if not releases:
+        newest = release_list(use_case=use_case).first()
+        releases = [newest] if newest is not None else []
+    return {config.engine for release in releases for config in release.engine_configs.all()}
+
+
+def use_case_reads_invoices(*, use_case: UseCase) -> bool:
+    return Engine.INVOICE in use_case_engines(use_case=use_case)

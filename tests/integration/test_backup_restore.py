@@ -27,7 +27,7 @@ SEED = """
 import json
 from django.core.files.uploadedfile import SimpleUploadedFile
 from audit.services.checkpoints import checkpoints_sign
-from automations.demo import demo_files_folder
+from demo.use_cases import demo_files_folder
 from automations.execution.services import intake
 from portal.models import Tenant
 from django.contrib.auth import get_user_model

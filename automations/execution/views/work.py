@@ -1,5 +1,5 @@
 """The execution side in the browser: upload, work items with their processing history, the item's
-files, escalations, master data, dry runs and the demo invoices. Thin views over services and selectors."""
+files, escalations, master data and dry runs. Thin views over services and selectors."""
 import mimetypes
 
 from django.contrib import messages
@@ -20,9 +20,7 @@ from automations.choices import ItemSource, ItemStatus, MasterKind, UseCaseStatu
 from automations.execution.models.work import WorkItem
 from automations.execution.services import dry_run, escalations, intake, master_data
 from portal.views import TenantPermissionRequiredMixin as PermissionMixin
-from portal.views import error_messages, get_or_404
-from automations.demo import demo_files_folder
-from django.core.files.uploadedfile import SimpleUploadedFile
+from portal.views import demo_invoices_url, error_messages, get_or_404
 
 PAGE_SIZE = 50
 
@@ -41,7 +39,7 @@ class WorkItemUploadView(PermissionMixin, View):
             status__in=(UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION, UseCaseStatus.SUSPENDED))
         return render(request, "automations/work/upload.html", {
             "use_cases": use_cases, "selected": request.GET.get("use_case", ""),
-            "demo_files": _demo_files() if request.GET.get("use_case", "eingangsrechnungen") else []})
+            "demo_invoices_url": demo_invoices_url()})
 
     def post(self, request):
         files = request.FILES.getlist("files")
@@ -60,41 +58,6 @@ class WorkItemUploadView(PermissionMixin, View):
         if created:
             messages.success(request, _("%(n)s item(s) received; they are being processed.") % {"n": created})
         return HttpResponseRedirect(reverse("work:item-list") + f"?use_case={key}")
-
-
-def _demo_files():
-    folder = demo_files_folder()
-    return sorted(p.name for p in folder.glob("*.pdf")) if folder.exists() else []
-
-
-class DemoFileView(PermissionMixin, View):
-    """The quick start's generated demo invoices, to download and upload again."""
-
-    permission_required = "automations.add_workitem"
-
-    def get(self, request, name):
-        if name not in _demo_files():
-            raise Http404
-        return FileResponse((demo_files_folder() / name).open("rb"), as_attachment=True, filename=name)
-
-
-class DemoUploadView(PermissionMixin, View):
-    """Send all demo invoices to Eingangsrechnungen at once, as a newcomer would one by one."""
-
-    permission_required = "automations.add_workitem"
-
-    def post(self, request):
-        sent = 0
-        for name in _demo_files():
-            upload = SimpleUploadedFile(name, (demo_files_folder() / name).read_bytes(), "application/pdf")
-            try:
-                intake.work_item_create(actor=actor_from_request(request), tenant=request.tenant,
-                                        use_case_key="eingangsrechnungen", files=[upload], source=ItemSource.UPLOAD)
-                sent += 1
-            except ValidationError as exc:
-                messages.error(request, f"{name}: {_messages_of(exc)}")
-        messages.success(request, _("%(n)s demo invoice(s) sent to Eingangsrechnungen.") % {"n": sent})
-        return HttpResponseRedirect(reverse("work:item-list") + "?use_case=eingangsrechnungen")
 
 
 class WorkItemListView(PermissionMixin, View):

@@ -21,8 +21,7 @@ from automations.registry.services.use_cases import DOCUMENTATION_FIELDS, SUSPEN
 from automations.registry.diffs import render_value, side_by_side
 from automations.registry.views.mixins import RegistryView, UseCaseMixin, error_messages
 from portal.selectors import membership_list
-from automations.demo import demo_files_folder
-from automations.demo_llm import describe_reply_setup
+from portal.views import demo_invoices_url
 
 DIRECT_EDIT_STATUSES = (UseCaseStatus.DRAFT, UseCaseStatus.RETIRED)
 VERSION_KINDS = list(VERSION_MODELS)
@@ -95,10 +94,11 @@ class UseCaseDetailView(UseCaseMixin, RegistryView):
 
 
 def _work_links(request, use_case) -> dict:
-    """What the use case does in execution: upload, its items, dry runs, the demo invoices, and whether a
-    language model fills its `reply` field."""
+    """What the use case does in execution: upload, its items, dry runs, the quick start's demo invoices
+    (where the demo pages are mounted and the use case reads invoices), and whether a language model fills its
+    `reply` field."""
     user = request.user
-    has_demo_files = use_case.key == "eingangsrechnungen" and any(demo_files_folder().glob("*.pdf"))
+    demo_invoices = demo_invoices_url() if user.has_perm("automations.add_workitem") else ""
     return {
         "upload": user.has_perm("automations.add_workitem") and use_case.status in (
             UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION),
@@ -106,8 +106,8 @@ def _work_links(request, use_case) -> dict:
         "dry_run": user.has_perm("automations.add_release"),
         "training": user.has_perm("automations.view_labelledexample")
         and any(f.get("type") == "category" for f in use_case.output_fields),
-        "demo_files": has_demo_files and user.has_perm("automations.add_workitem"),
-        "reply_setup": describe_reply_setup(use_case.tenant).message
+        "demo_files": demo_invoices if demo_invoices and selectors.use_case_reads_invoices(use_case=use_case) else "",
+        "reply_setup": selectors.describe_reply_setup(use_case.tenant).message
         if any(f.get("name") == "reply" for f in use_case.output_fields) else "",
     }
 

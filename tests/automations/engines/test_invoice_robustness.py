@@ -42,7 +42,7 @@ def a_sample() -> bytes:
     pdfs = sample_pdfs()
     if pdfs:
         return pdfs[0].read_bytes()
-    from automations.demo_invoices import DEMO_INVOICES, render_invoice
+    from demo.invoices import DEMO_INVOICES, render_invoice
 
     return render_invoice(DEMO_INVOICES[0])
 
@@ -96,7 +96,7 @@ def test_xml_attacks_are_refused_before_parsing():
 
 
 def test_unreadable_embedded_xml_falls_back_to_the_page_text():
-    from automations.demo_invoices import DEMO_INVOICES, render_pdf
+    from demo.invoices import DEMO_INVOICES, render_pdf
 
     invoice = next(i for i in DEMO_INVOICES if i.with_xml)
     pdf = with_attachment(render_pdf(invoice), "factur-x.xml", b"<?xml version='1.0'?><rsm:Cross")

@@ -7,7 +7,7 @@ import pytest
 from lxml import etree
 from pypdf import PdfReader, PdfWriter
 
-from automations.demo_invoices import BUYER, DEMO_INVOICES, DEMO_SUPPLIERS, build_facturx_xml, render_invoice
+from demo.invoices import BUYER, DEMO_INVOICES, DEMO_SUPPLIERS, build_facturx_xml, render_invoice
 from automations.engines.base import EngineInput, InputFile, get_engine
 from automations.engines.invoice import extract_invoice
 from automations.engines.invoice.fields import FIELDS
@@ -318,7 +318,7 @@ def demo_expected(invoice) -> dict:
 
 
 def test_generated_demo_invoices_round_trip(tmp_path):
-    from automations.demo_invoices import generate_demo_invoices
+    from demo.invoices import generate_demo_invoices
 
     paths = generate_demo_invoices(tmp_path / "demo")
     assert [p.name for p in paths] == [i.filename for i in DEMO_INVOICES]
@@ -335,7 +335,7 @@ def test_generated_demo_invoices_round_trip(tmp_path):
 
 
 def test_demo_invoices_are_deterministic():
-    from automations.demo_invoices import render_pdf
+    from demo.invoices import render_pdf
 
     for invoice in DEMO_INVOICES:
         assert render_pdf(invoice) == render_pdf(invoice)

@@ -111,7 +111,7 @@ def test_each_layout_gets_its_totals_number_and_type_right(layout_results, layou
 # --- cross-checks -------------------------------------------------------------------------------------
 
 def test_contradicting_sums_lower_the_confidence(layout_results):
-    from automations.demo_invoices import DEMO_INVOICES, render_pdf
+    from demo.invoices import DEMO_INVOICES, render_pdf
 
     wrong = next(i for i in DEMO_INVOICES if i.gross_misprint)
     right = next(i for i in DEMO_INVOICES if not i.with_xml and not i.gross_misprint and i.layout == wrong.layout)

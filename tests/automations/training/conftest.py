@@ -5,7 +5,7 @@ import pytest
 
 from tests.automations.factories import make_team, make_use_case
 
-DEMO = Path(__file__).resolve().parents[3] / "automations" / "demo_data"
+DEMO = Path(__file__).resolve().parents[3] / "demo" / "data"
 
 
 @pytest.fixture(autouse=True)

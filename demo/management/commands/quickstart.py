@@ -1,6 +1,6 @@
 """`manage.py quickstart`: the embedded default in one command (DESIGN.md, "Contracts").
 
-Migrates, seeds the demo tenant and users (portal.demo), then runs the web server, a Celery worker and
+Migrates, seeds the demo tenant and users (demo.seed), then runs the web server, a Celery worker and
 Celery beat as child processes until Ctrl-C. Each child gets its own process group, so that a Ctrl-C in
 the terminal reaches only this command, which then stops the children in order: SIGTERM to each group,
 a grace period, SIGKILL for whatever is left."""
@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, no_translatio
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from portal import demo
+from demo import seed as demo
 from portal.choices import Role
 
 GRACE_SECONDS = 10

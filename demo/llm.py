@@ -2,20 +2,19 @@
 provider is configured in the catalogue; without one, the use case runs on its other engines and says so.
 
 For the demo seeder:
-    setup = describe_reply_setup(tenant)           # is a provider configured? (and a sentence saying so)
+    setup = describe_reply_setup(tenant)           # automations.registry.selectors: is a provider configured?
     parts = llm_release_parts(use_case, actor)     # None without a provider; else the prompt and guardrail
                                                    # versions (submitted) and the engine configuration
     release_create(..., engine_configs=[..., <config from parts["engine_config"]>],
                    prompt_template=parts["prompt_template"], guardrail_set=parts["guardrail_set"])
 Give `reply` no threshold: without one it is never applied automatically (a person sends every answer).
 A provider can be added for the demo with demo_processor_ensure (through an approved catalogue change)."""
-from dataclasses import dataclass
 
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from automations.choices import CatalogueKind, ChangeKind, UseCaseStatus
 from automations.registry.models.catalogue import CatalogueEntry
+from automations.registry.selectors import reply_processor
 from automations.registry.services import changes, processors, use_cases, versions
 
 REPLY_SCHEMA = {"type": "object", "properties": {"reply": {"type": "string", "minLength": 1, "maxLength": 1500}},
@@ -45,36 +44,6 @@ REPLY_GUARDRAILS = {
     "required_disclaimers": [DISCLAIMER],
     "max_length": 1500,
 }
-
-
-@dataclass
-class ReplySetup:
-    configured: bool
-    processor: CatalogueEntry | None
-    model: str
-    message: str
-
-
-def reply_processor(tenant) -> CatalogueEntry | None:
-    """The tenant's active OpenAI-compatible processor with a base URL and a model, if any."""
-    for entry in CatalogueEntry.objects.for_tenant(tenant).filter(kind=CatalogueKind.PROCESSOR, is_active=True) \
-            .order_by("key"):
-        if entry.endpoint.startswith(("http://", "https://")) and (entry.settings or {}).get("model") \
-                and entry.method in ("", "openai-compatible"):
-            return entry
-    return None
-
-
-def describe_reply_setup(tenant) -> ReplySetup:
-    entry = reply_processor(tenant)
-    if entry is None:
-        return ReplySetup(False, None, "", _(
-            "No language model provider is configured in the catalogue: tickets get a queue and a priority, "
-            "replies are written by people."))
-    model = entry.settings["model"]
-    return ReplySetup(True, entry, model, _(
-        "Reply suggestions come from %(name)s (model %(model)s, %(location)s); a person checks every reply "
-        "before it is sent.") % {"name": entry.name, "model": model, "location": entry.location or "-"})
 
 
 def llm_release_parts(use_case, actor) -> dict | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from portal import demo
+from demo import seed as demo
 
 pytestmark = pytest.mark.integration
 

@@ -1,6 +1,6 @@
 """Writes the demo training data beside this file, reproducibly (fixed seed, no randomness from outside):
 
-  python automations/demo_data/generate.py        -> service_tickets.csv, belegklassifizierung.csv
+  python demo/data/generate.py        -> service_tickets.csv, belegklassifizierung.csv
 
 The texts are invented: customer e-mails of a Mittelstand manufacturer (queue, priority) and the first
 lines of business documents as a DMS would read them (document class). They are built from sentence

@@ -1,18 +1,16 @@
-"""Demo data for `manage.py quickstart`: the tenant "Muster GmbH", one user per role, and whatever the
-other apps seed. Every step is idempotent, so running the quick start again changes nothing.
+"""Demo data for `manage.py quickstart`: the tenant "Muster GmbH", one user per role, then the demo data of
+each part of the product, in the order of SEEDERS. Every step is idempotent, so running the quick start
+again changes nothing.
 
-Apps add their own demo data with a module `<app>/demo.py` holding `seed(tenant, users)`, where `users`
-maps user names to users; it is called after the portal's part, in INSTALLED_APPS order, and must be
-idempotent itself."""
-import importlib
+Demo data for a part is a module of this package holding `seed(tenant, users)`, where `users` maps user
+names to users; add it to SEEDERS (after what it builds on). It must be idempotent itself."""
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from django.apps import apps
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils.module_loading import module_has_submodule
+
+from demo import reviews as reviews_demo
+from demo import use_cases as use_cases_demo
 
 from portal import services
 from portal.choices import Role
@@ -76,17 +74,14 @@ def _seed_portal() -> DemoResult:
     return result
 
 
+# The registry, execution and training data (use cases live, master data, demo invoices, classifiers), then
+# the review queues' briefings, trainings and assignments, which build on the use cases.
+SEEDERS = (use_cases_demo.seed, reviews_demo.seed)
+
+
 def app_seeders() -> list:
-    """`seed(tenant, users)` of every project app that has a demo module, in INSTALLED_APPS order."""
-    base = Path(settings.BASE_DIR).resolve()
-    seeders = []
-    for config in apps.get_app_configs():
-        # Only the project's own apps (top-level folders of the checkout), not installed packages.
-        if config.name == "portal" or Path(config.path).resolve().parent != base:
-            continue
-        if module_has_submodule(config.module, "demo"):
-            seeders.append(importlib.import_module(f"{config.name}.demo").seed)
-    return seeders
+    """`seed(tenant, users)` of every part that has demo data, in the order they build on each other."""
+    return list(SEEDERS)
 
 
 def seed() -> DemoResult:

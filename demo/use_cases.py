@@ -125,7 +125,7 @@ def _documents(tenant, users) -> UseCase:
 def _live_with_classifier(use_case, users, fields: list[str]) -> None:
     """Train on the demo examples, take the thresholds the evaluation supports at the use case's target
     precision, and go live with the classifier (the rules engine stays available for other use cases)."""
-    from automations.demo_training import seed_classifier
+    from demo.training import seed_classifier
     from automations.training.services import threshold_set_propose
 
     lead = users["automation_lead"]
@@ -181,7 +181,7 @@ def _policy(tenant, users) -> None:
 
 
 def _master_data(tenant, users) -> None:
-    from automations.demo_invoices import DEMO_SUPPLIERS
+    from demo.invoices import DEMO_SUPPLIERS
 
     actor = users["automation_lead"]
     for supplier in DEMO_SUPPLIERS:
@@ -191,6 +191,9 @@ def _master_data(tenant, users) -> None:
     for number, name, email in DEMO_CUSTOMERS:
         master_data.master_record_save(actor=actor, tenant=tenant, kind="customer", number=number, name=name,
                                        email=email, reason="Demo-Stammdaten")
+
+
+INVOICE_USE_CASE = "eingangsrechnungen"
 
 
 def demo_files_folder():
@@ -207,7 +210,7 @@ def seed(tenant, users) -> None:
         _invoices(tenant, users)
         _documents(tenant, users)
         _tickets(tenant, users)
-    from automations.demo_invoices import generate_demo_invoices
+    from demo.invoices import generate_demo_invoices
 
     folder = demo_files_folder()
     if not folder.exists() or not any(folder.iterdir()):

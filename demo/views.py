@@ -1,0 +1,58 @@
+"""The quick start's demo invoices in the browser: download them, or send them all to Eingangsrechnungen at
+once as a newcomer would one by one. Mounted under /demo/ outside production only (portal/urls.py)."""
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+
+from audit.actors import actor_from_request
+from automations.choices import ItemSource
+from automations.execution.services import intake
+from demo.use_cases import INVOICE_USE_CASE, demo_files_folder
+from portal.views import TenantPermissionRequiredMixin, error_messages
+
+
+def demo_files() -> list[str]:
+    folder = demo_files_folder()
+    return sorted(p.name for p in folder.glob("*.pdf")) if folder.exists() else []
+
+
+class DemoInvoicesView(TenantPermissionRequiredMixin, View):
+    permission_required = "automations.add_workitem"
+
+    def get(self, request):
+        return render(request, "demo/invoices.html", {"demo_files": demo_files()})
+
+
+class DemoInvoiceFileView(TenantPermissionRequiredMixin, View):
+    """One generated demo invoice, to download and upload again."""
+
+    permission_required = "automations.add_workitem"
+
+    def get(self, request, name):
+        if name not in demo_files():
+            raise Http404
+        return FileResponse((demo_files_folder() / name).open("rb"), as_attachment=True, filename=name)
+
+
+class DemoInvoicesSendView(TenantPermissionRequiredMixin, View):
+    """Send all demo invoices to Eingangsrechnungen at once."""
+
+    permission_required = "automations.add_workitem"
+
+    def post(self, request):
+        sent = 0
+        for name in demo_files():
+            upload = SimpleUploadedFile(name, (demo_files_folder() / name).read_bytes(), "application/pdf")
+            try:
+                intake.work_item_create(actor=actor_from_request(request), tenant=request.tenant,
+                                        use_case_key=INVOICE_USE_CASE, files=[upload], source=ItemSource.UPLOAD)
+                sent += 1
+            except ValidationError as exc:
+                messages.error(request, f"{name}: {' '.join(error_messages(exc))}")
+        messages.success(request, _("%(n)s demo invoice(s) sent to Eingangsrechnungen.") % {"n": sent})
+        return HttpResponseRedirect(reverse("work:item-list") + f"?use_case={INVOICE_USE_CASE}")
