@@ -231,6 +231,7 @@ def build_facturx_xml(invoice: DemoInvoice) -> bytes:
 # --- PDF rendering ----------------------------------------------------------------------------------
 
 def render_pdf(invoice: DemoInvoice) -> bytes:
+    # A heavy library, imported on first use so that processes that never need it do not load it.
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
 
@@ -365,6 +366,7 @@ def render_invoice(invoice: DemoInvoice) -> bytes:
     pdf_bytes = render_pdf(invoice)
     if not invoice.with_xml:
         return pdf_bytes
+    # A heavy library, imported on first use so that processes that never need it do not load it.
     from facturx import generate_from_binary
 
     return generate_from_binary(pdf_bytes, build_facturx_xml(invoice), flavor="factur-x", level="en16931",

@@ -9,6 +9,9 @@ from automations.registry.models.use_cases import UseCase
 from automations.registry.services import changes, use_cases, versions
 from automations.execution.services import master_data
 from automations.registry.services.use_cases import tenant_policy_ensure
+from demo.training import seed_classifier
+from automations.training.services import threshold_set_propose
+from demo.invoices import DEMO_SUPPLIERS, generate_demo_invoices
 
 INVOICE_FIELDS = [
     ("invoice_number", "text", True, None), ("document_type", "category", True, None),
@@ -125,9 +128,6 @@ def _documents(tenant, users) -> UseCase:
 def _live_with_classifier(use_case, users, fields: list[str]) -> None:
     """Train on the demo examples, take the thresholds the evaluation supports at the use case's target
     precision, and go live with the classifier (the rules engine stays available for other use cases)."""
-    from demo.training import seed_classifier
-    from automations.training.services import threshold_set_propose
-
     lead = users["automation_lead"]
     version = seed_classifier(use_case.tenant, use_case, lead)
     proposal = threshold_set_propose(actor=lead, classifier_version=version,
@@ -181,8 +181,6 @@ def _policy(tenant, users) -> None:
 
 
 def _master_data(tenant, users) -> None:
-    from demo.invoices import DEMO_SUPPLIERS
-
     actor = users["automation_lead"]
     for supplier in DEMO_SUPPLIERS:
         master_data.master_record_save(actor=actor, tenant=tenant, kind="supplier", reason="Demo-Stammdaten",
@@ -210,7 +208,6 @@ def seed(tenant, users) -> None:
         _invoices(tenant, users)
         _documents(tenant, users)
         _tickets(tenant, users)
-    from demo.invoices import generate_demo_invoices
 
     folder = demo_files_folder()
     if not folder.exists() or not any(folder.iterdir()):

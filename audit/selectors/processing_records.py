@@ -151,6 +151,7 @@ def _p(text: str) -> str:
 
 
 def processing_records_pdf(document: ProcessingRecords) -> bytes:
+    # A heavy library, imported on first use so that processes that never need it do not load it.
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet

@@ -252,6 +252,7 @@ def file_mentions(upload, needles: list[str]) -> bool:
 
 
 def _pdf_text(data: bytes) -> str:
+    # A heavy library, imported on first use so that processes that never need it do not load it.
     from pypdf import PdfReader
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)

@@ -10,6 +10,7 @@ TEXT_TYPES = ("text", "long_text", "email")
 
 
 def pdf_text(data: bytes, max_pages: int = 20) -> str:
+    # A heavy library, imported on first use so that processes that never need it do not load it.
     from pypdf import PdfReader
 
     try:

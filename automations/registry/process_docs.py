@@ -256,6 +256,7 @@ def _pdf_text(value: str) -> str:
 
 
 def procedure_document_pdf(document: ProcedureDocument, *, policy=None) -> bytes:
+    # A heavy library, imported on first use so that processes that never need it do not load it.
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
@@ -351,6 +352,7 @@ def procedure_document_pdf(document: ProcedureDocument, *, policy=None) -> bytes
 
 
 def _change_flowables(change: ChangeRecord, table, body, width, mm) -> list:
+    # A heavy library, imported on first use so that processes that never need it do not load it.
     from reportlab.platypus import Paragraph, Spacer
 
     rows = [[a.approver, a.role, a.decision, a.at, a.comment or "—"] for a in change.approvals]

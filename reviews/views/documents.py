@@ -70,6 +70,7 @@ def document_view(item_file) -> DocumentView:
 
 
 def _pdf_view(item_file, data: bytes) -> DocumentView:
+    # A heavy library, imported on first use so that processes that never need it do not load it.
     import pypdfium2 as pdfium
 
     view = DocumentView(file=item_file, kind="pdf")
@@ -98,6 +99,7 @@ def _pdf_view(item_file, data: bytes) -> DocumentView:
 
 def render_pdf_page(item_file, index: int) -> bytes | None:
     """Page `index` (0-based) as PNG, about PAGE_WIDTH_PX wide; None if there is no such page."""
+    # A heavy library, imported on first use so that processes that never need it do not load it.
     import pypdfium2 as pdfium
 
     if index < 0 or index >= MAX_PAGES:

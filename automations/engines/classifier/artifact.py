@@ -17,6 +17,7 @@ class ArtifactError(Exception):
 
 
 def library_versions() -> dict:
+    # A heavy library, imported on first use so that processes that never need it do not load it.
     import numpy
     import scipy
     import sklearn

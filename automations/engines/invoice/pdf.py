@@ -29,6 +29,7 @@ def sniff(data: bytes) -> str:
 
 
 def _reader(data: bytes):
+    # A heavy library, imported on first use so that processes that never need it do not load it.
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(data), strict=False)
@@ -142,6 +143,7 @@ def text_layer(data: bytes) -> TextLayer:
 
 
 def _pdfminer_layer(data: bytes) -> TextLayer:
+    # A heavy library, imported on first use so that processes that never need it do not load it.
     from pdfminer.high_level import extract_pages
     from pdfminer.layout import LAParams, LTChar, LTFigure, LTImage, LTTextContainer, LTTextLine
 
