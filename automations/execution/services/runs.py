@@ -3,6 +3,7 @@ escalate after the last attempt. A lease on every run lets the reaper recover wo
 worker (or the embedded broker) lost."""
 import hashlib
 import json
+import logging
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -34,6 +35,7 @@ from automations.registry.selectors import active_release_label
 from portal import dispatch
 from portal.jobs import task_send_on_commit
 
+logger = logging.getLogger(__name__)
 
 
 def _lease() -> timedelta:
@@ -49,7 +51,17 @@ def _hash(value) -> str:
 
 
 def _send(run: Run, countdown: int = 0) -> None:
-    task_send_on_commit("automations.process_run", run.pk, countdown=countdown)
+    """After commit, send the run to a worker. A broker that cannot be reached fails nothing that was
+    committed: the run stays queued (its item `received`), due for the reaper's next pass, which sends it
+    again once the broker is back (DESIGN, "API errors")."""
+
+    def unsent() -> None:
+        try:
+            Run.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(lease_expires_at=timezone.now())
+        except Exception:  # noqa: BLE001 - the database is gone as well: the lease set at dispatch holds
+            logger.warning("Run %s: lease not shortened.", run.pk, exc_info=True)
+
+    task_send_on_commit("automations.process_run", run.pk, countdown=countdown, on_unsent=unsent)
 
 
 def run_dispatch(*, item: WorkItem, trigger: str = RunTrigger.INTAKE, release=None) -> Run:
@@ -86,7 +98,7 @@ def _hold(item: WorkItem, run: Run, reason: str) -> None:
                        details={"run": run.pk, "use_case": item.use_case.key})
 
 
-def _start(run_id: int, task_id: str) -> Run | None:
+def _start(run_id: int, task_id: str, retry: int = 0) -> Run | None:
     """Take the run (or find it needs nothing). Returns the run to execute, or None."""
     now = timezone.now()
     with transaction.atomic():
@@ -118,7 +130,9 @@ def _start(run_id: int, task_id: str) -> Run | None:
             run.release, run.label = label.release, label.name
         else:
             run.label = "dry_run"
-        if run.status == RunStatus.RUNNING:  # redelivered after the worker died mid-run
+        # Redelivered after the worker died mid-run: one more attempt. The task retrying itself after a
+        # database or broker error (same task id, retry > 0) is no attempt of the run's.
+        if run.status == RunStatus.RUNNING and not (retry and run.task_id == task_id):
             run.attempt += 1
         run.status, run.started_at, run.task_id = RunStatus.RUNNING, now, task_id
         run.lease_expires_at = now + _lease()
@@ -139,8 +153,8 @@ def _record_step(run: Run, name: str, status: str, started: float, details: dict
                            details=json.loads(json.dumps(details, default=str)))
 
 
-def run_execute(*, run_id: int, task_id: str = "") -> None:
-    run = _start(run_id, task_id)
+def run_execute(*, run_id: int, task_id: str = "", retry: int = 0) -> None:
+    run = _start(run_id, task_id, retry)
     if run is None:
         return
     item = run.item
@@ -300,8 +314,10 @@ def runs_reap(*, now=None) -> int:
             if run.status == RunStatus.QUEUED or run.attempt < settings.RUN_MAX_ATTEMPTS:
                 attempt = run.attempt + 1 if run.status == RunStatus.RUNNING else run.attempt
                 # ... and it waits as long again as it has waited so far, so that a long backlog is not
-                # flooded with copies of its messages.
-                wait = _grace() if run.status == RunStatus.RUNNING else max(_grace(), now - run.created_at)
+                # flooded with copies of its messages — but never longer than a lease, so that a message
+                # lost with the broker is sent again within a lease, whatever the item's age.
+                wait = _grace() if run.status == RunStatus.RUNNING else \
+                    min(max(_grace(), now - run.created_at), max(_grace(), _lease()))
                 run.status, run.attempt, run.trigger = RunStatus.QUEUED, attempt, RunTrigger.REAPER
                 run.lease_expires_at = now + wait
                 run.save(update_fields=["status", "attempt", "trigger", "lease_expires_at"])
