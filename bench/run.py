@@ -450,8 +450,11 @@ class Bench:
                                         "profile_top_by_own_time": profile}
 
     def existing(self) -> None:
-        for name, argv in (("review_queue", ["bench/review_queue.py", "--sizes", "10000,100000", "--repeat", "20"]),
-                           ("audit_search", ["bench/audit_search.py", "--events", "200000", "--repeat", "50"])):
+        # On the bench's own cluster, with smaller sizes than their defaults (1M) to fit one run.
+        for name, argv in (("review_queue", ["bench/review_queue.py", "--sizes", "10000,100000", "--repeat", "20",
+                                             "--database-url", self.database.url("lp_rev_bench")]),
+                           ("audit_search", ["bench/audit_search.py", "--events", "200000", "--repeat", "50",
+                                             "--database-url", self.database.url("lp_audit_bench")])):
             done = subprocess.run([PYTHON, *argv], cwd=ROOT, capture_output=True, text=True,
                                   env={k: v for k, v in os.environ.items() if k not in STRAY} | {"PORTAL_ENV": "test"})
             lines = [line for line in done.stdout.splitlines() if line.startswith("{")]

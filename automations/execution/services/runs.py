@@ -327,6 +327,14 @@ def runs_reap(*, now=None) -> int:
     return reaped
 
 
+def runs_orphaned_release(*, now=None) -> int:
+    """The only pipeline worker died (the embedded default, whose broker loses what a worker had taken):
+    the runs it was in the middle of are due for the reaper now, not when their lease ends. Returns how many."""
+    now = now or timezone.now()
+    return Run.objects.filter(status=RunStatus.RUNNING, lease_expires_at__gte=now).update(
+        lease_expires_at=now - timedelta(microseconds=1))
+
+
 def items_hold(*, use_case: UseCase) -> int:
     """After a suspension: items waiting for a worker are held (running ones are held by routing)."""
     held = 0

@@ -1,17 +1,17 @@
 """`manage.py quickstart`: the embedded default in one command (DESIGN.md, "Contracts").
 
-Migrates, seeds the demo tenant and users (demo.seed), then runs the web server, a Celery worker and
-Celery beat as child processes until Ctrl-C. Each child gets its own process group, so that a Ctrl-C in
-the terminal reaches only this command, which then stops the children in order: SIGTERM to each group,
-a grace period, SIGKILL for whatever is left."""
-import ctypes
+Migrates, seeds the demo tenant and users (demo.seed), then runs the web server, a pipeline worker, a
+maintenance worker (the reaper and beat's other tasks, on their own queue) and Celery beat as child processes
+until Ctrl-C, under a small supervisor (operations.supervisor): each child has its own process group, so
+that a Ctrl-C in the terminal reaches only this command, which then stops them in order; a child that stops
+unexpectedly is started again after a growing pause, and the command says so. When the pipeline worker dies
+on the embedded broker — which loses whatever a worker had taken — the runs it was in the middle of are
+handed to the reaper at once instead of when their lease ends."""
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.management import call_command
@@ -20,35 +20,11 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from demo import seed as demo
+from operations.supervisor import Child, Supervisor
 from portal.choices import Role
 
-GRACE_SECONDS = 10
 # The celery command reads these from the environment and would override our settings (MACHINE-NOTES).
 STRAY_CELERY_VARIABLES = ("BROKER_URL", "RESULT_BACKEND", "APP")
-
-
-@dataclass
-class Child:
-    label: str
-    argv: list[str]
-    process: subprocess.Popen | None = None
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: if quickstart itself is killed (kill -9), the kernel sends the
-    child SIGTERM, so nothing is left running unsupervised. Linux only; elsewhere a no-op."""
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-        except OSError:
-            pass
-
-
-def _signal_group(process: subprocess.Popen, signum: int) -> None:
-    try:
-        os.killpg(process.pid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _port_answers(host: str, port: int) -> bool:
@@ -127,12 +103,13 @@ class Command(BaseCommand):
         python = sys.executable
         celery = [python, "-m", "celery", "-A", "portal"]
         schedule = settings.CELERY_FOLDER / "beat-schedule"
+        worker = ["worker", "--loglevel", "INFO", "--without-mingle", "--without-gossip"]
         return [
-            Child(_("Celery worker"), celery + [
-                "worker", "--loglevel", "INFO", "--pool", "threads", "--concurrency", "2",
-                "--queues", f"{settings.CELERY_TASK_DEFAULT_QUEUE},{settings.MAINTENANCE_QUEUE}",
-                "--hostname", "quickstart@%h", "--without-mingle", "--without-gossip",
-            ]),
+            Child(_("Celery worker"), celery + worker + [
+                "--pool", "threads", "--concurrency", "2", "--queues", settings.CELERY_TASK_DEFAULT_QUEUE,
+                "--hostname", "quickstart@%h"]),
+            Child(_("maintenance worker"), celery + worker + [
+                "--pool", "solo", "--queues", settings.MAINTENANCE_QUEUE, "--hostname", "maintenance@%h"]),
             Child(_("Celery beat"), celery + ["beat", "--loglevel", "INFO", "--schedule", str(schedule)]),
             # --noreload: the autoreloader would re-run this whole command and start a second worker.
             Child(_("web server"), [python, str(settings.BASE_DIR / "manage.py"), "runserver", "--noreload",
@@ -152,52 +129,55 @@ class Command(BaseCommand):
         previous = {s: signal.signal(s, lambda signum, frame: received.append(signum))
                     for s in (signal.SIGINT, signal.SIGTERM)}
         children = self._children(host, port)
-        env = self._environment()
+        pipeline_worker = children[0]
         url_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
         url = f"http://{url_host}:{port}/"
-        failure = None
+
+        def say(message: str) -> None:
+            self.stderr.write(message)
+
+        def on_exit(child: Child, code: int) -> None:
+            if child is pipeline_worker and settings.CELERY_BROKER_URL.startswith("filesystem"):
+                self._recover_runs()
+
+        supervisor = Supervisor(children, env=self._environment(), cwd=settings.BASE_DIR, say=say, on_exit=on_exit,
+                                messages={
+                                    "stopped": _("The {what} stopped unexpectedly (exit code {code}); restarting it "
+                                                 "in {seconds:g} s."),
+                                    "restarted": _("Restarted the {what}."),
+                                    "killed": _("The {what} did not stop within {seconds} s; killing it."),
+                                })
         try:
-            for child in children:
-                child.process = subprocess.Popen(child.argv, cwd=settings.BASE_DIR, env=env,
-                                                 start_new_session=True, preexec_fn=_die_with_parent)
+            supervisor.start_all()
             self.stdout.write(_("Starting %(what)s ...") % {"what": ", ".join(c.label for c in children)})
             ready = False
-            while not received and failure is None:
-                for child in children:
-                    code = child.process.poll()
-                    if code is not None:
-                        failure = _("The %(what)s stopped unexpectedly (exit code %(code)s); stopping the "
-                                    "others.") % {"what": child.label, "code": code}
-                        break
-                if not ready and failure is None and _port_answers(url_host, port):
+            while not received:
+                supervisor.poll()
+                if not ready and _port_answers(url_host, port):
                     ready = True
                     self.stdout.write(self.style.SUCCESS(
                         _("Leitplanke is running at %(url)s (log in as one of the users above). Stop it with "
                           "Ctrl-C.") % {"url": url}))
                 time.sleep(0.25)
         finally:
-            self._stop([c for c in children if c.process is not None], received)
+            self.stdout.write(_("Stopping %(what)s ...") % {"what": ", ".join(c.label for c in supervisor.running())})
+            supervisor.stop(received)
             for s, handler in previous.items():
                 signal.signal(s, handler)
-        if failure:
-            raise CommandError(failure)
         self.stdout.write(_("Stopped."))
 
-    def _stop(self, children: list[Child], received: list[int]) -> None:
-        self.stdout.write(_("Stopping %(what)s ...") % {"what": ", ".join(c.label for c in children)})
-        for child in children:
-            _signal_group(child.process, signal.SIGTERM)
-        deadline = time.monotonic() + GRACE_SECONDS
-        signals_at_start = len(received)
-        # A second Ctrl-C skips the grace period.
-        while time.monotonic() < deadline and len(received) == signals_at_start:
-            if all(child.process.poll() is not None for child in children):
-                break
-            time.sleep(0.1)
-        for child in children:
-            if child.process.poll() is None:
-                self.stderr.write(_("The %(what)s did not stop within %(seconds)s s; killing it.") % {
-                    "what": child.label, "seconds": GRACE_SECONDS})
-            # Also whatever the leader left behind in its group (e.g. pool processes).
-            _signal_group(child.process, signal.SIGKILL)
-            child.process.wait()
+    def _recover_runs(self) -> None:
+        """The embedded broker gave the dead worker its messages for good: what it was running goes back
+        to the queue now (the reaper's work, done at once) rather than when the lease ends."""
+        from automations.execution.services.runs import runs_orphaned_release, runs_reap
+
+        try:
+            released = runs_orphaned_release()
+            if released:
+                runs_reap()
+                self.stderr.write(_("%(n)s run(s) the worker was in the middle of were queued again.") % {"n": released})
+        except Exception as exc:  # noqa: BLE001 - the beat reaper takes them over when their lease ends
+            self.stderr.write(_("Runs of the stopped worker not queued again (%(error)s); the reaper takes them "
+                                "over when their lease ends.") % {"error": exc})
+        finally:
+            connection.close()

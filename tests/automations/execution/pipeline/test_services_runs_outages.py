@@ -101,3 +101,30 @@ def test_a_retry_of_the_same_task_costs_the_run_no_attempt(tenant, team, run_on_
     pipeline.run_execute(run_id=run.pk, task_id="t-1", retry=1)
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED and run.attempt == 1
+
+
+def test_runs_of_a_dead_embedded_worker_are_released_to_the_reaper_at_once(tenant, team, settings, run_on_commit):
+    make_rules_use_case(tenant, team)
+    settings.RUN_LEASE_SECONDS = 20 * 60
+    from portal.celery import app
+
+    app.conf.task_always_eager = False
+    try:
+        with mock.patch.object(process_run_task, "apply_async"):
+            item, _ = intake.work_item_create(actor=team["it_operator"], tenant=tenant, use_case_key="belege",
+                                              payload={"text": "Rechnung Rechnungsnummer"})
+    finally:
+        app.conf.task_always_eager = True
+    run = item.runs.get()
+    finished = run_on_commit(intake.work_item_create, actor=team["it_operator"], tenant=tenant,
+                             use_case_key="belege", payload={"text": "Lieferschein"})[0].runs.get()
+    now = timezone.now()
+    # The worker took the run and died with it: its lease would hold it for twenty minutes.
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, task_id="gone", lease_expires_at=now + timedelta(minutes=20))
+    assert pipeline.runs_orphaned_release(now=now) == 1
+    with mock.patch.object(process_run_task, "apply_async"):
+        assert pipeline.runs_reap(now=now) == 1
+    run.refresh_from_db()
+    assert run.status == RunStatus.QUEUED and run.attempt == 2 and run.trigger == RunTrigger.REAPER
+    finished.refresh_from_db()
+    assert finished.status == RunStatus.SUCCEEDED  # a finished run is no business of the release
