@@ -27,18 +27,18 @@ SEED = """
 import json
 from django.core.files.uploadedfile import SimpleUploadedFile
 from audit.services.checkpoints import checkpoints_sign
-from demo.use_cases import demo_files_folder
 from automations.execution.services import intake
 from portal.models import Tenant
 from django.contrib.auth import get_user_model
 tenant = Tenant.objects.get(slug="muster")
 operator = get_user_model().objects.get(username="it_operator")
-for path in sorted(demo_files_folder().iterdir())[:4]:
-    intake.work_item_create(actor=operator, tenant=tenant, use_case_key="eingangsrechnungen",
-                            files=[SimpleUploadedFile(path.name, path.read_bytes(), "application/pdf")])
+for n in range(4):
+    content = (f"Lieferschein Nr. {n}\\n" * (200 + n)).encode() + bytes(range(256))
+    intake.work_item_create(actor=operator, tenant=tenant, use_case_key="belege",
+                            files=[SimpleUploadedFile(f"beleg-{n}.bin", content, "application/octet-stream")])
 for n in range(3):
-    intake.work_item_create(actor=operator, tenant=tenant, use_case_key="service-tickets",
-                            payload={"subject": f"Frage {n}", "body": "Wann kommt die Lieferung?"})
+    intake.work_item_create(actor=operator, tenant=tenant, use_case_key="belege",
+                            payload={"text": f"Rechnung Nr. {n}"})
 print(json.dumps({"signed": len(checkpoints_sign())}))
 """
 
@@ -80,7 +80,9 @@ def test_backup_destroy_restore_keeps_items_files_and_a_verifiable_audit_trail(c
         return subprocess.run(["bash", str(SCRIPT), *args], cwd=BASE_DIR, env=env, capture_output=True, text=True,
                               timeout=600)
 
-    manage("quickstart", "--no-serve")
+    manage("migrate", "-v", "0")
+    subprocess.run([sys.executable, "-m", "tests.integration.embedded_site", "setup", "0"], cwd=BASE_DIR, env=env,
+                   check=True, capture_output=True, timeout=600)
     seeded = json.loads(manage("shell", "-c", SEED).strip().splitlines()[-1])
     assert seeded["signed"] >= 1
     before = json.loads(manage("shell", "-c", STATE).strip().splitlines()[-1])
