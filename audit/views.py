@@ -25,6 +25,7 @@ from audit.forms import ErasureConfirmForm, EventFilterForm, RevealForm, Subject
 from audit.selectors.pseudonyms import PSEUDONYM_PATTERN, reveal
 from audit.services.events import access_event_record
 from audit.selectors.subjects import AmbiguousSubject, SubjectNotFound
+from portal.files import PDF, harden
 from portal.views import TenantPermissionRequiredMixin
 from audit.services.checkpoints import checkpoints_latest
 from audit.tasks import verify_chains_task
@@ -358,7 +359,7 @@ class ProcessingRecordsPdfView(AuditAreaView):
         response = HttpResponse(pdf, content_type="application/pdf")
         name = f"verarbeitungsverzeichnis-{request.tenant.slug}-{timezone.localdate():%Y-%m-%d}.pdf"
         response["Content-Disposition"] = f'inline; filename="{name}"'
-        return response
+        return harden(response, PDF)
 
 
 class WorksCouncilView(AuditAreaView):

@@ -13,6 +13,7 @@ from audit.actors import actor_from_request
 from automations.choices import ItemSource
 from automations.execution.services import intake
 from demo.use_cases import INVOICE_USE_CASE, demo_files_folder
+from portal.files import UNKNOWN, harden
 from portal.views import TenantPermissionRequiredMixin, error_messages
 
 
@@ -36,7 +37,8 @@ class DemoInvoiceFileView(TenantPermissionRequiredMixin, View):
     def get(self, request, name):
         if name not in demo_files():
             raise Http404
-        return FileResponse((demo_files_folder() / name).open("rb"), as_attachment=True, filename=name)
+        return harden(FileResponse((demo_files_folder() / name).open("rb"), as_attachment=True, filename=name,
+                                   content_type=UNKNOWN), UNKNOWN)
 
 
 class DemoInvoicesSendView(TenantPermissionRequiredMixin, View):

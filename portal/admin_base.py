@@ -4,8 +4,15 @@ from django.contrib import admin
 
 
 class TenantScopedAdmin(admin.ModelAdmin):
+    # The lookup to a work item's `restricted` flag (Art. 18 GDPR): such an item and every record about
+    # it is the data protection officer's alone, who reads it in the portal, where each look is recorded.
+    # The admin shows it to nobody, a superuser included.
+    restricted_item_lookup = ""
+
     def get_queryset(self, request):
         qs = super().get_queryset(request)
+        if self.restricted_item_lookup:
+            qs = qs.exclude(**{self.restricted_item_lookup: True})
         if request.user.is_superuser:
             return qs
         tenant = getattr(request, "tenant", None)
@@ -51,4 +58,21 @@ def register_read_only(site, model, *, exclude: tuple = (), list_display: tuple 
     display = list_display or tuple(n for n in names if n not in ("tenant",))[:6]
     options = {"exclude": exclude, "list_display": display,
                "list_select_related": ("tenant",) if has_tenant else False}
+    if has_tenant:
+        options["restricted_item_lookup"] = _restricted_item_lookup(model)
     site.register(model, type(f"{model.__name__}Admin", (base,), options))
+
+
+def _restricted_item_lookup(model) -> str:
+    """How a record reaches the `restricted` flag of the work item it belongs to, if it belongs to one."""
+    if model._meta.label == "automations.WorkItem":
+        return "restricted"
+    for field in model._meta.concrete_fields:
+        related = getattr(field, "related_model", None)
+        if related is None or not field.many_to_one:
+            continue
+        if related._meta.label == "automations.WorkItem":
+            return f"{field.name}__restricted"
+        if related._meta.label in ("automations.Run", "reviews.ReviewTask"):
+            return f"{field.name}__item__restricted"
+    return ""

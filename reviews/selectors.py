@@ -190,7 +190,8 @@ def review_task_page(*, queue, filters: TaskFilters | None = None, after: str | 
     filters = filters or TaskFilters()
     now = now or timezone.now()
     state = filters.state if filters.state in LISTED_STATES else TaskState.OPEN
-    qs = (ReviewTask.objects.filter(tenant_id=queue.tenant_id, queue=queue, state=state)
+    # Art. 18 GDPR: a restricted item's task is processed by nobody and listed to nobody.
+    qs = (ReviewTask.objects.filter(tenant_id=queue.tenant_id, queue=queue, state=state, item__restricted=False)
           .select_related("claimed_by").only(
               "id", "tenant_id", "item_id", "queue_id", "use_case_id", "reasons", "priority", "due_at", "state",
               "claimed_by__id", "claimed_by__username", "claim_expires_at", "first_reviewer_id", "created_at"))
@@ -232,7 +233,8 @@ def review_task_list_for_api(*, tenant, queue=None, state: str | None = None) ->
 def review_task_held(*, user, queue=None, tenant=None, now=None) -> ReviewTask | None:
     """The task the user holds (an unexpired claim), in this queue or anywhere in the tenant."""
     now = now or timezone.now()
-    qs = ReviewTask.objects.filter(claimed_by=user, state__in=OPEN_TASK_STATES, claim_expires_at__gte=now)
+    qs = ReviewTask.objects.filter(claimed_by=user, state__in=OPEN_TASK_STATES, claim_expires_at__gte=now,
+                                   item__restricted=False)
     qs = qs.filter(queue=queue) if queue is not None else qs.filter(tenant=tenant)
     return qs.select_related("queue").order_by("claimed_at").first()
 
@@ -240,7 +242,7 @@ def review_task_held(*, user, queue=None, tenant=None, now=None) -> ReviewTask |
 def review_tasks_held_list(*, tenant, user, now=None) -> list[ReviewTask]:
     now = now or timezone.now()
     return list(ReviewTask.objects.for_tenant(tenant)
-                .filter(claimed_by=user, state__in=OPEN_TASK_STATES, claim_expires_at__gte=now)
+                .filter(claimed_by=user, state__in=OPEN_TASK_STATES, claim_expires_at__gte=now, item__restricted=False)
                 .select_related("queue", "use_case").order_by("claimed_at")[:20])
 
 

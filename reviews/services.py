@@ -339,10 +339,13 @@ def review_queue_assign(*, actor, queue: ReviewQueue, user) -> bool:
 
 def work_item_view_record(*, actor, item, file=None, purpose: str = "review") -> None:
     """A person opened an item (its payload, fields or a file) with personal data: an AccessEvent on the
-    tenant's access chain. Items without personal data record nothing."""
-    if not item.use_case.processes_personal_data:
+    tenant's access chain. Items without personal data record nothing; a look at an item whose
+    processing is restricted (Art. 18 GDPR, the DSB's alone) is always recorded."""
+    if not item.use_case.processes_personal_data and not item.restricted:
         return
     details = {"use_case": item.use_case.key}
+    if item.restricted:
+        details["restricted"] = True
     if file is not None:
         details["file"] = file.pk
     subjects = _subject_pseudonyms(item)

@@ -91,6 +91,20 @@ class Engine(Protocol):
 
 _ENGINES: dict[str, Callable[[], Engine]] = {}
 
+# The files each engine can read, by content type as portal.files.sniff judges the content. Intake
+# refuses any other file for a use case whose releases run only these engines. Scans (raster images)
+# are accepted everywhere: the engines say they need manual entry and a clerk keys them in.
+_SCANS = frozenset({"image/png", "image/jpeg", "image/tiff", "image/gif", "image/webp"})
+_TEXT_DOCUMENTS = frozenset({"application/pdf", "text/plain", "application/xml", "message/rfc822"}) | _SCANS
+ENGINE_FILE_TYPES: dict[str, frozenset[str]] = {
+    "invoice": frozenset({"application/pdf", "application/xml"}) | _SCANS,
+    "rules": _TEXT_DOCUMENTS,
+    "classifier": _TEXT_DOCUMENTS,
+    "llm": _TEXT_DOCUMENTS,
+}
+# A use case without any release yet accepts the documents every engine reads.
+DEFAULT_FILE_TYPES = _TEXT_DOCUMENTS
+
 
 def register_engine(key: str):
     def decorate(factory):

@@ -36,8 +36,12 @@ def work_item_duplicates(*, item) -> list:
 
 
 def work_item_list(*, tenant, use_case_key: str | None = None, status: str | None = None, since=None,
-                   not_acknowledged_by: str | None = None):
-    qs = WorkItem.objects.for_tenant(tenant).filter(is_dry_run=False, restricted=False).select_related("use_case")
+                   not_acknowledged_by: str | None = None, with_restricted: bool = False):
+    """Items (no dry runs). Items whose processing is restricted (Art. 18 GDPR) only `with_restricted`,
+    which only a caller that has checked for the DSB asks for (intake.may_read_restricted)."""
+    qs = WorkItem.objects.for_tenant(tenant).filter(is_dry_run=False).select_related("use_case")
+    if not with_restricted:
+        qs = qs.filter(restricted=False)
     if use_case_key:
         qs = qs.filter(use_case__key=use_case_key)
     if status:
@@ -50,11 +54,14 @@ def work_item_list(*, tenant, use_case_key: str | None = None, status: str | Non
 
 
 def work_item_get(*, tenant, pk):
+    """One item, restricted ones included: callers pass it through intake.ensure_may_read."""
     return WorkItem.objects.for_tenant(tenant).select_related("use_case").get(pk=pk)
 
 
 def escalation_list_for(*, tenant, user=None, open_only: bool = True):
-    qs = Escalation.objects.for_tenant(tenant).select_related("item", "item__use_case", "contact")
+    # A restricted item's escalation names the item and its reason: the DSB sees those items alone.
+    qs = (Escalation.objects.for_tenant(tenant).filter(item__restricted=False)
+          .select_related("item", "item__use_case", "contact"))
     if user is not None:
         qs = qs.filter(contact=user)
     if open_only:
@@ -63,6 +70,6 @@ def escalation_list_for(*, tenant, user=None, open_only: bool = True):
 
 
 def dry_run_item_list(*, use_case, limit: int = 30) -> list:
-    return list(WorkItem.objects.for_tenant(use_case.tenant).filter(use_case=use_case, is_dry_run=True)
+    return list(WorkItem.objects.for_tenant(use_case.tenant).filter(use_case=use_case, is_dry_run=True, restricted=False)
                 .select_related("release").order_by("-created_at")[:limit])
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from automations.choices import CatalogueKind, ChangeState, Engine, Label, UseCaseStatus
+from automations.engines.base import DEFAULT_FILE_TYPES, ENGINE_FILE_TYPES
 from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.models.changes import ChangeRequest
 from automations.registry.models.use_cases import TenantPolicy, UseCase
@@ -219,6 +220,21 @@ def use_case_engines(*, use_case: UseCase) -> set[str]:
         newest = release_list(use_case=use_case).first()
         releases = [newest] if newest is not None else []
     return {config.engine for release in releases for config in release.engine_configs.all()}
+
+
+def file_types_accepted(*, use_case: UseCase | None = None, release: Release | None = None) -> frozenset[str]:
+    """The content types of files the use case's engines can read (use_case_engines), else the documents
+    every engine reads. With `release`, that release's engines alone (a dry run)."""
+    if release is not None:
+        engines = {config.engine for config in release.engine_configs.all()}
+    else:
+        engines = use_case_engines(use_case=use_case)
+    if not engines:
+        return DEFAULT_FILE_TYPES
+    accepted = frozenset()
+    for engine in engines:
+        accepted |= ENGINE_FILE_TYPES.get(engine, DEFAULT_FILE_TYPES)
+    return accepted
 
 
 def use_case_reads_invoices(*, use_case: UseCase) -> bool:

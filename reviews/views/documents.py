@@ -7,12 +7,12 @@ import io
 import threading
 from dataclasses import dataclass, field
 
+from portal import files
+
 MAX_PAGES = 20  # pages shown as images; the original opens in full
 PAGE_WIDTH_PX = 1100
 TEXT_LIMIT = 200_000
 _PDFIUM = threading.Lock()
-
-INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
 @dataclass
@@ -31,40 +31,23 @@ def _read(item_file, limit: int | None = None) -> bytes:
         return handle.read(limit) if limit else handle.read()
 
 
-def content_type_of(item_file, head: bytes = b"") -> str:
-    name = (item_file.name or "").lower()
-    declared = (item_file.content_type or "").lower()
-    if head.startswith(b"%PDF") or name.endswith(".pdf") or declared == "application/pdf":
-        return "application/pdf"
-    if head.startswith(b"\x89PNG"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8"):
-        return "image/jpeg"
-    if name.endswith(".eml") or declared == "message/rfc822":
-        return "message/rfc822"
-    if name.endswith(".xml") or declared in ("application/xml", "text/xml"):
-        return "application/xml"
-    if declared.startswith("text/") or name.endswith(".txt"):
-        return "text/plain"
-    return declared or "application/octet-stream"
-
-
 def document_view(item_file) -> DocumentView:
     """What the task page shows of one file. Bad or hostile files give an error text, never a 500."""
     try:
         data = _read(item_file)
     except OSError:
         return DocumentView(file=item_file, kind="other", error="missing")
-    content_type = content_type_of(item_file, data[:8])
-    if content_type == "application/pdf":
+    # Judged by the content alone: a file declared as a PDF or named .xml may be anything.
+    content_type = files.sniff(data[:files.HEAD_BYTES])
+    if content_type == files.PDF:
         return _pdf_view(item_file, data)
-    if content_type.startswith("image/"):
+    if content_type in files.INLINE_TYPES:
         return DocumentView(file=item_file, kind="image")
-    if content_type == "message/rfc822":
+    if content_type == files.EMAIL:
         return _email_view(item_file, data)
-    if content_type in ("application/xml", "text/plain"):
+    if content_type in (files.XML, files.TEXT):
         text = data[:TEXT_LIMIT].decode("utf-8", errors="replace")
-        return DocumentView(file=item_file, kind="xml" if "xml" in content_type else "text", text=text,
+        return DocumentView(file=item_file, kind="xml" if content_type == files.XML else "text", text=text,
                             truncated=len(data) > TEXT_LIMIT)
     return DocumentView(file=item_file, kind="other")
 

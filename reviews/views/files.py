@@ -1,15 +1,15 @@
 """A task's documents, served from MEDIA_ROOT through a permission-checked view (there is no public URL
 for uploaded files). Opening a document with personal data is recorded on the access chain; the page
 images of a task page carry a signed token because the task page recorded that view already."""
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from automations.execution.services.intake import ensure_may_read
+from portal.files import PNG, harden, page_token_valid, stored_file_response
 from reviews import selectors, services
 from reviews.views.base import ReviewView, get_or_404
-from reviews.views.documents import INLINE_TYPES, content_type_of, render_pdf_page
-from reviews.views.tasks import page_token_valid
+from reviews.views.documents import render_pdf_page
 
 PERMISSIONS = ("reviews.view_reviewtask", "automations.view_workitem")
 
@@ -23,34 +23,19 @@ def _load(request, pk: int, file_pk: int):
     return task, item_file
 
 
-def _private(response):
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
-    return response
-
-
 @method_decorator(xframe_options_sameorigin, name="dispatch")
 class TaskFileView(ReviewView):
-    """The original file: inline for PDFs and images (the browser's viewer), a download otherwise."""
+    """The original file: inline for PDFs and images (the browser's viewer), a download otherwise; the
+    type is judged by the content (portal.files)."""
 
     permission_required = PERMISSIONS
 
     def get(self, request, pk: int, file_pk: int):
         _task, item_file = _load(request, pk, file_pk)
         try:
-            handle = item_file.file.open("rb")
+            return stored_file_response(item_file.file, filename=item_file.name)
         except OSError:
             raise Http404 from None
-        head = handle.read(8)
-        handle.seek(0)
-        content_type = content_type_of(item_file, head)
-        inline = content_type in INLINE_TYPES
-        response = FileResponse(handle, as_attachment=not inline, filename=item_file.name,
-                                content_type=content_type if inline else "application/octet-stream")
-        response["Cache-Control"] = "private, no-store"
-        if content_type != "application/pdf":  # Chromium's PDF viewer does not run in a sandbox
-            response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-        return response
 
 
 class TaskFilePageView(ReviewView):
@@ -66,4 +51,4 @@ class TaskFilePageView(ReviewView):
             png = None
         if png is None:
             raise Http404
-        return _private(HttpResponse(png, content_type="image/png"))
+        return harden(HttpResponse(png, content_type=PNG), PNG)

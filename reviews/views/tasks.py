@@ -2,7 +2,6 @@
 or keyboard), then straight on to the next task. Claim and release. Every flow is a plain form post
 with a redirect; reviews/static/reviews/review.js only adds the keyboard."""
 from django.contrib import messages
-from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
@@ -13,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from automations.choices import RiskTier
 from automations.execution.services.intake import ensure_may_read
+from portal.files import page_token
 from reviews import selectors, services
 from reviews.choices import OPEN_TASK_STATES, DecisionAction, QueueKind, TaskState
 from reviews.forms import FIELD_PREFIX, DecisionForm, display_value
@@ -21,8 +21,6 @@ from reviews.views.base import ReviewView, get_or_404, report_error
 from reviews.views.documents import document_view
 from reviews.views.queues import claim_next_redirect
 
-PAGE_TOKEN_SALT = "reviews.document-pages"
-PAGE_TOKEN_MAX_AGE = 15 * 60
 
 # (key, what it does) — shown on the page and in the help overlay.
 SHORTCUTS = [
@@ -52,19 +50,6 @@ EVENT_LABELS = {
 }
 HIDDEN_EVENTS = {"run.started", "run.finished", "review_task.created", "review_task.decided"}
 REASON_ACTIONS = (DecisionAction.REJECT, DecisionAction.ESCALATE, DecisionAction.CLARIFY)
-
-
-def page_token(user, item_file) -> str:
-    """Signed for the page images of one task page: the page view recorded the access already."""
-    return signing.dumps({"u": user.pk, "f": item_file.pk}, salt=PAGE_TOKEN_SALT, compress=True)
-
-
-def page_token_valid(token: str, user, item_file) -> bool:
-    try:
-        data = signing.loads(token, salt=PAGE_TOKEN_SALT, max_age=PAGE_TOKEN_MAX_AGE)
-    except signing.BadSignature:
-        return False
-    return data == {"u": user.pk, "f": item_file.pk}
 
 
 def _mode(task, user, now) -> str:

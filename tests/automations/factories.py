@@ -49,10 +49,10 @@ def approve_all(cr, team, skip=()):
     return cr
 
 
-def go_live(use_case, team, status="production"):
+def go_live(use_case, team, status="production", engine=Engine.RULES):
     """Label a fresh release and move the use case to `status` through approved change requests."""
     lead = team["automation_lead"]
-    release = make_release(use_case, lead)
+    release = make_release(use_case, lead, engine=engine)
     for kind, payload in ((ChangeKind.LABEL_MOVE, {"label": status, "release_id": release.pk}),
                           (ChangeKind.STATUS_CHANGE, {"to": status})):
         cr = changes.change_request_create(actor=lead, tenant=use_case.tenant, use_case=use_case, kind=kind,

@@ -21,6 +21,7 @@ from automations.execution.models.work import WorkItem
 from automations.execution.services import intake, results
 from portal.api.pagination import CursorPagination
 from portal.api.permissions import TenantModelPermissions, request_tenant
+from reviews.services import work_item_view_record
 
 
 def _messages(exc: ValidationError) -> list[str]:
@@ -47,8 +48,13 @@ class WorkItemViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins
         since = parse_datetime(params["since"]) if params.get("since") else None
         if params.get("since") and since is None:
             raise ApiValidationError({"since": "ISO 8601 date-time expected."})
+        tenant = request_tenant(self.request)
+        if self.action == "retrieve":
+            # The DSB alone reads a restricted item (Art. 18 GDPR); lists and pulls never carry one.
+            return selectors.work_item_list(
+                tenant=tenant, with_restricted=intake.may_read_restricted(actor_from_request(self.request), tenant))
         return selectors.work_item_list(
-            tenant=request_tenant(self.request), use_case_key=params.get("use_case") or None,
+            tenant=tenant, use_case_key=params.get("use_case") or None,
             status=params.get("status") or None, since=since,
             not_acknowledged_by=params.get("not_acknowledged_by") or None)
 
@@ -66,7 +72,8 @@ class WorkItemViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins
                    responses={201: WorkItemSerializer, 200: WorkItemSerializer})
     def create(self, request, *args, **kwargs):
         """Submit a work item. The same `Idempotency-Key` with the same content returns the same item
-        (200); with other content 422; a use case in draft or retired answers 409."""
+        (200); with other content 422; a use case in draft or retired answers 409; a file whose content
+        is of a type the use case's engines do not read (HTML, SVG, archives, ...) answers 415."""
         data = request.data
         if not isinstance(data, dict):  # a JSON array or scalar (a QueryDict is a dict)
             return Response({"detail": "Send an object with use_case and payload, or a multipart form."},
@@ -91,11 +98,23 @@ class WorkItemViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins
             return Response({"detail": " ".join(_messages(exc))}, status=status.HTTP_409_CONFLICT)
         except intake.IdempotencyConflict as exc:
             return Response({"detail": " ".join(_messages(exc))}, status=422)
+        except intake.UnsupportedFileType as exc:
+            return Response({"detail": " ".join(_messages(exc)), "file": _messages(exc)},
+                            status=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
         except PermissionDenied as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
         except ValidationError as exc:
             return Response({"detail": " ".join(_messages(exc))}, status=status.HTTP_400_BAD_REQUEST)
         return Response(WorkItemSerializer(item).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    def retrieve(self, request, *args, **kwargs):
+        """The item. One whose processing is restricted (Art. 18 GDPR) is found by the DSB alone, and
+        each such read is recorded on the access chain."""
+        item = self.get_object()
+        if item.restricted:
+            intake.ensure_may_read(actor_from_request(request), item)
+            work_item_view_record(actor=actor_from_request(request), item=item, purpose="work item (API)")
+        return Response(WorkItemSerializer(item).data)
 
     @extend_schema(request=WorkItemAcknowledgeInputSerializer, responses={200: dict})
     @action(detail=True, methods=["post"], url_path="acknowledge")

@@ -11,6 +11,7 @@ from automations.execution.models.work import WorkItem
 from automations.registry.models.versions import Release
 from automations.execution.services.intake import content_hash_of, read_uploads, store_files
 from automations.execution.services.runs import run_dispatch
+from automations.registry.selectors import file_types_accepted
 from portal.permissions import require_perm
 
 
@@ -19,7 +20,7 @@ def dry_run_create(*, actor, release: Release, files=None, payload: dict | None 
     actor = as_actor(actor)
     use_case = release.use_case
     require_perm(actor, use_case.tenant, "automations.add_release")
-    data = read_uploads(files)
+    data = read_uploads(files, accepted=file_types_accepted(release=release), use_case_key=use_case.key)
     if not data and not payload:
         raise ValidationError(_("Upload sample files or give input fields."))
     samples = [([f], {}) for f in data] or [([], payload or {})]

@@ -15,6 +15,8 @@ from audit.services.pseudonyms import payload_pseudonyms
 from automations.choices import ItemSource, ItemStatus, UseCaseStatus
 from automations.execution.models.work import WorkItem, WorkItemFile
 from automations.registry.models.use_cases import UseCase
+from automations.registry.selectors import file_types_accepted
+from portal import files as stored_files
 from portal.permissions import require_perm
 from automations.execution.services.runs import run_dispatch
 
@@ -29,6 +31,28 @@ class IdempotencyConflict(ValidationError):
     """The idempotency key was used before with other content (HTTP 422)."""
 
 
+class UnsupportedFileType(ValidationError):
+    """A file whose content is of a type the use case's engines do not read (HTTP 415)."""
+
+
+def file_type_label(content_type: str) -> str:
+    """A content type as a person names it."""
+    f = stored_files
+    labels = {f.PDF: "PDF", f.XML: "XML", f.TEXT: _("text"), f.EMAIL: _("e-mail"), f.PNG: "PNG", f.JPEG: "JPEG",
+              f.GIF: "GIF", f.WEBP: "WebP", f.TIFF: "TIFF", f.HTML: "HTML", f.SVG: "SVG",
+              f.ZIP: _("ZIP archive or Office document"), f.OLE: _("Office document")}
+    return labels.get(content_type, _("unknown binary data"))
+
+
+def _refuse_types(read: list[tuple[str, bytes, str]], accepted: frozenset[str], use_case_key: str) -> None:
+    for name, _data, content_type in read:
+        if content_type not in accepted:
+            raise UnsupportedFileType(
+                _("%(name)s was not accepted: its content is %(kind)s; %(use_case)s accepts %(accepted)s.") % {
+                    "name": name, "kind": file_type_label(content_type), "use_case": use_case_key,
+                    "accepted": ", ".join(sorted({file_type_label(t) for t in accepted}))})
+
+
 def content_hash_of(use_case: UseCase, payload: dict, files: list[tuple[str, bytes, str]]) -> str:
     digest = hashlib.sha256()
     digest.update(use_case.key.encode())
@@ -38,13 +62,17 @@ def content_hash_of(use_case: UseCase, payload: dict, files: list[tuple[str, byt
     return digest.hexdigest()
 
 
-def read_uploads(files) -> list[tuple[str, bytes, str]]:
+def read_uploads(files, *, accepted: frozenset[str] | None = None, use_case_key: str = "") -> list[tuple[str, bytes, str]]:
+    """(name, content, content type) per upload. The content type is judged by the content (never the
+    uploader's declared type or the file name); with `accepted`, a file of any other type is refused."""
     read = []
     for upload in files or []:
         data = upload.read()
         if len(data) > MAX_FILE_BYTES:
             raise ValidationError(_("%(name)s is larger than 25 MB.") % {"name": upload.name})
-        read.append((upload.name or "upload", data, getattr(upload, "content_type", "") or "application/octet-stream"))
+        read.append((upload.name or "upload", data, stored_files.sniff(data)))
+    if accepted is not None:
+        _refuse_types(read, accepted, use_case_key)
     return read
 
 
@@ -63,7 +91,8 @@ def work_item_create(*, actor, tenant, use_case_key: str, payload: dict | None =
     payload = payload or {}
     if not isinstance(payload, dict):
         raise ValidationError(_("The payload must be an object of input fields."))
-    data = read_uploads(files)
+    data = read_uploads(files, accepted=file_types_accepted(use_case=use_case) if files else None,
+                        use_case_key=use_case.key)
     if not payload and not data:
         raise ValidationError(_("Send a file or a payload of input fields."))
     digest = content_hash_of(use_case, payload, data)
@@ -114,8 +143,22 @@ def _same_or_conflict(existing: WorkItem, digest: str, use_case: UseCase) -> Wor
     return existing
 
 
+def may_read_restricted(actor, tenant) -> bool:
+    """Only the tenant's data protection officer sees an item whose processing is restricted (Art. 18
+    GDPR) — not an auditor, not the automation lead, not the system."""
+    from portal.choices import Role
+    from portal.selectors import roles_of
+
+    actor = as_actor(actor)
+    return actor.kind != "system" and Role.DATA_PROTECTION_OFFICER in roles_of(user=actor.user, tenant=tenant)
+
+
 def ensure_may_read(actor, item: WorkItem) -> None:
+    """The one read gate of a work item, its files and its tasks, for pages, API and files alike: the
+    view permission, and for a restricted item the DSB role. A look that passes is recorded by the
+    caller (reviews.services.work_item_view_record); a restricted item's always is."""
     if not as_actor(actor).kind == "system":
         require_perm(actor, item.tenant, "automations.view_workitem", item)
-    if item.restricted:
-        raise PermissionDenied(_("Processing of this item is restricted (Art. 18 GDPR)."))
+    if item.restricted and not may_read_restricted(actor, item.tenant):
+        raise PermissionDenied(_("Processing of this item is restricted (Art. 18 GDPR); only the data protection "
+                                 "officer may see it."))

@@ -1,10 +1,8 @@
 """The execution side in the browser: upload, work items with their processing history, the item's
 files, escalations, master data and dry runs. Thin views over services and selectors."""
-import mimetypes
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
@@ -19,8 +17,10 @@ from automations.registry import selectors as registry_selectors
 from automations.choices import ItemSource, ItemStatus, MasterKind, UseCaseStatus
 from automations.execution.models.work import WorkItem
 from automations.execution.services import dry_run, escalations, intake, master_data
+from portal.files import INLINE_TYPES, PDF, page_token, page_token_valid, sniff_file, stored_file_response
 from portal.views import TenantPermissionRequiredMixin as PermissionMixin
 from portal.views import demo_invoices_url, error_messages, get_or_404
+from reviews.services import work_item_view_record
 
 PAGE_SIZE = 50
 
@@ -86,14 +86,29 @@ class WorkItemDetailView(PermissionMixin, View):
 
     def get(self, request, pk):
         item = _item(request, pk)
+        work_item_view_record(actor=actor_from_request(request), item=item, purpose="work item page")
         runs = item.runs.select_related("release").prefetch_related("steps").order_by("created_at")
         output_specs = {f["name"]: f for f in item.use_case.output_fields}
         fields = [{"name": name, "spec": output_specs.get(name, {}), **data,
                    "percent": int(round(float(data.get("confidence") or 0) * 100))}
                   for name, data in item.fields.items()]
         return render(request, "automations/work/item_detail.html", {
-            "item": item, "fields": fields, "runs": runs, "files": item.files.all(),
+            "item": item, "fields": fields, "runs": runs, "files": _with_preview(item.files.all(), request.user),
             "escalations": item.escalations.all(), "decisions": item.review_decisions.select_related("actor")})
+
+
+def _with_preview(stored_files, user) -> list:
+    """Each file with how the page shows it, judged by its content: a PDF in a frame, an image, or only
+    the download link; what the page embeds carries a token, as the page view recorded that look."""
+    listed = list(stored_files)
+    for stored in listed:
+        stored.token = page_token(user, stored)
+        try:
+            content_type = sniff_file(stored.file)
+        except OSError:
+            content_type = ""
+        stored.preview = ("pdf" if content_type == PDF else "image" if content_type in INLINE_TYPES else "")
+    return listed
 
 
 def _item(request, pk) -> WorkItem:
@@ -101,18 +116,14 @@ def _item(request, pk) -> WorkItem:
         item = selectors.work_item_get(tenant=request.tenant, pk=pk)
     except (WorkItem.DoesNotExist, ValidationError, ValueError):
         raise Http404
-    try:
-        intake.ensure_may_read(actor_from_request(request), item)
-    except PermissionDenied:
-        if not (item.restricted and request.user.has_perm("audit.view_auditevent")):
-            raise
+    intake.ensure_may_read(actor_from_request(request), item)
     return item
 
 
 @method_decorator(xframe_options_sameorigin, name="dispatch")
 class WorkItemFileView(PermissionMixin, View):
-    """A work item's file, only through this permission-checked view (never a public URL); shown inline
-    beside the fields."""
+    """A work item's file, only through this permission-checked view (never a public URL): PDFs and
+    images inline beside the fields, anything else as a download (portal.files)."""
 
     permission_required = "automations.view_workitem"
 
@@ -121,9 +132,12 @@ class WorkItemFileView(PermissionMixin, View):
         stored = item.files.filter(pk=file_id).first()
         if stored is None:
             raise Http404
-        content_type = stored.content_type or mimetypes.guess_type(stored.name)[0] or "application/octet-stream"
-        return FileResponse(stored.file.open("rb"), content_type=content_type, filename=stored.name,
-                            as_attachment=request.GET.get("download") == "1")
+        if not page_token_valid(request.GET.get("v", ""), request.user, stored):  # the page recorded it
+            work_item_view_record(actor=actor_from_request(request), item=item, file=stored, purpose="work item page")
+        try:
+            return stored_file_response(stored.file, filename=stored.name, download=request.GET.get("download") == "1")
+        except OSError:
+            raise Http404 from None
 
 
 class EscalationListView(PermissionMixin, View):

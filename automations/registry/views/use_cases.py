@@ -20,6 +20,7 @@ from automations.registry.services.changes import TRANSITIONS
 from automations.registry.services.use_cases import DOCUMENTATION_FIELDS, SUSPENDABLE
 from automations.registry.diffs import render_value, side_by_side
 from automations.registry.views.mixins import RegistryView, UseCaseMixin, error_messages
+from portal.files import PDF, harden
 from portal.selectors import membership_list
 from portal.views import demo_invoices_url
 
@@ -295,4 +296,4 @@ class ProcedureDocumentPdfView(ProcedureDocumentView):
         response = HttpResponse(pdf, content_type="application/pdf")
         filename = f"verfahrensdokumentation-{self.use_case.key}-{timezone.localdate():%Y-%m-%d}.pdf"
         response["Content-Disposition"] = f'inline; filename="{filename}"'
-        return response
+        return harden(response, PDF)

@@ -160,3 +160,26 @@ def test_use_case_page_leads_to_execution_and_says_how_replies_are_made(client, 
     page = client.get(reverse("automations:use-case-detail", args=["tickets"])).content.decode()
     assert 'id="reply-setup"' in page
     assert "Sprachmodell" in page or "language model" in page  # no provider in the catalogue
+
+
+def test_browser_upload_refuses_a_file_the_use_case_cannot_read_and_says_why(client, tenant, team, live,
+                                                                             django_capture_on_commit_callbacks):
+    _login(client, team["clerk"], tenant)
+    files = [SimpleUploadedFile("rechnung.pdf", b"<html><script>alert(1)</script></html>", content_type="application/pdf"),
+             SimpleUploadedFile("lieferschein.txt", b"Lieferschein 7", content_type="text/plain")]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("work:upload"), {"use_case": "belege", "files": files}, follow=True)
+    shown = [str(m) for m in response.context["messages"]]
+    assert any(m.startswith("rechnung.pdf:") and "HTML" in m and "belege" in m for m in shown), shown
+    assert list(WorkItem.objects.filter(use_case=live).values_list("files__name", flat=True)) == ["lieferschein.txt"]
+
+
+def test_dry_run_refuses_a_file_the_release_cannot_read(client, tenant, team, live):
+    release = live.releases.get()
+    _login(client, team["automation_lead"], tenant)
+    svg = SimpleUploadedFile("probe.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>1</script></svg>',
+                             content_type="image/svg+xml")
+    response = client.post(reverse("work:dry-run", args=[live.key]), {"release": release.pk, "files": [svg]},
+                           follow=True)
+    assert any("SVG" in str(m) for m in response.context["messages"])
+    assert not WorkItem.objects.filter(is_dry_run=True).exists()

@@ -24,7 +24,7 @@ from portal import services as portal_services
 from portal.choices import Role
 from automations.execution.services.results import work_item_finalise
 from reviews.models import ReviewTask
-from tests.automations.factories import approve_all, make_rules_use_case, make_team, make_use_case
+from tests.automations.factories import approve_all, go_live, make_rules_use_case, make_team, make_use_case
 
 pytestmark = pytest.mark.django_db
 
@@ -55,8 +55,8 @@ class Api:
             body["payload"] = payload
         return self._call("post", reverse("api:work-item-list"), body, key=key)
 
-    def upload(self, name, content: bytes, *, use_case="belege", key=None):
-        body = {"use_case": use_case, "file": SimpleUploadedFile(name, content, content_type="text/plain")}
+    def upload(self, name, content: bytes, *, use_case="belege", key=None, content_type="text/plain"):
+        body = {"use_case": use_case, "file": SimpleUploadedFile(name, content, content_type=content_type)}
         return self._call("post", reverse("api:work-item-list"), body, key=key, fmt="multipart")
 
     def item(self, pk):
@@ -411,3 +411,52 @@ def test_an_overlong_idempotency_key_gets_a_400(erp):
     assert response.status_code == 400, response.content
     assert "Idempotency-Key" in response.json()["detail"]
     assert erp.submit({"text": INVOICE_TEXT}, key="k" * 200).status_code == 201
+
+
+# --- file types ---------------------------------------------------------------------------------------
+
+HTML_PAGE = b"<!DOCTYPE html><html><body><script>fetch('/api/v1/me/')</script></body></html>"
+SVG_IMAGE = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>'
+
+
+@pytest.fixture
+def invoices(tenant, team):
+    """Eingangsrechnungen as the demo has it: the e-invoice extractor reads PDF and XML (and scans)."""
+    use_case = make_use_case(tenant, team["automation_lead"], key="eingangsrechnungen", output_fields=[
+        {"name": "invoice_number", "type": "text"}, {"name": "iban", "type": "iban", "personal_data": True, "category": "bank"}])
+    go_live(use_case, team, engine="invoice")
+    return use_case
+
+
+@pytest.mark.parametrize("name,content,declared", [
+    ("evil.html", HTML_PAGE, "text/html"),
+    ("rechnung.pdf", HTML_PAGE, "application/pdf"),
+    ("logo.svg", SVG_IMAGE, "image/svg+xml"),
+    ("rechnung.txt", b"Rechnung 4711, bitte zahlen", "text/plain"),
+])
+def test_a_file_the_use_case_cannot_read_is_refused_with_415_and_nothing_is_stored(erp, invoices, name, content,
+                                                                                    declared):
+    response = erp.upload(name, content, use_case="eingangsrechnungen", content_type=declared)
+    assert response.status_code == 415, response.content
+    detail = response.json()["detail"]
+    assert name in detail and "eingangsrechnungen" in detail and "PDF" in detail and "XML" in detail
+    assert not WorkItem.objects.filter(use_case=invoices).exists()
+
+
+def test_pdf_and_xml_invoices_are_accepted_and_stored_with_the_type_of_their_content(erp, invoices):
+    from tests.reviews.world import small_pdf
+
+    pdf = small_pdf()
+    response = erp.upload("upload.bin", pdf, use_case="eingangsrechnungen", content_type="text/html")
+    assert response.status_code == 201, response.content
+    assert WorkItem.objects.get(pk=response.json()["id"]).files.get().content_type == "application/pdf"
+    xml = b'<?xml version="1.0"?><rsm:CrossIndustryInvoice xmlns:rsm="urn:x"/>'
+    response = erp.upload("rechnung.xml", xml, use_case="eingangsrechnungen", content_type="text/html")
+    assert response.status_code == 201, response.content
+    assert WorkItem.objects.get(pk=response.json()["id"]).files.get().content_type == "application/xml"
+
+
+def test_a_text_use_case_refuses_html_and_svg_but_takes_text(erp):
+    assert erp.upload("notiz.txt", b"<html><script>alert(1)</script>", content_type="text/plain").status_code == 415
+    assert erp.upload("bild.svg", SVG_IMAGE, content_type="image/svg+xml").status_code == 415
+    assert erp.upload("lieferschein.txt", b"Lieferschein Nr. 3").status_code == 201
