@@ -59,3 +59,47 @@ class PortalLocaleMiddleware(LocaleMiddleware):
             language = settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}".replace(".", ",") if translation.get_language() == "de" \
+        else f"{size / (1024 * 1024):.1f}"
+
+
+class RequestSizeLimitMiddleware:
+    """Refuses a request body over the configured limits with 413 before anything reads it: the whole body
+    (REQUEST_MAX_BODY_BYTES, files included) and, for everything that is not a file upload (JSON, forms),
+    DATA_UPLOAD_MAX_MEMORY_SIZE — which Django applies to form fields but not to a JSON body the API parses.
+    The API answers JSON (`{"detail": …}`), the browser a page that says what to do."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        multipart = request.META.get("CONTENT_TYPE", "").startswith("multipart/")
+        limit = settings.REQUEST_MAX_BODY_BYTES if multipart else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if length > min(limit, settings.REQUEST_MAX_BODY_BYTES):
+            return self._refuse(request, length, min(limit, settings.REQUEST_MAX_BODY_BYTES))
+        return self.get_response(request)
+
+    def _refuse(self, request, length: int, limit: int):
+        from django.http import JsonResponse
+        from django.shortcuts import render
+        from django.utils.translation import gettext as _
+
+        message = _("The request is %(size)s MB large; at most %(limit)s MB are accepted.") % {
+            "size": _megabytes(length), "limit": _megabytes(limit)}
+        if request.path_info.startswith("/api/"):
+            return JsonResponse({"detail": message}, status=413)
+        from django.utils.http import url_has_allowed_host_and_scheme
+
+        back = request.META.get("HTTP_REFERER", "")
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
+            back = ""
+        return render(request, "413.html", {"message": message, "back": back,
+                                             "file_limit": _megabytes(settings.UPLOAD_MAX_FILE_BYTES)}, status=413)

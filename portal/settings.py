@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Before any view or CSRF check reads the body.
+    "portal.middleware.RequestSizeLimitMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -177,7 +179,18 @@ STORAGES = {
 MEDIA_ROOT = Path(env_str("PORTAL_MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = None
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
+
+# --- Request and input limits ---------------------------------------------------------------------
+# A request body larger than this is refused with 413 before it is read (an upload of several files included).
+REQUEST_MAX_BODY_BYTES = env_int("REQUEST_MAX_BODY_MB", 100) * 1024 * 1024
+# Everything but files: form fields, and JSON bodies of the API (Django applies it to forms, the portal's
+# middleware to JSON as well).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_DATA_MB", 5) * 1024 * 1024
+# One file of a work item.
+UPLOAD_MAX_FILE_BYTES = env_int("UPLOAD_MAX_FILE_MB", 25) * 1024 * 1024
+# Text the engines read from one item's files; an item with more goes to clarification instead. Text input
+# fields have their own limits in the use case's field schema (automations.engines.limits).
+PIPELINE_MAX_TEXT_CHARS = env_int("PIPELINE_MAX_TEXT_CHARS", 1_000_000)
 
 # --- E-mail ---------------------------------------------------------------------------------------
 EMAIL_HOST = env_str("EMAIL_HOST")

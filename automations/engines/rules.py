@@ -7,13 +7,13 @@ Parameters (per release, in the engine configuration):
                 "weight": 2.0}, ...],
      "text_fields": ["subject", "body"]}
 """
-import re
 import unicodedata
 
 from django.utils.translation import gettext as _
 
 from automations.engines.base import EngineInput, EngineResult, FieldSuggestion, register_engine
-from automations.engines.text import item_text
+from automations.engines.text import TextTooLong, item_text
+from automations.engines import patterns
 
 # A single weak match is not certainty: this much unexplained mass stays with "something else".
 PRIOR_MASS = 1.0
@@ -23,13 +23,32 @@ def _normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+def _pattern_hit(pattern: str, text: str) -> bool:
+    try:
+        return bool(patterns.user_pattern(pattern, ignore_case=True, multiline=True).search(text))
+    except patterns.UnsafePattern:
+        return False  # reported by unusable_patterns(); the other rules still count
+
+
+def unusable_patterns(rules: list[dict]) -> list[str]:
+    """Why configured patterns cannot be used (stored before they were checked on saving)."""
+    reasons = []
+    for rule in rules:
+        for pattern in rule.get("patterns", []):
+            try:
+                patterns.user_pattern(pattern, ignore_case=True, multiline=True)
+            except patterns.UnsafePattern as exc:
+                reasons.append(str(exc))
+    return reasons
+
+
 def evaluate_rules(text: str, rules: list[dict]) -> dict[str, tuple[float, list[str]]]:
-    """Per category: (score, names of matched rules)."""
+    """Per category: (score, names of matched rules). Patterns run on RE2: linear in the text's length."""
     normalised = _normalise(text)
     scores: dict[str, tuple[float, list[str]]] = {}
     for rule in rules:
         hits = [k for k in rule.get("keywords", []) if _normalise(k) in normalised]
-        hits += [p for p in rule.get("patterns", []) if re.search(p, text, flags=re.IGNORECASE | re.MULTILINE)]
+        hits += [p for p in rule.get("patterns", []) if _pattern_hit(p, text)]
         if not hits:
             continue
         score, names = scores.get(rule["category"], (0.0, []))
@@ -44,10 +63,19 @@ class RulesEngine:
 
     def suggest(self, item: EngineInput, *, parameters: dict, artifact_ref: str = "") -> EngineResult:
         field = parameters.get("field") or (item.output_fields[0]["name"] if item.output_fields else "category")
-        text = item_text(item, parameters.get("text_fields"))
+        try:
+            text = item_text(item, parameters.get("text_fields"))
+        except TextTooLong as exc:
+            return EngineResult(reasons=[str(exc)], needs_clarification=True)
         if not text.strip():
             return EngineResult(reasons=[_("No readable text for the rules.")], needs_clarification=True)
-        scores = evaluate_rules(text, parameters.get("rules", []))
+        rules = parameters.get("rules", [])
+        result = self._result(field, evaluate_rules(text, rules), parameters)
+        # A reason keeps the item from being applied automatically on rules that were not all evaluated.
+        result.reasons.extend(unusable_patterns(rules))
+        return result
+
+    def _result(self, field: str, scores: dict, parameters: dict) -> EngineResult:
         if not scores:
             default = parameters.get("default")
             if default is None:

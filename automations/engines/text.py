@@ -4,9 +4,15 @@ import email
 import io
 from email import policy
 
+from automations.engines import limits
 from automations.engines.base import EngineInput
 
 TEXT_TYPES = ("text", "long_text", "email")
+
+
+class TextTooLong(ValueError):
+    """The text of an item's files is longer than the engines read (PIPELINE_MAX_TEXT_CHARS); the message
+    is the reason the clerk sees."""
 
 
 def pdf_text(data: bytes, max_pages: int = 20) -> str:
@@ -40,5 +46,8 @@ def item_text(item: EngineInput, columns: list[str] | None = None) -> str:
         if isinstance(value, str):
             parts.append(value)
     for f in item.files:
-        parts.append(file_text(f.name, f.content_type, f.read()))
+        text = file_text(f.name, f.content_type, f.read())
+        if len(text) > limits.text_limit():
+            raise TextTooLong(limits.text_too_long_message(f.name, len(text)))
+        parts.append(text)
     return "\n".join(p for p in parts if p)

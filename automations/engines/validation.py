@@ -35,6 +35,11 @@ VAT_FORMATS = {
 }
 _VAT_RES = {country: re.compile(rf"{country}(?:{pattern})") for country, pattern in VAT_FORMATS.items()}
 
+# Both linear in the value's length: the spaces before a currency are taken from where their run begins,
+# and "digits and separators with at least one digit" is checked without backtracking.
+_CURRENCY = re.compile(r"(?:(?<!\s)\s++)?(?:EUR|€|USD|\$|CHF|GBP|£)\s*+", re.I)
+_DIGITS_AND_SEPARATORS = re.compile(r"(?=[.,]*+\d)[\d.,]++")
+
 MONTHS = {
     "januar": 1, "jänner": 1, "january": 1, "jan": 1, "februar": 2, "february": 2, "feb": 2, "märz": 3,
     "maerz": 3, "march": 3, "mär": 3, "mar": 3, "april": 4, "apr": 4, "mai": 5, "may": 5, "juni": 6,
@@ -76,7 +81,7 @@ def parse_decimal(value) -> Decimal | None:
     if isinstance(value, int):
         return Decimal(value)
     text = str(value).strip().replace("\u2212", "-").replace("\u00a0", " ").replace("\u202f", " ")
-    text = re.sub(r"(?i)\s*(EUR|€|USD|\$|CHF|GBP|£)\s*", "", text)
+    text = _CURRENCY.sub("", text)
     negative = False
     if text.endswith("-") or (text.startswith("(") and text.endswith(")")):
         negative, text = True, text.strip("()-")
@@ -85,7 +90,7 @@ def parse_decimal(value) -> Decimal | None:
     elif text.startswith("+"):
         text = text[1:]
     text = text.replace(" ", "").replace("'", "")
-    if not re.fullmatch(r"[\d.,]*\d[\d.,]*", text):
+    if not _DIGITS_AND_SEPARATORS.fullmatch(text):
         return None
     last_comma, last_dot = text.rfind(","), text.rfind(".")
     if last_comma > last_dot:  # German: "." groups thousands, "," separates decimals

@@ -20,6 +20,7 @@ from automations.choices import (
 from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.models.use_cases import TenantPolicy, UseCase
 from automations.registry.models.versions import EngineConfigVersion, GuardrailSetVersion, PromptTemplateVersion
+from automations.engines import limits, patterns
 
 # Paths under /registry/ that a use case key must not shadow.
 RESERVED_KEYS = frozenset({"new", "catalogue", "policy", "inbox", "changes", "export", "import", "playground"})
@@ -94,6 +95,10 @@ class FieldSpecForm(forms.Form):
     pattern = forms.CharField(label=_("Pattern"), required=False, help_text=_("Regular expression the value matches."))
     minimum = forms.DecimalField(label=_("Minimum"), required=False)
     maximum = forms.DecimalField(label=_("Maximum"), required=False)
+    max_length = forms.IntegerField(
+        label=_("Maximum length (characters)"), required=False, min_value=1, max_value=limits.FIELD_MAX_CHARS_CEILING,
+        help_text=_("Longer input is refused (the API answers 422). Empty: %(n)s characters.")
+        % {"n": f"{limits.DEFAULT_FIELD_MAX_CHARS:,}".replace(",", ".")})
     reference = forms.CharField(label=_("Master data reference"), required=False, max_length=60,
                                 help_text=_("e.g. supplier.iban or customer.number"))
     send_to_model = forms.BooleanField(label=_("May be sent to a model"), required=False, initial=True)
@@ -111,6 +116,7 @@ class FieldSpecForm(forms.Form):
             "name": spec.get("name", ""), "type": spec.get("type", FieldType.TEXT),
             "required": bool(spec.get("required")), "choices": ", ".join(spec.get("choices") or []),
             "pattern": rule.get("pattern", ""), "minimum": rule.get("min"), "maximum": rule.get("max"),
+            "max_length": rule.get("max_length"),
             "reference": spec.get("reference", ""), "send_to_model": spec.get("send_to_model") is not False,
             "personal_data": bool(spec.get("personal_data")), "category": spec.get("category", ""),
         }
@@ -119,6 +125,11 @@ class FieldSpecForm(forms.Form):
         data = super().clean()
         if data.get("name") and data.get("personal_data") and not data.get("category"):
             self.add_error("category", _("Choose the data category of this personal data."))
+        if data.get("pattern"):
+            try:
+                patterns.check_user_pattern(data["pattern"])
+            except patterns.UnsafePattern as exc:
+                self.add_error("pattern", str(exc))
         reference = data.get("reference") or ""
         if reference and (reference.count(".") != 1 or reference.split(".")[0] not in ("supplier", "customer")):
             self.add_error("reference", _("Write it as supplier.<attribute> or customer.<attribute>."))
@@ -136,6 +147,8 @@ class FieldSpecForm(forms.Form):
         rule = {}
         if data.get("pattern"):
             rule["pattern"] = data["pattern"]
+        if data.get("max_length"):
+            rule["max_length"] = data["max_length"]
         for key, name in (("min", "minimum"), ("max", "maximum")):
             if data.get(name) is not None:
                 value = data[name]

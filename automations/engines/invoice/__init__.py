@@ -9,6 +9,7 @@ import re
 
 from django.utils.translation import gettext as _
 
+from automations.engines import limits
 from automations.engines.base import EngineInput, EngineResult, FieldSuggestion, register_engine
 from automations.engines.invoice import fields as f
 from automations.engines.invoice import pdf, structured, text
@@ -114,6 +115,8 @@ def _from_text_layer(data: bytes, lookup, reasons: list) -> EngineResult:
         return _clarify(_("The PDF is damaged and cannot be read: %(error)s") % {"error": str(exc)[:200]},
                         source="text")
     meta = {"source": "text", "pages": layer.pages, "text_extractor": layer.source}
+    if layer.char_count > limits.text_limit():
+        return _clarify(limits.text_too_long_message(_("the PDF"), layer.char_count), **meta)
     if layer.pages == 0:
         return _clarify(_("The PDF has no pages that can be read."), **meta)
     # A scan may carry a few words of text (a stamp, a page number) over its page images.

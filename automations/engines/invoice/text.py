@@ -5,7 +5,11 @@ Each field is looked for the way a clerk reads a printed invoice: a label ("Rech
 a column; the seller and buyer blocks by their section headings; names from the letterhead, the sender line
 above the address window or the footer when no block is labelled. Values are then checked against each
 other (net + tax = gross picks the totals among all labelled amounts) and against master data, and the
-confidence of each value says how often a value found this way was right on the measured samples."""
+confidence of each value says how often a value found this way was right on the measured samples.
+
+Every pattern takes time linear in the text's length, however a document is made: repetitions are bounded
+(a thousands group repeats at most six times, "gutschrift … selbst ausgestellt" spans at most 200
+characters), and a run of spaces is scanned once, from where it begins, never again from each of its positions."""
 import re
 from dataclasses import dataclass, field
 
@@ -34,7 +38,7 @@ LEGAL_FORM = re.compile(
     r"(?<![\w-])(GmbH|AG|KG|OHG|UG|GbR|mbH|SE|KGaA|PartG|e\.\s?K\.|e\.\s?V\.|a\.\s?G\.|Ltd\.?|Limited|Inc\.?|"
     r"LLC|S\.\s?A\.|SARL|S\.\s?à\s?r\.\s?l\.|B\.\s?V\.|N\.\s?V\.|GesmbH|Co\.)(?![\w-])")
 MONEY = re.compile(
-    r"(?<![\d.,])(?:[-\u2212]\s?)?(?:\d{1,3}(?:[.,\u00a0\u202f' ]\d{3})+|\d+)[.,]\d{2}(?![\d])(?!\.\d)(?!\s?%)"
+    r"(?<![\d.,])(?:[-\u2212]\s?)?(?:\d{1,3}(?:[.,\u00a0\u202f' ]\d{3}){1,6}|\d+)[.,]\d{2}(?![\d])(?!\.\d)(?!\s?%)"
     r"(?:\s?-(?!\d))?")  # not a date's "01.02" nor a rate's "19,00 %"
 DATE = re.compile(
     r"(?<!\d)(\d{1,2}\.\s?\d{1,2}\.\s?(?:\d{4}|\d{2})(?!\d)|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}|"
@@ -75,7 +79,10 @@ NET_LABELS = [
     r"zwischensumme", r"total\s+netto",
 ]
 TAX_LABELS = [
-    r"(?:summe|gesamt|gesamtbetrag)?\s*(?:ust|mwst|umsatzsteuer|mehrwertsteuer|vat|tax)[-\s]?(?:betrag|summe|gesamt|amount|total)?",
+    # "(?:summe|…)?\s*ust": spaces before the word are taken from where their run begins (or after the one
+    # space that follows a word, where the label's own look-behind lets a match begin), not from each space.
+    r"(?:(?:summe|gesamt|gesamtbetrag)\s*+|(?<!\s)\s*+|(?<=\w\s)\s*+)(?:ust|mwst|umsatzsteuer|mehrwertsteuer|vat|tax)"
+    r"[-\s]?(?:betrag|summe|gesamt|amount|total)?",
     r"(?:zzgl\.?|plus|inkl\.?|enthaltene?)\s*(?:\d+(?:[.,]\d+)?\s*%\s*)?(?:ust|mwst|umsatzsteuer|mehrwertsteuer|vat)",
     r"\d+(?:[.,]\d+)?\s*%\s*(?:ust|mwst|umsatzsteuer|mehrwertsteuer|vat|tax)", r"steuerbetrag", r"steuer",
 ]
@@ -102,13 +109,17 @@ BUYER_SECTION = re.compile(
 OTHER_SECTION = re.compile(
     r"^(abweichender|lieferanschrift|lieferadresse|warenempfänger|ship(?:ped)?\s+to|deliver(?:y|ed)\s+to|"
     r"zahlungsempfänger|steuerlicher\s+vertreter|bemerkung|positionsdaten|zahlungsbedingungen)", re.I)
+# Separators between the parts of an address line or letterhead ("Muster GmbH · Hauptstr. 1 | 12345 Ort").
+_HEAD_SEPARATOR = re.compile(r"(?:(?<!\s)\s++)?[,;·|]\s*+")
+_LETTERHEAD_SEPARATOR = re.compile(r"(?:(?<!\s)\s++)?[·•|,–]\s*+|(?<!\s)\s++-\s++")
+_NAME_SEPARATOR = re.compile(r"(?:(?<!\s)\s++)?[·•|,]\s*+|(?<!\s)\s++-\s++")
 NAME_LABEL = re.compile(r"^(name|firma|company|firmenname|unternehmen)\s*:?", re.I)
 SALUTATION = re.compile(r"^(herrn?|frau|firma|familie|an|z\.\s?hd\.?.*)$", re.I)
 
 TYPE_WORDS = [
     (re.compile(r"rechnungskorrektur|korrekturrechnung|berichtigte\s+rechnung|corrected\s+invoice|"
                 r"korrigierte\s+rechnung", re.I), "correction"),
-    (re.compile(r"gutschrift.*(?:selbst\s+ausgestellt|gutschriftsverfahren|self[-\s]?bill)|"
+    (re.compile(r"gutschrift.{0,200}(?:selbst\s+ausgestellt|gutschriftsverfahren|self[-\s]?bill)|"
                 r"selbst\s+ausgestellte\s+rechnung|self[-\s]?billed?\s+invoice", re.I), "self_billed"),
     (re.compile(r"gutschrift|credit\s+note|stornorechnung|storno", re.I), "credit_note"),
     (re.compile(r"teilrechnung|abschlagsrechnung|anzahlungsrechnung|partial\s+invoice|"
@@ -299,7 +310,8 @@ def _invoice_number(doc: Document) -> dict:
     return {"invoice_number": best} if best else {}
 
 
-_TITLE_NUMBER = re.compile(r"^\s*(?:[\w-]*rechnung|invoice|gutschrift|credit\s+note)\s+(?:nr\.?|no\.?|#)?\s*(\S+)", re.I)
+_TITLE_NUMBER = re.compile(r"^\s*+(?:[\w-]*rechnung|invoice|gutschrift|credit\s+note)\s++(?:nr\.?|no\.?|#)?\s*+(\S+)",
+                           re.I)
 _TITLE_KEYWORD = re.compile(r"rechnung|gutschrift|invoice|credit note|korrektur", re.I)
 
 
@@ -695,7 +707,7 @@ def _label_names(doc: Document) -> dict:
         if name in out:
             continue
         header_row = doc.rows[block.header_row]
-        head = re.split(r"\s*[,;·|]\s*", block.rest)[0] if block.rest else ""
+        head = _HEAD_SEPARATOR.split(block.rest, maxsplit=1)[0] if block.rest else ""
         if head and not re.search(r"\d", head):
             out[name] = Candidate(f.collapse(head), "name_label", _cue(header_row, block.header.text),
                                   order=block.header_row)
@@ -777,7 +789,7 @@ def _layout_names(doc: Document) -> dict:
             if not (re.search(r"[·•|,–-]\s", seg.text) and re.search(r"\b\d{4,5}\s+\w", seg.text)
                     and seg.size <= doc.body_size + 0.5):
                 continue
-            parts = [p.strip() for p in re.split(r"\s*[·•|,–]\s*|\s+-\s+", seg.text) if p.strip()]
+            parts = [p.strip() for p in _LETTERHEAD_SEPARATOR.split(seg.text) if p.strip()]
             parts = [p for p in parts if not re.match(r"inh(?:\.|aber)", p, re.I)]
             head = parts[0] if parts else ""
             if len(head) <= 2 or re.search(r"\d", head) or ":" in head:
@@ -802,7 +814,7 @@ def _layout_names(doc: Document) -> dict:
             for seg in row.segments:
                 m = LEGAL_FORM.search(seg.text)
                 if m and len(seg.text) < 80 and not _in_window(doc, row, seg):
-                    name = re.split(r"\s*[·•|,]\s*|\s+-\s+", seg.text[: m.end()])[-1].strip()
+                    name = _NAME_SEPARATOR.split(seg.text[: m.end()])[-1].strip()
                     if len(name) > len(m.group()) + 1:
                         marginal.append((seg.size, -i, Candidate(name, "name_layout", _cue(row, seg.text), order=i)))
     marginal = [c for _s, _i, c in sorted(marginal, key=lambda t: (-t[0], -t[1]))]

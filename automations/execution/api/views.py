@@ -101,6 +101,11 @@ class WorkItemViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins
         except intake.UnsupportedFileType as exc:
             return Response({"detail": " ".join(_messages(exc)), "file": _messages(exc)},
                             status=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
+        except intake.InputTooLarge as exc:
+            return Response({"detail": " ".join(_messages(exc)),
+                             "payload": {name: [reason] for name, reason in exc.fields.items()}}, status=422)
+        except intake.FileTooLarge as exc:
+            return Response({"detail": " ".join(_messages(exc))}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         except PermissionDenied as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
         except ValidationError as exc:

@@ -2,12 +2,14 @@
 reason and, where machines cannot go on, clarification."""
 import re
 from dataclasses import dataclass
+from itertools import islice
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
 from automations.choices import FieldType, MasterKind
 from automations.engines import get_engine
+from automations.engines import patterns
 from automations.engines.patterns import EMAIL, IBAN_TEXT, PHONE
 from automations.engines.base import EngineResult
 from automations.execution.pipeline.context import PipelineContext, StepError
@@ -26,11 +28,20 @@ class Step:
 
 
 class ExtractStep(Step):
-    """Asks every engine of the release for suggestions; engines run outside any transaction."""
+    """Asks every engine of the release for suggestions; engines run outside any transaction. Input over
+    its fields' limits (accepted before a limit was lowered, or by a path that does not check) is given to
+    no engine: the item goes to clarification with the reason."""
 
     name = "extract"
 
     def run(self, ctx: PipelineContext) -> dict:
+        from automations.engines import limits
+
+        oversized = limits.payload_problems(ctx.use_case, ctx.item.payload)
+        for name, reason in oversized.items():
+            ctx.add_reason(reason, field_name=name, clarification=True)
+        if oversized:
+            return {"skipped": True, "too_large": sorted(oversized)}
         engines = []
         for config in ctx.release.engine_configs.all().order_by("pk"):
             parameters = config.parameters
@@ -170,8 +181,12 @@ class ValidateStep(Step):
         if kind == FieldType.CATEGORY and spec.get("choices") and text not in spec["choices"]:
             problems.append(_("not one of the allowed values"))
         rule = spec.get("validation") or {}
-        if rule.get("pattern") and not re.fullmatch(rule["pattern"], text):
-            problems.append(_("does not match the required pattern"))
+        if rule.get("pattern"):
+            try:
+                if not patterns.user_pattern(rule["pattern"]).fullmatch(text):
+                    problems.append(_("does not match the required pattern"))
+            except patterns.UnsafePattern as exc:
+                problems.append(str(exc))
         number = _as_decimal(value) if ("min" in rule or "max" in rule) else None
         if number is not None and "min" in rule and number < Decimal(str(rule["min"])):
             problems.append(_("below the minimum %(min)s") % {"min": rule["min"]})
@@ -208,27 +223,39 @@ class GuardrailFinding:
     spans: tuple[tuple[int, int], ...] = ()
 
 
+# Highlighting a finding shows where it is; a text with more places than this shows the first ones.
+MAX_SPANS = 200
+
+
 def guardrail_findings(guardrails, text: str) -> list[GuardrailFinding]:
-    """The violations of a guardrail set in a generated text, each with the positions to highlight."""
+    """The violations of a guardrail set in a generated text, each with the positions to highlight. The
+    configured patterns run on RE2 (linear time, automations.engines.patterns.user_pattern); one that cannot be used
+    is a finding of its own, so that the text is never taken as checked."""
     found = []
     lowered = text.casefold()
 
-    def spans(pattern, flags=0) -> tuple[tuple[int, int], ...]:
-        return tuple(m.span() for m in re.finditer(pattern, text, flags=flags) if m.end() > m.start())
+    def spans(matches) -> tuple[tuple[int, int], ...]:
+        return tuple(islice((m.span() for m in matches if m.end() > m.start()), MAX_SPANS))
 
     for phrase in guardrails.forbidden_phrases:
         if phrase.casefold() in lowered:
             found.append(GuardrailFinding(_("Guardrail: forbidden phrase “%(p)s”") % {"p": phrase},
-                                          spans(re.escape(phrase), re.IGNORECASE)))
+                                          spans(re.finditer(re.escape(phrase), text, flags=re.IGNORECASE))))
     for pattern in guardrails.forbidden_patterns:
-        if re.search(pattern, text, flags=re.IGNORECASE):
+        try:
+            compiled = patterns.user_pattern(pattern, ignore_case=True)
+        except patterns.UnsafePattern as exc:
+            found.append(GuardrailFinding(_("Guardrail: forbidden pattern %(p)s cannot be checked: %(e)s")
+                                          % {"p": pattern, "e": exc}))
+            continue
+        if compiled.search(text):
             found.append(GuardrailFinding(_("Guardrail: forbidden pattern %(p)s") % {"p": pattern},
-                                          spans(pattern, re.IGNORECASE)))
+                                          spans(compiled.finditer(text))))
     for kind in guardrails.personal_data_patterns:
         pattern = PERSONAL_PATTERNS.get(kind)
         if pattern is not None and pattern.search(text):
             found.append(GuardrailFinding(_("Guardrail: personal data (%(k)s) in generated text") % {"k": kind},
-                                          spans(pattern)))
+                                          spans(pattern.finditer(text))))
     for disclaimer in guardrails.required_disclaimers:
         if disclaimer.casefold() not in lowered:
             found.append(GuardrailFinding(_("Guardrail: required disclaimer missing (“%(d)s”)") % {"d": disclaimer}))

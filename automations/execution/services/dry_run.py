@@ -9,7 +9,7 @@ from audit.services.events import audit_event_record
 from automations.choices import ItemSource, RunTrigger
 from automations.execution.models.work import WorkItem
 from automations.registry.models.versions import Release
-from automations.execution.services.intake import content_hash_of, read_uploads, store_files
+from automations.execution.services.intake import check_payload_size, content_hash_of, read_uploads, store_files
 from automations.execution.services.runs import run_dispatch
 from automations.registry.selectors import file_types_accepted
 from portal.permissions import require_perm
@@ -20,17 +20,19 @@ def dry_run_create(*, actor, release: Release, files=None, payload: dict | None 
     actor = as_actor(actor)
     use_case = release.use_case
     require_perm(actor, use_case.tenant, "automations.add_release")
+    check_payload_size(use_case, payload or {})
     data = read_uploads(files, accepted=file_types_accepted(release=release), use_case_key=use_case.key)
     if not data and not payload:
         raise ValidationError(_("Upload sample files or give input fields."))
-    samples = [([f], {}) for f in data] or [([], payload or {})]
+    # Hashed before the transaction: nothing of the input is read while it is open.
+    samples = [([f], {}, content_hash_of(use_case, {}, [f])) for f in data] \
+        or [([], payload or {}, content_hash_of(use_case, payload or {}, []))]
     items = []
     with transaction.atomic():
-        for sample_files, sample_payload in samples:
+        for sample_files, sample_payload, digest in samples:
             item = WorkItem.objects.create(
                 tenant=use_case.tenant, use_case=use_case, source=ItemSource.DRY_RUN, is_dry_run=True,
-                content_hash=content_hash_of(use_case, sample_payload, sample_files), payload=sample_payload,
-                created_by=actor.user)
+                content_hash=digest, payload=sample_payload, created_by=actor.user)
             store_files(item, sample_files)
             run_dispatch(item=item, trigger=RunTrigger.DRY_RUN, release=release)
             items.append(item)

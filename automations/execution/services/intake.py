@@ -4,6 +4,7 @@ is refused."""
 import hashlib
 import json
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 from audit.actors import as_actor
 from audit.services.events import audit_event_record
 from audit.services.pseudonyms import payload_pseudonyms
+from automations.engines import limits
 from automations.choices import ItemSource, ItemStatus, UseCaseStatus
 from automations.execution.models.work import WorkItem, WorkItemFile
 from automations.registry.models.use_cases import UseCase
@@ -19,9 +21,6 @@ from automations.registry.selectors import file_types_accepted
 from portal import files as stored_files
 from portal.permissions import require_perm
 from automations.execution.services.runs import run_dispatch
-
-MAX_FILE_BYTES = 25 * 1024 * 1024
-
 
 class UseCaseNotAccepting(ValidationError):
     """The use case is a draft or retired: it accepts no items (HTTP 409)."""
@@ -53,6 +52,25 @@ def _refuse_types(read: list[tuple[str, bytes, str]], accepted: frozenset[str], 
                     "accepted": ", ".join(sorted({file_type_label(t) for t in accepted}))})
 
 
+class InputTooLarge(ValidationError):
+    """Input fields over their limits (automations.engines.limits); `fields` names each with the reason (HTTP 422)."""
+
+    def __init__(self, fields: dict[str, str]):
+        super().__init__(list(fields.values()))
+        self.fields = fields
+
+
+class FileTooLarge(ValidationError):
+    """A file over UPLOAD_MAX_FILE_BYTES (HTTP 413)."""
+
+
+def check_payload_size(use_case: UseCase, payload) -> None:
+    """Before any transaction: a payload over its fields' limits is refused with the reasons."""
+    problems = limits.payload_problems(use_case, payload)
+    if problems:
+        raise InputTooLarge(problems)
+
+
 def content_hash_of(use_case: UseCase, payload: dict, files: list[tuple[str, bytes, str]]) -> str:
     digest = hashlib.sha256()
     digest.update(use_case.key.encode())
@@ -66,10 +84,15 @@ def read_uploads(files, *, accepted: frozenset[str] | None = None, use_case_key:
     """(name, content, content type) per upload. The content type is judged by the content (never the
     uploader's declared type or the file name); with `accepted`, a file of any other type is refused."""
     read = []
+    limit = settings.UPLOAD_MAX_FILE_BYTES
     for upload in files or []:
-        data = upload.read()
-        if len(data) > MAX_FILE_BYTES:
-            raise ValidationError(_("%(name)s is larger than 25 MB.") % {"name": upload.name})
+        if (getattr(upload, "size", None) or 0) > limit:
+            raise FileTooLarge(_("%(name)s is larger than %(limit)s MB.") % {"name": upload.name,
+                                                                          "limit": limit // (1024 * 1024)})
+        data = upload.read(limit + 1)
+        if len(data) > limit:
+            raise FileTooLarge(_("%(name)s is larger than %(limit)s MB.") % {"name": upload.name,
+                                                                          "limit": limit // (1024 * 1024)})
         read.append((upload.name or "upload", data, stored_files.sniff(data)))
     if accepted is not None:
         _refuse_types(read, accepted, use_case_key)
@@ -91,6 +114,7 @@ def work_item_create(*, actor, tenant, use_case_key: str, payload: dict | None =
     payload = payload or {}
     if not isinstance(payload, dict):
         raise ValidationError(_("The payload must be an object of input fields."))
+    check_payload_size(use_case, payload)
     data = read_uploads(files, accepted=file_types_accepted(use_case=use_case) if files else None,
                         use_case_key=use_case.key)
     if not payload and not data:

@@ -98,7 +98,14 @@ def _hold(item: WorkItem, run: Run, reason: str) -> None:
                        details={"run": run.pk, "use_case": item.use_case.key})
 
 
-def _start(run_id: int, task_id: str, retry: int = 0) -> Run | None:
+def _input_hash(run_id: int) -> str:
+    """The hash of the run's input, read and computed before the run's transaction: no transaction stays open
+    while an item's input is serialised (the payload may be megabytes)."""
+    item = WorkItem.objects.filter(runs__pk=run_id).values("content_hash", "payload").first() or {}
+    return _hash({"content": item.get("content_hash"), "payload": item.get("payload")})
+
+
+def _start(run_id: int, task_id: str, input_hash: str, retry: int = 0) -> Run | None:
     """Take the run (or find it needs nothing). Returns the run to execute, or None."""
     now = timezone.now()
     with transaction.atomic():
@@ -137,7 +144,7 @@ def _start(run_id: int, task_id: str, retry: int = 0) -> Run | None:
         run.status, run.started_at, run.task_id = RunStatus.RUNNING, now, task_id
         run.lease_expires_at = now + _lease()
         run.manifest = run.release.manifest()
-        run.input_hash = _hash({"content": item.content_hash, "payload": item.payload})
+        run.input_hash = input_hash
         run.save()
         item.status, item.release, item.updated_at = ItemStatus.PROCESSING, run.release, now
         item.save(update_fields=["status", "release", "updated_at"])
@@ -154,7 +161,7 @@ def _record_step(run: Run, name: str, status: str, started: float, details: dict
 
 
 def run_execute(*, run_id: int, task_id: str = "", retry: int = 0) -> None:
-    run = _start(run_id, task_id, retry)
+    run = _start(run_id, task_id, _input_hash(run_id), retry)
     if run is None:
         return
     item = run.item

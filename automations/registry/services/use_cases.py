@@ -6,6 +6,7 @@ from audit.services.events import audit_event_record
 from automations.choices import FieldType, IntegrationKind, UseCaseStatus
 from automations.registry.models.use_cases import TenantPolicy, UseCase
 from portal import dispatch
+from automations.engines import limits, patterns
 from portal.history import stamp
 from portal.permissions import require_perm
 from automations.registry.selectors import tenant_policy_get
@@ -43,6 +44,20 @@ def validate_field_specs(specs, *, label: str, categories: list[str]) -> None:
             raise ValidationError(_("Field %(name)s has an unknown type.") % {"name": name})
         if spec.get("type") == FieldType.CATEGORY and not isinstance(spec.get("choices", []), list):
             raise ValidationError(_("Field %(name)s: choices must be a list.") % {"name": name})
+        rule = spec.get("validation") or {}
+        if not isinstance(rule, dict):
+            raise ValidationError(_("Field %(name)s: validation must be an object.") % {"name": name})
+        if "max_length" in rule:
+            limit = rule["max_length"]
+            if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= limits.FIELD_MAX_CHARS_CEILING:
+                raise ValidationError(_("Field %(name)s: the maximum length is a whole number of characters between 1 "
+                                        "and %(ceiling)s.") % {"name": name,
+                                                               "ceiling": f"{limits.FIELD_MAX_CHARS_CEILING:,}".replace(",", ".")})
+        if rule.get("pattern"):
+            try:
+                patterns.check_user_pattern(rule["pattern"])
+            except patterns.UnsafePattern as exc:
+                raise ValidationError(_("Field %(name)s: %(reason)s") % {"name": name, "reason": exc}) from None
         if spec.get("personal_data") and spec.get("category") not in categories:
             raise ValidationError(
                 _("Field %(name)s is personal data: choose one of the tenant's categories (%(cats)s).")

@@ -15,6 +15,7 @@ from automations.choices import Engine
 from automations.registry.models.use_cases import UseCase
 from automations.registry.models.versions import VERSION_MODELS, EngineConfigVersion, Release
 from automations.registry.models.versions import content_hash
+from automations.engines import patterns
 from portal.permissions import require_perm
 
 _VARIABLE = re.compile(r"{{\s*([A-Za-z_][A-Za-z0-9_]*)\s*}}")
@@ -54,17 +55,25 @@ def _validate(kind: str, use_case: UseCase, content: dict) -> None:
             if not (0 <= reject <= auto <= 1):
                 raise ValidationError(_("%(f)s: thresholds need 0 ≤ reject ≤ auto ≤ 1.") % {"f": name})
     elif kind == "guardrail_set":
-        for pattern in content.get("forbidden_patterns") or []:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValidationError(_("Invalid pattern %(p)s: %(e)s") % {"p": pattern, "e": exc})
+        _check_patterns(content.get("forbidden_patterns") or [])
     elif kind == "engine_config":
         if content.get("engine") not in Engine.values:
             raise ValidationError(_("Unknown engine."))
+        if content.get("engine") == Engine.RULES:
+            rules = (content.get("parameters") or {}).get("rules") or []
+            _check_patterns([p for rule in rules if isinstance(rule, dict) for p in rule.get("patterns") or []])
         unknown = set(content.get("fields") or []) - outputs
         if unknown:
             raise ValidationError(_("Not output fields of this use case: %(f)s") % {"f": ", ".join(sorted(unknown))})
+
+
+def _check_patterns(values) -> None:
+    """Configured patterns run on every item's text: only those RE2 matches in linear time are stored."""
+    for pattern in values:
+        try:
+            patterns.check_user_pattern(pattern)
+        except patterns.UnsafePattern as exc:
+            raise ValidationError(str(exc)) from None
 
 
 def version_create(*, actor, use_case: UseCase, kind: str, content: dict, change_note: str = ""):

@@ -1,0 +1,63 @@
+"""No database transaction stays open while an item's input is checked, serialised, parsed or masked, nor while
+an engine runs (DESIGN.md: engine and model calls run outside transactions). On the embedded default a
+transaction holds SQLite's write lock, and a worker thread busy in a long regular expression keeps the other
+threads — and their open transactions — from running: every login and API call would wait for it.
+
+These tests commit for real (transaction=True), so `in_atomic_block` tells whether a transaction is open."""
+import pytest
+from django.db import connection
+
+from automations.engines import limits
+from automations.choices import ItemStatus
+from automations.engines import rules
+from automations.engines.classifier import text as classifier_text
+from automations.execution.services import intake, runs as pipeline
+from tests.automations.factories import make_rules_use_case, make_team
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def team(member):
+    return make_team(member)
+
+
+class Spy:
+    """Wraps a function and notes, per call, whether a transaction was open."""
+
+    def __init__(self, fn, *, only=lambda *args, **kwargs: True):
+        self.fn, self.only, self.in_transaction = fn, only, []
+
+    def __call__(self, *args, **kwargs):
+        if self.only(*args, **kwargs):
+            self.in_transaction.append(connection.in_atomic_block)
+        return self.fn(*args, **kwargs)
+
+
+def test_engines_masking_and_input_checks_run_outside_any_transaction(tenant, team, eager_tasks, monkeypatch):
+    make_rules_use_case(tenant, team)
+    engine = Spy(rules.RulesEngine.suggest)
+    text = Spy(rules.item_text)
+    checks = Spy(limits.payload_problems)
+    hashes = Spy(pipeline._hash, only=lambda value: isinstance(value, dict) and "payload" in value)
+    masking = Spy(classifier_text.mask_identifiers)
+    monkeypatch.setattr(rules, "item_text", text)
+    monkeypatch.setattr(limits, "payload_problems", checks)
+    monkeypatch.setattr(pipeline, "_hash", hashes)
+    monkeypatch.setattr(classifier_text, "mask_identifiers", masking)
+
+    def engine_that_masks(self, item, **kwargs):
+        classifier_text.normalise(item.payload.get("text", ""))  # as the classifier engine does
+        return engine(self, item, **kwargs)
+
+    monkeypatch.setattr(rules.RulesEngine, "suggest", engine_that_masks)
+    assert not connection.in_atomic_block
+    item, _created = intake.work_item_create(actor=team["clerk"], tenant=tenant, use_case_key="belege",
+                                             payload={"text": "Rechnung, Rechnungsnummer 4711, info@kunde.de"})
+    item.refresh_from_db()
+    assert item.status == ItemStatus.APPLIED, item.reasons  # the run happened, after the intake's commit
+    assert engine.in_transaction == [False]
+    assert text.in_transaction == [False]
+    assert masking.in_transaction == [False]
+    assert checks.in_transaction == [False, False]  # at intake and before the engines
+    assert hashes.in_transaction == [False]
