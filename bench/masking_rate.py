@@ -5,7 +5,7 @@ a plain pass over the same text in the same run: `str.split()` and `" ".join` (w
 
   PORTAL_ENV=test .venv/bin/python bench/masking_rate.py [--chars 1000000] [--repeat 3]
 
-The realistic text is the demo tickets and documents (automations/demo_data) joined and repeated to --chars;
+The realistic text is the demo tickets and documents (demo/data) joined and repeated to --chars;
 the adversarial inputs are short units repeated to --chars without a space ("a@", "1.", …), the inputs that
 once made the e-mail pattern quadratic. For contrast it also times the e-mail pattern as it was before it was
 made linear, on 10,000 and 40,000 characters only (it takes seconds there and would take hours on a
@@ -40,7 +40,7 @@ FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 def realistic(chars: int) -> str:
     texts = []
     for name in ("service_tickets.csv", "belegklassifizierung.csv"):
-        with (ROOT / "automations" / "demo_data" / name).open(encoding="utf-8") as handle:
+        with (ROOT / "demo" / "data" / name).open(encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
                 texts += [row[column] for column in ("subject", "body", "text") if row.get(column)]
     joined = "\n\n".join(texts)
