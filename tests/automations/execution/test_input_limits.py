@@ -130,7 +130,7 @@ def test_the_browser_gets_a_page_with_the_reason_for_a_body_over_the_request_lim
                            HTTP_REFERER="http://testserver/work/upload/")
     assert response.status_code == 413
     page = response.content.decode()
-    assert "Anfrage ist zu groß" in page or "request is" in page.lower()
+    assert "Anfrage zu groß" in page and "angenommen werden höchstens 0,1 MB" in page  # the page speaks German
     assert 'href="http://testserver/work/upload/"' in page
     assert not WorkItem.objects.exists()
 
@@ -176,7 +176,7 @@ def test_the_field_schema_takes_a_maximum_length_within_bounds():
 
 
 def test_the_field_form_reads_and_writes_the_maximum_length():
-    from automations.forms import FieldSpecForm
+    from automations.registry.forms import FieldSpecForm
 
     form = FieldSpecForm(data={"name": "betreff", "type": "text", "max_length": "200", "send_to_model": "on"},
                          categories=[])
