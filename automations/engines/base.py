@@ -81,6 +81,9 @@ class EngineInput:
     lookup: Callable[..., dict | None] | None = None
     # Reads and records on the engine's behalf (see EngineServices); None where an engine needs none.
     services: EngineServices | None = None
+    # The files as the document stage read them (automations.documents.reading.ReadDocument), in the
+    # order of `files`; empty when the stage did not run (engines then read the files themselves).
+    documents: list = field(default_factory=list)
 
 
 class Engine(Protocol):

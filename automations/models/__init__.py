@@ -1,5 +1,6 @@
-"""The models of the `automations` app, defined by concept in its packages (registry, execution, training)
-and gathered here, where Django loads them; all keep the app label `automations`."""
+"""The models of the `automations` app, defined by concept in its packages (registry, execution, training,
+documents) and gathered here, where Django loads them; all keep the app label `automations`."""
+from automations.documents.models import DocumentPage, ItemDocument
 from automations.execution.models.llm_calls import LlmCall
 from automations.execution.models.work import (
     Escalation,
@@ -31,5 +32,5 @@ __all__ = [
     "StepRun", "Suggestion", "WorkItem", "WorkItemFile",
     "Approval", "CatalogueEntry", "ChangeRequest", "EngineConfigVersion", "GuardrailSetVersion",
     "PromptTemplateVersion", "Release", "ReleaseLabel", "TenantPolicy", "ThresholdSetVersion", "UseCase",
-    "VERSION_MODELS", "LlmCall", "ProcessorCircuit", "ProcessorSecret",
+    "VERSION_MODELS", "LlmCall", "ProcessorCircuit", "ProcessorSecret", "DocumentPage", "ItemDocument",
 ]

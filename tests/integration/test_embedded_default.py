@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 BASE_DIR = settings.BASE_DIR
 LEASE_SECONDS = 3
 DELAY = 1.5
-STEPS = ["extract", "check", "decide", "validate", "guard", "route", "deliver"]
+STEPS = ["read", "extract", "check", "decide", "validate", "guard", "route", "deliver"]
 
 
 def free_port() -> int:

@@ -26,7 +26,7 @@ from tests.integration.conftest import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-STEPS = ["extract", "check", "decide", "validate", "guard", "route", "deliver"]
+STEPS = ["read", "extract", "check", "decide", "validate", "guard", "route", "deliver"]
 UNSETTLED = (ItemStatus.RECEIVED, ItemStatus.PROCESSING)
 
 

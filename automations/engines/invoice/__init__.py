@@ -23,10 +23,13 @@ SPARSE_TEXT_CHARS = 80  # with page images, this little text is a scan's stamp o
 MAX_BYTES = 50 * 1024 * 1024
 
 
-def extract_invoice(data: bytes, filename: str = "", lookup=None) -> EngineResult:
-    """Fields of one invoice file. Never raises: failures come back as reasons with needs_clarification."""
+def extract_invoice(data: bytes, filename: str = "", lookup=None, layer=None) -> EngineResult:
+    """Fields of one invoice file. Never raises: failures come back as reasons with needs_clarification.
+
+    `layer` is the file's text as the document stage read it (text layer, with OCR'd pages for scans);
+    without it a PDF's text layer is read here and an image cannot be read."""
     try:
-        return _extract(data or b"", filename, lookup)
+        return _extract(data or b"", filename, lookup, layer)
     except Exception:  # noqa: BLE001 - the contract is "never raise"; the item goes to clarification instead
         logger.exception("invoice extraction failed on %s", filename)
         return _clarify(_("The file could not be read (internal error while extracting)."), source="error")
@@ -36,7 +39,7 @@ def _clarify(reason: str, **meta) -> EngineResult:
     return EngineResult(reasons=[reason], needs_clarification=True, meta=meta)
 
 
-def _extract(data: bytes, filename: str, lookup) -> EngineResult:
+def _extract(data: bytes, filename: str, lookup, layer=None) -> EngineResult:
     if not data:
         return _clarify(_("The file is empty."), source="none")
     if len(data) > MAX_BYTES:
@@ -45,11 +48,13 @@ def _extract(data: bytes, filename: str, lookup) -> EngineResult:
     if kind == pdf.XML or (kind == pdf.UNKNOWN and filename.lower().endswith(".xml")):
         return _from_xml_file(data, lookup)
     if kind == pdf.IMAGE:
-        return _clarify(_("The file is an image without a text layer (scanned document); it needs manual "
-                          "entry."), source="image")
+        if layer is not None and layer.char_count >= MIN_TEXT_CHARS:
+            return _from_layer(layer, lookup, [])
+        return _clarify(_("The file is an image in which no text could be read (scanned document); it needs "
+                          "manual entry."), source="image")
     if kind != pdf.PDF:
         return _clarify(_("The file is neither a PDF nor an XML invoice."), source="none")
-    return _from_pdf(data, lookup)
+    return _from_pdf(data, lookup, layer)
 
 
 def _from_xml_file(data: bytes, lookup) -> EngineResult:
@@ -82,7 +87,7 @@ def _structured_result(result: structured.StructuredResult, *, attachment: str, 
     return _result(result.found, reasons, needs_clarification, meta)
 
 
-def _from_pdf(data: bytes, lookup) -> EngineResult:
+def _from_pdf(data: bytes, lookup, layer=None) -> EngineResult:
     reasons = []
     for name, content in _xml_attachments(pdf.attachments(data)):
         try:
@@ -97,6 +102,8 @@ def _from_pdf(data: bytes, lookup) -> EngineResult:
                            % {"name": name})
             continue
         return _structured_result(result, attachment=name, reasons=reasons, lookup=lookup)
+    if layer is not None:
+        return _from_layer(layer, lookup, reasons)
     return _from_text_layer(data, lookup, reasons)
 
 
@@ -114,7 +121,16 @@ def _from_text_layer(data: bytes, lookup, reasons: list) -> EngineResult:
         logger.info("PDF unreadable: %s", exc)
         return _clarify(_("The PDF is damaged and cannot be read: %(error)s") % {"error": str(exc)[:200]},
                         source="text")
-    meta = {"source": "text", "pages": layer.pages, "text_extractor": layer.source}
+    return _from_layer(layer, lookup, reasons)
+
+
+def _from_layer(layer, lookup, reasons: list) -> EngineResult:
+    methods = sorted({p.method for p in layer.page_info}) if layer.page_info else [pdf.TEXT_LAYER]
+    source = "ocr" if methods == [pdf.OCR] else ("text+ocr" if pdf.OCR in methods else "text")
+    meta = {"source": source, "pages": layer.pages, "text_extractor": layer.source}
+    ocr_confidences = [p.ocr_confidence for p in layer.page_info if p.ocr_confidence is not None]
+    if ocr_confidences:
+        meta["ocr_confidence"] = round(min(ocr_confidences), 1)
     if layer.char_count > limits.text_limit():
         return _clarify(limits.text_too_long_message(_("the PDF"), layer.char_count), **meta)
     if layer.pages == 0:
@@ -129,7 +145,10 @@ def _from_text_layer(data: bytes, lookup, reasons: list) -> EngineResult:
     if not extraction.looks_like_invoice or len(core) < 2:
         return EngineResult(reasons=reasons + [_("The document does not look like an invoice (no invoice number, "
                                                  "date or totals found).")], needs_clarification=True, meta=meta)
-    reasons.append(_("No e-invoice XML: the fields were read from the page text; please check them."))
+    if source == "text":
+        reasons.append(_("No e-invoice XML: the fields were read from the page text; please check them."))
+    else:
+        reasons.append(_("Scanned invoice: the fields were read by OCR; please check them."))
     _cross_check_master_data(found, lookup, meta)
     return _result(found, reasons, False, meta)
 
@@ -203,16 +222,44 @@ class InvoiceEngine:
     key = ENGINE_KEY
 
     def suggest(self, item: EngineInput, *, parameters: dict, artifact_ref: str = "") -> EngineResult:
-        if not item.files:
+        if item.documents:
+            result = _from_documents(item.documents, item.lookup)
+        elif not item.files:
             return _clarify(_("The item has no file to read an invoice from."), source="none")
-        first = item.files[0]
-        try:
-            data = first.read()
-        except OSError as exc:
-            return _clarify(_("The file %(name)s cannot be opened: %(error)s") % {"name": first.name, "error": exc},
-                            source="none")
-        result = extract_invoice(data, first.name, lookup=item.lookup)
+        else:
+            first = item.files[0]
+            try:
+                data = first.read()
+            except OSError as exc:
+                return _clarify(_("The file %(name)s cannot be opened: %(error)s") % {"name": first.name, "error": exc},
+                                source="none")
+            result = extract_invoice(data, first.name, lookup=item.lookup)
         wanted = (parameters or {}).get("fields")
         if wanted:
             result.suggestions = [s for s in result.suggestions if s.field in wanted]
         return result
+
+
+INVOICE_KINDS = ("pdf", "xml", "image")
+
+
+def _from_documents(documents: list, lookup) -> EngineResult:
+    """The invoice among the item's documents: the first file (or e-mail attachment) that reads as an
+    invoice; an e-invoice (XML) wins over a document read from its text."""
+    candidates = [d for doc in documents for d in doc.walk() if d.kind in INVOICE_KINDS]
+    if not candidates:
+        mails = [d for doc in documents for d in doc.walk() if d.kind == "email"]
+        if mails:
+            return _clarify(_("The e-mail carries no invoice (no PDF, XML or scanned attachment)."), source="email")
+        return _clarify(_("The file is neither a PDF nor an XML invoice."), source="none")
+    results = []
+    for doc in candidates:
+        result = extract_invoice(doc.data, doc.name, lookup=lookup, layer=doc.layer)
+        result.meta["document"] = doc.name
+        if not result.needs_clarification and result.meta.get("source") == "xml":
+            return result
+        results.append(result)
+    readable = [r for r in results if not r.needs_clarification]
+    if readable:
+        return max(readable, key=lambda r: len(r.suggestions))
+    return results[0]

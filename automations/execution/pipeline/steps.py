@@ -27,6 +27,31 @@ class Step:
         raise NotImplementedError
 
 
+class ReadStep(Step):
+    """The document stage: every file read to text (text layer, OCR, e-mail and attachments, plain text,
+    XML), the use case's empty text input fields filled from it, and what was read stored for the review
+    page. Runs in the worker; OCR takes seconds a page."""
+
+    name = "read"
+
+    def run(self, ctx: PipelineContext) -> dict:
+        from automations.documents.fields import fill_input_fields
+        from automations.documents.services import item_documents_store, item_files_read
+
+        if not ctx.engine_input.files:
+            return {"skipped": True}
+        documents = item_files_read(files=ctx.engine_input.files)
+        ctx.engine_input.documents = documents
+        filled = fill_input_fields(list(ctx.use_case.input_fields), ctx.item.payload or {}, documents)
+        ctx.engine_input.payload = {**(ctx.engine_input.payload or {}), **filled}
+        for doc in documents:
+            for part in doc.walk():
+                for reason in part.reasons:
+                    ctx.add_reason(reason)
+        item_documents_store(item=ctx.item, documents=documents, item_files=list(ctx.item.files.order_by("pk")))
+        return {"documents": [d.summary() for d in documents], "filled": sorted(filled)}
+
+
 class ExtractStep(Step):
     """Asks every engine of the release for suggestions; engines run outside any transaction. Input over
     its fields' limits (accepted before a limit was lowered, or by a path that does not check) is given to
@@ -269,4 +294,4 @@ def guardrail_violations(guardrails, text: str) -> list[str]:
     return [finding.message for finding in guardrail_findings(guardrails, text)]
 
 
-PREPARE_STEPS = (ExtractStep(), CheckStep(), DecideStep(), ValidateStep(), GuardStep())
+PREPARE_STEPS = (ReadStep(), ExtractStep(), CheckStep(), DecideStep(), ValidateStep(), GuardStep())

@@ -82,7 +82,7 @@ def _engine_input(item: WorkItem, use_case: UseCase) -> EngineInput:
                             "iban": record.iban}
         return None
 
-    files = [InputFile(name=f.name, content_type=f.content_type, path=Path(f.file.path)) for f in item.files.all()]
+    files = [InputFile(name=f.name, content_type=f.content_type, path=Path(f.file.path)) for f in item.files.order_by("pk")]
     return EngineInput(tenant_id=item.tenant_id, use_case_key=use_case.key, payload=item.payload, files=files,
                        output_fields=list(use_case.output_fields), lookup=lookup,
                        services=EngineServicesForItem(use_case=use_case, item_id=item.pk))

@@ -34,7 +34,7 @@ def test_confident_item_is_applied_in_production_with_every_step_recorded(tenant
     run = item.runs.get()
     assert run.status == RunStatus.SUCCEEDED and run.manifest["release"] == 1
     assert list(run.steps.values_list("step", flat=True)) == [
-        "extract", "check", "decide", "validate", "guard", "route", "deliver"]
+        "read", "extract", "check", "decide", "validate", "guard", "route", "deliver"]
     assert run.input_hash and run.output_hash
 
 
