@@ -2,6 +2,7 @@
 # The README's test command. On a fresh Debian machine it does all the set-up itself:
 #   - creates .venv and installs the project with its `test` extra (again only when pyproject.toml changed),
 #   - installs Debian's chromium when there are browser tests and it is missing,
+#   - installs Debian's tesseract-ocr with German and English language data (OCR) when missing,
 #   - installs PostgreSQL and Redis when they are missing, and starts them when they are not running,
 # then runs the whole suite against PostgreSQL. Extra arguments go to pytest.
 #
@@ -33,6 +34,13 @@ fi
 if grep -rqs --include='*.py' "mark.browser" tests/ && ! [ -x /usr/bin/chromium ]; then
   echo "Installing Debian's chromium for the browser tests ..."
   apt_install chromium
+fi
+
+# --- OCR: Debian's tesseract with the German and English language data (the document stage) -----------
+langs=$(tesseract --list-langs 2>/dev/null || true)
+if ! grep -qx deu <<<"$langs" || ! grep -qx eng <<<"$langs"; then
+  echo "Installing Debian's tesseract-ocr with German and English for OCR ..."
+  apt_install tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng
 fi
 
 # --- PostgreSQL -------------------------------------------------------------------------------------

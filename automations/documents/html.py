@@ -24,7 +24,7 @@ def html_to_text(markup: str) -> str:
         node, closing = stack.pop()
         tag = node.tag.lower() if isinstance(node.tag, str) else ""
         if closing:
-            if tag in BLOCKS and tag not in ("br", "hr"):
+            if tag in BLOCKS and tag not in ("br", "hr", "li"):
                 parts.append("\n")
             if node.tail:
                 parts.append(node.tail)
