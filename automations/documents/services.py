@@ -1,7 +1,7 @@
 """Reading an item's files (in the worker, outside any transaction) and storing what was read."""
 from django.db import transaction
 
-from audit.services import audit_event_record
+from audit.services.events import audit_event_record
 from automations.documents.models import DocumentPage, ItemDocument
 from automations.documents.reading import MAX_OCR_PAGES, ReadDocument, read_file
 

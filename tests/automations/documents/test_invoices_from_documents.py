@@ -7,7 +7,8 @@ import pytest
 
 from automations.choices import ChangeKind, Engine
 from automations.documents.selectors import item_document_list
-from automations.services import changes, intake, versions
+from automations.execution.services import intake
+from automations.registry.services import changes, versions
 from tests.automations.documents.helpers import mail, scan_of
 from tests.automations.engines import invoice_layouts
 from tests.automations.factories import approve_all, make_team, make_use_case

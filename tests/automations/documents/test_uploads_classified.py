@@ -7,7 +7,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from automations.models import WorkItem
-from portal import demo
+from demo import seed as demo
 from portal import services as portal_services
 from tests.automations.documents.helpers import mail, text_pdf
 
