@@ -100,7 +100,8 @@ _ENGINES: dict[str, Callable[[], Engine]] = {}
 _SCANS = frozenset({"image/png", "image/jpeg", "image/tiff", "image/gif", "image/webp"})
 _TEXT_DOCUMENTS = frozenset({"application/pdf", "text/plain", "application/xml", "message/rfc822"}) | _SCANS
 ENGINE_FILE_TYPES: dict[str, frozenset[str]] = {
-    "invoice": frozenset({"application/pdf", "application/xml"}) | _SCANS,
+    # An invoice also arrives as an e-mail with the invoice attached (the document stage reads the attachment).
+    "invoice": frozenset({"application/pdf", "application/xml", "message/rfc822"}) | _SCANS,
     "rules": _TEXT_DOCUMENTS,
     "classifier": _TEXT_DOCUMENTS,
     "llm": _TEXT_DOCUMENTS,
