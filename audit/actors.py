@@ -1,6 +1,7 @@
 """Who did it: a user in a browser session, a user's API token, or the system (beat, worker, migrations)."""
 from dataclasses import dataclass
 from typing import Any
+
 from portal.models import ApiToken
 
 

@@ -44,7 +44,8 @@ BEGIN
     END IF;
     RAISE EXCEPTION '{REFUSAL} (% on %)', TG_OP, TG_TABLE_NAME
         USING ERRCODE = 'insufficient_privilege',
-              HINT = 'Only the owner role may change audit rows, inside audit.services.maintenance.audit_maintenance().';
+              HINT = 'Only the owner role may change audit rows, '
+                     'inside audit.services.maintenance.audit_maintenance().';
 END;
 $guard$
 """

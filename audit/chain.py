@@ -1,7 +1,7 @@
 """How a link of the chain is hashed. Changing this breaks every existing chain: don't."""
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 HASHED_FIELDS = (
     "chain", "sequence", "occurred_at", "actor_kind", "actor_user_id", "actor_token_id",
@@ -10,7 +10,7 @@ HASHED_FIELDS = (
 
 
 def _timestamp(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def canonical(values: dict) -> bytes:

@@ -96,6 +96,9 @@ class AuditChainHead(models.Model):
     class Meta:
         default_permissions = ()
 
+    def __str__(self) -> str:
+        return f"{self.chain} #{self.sequence}"
+
 
 class AccessChainHead(models.Model):
     """The newest link of each access chain (as AuditChainHead for the audit chains)."""
@@ -107,6 +110,9 @@ class AccessChainHead(models.Model):
     class Meta:
         default_permissions = ()
 
+    def __str__(self) -> str:
+        return f"{self.chain} #{self.sequence}"
+
 
 class Pseudonym(models.Model):
     """A data subject as audit rows know them: a random pseudonym; the identifier itself only as a keyed
@@ -116,7 +122,8 @@ class Pseudonym(models.Model):
     tenant = models.ForeignKey("portal.Tenant", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=32)
     pseudonym = models.CharField(max_length=40, unique=True)
-    lookup_digest = models.CharField(max_length=64, null=True, blank=True)
+    # NULL once erased: the unique (tenant, digest) constraint must not hold erased pseudonyms against each other.
+    lookup_digest = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     subject_key = models.BinaryField(null=True, blank=True, editable=False)
     identifier_encrypted = models.BinaryField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
@@ -148,6 +155,9 @@ class SubjectReference(models.Model):
         indexes = [models.Index(fields=["tenant", "pseudonym", "stream", "sequence"], name="subjectref_lookup")]
         default_permissions = ()
 
+    def __str__(self) -> str:
+        return f"{self.pseudonym} in {self.stream} {self.chain} #{self.sequence}"
+
 
 class AuditAnchor(models.Model):
     """Where a chain starts after an anchored purge (manage.py purge_audit): the last removed event's
@@ -165,6 +175,9 @@ class AuditAnchor(models.Model):
         constraints = [models.UniqueConstraint(fields=["chain", "sequence"], name="auditanchor_unique_chain_sequence")]
         ordering = ["chain", "-sequence"]
         default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.chain} from #{self.sequence}"
 
 
 class VerificationRun(models.Model):
@@ -186,6 +199,9 @@ class VerificationRun(models.Model):
         default_permissions = ("view", "add")
         verbose_name = _("verification run")
         verbose_name_plural = _("verification runs")
+
+    def __str__(self) -> str:
+        return f"{self.get_trigger_display()} {self.started_at:%Y-%m-%d %H:%M}"
 
 
 class DataSubjectRequest(models.Model):

@@ -1,13 +1,13 @@
 """Periodic work of the audit app (CELERY_BEAT_SCHEDULE in portal.settings): thin, each calls a service."""
 from celery import shared_task
+from django.contrib.auth import get_user_model
 
 from audit.choices import VerificationTrigger
 from audit.services.checkpoints import checkpoints_sign
-from audit.signing import private_key
-from django.contrib.auth import get_user_model
 from audit.services.events import audit_verification_run
-from portal.models import Tenant
 from audit.services.retention import work_items_retention_sweep
+from audit.signing import private_key
+from portal.models import Tenant
 
 
 @shared_task(name="audit.sign_checkpoints")

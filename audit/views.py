@@ -14,25 +14,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
-from audit.services import export
-from audit.selectors import events as selectors
 from audit import signing
-from audit.services.access import data_subject_access_export, data_subject_access_request_open
 from audit.actors import actor_from_request
 from audit.choices import RequestKind, Stream
-from audit.services.erasure import ErasureRefused, data_subject_erase
 from audit.forms import ErasureConfirmForm, EventFilterForm, RevealForm, SubjectForm
+from audit.selectors import events as selectors
+from audit.selectors.processing_records import processing_records, processing_records_pdf
 from audit.selectors.pseudonyms import PSEUDONYM_PATTERN, reveal
-from audit.services.events import access_event_record
 from audit.selectors.subjects import AmbiguousSubject, SubjectNotFound
-from portal.files import PDF, harden
-from portal.views import TenantPermissionRequiredMixin
+from audit.selectors.works_council import works_council_report
+from audit.services import export
+from audit.services.access import data_subject_access_export, data_subject_access_request_open
 from audit.services.checkpoints import checkpoints_latest
+from audit.services.erasure import ErasureRefused, data_subject_erase
+from audit.services.events import access_event_record
 from audit.tasks import verify_chains_task
 from automations.registry.models.use_cases import UseCase
-from audit.selectors.processing_records import processing_records
-from audit.selectors.processing_records import processing_records_pdf
-from audit.selectors.works_council import works_council_report
+from portal.files import PDF, harden
+from portal.views import TenantPermissionRequiredMixin
 
 
 class AuditAreaView(TenantPermissionRequiredMixin, View):
@@ -141,7 +140,7 @@ class EventExportView(AuditAreaView):
         fmt = request.GET.get("format", "jsonl")
         if fmt not in export.FORMATS:
             raise Http404
-        form, filters, _pseudonyms = event_filter_from(request)
+        _form, filters, _pseudonyms = event_filter_from(request)
         if filters is None:
             messages.error(request, _("The filter is not valid."))
             return HttpResponseRedirect(reverse("audit:event-list"))

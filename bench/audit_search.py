@@ -27,6 +27,7 @@ import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,7 +88,7 @@ def main() -> None:
 
 def _percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 class Bench:
@@ -156,7 +157,7 @@ class Bench:
         from audit.selectors import events as selectors
         from audit.selectors.events import EventFilter
 
-        tenant, start, end = self.fill()
+        tenant, start, _end = self.fill()
         chain = str(tenant.pk)
         columns = ("id, tenant_id, chain, sequence, occurred_at, actor_kind, actor_user_id, actor_token_id, "
                    "event_type, object_type, object_id, details, prev_hash, hash")
@@ -188,11 +189,11 @@ class Bench:
             day = EventFilter(since=since, until=until)
             typed = EventFilter(since=since, until=until, event_type=event_type)
             measures = [
-                ("day_dsb", lambda: dsb(day)), ("day_sql", lambda: bare(bare_day, [chain, since, until])),
-                ("deep_dsb", lambda: dsb(day, after)),
-                ("deep_sql", lambda: bare(bare_after, [chain, since, until, middle[4], middle[3]])),
-                ("type_dsb", lambda: dsb(typed)), ("type_sql", lambda: bare(bare_type, [tenant.pk, event_type, since,
-                                                                                          until])),
+                ("day_dsb", partial(dsb, day)), ("day_sql", partial(bare, bare_day, [chain, since, until])),
+                ("deep_dsb", partial(dsb, day, after)),
+                ("deep_sql", partial(bare, bare_after, [chain, since, until, middle[4], middle[3]])),
+                ("type_dsb", partial(dsb, typed)),
+                ("type_sql", partial(bare, bare_type, [tenant.pk, event_type, since, until])),
             ]
             self.rng.shuffle(measures)  # interleaved in random order: no side profits from a warmer cache
             results = {}

@@ -87,9 +87,8 @@ class Bench:
     # --- data ------------------------------------------------------------------------------------
 
     def setup(self):
-        from django.test import Client
-
         from django.contrib.auth import get_user_model
+        from django.test import Client
 
         from portal import services
         from portal.choices import Role
@@ -228,7 +227,7 @@ class Bench:
             print(f"filled {size:>9,} open tasks in {seconds:6.1f} s", flush=True)
             results[size] = self.measure()
         first, last = sizes[0], sizes[-1]
-        header = "".join(("%s: min / median / p95 ms (queries)" % f"{s:,}").rjust(44) for s in sizes)
+        header = "".join(f"{s:,}: min / median / p95 ms (queries)".rjust(44) for s in sizes)
         print("\n" + "measure".ljust(18) + header + "ratio of medians, of minima".rjust(30))
         summary = {"sizes": sizes, "repeat": self.repeat, "results": {}}
         for name in ("next_task", "queue_page_first", "queue_page_deep"):
@@ -236,13 +235,13 @@ class Bench:
             for size in sizes:
                 r = results[size][name]
                 queries = ",".join(str(q) for q in r["queries"])
-                row += ("%.1f / %.1f / %.1f (%s)" % (r["min_ms"], r["median_ms"], r["p95_ms"], queries)).rjust(44)
+                row += f"{r['min_ms']:.1f} / {r['median_ms']:.1f} / {r['p95_ms']:.1f} ({queries})".rjust(44)
             ratio = results[last][name]["median_ms"] / max(results[first][name]["median_ms"], 1e-9)
             ratio_min = results[last][name]["min_ms"] / max(results[first][name]["min_ms"], 1e-9)
             ratio_db = results[last][name]["db_ms"] / max(results[first][name]["db_ms"], 1e-9)
             print(row + f"{ratio:>17.2f}x, {ratio_min:.2f}x")
             db_row = "  task table, db".ljust(18) + "".join(
-                ("%.2f ms in %d statements" % (results[s][name]["db_ms"], results[s][name]["statements"])).rjust(44)
+                f"{results[s][name]['db_ms']:.2f} ms in {results[s][name]['statements']} statements".rjust(44)
                 for s in sizes)
             print(db_row + f"{ratio_db:>17.2f}x")
             summary["results"][name] = {str(s): results[s][name] for s in sizes} | {

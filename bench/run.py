@@ -20,7 +20,7 @@ ports — never the machine's shared servers — migrates, builds a live documen
 
 `--existing` also runs the review queue and DSB search benchmarks (bench/review_queue.py, bench/audit_search.py)
 with their own sizes and appends their summaries. Prints a table, then the JSON (also written to --json).
-"""
+"""  # noqa: E501  (the table's rows)
 import argparse
 import http.client
 import json
@@ -28,13 +28,12 @@ import multiprocessing
 import os
 import platform
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,7 +67,7 @@ def percentile(values: list[float], share: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 # --- HTTP load (client processes) -----------------------------------------------------------------------
@@ -128,7 +127,8 @@ CREATE TABLE bench_item (id uuid PRIMARY KEY, tenant_id bigint NOT NULL, use_cas
     reasons jsonb NOT NULL, content_hash varchar(64) NOT NULL, idempotency_key varchar(200),
     created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL);
 CREATE INDEX ON bench_item (tenant_id, status, created_at);
-CREATE TABLE bench_audit (id bigserial PRIMARY KEY, tenant_id bigint, chain varchar(40) NOT NULL, sequence bigint NOT NULL,
+CREATE TABLE bench_audit (id bigserial PRIMARY KEY, tenant_id bigint, chain varchar(40) NOT NULL,
+    sequence bigint NOT NULL,
     occurred_at timestamptz NOT NULL, event_type varchar(80) NOT NULL, object_type varchar(80) NOT NULL,
     object_id varchar(64) NOT NULL, details jsonb NOT NULL, prev_hash varchar(64) NOT NULL, hash varchar(64) NOT NULL);
 CREATE INDEX ON bench_audit (chain, sequence);
@@ -157,7 +157,8 @@ def _raw_ingest(args) -> int:
                     "SELECT tenant_id, user_id FROM portal_apitoken WHERE prefix = %s AND revoked_at IS NULL",
                     (digest,)).fetchone()
                 connection.execute(
-                    "INSERT INTO bench_item VALUES (%s, %s, 1, 'received', 'api', %s, '{}', '[]', %s, NULL, now(), now())",
+                    "INSERT INTO bench_item VALUES "
+                    "(%s, %s, 1, 'received', 'api', %s, '{}', '[]', %s, NULL, now(), now())",
                     (item, tenant, payload, hashlib.sha256(payload.encode()).hexdigest()))
                 connection.execute(
                     "INSERT INTO bench_audit (tenant_id, chain, sequence, occurred_at, event_type, object_type, "
@@ -166,7 +167,8 @@ def _raw_ingest(args) -> int:
                     (tenant, str(tenant), done, str(item), json.dumps({"use_case": "belege", "user": user}),
                      "0" * 64, hashlib.sha256(item.bytes).hexdigest()))
                 connection.execute(
-                    "INSERT INTO bench_run (tenant_id, item_id, status, trigger, attempt, lease_expires_at, created_at) "
+                    "INSERT INTO bench_run "
+                    "(tenant_id, item_id, status, trigger, attempt, lease_expires_at, created_at) "
                     "VALUES (%s, %s, 'queued', 'intake', 1, now() + interval '5 minutes', now())", (tenant, item))
             # The broker push after commit, a message of a Celery task's size.
             redis_client.lpush("bench-raw", json.dumps({"id": item.hex, "task": "automations.process_run",
@@ -363,7 +365,7 @@ class Bench:
                 for n in range(copy_rows):
                     copy.write_row((uuid.uuid4(), tenant.pk, 1, "received", "import",
                                     json.dumps({"text": f"Rechnung Nr. {n}"}), "{}", "[]", "0" * 64, None,
-                                    datetime.now(timezone.utc), datetime.now(timezone.utc)))
+                                    datetime.now(UTC), datetime.now(UTC)))
         theirs = copy_rows / (time.perf_counter() - started)
         self.results["bulk_import"] = {"items": count, "items_per_second": round(ours, 1),
                                        "copy_rows": copy_rows, "copy_rows_per_second": round(theirs, 1),
@@ -396,8 +398,8 @@ class Bench:
         import redis as redis_lib
         from django.contrib.auth import get_user_model
 
-        from automations.models import WorkItem
         from automations.execution.services import intake
+        from automations.models import WorkItem
         from portal.celery import app
         from portal.models import Tenant
 
@@ -458,13 +460,13 @@ class Bench:
             done = subprocess.run([PYTHON, *argv], cwd=ROOT, capture_output=True, text=True,
                                   env={k: v for k, v in os.environ.items() if k not in STRAY} | {"PORTAL_ENV": "test"})
             lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-            self.results[name] = json.loads(lines[-1]) if lines else {"exit": done.returncode,
-                                                                       "tail": done.stdout[-1500:] + done.stderr[-1500:]}
+            self.results[name] = json.loads(lines[-1]) if lines else {
+                "exit": done.returncode, "tail": done.stdout[-1500:] + done.stderr[-1500:]}
 
     def run(self) -> dict:
         self.setup()
         try:
-            meta = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": platform.node(),
+            meta = {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": platform.node(),
                     "cpus": os.cpu_count(), "python": platform.python_version(),
                     "postgres": self.database.psql("SHOW server_version").strip(),
                     "load_average_before": [round(x, 2) for x in os.getloadavg()]}

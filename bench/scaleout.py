@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.integration.servers import PrivatePostgres, PrivateRedis, free_port  # noqa: E402
+from tests.integration.servers import PrivatePostgres, PrivateRedis  # noqa: E402
 
 PYTHON = sys.executable
 CELERY = str(Path(sys.executable).with_name("celery"))
@@ -200,7 +200,8 @@ class World:
                   "from django.contrib.auth import get_user_model\n"
                   "t = Tenant.objects.get(slug='muster'); u = get_user_model().objects.get(username='it_operator')\n"
                   f"for n in range({count}):\n"
-                  "    intake.work_item_create(actor=u, tenant=t, use_case_key='belege', payload={'text': f'Rechnung Nr. {n}'})\n")
+                  "    intake.work_item_create(actor=u, tenant=t, use_case_key='belege',\n"
+                  "                            payload={'text': f'Rechnung Nr. {n}'})\n")
         env = self.env | ({"RUN_DISPATCH_SECONDS": str(dispatch_seconds)} if dispatch_seconds else {})
         done = subprocess.run([PYTHON, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=900)

@@ -71,7 +71,8 @@ class DemoInvoice:
         """Per rate: (basis, tax)."""
         out: dict[Decimal, tuple[Decimal, Decimal]] = {}
         for line in self.lines:
-            basis = out.get(line.vat_rate, (Decimal("0.00"), Decimal("0.00")))[0] + _money(line.quantity * line.unit_price)
+            basis = (out.get(line.vat_rate, (Decimal("0.00"), Decimal("0.00")))[0]
+                     + _money(line.quantity * line.unit_price))
             out[line.vat_rate] = (basis, _money(basis * line.vat_rate / 100))
         return dict(sorted(out.items()))
 
@@ -114,7 +115,8 @@ DEMO_INVOICES = [
         DemoLine("Unterhaltsreinigung Büroflächen September 2025", D("1"), D("1180.00"), D("19")),
         DemoLine("Fensterreinigung Erdgeschoss", D("1"), D("240.00"), D("19")),
     ), with_xml=False, layout="modern"),
-    DemoInvoice("demo-07-elektro-brandt-summenfehler.pdf", 1, "EB/2025/0912", "2025-11-07", "2025-11-06", "2025-11-21", (
+    DemoInvoice("demo-07-elektro-brandt-summenfehler.pdf", 1, "EB/2025/0912", "2025-11-07", "2025-11-06",
+                "2025-11-21", (
         DemoLine("Prüfung ortsveränderlicher Geräte (DGUV V3), je Gerät", D("48"), D("4.90"), D("19")),
         DemoLine("Prüfprotokoll und Prüfplaketten", D("1"), D("25.00"), D("19")),
     ), with_xml=False, layout="letter", gross_misprint=D("10.00")),
@@ -145,7 +147,7 @@ NSMAP = {"rsm": RSM, "ram": RAM, "udt": UDT, "qdt": QDT}
 
 
 def _el(parent, ns: str, tag: str, text: str | None = None, **attrs):
-    element = etree.SubElement(parent, f"{{{ns}}}{tag}", {k: v for k, v in attrs.items()})
+    element = etree.SubElement(parent, f"{{{ns}}}{tag}", dict(attrs))
     if text is not None:
         element.text = text
     return element
@@ -285,7 +287,8 @@ def _render_letter(pdf, invoice: DemoInvoice) -> None:
     _right(pdf, 538, 775, f"{s['street']} · {s['postcode']} {s['city']}", size=8)
     _right(pdf, 538, 765, s["email"], size=8)
     _text(pdf, 57, 712, f"{s['name']} · {s['street']} · {s['postcode']} {s['city']}", size=7)
-    for i, text in enumerate([BUYER["name"], BUYER["contact"], BUYER["street"], f"{BUYER['postcode']} {BUYER['city']}"]):
+    buyer = [BUYER["name"], BUYER["contact"], BUYER["street"], f"{BUYER['postcode']} {BUYER['city']}"]
+    for i, text in enumerate(buyer):
         _text(pdf, 57, 690 - 13 * i, text, size=10)
     info = [("Rechnungsnummer:", invoice.number), ("Rechnungsdatum:", _de_date(invoice.issue_date)),
             ("Lieferdatum:", _de_date(invoice.delivery_date)), ("Kundennummer:", "K-20417")]

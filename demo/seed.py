@@ -11,7 +11,6 @@ from django.db import transaction
 
 from demo import reviews as reviews_demo
 from demo import use_cases as use_cases_demo
-
 from portal import services
 from portal.choices import Role
 from portal.models import Membership, Tenant
@@ -61,7 +60,7 @@ def _seed_portal() -> DemoResult:
             actor=None, slug=TENANT_SLUG, name=TENANT_NAME
         )
         result = DemoResult(tenant=tenant)
-        admin, created = _user(ADMIN_USERNAME, is_superuser=True)
+        _admin, created = _user(ADMIN_USERNAME, is_superuser=True)
         result.logins.append(DemoLogin(ADMIN_USERNAME, DEMO_PASSWORD, [], created))
         for username, roles in DEMO_USERS:
             user, created = _user(username)

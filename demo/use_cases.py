@@ -5,13 +5,13 @@ from django.conf import settings
 from django.db import transaction
 
 from automations.choices import ChangeKind, IntegrationKind, LegalBasis, RiskTier
+from automations.execution.services import master_data
 from automations.registry.models.use_cases import UseCase
 from automations.registry.services import changes, use_cases, versions
-from automations.execution.services import master_data
 from automations.registry.services.use_cases import tenant_policy_ensure
-from demo.training import seed_classifier
 from automations.training.services import threshold_set_propose
 from demo.invoices import DEMO_SUPPLIERS, generate_demo_invoices
+from demo.training import seed_classifier
 
 INVOICE_FIELDS = [
     ("invoice_number", "text", True, None), ("document_type", "category", True, None),

@@ -34,7 +34,7 @@ class Broker(HealthCheck):
         try:
             with app.connection_for_write() as connection:
                 connection.ensure_connection(max_retries=1, timeout=3)
-        except Exception as exc:  # noqa: BLE001 - every transport raises its own kind
+        except Exception as exc:  # every transport raises its own kind
             raise ServiceUnavailable(f"broker unreachable ({type(exc).__name__})") from exc
 
 
@@ -53,7 +53,7 @@ class WorkerHeartbeat(HealthCheck):
             fresh = Heartbeat.objects.filter(kind=Heartbeat.Kind.WORKER,
                                              seen_at__gte=timezone.now() - _stale_after(settings.HEARTBEAT_SECONDS))
             queues = {q for row in fresh.values_list("queues", flat=True) for q in row.split(",") if q}
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise ServiceUnavailable("heartbeats unreadable (database)") from exc
         missing = sorted({settings.CELERY_TASK_DEFAULT_QUEUE, settings.MAINTENANCE_QUEUE} - queues)
         if missing:
@@ -69,7 +69,7 @@ class Beat(HealthCheck):
 
         try:
             row = Heartbeat.objects.filter(kind=Heartbeat.Kind.BEAT).order_by("-seen_at").first()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise ServiceUnavailable("heartbeats unreadable (database)") from exc
         interval = settings.CELERY_BEAT_SCHEDULE["beat-heartbeat"]["schedule"]
         if row is None:
@@ -112,7 +112,7 @@ class AuditChainHead(HealthCheck):
     def run(self):
         from audit.chain import compute_hash, event_values
         from audit.services.checkpoints import checkpoints_latest
-        from audit.streams import AUDIT, ACCESS
+        from audit.streams import ACCESS, AUDIT
 
         try:
             checkpoints = checkpoints_latest()
@@ -137,7 +137,7 @@ class AuditChainHead(HealthCheck):
                                                  f"checkpoint at {checkpoint.sequence}")
         except ServiceUnavailable:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise ServiceUnavailable("audit chains unreadable (database)") from exc
 
 

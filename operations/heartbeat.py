@@ -104,7 +104,7 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
             close_old_connections()  # drops a connection the database closed during an outage
             heartbeat_record(name=name, kind="worker", pid=os.getpid(), queues=queues,
                              started_at=self.started_at)
-        except Exception:  # noqa: BLE001 - a sign of life must never take the consumer down
+        except Exception:  # a sign of life must never take the consumer down
             logger.warning("Worker heartbeat not written to the database", exc_info=True)
         finally:
             close_old_connections()

@@ -61,7 +61,7 @@ class HealthView(HealthCheckView):
         except HealthCheckException as exc:
             logger.warning("Health check %r failed: %s", check, exc)
             error = exc
-        except Exception:  # noqa: BLE001 - reported without details, logged with them
+        except Exception:  # reported without details, logged with them
             logger.exception("Unexpected exception during health check %r", check)
             error = HealthCheckException("unknown error")
         return HealthCheckResult(check=check, error=error, time_taken=timeit.default_timer() - started)

@@ -32,7 +32,7 @@ def task_send_on_commit(name: str, *args, countdown: int | None = None,
     def send() -> None:
         try:
             task_send(name, *args, countdown=countdown)
-        except Exception:  # noqa: BLE001 - any transport's connection error
+        except Exception:  # any transport's connection error
             logger.warning("Task %s%r could not be sent to the broker.", name, args, exc_info=True)
             on_unsent()
 

@@ -2,9 +2,9 @@
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
-from portal.models import ApiToken, Membership, Tenant
 from audit.models import AuditEvent
 from audit.streams import chain_key
+from portal.models import ApiToken, Membership, Tenant
 
 User = get_user_model()
 

@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.actors import Actor, as_actor
-from audit.services.pseudonyms import pseudonym_for
 from audit.services.events import audit_event_record
+from audit.services.pseudonyms import pseudonym_for
 from portal.history import stamp
 from portal.models import ApiToken, Membership, Tenant, validate_roles
 from portal.selectors import membership_get, tenant_list_for_user

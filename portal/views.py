@@ -10,15 +10,15 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
+from automations.choices import ChangeState
+from automations.execution.selectors import escalation_list_for
+from automations.registry.selectors import change_request_list, use_case_list
 from portal import selectors, services
 from portal.choices import Role
 from portal.forms import ApiTokenCreateForm, MembershipCreateForm, MembershipDeactivateForm, MembershipRolesForm
 from portal.middleware import SESSION_TENANT_KEY
 from portal.selectors import tenant_list_for_user
 from reviews.selectors import review_queue_figures, review_queue_list, review_work_today
-from automations.execution.selectors import escalation_list_for
-from automations.choices import ChangeState
-from automations.registry.selectors import change_request_list, use_case_list
 
 
 class TenantRequiredMixin(LoginRequiredMixin):

@@ -13,9 +13,9 @@ from django.conf import settings
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
+from automations.registry.selectors import tenant_policy_get
 from reviews.choices import DecisionAction
 from reviews.models import ReviewDecision
-from automations.registry.selectors import tenant_policy_get
 from reviews.selectors import review_queue_list
 from reviews.services import BULK_COMMENT
 

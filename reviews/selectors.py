@@ -4,26 +4,21 @@ import binascii
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import F, Q, QuerySet, TextField
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet, TextField
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from reviews.choices import OPEN_TASK_STATES, QueueKind, TaskState
-from reviews.models import ReviewQueue, ReviewTask
+from audit.models import AuditEvent
+from automations.choices import RiskTier
+from automations.execution.models.work import Run, StepRun, WorkItem, WorkItemFile
 from automations.registry.models.use_cases import UseCase
 from reviews.briefings import briefing_for
-from reviews.models import BriefingConfirmation, TrainingRecord
-from django.db import connection
-from django.db.models import Count
-from reviews.models import ReviewDecision
-from automations.execution.models.work import WorkItem
-from automations.choices import RiskTier
-from django.contrib.auth import get_user_model
-from audit.models import AuditEvent
-from automations.execution.models.work import Run, StepRun
-from automations.execution.models.work import WorkItemFile
+from reviews.choices import OPEN_TASK_STATES, QueueKind, TaskState
+from reviews.models import BriefingConfirmation, ReviewDecision, ReviewQueue, ReviewTask, TrainingRecord
 
 
 def review_queue_list(*, tenant, kind: str | None = None) -> QuerySet[ReviewQueue]:

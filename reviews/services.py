@@ -10,23 +10,27 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm, get_perms
 
 from audit.actors import as_actor
 from audit.services.events import access_event_record, audit_event_record
+from audit.services.pseudonyms import pseudonym_for
 from automations.choices import ItemStatus, RiskTier
+from automations.execution.services.escalations import escalation_create
+from automations.execution.services.results import work_item_finalise
+from automations.registry.models.use_cases import UseCase
+from automations.registry.selectors import tenant_policy_get
+from automations.training.services import example_from_correction
 from portal.permissions import actor_has_perm, require_perm
 from reviews.briefings import briefing_for
 from reviews.choices import OPEN_TASK_STATES, DecisionAction, QueueKind, TaskState
 from reviews.models import BriefingConfirmation, ReviewDecision, ReviewQueue, ReviewTask, TrainingRecord
-from reviews.selectors import cleared_use_case_ids, review_queue_for_use_case, review_task_open_for_item
-from automations.registry.selectors import tenant_policy_get
-from automations.registry.models.use_cases import UseCase
-from automations.execution.services.results import work_item_finalise
-from automations.training.services import example_from_correction
-from automations.execution.services.escalations import escalation_create
-from reviews.selectors import review_task_bulk_approvable
-from guardian.shortcuts import assign_perm, get_perms
-from audit.services.pseudonyms import pseudonym_for
+from reviews.selectors import (
+    cleared_use_case_ids,
+    review_queue_for_use_case,
+    review_task_bulk_approvable,
+    review_task_open_for_item,
+)
 
 QUEUE_NAMES = {QueueKind.REVIEW: "Prüfung", QueueKind.CLARIFICATION: "Klärung", QueueKind.SAMPLE_CHECK: "Stichprobe"}
 
@@ -260,7 +264,8 @@ def review_task_decide(*, actor, task: ReviewTask, action: str, final_values: di
                 raise ValidationError(_("Only a second review confirms."))
             first = task.decisions.order_by("-created_at").first()
             action, final_values = first.action, dict(first.final_fields)
-        diff = field_diff(item.fields, final_values) if action in (DecisionAction.APPROVE, DecisionAction.CORRECT) else {}
+        diff = (field_diff(item.fields, final_values)
+                if action in (DecisionAction.APPROVE, DecisionAction.CORRECT) else {})
         if action == DecisionAction.CORRECT and not diff:
             action = DecisionAction.APPROVE
         decision = ReviewDecision.objects.create(

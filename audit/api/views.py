@@ -4,6 +4,7 @@ events, export them for offline verification, the chains' verification status, d
 from dataclasses import asdict, replace
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import permissions, status
@@ -14,10 +15,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
-from audit.services import export
-from audit.selectors import events as selectors
 from audit import signing
-from audit.services.access import data_subject_access_export, data_subject_access_request_open
 from audit.actors import actor_from_request
 from audit.api.serializers import (
     DataSubjectRequestCreateInputSerializer,
@@ -28,17 +26,19 @@ from audit.api.serializers import (
     VerificationSerializer,
 )
 from audit.choices import RequestKind, Stream
-from audit.services.erasure import ErasureRefused, data_subject_erase
 from audit.forms import EventFilterForm
 from audit.models import DataSubjectRequest
-from audit.services.events import access_event_record
-from audit.selectors.subjects import AmbiguousSubject, SubjectNotFound
-from portal.api.permissions import TenantMember, request_tenant
-from audit.services.checkpoints import checkpoints_latest
-from django.db import transaction
-from audit.tasks import verify_chains_task
+from audit.selectors import events as selectors
 from audit.selectors.processing_records import processing_records
+from audit.selectors.subjects import AmbiguousSubject, SubjectNotFound
 from audit.selectors.works_council import works_council_report
+from audit.services import export
+from audit.services.access import data_subject_access_export, data_subject_access_request_open
+from audit.services.checkpoints import checkpoints_latest
+from audit.services.erasure import ErasureRefused, data_subject_erase
+from audit.services.events import access_event_record
+from audit.tasks import verify_chains_task
+from portal.api.permissions import TenantMember, request_tenant
 
 
 def needs(perm: str):

@@ -16,14 +16,13 @@ from django.utils.dateparse import parse_datetime
 
 from audit.choices import RequestStatus
 from audit.models import DataSubjectRequest, Pseudonym, SubjectReference, VerificationRun
-from audit.selectors.pseudonyms import pseudonym_lookup
-from audit.streams import AUDIT, STREAMS, Stream
-from automations.registry.models.use_cases import UseCase
 from audit.models import SubjectReference as Ref
 from audit.registry import all_types
-from audit.selectors.pseudonyms import KINDS
+from audit.selectors.pseudonyms import KINDS, pseudonym_lookup
 from audit.selectors.subjects import AmbiguousSubject, SubjectNotFound, subject_identify
+from audit.streams import AUDIT, STREAMS, Stream
 from automations.execution.models.work import WorkItem
+from automations.registry.models.use_cases import UseCase
 
 PAGE_SIZE = 50
 User = get_user_model()

@@ -9,8 +9,11 @@ identifiers (number, name, e-mail, IBAN, VAT id).
 An item, example or record is *the person's* when a strong identifier occurs anywhere in it, or their name is
 a whole field value; a name inside someone else's free text is only a mention (erasure replaces it by a
 placeholder there)."""
+import io
+import logging
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,15 +21,11 @@ from django.utils.translation import gettext as _
 from audit.choices import IdentifierKind
 from audit.models import Pseudonym
 from audit.selectors.mentions import mentions
-from audit.selectors.text_search import annotate_text, contains_any, strings_in, text_filter
 from audit.selectors.pseudonyms import KINDS, normalise, pseudonym_lookup
-from automations.execution.models.work import MasterRecord
-from automations.execution.models.work import WorkItem, WorkItemFile
-from automations.training.models import LabelledExample
-import io
-import logging
-from datetime import timedelta
+from audit.selectors.text_search import annotate_text, contains_any, strings_in, text_filter
 from automations.choices import LegalBasis
+from automations.execution.models.work import MasterRecord, WorkItem, WorkItemFile
+from automations.training.models import LabelledExample
 
 _IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$")
 STRONG_KINDS = (IdentifierKind.EMAIL, IdentifierKind.IBAN, IdentifierKind.CUSTOMER_NUMBER,
@@ -212,7 +211,7 @@ def _items(tenant, subject: Subject, *, with_files: bool) -> list:
     if with_files:
         for upload in WorkItemFile.objects.for_tenant(tenant).exclude(item_id__in=list(found)).select_related(
                 "item__use_case"):
-            if upload.name and belongs_to(subject, upload.name) or file_mentions(upload, needles):
+            if (upload.name and belongs_to(subject, upload.name)) or file_mentions(upload, needles):
                 found[upload.item_id] = upload.item
     return sorted(found.values(), key=lambda item: item.created_at)
 
@@ -259,7 +258,7 @@ def _pdf_text(data: bytes) -> str:
     try:
         reader = PdfReader(io.BytesIO(data))
         return "\n".join(page.extract_text() or "" for page in reader.pages[:50])
-    except Exception:  # a broken PDF mentions no one we can find; its bytes were searched already
+    except Exception:  # noqa: BLE001 - a broken PDF mentions no one we can find; its bytes were searched already
         return ""
 
 

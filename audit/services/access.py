@@ -9,15 +9,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.services import requests
 from audit.actors import as_actor
 from audit.choices import RequestKind, RequestStatus
 from audit.models import DataSubjectRequest, Pseudonym
 from audit.selectors.pseudonyms import reveal
-from audit.services.events import access_event_record, audit_event_record
 from audit.selectors.subjects import Subject, subject_find
-from portal.permissions import actor_has_perm
+from audit.services import requests
+from audit.services.events import access_event_record, audit_event_record
 from automations.registry.selectors import tenant_policy_get
+from portal.permissions import actor_has_perm
 
 EXPORT_FORMAT = "leitplanke-access-export/1"
 

@@ -22,11 +22,9 @@ from django.utils import timezone
 
 from audit import signing
 from audit.streams import ACCESS, AUDIT, Stream, stream_of_chain
-from audit.verification import Anchor, Checkpoint
-from audit.verification import anchors_in_database
-from portal.models import Tenant
+from audit.verification import Anchor, Checkpoint, anchors_in_database, audit_chain_verify
 from audit.verification import Anchor as Start
-from audit.verification import audit_chain_verify
+from portal.models import Tenant
 
 FORMAT = "leitplanke-audit-checkpoint/1"
 CHECKPOINT = "checkpoint"

@@ -17,25 +17,26 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.services import requests
 from audit.actors import as_actor
 from audit.choices import RequestKind
-from audit.models import Pseudonym
-from audit.services.pseudonyms import erase as pseudonym_erase
-from audit.services.events import access_event_record, audit_event_record
+from audit.models import AccessEvent, AuditEvent, Pseudonym
 from audit.selectors.mentions import Leaving, mentions
-from audit.selectors.text_search import annotate_text, contains_any, text_filter
 from audit.selectors.subjects import (
-    Subject, retention_duty_until, subject_find,
+    Subject,
+    retention_duty_until,
+    subject_find,
 )
-from portal.permissions import actor_has_perm
+from audit.selectors.text_search import annotate_text, contains_any, text_filter
+from audit.services import requests
+from audit.services.events import access_event_record, audit_event_record
+from audit.services.pseudonyms import erase as pseudonym_erase
 from automations.execution.models.work import MasterRecord, WorkItem
-from django.core.files.storage import default_storage
-from audit.models import AccessEvent, AuditEvent
+from portal.permissions import actor_has_perm
 
 PLACEHOLDER = "[gelöscht]"
 _AUDIT_TABLES = ("audit_auditevent", "audit_accessevent")

@@ -10,11 +10,10 @@ from django.utils import timezone
 from audit import registry
 from audit.actors import Actor, as_actor
 from audit.chain import compute_hash
-from audit.models import GENESIS_HASH, AccessEvent, AuditEvent, SubjectReference
+from audit.models import GENESIS_HASH, AccessEvent, AuditEvent, SubjectReference, VerificationRun
 from audit.selectors.pseudonyms import PSEUDONYM_PATTERN
-from audit.streams import ACCESS, AUDIT, Stream
 from audit.services.checkpoints import verification_inputs
-from audit.models import VerificationRun
+from audit.streams import ACCESS, AUDIT, Stream
 from audit.verification import audit_verify
 
 # Details carry pseudonyms, ids and codes, never raw identifiers of people. Both patterns take time linear

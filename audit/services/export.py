@@ -17,6 +17,7 @@ import io
 import json
 from collections.abc import Iterator
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from audit import signing
@@ -24,7 +25,6 @@ from audit.chain import HASHED_FIELDS, _timestamp
 from audit.models import GENESIS_HASH
 from audit.selectors.events import EventFilter, actor_names, event_queryset
 from audit.services.checkpoints import anchors_latest, checkpoints_latest
-from django.contrib.auth import get_user_model
 from audit.services.events import audit_event_record
 
 FORMAT = "leitplanke-audit-export/1"

@@ -13,11 +13,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.models import AuditAnchor, SubjectReference
 from audit.services import checkpoints
 from audit.services.db_roles import admin_alias
-from audit.services.maintenance import audit_maintenance
-from audit.models import AuditAnchor, SubjectReference
 from audit.services.events import audit_event_record
+from audit.services.maintenance import audit_maintenance
 from audit.streams import ACCESS, AUDIT, Stream
 from audit.verification import Anchor, Checkpoint, audit_chain_verify
 from portal.models import Tenant

@@ -30,7 +30,8 @@ def identifier_hash(*, tenant, kind: str, identifier: str) -> str:
 
 def data_subject_request_open(*, tenant, kind: str, identifier_kind: str, identifier: str, actor,
                               received_at=None) -> DataSubjectRequest:
-    """Called inside the services that handle requests (audit.services.erasure, audit.services.access), in their transaction."""
+    """Called inside the services that handle requests (audit.services.erasure, audit.services.access), in their
+    transaction."""
     received_at = received_at or timezone.now()
     user = getattr(actor, "user", actor)
     return DataSubjectRequest.objects.create(

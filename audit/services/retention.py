@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
@@ -16,7 +17,6 @@ from django.utils import timezone
 from audit.services.events import audit_event_record
 from automations.execution.models.work import WorkItem
 from automations.registry.models.use_cases import UseCase
-from django.core.files.storage import default_storage
 
 logger = logging.getLogger(__name__)
 CLOSED = ("applied", "rejected", "failed")

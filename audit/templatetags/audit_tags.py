@@ -1,5 +1,6 @@
 """Template helpers of the audit app for pages outside the DSB area (the home panel)."""
 from django import template
+
 from audit.selectors.events import requests_open_by_due_date
 
 register = template.Library()

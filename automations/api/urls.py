@@ -1,8 +1,8 @@
 from rest_framework.routers import SimpleRouter
 
+from automations.execution.api import views
 from automations.registry.api import views as registry
 from automations.training import api as training
-from automations.execution.api import views
 
 router = SimpleRouter()
 router.register("work-items", views.WorkItemViewSet, basename="work-item")

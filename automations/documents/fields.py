@@ -40,7 +40,8 @@ def fill_input_fields(input_fields: list[dict], payload: dict, documents: list[R
     text = "\n\n".join(t for t in (document_text(d) for d in documents) if t)
     if mail is None and text:
         # A letter or ticket without mail headers: its first line is the subject, the rest the body.
-        subject = next((s for s in specs if s["name"].lower() in SUBJECT_NAMES and s.get("type", "text") in TEXT_TYPES), None)
+        subject = next((s for s in specs
+                        if s["name"].lower() in SUBJECT_NAMES and s.get("type", "text") in TEXT_TYPES), None)
         body = next((s for s in specs if s["name"].lower() in BODY_NAMES and s.get("type", "text") in TEXT_TYPES), None)
         if subject is not None and body is not None:
             first, _sep, rest = text.strip().partition("\n")

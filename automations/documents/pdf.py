@@ -43,16 +43,16 @@ def attachments(data: bytes) -> list[tuple[str, bytes]]:
     out: list[tuple[str, bytes]] = []
     try:
         reader = _reader(data)
-    except Exception:  # noqa: BLE001 - a damaged PDF simply has no readable attachments
+    except Exception:  # a damaged PDF simply has no readable attachments
         logger.debug("pypdf cannot open the PDF for attachments", exc_info=True)
         return out
     try:
         for item in reader.attachment_list:
             try:
                 out.append((item.name or "", item.content or b""))
-            except Exception:  # noqa: BLE001 - one damaged attachment must not hide the others
+            except Exception:  # one damaged attachment must not hide the others
                 logger.debug("attachment unreadable", exc_info=True)
-    except Exception:  # noqa: BLE001
+    except Exception:
         logger.debug("embedded files tree unreadable", exc_info=True)
     if not out:
         out.extend(_annotation_attachments(reader))
@@ -71,7 +71,7 @@ def _annotation_attachments(reader) -> list[tuple[str, bytes]]:
                 stream = spec["/EF"].get_object().get("/F")
                 if stream is not None:
                     found.append((str(spec.get("/UF") or spec.get("/F") or ""), stream.get_object().get_data()))
-    except Exception:  # noqa: BLE001
+    except Exception:
         logger.debug("file attachment annotations unreadable", exc_info=True)
     return found
 
@@ -173,18 +173,22 @@ def text_layer(data: bytes) -> TextLayer:
         if not layer.garbled:
             return layer
         logger.debug("pdfminer text is garbled or rotated; trying pypdf")
-    except Exception:  # noqa: BLE001 - fall back to pypdf, which reads some files pdfminer refuses
+    except Exception:  # fall back to pypdf, which reads some files pdfminer refuses
         logger.debug("pdfminer cannot read the PDF; trying pypdf", exc_info=True)
         layer = None
     try:
         fallback = _pypdf_layer(data)
-    except Exception:  # noqa: BLE001
+    except Exception:
         if layer is not None:
             return layer
         raise
     if layer is not None and fallback.char_count <= layer.char_count:
         return layer
     return fallback
+
+
+# Punctuation, symbols and spaces of ordinary text: other characters count as garbled.
+PLAIN_MARKS = ".,:;-/()%€$£&@#+*'\"!?§_=<>[]{}|~^°²³\u00a0\u2013\u2014\u2019\u201e\u201c\u201d\u00ab\u00bb·•"
 
 
 def garbage_share(text: str) -> float:
@@ -198,7 +202,7 @@ def garbage_share(text: str) -> float:
         o = ord(c)
         if 0xE000 <= o <= 0xF8FF or o < 0x20 or c == "\ufffd" or 0x80 <= o < 0xA0:
             bad += 1
-        elif not (c.isalnum() or c in ".,:;-/()%€$£&@#+*'\"!?§_=<>[]{}|~^°²³\u00a0\u2013\u2014\u2019\u201e\u201c\u201d\u00ab\u00bb·•"):
+        elif not (c.isalnum() or c in PLAIN_MARKS):
             bad += 1
     return min(1.0, bad / len(visible))
 

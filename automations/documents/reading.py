@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from automations.documents import ocr
 from automations.documents import pdf as pdfs
 from automations.documents.html import html_to_text
-from automations.documents.pdf import EMPTY, OCR, TEXT_LAYER, PageInfo, Row, TextLayer
+from automations.documents.pdf import EMPTY, OCR, PageInfo, Row, TextLayer
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +104,8 @@ def kind_of(data: bytes, name: str = "", content_type: str = "") -> str:
     return OTHER
 
 
-def read_file(name: str, data: bytes, content_type: str = "", *, depth: int = 0, ocr_budget: list | None = None) -> ReadDocument:
+def read_file(name: str, data: bytes, content_type: str = "", *, depth: int = 0,
+              ocr_budget: list | None = None) -> ReadDocument:
     """Read one file. Never raises: what cannot be read becomes a reason on the document."""
     budget = ocr_budget if ocr_budget is not None else [MAX_OCR_PAGES]
     kind = kind_of(data, name, content_type)
@@ -127,7 +128,7 @@ def read_file(name: str, data: bytes, content_type: str = "", *, depth: int = 0,
         logger.error("OCR unavailable: %s", exc)
         doc.reasons.append(_("%(name)s needs OCR, but the OCR program (tesseract) is not installed on the worker.")
                            % {"name": name})
-    except Exception as exc:  # noqa: BLE001 - an unreadable file is a reason for the clerk, not a crash
+    except Exception as exc:  # an unreadable file is a reason for the clerk, not a crash
         logger.info("document %s unreadable: %s", name, exc, exc_info=True)
         doc.reasons.append(_("%(name)s could not be read: %(error)s") % {"name": name, "error": str(exc)[:200]})
     if len(doc.text) > MAX_TEXT_CHARS:
@@ -269,7 +270,7 @@ def _attachments(message):
     """(name, bytes, content type) of every attachment; a forwarded message as an e-mail of its own."""
     body = message.get_body(preferencelist=("plain", "html"))
     for part in message.walk():
-        if part is message or part is body or part.is_multipart() and part.get_content_type() != "message/rfc822":
+        if part is message or part is body or (part.is_multipart() and part.get_content_type() != "message/rfc822"):
             continue
         disposition = part.get_content_disposition()
         content_type = part.get_content_type()

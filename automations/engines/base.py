@@ -5,10 +5,11 @@ suggestion (value, confidence in [0, 1], explanation), plus reasons for anything
 Engines import no models, services or selectors (an import-linter contract keeps it so): whatever they need
 from the database, and every record of what they did (a provider call), comes through the EngineServices
 the execution layer passes in with the input."""
+import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Protocol
-import importlib
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)

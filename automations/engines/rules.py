@@ -11,9 +11,9 @@ import unicodedata
 
 from django.utils.translation import gettext as _
 
+from automations.engines import patterns
 from automations.engines.base import EngineInput, EngineResult, FieldSuggestion, register_engine
 from automations.engines.text import TextTooLong, item_text
-from automations.engines import patterns
 
 # A single weak match is not certainty: this much unexplained mass stays with "something else".
 PRIOR_MASS = 1.0

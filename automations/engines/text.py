@@ -22,7 +22,7 @@ def pdf_text(data: bytes, max_pages: int = 20) -> str:
     try:
         reader = PdfReader(io.BytesIO(data))
         return "\n".join((page.extract_text() or "") for page in reader.pages[:max_pages])
-    except Exception:  # an unreadable PDF has no text; the engines say so as a reason
+    except Exception:  # noqa: BLE001 - an unreadable PDF has no text; the engines say so as a reason
         return ""
 
 

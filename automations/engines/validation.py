@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 CENT = Decimal("0.01")
@@ -28,7 +29,8 @@ IBAN_LENGTHS = {
 VAT_FORMATS = {
     "AT": r"U\d{8}", "BE": r"[01]\d{9}", "BG": r"\d{9,10}", "CY": r"\d{8}[A-Z]", "CZ": r"\d{8,10}",
     "DE": r"\d{9}", "DK": r"\d{8}", "EE": r"\d{9}", "EL": r"\d{9}", "ES": r"[A-Z0-9]\d{7}[A-Z0-9]",
-    "FI": r"\d{8}", "FR": r"[A-HJ-NP-Z0-9]{2}\d{9}", "HR": r"\d{11}", "HU": r"\d{8}", "IE": r"\d{7}[A-W][A-I]?|\d[A-Z+*]\d{5}[A-W]",
+    "FI": r"\d{8}", "FR": r"[A-HJ-NP-Z0-9]{2}\d{9}", "HR": r"\d{11}", "HU": r"\d{8}",
+    "IE": r"\d{7}[A-W][A-I]?|\d[A-Z+*]\d{5}[A-W]",
     "IT": r"\d{11}", "LT": r"\d{9}|\d{12}", "LU": r"\d{8}", "LV": r"\d{11}", "MT": r"\d{8}",
     "NL": r"\d{9}B\d{2}", "PL": r"\d{10}", "PT": r"\d{9}", "RO": r"\d{2,10}", "SE": r"\d{12}",
     "SI": r"\d{8}", "SK": r"\d{10}", "XI": r"\d{9}|\d{12}|GD\d{3}|HA\d{3}", "GB": r"\d{9}|\d{12}|GD\d{3}|HA\d{3}",
@@ -189,14 +191,16 @@ def invoice_validation_reasons(fields: dict, *, today: dt.date | None = None) ->
         reasons.append(_("Net total %(net)s plus tax %(tax)s does not equal the gross total %(gross)s.")
                        % {"net": net, "tax": tax, "gross": gross})
     if parse_decimal(gross) is not None and parse_decimal(due) is not None and not amount_due_plausible(gross, due):
-        reasons.append(_("The amount due %(due)s does not fit the gross total %(gross)s.") % {"due": due, "gross": gross})
+        reasons.append(_("The amount due %(due)s does not fit the gross total %(gross)s.")
+                       % {"due": due, "gross": gross})
     if values.get("seller_vat_id") and not vat_id_valid(values["seller_vat_id"]):
-        reasons.append(_("The seller's VAT id %(vat)s does not have a valid format.") % {"vat": values["seller_vat_id"]})
+        reasons.append(_("The seller's VAT id %(vat)s does not have a valid format.")
+                       % {"vat": values["seller_vat_id"]})
     if values.get("iban") and not iban_valid(values["iban"]):
         reasons.append(_("The IBAN %(iban)s fails the checksum.") % {"iban": values["iban"]})
     if values.get("issue_date"):
         date = parse_date(values["issue_date"])
-        today = today or dt.date.today()
+        today = today or timezone.localdate()
         if date is None:
             reasons.append(_("The issue date %(date)s cannot be read.") % {"date": values["issue_date"]})
         elif date > today + dt.timedelta(days=1):

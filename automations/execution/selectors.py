@@ -70,6 +70,7 @@ def escalation_list_for(*, tenant, user=None, open_only: bool = True):
 
 
 def dry_run_item_list(*, use_case, limit: int = 30) -> list:
-    return list(WorkItem.objects.for_tenant(use_case.tenant).filter(use_case=use_case, is_dry_run=True, restricted=False)
+    return list(WorkItem.objects.for_tenant(use_case.tenant)
+                .filter(use_case=use_case, is_dry_run=True, restricted=False)
                 .select_related("release").order_by("-created_at")[:limit])
 

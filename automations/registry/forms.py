@@ -17,10 +17,10 @@ from automations.choices import (
     TransferBasis,
     UseCaseStatus,
 )
+from automations.engines import limits, patterns
 from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.models.use_cases import TenantPolicy, UseCase
 from automations.registry.models.versions import EngineConfigVersion, GuardrailSetVersion, PromptTemplateVersion
-from automations.engines import limits, patterns
 
 # Paths under /registry/ that a use case key must not shadow.
 RESERVED_KEYS = frozenset({"new", "catalogue", "policy", "inbox", "changes", "export", "import", "playground"})

@@ -8,10 +8,10 @@ from xml.sax.saxutils import escape
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from automations.registry import selectors
 from automations.choices import ChangeKind, FieldType, IntegrationKind, Label
-from automations.registry.models.use_cases import UseCase
+from automations.registry import selectors
 from automations.registry.diffs import render_version
+from automations.registry.models.use_cases import UseCase
 from portal.choices import Role
 
 
@@ -125,7 +125,8 @@ def field_table(specs: list[dict]) -> Table:
         except ValueError:
             kind = spec.get("type", "")
         personal = spec.get("category", "") if spec.get("personal_data") else _("no")
-        rows.append([spec.get("name", ""), str(kind), _yes_no(spec.get("required")), ", ".join(spec.get("choices") or []),
+        rows.append([spec.get("name", ""), str(kind), _yes_no(spec.get("required")),
+                     ", ".join(spec.get("choices") or []),
                      rule_text, spec.get("reference", ""), _yes_no(spec.get("send_to_model") is not False),
                      personal or _("yes")])
     return Table([_("Name"), _("Type"), _("Required"), _("Choices"), _("Validation"), _("Master data reference"),
@@ -174,7 +175,8 @@ def documentation_sections(use_case: UseCase) -> list[Section]:
                 [_("Name"), _("Kind"), _("Location"), _("Transfer basis"), _("Data processing agreement"),
                  _("Approved data categories")],
                 [[e.name, str(e.get_kind_display()), e.location or "—", str(e.get_transfer_basis_display()),
-                  e.dpa_reference or "—", ", ".join(e.approved_categories) or "—"] for e in entries]) if entries else None),
+                  e.dpa_reference or "—", ", ".join(e.approved_categories) or "—"] for e in entries])
+             if entries else None),
         ]),
         Section(_("Risk"), [
             Item(_label("risk_tier"), str(use_case.get_risk_tier_display())),
@@ -261,7 +263,8 @@ def procedure_document_pdf(document: ProcedureDocument, *, policy=None) -> bytes
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
     from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, Preformatted, SimpleDocTemplate, Spacer, Table as PdfTable, TableStyle
+    from reportlab.platypus import Paragraph, Preformatted, SimpleDocTemplate, Spacer, TableStyle
+    from reportlab.platypus import Table as PdfTable
 
     styles = getSampleStyleSheet()
     body = ParagraphStyle("body", parent=styles["BodyText"], fontSize=9, leading=11.5)

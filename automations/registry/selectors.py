@@ -76,7 +76,8 @@ def active_release_label(*, tenant, use_case_key: str) -> ReleaseLabel | None:
     )
 
 
-def change_request_list(*, tenant, use_case: UseCase | None = None, state: str | None = None) -> QuerySet[ChangeRequest]:
+def change_request_list(*, tenant, use_case: UseCase | None = None,
+                        state: str | None = None) -> QuerySet[ChangeRequest]:
     qs = (ChangeRequest.objects.for_tenant(tenant).select_related("use_case", "author")
           .prefetch_related("approvals__approver"))
     if use_case is not None:
@@ -215,7 +216,8 @@ def describe_reply_setup(tenant) -> ReplySetup:
 def use_case_engines(*, use_case: UseCase) -> set[str]:
     """The engines a use case runs: those of the releases its labels point at, else of its newest release.
     Pages offer what follows from them (an invoice engine reads invoices, ...), never from the key."""
-    releases = [label.release for label in ReleaseLabel.objects.for_tenant(use_case.tenant).filter(use_case=use_case).select_related("release")]
+    labels = ReleaseLabel.objects.for_tenant(use_case.tenant).filter(use_case=use_case).select_related("release")
+    releases = [label.release for label in labels]
     if not releases:
         newest = release_list(use_case=use_case).first()
         releases = [newest] if newest is not None else []

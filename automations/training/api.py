@@ -16,12 +16,12 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from audit.actors import actor_from_request
+from automations.choices import ExampleSource
 from automations.registry import selectors
 from automations.registry.api.serializers import ThresholdSetVersionSerializer
-from automations.choices import ExampleSource
+from automations.training import services as training
 from automations.training.models import ClassifierVersion
 from automations.training.selectors import classifier_version_list, example_statistics, training_progress_get
-from automations.training import services as training
 from portal.api.permissions import TenantMember, TenantModelPermissions, request_tenant
 
 

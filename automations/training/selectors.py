@@ -1,14 +1,15 @@
 """Reads of labelled examples and classifier versions; every query is scoped to one tenant."""
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from automations.choices import ExampleSource, FieldType
 from automations.registry.models.use_cases import UseCase
 from automations.training.models import ClassifierVersion, LabelledExample
-from datetime import timedelta
-from django.conf import settings
-from django.core.cache import cache
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 
 def example_list(*, use_case: UseCase, source: str | None = None) -> QuerySet[LabelledExample]:
@@ -89,7 +90,7 @@ def example_statistics(*, use_case: UseCase, limit: int = 50) -> dict:
     total = 0
     sources: dict[str, int] = {}
     values: dict[str, dict[str, int]] = {name: {} for name in fields}
-    missing: dict[str, int] = {name: 0 for name in fields}
+    missing: dict[str, int] = dict.fromkeys(fields, 0)
     groups: dict[str, list[tuple[int, str, dict]]] = {}
     rows = example_list(use_case=use_case).values_list("pk", "content_hash", "source", "labels")
     for pk, content_hash, source, labels in rows.iterator(chunk_size=2000):

@@ -26,10 +26,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.actors import as_actor
@@ -45,6 +47,8 @@ from automations.engines.classifier.training import (
     weighted_examples,
 )
 from automations.registry.models.use_cases import UseCase
+from automations.registry.selectors import version_list
+from automations.registry.services.versions import version_create
 from automations.training.models import ClassifierVersion, LabelledExample
 from automations.training.selectors import (
     PROGRESS_KEY,
@@ -56,10 +60,6 @@ from automations.training.selectors import (
 from portal.history import stamp
 from portal.jobs import task_send_on_commit
 from portal.permissions import require_perm
-from automations.registry.selectors import version_list
-from automations.registry.services.versions import version_create
-from django.core.cache import cache
-from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 

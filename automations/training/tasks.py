@@ -2,6 +2,7 @@
 from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
+
 from automations.registry.models.use_cases import UseCase
 from automations.training import services as training
 

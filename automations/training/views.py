@@ -13,12 +13,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from automations.choices import FieldType
+from automations.registry.views.mixins import RegistryView, UseCaseMixin, error_messages, get_or_404
+from automations.training import services as training_services
 from automations.training.selectors import (
-    classifier_version_get_by_number, classifier_version_latest, classifier_version_list, example_statistics,
+    classifier_version_get_by_number,
+    classifier_version_latest,
+    classifier_version_list,
+    example_statistics,
     training_progress_get,
 )
-from automations.training import services as training_services
-from automations.registry.views.mixins import RegistryView, UseCaseMixin, error_messages, get_or_404
+
 
 class ExamplesUploadForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("Examples (CSV or JSON Lines)"),

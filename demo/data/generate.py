@@ -313,7 +313,8 @@ DOC_LINES = {
     "reminder": [
         "Sicherlich haben Sie übersehen, dass folgende Rechnung noch offen ist:",
         "Rechnung {invoice} vom {date} über {amount} EUR", "Bitte begleichen Sie den offenen Betrag bis {date}.",
-        "Mahngebühr: 5,00 EUR", "Sollten Sie bereits gezahlt haben, betrachten Sie dieses Schreiben als gegenstandslos.",
+        "Mahngebühr: 5,00 EUR",
+        "Sollten Sie bereits gezahlt haben, betrachten Sie dieses Schreiben als gegenstandslos.",
         "Verzugszinsen gemäß § 288 BGB", "Offener Saldo: {amount} EUR",
         "Wir behalten uns vor, den Vorgang an ein Inkassobüro zu übergeben.",
         "Trotz unserer Erinnerung ist noch keine Zahlung eingegangen.", "Fälligkeit überschritten seit {days} Tagen",
@@ -359,8 +360,8 @@ def _ocr_noise(rng: random.Random, text: str) -> str:
 def document(rng: random.Random) -> dict:
     cls = rng.choices(list(DOC_WEIGHTS), weights=list(DOC_WEIGHTS.values()))[0]
     sender = rng.choice(COMPANIES)
-    lines = [sender, f"{rng.choice(['Hauptstraße', 'Industriestraße', 'Am Markt', 'Gewerbepark'])} "
-                     f"{rng.randint(1, 120)}, {rng.randint(10000, 99999)} {rng.choice(CITIES)}"]
+    lines = [sender, (f"{rng.choice(['Hauptstraße', 'Industriestraße', 'Am Markt', 'Gewerbepark'])} "
+                      f"{rng.randint(1, 120)}, {rng.randint(10000, 99999)} {rng.choice(CITIES)}")]
     if rng.random() < 0.85:
         lines.append(_fill(rng, rng.choice(DOC_HEADERS[cls])))
     count = rng.choices([1, 2, 3, 4, 6], weights=[15, 25, 30, 20, 10])[0]
@@ -371,8 +372,7 @@ def document(rng: random.Random) -> dict:
     lines += body
     if rng.random() < 0.3:
         lines.append(rng.choice([f"Geschäftsführer: {rng.choice(FIRST)} {rng.choice(LAST)}",
-                                 "Amtsgericht {city} HRB {customer}".format(city=rng.choice(CITIES),
-                                                                             customer=rng.randint(1000, 99999)),
+                                 f"Amtsgericht {rng.choice(CITIES)} HRB {rng.randint(1000, 99999)}",
                                  f"Telefon 0{rng.randint(30, 999)} 555-{rng.randint(1000, 9999)}",
                                  f"info@{rng.choice(['beispiel', 'muster', 'example'])}.example.com"]))
     text = "\n".join(lines)

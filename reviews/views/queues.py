@@ -139,7 +139,8 @@ class QueueBulkApproveView(ReviewView):
             report_error(request, error)
             return back
         if decisions:
-            messages.success(request, ngettext("%(n)d task approved as suggested.", "%(n)d tasks approved as suggested.",
+            messages.success(request, ngettext("%(n)d task approved as suggested.",
+                                               "%(n)d tasks approved as suggested.",
                                                len(decisions)) % {"n": len(decisions)})
         if skipped:
             messages.warning(request, ngettext(

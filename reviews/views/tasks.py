@@ -21,7 +21,6 @@ from reviews.views.base import ReviewView, get_or_404, report_error
 from reviews.views.documents import document_view
 from reviews.views.queues import claim_next_redirect
 
-
 # (key, what it does) — shown on the page and in the help overlay.
 SHORTCUTS = [
     ("a", gettext_lazy("Approve as suggested (in a second review: confirm)")),

@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 
-from audit.services.maintenance import audit_maintenance
 from audit.services.events import audit_event_record
+from audit.services.maintenance import audit_maintenance
 
 COLUMNS = ("tenant_id, chain, sequence, occurred_at, actor_kind, actor_user_id, actor_token_id, event_type, "
            "object_type, object_id, details, prev_hash, hash")

@@ -6,9 +6,9 @@ from django.core.management.sql import emit_post_migrate_signal
 from django.db import DatabaseError, connection, transaction
 
 from audit import append_only
-from audit.services.maintenance import audit_maintenance
 from audit.models import AuditEvent
 from audit.services.events import audit_event_record
+from audit.services.maintenance import audit_maintenance
 from tests.audit.conftest import run_verify
 
 pytestmark = pytest.mark.django_db

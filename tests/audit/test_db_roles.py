@@ -13,8 +13,8 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from audit import append_only
-from audit.services.maintenance import AuditMaintenanceRefused, audit_maintenance
 from audit.models import AuditEvent
+from audit.services.maintenance import AuditMaintenanceRefused, audit_maintenance
 from tests.audit.conftest import run_verify
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -185,5 +185,5 @@ def test_setup_is_idempotent_and_covers_tables_of_later_migrations(runtime_role,
 def test_a_superuser_is_refused_as_runtime_role(tenant):
     from django.core.management.base import CommandError
 
-    with pytest.raises(CommandError, match="must not be the owner role|is a superuser"):
+    with pytest.raises(CommandError, match=r"must not be the owner role|is a superuser"):
         call_command("setup_db_roles", "--runtime-role", "postgres")

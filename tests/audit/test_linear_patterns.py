@@ -5,9 +5,9 @@ import re
 
 import pytest
 
+from audit.selectors.pseudonyms import PSEUDONYM_PATTERN
 from audit.services import events as services
 from audit.services.erasure import PLACEHOLDER, _replace
-from audit.selectors.pseudonyms import PSEUDONYM_PATTERN
 from tests.linear_time import assert_linear
 
 UNITS = ["a", "a@", "a.", "a.a@", "a@a.", "1", "DE12", "DE12 ", "-", "ps_", "ps_0123456789abcdef0123 "]

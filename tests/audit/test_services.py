@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 from django.db import transaction
 
@@ -18,7 +20,7 @@ def test_events_form_a_gap_free_hash_chain_per_tenant(tenant, make_tenant):
     events = list(AuditEvent.objects.filter(tenant=tenant).order_by("sequence"))
     assert [e.sequence for e in events] == list(range(1, len(events) + 1))
     assert events[0].prev_hash == GENESIS_HASH
-    for previous, event in zip(events, events[1:]):
+    for previous, event in itertools.pairwise(events):
         assert event.prev_hash == previous.hash
     for event in events:
         assert compute_hash(event_values(event)) == event.hash

@@ -3,6 +3,8 @@ import os
 
 import pytest
 
+from tests.reviews.world import world  # noqa: F401  (the review pages' shared fixture)
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -7,8 +7,8 @@ from playwright.sync_api import expect
 
 from audit import signing
 from audit.models import AccessEvent
-from automations.models import MasterRecord
 from automations.execution.services import master_data
+from automations.models import MasterRecord
 from portal.choices import Role
 from tests.browser.conftest import log_in
 

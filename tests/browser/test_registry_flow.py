@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from automations.registry import selectors
 from automations.choices import UseCaseStatus
+from automations.registry import selectors
 from tests.automations.factories import make_team
 from tests.browser.conftest import log_in
 

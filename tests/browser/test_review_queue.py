@@ -12,7 +12,7 @@ from reviews.models import ReviewDecision, ReviewTask
 from tests.automations.factories import make_use_case
 from tests.browser.conftest import log_in
 from tests.reviews.factories import clear
-from tests.reviews.world import INPUTS, OUTPUTS, attach_file, make_review_tasks, world  # noqa: F401
+from tests.reviews.world import INPUTS, OUTPUTS, attach_file, make_review_tasks
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 TASK_URL = re.compile(r"/reviews/tasks/(\d+)/$")

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.browser.conftest import log_in
-from tests.reviews.world import attach_file, world  # noqa: F401
+from tests.reviews.world import attach_file
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -5,17 +5,18 @@ import json
 import pytest
 
 from automations.choices import ChangeKind, ItemStatus
-from automations.registry.selectors import describe_reply_setup
-from demo.llm import DISCLAIMER, demo_processor_ensure, llm_release_parts
-from automations.models import PromptTemplateVersion
-from automations.registry.services import changes, use_cases, versions
 from automations.execution.services import intake
-from tests.automations.factories import approve_all
-from tests.automations.engines.llm.server import Reply
+from automations.models import PromptTemplateVersion
+from automations.registry.selectors import describe_reply_setup
+from automations.registry.services import changes, use_cases, versions
+from demo.llm import DISCLAIMER, demo_processor_ensure, llm_release_parts
+
 # The fixtures of the language model tests this moved from (English messages, eager tasks, a scripted
 # provider, the demo team).
-from tests.automations.conftest import english  # noqa: F401,E402
-from tests.automations.engines.llm.conftest import eager_celery, llm_server, team  # noqa: F401,E402
+from tests.automations.conftest import english  # noqa: F401
+from tests.automations.engines.llm.conftest import eager_celery, llm_server, team  # noqa: F401
+from tests.automations.engines.llm.server import Reply
+from tests.automations.factories import approve_all
 
 pytestmark = pytest.mark.django_db
 

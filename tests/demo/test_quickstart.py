@@ -120,7 +120,7 @@ def prepared(tmp_path_factory):
 
 
 def test_no_serve_sets_up_and_running_it_again_is_safe(prepared):
-    var_dir, env, first, second = prepared
+    var_dir, _env, first, second = prepared
     assert first.returncode == 0, first.stderr
     assert second.returncode == 0, second.stderr
     assert (var_dir / "leitplanke.sqlite3").exists()
@@ -128,13 +128,13 @@ def test_no_serve_sets_up_and_running_it_again_is_safe(prepared):
 
     db = sqlite3.connect(var_dir / "leitplanke.sqlite3")
     users = dict(db.execute("SELECT username, COUNT(*) FROM auth_user GROUP BY username").fetchall())
-    assert users == {name: 1 for name in DEMO_USERNAMES}
+    assert users == dict.fromkeys(DEMO_USERNAMES, 1)
     assert db.execute("SELECT slug, name FROM portal_tenant").fetchall() == [("muster", "Muster GmbH")]
     memberships = db.execute(
         "SELECT u.username, m.roles FROM portal_membership m JOIN auth_user u ON u.id = m.user_id"
     ).fetchall()
     assert len(memberships) == len(DEMO_USERNAMES) - 1  # admin is a superuser, in no tenant
-    roles = {name: value for name, value in memberships}
+    roles = dict(memberships)
     assert roles["automation_lead_2"] == '["automation_lead"]' and roles["clerk_2"] == '["clerk"]'
     assert db.execute("SELECT is_superuser FROM auth_user WHERE username = 'admin'").fetchone() == (1,)
     # The second run wrote nothing: every creation is in the audit chain exactly once.
@@ -152,11 +152,11 @@ def test_no_serve_sets_up_and_running_it_again_is_safe(prepared):
 
 
 def test_demo_password_logs_in(prepared):
-    var_dir, env, *_ = prepared
+    _var_dir, env, *_ = prepared
     check = subprocess.run(
         [sys.executable, MANAGE, "shell", "-c",
-         "from django.contrib.auth import authenticate; "
-         f"print(all(authenticate(username=u, password={demo.DEMO_PASSWORD!r}) for u in {DEMO_USERNAMES!r}))"],
+         ("from django.contrib.auth import authenticate; "
+          f"print(all(authenticate(username=u, password={demo.DEMO_PASSWORD!r}) for u in {DEMO_USERNAMES!r}))")],
         env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=120,
     )
     assert check.stdout.strip().splitlines()[-1] == "True", check.stderr
@@ -220,14 +220,15 @@ def test_a_killed_worker_is_restarted_and_the_items_it_held_are_finished(prepare
                                timeout=120).stdout.strip().splitlines()[-1]
 
         def call(method, path, body=None):
-            request = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body else None,
+            request = urllib.request.Request(base + path, method=method,
+                                             data=json.dumps(body).encode() if body else None,
                                              headers={"Authorization": f"Bearer {token}",
                                                       "Content-Type": "application/json"})
             with urllib.request.urlopen(request, timeout=30) as response:
                 return json.loads(response.read())
 
         children = children_of(qs.pid)
-        others = {pid for pid, c in children.items() if not ("--queues celery" in c)}
+        others = {pid for pid, c in children.items() if "--queues celery" not in c}
         worker_pid = next(pid for pid, c in children.items() if "--queues celery" in c)
         items = [call("POST", "/api/v1/work-items/", {"use_case": "belegklassifizierung",
                                                       "payload": {"text": f"Rechnung Nr. {n} über 100 Euro"}})["id"]

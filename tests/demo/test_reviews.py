@@ -7,7 +7,7 @@ from demo import seed as demo
 from reviews.choices import QueueKind
 from reviews.models import BriefingConfirmation, ReviewQueue, TrainingRecord
 from reviews.selectors import cleared_use_case_ids, may_work_queue
-from tests.reviews.conftest import english  # noqa: F401,E402  (the review tests' English messages)
+from tests.reviews.conftest import english  # noqa: F401  (the review tests' English messages)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,12 +1,13 @@
 """The quick start's demo classifier: demo examples imported once as `demo`, one version trained."""
 from automations.choices import ExampleSource
-from demo.training import seed_classifier
 from automations.training.selectors import example_counts, training_examples
 from automations.training.services import examples_import
-from tests.automations.factories import make_use_case
+from demo.training import seed_classifier
+
 # The fixtures of the training tests this moved from (English messages, media root, the team).
-from tests.automations.conftest import english  # noqa: F401,E402
-from tests.automations.training.conftest import lead, media, team  # noqa: F401,E402
+from tests.automations.conftest import english  # noqa: F401
+from tests.automations.factories import make_use_case
+from tests.automations.training.conftest import lead, media, team  # noqa: F401
 
 CLASSES = ["invoice", "credit_note", "delivery_note", "purchase_order", "reminder", "contract", "other"]
 

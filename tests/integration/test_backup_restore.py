@@ -3,7 +3,6 @@ signed audit checkpoints on a PostgreSQL cluster of the test's own is backed up,
 media and checkpoint folders deleted), restored — and `verify_audit` passes, items and files are as before.
 
 The portal runs in subprocesses against the private cluster, as an operator's shell would run it."""
-import hashlib
 import json
 import os
 import shutil

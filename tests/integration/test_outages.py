@@ -74,7 +74,8 @@ class Installation:
         self.start("beat", [CELERY, "-A", "portal", "beat", "-l", "INFO", "-s", str(self.folder / "beat-schedule")])
         self.start("web", [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{self.port}"])
         wait_until(lambda: self._answers(), timeout=120, what="the web server")
-        wait_until(lambda: all(b" ready." in (self.folder / f"{n}.log").read_bytes() for n in ("worker", "maintenance")),
+        wait_until(lambda: all(b" ready." in (self.folder / f"{n}.log").read_bytes()
+                               for n in ("worker", "maintenance")),
                    timeout=120, what="the workers")
 
     def _answers(self) -> bool:
@@ -98,7 +99,8 @@ class Installation:
                 process.wait(timeout=10)
 
     def logs(self) -> str:
-        return "\n".join(f"--- {p.name}\n" + p.read_text(errors="replace")[-4000:] for p in sorted(self.folder.glob("*.log")))
+        return "\n".join(f"--- {p.name}\n" + p.read_text(errors="replace")[-4000:]
+                         for p in sorted(self.folder.glob("*.log")))
 
 
 @pytest.fixture

@@ -16,9 +16,10 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from automations.choices import ChangeKind, ItemStatus, RunStatus, RunTrigger, StepStatus
+from automations.execution.services import intake
+from automations.execution.services import runs as pipeline
 from automations.models import Escalation, Run, StepRun, Suggestion, WorkItem
 from automations.registry.services import changes, use_cases
-from automations.execution.services import intake, runs as pipeline
 from portal import services as portal_services
 from tests.automations.factories import approve_all, make_team
 from tests.integration.builders import live_use_case
@@ -356,5 +357,5 @@ def test_items_waiting_for_a_worker_are_neither_escalated_nor_flooded_with_copie
     assert set(statuses(items).values()) == {ItemStatus.APPLIED}
     assert all(routed_count(item) == 1 for item in items)
     # Every copy was delivered; the first did the work, the others found the run done.
-    assert Counter(worker.runs_started()) == {pk: 8 for pk in Run.objects.values_list("pk", flat=True)}
+    assert Counter(worker.runs_started()) == dict.fromkeys(Run.objects.values_list("pk", flat=True), 8)
     assert not StepRun.objects.filter(status=StepStatus.FAILED).exists()

@@ -42,7 +42,8 @@ def test_a_broker_error_on_the_api_is_a_json_503(api, token):
 
 def test_a_database_error_on_a_page_is_a_503_not_a_500(api, tenant, member):
     api.force_login(member(Role.CLERK))
-    with mock.patch("portal.middleware.tenant_list_for_user", side_effect=db.InterfaceError("connection already closed")):
+    gone = db.InterfaceError("connection already closed")
+    with mock.patch("portal.middleware.tenant_list_for_user", side_effect=gone):
         response = api.get("/")
     assert response.status_code == 503
     assert response["Retry-After"] == "30"

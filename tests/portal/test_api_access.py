@@ -151,7 +151,7 @@ def test_expired_token_is_refused(world):
 
 
 def test_token_of_a_deactivated_membership_is_refused(world):
-    token, plain = services.api_token_create(actor=world["clerk"], tenant=world["tenant"], user=world["clerk"],
+    _token, plain = services.api_token_create(actor=world["clerk"], tenant=world["tenant"], user=world["clerk"],
                                              name="x")
     services.membership_deactivate(actor=None, membership=world["clerk"].memberships.get(), reason="left")
     assert APIClient().get(reverse("api:me"), HTTP_AUTHORIZATION=f"Bearer {plain}").status_code == 401

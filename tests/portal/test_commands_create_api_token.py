@@ -50,7 +50,7 @@ def test_tenant_may_be_left_out_when_there_is_exactly_one(tenant, member):
 def test_several_tenants_need_the_option(tenant, make_tenant, member):
     make_tenant("zweite")
     member(Role.CLERK, username="sachbearbeitung")
-    with pytest.raises(CommandError, match="several tenants.*--tenant.*muster, zweite"):
+    with pytest.raises(CommandError, match=r"several tenants.*--tenant.*muster, zweite"):
         create_api_token("sachbearbeitung")
     assert not ApiToken.objects.exists()
 

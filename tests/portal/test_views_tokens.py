@@ -62,7 +62,7 @@ def test_token_acts_in_its_tenant_only(client, tenant, make_tenant, make_user):
     other = make_tenant("andere", "Andere AG")
     user = make_user("zwei", tenant=tenant, roles=[Role.CLERK])
     services.membership_create(actor=None, tenant=other, user=user, roles=[Role.CLERK])
-    token_here, _ = services.api_token_create(actor=user, tenant=tenant, user=user, name="hier")
+    _token_here, _ = services.api_token_create(actor=user, tenant=tenant, user=user, name="hier")
     services.api_token_create(actor=user, tenant=other, user=user, name="dort")
     client.force_login(user)
     client.post(reverse("portal:tenant-switch"), {"tenant": tenant.slug})

@@ -1,5 +1,7 @@
 import pytest
 
+from tests.reviews.world import world  # noqa: F401  (the review pages' shared fixture)
+
 
 @pytest.fixture(autouse=True)
 def english():

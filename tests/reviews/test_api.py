@@ -6,14 +6,15 @@ from audit.models import AccessEvent
 from portal.services import api_token_create
 from reviews.choices import TaskState
 from reviews.models import ReviewTask
-from tests.reviews.world import make_review_tasks, world  # noqa: F401
+from tests.reviews.world import make_review_tasks
 
 pytestmark = pytest.mark.django_db
 
 
 def bearer(world, name):
     user = world["team"][name]
-    return {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(actor=user, tenant=world['tenant'], user=user, name='t')[1]}"}
+    token = api_token_create(actor=user, tenant=world["tenant"], user=user, name="t")[1]
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 
 def test_queues_with_figures(client, world):

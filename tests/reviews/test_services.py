@@ -155,9 +155,10 @@ def test_api_tokens_never_decide(use_case, team, tenant):
 
 @pytest.mark.django_db
 def test_escalate_from_the_queue_needs_a_reason_and_reaches_the_contact(use_case, team):
+    from django.core.exceptions import ValidationError
+
     from automations.models import Escalation
     from automations.registry.services import use_cases
-    from django.core.exceptions import ValidationError
 
     use_cases.use_case_update(actor=team["automation_lead"], use_case=use_case,
                               values={"escalation_contact": team["department_owner"]}, reason="contact")
@@ -200,7 +201,7 @@ def test_concurrent_clerks_never_hold_the_same_task(tenant, member):
                 task = services.review_task_claim_next(actor=clerk, queue=queue)
                 if task is not None:
                     got.append(task.pk)
-        except Exception as exc:  # surfaced below
+        except Exception as exc:  # noqa: BLE001 - surfaced below, in the test's thread
             errors.append(exc)
         finally:
             connection.close()

@@ -9,7 +9,7 @@ from django.urls import reverse
 from portal.services import api_token_create
 from reviews.api.urls import urlpatterns as api_patterns
 from reviews.urls import urlpatterns
-from tests.reviews.world import attach_file, login, world  # noqa: F401
+from tests.reviews.world import attach_file, login
 
 pytestmark = pytest.mark.django_db
 

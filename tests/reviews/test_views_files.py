@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from reviews.views.documents import document_view
-from tests.reviews.world import attach_file, login, small_pdf, world  # noqa: F401
+from tests.reviews.world import attach_file, login, small_pdf
 
 pytestmark = pytest.mark.django_db
 

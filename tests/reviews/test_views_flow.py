@@ -17,7 +17,7 @@ from reviews.choices import DecisionAction, QueueKind, TaskState
 from reviews.models import ReviewDecision, ReviewQueue, ReviewTask
 from tests.automations.factories import make_use_case
 from tests.reviews.factories import clear
-from tests.reviews.world import INPUTS, OUTPUTS, attach_file, login, make_review_tasks, world  # noqa: F401
+from tests.reviews.world import INPUTS, OUTPUTS, attach_file, login, make_review_tasks
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,8 @@ from django.core.management.base import BaseCommand, CommandError, no_translatio
 from django.utils.translation import gettext as _
 
 from audit.choices import IdentifierKind
-from audit.services.erasure import ErasureRefused, data_subject_erase
 from audit.selectors.subjects import AmbiguousSubject, SubjectNotFound
+from audit.services.erasure import ErasureRefused, data_subject_erase
 from portal.management.tenants import add_tenant_argument, tenant_from_option
 from portal.selectors import user_get_by_username
 

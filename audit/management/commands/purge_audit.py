@@ -26,7 +26,7 @@ class Command(BaseCommand):
     @no_translations
     def handle(self, *args, before, tenant=None, database=None, **options):
         try:
-            day = datetime.strptime(before, "%Y-%m-%d").date()
+            day = datetime.strptime(before, "%Y-%m-%d").date()  # noqa: DTZ007 - a calendar day, made aware below
         except ValueError:
             raise CommandError("--before must be a date, YYYY-MM-DD.") from None
         cutoff = timezone.make_aware(datetime.combine(day, time(0, 0)))

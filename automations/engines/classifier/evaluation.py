@@ -1,6 +1,7 @@
 """Held-out evaluation: the figures a core team needs to decide whether a classifier may apply anything
 automatically. Everything here works on plain lists and arrays, so it is easy to test on constructed
 cases."""
+import itertools
 import math
 
 import numpy as np
@@ -73,7 +74,7 @@ def calibration_bands(confidences, correct) -> list[dict]:
     conf = np.asarray(confidences, dtype=float)
     ok = np.asarray(correct, dtype=bool)
     bands = []
-    for low, high in zip(BANDS, BANDS[1:]):
+    for low, high in itertools.pairwise(BANDS):
         inside = (conf >= low) & ((conf < high) if high < 1.0 else (conf <= high))
         count = int(inside.sum())
         bands.append({"band": f"{low:.2f}–{high:.2f}", "low": low, "high": high, "count": count,
@@ -120,7 +121,8 @@ def field_report(y_true: list[str], y_pred: list[str], confidences, *, classes: 
         # Macro-F1 over the classes present in the held-out part (as scikit-learn's f1_score does).
         "macro_f1": round(float(np.mean([f1[i] for i in present])), 4) if present else None,
         "per_class": {labels[i]: {"precision": round(float(precision[i]), 4), "recall": round(float(recall[i]), 4),
-                                  "f1": round(float(f1[i]), 4), "support": int(support[i])} for i in range(len(labels))},
+                                  "f1": round(float(f1[i]), 4), "support": int(support[i])}
+                      for i in range(len(labels))},
         "confusion": {"labels": labels, "matrix": matrix.tolist()},
         "calibration": calibration_bands(confidences, correct),
         "ece": expected_calibration_error(confidences, correct),

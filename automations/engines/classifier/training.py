@@ -6,7 +6,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-
 from automations.engines.classifier.evaluation import field_report, holdout_split
 from automations.engines.classifier.model import DEFAULT_PARAMETERS, FieldModel, describe, fit_field, vectorise
 from automations.engines.classifier.text import prepare, text_hash
@@ -83,7 +82,7 @@ def train(examples: list[tuple], *, text_columns: list[str], fields: list[str],
         fixed = None
         if test_idx:
             held = fit_field(name, [texts[i] for i in train_idx], [labels[i] for i in train_idx], parameters,
-                             progress=lambda m: report(m, base + step * 0.3),
+                             progress=lambda m, at=base + step * 0.3: report(m, at),
                              vectorised=vectorised([rows[i] for i in train_idx]),
                              weights=[weight(rows[i], name) for i in train_idx])
             values, confidence, _X = held.predict([texts[i] for i in test_idx])
@@ -97,7 +96,8 @@ def train(examples: list[tuple], *, text_columns: list[str], fields: list[str],
                           "automation": {"target_precision": target, "threshold": None, "share": 0.0}}
         report(f"{name}: fitting on all {len(labels)} examples", base + step * 0.6)
         model = fit_field(name, texts, labels, parameters, fixed=fixed, vectorised=vectorised(rows),
-                          progress=lambda m: report(m, base + step * 0.7), weights=[weight(i, name) for i in rows])
+                          progress=lambda m, at=base + step * 0.7: report(m, at),
+                          weights=[weight(i, name) for i in rows])
         models[name] = model
         field_eval.update(classes=model.classes, examples=len(labels), final=model.chosen,
                           occurrences=sum(weight(i, name) for i in rows),

@@ -30,7 +30,7 @@ def extract_invoice(data: bytes, filename: str = "", lookup=None, layer=None) ->
     without it a PDF's text layer is read here and an image cannot be read."""
     try:
         return _extract(data or b"", filename, lookup, layer)
-    except Exception:  # noqa: BLE001 - the contract is "never raise"; the item goes to clarification instead
+    except Exception:  # the contract is "never raise"; the item goes to clarification instead
         logger.exception("invoice extraction failed on %s", filename)
         return _clarify(_("The file could not be read (internal error while extracting)."), source="error")
 
@@ -65,12 +65,13 @@ def _from_xml_file(data: bytes, lookup) -> EngineResult:
                         source="xml")
     result = structured.read(root)
     if result.syntax is None:
-        return _clarify(_("The XML file is not an e-invoice (root element %(root)s).") % {"root": structured.local(root.tag)},
-                        source="xml")
+        return _clarify(_("The XML file is not an e-invoice (root element %(root)s).")
+                        % {"root": structured.local(root.tag)}, source="xml")
     return _structured_result(result, attachment="", lookup=lookup)
 
 
-def _structured_result(result: structured.StructuredResult, *, attachment: str, reasons=None, lookup=None) -> EngineResult:
+def _structured_result(result: structured.StructuredResult, *, attachment: str, reasons=None,
+                       lookup=None) -> EngineResult:
     reasons = list(reasons or [])
     needs_clarification = False
     if not result.profile:
@@ -79,7 +80,8 @@ def _structured_result(result: structured.StructuredResult, *, attachment: str, 
         reasons.append(_("Unknown e-invoice profile %(profile)s: please check the extracted fields.")
                        % {"profile": result.profile[:120]})
         needs_clarification = True
-    if not {"invoice_number", "gross_total"} <= result.found.keys() and not {"invoice_number", "amount_due"} <= result.found.keys():
+    found = result.found.keys()
+    if not {"invoice_number", "gross_total"} <= found and not {"invoice_number", "amount_due"} <= found:
         reasons.append(_("The e-invoice lacks its number or totals."))
         needs_clarification = True
     meta = {"source": "xml", "syntax": result.syntax, "profile": result.profile, "attachment": attachment}

@@ -140,12 +140,14 @@ def _read_cii(root, syntax: str) -> StructuredResult:
     date = parse_date(raw_date) if raw_date and (raw_date.isdigit() or "-" in raw_date) else None
     put("issue_date", date and date.isoformat(), f"{doc_name}/IssueDateTime/DateTimeString")
     put("seller_name", _first(root, f"//{_path('SellerTradeParty', 'Name')}"), "SellerTradeParty/Name")
-    put("seller_vat_id", _first(root, f"//{_path('SellerTradeParty', 'SpecifiedTaxRegistration', 'ID')}[@schemeID='VA']"),
+    put("seller_vat_id",
+        _first(root, f"//{_path('SellerTradeParty', 'SpecifiedTaxRegistration', 'ID')}[@schemeID='VA']"),
         "SellerTradeParty/SpecifiedTaxRegistration/ID[@schemeID='VA']")
     put("buyer_name", _first(root, f"//{_path('BuyerTradeParty', 'Name')}"), "BuyerTradeParty/Name")
     currency = _first(root, f"//{_l('InvoiceCurrencyCode')}")
     put("currency", currency and currency.upper(), "InvoiceCurrencyCode")
-    summation = "SpecifiedTradeSettlementHeaderMonetarySummation" if syntax == CII else "SpecifiedTradeSettlementMonetarySummation"
+    summation = ("SpecifiedTradeSettlementHeaderMonetarySummation" if syntax == CII
+                 else "SpecifiedTradeSettlementMonetarySummation")
     for name, element in (("net_total", "TaxBasisTotalAmount"), ("tax_total", "TaxTotalAmount"),
                           ("gross_total", "GrandTotalAmount"), ("amount_due", "DuePayableAmount")):
         # Both container names are tried: producers mix ZUGFeRD 1.0 and 2.x names.

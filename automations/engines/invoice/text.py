@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 from automations.engines.invoice import fields as f
 from automations.engines.invoice.pdf import Row, Segment, TextLayer
 from automations.engines.validation import (
-    CENT, decimal_string, iban_valid, parse_date, parse_decimal, vat_id_valid,
+    CENT,
+    decimal_string,
+    iban_valid,
+    parse_date,
+    parse_decimal,
+    vat_id_valid,
 )
 
 # Confidence of each kind of evidence, below the structured 0.99. The tests check it band by band against
@@ -47,7 +52,8 @@ DATE = re.compile(
     r"Sept?|Okt|Oct|Nov|Dez|Dec)\.?\s+\d{4}|(?:January|February|March|April|May|June|July|August|September|"
     r"October|November|December)\s+\d{1,2},?\s+\d{4})", re.I)
 IBAN = re.compile(r"(?<![A-Z0-9])([A-Z]{2}\d{2}(?:[ \u00a0]?[A-Z0-9]{4}){2,7}(?:[ \u00a0]?[A-Z0-9]{1,4})?)(?![A-Z0-9])")
-VAT = re.compile(r"(?<![A-Z0-9])((?:AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|GB|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI)"
+VAT = re.compile(r"(?<![A-Z0-9])((?:AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|GB|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI"
+                 r"|SK|XI)"
                  r"[ \u00a0]?(?:U[ \u00a0]?)?[0-9A-Z](?:[ \u00a0]?[0-9A-Z+*]){6,12})(?![A-Z0-9])")
 CURRENCIES = ("EUR", "USD", "CHF", "GBP", "PLN", "CZK", "DKK", "SEK", "NOK", "HUF", "JPY")
 SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP"}
@@ -64,8 +70,8 @@ NUMBER_LABELS = [
     (r"nummer", "number_weak"),
 ]
 DATE_LABELS = [
-    (r"rechnungs[-\s]?datum|invoice\s+date|date\s+of\s+(?:issue|invoice)|ausstellungsdatum|belegdatum|"
-     r"gutschriftsdatum|datum\s+der\s+rechnung|issue\s+date", "date_label"),
+    ((r"rechnungs[-\s]?datum|invoice\s+date|date\s+of\s+(?:issue|invoice)|ausstellungsdatum|belegdatum|"
+      r"gutschriftsdatum|datum\s+der\s+rechnung|issue\s+date"), "date_label"),
     (r"datum|date|vom|dated", "date_weak"),
 ]
 NOT_ISSUE_DATE = re.compile(
@@ -81,8 +87,8 @@ NET_LABELS = [
 TAX_LABELS = [
     # "(?:summe|…)?\s*ust": spaces before the word are taken from where their run begins (or after the one
     # space that follows a word, where the label's own look-behind lets a match begin), not from each space.
-    r"(?:(?:summe|gesamt|gesamtbetrag)\s*+|(?<!\s)\s*+|(?<=\w\s)\s*+)(?:ust|mwst|umsatzsteuer|mehrwertsteuer|vat|tax)"
-    r"[-\s]?(?:betrag|summe|gesamt|amount|total)?",
+    (r"(?:(?:summe|gesamt|gesamtbetrag)\s*+|(?<!\s)\s*+|(?<=\w\s)\s*+)(?:ust|mwst|umsatzsteuer|mehrwertsteuer|vat|tax)"
+     r"[-\s]?(?:betrag|summe|gesamt|amount|total)?"),
     r"(?:zzgl\.?|plus|inkl\.?|enthaltene?)\s*(?:\d+(?:[.,]\d+)?\s*%\s*)?(?:ust|mwst|umsatzsteuer|mehrwertsteuer|vat)",
     r"\d+(?:[.,]\d+)?\s*%\s*(?:ust|mwst|umsatzsteuer|mehrwertsteuer|vat|tax)", r"steuerbetrag", r"steuer",
 ]
@@ -282,7 +288,8 @@ def _invoice_number(doc: Document) -> dict:
                     continue
                 if kind == "number_weak" and re.search(r"kunden|steuer|bestell|auftrag|lieferschein|kd|ust|tel|fax|"
                                                        r"hrb|seite|page|konto|artikel|art-|ref|mandat|vertrag|"
-                                                       r"order|customer|account|globale", seg.text[:m.start() + 12], re.I):
+                                                       r"order|customer|account|globale",
+                                                       seg.text[:m.start() + 12], re.I):
                     continue
                 for vrow, text, where in _values_after_label(doc, i, seg, m):
                     value = _number_value(text)
@@ -290,7 +297,8 @@ def _invoice_number(doc: Document) -> dict:
                         # "Nr. 4711" next to the document's title names the invoice as surely as a full label.
                         strong = kind == "number_label" or _is_title_row(doc, i)
                         cand = Candidate(value, "number_label" if strong and where != "below" else "number_weak",
-                                         _cue(row if where != "below" else vrow, seg.text if where == "same" else f"{seg.text} {text}"),
+                                         _cue(row if where != "below" else vrow,
+                                              seg.text if where == "same" else f"{seg.text} {text}"),
                                          order=i)
                         rank = (cand.confidence, -i)
                         if best is None or rank > (best.confidence, -best.order):
@@ -343,19 +351,20 @@ def _issue_date(doc: Document) -> dict:
                     continue
                 if kind == "date_weak" and m.group().strip().lower().startswith("vom") and not _is_title_row(doc, i):
                     continue
-                for vrow, text, where in _values_after_label(doc, i, seg, m):
+                for _vrow, text, where in _values_after_label(doc, i, seg, m):
                     d = DATE.search(text)
                     date = parse_date(d.group()) if d and d.start() <= 2 else None
                     if date:
                         k = kind if where != "below" else "date_weak"
-                        cand = Candidate(date.isoformat(), k, _cue(row, f"{seg.text} {text}" if where != "same" else seg.text), order=i)
+                        cand = Candidate(date.isoformat(), k,
+                                         _cue(row, f"{seg.text} {text}" if where != "same" else seg.text), order=i)
                         if best is None or (cand.confidence, -i) > (best.confidence, -best.order):
                             best = cand
                         break
                 break
     if best:
         return {"issue_date": best}
-    for i, row in enumerate(doc.rows):
+    for row in doc.rows:
         if row.page > 0:
             break
         for seg in row.segments:
@@ -732,7 +741,8 @@ def _label_names(doc: Document) -> dict:
             for j in block.rows:
                 inside = [s for s in doc.rows[j].segments if block.x_from <= s.x0 < block.x_to]
                 text = inside[0].text.strip()
-                if SALUTATION.match(text) or text.endswith(":") or re.match(r"^(nummer|nr|kunden|id|gln)\b", text, re.I):
+                if (SALUTATION.match(text) or text.endswith(":")
+                        or re.match(r"^(nummer|nr|kunden|id|gln)\b", text, re.I)):
                     continue
                 if re.search(r"\d", text) and not LEGAL_FORM.search(text):
                     break
@@ -810,7 +820,7 @@ def _layout_names(doc: Document) -> dict:
     # Letterhead and footer: text with a legal form.
     for i, row in enumerate(doc.rows):
         h = doc.page_height(row.page)
-        if row.page == 0 and row.top < 0.25 * h or row.top > 0.85 * h:
+        if (row.page == 0 and row.top < 0.25 * h) or row.top > 0.85 * h:
             for seg in row.segments:
                 m = LEGAL_FORM.search(seg.text)
                 if m and len(seg.text) < 80 and not _in_window(doc, row, seg):
@@ -838,14 +848,16 @@ def _window_name(doc: Document) -> Candidate | None:
     lines = [(i, row, seg) for i, row in enumerate(doc.rows) for seg in row.segments[:1] if _in_window(doc, row, seg)]
     blocks, current = [], []
     for entry in lines:
-        if current and (entry[1].top - current[-1][1].bottom > 1.6 * entry[2].size or abs(entry[2].x0 - current[0][2].x0) > 8):
+        if current and (entry[1].top - current[-1][1].bottom > 1.6 * entry[2].size
+                        or abs(entry[2].x0 - current[0][2].x0) > 8):
             blocks.append(current)
             current = []
         current.append(entry)
     if current:
         blocks.append(current)
     for block in blocks:
-        if not 2 <= len(block) <= 7 or not any(re.search(r"\b\d{4,5}\s+[A-ZÄÖÜ]", seg.text) for _i, _r, seg in block[1:]):
+        if not 2 <= len(block) <= 7 or not any(re.search(r"\b\d{4,5}\s+[A-ZÄÖÜ]", seg.text)
+                                                for _i, _r, seg in block[1:]):
             continue
         for i, row, seg in block:
             text = seg.text.strip()

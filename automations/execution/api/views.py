@@ -2,7 +2,6 @@
 systems, and their acknowledgement."""
 import json
 
-import django_filters
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -15,7 +14,9 @@ from rest_framework.response import Response
 from audit.actors import actor_from_request
 from automations.execution import selectors
 from automations.execution.api.serializers import (
-    WorkItemAcknowledgeInputSerializer, WorkItemCreateInputSerializer, WorkItemSerializer,
+    WorkItemAcknowledgeInputSerializer,
+    WorkItemCreateInputSerializer,
+    WorkItemSerializer,
 )
 from automations.execution.models.work import WorkItem
 from automations.execution.services import intake, results
@@ -110,7 +111,8 @@ class WorkItemViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins
             return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
         except ValidationError as exc:
             return Response({"detail": " ".join(_messages(exc))}, status=status.HTTP_400_BAD_REQUEST)
-        return Response(WorkItemSerializer(item).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(WorkItemSerializer(item).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def retrieve(self, request, *args, **kwargs):
         """The item. One whose processing is restricted (Art. 18 GDPR) is found by the DSB alone, and

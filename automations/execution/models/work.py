@@ -56,7 +56,8 @@ class WorkItem(TenantOwned):
                                  verbose_name=_("use case"))
     source = models.CharField(_("source"), max_length=20, choices=ItemSource.choices, default=ItemSource.API)
     external_id = models.CharField(_("external id"), max_length=200, blank=True)
-    idempotency_key = models.CharField(_("idempotency key"), max_length=200, null=True, blank=True)
+    # NULL, not "": items sent without a key never collide in the unique constraint.
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, null=True, blank=True)  # noqa: DJ001
     content_hash = models.CharField(_("content hash"), max_length=64)
     payload = models.JSONField(_("input fields"), default=dict, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=ItemStatus.choices, default=ItemStatus.RECEIVED)
@@ -164,7 +165,8 @@ class StepRun(TenantOwned):
 
 class Suggestion(TenantOwned):
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="suggestions", verbose_name=_("run"))
-    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="suggestions", verbose_name=_("work item"))
+    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="suggestions",
+                             verbose_name=_("work item"))
     field = models.CharField(_("field"), max_length=60)
     value = models.JSONField(_("value"), null=True)
     confidence = models.FloatField(_("confidence"))
@@ -182,7 +184,8 @@ class Suggestion(TenantOwned):
 
 
 class Escalation(TenantOwned):
-    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="escalations", verbose_name=_("work item"))
+    item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="escalations",
+                             verbose_name=_("work item"))
     reason = models.TextField(_("reason"))
     contact = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="escalations", verbose_name=_("escalation contact"))

@@ -2,19 +2,17 @@
 reason and, where machines cannot go on, clarification."""
 import re
 from dataclasses import dataclass
-from itertools import islice
 from decimal import Decimal, InvalidOperation
+from itertools import islice
 
 from django.utils.translation import gettext as _
 
 from automations.choices import FieldType, MasterKind
-from automations.engines import get_engine
-from automations.engines import patterns
-from automations.engines.patterns import EMAIL, IBAN_TEXT, PHONE
+from automations.engines import get_engine, patterns, validation
 from automations.engines.base import EngineResult
+from automations.engines.patterns import EMAIL, IBAN_TEXT, PHONE
 from automations.execution.pipeline.context import PipelineContext, StepError
 from automations.execution.selectors import master_record_find, work_item_duplicates
-from automations.engines import validation
 
 PERSONAL_PATTERNS = {"email": EMAIL, "phone": PHONE, "iban": IBAN_TEXT}
 
@@ -125,8 +123,8 @@ class CheckStep(Step):
     def run(self, ctx: PipelineContext) -> dict:
         item = ctx.item
         for spec in ctx.use_case.input_fields:
-            if spec.get("required") and spec.get("type") != "file" and not str(item.payload.get(spec["name"], "")).strip() \
-                    and not ctx.engine_input.files:
+            if (spec.get("required") and spec.get("type") != "file"
+                    and not str(item.payload.get(spec["name"], "")).strip() and not ctx.engine_input.files):
                 ctx.add_reason(_("Required input field %(f)s is missing.") % {"f": spec["name"]},
                                field_name=spec["name"], clarification=True)
         duplicates = work_item_duplicates(item=item)

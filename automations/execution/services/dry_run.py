@@ -8,9 +8,9 @@ from audit.actors import as_actor
 from audit.services.events import audit_event_record
 from automations.choices import ItemSource, RunTrigger
 from automations.execution.models.work import WorkItem
-from automations.registry.models.versions import Release
 from automations.execution.services.intake import check_payload_size, content_hash_of, read_uploads, store_files
 from automations.execution.services.runs import run_dispatch
+from automations.registry.models.versions import Release
 from automations.registry.selectors import file_types_accepted
 from portal.permissions import require_perm
 

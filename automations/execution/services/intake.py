@@ -13,14 +13,15 @@ from django.utils.translation import gettext as _
 from audit.actors import as_actor
 from audit.services.events import audit_event_record
 from audit.services.pseudonyms import payload_pseudonyms
-from automations.engines import limits
 from automations.choices import ItemSource, ItemStatus, UseCaseStatus
+from automations.engines import limits
 from automations.execution.models.work import WorkItem, WorkItemFile
+from automations.execution.services.runs import run_dispatch
 from automations.registry.models.use_cases import UseCase
 from automations.registry.selectors import file_types_accepted
 from portal import files as stored_files
 from portal.permissions import require_perm
-from automations.execution.services.runs import run_dispatch
+
 
 class UseCaseNotAccepting(ValidationError):
     """The use case is a draft or retired: it accepts no items (HTTP 409)."""
@@ -80,7 +81,8 @@ def content_hash_of(use_case: UseCase, payload: dict, files: list[tuple[str, byt
     return digest.hexdigest()
 
 
-def read_uploads(files, *, accepted: frozenset[str] | None = None, use_case_key: str = "") -> list[tuple[str, bytes, str]]:
+def read_uploads(files, *, accepted: frozenset[str] | None = None,
+                 use_case_key: str = "") -> list[tuple[str, bytes, str]]:
     """(name, content, content type) per upload. The content type is judged by the content (never the
     uploader's declared type or the file name); with `accepted`, a file of any other type is refused."""
     read = []

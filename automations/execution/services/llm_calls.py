@@ -32,9 +32,10 @@ def provider_for(entry) -> Provider:
 
 def provider_call(*, entry, body: dict, use_case, version, prompt_hash: str, stored_text: str,
                   purpose: str = PURPOSE_RUN, item_id=None, actor=None) -> Completion:
-    record = dict(tenant=use_case.tenant, processor_key=entry.key, model=body.get("model", ""),
-                  prompt_hash=prompt_hash, prompt_masked=stored_text if use_case.store_masked_prompts else "",
-                  item_id=item_id, use_case=use_case, prompt_version=version, purpose=purpose, actor=actor)
+    record = {"tenant": use_case.tenant, "processor_key": entry.key, "model": body.get("model", ""),
+              "prompt_hash": prompt_hash, "prompt_masked": stored_text if use_case.store_masked_prompts else "",
+              "item_id": item_id, "use_case": use_case, "prompt_version": version, "purpose": purpose,
+              "actor": actor}
     provider = provider_for(entry)
     if not processors.processor_circuit_allow(entry=entry):
         llm_call_record(status=LlmCallStatus.CIRCUIT_OPEN, **record)

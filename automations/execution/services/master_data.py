@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from audit.services.pseudonyms import pseudonym_for
 from audit.services.events import audit_event_record
+from audit.services.pseudonyms import pseudonym_for
 from automations.choices import MasterKind
 from automations.execution.models.work import MasterRecord
 from portal.history import stamp

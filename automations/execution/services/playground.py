@@ -10,11 +10,11 @@ from django.utils.translation import gettext as _
 
 from audit.services.events import audit_event_record
 from automations.engines.llm.calls import ProviderUnavailable
+from automations.execution.models.llm_calls import LlmCallPurpose
+from automations.execution.pipeline.steps import guardrail_findings
+from automations.execution.services.llm_calls import generate
 from automations.registry.models.use_cases import UseCase
 from automations.registry.models.versions import GuardrailSetVersion, PromptTemplateVersion
-from automations.execution.models.llm_calls import LlmCallPurpose
-from automations.execution.services.llm_calls import generate
-from automations.execution.pipeline.steps import guardrail_findings
 from portal.permissions import require_perm
 
 MAX_VERSIONS = 2

@@ -1,9 +1,9 @@
 """Results for business applications: final items, and the acknowledgement that each consumer took
 each item once."""
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.core.exceptions import ValidationError
 
 from audit.actors import as_actor
 from audit.services.events import audit_event_record

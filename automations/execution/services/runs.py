@@ -25,12 +25,12 @@ from automations.choices import (
 )
 from automations.engines.base import EngineInput, InputFile
 from automations.execution.models.work import Run, StepRun, Suggestion, WorkItem
-from automations.registry.models.use_cases import UseCase
 from automations.execution.pipeline.context import PipelineContext, StepError, StopPipeline
 from automations.execution.pipeline.steps import PREPARE_STEPS
 from automations.execution.selectors import master_record_find
 from automations.execution.services.engine_services import EngineServicesForItem
 from automations.execution.services.escalations import escalation_create
+from automations.registry.models.use_cases import UseCase
 from automations.registry.selectors import active_release_label
 from portal import dispatch
 from portal.jobs import task_send_on_commit
@@ -58,7 +58,7 @@ def _send(run: Run, countdown: int = 0) -> None:
     def unsent() -> None:
         try:
             Run.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(lease_expires_at=timezone.now())
-        except Exception:  # noqa: BLE001 - the database is gone as well: the lease set at dispatch holds
+        except Exception:  # the database is gone as well: the lease set at dispatch holds
             logger.warning("Run %s: lease not shortened.", run.pk, exc_info=True)
 
     task_send_on_commit("automations.process_run", run.pk, countdown=countdown, on_unsent=unsent)
@@ -82,7 +82,8 @@ def _engine_input(item: WorkItem, use_case: UseCase) -> EngineInput:
                             "iban": record.iban}
         return None
 
-    files = [InputFile(name=f.name, content_type=f.content_type, path=Path(f.file.path)) for f in item.files.order_by("pk")]
+    files = [InputFile(name=f.name, content_type=f.content_type, path=Path(f.file.path))
+             for f in item.files.order_by("pk")]
     return EngineInput(tenant_id=item.tenant_id, use_case_key=use_case.key, payload=item.payload, files=files,
                        output_fields=list(use_case.output_fields), lookup=lookup,
                        services=EngineServicesForItem(use_case=use_case, item_id=item.pk))
@@ -189,7 +190,8 @@ def run_execute(*, run_id: int, task_id: str = "", retry: int = 0) -> None:
         # configured for the built-in use cases.
         _record_step(run, "deliver", StepStatus.OK, started, {"delivery": "pull"})
     else:
-        _record_step(run, "deliver", StepStatus.SKIPPED, started, {"reason": "not applied" if not ctx.dry_run else "dry run"})
+        _record_step(run, "deliver", StepStatus.SKIPPED, started,
+                     {"reason": "not applied" if not ctx.dry_run else "dry run"})
 
 
 def _fields_view(ctx: PipelineContext) -> dict:
@@ -290,7 +292,8 @@ def run_fail(*, run_id: int, error: str) -> None:
             run.status, run.finished_at = RunStatus.FAILED, timezone.now()
             run.save(update_fields=["status", "finished_at", "error"])
             if item.status not in FINAL_ITEM_STATUSES and not item.is_dry_run:
-                reason = _("Processing failed after %(n)s attempts: %(error)s") % {"n": run.attempt, "error": error[:300]}
+                reason = (_("Processing failed after %(n)s attempts: %(error)s")
+                          % {"n": run.attempt, "error": error[:300]})
                 item.status, item.reasons, item.updated_at = ItemStatus.ESCALATED, [reason], timezone.now()
                 item.save(update_fields=["status", "reasons", "updated_at"])
                 dispatch.emit("work_item.failed", item=item, reasons=[reason])

@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
-from automations.registry import selectors
 from automations.execution.services.playground import playground_run
+from automations.registry import selectors
 from portal.views import TenantPermissionRequiredMixin
 
 PERMISSION = "automations.add_prompttemplateversion"

@@ -6,17 +6,17 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.utils.decorators import method_decorator
 
 from audit.actors import actor_from_request
-from automations.execution import selectors
-from automations.registry import selectors as registry_selectors
 from automations.choices import ItemSource, ItemStatus, MasterKind, UseCaseStatus
+from automations.execution import selectors
 from automations.execution.models.work import WorkItem
 from automations.execution.services import dry_run, escalations, intake, master_data
+from automations.registry import selectors as registry_selectors
 from portal.files import INLINE_TYPES, PDF, page_token, page_token_valid, sniff_file, stored_file_response
 from portal.views import TenantPermissionRequiredMixin as PermissionMixin
 from portal.views import demo_invoices_url, error_messages, get_or_404
@@ -90,7 +90,7 @@ class WorkItemDetailView(PermissionMixin, View):
         runs = item.runs.select_related("release").prefetch_related("steps").order_by("created_at")
         output_specs = {f["name"]: f for f in item.use_case.output_fields}
         fields = [{"name": name, "spec": output_specs.get(name, {}), **data,
-                   "percent": int(round(float(data.get("confidence") or 0) * 100))}
+                   "percent": round(float(data.get("confidence") or 0) * 100)}
                   for name, data in item.fields.items()]
         return render(request, "automations/work/item_detail.html", {
             "item": item, "fields": fields, "runs": runs, "files": _with_preview(item.files.all(), request.user),
@@ -115,7 +115,7 @@ def _item(request, pk) -> WorkItem:
     try:
         item = selectors.work_item_get(tenant=request.tenant, pk=pk)
     except (WorkItem.DoesNotExist, ValidationError, ValueError):
-        raise Http404
+        raise Http404 from None
     intake.ensure_may_read(actor_from_request(request), item)
     return item
 
@@ -218,7 +218,8 @@ class DryRunView(PermissionMixin, View):
     def post(self, request, key):
         use_case = _use_case(request, key)
         chosen = request.POST.get("release", "")
-        release = registry_selectors.release_list(use_case=use_case).filter(pk=chosen).first() if chosen.isdigit() else None
+        release = (registry_selectors.release_list(use_case=use_case).filter(pk=chosen).first()
+                   if chosen.isdigit() else None)
         if release is None:
             messages.error(request, _("Choose a release."))
         else:

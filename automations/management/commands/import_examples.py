@@ -17,7 +17,8 @@ class Command(BaseCommand):
         add_common_arguments(parser)
         parser.add_argument("file", metavar="FILE")
         parser.add_argument("--text-columns", required=True, help=_("Comma-separated input columns, e.g. subject,body"))
-        parser.add_argument("--label-columns", required=True, help=_("Comma-separated output fields, e.g. queue,priority"))
+        parser.add_argument("--label-columns", required=True,
+                            help=_("Comma-separated output fields, e.g. queue,priority"))
         parser.add_argument("--source", default=ExampleSource.IMPORT, choices=ExampleSource.values,
                             help=_("Where the examples come from (default: import)."))
 

@@ -20,7 +20,7 @@ class Command(BaseCommand):
 
     @no_translations
     def handle(self, *args, **options):
-        tenant, use_case, actor = resolve(options)
+        _tenant, use_case, actor = resolve(options)
         start = time.monotonic()
 
         def progress(message: str, fraction: float) -> None:

@@ -97,7 +97,8 @@ class UseCaseDocumentationInputSerializer(serializers.Serializer):
         if "catalogue_entries" in attrs:
             unknown = sorted(set(attrs["catalogue_entries"]) - set(self.catalogue))
             if unknown:
-                raise serializers.ValidationError({"catalogue_entries": f"Not active in the catalogue: {', '.join(unknown)}"})
+                raise serializers.ValidationError(
+                    {"catalogue_entries": f"Not active in the catalogue: {', '.join(unknown)}"})
             attrs["catalogue_entries"] = [self.catalogue[key] for key in attrs["catalogue_entries"]]
         return attrs
 

@@ -15,21 +15,32 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from audit.actors import actor_from_request
+from automations.choices import ChangeKind, ChangeState, RiskTier, UseCaseStatus
 from automations.registry import selectors
 from automations.registry.api.serializers import (
-    VERSION_SERIALIZERS, CatalogueEntrySerializer, ChangeRequestCreateInputSerializer, ChangeRequestSerializer,
-    RegistryImportReportSerializer, ReleaseCreateInputSerializer, ReleaseSerializer, UseCaseCreateInputSerializer,
-    UseCaseSerializer, UseCaseSuspendInputSerializer, UseCaseUpdateInputSerializer,
+    VERSION_SERIALIZERS,
+    CatalogueEntrySerializer,
+    ChangeRequestCreateInputSerializer,
+    ChangeRequestSerializer,
+    RegistryImportReportSerializer,
+    ReleaseCreateInputSerializer,
+    ReleaseSerializer,
+    UseCaseCreateInputSerializer,
+    UseCaseSerializer,
+    UseCaseSuspendInputSerializer,
+    UseCaseUpdateInputSerializer,
 )
-from automations.choices import ChangeKind, ChangeState, RiskTier, UseCaseStatus
 from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.models.changes import ChangeRequest
 from automations.registry.models.use_cases import UseCase
 from automations.registry.models.versions import VERSION_MODELS, Release, ReleaseLabel
-from automations.registry.services.registry_io import (
-    EXPORT_PERMISSIONS, IMPORT_PERMISSIONS, registry_export, registry_import,
-)
 from automations.registry.services import changes, use_cases, versions
+from automations.registry.services.registry_io import (
+    EXPORT_PERMISSIONS,
+    IMPORT_PERMISSIONS,
+    registry_export,
+    registry_import,
+)
 from portal.api.permissions import TenantMember, TenantModelPermissions, request_tenant
 from portal.selectors import membership_list
 
@@ -56,7 +67,8 @@ class HasTenantPermissions(permissions.BasePermission):
 # --- use cases ----------------------------------------------------------------------------------------
 
 @extend_schema(parameters=[
-    OpenApiParameter("status", str, enum=UseCaseStatus.values), OpenApiParameter("risk_tier", str, enum=RiskTier.values),
+    OpenApiParameter("status", str, enum=UseCaseStatus.values),
+    OpenApiParameter("risk_tier", str, enum=RiskTier.values),
     OpenApiParameter("department", str), OpenApiParameter("review_due", bool, description="only those due for review"),
 ])
 class UseCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

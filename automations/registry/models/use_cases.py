@@ -1,4 +1,6 @@
 """The automation registry: a tenant's control settings and its documented use cases."""
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -7,7 +9,6 @@ from simple_history.models import HistoricalRecords
 
 from automations.choices import LegalBasis, RiskTier, UseCaseStatus
 from portal.models import Tenant, TenantOwned
-from datetime import timedelta
 
 DEFAULT_DATA_CATEGORIES = [
     "contact", "bank", "contract", "employee", "customer_history", "identification", "health", "other",
@@ -52,7 +53,8 @@ class TenantPolicy(models.Model):
         _("share of automatically applied items sent to sample checks"), max_digits=4, decimal_places=3, default=0.05
     )
     change_request_expiry_days = models.PositiveIntegerField(_("change requests expire after (days)"), default=30)
-    works_agreement_reference = models.CharField(_("works agreement (Betriebsvereinbarung)"), max_length=200, blank=True)
+    works_agreement_reference = models.CharField(_("works agreement (Betriebsvereinbarung)"), max_length=200,
+                                                 blank=True)
     min_group_size = models.PositiveIntegerField(_("smallest group shown in figures about people"), default=5)
 
     history = HistoricalRecords()
@@ -87,7 +89,8 @@ class UseCase(TenantOwned):
         "automations.CatalogueEntry", blank=True, related_name="use_cases", verbose_name=_("processors and connectors")
     )
     retention_days = models.PositiveIntegerField(_("work items kept for (days)"), default=90)
-    risk_tier = models.CharField(_("EU AI Act risk tier"), max_length=20, choices=RiskTier.choices, default=RiskTier.MINIMAL)
+    risk_tier = models.CharField(_("EU AI Act risk tier"), max_length=20, choices=RiskTier.choices,
+                                 default=RiskTier.MINIMAL)
     risk_rationale = models.TextField(_("risk rationale"), blank=True)
     dpia_reference = models.CharField(_("data protection impact assessment (reference)"), max_length=200, blank=True)
     worker_information_reference = models.CharField(_("worker information (reference)"), max_length=200, blank=True)

@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -27,14 +28,17 @@ from automations.registry.models.use_cases import TenantPolicy, UseCase
 from automations.registry.models.versions import Release, ReleaseLabel
 from automations.registry.selectors import change_request_open_roles, label_map, tenant_policy_get
 from automations.registry.services.use_cases import (
-    DOCUMENTATION_FIELDS, ensure_person, tenant_policy_ensure, use_case_update, validate_documentation,
+    DOCUMENTATION_FIELDS,
+    ensure_person,
+    tenant_policy_ensure,
+    use_case_update,
+    validate_documentation,
 )
-from portal.choices import Role
 from portal import dispatch
+from portal.choices import Role
 from portal.history import stamp
 from portal.permissions import require_perm
 from portal.selectors import roles_of, users_with_role
-from django.contrib.auth import get_user_model
 
 ALL_APPROVERS = [Role.DEPARTMENT_OWNER, Role.AUTOMATION_LEAD, Role.DATA_PROTECTION_OFFICER, Role.WORKS_COUNCIL,
                  Role.SECURITY_OFFICER]
@@ -59,13 +63,15 @@ def _threshold_move(use_case: UseCase, payload: dict) -> Decimal | None:
     if current is None or new is None:
         return None
     same = (current.prompt_template_id == new.prompt_template_id and current.guardrail_set_id == new.guardrail_set_id
-            and set(current.engine_configs.values_list("pk", flat=True)) == set(new.engine_configs.values_list("pk", flat=True)))
+            and set(current.engine_configs.values_list("pk", flat=True))
+            == set(new.engine_configs.values_list("pk", flat=True)))
     if not same:
         return None
     old_t, new_t = current.threshold_set.thresholds, new.threshold_set.thresholds
     if set(old_t) != set(new_t):
         return None
-    moves = [abs(Decimal(str(new_t[f][k])) - Decimal(str(old_t[f].get(k, 0)))) for f in new_t for k in ("auto", "reject")]
+    moves = [abs(Decimal(str(new_t[f][k])) - Decimal(str(old_t[f].get(k, 0))))
+             for f in new_t for k in ("auto", "reject")]
     return max(moves, default=Decimal(0))
 
 
@@ -177,7 +183,8 @@ def _policy_check(tenant, payload: dict) -> list[dict]:
     if not payload or unknown:
         raise ValidationError(_("Only control settings change through this kind of request."))
     policy = tenant_policy_get(tenant=tenant)
-    return [{"item": name, "before": str(getattr(policy, name)), "after": str(value)} for name, value in payload.items()]
+    return [{"item": name, "before": str(getattr(policy, name)), "after": str(value)}
+            for name, value in payload.items()]
 
 
 def _resolve_documentation(tenant, changes: dict) -> dict:
@@ -260,7 +267,8 @@ def change_request_create(*, actor, tenant, kind: str, title: str, description: 
 def _lock_open(change_request: ChangeRequest) -> ChangeRequest:
     cr = ChangeRequest.objects.select_for_update().get(pk=change_request.pk)
     if cr.state != ChangeState.OPEN:
-        raise ValidationError(_("This change request is no longer open (%(state)s).") % {"state": cr.get_state_display()})
+        raise ValidationError(_("This change request is no longer open (%(state)s).")
+                              % {"state": cr.get_state_display()})
     if cr.expires_at <= timezone.now():
         raise ValidationError(_("This change request has expired."))
     return cr
@@ -287,7 +295,8 @@ def change_request_approve(*, actor, change_request: ChangeRequest, role: str, c
             raise ValidationError(_("This role is not required here, or already approved."))
         if (not tenant_policy_get(tenant=cr.tenant).allow_dual_role
                 and cr.approvals.filter(approver=user).exists()):
-            raise PermissionDenied(_("You already approved this change in another role; each role needs another person."))
+            raise PermissionDenied(
+                _("You already approved this change in another role; each role needs another person."))
         Approval.objects.create(tenant=cr.tenant, change_request=cr, role=role, approver=user,
                                 decision=ApprovalDecision.APPROVE, comment=comment)
         audit_event_record(actor=actor, tenant=cr.tenant, event_type="change_request.approved", obj=cr,
@@ -365,7 +374,8 @@ def _apply(actor, cr: ChangeRequest) -> None:
                            details={"from": before, "to": use_case.status, "change_request": cr.pk})
         dispatch.emit("use_case.status_changed", use_case=use_case, before=before, after=use_case.status)
     elif cr.kind == ChangeKind.DOCUMENTATION:
-        use_case_update(actor=actor, use_case=cr.use_case, values=_resolve_documentation(cr.tenant, cr.payload["changes"]),
+        use_case_update(actor=actor, use_case=cr.use_case,
+                        values=_resolve_documentation(cr.tenant, cr.payload["changes"]),
                         reason=reason, via_change_request=True)
     elif cr.kind == ChangeKind.CATALOGUE:
         entry = CatalogueEntry.objects.for_tenant(cr.tenant).filter(key=cr.payload["key"]).first()

@@ -22,11 +22,10 @@ from django.utils.translation import gettext as _
 
 from audit.actors import as_actor
 from audit.services.events import audit_event_record
-from automations.registry import secrets
 from automations.choices import CatalogueKind
+from automations.registry import secrets
 from automations.registry.models.catalogue import CatalogueEntry
-from automations.registry.models.processors import ProcessorCircuit, ProcessorSecret
-from automations.registry.models.processors import CircuitState
+from automations.registry.models.processors import CircuitState, ProcessorCircuit, ProcessorSecret
 from portal.choices import Role
 from portal.permissions import require_perm
 from portal.selectors import users_with_role

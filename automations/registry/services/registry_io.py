@@ -14,6 +14,7 @@ catalogue entries). When a run finds nothing left to do, the tenant's export equ
 `instance_specific`."""
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,8 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.actors import as_actor
-from automations.registry import selectors
 from automations.choices import ChangeKind, Label, UseCaseStatus
+from automations.registry import selectors
 from automations.registry.models.use_cases import TenantPolicy, UseCase
 from automations.registry.models.versions import VERSION_MODELS
 from automations.registry.services import changes, use_cases, versions
@@ -225,9 +226,10 @@ class _Importer:
                 fields = {name: value for name, value in fields.items() if getattr(existing, name) != value}
                 if not fields:
                     continue
-            title = (_("Catalogue entry %(key)s changed") if existing else _("New catalogue entry %(key)s")) % {"key": key}
-            self.attempt(title, lambda: self.propose(kind=ChangeKind.CATALOGUE, title=title,
-                                                     payload={"key": key, "fields": fields}))
+            title = ((_("Catalogue entry %(key)s changed") if existing else _("New catalogue entry %(key)s"))
+                     % {"key": key})
+            self.attempt(title, partial(self.propose, kind=ChangeKind.CATALOGUE, title=title,
+                                        payload={"key": key, "fields": fields}))
 
     # --- use cases -----------------------------------------------------------------------------------------
 
@@ -310,7 +312,7 @@ class _Importer:
                         break
                     created = []
 
-                    def create(entry=entry, kind=kind):
+                    def create(entry=entry, kind=kind, created=created):
                         version = versions.version_create(actor=self.actor, use_case=use_case, kind=kind,
                                                           content=entry["content"],
                                                           change_note=entry.get("change_note", ""))
@@ -364,7 +366,7 @@ class _Importer:
                     break
                 created = []
 
-                def create(parts=parts, entry=entry):
+                def create(parts=parts, entry=entry, created=created):
                     created.append(versions.release_create(actor=self.actor, use_case=use_case,
                                                            note=entry.get("note", ""), **parts))
                 if not self.attempt(f"{use_case.key} R{number}", create):

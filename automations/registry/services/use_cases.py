@@ -2,15 +2,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from audit.actors import as_actor
 from audit.services.events import audit_event_record
 from automations.choices import FieldType, IntegrationKind, UseCaseStatus
-from automations.registry.models.use_cases import TenantPolicy, UseCase
-from portal import dispatch
 from automations.engines import limits, patterns
+from automations.registry.models.use_cases import TenantPolicy, UseCase
+from automations.registry.selectors import tenant_policy_get
+from portal import dispatch
 from portal.history import stamp
 from portal.permissions import require_perm
-from automations.registry.selectors import tenant_policy_get
-from audit.actors import as_actor
 
 # The documentation fields a person edits; status, labels and history have their own paths.
 DOCUMENTATION_FIELDS = (
@@ -49,10 +49,11 @@ def validate_field_specs(specs, *, label: str, categories: list[str]) -> None:
             raise ValidationError(_("Field %(name)s: validation must be an object.") % {"name": name})
         if "max_length" in rule:
             limit = rule["max_length"]
-            if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= limits.FIELD_MAX_CHARS_CEILING:
+            ceiling = limits.FIELD_MAX_CHARS_CEILING
+            if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= ceiling:
                 raise ValidationError(_("Field %(name)s: the maximum length is a whole number of characters between 1 "
-                                        "and %(ceiling)s.") % {"name": name,
-                                                               "ceiling": f"{limits.FIELD_MAX_CHARS_CEILING:,}".replace(",", ".")})
+                                        "and %(ceiling)s.")
+                                      % {"name": name, "ceiling": f"{ceiling:,}".replace(",", ".")})
         if rule.get("pattern"):
             try:
                 patterns.check_user_pattern(rule["pattern"])
@@ -110,7 +111,8 @@ def use_case_create(*, actor, tenant, key: str, title: str, purpose: str, **docu
     return use_case
 
 
-def use_case_update(*, actor, use_case: UseCase, values: dict, reason: str, via_change_request: bool = False) -> UseCase:
+def use_case_update(*, actor, use_case: UseCase, values: dict, reason: str,
+                    via_change_request: bool = False) -> UseCase:
     """Edit the documentation directly while the use case is a draft (or retired); once it runs
     (pilot, production, suspended) the edit must come through an approved change request."""
     tenant = use_case.tenant

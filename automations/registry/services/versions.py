@@ -12,10 +12,9 @@ from django.utils.translation import gettext as _
 from audit.actors import as_actor
 from audit.services.events import audit_event_record
 from automations.choices import Engine
-from automations.registry.models.use_cases import UseCase
-from automations.registry.models.versions import VERSION_MODELS, EngineConfigVersion, Release
-from automations.registry.models.versions import content_hash
 from automations.engines import patterns
+from automations.registry.models.use_cases import UseCase
+from automations.registry.models.versions import VERSION_MODELS, EngineConfigVersion, Release, content_hash
 from portal.permissions import require_perm
 
 _VARIABLE = re.compile(r"{{\s*([A-Za-z_][A-Za-z0-9_]*)\s*}}")
@@ -33,9 +32,11 @@ def _validate(kind: str, use_case: UseCase, content: dict) -> None:
         if not declared <= inputs:
             raise ValidationError(_("A prompt may only declare the use case's input fields; unknown: %(f)s")
                                   % {"f": ", ".join(sorted(declared - inputs))})
-        blocked = {f["name"] for f in use_case.input_fields if f["name"] in declared and f.get("send_to_model") is False}
+        blocked = {f["name"] for f in use_case.input_fields
+                   if f["name"] in declared and f.get("send_to_model") is False}
         if blocked:
-            raise ValidationError(_("These fields may not be sent to a model: %(f)s") % {"f": ", ".join(sorted(blocked))})
+            raise ValidationError(_("These fields may not be sent to a model: %(f)s")
+                                  % {"f": ", ".join(sorted(blocked))})
         used = template_variables(content.get("template", "")) | template_variables(content.get("system_prompt", ""))
         if not used <= declared:
             raise ValidationError(_("The template uses fields it does not declare: %(f)s")
@@ -44,7 +45,8 @@ def _validate(kind: str, use_case: UseCase, content: dict) -> None:
             try:
                 jsonschema.Draft202012Validator.check_schema(content["output_schema"])
             except jsonschema.SchemaError as exc:
-                raise ValidationError(_("The output schema is not valid JSON Schema: %(e)s") % {"e": exc.message})
+                raise ValidationError(_("The output schema is not valid JSON Schema: %(e)s")
+                                      % {"e": exc.message}) from exc
         if not 0 <= float(content.get("fixed_confidence", 0.5)) <= 1:
             raise ValidationError(_("A confidence lies between 0 and 1."))
     elif kind == "threshold_set":

@@ -7,8 +7,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from automations.registry import selectors
 from automations.choices import CatalogueKind, ChangeKind, ChangeState
+from automations.registry import selectors
 from automations.registry.forms import TenantPolicyDetailsForm
 from automations.registry.models.use_cases import TenantPolicy
 from automations.registry.services import use_cases

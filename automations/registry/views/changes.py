@@ -8,14 +8,18 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from automations.registry import selectors
 from automations.choices import ChangeKind, ChangeState, UseCaseStatus
+from automations.registry import selectors
+from automations.registry.diffs import change_request_item_rows, render_release, side_by_side
 from automations.registry.forms import (
-    CatalogueChangeForm, DecisionForm, LabelMoveForm, StatusChangeForm, TenantPolicyChangeForm,
+    CatalogueChangeForm,
+    DecisionForm,
+    LabelMoveForm,
+    StatusChangeForm,
+    TenantPolicyChangeForm,
 )
 from automations.registry.services import changes
 from automations.registry.services.changes import TRANSITIONS
-from automations.registry.diffs import change_request_item_rows, render_release, side_by_side
 from automations.registry.views.mixins import RegistryView, UseCaseMixin, error_messages, get_or_404, report_error
 from portal.choices import Role
 from portal.selectors import roles_of
@@ -89,7 +93,8 @@ class ChangeRequestDetailView(RegistryView):
             form = DecisionForm(roles=roles)
         return {
             "cr": cr, "diff": _diff_items(cr), "release_diff": _release_diff(cr),
-            "open_roles": selectors.change_request_open_roles(change_request=cr) if cr.state == ChangeState.OPEN else [],
+            "open_roles": (selectors.change_request_open_roles(change_request=cr)
+                           if cr.state == ChangeState.OPEN else []),
             "form": form if roles else None,
             "can_withdraw": cr.state == ChangeState.OPEN and cr.author_id == request.user.pk,
         }

@@ -10,9 +10,13 @@ from django.utils.translation import gettext as _
 
 from automations.registry.forms import RegistryImportForm
 from automations.registry.services.registry_io import (
-    EXPORT_PERMISSIONS, IMPORT_PERMISSIONS, registry_export, registry_import,
+    EXPORT_PERMISSIONS,
+    IMPORT_PERMISSIONS,
+    registry_export,
+    registry_import,
 )
 from automations.registry.views.mixins import RegistryView, error_messages
+
 
 class RegistryExportView(RegistryView):
     permission_required = EXPORT_PERMISSIONS

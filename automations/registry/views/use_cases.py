@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from automations.registry import selectors
 from automations.choices import ChangeKind, RiskTier, UseCaseStatus
+from automations.registry import selectors
+from automations.registry.diffs import render_value, side_by_side
 from automations.registry.forms import ChangeRequestTextForm, ReasonForm, UseCaseForm
 from automations.registry.models.use_cases import UseCase
 from automations.registry.models.versions import VERSION_MODELS
@@ -18,7 +19,6 @@ from automations.registry.process_docs import documentation_sections, procedure_
 from automations.registry.services import changes, use_cases
 from automations.registry.services.changes import TRANSITIONS
 from automations.registry.services.use_cases import DOCUMENTATION_FIELDS, SUSPENDABLE
-from automations.registry.diffs import render_value, side_by_side
 from automations.registry.views.mixins import RegistryView, UseCaseMixin, error_messages
 from portal.files import PDF, harden
 from portal.selectors import membership_list

@@ -9,10 +9,10 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from automations.registry import selectors
+from automations.registry.diffs import has_changes, render_release, render_version, side_by_side
 from automations.registry.forms import VERSION_FORMS, ReleaseCreateForm
 from automations.registry.models.versions import VERSION_MODELS
 from automations.registry.services import versions as version_services
-from automations.registry.diffs import has_changes, render_release, render_version, side_by_side
 from automations.registry.views.mixins import RegistryView, UseCaseMixin, error_messages, get_or_404, report_error
 
 

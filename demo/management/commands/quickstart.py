@@ -175,7 +175,8 @@ class Command(BaseCommand):
             released = runs_orphaned_release()
             if released:
                 runs_reap()
-                self.stderr.write(_("%(n)s run(s) the worker was in the middle of were queued again.") % {"n": released})
+                self.stderr.write(_("%(n)s run(s) the worker was in the middle of were queued again.")
+                                  % {"n": released})
         except Exception as exc:  # noqa: BLE001 - the beat reaper takes them over when their lease ends
             self.stderr.write(_("Runs of the stopped worker not queued again (%(error)s); the reaper takes them "
                                 "over when their lease ends.") % {"error": exc})

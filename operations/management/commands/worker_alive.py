@@ -3,7 +3,7 @@ checks and monitoring scripts (systemd uses the watchdog instead, deploy/systemd
 files the workers' consumers write under PORTAL_VAR_DIR/heartbeats/; exit 0 when every worker asked for
 (or, without --name, at least one) reported within --max-age seconds, else exit 1."""
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError, no_translations
 
@@ -20,7 +20,7 @@ class Command(BaseCommand):
 
     @no_translations
     def handle(self, *args, name, max_age, **options):
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         paths = [heartbeat_path(n) for n in name] or sorted(heartbeat_folder().glob("*.json"))
         fresh, problems = [], []
         for path in paths:

@@ -34,7 +34,8 @@ class Command(BaseCommand):
             )
         except PermissionDenied:
             raise CommandError(
-                _("%(username)s has no active membership in %(tenant)s.") % {"username": username, "tenant": tenant.slug}
+                _("%(username)s has no active membership in %(tenant)s.")
+                % {"username": username, "tenant": tenant.slug}
             ) from None
         expires = timezone.localtime(token.expires_at).strftime("%Y-%m-%d %H:%M %Z")
         self.stdout.write(

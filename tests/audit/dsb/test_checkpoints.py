@@ -8,8 +8,8 @@ from django.db import transaction
 
 from audit import signing
 from audit.chain import compute_hash, event_values
-from audit.services.checkpoints import checkpoint_dir, checkpoints_sign
 from audit.models import AuditEvent, VerificationRun
+from audit.services.checkpoints import checkpoint_dir, checkpoints_sign
 from audit.services.events import access_event_record, audit_event_record
 from audit.tasks import sign_checkpoints_task
 from tests.audit.conftest import run_verify, tamper

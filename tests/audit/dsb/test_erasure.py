@@ -6,9 +6,9 @@ from django.core.files.storage import default_storage
 from audit.choices import RequestKind, RequestStatus
 from audit.models import DataSubjectRequest, Pseudonym
 from audit.selectors.pseudonyms import pseudonym_lookup
-from automations.models import LabelledExample, MasterRecord, WorkItem
 from automations.execution.selectors import work_item_list
 from automations.execution.services import master_data
+from automations.models import LabelledExample, MasterRecord, WorkItem
 from automations.training import services as training
 from tests.audit.conftest import run_verify
 from tests.audit.dsb.helpers import ERIKA, OTTO, SUPPLIER, erase, every_stored_text
@@ -59,7 +59,7 @@ def test_erasure_leaves_no_trace_of_the_person_and_the_chain_verifies(world, dja
     assert request.kind == RequestKind.ERASURE and request.status == RequestStatus.COMPLETED
     assert len(request.identifier_hash) == 64 and request.completed_at is not None
     assert (request.due_at - request.received_at).days in (28, 29, 30, 31)
-    assert run_verify() == (0, ["muster: %d events ok" % _events(tenant), "system: 0 events ok"])
+    assert run_verify() == (0, [f"muster: {_events(tenant)} events ok", "system: 0 events ok"])
 
 
 def _events(tenant) -> int:

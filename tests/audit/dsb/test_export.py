@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 
 from audit import signing
-from audit.services.checkpoints import checkpoints_sign
 from audit.models import AuditEvent
+from audit.services.checkpoints import checkpoints_sign
 from audit.services.events import access_event_record, audit_event_record
 from tests.audit.conftest import tamper
 from tests.audit.dsb.test_views import login

@@ -11,9 +11,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from audit.services import events as audit_services
 from audit import signing
 from audit.models import AuditAnchor, AuditEvent, SubjectReference
+from audit.services import events as audit_services
 from audit.services.events import access_event_record, audit_event_record
 from audit.tasks import retention_sweep_task
 from automations.models import WorkItem

@@ -2,10 +2,9 @@
 from datetime import timedelta
 
 import pytest
-from django.utils import translation
-from django.utils.translation import gettext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from audit.models import AccessEvent, AuditEvent, DataSubjectRequest
 from audit.services.events import audit_event_record

@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.urls import reverse
 
-from audit.services.access import data_subject_access_request_open
 from audit.models import AuditEvent, Pseudonym
+from audit.services.access import data_subject_access_request_open
 from audit.services.events import audit_event_record
 from audit.urls import urlpatterns
 from automations.execution.services import master_data

@@ -2,9 +2,7 @@
 by OCR (one small page each: OCR costs seconds), broken text layers, e-mails with HTML bodies and
 attachments, plain text, XML; and the use case's input fields it fills."""
 import io
-import random
 
-import pytest
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
@@ -13,7 +11,6 @@ from automations.documents.fields import fill_input_fields
 from automations.documents.html import html_to_text
 from automations.documents.reading import read_file
 from tests.automations.documents.helpers import mail, scan_of, text_pdf
-from tests.automations.engines import invoice_layouts
 
 LINES = ["Lieferschein Nr. LS-2025-0815", "Metallbau Weber GmbH, Kassel", "10 Stück Heizregler HR-4"]
 
@@ -73,11 +70,12 @@ def test_an_email_gives_subject_sender_html_body_as_text_and_its_attachments_as_
 
 def test_a_forwarded_mail_is_read_as_a_mail_of_its_own_with_its_attachment():
     inner = mail("Rechnung 4711", "Anbei die Rechnung.", attachments=[("r.pdf", text_pdf(LINES), "application", "pdf")])
-    from email.message import EmailMessage
     from email import message_from_bytes, policy
+    from email.message import EmailMessage
 
     outer = EmailMessage()
-    outer["From"], outer["To"], outer["Subject"] = "chef@muster.example", "buchhaltung@muster.example", "WG: Rechnung 4711"
+    outer["From"], outer["To"] = "chef@muster.example", "buchhaltung@muster.example"
+    outer["Subject"] = "WG: Rechnung 4711"
     outer.set_content("Bitte buchen.")
     outer.add_attachment(message_from_bytes(inner, policy=policy.default))
     doc = read_file("wg.eml", outer.as_bytes())
@@ -94,7 +92,7 @@ def test_html_is_converted_without_scripts_styles_or_tags():
 
 
 def test_plain_text_in_utf8_or_windows_1252_and_xml_are_decoded():
-    assert read_file("a.txt", "Grüße aus Köln".encode("utf-8")).text == "Grüße aus Köln"
+    assert read_file("a.txt", "Grüße aus Köln".encode()).text == "Grüße aus Köln"
     assert read_file("a.txt", "Grüße aus Köln".encode("cp1252")).text == "Grüße aus Köln"
     doc = read_file("a.xml", b"<?xml version='1.0'?><r><a>Rechnung</a><b> 4711 </b></r>")
     assert doc.kind == "xml" and doc.text == "Rechnung\n4711"
@@ -116,5 +114,5 @@ def test_input_fields_are_filled_from_a_mail_by_name_and_never_over_a_given_valu
     assert "subject" not in fill_input_fields(ticket, {"subject": "gegeben"}, [doc])
     classify = [{"name": "text", "type": "long_text"}]
     assert fill_input_fields(classify, {}, [doc]) == {"text": "Betreff\n\nText der Nachricht"}
-    letter = read_file("brief.txt", "Erste Zeile\nZweite Zeile\nDritte".encode())
+    letter = read_file("brief.txt", b"Erste Zeile\nZweite Zeile\nDritte")
     assert fill_input_fields(ticket, {}, [letter]) == {"subject": "Erste Zeile", "body": "Zweite Zeile\nDritte"}

@@ -79,7 +79,7 @@ def calibration_table(pairs: list[tuple[float, bool]]) -> list[tuple[float, int,
     """(band lower edge, values, share right) per 0.1-wide confidence band."""
     bands: dict[float, list[bool]] = {}
     for confidence, right in pairs:
-        edge = min(int(round(confidence * 1000)) // 100, 9) / 10
+        edge = min(round(confidence * 1000) // 100, 9) / 10
         bands.setdefault(edge, []).append(right)
     return [(edge, len(v), sum(v) / len(v)) for edge, v in sorted(bands.items())]
 

@@ -119,7 +119,7 @@ def _items(c, inv, y, fmt=_amount_de, header=("Pos", "Artikel", "Menge", "Preis"
     for x, h in zip((50, 80, 330, 420, 540), header):
         (_r if x > 300 else _t)(c, x, y, h, bold=True)
     y -= 16
-    for i, (desc, q, p, _r_) in enumerate(inv.lines, 1):
+    for i, (desc, q, p, _rate) in enumerate(inv.lines, 1):
         _t(c, 50, y, str(i))
         _t(c, 80, y, desc)
         _r(c, 330, y, str(q))
@@ -158,7 +158,8 @@ def din_table(rng) -> Case:
     _t(c, 50, 78, f"Sitz: {s[3]}", 7)
     _t(c, 50, 69, "Geschäftsführer: Anna Probe", 7)
     _t(c, 200, 78, "Bankverbindung: Demobank eG", 7)
-    _t(c, 200, 69, f"IBAN {inv.iban[:4]} {inv.iban[4:8]} {inv.iban[8:12]} {inv.iban[12:16]} {inv.iban[16:20]} {inv.iban[20:]}", 7)
+    iban = " ".join(inv.iban[i:i + 4] for i in range(0, len(inv.iban), 4))
+    _t(c, 200, 69, f"IBAN {iban}", 7)
     _t(c, 400, 78, f"USt-ID: {inv.vat}", 7)
     _t(c, 400, 69, "HRB 4711, AG Musterstadt", 7)
     c.showPage()
@@ -344,7 +345,8 @@ def gross_inclusive(rng) -> Case:
         _t(c, 50, yy, f"{q} x {desc}")
         _r(c, 540, yy, _amount_de(gross_line) + " €")
         yy -= 14
-    gross = sum((((q * p) * Decimal("1.19")).quantize(CENT, ROUND_HALF_UP) for _d, q, p, _r in inv.lines), Decimal("0.00"))
+    gross = sum((((q * p) * Decimal("1.19")).quantize(CENT, ROUND_HALF_UP) for _d, q, p, _r in inv.lines),
+                Decimal("0.00"))
     tax = (gross * 19 / 119).quantize(CENT, ROUND_HALF_UP)
     _t(c, 300, yy - 10, "Gesamtbetrag", bold=True)
     _r(c, 540, yy - 10, _amount_de(gross) + " €", bold=True)
@@ -436,7 +438,8 @@ def flowing_tables(rng) -> Case:
     story = [Paragraph(f"<b>{s[0]}</b>", styles["Title"]),
              Paragraph(f"{s[1]} · {s[2]} {s[3]} · info@example.org", styles["Normal"]), Spacer(1, 20),
              Table([["Rechnungsempfänger", "Rechnungsdetails", ""], [b[0], "Rechnungsnummer", inv.number],
-                    [b[1], "Rechnungsdatum", f"{d}. {MONTHS_DE[m - 1]} {y}"], [f"{b[2]} {b[3]}", "Kundennummer", "D-20991"]],
+                    [b[1], "Rechnungsdatum", f"{d}. {MONTHS_DE[m - 1]} {y}"],
+                    [f"{b[2]} {b[3]}", "Kundennummer", "D-20991"]],
                    colWidths=[220, 120, 120]),
              Spacer(1, 20), Paragraph("Rechnung", styles["Heading1"])]
     rows = [["Pos.", "Beschreibung", "Menge", "Einzelpreis", "Gesamtpreis"]]

@@ -60,8 +60,10 @@ BROKEN = {
                                     b'<CrossIndustryInvoice><ExchangedDocument><ID>&x;</ID></ExchangedDocument>'
                                     b'</CrossIndustryInvoice>'),
     "billion laughs": lambda: (b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
-                               b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>'
-                               b'<CrossIndustryInvoice><ExchangedDocument><ID>&c;</ID></ExchangedDocument></CrossIndustryInvoice>'),
+                               b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+                               b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+                               b'<CrossIndustryInvoice><ExchangedDocument><ID>&c;</ID></ExchangedDocument>'
+                               b'</CrossIndustryInvoice>'),
     "scanned pdf": lambda: text_pdf([], image=True),
     "letter, not an invoice": lambda: text_pdf(["Sehr geehrte Damen und Herren,",
                                                 "wir laden Sie herzlich zu unserem Sommerfest am 12.07.2025 ein.",
@@ -108,7 +110,8 @@ def test_unreadable_embedded_xml_falls_back_to_the_page_text():
 
 
 def test_an_unknown_profile_is_read_but_goes_to_clarification():
-    xml = zugferd1_xml().replace(b"urn:ferd:CrossIndustryDocument:invoice:1p0:comfort", b"urn:example:private-profile:9")
+    xml = zugferd1_xml().replace(b"urn:ferd:CrossIndustryDocument:invoice:1p0:comfort",
+                                 b"urn:example:private-profile:9")
     result = extract_invoice(xml, "x.xml")
     assert result.needs_clarification and any("urn:example:private-profile:9" in r for r in result.reasons)
     assert {s.field: s.value for s in result.suggestions} == ZF1_EXPECTED

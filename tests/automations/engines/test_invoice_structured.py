@@ -7,13 +7,17 @@ import pytest
 from lxml import etree
 from pypdf import PdfReader, PdfWriter
 
-from demo.invoices import BUYER, DEMO_INVOICES, DEMO_SUPPLIERS, build_facturx_xml, render_invoice
 from automations.engines.base import EngineInput, InputFile, get_engine
 from automations.engines.invoice import extract_invoice
 from automations.engines.invoice.fields import FIELDS
 from automations.engines.validation import iban_valid, vat_id_valid
+from demo.invoices import BUYER, DEMO_INVOICES, DEMO_SUPPLIERS, build_facturx_xml, render_invoice
 from tests.automations.engines.conftest import (
-    load_truth, same_value, sample_pdfs, xrechnung_files, xrechnung_pairs,
+    load_truth,
+    same_value,
+    sample_pdfs,
+    xrechnung_files,
+    xrechnung_pairs,
 )
 
 AMOUNTS = ("net_total", "tax_total", "gross_total", "amount_due")
@@ -38,7 +42,7 @@ def test_every_sample_pdf_gives_every_field_of_its_xml_exactly(truth, pdf):
     assert result.meta["source"] == "xml" and not result.needs_clarification
     for s in result.suggestions:
         assert s.value not in ("", None) and s.confidence >= 0.95 and s.engine == "invoice"
-        assert s.explanation.startswith("CII ") and "/" in s.explanation or s.field == "currency"
+        assert (s.explanation.startswith("CII ") and "/" in s.explanation) or s.field == "currency"
 
 
 def test_sample_pdfs_are_all_there(truth):
@@ -56,7 +60,8 @@ def test_xml_figures_over_all_samples(truth):
     assert right == total
 
 
-@pytest.mark.parametrize("path", [p for p in xrechnung_files() if p.name.endswith("_uncefact.xml")], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [p for p in xrechnung_files() if p.name.endswith("_uncefact.xml")],
+                         ids=lambda p: p.name)
 def test_xrechnung_cii_matches_the_judge(truth, path):
     expected = truth.truth(str(path))
     got = values(extract_invoice(path.read_bytes(), path.name))
@@ -284,7 +289,8 @@ def test_the_engine_is_registered_and_reads_the_items_first_file(tmp_path):
     other.write_text("kein Rechnungsinhalt")
     engine = get_engine("invoice")
     item = EngineInput(tenant_id=1, use_case_key="eingangsrechnungen", payload={}, output_fields=[],
-                       files=[InputFile("rechnung.xml", "application/xml", path), InputFile("anhang.txt", "text/plain", other)])
+                       files=[InputFile("rechnung.xml", "application/xml", path),
+                              InputFile("anhang.txt", "text/plain", other)])
 
     result = engine.suggest(item, parameters={})
     assert engine.key == "invoice" and values(result) == ZF1_EXPECTED

@@ -50,7 +50,8 @@ def test_stripped_samples_are_read_from_the_text_layer(stripped_results):
 
 def test_stripped_samples_give_at_least_90_percent_of_fields(stripped_results):
     right, total, misses, _pairs = score(stripped_results, load_truth().same)
-    print(f"\nfields right from the text layer (26 stripped samples): {right}/{total} = {right / total:.4f}; misses {misses}")
+    print(f"\nfields right from the text layer (26 stripped samples): {right}/{total} = {right / total:.4f}; "
+          f"misses {misses}")
     assert right / total >= 0.90
 
 
@@ -68,7 +69,7 @@ def test_text_confidence_stays_below_structured(stripped_results):
 
 
 def test_explanations_quote_the_page_text(stripped_results):
-    name, _expected, result = next(r for r in stripped_results if r[0] == "EN16931_Einfach.pdf")
+    _name, _expected, result = next(r for r in stripped_results if r[0] == "EN16931_Einfach.pdf")
     explanation = {s.field: s.explanation for s in result.suggestions}
     assert explanation["invoice_number"] == "Text: 'Nr. 471102 vom' (page 1)"
     assert explanation["gross_total"] == "Text: 'Bruttosumme  529,87' (page 2)"
@@ -155,7 +156,8 @@ def test_a_failing_lookup_changes_nothing(truth, stripped_samples):
         raise RuntimeError("master data offline")
 
     plain = {k: (s.value, s.confidence) for k, s in values(extract_invoice(path.read_bytes(), "x.pdf")).items()}
-    after = {k: (s.value, s.confidence) for k, s in values(extract_invoice(path.read_bytes(), "x.pdf", lookup=broken)).items()}
+    after = {k: (s.value, s.confidence)
+             for k, s in values(extract_invoice(path.read_bytes(), "x.pdf", lookup=broken)).items()}
     assert plain == after
 
 

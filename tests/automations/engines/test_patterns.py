@@ -1,5 +1,6 @@
-"""automations.engines.patterns: the e-mail pattern finds exactly what the plain pattern finds, in linear time; configured
-patterns run on RE2 with Python's Unicode classes and are refused with the reason where RE2 cannot run them."""
+"""automations.engines.patterns: the e-mail pattern finds exactly what the plain pattern finds, in linear time;
+configured patterns run on RE2 with Python's Unicode classes and are refused with the reason where RE2 cannot run
+them."""
 import random
 import re
 

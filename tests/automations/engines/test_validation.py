@@ -5,7 +5,12 @@ from decimal import Decimal
 import pytest
 
 from automations.engines.validation import (
-    amount_due_plausible, iban_valid, invoice_validation_reasons, parse_date, parse_decimal, sums_consistent,
+    amount_due_plausible,
+    iban_valid,
+    invoice_validation_reasons,
+    parse_date,
+    parse_decimal,
+    sums_consistent,
     vat_id_valid,
 )
 

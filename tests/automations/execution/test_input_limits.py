@@ -9,11 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from automations.engines import limits
 from automations.choices import ItemStatus
-from automations.engines import rules
-from automations.models import WorkItem
+from automations.engines import limits, rules
 from automations.execution.services import intake
+from automations.models import WorkItem
 from automations.registry.services import use_cases
 from portal import services as portal_services
 from tests.automations.factories import make_rules_use_case, make_team
@@ -49,7 +48,8 @@ def _submit(api, payload, capture):
         return api.post(reverse("api:work-item-list"), {"use_case": "belege", "payload": payload}, format="json")
 
 
-def test_a_text_field_over_the_default_limit_is_refused_with_422_naming_the_field(api, django_capture_on_commit_callbacks):
+def test_a_text_field_over_the_default_limit_is_refused_with_422_naming_the_field(
+        api, django_capture_on_commit_callbacks):
     text = INVOICE_TEXT * (limits.DEFAULT_FIELD_MAX_CHARS // len(INVOICE_TEXT) + 1)
     response = _submit(api, {"text": text}, django_capture_on_commit_callbacks)
     assert response.status_code == 422, response.content

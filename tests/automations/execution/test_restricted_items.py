@@ -10,7 +10,7 @@ from audit.services.erasure import data_subject_erase
 from automations.execution.services.escalations import escalation_create
 from automations.models import WorkItem
 from portal import services as portal_services
-from tests.reviews.world import attach_file, login, world  # noqa: F401
+from tests.reviews.world import attach_file, login
 
 pytestmark = pytest.mark.django_db
 

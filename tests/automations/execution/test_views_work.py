@@ -4,8 +4,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from automations.choices import ItemStatus
-from automations.models import Escalation, MasterRecord, WorkItem
 from automations.execution.services import intake
+from automations.models import Escalation, MasterRecord, WorkItem
 from tests.automations.factories import make_rules_use_case, make_team
 
 pytestmark = pytest.mark.django_db
@@ -165,7 +165,8 @@ def test_use_case_page_leads_to_execution_and_says_how_replies_are_made(client, 
 def test_browser_upload_refuses_a_file_the_use_case_cannot_read_and_says_why(client, tenant, team, live,
                                                                              django_capture_on_commit_callbacks):
     _login(client, team["clerk"], tenant)
-    files = [SimpleUploadedFile("rechnung.pdf", b"<html><script>alert(1)</script></html>", content_type="application/pdf"),
+    files = [SimpleUploadedFile("rechnung.pdf", b"<html><script>alert(1)</script></html>",
+                                content_type="application/pdf"),
              SimpleUploadedFile("lieferschein.txt", b"Lieferschein 7", content_type="text/plain")]
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("work:upload"), {"use_case": "belege", "files": files}, follow=True)

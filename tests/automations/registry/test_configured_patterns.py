@@ -6,11 +6,11 @@ from types import SimpleNamespace
 import pytest
 from django.core.exceptions import ValidationError
 
+from automations.engines import validation
 from automations.engines.base import EngineInput
 from automations.engines.rules import RulesEngine
 from automations.execution.pipeline.steps import ValidateStep, guardrail_findings
-from automations.engines import validation
-from automations.registry.services import use_cases, versions
+from automations.registry.services import versions
 from tests.automations.factories import make_team, make_use_case
 
 pytestmark = pytest.mark.django_db

@@ -7,13 +7,16 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 
-from automations.registry import selectors
 from automations.choices import ChangeKind, ChangeState, RiskTier, UseCaseStatus
 from automations.models import ChangeRequest
-from automations.registry.services.registry_io import (
-    INSTANCE_SPECIFIC, registry_export, registry_import, without_instance_specific,
-)
+from automations.registry import selectors
 from automations.registry.services import changes, use_cases, versions
+from automations.registry.services.registry_io import (
+    INSTANCE_SPECIFIC,
+    registry_export,
+    registry_import,
+    without_instance_specific,
+)
 from portal import services as portal_services
 from portal.choices import Role
 from tests.automations.factories import approve_all, make_team, make_use_case
@@ -74,7 +77,8 @@ def build_registry(tenant, team):
     _propose_and_approve(team, tenant, ChangeKind.LABEL_MOVE, {"label": "pilot", "release_id": r2.pk}, live)
     draft = make_use_case(tenant, lead, key="entwurf", department="Einkauf")
     versions.version_submit(actor=lead, version=versions.version_create(
-        actor=lead, use_case=draft, kind="threshold_set", content={"thresholds": {"category": {"auto": 1, "reject": 0}}}))
+        actor=lead, use_case=draft, kind="threshold_set",
+        content={"thresholds": {"category": {"auto": 1, "reject": 0}}}))
     versions.version_create(actor=lead, use_case=draft, kind="engine_config",
                             content={"engine": "rules", "fields": ["category"]}, change_note="in Arbeit")
 
@@ -84,7 +88,7 @@ def target(make_tenant, team):
     """An empty tenant in which the same people hold the same roles."""
     tenant = make_tenant("ziel", "Ziel GmbH")
     for user in team.values():
-        roles = [m.roles for m in user.memberships.all()][0]
+        roles = next(m.roles for m in user.memberships.all())
         portal_services.membership_create(actor=None, tenant=tenant, user=user, roles=roles)
     return tenant
 

@@ -142,7 +142,8 @@ def test_small_threshold_move_is_a_standard_change(tenant, team):
         return versions.release_create(actor=lead, use_case=use_case, threshold_set=t,
                                        engine_configs=list(current.engine_configs.all()))
 
-    small = _propose(team, use_case, ChangeKind.LABEL_MOVE, {"label": "production", "release_id": release_with(0.94).pk})
+    small = _propose(team, use_case, ChangeKind.LABEL_MOVE,
+                     {"label": "production", "release_id": release_with(0.94).pk})
     assert small.is_standard and small.required_roles == ["automation_lead"]
     big = _propose(team, use_case, ChangeKind.LABEL_MOVE, {"label": "production", "release_id": release_with(0.7).pk})
     assert not big.is_standard and "department_owner" in big.required_roles
@@ -159,7 +160,8 @@ def test_prohibited_use_case_can_never_be_activated(tenant, team):
 def test_high_risk_needs_dpia_and_worker_information_before_production(tenant, team):
     use_case = make_use_case(tenant, team["automation_lead"], risk_tier=RiskTier.HIGH, risk_rationale="Annex III")
     release = make_release(use_case, team["automation_lead"])
-    approve_all(_propose(team, use_case, ChangeKind.LABEL_MOVE, {"label": "production", "release_id": release.pk}), team)
+    approve_all(_propose(team, use_case, ChangeKind.LABEL_MOVE, {"label": "production", "release_id": release.pk}),
+                team)
     with pytest.raises(ValidationError, match="DPIA"):
         _propose(team, use_case, ChangeKind.STATUS_CHANGE, {"to": "production"})
 

@@ -77,7 +77,8 @@ def test_submitted_version_cannot_change(tenant, team):
     use_case = make_use_case(tenant, lead)
     draft = versions.version_create(actor=lead, use_case=use_case, kind="threshold_set",
                                     content={"thresholds": {"category": {"auto": 0.9, "reject": 0.2}}})
-    versions.version_revise(actor=lead, version=draft, content={"thresholds": {"category": {"auto": 0.8, "reject": 0.2}}})
+    versions.version_revise(actor=lead, version=draft,
+                            content={"thresholds": {"category": {"auto": 0.8, "reject": 0.2}}})
     with pytest.raises(PermissionDenied):
         versions.version_revise(actor=team["automation_lead_2"], version=draft, content={})
     draft = versions.version_submit(actor=lead, version=draft)

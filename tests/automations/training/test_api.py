@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from automations.training import api as training_api
 from automations.models import ThresholdSetVersion
+from automations.training import api as training_api
 from automations.training.services import classifier_train, examples_import
 from portal import services as portal_services
 from portal.choices import Role
@@ -123,7 +123,7 @@ def test_the_other_tenants_use_case_or_version_is_404(world, route, no_worker):
 def test_the_flow_a_program_drives(world, no_worker, django_capture_on_commit_callbacks):
     lead = world["team"]["automation_lead"]
     api = bearer(lead, world["tenant"])
-    text = "subject;body;queue\nDrucker;Papierstau;technik\n;;technik\nRechnung;Betrag falsch;\n".encode()
+    text = b"subject;body;queue\nDrucker;Papierstau;technik\n;;technik\nRechnung;Betrag falsch;\n"
     report = api.post(reverse("api:use-case-examples", args=["tickets"]),
                       {"file": SimpleUploadedFile("x.csv", text), "text_columns": "subject,body",
                        "label_columns": "queue"}, format="multipart").json()

@@ -7,7 +7,6 @@ import io
 import random
 
 import joblib
-
 import numpy as np
 import pytest
 
@@ -29,7 +28,7 @@ def topic_rows(n: int, seed: int = 1) -> list[tuple[dict, dict]]:
     topics = {"technik": ["drucker", "fehler", "startet", "update"], "rechnung": ["betrag", "gutschrift", "zahlung"],
               "lieferung": ["sendung", "spedition", "zugestellt"]}
     rows = []
-    for i in range(n):
+    for _ in range(n):
         label = rng.choice(sorted(topics))
         words = rng.sample(topics[label], 2) + rng.sample(WORDS, 4)
         if rng.random() < 0.1:

@@ -5,8 +5,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from automations.choices import ExampleSource
-from automations.training.selectors import example_list
 from automations.execution.services.intake import work_item_create
+from automations.training.selectors import example_list
 from automations.training.services import example_from_correction, examples_import
 from tests.automations.factories import go_live, make_use_case
 
@@ -37,8 +37,8 @@ def test_semicolon_csv_reports_bad_rows_with_their_line_numbers(tickets, lead, t
         "\"Mehrzeilig\";\"Erste Zeile\nzweite Zeile\";rechnung\n"  # lines 5-6
         "Passwort;Login geht nicht;konto\n",                   # line 7
         encoding="utf-8")
-    report = examples_import(actor=lead, use_case=tickets, file=path, name="excel.csv", text_columns=["subject", "body"],
-                             label_columns=["queue"])
+    report = examples_import(actor=lead, use_case=tickets, file=path, name="excel.csv",
+                             text_columns=["subject", "body"], label_columns=["queue"])
 
     assert report.created == 3
     assert [line for line, _reason in report.bad] == [3, 4]

@@ -3,12 +3,12 @@ whose production release asks it for a reply, and the scripted provider it talks
 import pytest
 
 from automations.choices import ChangeKind
+from automations.execution.services import intake
 from automations.models import CatalogueEntry
 from automations.registry.services import changes, processors, use_cases, versions
-from automations.execution.services import intake
-from tests.automations.factories import approve_all, make_team
 from tests.automations.engines.llm.openai_schema import request_problems
 from tests.automations.engines.llm.server import ScriptedLlmServer
+from tests.automations.factories import approve_all, make_team
 
 API_KEY = "sk-test-Zq8Lr2Vn5Xw1Kp7Tg4Hb9Md3"
 MODEL = "leitplanke-test-model"

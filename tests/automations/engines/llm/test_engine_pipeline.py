@@ -6,12 +6,18 @@ import math
 import pytest
 
 from automations.choices import ItemStatus, RunStatus
-from automations.models import Escalation, LlmCall
 from automations.execution.services import runs
+from automations.models import Escalation, LlmCall
 from reviews.choices import QueueKind
 from reviews.models import ReviewTask
 from tests.automations.engines.llm.conftest import (
-    API_KEY, CLEAN_REPLY, MODEL, TICKET, make_llm_use_case, make_processor, prompt_content,
+    API_KEY,
+    CLEAN_REPLY,
+    MODEL,
+    TICKET,
+    make_llm_use_case,
+    make_processor,
+    prompt_content,
 )
 from tests.automations.engines.llm.server import Reply
 

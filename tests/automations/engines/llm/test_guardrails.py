@@ -6,8 +6,8 @@ import json
 import pytest
 
 from automations.choices import ItemStatus
-from automations.models import GuardrailSetVersion
 from automations.execution.pipeline.steps import guardrail_findings
+from automations.models import GuardrailSetVersion
 from reviews.choices import QueueKind
 from reviews.models import ReviewTask
 from tests.automations.engines.llm.conftest import GUARDRAILS, make_llm_use_case, make_processor

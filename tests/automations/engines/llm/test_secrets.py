@@ -8,8 +8,8 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied, Valid
 from django.db import connection
 
 from audit.models import AuditEvent
-from automations.registry import secrets
 from automations.models import ProcessorSecret
+from automations.registry import secrets
 from automations.registry.services import processors
 from tests.automations.engines.llm.conftest import API_KEY, TICKET, make_llm_use_case, make_processor
 from tests.automations.engines.llm.server import Reply

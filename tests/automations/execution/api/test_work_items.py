@@ -16,13 +16,13 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from automations.api import urls as work_item_urls
-from automations.execution.api.views import ResultsPagination
 from automations.choices import ChangeKind
+from automations.execution.api.views import ResultsPagination
+from automations.execution.services.results import work_item_finalise
 from automations.models import ResultAcknowledgement, Run, WorkItem
 from automations.registry.services import changes
 from portal import services as portal_services
 from portal.choices import Role
-from automations.execution.services.results import work_item_finalise
 from reviews.models import ReviewTask
 from tests.automations.factories import approve_all, go_live, make_rules_use_case, make_team, make_use_case
 
@@ -125,7 +125,7 @@ def test_json_intake_answers_201_with_the_item_and_the_item_shows_what_the_pipel
 
 
 def test_multipart_intake_takes_a_file(erp):
-    response = erp.upload("lieferschein.txt", "Lieferschein Nr. 3".encode())
+    response = erp.upload("lieferschein.txt", b"Lieferschein Nr. 3")
     assert response.status_code == 201, response.content
     item = WorkItem.objects.get(pk=response.json()["id"])
     assert item.files.get().name == "lieferschein.txt"
@@ -423,7 +423,8 @@ SVG_IMAGE = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.coo
 def invoices(tenant, team):
     """Eingangsrechnungen as the demo has it: the e-invoice extractor reads PDF and XML (and scans)."""
     use_case = make_use_case(tenant, team["automation_lead"], key="eingangsrechnungen", output_fields=[
-        {"name": "invoice_number", "type": "text"}, {"name": "iban", "type": "iban", "personal_data": True, "category": "bank"}])
+        {"name": "invoice_number", "type": "text"},
+        {"name": "iban", "type": "iban", "personal_data": True, "category": "bank"}])
     go_live(use_case, team, engine="invoice")
     return use_case
 

@@ -4,8 +4,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from automations.choices import ItemStatus, RunStatus, StepStatus
-from automations.models import Escalation, Run, WorkItem
 from automations.execution.services import intake, runs
+from automations.models import Escalation, Run, WorkItem
 from automations.registry.services import use_cases
 from reviews.choices import QueueKind, TaskState
 from reviews.models import ReviewTask
@@ -204,7 +204,7 @@ def test_a_repeated_run_never_applies_twice(tenant, team, run_on_commit):
 
 def test_files_are_stored_outside_the_web_root(tenant, team, run_on_commit, settings):
     make_rules_use_case(tenant, team)
-    upload = SimpleUploadedFile("beleg.txt", "Lieferschein Nr. 3".encode(), content_type="text/plain")
+    upload = SimpleUploadedFile("beleg.txt", b"Lieferschein Nr. 3", content_type="text/plain")
     item, _ = run_on_commit(intake.work_item_create, actor=team["clerk"], tenant=tenant, use_case_key="belege",
                             files=[upload], source="upload")
     item.refresh_from_db()

@@ -9,9 +9,10 @@ from django import db
 from django.utils import timezone
 
 from automations.choices import ItemStatus, RunStatus, RunTrigger
-from automations.models import Run
-from automations.execution.services import intake, runs as pipeline
+from automations.execution.services import intake
+from automations.execution.services import runs as pipeline
 from automations.execution.tasks import process_run_task
+from automations.models import Run
 from tests.automations.factories import make_rules_use_case, make_team
 
 pytestmark = pytest.mark.django_db
@@ -120,7 +121,8 @@ def test_runs_of_a_dead_embedded_worker_are_released_to_the_reaper_at_once(tenan
                              use_case_key="belege", payload={"text": "Lieferschein"})[0].runs.get()
     now = timezone.now()
     # The worker took the run and died with it: its lease would hold it for twenty minutes.
-    Run.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, task_id="gone", lease_expires_at=now + timedelta(minutes=20))
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, task_id="gone",
+                                         lease_expires_at=now + timedelta(minutes=20))
     assert pipeline.runs_orphaned_release(now=now) == 1
     with mock.patch.object(process_run_task, "apply_async"):
         assert pipeline.runs_reap(now=now) == 1

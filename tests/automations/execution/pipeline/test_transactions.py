@@ -7,11 +7,11 @@ These tests commit for real (transaction=True), so `in_atomic_block` tells wheth
 import pytest
 from django.db import connection
 
-from automations.engines import limits
 from automations.choices import ItemStatus
-from automations.engines import rules
+from automations.engines import limits, rules
 from automations.engines.classifier import text as classifier_text
-from automations.execution.services import intake, runs as pipeline
+from automations.execution.services import intake
+from automations.execution.services import runs as pipeline
 from tests.automations.factories import make_rules_use_case, make_team
 
 pytestmark = pytest.mark.django_db(transaction=True)

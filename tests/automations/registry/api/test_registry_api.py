@@ -5,12 +5,12 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from automations.registry import selectors
-from automations.registry.api import views as registry_api
 from automations.choices import ChangeKind, ChangeState, UseCaseStatus
 from automations.models import ChangeRequest
-from automations.registry.services.registry_io import registry_export
+from automations.registry import selectors
+from automations.registry.api import views as registry_api
 from automations.registry.services import changes, versions
+from automations.registry.services.registry_io import registry_export
 from portal import services as portal_services
 from portal.choices import Role
 from tests.automations.factories import approve_all, go_live, make_team, make_use_case
@@ -170,7 +170,8 @@ def test_lists_show_only_the_tokens_tenant(world):
     assert {r["use_case"] for r in client.get(reverse("api:release-list")).json()["results"]} == {"belege"}
     listed = client.get(reverse("api:change-request-list")).json()["results"]
     assert {c["use_case"] for c in listed} == {"belege", None}  # None: the catalogue change
-    assert {c["id"] for c in listed} == set(ChangeRequest.objects.filter(tenant=world["tenant"]).values_list("pk", flat=True))
+    assert {c["id"] for c in listed} == set(
+        ChangeRequest.objects.filter(tenant=world["tenant"]).values_list("pk", flat=True))
 
 
 # --- what a program does ------------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from automations.choices import ChangeKind
 from automations.models import ChangeRequest
-from automations.registry.services.registry_io import registry_export
 from automations.registry.services import changes, versions
+from automations.registry.services.registry_io import registry_export
 from automations.urls import urlpatterns
 from portal import services as portal_services
 from portal.choices import Role

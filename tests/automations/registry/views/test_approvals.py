@@ -4,9 +4,9 @@ the person does not hold, an API token."""
 import pytest
 from django.urls import reverse
 
-from automations.registry import selectors
 from automations.choices import ChangeKind, ChangeState, UseCaseStatus
 from automations.models import ChangeRequest
+from automations.registry import selectors
 from automations.registry.services import changes
 from portal import services as portal_services
 from portal.choices import Role
@@ -56,7 +56,8 @@ def test_the_right_people_approve_until_applied(tenant, team, login, proposal):
         assert response.status_code == 302
     state, approvals = _state(proposal)
     assert state == ChangeState.APPLIED
-    assert approvals == [("automation_lead", "automation_lead_2"), ("data_protection_officer", "data_protection_officer"),
+    assert approvals == [("automation_lead", "automation_lead_2"),
+                         ("data_protection_officer", "data_protection_officer"),
                          ("department_owner", "department_owner")]
     assert selectors.label_map(use_case=proposal.use_case)["pilot"].number == 1
 
@@ -117,7 +118,7 @@ def test_rejecting_needs_a_reason_and_keeps_the_request(tenant, team, login, pro
     assert _decide(client, proposal, "data_protection_officer", "reject").status_code == 400
     assert _state(proposal) == (ChangeState.OPEN, [])
     assert _decide(client, proposal, "data_protection_officer", "reject", "DSFA fehlt").status_code == 302
-    state, approvals = _state(proposal)
+    state, _approvals = _state(proposal)
     assert state == ChangeState.REJECTED
     page = client.get(reverse("automations:change-request-list"), {"state": "rejected"}).content.decode()
     assert "R1 in den Pilot" in page

@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from automations.registry import selectors
 from automations.choices import ChangeKind, ChangeState, RiskTier, UseCaseStatus
 from automations.models import UseCase
+from automations.registry import selectors
 from automations.registry.services import versions
 from tests.automations.factories import go_live, make_use_case
 from tests.automations.registry.views.forms_data import use_case_form_data
@@ -27,7 +27,8 @@ def _text(response) -> str:
 
 def test_list_filters_by_status_risk_department_and_review_due(tenant, team, login):
     lead = team["automation_lead"]
-    live = make_use_case(tenant, lead, key="rechnungen", department="Buchhaltung", department_owner=team["department_owner"])
+    live = make_use_case(tenant, lead, key="rechnungen", department="Buchhaltung",
+                         department_owner=team["department_owner"])
     go_live(live, team)
     make_use_case(tenant, lead, key="bewerbungen", department="Personal", risk_tier=RiskTier.HIGH)
     overdue = make_use_case(tenant, lead, key="mahnungen", department="Buchhaltung", review_interval_days=1)
