@@ -1,6 +1,10 @@
 """Admin classes every app uses: scoped to the active tenant for non-superusers, and read-only for
 governed records (writes to those go through services, which audit them)."""
 from django.contrib import admin
+from django.db import models
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 
 class TenantScopedAdmin(admin.ModelAdmin):
@@ -52,12 +56,20 @@ class SuperuserReadOnlyAdmin(admin.ModelAdmin):
 def register_read_only(site, model, *, exclude: tuple = (), list_display: tuple | None = None) -> None:
     """Register a model read-only: tenant-scoped for tenant members, superuser-only without a tenant.
     Secret columns (keys, ciphertexts, digests) are named in `exclude` and never shown."""
+    # A stored file has no public URL (files are served only through permission-checked views): the
+    # admin's default widget would ask the storage for one and fail. Shown as a stored name instead.
+    stored = [f.name for f in model._meta.concrete_fields if isinstance(f, models.FileField) and f.name not in exclude]
+    exclude = (*exclude, *stored)
     names = [f.name for f in model._meta.concrete_fields if f.name not in exclude]
     has_tenant = "tenant" in names
     base = GovernedReadOnlyAdmin if has_tenant else SuperuserReadOnlyAdmin
     display = list_display or tuple(n for n in names if n not in ("tenant",))[:6]
     options = {"exclude": exclude, "list_display": display,
                "list_select_related": ("tenant",) if has_tenant else False}
+    for name in stored:
+        options[f"{name}_stored"] = _stored_file_display(name)
+    if stored:
+        options["readonly_fields"] = tuple(f"{name}_stored" for name in stored)
     if has_tenant:
         options["restricted_item_lookup"] = _restricted_item_lookup(model)
     site.register(model, type(f"{model.__name__}Admin", (base,), options))
@@ -76,3 +88,20 @@ def _restricted_item_lookup(model) -> str:
         if related._meta.label in ("automations.Run", "reviews.ReviewTask"):
             return f"{field.name}__item__restricted"
     return ""
+
+
+def _stored_file_display(name: str):
+    def display(self, obj):
+        value = getattr(obj, name)
+        if not value:
+            return "-"
+        if obj._meta.label == "automations.WorkItemFile":
+            try:  # the portal's view checks the reader's permission and records the look
+                url = reverse("work:item-file", args=[obj.item_id, obj.pk])
+            except NoReverseMatch:
+                return value.name
+            return format_html('<a href="{}">{}</a>', url, obj.name)
+        return value.name
+
+    display.short_description = _("stored file")
+    return display

@@ -76,3 +76,35 @@ def test_secret_columns_are_never_shown(client, django_user_model):
         model = next(m for m in _our_models() if m.__name__ == model_name)
         model_admin = admin.site._registry[model]
         assert set(columns) <= set(model_admin.exclude)
+
+
+def test_change_pages_of_stored_files_and_classifier_versions_open(client, tenant, member, eager_tasks, run_on_commit,
+                                                                  django_user_model, tmp_path):
+    """A record with a stored file (an item's upload, a classifier's artifact) opens read-only: no 500."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from automations.execution.services import intake
+    from automations.models import ClassifierVersion, WorkItemFile
+    from automations.training.services import classifier_train, examples_import
+    from tests.automations.factories import make_rules_use_case, make_team, make_use_case
+    from tests.automations.training.conftest import demo_rows, quick_parameters, write_csv
+
+    team = make_team(member)
+    make_rules_use_case(tenant, team)
+    run_on_commit(intake.work_item_create, actor=team["it_operator"], tenant=tenant, use_case_key="belege",
+                  files=[SimpleUploadedFile("beleg.txt", b"Rechnung Rechnungsnummer 1", "text/plain")])
+    tickets = make_use_case(tenant, team["automation_lead"], key="tickets",
+                            input_fields=[{"name": "subject", "type": "text"}, {"name": "body", "type": "long_text"}],
+                            output_fields=[{"name": "queue", "type": "category", "choices": ["technik", "rechnung"]}])
+    examples_import(actor=team["automation_lead"], use_case=tickets,
+                    file=write_csv(tmp_path / "t.csv", demo_rows("service_tickets.csv", 120)),
+                    text_columns="subject,body", label_columns="queue")
+    classifier_train(actor=team["automation_lead"], use_case=tickets, parameters=quick_parameters())
+    root = django_user_model.objects.create_superuser("root", password="x-very-long-pass")
+    client.force_login(root)
+    for model in (WorkItemFile, ClassifierVersion):
+        row = model.objects.get()
+        opts = model._meta
+        page = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[row.pk]))
+        assert page.status_code == 200, model.__name__
+        assert 'name="_save"' not in page.content.decode()
