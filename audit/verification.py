@@ -6,7 +6,7 @@ first row that does not, a few indexed look-ups classify what happened to it. Au
 the runtime role may write, serves as a hint only: it finds the newest events deleted, unless whoever
 deleted them reset the head as well (signed checkpoints will find that).
 """
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -35,10 +35,16 @@ class Reason:
 class Checkpoint:
     """A chain's (signed) state at some moment: the chain must still contain this link. Supplied by the
     checkpoint store once signed checkpoints exist; without one, cutting off the newest events goes
-    unnoticed."""
+    unnoticed.
+
+    `probes` (sequence -> leading hex digits of that event's hash) are the events since the previous
+    checkpoint as signed with this one; `older` reads the chain's earlier checkpoints, newest first, on
+    demand. Both serve to name the first event of a rewritten tail rather than the checkpoint's own."""
 
     sequence: int
     hash: str
+    probes: tuple[tuple[int, str], ...] = ()
+    older: Callable[[], Iterable["Checkpoint"]] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -56,28 +62,51 @@ class Failure:
     reason: str
 
 
+# At most this many failing events are named per chain; the summary line gives the total.
+MAX_LISTED_FAILURES = 100
+
+
 @dataclass(frozen=True)
 class ChainResult:
     chain: str  # the chain key: a tenant's id, "<id>/access", or "system"
     label: str  # what people call it: the tenant's slug, "<slug>/access", or "system"
     events: int
-    failure: Failure | None = None
+    failures: tuple[Failure, ...] = ()
     checkpoint: int | None = None  # the sequence of the signed checkpoint it was held against
     anchor: int | None = None  # the sequence of the anchor it started after
+    failure_count: int = 0  # every failing event, also those beyond MAX_LISTED_FAILURES
 
     @property
     def stream(self) -> str:
         return stream_of_chain(self.chain).key
 
     @property
+    def failure(self) -> Failure | None:
+        """The first failing event (the one the contract line names)."""
+        return self.failures[0] if self.failures else None
+
+    @property
     def ok(self) -> bool:
-        return self.failure is None
+        return not self.failures
 
     @property
     def line(self) -> str:
+        """`LABEL: N events ok`, or `LABEL: sequence N: REASON` for the first failing event."""
         if self.failure is None:
             return f"{self.label}: {self.events} events ok"
         return f"{self.label}: sequence {self.failure.sequence}: {self.failure.reason}"
+
+    @property
+    def lines(self) -> list[str]:
+        """What verify_audit prints: the line above first; for a broken chain every further failing event
+        (up to MAX_LISTED_FAILURES) and a summary."""
+        if self.failure is None:
+            return [self.line]
+        listed = [f"{self.label}: sequence {f.sequence}: {f.reason}" for f in self.failures]
+        total = max(self.failure_count, len(self.failures))
+        more = f", {total - len(self.failures)} more not listed" if total > len(self.failures) else ""
+        return [*listed, f"{self.label}: {total} failing event{'s' if total != 1 else ''} among {self.events} "
+                         f"read, the first at sequence {self.failure.sequence}{more}"]
 
 
 @dataclass(frozen=True)
@@ -190,6 +219,192 @@ def anchors_in_database() -> dict[str, AuditAnchor]:
     return newest
 
 
+class _Walk:
+    """Reads one chain in order and names every failing event.
+
+    Up to the first break the walk is what it always was: each row must carry the next sequence number,
+    hash to its hash and link to the row before (the fast path), and the first break is classified by
+    _classify. After a break the walk goes on: it finds where each further row belongs (the sequence number
+    it was written with, its *original*), follows a renumbering that a deletion or an insertion caused, and
+    names only new breaks: a row changed where it stands, events missing, a row that belongs elsewhere."""
+
+    def __init__(self, events, start: int, start_hash: str, checkpoint: Checkpoint | None, head: Checkpoint | None):
+        self.events = events
+        self.start = start
+        self.checkpoint, self.head = checkpoint, head
+        self.failures: list[Failure] = []
+        self.failure_count = 0
+        self.count = 0
+        self.expected = start + 1  # the next stored sequence number
+        self.links = [GENESIS_HASH, GENESIS_HASH] if start == 0 else ["", start_hash]  # as read
+        self.previous: _Row | None = None
+        # After a break: stored minus original sequence of the rows being read, the original sequence of the
+        # last row in its place, hashes of recently read rows by original sequence, originals already named.
+        self.offset = 0
+        self.last = start
+        self.known: dict[int, str] = {start: start_hash}
+        self.named: set[int] = set()
+        self.accept_link = False
+        self.wide_searches = 0
+
+    # --- reporting ---
+
+    def fail(self, failure: Failure) -> None:
+        if any(f.sequence == failure.sequence for f in self.failures):
+            return
+        self.failure_count += 1
+        if len(self.failures) < MAX_LISTED_FAILURES:
+            self.failures.append(failure)
+
+    @property
+    def broken(self) -> bool:
+        return self.failure_count > 0
+
+    # --- rows ---
+
+    def read(self, row: _Row) -> None:
+        n = row.sequence
+        self.count += 1
+        if not self.broken and n == self.expected and row.prev_hash == self.links[1] and row.hash_at(n) == row.hash:
+            self._in_place(row, n)
+            return
+        if not self.broken:  # the first break, named as it always was
+            if n < self.expected:
+                first = Failure(n, Reason.INSERTED)
+            elif n > self.expected:
+                first = Failure(self.expected, _classify_gap(self.events, self.expected, self.links))
+            else:
+                first = _classify(self.events, row, self.previous, self.links)
+            self.fail(first)
+            if first.sequence != n:  # the event that belongs there is missing or stands elsewhere
+                self.named.add(first.sequence - self.offset)
+            self._recover(row, report=False)
+        else:
+            self._recover(row, report=True)
+        self._advance(row)
+
+    def _in_place(self, row: _Row, original: int) -> None:
+        self._remember(original, row.hash)
+        self.last = original
+        self._check_marks(row, original)
+        self._advance(row)
+
+    def _advance(self, row: _Row) -> None:
+        self.links = [self.links[1], row.hash]
+        self.previous = row
+        self.expected = max(self.expected, row.sequence + 1)
+
+    def _remember(self, original: int, digest: str) -> None:
+        self.known[original] = digest
+        self.known.pop(original - 256, None)
+
+    def _check_marks(self, row: _Row, original: int) -> None:
+        checkpoint, head = self.checkpoint, self.head
+        if checkpoint is not None and original == checkpoint.sequence and row.hash != checkpoint.hash:
+            # Linked and intact, yet not what was signed: the chain was rewritten up to here.
+            self.fail(Failure(_first_rewritten(self.events, checkpoint, self.offset, self.start), Reason.MODIFIED))
+        elif head is not None and original == head.sequence and row.hash != head.hash and self.offset == 0:
+            self.fail(Failure(row.sequence, Reason.MODIFIED))
+
+    def _recover(self, row: _Row, *, report: bool) -> None:
+        n = row.sequence
+        original = self._original(row)
+        if original is None:  # changed where it stands
+            if report:
+                self.fail(self._classified(row))
+            self.last = n - self.offset
+            self.known.pop(self.last, None)  # what it hashed to when written is unknown
+            self.accept_link = True
+            return
+        self._skip_named()
+        if original <= self.last or original in self.named:  # an event that belongs earlier
+            if self.known.get(original) != row.hash and row.prev_hash == self.known.get(original - 1):
+                # A second row for one place, linked like the first: one of them was put in.
+                if report and original in self.known:
+                    self.fail(Failure(n, Reason.INSERTED))
+                self._remember(original, row.hash)
+            elif report and original not in self.named:
+                copied = self.known.get(original) == row.hash or (
+                    original not in self.known and self.events.filter(hash=row.hash).exclude(pk=row.id).exists())
+                self.fail(Failure(n, Reason.INSERTED if copied else Reason.OUT_OF_ORDER))
+            self.named.add(original)
+            return
+        linked = self.accept_link or row.prev_hash == self.known.get(original - 1)
+        if original > self.last + 1:
+            # Events last+1 .. original-1 are not here. Either this row stands too early (the next row does
+            # not follow it), or they were deleted, or they stand later in the chain.
+            if not self._followed(row, original):
+                if report:
+                    self.fail(Failure(n, Reason.OUT_OF_ORDER))
+                self.named.add(original)
+                self._remember(original, row.hash)
+                return
+            if report and not self.events.filter(hash=row.prev_hash).exists():
+                self.fail(Failure(self.last + 1 + self.offset, Reason.MISSING))
+        elif not linked and report:
+            self.fail(self._classified(row))
+        # In order from here (a renumbering after a deletion or insertion follows the break named).
+        self.offset = n - original
+        self.accept_link = False
+        self.last = original
+        self._remember(original, row.hash)
+        self._check_marks(row, original)
+
+    def _classified(self, row: _Row) -> Failure:
+        """A later break, classified like the first while the budget for look-ups lasts."""
+        if row.sequence != self.expected or self.wide_searches >= _WIDE_SEARCHES:
+            return Failure(row.sequence, Reason.MODIFIED)
+        self.wide_searches += 1
+        return _classify(self.events, row, self.previous, self.links)
+
+    def _skip_named(self) -> None:
+        """Originals already read out of place count as read."""
+        while self.last + 1 in self.named:
+            self.last += 1
+
+    def _followed(self, row: _Row, original: int) -> bool:
+        """Does the row stored after this one continue from it (or is this the chain's last row)?"""
+        values = self.events.filter(sequence__gt=row.sequence).order_by("sequence").values_list(*_COLUMNS).first()
+        if values is None:
+            return True
+        following = _row(values)
+        return following.prev_hash == row.hash or following.hash_at(original + 1) == following.hash
+
+    def _original(self, row: _Row) -> int | None:
+        """The sequence number the row was written with, if it is intact: where it stands, where the
+        current renumbering puts it, a few places around, or after its predecessor / before its successor."""
+        n = row.sequence
+        guess = n - self.offset
+        for candidate in dict.fromkeys((guess, n, guess + 1, guess - 1, guess + 2, guess - 2, guess + 3, guess - 3)):
+            if candidate > self.start and row.hash_at(candidate) == row.hash:
+                return candidate
+        if self.wide_searches >= _WIDE_SEARCHES:
+            return None
+        self.wide_searches += 1
+        candidates = {s + 1 for s in self.events.filter(hash=row.prev_hash).values_list("sequence", flat=True)}
+        candidates |= {s - 1 for s in self.events.filter(prev_hash=row.hash).values_list("sequence", flat=True)}
+        if row.prev_hash == GENESIS_HASH:
+            candidates.add(1)
+        for stored in sorted(candidates):
+            for candidate in (stored, stored - self.offset):
+                if candidate > self.start and row.hash_at(candidate) == row.hash:
+                    return candidate
+        return None
+
+    def finish(self) -> None:
+        self._skip_named()
+        last = self.last if self.broken else self.expected - 1
+        if self.checkpoint is not None and last < self.checkpoint.sequence:
+            self.fail(Failure(last + 1 + self.offset, Reason.CUT_OFF))
+        elif self.head is not None and last < self.head.sequence:
+            self.fail(Failure(last + 1 + self.offset, Reason.MISSING))
+        self.failures.sort(key=lambda failure: failure.sequence)
+
+
+# How often one walk may look a row's place up in the database (by its links) after the first break.
+_WIDE_SEARCHES = 1000
+
+
 def _walk(stream: Stream, chain: str, label: str, checkpoint: Checkpoint | None, head: Checkpoint | None,
           anchor: Anchor | None = None) -> ChainResult:
     events = stream.event_model.objects.filter(chain=chain)
@@ -200,42 +415,41 @@ def _walk(stream: Stream, chain: str, label: str, checkpoint: Checkpoint | None,
         .values_list(*_COLUMNS)
         .iterator(chunk_size=CHUNK_SIZE)
     )
-    count = 0
-    expected = start + 1
-    # hashes of the rows at expected - 2 and expected - 1 (after an anchor, the row before it is unknown)
-    links = [GENESIS_HASH, GENESIS_HASH] if anchor is None else ["", anchor.hash]
-    previous: _Row | None = None
-    marks = {"checkpoint": checkpoint.sequence if checkpoint else None, "anchor": anchor.sequence if anchor else None}
-
-    def result(failure: Failure | None = None) -> ChainResult:
-        return ChainResult(chain, label, count, failure, **marks)
-
+    walk = _Walk(events, start, anchor.hash if anchor is not None else GENESIS_HASH, checkpoint, head)
     if anchor is not None:
         # The anchored row itself, if it is still there (the purge was not carried out), must match.
         kept = events.filter(sequence=anchor.sequence).values_list("hash", flat=True).first()
         if kept is not None and kept != anchor.hash:
-            return result(Failure(anchor.sequence, Reason.MODIFIED))
+            walk.fail(Failure(anchor.sequence, Reason.MODIFIED))
     for values in rows:
-        row = _row(values)
-        if row.sequence != expected:
-            if row.sequence < expected:  # only possible without the unique constraint
-                return result(Failure(row.sequence, Reason.INSERTED))
-            return result(Failure(expected, _classify_gap(events, expected, links)))
-        if row.prev_hash != links[1] or row.hash_at(row.sequence) != row.hash:
-            return result(_classify(events, row, previous, links))
-        for known in (checkpoint, head):
-            if known is not None and row.sequence == known.sequence and row.hash != known.hash:
-                return result(Failure(row.sequence, Reason.MODIFIED))
-        links = [links[1], row.hash]
-        previous = row
-        count += 1
-        expected += 1
-    last = expected - 1
-    if checkpoint is not None and last < checkpoint.sequence:
-        return result(Failure(last + 1, Reason.CUT_OFF))
-    if head is not None and last < head.sequence:
-        return result(Failure(last + 1, Reason.MISSING))
-    return result()
+        walk.read(_row(values))
+    walk.finish()
+    return ChainResult(chain, label, walk.count, tuple(walk.failures),
+                       checkpoint=checkpoint.sequence if checkpoint else None,
+                       anchor=anchor.sequence if anchor else None, failure_count=walk.failure_count)
+
+
+def _first_rewritten(events, checkpoint: Checkpoint, offset: int, start: int) -> int:
+    """The first event of a rewritten tail (a chain whose newest events were changed and hashed afresh, so
+    that it links up again): the checkpoint tells that it was rewritten, its earlier checkpoints and the
+    hashes signed with them tell from where. Without them, the oldest checkpoint known to differ."""
+    differing, intact = checkpoint, None
+    for older in (checkpoint.older() if checkpoint.older else ()):
+        stored = events.filter(sequence=older.sequence + offset).values_list("hash", flat=True).first()
+        if stored == older.hash:
+            intact = older
+            break
+        differing = older
+    low = intact.sequence if intact is not None else start
+    probes = sorted((sequence, prefix) for sequence, prefix in differing.probes if low < sequence <= differing.sequence)
+    if probes:
+        current = dict(events.filter(sequence__gt=low + offset, sequence__lte=differing.sequence + offset)
+                       .values_list("sequence", "hash"))
+        for sequence, prefix in probes:
+            digest = current.get(sequence + offset)
+            if digest is None or not digest.startswith(prefix):
+                return sequence
+    return differing.sequence
 
 
 def _classify(events, row: _Row, previous: _Row | None, links: list[str]) -> Failure:

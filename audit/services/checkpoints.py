@@ -13,8 +13,10 @@ Layout: <AUDIT_CHECKPOINT_DIR>/<chain>/<sequence, 12 digits>-checkpoint.json (an
 import json
 import logging
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -27,6 +29,11 @@ from audit.verification import Anchor as Start
 from portal.models import Tenant
 
 FORMAT = "leitplanke-audit-checkpoint/1"
+# A checkpoint also signs the leading digits of the hashes of the events since the previous one (every
+# event, or every step-th when there are more than PROBES_MAX), so that a rewritten tail can be traced to
+# its first changed event (audit.verification._first_rewritten). 16 hex digits: 64 bits.
+PROBES_MAX = 20_000
+PROBE_DIGITS = 16
 CHECKPOINT = "checkpoint"
 ANCHOR = "anchor"
 logger = logging.getLogger(__name__)
@@ -150,9 +157,54 @@ def anchors_latest(problems: list[Problem] | None = None) -> dict[str, StoredSta
     return _newest(statements)
 
 
+def probes_of(statement: dict) -> tuple[tuple[int, str], ...]:
+    """(sequence, leading hash digits) of the events a checkpoint signed besides its newest."""
+    probes = statement.get("probes")
+    if not isinstance(probes, dict):
+        return ()
+    try:
+        first, step, digits = int(probes["first"]), int(probes["step"]), int(probes["digits"])
+        text = str(probes["hashes"])
+    except (KeyError, TypeError, ValueError):
+        return ()
+    if step < 1 or digits < 8:
+        return ()
+    return tuple((first + index * step, text[index * digits:(index + 1) * digits])
+                 for index in range(len(text) // digits))
+
+
+def probes_build(*, stream: Stream, chain: str, after: int, up_to: int) -> dict:
+    """The probes a new checkpoint signs: events after `after` up to `up_to` (its own sequence)."""
+    count = up_to - after
+    step = max(1, -(-count // PROBES_MAX))
+    hashes = stream.event_model.objects.filter(chain=chain, sequence__gt=after, sequence__lte=up_to)
+    if step > 1:
+        hashes = hashes.filter(sequence__in=range(after + 1, up_to + 1, step))
+    text = "".join(digest[:PROBE_DIGITS] for digest in hashes.order_by("sequence").values_list("hash", flat=True))
+    return {"first": after + 1, "step": step, "digits": PROBE_DIGITS, "hashes": text}
+
+
+def _checkpoint(stored: StoredStatement, older=None) -> Checkpoint:
+    return Checkpoint(stored.sequence, stored.hash, probes=probes_of(stored.statement), older=older)
+
+
+def checkpoints_older(chain: str, before: int) -> Iterator[Checkpoint]:
+    """The chain's signed checkpoints older than sequence `before`, newest first, read one file at a time
+    (a verifier asks for them only when a chain was rewritten)."""
+    folder = checkpoint_dir() / _chain_folder(chain)
+    if not folder.is_dir():
+        return
+    trusted = signing.trusted_public_keys()
+    for path in sorted(folder.glob(f"*-{CHECKPOINT}.json"), reverse=True):
+        statement = _valid(path, CHECKPOINT, trusted)
+        if statement is not None and int(statement["sequence"]) < before and statement["chain"] == chain:
+            yield _checkpoint(StoredStatement(path, statement))
+
+
 def verification_inputs(problems: list[Problem] | None = None) -> tuple[dict[str, Checkpoint], dict[str, Anchor]]:
     """What audit_verify() holds the chains against: {chain: Checkpoint}, {chain: Anchor}."""
-    checkpoints = {chain: Checkpoint(s.sequence, s.hash) for chain, s in checkpoints_latest(problems).items()}
+    checkpoints = {chain: _checkpoint(s, older=partial(checkpoints_older, chain, s.sequence))
+                   for chain, s in checkpoints_latest(problems).items()}
     anchors = {chain: Anchor(s.sequence, s.hash) for chain, s in anchors_latest(problems).items()}
     return checkpoints, anchors
 
@@ -195,6 +247,8 @@ def checkpoints_sign() -> list[Path]:
                 logger.error("Audit chain %s not signed: %s", chain, result.line)
                 continue
             statement = statement_build(kind=CHECKPOINT, chain=chain, label=labels.get(chain, chain),
-                                        sequence=sequence, hash=hash_, stream=stream_of_chain(chain).key)
+                                        sequence=sequence, hash=hash_, stream=stream_of_chain(chain).key,
+                                        probes=probes_build(stream=stream, chain=chain,
+                                                            after=start.sequence if start else 0, up_to=sequence))
             written.append(statement_write(statement))
     return written

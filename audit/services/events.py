@@ -140,7 +140,8 @@ def audit_verification_run(*, trigger: str, actor=None, tenant=None):
     checkpoints, anchors = verification_inputs(problems)
     result = audit_verify(tenant=tenant, checkpoints=checkpoints, anchors=anchors)
     run.results = [{"chain": chain.chain, "label": chain.label, "stream": chain.stream, "events": chain.events,
-                    "ok": chain.ok, "line": chain.line, "checkpoint": chain.checkpoint, "anchor": chain.anchor}
+                    "ok": chain.ok, "line": chain.line, "lines": chain.lines,
+                    "failures": chain.failure_count, "checkpoint": chain.checkpoint, "anchor": chain.anchor}
                    for chain in result.chains]
     run.ok, run.finished_at = result.ok and not problems, timezone.now()
     run.save(update_fields=["results", "ok", "finished_at"])

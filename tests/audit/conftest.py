@@ -25,6 +25,16 @@ def run_verify(*args: str) -> tuple[int, list[str]]:
     return code, out.getvalue().splitlines()
 
 
+def broken(label: str, *failures: tuple[int, str], read: int, more: int = 0) -> list[str]:
+    """What verify_audit prints for a broken chain: the first failing event (the contract line), every further
+    one, then the summary."""
+    lines = [f"{label}: sequence {sequence}: {reason}" for sequence, reason in failures]
+    total = len(failures) + more
+    rest = f", {more} more not listed" if more else ""
+    return [*lines, f"{label}: {total} failing event{'s' if total != 1 else ''} among {read} read, "
+                    f"the first at sequence {failures[0][0]}{rest}"]
+
+
 def tamper(*statements: str | tuple[str, list]) -> None:
     """Run raw SQL on audit rows with the triggers out of the way: on PostgreSQL as the superuser with
     replication triggers off (what an attacker with superuser rights does), on SQLite through the

@@ -8,7 +8,7 @@ from audit.chain import compute_hash
 from audit.models import AuditEvent
 from audit.services.events import audit_event_record
 from audit.verification import Checkpoint, audit_verify
-from tests.audit.conftest import COLUMNS, run_verify, tamper
+from tests.audit.conftest import COLUMNS, broken, run_verify, tamper
 
 pytestmark = pytest.mark.django_db
 
@@ -54,42 +54,43 @@ def test_untouched_chains_pass_with_one_line_each(muster_chain, make_tenant):
 def test_modified_details_value(muster_chain):
     tamper((f"UPDATE audit_auditevent SET details = '{{\"step\": 99}}' WHERE {CHAIN} AND sequence = 4",
             [muster_chain]))
-    assert run_verify() == (1, ["muster: sequence 4: modified", "system: 0 events ok"])
+    assert run_verify() == (1, [*broken("muster", (4, "modified"), read=8), "system: 0 events ok"])
 
 
 def test_modified_event_type(muster_chain):
     tamper((f"UPDATE audit_auditevent SET event_type = 'tenant.created' WHERE {CHAIN} AND sequence = 6",
             [muster_chain]))
-    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 6: modified"])
+    assert run_verify("--tenant", "muster") == (1, broken("muster", (6, "modified"), read=8))
 
 
 def test_modified_last_row(muster_chain):
     tamper((f"UPDATE audit_auditevent SET object_id = '999' WHERE {CHAIN} AND sequence = 8", [muster_chain]))
-    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 8: modified"])
+    assert run_verify("--tenant", "muster") == (1, broken("muster", (8, "modified"), read=8))
 
 
 def test_modified_hash_or_link_columns(muster_chain):
     tamper((f"UPDATE audit_auditevent SET hash = %s WHERE {CHAIN} AND sequence = 3", ["ab" * 32, muster_chain]))
-    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 3: modified"])
+    assert run_verify("--tenant", "muster") == (1, broken("muster", (3, "modified"), read=8))
     tamper((f"UPDATE audit_auditevent SET prev_hash = %s WHERE {CHAIN} AND sequence = 2", ["cd" * 32, muster_chain]))
-    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 2: modified"])
+    # Both changes are named, the first one first.
+    assert run_verify("--tenant", "muster") == (1, broken("muster", (2, "modified"), (3, "modified"), read=8))
 
 
 def test_timestamp_moved_back(muster_chain):
     earlier = AuditEvent.objects.get(chain=muster_chain, sequence=5).occurred_at - timedelta(days=1)
     tamper((f"UPDATE audit_auditevent SET occurred_at = %s WHERE {CHAIN} AND sequence = 5",
             [connection.ops.adapt_datetimefield_value(earlier), muster_chain]))
-    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 5: modified"])
+    assert run_verify("--tenant", "muster") == (1, broken("muster", (5, "modified"), read=8))
 
 
 def test_deleted_middle_row(muster_chain):
     tamper((f"DELETE FROM audit_auditevent WHERE {CHAIN} AND sequence = 5", [muster_chain]))
-    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 5: missing"])
+    assert run_verify("--tenant", "muster") == (1, broken("muster", (5, "missing"), read=7))
 
 
 def test_deleted_first_row(muster_chain):
     tamper((f"DELETE FROM audit_auditevent WHERE {CHAIN} AND sequence = 1", [muster_chain]))
-    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 1: missing"])
+    assert run_verify("--tenant", "muster") == (1, broken("muster", (1, "missing"), read=7))
 
 
 def test_deleted_row_with_the_gap_closed(muster_chain):
@@ -100,17 +101,17 @@ def test_deleted_row_with_the_gap_closed(muster_chain):
         (f"UPDATE audit_auditevent SET sequence = sequence - 1 WHERE {CHAIN} AND sequence = 7", [muster_chain]),
         (f"UPDATE audit_auditevent SET sequence = sequence - 1 WHERE {CHAIN} AND sequence = 8", [muster_chain]),
     )
-    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 4: missing"])
+    assert run_verify("--tenant", "muster") == (1, broken("muster", (4, "missing"), read=7))
 
 
 def test_copied_row_appended_at_the_end(muster_chain):
     tamper(_copy(muster_chain, 3, 9))
-    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 9: inserted"])
+    assert run_verify("--tenant", "muster") == (1, broken("muster", (9, "inserted"), read=9))
 
 
 def test_copied_row_inserted_in_the_middle(muster_chain):
     tamper(*_shift_up(muster_chain, 4), _copy(muster_chain, 2, 4))
-    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 4: inserted"])
+    assert run_verify("--tenant", "muster") == (1, broken("muster", (4, "inserted"), read=9))
 
 
 def test_forged_row_with_a_valid_hash_inserted_in_the_middle(muster_chain, tenant):
@@ -128,7 +129,7 @@ def test_forged_row_with_a_valid_hash_inserted_in_the_middle(muster_chain, tenan
         "'tenant.switched', 'portal.tenant', %s, '{\"step\": \"forged\"}', %s, %s)"),
         [tenant.pk, muster_chain, third.occurred_at, str(tenant.pk), third.hash, compute_hash(values)],
     ))
-    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 4: inserted"])
+    assert run_verify("--tenant", "muster") == (1, broken("muster", (4, "inserted"), read=9))
 
 
 def test_forged_row_with_a_made_up_hash_inserted_in_the_middle(muster_chain, tenant):
@@ -138,27 +139,27 @@ def test_forged_row_with_a_made_up_hash_inserted_in_the_middle(muster_chain, ten
         "'tenant.switched', '', '', '{}', %s, %s)"),
         [tenant.pk, muster_chain, third.occurred_at, third.hash, "ab" * 32],
     ))
-    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 4: inserted"])
+    assert run_verify("--tenant", "muster") == (1, broken("muster", (4, "inserted"), read=9))
 
 
 def test_two_neighbouring_rows_swapped(muster_chain):
     tamper(*_swap(muster_chain, 4, 5))
-    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 4: out of order"])
+    assert run_verify("--tenant", "muster") == (1, broken("muster", (4, "out of order"), read=8))
 
 
 def test_two_distant_rows_swapped(muster_chain):
     tamper(*_swap(muster_chain, 2, 7))
-    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 2: out of order"])
+    assert run_verify("--tenant", "muster") == (1, broken("muster", (2, "out of order"), read=8))
 
 
 def test_first_and_last_rows_swapped(muster_chain):
     tamper(*_swap(muster_chain, 1, 8))
-    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 1: out of order"])
+    assert run_verify("--tenant", "muster") == (1, broken("muster", (1, "out of order"), read=8))
 
 
 def test_row_moved_to_the_end(muster_chain):
     tamper((f"UPDATE audit_auditevent SET sequence = 20 WHERE {CHAIN} AND sequence = 3", [muster_chain]))
-    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 3: out of order"])
+    assert run_verify("--tenant", "muster") == (1, broken("muster", (3, "out of order"), read=8))
 
 
 def test_one_broken_chain_fails_the_run_and_the_others_still_report(muster_chain, make_tenant):
@@ -169,7 +170,8 @@ def test_one_broken_chain_fails_the_run_and_the_others_still_report(muster_chain
     code, lines = run_verify()
 
     assert code == 1
-    assert lines == ["muster: sequence 2: modified", "zweite: sequence 1: missing", "system: 0 events ok"]
+    assert lines == [*broken("muster", (2, "modified"), read=8), *broken("zweite", (1, "missing"), read=0),
+                     "system: 0 events ok"]
 
 
 def test_tenant_option_verifies_only_that_tenant(muster_chain, make_tenant):
@@ -177,7 +179,7 @@ def test_tenant_option_verifies_only_that_tenant(muster_chain, make_tenant):
     tamper(("UPDATE audit_auditevent SET details = '{}' WHERE chain = %s AND sequence = 1", [str(other.pk)]))
 
     assert run_verify("--tenant", "muster") == (0, ["muster: 8 events ok"])
-    assert run_verify("--tenant", "zweite") == (1, ["zweite: sequence 1: modified"])
+    assert run_verify("--tenant", "zweite") == (1, broken("zweite", (1, "modified"), read=1))
 
 
 def test_unknown_tenant_is_a_clear_error(muster_chain):
@@ -191,12 +193,12 @@ def test_unknown_tenant_is_a_clear_error(muster_chain):
 
 def test_newest_events_deleted(muster_chain):
     tamper((f"DELETE FROM audit_auditevent WHERE {CHAIN} AND sequence > 6", [muster_chain]))
-    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 7: missing"])
+    assert run_verify("--tenant", "muster") == (1, broken("muster", (7, "missing"), read=6))
 
 
 def test_whole_chain_deleted(muster_chain):
     tamper((f"DELETE FROM audit_auditevent WHERE {CHAIN}", [muster_chain]))
-    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 1: missing"])
+    assert run_verify("--tenant", "muster") == (1, broken("muster", (1, "missing"), read=0))
 
 
 def test_events_cut_off_at_the_end_are_found_against_a_checkpoint(muster_chain):
@@ -213,3 +215,31 @@ def test_events_cut_off_at_the_end_are_found_against_a_checkpoint(muster_chain):
     assert [chain.line for chain in result.chains] == [
         "muster: sequence 7: cut off after the last checkpoint", "system: 0 events ok",
     ]
+
+
+def test_every_failing_event_is_named_after_the_first_then_a_summary(tenant):
+    """Several independent changes far apart: each is named once, in order, none invented between them."""
+    for step in range(2, 41):
+        audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", obj=tenant, details={"step": step})
+    chain = str(tenant.pk)
+    tamper((f"UPDATE audit_auditevent SET details = '{{\"step\": 99}}' WHERE {CHAIN} AND sequence = 5", [chain]),
+           (f"DELETE FROM audit_auditevent WHERE {CHAIN} AND sequence IN (12, 13)", [chain]),
+           *_shift_up(chain, 20), _copy(chain, 3, 20),
+           (f"UPDATE audit_auditevent SET actor_kind = 'user' WHERE {CHAIN} AND sequence = 31", [chain]))
+
+    code, lines = run_verify("--tenant", "muster")
+
+    assert code == 1
+    assert lines == broken("muster", (5, "modified"), (12, "missing"), (20, "inserted"), (31, "modified"), read=39)
+
+
+def test_a_chain_broken_in_every_event_lists_a_hundred_and_counts_the_rest(tenant):
+    for step in range(2, 131):
+        audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", obj=tenant, details={"step": step})
+    tamper(("UPDATE audit_auditevent SET details = '{\"rewritten\": 1}' WHERE chain = %s", [str(tenant.pk)]))
+
+    code, lines = run_verify("--tenant", "muster")
+
+    assert code == 1 and lines[0] == "muster: sequence 1: modified"
+    assert lines[1:100] == [f"muster: sequence {n}: modified" for n in range(2, 101)]
+    assert lines[100:] == ["muster: 130 failing events among 130 read, the first at sequence 1, 30 more not listed"]

@@ -9,7 +9,8 @@ class Command(BaseCommand):
     help = (
         "Verifies the audit hash chains (and the access chains beside them): every tenant's and the system "
         "chain, or one tenant's, each held against its newest signed checkpoint and started at its signed "
-        "purge anchor. Prints one line per chain; exits 1 at a broken chain, naming its first failing event."
+        "purge anchor. Prints one line per chain; exits 1 at a broken chain, naming its first failing event, then "
+        "every further failing event and a summary."
     )
 
     def add_arguments(self, parser):
@@ -26,6 +27,9 @@ class Command(BaseCommand):
         for problem in problems:
             self.stderr.write(f"warning: {problem.path}: {problem.reason}")
         for chain in result.chains:
-            self.stdout.write(chain.line)
+            # A broken chain: its first failing event first (`CHAIN: sequence N: REASON`), then every further
+            # one, then a summary.
+            for line in chain.lines:
+                self.stdout.write(line)
         if not result.ok:
             raise CommandError("Audit chain verification failed.", returncode=1)

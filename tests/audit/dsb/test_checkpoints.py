@@ -12,7 +12,7 @@ from audit.models import AuditEvent, VerificationRun
 from audit.services.checkpoints import checkpoint_dir, checkpoints_sign
 from audit.services.events import access_event_record, audit_event_record
 from audit.tasks import sign_checkpoints_task
-from tests.audit.conftest import run_verify, tamper
+from tests.audit.conftest import broken, run_verify, tamper
 
 pytestmark = pytest.mark.django_db
 LENGTH = 120
@@ -53,7 +53,7 @@ def test_cutting_off_the_newest_k_events_is_found_for_every_k_up_to_100(long_cha
         with pytest.raises(Rollback), transaction.atomic():
             _cut(long_chain, k)
             assert run_verify("--tenant", "muster") == (
-                1, [f"muster: sequence {LENGTH - k + 1}: cut off after the last checkpoint"]), k
+                1, broken("muster", (LENGTH - k + 1, "cut off after the last checkpoint"), read=LENGTH - k)), k
             raise Rollback
 
 
@@ -62,11 +62,12 @@ def test_without_a_checkpoint_the_same_cut_goes_unnoticed(long_chain):
     assert run_verify("--tenant", "muster") == (0, [f"muster: {LENGTH - 5} events ok"])
 
 
-def _rewrite(chain: str) -> None:
-    """Rewrite every event (other details) with hashes and links computed afresh: a consistent chain."""
-    previous = "0" * 64
+def _rewrite(chain: str, first: int = 1) -> None:
+    """Rewrite every event from `first` on (other details) with hashes and links computed afresh: a
+    consistent chain."""
+    previous = "0" * 64 if first == 1 else AuditEvent.objects.get(chain=chain, sequence=first - 1).hash
     statements = []
-    for event in AuditEvent.objects.filter(chain=chain).order_by("sequence"):
+    for event in AuditEvent.objects.filter(chain=chain, sequence__gte=first).order_by("sequence"):
         values = event_values(event) | {"details": {"rewritten": True}, "prev_hash": previous}
         digest = compute_hash(values)
         statements.append(("UPDATE audit_auditevent SET details = %s, prev_hash = %s, hash = %s WHERE id = %s",
@@ -80,7 +81,37 @@ def test_a_chain_rewritten_as_a_whole_is_found(long_chain):
     checkpoints_sign()
     _rewrite(long_chain)
 
-    assert run_verify("--tenant", "muster") == (1, [f"muster: sequence {LENGTH}: modified"])
+    # Reported at the first changed event, which the checkpoint's signed hashes name, not at the checkpoint.
+    assert run_verify("--tenant", "muster") == (1, broken("muster", (1, "modified"), read=LENGTH))
+
+
+def test_a_rewritten_tail_is_named_at_its_first_changed_event_across_checkpoints(tenant, checkpoint_folder):
+    for step in range(2, 61):
+        audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", obj=tenant, details={"step": step})
+    checkpoints_sign()
+    for step in range(61, 121):
+        audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", obj=tenant, details={"step": step})
+    checkpoints_sign()
+    assert sorted(p.name for p in (checkpoint_folder / str(tenant.pk)).iterdir()) == [
+        "000000000060-checkpoint.json", "000000000120-checkpoint.json"]
+
+    _rewrite(str(tenant.pk), first=90)
+    assert run_verify("--tenant", "muster") == (1, broken("muster", (90, "modified"), read=LENGTH))
+
+    _rewrite(str(tenant.pk), first=17)  # before the older checkpoint too: found through it
+    assert run_verify("--tenant", "muster") == (1, broken("muster", (17, "modified"), read=LENGTH))
+
+
+def test_a_checkpoint_without_signed_hashes_names_the_oldest_checkpoint_that_differs(long_chain, checkpoint_folder):
+    (path,) = checkpoints_sign()
+    statement = json.loads(path.read_text())
+    assert len(statement["probes"]["hashes"]) == LENGTH * 16
+    del statement["probes"]  # as written before checkpoints carried them
+    path.write_text(json.dumps(signing.sign_statement({k: v for k, v in statement.items()
+                                                       if k not in ("signature", "public_key")})))
+    _rewrite(long_chain, first=50)
+
+    assert run_verify("--tenant", "muster") == (1, broken("muster", (LENGTH, "modified"), read=LENGTH))
 
 
 def test_a_rewritten_chain_verifies_without_checkpoints(long_chain, checkpoint_folder):
@@ -127,7 +158,8 @@ def test_access_chains_are_signed_and_verified_beside_the_audit_chains(muster_ch
     tamper(("DELETE FROM audit_accessevent WHERE chain = %s AND sequence > 3", [access_chain]),
            ("DELETE FROM audit_accesschainhead WHERE chain = %s", [access_chain]))
 
-    assert run_verify() == (1, ["muster: 9 events ok", "muster/access: sequence 4: cut off after the last checkpoint",
+    assert run_verify() == (1, ["muster: 9 events ok",
+                                *broken("muster/access", (4, "cut off after the last checkpoint"), read=3),
                                 "system: 0 events ok"])
 
 
