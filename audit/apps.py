@@ -22,6 +22,6 @@ class AuditConfig(AppConfig):
     verbose_name = _("Audit and data protection")
 
     def ready(self) -> None:
-        from audit import events  # noqa: F401  (registers audit event types)
+        from audit import checks, events  # noqa: F401  (registers system checks and audit event types)
 
         post_migrate.connect(_ensure_append_only, sender=self, dispatch_uid="audit_ensure_append_only")
