@@ -33,9 +33,10 @@ _SUSPEND = {"automations.suspend_usecase"}
 _READ_AUDIT = {
     "audit.view_auditevent", "audit.view_accessevent", "audit.view_datasubjectrequest",
     "audit.view_processing_records", "audit.view_employee_measures", "audit.view_verificationrun",
-    "audit.add_verificationrun",
 }
-_HANDLE_REQUESTS = {"audit.add_datasubjectrequest", "audit.erase_subject", "audit.reveal_pseudonym"}
+# Starting a verification run writes a record (and takes a worker): the DSB's, not a read-only auditor's.
+_HANDLE_REQUESTS = {"audit.add_datasubjectrequest", "audit.erase_subject", "audit.reveal_pseudonym",
+                    "audit.add_verificationrun"}
 # Processor API keys: kept by IT, and by the security officer who approves processors.
 _KEEP_PROCESSOR_KEYS = {"automations.change_processorsecret"}
 

@@ -88,6 +88,10 @@ def briefing_confirm(*, actor, use_case) -> BriefingConfirmation:
         raise PermissionDenied(_("A briefing is confirmed by the person who read it."))
 
     use_case = UseCase.objects.for_tenant(use_case.tenant).get(pk=use_case.pk)  # the stored documentation
+    if not briefing_may_confirm(actor=actor, use_case=use_case):
+        # Reading the briefing is open to every registry reader; confirming it is the gate to deciding tasks
+        # (EU AI Act Art. 4), so read-only roles (auditor, works council) record nothing here.
+        raise PermissionDenied(_("Only people who work this use case's review queues confirm its briefing."))
     digest = briefing_for(use_case)["hash"]
     with transaction.atomic():
         confirmation, created = BriefingConfirmation.objects.get_or_create(
@@ -96,6 +100,14 @@ def briefing_confirm(*, actor, use_case) -> BriefingConfirmation:
             audit_event_record(actor=actor, tenant=use_case.tenant, event_type="briefing.confirmed",
                                obj=confirmation, details={"use_case": use_case.key, "briefing_hash": digest})
     return confirmation
+
+
+def briefing_may_confirm(*, actor, use_case) -> bool:
+    """Whoever may work one of the use case's review queues (by role, or granted on the queue)."""
+    if actor_has_perm(actor, use_case.tenant, "reviews.work_reviewqueue"):
+        return True
+    return any(_may_work(actor, queue) for queue in ReviewQueue.objects.for_tenant(use_case.tenant)
+               .filter(use_cases=use_case))
 
 
 def training_record(*, actor, use_case, user, topic: str, held_on) -> TrainingRecord:

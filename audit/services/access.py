@@ -17,13 +17,13 @@ from audit.selectors.subjects import Subject, subject_find
 from audit.services import requests
 from audit.services.events import access_event_record, audit_event_record
 from automations.registry.selectors import tenant_policy_get
-from portal.permissions import actor_has_perm
+from portal.permissions import actor_holds_role_perm
 
 EXPORT_FORMAT = "leitplanke-access-export/1"
 
 
 def _require(actor, tenant) -> None:
-    if as_actor(actor).kind == "system" or not actor_has_perm(actor, tenant, "audit.add_datasubjectrequest"):
+    if not actor_holds_role_perm(actor, tenant, "audit.add_datasubjectrequest"):
         raise PermissionDenied(_("Only the data protection officer of this tenant handles data subject requests."))
 
 

@@ -36,7 +36,7 @@ from audit.services import requests
 from audit.services.events import access_event_record, audit_event_record
 from audit.services.pseudonyms import erase as pseudonym_erase
 from automations.execution.models.work import MasterRecord, WorkItem
-from portal.permissions import actor_has_perm
+from portal.permissions import actor_holds_role_perm
 
 PLACEHOLDER = "[gelöscht]"
 _AUDIT_TABLES = ("audit_auditevent", "audit_accessevent")
@@ -93,7 +93,7 @@ def data_subject_erase(*, actor, tenant, identifier: str, kind: str | None = Non
     """Erase everything about the person in the tenant (see the module's docstring). Only the tenant's data
     protection officer may. Raises AmbiguousSubject (a name of several people) or SubjectNotFound."""
     actor = as_actor(actor)
-    if actor.kind == "system" or not actor_has_perm(actor, tenant, "audit.erase_subject"):
+    if not actor_holds_role_perm(actor, tenant, "audit.erase_subject"):
         raise ErasureRefused(_("Only the data protection officer of this tenant carries out erasure requests."))
     with transaction.atomic():
         subject = subject_find(tenant=tenant, identifier=identifier, kind=kind)

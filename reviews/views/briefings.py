@@ -38,6 +38,7 @@ class BriefingView(ReviewView):
             "trainings": list(selectors.training_record_list(tenant=request.tenant, use_case=use_case,
                                                              user=request.user)[:5]),
             "next": _next_url(request, ""),
+            "may_confirm": services.briefing_may_confirm(actor=request.user, use_case=use_case),
         })
 
 

@@ -226,3 +226,23 @@ def test_a_restricted_item_is_claimed_by_nobody(use_case, team):
     assert services.review_task_claim_next(actor=team["clerk"], queue=task.queue) is None
     with pytest.raises(PermissionDenied):
         services.review_task_claim(actor=team["clerk"], task=task)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["auditor", "works_council", "data_protection_officer"])
+def test_read_only_roles_read_the_briefing_but_confirm_nothing(use_case, team, role):
+    from reviews.models import BriefingConfirmation
+
+    with pytest.raises(PermissionDenied):
+        services.briefing_confirm(actor=team[role], use_case=use_case)
+    assert not BriefingConfirmation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_someone_granted_a_queue_of_the_use_case_confirms_its_briefing(use_case, team):
+    queue = services.review_queue_ensure(use_case=use_case, kind=QueueKind.REVIEW)
+    owner = team["department_owner"]
+    with pytest.raises(PermissionDenied):
+        services.briefing_confirm(actor=owner, use_case=use_case)
+    services.review_queue_assign(actor=team["automation_lead"], queue=queue, user=owner)
+    assert services.briefing_confirm(actor=owner, use_case=use_case).user == owner

@@ -160,3 +160,11 @@ def test_only_the_data_protection_officer_may_erase(world, username):
 def test_an_unknown_identifier_is_a_clear_error(world):
     code, message = erase("niemand@example.com", "--tenant", "muster", "--actor", "data_protection_officer")
     assert code == 1 and "Nothing stored in this tenant refers to niemand@example.com" in message
+
+
+def test_a_superuser_without_the_role_in_the_tenant_may_not_erase(world, django_user_model):
+    django_user_model.objects.create_superuser("admin", password="x-very-long-pass")
+    code, message = erase(ERIKA["email"], "--tenant", "muster", "--actor", "admin")
+    assert code == 1 and "admin is not the data protection officer of muster" in message
+    assert MasterRecord.objects.filter(number=ERIKA["number"]).exists()
+    assert not DataSubjectRequest.objects.exists()
