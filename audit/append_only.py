@@ -22,7 +22,17 @@ GUARD_FUNCTION = "audit_append_only_guard"
 SQLITE_SWITCH_TABLE = "audit_maintenance_switch"
 REFUSAL = "audit rows are append-only"
 # Every table made append-only by a migration; a new one is added here and installed by its migration.
-APPEND_ONLY_TABLES = ("audit_auditevent", "audit_accessevent", "audit_subjectreference", "audit_auditanchor")
+APPEND_ONLY_TABLES = ("audit_auditevent", "audit_accessevent", "audit_subjectreference", "audit_auditanchor",
+                      "audit_verificationrun")
+
+# Pseudonyms change in one way only: erasure destroys the subject's key, the encrypted identifier and the
+# lookup digest (set to NULL) and stamps the time. Whom a pseudonym points to can never be changed, and no
+# row is ever deleted. The runtime role may update exactly these columns (setup_db_roles), and the guard
+# below checks what it writes.
+PSEUDONYM_TABLE = "audit_pseudonym"
+PSEUDONYM_ERASED_COLUMNS = ("subject_key", "identifier_encrypted", "lookup_digest", "erased_at")
+PSEUDONYM_GUARD_FUNCTION = "audit_pseudonym_erase_only_guard"
+PSEUDONYM_REFUSAL = "pseudonyms change only by erasure"
 
 _PG_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION {GUARD_FUNCTION}() RETURNS trigger
@@ -49,6 +59,96 @@ BEGIN
 END;
 $guard$
 """
+
+
+_PG_PSEUDONYM_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION {PSEUDONYM_GUARD_FUNCTION}() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $guard$
+BEGIN
+    IF pg_catalog.current_setting('{MAINTENANCE_SETTING}', true) = 'on'
+       AND pg_catalog.pg_has_role(
+           current_user,
+           (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = TG_RELID),
+           'MEMBER') THEN
+        IF TG_LEVEL = 'STATEMENT' THEN
+            RETURN NULL;
+        ELSIF TG_OP = 'DELETE' THEN
+            RETURN OLD;
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'UPDATE'
+       AND NEW.id = OLD.id AND NEW.tenant_id = OLD.tenant_id AND NEW.kind = OLD.kind
+       AND NEW.pseudonym = OLD.pseudonym AND NEW.created_at = OLD.created_at
+       AND NEW.subject_key IS NULL AND NEW.identifier_encrypted IS NULL AND NEW.lookup_digest IS NULL
+       AND NEW.erased_at IS NOT NULL THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION '{PSEUDONYM_REFUSAL} (% on %)', TG_OP, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege',
+              HINT = 'A pseudonym is only ever erased (its key, ciphertext and digest set to NULL).';
+END;
+$guard$
+"""
+
+_SQLITE_PSEUDONYM_KEPT = ("NEW.id = OLD.id AND NEW.tenant_id = OLD.tenant_id AND NEW.kind = OLD.kind "
+                          "AND NEW.pseudonym = OLD.pseudonym AND NEW.created_at = OLD.created_at "
+                          "AND NEW.subject_key IS NULL AND NEW.identifier_encrypted IS NULL "
+                          "AND NEW.lookup_digest IS NULL AND NEW.erased_at IS NOT NULL")
+
+
+def install_pseudonym_guard(connection: BaseDatabaseWrapper) -> None:
+    """Make audit_pseudonym erase-only (idempotent)."""
+    table = PSEUDONYM_TABLE
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            row_trigger, truncate_trigger = _pg_trigger_names(table)
+            cursor.execute(_PG_PSEUDONYM_FUNCTION)
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{row_trigger}" ON "{table}"')
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{truncate_trigger}" ON "{table}"')
+            cursor.execute(f'CREATE TRIGGER "{row_trigger}" BEFORE UPDATE OR DELETE ON "{table}" '
+                           f"FOR EACH ROW EXECUTE FUNCTION {PSEUDONYM_GUARD_FUNCTION}()")
+            cursor.execute(f'CREATE TRIGGER "{truncate_trigger}" BEFORE TRUNCATE ON "{table}" '
+                           f"FOR EACH STATEMENT EXECUTE FUNCTION {PSEUDONYM_GUARD_FUNCTION}()")
+            _pg_revoke_changes_from_non_owners(cursor, table)
+        elif connection.vendor == "sqlite":
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {SQLITE_SWITCH_TABLE} (id INTEGER PRIMARY KEY CHECK (id = 1))"
+            )
+            update_trigger, delete_trigger = _SQLITE_PSEUDONYM_TRIGGERS
+            cursor.execute(
+                f'CREATE TRIGGER IF NOT EXISTS "{update_trigger}" BEFORE UPDATE ON "{table}" '
+                f"WHEN NOT EXISTS (SELECT 1 FROM {SQLITE_SWITCH_TABLE}) AND NOT ({_SQLITE_PSEUDONYM_KEPT}) "
+                f"BEGIN SELECT RAISE(ABORT, '{PSEUDONYM_REFUSAL}'); END"
+            )
+            cursor.execute(
+                f'CREATE TRIGGER IF NOT EXISTS "{delete_trigger}" BEFORE DELETE ON "{table}" '
+                f"WHEN NOT EXISTS (SELECT 1 FROM {SQLITE_SWITCH_TABLE}) "
+                f"BEGIN SELECT RAISE(ABORT, '{PSEUDONYM_REFUSAL}'); END"
+            )
+
+
+_SQLITE_PSEUDONYM_TRIGGERS = (f"{PSEUDONYM_TABLE}_erase_only_update", f"{PSEUDONYM_TABLE}_erase_only_delete")
+
+
+def uninstall_pseudonym_guard(connection: BaseDatabaseWrapper) -> None:
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            for trigger in _SQLITE_PSEUDONYM_TRIGGERS:
+                cursor.execute(f'DROP TRIGGER IF EXISTS "{trigger}"')
+    else:
+        uninstall(connection, PSEUDONYM_TABLE)
+
+
+def pseudonym_guard_installed(connection: BaseDatabaseWrapper) -> bool:
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN (%s, %s)",
+                           list(_SQLITE_PSEUDONYM_TRIGGERS))
+            return cursor.fetchone()[0] == 2
+    return is_installed(connection, PSEUDONYM_TABLE)
 
 
 def _pg_trigger_names(table: str) -> tuple[str, str]:

@@ -15,6 +15,8 @@ def _ensure_append_only(sender, using, **kwargs) -> None:
     for table in append_only.APPEND_ONLY_TABLES:
         if table in existing and not append_only.is_installed(connection, table):
             append_only.install(connection, table)
+    if append_only.PSEUDONYM_TABLE in existing and not append_only.pseudonym_guard_installed(connection):
+        append_only.install_pseudonym_guard(connection)
 
 
 class AuditConfig(AppConfig):

@@ -181,12 +181,14 @@ class AuditAnchor(models.Model):
 
 
 class VerificationRun(models.Model):
-    """One run of the chain verification and what it found (shown in the DSB area)."""
+    """One run of the chain verification and what it found (shown in the DSB area), written once when it
+    finished; append-only in the database."""
 
     tenant = models.ForeignKey("portal.Tenant", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
                                help_text="Set when only this tenant's chains were verified.")
     trigger = models.CharField(_("started by"), max_length=20, choices=VerificationTrigger.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+    # PROTECT: the row is append-only (audit.append_only), so it can never be set to NULL later.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                               related_name="+", verbose_name=_("started by"))
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

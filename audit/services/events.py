@@ -135,14 +135,14 @@ def audit_verification_run(*, trigger: str, actor=None, tenant=None):
     the result as a VerificationRun (the DSB area shows the last one). Returns (run, result, problems),
     problems being checkpoint files that were ignored."""
     user = as_actor(actor).user
-    run = VerificationRun.objects.create(trigger=trigger, actor=user, tenant=tenant)
+    started_at = timezone.now()
     problems: list = []
     checkpoints, anchors = verification_inputs(problems)
     result = audit_verify(tenant=tenant, checkpoints=checkpoints, anchors=anchors)
-    run.results = [{"chain": chain.chain, "label": chain.label, "stream": chain.stream, "events": chain.events,
-                    "ok": chain.ok, "line": chain.line, "lines": chain.lines,
-                    "failures": chain.failure_count, "checkpoint": chain.checkpoint, "anchor": chain.anchor}
-                   for chain in result.chains]
-    run.ok, run.finished_at = result.ok and not problems, timezone.now()
-    run.save(update_fields=["results", "ok", "finished_at"])
+    results = [{"chain": chain.chain, "label": chain.label, "stream": chain.stream, "events": chain.events,
+                "ok": chain.ok, "line": chain.line, "lines": chain.lines, "failures": chain.failure_count,
+                "checkpoint": chain.checkpoint, "anchor": chain.anchor} for chain in result.chains]
+    # Written once, when it is done: verification runs are append-only like the chains they judge.
+    run = VerificationRun.objects.create(trigger=trigger, actor=user, tenant=tenant, started_at=started_at,
+                                         finished_at=timezone.now(), ok=result.ok and not problems, results=results)
     return run, result, problems

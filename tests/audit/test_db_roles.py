@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from audit import append_only
 from audit.models import AuditEvent
 from audit.services.maintenance import AuditMaintenanceRefused, audit_maintenance
-from tests.audit.conftest import run_verify
+from tests.audit.conftest import broken, run_verify
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -104,7 +104,6 @@ def test_runtime_role_appends_through_the_service_and_can_change_no_audit_row(ru
             runtime.execute("SET session_replication_role = replica")
         # The rest of the portal's tables are the runtime role's to write.
         runtime.execute("UPDATE portal_tenant SET name = name")
-        runtime.execute("UPDATE audit_pseudonym SET kind = kind")
 
     assert AuditEvent.objects.filter(tenant=tenant).count() == 2
     assert run_verify() == (0, ["muster: 2 events ok", "system: 1 events ok"])  # + database_role.configured
@@ -147,7 +146,7 @@ def test_the_owner_with_the_switch_can_change_rows(runtime_role, tenant):
     with audit_maintenance():
         AuditEvent.objects.filter(pk=event.pk).update(details={"slug": "anders"})
 
-    assert run_verify("--tenant", "muster") == (1, ["muster: sequence 1: modified"])
+    assert run_verify("--tenant", "muster") == (1, broken("muster", (1, "modified"), read=1))
 
 
 def test_setup_is_idempotent_and_covers_tables_of_later_migrations(runtime_role, tenant):
@@ -179,7 +178,8 @@ def test_setup_is_idempotent_and_covers_tables_of_later_migrations(runtime_role,
     configured = AuditEvent.objects.filter(chain="system", event_type="database_role.configured")
     assert configured.count() == 3
     assert configured.first().details["append_only_tables"] == [
-        "audit_accessevent", "audit_auditanchor", "audit_auditevent", "audit_subjectreference"]
+        "audit_accessevent", "audit_auditanchor", "audit_auditevent", "audit_subjectreference",
+        "audit_verificationrun", "audit_pseudonym"]
 
 
 def test_a_superuser_is_refused_as_runtime_role(tenant):
@@ -187,3 +187,48 @@ def test_a_superuser_is_refused_as_runtime_role(tenant):
 
     with pytest.raises(CommandError, match=r"must not be the owner role|is a superuser"):
         call_command("setup_db_roles", "--runtime-role", "postgres")
+
+
+def test_the_runtime_role_erases_pseudonyms_and_changes_nothing_else_of_them_nor_verification_runs(
+        runtime_role, tenant, tmp_path):
+    """Whom a pseudonym points to, a verification run's verdict and a request's record are not the runtime
+    role's to rewrite; erasure (destroying a pseudonym's key) is the one change it may make."""
+    from audit.choices import VerificationTrigger
+    from audit.models import Pseudonym, VerificationRun
+    from audit.services.events import audit_verification_run
+    from audit.services.pseudonyms import pseudonym_for
+
+    alice = pseudonym_for(tenant=tenant, kind="email", identifier="alice@example.org")
+    pseudonym_for(tenant=tenant, kind="email", identifier="bob@example.org")
+    run, _result, _problems = audit_verification_run(trigger=VerificationTrigger.COMMAND, tenant=tenant)
+    call_command("setup_db_roles", "--runtime-role", runtime_role, stdout=StringIO())
+    assert _privileges(runtime_role, "audit_verificationrun") == {"SELECT", "INSERT"}
+    assert _privileges(runtime_role, "audit_pseudonym") == {"SELECT", "INSERT"}  # UPDATE of four columns only
+
+    with _connect(runtime_role) as runtime:
+        for statement in (
+            "UPDATE audit_verificationrun SET ok = true",
+            "DELETE FROM audit_verificationrun",
+            # point Alice's pseudonym at Bob (his ciphertext and key), or rename it
+            "UPDATE audit_pseudonym SET identifier_encrypted = b.identifier_encrypted, subject_key = b.subject_key "
+            "FROM audit_pseudonym b WHERE audit_pseudonym.id <> b.id",
+            "UPDATE audit_pseudonym SET lookup_digest = 'x'",
+            "UPDATE audit_pseudonym SET kind = 'iban'",
+            "UPDATE audit_pseudonym SET erased_at = now()",  # an erasure that keeps the key
+            "DELETE FROM audit_pseudonym",
+            "TRUNCATE audit_pseudonym",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                runtime.execute(statement)
+
+    result = _as_application(runtime_role, (
+        "from audit.models import Pseudonym\n"
+        "from audit.services.pseudonyms import erase\n"
+        f"erase(Pseudonym.objects.get(pseudonym='{alice}'))\n"
+        "print('erased')\n"
+    ), tmp_path)
+    assert result.returncode == 0, result.stderr
+    erased = Pseudonym.objects.get(pseudonym=alice)
+    assert erased.subject_key is None and erased.lookup_digest is None and erased.erased_at is not None
+    assert Pseudonym.objects.filter(tenant=tenant, subject_key__isnull=False).count() == 1
+    assert VerificationRun.objects.get(pk=run.pk).ok is True
