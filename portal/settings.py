@@ -116,7 +116,10 @@ def _database(url: str) -> dict:
         config["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+            # secure_delete: deleted content is overwritten in the file, not left in free pages (erasure,
+            # GDPR Art. 17; audit.services.erasure also checkpoints the WAL and vacuums afterwards).
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                            "PRAGMA secure_delete=ON;",
         }
     else:
         config["CONN_HEALTH_CHECKS"] = True

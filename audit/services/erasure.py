@@ -12,13 +12,16 @@ What happens, in one transaction:
    and verifiable while it refers to no one any more.
 4. The request is kept with a keyed hash of the identifier only, with counts and record ids.
 """
+import logging
+import os
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,6 +41,7 @@ from audit.services.pseudonyms import erase as pseudonym_erase
 from automations.execution.models.work import MasterRecord, WorkItem
 from portal.permissions import actor_holds_role_perm
 
+logger = logging.getLogger(__name__)
 PLACEHOLDER = "[gelöscht]"
 _AUDIT_TABLES = ("audit_auditevent", "audit_accessevent")
 
@@ -181,6 +185,7 @@ def _carry_out(actor, subject: Subject, report: ErasureReport, *, received_at=No
         audit_event_record(actor=actor, tenant=tenant, event_type="pseudonym.erased",
                            details={"pseudonym": pseudonym.pseudonym, "request": request.pk})
     report.request = request
+    _scrub_database_on_commit()
     requests.data_subject_request_complete(request=request, summary=report.summary())
     audit_event_record(actor=actor, tenant=tenant, event_type="data_subject.erased", obj=request,
                        details={"subject": request.subject_pseudonym, "items_erased": len(report.item_ids),
@@ -191,10 +196,55 @@ def _carry_out(actor, subject: Subject, report: ErasureReport, *, received_at=No
 def _delete_files_on_commit(names: list[str]) -> None:
     def delete() -> None:
         for name in names:
+            _overwrite(name)
             default_storage.delete(name)
 
     if names:
         transaction.on_commit(delete)
+
+
+def _overwrite(name: str) -> None:
+    """Overwrite a stored file with zeros before it is deleted, where the storage is a local folder: the
+    blocks of an unlinked file are otherwise left as they were."""
+    try:
+        path = default_storage.path(name)
+    except NotImplementedError:  # remote storage: deleting is all it offers
+        return
+    try:
+        with open(path, "r+b") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(0)
+            while size > 0:
+                chunk = min(size, 1 << 20)
+                handle.write(b"\0" * chunk)
+                size -= chunk
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError:
+        logger.warning("Could not overwrite %s before deleting it.", name)
+
+
+def _scrub_database_on_commit() -> None:
+    """On the embedded SQLite default, after the erasure commits: copy the write-ahead log into the database
+    and truncate it, then rebuild the file, so that neither the WAL nor free pages keep the erased bytes
+    (secure_delete, set on every connection, zeroes what the transaction itself freed). PostgreSQL reuses
+    dead row space through VACUUM on its own schedule; its files are not the embedded default's."""
+    if connection.vendor != "sqlite":
+        return
+
+    def scrub() -> None:
+        with connection.cursor() as cursor:
+            for statement in ("PRAGMA wal_checkpoint(TRUNCATE)", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"):
+                for _attempt in range(50):  # a reader of another process may hold the log for a moment
+                    cursor.execute(statement)
+                    row = cursor.fetchone() if statement.startswith("PRAGMA") else None
+                    if row is None or not row[0]:
+                        break
+                    time.sleep(0.1)
+                else:
+                    logger.warning("SQLite %s stayed busy after the erasure; run it again later.", statement)
+
+    transaction.on_commit(scrub)
 
 
 def _mention_counts(subject: Subject, leaving: Leaving) -> Iterator[tuple[str, int]]:
