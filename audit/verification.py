@@ -105,8 +105,8 @@ class ChainResult:
         listed = [f"{self.label}: sequence {f.sequence}: {f.reason}" for f in self.failures]
         total = max(self.failure_count, len(self.failures))
         more = f", {total - len(self.failures)} more not listed" if total > len(self.failures) else ""
-        return [*listed, f"{self.label}: {total} failing event{'s' if total != 1 else ''} among {self.events} "
-                         f"read, the first at sequence {self.failure.sequence}{more}"]
+        return [*listed, (f"{self.label}: {total} failing event{'s' if total != 1 else ''} among {self.events} "
+                         f"read, the first at sequence {self.failure.sequence}{more}")]
 
 
 @dataclass(frozen=True)

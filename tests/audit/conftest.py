@@ -31,8 +31,8 @@ def broken(label: str, *failures: tuple[int, str], read: int, more: int = 0) -> 
     lines = [f"{label}: sequence {sequence}: {reason}" for sequence, reason in failures]
     total = len(failures) + more
     rest = f", {more} more not listed" if more else ""
-    return [*lines, f"{label}: {total} failing event{'s' if total != 1 else ''} among {read} read, "
-                    f"the first at sequence {failures[0][0]}{rest}"]
+    return [*lines, (f"{label}: {total} failing event{'s' if total != 1 else ''} among {read} read, "
+                    f"the first at sequence {failures[0][0]}{rest}")]
 
 
 def tamper(*statements: str | tuple[str, list]) -> None:

@@ -210,8 +210,8 @@ def test_the_runtime_role_erases_pseudonyms_and_changes_nothing_else_of_them_nor
             "UPDATE audit_verificationrun SET ok = true",
             "DELETE FROM audit_verificationrun",
             # point Alice's pseudonym at Bob (his ciphertext and key), or rename it
-            "UPDATE audit_pseudonym SET identifier_encrypted = b.identifier_encrypted, subject_key = b.subject_key "
-            "FROM audit_pseudonym b WHERE audit_pseudonym.id <> b.id",
+            ("UPDATE audit_pseudonym SET identifier_encrypted = b.identifier_encrypted, subject_key = b.subject_key "
+            "FROM audit_pseudonym b WHERE audit_pseudonym.id <> b.id"),
             "UPDATE audit_pseudonym SET lookup_digest = 'x'",
             "UPDATE audit_pseudonym SET kind = 'iban'",
             "UPDATE audit_pseudonym SET erased_at = now()",  # an erasure that keeps the key

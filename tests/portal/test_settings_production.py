@@ -11,7 +11,8 @@ from django.conf import settings
 
 MANAGE = str(settings.BASE_DIR / "manage.py")
 # Variables of the surrounding test run that must not leak into a production configuration.
-_ISOLATE = ("PORTAL_ENV", "AUDIT_SIGNING_KEY", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "DATABASE_ADMIN_URL",
+_ISOLATE = ("PORTAL_ENV", "AUDIT_SIGNING_KEY", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL",
+            "DATABASE_ADMIN_URL",
             "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "CSRF_TRUSTED_ORIGINS", "SECURE_SSL_REDIRECT",
             "SECURE_HSTS_SECONDS", "SECURE_PROXY_SSL_HEADER", "EMAIL_HOST",
             # Set by the browser tests for their live server; check --deploy rightly rejects it.

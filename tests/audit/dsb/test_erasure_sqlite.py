@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 BASE_DIR = Path(__file__).resolve().parents[3]
 EMAIL = "susi.sorglos-7f3a@example.org"
 
