@@ -12,12 +12,16 @@ a table that is no Django model, so no ORM code reaches it; only audit.services.
 its row at the start of a maintenance transaction and deleting it before commit, so no other connection
 ever sees the switch on.
 
+Event rows are written pending (no sequence or hash yet) and linked by the sequencer (audit.sequencer): the
+guard lets exactly that one filling through, for the owner role inside the sequencer's function.
+
 Migrations call install() for every append-only table; changing the SQL here needs a new migration that
 calls it again (install() replaces the function and recreates the triggers).
 """
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 MAINTENANCE_SETTING = "leitplanke.audit_maintenance"
+SEQUENCING_SETTING = "leitplanke.audit_sequencing"  # audit.sequencer
 GUARD_FUNCTION = "audit_append_only_guard"
 SQLITE_SWITCH_TABLE = "audit_maintenance_switch"
 REFUSAL = "audit rows are append-only"
@@ -39,7 +43,26 @@ CREATE OR REPLACE FUNCTION {GUARD_FUNCTION}() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $guard$
+DECLARE
+    old_row jsonb;
+    new_row jsonb;
 BEGIN
+    -- The sequencer (audit.sequencer) fills a pending event's sequence, prev_hash and hash once, as the owner
+    -- role inside its SECURITY DEFINER function; nothing else of the row may change, and never again.
+    IF TG_OP = 'UPDATE'
+       AND pg_catalog.current_setting('{SEQUENCING_SETTING}', true) = 'on'
+       AND pg_catalog.pg_has_role(
+           current_user,
+           (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = TG_RELID),
+           'MEMBER') THEN
+        old_row := pg_catalog.to_jsonb(OLD);
+        new_row := pg_catalog.to_jsonb(NEW);
+        IF old_row ? 'hash' AND old_row -> 'hash' = 'null'::jsonb AND new_row ->> 'hash' IS NOT NULL
+           AND old_row -> 'sequence' = 'null'::jsonb
+           AND old_row - ARRAY['sequence', 'prev_hash', 'hash'] = new_row - ARRAY['sequence', 'prev_hash', 'hash'] THEN
+            RETURN NEW;
+        END IF;
+    END IF;
     IF pg_catalog.current_setting('{MAINTENANCE_SETTING}', true) = 'on'
        AND pg_catalog.pg_has_role(
            current_user,

@@ -27,7 +27,8 @@ class ChainedEvent(models.Model):
         "portal.Tenant", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_constraint=True
     )
     chain = models.CharField(max_length=40)
-    sequence = models.BigIntegerField()
+    # Empty while the event is pending: written, protected by the triggers, not yet linked (audit.sequencer).
+    sequence = models.BigIntegerField(null=True, blank=True)
     occurred_at = models.DateTimeField(default=timezone.now)
     actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
     actor_user_id = models.BigIntegerField(null=True, blank=True)
@@ -36,22 +37,39 @@ class ChainedEvent(models.Model):
     object_type = models.CharField(max_length=80, blank=True, default="")
     object_id = models.CharField(max_length=64, blank=True, default="")
     details = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64, null=True, blank=True)
+    hash = models.CharField(max_length=64, null=True, blank=True)
+    # The canonical form the hash is computed over (audit.chain): 1 before the sequencer, and on SQLite.
+    hash_version = models.PositiveSmallIntegerField(db_default=1)
 
     class Meta:
         abstract = True
 
+    @property
+    def is_pending(self) -> bool:
+        return self.sequence is None
+
     def __str__(self) -> str:
         return f"{self.chain}#{self.sequence} {self.event_type}"
+
+
+# An event is either linked (sequence, prev_hash and hash set) or pending (all three empty).
+_linked_or_pending = (
+    models.Q(sequence__isnull=False, prev_hash__isnull=False, hash__isnull=False)
+    | models.Q(sequence__isnull=True, prev_hash__isnull=True, hash__isnull=True)
+)
 
 
 class AuditEvent(ChainedEvent):
     """One event of a tenant's audit chain (chain = tenant id) or of the system chain."""
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["chain", "sequence"], name="auditevent_unique_chain_sequence")]
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "sequence"], name="auditevent_unique_chain_sequence"),
+            models.CheckConstraint(condition=_linked_or_pending, name="auditevent_linked_or_pending"),
+        ]
         indexes = [
+            models.Index(fields=["chain", "id"], condition=models.Q(sequence__isnull=True), name="auditevent_pending"),
             models.Index(fields=["chain", "hash"], name="auditevent_chain_hash"),
             models.Index(fields=["tenant", "occurred_at"], name="auditevent_tenant_time"),
             models.Index(fields=["tenant", "event_type", "occurred_at"], name="auditevent_tenant_type_time"),
@@ -71,8 +89,12 @@ class AccessEvent(ChainedEvent):
     One chain per tenant (chain = "<tenant id>/access"), hashed and verified like the audit chains."""
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["chain", "sequence"], name="accessevent_unique_chain_sequence")]
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "sequence"], name="accessevent_unique_chain_sequence"),
+            models.CheckConstraint(condition=_linked_or_pending, name="accessevent_linked_or_pending"),
+        ]
         indexes = [
+            models.Index(fields=["chain", "id"], condition=models.Q(sequence__isnull=True), name="accessevent_pending"),
             models.Index(fields=["chain", "hash"], name="accessevent_chain_hash"),
             models.Index(fields=["chain", "occurred_at", "sequence"], name="accessevent_chain_time"),
             models.Index(fields=["tenant", "event_type", "occurred_at"], name="accessevent_tenant_type_time"),

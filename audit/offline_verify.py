@@ -24,6 +24,8 @@ import hashlib
 import io
 import json
 import sys
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -38,7 +40,7 @@ HASHED_FIELDS = (
     "chain", "sequence", "occurred_at", "actor_kind", "actor_user_id", "actor_token_id",
     "event_type", "object_type", "object_id", "details", "prev_hash",
 )
-INTEGER_FIELDS = ("sequence", "actor_user_id", "actor_token_id")
+INTEGER_FIELDS = ("sequence", "actor_user_id", "actor_token_id", "hash_version")
 
 
 class Failed(Exception):
@@ -62,10 +64,59 @@ def load_public_key(text: str) -> tuple[Ed25519PublicKey, str]:
 
 
 def event_hash(values: dict) -> str:
-    """The portal's canonical form of an event (audit/chain.py): sorted keys, no whitespace, UTF-8."""
+    """The portal's canonical form of an event under its hash version (audit/chain.py)."""
+    if values.get("hash_version", 1) == 2:
+        return hashlib.sha256(canonical_v2(values)).hexdigest()
     payload = {name: values[name] for name in HASHED_FIELDS}
     data = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     return hashlib.sha256(data).hexdigest()
+
+
+# Version 2 (audit/chain.py): a prefix, then per hashed field a newline, its byte length, a colon and its text;
+# the timestamp as microseconds since 1970 UTC, details as PostgreSQL writes jsonb.
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _jsonb_string(value: str) -> str:
+    return '"' + "".join(_ESCAPES.get(c) or (f"\\u{ord(c):04x}" if c < " " else c) for c in value) + '"'
+
+
+def jsonb_text(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return _jsonb_string(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        number = Decimal(json.dumps(value))
+        text = format(number, "f")
+        return text.lstrip("-") if number == 0 else text
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda key: (len(key.encode("utf-8")), key.encode("utf-8")))
+        return "{" + ", ".join(f"{_jsonb_string(k)}: {jsonb_text(value[k])}" for k in keys) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(jsonb_text(item) for item in value) + "]"
+    raise Failed(f"not a JSON value: {value!r}")
+
+
+def _microseconds(timestamp: str) -> int:
+    moment = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    return (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1)
+
+
+def canonical_v2(values: dict) -> bytes:
+    texts = [values["chain"], str(values["sequence"]), str(_microseconds(values["occurred_at"])),
+             values["actor_kind"], "" if values["actor_user_id"] is None else str(values["actor_user_id"]),
+             "" if values["actor_token_id"] is None else str(values["actor_token_id"]), values["event_type"],
+             values["object_type"], values["object_id"], jsonb_text(values["details"]), values["prev_hash"]]
+    parts = [b"leitplanke-event/2"]
+    for text in texts:
+        data = text.encode("utf-8")
+        parts.append(b"\n%d:" % len(data) + data)
+    return b"".join(parts)
 
 
 def statement_valid(statement: dict, key: Ed25519PublicKey, key_b64: str) -> bool:
@@ -120,7 +171,8 @@ def _csv_records(body: bytes) -> list[dict]:
         kind = values.get("record")
         if kind == "event":
             record = {"type": "event", **{name: _csv_value(name, values[name]) for name in HASHED_FIELDS
-                                          if name != "details"}, "hash": values["hash"]}
+                                          if name != "details"}, "hash": values["hash"],
+                      "hash_version": int(values.get("hash_version") or 1)}
             try:
                 record["details"] = json.loads(values["details"])
             except ValueError:

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 
 from audit.choices import VerificationTrigger
 from audit.services.checkpoints import checkpoints_sign
-from audit.services.events import audit_verification_run
+from audit.services.events import audit_sequence_pending, audit_verification_run
 from audit.services.retention import work_items_retention_sweep
 from audit.signing import private_key
 from portal.models import Tenant
@@ -29,3 +29,9 @@ def verify_chains_task(actor_id: int | None = None, tenant_id: int | None = None
 @shared_task(name="audit.retention_sweep")
 def retention_sweep_task() -> int:
     return work_items_retention_sweep().deleted
+
+
+@shared_task(name="audit.sequence_pending")
+def sequence_pending_task() -> int:
+    """Links events whose writer stopped between its commit and linking them (audit.sequencer)."""
+    return audit_sequence_pending()

@@ -250,6 +250,14 @@ AUDIT_TRUSTED_PUBLIC_KEYS = env_list("AUDIT_TRUSTED_PUBLIC_KEYS")
 AUDIT_CHECKPOINT_DIR = Path(env_str("AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "checkpoints")))
 AUDIT_CHECKPOINT_SECONDS = env_int("AUDIT_CHECKPOINT_SECONDS", 900)
 # Audit events are kept at least six months (EU AI Act Art. 19, 26(6)); purge_audit refuses younger ones.
+# How events join their chain on PostgreSQL (audit.sequencer): "on_commit" — written pending, linked right after
+# the writing transaction commits (and by the maintenance sweep), so that no request waits for a chain lock;
+# "inline" — linked inside the writing transaction (the lock held until its commit; the test default, so that
+# tests see sequence numbers at once). SQLite always links inline.
+AUDIT_SEQUENCER = env_choice("AUDIT_SEQUENCER", ("on_commit", "inline"),
+                             "inline" if PORTAL_ENV == "test" else "on_commit")
+# The sweep that links events whose writer stopped between its commit and linking them (seconds).
+AUDIT_SEQUENCE_SWEEP_SECONDS = env_int("AUDIT_SEQUENCE_SWEEP_SECONDS", 5)
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 183)
 if AUDIT_RETENTION_DAYS < 183:
     raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be at least 183 (six months).")
@@ -307,6 +315,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "expire-change-requests": _maintenance("automations.expire_change_requests", 3600.0),
     "expire-review-claims": _maintenance("reviews.expire_claims", 60.0),
     "sign-audit-checkpoints": _maintenance("audit.sign_checkpoints", float(AUDIT_CHECKPOINT_SECONDS)),
+    "sequence-audit-events": _maintenance("audit.sequence_pending", float(AUDIT_SEQUENCE_SWEEP_SECONDS)),
     "beat-heartbeat": _maintenance("operations.beat_heartbeat", 60.0),
     "verify-audit-chains": {"task": "audit.verify_chains", "schedule": 24 * 3600.0},
     "work-item-retention": {"task": "audit.retention_sweep", "schedule": 24 * 3600.0},

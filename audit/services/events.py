@@ -1,20 +1,24 @@
 """Writing to the audit log. Every service of the portal calls audit_event_record() inside its own
 transaction, as its last write, so that the per-chain lock is held only until commit."""
 import json
+import logging
 import re
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, router, transaction
 from django.utils import timezone
 
-from audit import registry
+from audit import registry, sequencer
 from audit.actors import Actor, as_actor
-from audit.chain import compute_hash
+from audit.chain import CURRENT_VERSION, compute_hash
 from audit.models import GENESIS_HASH, AccessEvent, AuditEvent, SubjectReference, VerificationRun
 from audit.selectors.pseudonyms import PSEUDONYM_PATTERN
 from audit.services.checkpoints import verification_inputs
 from audit.streams import ACCESS, AUDIT, Stream
 from audit.verification import audit_verify
+
+logger = logging.getLogger(__name__)
 
 # Details carry pseudonyms, ids and codes, never raw identifiers of people. Both patterns take time linear
 # in the details' length: an address is looked for only where a run of its characters begins.
@@ -86,7 +90,11 @@ def access_event_record(
 
 def chain_append(*, stream: Stream, actor, tenant, event_type: str, obj: Any = None, object_type: str = "",
                  object_id: str = "", details: dict | None = None):
-    """Append one event to a chain of `stream`; the one place where links are made."""
+    """Append one event to a chain of `stream`; the one place where events are written.
+
+    PostgreSQL: one INSERT of a pending event (no chain lock); the sequencer links it right after the
+    transaction commits (AUDIT_SEQUENCER "on_commit"), or at once, under the chain lock until commit
+    ("inline"). SQLite: linked here, under the chain head's lock (hash version 1)."""
     registry.get(event_type)
     actor = as_actor(actor)
     details = details or {}
@@ -94,25 +102,90 @@ def chain_append(*, stream: Stream, actor, tenant, event_type: str, obj: Any = N
     if obj is not None:
         object_type, object_id = _object_ref(obj)
     chain = stream.chain_key(tenant)
+    values = {
+        "chain": chain,
+        "occurred_at": timezone.now(),
+        "actor_kind": actor.kind,
+        "actor_user_id": actor.user_id,
+        "actor_token_id": getattr(actor.token, "pk", None),
+        "event_type": event_type,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "details": json.loads(json.dumps(details, default=str)),
+    }
+    using = router.db_for_write(stream.event_model)
+    if connections[using].vendor == "postgresql":
+        return _append_pending(stream, tenant, values, using)
+    return _append_linked(stream, tenant, values)
+
+
+def _append_pending(stream: Stream, tenant, values: dict, using: str):
+    event = stream.event_model.objects.using(using).create(
+        tenant=tenant, sequence=None, prev_hash=None, hash=None, hash_version=CURRENT_VERSION, **values)
+    table = stream.event_model._meta.db_table
+    if settings.AUDIT_SEQUENCER == "inline":
+        for event_id, sequence, prev_hash, digest in sequencer.sequence_chain(table, event.chain, using=using):
+            if event_id == event.pk:
+                event.sequence, event.prev_hash, event.hash = sequence, prev_hash, digest
+    else:
+        _sequence_on_commit(table, event.chain, using)
+    return event
+
+
+class _SequenceDue:
+    """The on-commit call that links a chain's pending events (once per chain and transaction)."""
+
+    def __init__(self, table: str, chain: str, using: str):
+        self.table, self.chain, self.using = table, chain, using
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _SequenceDue) and (self.table, self.chain, self.using) == (
+            other.table, other.chain, other.using)
+
+    def __hash__(self) -> int:
+        return hash((self.table, self.chain, self.using))
+
+    def __call__(self) -> None:
+        try:
+            sequencer.sequence_chain(self.table, self.chain, using=self.using)
+        except DatabaseError:
+            # The events are committed and pending; the maintenance sweep links them (audit.sequence_pending).
+            logger.warning("Audit events of chain %s stay pending until the next sweep.", self.chain, exc_info=True)
+
+
+def _sequence_on_commit(table: str, chain: str, using: str) -> None:
+    due = _SequenceDue(table, chain, using)
+    if not any(callback == due for _sids, callback, _robust in connections[using].run_on_commit):
+        transaction.on_commit(due, using=using)
+
+
+def audit_sequence_pending(*, using: str = DEFAULT_DB_ALIAS) -> int:
+    """Link every pending event of every chain (the sweep after a writer stopped between its commit and
+    linking its events; also run before verification). Returns how many it linked."""
+    if connections[using].vendor != "postgresql":
+        return 0
+    linked = 0
+    for table, _head, _stream in sequencer.TABLES:
+        for chain, _count in sequencer.pending_chains(table, using=using):
+            while True:
+                with transaction.atomic(using=using):
+                    batch = len(sequencer.sequence_chain(table, chain, using=using))
+                linked += batch
+                if batch < sequencer.BATCH:
+                    break
+    return linked
+
+
+def _append_linked(stream: Stream, tenant, values: dict):
     with transaction.atomic():
+        chain = values["chain"]
         stream.head_model.objects.bulk_create(
             [stream.head_model(chain=chain, sequence=0, hash=GENESIS_HASH)], ignore_conflicts=True
         )
         head = stream.head_model.objects.select_for_update().get(chain=chain)
-        values = {
-            "chain": chain,
-            "sequence": head.sequence + 1,
-            "occurred_at": timezone.now(),
-            "actor_kind": actor.kind,
-            "actor_user_id": actor.user_id,
-            "actor_token_id": getattr(actor.token, "pk", None),
-            "event_type": event_type,
-            "object_type": object_type,
-            "object_id": str(object_id),
-            "details": json.loads(json.dumps(details, default=str)),
-            "prev_hash": head.hash,
-        }
-        event = stream.event_model.objects.create(tenant=tenant, hash=compute_hash(values), **values)
+        values = {**values, "sequence": head.sequence + 1, "prev_hash": head.hash}
+        event = stream.event_model.objects.create(tenant=tenant, hash=compute_hash(values, 1), hash_version=1,
+                                                  **values)
         head.sequence, head.hash = event.sequence, event.hash
         head.save(update_fields=["sequence", "hash"])
         if tenant is not None:
@@ -136,6 +209,7 @@ def audit_verification_run(*, trigger: str, actor=None, tenant=None):
     problems being checkpoint files that were ignored."""
     user = as_actor(actor).user
     started_at = timezone.now()
+    audit_sequence_pending()  # events committed but not yet linked are linked first, not reported missing
     problems: list = []
     checkpoints, anchors = verification_inputs(problems)
     result = audit_verify(tenant=tenant, checkpoints=checkpoints, anchors=anchors)

@@ -30,7 +30,7 @@ from audit.services.events import audit_event_record
 FORMAT = "leitplanke-audit-export/1"
 SIGNATURE_DOMAIN = b"leitplanke-audit-export/1:"
 CSV_COLUMNS = ["record", "sequence", "occurred_at", "actor_kind", "actor_user_id", "actor_token_id", "event_type",
-               "object_type", "object_id", "details", "prev_hash", "hash", "chain", "actor", "data"]
+               "object_type", "object_id", "details", "prev_hash", "hash", "chain", "actor", "hash_version", "data"]
 CHUNK = 5000
 GAP_RUN = 1000  # hashes per gap line (JSON Lines)
 FORMATS = ("csv", "jsonl")
@@ -97,7 +97,7 @@ class _Writer:
 
 
 def _event_values(row: tuple) -> dict:
-    values = dict(zip(("hash", *HASHED_FIELDS), row))
+    values = dict(zip(("hash", *HASHED_FIELDS, "hash_version"), row))
     values["occurred_at"] = _timestamp(values["occurred_at"])
     return values
 
@@ -139,7 +139,7 @@ def _generate(fmt, tenant, stream, chain, filters, events, matching, head, start
         hashes = list(events.filter(sequence__gt=low, sequence__lte=high).order_by("sequence")
                       .values_list("sequence", "hash"))
         chosen = {row[1 + HASHED_FIELDS.index("sequence")]: row for row in matching.filter(
-            sequence__gt=low, sequence__lte=high).values_list("hash", *HASHED_FIELDS)}
+            sequence__gt=low, sequence__lte=high).values_list("hash", *HASHED_FIELDS, "hash_version")}
         names = actor_names([_Actor(row[1 + HASHED_FIELDS.index("actor_user_id")]) for row in chosen.values()])
         for sequence, digest in hashes:
             if sequence in chosen:

@@ -3,7 +3,7 @@ the subject's key (reading them back: audit.selectors.pseudonyms)."""
 import secrets
 
 from cryptography.fernet import Fernet
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
 from audit.choices import IdentifierKind
@@ -12,27 +12,47 @@ from audit.selectors.pseudonyms import KINDS, lookup_digest, normalise
 
 
 def pseudonym_for(*, tenant, kind: str, identifier: str) -> str:
-    """The subject's pseudonym in this tenant, created on first use."""
+    """The subject's pseudonym in this tenant, created on first use (on PostgreSQL found or created in one
+    statement)."""
     if kind not in KINDS:
         raise ValueError(f"Unknown identifier kind {kind!r}.")
     digest = lookup_digest(tenant, kind, identifier)
-    existing = Pseudonym.objects.filter(tenant=tenant, lookup_digest=digest).first()
-    if existing:
-        return existing.pseudonym
     key = Fernet.generate_key()
-    try:
-        with transaction.atomic():
-            created = Pseudonym.objects.create(
-                tenant=tenant,
-                kind=kind,
-                pseudonym=f"ps_{secrets.token_hex(10)}",
-                lookup_digest=digest,
-                subject_key=key,
-                identifier_encrypted=Fernet(key).encrypt(normalise(kind, identifier).encode()),
-            )
-        return created.pseudonym
-    except IntegrityError:  # a concurrent writer created it first
-        return Pseudonym.objects.get(tenant=tenant, lookup_digest=digest).pseudonym
+    fields = {"tenant": tenant, "kind": kind, "pseudonym": f"ps_{secrets.token_hex(10)}", "lookup_digest": digest,
+              "subject_key": key, "identifier_encrypted": Fernet(key).encrypt(normalise(kind, identifier).encode())}
+    using = router.db_for_write(Pseudonym)
+    if connections[using].vendor == "postgresql":
+        found = _pseudonym_upsert(using, fields)
+        if found is not None:
+            return found
+    else:
+        existing = Pseudonym.objects.filter(tenant=tenant, lookup_digest=digest).values_list(
+            "pseudonym", flat=True).first()
+        if existing:
+            return existing
+        try:
+            with transaction.atomic():
+                return Pseudonym.objects.create(**fields).pseudonym
+        except IntegrityError:  # a concurrent writer created it first
+            pass
+    return Pseudonym.objects.get(tenant=tenant, lookup_digest=digest).pseudonym
+
+
+def _pseudonym_upsert(using: str, fields: dict) -> str | None:
+    """Insert the pseudonym unless the subject has one; either way return theirs (None only when a concurrent
+    writer created it after this statement began)."""
+    table = Pseudonym._meta.db_table
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            f"WITH created AS (INSERT INTO {table} (tenant_id, kind, pseudonym, lookup_digest, subject_key, "
+            f"identifier_encrypted, created_at) VALUES (%s, %s, %s, %s, %s, %s, now()) "
+            f"ON CONFLICT (tenant_id, lookup_digest) DO NOTHING RETURNING pseudonym) "
+            f"SELECT pseudonym FROM created UNION ALL "
+            f"(SELECT pseudonym FROM {table} WHERE tenant_id = %s AND lookup_digest = %s LIMIT 1)",
+            [fields["tenant"].pk, fields["kind"], fields["pseudonym"], fields["lookup_digest"], fields["subject_key"],
+             fields["identifier_encrypted"], fields["tenant"].pk, fields["lookup_digest"]])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def erase(pseudonym: Pseudonym) -> None:
