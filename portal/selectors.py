@@ -28,8 +28,17 @@ def membership_get(*, user, tenant: Tenant) -> Membership | None:
 
 
 def roles_of(*, user, tenant: Tenant) -> list[str]:
+    remembered = getattr(user, "_tenant_roles", None)
+    if remembered is not None and remembered[0] == tenant.pk:
+        return list(remembered[1])
     membership = membership_get(user=user, tenant=tenant)
     return list(membership.roles) if membership else []
+
+
+def remember_roles(*, user, tenant: Tenant, roles: list[str]) -> None:
+    """The user's roles in the tenant as the request's authentication read them (with the token, in the same
+    query): roles_of() and the permission backend answer from them for the rest of the request."""
+    user._tenant_roles = (tenant.pk, list(roles or []))
 
 
 def membership_list(*, tenant: Tenant) -> QuerySet[Membership]:

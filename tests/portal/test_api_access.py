@@ -162,7 +162,7 @@ def test_unknown_or_malformed_tokens_are_refused(world, header):
     assert APIClient().get(reverse("api:me"), HTTP_AUTHORIZATION=header).status_code == 401
 
 
-def test_every_token_use_is_audited(world):
+def test_the_first_use_of_a_token_each_day_is_audited_and_every_use_kept_as_last_use(world):
     token, plain = services.api_token_create(actor=world["auditor"], tenant=world["tenant"], user=world["auditor"],
                                              name="zähler")
     client = APIClient()
@@ -172,11 +172,19 @@ def test_every_token_use_is_audited(world):
         assert client.get(path).status_code == 200
 
     used = AuditEvent.objects.filter(event_type="api_token.used", actor_token_id=token.pk).order_by("sequence")
-    assert [e.details["path"] for e in used] == paths
+    assert [e.details["path"] for e in used] == paths[:1]
     assert all(e.details["method"] == "GET" and e.actor_kind == "token" and e.tenant_id == world["tenant"].pk
-               for e in used)
+               and e.details["day"] == timezone.now().date().isoformat() for e in used)
     token.refresh_from_db()
     assert token.last_used_at is not None
+
+    # Used yesterday last: today's first use is recorded again.
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - timedelta(days=1))
+    assert client.get(paths[1]).status_code == 200
+    assert client.get(paths[2]).status_code == 200
+    assert [e.details["path"] for e in used.all()] == paths[:2]
+    token.refresh_from_db()
+    assert timezone.now() - token.last_used_at < timedelta(minutes=1)
 
 
 def test_browser_session_uses_the_active_tenant(world, client):
