@@ -66,7 +66,7 @@ class ExtractStep(Step):
         if oversized:
             return {"skipped": True, "too_large": sorted(oversized)}
         engines = []
-        for config in ctx.release.engine_configs.all().order_by("pk"):
+        for config in sorted(ctx.release.engine_configs.all(), key=lambda config: config.pk):
             parameters = config.parameters
             if config.engine == "llm":
                 # The llm engine renders the release's approved prompt version (its provider calls are

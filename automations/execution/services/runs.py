@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -99,24 +100,39 @@ def _hold(item: WorkItem, run: Run, reason: str) -> None:
                        details={"run": run.pk, "use_case": item.use_case.key})
 
 
-def _input_hash(run_id: int) -> str:
-    """The hash of the run's input, read and computed before the run's transaction: no transaction stays open
-    while an item's input is serialised (the payload may be megabytes)."""
-    item = WorkItem.objects.filter(runs__pk=run_id).values("content_hash", "payload").first() or {}
-    return _hash({"content": item.get("content_hash"), "payload": item.get("payload")})
+def _load(run_id: int) -> Run | None:
+    """The run with its item, use case and tenant, in one query, before any transaction: the run's context is
+    loaded once, and no transaction stays open while an item's input is serialised (the payload may be
+    megabytes) for its hash."""
+    return Run.objects.select_related("item", "item__use_case", "item__tenant").filter(pk=run_id).first()
 
 
-def _start(run_id: int, task_id: str, input_hash: str, retry: int = 0) -> Run | None:
-    """Take the run (or find it needs nothing). Returns the run to execute, or None."""
+def _input_hash(item: WorkItem) -> str:
+    return _hash({"content": item.content_hash, "payload": item.payload})
+
+
+def _locked(run_id: int, tenant) -> Run | None:
+    """The run and its item locked, with the item's use case read fresh, in one query (the tenant is the one
+    loaded before)."""
+    run = (Run.objects.select_for_update(of=("self", "item")).select_related("item", "item__use_case")
+           .filter(pk=run_id).first())
+    if run is not None:
+        run.tenant = run.item.tenant = tenant
+    return run
+
+
+def _start(loaded: Run, task_id: str, input_hash: str, retry: int = 0) -> Run | None:
+    """Take the run (or find it needs nothing). Returns the run to execute (with its item, use case, release
+    and the release's engine configurations loaded), or None."""
     now = timezone.now()
     with transaction.atomic():
-        run = Run.objects.select_for_update().filter(pk=run_id).first()
+        run = _locked(loaded.pk, loaded.item.tenant)
         if run is None or run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.HELD):
             return None
         if run.status == RunStatus.RUNNING and run.lease_expires_at and run.lease_expires_at > now \
                 and run.task_id and run.task_id != task_id:
             return None  # another worker holds a live lease on this run
-        item = WorkItem.objects.select_for_update().get(pk=run.item_id)
+        item = run.item
         if item.status in FINAL_ITEM_STATUSES:
             run.status, run.finished_at = RunStatus.SUCCEEDED, now
             run.save(update_fields=["status", "finished_at"])
@@ -125,7 +141,7 @@ def _start(run_id: int, task_id: str, input_hash: str, retry: int = 0) -> Run | 
             run.status, run.finished_at = RunStatus.HELD, now
             run.save(update_fields=["status", "finished_at"])
             return None
-        use_case = UseCase.objects.get(pk=item.use_case_id)
+        use_case = item.use_case
         if not item.is_dry_run:
             if use_case.status not in (UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION):
                 _hold(item, run, _("The use case is %(status)s: nothing is dispatched.")
@@ -138,6 +154,7 @@ def _start(run_id: int, task_id: str, input_hash: str, retry: int = 0) -> Run | 
             run.release, run.label = label.release, label.name
         else:
             run.label = "dry_run"
+        prefetch_related_objects([run.release], "engine_configs")
         # Redelivered after the worker died mid-run: one more attempt. The task retrying itself after a
         # database or broker error (same task id, retry > 0) is no attempt of the run's.
         if run.status == RunStatus.RUNNING and not (retry and run.task_id == task_id):
@@ -146,7 +163,8 @@ def _start(run_id: int, task_id: str, input_hash: str, retry: int = 0) -> Run | 
         run.lease_expires_at = now + _lease()
         run.manifest = run.release.manifest()
         run.input_hash = input_hash
-        run.save()
+        run.save(update_fields=["release", "label", "status", "started_at", "task_id", "lease_expires_at",
+                                "manifest", "input_hash", "attempt"])
         item.status, item.release, item.updated_at = ItemStatus.PROCESSING, run.release, now
         item.save(update_fields=["status", "release", "updated_at"])
         audit_event_record(actor=None, tenant=item.tenant, event_type="run.started", obj=run,
@@ -155,43 +173,52 @@ def _start(run_id: int, task_id: str, input_hash: str, retry: int = 0) -> Run | 
     return run
 
 
-def _record_step(run: Run, name: str, status: str, started: float, details: dict, error: str = "") -> None:
-    StepRun.objects.create(tenant=run.tenant, run=run, step=name, status=status, attempt=run.attempt,
-                           duration_ms=int((time.monotonic() - started) * 1000), error=error[:4000],
-                           details=json.loads(json.dumps(details, default=str)))
+def _step_row(run: Run, name: str, status: str, started: float, details: dict, error: str = "") -> StepRun:
+    return StepRun(tenant=run.tenant, run=run, step=name, status=status, attempt=run.attempt,
+                   duration_ms=int((time.monotonic() - started) * 1000), error=error[:4000],
+                   details=json.loads(json.dumps(details, default=str)))
 
 
 def run_execute(*, run_id: int, task_id: str = "", retry: int = 0) -> None:
-    run = _start(run_id, task_id, _input_hash(run_id), retry)
+    """Steps outside any transaction; their StepRun rows are written together, with the routing (or with
+    the failure) in its transaction: a run that dies in between is run again whole, its attempt recorded."""
+    loaded = _load(run_id)
+    if loaded is None:
+        return
+    run = _start(loaded, task_id, _input_hash(loaded.item), retry)
     if run is None:
         return
     item = run.item
     use_case = item.use_case
     ctx = PipelineContext(item=item, run=run, use_case=use_case, release=run.release,
                           engine_input=_engine_input(item, use_case), dry_run=item.is_dry_run)
+    steps: list[StepRun] = []
     for step in PREPARE_STEPS:
         started = time.monotonic()
         try:
             details = step.run(ctx)
         except StepError as exc:
-            _record_step(run, step.name, StepStatus.FAILED, started, {}, error=str(exc))
-            run_fail(run_id=run.pk, error=f"{step.name}: {exc}")
+            steps.append(_step_row(run, step.name, StepStatus.FAILED, started, {}, error=str(exc)))
+            run_fail(run_id=run.pk, error=f"{step.name}: {exc}", steps=steps)
             return
         except StopPipeline as exc:
-            _record_step(run, step.name, StepStatus.SKIPPED, started, {"stopped": str(exc)})
+            steps.append(_step_row(run, step.name, StepStatus.SKIPPED, started, {"stopped": str(exc)}))
             break
-        _record_step(run, step.name, StepStatus.OK, started, details)
-    started = time.monotonic()
-    outcome = _route(ctx)
-    _record_step(run, "route", StepStatus.OK, started, {"outcome": outcome})
+        steps.append(_step_row(run, step.name, StepStatus.OK, started, details))
+    _route(ctx, steps)
+
+
+def _finish_steps(ctx: PipelineContext, steps: list[StepRun], outcome: str, started: float) -> None:
+    steps.append(_step_row(ctx.run, "route", StepStatus.OK, started, {"outcome": outcome}))
     started = time.monotonic()
     if outcome == ItemStatus.APPLIED and not ctx.dry_run:
         # Target systems pull final items through the API and acknowledge them; no push connector is
         # configured for the built-in use cases.
-        _record_step(run, "deliver", StepStatus.OK, started, {"delivery": "pull"})
+        steps.append(_step_row(ctx.run, "deliver", StepStatus.OK, started, {"delivery": "pull"}))
     else:
-        _record_step(run, "deliver", StepStatus.SKIPPED, started,
-                     {"reason": "not applied" if not ctx.dry_run else "dry run"})
+        steps.append(_step_row(ctx.run, "deliver", StepStatus.SKIPPED, started,
+                               {"reason": "not applied" if not ctx.dry_run else "dry run"}))
+    StepRun.objects.bulk_create(steps)
 
 
 def _fields_view(ctx: PipelineContext) -> dict:
@@ -200,9 +227,10 @@ def _fields_view(ctx: PipelineContext) -> dict:
             for name, s in sorted(ctx.chosen.items())}
 
 
-def _route(ctx: PipelineContext) -> str:
+def _route(ctx: PipelineContext, steps: list[StepRun]) -> str:
     """Compare confidences with the release's thresholds and apply, review or clarify — in one
     transaction that re-reads the use case's status, so a suspension in flight applies nothing."""
+    started = time.monotonic()
     thresholds = ctx.release.threshold_set.thresholds
     for spec in ctx.use_case.output_fields:
         name = spec["name"]
@@ -223,12 +251,13 @@ def _route(ctx: PipelineContext) -> str:
         ctx.add_reason(_("Low confidence: %(fields)s") % {"fields": ", ".join(sorted(low))})
 
     with transaction.atomic():
-        item = WorkItem.objects.select_for_update().get(pk=ctx.item.pk)
-        run = Run.objects.select_for_update().get(pk=ctx.run.pk)
-        use_case = UseCase.objects.get(pk=item.use_case_id)
+        run = _locked(ctx.run.pk, ctx.item.tenant)
+        item, use_case = run.item, run.item.use_case
+        run.release = ctx.release
         if item.status in FINAL_ITEM_STATUSES:  # already final: a repeated run never applies twice
             run.status, run.finished_at = RunStatus.SUCCEEDED, timezone.now()
             run.save(update_fields=["status", "finished_at"])
+            _finish_steps(ctx, steps, item.status, started)
             return item.status
         production = use_case.status == UseCaseStatus.PRODUCTION and run.label == Label.PRODUCTION
         if use_case.status == UseCaseStatus.PILOT and not ctx.dry_run:
@@ -247,7 +276,8 @@ def _route(ctx: PipelineContext) -> str:
         if outcome == ItemStatus.APPLIED:
             item.finalised_at = now
         item.save(update_fields=["fields", "reasons", "status", "updated_at", "finalised_at"])
-        Suggestion.objects.filter(run=run).delete()
+        if run.attempt > 1:  # an earlier attempt's routing never committed, but be sure nothing of it stays
+            Suggestion.objects.filter(run=run).delete()
         Suggestion.objects.bulk_create([
             Suggestion(tenant=item.tenant, run=run, item=item, field=s.field, value=s.value,
                        confidence=s.confidence, engine=s.engine, explanation=s.explanation[:4000])
@@ -260,6 +290,7 @@ def _route(ctx: PipelineContext) -> str:
         run.status, run.finished_at = RunStatus.SUCCEEDED, now
         run.output_hash = _hash(item.fields)
         run.save(update_fields=["status", "finished_at", "output_hash"])
+        _finish_steps(ctx, steps, outcome, started)
         audit_event_record(actor=None, tenant=item.tenant, event_type="work_item.routed", obj=item,
                            details={"outcome": outcome, "run": run.pk, "reasons": len(ctx.reasons),
                                     "dry_run": ctx.dry_run})
@@ -274,10 +305,11 @@ def _backoff(attempt: int) -> int:
     return min(300, 2 ** attempt * 5)
 
 
-def run_fail(*, run_id: int, error: str) -> None:
+def run_fail(*, run_id: int, error: str, steps: list[StepRun] = ()) -> None:
     """A failed attempt: retried with backoff; after the last attempt the item is escalated and put in
-    the clarification queue, so nothing rests in a log line alone."""
+    the clarification queue, so nothing rests in a log line alone. `steps`: the attempt's step rows."""
     with transaction.atomic():
+        StepRun.objects.bulk_create(steps)
         run = Run.objects.select_for_update().get(pk=run_id)
         item = WorkItem.objects.select_for_update().get(pk=run.item_id)
         run.error = error[:4000]
