@@ -98,7 +98,9 @@ class Bench:
 
     # --- data ------------------------------------------------------------------------------------------
 
-    def fill(self):
+    def fill(self, version: int = 2, slug: str = "bench"):
+        """`events` events over `days` days in a new tenant's chain. Version 2: written pending, as writers do,
+        then linked by the sequencer (its rate is kept in self.sequenced_per_second); version 1: hashed here."""
         from django.contrib.auth import get_user_model
         from django.db import connection
 
@@ -106,15 +108,15 @@ class Bench:
         from audit.models import AuditChainHead, AuditEvent
         from portal import services
 
-        tenant = services.tenant_create(actor=None, slug="bench", name="Bench GmbH")
-        users = [get_user_model().objects.create_user(f"bench{i}") for i in range(20)]
+        tenant = services.tenant_create(actor=None, slug=slug, name="Bench GmbH")
+        users = [get_user_model().objects.get_or_create(username=f"bench{i}")[0] for i in range(20)]
         chain = str(tenant.pk)
         existing = AuditEvent.objects.filter(chain=chain).order_by("-sequence").first()
         sequence, previous = existing.sequence, existing.hash
         end = datetime.now(UTC).replace(microsecond=0)
         start = end - timedelta(days=self.days)
         step = (end - start) / self.events
-        columns = ["tenant_id", *HASHED_FIELDS, "hash"]
+        columns = ["tenant_id", *HASHED_FIELDS, "hash", "hash_version"]
         started = time.perf_counter()
         batch = 100_000
         with connection.cursor() as cursor:
@@ -129,17 +131,27 @@ class Bench:
                         "event_type": EVENT_TYPES[n % len(EVENT_TYPES)], "object_type": "automations.workitem",
                         "object_id": f"{n:032x}", "details": {"use_case": "belege", "n": n}, "prev_hash": previous,
                     }
-                    digest = compute_hash(values)
-                    row = [str(tenant.pk), chain, str(sequence), _timestamp(values["occurred_at"]), "user",
-                           str(user.pk), "\\N", values["event_type"], values["object_type"], values["object_id"],
-                           json.dumps(values["details"]), previous, digest]
+                    digest = compute_hash(values) if version == 1 else "\\N"
+                    row = [str(tenant.pk), chain, str(sequence) if version == 1 else "\\N",
+                           _timestamp(values["occurred_at"]), "user", str(user.pk), "\\N", values["event_type"],
+                           values["object_type"], values["object_id"], json.dumps(values["details"]),
+                           previous if version == 1 else "\\N", digest, str(version)]
                     buffer.write("\t".join(row) + "\n")
                     previous = digest
                 buffer.seek(0)
                 with cursor.cursor.copy(f"COPY audit_auditevent ({', '.join(columns)}) FROM STDIN") as copy:
                     copy.write(buffer.read())
             cursor.execute("ANALYZE audit_auditevent")
-        AuditChainHead.objects.filter(chain=chain).update(sequence=sequence, hash=previous)
+        if version == 1:
+            AuditChainHead.objects.filter(chain=chain).update(sequence=sequence, hash=previous)
+        else:
+            from audit.services.events import audit_sequence_pending
+
+            linking = time.perf_counter()
+            linked = audit_sequence_pending()
+            self.sequenced_per_second = linked / (time.perf_counter() - linking)
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE audit_auditevent")
         print(f"filled {self.events:,} events over {self.days} days in {time.perf_counter() - started:.0f} s")
         return tenant, start, end
 
