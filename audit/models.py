@@ -37,20 +37,21 @@ class ChainedEvent(models.Model):
     object_type = models.CharField(max_length=80, blank=True, default="")
     object_id = models.CharField(max_length=64, blank=True, default="")
     details = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64, null=True, blank=True)
-    hash = models.CharField(max_length=64, null=True, blank=True)
+    # NULL, not "", while pending: the constraint below holds sequence, prev_hash and hash empty together.
+    prev_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     # The canonical form the hash is computed over (audit.chain): 1 before the sequencer, and on SQLite.
     hash_version = models.PositiveSmallIntegerField(db_default=1)
 
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return f"{self.chain}#{self.sequence} {self.event_type}"
+
     @property
     def is_pending(self) -> bool:
         return self.sequence is None
-
-    def __str__(self) -> str:
-        return f"{self.chain}#{self.sequence} {self.event_type}"
 
 
 # An event is either linked (sequence, prev_hash and hash set) or pending (all three empty).

@@ -486,7 +486,7 @@ class Bench:
                      "events_per_second": round(counted / elapsed, 0)}
             if version == 2:
                 entry["sequencer_links_per_second"] = round(filler.sequenced_per_second, 0)
-                _, entry["profile_top_by_own_time"] = profiled(lambda: audit_verify(tenant=tenant))
+                _, entry["profile_top_by_own_time"] = profiled(lambda tenant=tenant: audit_verify(tenant=tenant))
             results[f"v{version}"] = entry
         # Peer: reading the same rows as text through COPY and hashing each line in Python (MACHINE-NOTES).
         self.results["verify_audit"] = {**results["v2"], "version_1_events": results["v1"],

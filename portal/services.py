@@ -17,7 +17,7 @@ from audit.services.events import audit_event_record
 from audit.services.pseudonyms import pseudonym_for
 from portal.history import stamp
 from portal.models import ApiToken, Membership, Tenant, validate_roles
-from portal.selectors import membership_get, remember_roles, tenant_list_for_user
+from portal.selectors import remember_roles, tenant_list_for_user
 
 TOKEN_PREFIX = "lpk"
 
