@@ -225,7 +225,7 @@ class Bench:
             profile = cProfile.Profile()
             for _ in range(5):
                 profile.runcall(page)
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
+            pstats.Stats(profile).sort_stats("tottime").print_stats(30)
         return {name: self.timed(action) | self.db_time(action) for name, action in actions.items()}
 
     def run(self, sizes: list[int]) -> None:

@@ -274,7 +274,8 @@ class Bench:
         return env | {"DJANGO_SETTINGS_MODULE": "portal.settings", "PORTAL_ENV": "test", "PYTHONUNBUFFERED": "1",
                       "DATABASE_URL": self.database.url("leitplanke"), "CELERY_BROKER_URL": self.redis.url,
                       "PORTAL_VAR_DIR": str(self.folder / "var"), "RUN_DISPATCH_SECONDS": "3600",
-                      "RUN_LEASE_SECONDS": "3600", "AUDIT_SEQUENCER": "on_commit"}
+                      "RUN_LEASE_SECONDS": "3600", "AUDIT_SEQUENCER": "on_commit",
+                      "AUDIT_SEQUENCE_DELAY_SECONDS": "0.2"}
 
     def spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
         log = open(self.folder / f"{name}.log", "ab")

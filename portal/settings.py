@@ -256,6 +256,9 @@ AUDIT_CHECKPOINT_SECONDS = env_int("AUDIT_CHECKPOINT_SECONDS", 900)
 # tests see sequence numbers at once). SQLite always links inline.
 AUDIT_SEQUENCER = env_choice("AUDIT_SEQUENCER", ("on_commit", "inline"),
                              "inline" if PORTAL_ENV == "test" else "on_commit")
+# "on_commit": how long after a commit a process links its events — one round for every commit of that
+# window (0: at once, in the committing thread).
+AUDIT_SEQUENCE_DELAY_SECONDS = env_float("AUDIT_SEQUENCE_DELAY_SECONDS", 0.0 if PORTAL_ENV == "test" else 0.2)
 # The sweep that links events whose writer stopped between its commit and linking them (seconds).
 AUDIT_SEQUENCE_SWEEP_SECONDS = env_int("AUDIT_SEQUENCE_SWEEP_SECONDS", 5)
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 183)

@@ -2,7 +2,10 @@
 transaction, as its last write, so that the per-chain lock is held only until commit."""
 import json
 import logging
+import os
 import re
+import threading
+import time
 from typing import Any
 
 from django.conf import settings
@@ -146,11 +149,53 @@ class _SequenceDue:
         return hash((self.table, self.chain, self.using))
 
     def __call__(self) -> None:
+        delay = settings.AUDIT_SEQUENCE_DELAY_SECONDS
+        if delay > 0:
+            _background.schedule(self, delay)
+        else:
+            self.link()
+
+    def link(self) -> None:
         try:
             sequencer.sequence_chain(self.table, self.chain, using=self.using)
         except DatabaseError:
             # The events are committed and pending; the maintenance sweep links them (audit.sequence_pending).
             logger.warning("Audit events of chain %s stay pending until the next sweep.", self.chain, exc_info=True)
+
+
+class _BackgroundSequencer:
+    """With AUDIT_SEQUENCE_DELAY_SECONDS > 0: one thread per process links the chains its writers committed to,
+    at most that long after the first commit of a round, all of them together — one sequencer transaction per
+    chain and round instead of one per writing transaction. A process that dies with a round due leaves its
+    events pending for the sweep."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.due: set[_SequenceDue] = set()
+        self.wake = threading.Event()
+        self.pid = None
+
+    def schedule(self, due: _SequenceDue, delay: float) -> None:
+        with self.lock:
+            self.due.add(due)
+            if self.pid != os.getpid():  # first use in this process (also after a fork)
+                self.pid = os.getpid()
+                threading.Thread(target=self._loop, args=(delay,), name="audit-sequencer", daemon=True).start()
+        self.wake.set()
+
+    def _loop(self, delay: float) -> None:
+        while True:
+            self.wake.wait()
+            time.sleep(delay)
+            with self.lock:
+                self.wake.clear()
+                due, self.due = self.due, set()
+            for item in sorted(due, key=lambda d: (d.using, d.table, d.chain)):
+                item.link()
+            connections.close_all()  # this thread's own connections: none stays open between rounds
+
+
+_background = _BackgroundSequencer()
 
 
 def _sequence_on_commit(table: str, chain: str, using: str) -> None:

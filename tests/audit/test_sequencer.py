@@ -3,6 +3,7 @@ fork or a gap; a pending event is as protected as a linked one; a writer that di
 linking loses nothing; the runtime role can link but not change anything; version-2 hashes are the same
 whether the database or Python computes them."""
 import threading
+import time
 from io import StringIO
 from unittest import mock
 
@@ -184,3 +185,17 @@ def test_concurrent_writers_and_sequencers_make_one_chain_without_gaps(tenant):
     for worker in range(writers):  # each writer's events in the order it wrote them
         assert [e.details["n"] for e in events if e.details.get("worker") == worker] == list(range(each))
     assert run_verify("--tenant", "muster") == (0, [f"muster: {total} events ok"])
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(AUDIT_SEQUENCER="on_commit", AUDIT_SEQUENCE_DELAY_SECONDS=0.1)
+def test_a_process_links_its_commits_of_a_short_window_together_from_a_thread(tenant):
+    for n in range(3):
+        with transaction.atomic():
+            audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", obj=tenant, details={"n": n})
+    events = AuditEvent.objects.filter(chain=str(tenant.pk))
+    deadline = time.monotonic() + 10
+    while events.filter(sequence__isnull=True).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [event.details.get("n") for event in events.order_by("sequence")] == [None, 0, 1, 2]
+    assert run_verify("--tenant", "muster") == (0, ["muster: 4 events ok"])
