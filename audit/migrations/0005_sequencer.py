@@ -21,7 +21,7 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0003_access_events_requests_anchors'),
+        ('audit', '0004_verification_runs_append_only_pseudonyms_erase_only'),
         ('portal', '0001_initial'),
     ]
 
