@@ -26,7 +26,7 @@ it still has no UPDATE, DELETE or TRUNCATE privilege, and a linked row stays imm
 The embedded SQLite default has no roles and one writer at a time: there the chain is built inside the
 writing transaction, hash version 1, as before (audit.services.events).
 """
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from audit.append_only import SEQUENCING_SETTING
 from audit.chain import HASHED_FIELDS, V2_PREFIX
@@ -160,3 +160,20 @@ def pending_chains(table: str, *, using: str = DEFAULT_DB_ALIAS) -> list[tuple[s
     with connections[using].cursor() as cursor:
         cursor.execute(f"SELECT chain, count(*) FROM {table} WHERE sequence IS NULL GROUP BY chain ORDER BY chain")
         return cursor.fetchall()
+
+
+def sequence_all_pending(*, using: str = DEFAULT_DB_ALIAS) -> int:
+    """Link every pending event of every chain, batch by batch, each batch in a transaction of its own.
+    Returns how many it linked; 0 on a database without a sequencer (SQLite links while writing)."""
+    if connections[using].vendor != "postgresql":
+        return 0
+    linked = 0
+    for table, _head, _stream in TABLES:
+        for chain, _count in pending_chains(table, using=using):
+            while True:
+                with transaction.atomic(using=using):
+                    batch = len(sequence_chain(table, chain, using=using))
+                linked += batch
+                if batch < BATCH:
+                    break
+    return linked

@@ -22,7 +22,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from audit import signing
+from audit import sequencer, signing
 from audit.streams import ACCESS, AUDIT, Stream, stream_of_chain
 from audit.verification import Anchor, Checkpoint, anchors_in_database, audit_chain_verify
 from audit.verification import Anchor as Start
@@ -218,14 +218,15 @@ def _labels() -> dict[str, str]:
 
 
 def _newest_event(stream: Stream, chain: str) -> tuple[int, str] | None:
-    return stream.event_model.objects.filter(chain=chain).order_by("-sequence").values_list(
-        "sequence", "hash").first()
+    return stream.event_model.objects.filter(chain=chain, sequence__isnull=False).order_by(
+        "-sequence").values_list("sequence", "hash").first()
 
 
 def checkpoints_sign() -> list[Path]:
     """Sign every chain's newest event, once the events since the chain's previous checkpoint verify
     (a chain broken since then is not signed: that would bless the break). Returns the files written."""
     signing.require_private_key()
+    sequencer.sequence_all_pending()  # events committed a moment ago are signed too, not left for the next round
     labels = _labels()
     previous = checkpoints_latest()
     anchors = anchors_latest()

@@ -206,19 +206,8 @@ def _sequence_on_commit(table: str, chain: str, using: str) -> None:
 
 def audit_sequence_pending(*, using: str = DEFAULT_DB_ALIAS) -> int:
     """Link every pending event of every chain (the sweep after a writer stopped between its commit and
-    linking its events; also run before verification). Returns how many it linked."""
-    if connections[using].vendor != "postgresql":
-        return 0
-    linked = 0
-    for table, _head, _stream in sequencer.TABLES:
-        for chain, _count in sequencer.pending_chains(table, using=using):
-            while True:
-                with transaction.atomic(using=using):
-                    batch = len(sequencer.sequence_chain(table, chain, using=using))
-                linked += batch
-                if batch < sequencer.BATCH:
-                    break
-    return linked
+    linking its events; also run before verification and signing). Returns how many it linked."""
+    return sequencer.sequence_all_pending(using=using)
 
 
 def _append_linked(stream: Stream, tenant, values: dict):

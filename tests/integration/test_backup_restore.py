@@ -32,9 +32,9 @@ from django.contrib.auth import get_user_model
 tenant = Tenant.objects.get(slug="muster")
 operator = get_user_model().objects.get(username="it_operator")
 for n in range(4):
-    content = (f"Lieferschein Nr. {n}\\n" * (200 + n)).encode() + bytes(range(256))
+    content = (f"Lieferschein Nr. {n}: Größe, Maße, Stückzahl\\n" * (200 + n)).encode()
     intake.work_item_create(actor=operator, tenant=tenant, use_case_key="belege",
-                            files=[SimpleUploadedFile(f"beleg-{n}.bin", content, "application/octet-stream")])
+                            files=[SimpleUploadedFile(f"beleg-{n}.txt", content, "text/plain")])
 for n in range(3):
     intake.work_item_create(actor=operator, tenant=tenant, use_case_key="belege",
                             payload={"text": f"Rechnung Nr. {n}"})

@@ -2,9 +2,12 @@
 import re
 
 import pytest
+from django.db.models import Count
 
 from operations.heartbeat import heartbeat_record
 from operations.models import Heartbeat
+from reviews.choices import OPEN_TASK_STATES
+from reviews.models import ReviewTask
 from tests.automations.factories import make_team
 from tests.integration.builders import live_use_case
 
@@ -57,9 +60,14 @@ def test_business_metrics_follow_the_items_runs_and_reviews(client, tenant, memb
     assert value(text, "leitplanke_runs_finished_15m") == 3
     reviews = WorkItem.objects.filter(status__in=("review", "clarification")).count()
     assert reviews, "the rules leave at least one item to a clerk"
+    open_tasks = ReviewTask.objects.filter(state__in=OPEN_TASK_STATES)
+    assert open_tasks.filter(item__status__in=("review", "clarification")).values("item").distinct().count() == reviews
+    for row in open_tasks.values("queue__name", "queue__kind").annotate(n=Count("id")):
+        assert value(text, "leitplanke_review_backlog", tenant="muster", queue=row["queue__name"],
+                     kind=row["queue__kind"]) == row["n"]
     backlog = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
                   if line.startswith("leitplanke_review_backlog{"))
-    assert backlog == reviews
+    assert backlog == open_tasks.count()
     assert value(text, "leitplanke_heartbeat_age_seconds", kind="worker", name="w1@h") < 60
     assert value(text, "leitplanke_database_up") == 1
     assert value(text, "leitplanke_broker_up") == 1
