@@ -1,0 +1,647 @@
+"""Invoices nobody on this project has seen while writing the text reader: generated in many layouts and
+in German, French and English, each a PDF with its own CII (Factur-X EN 16931) XML embedded as the truth.
+
+Two sets that never mix:
+- `dev`: the layouts and label wordings the reader may be tuned on;
+- `held-out`: other seeds, other names, and layouts, title and label wordings, date and number formats
+  that the dev set never uses. Figures on it say how the reader does on invoices it was not tuned on.
+
+  .venv/bin/python bench/invoice_corpus.py OUT_DIR [--set dev|held-out] [--count N]
+
+writes OUT_DIR/<set>/NNN-<layout>.pdf; `../shared/tools/invoice_truth.py truth` reads the truth from each
+file and `strip` removes it. bench/invoice_accuracy.py builds both sets itself."""
+import argparse
+import io
+import random
+import sys
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+CENT = Decimal("0.01")
+SETS = ("dev", "held-out")
+
+# --- parties ------------------------------------------------------------------------------------------
+# (name, street, postcode, city, country); names differ between the sets.
+PARTIES = {
+    "dev": {
+        "de": [("Holzbau Reiter GmbH", "Sägmühlweg 4", "87629", "Füssen"),
+               ("Elektro Brandl e.K.", "Lindenallee 17", "93047", "Regensburg"),
+               ("Kältetechnik Nord GmbH & Co. KG", "Am Kai 9", "20457", "Hamburg"),
+               ("Druckerei Feldmann OHG", "Papierweg 3", "33602", "Bielefeld"),
+               ("Weinkellerei Steinbach AG", "Rebenstraße 21", "67098", "Bad Dürkheim"),
+               ("Praxis für Ergotherapie Jansen", "Kirchplatz 1", "47798", "Krefeld")],
+        "fr": [("Boulangerie Dupont SARL", "12 rue des Lilas", "69003", "Lyon"),
+               ("Transports Martin SAS", "5 avenue Jean Jaurès", "31000", "Toulouse"),
+               ("Atelier Moreau", "8 place du Marché", "44000", "Nantes"),
+               ("Informatique Bernard SA", "27 boulevard Haussmann", "75009", "Paris")],
+        "en": [("Harbour Logistics Ltd", "14 Quay Street", "BS1 4DJ", "Bristol"),
+               ("Greenfield Consulting Limited", "2 Market Square", "CB2 3QJ", "Cambridge"),
+               ("Northwind Trading B.V.", "Keizersgracht 120", "1015 CW", "Amsterdam"),
+               ("Blue Ridge Software Inc.", "400 Main Street", "10001", "New York")],
+    },
+    "held-out": {
+        "de": [("Metallbau Kranz GmbH", "Schmiedgasse 12", "74072", "Heilbronn"),
+               ("Gärtnerei Blumenthal KG", "Am Anger 5", "99084", "Erfurt"),
+               ("Steuerberatung Hofer & Lang PartG", "Bahnhofstraße 30", "86150", "Augsburg"),
+               ("Sanitär Öztürk GmbH", "Röhrenweg 8", "45127", "Essen"),
+               ("Optik Wendland", "Marktstraße 44", "18055", "Rostock"),
+               ("Brauerei Zum Löwen GmbH", "Hopfenring 2", "95444", "Bayreuth")],
+        "fr": [("Menuiserie Lefèvre SARL", "3 chemin des Vignes", "21000", "Dijon"),
+               ("Cabinet Rousseau et Associés", "18 quai de la Loire", "37000", "Tours"),
+               ("Fromagerie Girard SAS", "Route de Morteau", "25000", "Besançon"),
+               ("Électricité Fontaine SA", "41 rue Nationale", "59000", "Lille")],
+        "en": [("Thornbury Engineering Ltd", "Unit 7, Riverside Park", "LS10 1AB", "Leeds"),
+               ("Maple & Finch Design Limited", "88 High Street", "OX1 4AA", "Oxford"),
+               ("Celtic Marine Services Ltd", "Pier Road 3", "D02 X285", "Dublin"),
+               ("Vanguard Analytics LLC", "1200 Pine Avenue", "94105", "San Francisco")],
+    },
+}
+COUNTRY = {"de": "DE", "fr": "FR", "en": "GB"}
+ITEMS = {
+    "de": ["Montage vor Ort", "Wartungspauschale", "Material laut Aufmaß", "Beratungsleistung (Std.)",
+           "Anfahrt", "Ersatzteil Pumpe", "Softwarepflege Q3", "Entsorgung"],
+    "fr": ["Prestation de conseil", "Main d'œuvre", "Fournitures diverses", "Frais de déplacement",
+           "Maintenance annuelle", "Location matériel", "Formation sur site"],
+    "en": ["Consulting services", "Freight charges", "Spare parts kit", "Annual support plan", "On-site training",
+           "Hardware rental", "Project management"],
+}
+RATES = {"de": [Decimal(19), Decimal(7)], "fr": [Decimal(20), Decimal("5.5"), Decimal(10)], "en": [Decimal(20)]}
+
+# --- wordings -----------------------------------------------------------------------------------------
+# Each concept has wordings for the dev set and others only the held-out set uses.
+TITLES = {
+    "dev": {
+        "de": {"invoice": ["Rechnung"], "credit_note": ["Gutschrift"], "correction": ["Rechnungskorrektur"],
+               "partial": ["Abschlagsrechnung"]},
+        "fr": {"invoice": ["Facture"], "credit_note": ["Avoir"], "correction": ["Facture rectificative"],
+               "partial": ["Facture d'acompte"]},
+        "en": {"invoice": ["Invoice"], "credit_note": ["Credit Note"], "correction": ["Corrected Invoice"],
+               "partial": ["Partial Invoice"]},
+    },
+    "held-out": {
+        "de": {"invoice": ["RECHNUNG", "Rechnung"], "credit_note": ["Gutschrift"],
+               "correction": ["Korrekturrechnung"], "partial": ["Teilrechnung"]},
+        "fr": {"invoice": ["FACTURE"], "credit_note": ["AVOIR", "Facture d'avoir"],
+               "correction": ["Facture corrective"], "partial": ["Facture d'acompte"]},
+        "en": {"invoice": ["TAX INVOICE", "Invoice"], "credit_note": ["CREDIT NOTE"],
+               "correction": ["Corrected Invoice"], "partial": ["Interim Invoice"]},
+    },
+}
+LABELS = {
+    "dev": {
+        "de": {"number": ["Rechnungsnummer", "Rechnungs-Nr."], "date": ["Rechnungsdatum", "Datum"],
+               "due_date": ["Fällig am"], "customer": ["Kundennummer"], "seller": ["Lieferant", "Verkäufer"],
+               "buyer": ["Rechnungsempfänger", "Kunde"], "net": ["Summe netto", "Nettobetrag"],
+               "tax": ["zzgl. {rate} % USt.", "MwSt. {rate} %"], "gross": ["Gesamtbetrag", "Summe brutto"],
+               "prepaid": ["abzgl. Anzahlung"], "due": ["Zahlbetrag", "Zu zahlen"],
+               "vat": ["USt-IdNr.", "USt-ID"], "iban": ["IBAN"], "order": ["Bestellnummer"]},
+        "fr": {"number": ["Facture n°", "Numéro de facture"], "date": ["Date de facture", "Date"],
+               "due_date": ["Échéance"], "customer": ["N° client"], "seller": ["Vendeur", "Fournisseur"],
+               "buyer": ["Client", "Acheteur"], "net": ["Total HT", "Montant HT"],
+               "tax": ["TVA {rate} %", "Total TVA"], "gross": ["Total TTC", "Montant TTC"],
+               "prepaid": ["Acompte versé"], "due": ["Net à payer", "Reste à payer"],
+               "vat": ["N° TVA intracommunautaire", "TVA intracom."], "iban": ["IBAN"],
+               "order": ["Commande n°"]},
+        "en": {"number": ["Invoice No.", "Invoice Number"], "date": ["Invoice Date", "Date"],
+               "due_date": ["Due Date"], "customer": ["Customer ID"], "seller": ["From", "Supplier"],
+               "buyer": ["Bill To", "Customer"], "net": ["Subtotal", "Net Total"],
+               "tax": ["VAT {rate}%", "VAT"], "gross": ["Total", "Invoice Total"],
+               "prepaid": ["Less deposit paid"], "due": ["Amount Due", "Balance Due"],
+               "vat": ["VAT No.", "VAT Reg. No."], "iban": ["IBAN"], "order": ["PO Number"]},
+    },
+    "held-out": {
+        "de": {"number": ["Rechnung Nr.", "Beleg-Nr.", "Rechnungsnr."], "date": ["Belegdatum", "Ausstellungsdatum"],
+               "due_date": ["Zahlbar bis"], "customer": ["Kunden-Nr."], "seller": ["Rechnungssteller", "Absender"],
+               "buyer": ["Leistungsempfänger", "Rechnung an"], "net": ["Nettosumme", "Warenwert netto"],
+               "tax": ["Umsatzsteuer {rate} %", "{rate} % MwSt."], "gross": ["Rechnungsbetrag", "Endbetrag"],
+               "prepaid": ["bereits gezahlt"], "due": ["Offener Betrag", "Zu zahlender Betrag"],
+               "vat": ["USt-IdNr.:", "Umsatzsteuer-ID"], "iban": ["IBAN"], "order": ["Ihre Bestellung"]},
+        "fr": {"number": ["N° de facture", "Facture N°"], "date": ["Date d'émission", "Émise le"],
+               "due_date": ["Date d'échéance"], "customer": ["Code client"], "seller": ["Émetteur", "Vendeur"],
+               "buyer": ["Destinataire", "Facturé à"], "net": ["Total hors taxes", "Sous-total HT"],
+               "tax": ["Montant TVA ({rate} %)", "TVA"], "gross": ["Total toutes taxes comprises", "Total TTC"],
+               "prepaid": ["Acomptes reçus"], "due": ["Montant à payer", "Solde dû"],
+               "vat": ["TVA intracommunautaire", "N° TVA"], "iban": ["IBAN"], "order": ["Bon de commande"]},
+        "en": {"number": ["Invoice #", "Document No."], "date": ["Date of issue", "Issue Date"],
+               "due_date": ["Payment due"], "customer": ["Account No."], "seller": ["Seller", "Issued by"],
+               "buyer": ["Invoice To", "Sold To"], "net": ["Total excl. VAT", "Net Amount"],
+               "tax": ["VAT @ {rate}%", "Total VAT"], "gross": ["Total incl. VAT", "Grand Total"],
+               "prepaid": ["Payments received"], "due": ["Total Due", "Amount Payable"],
+               "vat": ["VAT Registration No.", "VAT ID"], "iban": ["IBAN"], "order": ["Your Ref."]},
+    },
+}
+MONTHS = {
+    "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
+           "November", "Dezember"],
+    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+           "novembre", "décembre"],
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"],
+}
+DATE_FORMATS = {
+    "dev": {"de": ["dmy_dot", "d_month_de"], "fr": ["dmy_slash", "d_month_fr"], "en": ["d_month_en", "dmy_slash"]},
+    "held-out": {"de": ["dmy_dot", "iso", "dmy_dot_short"], "fr": ["dmy_slash", "dmy_dot", "d_month_fr"],
+                 "en": ["month_d_en", "d_mon_en", "iso"]},
+}
+NUMBER_FORMATS = {
+    "dev": {"de": ["de"], "fr": ["fr_space"], "en": ["en"]},
+    "held-out": {"de": ["de", "de_plain"], "fr": ["fr_space", "fr_dot"], "en": ["en", "en_plain"]},
+}
+LAYOUTS = {
+    "dev": ["letterhead_left", "columns_labelled", "din_window"],
+    "held-out": ["banner_right", "table_meta", "buyer_first_footer_seller"],
+}
+FONTS = {"dev": [("Helvetica", "Helvetica-Bold")],
+         "held-out": [("Times-Roman", "Times-Bold"), ("Helvetica", "Helvetica-Bold"), ("Courier", "Courier-Bold")]}
+TYPE_CODES = {"invoice": "380", "credit_note": "381", "correction": "384", "partial": "326"}
+CURRENCY_SIGN = {"EUR": "€", "GBP": "£", "USD": "$"}
+
+
+# --- data ---------------------------------------------------------------------------------------------
+
+def _iban(rng: random.Random, country: str) -> str:
+    lengths = {"DE": 18, "FR": 23, "GB": 18, "NL": 14, "IE": 18}
+    bban = "".join(str(rng.randrange(10)) for _ in range(lengths.get(country, 18)))
+    if country in ("GB", "IE", "NL"):
+        bban = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(4)) + bban[4:]
+    digits = "".join(str(int(c, 36)) for c in bban + country + "00")
+    return f"{country}{98 - int(digits) % 97:02d}{bban}"
+
+
+def _vat(rng: random.Random, country: str) -> str:
+    if country == "FR":
+        return f"FR{rng.randrange(10, 99)}{rng.randrange(10**8, 10**9)}"
+    if country == "GB":
+        return f"GB{rng.randrange(10**8, 10**9)}"
+    return f"{country}{rng.randrange(10**8, 10**9)}"
+
+
+@dataclass
+class Line:
+    text: str
+    quantity: Decimal
+    price: Decimal
+    rate: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        return (self.quantity * self.price).quantize(CENT, ROUND_HALF_UP)
+
+
+@dataclass
+class Invoice:
+    lang: str
+    kind: str
+    title: str
+    number: str
+    issue: tuple[int, int, int]
+    due: tuple[int, int, int]
+    seller: tuple
+    buyer: tuple
+    seller_vat: str
+    buyer_vat: str | None
+    iban: str
+    currency: str
+    lines: list[Line]
+    prepaid: Decimal
+    labels: dict = field(default_factory=dict)
+    date_format: str = "iso"
+    number_format: str = "de"
+    layout: str = ""
+    fonts: tuple = ("Helvetica", "Helvetica-Bold")
+
+    def taxes(self) -> dict[Decimal, tuple[Decimal, Decimal]]:
+        out: dict[Decimal, list] = {}
+        for line in self.lines:
+            out.setdefault(line.rate, Decimal(0))
+            out[line.rate] += line.net
+        return {r: (base, (base * r / 100).quantize(CENT, ROUND_HALF_UP)) for r, base in sorted(out.items())}
+
+    @property
+    def net(self) -> Decimal:
+        return sum((line.net for line in self.lines), Decimal(0))
+
+    @property
+    def tax(self) -> Decimal:
+        return sum((t for _b, t in self.taxes().values()), Decimal(0))
+
+    @property
+    def gross(self) -> Decimal:
+        return self.net + self.tax
+
+    @property
+    def due_amount(self) -> Decimal:
+        return self.gross - self.prepaid
+
+
+def make_invoice(rng: random.Random, which: str) -> Invoice:
+    lang = rng.choices(["de", "fr", "en"], weights=[5, 3, 3])[0]
+    kind = rng.choices(["invoice", "credit_note", "correction", "partial"], weights=[12, 3, 1, 2])[0]
+    country = COUNTRY[lang]
+    seller, buyer = rng.sample(PARTIES[which][lang], 2)
+    if rng.random() < 0.25:  # cross-border: a buyer from another language's list
+        other = rng.choice([k for k in PARTIES[which] if k != lang])
+        buyer = rng.choice(PARTIES[which][other])
+    year = rng.choice([2024, 2025, 2026])
+    month, day = rng.randrange(1, 13), rng.randrange(1, 29)
+    due_month = month % 12 + 1
+    labels = {k: rng.choice(v) for k, v in LABELS[which][lang].items()}
+    prefix = {"de": ["RE-", "R", "RG ", "", "2025/"], "fr": ["FA-", "F", "FAC", ""],
+              "en": ["INV-", "IN", "#", ""]}[lang]
+    number = f"{rng.choice(prefix).strip('#')}{rng.randrange(1000, 999999)}"
+    if rng.random() < 0.3:
+        number = f"{year}-{rng.randrange(1, 9999):04d}"
+    lines = []
+    for _ in range(rng.randrange(1, 6)):
+        rate = RATES[lang][0] if rng.random() < 0.8 else rng.choice(RATES[lang])
+        lines.append(Line(rng.choice(ITEMS[lang]), Decimal(rng.randrange(1, 40)),
+                          Decimal(rng.randrange(500, 250000)) / 100, rate))
+    prepaid = Decimal(0)
+    if kind == "partial" or rng.random() < 0.12:
+        prepaid = Decimal(rng.randrange(100, 20000)) / 10
+    currency = "EUR" if lang != "en" else rng.choice(["GBP", "EUR", "GBP", "USD"])
+    invoice = Invoice(
+        lang=lang, kind=kind, title=rng.choice(TITLES[which][lang][kind]), number=number,
+        issue=(year, month, day), due=(year + (due_month == 1), due_month, day), seller=seller, buyer=buyer,
+        seller_vat=_vat(rng, country), buyer_vat=_vat(rng, COUNTRY[lang]) if rng.random() < 0.5 else None,
+        iban=_iban(rng, {"de": "DE", "fr": "FR", "en": rng.choice(["GB", "IE"])}[lang]), currency=currency,
+        lines=lines, prepaid=prepaid, labels=labels, date_format=rng.choice(DATE_FORMATS[which][lang]),
+        number_format=rng.choice(NUMBER_FORMATS[which][lang]), layout=rng.choice(LAYOUTS[which]),
+        fonts=rng.choice(FONTS[which]))
+    if prepaid >= invoice.gross:
+        invoice.prepaid = (invoice.gross / 3).quantize(CENT)
+    return invoice
+
+
+# --- formats ------------------------------------------------------------------------------------------
+
+def fmt_date(inv: Invoice, ymd: tuple[int, int, int]) -> str:
+    y, m, d = ymd
+    style = inv.date_format
+    if style == "dmy_dot":
+        return f"{d:02d}.{m:02d}.{y}"
+    if style == "dmy_dot_short":
+        return f"{d:02d}.{m:02d}.{y % 100:02d}"
+    if style == "dmy_slash":
+        return f"{d:02d}/{m:02d}/{y}"
+    if style == "iso":
+        return f"{y}-{m:02d}-{d:02d}"
+    if style == "d_month_de":
+        return f"{d}. {MONTHS['de'][m - 1]} {y}"
+    if style == "d_month_fr":
+        return f"{d} {MONTHS['fr'][m - 1]} {y}"
+    if style == "d_month_en":
+        return f"{d} {MONTHS['en'][m - 1]} {y}"
+    if style == "d_mon_en":
+        return f"{d:02d} {MONTHS['en'][m - 1][:3]} {y}"
+    return f"{MONTHS['en'][m - 1]} {d}, {y}"  # month_d_en
+
+
+def fmt_amount(inv: Invoice, value: Decimal, sign: bool = False) -> str:
+    text = f"{value:,.2f}"
+    style = inv.number_format
+    if style == "de":
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    elif style == "de_plain":
+        text = text.replace(",", "").replace(".", ",")
+    elif style == "fr_space":
+        text = text.replace(",", "\u202f").replace(".", ",")
+    elif style == "fr_dot":
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    elif style == "en_plain":
+        text = text.replace(",", "")
+    if not sign:
+        return text
+    symbol = CURRENCY_SIGN.get(inv.currency, inv.currency)
+    if inv.lang == "en" and style.startswith("en"):
+        return f"{symbol}{text}" if symbol != inv.currency else f"{inv.currency} {text}"
+    return f"{text} {symbol}"
+
+
+def fmt_rate(inv: Invoice, rate: Decimal) -> str:
+    text = f"{rate.normalize():f}"
+    return text.replace(".", ",") if inv.lang in ("de", "fr") else text
+
+
+# --- XML ----------------------------------------------------------------------------------------------
+
+def cii_xml(inv: Invoice) -> bytes:
+    def party(tag, p, vat):
+        reg = (f"<ram:SpecifiedTaxRegistration><ram:ID schemeID=\"VA\">{vat}</ram:ID>"
+               f"</ram:SpecifiedTaxRegistration>") if vat else ""
+        return (f"<ram:{tag}><ram:Name>{escape(p[0])}</ram:Name><ram:PostalTradeAddress>"
+                f"<ram:PostcodeCode>{escape(p[2])}</ram:PostcodeCode><ram:LineOne>{escape(p[1])}</ram:LineOne>"
+                f"<ram:CityName>{escape(p[3])}</ram:CityName><ram:CountryID>DE</ram:CountryID>"
+                f"</ram:PostalTradeAddress>{reg}</ram:{tag}>")
+
+    y, m, d = inv.issue
+    taxes = "".join(
+        f"<ram:ApplicableTradeTax><ram:CalculatedAmount>{t}</ram:CalculatedAmount><ram:TypeCode>VAT</ram:TypeCode>"
+        f"<ram:BasisAmount>{b}</ram:BasisAmount><ram:CategoryCode>S</ram:CategoryCode>"
+        f"<ram:RateApplicablePercent>{r}</ram:RateApplicablePercent></ram:ApplicableTradeTax>"
+        for r, (b, t) in inv.taxes().items())
+    c = inv.currency
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100" '
+        'xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100" '
+        'xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100">'
+        "<rsm:ExchangedDocumentContext><ram:GuidelineSpecifiedDocumentContextParameter>"
+        "<ram:ID>urn:cen.eu:en16931:2017</ram:ID></ram:GuidelineSpecifiedDocumentContextParameter>"
+        "</rsm:ExchangedDocumentContext>"
+        f"<rsm:ExchangedDocument><ram:ID>{escape(inv.number)}</ram:ID><ram:TypeCode>{TYPE_CODES[inv.kind]}"
+        f"</ram:TypeCode><ram:IssueDateTime><udt:DateTimeString format=\"102\">{y}{m:02d}{d:02d}"
+        "</udt:DateTimeString></ram:IssueDateTime></rsm:ExchangedDocument>"
+        "<rsm:SupplyChainTradeTransaction><ram:ApplicableHeaderTradeAgreement>"
+        f"{party('SellerTradeParty', inv.seller, inv.seller_vat)}{party('BuyerTradeParty', inv.buyer, inv.buyer_vat)}"
+        "</ram:ApplicableHeaderTradeAgreement><ram:ApplicableHeaderTradeDelivery/>"
+        f"<ram:ApplicableHeaderTradeSettlement><ram:InvoiceCurrencyCode>{c}</ram:InvoiceCurrencyCode>"
+        "<ram:SpecifiedTradeSettlementPaymentMeans><ram:TypeCode>58</ram:TypeCode>"
+        f"<ram:PayeePartyCreditorFinancialAccount><ram:IBANID>{inv.iban}</ram:IBANID>"
+        "</ram:PayeePartyCreditorFinancialAccount></ram:SpecifiedTradeSettlementPaymentMeans>"
+        f"{taxes}<ram:SpecifiedTradeSettlementHeaderMonetarySummation>"
+        f"<ram:LineTotalAmount>{inv.net}</ram:LineTotalAmount>"
+        f"<ram:TaxBasisTotalAmount>{inv.net}</ram:TaxBasisTotalAmount>"
+        f"<ram:TaxTotalAmount currencyID=\"{c}\">{inv.tax}</ram:TaxTotalAmount>"
+        f"<ram:GrandTotalAmount>{inv.gross}</ram:GrandTotalAmount>"
+        f"<ram:TotalPrepaidAmount>{inv.prepaid}</ram:TotalPrepaidAmount>"
+        f"<ram:DuePayableAmount>{inv.due_amount}</ram:DuePayableAmount>"
+        "</ram:SpecifiedTradeSettlementHeaderMonetarySummation></ram:ApplicableHeaderTradeSettlement>"
+        "</rsm:SupplyChainTradeTransaction></rsm:CrossIndustryInvoice>")
+    return xml.encode()
+
+
+# --- rendering ----------------------------------------------------------------------------------------
+
+class Page:
+    def __init__(self, inv: Invoice):
+        self.buffer = io.BytesIO()
+        self.c = canvas.Canvas(self.buffer, pagesize=A4, invariant=1)
+        self.regular, self.bold = inv.fonts
+        self.inv = inv
+
+    def text(self, x, y, s, size=9.5, bold=False, right=False):
+        self.c.setFont(self.bold if bold else self.regular, size)
+        (self.c.drawRightString if right else self.c.drawString)(x, y, s)
+
+    def lines(self, x, y, rows, size=9.5, bold_first=False, leading=1.35):
+        for n, s in enumerate(rows):
+            self.text(x, y, s, size, bold=bold_first and n == 0)
+            y -= size * leading
+        return y
+
+    def done(self) -> bytes:
+        self.c.showPage()
+        self.c.save()
+        return self.buffer.getvalue()
+
+
+def _address(p) -> list[str]:
+    return [p[0], p[1], f"{p[2]} {p[3]}"]
+
+
+def _meta(inv: Invoice) -> list[tuple[str, str]]:
+    rows = [(inv.labels["number"], inv.number), (inv.labels["date"], fmt_date(inv, inv.issue)),
+            (inv.labels["customer"], str(10000 + sum(map(ord, inv.buyer[0])) % 9000)),
+            (inv.labels["order"], f"PO-{sum(map(ord, inv.number)) % 90000 + 10000}")]
+    if inv.kind != "credit_note":
+        rows.append((inv.labels["due_date"], fmt_date(inv, inv.due)))
+    return rows
+
+
+def _totals(inv: Invoice) -> list[tuple[str, str]]:
+    rows = [(inv.labels["net"], fmt_amount(inv, inv.net, sign=True))]
+    for rate, (_base, tax) in inv.taxes().items():
+        rows.append((inv.labels["tax"].format(rate=fmt_rate(inv, rate)), fmt_amount(inv, tax, sign=True)))
+    rows.append((inv.labels["gross"], fmt_amount(inv, inv.gross, sign=True)))
+    if inv.prepaid:
+        rows.append((inv.labels["prepaid"], fmt_amount(inv, -inv.prepaid, sign=True)))
+        rows.append((inv.labels["due"], fmt_amount(inv, inv.due_amount, sign=True)))
+    elif inv.labels["due"] and inv.layout in ("columns_labelled", "table_meta"):
+        rows.append((inv.labels["due"], fmt_amount(inv, inv.due_amount, sign=True)))
+    return rows
+
+
+ITEM_HEAD = {"de": ("Pos.", "Beschreibung", "Menge", "Einzelpreis", "USt.", "Betrag"),
+             "fr": ("N°", "Désignation", "Qté", "P.U. HT", "TVA", "Montant HT"),
+             "en": ("#", "Description", "Qty", "Unit price", "VAT", "Amount")}
+
+
+def _items(pg: Page, inv: Invoice, y: float, size=9.0) -> float:
+    xs = (50, 80, 330, 400, 470, 545)
+    for x, head in zip(xs, ITEM_HEAD[inv.lang]):
+        pg.text(x, y, head, size, bold=True, right=x > 300)
+    y -= 4
+    pg.c.line(50, y, 545, y)
+    y -= size * 1.6
+    for n, line in enumerate(inv.lines, 1):
+        cells = (str(n), line.text, f"{line.quantity}", fmt_amount(inv, line.price), f"{fmt_rate(inv, line.rate)} %",
+                 fmt_amount(inv, line.net))
+        for x, cell in zip(xs, cells):
+            pg.text(x, y, cell, size, right=x > 300)
+        y -= size * 1.6
+    pg.c.line(50, y + 6, 545, y + 6)
+    return y - 10
+
+
+def _totals_block(pg: Page, inv: Invoice, y: float, x_label=330, x_value=545, size=9.5) -> float:
+    rows = _totals(inv)
+    for n, (label, value) in enumerate(rows):
+        strong = n == len(rows) - 1
+        pg.text(x_label, y, label, size, bold=strong)
+        pg.text(x_value, y, value, size, bold=strong, right=True)
+        y -= size * 1.6
+    return y
+
+
+def _footer(pg: Page, inv: Invoice, with_name=True):
+    s = inv.seller
+    parts = [s[0]] if with_name else []
+    line1 = " · ".join(parts + [s[1], f"{s[2]} {s[3]}"])
+    line2 = f"{inv.labels['vat']} {inv.seller_vat}"
+    line3 = f"{inv.labels['iban']} {_spaced(inv.iban)} · BIC {'ABCDDEFFXXX' if inv.lang == 'de' else 'XYZAFRPPXXX'}"
+    pg.c.setFont(pg.regular, 7.5)
+    for n, line in enumerate((line1, line2, line3)):
+        pg.c.drawCentredString(297, 60 - n * 10, line)
+
+
+def _spaced(iban: str) -> str:
+    return " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))
+
+
+def _buyer_lines(inv: Invoice) -> list[str]:
+    lines = _address(inv.buyer)
+    if inv.buyer_vat:
+        lines.append(f"{inv.labels['vat']} {inv.buyer_vat}")
+    return lines
+
+
+def layout_letterhead_left(inv: Invoice) -> bytes:
+    pg = Page(inv)
+    pg.text(50, 790, inv.seller[0], 16, bold=True)
+    pg.lines(50, 774, [f"{inv.seller[1]}, {inv.seller[2]} {inv.seller[3]}"], 8.5)
+    pg.text(50, 700, inv.labels["buyer"], 8, bold=True)
+    pg.lines(50, 686, _buyer_lines(inv), 10)
+    pg.text(360, 700, inv.title, 18, bold=True)
+    y = 676
+    for label, value in _meta(inv):
+        pg.text(360, y, label, 9)
+        pg.text(545, y, value, 9, right=True)
+        y -= 13
+    y = _items(pg, inv, 560)
+    _totals_block(pg, inv, y - 6)
+    _footer(pg, inv)
+    return pg.done()
+
+
+def layout_columns_labelled(inv: Invoice) -> bytes:
+    pg = Page(inv)
+    pg.text(50, 795, f"{inv.title}", 20, bold=True)
+    pg.text(50, 772, f"{inv.labels['number']} {inv.number}", 10)
+    pg.text(300, 772, f"{inv.labels['date']}: {fmt_date(inv, inv.issue)}", 10)
+    pg.text(50, 735, inv.labels["seller"], 9, bold=True)
+    pg.text(300, 735, inv.labels["buyer"], 9, bold=True)
+    pg.lines(50, 720, _address(inv.seller) + [f"{inv.labels['vat']} {inv.seller_vat}"], 9.5)
+    pg.lines(300, 720, _buyer_lines(inv), 9.5)
+    y = _items(pg, inv, 620)
+    y = _totals_block(pg, inv, y - 6)
+    pg.text(50, y - 20, f"{inv.labels['iban']}: {_spaced(inv.iban)}", 9)
+    return pg.done()
+
+
+def layout_din_window(inv: Invoice) -> bytes:
+    pg = Page(inv)
+    pg.text(545, 800, inv.seller[0], 13, bold=True, right=True)
+    pg.text(545, 786, f"{inv.seller[1]} · {inv.seller[2]} {inv.seller[3]}", 8, right=True)
+    pg.text(57, 722, f"{inv.seller[0]} · {inv.seller[1]} · {inv.seller[2]} {inv.seller[3]}", 6.5)
+    pg.lines(57, 705, _buyer_lines(inv), 10)
+    y = 640
+    for label, value in _meta(inv):
+        pg.text(400, y + 60, f"{label}:", 8.5)
+        pg.text(545, y + 60, value, 8.5, right=True)
+        y -= 12
+    pg.text(57, 590, f"{inv.title} {inv.number}", 14, bold=True)
+    y = _items(pg, inv, 560)
+    _totals_block(pg, inv, y - 6)
+    _footer(pg, inv)
+    return pg.done()
+
+
+def layout_banner_right(inv: Invoice) -> bytes:
+    """Held out: title as a banner top left, seller block top right, buyer labelled in the middle."""
+    pg = Page(inv)
+    pg.text(50, 790, inv.title, 24, bold=True)
+    pg.lines(545 - 170, 800, _address(inv.seller), 9, bold_first=True)
+    pg.text(375, 758, f"{inv.labels['vat']} {inv.seller_vat}", 8)
+    pg.text(50, 740, f"{inv.labels['number']}: {inv.number}", 10)
+    pg.text(50, 726, f"{inv.labels['date']}: {fmt_date(inv, inv.issue)}", 10)
+    if inv.kind != "credit_note":
+        pg.text(50, 712, f"{inv.labels['due_date']}: {fmt_date(inv, inv.due)}", 10)
+    pg.text(50, 680, f"{inv.labels['buyer']}:", 9, bold=True)
+    pg.lines(50, 666, _buyer_lines(inv), 10)
+    y = _items(pg, inv, 590)
+    _totals_block(pg, inv, y - 6, x_label=300)
+    pg.text(50, 110, f"{inv.labels['iban']} {_spaced(inv.iban)}", 9)
+    return pg.done()
+
+
+def layout_table_meta(inv: Invoice) -> bytes:
+    """Held out: reference data as a table (labels over values), totals as a table with a header row."""
+    pg = Page(inv)
+    pg.text(50, 795, inv.seller[0], 14, bold=True)
+    pg.text(50, 781, f"{inv.seller[1]} | {inv.seller[2]} {inv.seller[3]} | {inv.labels['vat']} {inv.seller_vat}",
+            8)
+    pg.text(545, 795, inv.title, 16, bold=True, right=True)
+    pg.text(330, 740, inv.labels["buyer"], 8.5, bold=True)
+    pg.lines(330, 726, _buyer_lines(inv), 10)
+    meta = _meta(inv)[:3]
+    xs = (50, 190, 330)
+    for x, (label, value) in zip(xs, meta):
+        pg.text(x, 640, label, 8.5, bold=True)
+        pg.text(x, 626, value, 10)
+    y = _items(pg, inv, 590)
+    heads = [inv.labels["net"], "TVA" if inv.lang == "fr" else ("MwSt." if inv.lang == "de" else "VAT"),
+             inv.labels["gross"]]
+    values = [fmt_amount(inv, inv.net), fmt_amount(inv, inv.tax), fmt_amount(inv, inv.gross)]
+    if inv.prepaid:
+        heads += [inv.labels["prepaid"], inv.labels["due"]]
+        values += [fmt_amount(inv, inv.prepaid), fmt_amount(inv, inv.due_amount)]
+    xs = [545 - 100 * (len(heads) - 1 - n) for n in range(len(heads))]
+    for x, head, value in zip(xs, heads, values):
+        pg.text(x, y - 10, head, 8, bold=True, right=True)
+        pg.text(x, y - 24, value, 9.5, right=True)
+    pg.text(50, y - 50, f"{'Währung' if inv.lang == 'de' else ('Devise' if inv.lang == 'fr' else 'Currency')}: "
+            f"{inv.currency}", 9)
+    _footer(pg, inv)
+    return pg.done()
+
+
+def layout_buyer_first_footer_seller(inv: Invoice) -> bytes:
+    """Held out: no letterhead; the buyer's address first, the seller only in the footer."""
+    pg = Page(inv)
+    pg.lines(60, 760, _buyer_lines(inv), 10.5)
+    pg.text(60, 680, f"{inv.title} — {inv.labels['number']} {inv.number}", 13, bold=True)
+    pg.text(545, 680, f"{fmt_date(inv, inv.issue)}", 10, right=True)
+    pg.text(60, 664, f"{inv.labels['date']}: {fmt_date(inv, inv.issue)}", 9)
+    y = _items(pg, inv, 630)
+    _totals_block(pg, inv, y - 6)
+    _footer(pg, inv, with_name=True)
+    return pg.done()
+
+
+RENDER = {
+    "letterhead_left": layout_letterhead_left, "columns_labelled": layout_columns_labelled,
+    "din_window": layout_din_window, "banner_right": layout_banner_right, "table_meta": layout_table_meta,
+    "buyer_first_footer_seller": layout_buyer_first_footer_seller,
+}
+
+
+def render(inv: Invoice) -> bytes:
+    """The invoice as a PDF with its CII XML embedded (Factur-X)."""
+    from facturx import generate_from_binary
+
+    pdf = RENDER[inv.layout](inv)
+    return generate_from_binary(pdf, cii_xml(inv), check_xsd=False, flavor="factur-x", level="en16931")
+
+
+SEEDS = {"dev": 1000, "held-out": 7000}
+
+
+def invoices(which: str, count: int):
+    """(name, invoice) pairs of one set, always the same for the same count."""
+    for n in range(count):
+        rng = random.Random(SEEDS[which] + n)
+        inv = make_invoice(rng, which)
+        yield f"{n:03d}-{inv.lang}-{inv.layout}", inv
+
+
+def write(out: Path, which: str, count: int) -> list[Path]:
+    folder = out / which
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, inv in invoices(which, count):
+        path = folder / f"{name}.pdf"
+        path.write_bytes(render(inv))
+        paths.append(path)
+    return paths
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--set", choices=SETS, action="append")
+    parser.add_argument("--count", type=int, default=60)
+    args = parser.parse_args(argv)
+    for which in args.set or SETS:
+        paths = write(args.out, which, args.count)
+        print(f"{which}: {len(paths)} invoices in {args.out / which}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
