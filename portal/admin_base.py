@@ -53,9 +53,11 @@ class SuperuserReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-def register_read_only(site, model, *, exclude: tuple = (), list_display: tuple | None = None) -> None:
+def register_read_only(site, model, *, exclude: tuple = (), list_display: tuple | None = None,
+                       mixins: tuple = ()) -> None:
     """Register a model read-only: tenant-scoped for tenant members, superuser-only without a tenant.
-    Secret columns (keys, ciphertexts, digests) are named in `exclude` and never shown."""
+    Secret columns (keys, ciphertexts, digests) are named in `exclude` and never shown; `mixins` go before
+    the base class (an app's access log of the admin pages, for one)."""
     # A stored file has no public URL (files are served only through permission-checked views): the
     # admin's default widget would ask the storage for one and fail. Shown as a stored name instead.
     stored = [f.name for f in model._meta.concrete_fields if isinstance(f, models.FileField) and f.name not in exclude]
@@ -72,7 +74,7 @@ def register_read_only(site, model, *, exclude: tuple = (), list_display: tuple 
         options["readonly_fields"] = tuple(f"{name}_stored" for name in stored)
     if has_tenant:
         options["restricted_item_lookup"] = _restricted_item_lookup(model)
-    site.register(model, type(f"{model.__name__}Admin", (base,), options))
+    site.register(model, type(f"{model.__name__}Admin", (*mixins, base), options))
 
 
 def _restricted_item_lookup(model) -> str:

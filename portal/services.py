@@ -13,6 +13,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from audit.actors import Actor, as_actor
+from audit.models import AuditEvent
 from audit.services.events import audit_event_record
 from audit.services.pseudonyms import pseudonym_for
 from portal.history import stamp
@@ -182,8 +183,7 @@ def api_token_authenticate(*, plain: str, method: str, path: str) -> ApiToken | 
     usable = (token.is_usable and token.user.is_active and token.tenant.is_active
               and token.member_roles is not None)
     if not usable:
-        audit_event_record(actor=Actor(user=token.user, token=token), tenant=token.tenant,
-                           event_type="api_token.refused", obj=token, details={"method": method, "path": path[:200]})
+        _api_token_refusal_record(token, method, path)
         return None
     remember_roles(user=token.user, tenant=token.tenant, roles=token.member_roles)
     now = timezone.now()
@@ -193,6 +193,20 @@ def api_token_authenticate(*, plain: str, method: str, path: str) -> ApiToken | 
 
 
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
+def _api_token_refusal_record(token: ApiToken, method: str, path: str) -> None:
+    """The first refusal of a token on each day (UTC) is audited, with the request that showed it; a client
+    that keeps presenting a revoked token adds no event per request (one indexed look, no write)."""
+    now = timezone.now()
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    seen_today = AuditEvent.objects.filter(
+        tenant=token.tenant, object_type="portal.apitoken", object_id=str(token.pk), event_type="api_token.refused",
+        occurred_at__gte=day_start).exists()
+    if not seen_today:
+        audit_event_record(actor=Actor(user=token.user, token=token), tenant=token.tenant,
+                           event_type="api_token.refused", obj=token,
+                           details={"method": method, "path": path[:200], "day": day_start.date().isoformat()})
 
 
 def _api_token_mark_used(token: ApiToken, now, method: str, path: str) -> None:

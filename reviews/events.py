@@ -10,4 +10,6 @@ register("briefing.confirmed", "A clerk confirmed a use case's briefing.")
 register("training.recorded", "The core team recorded a clerk's training on a use case.")
 register("review_queue.assigned", "A person was given the work permission on one review queue.")
 register("work_item.viewed", "A person opened a work item with personal data (access chain).")
+register("work_items.listed", "A person saw a page or list of work items with personal data, one event per page "
+         "(access chain).")
 register("work_item.file_viewed", "A person opened a work item's document with personal data (access chain).")

@@ -14,7 +14,7 @@ from guardian.shortcuts import assign_perm, get_perms
 
 from audit.actors import as_actor
 from audit.services.events import access_event_record, audit_event_record
-from audit.services.pseudonyms import pseudonym_for
+from audit.services.pseudonyms import pseudonym_for, pseudonyms_for_many
 from automations.choices import ItemStatus, RiskTier
 from automations.execution.services.escalations import escalation_create
 from automations.execution.services.results import work_item_finalise
@@ -372,9 +372,30 @@ def work_item_view_record(*, actor, item, file=None, purpose: str = "review") ->
                         details={**details, "subjects": subjects[1:]} if len(subjects) > 1 else details)
 
 
-def _subject_pseudonyms(item) -> list[str]:
-    """Pseudonyms of the people an item names through its personal data fields (e-mail, IBAN,
-    customer or supplier number), created on first use."""
+def work_items_view_record(*, actor, tenant, items, purpose: str) -> None:
+    """A person saw a page or list of items (work item list, API list, admin): one AccessEvent for the
+    whole page, naming the items and the people they concern (pseudonyms found or created together). Items
+    without personal data are left out; nothing is recorded when none remains."""
+    shown = [item for item in items if item.restricted or item.use_case.processes_personal_data]
+    if not shown:
+        return
+    pairs = {item.pk: _subject_identifiers(item) for item in shown}
+    pseudonyms = pseudonyms_for_many(tenant=tenant, identifiers={p for found in pairs.values() for p in found})
+    subjects = sorted({pseudonyms[p] for found in pairs.values() for p in found if p in pseudonyms})
+    details = {"items": [str(item.pk) for item in shown],
+               "use_cases": sorted({item.use_case.key for item in shown})}
+    if any(item.restricted for item in shown):
+        details["restricted"] = [str(item.pk) for item in shown if item.restricted]
+    if len(subjects) > 1:
+        details["subjects"] = subjects[1:]
+    access_event_record(actor=actor, tenant=tenant, purpose=purpose, event_type="work_items.listed",
+                        object_type="automations.workitem", subject_pseudonym=subjects[0] if subjects else "",
+                        details=details)
+
+
+def _subject_identifiers(item) -> list[tuple[str, str]]:
+    """The (kind, identifier) pairs of the people an item names through its personal data fields (e-mail,
+    IBAN, customer or supplier number)."""
     kinds = {"email": "email", "iban": "iban"}
     found = []
     specs = [(s, item.payload.get(s.get("name"))) for s in item.use_case.input_fields] + [
@@ -386,5 +407,11 @@ def _subject_pseudonyms(item) -> list[str]:
                                                  else "supplier_number" if "supplier" in spec.get("reference", "")
                                                  else None)
         if kind:
-            found.append(pseudonym_for(tenant=item.tenant, kind=kind, identifier=str(value)))
-    return sorted(set(found))
+            found.append((kind, str(value)))
+    return found
+
+
+def _subject_pseudonyms(item) -> list[str]:
+    """Pseudonyms of the people an item names, created on first use."""
+    return sorted({pseudonym_for(tenant=item.tenant, kind=kind, identifier=value)
+                   for kind, value in _subject_identifiers(item)})

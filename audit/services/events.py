@@ -77,6 +77,7 @@ def access_event_record(
     obj: Any = None,
     event_type: str = "personal_data.viewed",
     details: dict | None = None,
+    object_type: str = "",
 ) -> AccessEvent:
     """Record that someone opened personal data: whose (a pseudonym from audit.services.pseudonyms), which record
     (obj) and why (purpose, a short code or text such as "review"). Call it in the request that shows the
@@ -88,7 +89,7 @@ def access_event_record(
     if subject_pseudonym:
         details["subject"] = subject_pseudonym
     return chain_append(stream=ACCESS, actor=actor, tenant=tenant, event_type=event_type, obj=obj,
-                        details=details)
+                        object_type=object_type, details=details)
 
 
 def chain_append(*, stream: Stream, actor, tenant, event_type: str, obj: Any = None, object_type: str = "",

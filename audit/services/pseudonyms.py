@@ -38,6 +38,37 @@ def pseudonym_for(*, tenant, kind: str, identifier: str) -> str:
     return Pseudonym.objects.get(tenant=tenant, lookup_digest=digest).pseudonym
 
 
+def pseudonyms_for_many(*, tenant, identifiers) -> dict[tuple[str, str], str]:
+    """Pseudonyms of many (kind, identifier) pairs at once, created where missing: a page that shows many
+    people records them with a few statements, not one per person."""
+    digests = {}
+    for kind, identifier in identifiers:
+        if kind not in KINDS:
+            raise ValueError(f"Unknown identifier kind {kind!r}.")
+        if str(identifier or "").strip():
+            digests[(kind, identifier)] = lookup_digest(tenant, kind, identifier)
+    if not digests:
+        return {}
+
+    def found() -> dict[str, str]:
+        return dict(Pseudonym.objects.filter(tenant=tenant, lookup_digest__in=set(digests.values())).values_list(
+            "lookup_digest", "pseudonym"))
+
+    known = found()
+    missing = {digest: pair for pair, digest in digests.items() if digest not in known}
+    if missing:
+        rows = []
+        for digest, (kind, identifier) in missing.items():
+            key = Fernet.generate_key()
+            rows.append(Pseudonym(tenant=tenant, kind=kind, pseudonym=f"ps_{secrets.token_hex(10)}",
+                                  lookup_digest=digest, subject_key=key,
+                                  identifier_encrypted=Fernet(key).encrypt(normalise(kind, identifier).encode())))
+        with transaction.atomic():  # a concurrent writer's pseudonym wins; read back either way
+            Pseudonym.objects.bulk_create(rows, ignore_conflicts=True)
+        known = found()
+    return {pair: known[digest] for pair, digest in digests.items() if digest in known}
+
+
 def _pseudonym_upsert(using: str, fields: dict) -> str | None:
     """Insert the pseudonym unless the subject has one; either way return theirs (None only when a concurrent
     writer created it after this statement began)."""

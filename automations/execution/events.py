@@ -18,6 +18,7 @@ register("escalation.acknowledged", "An escalation was acknowledged.")
 register("escalation.closed", "An escalation was closed.")
 register("master_record.imported", "Master data was imported.")
 register("master_record.changed", "A master data record was created or changed.")
+register("master_data.viewed", "A person saw a page of master data, one event per page (access chain).")
 register("prompt_playground.ran", "A prompt version was tried in the playground (no work item).")
 register("dry_run.started", "A release was tried on sample items without applying anything.")
 

@@ -129,6 +129,10 @@ def test_revoked_token_is_refused(world):
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Bearer"
     assert AuditEvent.objects.filter(event_type="api_token.refused", object_id=str(token.pk)).count() == 1
+    # A client that keeps trying (a sweep) is refused every time and audited once a day, not per request.
+    for _ in range(20):
+        assert client.get(reverse("api:me")).status_code == 401
+    assert AuditEvent.objects.filter(event_type="api_token.refused", object_id=str(token.pk)).count() == 1
 
 
 def test_revoking_the_calling_token_locks_it_out(world):

@@ -22,7 +22,7 @@ from automations.execution.models.work import WorkItem
 from automations.execution.services import intake, results
 from portal.api.pagination import CursorPagination
 from portal.api.permissions import TenantModelPermissions, request_tenant
-from reviews.services import work_item_view_record
+from reviews.services import work_item_view_record, work_items_view_record
 
 
 def _messages(exc: ValidationError) -> list[str]:
@@ -65,7 +65,11 @@ class WorkItemViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins
                     OpenApiParameter("not_acknowledged_by", str, description="only items this consumer has not taken")])
     def list(self, request, *args, **kwargs):
         """Final results for target systems: `?use_case=...&status=applied&since=...`, cursor-paginated."""
-        return super().list(request, *args, **kwargs)
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        work_items_view_record(actor=actor_from_request(request), tenant=request_tenant(request), items=page,
+                               purpose="work item list (API)")
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(request={"multipart/form-data": WorkItemCreateInputSerializer,
                             "application/json": WorkItemCreateInputSerializer},
@@ -120,7 +124,7 @@ class WorkItemViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins
         item = self.get_object()
         if item.restricted:
             intake.ensure_may_read(actor_from_request(request), item)
-            work_item_view_record(actor=actor_from_request(request), item=item, purpose="work item (API)")
+        work_item_view_record(actor=actor_from_request(request), item=item, purpose="work item (API)")
         return Response(WorkItemSerializer(item).data)
 
     @extend_schema(request=WorkItemAcknowledgeInputSerializer, responses={200: dict})

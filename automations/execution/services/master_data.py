@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from audit.services.events import audit_event_record
-from audit.services.pseudonyms import pseudonym_for
+from audit.services.events import access_event_record, audit_event_record
+from audit.services.pseudonyms import pseudonym_for, pseudonyms_for_many
 from automations.choices import MasterKind
 from automations.execution.models.work import MasterRecord
 from portal.history import stamp
@@ -88,3 +88,20 @@ def master_records_import(*, actor, tenant, kind: str, data: bytes | str) -> Imp
                            details={"kind": kind, "created": report.created, "updated": report.updated,
                                     "errors": len(report.errors)})
     return report
+
+
+def master_records_view_record(*, actor, tenant, records, purpose: str) -> None:
+    """A person saw a page of master data (names, IBANs, e-mail addresses): one AccessEvent for the page,
+    naming the records and, by their numbers, the people (pseudonyms found or created together)."""
+    records = list(records)
+    if not records:
+        return
+    kinds = {MasterKind.CUSTOMER: "customer_number", MasterKind.SUPPLIER: "supplier_number"}
+    pairs = {(kinds[r.kind], r.number) for r in records if r.kind in kinds}
+    subjects = sorted(set(pseudonyms_for_many(tenant=tenant, identifiers=pairs).values()))
+    details = {"records": [r.pk for r in records], "kinds": sorted({r.kind for r in records})}
+    if len(subjects) > 1:
+        details["subjects"] = subjects[1:]
+    access_event_record(actor=actor, tenant=tenant, purpose=purpose, event_type="master_data.viewed",
+                        object_type="automations.masterrecord", subject_pseudonym=subjects[0] if subjects else "",
+                        details=details)

@@ -20,7 +20,7 @@ from automations.registry import selectors as registry_selectors
 from portal.files import INLINE_TYPES, PDF, page_token, page_token_valid, sniff_file, stored_file_response
 from portal.views import TenantPermissionRequiredMixin as PermissionMixin
 from portal.views import demo_invoices_url, error_messages, get_or_404
-from reviews.services import work_item_view_record
+from reviews.services import work_item_view_record, work_items_view_record
 
 PAGE_SIZE = 50
 
@@ -75,6 +75,8 @@ class WorkItemListView(PermissionMixin, View):
         page = list(items.order_by("-created_at")[:PAGE_SIZE + 1])
         more = len(page) > PAGE_SIZE
         page = page[:PAGE_SIZE]
+        work_items_view_record(actor=actor_from_request(request), tenant=request.tenant, items=page,
+                               purpose="work item list")
         return render(request, "automations/work/item_list.html", {
             "items": page, "next_before": page[-1].created_at.isoformat() if more else None,
             "use_cases": registry_selectors.use_case_list(tenant=request.tenant), "statuses": ItemStatus.choices,
@@ -176,7 +178,9 @@ class MasterDataView(PermissionMixin, View):
 
     def get(self, request):
         kind = request.GET.get("kind") or MasterKind.SUPPLIER
-        records = selectors.master_record_list(tenant=request.tenant, kind=kind).order_by("number")[:500]
+        records = list(selectors.master_record_list(tenant=request.tenant, kind=kind).order_by("number")[:500])
+        master_data.master_records_view_record(actor=actor_from_request(request), tenant=request.tenant,
+                                               records=records, purpose="master data page")
         return render(request, "automations/work/master_data.html", {
             "records": records, "kind": kind, "kinds": MasterKind.choices,
             "may_edit": request.user.has_perm("automations.change_masterrecord")})
