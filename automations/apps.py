@@ -10,6 +10,9 @@ class AutomationsConfig(AppConfig):
         # App loading: each part registers its audit event types and announcements (audit.registry and
         # portal.dispatch refuse duplicates), execution connects its handlers, and the task modules are
         # imported so that services can send tasks by name (portal.jobs).
+        from automations.connectors import events as connector_events  # noqa: F401
+        from automations.connectors import handlers as connector_handlers
+        from automations.connectors import tasks as connector_tasks  # noqa: F401
         from automations.execution import events as execution_events  # noqa: F401
         from automations.execution import handlers
         from automations.execution import tasks as execution_tasks  # noqa: F401
@@ -19,3 +22,4 @@ class AutomationsConfig(AppConfig):
         from automations.training import tasks as training_tasks  # noqa: F401
 
         handlers.connect()
+        connector_handlers.connect()

@@ -87,6 +87,26 @@ class CatalogueKind(models.TextChoices):
     CONNECTOR = "connector", _("Connector")
 
 
+class ConnectorType(models.TextChoices):
+    IMAP = "imap", _("Mailbox (IMAP)")
+    FOLDER = "folder", _("Watched folder")
+    WEBHOOK = "webhook", _("Webhook (signed HTTP POST)")
+    FILE_DROP = "file_drop", _("File drop (CSV or JSON Lines)")
+    EMAIL = "email", _("E-mail")
+
+
+class ConnectorDirection(models.TextChoices):
+    INTAKE = "intake", _("Intake (work arrives)")
+    DELIVERY = "delivery", _("Delivery (results leave)")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed (retried)")
+    DEAD = "dead", _("Dead letter")
+
+
 class TransferBasis(models.TextChoices):
     EU_EEA = "eu_eea", _("Processing in the EU/EEA")
     ADEQUACY = "adequacy", _("Adequacy decision (Art. 45 GDPR)")
@@ -115,6 +135,7 @@ class ItemSource(models.TextChoices):
     UPLOAD = "upload", _("Browser upload")
     EMAIL = "email", _("E-mail")
     DMS = "dms", _("DMS folder")
+    FOLDER = "folder", _("Watched folder")
     DRY_RUN = "dry_run", _("Dry run")
 
 

@@ -23,7 +23,8 @@ _PROPOSE = {"automations.add_changerequest"}
 _READ_WORK = {
     "automations.view_workitem", "automations.view_run", "automations.view_steprun", "automations.view_suggestion",
     "automations.view_escalation", "automations.view_masterrecord", "reviews.view_reviewqueue",
-    "reviews.view_reviewtask", "reviews.view_reviewdecision",
+    "reviews.view_reviewtask", "reviews.view_reviewdecision", "automations.view_delivery",
+    "automations.view_deliveryattempt",
 }
 _SEND_WORK = {"automations.add_workitem"}
 _KEEP_MASTER_DATA = {"automations.add_masterrecord", "automations.change_masterrecord"}
@@ -38,7 +39,9 @@ _READ_AUDIT = {
 _HANDLE_REQUESTS = {"audit.add_datasubjectrequest", "audit.erase_subject", "audit.reveal_pseudonym",
                     "audit.add_verificationrun"}
 # Processor API keys: kept by IT, and by the security officer who approves processors.
-_KEEP_PROCESSOR_KEYS = {"automations.change_processorsecret"}
+_KEEP_PROCESSOR_KEYS = {"automations.change_processorsecret", "automations.change_connectorsecret"}
+# Deliveries to target systems: IT sends a dead letter again once the target is back.
+_REDELIVER = {"automations.change_delivery"}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.AUTOMATION_LEAD: frozenset(
@@ -53,7 +56,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "automations.add_usecase", "automations.change_usecase", "reviews.view_oversight",
         }),
     Role.IT_OPERATOR: frozenset(_READ_REGISTRY | _PROPOSE | _READ_WORK | _SEND_WORK | _KEEP_MASTER_DATA
-                                | _KEEP_PROCESSOR_KEYS),
+                                | _KEEP_PROCESSOR_KEYS | _REDELIVER),
     Role.SECURITY_OFFICER: frozenset(_READ_REGISTRY | _PROPOSE | _SUSPEND | _KEEP_PROCESSOR_KEYS),
     Role.DATA_PROTECTION_OFFICER: frozenset(_READ_REGISTRY | _PROPOSE | _SUSPEND | _READ_WORK | _READ_AUDIT
                                             | _HANDLE_REQUESTS | {"automations.change_tenantpolicy"}),

@@ -317,7 +317,12 @@ def _maintenance(task: str, seconds: float) -> dict:
     return {"task": task, "schedule": seconds, "options": {"queue": MAINTENANCE_QUEUE, "expires": seconds}}
 
 
+# Delivery outbox (automations.connectors): beat sends due deliveries that have no task on its way.
+DELIVERY_SWEEP_SECONDS = env_int("DELIVERY_SWEEP_SECONDS", 10)
+DELIVERY_DISPATCH_SECONDS = env_int("DELIVERY_DISPATCH_SECONDS", 30)
+
 CELERY_BEAT_SCHEDULE: dict = {
+    "sweep-deliveries": _maintenance("automations.sweep_deliveries", float(DELIVERY_SWEEP_SECONDS)),
     "reap-runs": _maintenance("automations.reap_runs", float(RUN_REAP_SECONDS)),
     "expire-change-requests": _maintenance("automations.expire_change_requests", 3600.0),
     "expire-review-claims": _maintenance("reviews.expire_claims", 60.0),

@@ -1,5 +1,6 @@
 """The models of the `automations` app, defined by concept in its packages (registry, execution, training,
 documents) and gathered here, where Django loads them; all keep the app label `automations`."""
+from automations.connectors.models import ConnectorCircuit, ConnectorSecret, Delivery, DeliveryAttempt
 from automations.documents.models import DocumentPage, ItemDocument
 from automations.execution.models.llm_calls import LlmCall
 from automations.execution.models.work import (
@@ -33,6 +34,10 @@ __all__ = [
     "CatalogueEntry",
     "ChangeRequest",
     "ClassifierVersion",
+    "ConnectorCircuit",
+    "ConnectorSecret",
+    "Delivery",
+    "DeliveryAttempt",
     "DocumentPage",
     "EngineConfigVersion",
     "Escalation",

@@ -14,11 +14,12 @@ class WorkItemSerializer(serializers.ModelSerializer):
     fields = serializers.SerializerMethodField(method_name="field_values")
     details = serializers.SerializerMethodField()
     release = serializers.IntegerField(source="release.number", read_only=True, allow_null=True, default=None)
+    deliveries = serializers.SerializerMethodField()
 
     class Meta:
         model = WorkItem
         fields = ["id", "use_case", "status", "fields", "reasons", "details", "source", "external_id", "release",
-                  "created_at", "updated_at", "finalised_at"]
+                  "created_at", "updated_at", "finalised_at", "deliveries"]
         read_only_fields = fields
 
     def field_values(self, item) -> dict:
@@ -33,6 +34,12 @@ class WorkItemSerializer(serializers.ModelSerializer):
         return {name: {"engine": data.get("engine"), "explanation": data.get("explanation"),
                        "reasons": data.get("reasons", [])} for name, data in (item.fields or {}).items()}
 
+    def get_deliveries(self, item) -> list[dict]:
+        """DESIGN, "Connectors": one entry per delivery connector the result was queued for."""
+        return [{"connector": d.connector.name, "status": d.status, "attempts": d.attempts,
+                 "delivered_at": d.delivered_at.isoformat() if d.delivered_at else None}
+                for d in item.deliveries.all()]
+
 
 class WorkItemCreateInputSerializer(serializers.Serializer):
     use_case = serializers.SlugField(help_text="The use case key, e.g. eingangsrechnungen.")
@@ -43,3 +50,4 @@ class WorkItemCreateInputSerializer(serializers.Serializer):
 
 class WorkItemAcknowledgeInputSerializer(serializers.Serializer):
     consumer = serializers.CharField(max_length=100, help_text="Name of the target system taking the item.")
+

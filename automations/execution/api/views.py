@@ -53,11 +53,12 @@ class WorkItemViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins
         if self.action == "retrieve":
             # The DSB alone reads a restricted item (Art. 18 GDPR); lists and pulls never carry one.
             return selectors.work_item_list(
-                tenant=tenant, with_restricted=intake.may_read_restricted(actor_from_request(self.request), tenant))
+                tenant=tenant, with_restricted=intake.may_read_restricted(actor_from_request(self.request), tenant)
+            ).prefetch_related("deliveries__connector")
         return selectors.work_item_list(
             tenant=tenant, use_case_key=params.get("use_case") or None,
             status=params.get("status") or None, since=since,
-            not_acknowledged_by=params.get("not_acknowledged_by") or None)
+            not_acknowledged_by=params.get("not_acknowledged_by") or None).prefetch_related("deliveries__connector")
 
     @extend_schema(
         parameters=[OpenApiParameter("use_case", str), OpenApiParameter("status", str),

@@ -13,11 +13,12 @@ from automations.choices import EscalationState
 from automations.execution.models.work import Escalation, WorkItem
 
 
-def escalation_create(*, item: WorkItem, reason: str, actor=None) -> Escalation:
+def escalation_create(*, item: WorkItem, reason: str, actor=None, contact=None) -> Escalation:
+    """To the use case's escalation contact, or to `contact` (IT, for a delivery that cannot be made)."""
     use_case = item.use_case
     with transaction.atomic():
         escalation = Escalation.objects.create(tenant=item.tenant, item=item, reason=reason[:4000],
-                                               contact=use_case.escalation_contact,
+                                               contact=contact or use_case.escalation_contact,
                                                manual_fallback=use_case.manual_fallback)
         audit_event_record(actor=actor, tenant=item.tenant, event_type="escalation.created", obj=escalation,
                            details={"item": str(item.pk), "use_case": use_case.key,

@@ -9,6 +9,7 @@ from audit.actors import as_actor
 from audit.services.events import audit_event_record
 from automations.choices import FINAL_ITEM_STATUSES, ItemStatus
 from automations.execution.models.work import ResultAcknowledgement, WorkItem
+from portal import dispatch
 from portal.permissions import require_perm
 
 
@@ -33,6 +34,8 @@ def work_item_finalise(*, actor, item: WorkItem, approved: bool, final_values: d
     item.save(update_fields=["fields", "status", "updated_at", "finalised_at"])
     audit_event_record(actor=actor, tenant=item.tenant, event_type="work_item.finalised", obj=item,
                        details={"status": item.status, "corrected": sorted(final_values)})
+    if not item.is_dry_run:  # delivery connectors queue the result in this transaction
+        dispatch.emit("work_item.finalised", item=item)
     return item
 
 

@@ -212,9 +212,10 @@ def _finish_steps(ctx: PipelineContext, steps: list[StepRun], outcome: str, star
     steps.append(_step_row(ctx.run, "route", StepStatus.OK, started, {"outcome": outcome}))
     started = time.monotonic()
     if outcome == ItemStatus.APPLIED and not ctx.dry_run:
-        # Target systems pull final items through the API and acknowledge them; no push connector is
-        # configured for the built-in use cases.
-        steps.append(_step_row(ctx.run, "deliver", StepStatus.OK, started, {"delivery": "pull"}))
+        # Target systems pull final items through the API and acknowledge them; the use case's delivery
+        # connectors got their outbox rows in the routing transaction (automations.connectors).
+        steps.append(_step_row(ctx.run, "deliver", StepStatus.OK, started,
+                               {"delivery": "outbox" if ctx.item.deliveries.exists() else "pull"}))
     else:
         steps.append(_step_row(ctx.run, "deliver", StepStatus.SKIPPED, started,
                                {"reason": "not applied" if not ctx.dry_run else "dry run"}))
@@ -285,6 +286,8 @@ def _route(ctx: PipelineContext, steps: list[StepRun]) -> str:
         if not ctx.dry_run:
             # The review layer queues the item for people (review, clarification, sample check).
             dispatch.emit("work_item.routed", item=item, outcome=outcome, reasons=ctx.reasons)
+            if outcome == ItemStatus.APPLIED:
+                dispatch.emit("work_item.finalised", item=item)
             if ctx.escalation_reasons:
                 escalation_create(item=item, reason="; ".join(ctx.escalation_reasons))
         run.status, run.finished_at = RunStatus.SUCCEEDED, now

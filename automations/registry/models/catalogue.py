@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from automations.choices import CatalogueKind, TransferBasis
+from automations.choices import CatalogueKind, ConnectorDirection, ConnectorType, TransferBasis
 from portal.models import TenantOwned
 
 
@@ -14,6 +14,9 @@ class CatalogueEntry(TenantOwned):
 
     kind = models.CharField(_("kind"), max_length=20, choices=CatalogueKind.choices)
     key = models.SlugField(_("key"), max_length=60)
+    # Connectors only: what kind of connector, and whether work arrives through it or results leave.
+    connector_type = models.CharField(_("connector type"), max_length=20, choices=ConnectorType.choices, blank=True)
+    direction = models.CharField(_("direction"), max_length=20, choices=ConnectorDirection.choices, blank=True)
     name = models.CharField(_("name"), max_length=200)
     vendor = models.CharField(_("vendor"), max_length=200, blank=True)
     method = models.CharField(_("integration method"), max_length=60, blank=True,

@@ -18,6 +18,8 @@ from automations.choices import (
     CatalogueKind,
     ChangeKind,
     ChangeState,
+    ConnectorDirection,
+    ConnectorType,
     Label,
     RiskTier,
     UseCaseStatus,
@@ -42,8 +44,8 @@ from portal.selectors import roles_of, users_with_role
 
 ALL_APPROVERS = [Role.DEPARTMENT_OWNER, Role.AUTOMATION_LEAD, Role.DATA_PROTECTION_OFFICER, Role.WORKS_COUNCIL,
                  Role.SECURITY_OFFICER]
-CATALOGUE_FIELDS = ("kind", "name", "vendor", "method", "endpoint", "location", "transfer_basis", "dpa_reference",
-                    "approved_categories", "settings", "is_active")
+CATALOGUE_FIELDS = ("kind", "connector_type", "direction", "name", "vendor", "method", "endpoint", "location",
+                    "transfer_basis", "dpa_reference", "approved_categories", "settings", "is_active")
 # Status moves a change request may make; suspending is the kill switch (use_case_suspend).
 TRANSITIONS = {
     UseCaseStatus.DRAFT: {UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION, UseCaseStatus.RETIRED},
@@ -171,6 +173,16 @@ def _catalogue_check(tenant, payload: dict) -> list[dict]:
     existing = CatalogueEntry.objects.for_tenant(tenant).filter(key=key).first()
     if existing is None and fields.get("kind") not in CatalogueKind.values:
         raise ValidationError(_("A new catalogue entry needs its kind (processor or connector)."))
+    kind = fields.get("kind", existing.kind if existing else None)
+    if kind == CatalogueKind.CONNECTOR:
+        connector_type = fields.get("connector_type", existing.connector_type if existing else "")
+        direction = fields.get("direction", existing.direction if existing else "")
+        if connector_type not in ConnectorType.values or direction not in ConnectorDirection.values:
+            raise ValidationError(_("A connector names its type (imap, folder, webhook, file_drop, email) and its "
+                                    "direction (intake or delivery)."))
+        endpoint = fields.get("endpoint", existing.endpoint if existing else "")
+        if connector_type == ConnectorType.WEBHOOK and not str(endpoint).startswith(("https://", "http://")):
+            raise ValidationError(_("A webhook connector's target is an http(s) URL."))
     categories = tenant_policy_get(tenant=tenant).data_categories
     if set(fields.get("approved_categories") or []) - set(categories):
         raise ValidationError(_("Approved categories must come from the tenant's vocabulary."))

@@ -1,0 +1,12 @@
+"""The connectors' handlers of execution's announcements (portal.dispatch), connected in
+AutomationsConfig.ready: an item that became final gets its outbox rows in the same transaction."""
+from automations.connectors.services.deliveries import deliveries_create
+from portal import dispatch
+
+
+def on_work_item_finalised(*, item) -> None:
+    deliveries_create(item=item)
+
+
+def connect() -> None:
+    dispatch.connect("work_item.finalised", on_work_item_finalised)

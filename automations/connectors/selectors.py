@@ -1,0 +1,73 @@
+"""Reads of the connectors, tenant-scoped."""
+from django.db.models import Count, Q
+
+from automations.choices import CatalogueKind, ConnectorDirection, DeliveryStatus
+from automations.connectors.models import ConnectorCircuit, Delivery
+from automations.registry.models.catalogue import CatalogueEntry
+
+
+def connector_list(*, tenant, direction: str | None = None):
+    qs = CatalogueEntry.objects.for_tenant(tenant).filter(kind=CatalogueKind.CONNECTOR)
+    if direction:
+        qs = qs.filter(direction=direction)
+    return qs.order_by("name")
+
+
+def connector_get(*, tenant, key: str) -> CatalogueEntry | None:
+    return connector_list(tenant=tenant).filter(key=key).first()
+
+
+def delivery_connectors(*, use_case) -> list[CatalogueEntry]:
+    """The delivery connectors a use case names (active or not: an inactive one is refused at run time,
+    visibly, rather than skipped)."""
+    return list(use_case.catalogue_entries.filter(kind=CatalogueKind.CONNECTOR, direction=ConnectorDirection.DELIVERY)
+                .order_by("key"))
+
+
+def intake_connectors(*, connector_type: str):
+    """Active intake connectors of one type, across tenants (beat polls them)."""
+    return (CatalogueEntry.objects.filter(kind=CatalogueKind.CONNECTOR, direction=ConnectorDirection.INTAKE,
+                                          connector_type=connector_type, is_active=True)
+            .select_related("tenant").order_by("pk"))
+
+
+def deliveries_of_item(*, item):
+    return Delivery.objects.filter(item=item).select_related("connector").order_by("created_at", "pk")
+
+
+def delivery_list(*, tenant, connector=None, status: str | None = None):
+    qs = Delivery.objects.for_tenant(tenant).select_related("connector", "item", "item__use_case")
+    if connector is not None:
+        qs = qs.filter(connector=connector)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-pk")
+
+
+def delivery_get(*, tenant, pk: int) -> Delivery | None:
+    return delivery_list(tenant=tenant).filter(pk=pk).first()
+
+
+def connector_overview(*, tenant) -> list[dict]:
+    """IT's view of each connector: circuit state, last success, failure rate, backlog and dead letters."""
+    connectors = list(connector_list(tenant=tenant))
+    counts = {row["connector"]: row for row in Delivery.objects.for_tenant(tenant).values("connector").annotate(
+        backlog=Count("pk", filter=Q(status__in=(DeliveryStatus.PENDING, DeliveryStatus.FAILED))),
+        dead=Count("pk", filter=Q(status=DeliveryStatus.DEAD)),
+        delivered=Count("pk", filter=Q(status=DeliveryStatus.DELIVERED)),
+        total=Count("pk"))}
+    circuits = {c.entry_id: c for c in ConnectorCircuit.objects.for_tenant(tenant)}
+    overview = []
+    for connector in connectors:
+        row = counts.get(connector.pk, {})
+        circuit = circuits.get(connector.pk)
+        total, delivered = row.get("total", 0), row.get("delivered", 0)
+        finished = delivered + row.get("dead", 0)
+        overview.append({
+            "connector": connector, "state": circuit.state if circuit else "closed",
+            "last_success_at": circuit.last_success_at if circuit else None,
+            "consecutive_failures": circuit.consecutive_failures if circuit else 0,
+            "failure_rate": round(row.get("dead", 0) / finished, 4) if finished else 0.0,
+            "backlog": row.get("backlog", 0), "dead": row.get("dead", 0), "delivered": delivered, "total": total,
+        })
+    return overview

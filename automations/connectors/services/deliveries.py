@@ -1,0 +1,248 @@
+"""The delivery outbox. A Delivery row is written in the transaction that makes an item final (applied
+automatically, or applied or rejected by a clerk), sent after commit and by beat, retried with exponential
+backoff and jitter, and after the last attempt kept as a dead letter and escalated to IT with the manual
+fallback. Every attempt leaves a receipt. A delivery to a connector that is not approved for the use case's
+personal data categories is refused when it would be sent, escalated and audited.
+
+Settings of a delivery connector (CatalogueEntry.settings, non-secret):
+    timeout       seconds a target has to answer (10; DESIGN: any 2xx within 10 s is success)
+    max_attempts  attempts before a delivery is dead (8)
+    backoff       first wait in seconds, doubled per attempt, with jitter (5)
+    backoff_max   the longest wait in seconds (3600)
+"""
+import json
+import logging
+import random
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services.events import audit_event_record
+from automations.choices import CatalogueKind, ConnectorDirection, ConnectorType, DeliveryStatus, ItemStatus
+from automations.connectors.models import Delivery, DeliveryAttempt
+from automations.connectors.selectors import delivery_connectors
+from automations.connectors.services.credentials import connector_secret
+from automations.connectors.services.webhooks import WebhookAnswer, webhook_headers, webhook_post
+from automations.execution.models.work import WorkItem
+from automations.execution.services.escalations import escalation_create
+from portal.jobs import task_send_on_commit
+from portal.permissions import require_perm
+
+logger = logging.getLogger(__name__)
+
+EVENT_TYPES = {ItemStatus.APPLIED: "work_item.applied", ItemStatus.REJECTED: "work_item.rejected"}
+DELIVERY_TASK = "automations.deliver"
+
+
+def _setting(connector, name: str, default, cast=float):
+    try:
+        return cast((connector.settings or {}).get(name, default))
+    except (TypeError, ValueError):
+        return default
+
+
+def _grace() -> timedelta:
+    return timedelta(seconds=settings.DELIVERY_DISPATCH_SECONDS)
+
+
+def backoff_seconds(connector, attempt: int, rng=random) -> float:
+    """Exponential backoff with jitter: half of the doubled wait fixed, the other half random, so that
+    deliveries that failed together do not all come back at the same moment."""
+    base = _setting(connector, "backoff", 5.0)
+    ceiling = _setting(connector, "backoff_max", 3600.0)
+    wait = min(ceiling, base * (2 ** max(0, attempt - 1)))
+    return wait / 2 + rng.uniform(0, wait / 2)
+
+
+def _send(delivery: Delivery, countdown: float = 0) -> None:
+    def unsent() -> None:  # the broker is away: beat sends it once the dispatch window has passed
+        Delivery.objects.filter(pk=delivery.pk).update(dispatched_until=None)
+
+    task_send_on_commit(DELIVERY_TASK, delivery.pk, countdown=int(countdown + 0.999) or None, on_unsent=unsent)
+
+
+def deliveries_create(*, item: WorkItem) -> list[Delivery]:
+    """Inside the transaction that made the item final: one outbox row per delivery connector the use
+    case names, each with its own webhook id, sent after commit."""
+    event_type = EVENT_TYPES.get(item.status)
+    if event_type is None or item.is_dry_run:
+        return []
+    now = timezone.now()
+    created = []
+    for connector in delivery_connectors(use_case=item.use_case):
+        delivery = Delivery.objects.create(
+            tenant=item.tenant, connector=connector, item=item, event_type=event_type,
+            webhook_id=f"msg_{uuid.uuid4().hex}", next_attempt_at=now, dispatched_until=now + _grace())
+        _send(delivery)
+        created.append(delivery)
+    return created
+
+
+def _refusal(delivery: Delivery) -> str:
+    """Why this delivery must not go out now, or "" when it may."""
+    connector, use_case = delivery.connector, delivery.item.use_case
+    if connector.kind != CatalogueKind.CONNECTOR or connector.direction != ConnectorDirection.DELIVERY:
+        return _("%(c)s is not a delivery connector.") % {"c": connector.name}
+    if not connector.is_active:
+        return _("The connector %(c)s is not active.") % {"c": connector.name}
+    if not use_case.catalogue_entries.filter(pk=connector.pk).exists():
+        return _("The use case %(u)s no longer names the connector %(c)s.") % {"u": use_case.key, "c": connector.name}
+    missing = sorted(use_case.personal_data_categories() - set(connector.approved_categories or []))
+    if missing:
+        return (_("The connector %(c)s is not approved for the data categories %(cats)s of the use case %(u)s.")
+                % {"c": connector.name, "cats": ", ".join(missing), "u": use_case.key})
+    return ""
+
+
+def _escalate_to_it(delivery: Delivery, reason: str) -> None:
+    use_case = delivery.item.use_case
+    escalation_create(item=delivery.item, reason=reason,
+                      contact=use_case.it_contact or use_case.escalation_contact)
+
+
+def _refuse(delivery: Delivery, reason: str) -> None:
+    delivery.status, delivery.last_error = DeliveryStatus.DEAD, reason[:4000]
+    delivery.lease_until = delivery.dispatched_until = None
+    delivery.save(update_fields=["status", "last_error", "lease_until", "dispatched_until"])
+    audit_event_record(actor=None, tenant=delivery.tenant, event_type="delivery.refused", obj=delivery.item,
+                       details={"delivery": delivery.webhook_id, "connector": delivery.connector.key,
+                                "reason": reason})
+    _escalate_to_it(delivery, _("Delivery refused: %(reason)s") % {"reason": reason})
+
+
+def delivery_body(delivery: Delivery, data: dict) -> bytes:
+    """The body per DESIGN: type, tenant, timestamp (when the item became final) and the item as the API
+    shows it."""
+    return json.dumps({"type": delivery.event_type, "tenant": delivery.tenant.slug,
+                       "timestamp": delivery.created_at.isoformat(), "data": data},
+                      cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _take(delivery_id: int) -> Delivery | None:
+    now = timezone.now()
+    with transaction.atomic():
+        delivery = (Delivery.objects.select_for_update(of=("self",))
+                    .select_related("connector", "item", "item__use_case", "tenant").filter(pk=delivery_id).first())
+        if delivery is None or delivery.status not in (DeliveryStatus.PENDING, DeliveryStatus.FAILED):
+            return None
+        if delivery.next_attempt_at > now or (delivery.lease_until and delivery.lease_until > now):
+            return None  # not due yet, or another worker is sending it
+        refusal = _refusal(delivery)
+        if refusal:
+            _refuse(delivery, refusal)
+            return None
+        timeout = _setting(delivery.connector, "timeout", 10.0)
+        delivery.attempts += 1
+        delivery.lease_until = now + timedelta(seconds=timeout + 5)
+        delivery.save(update_fields=["attempts", "lease_until"])
+    return delivery
+
+
+def _attempt(delivery: Delivery, render) -> WebhookAnswer:
+    connector = delivery.connector
+    if connector.connector_type != ConnectorType.WEBHOOK:
+        return WebhookAnswer(False, None, 0, "", _("Connector type %(t)s does not deliver yet.")
+                             % {"t": connector.connector_type})
+    secret = connector_secret(entry=connector)
+    if not secret:
+        return WebhookAnswer(False, None, 0, "", _("The connector has no signing secret."))
+    item = WorkItem.objects.select_related("use_case", "release", "tenant").get(pk=delivery.item_id)
+    body = delivery_body(delivery, render(item))
+    headers = webhook_headers(secret=secret, webhook_id=delivery.webhook_id, body=body)
+    return webhook_post(url=connector.endpoint, headers=headers, body=body,
+                        timeout=_setting(connector, "timeout", 10.0))
+
+
+def delivery_send(*, delivery_id: int, render) -> str:
+    """One attempt of one delivery (the deliver task): take it under a lease, send it signed, keep the
+    receipt, then mark it delivered, schedule the next attempt, or make it a dead letter. `render` turns
+    the item into its API representation. Returns what happened."""
+    delivery = _take(delivery_id)
+    if delivery is None:
+        return "skipped"
+    number = delivery.attempts
+    started = timezone.now()
+    answer = _attempt(delivery, render)
+    now = timezone.now()
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update(of=("self",)).select_related(
+            "connector", "item", "item__use_case", "tenant").get(pk=delivery_id)
+        DeliveryAttempt.objects.create(tenant=delivery.tenant, delivery=delivery, number=number, started_at=started,
+                                       ok=answer.ok, status_code=answer.status_code, latency_ms=answer.latency_ms,
+                                       response_excerpt=answer.excerpt, error=answer.error[:4000])
+        if delivery.status not in (DeliveryStatus.PENDING, DeliveryStatus.FAILED):
+            return "already final"  # another worker finished it after this one's lease ran out
+        delivery.lease_until = None
+        if answer.ok:
+            delivery.status, delivery.delivered_at, delivery.last_error = DeliveryStatus.DELIVERED, now, ""
+            delivery.dispatched_until = None
+            delivery.save(update_fields=["status", "delivered_at", "last_error", "lease_until", "dispatched_until"])
+            audit_event_record(actor=None, tenant=delivery.tenant, event_type="delivery.delivered", obj=delivery.item,
+                               details={"delivery": delivery.webhook_id, "connector": delivery.connector.key,
+                                        "attempts": delivery.attempts, "status_code": answer.status_code,
+                                        "latency_ms": answer.latency_ms})
+            return "delivered"
+        delivery.last_error = answer.error[:4000]
+        budget = max(1, _setting(delivery.connector, "max_attempts", 8, int))
+        if delivery.attempts - delivery.attempts_before_redelivery >= budget:
+            delivery.status, delivery.dispatched_until = DeliveryStatus.DEAD, None
+            delivery.save(update_fields=["status", "last_error", "lease_until", "dispatched_until"])
+            audit_event_record(actor=None, tenant=delivery.tenant, event_type="delivery.dead", obj=delivery.item,
+                               details={"delivery": delivery.webhook_id, "connector": delivery.connector.key,
+                                        "attempts": delivery.attempts, "error": answer.error[:300]})
+            _escalate_to_it(delivery, _("Delivery to %(c)s failed after %(n)s attempts (%(e)s). Deliver the result "
+                                        "by hand, or redeliver it from the item once the target is back.")
+                            % {"c": delivery.connector.name, "n": delivery.attempts, "e": answer.error[:300]})
+            return "dead"
+        wait = backoff_seconds(delivery.connector, delivery.attempts)
+        delivery.status = DeliveryStatus.FAILED
+        delivery.next_attempt_at = now + timedelta(seconds=wait)
+        delivery.dispatched_until = delivery.next_attempt_at + _grace()
+        delivery.save(update_fields=["status", "last_error", "lease_until", "next_attempt_at", "dispatched_until"])
+        _send(delivery, countdown=wait)
+        return "failed"
+
+
+def delivery_redeliver(*, actor, delivery: Delivery) -> Delivery:
+    """A person sends a dead (or waiting) delivery again, with the same webhook id and a fresh retry budget."""
+    require_perm(actor, delivery.tenant, "automations.change_delivery")
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        if delivery.status not in (DeliveryStatus.DEAD, DeliveryStatus.FAILED):
+            raise ValidationError(_("Only a dead or failed delivery is sent again."))
+        before = delivery.status
+        now = timezone.now()
+        delivery.status, delivery.attempts_before_redelivery = DeliveryStatus.PENDING, delivery.attempts
+        delivery.next_attempt_at, delivery.lease_until, delivery.dispatched_until = now, None, now + _grace()
+        delivery.save(update_fields=["status", "attempts_before_redelivery", "next_attempt_at", "lease_until",
+                                     "dispatched_until"])
+        audit_event_record(actor=actor, tenant=delivery.tenant, event_type="delivery.redelivered", obj=delivery.item,
+                           details={"delivery": delivery.webhook_id, "connector": delivery.connector.key,
+                                    "from": before})
+        _send(delivery)
+    return delivery
+
+
+def deliveries_sweep(*, now=None, limit: int = 500) -> int:
+    """Beat: deliveries that are due and have no task on its way (lost with a broker, a worker killed
+    mid-send) are sent again. Returns how many."""
+    now = now or timezone.now()
+    due = list(Delivery.objects.filter(status__in=(DeliveryStatus.PENDING, DeliveryStatus.FAILED),
+                                       next_attempt_at__lte=now)
+               .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+               .filter(Q(dispatched_until__isnull=True) | Q(dispatched_until__lt=now))
+               .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    if not due:
+        return 0
+    with transaction.atomic():
+        Delivery.objects.filter(pk__in=due).update(dispatched_until=now + _grace())
+        for pk in due:
+            _send(Delivery(pk=pk))
+    return len(due)
