@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.actors import Actor, as_actor
 from audit.models import AuditEvent
@@ -46,10 +47,18 @@ def membership_create(*, actor, tenant: Tenant, user, roles: list[str], reason: 
     return membership
 
 
+def _refuse_own_membership(actor, membership: Membership) -> None:
+    """Nobody changes their own roles or membership: another person in the tenant does (docs/roles.md)."""
+    user = as_actor(actor).user
+    if user is not None and user.pk == membership.user_id:
+        raise PermissionDenied(_("Nobody changes their own roles; another member with the right to do so must."))
+
+
 def membership_set_roles(*, actor, membership: Membership, roles: list[str], reason: str) -> Membership:
     validate_roles(roles)
+    _refuse_own_membership(actor, membership)
     if not reason.strip():
-        raise ValidationError("A reason is required to change roles.")
+        raise ValidationError(_("A reason is required to change roles."))
     with transaction.atomic():
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         before = list(membership.roles)
@@ -63,6 +72,7 @@ def membership_set_roles(*, actor, membership: Membership, roles: list[str], rea
 
 
 def membership_deactivate(*, actor, membership: Membership, reason: str) -> Membership:
+    _refuse_own_membership(actor, membership)
     with transaction.atomic():
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         membership.is_active = False

@@ -251,9 +251,11 @@ class MembershipUpdateView(TenantPermissionRequiredMixin, View):
                 actor=request.user, membership=membership, roles=form.cleaned_data["roles"],
                 reason=form.cleaned_data["reason"],
             )
-        except ValidationError as error:
-            form.add_error(None, error)
-            return self._render(request, membership, form, status=400)
+        except (ValidationError, PermissionDenied) as error:
+            for message in error_messages(error):
+                form.add_error(None, message)
+            return self._render(request, membership, form,
+                                status=403 if isinstance(error, PermissionDenied) else 400)
         messages.success(request, _("The roles of %(user)s were changed.") % {"user": membership.user.username})
         return HttpResponseRedirect(reverse("portal:members"))
 
@@ -275,8 +277,8 @@ class MembershipDeactivateView(TenantPermissionRequiredMixin, View):
         try:
             services.membership_deactivate(actor=request.user, membership=membership,
                                            reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+        except (ValidationError, PermissionDenied) as error:
+            report_error(request, error)
             return HttpResponseRedirect(reverse("portal:member-edit", args=[membership.pk]))
         messages.success(request, _("The membership of %(user)s was deactivated.") % {
             "user": membership.user.username})

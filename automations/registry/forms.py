@@ -718,6 +718,11 @@ class TenantPolicyChangeForm(ChangeRequestTextForm):
     bulk_approval_allowed = forms.BooleanField(label=_label(TenantPolicy, "bulk_approval_allowed"), required=False)
     sample_check_share = forms.DecimalField(label=_label(TenantPolicy, "sample_check_share"), min_value=0,
                                             max_value=1, decimal_places=3)
+    works_agreement_reference = forms.CharField(
+        label=_label(TenantPolicy, "works_agreement_reference"), max_length=200, required=False,
+        help_text=_("With a works agreement recorded, figures per person are shown; the works council approves."))
+    min_group_size = forms.IntegerField(label=_label(TenantPolicy, "min_group_size"), min_value=1, required=False,
+                                        help_text=_("The works council approves a change."))
 
     field_order = list(TenantPolicy.WEAKENING_FIELDS) + ["title", "description"]
 
@@ -731,6 +736,8 @@ class TenantPolicyChangeForm(ChangeRequestTextForm):
         for name in TenantPolicy.WEAKENING_FIELDS:
             value = self.cleaned_data[name]
             before = getattr(self.policy, name)
+            if value is None:  # left empty: unchanged
+                continue
             if isinstance(value, Decimal):
                 if Decimal(str(before)) != value:
                     payload[name] = str(value)
@@ -752,21 +759,28 @@ class TenantPolicyDetailsForm(forms.Form):
                                          widget=forms.Textarea(attrs={"rows": 5}))
     data_categories = LinesField(label=_label(TenantPolicy, "data_categories"), required=True,
                                  help_text=_("One per line; fields and catalogue entries choose from these."))
-    works_agreement_reference = forms.CharField(label=_label(TenantPolicy, "works_agreement_reference"),
-                                                max_length=200, required=False)
-    min_group_size = forms.IntegerField(label=_label(TenantPolicy, "min_group_size"), min_value=1)
     change_request_expiry_days = forms.IntegerField(label=_label(TenantPolicy, "change_request_expiry_days"),
                                                     min_value=1)
     reason = forms.CharField(label=_("Reason"), max_length=500,
                              help_text=_("Recorded with the change in the history and the audit log."))
 
     FIELDS = ("controller_name", "controller_contact", "dsb_contact", "technical_measures", "data_categories",
-              "works_agreement_reference", "min_group_size", "change_request_expiry_days")
+              "change_request_expiry_days")
 
     def __init__(self, *args, policy: TenantPolicy, **kwargs):
         self.policy = policy
         kwargs.setdefault("initial", {}).update({name: getattr(policy, name) for name in self.FIELDS})
         super().__init__(*args, **kwargs)
+
+    def clean(self):
+        # The control settings are not fields of this form; a value posted for one of them is refused
+        # (not silently dropped), so nobody believes they changed it.
+        posted = sorted(name for name in TenantPolicy.WEAKENING_FIELDS
+                        if name in self.data and str(self.data[name]) != str(getattr(self.policy, name)))
+        if posted:
+            raise forms.ValidationError(_("These settings change only through a change request: %(f)s")
+                                        % {"f": ", ".join(posted)})
+        return super().clean()
 
     def clean_data_categories(self):
         categories = self.cleaned_data["data_categories"]

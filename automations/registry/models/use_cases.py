@@ -27,12 +27,16 @@ class TenantPolicy(models.Model):
     """Per tenant: the controller's details for the records of processing, and the control settings.
 
     Settings that weaken a control (marked in WEAKENING_FIELDS) change only through a change request;
-    the contact details and the data category vocabulary are edited directly (audited, historised)."""
+    the contact details and the data category vocabulary are edited directly (audited, historised).
+    The works agreement and the smallest group size decide whether figures about people are shown
+    (reviews.oversight, the works council's view): a change to them needs the works council
+    (WORKS_COUNCIL_FIELDS)."""
 
     WEAKENING_FIELDS = (
         "allow_dual_role", "standard_change_kinds", "standard_threshold_delta", "bulk_approval_allowed",
-        "sample_check_share",
+        "sample_check_share", "works_agreement_reference", "min_group_size",
     )
+    WORKS_COUNCIL_FIELDS = ("works_agreement_reference", "min_group_size")
 
     tenant = models.OneToOneField(Tenant, on_delete=models.PROTECT, related_name="policy")
     controller_name = models.CharField(_("controller"), max_length=200, blank=True)

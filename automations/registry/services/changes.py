@@ -88,7 +88,10 @@ def required_approver_roles(*, tenant, kind: str, use_case: UseCase | None, payl
             roles.add(Role.DATA_PROTECTION_OFFICER)
         return [r for r in ALL_APPROVERS if r in roles], False
     if kind == ChangeKind.TENANT_POLICY:
-        return [Role.AUTOMATION_LEAD, Role.DATA_PROTECTION_OFFICER, Role.SECURITY_OFFICER], False
+        roles = [Role.AUTOMATION_LEAD, Role.DATA_PROTECTION_OFFICER, Role.SECURITY_OFFICER]
+        if set(payload) & set(TenantPolicy.WORKS_COUNCIL_FIELDS):
+            roles.append(Role.WORKS_COUNCIL)  # figures about people: co-determination (BetrVG § 87 (1) 6)
+        return [r for r in ALL_APPROVERS if r in roles], False
     # Decide on the use case as it will be after the change, and as it is (the stricter wins).
     after = dict(payload.get("changes", {})) if kind == ChangeKind.DOCUMENTATION else {}
     high = RiskTier.HIGH in (use_case.risk_tier, after.get("risk_tier"))

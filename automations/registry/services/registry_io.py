@@ -196,6 +196,9 @@ class _Importer:
         policy = selectors.tenant_policy_get(tenant=self.tenant)
         details = {name: value for name, value in (data.get("details") or {}).items()
                    if name in POLICY_DETAILS and getattr(policy, name) != value}
+        # Files written before the works agreement and the group size became control settings carry
+        # them among the details: they are proposed as control settings.
+        moved = {name: value for name, value in (data.get("details") or {}).items() if name in POLICY_CONTROLS}
         if details:
             def update():
                 use_cases.tenant_policy_update_details(actor=self.actor, tenant=self.tenant, values=details,
@@ -203,7 +206,7 @@ class _Importer:
                 self.report.created.append(_("Tenant details: %(f)s") % {"f": ", ".join(sorted(details))})
             self.attempt(_("Tenant details"), update)
         controls = {}
-        for name, value in (data.get("controls") or {}).items():
+        for name, value in {**moved, **(data.get("controls") or {})}.items():
             if name not in POLICY_CONTROLS:
                 continue
             current = getattr(policy, name)

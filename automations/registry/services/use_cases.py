@@ -166,7 +166,7 @@ def tenant_policy_ensure(*, tenant) -> TenantPolicy:
 
 
 DETAIL_FIELDS = ("controller_name", "controller_contact", "dsb_contact", "technical_measures", "data_categories",
-                 "works_agreement_reference", "min_group_size", "change_request_expiry_days")
+                 "change_request_expiry_days")
 
 
 def tenant_policy_update_details(*, actor, tenant, values: dict, reason: str) -> TenantPolicy:

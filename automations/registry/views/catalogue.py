@@ -46,7 +46,7 @@ class TenantPolicyView(RegistryView):
         policy = selectors.tenant_policy_get(tenant=request.tenant)
         fields = [(TenantPolicy._meta.get_field(name).verbose_name, getattr(policy, name))
                   for name in ("controller_name", "controller_contact", "dsb_contact", "technical_measures",
-                               "works_agreement_reference", "min_group_size", "change_request_expiry_days")]
+                               "change_request_expiry_days")]
         controls = [(TenantPolicy._meta.get_field(name).verbose_name, _display(getattr(policy, name)))
                     for name in TenantPolicy.WEAKENING_FIELDS]
         return render(request, "automations/tenant_policy.html", {

@@ -187,3 +187,26 @@ def test_expired_requests_are_kept_as_expired(tenant, team):
     assert changes.change_requests_expire(now=timezone.now() + timedelta(days=31)) == 1
     cr.refresh_from_db()
     assert cr.state == ChangeState.EXPIRED
+
+
+@pytest.mark.parametrize("payload", [{"works_agreement_reference": "BV 2026/03 KI-Assistenz"}, {"min_group_size": 2}])
+def test_works_agreement_and_group_size_change_only_with_the_works_council(tenant, team, payload):
+    from automations.registry.selectors import tenant_policy_get
+
+    cr = changes.change_request_create(actor=team["automation_lead"], tenant=tenant, kind=ChangeKind.TENANT_POLICY,
+                                       title="Kennzahlen je Person", description="BV unterschrieben", payload=payload)
+    assert set(cr.required_roles) == {"automation_lead", "data_protection_officer", "security_officer",
+                                      "works_council"}
+    cr = approve_all(cr, team, skip=("works_council",))
+    assert cr.state == ChangeState.OPEN
+    name, value = next(iter(payload.items()))
+    assert getattr(tenant_policy_get(tenant=tenant), name) != value
+    cr = changes.change_request_approve(actor=team["works_council"], change_request=cr, role="works_council")
+    assert cr.state == ChangeState.APPLIED
+    assert getattr(tenant_policy_get(tenant=tenant), name) == value
+
+
+def test_other_control_settings_do_not_wait_for_the_works_council(tenant, team):
+    cr = changes.change_request_create(actor=team["automation_lead"], tenant=tenant, kind=ChangeKind.TENANT_POLICY,
+                                       title="Stichprobe", description="mehr", payload={"sample_check_share": "0.1"})
+    assert "works_council" not in cr.required_roles

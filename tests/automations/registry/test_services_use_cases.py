@@ -121,3 +121,11 @@ def test_weakening_policy_settings_need_a_change_request(tenant, team):
     policy = use_cases.tenant_policy_update_details(actor=team["data_protection_officer"], tenant=tenant,
                                                     values={"dsb_contact": "Datenschutz, Musterstr. 1"}, reason="new")
     assert policy.history.first().history_user == team["data_protection_officer"]
+
+
+@pytest.mark.parametrize("values", [{"works_agreement_reference": "BV 2026/03"}, {"min_group_size": 2}])
+def test_works_agreement_and_group_size_are_no_longer_edited_directly(tenant, team, values):
+    """They decide whether figures per person are shown: a change needs the works council."""
+    with pytest.raises(use_cases.NeedsChangeRequest):
+        use_cases.tenant_policy_update_details(actor=team["data_protection_officer"], tenant=tenant,
+                                               values=values, reason="x")

@@ -313,6 +313,31 @@ def test_saving_keeps_an_owner_who_left_the_tenant(tenant, team, login):
     assert use_case.department == "Poststelle" and use_case.department_owner == team["department_owner"]
 
 
+@pytest.mark.parametrize("field,value", [("works_agreement_reference", "BV 2026/03"), ("min_group_size", "2")])
+def test_policy_edit_does_not_change_works_agreement_or_group_size(tenant, team, login, field, value):
+    """Both switch on figures per person: POST /registry/policy/edit/ refuses them; the change request
+    form proposes them, and the request waits for the works council."""
+    client = login(team["data_protection_officer"], tenant)
+    response = client.post(reverse("automations:tenant-policy-update"), {
+        "controller_name": "Muster GmbH", "data_categories": "contact\nbank", "change_request_expiry_days": "30",
+        field: value, "reason": "Kennzahlen je Person"})
+    assert response.status_code == 400
+    assert "nur über einen Änderungsantrag" in _text(response)
+    policy = selectors.tenant_policy_get(tenant=tenant)
+    assert policy.works_agreement_reference == "" and policy.min_group_size == 5
+    assert policy.controller_name == ""
+
+    lead = login(team["automation_lead"], tenant)
+    response = lead.post(reverse("automations:tenant-policy-change"), {
+        "standard_change_kinds": ["threshold_small_move"], "standard_threshold_delta": "0.05",
+        "sample_check_share": "0.05", field: value, "title": "Kennzahlen", "description": "BV unterschrieben"})
+    assert response.status_code == 302
+    cr = selectors.change_request_list(tenant=tenant).get()
+    assert cr.kind == ChangeKind.TENANT_POLICY and "works_council" in cr.required_roles
+    assert str(cr.payload[field]) == value
+    assert getattr(selectors.tenant_policy_get(tenant=tenant), field) in ("", 5)
+
+
 def test_tenant_details_are_edited_directly_and_shown_in_the_procedure_document(tenant, team, login):
     use_case = make_use_case(tenant, team["automation_lead"], key="belege")
     client = login(team["data_protection_officer"], tenant)
