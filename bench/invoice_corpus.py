@@ -310,7 +310,7 @@ def fmt_amount(inv: Invoice, value: Decimal, sign: bool = False) -> str:
     elif style == "de_plain":
         text = text.replace(",", "").replace(".", ",")
     elif style == "fr_space":
-        text = text.replace(",", "\u202f").replace(".", ",")
+        text = text.replace(",", "\u00a0").replace(".", ",")
     elif style == "fr_dot":
         text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
     elif style == "en_plain":

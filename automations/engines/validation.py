@@ -48,6 +48,10 @@ MONTHS = {
     "june": 6, "jun": 6, "juli": 7, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9,
     "sept": 9, "sep": 9, "oktober": 10, "october": 10, "okt": 10, "oct": 10, "november": 11, "nov": 11,
     "dezember": 12, "december": 12, "dez": 12, "dec": 12,
+    # French
+    "janvier": 1, "janv": 1, "février": 2, "fevrier": 2, "févr": 2, "fév": 2, "mars": 3, "avril": 4, "avr": 4,
+    "juin": 6, "juillet": 7, "juil": 7, "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11,
+    "décembre": 12, "decembre": 12, "déc": 12,
 }
 
 
@@ -144,7 +148,7 @@ def parse_date(value) -> dt.date | None:
             return dt.date(_year(m[3]), int(m[2]), int(m[1]))
         if m := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text):  # day first, as in most of Europe
             return dt.date(int(m[3]), int(m[2]), int(m[1]))
-        if m := re.fullmatch(r"(\d{1,2})\.?\s+([A-Za-zäÄ]+)\.?,?\s+(\d{4})", text):
+        if m := re.fullmatch(r"(\d{1,2})(?:er)?\.?\s+([^\W\d_]+)\.?,?\s+(\d{4})", text):
             month = MONTHS.get(m[2].lower())
             return dt.date(int(m[3]), month, int(m[1])) if month else None
         if m := re.fullmatch(r"([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})", text):

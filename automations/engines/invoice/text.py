@@ -41,15 +41,16 @@ CONF = {
 
 LEGAL_FORM = re.compile(
     r"(?<![\w-])(GmbH|AG|KG|OHG|UG|GbR|mbH|SE|KGaA|PartG|e\.\s?K\.|e\.\s?V\.|a\.\s?G\.|Ltd\.?|Limited|Inc\.?|"
-    r"LLC|S\.\s?A\.|SARL|S\.\s?à\s?r\.\s?l\.|B\.\s?V\.|N\.\s?V\.|GesmbH|Co\.)(?![\w-])")
+    r"LLC|S\.\s?A\.|SARL|SAS|SASU|EURL|SA|SNC|PLC|LLP|S\.\s?à\s?r\.\s?l\.|B\.\s?V\.|N\.\s?V\.|GesmbH|Co\.)(?![\w-])")
 MONEY = re.compile(
     r"(?<![\d.,])(?:[-\u2212]\s?)?(?:\d{1,3}(?:[.,\u00a0\u202f' ]\d{3}){1,6}|\d+)[.,]\d{2}(?![\d])(?!\.\d)(?!\s?%)"
     r"(?:\s?-(?!\d))?")  # not a date's "01.02" nor a rate's "19,00 %"
 DATE = re.compile(
     r"(?<!\d)(\d{1,2}\.\s?\d{1,2}\.\s?(?:\d{4}|\d{2})(?!\d)|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}|"
-    r"\d{1,2}\.?\s+(?:Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|"
-    r"Dezember|January|February|March|May|June|July|October|December|Jan|Feb|Mär|Mar|Apr|Jun|Jul|Aug|"
-    r"Sept?|Okt|Oct|Nov|Dez|Dec)\.?\s+\d{4}|(?:January|February|March|April|May|June|July|August|September|"
+    r"\d{1,2}(?:er)?\.?\s+(?:Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|"
+    r"Dezember|January|February|March|May|June|July|October|December|janvier|février|fevrier|mars|avril|"
+    r"mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|janv|févr|avr|juil|déc|"
+    r"Jan|Feb|Mär|Mar|Apr|Jun|Jul|Aug|Sept?|Okt|Oct|Nov|Dez|Dec)\.?\s+\d{4}|(?:January|February|March|April|May|June|July|August|September|"
     r"October|November|December)\s+\d{1,2},?\s+\d{4})", re.I)
 IBAN = re.compile(r"(?<![A-Z0-9])([A-Z]{2}\d{2}(?:[ \u00a0]?[A-Z0-9]{4}){2,7}(?:[ \u00a0]?[A-Z0-9]{1,4})?)(?![A-Z0-9])")
 VAT = re.compile(r"(?<![A-Z0-9])((?:AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|GB|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI"
@@ -66,55 +67,67 @@ NUMBER_LABELS = [
     (r"(?:gutschrift|korrektur|storno|beleg|dokument|abrechnungs)[-\s]?(?:s[-\s]?)?(?:nummer|nr\.?)", "number_label"),
     (r"invoice\s*(?:no\.?|number|nr\.?|#|id)", "number_label"),
     (r"credit\s+note\s*(?:no\.?|number|#)", "number_label"),
+    (r"(?:facture|avoir)\s*(?:n\s?°|no\.?|num(?:é|e)ro|#)", "number_label"),
+    (r"(?:n\s?°|num(?:é|e)ro)\s*(?:de\s+)?(?:la\s+)?(?:facture|l'avoir|d'avoir|avoir)", "number_label"),
     (r"(?:nr|no)\.", "number_weak"),
     (r"nummer", "number_weak"),
 ]
 DATE_LABELS = [
     ((r"rechnungs[-\s]?datum|invoice\s+date|date\s+of\s+(?:issue|invoice)|ausstellungsdatum|belegdatum|"
-      r"gutschriftsdatum|datum\s+der\s+rechnung|issue\s+date"), "date_label"),
-    (r"datum|date|vom|dated", "date_weak"),
+      r"gutschriftsdatum|datum\s+der\s+rechnung|issue\s+date|date\s+de\s+(?:la\s+)?facture|date\s+d'(?:é|e)mission|"
+      r"(?:é|e)mise?\s+le|date\s+de\s+l'avoir"), "date_label"),
+    (r"datum|date|vom|dated|du", "date_weak"),
 ]
 NOT_ISSUE_DATE = re.compile(
     r"liefer|leistung|fällig|faellig|zahlbar|due|bestell|auftrag|order|delivery|service|periode|zeitraum|"
-    r"abrechnungszeitraum|skonto|geburt|mandat|valuta|versand|druck", re.I)
+    r"abrechnungszeitraum|skonto|geburt|mandat|valuta|versand|druck|(?:é|e)ch(?:é|e)ance|livraison|commande|"
+    r"prestation|paiement|payment", re.I)
 
 NET_LABELS = [
     r"(?:rechnungs|gesamt|zwischen)?(?:summe|betrag)\s+(?:ohne|exkl\.?|excl\.?|zzgl\.?|vor)\s*(?:ust|mwst|umsatzsteuer|steuer|mehrwertsteuer)",
     r"netto[-\s]?(?:betrag|summe|gesamt|rechnungsbetrag|wert)?", r"(?:summe|gesamt|gesamtbetrag)\s+netto",
     r"nettobetrag", r"net\s+(?:total|amount)", r"(?:sub)?total\s+(?:net|excl\.?|excluding|before)", r"subtotal",
     r"zwischensumme", r"total\s+netto",
+    r"(?:sous[-\s]?)?total\s+(?:ht|h\.t\.|hors\s+taxes?)", r"montant\s+(?:ht|h\.t\.|hors\s+taxes?)",
+    r"total\s+(?:excl\.?|excluding)\s+(?:vat|tax)",
 ]
 TAX_LABELS = [
     # "(?:summe|…)?\s*ust": spaces before the word are taken from where their run begins (or after the one
     # space that follows a word, where the label's own look-behind lets a match begin), not from each space.
-    (r"(?:(?:summe|gesamt|gesamtbetrag)\s*+|(?<!\s)\s*+|(?<=\w\s)\s*+)(?:ust|mwst|umsatzsteuer|mehrwertsteuer|vat|tax)"
+    (r"(?:(?:summe|gesamt|gesamtbetrag)\s*+|(?<!\s)\s*+|(?<=\w\s)\s*+)(?:ust|mwst|umsatzsteuer|mehrwertsteuer|vat|tax|tva)"
      r"[-\s]?(?:betrag|summe|gesamt|amount|total)?"),
+    r"(?:total|montant)\s+(?:de\s+la\s+)?tva",
     r"(?:zzgl\.?|plus|inkl\.?|enthaltene?)\s*(?:\d+(?:[.,]\d+)?\s*%\s*)?(?:ust|mwst|umsatzsteuer|mehrwertsteuer|vat)",
-    r"\d+(?:[.,]\d+)?\s*%\s*(?:ust|mwst|umsatzsteuer|mehrwertsteuer|vat|tax)", r"steuerbetrag", r"steuer",
+    r"\d+(?:[.,]\d+)?\s*%\s*(?:ust|mwst|umsatzsteuer|mehrwertsteuer|vat|tax|tva)", r"steuerbetrag", r"steuer",
 ]
 GROSS_LABELS = [
     r"brutto[-\s]?(?:betrag|summe|gesamt|rechnungsbetrag)?", r"(?:summe|gesamt|gesamtbetrag)\s+brutto",
     r"gesamt[-\s]?(?:betrag|summe)", r"rechnungs[-\s]?(?:betrag|summe|gesamtbetrag)", r"endbetrag", r"endsumme",
     r"gesamt\s*(?:inkl\.?|incl\.?)", r"(?:invoice|grand)\s+total", r"gutschrifts?(?:betrag|summe)",
     r"erstattungsbetrag", r"total\s+(?:amount|incl\.?|including|gross)",
+    r"(?:total|montant)\s+(?:ttc|t\.t\.c\.|toutes\s+taxes\s+comprises)", r"total\s+(?:de\s+la\s+)?facture",
     r"total", r"gesamt", r"summe",
 ]
 DUE_LABELS = [
     r"zahlbetrag", r"zu\s+zahlen(?:der\s+betrag)?", r"(?:noch\s+)?offener?\s+(?:betrag|rechnungsbetrag)",
     r"fällige?r?\s+betrag", r"(?:amount|balance|total)\s+due", r"restbetrag", r"auszahlungsbetrag",
     r"zu\s+überweisen(?:der\s+betrag)?", r"amount\s+payable", r"zahlungsbetrag",
+    r"(?:net|reste|montant|solde|total)\s+(?:à|a)\s+payer", r"solde\s+d(?:û|u)", r"montant\s+d(?:û|u)",
+    r"zu\s+zahlender\s+betrag",
 ]
 NOT_TOTAL = re.compile(r"satz\b|sätze|rate\b|preis|price|einzel|pos\.|position|menge|qty|anzahlung|nummer|nr\.", re.I)
 
 SELLER_SECTION = re.compile(
     r"^(verkäufer|lieferant|rechnungssteller|leistungserbringer|auftragnehmer|absender|seller|supplier|vendor|"
-    r"rechnungsaussteller|from|von)\b", re.I)
+    r"rechnungsaussteller|from|von|vendeur|fournisseur|(?:é|e)metteur|prestataire)(?!\w)", re.I)
 BUYER_SECTION = re.compile(
     r"^(käufer|kunde|rechnungsempfänger|leistungsempfänger|auftraggeber|empfänger|buyer|customer|bill(?:ed)?\s+to|"
-    r"invoice\s+to|rechnungsadresse|rechnung\s+an)\b", re.I)
+    r"invoice\s+to|rechnungsadresse|rechnung\s+an|acheteur|client|destinataire|factur(?:é|e)\s+(?:à|a)|"
+    r"adresse\s+de\s+facturation)(?!\w)", re.I)
 OTHER_SECTION = re.compile(
     r"^(abweichender|lieferanschrift|lieferadresse|warenempfänger|ship(?:ped)?\s+to|deliver(?:y|ed)\s+to|"
-    r"zahlungsempfänger|steuerlicher\s+vertreter|bemerkung|positionsdaten|zahlungsbedingungen)", re.I)
+    r"zahlungsempfänger|steuerlicher\s+vertreter|bemerkung|positionsdaten|zahlungsbedingungen|"
+    r"adresse\s+de\s+livraison|livr(?:é|e)\s+(?:à|a))", re.I)
 # Separators between the parts of an address line or letterhead ("Muster GmbH · Hauptstr. 1 | 12345 Ort").
 _HEAD_SEPARATOR = re.compile(r"(?:(?<!\s)\s++)?[,;·|]\s*+")
 _LETTERHEAD_SEPARATOR = re.compile(r"(?:(?<!\s)\s++)?[·•|,–]\s*+|(?<!\s)\s++-\s++")
@@ -124,21 +137,24 @@ SALUTATION = re.compile(r"^(herrn?|frau|firma|familie|an|z\.\s?hd\.?.*)$", re.I)
 
 TYPE_WORDS = [
     (re.compile(r"rechnungskorrektur|korrekturrechnung|berichtigte\s+rechnung|corrected\s+invoice|"
-                r"korrigierte\s+rechnung", re.I), "correction"),
+                r"korrigierte\s+rechnung|facture\s+(?:rectificative|corrective)", re.I), "correction"),
     (re.compile(r"gutschrift.{0,200}(?:selbst\s+ausgestellt|gutschriftsverfahren|self[-\s]?bill)|"
                 r"selbst\s+ausgestellte\s+rechnung|self[-\s]?billed?\s+invoice", re.I), "self_billed"),
-    (re.compile(r"gutschrift|credit\s+note|stornorechnung|storno", re.I), "credit_note"),
+    (re.compile(r"gutschrift|credit\s+note|stornorechnung|storno|(?<!\w)avoir(?!\w)|facture\s+d'avoir", re.I),
+     "credit_note"),
     (re.compile(r"teilrechnung|abschlagsrechnung|anzahlungsrechnung|partial\s+invoice|"
-                r"vorauszahlungsrechnung", re.I), "partial"),
-    (re.compile(r"rechnung|invoice|faktura", re.I), "invoice"),
+                r"vorauszahlungsrechnung|facture\s+d'acompte", re.I), "partial"),
+    (re.compile(r"rechnung|invoice|faktura|facture", re.I), "invoice"),
 ]
-INVOICE_WORDS = re.compile(r"rechnung|invoice|gutschrift|credit\s+note|faktura|abrechnung|beitrag|quittung|receipt",
+INVOICE_WORDS = re.compile(r"rechnung|invoice|gutschrift|credit\s+note|faktura|abrechnung|beitrag|quittung|receipt|"
+                           r"facture|(?<!\w)avoir(?!\w)",
                            re.I)
 NO_VAT = re.compile(r"§\s?19\s?(?:abs\.?\s?1\s?)?ustg|keine\s+(?:umsatzsteuer|mehrwertsteuer|mwst)|"
                     r"ohne\s+(?:umsatzsteuer|mehrwertsteuer)|steuerfreie?\s+(?:leistung|lieferung)|"
-                    r"kleinunternehmer|umsatzsteuerbefreit|not\s+subject\s+to\s+vat|vat\s+exempt", re.I)
+                    r"kleinunternehmer|umsatzsteuerbefreit|not\s+subject\s+to\s+vat|vat\s+exempt|tva\s+non\s+applicable|"
+                    r"293\s?b\s+du\s+cgi", re.I)
 PAYER_CONTEXT = re.compile(r"(?<!ver)käufer|ihr(?:em|es)?\s+konto|ihre\s+iban|kunden[-\s]?iban|lastschrift|abgebucht|"
-                           r"eingezogen|debit|mandat|belastet|payer|zahlungspflichtig", re.I)
+                           r"eingezogen|debit|mandat|belastet|(?<![àa]\s)payer(?!\w)|zahlungspflichtig|pr(?:é|e)l(?:è|e)vement", re.I)
 
 
 @dataclass
@@ -242,11 +258,12 @@ def _document_type(doc: Document) -> dict:
     for _i, row in _title_rows(doc):
         for seg in row.segments:
             code = re.search(r"\((\d{3})\)\s*$", seg.text)
-            if code and re.search(r"rechnung|gutschrift|invoice|credit|korrektur|abrechnung", seg.text, re.I):
+            if code and re.search(r"rechnung|gutschrift|invoice|credit|korrektur|abrechnung|facture|avoir", seg.text,
+                                  re.I):
                 return {"document_type": Candidate(f.document_type(code[1]), "code_in_title", _cue(row, seg.text))}
     for _i, row in _title_rows(doc)[:12]:
-        for seg in row.segments:
-            if len(seg.text) > 60:
+        for seg in sorted(row.segments, key=lambda s: -s.size):
+            if len(seg.text) > 60 or _section_kind(seg.text)[0]:
                 continue
             for pattern, kind in TYPE_WORDS:
                 if pattern.search(seg.text):
@@ -264,8 +281,11 @@ _NUMBER_VALUE = re.compile(r"^[#:]?\s*([A-Za-z0-9][A-Za-z0-9\-/._]*[A-Za-z0-9]|\
 _NUMBER_LABEL_RES = [(_label_re(p), kind) for p, kind in NUMBER_LABELS]
 
 
+_PREFIXED_NUMBER = re.compile(r"^[#:]?\s*([A-Z]{1,4} \d{3,})(?![\w\-/.])")
+
+
 def _number_value(text: str) -> str | None:
-    m = _NUMBER_VALUE.match(text.strip())
+    m = _PREFIXED_NUMBER.match(text.strip()) or _NUMBER_VALUE.match(text.strip())
     if not m:
         return None
     value = m.group(1)
@@ -318,9 +338,10 @@ def _invoice_number(doc: Document) -> dict:
     return {"invoice_number": best} if best else {}
 
 
-_TITLE_NUMBER = re.compile(r"^\s*+(?:[\w-]*rechnung|invoice|gutschrift|credit\s+note)\s++(?:nr\.?|no\.?|#)?\s*+(\S+)",
+_TITLE_NUMBER = re.compile(r"^\s*+(?:[\w-]*rechnung|invoice|gutschrift|credit\s+note|facture|avoir)\s++"
+                           r"(?:nr\.?|no\.?|n\s?°|#)?\s*+(\S+)",
                            re.I)
-_TITLE_KEYWORD = re.compile(r"rechnung|gutschrift|invoice|credit note|korrektur", re.I)
+_TITLE_KEYWORD = re.compile(r"rechnung|gutschrift|invoice|credit note|korrektur|facture|(?<!\w)avoir(?!\w)", re.I)
 
 
 def _is_title_row(doc: Document, index: int) -> bool:
@@ -461,9 +482,9 @@ def _block_of(doc: Document, index: int, seg: Segment) -> str | None:
 
 # --- VAT id -----------------------------------------------------------------------------------------
 
-_VAT_LABEL = re.compile(r"u\.?\s?st\.?[-\s]?id|umsatzsteuer[-\s]?id|ust[-\s]?ident|vat\s*(?:id|reg|no|number)|"
+_VAT_LABEL = re.compile(r"u\.?\s?st\.?[-\s]?id|n\s?°\s*tva|umsatzsteuer[-\s]?id|ust[-\s]?ident|vat\s*(?:id|reg|no|number)|"
                         r"tva|steuer[-\s]?id|uid", re.I)
-_BUYER_VAT_CONTEXT = re.compile(r"ihre|kunden|käufer|buyer|customer|empfänger", re.I)
+_BUYER_VAT_CONTEXT = re.compile(r"ihre|kunden|käufer|buyer|customer|empfänger|client|acheteur", re.I)
 
 
 def _vat_id(doc: Document) -> dict:
@@ -777,7 +798,7 @@ def _continuation(doc: Document, index: int, seg: Segment) -> list[str]:
 
 
 _TITLE_WORDS = re.compile(r"rechnung|invoice|gutschrift|credit|korrektur|abrechnung|lieferschein|angebot|"
-                          r"seite|page|datum|date", re.I)
+                          r"seite|page|datum|date|facture|(?<!\w)avoir(?!\w)|devis", re.I)
 
 
 def _layout_names(doc: Document) -> dict:
@@ -863,6 +884,8 @@ def _window_name(doc: Document) -> Candidate | None:
             text = seg.text.strip()
             if SALUTATION.match(text) or len(text) < 3:
                 continue
+            if seg.size < doc.body_size - 1 and re.search(r"\s[·•|–-]\s", text):
+                continue  # the sender line over the address window, in small print
             if "@" in text or (re.search(r"\d", text) and not LEGAL_FORM.search(text)):
                 return None
             return Candidate(f.collapse(text), "name_layout", _cue(row, text), order=i)

@@ -164,3 +164,24 @@ def test_a_failing_lookup_changes_nothing(truth, stripped_samples):
 def test_the_buyers_own_account_for_a_direct_debit_is_no_payee_iban(stripped_results):
     _name, expected, result = next(r for r in stripped_results if r[0] == "EN16931_SEPA_Prenotification.pdf")
     assert "iban" not in expected and "iban" not in values(result)
+
+
+def test_a_french_invoice_is_read_from_its_labels():
+    from tests.automations.documents.helpers import text_pdf
+
+    pdf = text_pdf([
+        "Transports Martin SAS", "5 avenue Jean Jaurès, 31000 Toulouse",
+        "N° TVA intracommunautaire FR24939201495", "",
+        "Facture d'acompte", "Facture n° FA-20931", "Date de facture : 5 mai 2026", "Échéance : 4 juin 2026", "",
+        "Facturé à", "Fromagerie Girard SAS", "Route de Morteau", "25000 Besançon", "",
+        "Total HT 1\u00a0235,07 €", "TVA 20 % 247,01 €", "Total TTC 1\u00a0482,08 €", "Acompte versé -400,00 €",
+        "Net à payer 1\u00a0082,08 €", "",
+        "IBAN FR59 5061 1798 1808 0827 8819 133",
+    ])
+    got = {s.field: s.value for s in extract_invoice(pdf, "facture.pdf").suggestions}
+    assert got == {
+        "invoice_number": "FA-20931", "document_type": "partial", "issue_date": "2026-05-05",
+        "seller_name": "Transports Martin SAS", "seller_vat_id": "FR24939201495",
+        "buyer_name": "Fromagerie Girard SAS", "net_total": "1235.07", "tax_total": "247.01",
+        "gross_total": "1482.08", "amount_due": "1082.08", "currency": "EUR", "iban": "FR5950611798180808278819133",
+    }
