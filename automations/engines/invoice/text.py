@@ -154,7 +154,8 @@ NO_VAT = re.compile(r"§\s?19\s?(?:abs\.?\s?1\s?)?ustg|keine\s+(?:umsatzsteuer|m
                     r"kleinunternehmer|umsatzsteuerbefreit|not\s+subject\s+to\s+vat|vat\s+exempt|tva\s+non\s+applicable|"
                     r"293\s?b\s+du\s+cgi", re.I)
 PAYER_CONTEXT = re.compile(r"(?<!ver)käufer|ihr(?:em|es)?\s+konto|ihre\s+iban|kunden[-\s]?iban|lastschrift|abgebucht|"
-                           r"eingezogen|debit|mandat|belastet|(?<![àa]\s)payer(?!\w)|zahlungspflichtig|pr(?:é|e)l(?:è|e)vement", re.I)
+                           r"eingezogen|debit|mandat|belastet|(?<![àa]\s)payer(?!\w)|zahlungspflichtig|"
+                           r"pr(?:é|e)l(?:è|e)vement", re.I)
 
 
 @dataclass
@@ -482,7 +483,8 @@ def _block_of(doc: Document, index: int, seg: Segment) -> str | None:
 
 # --- VAT id -----------------------------------------------------------------------------------------
 
-_VAT_LABEL = re.compile(r"u\.?\s?st\.?[-\s]?id|n\s?°\s*tva|umsatzsteuer[-\s]?id|ust[-\s]?ident|vat\s*(?:id|reg|no|number)|"
+_VAT_LABEL = re.compile(r"u\.?\s?st\.?[-\s]?id|n\s?°\s*tva|"
+                        r"umsatzsteuer[-\s]?id|ust[-\s]?ident|vat\s*(?:id|reg|no|number)|"
                         r"tva|steuer[-\s]?id|uid", re.I)
 _BUYER_VAT_CONTEXT = re.compile(r"ihre|kunden|käufer|buyer|customer|empfänger|client|acheteur", re.I)
 
