@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from automations.choices import ChangeState
+from automations.connectors.selectors import connector_overview
 from automations.execution.selectors import escalation_list_for
 from automations.registry.selectors import change_request_list, use_case_list
 from portal import selectors, services
@@ -118,6 +119,12 @@ def _audit_panel(request) -> dict:
     }
 
 
+def _connectors_panel(request) -> dict:
+    overview = connector_overview(tenant=request.tenant)
+    return {"connectors": overview, "open": [row for row in overview if row["state"] != "closed"],
+            "dead": sum(row["dead"] for row in overview)}
+
+
 # What each panel reads; a panel without an entry shows its empty state.
 PANEL_DATA = {"registry": _registry_panel, "queues": _queues_panel, "audit": _audit_panel,
               "escalations": _escalations_panel}
@@ -131,6 +138,10 @@ class HomeView(TenantRequiredMixin, View):
         escalations = _escalations_panel(request)
         if escalations["escalations"]:  # whoever is an escalation contact sees theirs first
             panels.insert(0, Panel(key="escalations", data=escalations))
+        if Role.IT_OPERATOR in roles:  # IT keeps the connectors: their state first, once there are any
+            connectors = _connectors_panel(request)
+            if connectors["connectors"]:
+                panels.insert(0, Panel(key="connectors", data=connectors))
         return render(request, "portal/home.html", {"roles": roles, "panels": panels})
 
 

@@ -28,10 +28,16 @@ from audit.services.events import audit_event_record
 from automations.choices import CatalogueKind, ConnectorDirection, ConnectorType, DeliveryStatus, ItemStatus
 from automations.connectors.models import Delivery, DeliveryAttempt
 from automations.connectors.selectors import delivery_connectors
+from automations.connectors.services.circuits import (
+    connector_circuit_allow,
+    connector_circuit_record,
+    connector_circuit_reopen_at,
+)
 from automations.connectors.services.credentials import connector_secret
 from automations.connectors.services.webhooks import WebhookAnswer, webhook_headers, webhook_post
 from automations.execution.models.work import WorkItem
 from automations.execution.services.escalations import escalation_create
+from automations.registry.models.processors import CircuitState
 from portal.jobs import task_send_on_commit
 from portal.permissions import require_perm
 
@@ -138,6 +144,11 @@ def _take(delivery_id: int) -> Delivery | None:
         if refusal:
             _refuse(delivery, refusal)
             return None
+        allowed, retry_at = connector_circuit_allow(entry=delivery.connector, now=now)
+        if not allowed:  # the connector is down: the delivery waits, spending no attempt
+            delivery.next_attempt_at, delivery.dispatched_until = retry_at, None
+            delivery.save(update_fields=["next_attempt_at", "dispatched_until"])
+            return None
         timeout = _setting(delivery.connector, "timeout", 10.0)
         delivery.attempts += 1
         delivery.lease_until = now + timedelta(seconds=timeout + 5)
@@ -180,6 +191,7 @@ def delivery_send(*, delivery_id: int, render) -> str:
         if delivery.status not in (DeliveryStatus.PENDING, DeliveryStatus.FAILED):
             return "already final"  # another worker finished it after this one's lease ran out
         delivery.lease_until = None
+        circuit = connector_circuit_record(entry=delivery.connector, ok=answer.ok, error=answer.error, now=now)
         if answer.ok:
             delivery.status, delivery.delivered_at, delivery.last_error = DeliveryStatus.DELIVERED, now, ""
             delivery.dispatched_until = None
@@ -190,6 +202,15 @@ def delivery_send(*, delivery_id: int, render) -> str:
                                         "latency_ms": answer.latency_ms})
             return "delivered"
         delivery.last_error = answer.error[:4000]
+        if circuit.state != CircuitState.CLOSED:
+            # The connector is down: the delivery waits for the circuit's trial, its budget untouched (the
+            # trial's success sends every waiting delivery at once).
+            delivery.status, delivery.dispatched_until = DeliveryStatus.FAILED, None
+            delivery.next_attempt_at = connector_circuit_reopen_at(circuit)
+            delivery.attempts_before_redelivery += 1
+            delivery.save(update_fields=["status", "last_error", "lease_until", "next_attempt_at", "dispatched_until",
+                                         "attempts_before_redelivery"])
+            return "waiting"
         budget = max(1, _setting(delivery.connector, "max_attempts", 8, int))
         if delivery.attempts - delivery.attempts_before_redelivery >= budget:
             delivery.status, delivery.dispatched_until = DeliveryStatus.DEAD, None
