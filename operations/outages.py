@@ -4,10 +4,12 @@ Django calls with the exception being handled, wherever in the middleware or vie
 import sys
 
 from django import db
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.defaults import server_error
+
+from portal.problems import problem_response
 
 RETRY_AFTER_SECONDS = 30
 
@@ -41,7 +43,7 @@ def unavailable_response(request, dependency: str) -> HttpResponse:
     message = (_("The database cannot be reached at the moment. Please try again shortly.") if dependency == "database"
                else _("The message broker cannot be reached at the moment. Please try again shortly."))
     if request.path_info.startswith("/api/"):
-        response = JsonResponse({"detail": message, "code": f"{dependency}_unavailable"}, status=503)
+        response = problem_response(503, code=f"{dependency}_unavailable", detail=message)
     else:
         response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
@@ -55,5 +57,5 @@ def handler500(request):
     if dependency:
         return unavailable_response(request, dependency)
     if request.path_info.startswith("/api/"):
-        return JsonResponse({"detail": _("Internal server error.")}, status=500)
+        return problem_response(500, code="server_error", detail=_("Internal server error."))
     return server_error(request)

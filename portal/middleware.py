@@ -3,6 +3,7 @@ from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.utils.functional import SimpleLazyObject
 
+from portal.problems import problem_response
 from portal.selectors import membership_get, tenant_list_for_user
 
 SESSION_TENANT_KEY = "portal_tenant_id"
@@ -70,7 +71,7 @@ class RequestSizeLimitMiddleware:
     """Refuses a request body over the configured limits with 413 before anything reads it: the whole body
     (REQUEST_MAX_BODY_BYTES, files included) and, for everything that is not a file upload (JSON, forms),
     DATA_UPLOAD_MAX_MEMORY_SIZE — which Django applies to form fields but not to a JSON body the API parses.
-    The API answers JSON (`{"detail": …}`), the browser a page that says what to do."""
+    The API answers problem details (portal.problems), the browser a page that says what to do."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -87,14 +88,13 @@ class RequestSizeLimitMiddleware:
         return self.get_response(request)
 
     def _refuse(self, request, length: int, limit: int):
-        from django.http import JsonResponse
         from django.shortcuts import render
         from django.utils.translation import gettext as _
 
         message = _("The request is %(size)s MB large; at most %(limit)s MB are accepted.") % {
             "size": _megabytes(length), "limit": _megabytes(limit)}
         if request.path_info.startswith("/api/"):
-            return JsonResponse({"detail": message}, status=413)
+            return problem_response(413, code="request_too_large", detail=message)
         from django.utils.http import url_has_allowed_host_and_scheme
 
         back = request.META.get("HTTP_REFERER", "")

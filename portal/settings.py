@@ -221,6 +221,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every error as problem details (RFC 9457, portal.problems); JSON only, also when a browser asks.
+    "EXCEPTION_HANDLER": "portal.problems.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Leitplanke API",
@@ -237,6 +240,8 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "portal.choices.Role",
         "TaskStateEnum": "reviews.choices.TaskState",
     },
+    # Every operation documents its error statuses as problem details (portal.api.schema).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "portal.api.schema.problem_responses"],
 }
 
 # --- Audit ----------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from portal.problems import api_not_found
 
 api_v1 = [
     path("", include("portal.api.urls")),
@@ -23,6 +25,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
+    # Unknown paths and path parameters of the wrong form under /api/: a problem response, never a page.
+    re_path(r"^api/", api_not_found),
 ]
 
 # Database or broker unreachable: 503 with Retry-After (JSON on /api/), not a 500 page.

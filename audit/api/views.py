@@ -3,9 +3,10 @@ events, export them for offline verification, the chains' verification status, d
 (access with its export; erasure), records of processing and the works council's view."""
 from dataclasses import asdict, replace
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.http import StreamingHttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import permissions, status
 from rest_framework.exceptions import NotFound
@@ -35,10 +36,12 @@ from audit.selectors.works_council import works_council_report
 from audit.services import export
 from audit.services.access import data_subject_access_export, data_subject_access_request_open
 from audit.services.checkpoints import checkpoints_latest
-from audit.services.erasure import ErasureRefused, data_subject_erase
+from audit.services.erasure import data_subject_erase
 from audit.services.events import access_event_record
 from audit.tasks import verify_chains_task
 from portal.api.permissions import TenantMember, request_tenant
+from portal.api.schema import problem
+from portal.problems import problem_response
 
 
 def needs(perm: str):
@@ -156,8 +159,13 @@ class EventExportView(GenericAPIView):
     def get(self, request):
         fmt = request.query_params.get("format", "jsonl")
         stream = request.query_params.get("stream", Stream.AUDIT)
-        if fmt not in export.FORMATS or stream not in Stream.values:
-            raise ApiValidationError({"format": list(export.FORMATS), "stream": list(Stream.values)})
+        wrong = {}
+        if fmt not in export.FORMATS:
+            wrong["format"] = [_("One of %(values)s.") % {"values": ", ".join(export.FORMATS)}]
+        if stream not in Stream.values:
+            wrong["stream"] = [_("One of %(values)s.") % {"values": ", ".join(Stream.values)}]
+        if wrong:
+            raise ApiValidationError(wrong, code="invalid_choice")
         if stream == Stream.ACCESS and not request.user.has_perm("audit.view_accessevent"):
             raise ApiPermissionDenied
         filters = _filters(request, stream)
@@ -166,7 +174,7 @@ class EventExportView(GenericAPIView):
             body = export.audit_export_start(actor=actor_from_request(request), tenant=tenant, filters=filters,
                                              fmt=fmt)
         except signing.SigningKeyMissing as error:
-            return Response({"detail": str(error)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+            return problem_response(503, code="signing_key_missing", detail=str(error))
         response = StreamingHttpResponse(body, content_type=export.content_type(fmt))
         name = export.export_filename(tenant=tenant, stream=stream, fmt=fmt)
         response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -233,12 +241,11 @@ class DataSubjectRequestListView(GenericAPIView):
                                         kind=values.get("identifier_kind"), dry_run=values["dry_run"],
                                         received_at=values.get("received_at"))
         except AmbiguousSubject as error:
-            return Response({"identifier": [str(error)], "candidates": error.candidates},
-                            status=status.HTTP_400_BAD_REQUEST)
+            return problem_response(400, code="ambiguous_subject", detail=str(error),
+                                    errors=[{"field": "identifier", "code": "ambiguous_subject", "detail": str(error)}],
+                                    candidates=error.candidates)
         except SubjectNotFound as error:
-            return Response({"identifier": [str(error)]}, status=status.HTTP_404_NOT_FOUND)
-        except (ErasureRefused, PermissionDenied) as error:
-            raise ApiPermissionDenied(str(error)) from None
+            return problem_response(404, code="subject_not_found", detail=str(error))
         body = ErasureReportSerializer(report).data
         return Response(body, status=status.HTTP_200_OK if report.dry_run else status.HTTP_201_CREATED)
 
@@ -259,8 +266,9 @@ class DataSubjectAccessExportView(GenericAPIView):
     """The access request's export: every automated decision about the person (the first completes it)."""
 
     permission_classes = [needs("audit.add_datasubjectrequest")]
+    refusal_status = status.HTTP_409_CONFLICT  # not an access request, or the person was erased since
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: dict, 409: problem("The person was erased since (`conflict`).")})
     def get(self, request, pk: int):
         try:
             found = selectors.request_get(tenant=request_tenant(request), pk=pk)
@@ -268,10 +276,7 @@ class DataSubjectAccessExportView(GenericAPIView):
             raise NotFound from None
         if found.kind != RequestKind.ACCESS:
             raise NotFound
-        try:
-            return Response(data_subject_access_export(actor=actor_from_request(request), request=found))
-        except ValidationError as error:
-            return Response({"detail": error.messages}, status=status.HTTP_409_CONFLICT)
+        return Response(data_subject_access_export(actor=actor_from_request(request), request=found))
 
 
 class ProcessingRecordsView(GenericAPIView):

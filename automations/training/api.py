@@ -2,7 +2,7 @@
 permissions as the training pages: import examples (CSV or JSON Lines, the import report with line
 numbers), their statistics, start a training run on the worker and follow its progress, read versions
 with their evaluation, and propose a threshold set from one."""
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status, viewsets
@@ -31,12 +31,6 @@ class HasTenantPermissions(permissions.BasePermission):
     def has_permission(self, request, view):
         required = view.required_permissions.get(request.method, ())
         return TenantMember().has_permission(request, view) and request.user.has_perms(required)
-
-
-def _refused(error: Exception):
-    if isinstance(error, PermissionDenied):
-        return ApiPermissionDenied(str(error))
-    return ApiValidationError({"detail": [str(message) for message in error.messages]})
 
 
 class UseCaseFromUrl:
@@ -175,13 +169,10 @@ class ExamplesView(UseCaseFromUrl, GenericAPIView):
         body = ExampleImportInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         upload = body.validated_data["file"]
-        try:
-            report = training.examples_import(
-                actor=actor_from_request(request), use_case=use_case, file=upload, name=upload.name,
-                text_columns=body.validated_data["text_columns"], label_columns=body.validated_data["label_columns"],
-                source_ref=upload.name)
-        except (ValidationError, PermissionDenied) as error:
-            raise _refused(error) from None
+        report = training.examples_import(
+            actor=actor_from_request(request), use_case=use_case, file=upload, name=upload.name,
+            text_columns=body.validated_data["text_columns"], label_columns=body.validated_data["label_columns"],
+            source_ref=upload.name)
         return Response(report_data(report), status=status.HTTP_201_CREATED)
 
 
@@ -208,10 +199,7 @@ class TrainingView(UseCaseFromUrl, GenericAPIView):
         """Queue a training run; 400 while another is queued or running, or without examples. The new
         version reaches production only through a release and a change request."""
         use_case = self.use_case()
-        try:
-            training.classifier_training_start(actor=actor_from_request(request), use_case=use_case)
-        except (ValidationError, PermissionDenied) as error:
-            raise _refused(error) from None
+        training.classifier_training_start(actor=actor_from_request(request), use_case=use_case)
         return Response(self._progress(use_case), status=status.HTTP_202_ACCEPTED)
 
 
@@ -249,10 +237,7 @@ class ClassifierVersionViewSet(viewsets.ReadOnlyModelViewSet):
         version = self.get_object()
         if not request.user.has_perm("automations.add_thresholdsetversion"):
             raise ApiPermissionDenied("Missing permission automations.add_thresholdsetversion in this tenant.")
-        try:
-            proposal = training.threshold_set_propose(actor=actor_from_request(request), classifier_version=version)
-        except (ValidationError, PermissionDenied) as error:
-            raise _refused(error) from None
+        proposal = training.threshold_set_propose(actor=actor_from_request(request), classifier_version=version)
         return Response(ThresholdSetVersionSerializer(proposal).data, status=status.HTTP_201_CREATED)
 
     def get_permissions(self):

@@ -1,7 +1,6 @@
 """Review queues and tasks over the API: read, claim (the next task or a given one) and release, under
 the same permissions as the pages, API tokens included. Deciding is not here: it needs a person in a
 browser session (DESIGN.md)."""
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -13,6 +12,7 @@ from rest_framework.response import Response
 from audit.actors import actor_from_request
 from automations.execution.services.intake import ensure_may_read
 from portal.api.permissions import TenantMember, TenantModelPermissions, request_tenant
+from portal.api.schema import problem
 from reviews import selectors, services
 from reviews.api.serializers import (
     ReviewQueueSerializer,
@@ -23,9 +23,7 @@ from reviews.api.serializers import (
 from reviews.choices import TaskState
 from reviews.models import ReviewQueue, ReviewTask
 
-
-def _detail(exc) -> str:
-    return " ".join(str(m) for m in exc.messages) if isinstance(exc, ValidationError) else str(exc)
+CONFLICT = problem("Another clerk holds the task, or it is decided (`conflict`).")
 
 
 class MayViewTasks(BasePermission):
@@ -76,10 +74,7 @@ class ReviewQueueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def next(self, request, pk=None):
         """Claim the most urgent task the caller may work in this queue (each task to one caller at a time)."""
         queue = self.get_object()
-        try:
-            task = services.review_task_claim_next(actor=actor_from_request(request), queue=queue)
-        except PermissionDenied as exc:
-            return Response({"detail": _detail(exc)}, status=status.HTTP_403_FORBIDDEN)
+        task = services.review_task_claim_next(actor=actor_from_request(request), queue=queue)
         if task is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(ReviewTaskSerializer(task).data)
@@ -90,6 +85,7 @@ class ReviewTaskViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [TenantModelPermissions]
     filter_backends = []
     pagination_class = None
+    refusal_status = status.HTTP_409_CONFLICT  # held by another clerk, or decided already
 
     def get_serializer_class(self):
         return ReviewTaskDetailSerializer if self.action == "retrieve" else ReviewTaskSerializer
@@ -144,22 +140,16 @@ class ReviewTaskViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return Response(ReviewTaskDetailSerializer(task).data)
 
     def _act(self, request, service):
-        task = self.get_object()
-        try:
-            task = service(actor=actor_from_request(request), task=task)
-        except PermissionDenied as exc:
-            return Response({"detail": _detail(exc)}, status=status.HTTP_403_FORBIDDEN)
-        except ValidationError as exc:
-            return Response({"detail": _detail(exc)}, status=status.HTTP_409_CONFLICT)
+        task = service(actor=actor_from_request(request), task=self.get_object())
         return Response(ReviewTaskSerializer(task).data)
 
-    @extend_schema(request=None, responses={200: ReviewTaskSerializer})
+    @extend_schema(request=None, responses={200: ReviewTaskSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def claim(self, request, pk=None):
         """Claim this task (409 when another clerk holds it or it is decided)."""
         return self._act(request, services.review_task_claim)
 
-    @extend_schema(request=None, responses={200: ReviewTaskSerializer})
+    @extend_schema(request=None, responses={200: ReviewTaskSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
         """Give a task you hold back to its queue."""

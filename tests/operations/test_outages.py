@@ -27,7 +27,7 @@ def test_a_database_error_on_the_api_is_a_json_503_with_retry_after(api, token):
                     side_effect=db.OperationalError("connection refused")):
         response = api.get("/api/v1/me/", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 503
-    assert response["Content-Type"] == "application/json"
+    assert response["Content-Type"] == "application/problem+json"
     assert response["Retry-After"] == "30"
     assert response.json()["code"] == "database_unavailable"
 
@@ -53,5 +53,5 @@ def test_other_errors_on_the_api_stay_json_500s(api, token):
     with mock.patch("portal.api.authentication.api_token_authenticate", side_effect=RuntimeError("bug")):
         response = api.get("/api/v1/me/", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 500
-    assert response["Content-Type"] == "application/json"
+    assert response["Content-Type"] == "application/problem+json"
     assert "Retry-After" not in response

@@ -1,6 +1,11 @@
+import json
+
+from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from automations.execution.models.work import WorkItem
+from portal.api.fields import StrictCharField
 
 
 class WorkItemSerializer(serializers.ModelSerializer):
@@ -42,12 +47,32 @@ class WorkItemSerializer(serializers.ModelSerializer):
 
 
 class WorkItemCreateInputSerializer(serializers.Serializer):
-    use_case = serializers.SlugField(help_text="The use case key, e.g. eingangsrechnungen.")
-    payload = serializers.JSONField(required=False, help_text="Object of input fields (JSON requests).")
+    """A JSON object with `use_case` and `payload`, or a multipart form with `use_case` and one or several
+    `file` parts (and optionally `payload` as a JSON text)."""
+
+    use_case = StrictCharField(max_length=100, help_text="The use case key, e.g. eingangsrechnungen.")
+    payload = serializers.JSONField(required=False, allow_null=True,
+                                    help_text="Object of input fields (JSON requests; a JSON text in multipart).")
     file = serializers.FileField(required=False, help_text="One or several files (multipart requests).")
-    external_id = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    external_id = StrictCharField(required=False, allow_blank=True, max_length=200,
+                                  help_text="The sender's own reference for the item.")
+
+    def validate_payload(self, value):
+        if isinstance(value, str) and isinstance(self.initial_data, QueryDict):  # multipart: JSON as text
+            try:
+                value = json.loads(value) if value else None
+            except json.JSONDecodeError:
+                raise serializers.ValidationError(_("payload is not valid JSON."), code="parse_error") from None
+        if value is not None and not isinstance(value, dict):
+            raise serializers.ValidationError(_("The payload must be an object of input fields."), code="invalid")
+        return value
 
 
 class WorkItemAcknowledgeInputSerializer(serializers.Serializer):
     consumer = serializers.CharField(max_length=100, help_text="Name of the target system taking the item.")
 
+
+class WorkItemAcknowledgementSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The item's id.")
+    consumer = serializers.CharField()
+    first = serializers.BooleanField(help_text="False when this consumer had acknowledged the item before.")

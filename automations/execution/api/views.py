@@ -1,8 +1,5 @@
 """Work items over the API: intake (multipart or JSON, idempotent), the item, final results for target
 systems, and their acknowledgement."""
-import json
-
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -15,6 +12,7 @@ from audit.actors import actor_from_request
 from automations.execution import selectors
 from automations.execution.api.serializers import (
     WorkItemAcknowledgeInputSerializer,
+    WorkItemAcknowledgementSerializer,
     WorkItemCreateInputSerializer,
     WorkItemSerializer,
 )
@@ -22,11 +20,8 @@ from automations.execution.models.work import WorkItem
 from automations.execution.services import intake, results
 from portal.api.pagination import CursorPagination
 from portal.api.permissions import TenantModelPermissions, request_tenant
+from portal.api.schema import problem
 from reviews.services import work_item_view_record, work_items_view_record
-
-
-def _messages(exc: ValidationError) -> list[str]:
-    return [str(m) for m in exc.messages]
 
 
 class ResultsPagination(CursorPagination):
@@ -41,6 +36,7 @@ class WorkItemViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     pagination_class = ResultsPagination
     filter_backends = []
+    refusal_status = {"acknowledge": status.HTTP_409_CONFLICT}  # only final items are acknowledged
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -75,47 +71,21 @@ class WorkItemViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins
     @extend_schema(request={"multipart/form-data": WorkItemCreateInputSerializer,
                             "application/json": WorkItemCreateInputSerializer},
                    parameters=[OpenApiParameter("Idempotency-Key", str, location=OpenApiParameter.HEADER)],
-                   responses={201: WorkItemSerializer, 200: WorkItemSerializer})
+                   responses={201: WorkItemSerializer, 200: WorkItemSerializer,
+                              409: problem("The use case is in draft or retired (`use_case_not_accepting`)."),
+                              422: problem("The idempotency key was used with other content (`idempotency_conflict`), "
+                                           "or input fields are over their limits (`input_too_large`).")})
     def create(self, request, *args, **kwargs):
         """Submit a work item. The same `Idempotency-Key` with the same content returns the same item
         (200); with other content 422; a use case in draft or retired answers 409; a file whose content
-        is of a type the use case's engines do not read (HTML, SVG, archives, ...) answers 415."""
-        data = request.data
-        if not isinstance(data, dict):  # a JSON array or scalar (a QueryDict is a dict)
-            return Response({"detail": "Send an object with use_case and payload, or a multipart form."},
-                            status=status.HTTP_400_BAD_REQUEST)
-        for name in ("use_case", "external_id"):
-            if data.get(name) is not None and not isinstance(data.get(name), str):
-                return Response({name: ["A valid string is required."]}, status=status.HTTP_400_BAD_REQUEST)
-        payload = data.get("payload")
-        if isinstance(payload, str):  # multipart sends the payload as a JSON string
-            try:
-                payload = json.loads(payload) if payload else None
-            except json.JSONDecodeError:
-                return Response({"detail": "payload is not valid JSON."}, status=status.HTTP_400_BAD_REQUEST)
-        if not data.get("use_case"):
-            return Response({"use_case": ["This field is required."]}, status=status.HTTP_400_BAD_REQUEST)
-        try:
-            item, created = intake.work_item_create(
-                actor=actor_from_request(request), tenant=request_tenant(request), use_case_key=data["use_case"],
-                payload=payload, files=request.FILES.getlist("file"),
-                idempotency_key=request.headers.get("Idempotency-Key"), external_id=data.get("external_id") or "")
-        except intake.UseCaseNotAccepting as exc:
-            return Response({"detail": " ".join(_messages(exc))}, status=status.HTTP_409_CONFLICT)
-        except intake.IdempotencyConflict as exc:
-            return Response({"detail": " ".join(_messages(exc))}, status=422)
-        except intake.UnsupportedFileType as exc:
-            return Response({"detail": " ".join(_messages(exc)), "file": _messages(exc)},
-                            status=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
-        except intake.InputTooLarge as exc:
-            return Response({"detail": " ".join(_messages(exc)),
-                             "payload": {name: [reason] for name, reason in exc.fields.items()}}, status=422)
-        except intake.FileTooLarge as exc:
-            return Response({"detail": " ".join(_messages(exc))}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-        except PermissionDenied as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
-        except ValidationError as exc:
-            return Response({"detail": " ".join(_messages(exc))}, status=status.HTTP_400_BAD_REQUEST)
+        is of a type the use case's engines do not read (HTTP 415)."""
+        body = WorkItemCreateInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        item, created = intake.work_item_create(
+            actor=actor_from_request(request), tenant=request_tenant(request),
+            use_case_key=body.validated_data["use_case"], payload=body.validated_data.get("payload"),
+            files=request.FILES.getlist("file"), idempotency_key=request.headers.get("Idempotency-Key"),
+            external_id=body.validated_data.get("external_id") or "")
         return Response(WorkItemSerializer(item).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -128,16 +98,15 @@ class WorkItemViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins
         work_item_view_record(actor=actor_from_request(request), item=item, purpose="work item (API)")
         return Response(WorkItemSerializer(item).data)
 
-    @extend_schema(request=WorkItemAcknowledgeInputSerializer, responses={200: dict})
+    @extend_schema(request=WorkItemAcknowledgeInputSerializer,
+                   responses={200: WorkItemAcknowledgementSerializer,
+                              409: problem("Only final items are acknowledged (`conflict`).")})
     @action(detail=True, methods=["post"], url_path="acknowledge")
     def acknowledge(self, request, pk=None):
         """A target system confirms it took the final item; `first` is false on a repeat."""
         item = self.get_object()
         body = WorkItemAcknowledgeInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            first = results.work_item_acknowledge(actor=actor_from_request(request), item=item,
-                                                  consumer=body.validated_data["consumer"])
-        except ValidationError as exc:
-            return Response({"detail": " ".join(_messages(exc))}, status=status.HTTP_409_CONFLICT)
+        first = results.work_item_acknowledge(actor=actor_from_request(request), item=item,
+                                              consumer=body.validated_data["consumer"])
         return Response({"id": str(item.pk), "consumer": body.validated_data["consumer"], "first": first})

@@ -26,13 +26,19 @@ from portal.permissions import require_perm
 class UseCaseNotAccepting(ValidationError):
     """The use case is a draft or retired: it accepts no items (HTTP 409)."""
 
+    problem_status, problem_code = 409, "use_case_not_accepting"
+
 
 class IdempotencyConflict(ValidationError):
     """The idempotency key was used before with other content (HTTP 422)."""
 
+    problem_status, problem_code = 422, "idempotency_conflict"
+
 
 class UnsupportedFileType(ValidationError):
     """A file whose content is of a type the use case's engines do not read (HTTP 415)."""
+
+    problem_status, problem_code = 415, "unsupported_file_type"
 
 
 def file_type_label(content_type: str) -> str:
@@ -56,6 +62,8 @@ def _refuse_types(read: list[tuple[str, bytes, str]], accepted: frozenset[str], 
 class InputTooLarge(ValidationError):
     """Input fields over their limits (automations.engines.limits); `fields` names each with the reason (HTTP 422)."""
 
+    problem_status, problem_code = 422, "input_too_large"
+
     def __init__(self, fields: dict[str, str]):
         super().__init__(list(fields.values()))
         self.fields = fields
@@ -63,6 +71,8 @@ class InputTooLarge(ValidationError):
 
 class FileTooLarge(ValidationError):
     """A file over UPLOAD_MAX_FILE_BYTES (HTTP 413)."""
+
+    problem_status, problem_code = 413, "file_too_large"
 
 
 def check_payload_size(use_case: UseCase, payload) -> None:

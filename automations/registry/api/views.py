@@ -2,7 +2,7 @@
 suspending), versions (creating, submitting), releases, change requests (proposing, withdrawing — never
 approving: that needs a person in a browser session), the catalogue, and export/import of the whole
 registry. Rows come from the tenant-scoped selectors; writes go through the services."""
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
@@ -42,12 +42,8 @@ from automations.registry.services.registry_io import (
     registry_import,
 )
 from portal.api.permissions import TenantMember, TenantModelPermissions, request_tenant
+from portal.api.schema import problem
 from portal.selectors import membership_list
-
-
-def _refused(error: ValidationError):
-    """A service's refusal as a 400 with its sentences."""
-    return ApiValidationError({"detail": [str(message) for message in error.messages]})
 
 
 def _use_case_or_400(tenant, key: str, field: str = "use_case") -> UseCase:
@@ -119,13 +115,11 @@ class UseCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         tenant = request_tenant(request)
         if selectors.use_case_list(tenant=tenant).filter(key=values["key"]).exists():
             raise ApiValidationError({"key": ["A use case with this key exists already."]})
-        try:
-            use_case = use_cases.use_case_create(actor=actor_from_request(request), tenant=tenant, **values)
-        except ValidationError as error:
-            raise _refused(error) from None
+        use_case = use_cases.use_case_create(actor=actor_from_request(request), tenant=tenant, **values)
         return self._output(use_case, status.HTTP_201_CREATED)
 
-    @extend_schema(request=UseCaseUpdateInputSerializer, responses={200: UseCaseSerializer, 409: OpenApiTypes.OBJECT})
+    @extend_schema(request=UseCaseUpdateInputSerializer, responses={
+        200: UseCaseSerializer, 409: problem("The use case runs: propose a change request (`needs_change_request`).")})
     def partial_update(self, request, key=None):
         """Edit the documentation of a draft (or retired) use case; a running one answers 409: propose a
         change request of the kind `documentation` instead."""
@@ -136,13 +130,8 @@ class UseCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         reason = values.pop("reason", "")
         if not reason.strip():
             raise ApiValidationError({"reason": ["This field is required."]})
-        try:
-            use_case = use_cases.use_case_update(actor=actor_from_request(request), use_case=use_case, values=values,
-                                                 reason=reason)
-        except use_cases.NeedsChangeRequest as error:
-            return Response({"detail": " ".join(str(m) for m in error.messages)}, status=status.HTTP_409_CONFLICT)
-        except ValidationError as error:
-            raise _refused(error) from None
+        use_case = use_cases.use_case_update(actor=actor_from_request(request), use_case=use_case, values=values,
+                                             reason=reason)
         return self._output(use_case)
 
     @extend_schema(request=UseCaseSuspendInputSerializer, responses={200: UseCaseSerializer})
@@ -152,11 +141,8 @@ class UseCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         use_case = self.get_object()
         body = UseCaseSuspendInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            use_case = use_cases.use_case_suspend(actor=actor_from_request(request), use_case=use_case,
-                                                  reason=body.validated_data["reason"])
-        except ValidationError as error:
-            raise _refused(error) from None
+        use_case = use_cases.use_case_suspend(actor=actor_from_request(request), use_case=use_case,
+                                              reason=body.validated_data["reason"])
         return self._output(use_case)
 
 
@@ -183,22 +169,16 @@ class VersionViewSetBase(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         use_case = _use_case_or_400(request_tenant(request), values.pop("use_case"))
         submit, note = values.pop("submit", False), values.pop("change_note", "")
         actor = actor_from_request(request)
-        try:
-            version = versions.version_create(actor=actor, use_case=use_case, kind=self.kind, content=values,
-                                              change_note=note)
-            if submit:
-                version = versions.version_submit(actor=actor, version=version)
-        except ValidationError as error:
-            raise _refused(error) from None
+        version = versions.version_create(actor=actor, use_case=use_case, kind=self.kind, content=values,
+                                          change_note=note)
+        if submit:
+            version = versions.version_submit(actor=actor, version=version)
         return Response(serializer(version).data, status=status.HTTP_201_CREATED)
 
     def submit(self, request, pk=None):  # exposed per kind by _version_viewset
         """Freeze the draft: from now on it never changes and may be bundled into a release. Only its
         author submits it."""
-        try:
-            version = versions.version_submit(actor=actor_from_request(request), version=self.get_object())
-        except ValidationError as error:
-            raise _refused(error) from None
+        version = versions.version_submit(actor=actor_from_request(request), version=self.get_object())
         return Response(self.get_serializer(version).data)
 
 
@@ -270,15 +250,12 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             except ObjectDoesNotExist:
                 raise ApiValidationError({field: [f"No version {number}."]}) from None
 
-        try:
-            release = versions.release_create(
-                actor=actor_from_request(request), use_case=use_case, note=data["note"],
-                threshold_set=pick("threshold_set", data["threshold_set"], "threshold_set"),
-                prompt_template=pick("prompt_template", data.get("prompt_template"), "prompt_template"),
-                guardrail_set=pick("guardrail_set", data.get("guardrail_set"), "guardrail_set"),
-                engine_configs=[pick("engine_config", n, "engine_configs") for n in data["engine_configs"]])
-        except ValidationError as error:
-            raise _refused(error) from None
+        release = versions.release_create(
+            actor=actor_from_request(request), use_case=use_case, note=data["note"],
+            threshold_set=pick("threshold_set", data["threshold_set"], "threshold_set"),
+            prompt_template=pick("prompt_template", data.get("prompt_template"), "prompt_template"),
+            guardrail_set=pick("guardrail_set", data.get("guardrail_set"), "guardrail_set"),
+            engine_configs=[pick("engine_config", n, "engine_configs") for n in data["engine_configs"]])
         return Response(ReleaseSerializer(self.get_queryset().get(pk=release.pk)).data,
                         status=status.HTTP_201_CREATED)
 
@@ -324,12 +301,9 @@ class ChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
                 payload["release_id"] = selectors.release_get(use_case=use_case, number=int(payload.pop("release"))).pk
             except (ObjectDoesNotExist, TypeError, ValueError):
                 raise ApiValidationError({"payload": ["Unknown release number."]}) from None
-        try:
-            cr = changes.change_request_create(actor=actor_from_request(request), tenant=tenant, kind=data["kind"],
-                                               title=data["title"], description=data["description"],
-                                               payload=payload, use_case=use_case)
-        except ValidationError as error:
-            raise _refused(error) from None
+        cr = changes.change_request_create(actor=actor_from_request(request), tenant=tenant, kind=data["kind"],
+                                           title=data["title"], description=data["description"],
+                                           payload=payload, use_case=use_case)
         return Response(ChangeRequestSerializer(self.get_queryset().get(pk=cr.pk)).data,
                         status=status.HTTP_201_CREATED)
 
@@ -337,10 +311,7 @@ class ChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         """The author withdraws an open request; it is kept as `withdrawn`."""
-        try:
-            cr = changes.change_request_withdraw(actor=actor_from_request(request), change_request=self.get_object())
-        except ValidationError as error:
-            raise _refused(error) from None
+        cr = changes.change_request_withdraw(actor=actor_from_request(request), change_request=self.get_object())
         return Response(ChangeRequestSerializer(self.get_queryset().get(pk=cr.pk)).data)
 
 
@@ -386,11 +357,8 @@ class RegistryImportView(GenericAPIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: RegistryImportReportSerializer})
     def post(self, request):
-        try:
-            report = registry_import(actor=actor_from_request(request), tenant=request_tenant(request),
-                                     data=request.data)
-        except ValidationError as error:
-            raise _refused(error) from None
+        report = registry_import(actor=actor_from_request(request), tenant=request_tenant(request),
+                                 data=request.data)
         return Response(report.as_dict())
 
 

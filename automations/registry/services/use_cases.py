@@ -28,6 +28,8 @@ SUSPENDABLE = (UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION)
 class NeedsChangeRequest(ValidationError):
     """Editing this use case affects production: propose a change request instead."""
 
+    problem_status, problem_code = 409, "needs_change_request"
+
 
 def validate_field_specs(specs, *, label: str, categories: list[str]) -> None:
     if not isinstance(specs, list):

@@ -55,7 +55,8 @@ def test_a_text_field_over_the_default_limit_is_refused_with_422_naming_the_fiel
     assert response.status_code == 422, response.content
     body = response.json()
     assert "text has" in body["detail"] and "at most 100.000" in body["detail"]
-    assert list(body["payload"]) == ["text"]
+    assert body["code"] == "input_too_large"
+    assert [error["field"] for error in body["errors"]] == ["payload.text"]
     assert not WorkItem.objects.exists()
 
     fits = _submit(api, {"text": text[:limits.DEFAULT_FIELD_MAX_CHARS]}, django_capture_on_commit_callbacks)
@@ -64,20 +65,23 @@ def test_a_text_field_over_the_default_limit_is_refused_with_422_naming_the_fiel
 
 def test_a_declared_limit_counts_and_undeclared_fields_have_the_default(api, django_capture_on_commit_callbacks):
     refused = _submit(api, {"text": INVOICE_TEXT, "reference": "R" * 51}, django_capture_on_commit_callbacks)
-    assert refused.status_code == 422 and list(refused.json()["payload"]) == ["reference"]
+    assert refused.status_code == 422
+    assert [error["field"] for error in refused.json()["errors"]] == ["payload.reference"]
     assert "at most 50 are accepted" in refused.json()["detail"]
     accepted = _submit(api, {"text": INVOICE_TEXT, "reference": "R" * 50}, django_capture_on_commit_callbacks)
     assert accepted.status_code == 201, accepted.content
     undeclared = _submit(api, {"text": INVOICE_TEXT, "extra": ["x" * 60_000, "y" * 60_000]},
                          django_capture_on_commit_callbacks)
-    assert undeclared.status_code == 422 and list(undeclared.json()["payload"]) == ["extra"]
+    assert undeclared.status_code == 422
+    assert [error["field"] for error in undeclared.json()["errors"]] == ["payload.extra"]
 
 
 def test_a_json_body_over_the_data_limit_is_refused_with_413_before_it_is_read(api, settings):
     body = json.dumps({"use_case": "belege", "payload": {"text": "a" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)}})
     response = api.post(reverse("api:work-item-list"), body, content_type="application/json")
     assert response.status_code == 413
-    assert response["Content-Type"] == "application/json"
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "request_too_large"
     assert "at most 5.0 MB" in response.json()["detail"]
     assert not WorkItem.objects.exists()
 
@@ -88,7 +92,8 @@ def test_a_file_over_the_file_limit_is_refused_with_413(api, settings, django_ca
     with django_capture_on_commit_callbacks(execute=True):
         response = api.post(reverse("api:work-item-list"), {"use_case": "belege", "file": big}, format="multipart")
     assert response.status_code == 413, response.content
-    assert response.json() == {"detail": "beleg.txt is larger than 1 MB."}
+    assert response.json()["detail"] == "beleg.txt is larger than 1 MB."
+    assert response.json()["code"] == "file_too_large"
     assert not WorkItem.objects.exists()
 
 

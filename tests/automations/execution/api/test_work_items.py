@@ -196,7 +196,7 @@ def test_unknown_use_case_and_empty_bodies_answer_400_with_a_clear_message(erp):
 
     empty = erp._call("post", reverse("api:work-item-list"), {})
     assert empty.status_code == 400
-    assert empty.json() == {"use_case": ["This field is required."]}
+    assert empty.json()["errors"] == [{"field": "use_case", "code": "required", "detail": "This field is required."}]
 
     nothing = erp.submit(None)
     assert nothing.status_code == 400
@@ -279,7 +279,7 @@ def test_an_item_that_is_not_final_cannot_be_acknowledged(erp):
 def test_a_malformed_since_is_a_400(erp):
     response = erp.results(use_case="belege", status="applied", since="gestern")
     assert response.status_code == 400
-    assert "since" in response.json()
+    assert [error["field"] for error in response.json()["errors"]] == ["since"]
 
 
 # --- who may do what ----------------------------------------------------------------------------------
