@@ -188,7 +188,7 @@ def test_redis_and_postgres_restarted_five_times_each_under_load(installation):
         site.database.kill()
         refused = post(site, next(counter))
         assert refused.status_code == 503, refused.text[:500]
-        assert refused.headers["Content-Type"] == "application/json"
+        assert refused.headers["Content-Type"] == "application/problem+json"
         assert int(refused.headers["Retry-After"]) > 0
         assert refused.json()["code"] == "database_unavailable"
         listing = requests.get(f"{site.url}/api/v1/work-items/", headers={"Authorization": f"Bearer {site.token}"},
