@@ -326,7 +326,14 @@ def _maintenance(task: str, seconds: float) -> dict:
 DELIVERY_SWEEP_SECONDS = env_int("DELIVERY_SWEEP_SECONDS", 10)
 DELIVERY_DISPATCH_SECONDS = env_int("DELIVERY_DISPATCH_SECONDS", 30)
 
+# Watched folders (automations.connectors.services.folders): polled by beat; a file is taken once its size
+# and time stood still this long. The embedded default's inbox: <var>/inbox/<tenant>/<use case>/.
+FOLDER_POLL_SECONDS = env_int("FOLDER_POLL_SECONDS", 10)
+FOLDER_STABLE_SECONDS = env_int("FOLDER_STABLE_SECONDS", 2)
+FOLDER_INBOX_DIR = env_str("FOLDER_INBOX_DIR", str(VAR_DIR / "inbox"))
+
 CELERY_BEAT_SCHEDULE: dict = {
+    "poll-folders": _maintenance("automations.poll_folders", float(FOLDER_POLL_SECONDS)),
     "sweep-deliveries": _maintenance("automations.sweep_deliveries", float(DELIVERY_SWEEP_SECONDS)),
     "reap-runs": _maintenance("automations.reap_runs", float(RUN_REAP_SECONDS)),
     "expire-change-requests": _maintenance("automations.expire_change_requests", 3600.0),

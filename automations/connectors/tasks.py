@@ -1,7 +1,7 @@
 """Celery tasks of the connectors: thin, they take primary keys and call a service."""
 from celery import shared_task
 
-from automations.connectors.services import deliveries
+from automations.connectors.services import deliveries, folders
 from automations.execution.api.serializers import WorkItemSerializer
 
 
@@ -20,6 +20,11 @@ def _render(item) -> dict:
              retry_backoff_max=60, retry_jitter=True, max_retries=None)
 def deliver_task(delivery_id: int) -> str:
     return deliveries.delivery_send(delivery_id=delivery_id, render=_render)
+
+
+@shared_task(name="automations.poll_folders")
+def poll_folders_task() -> int:
+    return folders.folders_poll().taken
 
 
 @shared_task(name="automations.sweep_deliveries")

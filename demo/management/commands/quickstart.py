@@ -19,6 +19,8 @@ from django.core.management.base import BaseCommand, CommandError, no_translatio
 from django.db import connection
 from django.utils.translation import gettext as _
 
+from automations.connectors.services.credentials import webhook_secret_valid
+from demo import connectors as demo_connectors
 from demo import seed as demo
 from operations.supervisor import Child, Supervisor
 from portal.choices import Role
@@ -42,13 +44,22 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help=_("Set up and exit, without serving."))
         parser.add_argument("--host", default="127.0.0.1", help=_("Address to serve on (default 127.0.0.1)."))
         parser.add_argument("--port", type=int, default=8000, help=_("Port to serve on (default 8000)."))
+        parser.add_argument("--webhook-url", help=_("Also deliver the demo use cases' results to this URL, signed "
+                                                    "per Standard Webhooks (a later run with another URL moves it)."))
+        parser.add_argument("--webhook-secret", help=_("The whsec_… signing secret for --webhook-url (without it, "
+                                                       "one is generated and printed)."))
 
     @no_translations  # console output in the source language; the UI is what gets translated
-    def handle(self, *args, no_serve, host, port, **options):
+    def handle(self, *args, no_serve, host, port, webhook_url=None, webhook_secret=None, **options):
         if settings.PRODUCTION:
             raise CommandError(_("quickstart creates demo accounts with a published password; it refuses to "
                                  "run with PORTAL_ENV=production."))
-        self._setup()
+        if webhook_secret and not webhook_url:
+            raise CommandError(_("--webhook-secret belongs to --webhook-url."))
+        if webhook_secret and not webhook_secret_valid(webhook_secret):
+            raise CommandError(_("--webhook-secret is whsec_ followed by the base64 of 24 to 64 random bytes."))
+        result = self._setup()
+        self._connectors(result, webhook_url, webhook_secret)
         if no_serve:
             self.stdout.write(_("Set up. Start everything with: python manage.py quickstart"))
             return
@@ -74,7 +85,18 @@ class Command(BaseCommand):
         self.stdout.write(_("Seeding the demo data ..."))
         result = demo.seed()
         self._print_logins(result)
+        return result
 
+    def _connectors(self, result: demo.DemoResult, webhook_url: str | None, webhook_secret: str | None) -> None:
+        for folder in demo_connectors.seed_inboxes(result.tenant):
+            self.stdout.write(_("Inbox: drop files into %(folder)s") % {"folder": folder})
+        if webhook_url:
+            secret = webhook_secret or demo_connectors.new_webhook_secret()
+            demo_connectors.seed_webhook(result.tenant, result.users, key=demo_connectors.WEBHOOK_KEY,
+                                         name="Webhook (quickstart)", url=webhook_url, secret=secret)
+            self.stdout.write(_("Webhook deliveries go to %(url)s") % {"url": webhook_url})
+            if not webhook_secret:
+                self.stdout.write(_("Signing secret (shown once): %(secret)s") % {"secret": secret})
     def _print_logins(self, result: demo.DemoResult) -> None:
         labels = dict(Role.choices)
         self.stdout.write("")

@@ -1,0 +1,68 @@
+"""The quick start's connectors: the inbox folders of every demo use case, a webhook delivery connector
+(`quickstart --webhook-url URL --webhook-secret whsec_…`) and Demo-ERP (the demo receiver page inside the
+portal), each added and named by the demo use cases through change requests that the demo users approve,
+as they would approve them."""
+import base64
+import os
+
+from django.db import transaction
+
+from automations.choices import ChangeKind, UseCaseStatus
+from automations.connectors.services.credentials import connector_secret_set
+from automations.connectors.services.folders import inbox_folders_ensure
+from automations.registry.models.catalogue import CatalogueEntry
+from automations.registry.models.use_cases import UseCase
+from automations.registry.services import changes
+
+WEBHOOK_KEY = "quickstart-webhook"
+DEMO_ERP_KEY = "demo-erp"
+
+
+def new_webhook_secret() -> str:
+    return "whsec_" + base64.b64encode(os.urandom(32)).decode()
+
+
+def _approve(cr, users) -> None:
+    for role in list(cr.required_roles):
+        approver = users[role]
+        if approver.pk == cr.author_id:
+            approver = users["automation_lead_2"]
+        cr = changes.change_request_approve(actor=approver, change_request=cr, role=role, comment="Demo-Freigabe")
+
+
+def _live_use_cases(tenant) -> list[UseCase]:
+    return list(UseCase.objects.for_tenant(tenant).filter(
+        status__in=(UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION)).order_by("key"))
+
+
+def seed_inboxes(tenant) -> list:
+    return inbox_folders_ensure(tenant=tenant)
+
+
+def seed_webhook(tenant, users, *, key: str, name: str, url: str, secret: str) -> CatalogueEntry:
+    """A webhook delivery connector to `url`, approved for the personal data categories of the demo use
+    cases, named by every one of them; its secret (re)set by IT. A later run with another URL moves it."""
+    use_cases = _live_use_cases(tenant)
+    categories = sorted(set().union(*(uc.personal_data_categories() for uc in use_cases)))
+    with transaction.atomic():
+        entry = CatalogueEntry.objects.for_tenant(tenant).filter(key=key).first()
+        fields = {"kind": "connector", "connector_type": "webhook", "direction": "delivery", "name": name,
+                  "endpoint": url, "location": "Demo", "approved_categories": categories, "is_active": True}
+        if entry is None or any(getattr(entry, f) != v for f, v in fields.items()):
+            cr = changes.change_request_create(
+                actor=users["it_operator"], tenant=tenant, kind=ChangeKind.CATALOGUE,
+                title=f"Connector {name}", description="Quick start: results of the demo use cases to the ERP.",
+                payload={"key": key, "fields": fields})
+            _approve(cr, users)
+            entry = CatalogueEntry.objects.for_tenant(tenant).get(key=key)
+        connector_secret_set(actor=users["it_operator"], entry=entry, secret=secret)
+        for use_case in use_cases:
+            named = sorted(use_case.catalogue_entries.values_list("key", flat=True))
+            if key in named:
+                continue
+            cr = changes.change_request_create(
+                actor=users["automation_lead"], tenant=tenant, use_case=use_case, kind=ChangeKind.DOCUMENTATION,
+                title=f"{use_case.title}: deliver to {name}", description="Quick start: results to the ERP.",
+                payload={"changes": {"catalogue_entries": named + [key]}})
+            _approve(cr, users)
+    return entry
