@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from automations.choices import RiskTier
+from automations.documents.selectors import item_document_list
+from automations.documents.sources import value_boxes
 from automations.execution.services.intake import ensure_may_read
 from portal.files import page_token
 from reviews import selectors, services
@@ -106,6 +108,38 @@ def _field_rows(form, item, first_decision) -> list[dict]:
     return rows
 
 
+def _read_pages(item) -> dict[int, list]:
+    """The pages the document stage read of each of the item's files (not of e-mail attachments, whose
+    pages are not shown), as {file id: [DocumentPage, ...]}."""
+    out: dict[int, list] = {}
+    for doc in item_document_list(item=item):
+        if doc.file_id and doc.parent_id is None:
+            out.setdefault(doc.file_id, []).extend(doc.pages.all())
+    return out
+
+
+def _value_marks(fields: list[dict], pages: list) -> dict[int, list[dict]]:
+    """Where each suggested value was read on a file's pages: {page number: [{field, left, top, width,
+    height} in percent of the page]}, for the boxes the review page draws over the page images."""
+    if not pages:
+        return {}
+    words = [(p.number, p.words) for p in pages]
+    sizes = {p.number: (p.width or 1.0, p.height or 1.0) for p in pages}
+    marks: dict[int, list[dict]] = {}
+    for row in fields:
+        if not row["has_suggestion"]:
+            continue
+        source = value_boxes(row["name"], row["suggested"], row["explanation"], words)
+        if source is None:
+            continue
+        width, height = sizes[source.page]
+        for x0, top, x1, bottom in source.boxes:
+            marks.setdefault(source.page, []).append({
+                "field": row["name"], "left": round(100 * x0 / width, 2), "top": round(100 * top / height, 2),
+                "width": round(100 * (x1 - x0) / width, 2), "height": round(100 * (bottom - top) / height, 2)})
+    return marks
+
+
 def _percent(value) -> int | None:
     try:
         return max(0, min(100, round(float(value) * 100)))
@@ -163,11 +197,17 @@ def task_context(request, task, form=None) -> dict:
     if form is None:
         form = DecisionForm(use_case=use_case, values=_values(task, first_decision))
     documents = []
+    fields = _field_rows(form, item, first_decision)
+    read_pages = _read_pages(item)
     for item_file in selectors.review_task_files(task=task):
         view = document_view(item_file)
+        view.marks = _value_marks(fields, read_pages.get(item_file.pk, []))
         token = page_token(user, item_file)
         view.page_urls = [reverse("reviews:task-file-page", args=[task.pk, item_file.pk, n]) + f"?v={token}"
                           for n in range(1, min(view.pages, 20) + 1)]
+        view.page_items = [{"url": url, "number": n, "marks": view.marks.get(n, [])}
+                           for n, url in enumerate(view.page_urls, start=1)]
+        view.image_marks = view.marks.get(1, []) if view.kind == "image" else []
         view.url = reverse("reviews:task-file", args=[task.pk, item_file.pk])
         view.inline_url = view.url + f"?v={token}"
         documents.append(view)
@@ -175,7 +215,7 @@ def task_context(request, task, form=None) -> dict:
     may_work = selectors.may_work_queue(user=user, queue=task.queue)
     return {
         "task": task, "item": item, "use_case": use_case, "queue": task.queue, "mode": mode, "form": form,
-        "fields": _field_rows(form, item, first_decision), "payload": _payload_rows(item),
+        "fields": fields, "payload": _payload_rows(item),
         "documents": documents, "timeline": _timeline(task),
         "first_decision": first_decision, "second_review": task.state == TaskState.AWAITING_SECOND_REVIEW,
         "four_eyes": use_case.risk_tier == RiskTier.HIGH and task.queue.kind != QueueKind.SAMPLE_CHECK,

@@ -57,6 +57,22 @@
       });
     }
 
+    // Where a field's value was read: its boxes on the page image light up while the field is pointed at
+    // or has the focus, and the first one scrolls into view when the field gets the focus.
+    document.querySelectorAll(".field-row[data-field]").forEach(function (row) {
+      var name = row.getAttribute("data-field");
+      var marks = document.querySelectorAll('.value-mark[data-mark-field="' + name + '"]');
+      if (!marks.length) return;
+      var show = function (on) { marks.forEach(function (m) { m.classList.toggle("active", on); }); };
+      row.addEventListener("mouseenter", function () { show(true); });
+      row.addEventListener("mouseleave", function () { if (!row.contains(document.activeElement)) show(false); });
+      row.addEventListener("focusin", function () {
+        show(true);
+        if (marks[0].scrollIntoView) marks[0].scrollIntoView({block: "nearest"});
+      });
+      row.addEventListener("focusout", function () { show(false); });
+    });
+
     document.addEventListener("keydown", function (event) {
       if (event.ctrlKey || event.metaKey || event.altKey) return;
       if (help && help.open) return; // the dialog handles Esc itself
