@@ -7,6 +7,7 @@ import hmac
 import json
 import os
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -28,6 +29,8 @@ class Receiver:
         self.applied: dict[str, dict] = {}  # webhook id -> body, each applied once
         self.fail_next = 0
         self.answer = 200
+        self.delay = 0.0  # seconds between applying a delivery and answering (a slow ERP)
+        self.in_flight: list[str] = []  # webhook ids applied but not answered yet
         self.lock = threading.Lock()
         receiver = self
 
@@ -47,9 +50,18 @@ class Receiver:
                                               "headers": dict(self.headers)})
                     if ok and 200 <= code < 300:
                         receiver.applied.setdefault(wid, doc)
-                self.send_response(code if ok else 401)
-                self.end_headers()
-                self.wfile.write(b'{"booked": true}' if ok else b'{"error": "signature"}')
+                    receiver.in_flight.append(wid)
+                try:
+                    if receiver.delay:
+                        time.sleep(receiver.delay)
+                    self.send_response(code if ok else 401)
+                    self.end_headers()
+                    self.wfile.write(b'{"booked": true}' if ok else b'{"error": "signature"}')
+                except OSError:
+                    pass  # the sender died before the answer (the tests kill it on purpose)
+                finally:
+                    with receiver.lock:
+                        receiver.in_flight.remove(wid)
 
             def log_message(self, *args):
                 pass
