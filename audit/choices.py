@@ -29,3 +29,10 @@ class VerificationTrigger(models.TextChoices):
     COMMAND = "command", _("verify_audit command")
     SCHEDULE = "schedule", _("Scheduled")
     MANUAL = "manual", _("Started in the DSB area")
+
+
+class LegalHoldScope(models.TextChoices):
+    ITEM = "item", _("One work item")
+    PERSON = "person", _("Everything about one person")
+    USE_CASE = "use_case", _("A use case (optionally a period of it)")
+    PERIOD = "period", _("Every item received in a period")

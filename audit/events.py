@@ -12,6 +12,9 @@ register("data_subject_access.answered", "An access request was answered with an
 register("work_item.restricted", "Processing of a work item was restricted (Art. 18 GDPR) instead of erasing it.")
 register("work_item.retention_deleted", "A work item was deleted at the end of its use case's retention period.")
 
+register("legal_hold.placed", "The DSB placed a legal hold (scope and reference; a person by pseudonym only).")
+register("legal_hold.lifted", "The data protection officer lifted a legal hold.")
+
 # The audit log itself
 register("audit_checkpoint.signed", "Signed checkpoints of the chain heads were written to the checkpoint folder.")
 register("audit.purged", "Audit events older than the retention period were removed after a signed anchor.")

@@ -1,7 +1,11 @@
+import re
+from datetime import date
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from audit.choices import IdentifierKind, Stream
+from audit.choices import IdentifierKind, LegalHoldScope, Stream
 from audit.selectors.events import EventFilter
 
 _DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]
@@ -31,12 +35,38 @@ class EventFilterForm(forms.Form):
         )
 
 
+_MONTHS = {name: n for n, names in enumerate([
+    ("januar", "january", "jan"), ("februar", "february", "feb"), ("märz", "maerz", "march", "mär", "mar"),
+    ("april", "apr"), ("mai", "may"), ("juni", "june", "jun"), ("juli", "july", "jul"),
+    ("august", "aug"), ("september", "sep", "sept"), ("oktober", "october", "okt", "oct"),
+    ("november", "nov"), ("dezember", "december", "dez", "dec")], start=1) for name in names}
+_WRITTEN_DATE = re.compile(r"^(\d{1,2})\.?\s+([^\W\d_]+)\.?\s+(\d{4})$")
+
+
+class DayField(forms.DateField):
+    """A day as the browser's date picker sends it (ISO 8601), or typed the German way: 01.12.2026, 1.12.26,
+    1. Dezember 2026 (English month names too)."""
+
+    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    input_formats = ["%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y"]
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            match = _WRITTEN_DATE.match(" ".join(value.split()))
+            if match and match.group(2).casefold() in _MONTHS:
+                try:
+                    return date(int(match.group(3)), _MONTHS[match.group(2).casefold()], int(match.group(1)))
+                except ValueError:
+                    raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+        return super().to_python(value)
+
+
 class SubjectForm(forms.Form):
     identifier = forms.CharField(label=_("Identifier"), max_length=200,
                                  help_text=_("E-mail address, IBAN, customer or supplier number, or name."))
     kind = forms.ChoiceField(label=_("Kind"), required=False,
                              choices=[("", _("recognise automatically")), *IdentifierKind.choices])
-    received_on = forms.DateField(label=_("Request received on"), required=False,
+    received_on = DayField(label=_("Request received on"), required=False,
                                   help_text=_("Leave empty for today; the one-month deadline counts from here."))
 
 
@@ -66,3 +96,29 @@ class RevealForm(forms.Form):
     def purpose_text(self) -> str:
         reference = self.cleaned_data.get("reference")
         return f"{self.cleaned_data['purpose']} {reference}".strip()
+
+
+class LegalHoldForm(forms.Form):
+    """What a legal hold covers, why, and under which reference. The reference names a case, never a person:
+    it goes into the audit log."""
+
+    scope = forms.ChoiceField(label=_("The hold covers"), choices=LegalHoldScope.choices)
+    item_id = forms.CharField(label=_("Work item (id)"), max_length=36, required=False)
+    identifier = forms.CharField(label=_("Person (e-mail, IBAN, number or name)"), max_length=200, required=False)
+    identifier_kind = forms.ChoiceField(label=_("Identified by"), required=False,
+                                        choices=[("", _("recognise automatically")), *IdentifierKind.choices])
+    use_case_key = forms.ChoiceField(label=_("Use case"), required=False)
+    date_from = DayField(label=_("Received from"), required=False)
+    date_until = DayField(label=_("Received until"), required=False)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    reference = forms.RegexField(label=_("Reference (case number, order, letter)"), max_length=100,
+                                 regex=r"^[\w .,/§()-]+$")
+
+    def __init__(self, *args, use_cases=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["use_case_key"].choices = [("", _("every use case")), *((u.key, u.title) for u in use_cases)]
+
+
+class LegalHoldLiftForm(forms.Form):
+    lift_reason = forms.CharField(label=_("Why is the hold lifted?"), widget=forms.Textarea(attrs={"rows": 2}),
+                                  max_length=2000)

@@ -4,7 +4,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from audit.choices import IdentifierKind, RequestKind, RequestStatus, Stream, VerificationTrigger
+from audit.choices import IdentifierKind, LegalHoldScope, RequestKind, RequestStatus, Stream, VerificationTrigger
 
 GENESIS_HASH = "0" * 64
 SYSTEM_CHAIN = "system"
@@ -267,3 +267,47 @@ class DataSubjectRequest(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.status == RequestStatus.OPEN and self.due_at < timezone.now()
+
+
+class LegalHold(models.Model):
+    """A legal hold (litigation, an authority's order, an audit): what it covers is kept — neither deleted at
+    the end of its retention period nor erased on request (it is restricted instead, GDPR Art. 17(3)(e),
+    Art. 18). Placed and lifted by the data protection officer with a reason and a reference; a person is
+    named by their pseudonym only."""
+
+    tenant = models.ForeignKey("portal.Tenant", on_delete=models.PROTECT, related_name="+")
+    scope = models.CharField(_("scope"), max_length=20, choices=LegalHoldScope.choices)
+    item_id = models.CharField(_("work item"), max_length=36, blank=True)
+    subject_pseudonym = models.CharField(_("person (pseudonym)"), max_length=40, blank=True)
+    subject_kind = models.CharField(_("person identified by"), max_length=20, blank=True,
+                                    choices=IdentifierKind.choices)
+    # Keyed lookup digests (as pseudonyms') of every identifier the person was known by when the hold was
+    # placed (their master data's numbers, e-mail, IBAN): they outlive an erasure of the person's pseudonym
+    # keys, so what the hold keeps stays found by them.
+    subject_digests = models.JSONField(default=list, blank=True, editable=False)
+    use_case_key = models.CharField(_("use case"), max_length=60, blank=True)
+    date_from = models.DateField(_("received from"), null=True, blank=True)
+    date_until = models.DateField(_("received until"), null=True, blank=True)
+    reason = models.TextField(_("reason"))
+    reference = models.CharField(_("reference"), max_length=100)
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                  verbose_name=_("placed by"))
+    placed_at = models.DateTimeField(_("placed at"), default=timezone.now)
+    lifted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+", verbose_name=_("lifted by"))
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    lift_reason = models.TextField(_("reason for lifting"), blank=True)
+
+    class Meta:
+        ordering = ["-placed_at"]
+        indexes = [models.Index(fields=["tenant", "lifted_at"], name="legalhold_active")]
+        default_permissions = ("view", "add", "change")
+        verbose_name = _("legal hold")
+        verbose_name_plural = _("legal holds")
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.get_scope_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.lifted_at is None

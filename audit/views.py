@@ -17,19 +17,29 @@ from django.views import View
 from audit import signing
 from audit.actors import actor_from_request
 from audit.choices import RequestKind, Stream
-from audit.forms import ErasureConfirmForm, EventFilterForm, RevealForm, SubjectForm
+from audit.forms import (
+    ErasureConfirmForm,
+    EventFilterForm,
+    LegalHoldForm,
+    LegalHoldLiftForm,
+    RevealForm,
+    SubjectForm,
+)
 from audit.selectors import events as selectors
+from audit.selectors.legal_holds import legal_hold_get, legal_hold_list
 from audit.selectors.processing_records import processing_records, processing_records_pdf
 from audit.selectors.pseudonyms import PSEUDONYM_PATTERN, reveal
-from audit.selectors.subjects import AmbiguousSubject, SubjectNotFound
+from audit.selectors.subjects import AmbiguousSubject, SubjectNotFound, subject_identify
 from audit.selectors.works_council import works_council_report
 from audit.services import export
 from audit.services.access import data_subject_access_export, data_subject_access_request_open
 from audit.services.checkpoints import checkpoints_latest
 from audit.services.erasure import ErasureRefused, data_subject_erase
 from audit.services.events import access_event_record
+from audit.services.legal_holds import legal_hold_lift, legal_hold_place
 from audit.tasks import verify_chains_task
 from automations.registry.models.use_cases import UseCase
+from automations.registry.selectors import use_case_list
 from portal.files import PDF, harden
 from portal.views import TenantPermissionRequiredMixin
 
@@ -338,6 +348,81 @@ class RestrictedItemListView(AuditAreaView):
             access_event_record(actor=actor_from_request(request), tenant=request.tenant,
                                 purpose="restricted_items", details={"items": len(items)})
         return render(request, "audit/restricted_items.html", {"items": items})
+
+
+# --- Legal holds ---------------------------------------------------------------------------------
+
+def _hold_form_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for name, messages_ in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.messages)
+
+
+def _hold_person(tenant, scope: str, identifier: str, kind: str) -> dict:
+    """The kind of the identifier and every identifier the person is known by (master data), for a hold on a
+    person (AmbiguousSubject for a name of several people)."""
+    if scope != "person" or not identifier.strip():
+        return {"identifier_kind": kind}
+    subject = subject_identify(tenant=tenant, identifier=identifier, kind=kind or None)
+    return {"identifier_kind": subject.kind, "identifiers": [(i.kind, i.value) for i in subject.identifiers]}
+
+
+class LegalHoldListView(AuditAreaView):
+    """The tenant's legal holds, active first; the DSB places one here and lifts it with a reason."""
+
+    permission_required = "audit.view_legalhold"
+
+    def _render(self, request, form, status=200):
+        holds = list(legal_hold_list(tenant=request.tenant)[:500])
+        return render(request, "audit/legal_holds.html", {
+            "form": form, "active": [h for h in holds if h.is_active], "lifted": [h for h in holds if not h.is_active],
+            "lift_form": LegalHoldLiftForm()}, status=status)
+
+    def get(self, request):
+        return self._render(request, LegalHoldForm(use_cases=use_case_list(tenant=request.tenant)))
+
+    def post(self, request):
+        if not request.user.has_perm("audit.add_legalhold"):
+            raise PermissionDenied
+        form = LegalHoldForm(request.POST, use_cases=use_case_list(tenant=request.tenant))
+        if not form.is_valid():
+            return self._render(request, form, status=400)
+        data = form.cleaned_data
+        try:
+            person = _hold_person(request.tenant, data["scope"], data["identifier"], data["identifier_kind"])
+            hold = legal_hold_place(actor=actor_from_request(request), tenant=request.tenant, scope=data["scope"],
+                                    reason=data["reason"], reference=data["reference"], item_id=data["item_id"].strip(),
+                                    identifier=data["identifier"], **person,
+                                    use_case_key=data["use_case_key"], date_from=data["date_from"],
+                                    date_until=data["date_until"])
+        except AmbiguousSubject as error:
+            form.add_error("identifier", str(error))
+            return self._render(request, form, status=400)
+        except ValidationError as error:
+            _hold_form_errors(form, error)
+            return self._render(request, form, status=400)
+        messages.success(request, _("The legal hold %(reference)s is in place.") % {"reference": hold.reference})
+        return HttpResponseRedirect(reverse("audit:legal-holds"))
+
+
+class LegalHoldLiftView(AuditAreaView):
+    permission_required = "audit.change_legalhold"
+    http_method_names = ["post"]
+
+    def post(self, request, pk: int):
+        hold = _get_or_404(legal_hold_get, tenant=request.tenant, pk=pk)
+        form = LegalHoldLiftForm(request.POST)
+        try:
+            if not form.is_valid():
+                raise ValidationError(_("Give the reason for lifting the hold."))
+            legal_hold_lift(actor=actor_from_request(request), hold=hold, reason=form.cleaned_data["lift_reason"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("The legal hold %(reference)s was lifted.") % {"reference": hold.reference})
+        return HttpResponseRedirect(reverse("audit:legal-holds"))
 
 
 # --- Records of processing and the works council's view ------------------------------------------

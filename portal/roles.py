@@ -34,10 +34,11 @@ _SUSPEND = {"automations.suspend_usecase"}
 _READ_AUDIT = {
     "audit.view_auditevent", "audit.view_accessevent", "audit.view_datasubjectrequest",
     "audit.view_processing_records", "audit.view_employee_measures", "audit.view_verificationrun",
+    "audit.view_legalhold",
 }
 # Starting a verification run writes a record (and takes a worker): the DSB's, not a read-only auditor's.
 _HANDLE_REQUESTS = {"audit.add_datasubjectrequest", "audit.erase_subject", "audit.reveal_pseudonym",
-                    "audit.add_verificationrun"}
+                    "audit.add_verificationrun", "audit.add_legalhold", "audit.change_legalhold"}
 # Processor API keys: kept by IT, and by the security officer who approves processors.
 _KEEP_PROCESSOR_KEYS = {"automations.change_processorsecret", "automations.change_connectorsecret"}
 # Deliveries to target systems: IT sends a dead letter again once the target is back.

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, get_perms
 
 from audit.actors import as_actor
+from audit.selectors.pseudonyms import work_item_identifiers
 from audit.services.events import access_event_record, audit_event_record
 from audit.services.pseudonyms import pseudonym_for, pseudonyms_for_many
 from automations.choices import ItemStatus, RiskTier
@@ -379,7 +380,7 @@ def work_items_view_record(*, actor, tenant, items, purpose: str) -> None:
     shown = [item for item in items if item.restricted or item.use_case.processes_personal_data]
     if not shown:
         return
-    pairs = {item.pk: _subject_identifiers(item) for item in shown}
+    pairs = {item.pk: work_item_identifiers(item) for item in shown}
     pseudonyms = pseudonyms_for_many(tenant=tenant, identifiers={p for found in pairs.values() for p in found})
     subjects = sorted({pseudonyms[p] for found in pairs.values() for p in found if p in pseudonyms})
     details = {"items": [str(item.pk) for item in shown],
@@ -393,25 +394,7 @@ def work_items_view_record(*, actor, tenant, items, purpose: str) -> None:
                         details=details)
 
 
-def _subject_identifiers(item) -> list[tuple[str, str]]:
-    """The (kind, identifier) pairs of the people an item names through its personal data fields (e-mail,
-    IBAN, customer or supplier number)."""
-    kinds = {"email": "email", "iban": "iban"}
-    found = []
-    specs = [(s, item.payload.get(s.get("name"))) for s in item.use_case.input_fields] + [
-        (s, (item.fields.get(s.get("name")) or {}).get("value")) for s in item.use_case.output_fields]
-    for spec, value in specs:
-        if not spec.get("personal_data") or value in (None, ""):
-            continue
-        kind = kinds.get(spec.get("type")) or ("customer_number" if "customer" in spec.get("reference", "")
-                                                 else "supplier_number" if "supplier" in spec.get("reference", "")
-                                                 else None)
-        if kind:
-            found.append((kind, str(value)))
-    return found
-
-
 def _subject_pseudonyms(item) -> list[str]:
     """Pseudonyms of the people an item names, created on first use."""
     return sorted({pseudonym_for(tenant=item.tenant, kind=kind, identifier=value)
-                   for kind, value in _subject_identifiers(item)})
+                   for kind, value in work_item_identifiers(item)})

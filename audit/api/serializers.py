@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
-from audit.choices import IdentifierKind, RequestKind
-from audit.models import AuditEvent, DataSubjectRequest, VerificationRun
+from audit.choices import IdentifierKind, LegalHoldScope, RequestKind
+from audit.models import AuditEvent, DataSubjectRequest, LegalHold, VerificationRun
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -69,3 +69,34 @@ class VerificationSerializer(serializers.Serializer):
     last_run = VerificationRunSerializer(allow_null=True)
     public_key = serializers.CharField(help_text="Ed25519 public key (base64 of the 32 raw bytes).")
     checkpoints = serializers.ListField(child=serializers.DictField(), help_text="Newest signed checkpoint per chain.")
+
+
+class LegalHoldSerializer(serializers.ModelSerializer):
+    placed_by = serializers.CharField(source="placed_by.username", read_only=True)
+    lifted_by = serializers.CharField(source="lifted_by.username", default=None, read_only=True)
+    is_active = serializers.BooleanField(read_only=True)
+    subject_kind = serializers.CharField(read_only=True, help_text="How the person was named (identifier kind).")
+
+    class Meta:
+        model = LegalHold
+        fields = ["id", "scope", "item_id", "subject_pseudonym", "subject_kind", "use_case_key", "date_from",
+                  "date_until", "reason", "reference", "placed_by", "placed_at", "is_active", "lifted_by",
+                  "lifted_at", "lift_reason"]
+        read_only_fields = fields
+
+
+class LegalHoldCreateInputSerializer(serializers.Serializer):
+    scope = serializers.ChoiceField(choices=LegalHoldScope.choices)
+    reason = serializers.CharField(max_length=2000)
+    reference = serializers.CharField(max_length=100)
+    item_id = serializers.CharField(max_length=36, required=False, default="")
+    identifier = serializers.CharField(max_length=200, required=False, default="",
+                                       help_text="scope person: e-mail, IBAN, customer or supplier number, name")
+    identifier_kind = serializers.ChoiceField(choices=IdentifierKind.choices, required=False)
+    use_case = serializers.CharField(max_length=60, required=False, default="")
+    date_from = serializers.DateField(required=False, allow_null=True, default=None)
+    date_until = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class LegalHoldLiftInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)

@@ -24,20 +24,25 @@ from audit.api.serializers import (
     ErasureReportSerializer,
     EventPageSerializer,
     EventSerializer,
+    LegalHoldCreateInputSerializer,
+    LegalHoldLiftInputSerializer,
+    LegalHoldSerializer,
     VerificationSerializer,
 )
 from audit.choices import RequestKind, Stream
 from audit.forms import EventFilterForm
-from audit.models import DataSubjectRequest
+from audit.models import DataSubjectRequest, LegalHold
 from audit.selectors import events as selectors
+from audit.selectors.legal_holds import legal_hold_get, legal_hold_list
 from audit.selectors.processing_records import processing_records
-from audit.selectors.subjects import AmbiguousSubject, SubjectNotFound
+from audit.selectors.subjects import AmbiguousSubject, SubjectNotFound, subject_identify
 from audit.selectors.works_council import works_council_report
 from audit.services import export
 from audit.services.access import data_subject_access_export, data_subject_access_request_open
 from audit.services.checkpoints import checkpoints_latest
 from audit.services.erasure import data_subject_erase
 from audit.services.events import access_event_record
+from audit.services.legal_holds import legal_hold_lift, legal_hold_place
 from audit.tasks import verify_chains_task
 from portal.api.permissions import TenantMember, request_tenant
 from portal.api.schema import problem
@@ -302,3 +307,59 @@ class WorksCouncilView(GenericAPIView):
         return Response(asdict(works_council_report(tenant=request_tenant(request))))
 
 
+
+
+class LegalHoldListView(GenericAPIView):
+    """GET: the tenant's legal holds. POST: place one (scope item, person, use_case or period), with reason and
+    reference."""
+
+    serializer_class = LegalHoldSerializer
+    queryset = LegalHold.objects.none()  # the model for the schema; rows come from the selector
+
+    def get_permissions(self):
+        return [needs("audit.add_legalhold" if self.request.method == "POST" else "audit.view_legalhold")()]
+
+    @extend_schema(operation_id="legal_holds_list", responses=LegalHoldSerializer(many=True))
+    def get(self, request):
+        return Response(LegalHoldSerializer(legal_hold_list(tenant=request_tenant(request))[:500], many=True).data)
+
+    @extend_schema(request=LegalHoldCreateInputSerializer, responses={201: LegalHoldSerializer})
+    def post(self, request):
+        data = LegalHoldCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values, tenant = data.validated_data, request_tenant(request)
+        try:
+            person = {"identifier_kind": values.get("identifier_kind", "")}
+            if values["scope"] == "person" and values["identifier"].strip():
+                subject = subject_identify(tenant=tenant, identifier=values["identifier"],
+                                           kind=values.get("identifier_kind"))
+                person = {"identifier_kind": subject.kind,
+                          "identifiers": [(i.kind, i.value) for i in subject.identifiers]}
+            hold = legal_hold_place(
+                actor=actor_from_request(request), tenant=tenant, scope=values["scope"], reason=values["reason"],
+                reference=values["reference"], item_id=values["item_id"], identifier=values["identifier"],
+                use_case_key=values["use_case"], date_from=values["date_from"], date_until=values["date_until"],
+                **person)
+        except AmbiguousSubject as error:
+            return problem_response(400, code="ambiguous_subject", detail=str(error),
+                                    errors=[{"field": "identifier", "code": "ambiguous_subject", "detail": str(error)}],
+                                    candidates=error.candidates)
+        return Response(LegalHoldSerializer(hold).data, status=status.HTTP_201_CREATED)
+
+
+class LegalHoldLiftView(GenericAPIView):
+    """Lift an active hold, with the reason."""
+
+    permission_classes = [needs("audit.change_legalhold")]
+    serializer_class = LegalHoldSerializer
+
+    @extend_schema(request=LegalHoldLiftInputSerializer, responses={200: LegalHoldSerializer})
+    def post(self, request, pk: int):
+        try:
+            hold = legal_hold_get(tenant=request_tenant(request), pk=pk)
+        except ObjectDoesNotExist:
+            raise NotFound from None
+        data = LegalHoldLiftInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        hold = legal_hold_lift(actor=actor_from_request(request), hold=hold, reason=data.validated_data["reason"])
+        return Response(LegalHoldSerializer(hold).data)

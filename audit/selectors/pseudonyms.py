@@ -37,3 +37,21 @@ def reveal(pseudonym: Pseudonym) -> str | None:
     if not pseudonym.subject_key or not pseudonym.identifier_encrypted:
         return None
     return Fernet(bytes(pseudonym.subject_key)).decrypt(bytes(pseudonym.identifier_encrypted)).decode()
+
+
+def work_item_identifiers(item) -> list[tuple[str, str]]:
+    """The (kind, identifier) pairs of the people an item names through its personal data fields (e-mail,
+    IBAN, customer or supplier number), input and output alike."""
+    kinds = {"email": "email", "iban": "iban"}
+    found = []
+    specs = [(s, (item.payload or {}).get(s.get("name"))) for s in item.use_case.input_fields or []] + [
+        (s, ((item.fields or {}).get(s.get("name")) or {}).get("value")) for s in item.use_case.output_fields or []]
+    for spec, value in specs:
+        if not spec.get("personal_data") or value in (None, "") or isinstance(value, dict | list):
+            continue
+        reference = spec.get("reference", "")
+        kind = kinds.get(spec.get("type")) or ("customer_number" if "customer" in reference
+                                                 else "supplier_number" if "supplier" in reference else None)
+        if kind:
+            found.append((kind, str(value)))
+    return found

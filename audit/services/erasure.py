@@ -4,7 +4,8 @@ the DSB area, the API).
 What happens, in one transaction:
 1. The person's work items (with their files, runs, suggestions, review tasks and decisions, escalations),
    labelled examples and master data records are deleted, master data history rows included. Items under a
-   statutory retention duty (GDPR Art. 17(3)(b), e.g. invoices under § 147 AO) or a legal hold are
+   statutory retention duty (GDPR Art. 17(3)(b), e.g. invoices under § 147 AO) or a legal hold (the item's
+   flag, or an active LegalHold on the item, the person, its use case or its period: Art. 17(3)(e)) are
    restricted instead (Art. 18: no processing, visible only to the DSB) and listed.
 2. Wherever else the person's identifiers stand in stored text — any table, history tables included — they
    are replaced by a placeholder (the restricted items and their records excepted).
@@ -28,6 +29,7 @@ from django.utils.translation import gettext as _
 from audit.actors import as_actor
 from audit.choices import RequestKind
 from audit.models import AccessEvent, AuditEvent, Pseudonym
+from audit.selectors.legal_holds import hold_matcher
 from audit.selectors.mentions import Leaving, mentions
 from audit.selectors.subjects import (
     Subject,
@@ -116,10 +118,14 @@ def _describe_item(item) -> str:
 def _plan(subject: Subject, *, dry_run: bool) -> ErasureReport:
     report = ErasureReport(dry_run=dry_run, kind=subject.kind, identifier=subject.identifier)
     report.master_records = [f"{r.get_kind_display()} {r.number}: {r.name}" for r in subject.master_records]
+    holds = hold_matcher(tenant=subject.tenant)
+    person_hold = holds.for_identifiers([(i.kind, i.value) for i in subject.identifiers])
     for item in subject.items:
         until = retention_duty_until(item)
-        if item.legal_hold or until is not None:
-            reason = (_("legal hold") if item.legal_hold
+        hold = person_hold or holds.for_item(item)
+        if item.legal_hold or hold is not None or until is not None:
+            reason = (_("legal hold %(reference)s") % {"reference": hold.reference} if hold is not None
+                      else _("legal hold") if item.legal_hold
                       else _("statutory retention until %(date)s") % {"date": f"{until:%Y-%m-%d}"})
             report.items_restricted.append(f"{_describe_item(item)}: {reason}")
             report.restricted_ids.append(str(item.pk))

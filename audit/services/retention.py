@@ -1,6 +1,7 @@
 """Retention of work items (daily, CELERY_BEAT_SCHEDULE "work-item-retention"): an item is deleted with its
 files, runs, suggestions and review records once its use case's retention period (UseCase.retention_days,
-counted from receipt) is over — unless it is under a legal hold, or still open (not applied, rejected or
+counted from receipt) is over — unless it is under a legal hold (its own flag or an active LegalHold on the
+item, a person it names, its use case or the period it was received in), or still open (not applied, rejected or
 failed: a person may still need it). Restricted items (Art. 18 GDPR) go too when their period ends: the
 retention duty that kept them has ended. Each deletion is an audit event. Audit events themselves are never
 deleted here: only `manage.py purge_audit` removes them, older than AUDIT_RETENTION_DAYS and after a signed
@@ -14,6 +15,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from audit.selectors.legal_holds import hold_matcher
 from audit.services.events import audit_event_record
 from automations.execution.models.work import WorkItem
 from automations.registry.models.use_cases import UseCase
@@ -34,7 +36,11 @@ class RetentionReport:
 def work_items_retention_sweep(*, now=None, batch: int = 500) -> RetentionReport:
     now = now or timezone.now()
     report = RetentionReport()
-    for use_case in UseCase.objects.all().only("pk", "key", "tenant_id", "retention_days"):
+    matchers = {}
+    for use_case in UseCase.objects.select_related("tenant").only("pk", "key", "tenant", "retention_days"):
+        matcher = matchers.get(use_case.tenant_id)
+        if matcher is None:
+            matcher = matchers[use_case.tenant_id] = hold_matcher(tenant=use_case.tenant)
         cutoff = now - timedelta(days=use_case.retention_days)
         due = WorkItem.objects.filter(use_case=use_case, created_at__lt=cutoff)
         report.on_hold += due.filter(legal_hold=True).count()
@@ -43,25 +49,32 @@ def work_items_retention_sweep(*, now=None, batch: int = 500) -> RetentionReport
                                                                                         restricted=True)
         for pk in list(deletable.values_list("pk", flat=True)[:batch * 100]):
             try:
-                files = work_item_retention_delete(item_id=pk, use_case=use_case, cutoff=cutoff)
+                files = work_item_retention_delete(item_id=pk, use_case=use_case, cutoff=cutoff, holds=matcher)
             except ProtectedError:
                 report.failed += 1
                 logger.exception("Work item %s is past its retention but something still refers to it.", pk)
                 continue
-            if files is not None:
+            if files == ON_HOLD:
+                report.on_hold += 1
+            elif files is not None:
                 report.deleted += 1
                 report.files += files
     return report
 
 
-def work_item_retention_delete(*, item_id, use_case, cutoff) -> int | None:
-    """Delete one item in its own short transaction, re-checked under a lock; returns its file count, or
-    None when it no longer qualifies (put on hold meanwhile)."""
+ON_HOLD = -1
+
+
+def work_item_retention_delete(*, item_id, use_case, cutoff, holds=None) -> int | None:
+    """Delete one item in its own short transaction, re-checked under a lock; returns its file count, None
+    when it no longer qualifies, or ON_HOLD when an active legal hold covers it."""
     with transaction.atomic():
         item = WorkItem.objects.select_for_update().filter(pk=item_id, created_at__lt=cutoff,
-                                                           legal_hold=False).first()
+                                                           legal_hold=False).select_related("use_case").first()
         if item is None or (item.status not in CLOSED and not item.restricted):
             return None
+        if (holds if holds is not None else hold_matcher(tenant=use_case.tenant)).for_item(item) is not None:
+            return ON_HOLD
         names = [upload.file.name for upload in item.files.all() if upload.file]
         audit_event_record(actor=None, tenant=item.tenant, event_type="work_item.retention_deleted", obj=item,
                            details={"use_case": use_case.key, "received": item.created_at.date().isoformat(),

@@ -38,6 +38,9 @@ MATRIX = {
                                {"dsb", "auditor"}, 200),
     "subject-request-export": ("get", lambda w: reverse("api:subject-request-export", args=[w["request"].pk]), {},
                                {"dsb"}, 200),
+    "legal-hold-list": ("get", lambda w: reverse("api:legal-hold-list"), {}, {"dsb", "auditor"}, 200),
+    "legal-hold-lift": ("post", lambda w: reverse("api:legal-hold-lift", args=[w["hold"].pk]), {"reason": "erledigt"},
+                        {"dsb"}, 200),
     "processing-records": ("get", lambda w: reverse("api:processing-records"), {}, {"dsb", "auditor"}, 200),
     "works-council": ("get", lambda w: reverse("api:works-council"), {}, {"dsb", "auditor", "works_council"}, 200),
 }
@@ -52,7 +55,11 @@ def api(world, make_tenant, make_user, settings, tmp_path):
                                                identifier=OTTO["email"])
     other = make_tenant("anderes")
     make_user("fremd", tenant=other, roles=[Role.DATA_PROTECTION_OFFICER])
-    return {**world, "request": request, "other": other,
+    from audit.services.legal_holds import legal_hold_place
+
+    hold = legal_hold_place(actor=team["data_protection_officer"], tenant=tenant, scope="use_case",
+                            use_case_key="tickets", reason="Klage", reference="AZ-7")
+    return {**world, "request": request, "other": other, "hold": hold,
             "access_sequence": AccessEvent.objects.filter(tenant=tenant).order_by("sequence").first().sequence,
             "people": {"dsb": team["data_protection_officer"], "auditor": team["auditor"], "clerk": team["clerk"],
                        "works_council": team["works_council"], "lead": team["automation_lead"]}}

@@ -10,6 +10,7 @@ from django.urls import reverse
 from audit.models import AuditEvent, Pseudonym
 from audit.services.access import data_subject_access_request_open
 from audit.services.events import audit_event_record
+from audit.services.legal_holds import legal_hold_place
 from audit.urls import urlpatterns
 from automations.execution.services import master_data
 from portal.choices import Role
@@ -51,6 +52,12 @@ MATRIX = [
     Row("audit:request-detail", permission="audit.view_datasubjectrequest", obj="request"),
     Row("audit:request-export", permission="audit.add_datasubjectrequest", obj="request"),
     Row("audit:restricted-items", permission="audit.erase_subject"),
+    Row("audit:legal-holds", permission="audit.view_legalhold"),
+    Row("audit:legal-holds", method="post", permission="audit.add_legalhold", ok=302,
+        data={"scope": "period", "date_from": "2026-01-01", "date_until": "31.01.2026", "reason": "Prüfung",
+              "reference": "FA-1"}),
+    Row("audit:legal-hold-lift", method="post", permission="audit.change_legalhold", obj="hold", ok=302,
+        data={"lift_reason": "erledigt"}),
     Row("audit:processing-records", permission="audit.view_processing_records"),
     Row("audit:processing-records-pdf", permission="audit.view_processing_records"),
     Row("audit:works-council", permission="audit.view_employee_measures"),
@@ -85,6 +92,8 @@ def world(tenant, make_tenant, make_user):
         objects[place.pk] = {
             "request": data_subject_access_request_open(actor=dsb, tenant=place, identifier="kunde@example.org"),
             "pseudonym": Pseudonym.objects.filter(tenant=place).first().pseudonym,
+            "hold": legal_hold_place(actor=dsb, tenant=place, scope="person", identifier="kunde@example.org",
+                                     identifier_kind="email", reason="Klage", reference="AZ-1"),
         }
     for _ in range(30):
         audit_event_record(actor=None, tenant=other, event_type="tenant.switched", obj=other)
@@ -110,6 +119,8 @@ def _request(client, row, world, *, obj_tenant=None):
         args = ["audit", objects["event"]]
     elif row.obj == "request":
         args = [objects["request"].pk] + (["html"] if row.url_name == "audit:request-export" else [])
+    elif row.obj == "hold":
+        args = [objects["hold"].pk]
     elif row.obj == "pseudonym":
         data["pseudonym"] = objects["pseudonym"]
     url = reverse(row.url_name, args=args)
