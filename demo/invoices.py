@@ -18,25 +18,25 @@ BUYER = {
     "contact": "Buchhaltung", "customer_no": "",
 }
 
-# Fictional suppliers: the VAT ids have the DE format, the IBANs a valid checksum on a bank code that
+# Fictional suppliers: the VAT ids have the DE format and check digit, the IBANs a valid checksum on a bank code that
 # belongs to no bank (999...).
 DEMO_SUPPLIERS = [
-    {"number": "L-10001", "name": "Papierwerk Sonnenberg GmbH", "vat_id": "DE814370215",
+    {"number": "L-10001", "name": "Papierwerk Sonnenberg GmbH", "vat_id": "DE814370218",
      "iban": "DE62999400010012345678", "bic": "DEMODEX1001", "email": "rechnung@papierwerk-sonnenberg.example",
      "street": "Industriestraße 4", "postcode": "34117", "city": "Kassel", "bank": "Demobank Kassel"},
-    {"number": "L-10002", "name": "Elektro Brandt & Söhne KG", "vat_id": "DE297415538",
+    {"number": "L-10002", "name": "Elektro Brandt & Söhne KG", "vat_id": "DE297415534",
      "iban": "DE39999400020087654321", "bic": "DEMODEX1002", "email": "buchhaltung@elektro-brandt.example",
      "street": "Am Kanal 17", "postcode": "33602", "city": "Bielefeld", "bank": "Demobank Bielefeld"},
-    {"number": "L-10003", "name": "Hafenlogistik Nord GmbH & Co. KG", "vat_id": "DE305118742",
+    {"number": "L-10003", "name": "Hafenlogistik Nord GmbH & Co. KG", "vat_id": "DE305118746",
      "iban": "DE96999400030004455667", "bic": "DEMODEX1003", "email": "invoice@hafenlogistik-nord.example",
      "street": "Kaiserkai 3", "postcode": "28217", "city": "Bremen", "bank": "Demobank Bremen"},
-    {"number": "L-10004", "name": "Kaffeerösterei Lindenhof e.K.", "vat_id": "DE263904417",
+    {"number": "L-10004", "name": "Kaffeerösterei Lindenhof e.K.", "vat_id": "DE263904414",
      "iban": "DE35999400040023344556", "bic": "DEMODEX1004", "email": "info@lindenhof-kaffee.example",
      "street": "Lindenhof 2", "postcode": "79098", "city": "Freiburg im Breisgau", "bank": "Demobank Freiburg"},
-    {"number": "L-10005", "name": "Datenwerk IT-Service GmbH", "vat_id": "DE318220964",
+    {"number": "L-10005", "name": "Datenwerk IT-Service GmbH", "vat_id": "DE318220968",
      "iban": "DE98999400050098765432", "bic": "DEMODEX1005", "email": "faktura@datenwerk-it.example",
      "street": "Karl-Heine-Straße 90", "postcode": "04229", "city": "Leipzig", "bank": "Demobank Leipzig"},
-    {"number": "L-10006", "name": "Reinigungsdienst Albrecht GmbH", "vat_id": "DE281736509",
+    {"number": "L-10006", "name": "Reinigungsdienst Albrecht GmbH", "vat_id": "DE281736501",
      "iban": "DE67999400060011223344", "bic": "DEMODEX1006", "email": "rechnungen@albrecht-reinigung.example",
      "street": "Gewerbepark 21", "postcode": "70565", "city": "Stuttgart", "bank": "Demobank Stuttgart"},
 ]

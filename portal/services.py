@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from audit.actors import Actor, as_actor
@@ -22,6 +23,7 @@ from portal.models import ApiToken, Membership, Tenant, validate_roles
 from portal.selectors import remember_roles, tenant_list_for_user
 
 TOKEN_PREFIX = "lpk"
+USERNAME_DIGEST_SALT = "portal.login_failed.username"
 
 
 def tenant_create(*, actor, slug: str, name: str) -> Tenant:
@@ -117,12 +119,21 @@ def login_record(*, user, tenants: list[Tenant], event_type: str) -> None:
             audit_event_record(actor=user, tenant=tenant, event_type=event_type, obj=user)
 
 
+def username_digest(username: str) -> str:
+    """A keyed digest of a login name that matches no account: repeated attempts with one name can be told
+    apart from many names without the name (maybe a person's mistyped identifier) being kept. Django's
+    salted HMAC with SECRET_KEY, case-insensitive. Events written before it carry a plain SHA-256 over key
+    and name under the same detail: they stay as written (the chain is append-only) and are compared with
+    nothing, so the change of digest needs no migration."""
+    return salted_hmac(USERNAME_DIGEST_SALT, username.lower()).hexdigest()[:16]
+
+
 def login_failed_record(*, username: str, user=None, tenants: list[Tenant] = ()) -> None:
     """A failed login. For a known user, each of their tenants records it under the user's id; an unknown
     name goes to the system chain as a keyed digest only (it may be a person's mistyped identifier)."""
     with transaction.atomic():
         if user is None or not tenants:
-            digest = hashlib.sha256(f"{settings.SECRET_KEY}:{username.lower()}".encode()).hexdigest()[:16]
+            digest = username_digest(username)
             audit_event_record(actor=None, tenant=None, event_type="user.login_failed",
                                details={"known_user": user is not None, "username_digest": digest})
             return

@@ -9,33 +9,12 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from stdnum import iban
+from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import InvalidChecksum, ValidationError
+from stdnum.gb import vat as gb_vat
 
 CENT = Decimal("0.01")
-
-# IBAN lengths per country (ISO 13616 registry); an unknown country is checked by checksum alone.
-IBAN_LENGTHS = {
-    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29,
-    "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29,
-    "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28,
-    "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28,
-    "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MR": 27,
-    "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24,
-    "RS": 22, "SA": 24, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25, "SV": 28, "TL": 23, "TN": 24,
-    "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
-}
-
-# VAT identification number formats of the EU member states (plus XI for Northern Ireland and GB, still
-# common on invoices); EL is Greece's prefix in VIES.
-VAT_FORMATS = {
-    "AT": r"U\d{8}", "BE": r"[01]\d{9}", "BG": r"\d{9,10}", "CY": r"\d{8}[A-Z]", "CZ": r"\d{8,10}",
-    "DE": r"\d{9}", "DK": r"\d{8}", "EE": r"\d{9}", "EL": r"\d{9}", "ES": r"[A-Z0-9]\d{7}[A-Z0-9]",
-    "FI": r"\d{8}", "FR": r"[A-HJ-NP-Z0-9]{2}\d{9}", "HR": r"\d{11}", "HU": r"\d{8}",
-    "IE": r"\d{7}[A-W][A-I]?|\d[A-Z+*]\d{5}[A-W]",
-    "IT": r"\d{11}", "LT": r"\d{9}|\d{12}", "LU": r"\d{8}", "LV": r"\d{11}", "MT": r"\d{8}",
-    "NL": r"\d{9}B\d{2}", "PL": r"\d{10}", "PT": r"\d{9}", "RO": r"\d{2,10}", "SE": r"\d{12}",
-    "SI": r"\d{8}", "SK": r"\d{10}", "XI": r"\d{9}|\d{12}|GD\d{3}|HA\d{3}", "GB": r"\d{9}|\d{12}|GD\d{3}|HA\d{3}",
-}
-_VAT_RES = {country: re.compile(rf"{country}(?:{pattern})") for country, pattern in VAT_FORMATS.items()}
 
 # Both linear in the value's length: the spaces before a currency are taken from where their run begins,
 # and "digits and separators with at least one digit" is checked without backtracking.
@@ -60,22 +39,36 @@ def compact(value: str) -> str:
 
 
 def iban_valid(value: str | None) -> bool:
-    """ISO 13616: country code, two check digits, and the mod-97 remainder 1 over the rearranged number."""
-    iban = compact(value or "")
-    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", iban):
-        return False
-    expected = IBAN_LENGTHS.get(iban[:2])
-    if expected and len(iban) != expected:
-        return False
-    digits = "".join(str(int(ch, 36)) for ch in iban[4:] + iban[:4])
-    return int(digits) % 97 == 1
+    """ISO 13616 (python-stdnum): the country's length and account format, and the mod-97 check digits."""
+    return iban.is_valid(compact(value or ""))
+
+
+def _vat_module(vat: str):
+    # GB numbers left the EU's VIES but still stand on invoices; EL is Greece's prefix there.
+    return gb_vat if vat.startswith("GB") else eu_vat
 
 
 def vat_id_valid(value: str | None) -> bool:
-    """The format of an EU VAT identification number (DE + 9 digits, ATU + 8 digits, ...); no checksum."""
+    """An EU VAT identification number (or a British one): the country's format and its check digits
+    (python-stdnum; no online lookup)."""
     vat = compact(value or "")
-    pattern = _VAT_RES.get(vat[:2])
-    return bool(pattern and pattern.fullmatch(vat))
+    return bool(vat) and _vat_module(vat).is_valid(vat)
+
+
+def vat_id_well_formed(value: str | None) -> bool:
+    """Shaped like a VAT id of its country (DE + 9 digits, ATU + 8 digits, ...), whatever its check digits
+    say: how an engine recognises one on a page. A misprinted id is read and then flagged by validation
+    rather than skipped."""
+    vat = compact(value or "")
+    if not vat:
+        return False
+    try:
+        _vat_module(vat).validate(vat)
+    except InvalidChecksum:
+        return True
+    except ValidationError:
+        return False
+    return True
 
 
 def parse_decimal(value) -> Decimal | None:
@@ -197,9 +190,11 @@ def invoice_validation_reasons(fields: dict, *, today: dt.date | None = None) ->
     if parse_decimal(gross) is not None and parse_decimal(due) is not None and not amount_due_plausible(gross, due):
         reasons.append(_("The amount due %(due)s does not fit the gross total %(gross)s.")
                        % {"due": due, "gross": gross})
-    if values.get("seller_vat_id") and not vat_id_valid(values["seller_vat_id"]):
+    if values.get("seller_vat_id") and not vat_id_well_formed(values["seller_vat_id"]):
         reasons.append(_("The seller's VAT id %(vat)s does not have a valid format.")
                        % {"vat": values["seller_vat_id"]})
+    elif values.get("seller_vat_id") and not vat_id_valid(values["seller_vat_id"]):
+        reasons.append(_("The seller's VAT id %(vat)s fails its check digit.") % {"vat": values["seller_vat_id"]})
     if values.get("iban") and not iban_valid(values["iban"]):
         reasons.append(_("The IBAN %(iban)s fails the checksum.") % {"iban": values["iban"]})
     if values.get("issue_date"):

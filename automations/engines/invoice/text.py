@@ -21,7 +21,7 @@ from automations.engines.validation import (
     iban_valid,
     parse_date,
     parse_decimal,
-    vat_id_valid,
+    vat_id_well_formed,
 )
 
 # Confidence of each kind of evidence, below the structured 0.99. The tests check it band by band against
@@ -495,7 +495,7 @@ def _vat_id(doc: Document) -> dict:
         for seg in row.segments:
             for m in VAT.finditer(seg.text):
                 value = re.sub(r"[\s\u00a0]", "", m.group(1))
-                if not vat_id_valid(value) or iban_valid(value):
+                if not vat_id_well_formed(value) or iban_valid(value):
                     continue
                 section = _block_of(doc, i, seg)
                 before = row.text[: row.text.find(m.group(1))]
@@ -535,7 +535,7 @@ def _iban(doc: Document) -> dict:
         for line in (" ".join(s.text for s in row.segments),):
             for m in IBAN.finditer(line.upper()):
                 value = re.sub(r"[\s\u00a0]", "", m.group(1))
-                if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", value) or vat_id_valid(value):
+                if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", value) or vat_id_well_formed(value):
                     continue
                 before = line[: m.start()]
                 # Whose account: the words before it on its row, or the row above when the IBAN opens its row.

@@ -197,8 +197,10 @@ class ValidateStep(Step):
             problems.append(_("not a date"))
         if kind == FieldType.IBAN and not validation.iban_valid(text):
             problems.append(_("IBAN checksum (mod 97) fails"))
-        if kind == FieldType.VAT_ID and not validation.vat_id_valid(text):
+        if kind == FieldType.VAT_ID and not validation.vat_id_well_formed(text):
             problems.append(_("not a valid VAT id format"))
+        elif kind == FieldType.VAT_ID and not validation.vat_id_valid(text):
+            problems.append(_("VAT id check digit fails"))
         if kind == FieldType.EMAIL and not EMAIL.fullmatch(text):
             problems.append(_("not an e-mail address"))
         if kind == FieldType.CATEGORY and spec.get("choices") and text not in spec["choices"]:

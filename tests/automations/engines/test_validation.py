@@ -12,6 +12,7 @@ from automations.engines.validation import (
     parse_decimal,
     sums_consistent,
     vat_id_valid,
+    vat_id_well_formed,
 )
 
 
@@ -27,16 +28,22 @@ def test_invalid_ibans(iban):
     assert not iban_valid(iban)
 
 
-@pytest.mark.parametrize("vat", ["DE123456789", "DE 123 456 789", "ATU12345678", "FR40303265045", "NL123456789B01",
-                                 "IT12345678901", "BE0123456789", "GB123456789", "ESX1234567X", "EL123456789"])
-def test_vat_id_formats(vat):
-    assert vat_id_valid(vat)
+@pytest.mark.parametrize("vat", ["DE123456788", "DE 123 456 788", "ATU13585627", "FR40303265045", "NL004495445B01",
+                                 "IT00743110157", "BE0403019261", "GB980780684", "ESB58378431", "EL094259216",
+                                 "XI980780684"])
+def test_valid_vat_ids(vat):
+    assert vat_id_valid(vat) and vat_id_well_formed(vat)
+
+
+@pytest.mark.parametrize("vat", ["DE123456789", "ATU12345678", "NL123456789B01", "GB123456789", "EL123456789"])
+def test_vat_ids_with_a_wrong_check_digit_are_well_formed_but_not_valid(vat):
+    assert vat_id_well_formed(vat) and not vat_id_valid(vat)
 
 
 @pytest.mark.parametrize("vat", ["DE12345678", "DE1234567890", "AT12345678", "US123456789", "123456789", "", None,
-                                 "201/113/40209"])
+                                 "201/113/40209", "IT12345678901"])
 def test_invalid_vat_id_formats(vat):
-    assert not vat_id_valid(vat)
+    assert not vat_id_well_formed(vat) and not vat_id_valid(vat)
 
 
 @pytest.mark.parametrize("text, value", [
@@ -96,9 +103,17 @@ def test_validation_reasons_name_each_problem_and_change_nothing():
 def test_a_sound_invoice_has_no_reasons_also_in_suggestion_form():
     fields = {"net_total": {"value": "473.00", "confidence": 0.9}, "tax_total": {"value": "56.87"},
               "gross_total": {"value": "529.87"}, "amount_due": {"value": "529.87"},
-              "seller_vat_id": {"value": "DE123456789"}, "iban": {"value": "DE02120300000000202051"},
+              "seller_vat_id": {"value": "DE123456788"}, "iban": {"value": "DE02120300000000202051"},
               "issue_date": {"value": "2025-10-01"}}
     assert invoice_validation_reasons(fields, today=dt.date(2025, 11, 1)) == []
+
+
+def test_a_vat_id_with_a_wrong_check_digit_is_a_reason_of_its_own():
+    reasons = invoice_validation_reasons({"seller_vat_id": "DE123456789", "iban": "DE02120300000000202051"})
+    [malformed] = invoice_validation_reasons({"seller_vat_id": "DE12345"})
+    assert len(reasons) == 1 and "DE123456789" in reasons[0]
+    assert reasons[0].replace("DE123456789", "") != malformed.replace("DE12345", "")
+    assert invoice_validation_reasons({"seller_vat_id": "DE123456788"}) == []
 
 
 def test_unreadable_values_are_reasons():
