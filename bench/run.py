@@ -1,7 +1,7 @@
 """Leitplanke against its limits, in one run: every scenario beside its peer on the same machine, in the same
 minutes, so that the ratios mean something on a shared and busy machine.
 
-    pip install -e ".[production]"        # gunicorn, for the ingest scenario
+    pip install -c constraints.txt -e ".[production]"        # gunicorn, for the ingest scenario
     PORTAL_ENV=test .venv/bin/python bench/run.py [--quick] [--json OUT] [--existing]
 
 Starts a PostgreSQL cluster (durable: fsync on, synchronous commit on) and a Redis of its own on free loopback
@@ -331,7 +331,7 @@ class Bench:
         port = free_port()
         gunicorn = BIN / "gunicorn"
         if not gunicorn.exists():
-            raise SystemExit('The ingest scenario needs gunicorn: pip install -e ".[production]"')
+            raise SystemExit('The ingest scenario needs gunicorn: pip install -c constraints.txt -e ".[production]"')
         server = self.spawn("gunicorn", [str(gunicorn), "portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
                                          "--workers", "4", "--access-logfile", "/dev/null"])
         deadline = time.monotonic() + 60

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command. On a fresh Debian machine it does all the set-up itself:
-#   - creates .venv and installs the project with its `test` extra (again only when pyproject.toml changed),
+#   - creates .venv and installs the project with its `test` extra at the versions pinned in constraints.txt
+#     (again only when pyproject.toml or constraints.txt changed),
 #   - installs Debian's chromium when there are browser tests and it is missing,
 #   - installs Debian's tesseract-ocr with German and English language data (OCR) when missing,
 #   - installs PostgreSQL and Redis when they are missing, and starts them when they are not running,
@@ -21,12 +22,14 @@ apt_install() {
 # --- Python environment ---------------------------------------------------------------------------
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+# The versions come from constraints.txt (exact pins of a set tested together); the environment is brought
+# in line again whenever pyproject.toml or constraints.txt changes.
 stamp=.venv/.leitplanke-test-install
-wanted="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+wanted="$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ] || ! .venv/bin/python -c "import pytest_django, portal" 2>/dev/null; then
-  echo "Installing the project with its test extra ..."
+  echo "Installing the project with its test extra (versions from constraints.txt) ..."
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[test]"
+  .venv/bin/python -m pip install -q -c constraints.txt -e ".[test]"
   echo "$wanted" >"$stamp"
 fi
 
