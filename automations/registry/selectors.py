@@ -29,9 +29,14 @@ def use_case_list(*, tenant, status: str | None = None, risk_tier: str | None = 
     if department:
         qs = qs.filter(department=department)
     if review_due:
-        due = [u.pk for u in qs if u.review_due_at <= timezone.now()]
-        qs = qs.filter(pk__in=due)
+        qs = use_cases_due_for_review(qs)
     return qs.order_by("title")
+
+
+def use_cases_due_for_review(qs: QuerySet[UseCase]) -> QuerySet[UseCase]:
+    """Those of qs whose periodic review is due (the interval counts from the last review)."""
+    now = timezone.now()
+    return qs.filter(pk__in=[u.pk for u in qs if u.review_due_at <= now])
 
 
 def use_case_get(*, tenant, key: str) -> UseCase:

@@ -2,14 +2,14 @@
 permissions as the training pages: import examples (CSV or JSON Lines, the import report with line
 numbers), their statistics, start a training run on the worker and follow its progress, read versions
 with their evaluation, and propose a threshold set from one."""
+import django_filters
 from django.core.exceptions import ObjectDoesNotExist
 from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
-from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -18,10 +18,11 @@ from rest_framework.routers import SimpleRouter
 from audit.actors import actor_from_request
 from automations.choices import ExampleSource
 from automations.registry import selectors
+from automations.registry.api.filters import UseCaseKeyFilter
 from automations.registry.api.serializers import ThresholdSetVersionSerializer
 from automations.training import services as training
 from automations.training.models import ClassifierVersion
-from automations.training.selectors import classifier_version_list, example_statistics, training_progress_get
+from automations.training.selectors import example_statistics, training_progress_get
 from portal.api.permissions import TenantMember, TenantModelPermissions, request_tenant
 
 
@@ -203,28 +204,28 @@ class TrainingView(UseCaseFromUrl, GenericAPIView):
         return Response(self._progress(use_case), status=status.HTTP_202_ACCEPTED)
 
 
+class ClassifierVersionFilterSet(django_filters.FilterSet):
+    use_case = UseCaseKeyFilter(help_text="Only this use case's versions (its key).")
+
+    class Meta:
+        model = ClassifierVersion
+        fields = ["use_case"]
+
+
 class ClassifierVersionViewSet(viewsets.ReadOnlyModelViewSet):
     """Trained classifier versions, newest first, with their held-out evaluation."""
 
     permission_classes = [TenantModelPermissions]
     serializer_class = ClassifierVersionSerializer
     queryset = ClassifierVersion.objects.none()
-    filter_backends = []
+    filterset_class = ClassifierVersionFilterSet
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ClassifierVersion.objects.none()
-        tenant = request_tenant(self.request)
-        key = self.request.query_params.get("use_case")
-        if key and self.action == "list":
-            try:
-                return classifier_version_list(use_case=selectors.use_case_get(tenant=tenant, key=key))
-            except ObjectDoesNotExist:
-                raise ApiValidationError({"use_case": ["Unknown use case."]}) from None
-        return (ClassifierVersion.objects.for_tenant(tenant).select_related("use_case", "author")
+        return (ClassifierVersion.objects.for_tenant(request_tenant(self.request)).select_related("use_case", "author")
                 .order_by("use_case__key", "-number"))
 
-    @extend_schema(parameters=[OpenApiParameter("use_case", str, description="only this use case's versions")])
     def list(self, request, *args, **kwargs):
         """The tenant's classifier versions (`?use_case=KEY` for one use case's), newest first."""
         return super().list(request, *args, **kwargs)

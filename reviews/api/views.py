@@ -2,10 +2,10 @@
 the same permissions as the pages, API tokens included. Deciding is not here: it needs a person in a
 browser session (DESIGN.md)."""
 from django.utils import timezone
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
@@ -14,13 +14,13 @@ from automations.execution.services.intake import ensure_may_read
 from portal.api.permissions import TenantMember, TenantModelPermissions, request_tenant
 from portal.api.schema import problem
 from reviews import selectors, services
+from reviews.api.filters import ReviewTaskFilterSet
 from reviews.api.serializers import (
     ReviewQueueSerializer,
     ReviewTaskDetailSerializer,
     ReviewTaskPageSerializer,
     ReviewTaskSerializer,
 )
-from reviews.choices import TaskState
 from reviews.models import ReviewQueue, ReviewTask
 
 CONFLICT = problem("Another clerk holds the task, or it is decided (`conflict`).")
@@ -39,7 +39,6 @@ class ReviewQueueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     queryset = ReviewQueue.objects.none()
     permission_classes = [TenantModelPermissions]
     pagination_class = None
-    filter_backends = []
 
     def get_permissions(self):
         if self.action == "next":
@@ -83,7 +82,7 @@ class ReviewQueueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 class ReviewTaskViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = ReviewTask.objects.none()
     permission_classes = [TenantModelPermissions]
-    filter_backends = []
+    filterset_class = ReviewTaskFilterSet  # validated and documented; the keyset page applies it
     pagination_class = None
     refusal_status = status.HTTP_409_CONFLICT  # held by another clerk, or decided already
 
@@ -101,35 +100,16 @@ class ReviewTaskViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return selectors.review_task_list_for_api(tenant=request_tenant(self.request)).select_related(
             "item", "item__use_case")
 
-    @extend_schema(
-        parameters=[OpenApiParameter("queue", int, required=True),
-                    OpenApiParameter("state", str, enum=[s.value for s in selectors.LISTED_STATES]),
-                    OpenApiParameter("use_case", str, description="use case key"),
-                    OpenApiParameter("priority", int), OpenApiParameter("overdue", bool),
-                    OpenApiParameter("q", str, description="text in the reasons"),
-                    OpenApiParameter("after", str, description="cursor from `next`")],
-        responses=ReviewTaskPageSerializer)
+    @extend_schema(parameters=[OpenApiParameter("after", str, description="Cursor: `next` of the previous page.")],
+                   responses=ReviewTaskPageSerializer)
     def list(self, request):
         """A queue's tasks by priority, due time and id, 50 a page, keyset-paginated (`after`)."""
-        tenant, params = request_tenant(request), request.query_params
-        try:
-            queue = selectors.review_queue_get(tenant=tenant, pk=int(params.get("queue", "")))
-        except (ValueError, ReviewQueue.DoesNotExist):
-            raise ApiValidationError({"queue": ["A queue of this tenant is required."]}) from None
-        use_case_id = None
-        if params.get("use_case"):
-            use_case_id = next((u.pk for u in selectors.review_queue_use_cases(queue=queue)
-                                if u.key == params["use_case"]), -1)
-        try:
-            priority = int(params["priority"]) if params.get("priority") else None
-        except ValueError:
-            raise ApiValidationError({"priority": ["A number from 1 to 5."]}) from None
-        filters = selectors.TaskFilters(
-            state=params.get("state") or TaskState.OPEN, use_case_id=use_case_id, search=params.get("q", ""),
-            priority=priority, overdue=params.get("overdue") in ("1", "true", "True"))
-        if filters.state not in selectors.LISTED_STATES:
-            raise ApiValidationError({"state": [f"One of {', '.join(selectors.LISTED_STATES)}."]})
-        page = selectors.review_task_page(queue=queue, filters=filters, after=params.get("after"))
+        filterset = ReviewTaskFilterSet(request.query_params, queryset=ReviewTask.objects.none(), request=request)
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        queue = filterset.form.cleaned_data["queue"]
+        page = selectors.review_task_page(queue=queue, filters=filterset.task_filters(queue),
+                                          after=request.query_params.get("after"))
         return Response({"results": ReviewTaskSerializer(page.tasks, many=True).data, "next": page.next_cursor})
 
     def retrieve(self, request, *args, **kwargs):

@@ -1,15 +1,14 @@
 """Work items over the API: intake (multipart or JSON, idempotent), the item, final results for target
 systems, and their acknowledgement."""
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from audit.actors import actor_from_request
 from automations.execution import selectors
+from automations.execution.api.filters import WorkItemFilterSet
 from automations.execution.api.serializers import (
     WorkItemAcknowledgeInputSerializer,
     WorkItemAcknowledgementSerializer,
@@ -35,31 +34,20 @@ class WorkItemViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins
     queryset = WorkItem.objects.none()
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     pagination_class = ResultsPagination
-    filter_backends = []
+    filterset_class = WorkItemFilterSet
     refusal_status = {"acknowledge": status.HTTP_409_CONFLICT}  # only final items are acknowledged
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return WorkItem.objects.none()
-        params = self.request.query_params
-        since = parse_datetime(params["since"]) if params.get("since") else None
-        if params.get("since") and since is None:
-            raise ApiValidationError({"since": "ISO 8601 date-time expected."})
         tenant = request_tenant(self.request)
         if self.action == "retrieve":
             # The DSB alone reads a restricted item (Art. 18 GDPR); lists and pulls never carry one.
             return selectors.work_item_list(
                 tenant=tenant, with_restricted=intake.may_read_restricted(actor_from_request(self.request), tenant)
             ).prefetch_related("deliveries__connector")
-        return selectors.work_item_list(
-            tenant=tenant, use_case_key=params.get("use_case") or None,
-            status=params.get("status") or None, since=since,
-            not_acknowledged_by=params.get("not_acknowledged_by") or None).prefetch_related("deliveries__connector")
+        return selectors.work_item_list(tenant=tenant).prefetch_related("deliveries__connector")
 
-    @extend_schema(
-        parameters=[OpenApiParameter("use_case", str), OpenApiParameter("status", str),
-                    OpenApiParameter("since", str, description="ISO 8601: items changed since then"),
-                    OpenApiParameter("not_acknowledged_by", str, description="only items this consumer has not taken")])
     def list(self, request, *args, **kwargs):
         """Final results for target systems: `?use_case=...&status=applied&since=...`, cursor-paginated."""
         queryset = self.filter_queryset(self.get_queryset())

@@ -6,7 +6,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as ApiValidationError
@@ -15,8 +15,14 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from audit.actors import actor_from_request
-from automations.choices import ChangeKind, ChangeState, RiskTier, UseCaseStatus
+from automations.choices import ChangeKind
 from automations.registry import selectors
+from automations.registry.api.filters import (
+    ChangeRequestFilterSet,
+    ReleaseFilterSet,
+    UseCaseFilterSet,
+    VersionFilterSet,
+)
 from automations.registry.api.serializers import (
     VERSION_SERIALIZERS,
     CatalogueEntrySerializer,
@@ -62,11 +68,6 @@ class HasTenantPermissions(permissions.BasePermission):
 
 # --- use cases ----------------------------------------------------------------------------------------
 
-@extend_schema(parameters=[
-    OpenApiParameter("status", str, enum=UseCaseStatus.values),
-    OpenApiParameter("risk_tier", str, enum=RiskTier.values),
-    OpenApiParameter("department", str), OpenApiParameter("review_due", bool, description="only those due for review"),
-])
 class UseCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Documented use cases of the request's tenant, addressed by key."""
 
@@ -75,7 +76,7 @@ class UseCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     queryset = UseCase.objects.none()
     lookup_field = "key"
     lookup_value_regex = "[-a-zA-Z0-9_]+"
-    filter_backends = []
+    filterset_class = UseCaseFilterSet
 
     def get_permissions(self):
         if self.action == "suspend":
@@ -86,13 +87,9 @@ class UseCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return UseCase.objects.none()
-        params = self.request.query_params
         labels = Prefetch("labels", queryset=ReleaseLabel.objects.select_related("release"))
-        return selectors.use_case_list(
-            tenant=request_tenant(self.request), status=params.get("status") or None,
-            risk_tier=params.get("risk_tier") or None, department=params.get("department") or None,
-            review_due=params.get("review_due") in ("1", "true"),
-        ).select_related("it_contact", "security_officer", "data_protection_officer").prefetch_related(
+        return selectors.use_case_list(tenant=request_tenant(self.request)).select_related(
+            "it_contact", "security_officer", "data_protection_officer").prefetch_related(
             "catalogue_entries", labels)
 
     def _input_context(self) -> dict:
@@ -152,14 +149,12 @@ class VersionViewSetBase(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     """Versions of one kind in the request's tenant (`?use_case=KEY` narrows to one use case)."""
 
     permission_classes = [TenantModelPermissions]
-    filter_backends = []
     kind = ""
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return VERSION_MODELS[self.kind].objects.none()
-        return selectors.version_list_for_tenant(tenant=request_tenant(self.request), kind=self.kind,
-                                                 use_case_key=self.request.query_params.get("use_case") or None)
+        return selectors.version_list_for_tenant(tenant=request_tenant(self.request), kind=self.kind)
 
     def create(self, request):
         serializer, input_serializer = VERSION_SERIALIZERS[self.kind]
@@ -188,10 +183,6 @@ def _version_viewset(kind: str):
     model = VERSION_MODELS[kind]
 
     # Fresh functions per class: the schema decorators annotate the function object itself.
-    @extend_schema(parameters=[OpenApiParameter("use_case", str, description="use case key")])
-    def list_(self, request, *args, **kwargs):
-        return VersionViewSetBase.list(self, request, *args, **kwargs)
-
     @extend_schema(request=input_serializer, responses={201: serializer})
     def create(self, request):
         return VersionViewSetBase.create(self, request)
@@ -207,7 +198,9 @@ def _version_viewset(kind: str):
         "__module__": __name__,
         "__doc__": f"{str(model._meta.verbose_name_plural).capitalize()} (`?use_case=KEY` narrows to one use case).",
         "kind": kind, "serializer_class": serializer, "queryset": model.objects.none(),
-        "list": list_, "create": create, "submit": submit,
+        "create": create, "submit": submit,
+        "filterset_class": type(f"{model.__name__}FilterSet", (VersionFilterSet,), {
+            "Meta": type("Meta", (), {"model": model, "fields": ["use_case"]})}),
     })
 
 
@@ -222,17 +215,12 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     permission_classes = [TenantModelPermissions]
     serializer_class = ReleaseSerializer
     queryset = Release.objects.none()
-    filter_backends = []
+    filterset_class = ReleaseFilterSet
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Release.objects.none()
-        return selectors.release_list_for_tenant(tenant=request_tenant(self.request),
-                                                 use_case_key=self.request.query_params.get("use_case") or None)
-
-    @extend_schema(parameters=[OpenApiParameter("use_case", str, description="use case key")])
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+        return selectors.release_list_for_tenant(tenant=request_tenant(self.request))
 
     @extend_schema(request=ReleaseCreateInputSerializer, responses={201: ReleaseSerializer})
     def create(self, request):
@@ -269,22 +257,12 @@ class ChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     permission_classes = [TenantModelPermissions]
     serializer_class = ChangeRequestSerializer
     queryset = ChangeRequest.objects.none()
-    filter_backends = []
+    filterset_class = ChangeRequestFilterSet
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ChangeRequest.objects.none()
-        params = self.request.query_params
-        state = params.get("state") if params.get("state") in ChangeState.values else None
-        qs = selectors.change_request_list(tenant=request_tenant(self.request), state=state)
-        if params.get("use_case"):
-            qs = qs.filter(use_case__key=params["use_case"])
-        return qs
-
-    @extend_schema(parameters=[OpenApiParameter("state", str, enum=ChangeState.values),
-                               OpenApiParameter("use_case", str, description="use case key")])
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+        return selectors.change_request_list(tenant=request_tenant(self.request))
 
     @extend_schema(request=ChangeRequestCreateInputSerializer, responses={201: ChangeRequestSerializer})
     def create(self, request):
@@ -326,7 +304,6 @@ class CatalogueEntryViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = CatalogueEntry.objects.none()
     lookup_field = "key"
     lookup_value_regex = "[-a-zA-Z0-9_]+"
-    filter_backends = []
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
