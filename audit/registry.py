@@ -2,6 +2,9 @@
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
+
 _TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 
 
@@ -40,3 +43,49 @@ def get(key: str) -> EventType:
 
 def all_types() -> list[EventType]:
     return sorted(_registry.values(), key=lambda t: t.key)
+
+
+# How an event type reads for people: the noun and the past participle of its key, each translated
+# ("work_item.received" → "Vorgang empfangen"). A key whose parts are not listed reads as the key.
+NOUNS = {
+    "api_token": _("API token"), "audit": _("Audit log"), "audit_checkpoint": _("Audit checkpoint"),
+    "audit_export": _("Audit export"), "audit_verification": _("Audit verification"), "briefing": _("Briefing"),
+    "catalogue_entry": _("Catalogue entry"), "change_request": _("Change request"),
+    "classifier_version": _("Classifier version"), "data_subject": _("Data subject"),
+    "data_subject_access": _("Access request"), "database_role": _("Database role"), "dry_run": _("Dry run"),
+    "escalation": _("Escalation"), "labelled_example": _("Labelled example"),
+    "labelled_examples": _("Labelled examples"), "master_record": _("Master data record"),
+    "membership": _("Membership"), "personal_data": _("Personal data"), "processor_circuit": _("Processor access"),
+    "processor_secret": _("Processor key"), "prompt_playground": _("Prompt playground"),
+    "pseudonym": _("Pseudonym"), "release": _("Release"), "release_label": _("Release label"),
+    "review_queue": _("Review queue"), "review_task": _("Review task"), "run": _("Pipeline run"),
+    "tenant": _("Tenant"), "tenant_policy": _("Tenant settings"), "training": _("Training"),
+    "use_case": _("Use case"), "user": _("User"), "version": _("Version"), "work_item": _("Work item"),
+}
+VERBS = {
+    "acknowledged": _("acknowledged"), "answered": _("answered"), "applied": _("applied"),
+    "approved": _("approved"), "assigned": _("assigned"), "changed": _("changed"),
+    "choices_added": _("choices added"), "claim_expired": _("claim expired"), "claimed": _("taken"),
+    "cleared": _("cleared"), "closed": _("closed"), "configured": _("configured"), "confirmed": _("confirmed"),
+    "created": _("created"), "deactivated": _("deactivated"), "decided": _("decided"), "erased": _("erased"),
+    "expired": _("expired"), "exported": _("exported"), "failed": _("failed"), "file_viewed": _("file viewed"),
+    "finalised": _("finalised"), "finished": _("finished"), "half_opened": _("tried again"), "held": _("held"),
+    "imported": _("imported"), "logged_in": _("logged in"), "logged_out": _("logged out"),
+    "login_failed": _("login failed"), "moved": _("moved"), "opened": _("opened"), "purged": _("purged"),
+    "ran": _("ran"), "read": _("read"), "reaped": _("picked up again"), "received": _("received"),
+    "recorded": _("recorded"), "refused": _("refused"), "rejected": _("rejected"), "released": _("released"),
+    "restricted": _("restricted"), "retention_deleted": _("deleted after retention"), "revealed": _("revealed"),
+    "revised": _("revised"), "revoked": _("revoked"), "roles_changed": _("roles changed"), "rotated": _("rotated"),
+    "routed": _("routed"), "searched": _("searched"), "set": _("set"), "signed": _("signed"),
+    "started": _("started"), "status_changed": _("status changed"), "submitted": _("submitted"),
+    "suspended": _("suspended"), "switched": _("switched"), "trained": _("trained"), "updated": _("updated"),
+    "used": _("used"), "viewed": _("viewed"), "withdrawn": _("withdrawn"),
+}
+
+
+def label(key: str) -> str:
+    """The event type in the reader's language, e.g. "Benutzer angemeldet" for user.logged_in."""
+    noun, _sep, verb = str(key).partition(".")
+    if noun in NOUNS and verb in VERBS:
+        return pgettext("audit event type", "%(noun)s %(verb)s") % {"noun": NOUNS[noun], "verb": VERBS[verb]}
+    return str(key)

@@ -176,3 +176,15 @@ class ExampleSource(models.TextChoices):
     IMPORT = "import", _("Imported")
     CORRECTION = "correction", _("Clerk's correction")
     DEMO = "demo", _("Demo data")
+
+
+class PipelineStep(models.TextChoices):
+    """The steps of a run, named for people (StepRun.step holds the key)."""
+    READ = "read", _("Read the document")
+    EXTRACT = "extract", _("Extract the fields")
+    DECIDE = "decide", _("Choose the best suggestion")
+    CHECK = "check", _("Check master data and duplicates")
+    VALIDATE = "validate", _("Validate the values")
+    GUARD = "guard", _("Check the guardrails")
+    ROUTE = "route", _("Route by thresholds")
+    DELIVER = "deliver", _("Deliver to target systems")

@@ -33,11 +33,67 @@ DEMO_CUSTOMERS = [
     ("K-10004", "Hausverwaltung Nord KG", "kontakt@hv-nord.example"),
 ]
 
+# What clerks read instead of the field names: German and English label and help text, the labels of
+# the choices, and the fields that tell items apart in lists ("title").
+FIELD_TEXTS = {
+    "invoice_number": ("Rechnungsnummer", "Invoice number", "Wie auf der Rechnung gedruckt (BT-1).",
+                       "As printed on the invoice (BT-1)."),
+    "document_type": ("Belegart", "Document type", "Rechnung, Gutschrift, Korrektur … (BT-3).",
+                      "Invoice, credit note, correction … (BT-3)."),
+    "issue_date": ("Rechnungsdatum", "Issue date", "Datum der Ausstellung (BT-2).", "Date of issue (BT-2)."),
+    "seller_name": ("Lieferant", "Supplier", "Name des Verkäufers, mit den Stammdaten abgeglichen (BT-27).",
+                    "Seller's name, matched against master data (BT-27)."),
+    "seller_vat_id": ("USt-IdNr. des Lieferanten", "Supplier VAT id", "Umsatzsteuer-Identifikationsnummer (BT-31).",
+                      "VAT identification number (BT-31)."),
+    "buyer_name": ("Rechnungsempfänger", "Buyer", "Unser Unternehmen, wie auf der Rechnung genannt (BT-44).",
+                   "Our company as named on the invoice (BT-44)."),
+    "net_total": ("Nettobetrag", "Net total", "Summe ohne Umsatzsteuer (BT-109).", "Total without VAT (BT-109)."),
+    "tax_total": ("Umsatzsteuer", "VAT total", "Summe der Umsatzsteuer (BT-110).", "Total VAT (BT-110)."),
+    "gross_total": ("Bruttobetrag", "Gross total", "Rechnungsbetrag mit Umsatzsteuer (BT-112).",
+                    "Invoice total with VAT (BT-112)."),
+    "amount_due": ("Zahlbetrag", "Amount due", "Zu zahlender Betrag nach Abzügen (BT-115).",
+                   "Amount payable after deductions (BT-115)."),
+    "currency": ("Währung", "Currency", "ISO-Code, z. B. EUR (BT-5).", "ISO code, e.g. EUR (BT-5)."),
+    "iban": ("IBAN", "IBAN", "Konto des Lieferanten für die Zahlung (BT-84).",
+             "Supplier's account for payment (BT-84)."),
+    "document_class": ("Belegart", "Document class", "Wohin der Beleg im DMS gehört.",
+                       "Where the document belongs in the DMS."),
+    "queue": ("Warteschlange", "Queue", "Team, das die Anfrage bearbeitet.", "Team that handles the request."),
+    "priority": ("Priorität", "Priority", "Wie dringend die Anfrage ist.", "How urgent the request is."),
+    "reply": ("Antwortvorschlag", "Suggested reply", "KI-generiert; vor dem Versand prüfen.",
+              "AI-generated; check before sending."),
+    "subject": ("Betreff", "Subject", "", ""), "body": ("Nachricht", "Message", "", ""),
+    "sender_email": ("Absender", "Sender", "", ""), "customer_number": ("Kundennummer", "Customer number", "", ""),
+    "document": ("Dokument", "Document", "", ""), "text": ("Text", "Text", "", ""),
+}
+CHOICE_TEXTS = {
+    "invoice": ("Rechnung", "Invoice"), "credit_note": ("Gutschrift", "Credit note"),
+    "correction": ("Rechnungskorrektur", "Corrected invoice"), "self_billed": ("Gutschriftsverfahren", "Self-billed"),
+    "partial": ("Abschlagsrechnung", "Partial invoice"), "other": ("Sonstiges", "Other"),
+    "delivery_note": ("Lieferschein", "Delivery note"), "purchase_order": ("Bestellung", "Purchase order"),
+    "reminder": ("Mahnung", "Reminder"), "contract": ("Vertrag", "Contract"),
+    "technik": ("Technik", "Technical"), "rechnung": ("Rechnung", "Billing"), "vertrieb": ("Vertrieb", "Sales"),
+    "reklamation": ("Reklamation", "Complaint"), "lieferung": ("Lieferung", "Delivery"), "konto": ("Konto", "Account"),
+    "hoch": ("hoch", "high"), "mittel": ("mittel", "medium"), "niedrig": ("niedrig", "low"),
+}
+TITLE_FIELDS = {"seller_name", "invoice_number", "gross_total", "subject", "customer_number", "document_class"}
+
+
 def _field(name, kind, required, reference=None, **extra):
     spec = {"name": name, "type": kind, "required": required}
     if reference:
         spec["reference"] = reference
     spec.update(extra)
+    if name in FIELD_TEXTS:
+        label_de, label_en, help_de, help_en = FIELD_TEXTS[name]
+        spec["label"] = {"de": label_de, "en": label_en}
+        if help_de:
+            spec["help"] = {"de": help_de, "en": help_en}
+    if spec.get("choices"):
+        spec["choice_labels"] = {c: {"de": CHOICE_TEXTS[c][0], "en": CHOICE_TEXTS[c][1]}
+                                 for c in spec["choices"] if c in CHOICE_TEXTS}
+    if name in TITLE_FIELDS:
+        spec["title"] = True
     return spec
 
 
@@ -48,12 +104,12 @@ def _live(use_case, users, *, engine_configs, thresholds=None, threshold_draft=N
     lead = users["automation_lead"]
     threshold = versions.version_submit(actor=lead, version=threshold_draft or versions.version_create(
         actor=lead, use_case=use_case, kind="threshold_set", content={"thresholds": thresholds},
-        change_note="Demo thresholds"))
+        change_note="Schwellenwerte für den Start"))
     configs = [versions.version_submit(actor=lead, version=versions.version_create(
-        actor=lead, use_case=use_case, kind="engine_config", content=content, change_note="Demo engine"))
+        actor=lead, use_case=use_case, kind="engine_config", content=content, change_note="Auslese für den Start"))
         for content in engine_configs]
     release = versions.release_create(actor=lead, use_case=use_case, threshold_set=threshold, engine_configs=configs,
-                                      guardrail_set=guardrails, prompt_template=prompt, note="Demo release")
+                                      guardrail_set=guardrails, prompt_template=prompt, note="Erstes Release")
     for kind, payload, title in (
             (ChangeKind.LABEL_MOVE, {"label": "production", "release_id": release.pk}, "Release R1 produktiv setzen"),
             (ChangeKind.STATUS_CHANGE, {"to": "production"}, "In Produktion nehmen")):

@@ -3,6 +3,7 @@ the core team's training record."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from automations.fields import choice_options, field_help, field_label
 from reviews.choices import DecisionAction, TaskState
 
 FIELD_PREFIX = "f_"
@@ -37,7 +38,7 @@ class DecisionForm(forms.Form):
             attrs = {"data-field-index": index, "id": f"field-{name}", "autocomplete": "off",
                      "aria-describedby": f"field-{name}-help"}
             if spec.get("type") == "category" and spec.get("choices"):
-                choices = [("", "—")] + [(c, c) for c in spec["choices"]]
+                choices = [("", "—")] + choice_options(spec)
                 if initial and initial not in spec["choices"]:
                     choices.append((initial, initial))
                 field = forms.ChoiceField(choices=choices, required=False, widget=forms.Select(attrs=attrs))
@@ -46,7 +47,8 @@ class DecisionForm(forms.Form):
                                         widget=forms.Textarea(attrs={**attrs, "rows": 4}))
             else:
                 field = forms.CharField(required=False, max_length=2000, widget=forms.TextInput(attrs=attrs))
-            field.label = spec.get("label") or name
+            field.label = field_label(spec)
+            field.help_text = field_help(spec)
             field.initial = initial
             self.fields[FIELD_PREFIX + name] = field
 

@@ -15,6 +15,7 @@ from django.utils.dateparse import parse_datetime
 from audit.models import AuditEvent
 from automations.choices import RiskTier
 from automations.execution.models.work import Run, StepRun, WorkItem, WorkItemFile
+from automations.execution.selectors import work_item_identities
 from automations.registry.models.use_cases import UseCase
 from reviews.briefings import briefing_for
 from reviews.choices import OPEN_TASK_STATES, QueueKind, TaskState
@@ -278,6 +279,20 @@ def review_clearance(*, tenant, user, use_cases) -> list[Clearance]:
 def may_work_queue(*, user, queue) -> bool:
     """The queue's work permission from the user's roles in the tenant, or granted on this queue."""
     return user.has_perm("reviews.work_reviewqueue") or user.has_perm("reviews.work_reviewqueue", queue)
+
+
+def review_task_identities(*, tasks, use_cases) -> dict:
+    """{item_id: ItemIdentity} for a page of tasks: file names and title fields of their items, in two or
+    three queries whatever the page's length (the use cases are the queue's, loaded already)."""
+    by_id = {u.pk: u for u in use_cases}
+    ids = {t.item_id for t in tasks}
+    if not ids:
+        return {}
+    items = list(WorkItem.objects.filter(pk__in=ids).only("id", "tenant_id", "use_case_id", "fields", "payload"))
+    items = [item for item in items if item.use_case_id in by_id]
+    for item in items:
+        item.use_case = by_id[item.use_case_id]
+    return work_item_identities(items=items)
 
 
 def review_items_for_tasks(*, tasks) -> dict:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from automations.choices import CatalogueKind, LegalBasis, TransferBasis, UseCaseStatus
+from automations.fields import category_label, field_label
 from automations.registry.models.use_cases import UseCase
 from automations.registry.selectors import tenant_policy_get
 
@@ -81,8 +82,9 @@ class ProcessingRecords:
 def _record(use_case, policy) -> ProcessingRecord:
     entries = list(use_case.catalogue_entries.all())
     processors = [e for e in entries if e.kind == CatalogueKind.PROCESSOR]
-    categories = sorted(use_case.personal_data_categories())
-    fields = [f["name"] for f in list(use_case.input_fields) + list(use_case.output_fields) if f.get("personal_data")]
+    categories = sorted(category_label(c) for c in use_case.personal_data_categories())
+    fields = [field_label(f) for f in list(use_case.input_fields) + list(use_case.output_fields)
+              if f.get("personal_data")]
     transfers = [Transfer(e.name, e.location, e.get_transfer_basis_display()) for e in entries
                  if e.transfer_basis in THIRD_COUNTRY]
     record = ProcessingRecord(

@@ -1,6 +1,7 @@
 """Template helpers of the audit app for pages outside the DSB area (the home panel)."""
 from django import template
 
+from audit.registry import label as event_type_label
 from audit.selectors.events import requests_open_by_due_date
 
 register = template.Library()
@@ -15,3 +16,9 @@ def data_subject_requests_due(context, limit: int = 5) -> list:
         return []
 
     return requests_open_by_due_date(tenant=tenant, limit=limit)
+
+
+@register.filter
+def event_label(event_type: str) -> str:
+    """An audit event type as people read it ("Vorgang empfangen"), the key kept for the title attribute."""
+    return event_type_label(event_type)

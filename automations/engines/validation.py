@@ -176,14 +176,18 @@ def amount_due_plausible(gross, due) -> bool:
     return abs(due_d) <= abs(gross_d) + CENT and (due_d == 0 or (due_d > 0) == (gross_d > 0))
 
 
-def invoice_validation_reasons(fields: dict, *, today: dt.date | None = None) -> list[str]:
-    """Reasons a clerk should see for an invoice's fields ({name: value} or {name: {"value": ...}})."""
+def invoice_validation_reasons(fields: dict, *, today: dt.date | None = None,
+                               labels: dict | None = None) -> list[str]:
+    """Reasons a clerk should see for an invoice's fields ({name: value} or {name: {"value": ...}}); fields
+    are named by their labels where `labels` ({name: label}) has them."""
+    labels = labels or {}
     values = {name: (v.get("value") if isinstance(v, dict) else v) for name, v in (fields or {}).items()}
     reasons = []
     net, tax, gross, due = (values.get(k) for k in ("net_total", "tax_total", "gross_total", "amount_due"))
     for name in ("net_total", "tax_total", "gross_total", "amount_due"):
         if values.get(name) not in (None, "") and parse_decimal(values[name]) is None:
-            reasons.append(_("%(field)s is not a number: %(value)s") % {"field": name, "value": values[name]})
+            reasons.append(_("%(field)s is not a number: %(value)s")
+                           % {"field": labels.get(name) or name, "value": values[name]})
     if all(parse_decimal(v) is not None for v in (net, tax, gross)) and not sums_consistent(net, tax, gross):
         reasons.append(_("Net total %(net)s plus tax %(tax)s does not equal the gross total %(gross)s.")
                        % {"net": net, "tax": tax, "gross": gross})

@@ -1,9 +1,12 @@
 """Reads of execution records: master data, work items, escalations, dry runs; every query is scoped to one
 tenant."""
+from dataclasses import dataclass, field
+
 from django.db.models import Q
 
 from automations.choices import EscalationState
-from automations.execution.models.work import Escalation, MasterRecord, WorkItem
+from automations.execution.models.work import Escalation, MasterRecord, WorkItem, WorkItemFile
+from automations.fields import field_label, format_value
 
 
 def master_record_list(*, tenant, kind: str | None = None):
@@ -72,5 +75,78 @@ def escalation_list_for(*, tenant, user=None, open_only: bool = True):
 def dry_run_item_list(*, use_case, limit: int = 30) -> list:
     return list(WorkItem.objects.for_tenant(use_case.tenant)
                 .filter(use_case=use_case, is_dry_run=True, restricted=False)
-                .select_related("release").order_by("-created_at")[:limit])
+                .select_related("release", "use_case").order_by("-created_at")[:limit])
 
+
+
+@dataclass
+class ItemIdentity:
+    """What tells one item from another in a list: its file names and its use case's title fields, values
+    written for people, references to master data shown as the record's name."""
+    files: list[str] = field(default_factory=list)
+    parts: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        return " · ".join(value for _label, value in self.parts)
+
+
+def _title_values(item) -> list[tuple[dict, object]]:
+    """(spec, raw value) of the item's title fields: input fields from the payload, output fields from
+    the values found (or decided)."""
+    values = []
+    for spec in item.use_case.input_fields:
+        if spec.get("title") and item.payload.get(spec.get("name")) not in (None, ""):
+            values.append((spec, item.payload[spec["name"]]))
+    for spec in item.use_case.output_fields:
+        entry = (item.fields or {}).get(spec.get("name"))
+        value = entry.get("value") if isinstance(entry, dict) else None
+        if spec.get("title") and value not in (None, ""):
+            values.append((spec, value))
+    return values
+
+
+def work_item_identities(*, items) -> dict:
+    """pk → ItemIdentity for a page of items (use case loaded with them): one query for the file names,
+    one per referenced kind of master data."""
+    items = [item for item in items if item is not None]
+    if not items:
+        return {}
+    names: dict = {}
+    tenant_id = items[0].tenant_id
+    for pk, name in (WorkItemFile.objects.filter(tenant_id=tenant_id, item__in=[i.pk for i in items])
+                     .order_by("pk").values_list("item_id", "name")):
+        names.setdefault(pk, []).append(name)
+    wanted: dict[tuple[str, str], set[str]] = {}
+    titled = {item.pk: _title_values(item) for item in items}
+    for values in titled.values():
+        for spec, value in values:
+            reference = spec.get("reference") or ""
+            kind, _dot, attribute = reference.partition(".")
+            if attribute in ("number", "vat_id", "iban", "email"):
+                wanted.setdefault((kind, attribute), set()).add(_normalised(attribute, str(value)))
+    records: dict[tuple[str, str, str], MasterRecord] = {}
+    for (kind, attribute), values in wanted.items():
+        lookup = f"{attribute}__in"
+        for record in MasterRecord.objects.filter(tenant_id=tenant_id, kind=kind, is_active=True, **{lookup: values}):
+            records[(kind, attribute, _normalised(attribute, getattr(record, attribute)))] = record
+    identities = {}
+    for item in items:
+        currency = ((item.fields or {}).get("currency") or {}).get("value")
+        parts = []
+        for spec, value in titled[item.pk][:4]:
+            kind, _dot, attribute = (spec.get("reference") or "").partition(".")
+            record = records.get((kind, attribute, _normalised(attribute, str(value)))) if attribute else None
+            shown = f"{record.name} ({value})" if record is not None else format_value(spec, value, currency=currency)
+            parts.append((field_label(spec), shown))
+        identities[item.pk] = ItemIdentity(files=names.get(item.pk, []), parts=parts)
+    return identities
+
+
+def with_identities(items) -> list:
+    """The items, each with `identity` set (see work_item_identities)."""
+    items = list(items)
+    identities = work_item_identities(items=items)
+    for item in items:
+        item.identity = identities.get(item.pk, ItemIdentity())
+    return items

@@ -5,6 +5,12 @@ import difflib
 import json
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+PART_LABELS = {"prompt_template": gettext_lazy("Prompt template"), "threshold_set": gettext_lazy("Thresholds"),
+               "guardrail_set": gettext_lazy("Guardrails"), "engine_config": gettext_lazy("Engine configuration")}
+
 
 def render_value(value) -> list[str]:
     """One value as lines: text as it is, everything else as indented JSON with sorted keys."""
@@ -39,10 +45,11 @@ def render_release(release) -> list[str]:
     parts += [("engine_config", config) for config in sorted(release.engine_configs.all(), key=lambda c: c.number)]
     lines = []
     for kind, version in parts:
+        label = PART_LABELS.get(kind, kind)
         if version is None:
-            lines.append(f"[{kind}] —")
+            lines.append(f"[{label}] —")
             continue
-        lines.append(f"[{kind} v{version.number}]")
+        lines.append("[%s]" % (_("%(part)s, version %(n)s") % {"part": label, "n": version.number}))
         lines.extend(f"    {line}" for line in render_version(version))
     return lines
 
@@ -82,3 +89,28 @@ def change_request_item_rows(item: dict) -> list[DiffRow]:
     before = [] if item.get("before") is None else render_value(item.get("before"))
     after = [] if item.get("after") is None else render_value(item.get("after"))
     return side_by_side(before, after)
+
+
+def compact(rows: list[DiffRow], *, context: int = 2) -> list[DiffRow]:
+    """Only the changed lines with `context` unchanged lines around them; each longer unchanged run is
+    folded into one row (tag "skip", its line count in left_number) so a two-value change reads as two
+    values, not as the whole record."""
+    if not has_changes(rows):
+        return rows
+    keep = [False] * len(rows)
+    for index, row in enumerate(rows):
+        if row.tag != "equal":
+            for near in range(max(0, index - context), min(len(rows), index + context + 1)):
+                keep[near] = True
+    out, skipped = [], 0
+    for row, kept in zip(rows, keep):
+        if kept:
+            if skipped:
+                out.append(DiffRow("skip", skipped, "", None, ""))
+                skipped = 0
+            out.append(row)
+        else:
+            skipped += 1
+    if skipped:
+        out.append(DiffRow("skip", skipped, "", None, ""))
+    return out

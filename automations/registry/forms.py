@@ -18,6 +18,7 @@ from automations.choices import (
     UseCaseStatus,
 )
 from automations.engines import limits, patterns
+from automations.fields import category_label
 from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.models.use_cases import TenantPolicy, UseCase
 from automations.registry.models.versions import EngineConfigVersion, GuardrailSetVersion, PromptTemplateVersion
@@ -104,10 +105,38 @@ class FieldSpecForm(forms.Form):
     send_to_model = forms.BooleanField(label=_("May be sent to a model"), required=False, initial=True)
     personal_data = forms.BooleanField(label=_("Personal data"), required=False)
     category = forms.ChoiceField(label=_("Data category"), required=False)
+    # What people read instead of the name: label and help per language, labels of the choices, and
+    # whether the field identifies an item in lists.
+    label_de = forms.CharField(label=_("Label (German)"), required=False, max_length=120)
+    label_en = forms.CharField(label=_("Label (English)"), required=False, max_length=120)
+    help_de = forms.CharField(label=_("Help text (German)"), required=False, max_length=500)
+    help_en = forms.CharField(label=_("Help text (English)"), required=False, max_length=500)
+    choice_labels = forms.CharField(
+        label=_("Labels of the choices"), required=False, max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One per line: choice = German label | English label"))
+    title = forms.BooleanField(label=_("Shown in lists"), required=False,
+                               help_text=_("Identifies an item in lists (e.g. supplier, amount, subject)."))
+
+    TEXT_FIELDS = ("label_de", "label_en", "help_de", "help_en", "choice_labels", "title")
 
     def __init__(self, *args, categories: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", "—")] + [(c, c) for c in categories]
+        self.fields["category"].choices = [("", "—")] + [(c, category_label(c)) for c in categories]
+
+    def main_fields(self):
+        return [self[name] for name in self.fields if name not in self.TEXT_FIELDS and name != "DELETE"]
+
+    def text_fields(self):
+        return [self[name] for name in self.TEXT_FIELDS]
+
+    @staticmethod
+    def _choice_label_lines(labels: dict) -> str:
+        lines = []
+        for value, text in (labels or {}).items():
+            text = text if isinstance(text, dict) else {"de": str(text)}
+            lines.append(f"{value} = {text.get('de', '')} | {text.get('en', '')}".rstrip(" |"))
+        return "\n".join(lines)
 
     @staticmethod
     def initial_from(spec: dict) -> dict:
@@ -119,6 +148,10 @@ class FieldSpecForm(forms.Form):
             "max_length": rule.get("max_length"),
             "reference": spec.get("reference", ""), "send_to_model": spec.get("send_to_model") is not False,
             "personal_data": bool(spec.get("personal_data")), "category": spec.get("category", ""),
+            "label_de": _text_in(spec.get("label"), "de"), "label_en": _text_in(spec.get("label"), "en"),
+            "help_de": _text_in(spec.get("help"), "de"), "help_en": _text_in(spec.get("help"), "en"),
+            "choice_labels": FieldSpecForm._choice_label_lines(spec.get("choice_labels")),
+            "title": bool(spec.get("title")),
         }
 
     def clean(self):
@@ -130,6 +163,16 @@ class FieldSpecForm(forms.Form):
                 patterns.check_user_pattern(data["pattern"])
             except patterns.UnsafePattern as exc:
                 self.add_error("pattern", str(exc))
+        choices = {c.strip() for c in (data.get("choices") or "").split(",") if c.strip()}
+        try:
+            labels = _parse_choice_labels(data.get("choice_labels") or "")
+        except ValueError:
+            self.add_error("choice_labels", _("Write each line as: choice = German label | English label"))
+        else:
+            unknown = sorted(set(labels) - choices)
+            if unknown:
+                self.add_error("choice_labels", _("Not among the choices: %(names)s") % {"names": ", ".join(unknown)})
+            data["parsed_choice_labels"] = labels
         reference = data.get("reference") or ""
         if reference and (reference.count(".") != 1 or reference.split(".")[0] not in ("supplier", "customer")):
             self.add_error("reference", _("Write it as supplier.<attribute> or customer.<attribute>."))
@@ -162,7 +205,37 @@ class FieldSpecForm(forms.Form):
         if data.get("personal_data"):
             spec["personal_data"] = True
             spec["category"] = data["category"]
+        for key in ("label", "help"):
+            text = {lang: (data.get(f"{key}_{lang}") or "").strip() for lang in ("de", "en")}
+            if any(text.values()):
+                spec[key] = {lang: value for lang, value in text.items() if value}
+        if data.get("parsed_choice_labels"):
+            spec["choice_labels"] = data["parsed_choice_labels"]
+        if data.get("title"):
+            spec["title"] = True
         return spec
+
+
+def _text_in(value, language: str) -> str:
+    if isinstance(value, str):
+        return value if language == "de" else ""
+    return (value or {}).get(language, "") if isinstance(value, dict) else ""
+
+
+def _parse_choice_labels(text: str) -> dict:
+    """"invoice = Rechnung | Invoice" per line → {"invoice": {"de": "Rechnung", "en": "Invoice"}}."""
+    labels = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        value, sep, rest = line.partition("=")
+        if not sep or not value.strip():
+            raise ValueError(line)
+        german, _bar, english = rest.partition("|")
+        entry = {lang: t.strip() for lang, t in (("de", german), ("en", english)) if t.strip()}
+        if entry:
+            labels[value.strip()] = entry
+    return labels
 
 
 class BaseSpecFormSet(forms.BaseFormSet):

@@ -9,6 +9,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from automations.choices import ChangeKind, FieldType, IntegrationKind, Label
+from automations.fields import category_label, choice_options, field_label
 from automations.registry import selectors
 from automations.registry.diffs import render_version
 from automations.registry.models.use_cases import UseCase
@@ -124,9 +125,11 @@ def field_table(specs: list[dict]) -> Table:
             kind = FieldType(spec.get("type", FieldType.TEXT)).label
         except ValueError:
             kind = spec.get("type", "")
-        personal = spec.get("category", "") if spec.get("personal_data") else _("no")
-        rows.append([spec.get("name", ""), str(kind), _yes_no(spec.get("required")),
-                     ", ".join(spec.get("choices") or []),
+        personal = category_label(spec.get("category", "")) if spec.get("personal_data") else _("no")
+        name = spec.get("name", "")
+        label = field_label(spec)
+        rows.append([f"{label} ({name})" if label != name else name, str(kind), _yes_no(spec.get("required")),
+                     ", ".join(label for _value, label in choice_options(spec)),
                      rule_text, spec.get("reference", ""), _yes_no(spec.get("send_to_model") is not False),
                      personal or _("yes")])
     return Table([_("Name"), _("Type"), _("Required"), _("Choices"), _("Validation"), _("Master data reference"),
@@ -166,7 +169,8 @@ def documentation_sections(use_case: UseCase) -> list[Section]:
             Item(_label("legal_basis_note"), use_case.legal_basis_note or "—"),
             Item(_label("recipients"), _lines(use_case.recipients)),
             Item(_label("retention_days"), str(use_case.retention_days)),
-            Item(_("Personal data categories"), ", ".join(sorted(use_case.personal_data_categories())) or "—"),
+            Item(_("Personal data categories"), ", ".join(
+                sorted(category_label(c) for c in use_case.personal_data_categories())) or "—"),
             Item(_label("training_reuse_allowed"), _yes_no(use_case.training_reuse_allowed)),
             Item(_label("store_masked_prompts"), _yes_no(use_case.store_masked_prompts)),
         ]),

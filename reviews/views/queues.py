@@ -89,10 +89,12 @@ class QueueDetailView(ReviewView):
         by_id = {u.pk: u for u in use_cases}
         items = selectors.review_items_for_tasks(tasks=page.tasks) if bulk else {}
         cleared = {c.use_case.pk for c in clearances if c.cleared}
+        identities = selectors.review_task_identities(tasks=page.tasks, use_cases=use_cases)
         rows = []
         for task in page.tasks:
             use_case = by_id.get(task.use_case_id)
             rows.append({"task": task, "use_case": use_case, "overdue": task.due_at < now,
+                         "identity": identities.get(task.item_id),
                          "bulk": bulk and task.use_case_id in cleared and selectors.review_task_bulk_approvable(
                              task=task, queue=queue, item=items.get(task.item_id), use_case=use_case, user=user)})
         query = request.GET.copy()

@@ -13,7 +13,9 @@ from django.utils.translation import gettext_lazy
 from automations.choices import RiskTier
 from automations.documents.selectors import item_document_list
 from automations.documents.sources import value_boxes
+from automations.execution.selectors import work_item_identities
 from automations.execution.services.intake import ensure_may_read
+from automations.fields import engine_label, field_label, format_value
 from portal.files import page_token
 from reviews import selectors, services
 from reviews.choices import OPEN_TASK_STATES, DecisionAction, QueueKind, TaskState
@@ -86,13 +88,16 @@ def _field_rows(form, item, first_decision) -> list[dict]:
     rows = []
     thresholds = _thresholds(item)
     item_reasons = [str(r) for r in item.reasons]
+    currency = (item.fields.get("currency") or {}).get("value")
     for index, spec in enumerate(form.specs, start=1):
         name = spec["name"]
         suggestion = item.fields.get(name) or {}
         confidence = suggestion.get("confidence")
         reasons = list(suggestion.get("reasons") or [])
         # Item-level messages that name the field ("iban: …") belong beside it as well.
-        reasons += [r for r in item_reasons if r.startswith(f"{name}:") and r not in reasons]
+        label = field_label(spec)
+        reasons += [r for r in item_reasons if (r.startswith((f"{name}:", f"{label}:")))
+                    and r not in reasons]
         first_value = (first_decision.final_fields.get(name) if first_decision is not None else None)
         rows.append({
             "index": index, "name": name, "spec": spec, "field": form[FIELD_PREFIX + name],
@@ -100,7 +105,9 @@ def _field_rows(form, item, first_decision) -> list[dict]:
             "confidence": confidence, "percent": round(float(confidence) * 100) if confidence is not None else None,
             "level": _level(confidence, thresholds.get(name)), "explanation": suggestion.get("explanation") or "",
             "auto_percent": _percent((thresholds.get(name) or {}).get("auto")),
-            "engine": suggestion.get("engine") or "", "reasons": reasons,
+            "engine": engine_label(suggestion.get("engine")) if suggestion.get("engine") else "",
+            "reasons": reasons, "label": label, "help": form[FIELD_PREFIX + name].help_text,
+            "shown": format_value(spec, suggestion.get("value"), currency=currency),
             "decided_by": suggestion.get("decided_by") or "", "required": bool(spec.get("required")),
             "first_changed": first_decision is not None and name in first_decision.diff,
             "first_value": display_value(first_value),
@@ -166,7 +173,8 @@ def _payload_rows(item) -> list[dict]:
         value = item.payload[name]
         spec = specs.get(name, {})
         text = value if isinstance(value, str) else display_value(value)
-        rows.append({"name": name, "value": text, "long": spec.get("type") == "long_text" or len(text) > 120,
+        rows.append({"name": name, "label": field_label(spec, name), "value": text,
+                     "long": spec.get("type") == "long_text" or len(text) > 120,
                      "email": spec.get("type") == "email", "personal": bool(spec.get("personal_data"))})
     return rows
 
@@ -180,7 +188,13 @@ def _first_decision(task):
 
 def _timeline(task) -> list[dict]:
     entries = []
+    specs = {s.get("name"): s for s in task.item.use_case.output_fields}
     for entry in selectors.review_task_timeline(task=task):
+        if entry["kind"] == "decision":
+            entry["changes"] = [
+                (field_label(specs.get(name), name), format_value(specs.get(name), (change or {}).get("suggested")),
+                 format_value(specs.get(name), (change or {}).get("final")))
+                for name, change in (entry["decision"].diff or {}).items()]
         if entry["kind"] == "event":
             if entry["event"].event_type in HIDDEN_EVENTS:
                 continue
@@ -220,6 +234,7 @@ def task_context(request, task, form=None) -> dict:
         "first_decision": first_decision, "second_review": task.state == TaskState.AWAITING_SECOND_REVIEW,
         "four_eyes": use_case.risk_tier == RiskTier.HIGH and task.queue.kind != QueueKind.SAMPLE_CHECK,
         "clearance": clearance, "may_work": may_work, "now": now,
+        "identity": work_item_identities(items=[item]).get(item.pk),
         "is_clarification": task.queue.kind == QueueKind.CLARIFICATION,
         "is_sample_check": task.queue.kind == QueueKind.SAMPLE_CHECK,
         "claim_left_minutes": (max(0, int((task.claim_expires_at - now).total_seconds() // 60))

@@ -13,6 +13,8 @@ characters), and a run of spaces is scanned once, from where it begins, never ag
 import re
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from automations.engines.invoice import fields as f
 from automations.engines.invoice.pdf import Row, Segment, TextLayer
 from automations.engines.validation import (
@@ -180,11 +182,11 @@ class TextExtraction:
 def _cue(row: Row, text: str | None = None) -> str:
     shown = text if text is not None else row.text
     shown = shown if len(shown) <= 90 else shown[:87] + "..."
-    return f"Text: '{shown}' (page {row.page + 1})"
+    return _("Text on page %(page)s: “%(text)s”") % {"page": row.page + 1, "text": shown}
 
 
 def _cue_text(text: str) -> str:
-    return f"Text: '{text}'"
+    return _("Text: “%(text)s”") % {"text": text}
 
 
 def _label_re(pattern: str) -> re.Pattern:
@@ -575,7 +577,7 @@ def _currency(doc: Document) -> dict:
         return {"currency": Candidate(code, "currency_symbol", _cue(row))}
     if MONEY.search(doc.text):
         # German invoice without a currency mark: euro is the norm.
-        return {"currency": Candidate("EUR", "currency_default", "Text: amounts without currency (EUR assumed)")}
+        return {"currency": Candidate("EUR", "currency_default", _("Text: amounts without a currency (euro assumed)"))}
     return {}
 
 
@@ -680,7 +682,8 @@ def _totals(doc: Document) -> dict:
         if t is not None:
             out["tax_total"] = make("tax_total", t, "sums_consistent")
             if t[3] == "sum":
-                out["tax_total"].explanation = "Text: sum of the VAT lines " + out["tax_total"].explanation[6:]
+                out["tax_total"].explanation = _("Sum of the VAT lines (%(cue)s)") % {
+                    "cue": out["tax_total"].explanation}
     else:
         for name in ("net_total", "tax_total", "gross_total"):
             if cands[name]:
@@ -690,7 +693,8 @@ def _totals(doc: Document) -> dict:
     _derive_missing_total(out)
     if "gross_total" in out and "net_total" not in out and "tax_total" not in out and NO_VAT.search(doc.text):
         g = out["gross_total"]
-        out["net_total"] = Candidate(g.value, "amount_derived", g.explanation + " (no VAT charged)")
+        out["net_total"] = Candidate(g.value, "amount_derived",
+                                     _("%(cue)s (no VAT charged)") % {"cue": g.explanation})
         out["tax_total"] = Candidate("0.00", "amount_derived", _cue_text(NO_VAT.search(doc.text).group()))
     if cands["amount_due"]:
         entry = max(cands["amount_due"], key=prior)
@@ -702,7 +706,8 @@ def _totals(doc: Document) -> dict:
     elif "gross_total" in out:
         # No separate amount due printed: the gross total is what is payable.
         g = out["gross_total"]
-        out["amount_due"] = Candidate(g.value, "due_from_gross", g.explanation + " (amount due = gross total)")
+        out["amount_due"] = Candidate(g.value, "due_from_gross",
+                                      _("%(cue)s (amount due = gross total)") % {"cue": g.explanation})
     return out
 
 
@@ -716,13 +721,13 @@ def _derive_missing_total(out: dict) -> None:
         value, parts = have["gross_total"] - have["net_total"], ("gross_total", "net_total")
         if value < 0 < have["net_total"]:
             return
-        text = "gross total - net total"
+        text = _("gross total − net total")
         name = "tax_total"
     elif "net_total" not in have:
-        value, name, text = have["gross_total"] - have["tax_total"], "net_total", "gross total - tax"
+        value, name, text = have["gross_total"] - have["tax_total"], "net_total", _("gross total − tax")
         parts = ("gross_total", "tax_total")
     else:
-        value, name, text = have["net_total"] + have["tax_total"], "gross_total", "net total + tax"
+        value, name, text = have["net_total"] + have["tax_total"], "gross_total", _("net total + tax")
         parts = ("net_total", "tax_total")
     basis = "; ".join(out[p].explanation for p in parts)
     out[name] = Candidate(decimal_string(value), "amount_derived", f"{text} ({basis})")

@@ -12,6 +12,7 @@ from automations.choices import (
     ItemSource,
     ItemStatus,
     MasterKind,
+    PipelineStep,
     RunStatus,
     RunTrigger,
     StepStatus,
@@ -161,6 +162,13 @@ class StepRun(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.step} ({self.status})"
+
+    @property
+    def step_label(self) -> str:
+        try:
+            return str(PipelineStep(self.step).label)
+        except ValueError:
+            return self.step
 
 
 class Suggestion(TenantOwned):

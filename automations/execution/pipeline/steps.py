@@ -13,6 +13,7 @@ from automations.engines.base import EngineResult
 from automations.engines.patterns import EMAIL, IBAN_TEXT, PHONE
 from automations.execution.pipeline.context import PipelineContext, StepError
 from automations.execution.selectors import master_record_find, work_item_duplicates
+from automations.fields import engine_label, field_label, format_value, labels_by_name
 
 PERSONAL_PATTERNS = {"email": EMAIL, "phone": PHONE, "iban": IBAN_TEXT}
 
@@ -107,8 +108,10 @@ class DecideStep(Step):
             values = {str(c.value) for c in candidates if c.confidence >= 0.5}
             if len(values) > 1:
                 disagreements.append(name)
+                spec = ctx.use_case.output_field(name)
                 text = _("Engines disagree on %(field)s: %(values)s") % {
-                    "field": name, "values": ", ".join(f"{c.engine}={c.value}" for c in candidates)}
+                    "field": field_label(spec, name), "values": ", ".join(
+                        f"{engine_label(c.engine)}: {format_value(spec, c.value)}" for c in candidates)}
                 ctx.add_reason(text, field_name=name)
                 ctx.escalation_reasons.append(text)
         return {"fields": sorted(ctx.chosen), "disagreements": disagreements}
@@ -125,7 +128,7 @@ class CheckStep(Step):
         for spec in ctx.use_case.input_fields:
             if (spec.get("required") and spec.get("type") != "file"
                     and not str(item.payload.get(spec["name"], "")).strip() and not ctx.engine_input.files):
-                ctx.add_reason(_("Required input field %(f)s is missing.") % {"f": spec["name"]},
+                ctx.add_reason(_("Required input field %(f)s is missing.") % {"f": field_label(spec)},
                                field_name=spec["name"], clarification=True)
         duplicates = work_item_duplicates(item=item)
         if duplicates:
@@ -146,12 +149,13 @@ class CheckStep(Step):
             label = MasterKind(kind).label
             if record is None:
                 ctx.add_reason(_("Unknown %(kind)s: no master data record with %(attr)s %(value)s.")
-                               % {"kind": label, "attr": attribute, "value": value},
+                               % {"kind": label, "attr": field_label(spec), "value": value},
                                field_name=spec["name"], clarification=True)
                 continue
             if kind in found and found[kind].pk != record.pk:
                 ctx.add_reason(_("Inconsistent %(kind)s references: %(attr)s belongs to %(other)s, not %(first)s.")
-                               % {"kind": label, "attr": attribute, "other": record.name, "first": found[kind].name},
+                               % {"kind": label, "attr": field_label(spec), "other": record.name,
+                                  "first": found[kind].name},
                                field_name=spec["name"], clarification=True)
             found.setdefault(kind, record)
         return {"references": {k: v.number for k, v in found.items()}, "duplicates": len(duplicates)}
@@ -178,10 +182,11 @@ class ValidateStep(Step):
                 continue
             for problem in self.field_problems(spec, suggestion.value, validation):
                 failures += 1
-                ctx.add_reason(f"{spec['name']}: {problem}", field_name=spec["name"])
+                ctx.add_reason(f"{field_label(spec)}: {problem}", field_name=spec["name"])
         values = {name: s.value for name, s in ctx.chosen.items()}
         if {"net_total", "tax_total", "gross_total"} & set(values):
-            for problem in validation.invoice_validation_reasons(values):
+            for problem in validation.invoice_validation_reasons(
+                    values, labels=labels_by_name(ctx.use_case.output_fields)):
                 failures += 1
                 ctx.add_reason(problem)
         return {"failures": failures}
@@ -236,7 +241,7 @@ class GuardStep(Step):
                 continue
             for problem in guardrail_violations(guardrails, suggestion.value):
                 violations += 1
-                ctx.add_reason(f"{name}: {problem}", field_name=name)
+                ctx.add_reason(f"{field_label(ctx.use_case.output_field(name), name)}: {problem}", field_name=name)
         return {"violations": violations}
 
 

@@ -31,6 +31,7 @@ from automations.execution.pipeline.steps import PREPARE_STEPS
 from automations.execution.selectors import master_record_find
 from automations.execution.services.engine_services import EngineServicesForItem
 from automations.execution.services.escalations import escalation_create
+from automations.fields import field_label
 from automations.registry.models.use_cases import UseCase
 from automations.registry.selectors import active_release_label
 from portal import dispatch
@@ -238,18 +239,21 @@ def _route(ctx: PipelineContext, steps: list[StepRun]) -> str:
         suggestion = ctx.chosen.get(name)
         if suggestion is None:
             if spec.get("required"):
-                ctx.add_reason(_("%(f)s: not found.") % {"f": name}, field_name=name, clarification=True)
+                ctx.add_reason(_("%(f)s: not found.") % {"f": field_label(spec)}, field_name=name,
+                               clarification=True)
             continue
         reject = float(thresholds.get(name, {}).get("reject", 0.0))
         if suggestion.confidence < reject:
             ctx.add_reason(_("%(f)s: confidence %(c).0f%% is below the reject threshold.")
-                           % {"f": name, "c": suggestion.confidence * 100}, field_name=name, clarification=True)
+                           % {"f": field_label(spec), "c": suggestion.confidence * 100}, field_name=name,
+                           clarification=True)
     all_auto = bool(ctx.chosen) and all(
         s.confidence >= float(thresholds.get(name, {}).get("auto", 1.01)) for name, s in ctx.chosen.items())
     low = [name for name, s in ctx.chosen.items()
            if s.confidence < float(thresholds.get(name, {}).get("auto", 1.01))]
     if low and not ctx.needs_clarification:
-        ctx.add_reason(_("Low confidence: %(fields)s") % {"fields": ", ".join(sorted(low))})
+        ctx.add_reason(_("Low confidence: %(fields)s") % {"fields": ", ".join(
+            field_label(ctx.use_case.output_field(name), name) for name in sorted(low))})
 
     with transaction.atomic():
         run = _locked(ctx.run.pk, ctx.item.tenant)

@@ -16,6 +16,7 @@ from automations.choices import ItemSource, ItemStatus, MasterKind, UseCaseStatu
 from automations.execution import selectors
 from automations.execution.models.work import WorkItem
 from automations.execution.services import dry_run, escalations, intake, master_data
+from automations.fields import engine_label, field_label, format_value
 from automations.registry import selectors as registry_selectors
 from portal.files import INLINE_TYPES, PDF, page_token, page_token_valid, sniff_file, stored_file_response
 from portal.views import TenantPermissionRequiredMixin as PermissionMixin
@@ -74,7 +75,7 @@ class WorkItemListView(PermissionMixin, View):
             items = items.filter(created_at__lt=before)
         page = list(items.order_by("-created_at")[:PAGE_SIZE + 1])
         more = len(page) > PAGE_SIZE
-        page = page[:PAGE_SIZE]
+        page = selectors.with_identities(page[:PAGE_SIZE])
         work_items_view_record(actor=actor_from_request(request), tenant=request.tenant, items=page,
                                purpose="work item list")
         return render(request, "automations/work/item_list.html", {
@@ -91,11 +92,18 @@ class WorkItemDetailView(PermissionMixin, View):
         work_item_view_record(actor=actor_from_request(request), item=item, purpose="work item page")
         runs = item.runs.select_related("release").prefetch_related("steps").order_by("created_at")
         output_specs = {f["name"]: f for f in item.use_case.output_fields}
+        input_specs = {f["name"]: f for f in item.use_case.input_fields}
+        currency = (item.fields.get("currency") or {}).get("value")
         fields = [{"name": name, "spec": output_specs.get(name, {}), **data,
+                   "label": field_label(output_specs.get(name), name),
+                   "shown": format_value(output_specs.get(name), data.get("value"), currency=currency),
+                   "engine_label": engine_label(data.get("engine")) if data.get("engine") else "",
                    "percent": round(float(data.get("confidence") or 0) * 100)}
                   for name, data in item.fields.items()]
+        payload = [(field_label(input_specs.get(name), name), value) for name, value in item.payload.items()]
         return render(request, "automations/work/item_detail.html", {
-            "item": item, "fields": fields, "runs": runs, "files": _with_preview(item.files.all(), request.user),
+            "item": item, "fields": fields, "payload": payload, "runs": runs,
+            "files": _with_preview(item.files.all(), request.user),
             "escalations": item.escalations.all(), "decisions": item.review_decisions.select_related("actor")})
 
 
@@ -146,9 +154,10 @@ class EscalationListView(PermissionMixin, View):
     permission_required = "automations.view_escalation"
 
     def get(self, request):
-        mine = selectors.escalation_list_for(tenant=request.tenant, user=request.user)
-        everyone = (selectors.escalation_list_for(tenant=request.tenant, open_only=request.GET.get("all") != "1")
+        mine = list(selectors.escalation_list_for(tenant=request.tenant, user=request.user))
+        everyone = (list(selectors.escalation_list_for(tenant=request.tenant, open_only=request.GET.get("all") != "1"))
                     if request.user.has_perm("automations.change_escalation") else None)
+        selectors.with_identities([e.item for e in mine + (everyone or [])])
         return render(request, "automations/work/escalations.html", {"mine": mine, "everyone": everyone})
 
 
@@ -215,7 +224,7 @@ class DryRunView(PermissionMixin, View):
 
     def get(self, request, key):
         use_case = _use_case(request, key)
-        items = selectors.dry_run_item_list(use_case=use_case)
+        items = selectors.with_identities(selectors.dry_run_item_list(use_case=use_case))
         return render(request, "automations/work/dry_run.html", {
             "use_case": use_case, "releases": registry_selectors.release_list(use_case=use_case), "items": items})
 

@@ -46,6 +46,17 @@ def validate_field_specs(specs, *, label: str, categories: list[str]) -> None:
             raise ValidationError(_("Field %(name)s has an unknown type.") % {"name": name})
         if spec.get("type") == FieldType.CATEGORY and not isinstance(spec.get("choices", []), list):
             raise ValidationError(_("Field %(name)s: choices must be a list.") % {"name": name})
+        for key in ("label", "help"):
+            text = spec.get(key)
+            if text is not None and not isinstance(text, str) and not (
+                    isinstance(text, dict) and all(isinstance(v, str) for v in text.values())):
+                raise ValidationError(_("Field %(name)s: the label and help text are texts per language, e.g. "
+                                        "{\"de\": \"…\", \"en\": \"…\"}.") % {"name": name})
+        labels = spec.get("choice_labels")
+        if labels is not None and (not isinstance(labels, dict) or not all(
+                isinstance(v, (str, dict)) for v in labels.values())):
+            raise ValidationError(_("Field %(name)s: the labels of the choices are an object (choice → label per "
+                                    "language).") % {"name": name})
         rule = spec.get("validation") or {}
         if not isinstance(rule, dict):
             raise ValidationError(_("Field %(name)s: validation must be an object.") % {"name": name})
@@ -104,7 +115,7 @@ def use_case_create(*, actor, tenant, key: str, title: str, purpose: str, **docu
         use_case = UseCase(tenant=tenant, key=key, title=title, purpose=purpose, status=UseCaseStatus.DRAFT)
         _assign(use_case, documentation)
         use_case.full_clean(exclude=["catalogue_entries"])
-        stamp(use_case, actor=actor, reason="use case documented")
+        stamp(use_case, actor=actor, reason=_("use case documented"))
         use_case.save()
         if entries:
             use_case.catalogue_entries.set(entries)

@@ -2,7 +2,7 @@
 settings; documentation edits come from the use case's edit page), the approval inbox, a request with
 its difference, and the decision — by a person in a browser session, in one of their roles."""
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from automations.choices import ChangeKind, ChangeState, UseCaseStatus
 from automations.registry import selectors
-from automations.registry.diffs import change_request_item_rows, render_release, side_by_side
+from automations.registry.diffs import change_request_item_rows, compact, render_release, side_by_side
 from automations.registry.forms import (
     CatalogueChangeForm,
     DecisionForm,
@@ -18,6 +18,7 @@ from automations.registry.forms import (
     StatusChangeForm,
     TenantPolicyChangeForm,
 )
+from automations.registry.models.use_cases import TenantPolicy, UseCase
 from automations.registry.services import changes
 from automations.registry.services.changes import TRANSITIONS
 from automations.registry.views.mixins import RegistryView, UseCaseMixin, error_messages, get_or_404, report_error
@@ -35,8 +36,20 @@ def decision_roles(cr, user, user_roles, allow_dual: bool) -> list[tuple[str, st
     return [(role, Role(role).label) for role in open_roles if role in user_roles]
 
 
+def item_label(name) -> str:
+    """A changed item by its name for people: the documentation field's or control setting's label."""
+    for model in (UseCase, TenantPolicy):
+        try:
+            return str(model._meta.get_field(name).verbose_name)
+        except (FieldDoesNotExist, TypeError):
+            continue
+    labels = {"label": _("Release label"), "status": _("Status")}
+    return str(labels.get(name, name))
+
+
 def _diff_items(cr) -> list[dict]:
-    return [{"item": item.get("item"), "rows": change_request_item_rows(item)} for item in cr.diff or []]
+    return [{"item": item_label(item.get("item")), "key": item.get("item"),
+             "rows": compact(change_request_item_rows(item))} for item in cr.diff or []]
 
 
 def _release_diff(cr):
@@ -50,7 +63,8 @@ def _release_diff(cr):
     current = releases.get(int(before[1:])) if isinstance(before, str) and before[1:].isdigit() else None
     if target is None:
         return None
-    return {"left": current, "right": target, "rows": side_by_side(render_release(current), render_release(target))}
+    return {"left": current, "right": target,
+            "rows": compact(side_by_side(render_release(current), render_release(target)))}
 
 
 class ChangeRequestListView(RegistryView):

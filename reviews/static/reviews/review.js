@@ -19,11 +19,36 @@
     var comment = document.getElementById("id_comment");
     var hint = document.getElementById("reason-hint");
     var form = document.getElementById("decision-form");
+    var editedHint = document.getElementById("edited-hint");
+    var fieldInputs = form ? Array.prototype.slice.call(form.querySelectorAll("[data-field-index]")) : [];
+    var pending = null; // a first digit, for fields 10 and beyond ("1" then "2" reaches field 12)
+
+    function focusField(field) {
+      if (!visible(field)) return false;
+      field.focus();
+      if (field.select && field.tagName.toLowerCase() === "input") field.select();
+      field.scrollIntoView({block: "nearest"});
+      return true;
+    }
+
+    function edited() {
+      return form ? form.querySelectorAll(".field-changed").length > 0 : false;
+    }
 
     document.querySelectorAll("[data-help-open]").forEach(function (button) {
       if (!help || typeof help.showModal !== "function") return;
       button.hidden = false;
       button.addEventListener("click", function () { help.showModal(); });
+    });
+
+    // "As suggested" means nothing was changed: with changed values, point at "save corrections".
+    document.querySelectorAll("[data-unedited-only]").forEach(function (button) {
+      button.addEventListener("click", function (event) {
+        if (edited()) {
+          event.preventDefault();
+          if (editedHint) editedHint.hidden = false;
+        }
+      });
     });
 
     // A decision that needs a reason: without one, point at the comment instead of a round trip.
@@ -76,8 +101,24 @@
     document.addEventListener("keydown", function (event) {
       if (event.ctrlKey || event.metaKey || event.altKey) return;
       if (help && help.open) return; // the dialog handles Esc itself
+      // The second digit of a field number arrives while the first field already has the focus.
+      if (pending && /^[0-9]$/.test(event.key) && Date.now() - pending.at < 700) {
+        var two = form && form.querySelector('[data-field-index="' + pending.digit + event.key + '"]');
+        pending = null;
+        if (two && focusField(two)) { event.preventDefault(); return; }
+      }
+      pending = null;
       if (event.key === "Escape") {
         if (typing(event.target)) { event.target.blur(); event.preventDefault(); }
+        return;
+      }
+      // Up and down between fields, from a field too (a select keeps its own arrows).
+      if ((event.key === "ArrowDown" || event.key === "ArrowUp") && fieldInputs.length
+          && (!typing(event.target) || (event.target.hasAttribute("data-field-index")
+              && event.target.tagName.toLowerCase() === "input"))) {
+        var at = fieldInputs.indexOf(event.target);
+        var next = event.key === "ArrowDown" ? at + 1 : (at < 0 ? fieldInputs.length - 1 : at - 1);
+        if (next >= 0 && next < fieldInputs.length && focusField(fieldInputs[next])) event.preventDefault();
         return;
       }
       if (typing(event.target)) return;
@@ -87,11 +128,8 @@
       }
       if (/^[1-9]$/.test(event.key) && form) {
         var field = form.querySelector('[data-field-index="' + event.key + '"]');
-        if (visible(field)) {
-          field.focus();
-          if (field.select && field.tagName.toLowerCase() === "input") field.select();
-          event.preventDefault();
-        }
+        if (form.querySelector('[data-field-index="' + event.key + '0"]')) pending = {digit: event.key, at: Date.now()};
+        if (focusField(field)) event.preventDefault();
         return;
       }
       if (event.key === "g" && visible(comment)) { comment.focus(); event.preventDefault(); return; }

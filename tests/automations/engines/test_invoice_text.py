@@ -64,15 +64,15 @@ def test_stripped_samples_confidence_is_calibrated(stripped_results):
 def test_text_confidence_stays_below_structured(stripped_results):
     for _name, _expected, result in stripped_results:
         assert all(s.confidence < 0.99 for s in result.suggestions)
-        assert all(s.explanation.startswith("Text") or "Text:" in s.explanation for s in result.suggestions)
+        assert all("Text" in s.explanation for s in result.suggestions)
     assert max(CONF.values()) < 0.99
 
 
 def test_explanations_quote_the_page_text(stripped_results):
     _name, _expected, result = next(r for r in stripped_results if r[0] == "EN16931_Einfach.pdf")
     explanation = {s.field: s.explanation for s in result.suggestions}
-    assert explanation["invoice_number"] == "Text: 'Nr. 471102 vom' (page 1)"
-    assert explanation["gross_total"] == "Text: 'Bruttosumme  529,87' (page 2)"
+    assert explanation["invoice_number"] == "Text auf Seite 1: „Nr. 471102 vom“"
+    assert explanation["gross_total"] == "Text auf Seite 2: „Bruttosumme  529,87“"
 
 
 # --- other layouts ------------------------------------------------------------------------------------

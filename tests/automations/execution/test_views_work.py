@@ -74,7 +74,10 @@ def test_browser_upload_of_several_files_creates_one_item_each(client, tenant, t
 def test_item_page_shows_values_confidence_and_steps(client, tenant, team, live, django_capture_on_commit_callbacks):
     item = _item(team, tenant, django_capture_on_commit_callbacks)
     page = _login(client, team["clerk"], tenant).get(reverse("work:item-detail", args=[item.pk])).content.decode()
-    assert "invoice" in page and "extract" in page and "route" in page and "%" in page
+    assert "invoice" in page and "%" in page
+    # Steps by what they do, runs counted as runs ("Durchlauf 1", never "Ausführen 1").
+    assert "Felder auslesen" in page and "Nach Schwellenwerten weiterleiten" in page and "Durchlauf 1" in page
+    assert "extract:" not in page and "Ausführen 1" not in page
 
 
 def test_other_tenants_item_and_file_are_not_found(client, tenant, team, live, make_tenant, make_user,
@@ -184,3 +187,60 @@ def test_dry_run_refuses_a_file_the_release_cannot_read(client, tenant, team, li
                            follow=True)
     assert any("SVG" in str(m) for m in response.context["messages"])
     assert not WorkItem.objects.filter(is_dry_run=True).exists()
+
+
+# --- lists that identify the item ------------------------------------------------------------------------
+
+@pytest.fixture
+def tickets(tenant, team):
+    from tests.automations.factories import make_use_case
+    MasterRecord.objects.create(tenant=tenant, kind="customer", number="K-10001", name="Bäckerei Schmidt OHG")
+    return make_use_case(tenant, team["automation_lead"], key="tickets", input_fields=[
+        {"name": "subject", "type": "text", "title": True, "label": {"de": "Betreff"}},
+        {"name": "customer_number", "type": "text", "title": True, "reference": "customer.number"},
+    ], output_fields=[{"name": "amount", "type": "decimal", "title": True, "label": {"de": "Betrag"}},
+                      {"name": "queue", "type": "category", "choices": ["technik"]}])
+
+
+def _ticket(use_case, n, **payload):
+    return WorkItem.objects.create(
+        tenant=use_case.tenant, use_case=use_case, content_hash=f"t{n}", status=ItemStatus.REVIEW,
+        payload={"subject": f"Ofen {n} defekt", "customer_number": "K-10001", **payload},
+        fields={"amount": {"value": "1260.5", "confidence": 0.9}, "queue": {"value": "technik", "confidence": 0.9}})
+
+
+def test_the_item_list_names_file_subject_customer_and_amount(client, tenant, team, live, tickets,
+                                                               django_capture_on_commit_callbacks):
+    _item(team, tenant, django_capture_on_commit_callbacks)
+    _ticket(tickets, 1)
+    _ticket(tickets, 2, customer_number="K-99999")
+    page = _login(client, team["automation_lead"], tenant).get(reverse("work:item-list")).content.decode()
+    assert "beleg.txt" in page
+    assert "Ofen 1 defekt" in page and "Ofen 2 defekt" in page
+    assert "Bäckerei Schmidt OHG (K-10001)" in page and "K-99999" in page  # resolved where master data knows it
+    assert "1.260,50 €" in page  # an amount in the locale, with its currency
+
+
+def test_the_item_list_takes_the_same_statements_for_more_items(client, tenant, team, tickets,
+                                                                django_assert_max_num_queries):
+    _login(client, team["automation_lead"], tenant)
+    _ticket(tickets, 1)
+    client.get(reverse("work:item-list"))
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("work:item-list"))
+    for n in range(2, 12):
+        _ticket(tickets, n)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        client.get(reverse("work:item-list"))
+
+
+def test_escalations_name_the_item_in_a_table_that_fits(client, tenant, team, tickets):
+    from automations.execution.services.escalations import escalation_create
+    item = _ticket(tickets, 7)
+    escalation_create(item=item, reason="Kunde droht mit Kündigung")
+    page = _login(client, team["automation_lead"], tenant).get(reverse("work:escalations")).content.decode()
+    assert "Ofen 7 defekt" in page and "Bäckerei Schmidt OHG (K-10001)" in page
+    assert '<div class="table-wrap"><table class="table table-escalations">' in page
+    assert ">Vorgang</th>" in page and "Punkt" not in page

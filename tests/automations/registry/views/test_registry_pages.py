@@ -76,7 +76,7 @@ def test_documenting_a_use_case_with_repeating_field_rows(tenant, team, login):
     assert use_case.data_subjects == ["Kunden", "Partner"]
     assert use_case.department_owner == team["department_owner"]
     page = _text(client.get(response["Location"]))
-    assert "Service-Tickets" in page and "service@" in page and "contact" in page
+    assert "Service-Tickets" in page and "service@" in page and "Kontaktdaten" in page
 
 
 def test_invalid_documentation_is_shown_beside_the_form(tenant, team, login):
@@ -351,3 +351,37 @@ def test_tenant_details_are_edited_directly_and_shown_in_the_procedure_document(
     assert policy.history.first().history_change_reason == "Angaben für das Verzeichnis"
     page = client.get(reverse("automations:procedure-document", args=[use_case.key])).content.decode()
     assert "datenschutz@muster.example" in page
+
+
+def test_field_labels_help_and_choice_labels_are_edited_with_the_schema(tenant, team, login):
+    client = login(team["department_owner"], tenant)
+    data = use_case_form_data(tenant, key="tickets", title="Service-Tickets", purpose="Tickets vorsortieren",
+                              department_owner="department_owner", risk_tier="limited")
+    data.update({
+        "output-0-name": "queue", "output-0-type": "category", "output-0-choices": "technik, rechnung",
+        "output-0-label_de": "Warteschlange", "output-0-label_en": "Queue", "output-0-help_de": "Welches Team.",
+        "output-0-choice_labels": "technik = Technik | Technical\nrechnung = Rechnung", "output-0-title": "on",
+    })
+    response = client.post(reverse("automations:use-case-create"), data)
+    assert response.status_code == 302
+    spec = selectors.use_case_get(tenant=tenant, key="tickets").output_fields[0]
+    assert spec["label"] == {"de": "Warteschlange", "en": "Queue"} and spec["help"] == {"de": "Welches Team."}
+    assert spec["choice_labels"] == {"technik": {"de": "Technik", "en": "Technical"},
+                                     "rechnung": {"de": "Rechnung"}}
+    assert spec["title"] is True
+    page = _text(client.get(reverse("automations:use-case-update", args=["tickets"])))
+    assert "technik = Technik | Technical" in page and 'value="Warteschlange"' in page
+    detail = _text(client.get(response["Location"]))
+    assert "Warteschlange (queue)" in detail and "Technik, Rechnung" in detail
+
+
+def test_choice_labels_for_unknown_choices_are_refused_beside_the_field(tenant, team, login):
+    client = login(team["department_owner"], tenant)
+    data = use_case_form_data(tenant, key="tickets", title="Service-Tickets", purpose="Tickets vorsortieren",
+                              department_owner="department_owner", risk_tier="limited")
+    data.update({"output-0-name": "queue", "output-0-type": "category", "output-0-choices": "technik",
+                 "output-0-choice_labels": "vertrieb = Vertrieb"})
+    response = client.post(reverse("automations:use-case-create"), data)
+    assert response.status_code == 400 or response.status_code == 200
+    assert "Nicht unter den Auswahlwerten: vertrieb" in _text(response)
+    assert not UseCase.objects.filter(tenant=tenant, key="tickets").exists()
