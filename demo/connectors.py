@@ -4,6 +4,7 @@ portal), each added and named by the demo use cases through change requests that
 as they would approve them."""
 import base64
 import os
+from urllib.parse import unquote, urlsplit
 
 from django.db import transaction
 
@@ -64,5 +65,48 @@ def seed_webhook(tenant, users, *, key: str, name: str, url: str, secret: str) -
                 actor=users["automation_lead"], tenant=tenant, use_case=use_case, kind=ChangeKind.DOCUMENTATION,
                 title=f"{use_case.title}: deliver to {name}", description="Quick start: results to the ERP.",
                 payload={"changes": {"catalogue_entries": named + [key]}})
+            _approve(cr, users)
+    return entry
+
+
+IMAP_KEY = "quickstart-imap"
+IMAP_USE_CASE = "eingangsrechnungen"
+
+
+def seed_imap(tenant, users, *, url: str) -> CatalogueEntry:
+    """`--imap-url imap://USER:PASSWORD@HOST:PORT/MAILBOX`: an IMAP intake connector for the invoices, each
+    PDF attachment an item, processed mail moved to Verarbeitet. The password becomes the connector's
+    encrypted credential; the target keeps the rest. Plain IMAP only on loopback (outside production)."""
+    target = urlsplit(url)
+    if target.scheme not in ("imap", "imaps") or not target.hostname or not target.username or not target.password:
+        raise ValueError("--imap-url is imap://USER:PASSWORD@HOST:PORT/MAILBOX")
+    loopback = target.hostname in ("127.0.0.1", "::1", "localhost")
+    if target.scheme == "imap" and not loopback:
+        settings = {"starttls": True}
+    else:
+        settings = {"starttls": False}
+    netloc = f"{target.username}@{target.hostname}" + (f":{target.port}" if target.port else "")
+    endpoint = f"{target.scheme}://{netloc}{target.path or '/INBOX'}"
+    use_case = UseCase.objects.for_tenant(tenant).get(key=IMAP_USE_CASE)
+    fields = {"kind": "connector", "connector_type": "imap", "direction": "intake", "name": "Rechnungspostfach",
+              "endpoint": endpoint, "location": "Demo", "is_active": True,
+              "settings": {**settings, "per_attachment": True, "processed_folder": "Verarbeitet",
+                           "failed_folder": "Fehlgeschlagen"}}
+    with transaction.atomic():
+        entry = CatalogueEntry.objects.for_tenant(tenant).filter(key=IMAP_KEY).first()
+        if entry is None or any(getattr(entry, f) != v for f, v in fields.items()):
+            cr = changes.change_request_create(
+                actor=users["it_operator"], tenant=tenant, kind=ChangeKind.CATALOGUE,
+                title="Connector Rechnungspostfach", description="Quick start: invoices arrive by e-mail.",
+                payload={"key": IMAP_KEY, "fields": fields})
+            _approve(cr, users)
+            entry = CatalogueEntry.objects.for_tenant(tenant).get(key=IMAP_KEY)
+        connector_secret_set(actor=users["it_operator"], entry=entry, secret=unquote(target.password))
+        named = sorted(use_case.catalogue_entries.values_list("key", flat=True))
+        if IMAP_KEY not in named:
+            cr = changes.change_request_create(
+                actor=users["automation_lead"], tenant=tenant, use_case=use_case, kind=ChangeKind.DOCUMENTATION,
+                title=f"{use_case.title}: Rechnungspostfach", description="Quick start: invoices by e-mail.",
+                payload={"changes": {"catalogue_entries": named + [IMAP_KEY]}})
             _approve(cr, users)
     return entry

@@ -334,6 +334,7 @@ FOLDER_INBOX_DIR = env_str("FOLDER_INBOX_DIR", str(VAR_DIR / "inbox"))
 
 CELERY_BEAT_SCHEDULE: dict = {
     "poll-folders": _maintenance("automations.poll_folders", float(FOLDER_POLL_SECONDS)),
+    "poll-mailboxes": _maintenance("automations.poll_mailboxes", float(env_int("MAIL_POLL_SECONDS", 30))),
     "sweep-deliveries": _maintenance("automations.sweep_deliveries", float(DELIVERY_SWEEP_SECONDS)),
     "reap-runs": _maintenance("automations.reap_runs", float(RUN_REAP_SECONDS)),
     "expire-change-requests": _maintenance("automations.expire_change_requests", 3600.0),

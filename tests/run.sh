@@ -4,6 +4,7 @@
 #     (again only when pyproject.toml or constraints.txt changed),
 #   - installs Debian's chromium when there are browser tests and it is missing,
 #   - installs Debian's tesseract-ocr with German and English language data (OCR) when missing,
+#   - installs Debian's dovecot-imapd (the mailbox tests start it on loopback) when missing,
 #   - installs PostgreSQL and Redis when they are missing, and starts them when they are not running,
 # then runs the whole suite against PostgreSQL. Extra arguments go to pytest.
 #
@@ -44,6 +45,12 @@ langs=$(tesseract --list-langs 2>/dev/null || true)
 if ! grep -qx deu <<<"$langs" || ! grep -qx eng <<<"$langs"; then
   echo "Installing Debian's tesseract-ocr with German and English for OCR ..."
   apt_install tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng
+fi
+
+# --- IMAP: Debian's dovecot, started by the mailbox tests as a fixture on loopback -----------------------
+if ! command -v dovecot >/dev/null && ! [ -x /usr/sbin/dovecot ]; then
+  echo "Installing Debian's dovecot-imapd for the mailbox tests ..."
+  apt_install dovecot-imapd
 fi
 
 # --- PostgreSQL -------------------------------------------------------------------------------------

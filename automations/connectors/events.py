@@ -12,3 +12,5 @@ register("delivery.redelivered", "A dead or failed delivery was sent again by a 
 register("connector_circuit.opened", "A connector's circuit breaker opened after repeated failures; IT was told.")
 register("connector_circuit.half_opened", "A connector's circuit breaker lets one trial delivery through.")
 register("connector_circuit.closed", "A connector's circuit breaker closed after a successful delivery.")
+register("mail.refused", "A message of an intake mailbox was not processed (too large, a sender not allowed, "
+                         "unreadable); it was moved to the failed folder with the reason.")

@@ -1,7 +1,7 @@
 """Celery tasks of the connectors: thin, they take primary keys and call a service."""
 from celery import shared_task
 
-from automations.connectors.services import deliveries, folders
+from automations.connectors.services import deliveries, folders, mailboxes
 from automations.execution.api.serializers import WorkItemSerializer
 
 
@@ -25,6 +25,11 @@ def deliver_task(delivery_id: int) -> str:
 @shared_task(name="automations.poll_folders")
 def poll_folders_task() -> int:
     return folders.folders_poll().taken
+
+
+@shared_task(name="automations.poll_mailboxes")
+def poll_mailboxes_task() -> int:
+    return mailboxes.mailboxes_poll().items
 
 
 @shared_task(name="automations.sweep_deliveries")

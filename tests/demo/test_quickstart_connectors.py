@@ -18,7 +18,8 @@ def test_webhook_flags_seed_an_approved_connector_for_every_demo_use_case(tmp_pa
     var_dir = tmp_path / "var"
     env = embedded_env(var_dir)
     secret = new_secret()
-    first = quickstart(env, "--no-serve", "--webhook-url", "http://127.0.0.1:9/erp-a", "--webhook-secret", secret)
+    first = quickstart(env, "--no-serve", "--webhook-url", "http://127.0.0.1:9/erp-a", "--webhook-secret", secret,
+                       "--imap-url", "imap://rechnung:Postfach-Geheim-1@127.0.0.1:1143/INBOX")
     assert first.returncode == 0, first.stderr
     for key in DEMO_USE_CASES:
         assert (var_dir / "inbox" / "muster" / key).is_dir()
@@ -39,13 +40,25 @@ def test_webhook_flags_seed_an_approved_connector_for_every_demo_use_case(tmp_pa
         "SELECT u.key FROM automations_usecase u JOIN automations_usecase_catalogue_entries m "
         "ON m.usecase_id = u.id WHERE m.catalogueentry_id = ? ORDER BY u.key", (entry_id,))]
     assert named == DEMO_USE_CASES
-    (ciphertext,), = db.execute("SELECT ciphertext FROM automations_connectorsecret").fetchall()
+    (ciphertext,), = db.execute("SELECT ciphertext FROM automations_connectorsecret WHERE entry_id = ?",
+                                (entry_id,)).fetchall()
     assert secret not in ciphertext
     # Added and moved through change requests that the security officer approved.
     applied = db.execute("SELECT COUNT(*) FROM automations_changerequest WHERE kind = 'catalogue' "
-                         "AND state = 'applied'").fetchone()[0]
+                         "AND state = 'applied' AND payload LIKE '%webhook%'").fetchone()[0]
     assert applied == 2
     roles = {row[0] for row in db.execute(
         "SELECT a.role FROM automations_approval a JOIN automations_changerequest c ON a.change_request_id = c.id "
         "WHERE c.kind = 'catalogue'")}
     assert "security_officer" in roles
+    # --imap-url: an IMAP intake connector for the invoices, its password encrypted, never in the target.
+    (imap_id, imap_endpoint, imap_settings), = db.execute(
+        "SELECT id, endpoint, settings FROM automations_catalogueentry WHERE connector_type = 'imap' "
+        "AND direction = 'intake'").fetchall()
+    assert imap_endpoint == "imap://rechnung@127.0.0.1:1143/INBOX"
+    assert json.loads(imap_settings)["processed_folder"] == "Verarbeitet"
+    assert [row[0] for row in db.execute(
+        "SELECT u.key FROM automations_usecase u JOIN automations_usecase_catalogue_entries m "
+        "ON m.usecase_id = u.id WHERE m.catalogueentry_id = ?", (imap_id,))] == ["eingangsrechnungen"]
+    dump = "\n".join(db.iterdump())
+    assert "Postfach-Geheim-1" not in dump

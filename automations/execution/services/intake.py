@@ -19,6 +19,7 @@ from automations.execution.models.work import WorkItem, WorkItemFile
 from automations.execution.services.runs import run_dispatch
 from automations.registry.models.use_cases import UseCase
 from automations.registry.selectors import file_types_accepted
+from portal import dispatch
 from portal import files as stored_files
 from portal.permissions import require_perm
 
@@ -113,8 +114,10 @@ def read_uploads(files, *, accepted: frozenset[str] | None = None,
 
 def work_item_create(*, actor, tenant, use_case_key: str, payload: dict | None = None, files=None,
                      idempotency_key: str | None = None, external_id: str = "",
-                     source: str = ItemSource.API) -> tuple[WorkItem, bool]:
-    """Returns (item, created). Items of a suspended use case are kept as `held`."""
+                     source: str = ItemSource.API, clarification: str = "") -> tuple[WorkItem, bool]:
+    """Returns (item, created). Items of a suspended use case are kept as `held`. With `clarification` (why
+    the input cannot be processed, e.g. an unreadable e-mail), the item goes straight to the clarification
+    queue instead of the pipeline."""
     actor = as_actor(actor)
     require_perm(actor, tenant, "automations.add_workitem")
     use_case = UseCase.objects.for_tenant(tenant).filter(key=use_case_key).first()
@@ -154,7 +157,11 @@ def work_item_create(*, actor, tenant, use_case_key: str, payload: dict | None =
                                         "content_hash": digest, "held": item.status == ItemStatus.HELD,
                                         "subjects": payload_pseudonyms(tenant=tenant, use_case=use_case,
                                                                        payload=payload)})
-            if item.status == ItemStatus.RECEIVED:
+            if clarification and item.status == ItemStatus.RECEIVED:
+                item.status, item.reasons = ItemStatus.CLARIFICATION, [clarification[:1000]]
+                item.save(update_fields=["status", "reasons"])
+                dispatch.emit("work_item.routed", item=item, outcome=ItemStatus.CLARIFICATION, reasons=item.reasons)
+            elif item.status == ItemStatus.RECEIVED:
                 run_dispatch(item=item)
     except IntegrityError:
         # A concurrent request with the same key won the insert; answer as the repeat it is.

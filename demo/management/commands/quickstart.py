@@ -48,18 +48,29 @@ class Command(BaseCommand):
                                                     "per Standard Webhooks (a later run with another URL moves it)."))
         parser.add_argument("--webhook-secret", help=_("The whsec_… signing secret for --webhook-url (without it, "
                                                        "one is generated and printed)."))
+        parser.add_argument("--imap-url", help=_("Also read invoices from this mailbox: "
+                                                 "imap://USER:PASSWORD@HOST:PORT/MAILBOX (plain IMAP on loopback "
+                                                 "only); each PDF attachment becomes an item."))
 
     @no_translations  # console output in the source language; the UI is what gets translated
-    def handle(self, *args, no_serve, host, port, webhook_url=None, webhook_secret=None, **options):
+    def handle(self, *args, no_serve, host, port, webhook_url=None, webhook_secret=None, imap_url=None, **options):
         if settings.PRODUCTION:
             raise CommandError(_("quickstart creates demo accounts with a published password; it refuses to "
                                  "run with PORTAL_ENV=production."))
+        if imap_url and not imap_url.startswith(("imap://", "imaps://")):
+            raise CommandError(_("--imap-url is imap://USER:PASSWORD@HOST:PORT/MAILBOX"))
         if webhook_secret and not webhook_url:
             raise CommandError(_("--webhook-secret belongs to --webhook-url."))
         if webhook_secret and not webhook_secret_valid(webhook_secret):
             raise CommandError(_("--webhook-secret is whsec_ followed by the base64 of 24 to 64 random bytes."))
         result = self._setup()
         self._connectors(result, webhook_url, webhook_secret)
+        if imap_url:
+            try:
+                demo_connectors.seed_imap(result.tenant, result.users, url=imap_url)
+            except ValueError as exc:
+                raise CommandError(str(exc)) from None
+            self.stdout.write(_("Invoices are read from the mailbox %(url)s") % {"url": imap_url.split("@")[-1]})
         if no_serve:
             self.stdout.write(_("Set up. Start everything with: python manage.py quickstart"))
             return
