@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from audit.choices import IdentifierKind, LegalHoldScope, RequestKind
 from audit.models import AuditEvent, DataSubjectRequest, LegalHold, VerificationRun
+from portal.api.pagination import page_serializer
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -17,9 +18,7 @@ class EventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class EventPageSerializer(serializers.Serializer):
-    results = EventSerializer(many=True)
-    next = serializers.URLField(allow_null=True, help_text="The next (older) page, or null on the last.")
+EventPageSerializer = page_serializer("PaginatedEventList", EventSerializer(many=True))
 
 
 class DataSubjectRequestSerializer(serializers.ModelSerializer):

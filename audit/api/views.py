@@ -44,6 +44,7 @@ from audit.services.erasure import data_subject_erase
 from audit.services.events import access_event_record
 from audit.services.legal_holds import legal_hold_lift, legal_hold_place
 from audit.tasks import verify_chains_task
+from portal.api.pagination import CURSOR_PARAM, invalid_cursor, keyset_page, page_serializer
 from portal.api.permissions import TenantMember, request_tenant
 from portal.api.schema import problem
 from portal.problems import problem_response
@@ -93,21 +94,20 @@ class _EventList(GenericAPIView):
     def get(self, request):
         """Events of the request's tenant, newest first, by keyset pages (no total count)."""
         filters = _filters(request, self.stream)
+        cursor = request.query_params.get(CURSOR_PARAM) or request.query_params.get("after")
         try:
-            page = selectors.event_search(tenant=request_tenant(request), filters=filters,
-                                          cursor=request.query_params.get("after"))
-        except selectors.BadCursor as error:
-            raise ApiValidationError({"after": [str(error)]}) from None
+            page = selectors.event_search(tenant=request_tenant(request), filters=filters, cursor=cursor)
+        except selectors.BadCursor:
+            raise invalid_cursor() from None
         selectors.event_page_with_actors(page)
-        following = None
-        if page.has_more:
-            params = request.query_params.copy()
-            params["after"] = page.next_cursor
-            following = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
-        return Response({"results": EventSerializer(page.events, many=True).data, "next": following})
+        return Response(keyset_page(request, EventSerializer(page.events, many=True).data,
+                                    page.next_cursor if page.has_more else None))
 
 
-_LIST_PARAMETERS = [*FILTER_PARAMETERS, OpenApiParameter("after", str, description="page cursor")]
+_LIST_PARAMETERS = [*FILTER_PARAMETERS,
+                    OpenApiParameter(CURSOR_PARAM, str, description="Cursor: taken from the next link of a page."),
+                    OpenApiParameter("after", str, deprecated=True,
+                                     description="The cursor's former name; use `cursor`.")]
 
 
 @extend_schema_view(get=extend_schema(operation_id="audit_events_list", parameters=_LIST_PARAMETERS))
@@ -224,10 +224,13 @@ class DataSubjectRequestListView(GenericAPIView):
         perm = "audit.add_datasubjectrequest" if self.request.method == "POST" else "audit.view_datasubjectrequest"
         return [needs(perm)()]
 
-    @extend_schema(operation_id="subject_requests_list", responses=DataSubjectRequestSerializer(many=True))
+    @extend_schema(operation_id="subject_requests_list", parameters=[
+        OpenApiParameter(CURSOR_PARAM, str, description="Cursor: taken from the next or previous link of a page.")],
+        responses=page_serializer("PaginatedDataSubjectRequestList", DataSubjectRequestSerializer(many=True)))
     def get(self, request):
-        requests = selectors.request_list(tenant=request_tenant(request))[:500]
-        return Response(DataSubjectRequestSerializer(requests, many=True).data)
+        """The tenant's data subject requests, newest first, by cursor pages."""
+        page = self.paginate_queryset(selectors.request_list(tenant=request_tenant(request)))
+        return self.get_paginated_response(DataSubjectRequestSerializer(page, many=True).data)
 
     @extend_schema(request=DataSubjectRequestCreateInputSerializer,
                    responses={201: DataSubjectRequestSerializer, 200: ErasureReportSerializer})

@@ -1,4 +1,19 @@
-from rest_framework import pagination
+"""One pagination for every list of the API: cursor pages in one envelope,
+`{"next": URL or null, "previous": URL or null, "results": [...]}`, the cursor in the `cursor` query
+parameter. A cursor that is not one the API handed out is a 400 (`invalid_cursor`)."""
+from django.utils.translation import gettext_lazy as _
+from rest_framework import pagination, serializers
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+CURSOR_PARAM = "cursor"
+INVALID_CURSOR = _("Invalid cursor: follow the next or previous link of a page.")
+
+
+def invalid_cursor() -> ValidationError:
+    error = ValidationError({CURSOR_PARAM: [INVALID_CURSOR]}, code="invalid_cursor")
+    error.problem_code = "invalid_cursor"
+    return error
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -6,3 +21,31 @@ class CursorPagination(pagination.CursorPagination):
     pages stay stable while rows are added (DRF's default orders by a `created` field few models have)."""
 
     ordering = "-pk"
+    cursor_query_param = CURSOR_PARAM
+    cursor_query_description = _("Cursor: taken from the next or previous link of a page.")
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise invalid_cursor() from None
+
+
+def keyset_page(request, results: list, next_cursor: str | None) -> dict:
+    """The same envelope for lists that page by a keyset of their own (review tasks, audit events): only
+    forward, so `previous` is always null."""
+    following = None
+    if next_cursor:
+        following = replace_query_param(request.build_absolute_uri(), CURSOR_PARAM, next_cursor)
+        following = remove_query_param(following, "after")
+    return {"next": following, "previous": None, "results": results}
+
+
+def page_serializer(name: str, item: serializers.Serializer) -> type[serializers.Serializer]:
+    """The schema of a keyset page of `item`s, named `name`."""
+    return type(name, (serializers.Serializer,), {
+        "__module__": __name__,
+        "next": serializers.URLField(allow_null=True, help_text="The next page, null on the last."),
+        "previous": serializers.URLField(allow_null=True, help_text="Always null: these pages go forward only."),
+        "results": item,
+    })

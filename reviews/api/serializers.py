@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from portal.api.pagination import page_serializer
 from reviews.models import ReviewQueue, ReviewTask
 
 
@@ -55,6 +56,4 @@ class ReviewTaskDetailSerializer(ReviewTaskSerializer):
         read_only_fields = fields
 
 
-class ReviewTaskPageSerializer(serializers.Serializer):
-    results = ReviewTaskSerializer(many=True)
-    next = serializers.CharField(allow_null=True, help_text="Cursor of the next page (`after=`), null on the last.")
+ReviewTaskPageSerializer = page_serializer("PaginatedReviewTaskList", ReviewTaskSerializer(many=True))

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from audit.actors import actor_from_request
 from automations.execution.services.intake import ensure_may_read
+from portal.api.pagination import CURSOR_PARAM, invalid_cursor, keyset_page
 from portal.api.permissions import TenantMember, TenantModelPermissions, request_tenant
 from portal.api.schema import problem
 from reviews import selectors, services
@@ -38,7 +39,6 @@ class ReviewQueueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     serializer_class = ReviewQueueSerializer
     queryset = ReviewQueue.objects.none()
     permission_classes = [TenantModelPermissions]
-    pagination_class = None
 
     def get_permissions(self):
         if self.action == "next":
@@ -57,10 +57,10 @@ class ReviewQueueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def list(self, request, *args, **kwargs):
         """The tenant's queues with their figures (counts stop at 10,000)."""
-        queues = list(self.get_queryset())
+        queues = self.paginate_queryset(self.get_queryset())
         now = timezone.now()
         self._figures = {q.pk: selectors.review_queue_figures(queue=q, now=now) for q in queues}
-        return Response(self.get_serializer(queues, many=True).data)
+        return self.get_paginated_response(self.get_serializer(queues, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
         queue = self.get_object()
@@ -100,17 +100,21 @@ class ReviewTaskViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return selectors.review_task_list_for_api(tenant=request_tenant(self.request)).select_related(
             "item", "item__use_case")
 
-    @extend_schema(parameters=[OpenApiParameter("after", str, description="Cursor: `next` of the previous page.")],
-                   responses=ReviewTaskPageSerializer)
+    @extend_schema(parameters=[
+        OpenApiParameter(CURSOR_PARAM, str, description="Cursor: taken from the next link of a page."),
+        OpenApiParameter("after", str, deprecated=True, description="The cursor's former name; use `cursor`.")],
+        responses=ReviewTaskPageSerializer)
     def list(self, request):
-        """A queue's tasks by priority, due time and id, 50 a page, keyset-paginated (`after`)."""
+        """A queue's tasks by priority, due time and id, 50 a page, keyset-paginated (`cursor`)."""
         filterset = ReviewTaskFilterSet(request.query_params, queryset=ReviewTask.objects.none(), request=request)
         if not filterset.is_valid():
             raise translate_validation(filterset.errors)
+        cursor = request.query_params.get(CURSOR_PARAM) or request.query_params.get("after")
+        if cursor and selectors.cursor_decode(cursor) is None:
+            raise invalid_cursor()
         queue = filterset.form.cleaned_data["queue"]
-        page = selectors.review_task_page(queue=queue, filters=filterset.task_filters(queue),
-                                          after=request.query_params.get("after"))
-        return Response({"results": ReviewTaskSerializer(page.tasks, many=True).data, "next": page.next_cursor})
+        page = selectors.review_task_page(queue=queue, filters=filterset.task_filters(queue), after=cursor)
+        return Response(keyset_page(request, ReviewTaskSerializer(page.tasks, many=True).data, page.next_cursor))
 
     def retrieve(self, request, *args, **kwargs):
         """One task with the item's suggested fields and reasons (recorded as a view of personal data)."""

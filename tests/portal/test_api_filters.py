@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from automations.choices import UseCaseStatus
 from portal import services
+from portal.api.pagination import CursorPagination
 from portal.choices import Role
 from tests.automations.factories import make_use_case
 
@@ -63,3 +64,28 @@ def test_list_filters_do_not_apply_to_a_single_object(lead, tenant):
     make_use_case(tenant, lead.user, key="eins")
     response = lead.get(reverse("api:use-case-detail", args=["eins"]), {"status": "bogus"})
     assert response.status_code == 200 and response.json()["key"] == "eins"
+
+
+# --- one pagination ------------------------------------------------------------------------------------
+
+def test_every_list_has_the_cursor_envelope_and_a_bad_cursor_is_400(lead, tenant):
+    for key in ("eins", "zwei", "drei"):
+        make_use_case(tenant, lead.user, key=key)
+    for route in ("api:use-case-list", "api:work-item-list", "api:review-queue-list", "api:change-request-list",
+                  "api:membership-list"):
+        body = lead.get(reverse(route)).json()
+        assert set(body) == {"next", "previous", "results"}, route
+        bad = lead.get(reverse(route), {"cursor": "kaputt"})
+        assert bad.status_code == 400 and bad.json()["code"] == "invalid_cursor", route
+        assert bad.json()["errors"][0]["field"] == "cursor"
+
+
+def test_pages_follow_the_next_link(lead, tenant, monkeypatch):
+    for key in ("eins", "zwei", "drei"):
+        make_use_case(tenant, lead.user, key=key)
+    monkeypatch.setattr(CursorPagination, "page_size", 2)
+    first = lead.get(reverse("api:use-case-list")).json()
+    second = lead.get(first["next"]).json()
+    assert len(first["results"]) == 2 and len(second["results"]) == 1 and second["next"] is None
+    assert second["previous"]
+    assert {u["key"] for u in first["results"] + second["results"]} == {"eins", "zwei", "drei"}

@@ -19,7 +19,7 @@ def bearer(world, name):
 
 def test_queues_with_figures(client, world):
     response = client.get(reverse("api:review-queue-list"), **bearer(world, "clerk"))
-    queue = next(q for q in response.json() if q["id"] == world["queue"].pk)
+    queue = next(q for q in response.json()["results"] if q["id"] == world["queue"].pk)
     assert queue["use_cases"] == ["belege"] and queue["kind"] == "review"
     assert queue["figures"]["open"] == {"count": 3, "capped": False} and queue["figures"]["sla_status"] == "ok"
 
@@ -42,8 +42,11 @@ def test_task_pages_follow_the_cursor(client, world):
     headers = bearer(world, "clerk")
     url = reverse("api:review-task-list") + f"?queue={world['queue'].pk}"
     first = client.get(url, **headers).json()
-    second = client.get(url + f"&after={first['next']}", **headers).json()
+    second = client.get(first["next"], **headers).json()
     assert len(first["results"]) == 50 and len(second["results"]) == 13 and second["next"] is None
+    assert first["previous"] is None and "cursor=" in first["next"]
+    bad = client.get(url + "&cursor=kaputt", **headers)
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_cursor"
     assert not {t["id"] for t in first["results"]} & {t["id"] for t in second["results"]}
     assert client.get(reverse("api:review-task-list"), **headers).status_code == 400  # a queue is required
 
