@@ -15,6 +15,23 @@ class RequestKind(models.TextChoices):
 class RequestStatus(models.TextChoices):
     OPEN = "open", _("Open")
     COMPLETED = "completed", _("Completed")
+    REFUSED = "refused", _("Refused")
+
+
+class RequestChannel(models.TextChoices):
+    LETTER = "letter", _("Letter")
+    EMAIL = "email", _("E-mail")
+    FORM = "form", _("Web form")
+    PHONE = "phone", _("Telephone")
+    IN_PERSON = "in_person", _("In person")
+    OTHER = "other", _("Other")
+
+
+class IdentityCheck(models.TextChoices):
+    ID_DOCUMENT = "id_document", _("Identity document shown or copy checked")
+    KNOWN_CONTACT = "known_contact", _("Request came from contact details on record")
+    CUSTOMER_ACCOUNT = "customer_account", _("Confirmed through the customer account or a known number")
+    OTHER = "other", _("Other check (described)")
 
 
 class IdentifierKind(models.TextChoices):

@@ -8,6 +8,11 @@ DATABASE_ROLE_CONFIGURED = register(
 
 # Data subject requests (audit chain)
 register("data_subject.erased", "An erasure request was carried out (counts and record ids, no identifier).")
+register("data_subject_request.received", "A data subject request was recorded (kind, due date, channel).")
+register("data_subject_request.identity_checked", "The requester's identity was checked (by which means).")
+register("data_subject_request.extended", "The deadline of a request was extended (Art. 12(3) GDPR), with a reason.")
+register("data_subject_request.refused", "A data subject request was refused, with a reason (Art. 12(4) GDPR).")
+register("data_subject_request.reminded", "The data protection officers were reminded of a request's deadline.")
 register("data_subject_access.answered", "An access request was answered with an export of the automated decisions.")
 register("work_item.restricted", "Processing of a work item was restricted (Art. 18 GDPR) instead of erasing it.")
 register("work_item.retention_deleted", "A work item was deleted at the end of its use case's retention period.")

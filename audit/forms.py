@@ -5,7 +5,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from audit.choices import IdentifierKind, LegalHoldScope, Stream
+from audit.choices import IdentifierKind, IdentityCheck, LegalHoldScope, RequestChannel, Stream
 from audit.selectors.events import EventFilter
 
 _DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]
@@ -67,12 +67,41 @@ class SubjectForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), required=False,
                              choices=[("", _("recognise automatically")), *IdentifierKind.choices])
     received_on = DayField(label=_("Request received on"), required=False,
-                                  help_text=_("Leave empty for today; the one-month deadline counts from here."))
+                           help_text=_("Leave empty for today; the one-month deadline counts from here."))
+    channel = forms.ChoiceField(label=_("Received by"), required=False,
+                                choices=[("", "—"), *RequestChannel.choices])
+    reason = forms.CharField(label=_("Reason or ground"), required=False, max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text=_("For an erasure its ground (Art. 17(1) GDPR); describe the case, do not "
+                                         "name the person."))
 
 
 class ErasureConfirmForm(SubjectForm):
     confirm = forms.BooleanField(label=_("I have checked the list and want to erase this person's data now."),
                                  required=True)
+
+    def clean_reason(self):
+        reason = self.cleaned_data.get("reason", "").strip()
+        if not reason:
+            raise ValidationError(_("Give the ground of the erasure (Art. 17(1) GDPR)."))
+        return reason
+
+
+class IdentityCheckForm(forms.Form):
+    check = forms.ChoiceField(label=_("How was the identity checked?"), choices=IdentityCheck.choices)
+    note = forms.CharField(label=_("Note"), required=False, max_length=300)
+
+
+class ExtensionForm(forms.Form):
+    months = forms.TypedChoiceField(label=_("Extend by"), coerce=int,
+                                    choices=[(1, _("one further month")), (2, _("two further months"))])
+    reason = forms.CharField(label=_("Reason for the extension"), max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RefusalForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for the refusal"), max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
 
 
 REVEAL_PURPOSES = [

@@ -1,12 +1,25 @@
 """The append-only, hash-chained audit log and the pseudonyms it refers to people by."""
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from audit.choices import IdentifierKind, LegalHoldScope, RequestKind, RequestStatus, Stream, VerificationTrigger
+from audit.choices import (
+    IdentifierKind,
+    IdentityCheck,
+    LegalHoldScope,
+    RequestChannel,
+    RequestKind,
+    RequestStatus,
+    Stream,
+    VerificationTrigger,
+)
 
 GENESIS_HASH = "0" * 64
+# Days before a data subject request's deadline from which the DSB is reminded (home page, e-mail).
+REMINDER_DAYS = 7
 SYSTEM_CHAIN = "system"
 
 
@@ -247,6 +260,20 @@ class DataSubjectRequest(models.Model):
                               related_name="+", verbose_name=_("handled by"))
     # Counts and record ids only, never the identifier or other personal data.
     summary = models.JSONField(_("summary"), default=dict, blank=True)
+    channel = models.CharField(_("received by"), max_length=20, choices=RequestChannel.choices, blank=True)
+    # Why (the erasure's ground, Art. 17(1)); texts here describe the case, never name the person.
+    reason = models.TextField(_("reason"), blank=True)
+    identity_checked_at = models.DateTimeField(_("identity checked at"), null=True, blank=True)
+    identity_checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                            related_name="+", verbose_name=_("identity checked by"))
+    identity_check = models.CharField(_("identity checked by means of"), max_length=30, blank=True,
+                                      choices=IdentityCheck.choices)
+    identity_note = models.CharField(_("note on the identity check"), max_length=300, blank=True)
+    # Art. 12(3): extended once by up to two further months, with the reason, told within the first month.
+    extended_at = models.DateTimeField(_("deadline extended at"), null=True, blank=True)
+    extension_reason = models.TextField(_("reason for the extension"), blank=True)
+    refusal_reason = models.TextField(_("reason for the refusal"), blank=True)
+    reminder_sent_at = models.DateTimeField(_("reminder sent at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
@@ -267,6 +294,18 @@ class DataSubjectRequest(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.status == RequestStatus.OPEN and self.due_at < timezone.now()
+
+    @property
+    def is_due_soon(self) -> bool:
+        return self.status == RequestStatus.OPEN and self.due_at <= timezone.now() + timedelta(days=REMINDER_DAYS)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == RequestStatus.OPEN
+
+    @property
+    def identity_checked(self) -> bool:
+        return self.identity_checked_at is not None
 
 
 class LegalHold(models.Model):

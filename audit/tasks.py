@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from audit.choices import VerificationTrigger
 from audit.services.checkpoints import checkpoints_sign
 from audit.services.events import audit_sequence_pending, audit_verification_run
+from audit.services.request_handling import data_subject_request_reminders_send
 from audit.services.retention import work_items_retention_sweep
 from audit.signing import private_key
 from portal.models import Tenant
@@ -35,3 +36,9 @@ def retention_sweep_task() -> int:
 def sequence_pending_task() -> int:
     """Links events whose writer stopped between its commit and linking them (audit.sequencer)."""
     return audit_sequence_pending()
+
+
+@shared_task(name="audit.request_reminders")
+def request_reminders_task() -> int:
+    """E-mails the DSBs about data subject requests due within a week (once per request and deadline)."""
+    return data_subject_request_reminders_send()

@@ -15,6 +15,7 @@ urlpatterns = [
     path("requests/access/", views.AccessRequestCreateView.as_view(), name="access-request-create"),
     path("requests/erasure/", views.ErasureRequestView.as_view(), name="erasure"),
     path("requests/<int:pk>/", views.RequestDetailView.as_view(), name="request-detail"),
+    path("requests/<int:pk>/<str:action>/", views.RequestActionView.as_view(), name="request-action"),
     path("requests/<int:pk>/export.<str:fmt>", views.AccessRequestExportView.as_view(), name="request-export"),
     path("legal-holds/", views.LegalHoldListView.as_view(), name="legal-holds"),
     path("legal-holds/<int:pk>/lift/", views.LegalHoldLiftView.as_view(), name="legal-hold-lift"),

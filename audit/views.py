@@ -20,8 +20,11 @@ from audit.choices import RequestKind, Stream
 from audit.forms import (
     ErasureConfirmForm,
     EventFilterForm,
+    ExtensionForm,
+    IdentityCheckForm,
     LegalHoldForm,
     LegalHoldLiftForm,
+    RefusalForm,
     RevealForm,
     SubjectForm,
 )
@@ -32,11 +35,20 @@ from audit.selectors.pseudonyms import PSEUDONYM_PATTERN, reveal
 from audit.selectors.subjects import AmbiguousSubject, SubjectNotFound, subject_identify
 from audit.selectors.works_council import works_council_report
 from audit.services import export
-from audit.services.access import data_subject_access_export, data_subject_access_request_open
+from audit.services.access import (
+    data_subject_access_complete,
+    data_subject_access_export,
+    data_subject_access_request_open,
+)
 from audit.services.checkpoints import checkpoints_latest
 from audit.services.erasure import ErasureRefused, data_subject_erase
 from audit.services.events import access_event_record
 from audit.services.legal_holds import legal_hold_lift, legal_hold_place
+from audit.services.request_handling import (
+    data_subject_request_extend,
+    data_subject_request_refuse,
+    data_subject_request_verify_identity,
+)
 from audit.tasks import verify_chains_task
 from automations.registry.models.use_cases import UseCase
 from automations.registry.selectors import use_case_list
@@ -240,8 +252,50 @@ class RequestDetailView(AuditAreaView):
 
     def get(self, request, pk: int):
         subject_request = _get_or_404(selectors.request_get, tenant=request.tenant, pk=pk)
-        return render(request, "audit/request_detail.html", {"subject_request": subject_request,
-                                                              "now": timezone.now()})
+        return render(request, "audit/request_detail.html", {
+            "subject_request": subject_request, "now": timezone.now(),
+            "identity_form": IdentityCheckForm(),
+            "extension_form": ExtensionForm(), "refusal_form": RefusalForm()})
+
+
+class RequestActionView(AuditAreaView):
+    """The DSB's steps on a request, each an explicit POST: record the identity check, extend the deadline,
+    refuse, or (an access request) complete it once the answer went out."""
+
+    permission_required = "audit.add_datasubjectrequest"
+    http_method_names = ["post"]
+    FORMS = {"verify-identity": IdentityCheckForm, "extend": ExtensionForm, "refuse": RefusalForm, "complete": None}
+
+    def post(self, request, pk: int, action: str):
+        if action not in self.FORMS:
+            raise Http404
+        subject_request = _get_or_404(selectors.request_get, tenant=request.tenant, pk=pk)
+        actor = actor_from_request(request)
+        form = self.FORMS[action](request.POST) if self.FORMS[action] else None
+        try:
+            if form is not None and not form.is_valid():
+                raise ValidationError([e for errors in form.errors.values() for e in errors])
+            data = form.cleaned_data if form is not None else {}
+            if action == "verify-identity":
+                data_subject_request_verify_identity(actor=actor, request=subject_request, check=data["check"],
+                                                     note=data["note"])
+                messages.success(request, _("The identity check is recorded."))
+            elif action == "extend":
+                done = data_subject_request_extend(actor=actor, request=subject_request, months=data["months"],
+                                                   reason=data["reason"])
+                messages.success(request, _("The deadline is now %(date)s. Tell the person, with the reason.")
+                                 % {"date": timezone.localtime(done.due_at).strftime("%d.%m.%Y")})
+            elif action == "refuse":
+                data_subject_request_refuse(actor=actor, request=subject_request, reason=data["reason"])
+                messages.success(request, _("The request is refused."))
+            else:
+                if subject_request.kind != RequestKind.ACCESS:
+                    raise Http404
+                data_subject_access_complete(actor=actor, request=subject_request)
+                messages.success(request, _("The request is completed."))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        return HttpResponseRedirect(reverse("audit:request-detail", args=[pk]))
 
 
 def _subject_error(form, error) -> None:
@@ -266,7 +320,8 @@ class AccessRequestCreateView(AuditAreaView):
         try:
             subject_request = data_subject_access_request_open(
                 actor=actor_from_request(request), tenant=request.tenant, identifier=data["identifier"],
-                kind=data["kind"] or None, received_at=_received_at(data.get("received_on")))
+                kind=data["kind"] or None, received_at=_received_at(data.get("received_on")),
+                channel=data.get("channel", ""), reason=data.get("reason", ""))
         except (AmbiguousSubject, SubjectNotFound) as error:
             _subject_error(form, error)
             return render(request, "audit/access_request_form.html", {"form": form}, status=400)
@@ -276,7 +331,8 @@ class AccessRequestCreateView(AuditAreaView):
 
 
 class AccessRequestExportView(AuditAreaView):
-    """The export for the person, as JSON or as a page to print; the first one completes the request."""
+    """The answer for the person, as JSON or as a page to print; reading it changes nothing (completing the
+    request is a POST of its own)."""
 
     permission_required = "audit.add_datasubjectrequest"
 
@@ -318,7 +374,8 @@ class ErasureRequestView(AuditAreaView):
         try:
             report = data_subject_erase(actor=actor_from_request(request), tenant=request.tenant,
                                         identifier=data["identifier"], kind=data["kind"] or None,
-                                        dry_run=not confirming, received_at=_received_at(data.get("received_on")))
+                                        dry_run=not confirming, received_at=_received_at(data.get("received_on")),
+                                        reason=data.get("reason", ""), channel=data.get("channel", ""))
         except (AmbiguousSubject, SubjectNotFound) as error:
             _subject_error(form, error)
             return render(request, "audit/erasure.html", {"form": form}, status=400)

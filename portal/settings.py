@@ -344,6 +344,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "beat-heartbeat": _maintenance("operations.beat_heartbeat", 60.0),
     "verify-audit-chains": {"task": "audit.verify_chains", "schedule": 24 * 3600.0},
     "work-item-retention": {"task": "audit.retention_sweep", "schedule": 24 * 3600.0},
+    "data-subject-request-reminders": {"task": "audit.request_reminders", "schedule": 6 * 3600.0},
 }
 CELERY_TASK_ROUTES = {entry["task"]: {"queue": MAINTENANCE_QUEUE} for entry in CELERY_BEAT_SCHEDULE.values()
                       if entry.get("options", {}).get("queue") == MAINTENANCE_QUEUE}

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from audit.choices import IdentifierKind, LegalHoldScope, RequestKind
+from audit.choices import IdentifierKind, IdentityCheck, LegalHoldScope, RequestChannel, RequestKind
 from audit.models import AuditEvent, DataSubjectRequest, LegalHold, VerificationRun
 from portal.api.pagination import page_serializer
 
@@ -25,11 +25,14 @@ class DataSubjectRequestSerializer(serializers.ModelSerializer):
     kind = serializers.CharField(read_only=True, help_text="access or erasure")
     handled_by = serializers.CharField(source="actor.username", default=None, read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
+    identity_check = serializers.CharField(read_only=True, help_text="How the identity was checked, if it was.")
 
     class Meta:
         model = DataSubjectRequest
         fields = ["id", "kind", "identifier_kind", "identifier_hash", "subject_pseudonym", "status", "received_at",
-                  "due_at", "completed_at", "is_overdue", "handled_by", "summary"]
+                  "due_at", "completed_at", "is_overdue", "handled_by", "summary", "channel", "reason",
+                  "identity_checked_at", "identity_check", "identity_note", "extended_at", "extension_reason",
+                  "refusal_reason"]
         read_only_fields = fields
 
 
@@ -39,6 +42,9 @@ class DataSubjectRequestCreateInputSerializer(serializers.Serializer):
     identifier = serializers.CharField(max_length=200)
     identifier_kind = serializers.ChoiceField(choices=IdentifierKind.choices, required=False)
     received_at = serializers.DateTimeField(required=False)
+    channel = serializers.ChoiceField(choices=RequestChannel.choices, required=False, default="")
+    reason = serializers.CharField(max_length=2000, required=False, default="",
+                                   help_text="The erasure's ground (Art. 17(1) GDPR), or a note on the request.")
     dry_run = serializers.BooleanField(default=False, help_text="Erasure only: report what would be erased.")
 
     def validate_kind(self, value: str) -> str:
@@ -99,3 +105,11 @@ class LegalHoldCreateInputSerializer(serializers.Serializer):
 
 class LegalHoldLiftInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
+
+
+class DataSubjectRequestActionInputSerializer(serializers.Serializer):
+    check = serializers.CharField(required=False, default="", help_text="verify-identity: how the identity was "
+                                  "checked (" + ", ".join(IdentityCheck.values) + ")")
+    note = serializers.CharField(max_length=300, required=False, default="")
+    months = serializers.IntegerField(min_value=1, max_value=2, required=False, help_text="extend: 1 or 2")
+    reason = serializers.CharField(max_length=2000, required=False, default="", help_text="extend, refuse")

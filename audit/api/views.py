@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from audit import signing
 from audit.actors import actor_from_request
 from audit.api.serializers import (
+    DataSubjectRequestActionInputSerializer,
     DataSubjectRequestCreateInputSerializer,
     DataSubjectRequestSerializer,
     ErasureReportSerializer,
@@ -38,11 +39,20 @@ from audit.selectors.processing_records import processing_records
 from audit.selectors.subjects import AmbiguousSubject, SubjectNotFound, subject_identify
 from audit.selectors.works_council import works_council_report
 from audit.services import export
-from audit.services.access import data_subject_access_export, data_subject_access_request_open
+from audit.services.access import (
+    data_subject_access_complete,
+    data_subject_access_export,
+    data_subject_access_request_open,
+)
 from audit.services.checkpoints import checkpoints_latest
 from audit.services.erasure import data_subject_erase
 from audit.services.events import access_event_record
 from audit.services.legal_holds import legal_hold_lift, legal_hold_place
+from audit.services.request_handling import (
+    data_subject_request_extend,
+    data_subject_request_refuse,
+    data_subject_request_verify_identity,
+)
 from audit.tasks import verify_chains_task
 from portal.api.pagination import CURSOR_PARAM, invalid_cursor, keyset_page, page_serializer
 from portal.api.permissions import TenantMember, request_tenant
@@ -243,11 +253,13 @@ class DataSubjectRequestListView(GenericAPIView):
             if values["kind"] == RequestKind.ACCESS:
                 created = data_subject_access_request_open(
                     actor=actor, tenant=tenant, identifier=values["identifier"],
-                    kind=values.get("identifier_kind"), received_at=values.get("received_at"))
+                    kind=values.get("identifier_kind"), received_at=values.get("received_at"),
+                    channel=values["channel"], reason=values["reason"])
                 return Response(DataSubjectRequestSerializer(created).data, status=status.HTTP_201_CREATED)
             report = data_subject_erase(actor=actor, tenant=tenant, identifier=values["identifier"],
                                         kind=values.get("identifier_kind"), dry_run=values["dry_run"],
-                                        received_at=values.get("received_at"))
+                                        received_at=values.get("received_at"), reason=values["reason"],
+                                        channel=values["channel"])
         except AmbiguousSubject as error:
             return problem_response(400, code="ambiguous_subject", detail=str(error),
                                     errors=[{"field": "identifier", "code": "ambiguous_subject", "detail": str(error)}],
@@ -270,8 +282,44 @@ class DataSubjectRequestDetailView(GenericAPIView):
         return Response(DataSubjectRequestSerializer(found).data)
 
 
+class DataSubjectRequestActionView(GenericAPIView):
+    """The DSB's steps on an open request: `verify-identity` (check, note), `extend` (months 1 or 2, reason),
+    `refuse` (reason), `complete` (an access request whose answer went out; needs the identity check)."""
+
+    permission_classes = [needs("audit.add_datasubjectrequest")]
+    serializer_class = DataSubjectRequestSerializer
+    ACTIONS = ("verify-identity", "extend", "refuse", "complete")
+
+    @extend_schema(operation_id="subject_request_action", request=DataSubjectRequestActionInputSerializer,
+                   responses={200: DataSubjectRequestSerializer})
+    def post(self, request, pk: int, action: str):
+        if action not in self.ACTIONS:
+            raise NotFound
+        try:
+            found = selectors.request_get(tenant=request_tenant(request), pk=pk)
+        except ObjectDoesNotExist:
+            raise NotFound from None
+        data = DataSubjectRequestActionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values, actor = data.validated_data, actor_from_request(request)
+        if action == "verify-identity":
+            found = data_subject_request_verify_identity(actor=actor, request=found, check=values["check"],
+                                                         note=values["note"])
+        elif action == "extend":
+            found = data_subject_request_extend(actor=actor, request=found, months=values.get("months", 0),
+                                                reason=values["reason"])
+        elif action == "refuse":
+            found = data_subject_request_refuse(actor=actor, request=found, reason=values["reason"])
+        else:
+            if found.kind != RequestKind.ACCESS:
+                raise NotFound
+            found = data_subject_access_complete(actor=actor, request=found)
+        return Response(DataSubjectRequestSerializer(found).data)
+
+
 class DataSubjectAccessExportView(GenericAPIView):
-    """The access request's export: every automated decision about the person (the first completes it)."""
+    """The access request's answer: every automated decision about the person. Reading it changes nothing;
+    completing the request is a POST of its own (`.../complete/`)."""
 
     permission_classes = [needs("audit.add_datasubjectrequest")]
     refusal_status = status.HTTP_409_CONFLICT  # not an access request, or the person was erased since

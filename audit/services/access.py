@@ -28,7 +28,7 @@ def _require(actor, tenant) -> None:
 
 
 def data_subject_access_request_open(*, actor, tenant, identifier: str, kind: str | None = None,
-                                     received_at=None) -> DataSubjectRequest:
+                                     received_at=None, channel: str = "", reason: str = "") -> DataSubjectRequest:
     """Record an access request for the person found by the identifier (AmbiguousSubject and
     SubjectNotFound as for erasure); due one month after it was received."""
     _require(actor, tenant)
@@ -36,7 +36,10 @@ def data_subject_access_request_open(*, actor, tenant, identifier: str, kind: st
         subject = subject_find(tenant=tenant, identifier=identifier, kind=kind, with_files=False)
         request = requests.data_subject_request_open(
             tenant=tenant, kind=RequestKind.ACCESS, identifier_kind=subject.kind, identifier=subject.identifier,
-            actor=as_actor(actor), received_at=received_at)
+            actor=as_actor(actor), received_at=received_at, channel=channel, reason=reason)
+        audit_event_record(actor=actor, tenant=tenant, event_type="data_subject_request.received", obj=request,
+                           details={"kind": request.kind, "subject": request.subject_pseudonym,
+                                    "due": request.due_at.date().isoformat(), "channel": request.channel})
         access_event_record(actor=actor, tenant=tenant, purpose="access_request", event_type="data_subject.searched",
                             subject_pseudonym=request.subject_pseudonym, obj=request)
     return request
@@ -49,27 +52,46 @@ def request_identifier(request: DataSubjectRequest) -> str | None:
 
 
 def data_subject_access_export(*, actor, request: DataSubjectRequest) -> dict:
-    """The export for the person (a dict, rendered as JSON or HTML). The first export completes the request."""
+    """The answer for the person (a dict, rendered as JSON, HTML or PDF). Reading it changes nothing about the
+    request: completing it is data_subject_access_complete(), an explicit act."""
     tenant = request.tenant
     _require(actor, tenant)
+    subject = _subject_of(request)
+    with transaction.atomic():
+        export = _build(subject, request)
+        access_event_record(actor=actor, tenant=tenant, purpose="access_request", event_type="data_subject.exported",
+                            subject_pseudonym=request.subject_pseudonym, obj=request)
+    export["request"]["answered_at"] = (request.completed_at or timezone.now()).isoformat()
+    return export
+
+
+def data_subject_access_complete(*, actor, request: DataSubjectRequest) -> DataSubjectRequest:
+    """The DSB sent the answer: the request is completed (only an open access request whose requester's
+    identity was checked), with counts of what the answer held."""
+    tenant = request.tenant
+    _require(actor, tenant)
+    if not request.identity_checked:
+        raise ValidationError(_("Check and record the requester's identity before the answer goes out."))
+    subject = _subject_of(request)
+    with transaction.atomic():
+        request = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
+        if request.status != RequestStatus.OPEN:
+            raise ValidationError(_("This request is no longer open."))
+        export = _build(subject, request)
+        requests.data_subject_request_complete(request=request, summary={
+            "items": len(export["automated_decisions"]), "master_records": len(export["master_data"])})
+        audit_event_record(actor=actor, tenant=tenant, event_type="data_subject_access.answered", obj=request,
+                           details={"subject": request.subject_pseudonym, "items": len(export["automated_decisions"])})
+    return request
+
+
+def _subject_of(request: DataSubjectRequest) -> Subject:
     if request.kind != RequestKind.ACCESS:
         raise ValidationError(_("Only access requests have an export."))
     identifier = request_identifier(request)
     if identifier is None:
         raise ValidationError(_("The person of this request was erased since; there is nothing left to export."))
-    with transaction.atomic():
-        subject = subject_find(tenant=tenant, identifier=identifier, kind=request.identifier_kind)
-        export = _build(subject, request)
-        if request.status == RequestStatus.OPEN:
-            requests.data_subject_request_complete(request=request, summary={
-                "items": len(export["automated_decisions"]), "master_records": len(export["master_data"])})
-            audit_event_record(actor=actor, tenant=tenant, event_type="data_subject_access.answered", obj=request,
-                               details={"subject": request.subject_pseudonym,
-                                        "items": len(export["automated_decisions"])})
-        access_event_record(actor=actor, tenant=tenant, purpose="access_request", event_type="data_subject.exported",
-                            subject_pseudonym=request.subject_pseudonym, obj=request)
-    export["request"]["answered_at"] = (request.completed_at or timezone.now()).isoformat()
-    return export
+    return subject_find(tenant=request.tenant, identifier=identifier, kind=request.identifier_kind)
 
 
 def _build(subject: Subject, request: DataSubjectRequest) -> dict:

@@ -95,7 +95,7 @@ class ErasureReport:
 
 
 def data_subject_erase(*, actor, tenant, identifier: str, kind: str | None = None, dry_run: bool = False,
-                       received_at=None) -> ErasureReport:
+                       received_at=None, reason: str = "", channel: str = "") -> ErasureReport:
     """Erase everything about the person in the tenant (see the module's docstring). Only the tenant's data
     protection officer may. Raises AmbiguousSubject (a name of several people) or SubjectNotFound."""
     actor = as_actor(actor)
@@ -107,7 +107,7 @@ def data_subject_erase(*, actor, tenant, identifier: str, kind: str | None = Non
         if dry_run:
             _record_preview(actor, subject)
             return report
-        _carry_out(actor, subject, report, received_at=received_at)
+        _carry_out(actor, subject, report, received_at=received_at, reason=reason, channel=channel)
     return report
 
 
@@ -153,11 +153,12 @@ def _record_preview(actor, subject: Subject) -> None:
                             event_type="data_subject.searched")
 
 
-def _carry_out(actor, subject: Subject, report: ErasureReport, *, received_at=None) -> None:
+def _carry_out(actor, subject: Subject, report: ErasureReport, *, received_at=None, reason: str = "",
+               channel: str = "") -> None:
     tenant = subject.tenant
     request = requests.data_subject_request_open(
         tenant=tenant, kind=RequestKind.ERASURE, identifier_kind=subject.kind, identifier=subject.identifier,
-        actor=actor, received_at=received_at)
+        actor=actor, received_at=received_at, reason=reason, channel=channel)
     # 1. the person's records
     files = []
     for item in WorkItem.objects.filter(pk__in=report.item_ids).prefetch_related("files"):

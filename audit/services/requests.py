@@ -15,11 +15,16 @@ from audit.selectors.pseudonyms import normalise
 from audit.services.pseudonyms import pseudonym_for
 
 
-def add_one_month(moment: datetime) -> datetime:
-    """The same day of the next month, or its last day (31 January → 28/29 February)."""
-    year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day `months` later, or that month's last day (31 January + 1 → 28/29 February)."""
+    total = moment.month - 1 + months
+    year, month = moment.year + total // 12, total % 12 + 1
     day = min(moment.day, calendar.monthrange(year, month)[1])
     return moment.replace(year=year, month=month, day=day)
+
+
+def add_one_month(moment: datetime) -> datetime:
+    return add_months(moment, 1)
 
 
 def identifier_hash(*, tenant, kind: str, identifier: str) -> str:
@@ -29,7 +34,7 @@ def identifier_hash(*, tenant, kind: str, identifier: str) -> str:
 
 
 def data_subject_request_open(*, tenant, kind: str, identifier_kind: str, identifier: str, actor,
-                              received_at=None) -> DataSubjectRequest:
+                              received_at=None, channel: str = "", reason: str = "") -> DataSubjectRequest:
     """Called inside the services that handle requests (audit.services.erasure, audit.services.access), in their
     transaction."""
     received_at = received_at or timezone.now()
@@ -39,6 +44,7 @@ def data_subject_request_open(*, tenant, kind: str, identifier_kind: str, identi
         identifier_hash=identifier_hash(tenant=tenant, kind=identifier_kind, identifier=identifier),
         subject_pseudonym=pseudonym_for(tenant=tenant, kind=identifier_kind, identifier=identifier),
         received_at=received_at, due_at=add_one_month(received_at), actor=user if getattr(user, "pk", None) else None,
+        channel=channel or "", reason=(reason or "").strip(),
     )
 
 

@@ -52,6 +52,7 @@ def test_the_dsb_finds_a_person_reveals_a_pseudonym_and_erases_them(browser_page
     page.locator("#id_identifier").fill("erika@example.de")
     page.locator("#preview-erasure").click()
     expect(page.locator("#erasure-report")).to_contain_text("K-1: Erika Mustermann")
+    page.locator("#erasure-reason").fill("Art. 17(1)(a) DSGVO: Vertrag beendet")
     page.locator("#confirm-erasure").check()
     page.locator("#carry-out-erasure").click()
     expect(page.locator(".message-success")).to_be_visible()

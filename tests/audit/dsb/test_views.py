@@ -147,7 +147,8 @@ def test_erasure_through_the_area_previews_then_erases(dsb_client, world):
     assert preview.status_code == 200 and preview.context["report"].dry_run
     assert MasterRecord.objects.filter(number=OTTO["number"]).exists()
 
-    done = dsb_client.post(url, {"identifier": OTTO["email"], "kind": "", "confirm": "on"})
+    done = dsb_client.post(url, {"identifier": OTTO["email"], "kind": "", "confirm": "on",
+                                 "reason": "Art. 17(1)(a) GDPR: no longer needed"})
 
     assert done.status_code == 200
     assert not MasterRecord.objects.filter(number=OTTO["number"]).exists()
@@ -187,10 +188,20 @@ def test_an_access_request_exports_every_automated_decision(dsb_client, world):
     assert export["use_cases"]["tickets"]["purpose"]
     assert export["master_data"][0]["number"] == ERIKA["number"]
     request.refresh_from_db()
-    assert request.status == "completed" and request.summary["items"] == 2
+    assert request.status == "open"  # reading the answer changes nothing
     assert AccessEvent.objects.filter(event_type="data_subject.exported").count() == 1
     page = dsb_client.get(reverse("audit:request-export", args=[request.pk, "html"]))
     assert ERIKA["email"] in page.content.decode() and "Rückruf" not in page.content.decode()
+    # Completing is an explicit POST, after the identity check was recorded.
+    complete = reverse("audit:request-action", args=[request.pk, "complete"])
+    dsb_client.post(complete)
+    request.refresh_from_db()
+    assert request.status == "open"
+    dsb_client.post(reverse("audit:request-action", args=[request.pk, "verify-identity"]),
+                    {"check": "known_contact"})
+    assert dsb_client.post(complete).status_code == 302
+    request.refresh_from_db()
+    assert request.status == "completed" and request.summary["items"] == 2
 
 
 def test_overview_shows_the_public_key_the_last_verification_and_due_requests(dsb_client, world,

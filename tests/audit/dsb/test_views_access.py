@@ -51,6 +51,8 @@ MATRIX = [
     Row("audit:erasure", method="post", permission="audit.erase_subject", data={"identifier": "kunde@example.org"}),
     Row("audit:request-detail", permission="audit.view_datasubjectrequest", obj="request"),
     Row("audit:request-export", permission="audit.add_datasubjectrequest", obj="request"),
+    Row("audit:request-action", method="post", permission="audit.add_datasubjectrequest", obj="request", ok=302,
+        data={"check": "known_contact"}),
     Row("audit:restricted-items", permission="audit.erase_subject"),
     Row("audit:legal-holds", permission="audit.view_legalhold"),
     Row("audit:legal-holds", method="post", permission="audit.add_legalhold", ok=302,
@@ -118,7 +120,8 @@ def _request(client, row, world, *, obj_tenant=None):
     if row.obj == "event":
         args = ["audit", objects["event"]]
     elif row.obj == "request":
-        args = [objects["request"].pk] + (["html"] if row.url_name == "audit:request-export" else [])
+        args = [objects["request"].pk] + (["html"] if row.url_name == "audit:request-export" else
+                                          ["verify-identity"] if row.url_name == "audit:request-action" else [])
     elif row.obj == "hold":
         args = [objects["hold"].pk]
     elif row.obj == "pseudonym":
