@@ -26,7 +26,8 @@ class DecisionForm(forms.Form):
     action = forms.ChoiceField(choices=DecisionAction.choices)
     comment = forms.CharField(label=_("Comment or reason"), required=False, max_length=4000,
                               widget=forms.Textarea(attrs={
-                                  "rows": 1, "placeholder": _("Needed to reject, escalate or ask for clarification")}))
+                                  "rows": 1, "placeholder": _("Comment or reason (needed to reject, escalate or ask "
+                                                              "for clarification)")}))
 
     def __init__(self, *args, use_case, values: dict, **kwargs):
         super().__init__(*args, **kwargs)

@@ -129,3 +129,21 @@ class TrainingRecord(TenantOwned):
         ordering = ["-held_on"]
         verbose_name = _("training")
         verbose_name_plural = _("trainings")
+
+
+class ReviewTaskSkip(TenantOwned):
+    """A clerk gave a task back or skipped it: the next task for that clerk is another one, and the skipped
+    task comes back to them only when nothing else is left (other clerks get it as before)."""
+
+    task = models.ForeignKey(ReviewTask, on_delete=models.CASCADE, related_name="skips", verbose_name=_("task"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("clerk"))
+    skipped_at = models.DateTimeField(_("skipped at"), default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["task", "user"], name="reviewtaskskip_unique_task_user")]
+        verbose_name = _("skipped task")
+        verbose_name_plural = _("skipped tasks")
+
+    def __str__(self) -> str:
+        return f"{self.task_id} skipped by {self.user_id}"

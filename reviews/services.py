@@ -25,7 +25,14 @@ from automations.training.services import example_from_correction
 from portal.permissions import actor_has_perm, require_perm
 from reviews.briefings import briefing_for
 from reviews.choices import OPEN_TASK_STATES, DecisionAction, QueueKind, TaskState
-from reviews.models import BriefingConfirmation, ReviewDecision, ReviewQueue, ReviewTask, TrainingRecord
+from reviews.models import (
+    BriefingConfirmation,
+    ReviewDecision,
+    ReviewQueue,
+    ReviewTask,
+    ReviewTaskSkip,
+    TrainingRecord,
+)
 from reviews.selectors import (
     cleared_use_case_ids,
     review_queue_for_use_case,
@@ -144,13 +151,19 @@ def review_task_claim_next(*, actor, queue: ReviewQueue) -> ReviewTask | None:
     claimable = (Q(claimed_by__isnull=True) | Q(claim_expires_at__lt=now)) & (
         Q(state__in=(TaskState.OPEN, TaskState.CLAIMED))
         | (Q(state=TaskState.AWAITING_SECOND_REVIEW) & ~Q(first_reviewer=user)))
+    # Tasks this clerk skipped wait at the back for them, the earliest skipped first (a handful of ids).
+    skipped = list(ReviewTaskSkip.objects.filter(user=user, task__queue=queue, task__state__in=OPEN_TASK_STATES)
+                   .order_by("skipped_at").values_list("task_id", flat=True)[:500])
     with transaction.atomic():
         # The plain state__in lets PostgreSQL match the partial index reviewtask_claimable (it cannot
         # prove that from the OR below): the claim walks the index in order instead of sorting the queue.
-        task = (ReviewTask.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(queue=queue, use_case_id__in=cleared, state__in=OPEN_TASK_STATES).filter(claimable)
-                .exclude(item__restricted=True)  # Art. 18: a restricted item is processed by nobody
-                .order_by("priority", "due_at", "id").first())
+        candidates = (ReviewTask.objects.select_for_update(skip_locked=True, of=("self",))
+                      .filter(queue=queue, use_case_id__in=cleared, state__in=OPEN_TASK_STATES).filter(claimable)
+                      .exclude(item__restricted=True))  # Art. 18: a restricted item is processed by nobody
+        task = candidates.exclude(pk__in=skipped).order_by("priority", "due_at", "id").first()
+        if task is None and skipped:
+            found = {t.pk: t for t in candidates.filter(pk__in=skipped)}
+            task = next((found[pk] for pk in skipped if pk in found), None)
         if task is None:
             return None
         _take(actor, task, now)
@@ -199,6 +212,9 @@ def review_task_release(*, actor, task: ReviewTask) -> ReviewTask:
         if task.state == TaskState.CLAIMED:
             task.state = TaskState.OPEN
         task.save(update_fields=["claimed_by", "claimed_at", "claim_expires_at", "state"])
+        # Given back means "not now for me": the next task for this clerk is another one.
+        ReviewTaskSkip.objects.update_or_create(task=task, user=actor.user,
+                                                defaults={"tenant": task.tenant, "skipped_at": timezone.now()})
         audit_event_record(actor=actor, tenant=task.tenant, event_type="review_task.released", obj=task)
     return task
 

@@ -27,13 +27,15 @@ from reviews.views.queues import claim_next_redirect
 
 # (key, what it does) — shown on the page and in the help overlay.
 SHORTCUTS = [
-    ("a", gettext_lazy("Approve as suggested (in a second review: confirm)")),
+    ("a", gettext_lazy("Approve as suggested, only when nothing was changed (in a second review: confirm)")),
     ("c", gettext_lazy("Save corrections")),
     ("r", gettext_lazy("Reject (with a reason)")),
     ("e", gettext_lazy("Escalate (with a reason)")),
     ("k", gettext_lazy("Ask for clarification (with what is missing)")),
+    ("s", gettext_lazy("Skip: the task goes to the back of the queue for you, the next one opens")),
     ("n", gettext_lazy("Next task")),
-    ("1 … 9", gettext_lazy("Go to field 1 … 9")),
+    ("1 … 9", gettext_lazy("Go to field 1 … 9; two digits quickly for field 10 and beyond")),
+    ("↑ ↓", gettext_lazy("Previous or next field")),
     ("Esc", gettext_lazy("Leave the field (shortcuts work again)")),
     ("g", gettext_lazy("Go to the comment")),
     ("?", gettext_lazy("Show or hide this help")),
@@ -267,6 +269,9 @@ class TaskClaimView(ReviewView):
 
 
 class TaskReleaseView(ReviewView):
+    """Give the task back. It goes to the back of the queue for this clerk (others get it as before); with
+    `skip`, the next task opens at once."""
+
     permission_required = "reviews.view_reviewtask"
     http_method_names = ["post"]
 
@@ -277,6 +282,9 @@ class TaskReleaseView(ReviewView):
         except (PermissionDenied, ValidationError) as error:
             report_error(request, error)
             return HttpResponseRedirect(reverse("reviews:task-detail", args=[task.pk]))
+        if request.POST.get("skip"):
+            messages.info(request, _("Skipped: the task waits at the back of the queue for you."))
+            return claim_next_redirect(request, task.queue, after_decision=True)
         messages.info(request, _("The task is back in the queue."))
         return HttpResponseRedirect(reverse("reviews:queue-detail", args=[task.queue_id]))
 
@@ -296,9 +304,14 @@ class TaskDecideView(ReviewView):
             return self._invalid(request, task, form)
         action, values = form.cleaned_data["action"], form.final_values()
         comment = form.cleaned_data["comment"]
-        if action == DecisionAction.CONFIRM and first is not None and field_diff(
-                {n: {"value": v} for n, v in first.final_fields.items()}, values):
-            action = DecisionAction.CORRECT  # the second reviewer changed values: an override, not a confirmation
+        shown = ({n: {"value": v} for n, v in first.final_fields.items()} if first is not None else task.item.fields)
+        if action in (DecisionAction.APPROVE, DecisionAction.CONFIRM) and field_diff(shown, values):
+            # "As suggested" confirms what is shown; changed values are saved as a correction (c) only.
+            form.add_error(None, _("You changed values: save them as a correction (c), or undo the changes to "
+                                   "approve as suggested."))
+            return self._invalid(request, task, form)
+        if action == DecisionAction.CORRECT and first is not None and not field_diff(shown, values):
+            action = DecisionAction.CONFIRM  # nothing changed against the first decision: a confirmation
         if action in (DecisionAction.APPROVE, DecisionAction.CORRECT):
             action = DecisionAction.CORRECT if field_diff(task.item.fields, values) else DecisionAction.APPROVE
         else:

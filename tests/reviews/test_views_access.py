@@ -37,7 +37,9 @@ MATRIX = [
     Row("reviews:task-detail", obj="task"),
     Row("reviews:task-claim", method="post", obj="task", ok=302),
     Row("reviews:task-release", method="post", obj="task", ok=302),
-    Row("reviews:task-decide", method="post", obj="task", ok=302, data={"action": "approve"}),
+    # "As suggested" with the suggested values as the page sends them (world.make_review_item).
+    Row("reviews:task-decide", method="post", obj="task", ok=302,
+        data={"action": "approve", "f_document_class": "invoice", "f_iban": "DE89370400440532013000"}),
     Row("reviews:task-file", obj="file"),
     Row("reviews:task-file-page", obj="page"),
     Row("reviews:briefing", obj="use_case", denied=None),

@@ -64,12 +64,15 @@ def test_next_task_opens_the_most_urgent_one_and_a_correction_leads_to_the_next(
     assert following.pk != urgent.pk and following.claimed_by == world["team"]["clerk"]
 
 
-def test_approve_unchanged_is_an_approval_and_a_changed_value_counts_as_a_correction(clerk, world):
+def test_approve_confirms_only_unchanged_values_and_corrections_are_saved_with_c(clerk, world):
     first = _task_from(_next(clerk, world["queue"]))
     second = _task_from(_decide(clerk, first, "approve"))
     assert ReviewDecision.objects.get(task=first).action == DecisionAction.APPROVE
     assert ReviewDecision.objects.get(task=first).diff == {}
-    _decide(clerk, second, "approve", iban="DE02120300000000202051")
+    refused = _decide(clerk, second, "approve", iban="DE02120300000000202051")
+    assert refused.status_code == 400 and not ReviewDecision.objects.filter(task=second).exists()
+    assert "als Korrektur" in refused.content.decode()
+    _decide(clerk, second, "correct", iban="DE02120300000000202051")
     decision = ReviewDecision.objects.get(task=second)
     assert decision.action == DecisionAction.CORRECT and set(decision.diff) == {"iban"}
 
@@ -108,6 +111,20 @@ def test_release_gives_the_task_back(clerk, world):
     assert _path(response) == reverse("reviews:queue-detail", args=[world["queue"].pk])
     task.refresh_from_db()
     assert task.state == TaskState.OPEN and task.claimed_by is None
+
+
+def test_a_skipped_task_goes_to_the_back_for_this_clerk_only(client, clerk, world):
+    first = _task_from(_next(clerk, world["queue"]))
+    response = clerk.post(reverse("reviews:task-release", args=[first.pk]), {"skip": "1"})
+    second = _task_from(response)  # the next task opens at once, and it is another one
+    assert second != first
+    clerk.post(reverse("reviews:task-release", args=[second.pk]))  # given back: also not next for this clerk
+    third = _task_from(_next(clerk, world["queue"]))
+    assert third not in (first, second)
+    _decide(clerk, third, "approve")
+    assert _task_from(_next(clerk, world["queue"])) == first  # only skipped ones left: the earliest skipped first
+    other = login(client.__class__(), world["team"]["clerk_2"], world["tenant"])
+    assert _task_from(_next(other, world["queue"])) == second  # another clerk gets it in the usual order
 
 
 def test_next_returns_the_task_the_clerk_already_holds(clerk, world):
