@@ -8,7 +8,7 @@ Builds the two sets of bench/invoice_corpus.py (dev: the layouts and wordings th
 held-out: layouts, wordings, names, date and number formats it never saw while it was tuned) in a
 temporary folder, reads the truth from each PDF's embedded XML with ../shared/tools/invoice_truth.py and
 runs the engine three ways per invoice: the PDF as it is (XML path), the PDF with its XML stripped (text
-layer), and the stripped page rendered to a 200 dpi greyscale image read by the document stage (OCR).
+layer), and the stripped pages rendered to a 200 dpi greyscale TIFF read by the document stage (OCR).
 Prints per set and path: the share of right fields per field and overall, per language, the calibration
 per confidence band (values given, their mean confidence, the share right), and OCR pages per second."""
 import argparse
@@ -52,16 +52,18 @@ def _tools():
 
 
 def scan_of(pdf: bytes) -> bytes:
-    """The first page as a greyscale PNG, the way a scanner at 200 dpi delivers it: no text layer."""
+    """The pages as a greyscale TIFF (one frame a page), the way a scanner at 200 dpi delivers them: no
+    text layer."""
     import pypdfium2 as pdfium
 
     doc = pdfium.PdfDocument(pdf)
     try:
-        image = doc[0].render(scale=SCAN_DPI / 72, grayscale=True).to_pil()
+        images = [doc[n].render(scale=SCAN_DPI / 72, grayscale=True).to_pil() for n in range(len(doc))]
     finally:
         doc.close()
     out = io.BytesIO()
-    image.save(out, format="PNG", dpi=(SCAN_DPI, SCAN_DPI))
+    images[0].save(out, format="TIFF", dpi=(SCAN_DPI, SCAN_DPI), save_all=True, append_images=images[1:],
+                   compression="tiff_deflate")
     return out.getvalue()
 
 
@@ -71,6 +73,7 @@ class Score:
         self.total = defaultdict(int)
         self.by_lang = defaultdict(lambda: [0, 0])
         self.bands = defaultdict(lambda: [0, 0, 0.0])  # given, right, sum of confidences
+        self.kinds = defaultdict(lambda: [0, 0, 0.0])  # the same per kind of evidence
         self.failures = []
 
     def add(self, name: str, lang: str, truth: dict, result, same) -> None:
@@ -85,6 +88,10 @@ class Score:
             self.by_lang[lang][0] += ok
             self.by_lang[lang][1] += 1
             if suggestion is not None:
+                kind = self.kinds[(result.meta.get("evidence") or {}).get(field, "?")]
+                kind[0] += 1
+                kind[1] += ok
+                kind[2] += suggestion.confidence
                 band = next(b for b in BANDS if b[0] <= suggestion.confidence < b[1])
                 entry = self.bands[band]
                 entry[0] += 1
@@ -107,8 +114,27 @@ class Score:
                 {"band": f"{lo:.2f}-{min(hi, 1.0):.2f}", "given": e[0], "mean_confidence": round(e[2] / e[0], 3),
                  "right": round(e[1] / e[0], 3)}
                 for (lo, hi), e in sorted(self.bands.items()) if e[0]],
+            "evidence": {k: {"given": e[0], "right": round(e[1] / e[0], 3), "confidence": round(e[2] / e[0], 3)}
+                         for k, e in sorted(self.kinds.items())},
             "fields_total": sum(self.total.values()),
         }
+
+
+SAMPLES = ROOT.parent / "shared" / "samples" / "zugferd-official"
+
+
+def sample_invoices():
+    """The visible FeRD samples (../shared/samples), German, as (name, language, PDF bytes)."""
+    for path in sorted(SAMPLES.glob("*.pdf")):
+        yield path.stem, "de", path.read_bytes()
+
+
+def corpus(which: str, count: int):
+    if which == "samples":
+        yield from sample_invoices()
+        return
+    for name, inv in invoice_corpus.invoices(which, count):
+        yield name, inv.lang, invoice_corpus.render(inv)
 
 
 def run(which: str, count: int, ocr: bool, truth_tools) -> dict:
@@ -117,25 +143,25 @@ def run(which: str, count: int, ocr: bool, truth_tools) -> dict:
         paths["ocr"] = Score()
     ocr_seconds, ocr_pages = 0.0, 0
     with tempfile.TemporaryDirectory(prefix="invoice-bench-") as tmp:
-        for name, inv in invoice_corpus.invoices(which, count):
+        for name, lang, pdf in corpus(which, count):
             original = Path(tmp) / f"{name}.pdf"
             stripped = Path(tmp) / f"{name}-stripped.pdf"
-            original.write_bytes(invoice_corpus.render(inv))
+            original.write_bytes(pdf)
             truth_tools.strip(str(original), str(stripped))
             truth = truth_tools.truth(str(original))
             data = stripped.read_bytes()
-            paths["xml"].add(name, inv.lang, truth, extract_invoice(original.read_bytes(), original.name),
+            paths["xml"].add(name, lang, truth, extract_invoice(original.read_bytes(), original.name),
                              truth_tools.same)
-            paths["text"].add(name, inv.lang, truth, extract_invoice(data, stripped.name), truth_tools.same)
+            paths["text"].add(name, lang, truth, extract_invoice(data, stripped.name), truth_tools.same)
             if ocr:
-                png = scan_of(data)
+                scan = scan_of(data)
                 started = time.perf_counter()
-                doc = read_file(f"{name}.png", png)
+                doc = read_file(f"{name}.tiff", scan)
                 ocr_seconds += time.perf_counter() - started
                 ocr_pages += doc.ocr_pages
-                paths["ocr"].add(name, inv.lang, truth, extract_invoice(png, f"{name}.png", layer=doc.layer),
+                paths["ocr"].add(name, lang, truth, extract_invoice(scan, f"{name}.tiff", layer=doc.layer),
                                  truth_tools.same)
-    out = {"set": which, "invoices": count}
+    out = {"set": which, "invoices": count if which != "samples" else len(list(SAMPLES.glob("*.pdf")))}
     for key, score in paths.items():
         out[key] = score.summary()
         out[key]["_failures"] = score.failures
@@ -158,6 +184,10 @@ def show(report: dict, failures: bool) -> None:
         print(f"calibration ({p}): band / values given / mean confidence / share right")
         for row in report[p]["calibration"]:
             print(f"  {row['band']:<10} {row['given']:>5} {row['mean_confidence']:>7.3f} {row['right']:>7.3f}")
+    for p in paths[1:]:
+        print(f"evidence ({p}): kind / values given / share right / mean confidence")
+        for kind, e in report[p]["evidence"].items():
+            print(f"  {kind:<22} {e['given']:>5} {e['right']:>7.3f} {e['confidence']:>7.3f}")
     if "ocr_pages_per_second" in report:
         print(f"OCR: {report['ocr_pages_per_second']} pages/s")
     if failures:
@@ -169,7 +199,8 @@ def show(report: dict, failures: bool) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=60, help="invoices per set")
-    parser.add_argument("--set", choices=invoice_corpus.SETS, action="append")
+    parser.add_argument("--set", choices=(*invoice_corpus.SETS, "samples"), action="append",
+                        help="samples: the visible FeRD samples beside the project (tuned on; for reference)")
     parser.add_argument("--no-ocr", action="store_true")
     parser.add_argument("--failures", action="store_true", help="list every wrong field (use on dev only)")
     parser.add_argument("--json", type=Path)

@@ -153,10 +153,10 @@ NUMBER_FORMATS = {
     "held-out": {"de": ["de", "de_plain"], "fr": ["fr_space", "fr_dot"], "en": ["en", "en_plain"]},
 }
 LAYOUTS = {
-    "dev": ["letterhead_left", "columns_labelled", "din_window"],
+    "dev": ["letterhead_left", "columns_labelled", "din_window", "sidebar", "inline_meta", "window_no_sender"],
     "held-out": ["banner_right", "table_meta", "buyer_first_footer_seller"],
 }
-FONTS = {"dev": [("Helvetica", "Helvetica-Bold")],
+FONTS = {"dev": [("Helvetica", "Helvetica-Bold"), ("Times-Roman", "Times-Bold")],
          "held-out": [("Times-Roman", "Times-Bold"), ("Helvetica", "Helvetica-Bold"), ("Courier", "Courier-Bold")]}
 TYPE_CODES = {"invoice": "380", "credit_note": "381", "correction": "384", "partial": "326"}
 CURRENCY_SIGN = {"EUR": "€", "GBP": "£", "USD": "$"}
@@ -594,7 +594,66 @@ def layout_buyer_first_footer_seller(inv: Invoice) -> bytes:
     return pg.done()
 
 
+def layout_sidebar(inv: Invoice) -> bytes:
+    """The seller's details in a narrow right-hand column, the buyer under a small heading on the left."""
+    pg = Page(inv)
+    x = 420
+    pg.text(x, 800, inv.seller[0], 11, bold=True)
+    y = pg.lines(x, 786, [inv.seller[1], f"{inv.seller[2]} {inv.seller[3]}", "",
+                          f"{inv.labels['vat']}", inv.seller_vat, "", "IBAN", _spaced(inv.iban)], 7.5)
+    pg.text(50, 760, inv.title.upper(), 15, bold=True)
+    pg.text(50, 720, inv.labels["buyer"], 8, bold=True)
+    pg.lines(50, 706, _buyer_lines(inv), 9.5)
+    y = 640
+    for label, value in _meta(inv)[:2]:
+        pg.text(50, y, f"{label}: {value}", 9)
+        y -= 13
+    y = _items(pg, inv, 590)
+    _totals_block(pg, inv, y - 6, x_label=300)
+    return pg.done()
+
+
+def layout_inline_meta(inv: Invoice) -> bytes:
+    """Number and date on one line under a centred title; totals as label and amount with a rule."""
+    pg = Page(inv)
+    pg.c.setFont(pg.bold, 13)
+    pg.c.drawCentredString(297, 805, inv.seller[0])
+    pg.c.setFont(pg.regular, 8)
+    pg.c.drawCentredString(297, 793, f"{inv.seller[1]} – {inv.seller[2]} {inv.seller[3]} – {inv.labels['vat']} "
+                                     f"{inv.seller_vat}")
+    pg.text(50, 740, inv.labels["buyer"], 8.5, bold=True)
+    pg.lines(50, 727, _buyer_lines(inv), 10)
+    pg.c.setFont(pg.bold, 16)
+    pg.c.drawCentredString(297, 640, inv.title)
+    pg.c.setFont(pg.regular, 9.5)
+    pg.c.drawCentredString(297, 622, f"{inv.labels['number']} {inv.number}   |   {inv.labels['date']} "
+                                     f"{fmt_date(inv, inv.issue)}")
+    y = _items(pg, inv, 590)
+    y = _totals_block(pg, inv, y - 6, x_label=350)
+    pg.text(50, y - 24, f"{inv.labels['iban']}: {_spaced(inv.iban)}", 8.5)
+    return pg.done()
+
+
+def layout_window_no_sender(inv: Invoice) -> bytes:
+    """A letter: the buyer in the address window without a sender line, the seller's name only in the
+    letterhead logo line on the right and the footer."""
+    pg = Page(inv)
+    pg.text(545, 805, inv.seller[0], 12, bold=True, right=True)
+    pg.lines(57, 715, _buyer_lines(inv), 10)
+    y = 715
+    for label, value in _meta(inv):
+        pg.text(380, y, label, 8.5)
+        pg.text(545, y, value, 8.5, right=True)
+        y -= 12
+    pg.text(57, 600, inv.title, 14, bold=True)
+    y = _items(pg, inv, 570)
+    _totals_block(pg, inv, y - 6)
+    _footer(pg, inv)
+    return pg.done()
+
+
 RENDER = {
+    "sidebar": layout_sidebar, "inline_meta": layout_inline_meta, "window_no_sender": layout_window_no_sender,
     "letterhead_left": layout_letterhead_left, "columns_labelled": layout_columns_labelled,
     "din_window": layout_din_window, "banner_right": layout_banner_right, "table_meta": layout_table_meta,
     "buyer_first_footer_seller": layout_buyer_first_footer_seller,

@@ -141,7 +141,7 @@ def _from_layer(layer, lookup, reasons: list) -> EngineResult:
     if layer.char_count < MIN_TEXT_CHARS or (layer.has_images and layer.char_count < SPARSE_TEXT_CHARS):
         return EngineResult(reasons=reasons + [_("Scanned PDF without a text layer: the invoice needs manual entry.")],
                             needs_clarification=True, meta=meta)
-    extraction = text.extract_text_fields(layer)
+    extraction = text.extract_text_fields(layer, ocr=source != "text")
     found = extraction.found
     core = {"invoice_number", "gross_total", "amount_due", "net_total", "issue_date"} & found.keys()
     if not extraction.looks_like_invoice or len(core) < 2:
@@ -193,13 +193,13 @@ def _cross_check_master_data(found: dict, lookup, meta: dict, *, reasons=None, f
         field = found.get(name)
         known = str(record.get(key) or "").replace(" ", "").upper()
         if field and known and known == field.value.replace(" ", "").upper():
-            field.confidence = max(field.confidence, 0.97)
+            field.confidence = max(field.confidence, 0.98)
             field.explanation += f"; {label}"
     if known_name:
         if item is None:
-            found["seller_name"] = f.Found(f.collapse(known_name), label, 0.7)
+            found["seller_name"] = f.Found(f.collapse(known_name), label, 0.7, "master_data")
         elif _normal_name(item.value) == _normal_name(known_name):
-            item.confidence = max(item.confidence, 0.95)
+            item.confidence = max(item.confidence, 0.98)
             item.explanation += f"; {label}"
         else:
             item.confidence = min(item.confidence, 0.5)
@@ -212,6 +212,7 @@ def _result(found: dict, reasons: list, needs_clarification: bool, meta: dict) -
                         explanation=found[name].explanation, engine=ENGINE_KEY)
         for name in f.FIELDS if name in found and found[name].value not in (None, "")
     ]
+    meta["evidence"] = {s.field: found[s.field].kind for s in suggestions}
     values = {s.field: s.value for s in suggestions}
     reasons = reasons + invoice_validation_reasons(values)
     return EngineResult(suggestions=suggestions, reasons=reasons, needs_clarification=needs_clarification, meta=meta)

@@ -23,6 +23,7 @@ class Found:
     value: str
     explanation: str
     confidence: float = STRUCTURED_CONFIDENCE
+    kind: str = "xml"  # the kind of evidence (text.CONF's keys for the page text), kept in the result's meta
 
 
 def document_type(code: str) -> str:
