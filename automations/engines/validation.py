@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from stdnum import iban
+from stdnum import iban, numdb
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import InvalidChecksum, ValidationError
 from stdnum.gb import vat as gb_vat
@@ -41,6 +41,22 @@ def compact(value: str) -> str:
 def iban_valid(value: str | None) -> bool:
     """ISO 13616 (python-stdnum): the country's length and account format, and the mod-97 check digits."""
     return iban.is_valid(compact(value or ""))
+
+
+def iban_well_formed(value: str | None) -> bool:
+    """Shaped like an IBAN of its country (length and account format), whatever its check digits say: a
+    misprinted or fictitious IBAN is read and then flagged by validation rather than skipped; a country
+    without IBANs is none."""
+    value = compact(value or "")
+    if not numdb.get("iban").info(value)[0][1]:
+        return False
+    try:
+        iban.validate(value)
+    except InvalidChecksum:
+        return True
+    except ValidationError:
+        return False
+    return True
 
 
 def _vat_module(vat: str):

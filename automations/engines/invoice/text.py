@@ -19,9 +19,9 @@ from automations.engines.invoice import fields as f
 from automations.engines.invoice.pdf import Row, Segment, TextLayer
 from automations.engines.validation import (
     CENT,
-    IBAN_LENGTHS,
     decimal_string,
     iban_valid,
+    iban_well_formed,
     parse_date,
     parse_decimal,
     vat_id_well_formed,
@@ -554,7 +554,7 @@ def _iban(doc: Document) -> dict:
                 value = re.sub(r"[\s\u00a0]", "", m.group(1))
                 if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", value) or vat_id_well_formed(value):
                     continue
-                if not iban_valid(value) and len(value) != IBAN_LENGTHS.get(value[:2]):
+                if not iban_well_formed(value):
                     continue  # no IBAN of any country: a reference followed by a word ("IN467682 Invoice")
                 before = line[: m.start()]
                 # Whose account: the words before it on its row, or the row above when the IBAN opens its row.
