@@ -36,6 +36,7 @@ from audit.selectors.subjects import AmbiguousSubject, SubjectNotFound, subject_
 from audit.selectors.works_council import works_council_report
 from audit.services import export
 from audit.services.access import (
+    data_subject_access_answer_pdf,
     data_subject_access_complete,
     data_subject_access_export,
     data_subject_access_request_open,
@@ -337,12 +338,18 @@ class AccessRequestExportView(AuditAreaView):
     permission_required = "audit.add_datasubjectrequest"
 
     def get(self, request, pk: int, fmt: str):
-        if fmt not in ("json", "html"):
+        if fmt not in ("json", "html", "pdf"):
             raise Http404
         subject_request = _get_or_404(selectors.request_get, tenant=request.tenant, pk=pk)
         if subject_request.kind != RequestKind.ACCESS:
             raise Http404
         try:
+            if fmt == "pdf":
+                pdf = data_subject_access_answer_pdf(actor=actor_from_request(request), request=subject_request)
+                response = HttpResponse(pdf, content_type="application/pdf")
+                response["Content-Disposition"] = f'inline; filename="auskunft-{pk}.pdf"'
+                response["Cache-Control"] = "no-store"
+                return harden(response, PDF)
             export = data_subject_access_export(actor=actor_from_request(request), request=subject_request)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))

@@ -1,0 +1,51 @@
+"""The Art. 15 answer names all of Art. 15(1)(a)-(h) and 15(3): purposes, categories (labels), recipients and
+processors, retention, rights and the supervisory authority, the source, the logic of automated decisions and
+who reviewed them, copies of the documents (attached to the PDF) and the access log entries for the person."""
+from io import BytesIO
+
+import pytest
+from django.urls import reverse
+from pypdf import PdfReader
+
+from audit.models import DataSubjectRequest
+from audit.services.access import data_subject_access_export, data_subject_access_request_open
+from tests.audit.dsb.helpers import ERIKA
+from tests.reviews.world import login
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def answer(world, client):
+    dsb = world["team"]["data_protection_officer"]
+    login(client, world["team"]["automation_lead"], world["tenant"])
+    assert client.get(reverse("work:item-detail", args=[world["items"]["erika_ticket"].pk])).status_code == 200
+    request = data_subject_access_request_open(actor=dsb, tenant=world["tenant"], identifier=ERIKA["email"])
+    return {"request": request, "dsb": dsb}
+
+
+def test_the_json_answer_holds_every_part_of_article_15(world, answer):
+    export = data_subject_access_export(actor=answer["dsb"], request=answer["request"])
+    tickets = export["use_cases"]["tickets"]
+    assert tickets["purpose"] and tickets["retention"] and "processors" in tickets
+    assert all("_" not in label for label in tickets["categories"]) and tickets["categories"]
+    decision = next(d for d in export["automated_decisions"] if d["item"] == str(world["items"]["erika_ticket"].pk))
+    assert decision["source"] and decision["logic"] and decision["reviews"][0]["reviewer"] == "clerk"
+    assert [d["name"] for d in export["documents"]] == ["brief.txt"]
+    assert len(export["rights"]) >= 5 and "77" in export["supervisory_authority"]
+    looks = [entry for entry in export["access_log"] if entry["by"] == "automation_lead"]
+    assert looks and looks[0]["what"] == "work_item.viewed" and looks[0]["purpose"] == "work item page"
+    assert all("source" in record for record in export["master_data"])
+
+
+def test_the_pdf_answer_reads_as_the_answer_and_carries_the_copies(client, world, answer):
+    login(client, answer["dsb"], world["tenant"])
+    response = client.get(reverse("audit:request-export", args=[answer["request"].pk, "pdf"]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    reader = PdfReader(BytesIO(response.content))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    for expected in (ERIKA["email"], "Art. 15", "(a)", "(b)", "(c)", "(d)", "(g)", "(h)", "77",
+                     "automation_lead", "brief.txt"):
+        assert expected in text, expected
+    assert reader.attachments["brief.txt"][0].decode().startswith("Mit freundlichen Grüßen")
+    assert DataSubjectRequest.objects.get(pk=answer["request"].pk).status == "open"  # reading changes nothing
