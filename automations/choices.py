@@ -67,6 +67,7 @@ class ChangeKind(models.TextChoices):
     DOCUMENTATION = "documentation", _("Edit the documentation")
     CATALOGUE = "catalogue", _("Add or change a catalogue entry")
     TENANT_POLICY = "tenant_policy", _("Change a tenant control setting")
+    MEMBERSHIP_ROLES = "membership_roles", _("Grant a control role")
 
 
 class ChangeState(models.TextChoices):

@@ -74,3 +74,46 @@ def permissions_for_roles(roles: list[str]) -> set[str]:
     for role in roles:
         granted |= ROLE_PERMISSIONS.get(role, frozenset())
     return granted
+
+
+# --- Who may grant which role (docs/roles.md) ----------------------------------------------------------
+# Granting a control role is a change request (kind `membership_roles`) that the roles below approve;
+# the other roles, and taking a control role away, are changed directly by the automation lead.
+CONTROL_ROLES = frozenset({Role.AUTOMATION_LEAD, Role.DATA_PROTECTION_OFFICER, Role.SECURITY_OFFICER,
+                           Role.WORKS_COUNCIL, Role.AUDITOR})
+GRANT_APPROVERS: dict[str, tuple[str, ...]] = {
+    Role.AUTOMATION_LEAD: (Role.SECURITY_OFFICER, Role.DATA_PROTECTION_OFFICER),
+    Role.DATA_PROTECTION_OFFICER: (Role.SECURITY_OFFICER, Role.WORKS_COUNCIL),
+    Role.SECURITY_OFFICER: (Role.DATA_PROTECTION_OFFICER, Role.WORKS_COUNCIL),
+    Role.WORKS_COUNCIL: (Role.WORKS_COUNCIL,),
+    Role.AUDITOR: (Role.DATA_PROTECTION_OFFICER, Role.WORKS_COUNCIL),
+}
+# When every approving role of a grant is vacant, another automation lead approves: a grant never
+# goes through without a second person.
+GRANT_FALLBACK_APPROVER = Role.AUTOMATION_LEAD
+# Roles that approve changes: their last holder keeps the role until someone else holds it.
+APPROVING_ROLES = frozenset({Role.AUTOMATION_LEAD, Role.DATA_PROTECTION_OFFICER, Role.SECURITY_OFFICER,
+                             Role.WORKS_COUNCIL})
+# One person does not author changes and control them, unless the tenant's policy allows two roles.
+AUTHOR_ROLES = frozenset({Role.AUTOMATION_LEAD, Role.DEPARTMENT_OWNER})
+CONTROLLING_ROLES = frozenset({Role.DATA_PROTECTION_OFFICER, Role.SECURITY_OFFICER, Role.WORKS_COUNCIL,
+                               Role.AUDITOR})
+
+
+def control_roles_granted(before, after) -> list[str]:
+    """The control roles `after` adds to `before`, in the order of Role."""
+    added = set(after) - set(before or ())
+    return [role for role in Role.values if role in added and role in CONTROL_ROLES]
+
+
+def author_control_conflict(roles) -> tuple[list[str], list[str]]:
+    """(author roles, controlling roles) when `roles` combine both kinds, else ([], [])."""
+    authors = [r for r in Role.values if r in AUTHOR_ROLES and r in roles]
+    controls = [r for r in Role.values if r in CONTROLLING_ROLES and r in roles]
+    return (authors, controls) if authors and controls else ([], [])
+
+
+def grant_approver_roles(granted) -> list[str]:
+    """The roles that approve granting `granted` (before vacancies are taken into account)."""
+    wanted = {approver for role in granted for approver in GRANT_APPROVERS.get(role, ())}
+    return [role for role in Role.values if role in wanted]

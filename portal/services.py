@@ -18,9 +18,11 @@ from audit.actors import Actor, as_actor
 from audit.models import AuditEvent
 from audit.services.events import audit_event_record
 from audit.services.pseudonyms import pseudonym_for
+from portal.choices import Role
 from portal.history import stamp
 from portal.models import ApiToken, Membership, Tenant, validate_roles
-from portal.selectors import remember_roles, tenant_list_for_user
+from portal.roles import APPROVING_ROLES, CONTROL_ROLES, author_control_conflict, control_roles_granted
+from portal.selectors import remember_roles, tenant_list_for_user, users_with_role
 
 TOKEN_PREFIX = "lpk"
 USERNAME_DIGEST_SALT = "portal.login_failed.username"
@@ -37,15 +39,55 @@ def tenant_create(*, actor, slug: str, name: str) -> Tenant:
     return tenant
 
 
-def membership_create(*, actor, tenant: Tenant, user, roles: list[str], reason: str = "") -> Membership:
+def _role_rules_check(*, actor, tenant: Tenant, user, before: list[str], after: list[str], allow_dual_role: bool,
+                      via_change_request: bool) -> None:
+    """The rules of docs/roles.md for a change a person (or their token) makes. The system — the operator's
+    commands and the quick start's seed — is not held to them here; its commands check the first-holder
+    rule themselves (grant_first_role, create_user)."""
+    if as_actor(actor).user is None:
+        return
+    granted = control_roles_granted(before, after)
+    if granted and not via_change_request:
+        raise RoleGrantNeedsApproval(
+            _("Granting a control role (%(roles)s) needs the approval of other people: it is proposed as a "
+              "change request.") % {"roles": ", ".join(str(Role(r).label) for r in granted)})
+    authors, controls = author_control_conflict(after)
+    if authors and not allow_dual_role and set(after) - set(before):
+        raise ValidationError(
+            _("%(author)s and %(control)s are not held by one person: nobody controls what they author. The "
+              "tenant's policy may allow two roles (a change request).")
+            % {"author": ", ".join(str(Role(r).label) for r in authors),
+               "control": ", ".join(str(Role(r).label) for r in controls)})
+    removed = set(before) - set(after)
+    for role in [r for r in Role.values if r in removed and r in APPROVING_ROLES]:
+        if not any(holder.pk != user.pk for holder in users_with_role(tenant=tenant, role=role)):
+            raise ValidationError(
+                _("%(user)s is the last %(role)s of this tenant and keeps the role until someone else holds it.")
+                % {"user": user.get_username(), "role": Role(role).label})
+
+
+class RoleGrantNeedsApproval(ValidationError):
+    """A control role is granted through a change request (kind `membership_roles`), never directly."""
+
+
+def membership_create(*, actor, tenant: Tenant, user, roles: list[str], reason: str = "",
+                      allow_dual_role: bool = False, via_change_request: bool = False,
+                      change_request_id: int | None = None) -> Membership:
     validate_roles(roles)
+    if as_actor(actor).user is not None and as_actor(actor).user.pk == user.pk:
+        raise PermissionDenied(_("Nobody changes their own roles; another member with the right to do so must."))
+    _role_rules_check(actor=actor, tenant=tenant, user=user, before=[], after=roles,
+                      allow_dual_role=allow_dual_role, via_change_request=via_change_request)
     with transaction.atomic():
         membership = Membership(tenant=tenant, user=user, roles=sorted(set(roles)))
         membership.full_clean()
         stamp(membership, actor=actor, reason=reason or "membership created")
         membership.save()
+        details = {"user_id": user.pk, "roles": membership.roles}
+        if change_request_id is not None:
+            details["change_request"] = change_request_id
         audit_event_record(actor=actor, tenant=tenant, event_type="membership.created", obj=membership,
-                           details={"user_id": user.pk, "roles": membership.roles})
+                           details=details)
     return membership
 
 
@@ -56,7 +98,11 @@ def _refuse_own_membership(actor, membership: Membership) -> None:
         raise PermissionDenied(_("Nobody changes their own roles; another member with the right to do so must."))
 
 
-def membership_set_roles(*, actor, membership: Membership, roles: list[str], reason: str) -> Membership:
+def membership_set_roles(*, actor, membership: Membership, roles: list[str], reason: str,
+                         allow_dual_role: bool = False, via_change_request: bool = False,
+                         change_request_id: int | None = None) -> Membership:
+    """Set a member's roles. A person grants a control role only through an approved change request
+    (`via_change_request`, from change control); `allow_dual_role` is the tenant policy's setting."""
     validate_roles(roles)
     _refuse_own_membership(actor, membership)
     if not reason.strip():
@@ -64,12 +110,16 @@ def membership_set_roles(*, actor, membership: Membership, roles: list[str], rea
     with transaction.atomic():
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         before = list(membership.roles)
+        _role_rules_check(actor=actor, tenant=membership.tenant, user=membership.user, before=before, after=roles,
+                          allow_dual_role=allow_dual_role, via_change_request=via_change_request)
         membership.roles = sorted(set(roles))
         stamp(membership, actor=actor, reason=reason)
         membership.save(update_fields=["roles"])
+        details = {"user_id": membership.user_id, "before": before, "after": membership.roles}
+        if change_request_id is not None:
+            details["change_request"] = change_request_id
         audit_event_record(actor=actor, tenant=membership.tenant, event_type="membership.roles_changed",
-                           obj=membership, details={"user_id": membership.user_id, "before": before,
-                                                    "after": membership.roles})
+                           obj=membership, details=details)
     return membership
 
 
@@ -77,12 +127,45 @@ def membership_deactivate(*, actor, membership: Membership, reason: str) -> Memb
     _refuse_own_membership(actor, membership)
     with transaction.atomic():
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        _role_rules_check(actor=actor, tenant=membership.tenant, user=membership.user, before=list(membership.roles),
+                          after=[], allow_dual_role=True, via_change_request=False)
         membership.is_active = False
         stamp(membership, actor=actor, reason=reason)
         membership.save(update_fields=["is_active"])
         audit_event_record(actor=actor, tenant=membership.tenant, event_type="membership.deactivated",
                            obj=membership, details={"user_id": membership.user_id})
     return membership
+
+
+def role_first_holder_grant(*, tenant: Tenant, user, roles: list[str], reason: str,
+                            allow_dual_role: bool = False) -> Membership:
+    """The bootstrap of a tenant from the shell (grant_first_role, create_user): control roles only while
+    nobody in the tenant holds them yet; afterwards every grant is a change request. The rule on author
+    and controlling roles holds here too. Recorded as the system's act."""
+    validate_roles(roles)
+    held = [r for r in Role.values if r in roles and r in CONTROL_ROLES and users_with_role(tenant=tenant, role=r)]
+    if held:
+        raise ValidationError(
+            _("%(roles)s already has a holder in this tenant: further holders are granted through a change "
+              "request on the members page.") % {"roles": ", ".join(str(Role(r).label) for r in held)})
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().for_tenant(tenant).filter(user=user).first()
+        authors, controls = author_control_conflict(set(roles) | set(membership.roles if membership else []))
+        if authors and not allow_dual_role:
+            raise ValidationError(
+                _("%(author)s and %(control)s are not held by one person: nobody controls what they author. The "
+                  "tenant's policy may allow two roles (a change request).")
+                % {"author": ", ".join(str(Role(r).label) for r in authors),
+                   "control": ", ".join(str(Role(r).label) for r in controls)})
+        if membership is None:
+            return membership_create(actor=None, tenant=tenant, user=user, roles=roles, reason=reason)
+        if not membership.is_active:
+            raise ValidationError(_("The membership of %(user)s is deactivated; it cannot be changed.")
+                                  % {"user": user.get_username()})
+        if set(roles) <= set(membership.roles):
+            return membership
+        return membership_set_roles(actor=None, membership=membership, roles=sorted(set(membership.roles) | set(roles)),
+                                    reason=reason)
 
 
 def user_create(*, actor, username: str, password: str, email: str = "", is_superuser: bool = False):

@@ -10,14 +10,17 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
-from automations.choices import ChangeState
+from automations.choices import ChangeKind, ChangeState
 from automations.connectors.selectors import connector_overview
 from automations.execution.selectors import escalation_list_for
-from automations.registry.selectors import change_request_list, use_case_list
+from automations.registry.models.changes import ChangeRequest
+from automations.registry.selectors import change_request_list, tenant_policy_get, use_case_list
+from automations.registry.services.memberships import membership_roles_request
 from portal import selectors, services
 from portal.choices import Role
 from portal.forms import ApiTokenCreateForm, MembershipCreateForm, MembershipDeactivateForm, MembershipRolesForm
 from portal.middleware import SESSION_TENANT_KEY
+from portal.roles import CONTROL_ROLES, GRANT_APPROVERS
 from portal.selectors import tenant_list_for_user
 from reviews.selectors import review_queue_figures, review_queue_list, review_work_today
 
@@ -202,13 +205,37 @@ class ApiTokenRevokeView(TenantRequiredMixin, View):
 
 # --- Memberships ---------------------------------------------------------------------------------
 
+@dataclass
+class GrantRule:
+    """One row of the members page's rule table: a control role, who holds it, who approves its grant."""
+
+    role: str
+    holders: list[str]
+    approvers: list[str]
+    vacant: list[str]
+
+
+def grant_rules(memberships) -> list[GrantRule]:
+    """The table of docs/roles.md for this tenant, from its memberships (no further query)."""
+    holders = {role: sorted(m.user.get_username() for m in memberships if m.is_active and role in m.roles)
+               for role in Role.values}
+    return [GrantRule(role=role, holders=holders[role], approvers=list(GRANT_APPROVERS[role]),
+                      vacant=[a for a in GRANT_APPROVERS[role] if not holders[a]])
+            for role in Role.values if role in CONTROL_ROLES]
+
+
 class MembershipListView(TenantPermissionRequiredMixin, View):
     permission_required = "portal.change_membership"
 
     def get(self, request):
+        memberships = list(selectors.membership_list(tenant=request.tenant))
         return render(request, "portal/members.html", {
-            "memberships": selectors.membership_list(tenant=request.tenant),
+            "memberships": memberships,
             "form": MembershipCreateForm(tenant=request.tenant),
+            "grant_rules": grant_rules(memberships),
+            "dual_role_allowed": tenant_policy_get(tenant=request.tenant).allow_dual_role,
+            "open_grants": change_request_list(tenant=request.tenant, state=ChangeState.OPEN).filter(
+                kind=ChangeKind.MEMBERSHIP_ROLES),
         })
 
 
@@ -222,12 +249,27 @@ class MembershipCreateView(TenantPermissionRequiredMixin, View):
         form = MembershipCreateForm(request.POST, tenant=request.tenant)
         if not form.is_valid():
             return render(request, "portal/member_create.html", {"form": form}, status=400)
-        services.membership_create(
-            actor=request.user, tenant=request.tenant, user=form.user, roles=form.cleaned_data["roles"],
-            reason=form.cleaned_data["reason"],
-        )
+        try:
+            result = membership_roles_request(
+                actor=request.user, tenant=request.tenant, user=form.user, roles=form.cleaned_data["roles"],
+                reason=form.cleaned_data["reason"],
+            )
+        except (ValidationError, PermissionDenied) as error:
+            for message in error_messages(error):
+                form.add_error(None, message)
+            return render(request, "portal/member_create.html", {"form": form},
+                          status=403 if isinstance(error, PermissionDenied) else 400)
+        if isinstance(result, ChangeRequest):
+            return _grant_proposed(request, result, form.user)
         messages.success(request, _("%(user)s is now a member.") % {"user": form.user.username})
         return HttpResponseRedirect(reverse("portal:members"))
+
+
+def _grant_proposed(request, change_request, user):
+    messages.success(request, _("Granting a control role to %(user)s needs the approval of other people: change "
+                                "request CR-%(pk)s was proposed. The roles change once it is approved.")
+                     % {"user": user.get_username(), "pk": change_request.pk})
+    return HttpResponseRedirect(reverse("automations:change-request-detail", args=[change_request.pk]))
 
 
 def _membership_inactive(request, membership):
@@ -258,15 +300,17 @@ class MembershipUpdateView(TenantPermissionRequiredMixin, View):
         if not form.is_valid():
             return self._render(request, membership, form, status=400)
         try:
-            services.membership_set_roles(
-                actor=request.user, membership=membership, roles=form.cleaned_data["roles"],
-                reason=form.cleaned_data["reason"],
+            result = membership_roles_request(
+                actor=request.user, tenant=request.tenant, user=membership.user, membership=membership,
+                roles=form.cleaned_data["roles"], reason=form.cleaned_data["reason"],
             )
         except (ValidationError, PermissionDenied) as error:
             for message in error_messages(error):
                 form.add_error(None, message)
             return self._render(request, membership, form,
                                 status=403 if isinstance(error, PermissionDenied) else 400)
+        if isinstance(result, ChangeRequest):
+            return _grant_proposed(request, result, membership.user)
         messages.success(request, _("The roles of %(user)s were changed.") % {"user": membership.user.username})
         return HttpResponseRedirect(reverse("portal:members"))
 

@@ -5,7 +5,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from automations.choices import CatalogueKind, ChangeState, Engine, Label, UseCaseStatus
+from automations.choices import CatalogueKind, ChangeKind, ChangeState, Engine, Label, UseCaseStatus
 from automations.engines.base import DEFAULT_FILE_TYPES, ENGINE_FILE_TYPES
 from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.models.changes import ChangeRequest
@@ -104,7 +104,7 @@ def change_request_inbox(*, tenant, user) -> list[ChangeRequest]:
     allow_dual = tenant_policy_get(tenant=tenant).allow_dual_role
     inbox = []
     for cr in change_request_list(tenant=tenant, state=ChangeState.OPEN).filter(expires_at__gt=timezone.now()):
-        if cr.author_id == user.pk:
+        if cr.author_id == user.pk or (cr.kind == ChangeKind.MEMBERSHIP_ROLES and cr.payload.get("user_id") == user.pk):
             continue
         if not allow_dual and any(a.approver_id == user.pk for a in cr.approvals.all()):
             continue

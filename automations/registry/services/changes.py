@@ -39,8 +39,16 @@ from automations.registry.services.use_cases import (
 from portal import dispatch
 from portal.choices import Role
 from portal.history import stamp
+from portal.models import validate_roles
 from portal.permissions import require_perm
-from portal.selectors import roles_of, users_with_role
+from portal.roles import (
+    GRANT_FALLBACK_APPROVER,
+    author_control_conflict,
+    control_roles_granted,
+    grant_approver_roles,
+)
+from portal.selectors import membership_list, roles_of, users_with_role
+from portal.services import membership_create, membership_set_roles
 
 ALL_APPROVERS = [Role.DEPARTMENT_OWNER, Role.AUTOMATION_LEAD, Role.DATA_PROTECTION_OFFICER, Role.WORKS_COUNCIL,
                  Role.SECURITY_OFFICER]
@@ -77,10 +85,26 @@ def _threshold_move(use_case: UseCase, payload: dict) -> Decimal | None:
     return max(moves, default=Decimal(0))
 
 
-def required_approver_roles(*, tenant, kind: str, use_case: UseCase | None, payload: dict) -> tuple[list[str], bool]:
+def _membership_grant_approvers(tenant, payload: dict, author) -> list[str]:
+    """The roles that approve granting control roles (portal.roles.GRANT_APPROVERS). A role nobody but the
+    author or the grantee holds is vacant and not waited for; with every one vacant, another automation
+    lead approves — never nobody."""
+    current = membership_list(tenant=tenant).filter(user_id=payload.get("user_id")).first()
+    granted = control_roles_granted(current.roles if current else [], payload.get("roles") or [])
+    excluded = {payload.get("user_id"), getattr(author, "pk", None)}
+    roles = [role for role in grant_approver_roles(granted)
+             if any(holder.pk not in excluded for holder in users_with_role(tenant=tenant, role=role))]
+    return roles or [GRANT_FALLBACK_APPROVER]
+
+
+def required_approver_roles(*, tenant, kind: str, use_case: UseCase | None, payload: dict,
+                            author=None) -> tuple[list[str], bool]:
     """(roles, is_standard) per DESIGN.md: department owner and automation lead always; the DSB when
     personal data is processed; the works council when employees are affected; the security officer for
-    a new processor or connector; all of them for high risk. Standard changes need the automation lead."""
+    a new processor or connector; all of them for high risk. Standard changes need the automation lead.
+    Granting a control role: docs/roles.md."""
+    if kind == ChangeKind.MEMBERSHIP_ROLES:
+        return _membership_grant_approvers(tenant, payload, author), False
     policy = tenant_policy_get(tenant=tenant)
     if kind == ChangeKind.CATALOGUE:
         roles = {Role.AUTOMATION_LEAD, Role.SECURITY_OFFICER}
@@ -202,6 +226,35 @@ def _policy_check(tenant, payload: dict) -> list[dict]:
             for name, value in payload.items()]
 
 
+def _membership_roles_check(tenant, payload: dict) -> list[dict]:
+    """A grant names the member (user id) and the roles they will hold; it must grant a control role
+    (the other roles are changed directly) and keep the tenant's rule on author and controlling roles."""
+    roles = payload.get("roles")
+    if set(payload) - {"user_id", "roles"} or not isinstance(payload.get("user_id"), int) \
+            or not isinstance(roles, list):
+        raise ValidationError(_("A role grant names the member (user_id) and their roles."))
+    validate_roles(roles)
+    user = get_user_model().objects.filter(pk=payload["user_id"], is_active=True).first()
+    if user is None:
+        raise ValidationError(_("There is no active user with this id."))
+    current = membership_list(tenant=tenant).filter(user=user).first()
+    if current is not None and not current.is_active:
+        raise ValidationError(_("The membership of %(user)s is deactivated; it cannot be changed.")
+                              % {"user": user.get_username()})
+    before = list(current.roles) if current else []
+    if not control_roles_granted(before, roles):
+        raise ValidationError(_("This change grants no control role: change the roles on the members page."))
+    authors, controls = author_control_conflict(roles)
+    if authors and not tenant_policy_get(tenant=tenant).allow_dual_role:
+        raise ValidationError(
+            _("%(author)s and %(control)s are not held by one person: nobody controls what they author. The "
+              "tenant's policy may allow two roles (a change request).")
+            % {"author": ", ".join(str(Role(r).label) for r in authors),
+               "control": ", ".join(str(Role(r).label) for r in controls)})
+    return [{"item": _("roles of %(user)s") % {"user": user.get_username()},
+             "before": ", ".join(before) or None, "after": ", ".join(sorted(set(roles)))}]
+
+
 def _resolve_documentation(tenant, changes: dict) -> dict:
     """Payloads name users and catalogue entries by username and key; services want objects."""
     resolved = dict(changes)
@@ -230,6 +283,8 @@ def _check(tenant, kind: str, use_case: UseCase | None, payload: dict) -> list[d
         return _catalogue_check(tenant, payload)
     if kind == ChangeKind.TENANT_POLICY:
         return _policy_check(tenant, payload)
+    if kind == ChangeKind.MEMBERSHIP_ROLES:
+        return _membership_roles_check(tenant, payload)
     raise ValidationError(_("Unknown kind of change."))
 
 
@@ -262,8 +317,14 @@ def change_request_create(*, actor, tenant, kind: str, title: str, description: 
         raise ValidationError(_("Describe the change and why it is needed."))
     if use_case is not None:  # decide on the stored state, not on a caller's stale copy
         use_case = UseCase.objects.for_tenant(tenant).get(pk=use_case.pk)
+    if kind == ChangeKind.MEMBERSHIP_ROLES:
+        require_perm(actor, tenant, "portal.change_membership")
+        if payload.get("user_id") == actor.user.pk:
+            raise PermissionDenied(_("Nobody changes their own roles; another member with the right to do so must."))
+        use_case = None
     diff = _check(tenant, kind, use_case, payload)
-    roles, standard = required_approver_roles(tenant=tenant, kind=kind, use_case=use_case, payload=payload)
+    roles, standard = required_approver_roles(tenant=tenant, kind=kind, use_case=use_case, payload=payload,
+                                              author=actor.user)
     policy = tenant_policy_get(tenant=tenant)
     with transaction.atomic():
         cr = ChangeRequest.objects.create(
@@ -296,6 +357,8 @@ def _check_approver(actor, cr: ChangeRequest, role: str) -> None:
         raise PermissionDenied(_("The author of a change cannot approve it."))
     if role not in roles_of(user=user, tenant=cr.tenant):
         raise PermissionDenied(_("You do not hold the role %(role)s in this tenant.") % {"role": Role(role).label})
+    if cr.kind == ChangeKind.MEMBERSHIP_ROLES and cr.payload.get("user_id") == user.pk:
+        raise PermissionDenied(_("Nobody approves a grant of roles to themselves."))
     if role == Role.DEPARTMENT_OWNER and cr.use_case and cr.use_case.department_owner_id not in (None, user.pk):
         raise PermissionDenied(_("The use case's own department owner approves for the department."))
 
@@ -365,6 +428,20 @@ def change_requests_expire(*, now=None) -> int:
 
 # --- applying ---------------------------------------------------------------------------------------
 
+def _apply_membership_roles(actor, cr: ChangeRequest, reason: str) -> None:
+    """The approved grant: the member's roles are set (or their membership created) by the last approver,
+    audited in this transaction with the request's number."""
+    user = get_user_model().objects.get(pk=cr.payload["user_id"])
+    allow_dual = tenant_policy_get(tenant=cr.tenant).allow_dual_role
+    membership = membership_list(tenant=cr.tenant).filter(user=user).first()
+    if membership is None:
+        membership_create(actor=actor, tenant=cr.tenant, user=user, roles=cr.payload["roles"], reason=reason,
+                          allow_dual_role=allow_dual, via_change_request=True, change_request_id=cr.pk)
+    else:
+        membership_set_roles(actor=actor, membership=membership, roles=cr.payload["roles"], reason=reason,
+                             allow_dual_role=allow_dual, via_change_request=True, change_request_id=cr.pk)
+
+
 def _apply(actor, cr: ChangeRequest) -> None:
     """Runs inside the approving transaction: re-checks the change against the current state, applies
     it and marks the request applied — all or nothing."""
@@ -411,6 +488,8 @@ def _apply(actor, cr: ChangeRequest) -> None:
         policy.save()
         audit_event_record(actor=actor, tenant=cr.tenant, event_type="tenant_policy.changed", obj=policy,
                            details={"fields": sorted(cr.payload), "change_request": cr.pk})
+    elif cr.kind == ChangeKind.MEMBERSHIP_ROLES:
+        _apply_membership_roles(actor, cr, reason)
     cr.state, cr.decided_at = ChangeState.APPLIED, timezone.now()
     cr.save(update_fields=["state", "decided_at"])
     audit_event_record(actor=actor, tenant=cr.tenant, event_type="change_request.applied", obj=cr,

@@ -30,6 +30,8 @@ def decision_roles(cr, user, user_roles, allow_dual: bool) -> list[tuple[str, st
     """The roles in which this user may decide the request now (the service checks it again)."""
     if cr.state != ChangeState.OPEN or cr.author_id == user.pk:
         return []
+    if cr.kind == ChangeKind.MEMBERSHIP_ROLES and cr.payload.get("user_id") == user.pk:
+        return []  # nobody approves roles for themselves
     if not allow_dual and any(a.approver_id == user.pk for a in cr.approvals.all()):
         return []
     open_roles = selectors.change_request_open_roles(change_request=cr)

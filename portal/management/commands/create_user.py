@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, no_translatio
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from automations.registry.selectors import tenant_policy_get
 from portal import services
 from portal.choices import Role
 from portal.management.tenants import tenant_from_option
@@ -51,8 +52,10 @@ class Command(BaseCommand):
                 user = services.user_create(actor=None, username=username, password=password, email=email,
                                             is_superuser=superuser)
                 if tenant_obj is not None:
-                    services.membership_create(actor=None, tenant=tenant_obj, user=user, roles=roles,
-                                               reason="created on the command line")
+                    # The first holders of a new tenant's roles; later grants are change requests.
+                    services.role_first_holder_grant(
+                        tenant=tenant_obj, user=user, roles=roles, reason="created on the command line",
+                        allow_dual_role=tenant_policy_get(tenant=tenant_obj).allow_dual_role)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         where = (_(" with roles %(roles)s in %(tenant)s") % {"roles": ", ".join(roles), "tenant": tenant_obj.slug}
