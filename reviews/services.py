@@ -251,10 +251,15 @@ def field_diff(suggested: dict, final: dict) -> dict:
     return diff
 
 
-def _finalise(actor, task, item, action, final_values) -> None:
+def _finalise(actor, task, item, action, final_values, first=None) -> None:
     if task.queue.kind == QueueKind.SAMPLE_CHECK:
         return  # the item stays as it was applied; the decision measures quality
-    work_item_finalise(actor=actor, item=item, approved=action != DecisionAction.REJECT, final_values=final_values)
+    # In a second review, a value the first reviewer chose and the second left as it was is theirs.
+    authors = ({spec["name"]: first.actor.username for spec in item.use_case.output_fields
+                if str(final_values.get(spec["name"])) == str(first.final_fields.get(spec["name"]))}
+               if first is not None else None)
+    work_item_finalise(actor=actor, item=item, approved=action != DecisionAction.REJECT, final_values=final_values,
+                       value_authors=authors)
     if action == DecisionAction.CORRECT and item.use_case.training_reuse_allowed:
         example_from_correction(item=item, final_fields=final_values, actor=actor)
 
@@ -288,10 +293,10 @@ def review_task_decide(*, actor, task: ReviewTask, action: str, final_values: di
         second = task.state == TaskState.AWAITING_SECOND_REVIEW
         if second and task.first_reviewer_id == actor.user.pk:
             raise PermissionDenied(_("The second review needs another person."))
+        first = task.decisions.select_related("actor").order_by("-created_at").first() if second else None
         if action == DecisionAction.CONFIRM:
             if not second:
                 raise ValidationError(_("Only a second review confirms."))
-            first = task.decisions.order_by("-created_at").first()
             action, final_values = first.action, dict(first.final_fields)
         diff = (field_diff(item.fields, final_values)
                 if action in (DecisionAction.APPROVE, DecisionAction.CORRECT) else {})
@@ -320,7 +325,7 @@ def review_task_decide(*, actor, task: ReviewTask, action: str, final_values: di
             task.state, task.first_reviewer = TaskState.AWAITING_SECOND_REVIEW, actor.user
         else:
             task.state, task.done_at = TaskState.DONE, now
-            _finalise(actor, task, item, action, final_values)
+            _finalise(actor, task, item, action, final_values, first=first)
         task.save(update_fields=["state", "done_at", "claimed_by", "claimed_at", "claim_expires_at",
                                  "first_reviewer"])
         audit_event_record(actor=actor, tenant=task.tenant, event_type="review_task.decided", obj=task,

@@ -18,7 +18,7 @@ from automations.choices import (
     UseCaseStatus,
 )
 from automations.engines import limits, patterns
-from automations.fields import category_label
+from automations.fields import category_label, field_label
 from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.models.use_cases import TenantPolicy, UseCase
 from automations.registry.models.versions import EngineConfigVersion, GuardrailSetVersion, PromptTemplateVersion
@@ -405,6 +405,15 @@ class UseCaseForm(forms.Form):
                     self.integration_formset.is_valid()]
         return valid and all(formsets)
 
+    def clean(self):
+        data = super().clean()
+        # High risk (EU AI Act) with personal data means a data protection impact assessment (Art. 35 GDPR):
+        # the form asks for its reference when the use case is documented or raised to high risk.
+        if data.get("risk_tier") == RiskTier.HIGH and not (data.get("dpia_reference") or "").strip():
+            self.add_error("dpia_reference", _("A high-risk use case needs the reference of its data protection "
+                                               "impact assessment (Art. 35 GDPR), e.g. DSFA-2026-07."))
+        return data
+
     def clean_key(self):
         key = self.cleaned_data["key"]
         if key in RESERVED_KEYS:
@@ -573,10 +582,11 @@ class ThresholdSetVersionForm(VersionFormBase):
         self.pairs = []
         for spec in use_case.output_fields:
             name = spec["name"]
-            auto = forms.DecimalField(label=_("%(field)s: apply automatically from") % {"field": name},
-                                      required=False, min_value=0, max_value=1, decimal_places=3)
-            reject = forms.DecimalField(label=_("%(field)s: drop below") % {"field": name},
-                                        required=False, min_value=0, max_value=1, decimal_places=3)
+            label = field_label(spec)
+            auto = forms.DecimalField(label=_("%(field)s: apply automatically from") % {"field": label},
+                                      required=False, min_value=0, max_value=1, decimal_places=3, localize=True)
+            reject = forms.DecimalField(label=_("%(field)s: drop below") % {"field": label},
+                                        required=False, min_value=0, max_value=1, decimal_places=3, localize=True)
             self.fields[f"auto__{name}"] = auto
             self.fields[f"reject__{name}"] = reject
             self.pairs.append((name, self[f"auto__{name}"], self[f"reject__{name}"]))
@@ -594,6 +604,8 @@ class ThresholdSetVersionForm(VersionFormBase):
         data = super().clean()
         for spec in self.use_case.output_fields:
             auto, reject = data.get(f"auto__{spec['name']}"), data.get(f"reject__{spec['name']}")
+            if f"auto__{spec['name']}" in self.errors or f"reject__{spec['name']}" in self.errors:
+                continue  # a value that is no number already says so; "both or neither" would mislead
             if (auto is None) != (reject is None):
                 self.add_error(f"auto__{spec['name']}", _("Give both numbers, or neither."))
             elif auto is not None and reject > auto:

@@ -6,6 +6,7 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 
 from automations.choices import ExampleSource, FieldType
 from automations.registry.models.use_cases import UseCase
@@ -122,3 +123,16 @@ def example_statistics(*, use_case: UseCase, limit: int = 50) -> dict:
         "duplicate_count": len(duplicates), "conflict_count": len(conflicts),
         "duplicates": duplicates[:limit], "conflicts": conflicts[:limit],
     }
+
+
+# Fewer labelled examples than this give a model whose figures say little: training still runs, with a warning.
+FEW_EXAMPLES = 30
+
+
+def few_examples_warning(count: int) -> str:
+    """The warning for a training set (or a trained version) of `count` examples, empty when there are enough."""
+    if count >= FEW_EXAMPLES:
+        return ""
+    return gettext("Only %(n)s labelled examples: a model trained on so few learns little and its figures are "
+                   "unreliable. Import at least %(min)s, better several hundred, before proposing it.") % {
+        "n": count, "min": FEW_EXAMPLES}

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from automations.choices import FieldType
 from automations.registry.views.mixins import RegistryView, UseCaseMixin, error_messages, get_or_404
+from automations.training import selectors as training_selectors
 from automations.training import services as training_services
 from automations.training.selectors import (
     classifier_version_get_by_number,
@@ -138,6 +139,10 @@ class TrainingStartView(TrainingMixin, RegistryView):
                 messages.error(request, message)
         else:
             messages.success(request, _("Training was queued; the progress shows below."))
+            warning = training_selectors.few_examples_warning(
+                training_selectors.training_examples(use_case=self.use_case).count())
+            if warning:
+                messages.warning(request, warning)
         return HttpResponseRedirect(reverse("automations:training", args=[key]) + "#progress")
 
 
@@ -183,6 +188,7 @@ class ClassifierVersionDetailView(TrainingMixin, RegistryView):
             "use_case": self.use_case, "version": version, "fields": fields,
             "skipped": sorted((version.evaluation or {}).get("skipped", {}).items()),
             "can_propose": request.user.has_perm("automations.add_thresholdsetversion"),
+            "few_examples": training_selectors.few_examples_warning(version.example_count),
         })
 
 

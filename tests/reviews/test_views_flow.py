@@ -182,6 +182,8 @@ def test_a_high_risk_decision_waits_for_a_second_clerk(client, world, tenant):
     assert _path(response) == reverse("reviews:queue-detail", args=[task.queue_id])  # not the same person again
 
     login(client, team["clerk_2"], tenant)
+    tab = client.get(reverse("reviews:queue-detail", args=[task.queue_id]) + "?state=awaiting_second_review")
+    assert 'data-first-reviewer>clerk<' in tab.content.decode()  # who decided first, not "—"
     assert _task_from(_next(client, task.queue)) == task
     page = client.get(reverse("reviews:task-detail", args=[task.pk]))
     assert page.context["second_review"] and page.context["first_decision"].actor == team["clerk"]
@@ -192,6 +194,9 @@ def test_a_high_risk_decision_waits_for_a_second_clerk(client, world, tenant):
     task.item.refresh_from_db()
     assert task.state == TaskState.DONE and task.item.status == ItemStatus.APPLIED
     assert task.item.fields["document_class"]["value"] == "other"
+    # The value the first clerk chose is theirs; the second confirmed it (the API reports decided_by).
+    assert task.item.fields["document_class"]["decided_by"] == "clerk"
+    assert task.item.fields["document_class"]["confirmed_by"] == "clerk_2"
 
 
 def test_bulk_approval_only_where_queue_and_policy_allow_and_only_low_risk(clerk, world):

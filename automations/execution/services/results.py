@@ -13,9 +13,12 @@ from portal import dispatch
 from portal.permissions import require_perm
 
 
-def work_item_finalise(*, actor, item: WorkItem, approved: bool, final_values: dict) -> WorkItem:
+def work_item_finalise(*, actor, item: WorkItem, approved: bool, final_values: dict,
+                       value_authors: dict | None = None) -> WorkItem:
     """Inside the deciding transaction: the clerk's final values replace the suggestions (kept in the
-    item's suggestions and the decision's diff), with `decided_by` beside each value."""
+    item's suggestions and the decision's diff), with `decided_by` beside each value: the person who chose
+    it (`value_authors`, name → user name, e.g. the first reviewer of a value a second reviewer confirmed),
+    else the acting person; a confirming second reviewer is kept as `confirmed_by`."""
     actor = as_actor(actor)
     item = WorkItem.objects.select_for_update().get(pk=item.pk)
     if item.status in FINAL_ITEM_STATUSES:
@@ -24,10 +27,12 @@ def work_item_finalise(*, actor, item: WorkItem, approved: bool, final_values: d
     who = actor.user.username if actor.user else "system"
     for spec in item.use_case.output_fields:
         name = spec["name"]
+        author = (value_authors or {}).get(name, who)
+        extra = {"confirmed_by": who} if author != who else {}
         if name in final_values:
-            fields[name] = {**fields.get(name, {}), "value": final_values[name], "decided_by": who}
+            fields[name] = {**fields.get(name, {}), "value": final_values[name], "decided_by": author, **extra}
         elif name in fields:
-            fields[name] = {**fields[name], "decided_by": who}
+            fields[name] = {**fields[name], "decided_by": author, **extra}
     now = timezone.now()
     item.fields, item.updated_at, item.finalised_at = fields, now, now
     item.status = ItemStatus.APPLIED if approved else ItemStatus.REJECTED

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
@@ -36,28 +37,39 @@ class WorkItemUploadView(PermissionMixin, View):
     permission_required = "automations.add_workitem"
 
     def get(self, request):
+        return self._form(request, selected=request.GET.get("use_case", ""))
+
+    def _form(self, request, *, selected: str, errors=(), status: int = 200):
         use_cases = registry_selectors.use_case_list(tenant=request.tenant).filter(
             status__in=(UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION, UseCaseStatus.SUSPENDED))
         return render(request, "automations/work/upload.html", {
-            "use_cases": use_cases, "selected": request.GET.get("use_case", ""),
-            "demo_invoices_url": demo_invoices_url()})
+            "use_cases": use_cases, "selected": selected, "errors": list(errors),
+            "demo_invoices_url": demo_invoices_url()}, status=status)
 
     def post(self, request):
         files = request.FILES.getlist("files")
         key = request.POST.get("use_case", "")
         if not files:
-            messages.error(request, _("Choose at least one file."))
-            return HttpResponseRedirect(reverse("work:upload") + f"?use_case={key}")
-        created = 0
+            return self._form(request, selected=key, errors=[_("Choose at least one file.")], status=400)
+        created, errors, held = 0, [], False
         for upload in files:
             try:
-                intake.work_item_create(actor=actor_from_request(request), tenant=request.tenant, use_case_key=key,
-                                        files=[upload], source=ItemSource.UPLOAD)
+                item, _created = intake.work_item_create(
+                    actor=actor_from_request(request), tenant=request.tenant, use_case_key=key, files=[upload],
+                    source=ItemSource.UPLOAD)
                 created += 1
+                held = held or item.status == ItemStatus.HELD
             except ValidationError as exc:
-                messages.error(request, f"{upload.name}: {_messages_of(exc)}")
+                errors.append(f"{upload.name}: {_messages_of(exc)}")
         if created:
-            messages.success(request, _("%(n)s item(s) received; they are being processed.") % {"n": created})
+            text = (ngettext("%(n)s item received; it is held while the use case is suspended.",
+                             "%(n)s items received; they are held while the use case is suspended.", created)
+                    if held else ngettext("%(n)s item received; it is being processed.",
+                                          "%(n)s items received; they are being processed.", created))
+            messages.success(request, text % {"n": created})
+        if errors:
+            # What went wrong is shown on the form it came from, where the clerk can choose again.
+            return self._form(request, selected=key, errors=errors, status=200 if created else 400)
         return HttpResponseRedirect(reverse("work:item-list") + f"?use_case={key}")
 
 

@@ -157,12 +157,13 @@ def _label_move_check(use_case: UseCase, payload: dict) -> list[dict]:
 def _status_check(use_case: UseCase, payload: dict) -> list[dict]:
     to = payload.get("to")
     if to not in TRANSITIONS.get(use_case.status, set()):
-        raise ValidationError(_("%(a)s cannot move to %(b)s.") % {"a": use_case.status, "b": to})
+        raise ValidationError(_("%(a)s cannot move to %(b)s.") % {
+            "a": use_case.get_status_display(), "b": UseCaseStatus(to).label if to in UseCaseStatus.values else to})
     if to in (UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION):
         if use_case.risk_tier == RiskTier.PROHIBITED:
             raise ValidationError(_("A prohibited use case (EU AI Act Art. 5) can never be activated."))
         if to not in label_map(use_case=use_case):
-            raise ValidationError(_("The %(label)s label points at no release yet.") % {"label": to})
+            raise ValidationError(_("The %(label)s label points at no release yet.") % {"label": Label(to).label})
     if to == UseCaseStatus.PRODUCTION and use_case.risk_tier == RiskTier.HIGH:
         missing = [name for name, value in (("risk rationale", use_case.risk_rationale),
                                             ("DPIA reference", use_case.dpia_reference),

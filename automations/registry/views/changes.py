@@ -248,9 +248,15 @@ class StatusChangeCreateView(ProposeMixin, UseCaseMixin, RegistryView):
         return self.use_case
 
     def form(self, data=None):
+        """Only the moves that can succeed: pilot and production only where their label points at a
+        release; resuming a suspended use case proposes production when it can run there."""
+        labels = selectors.label_map(use_case=self.use_case)
+        targets = {to for to in TRANSITIONS.get(self.use_case.status, set())
+                   if to not in (UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION) or to in labels}
         wanted = self.request.GET.get("to")
-        return StatusChangeForm(data, targets=TRANSITIONS.get(self.use_case.status, set()),
-                                initial={"to": wanted} if wanted else {})
+        if not wanted and self.use_case.status == UseCaseStatus.SUSPENDED:
+            wanted = next((to for to in (UseCaseStatus.PRODUCTION, UseCaseStatus.PILOT) if to in targets), None)
+        return StatusChangeForm(data, targets=targets, initial={"to": wanted} if wanted else {})
 
 
 class CatalogueChangeCreateView(ProposeMixin, RegistryView):

@@ -173,8 +173,11 @@ def test_browser_upload_refuses_a_file_the_use_case_cannot_read_and_says_why(cli
              SimpleUploadedFile("lieferschein.txt", b"Lieferschein 7", content_type="text/plain")]
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("work:upload"), {"use_case": "belege", "files": files}, follow=True)
-    shown = [str(m) for m in response.context["messages"]]
+    # The refusal stays on the upload form, beside the file input; what was received is said as a message.
+    assert response.templates[0].name == "automations/work/upload.html"
+    shown = [str(m) for m in response.context["errors"]]
     assert any(m.startswith("rechnung.pdf:") and "HTML" in m and "belege" in m for m in shown), shown
+    assert [str(m) for m in response.context["messages"]] == ["1 Vorgang angenommen; er wird verarbeitet."]
     assert list(WorkItem.objects.filter(use_case=live).values_list("files__name", flat=True)) == ["lieferschein.txt"]
 
 
@@ -244,3 +247,32 @@ def test_escalations_name_the_item_in_a_table_that_fits(client, tenant, team, ti
     assert "Ofen 7 defekt" in page and "Bäckerei Schmidt OHG (K-10001)" in page
     assert '<div class="table-wrap"><table class="table table-escalations">' in page
     assert ">Vorgang</th>" in page and "Punkt" not in page
+
+
+def test_upload_messages_count_right_and_say_when_items_are_held(client, tenant, team, live,
+                                                                 django_capture_on_commit_callbacks):
+    _login(client, team["clerk"], tenant)
+    one = [SimpleUploadedFile("a.txt", b"Lieferschein 1", content_type="text/plain")]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("work:upload"), {"use_case": "belege", "files": one}, follow=True)
+    assert "1 Vorgang angenommen; er wird verarbeitet." in response.content.decode()
+    from automations.registry.services.use_cases import use_case_suspend
+    use_case_suspend(actor=team["automation_lead"], use_case=live, reason="Prüfung")
+    two = [SimpleUploadedFile(f"b{i}.txt", f"Lieferschein {i}".encode(), content_type="text/plain") for i in (2, 3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("work:upload"), {"use_case": "belege", "files": two}, follow=True)
+    page = response.content.decode()
+    assert "2 Vorgänge angenommen; sie werden angehalten, solange der Anwendungsfall ausgesetzt ist." in page
+    assert "Vorgang/Vorgänge" not in page and "werden verarbeitet" not in page
+
+
+def test_a_too_large_file_is_refused_on_the_upload_form(client, tenant, team, live, settings):
+    settings.UPLOAD_MAX_FILE_BYTES = 1024 * 1024
+    _login(client, team["clerk"], tenant)
+    big = SimpleUploadedFile("gross.pdf", b"%PDF-1.4\n" + b"0" * (1024 * 1024 + 10), content_type="application/pdf")
+    response = client.post(reverse("work:upload"), {"use_case": "belege", "files": [big]})
+    assert response.status_code == 400
+    assert response.templates[0].name == "automations/work/upload.html"
+    page = response.content.decode()
+    assert 'id="upload-errors"' in page and "gross.pdf" in page
+    assert not WorkItem.objects.filter(use_case=live).exists()
