@@ -24,6 +24,7 @@ from automations.training import services as training
 from automations.training.models import ClassifierVersion
 from automations.training.selectors import example_statistics, training_progress_get
 from portal.api.permissions import TenantMember, TenantModelPermissions, request_tenant
+from portal.api.schema import problem
 
 
 class HasTenantPermissions(permissions.BasePermission):
@@ -185,6 +186,7 @@ class TrainingView(UseCaseFromUrl, GenericAPIView):
                             "HEAD": ("automations.view_classifierversion",),
                             "POST": ("automations.add_classifierversion",)}
     serializer_class = TrainingProgressSerializer
+    refusal_status = status.HTTP_409_CONFLICT  # a run is on already, or nothing to learn from
 
     def _progress(self, use_case) -> dict:
         return {**NO_RUN, **(training_progress_get(use_case=use_case) or {})}
@@ -195,9 +197,11 @@ class TrainingView(UseCaseFromUrl, GenericAPIView):
         `version_id` is the new classifier version."""
         return Response(self._progress(self.use_case()))
 
-    @extend_schema(request=None, responses={202: TrainingProgressSerializer})
+    @extend_schema(request=None, responses={
+        202: TrainingProgressSerializer,
+        409: problem("A run is queued or running, or there are no examples yet (`conflict`).")})
     def post(self, request, key):
-        """Queue a training run; 400 while another is queued or running, or without examples. The new
+        """Queue a training run; 409 while another is queued or running, or without examples. The new
         version reaches production only through a release and a change request."""
         use_case = self.use_case()
         training.classifier_training_start(actor=actor_from_request(request), use_case=use_case)

@@ -6,6 +6,9 @@ from portal.models import ApiToken, Membership, Tenant
 
 
 class UserSerializer(serializers.ModelSerializer):
+    # Not `format: email`: a user may have no address recorded, and then it is empty.
+    email = serializers.CharField(read_only=True, help_text="E-mail address; empty when none is recorded.")
+
     class Meta:
         model = get_user_model()
         fields = ["id", "username", "first_name", "last_name", "email"]

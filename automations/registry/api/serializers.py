@@ -22,12 +22,20 @@ DOCUMENTATION_SCALARS = (
 DOCUMENTATION_LISTS = ("integration_points", "input_fields", "output_fields", "data_subjects", "recipients")
 
 
+class UsernameField(serializers.SlugRelatedField):
+    """A person of the use case by user name; null while nobody is named."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="username", read_only=True, allow_null=True,
+                         help_text="User name; null while nobody is named.", **kwargs)
+
+
 class UseCaseSerializer(serializers.ModelSerializer):
-    department_owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    it_contact = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    security_officer = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    data_protection_officer = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    escalation_contact = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    department_owner = UsernameField()
+    it_contact = UsernameField()
+    security_officer = UsernameField()
+    data_protection_officer = UsernameField()
+    escalation_contact = UsernameField()
     catalogue_entries = serializers.SlugRelatedField(slug_field="key", many=True, read_only=True)
     integration_points = serializers.ListField(child=serializers.DictField(), read_only=True)
     input_fields = serializers.ListField(child=serializers.DictField(), read_only=True)

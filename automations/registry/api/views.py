@@ -150,6 +150,7 @@ class VersionViewSetBase(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     permission_classes = [TenantModelPermissions]
     kind = ""
+    refusal_status = {"submit": status.HTTP_409_CONFLICT}  # submitted already, or not the author's
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -187,7 +188,7 @@ def _version_viewset(kind: str):
     def create(self, request):
         return VersionViewSetBase.create(self, request)
 
-    @extend_schema(request=None, responses=serializer)
+    @extend_schema(request=None, responses={200: serializer, 409: problem("Submitted already (`conflict`).")})
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         return VersionViewSetBase.submit(self, request, pk=pk)
@@ -258,6 +259,7 @@ class ChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     serializer_class = ChangeRequestSerializer
     queryset = ChangeRequest.objects.none()
     filterset_class = ChangeRequestFilterSet
+    refusal_status = {"withdraw": status.HTTP_409_CONFLICT}  # no longer open
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -285,7 +287,8 @@ class ChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         return Response(ChangeRequestSerializer(self.get_queryset().get(pk=cr.pk)).data,
                         status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses=ChangeRequestSerializer)
+    @extend_schema(request=None, responses={200: ChangeRequestSerializer,
+                                            409: problem("The request is no longer open (`conflict`).")})
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         """The author withdraws an open request; it is kept as `withdrawn`."""

@@ -140,7 +140,7 @@ def test_the_flow_a_program_drives(world, no_worker, django_capture_on_commit_ca
     assert started.status_code == 202 and started.json()["state"] == "queued" and started.json()["active"]
     assert no_worker == [(world["versions"]["tickets"].use_case_id, lead.pk)]
     again = api.post(reverse("api:use-case-training", args=["tickets"]))
-    assert again.status_code == 400 and len(no_worker) == 1
+    assert again.status_code == 409 and len(no_worker) == 1
 
     listed = api.get(reverse("api:classifier-version-list"), {"use_case": "tickets"}).json()
     assert [v["number"] for v in listed["results"]] == [1]

@@ -34,7 +34,8 @@ def _populate(tenant, team, key):
                                        payload={"changes": {"purpose": "Belege sortieren"}})
     catalogue = changes.change_request_create(actor=lead, tenant=tenant, kind=ChangeKind.CATALOGUE, title="ERP",
                                               description="Anbindung", payload={"key": f"erp-{key}", "fields": {
-                                                  "kind": "connector", "name": "ERP"}})
+                                                  "kind": "connector", "connector_type": "webhook", "direction": "delivery", "name": "ERP",
+                                                  "endpoint": "https://erp.example.org/hook"}})
     approve_all(catalogue, team)
     return {"use_case": use_case, "cr": cr, "release": selectors.release_get(use_case=use_case, number=1),
             "entry": selectors.catalogue_entry_get(tenant=tenant, key=f"erp-{key}")}
