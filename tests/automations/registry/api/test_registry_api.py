@@ -32,10 +32,11 @@ def _populate(tenant, team, key):
     cr = changes.change_request_create(actor=lead, tenant=tenant, use_case=use_case, kind=ChangeKind.DOCUMENTATION,
                                        title="Zweck", description="genauer",
                                        payload={"changes": {"purpose": "Belege sortieren"}})
+    connector = {"kind": "connector", "connector_type": "webhook", "direction": "delivery", "name": "ERP",
+                 "endpoint": "https://erp.example.org/hook"}
     catalogue = changes.change_request_create(actor=lead, tenant=tenant, kind=ChangeKind.CATALOGUE, title="ERP",
-                                              description="Anbindung", payload={"key": f"erp-{key}", "fields": {
-                                                  "kind": "connector", "connector_type": "webhook", "direction": "delivery", "name": "ERP",
-                                                  "endpoint": "https://erp.example.org/hook"}})
+                                              description="Anbindung",
+                                              payload={"key": f"erp-{key}", "fields": connector})
     approve_all(catalogue, team)
     return {"use_case": use_case, "cr": cr, "release": selectors.release_get(use_case=use_case, number=1),
             "entry": selectors.catalogue_entry_get(tenant=tenant, key=f"erp-{key}")}
