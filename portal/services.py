@@ -244,6 +244,9 @@ def api_token_create(*, actor, tenant: Tenant, user, name: str, days: int | None
     secret = secrets.token_urlsafe(32)
     plain = f"{TOKEN_PREFIX}_{prefix}_{secret}"
     days = days or settings.API_TOKEN_DEFAULT_DAYS
+    if days > settings.API_TOKEN_MAX_DAYS:
+        raise ValidationError(_("A token may be valid for at most %(max)s days.")
+                              % {"max": settings.API_TOKEN_MAX_DAYS})
     with transaction.atomic():
         token = ApiToken.objects.create(
             tenant=tenant, user=user, name=name.strip() or "API", prefix=prefix, digest=_digest(plain),

@@ -157,6 +157,8 @@ LOGOUT_REDIRECT_URL = "portal:login"
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous object permissions
 API_TOKEN_DEFAULT_DAYS = env_int("API_TOKEN_DEFAULT_DAYS", 90)
+# The longest lifetime a token may be given (a token that never expires is a standing credential).
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 366)
 
 # --- Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "de"

@@ -13,7 +13,6 @@ import io
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -263,11 +262,11 @@ def _pdf_text(data: bytes) -> str:
 
 
 def retention_duty_until(item):
-    """Until when a statutory retention duty keeps the item (GDPR Art. 17(3)(b): e.g. invoices, § 147 AO),
-    or None. Derived from the registry: a use case whose legal basis is a legal obligation keeps its
-    items for its retention period."""
+    """Until when a statutory retention duty keeps the item (GDPR Art. 17(3)(b): e.g. invoices, § 147 AO, to the
+    end of the calendar year ten years on), or None. Derived from the registry: a use case whose legal basis is a
+    legal obligation keeps its items for its retention period (UseCase.retention_end)."""
     use_case = item.use_case
     if use_case.legal_basis != LegalBasis.LEGAL_OBLIGATION:
         return None
-    until = item.created_at + timedelta(days=use_case.retention_days)
+    until = use_case.retention_end(item.created_at)
     return until if until > timezone.now() else None

@@ -1,14 +1,14 @@
 """Retention of work items (daily, CELERY_BEAT_SCHEDULE "work-item-retention"): an item is deleted with its
-files, runs, suggestions and review records once its use case's retention period (UseCase.retention_days,
-counted from receipt) is over — unless it is under a legal hold (its own flag or an active LegalHold on the
-item, a person it names, its use case or the period it was received in), or still open (not applied, rejected or
-failed: a person may still need it). Restricted items (Art. 18 GDPR) go too when their period ends: the
+files, runs, suggestions and review records once its use case's retention period is over (retention_days from
+receipt; under a legal obligation such as § 147 AO in whole years from the end of the calendar year of
+receipt: UseCase.retention_end) — unless it is under a legal hold (its own flag, or an active LegalHold on the
+item, a person it names, its use case or the period it was received in), or still open (not applied, rejected
+or failed: a person may still need it). Restricted items (Art. 18 GDPR) go too when their period ends: the
 retention duty that kept them has ended. Each deletion is an audit event. Audit events themselves are never
 deleted here: only `manage.py purge_audit` removes them, older than AUDIT_RETENTION_DAYS and after a signed
 anchor (audit.services.purge)."""
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -37,11 +37,12 @@ def work_items_retention_sweep(*, now=None, batch: int = 500) -> RetentionReport
     now = now or timezone.now()
     report = RetentionReport()
     matchers = {}
-    for use_case in UseCase.objects.select_related("tenant").only("pk", "key", "tenant", "retention_days"):
+    for use_case in UseCase.objects.select_related("tenant").only("pk", "key", "tenant", "retention_days",
+                                                                  "legal_basis"):
         matcher = matchers.get(use_case.tenant_id)
         if matcher is None:
             matcher = matchers[use_case.tenant_id] = hold_matcher(tenant=use_case.tenant)
-        cutoff = now - timedelta(days=use_case.retention_days)
+        cutoff = use_case.retention_cutoff(now)
         due = WorkItem.objects.filter(use_case=use_case, created_at__lt=cutoff)
         report.on_hold += due.filter(legal_hold=True).count()
         report.still_open += due.filter(legal_hold=False, restricted=False).exclude(status__in=CLOSED).count()

@@ -83,3 +83,17 @@ def test_a_deactivated_membership_gets_no_token(tenant, member):
     services.membership_deactivate(actor=None, membership=user.memberships.get(), reason="left")
     with pytest.raises(CommandError, match="no active membership"):
         create_api_token("ehemalig", "--tenant", "muster")
+
+
+def test_a_lifetime_beyond_the_cap_is_refused(tenant, member, settings):
+    member(Role.AUDITOR, username="pruefer")
+    with pytest.raises(CommandError, match="366"):
+        create_api_token("pruefer", "--tenant", "muster", "--days", "100000")
+    user = ApiToken.objects.model._meta.get_field("user").related_model.objects.get(username="pruefer")
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        services.api_token_create(actor=user, tenant=tenant, user=user, name="x", days=settings.API_TOKEN_MAX_DAYS + 1)
+    assert not ApiToken.objects.exists()
+    create_api_token("pruefer", "--tenant", "muster", "--days", str(settings.API_TOKEN_MAX_DAYS))
+    assert ApiToken.objects.count() == 1

@@ -146,6 +146,24 @@ class UseCase(TenantOwned):
         fields = list(self.input_fields) + list(self.output_fields)
         return {f.get("category") for f in fields if f.get("personal_data") and f.get("category")}
 
+    def retention_end(self, received_at):
+        """When an item received at `received_at` may go. Under a legal obligation (§ 147 AO, § 257 HGB) the
+        period runs from the end of the calendar year of receipt, in whole years (3650 days: ten years), so an
+        invoice of March 2016 is kept to the end of 2026; otherwise retention_days from receipt."""
+        if self.legal_basis != LegalBasis.LEGAL_OBLIGATION:
+            return received_at + timedelta(days=self.retention_days)
+        years = max(1, round(self.retention_days / 365))
+        local = timezone.localtime(received_at)
+        return local.replace(year=local.year + years + 1, month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+
+    def retention_cutoff(self, now):
+        """Items received before this moment are past their retention (the inverse of retention_end)."""
+        if self.legal_basis != LegalBasis.LEGAL_OBLIGATION:
+            return now - timedelta(days=self.retention_days)
+        years = max(1, round(self.retention_days / 365))
+        local = timezone.localtime(now)
+        return local.replace(year=local.year - years, month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+
     def output_field(self, name: str) -> dict | None:
         return next((f for f in self.output_fields if f.get("name") == name), None)
 

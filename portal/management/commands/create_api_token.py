@@ -1,4 +1,5 @@
 """`manage.py create_api_token USERNAME --tenant SLUG`: issues a token and prints it once, last."""
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, no_translations
 from django.utils import timezone
@@ -23,6 +24,9 @@ class Command(BaseCommand):
     def handle(self, *args, username, tenant, name, days, **options):
         if days is not None and days < 1:
             raise CommandError(_("--days must be at least 1."))
+        if days is not None and days > settings.API_TOKEN_MAX_DAYS:
+            raise CommandError(_("--days may be at most %(max)s (API_TOKEN_MAX_DAYS).") % {
+                "max": settings.API_TOKEN_MAX_DAYS})
         user = user_get_by_username(username=username)
         if user is None:
             raise CommandError(_("No active user named %(username)r.") % {"username": username})

@@ -31,7 +31,7 @@ def test_items_past_their_retention_are_deleted_unless_held_or_open(world, djang
     items = world["items"]
     old_closed, held, young = items["invoice"], items["otto_plain"], items["otto_ticket"]
     WorkItem.objects.filter(pk=old_closed.pk).update(status="applied")
-    _age(old_closed, 3651)  # invoices: 3650 days
+    _age(old_closed, 4030)  # invoices: ten years from the end of the year of receipt
     WorkItem.objects.filter(pk=held.pk).update(legal_hold=True, status="applied")
     _age(held, 400)  # tickets: 365 days
     letter = items["erika_letter"]  # in review: open
@@ -55,7 +55,7 @@ def test_items_past_their_retention_are_deleted_unless_held_or_open(world, djang
 def test_a_restricted_item_goes_when_its_retention_duty_ends(world, django_capture_on_commit_callbacks):
     invoice = world["items"]["invoice"]
     WorkItem.objects.filter(pk=invoice.pk).update(restricted=True, status="review")
-    _age(invoice, 3651)
+    _age(invoice, 4030)
     with django_capture_on_commit_callbacks(execute=True):
         assert retention_sweep_task() == 1
     assert not WorkItem.objects.filter(pk=invoice.pk).exists()
@@ -151,3 +151,23 @@ def test_an_export_after_a_purge_verifies_offline_from_the_anchor(old_chain, mak
 
     assert code == 0, output
     assert "chain 21.." in output
+
+
+def test_invoices_are_kept_to_the_end_of_the_calendar_year_ten_years_on(world, django_capture_on_commit_callbacks):
+    """§ 147 AO / § 257 HGB: an invoice received in March 2016 is kept through 31 December 2026, not 3,650 days."""
+    from datetime import datetime
+
+    from audit.services.retention import work_items_retention_sweep
+
+    here = timezone.get_current_timezone()
+
+    invoice = world["items"]["invoice"]
+    received = datetime(2016, 3, 1, 10, 0, tzinfo=here)
+    WorkItem.objects.filter(pk=invoice.pk).update(created_at=received, status="applied")
+    assert world["invoices"].retention_end(received) == datetime(2027, 1, 1, tzinfo=here)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert work_items_retention_sweep(now=datetime(2026, 12, 31, 23, 0, tzinfo=here)).deleted == 0
+    assert WorkItem.objects.filter(pk=invoice.pk).exists()  # 3,650 days would have ended in February 2026
+    with django_capture_on_commit_callbacks(execute=True):
+        assert work_items_retention_sweep(now=datetime(2027, 1, 1, 1, 0, tzinfo=here)).deleted == 1
+    assert not WorkItem.objects.filter(pk=invoice.pk).exists()
