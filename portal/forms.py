@@ -32,8 +32,12 @@ class RolesField(forms.MultipleChoiceField):
         super().__init__(**kwargs)
 
 
+CONTROL_ROLES_HELP = _("Automation lead, DSB, ISB, works council and auditor are granted through a change request "
+                       "that others approve; the rules are on the members page.")
+
+
 class MembershipRolesForm(forms.Form):
-    roles = RolesField()
+    roles = RolesField(help_text=CONTROL_ROLES_HELP)
     reason = forms.CharField(
         label=_("Reason"), max_length=500, widget=forms.TextInput,
         help_text=_("Recorded in the audit log with the change."),
@@ -45,7 +49,7 @@ class MembershipCreateForm(forms.Form):
         label=_("User name"), max_length=150,
         help_text=_("An existing user account; new accounts are created by an administrator."),
     )
-    roles = RolesField()
+    roles = RolesField(help_text=CONTROL_ROLES_HELP)
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
 
     def __init__(self, *args, tenant, **kwargs):

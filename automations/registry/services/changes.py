@@ -252,7 +252,7 @@ def _membership_roles_check(tenant, payload: dict) -> list[dict]:
               "tenant's policy may allow two roles (a change request).")
             % {"author": ", ".join(str(Role(r).label) for r in authors),
                "control": ", ".join(str(Role(r).label) for r in controls)})
-    return [{"item": _("roles of %(user)s") % {"user": user.get_username()},
+    return [{"item": f"roles: {user.get_username()}",
              "before": ", ".join(before) or None, "after": ", ".join(sorted(set(roles)))}]
 
 

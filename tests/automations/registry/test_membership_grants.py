@@ -55,6 +55,9 @@ def test_granting_the_dsb_role_on_the_members_page_proposes_a_change_request(tea
     assert membership.roles == [Role.CLERK]  # nothing applied yet
     assert cr.payload == {"user_id": erika.pk, "roles": [Role.CLERK, DSB]}
     assert cr.required_roles == [ISB, WC]
+    assert cr.diff == [{"item": "roles: erika", "before": "clerk", "after": "clerk, data_protection_officer"}]
+    edit_page = _client(team["automation_lead"]).get(reverse("portal:member-edit", args=[membership.pk]))
+    assert "über einen Änderungsantrag vergeben, dem andere zustimmen" in edit_page.content.decode()
     page = _client(team["automation_lead"]).get(reverse("automations:change-request-detail", args=[cr.pk]))
     assert "Datenschutzbeauftragte" in page.content.decode()
 
