@@ -49,16 +49,23 @@ def approve_all(cr, team, skip=()):
     return cr
 
 
-def go_live(use_case, team, status="production", engine=Engine.RULES):
-    """Label a fresh release and move the use case to `status` through approved change requests."""
+def put_live(use_case, team, release, status="production", description="live"):
+    """The one way a test puts a use case live: label `release` with `status` and move the use case there,
+    each through a change request approved by the team (approve_all). Returns the use case, refreshed."""
     lead = team["automation_lead"]
-    release = make_release(use_case, lead, engine=engine)
     for kind, payload in ((ChangeKind.LABEL_MOVE, {"label": status, "release_id": release.pk}),
                           (ChangeKind.STATUS_CHANGE, {"to": status})):
         cr = changes.change_request_create(actor=lead, tenant=use_case.tenant, use_case=use_case, kind=kind,
-                                           title=kind, description="go live", payload=payload)
+                                           title=kind, description=description, payload=payload)
         approve_all(cr, team)
     use_case.refresh_from_db()
+    return use_case
+
+
+def go_live(use_case, team, status="production", engine=Engine.RULES):
+    """Label a fresh release and move the use case to `status` through approved change requests."""
+    release = make_release(use_case, team["automation_lead"], engine=engine)
+    put_live(use_case, team, release, status=status, description="go live")
     return release
 
 
@@ -69,8 +76,10 @@ DOC_RULES = [
 ]
 
 
-def make_rules_use_case(tenant, team, key="belege", status="production", auto=0.7, reject=0.3, **documentation):
-    """A document classification use case driven by the rules engine, live in `status`."""
+def make_rules_use_case(tenant, team, key="belege", status="production", auto=0.7, reject=0.3, parameters=None,
+                        **documentation):
+    """A document classification use case driven by the rules engine, live in `status`; `parameters` go to the
+    engine's configuration besides its rules."""
     from automations.registry.services import versions
 
     lead = team["automation_lead"]
@@ -86,12 +95,7 @@ def make_rules_use_case(tenant, team, key="belege", status="production", auto=0.
     config = versions.version_submit(actor=lead, version=versions.version_create(
         actor=lead, use_case=use_case, kind="engine_config",
         content={"engine": "rules", "fields": ["document_class"],
-                 "parameters": {"field": "document_class", "default": "other", "rules": DOC_RULES}}))
+                 "parameters": {"field": "document_class", "default": "other", "rules": DOC_RULES,
+                                **(parameters or {})}}))
     release = versions.release_create(actor=lead, use_case=use_case, threshold_set=threshold, engine_configs=[config])
-    for kind, payload in ((ChangeKind.LABEL_MOVE, {"label": status, "release_id": release.pk}),
-                          (ChangeKind.STATUS_CHANGE, {"to": status})):
-        cr = changes.change_request_create(actor=lead, tenant=tenant, use_case=use_case, kind=kind, title=kind,
-                                           description="live", payload=payload)
-        approve_all(cr, team)
-    use_case.refresh_from_db()
-    return use_case
+    return put_live(use_case, team, release, status=status)

@@ -4,11 +4,11 @@ import json
 
 import pytest
 
-from automations.choices import ChangeKind, ItemStatus
+from automations.choices import ItemStatus
 from automations.execution.services import intake
 from automations.models import PromptTemplateVersion
 from automations.registry.selectors import describe_reply_setup
-from automations.registry.services import changes, use_cases, versions
+from automations.registry.services import use_cases, versions
 from demo.llm import DISCLAIMER, demo_processor_ensure, llm_release_parts
 
 # The fixtures of the language model tests this moved from (English messages, eager tasks, a scripted
@@ -16,7 +16,7 @@ from demo.llm import DISCLAIMER, demo_processor_ensure, llm_release_parts
 from tests.automations.conftest import english  # noqa: F401
 from tests.automations.engines.llm.conftest import eager_celery, llm_server, team  # noqa: F401
 from tests.automations.engines.llm.server import Reply
-from tests.automations.factories import approve_all
+from tests.automations.factories import put_live
 
 pytestmark = pytest.mark.django_db
 
@@ -54,10 +54,7 @@ def go_live(use_case, team, parts):
     release = versions.release_create(actor=lead, use_case=use_case, threshold_set=threshold, engine_configs=configs,
                                       prompt_template=parts and parts["prompt_template"],
                                       guardrail_set=parts and parts["guardrail_set"])
-    for kind, payload in ((ChangeKind.LABEL_MOVE, {"label": "production", "release_id": release.pk}),
-                          (ChangeKind.STATUS_CHANGE, {"to": "production"})):
-        approve_all(changes.change_request_create(actor=lead, tenant=use_case.tenant, use_case=use_case, kind=kind,
-                                                  title=kind, description="Demo", payload=payload), team)
+    put_live(use_case, team, release, description="Demo")
 
 
 def send(run_on_commit, team, tenant, payload=TICKET):

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import quote
 
@@ -160,6 +161,18 @@ class Worker:
 
     def logs(self) -> str:
         return "\n".join(path.read_text(errors="replace") for path in sorted(self.folder.glob("worker-*.log")))
+
+    def drain(self, *, timeout: float = 30) -> None:
+        """Wait until this worker has taken every message queued before now, instead of sleeping for a
+        while: a ping sent now comes back done only after them (one queue, one solo worker, first in, first
+        out). A test that asserts that something did *not* happen waits for this first."""
+        from portal.tasks import ping_task
+
+        token = uuid.uuid4().hex
+        ping_task.delay(token)
+        wait_until(lambda: any(entry["args"] == [token] and entry["event"] == "end"
+                               and entry["pid"] == self.process.pid for entry in self.entries("portal.tasks.ping")),
+                   timeout=timeout, what="the worker to run a ping queued behind everything else")
 
 
 @pytest.fixture

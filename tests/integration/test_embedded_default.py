@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
@@ -121,10 +120,11 @@ def test_an_item_posted_through_the_api_reaches_a_final_status_and_survives_a_ki
                interval=0.05, what="the worker to be in the middle of the second item")
     worker.kill()
     worker.start()
-    time.sleep(2)
+    site["run"]("manage.py", "ping_worker", "--timeout", "60")  # the restarted worker has taken all there is
     assert item(second)["status"] == "processing"  # nothing brings it back by itself ...
-    time.sleep(LEASE_SECONDS)
-    assert site["run"]("-m", "tests.integration.embedded_site", "reap").strip() == "1"  # ... but the reaper
+    # ... but the reaper does, once the run's lease has expired.
+    wait_until(lambda: site["run"]("-m", "tests.integration.embedded_site", "reap").strip() == "1",
+               timeout=LEASE_SECONDS + 60, interval=0.5, what="the reaper to send the run once its lease expired")
     wait_until(lambda: item(second)["status"] == "applied", timeout=60, interval=0.3,
                what="the second item to be applied after the reaper")
 

@@ -257,7 +257,7 @@ def test_a_rolled_back_transaction_sends_no_task(tenant, team, worker, redis_bro
     kept = submit(team, tenant, "Rechnung, Rechnungsnummer 2")
     wait_until(lambda: statuses([kept])[kept.pk] == ItemStatus.APPLIED, timeout=30, tick=reap,
                what="the committed item to be applied")
-    time.sleep(1)  # a stray message would reach the idle worker within this second
+    worker.drain()  # a stray message would have reached the worker before the ping
     assert worker.runs_started() == [Run.objects.get(item=kept).pk]
     assert doomed_run not in worker.runs_started()
     assert redis_broker.llen("celery") == 0
@@ -280,7 +280,7 @@ def test_a_run_stuck_past_its_lease_is_picked_up_by_the_reaper(tenant, team, wor
     assert Run.objects.get(pk=run.pk).lease_expires_at > timezone.now()
     assert pipeline.runs_reap() == 0
     worker.start()
-    time.sleep(1)
+    worker.drain()  # the restarted worker has taken all there is
     assert Run.objects.get(pk=run.pk).status == RunStatus.RUNNING
     assert statuses([item])[item.pk] == ItemStatus.PROCESSING  # the restarted worker does not see it
 
@@ -311,7 +311,7 @@ def test_a_suspended_use_case_holds_new_and_queued_items_and_runs_nothing(tenant
     worker.start()
     wait_until(lambda: statuses([queued])[queued.pk] == ItemStatus.HELD, timeout=30, tick=reap,
                what="the queued item to be held")
-    time.sleep(1)
+    worker.drain()
     assert set(statuses([queued, *fresh]).values()) == {ItemStatus.HELD}
     assert Run.objects.get(item=queued).status == RunStatus.HELD
     assert not AuditEvent.objects.filter(event_type__in=("run.started", "work_item.routed")).exists()

@@ -5,13 +5,13 @@ import random
 
 import pytest
 
-from automations.choices import ChangeKind, Engine
+from automations.choices import Engine
 from automations.documents.selectors import item_document_list
 from automations.execution.services import intake
-from automations.registry.services import changes, versions
+from automations.registry.services import versions
 from tests.automations.documents.helpers import mail, scan_of
 from tests.automations.engines import invoice_layouts
-from tests.automations.factories import approve_all, make_team, make_use_case
+from tests.automations.factories import make_team, make_use_case, put_live
 
 pytestmark = pytest.mark.django_db
 
@@ -34,10 +34,7 @@ def invoices(tenant, member, eager_tasks):
         actor=lead, use_case=use_case, kind="engine_config",
         content={"engine": Engine.INVOICE, "fields": FIELDS, "parameters": {}}))
     release = versions.release_create(actor=lead, use_case=use_case, threshold_set=threshold, engine_configs=[config])
-    for kind, payload in ((ChangeKind.LABEL_MOVE, {"label": "production", "release_id": release.pk}),
-                          (ChangeKind.STATUS_CHANGE, {"to": "production"})):
-        approve_all(changes.change_request_create(actor=lead, tenant=tenant, use_case=use_case, kind=kind,
-                                                  title=kind, description="live", payload=payload), team)
+    put_live(use_case, team, release)
     return team
 
 

@@ -8,7 +8,7 @@ from automations.models import CatalogueEntry
 from automations.registry.services import changes, processors, use_cases, versions
 from tests.automations.engines.llm.openai_schema import request_problems
 from tests.automations.engines.llm.server import ScriptedLlmServer
-from tests.automations.factories import approve_all, make_team
+from tests.automations.factories import approve_all, make_team, put_live
 
 API_KEY = "sk-test-Zq8Lr2Vn5Xw1Kp7Tg4Hb9Md3"
 MODEL = "leitplanke-test-model"
@@ -105,13 +105,7 @@ def make_llm_use_case(tenant, team, entry, *, key="tickets", status="production"
     config = submitted("engine_config", {"engine": "llm", "fields": ["reply"], "parameters": {}})
     release = versions.release_create(actor=lead, use_case=use_case, threshold_set=threshold, engine_configs=[config],
                                       prompt_template=prompt_version, guardrail_set=guardrail_version)
-    for kind, payload in ((ChangeKind.LABEL_MOVE, {"label": status, "release_id": release.pk}),
-                          (ChangeKind.STATUS_CHANGE, {"to": status})):
-        cr = changes.change_request_create(actor=lead, tenant=tenant, use_case=use_case, kind=kind, title=kind,
-                                           description="live", payload=payload)
-        approve_all(cr, team)
-    use_case.refresh_from_db()
-    return use_case
+    return put_live(use_case, team, release, status=status)
 
 
 TICKET = {"subject": "Drucker defekt", "body": "Unser Drucker zeigt Fehler E42. Bitte um Rückruf.",
