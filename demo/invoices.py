@@ -386,3 +386,60 @@ def generate_demo_invoices(target_dir) -> list[Path]:
         path.write_bytes(render_invoice(invoice))
         paths.append(path)
     return paths
+
+
+SCAN_DPI = 200
+SCANNED = "demo-08-scan-datenwerk.png"
+FORWARDED = "demo-09-weitergeleitet-reinigung.eml"
+
+
+def render_scan(invoice: DemoInvoice) -> bytes:
+    """The invoice as a scanner delivers it: the first page as a greyscale PNG at 200 dpi, turned by half a
+    degree as paper lies in a feeder, with no text layer (the portal reads it by OCR)."""
+    # Heavy libraries, imported on first use so that processes that never need them do not load them.
+    import pypdfium2 as pdfium
+    from PIL import Image
+
+    pdf = pdfium.PdfDocument(render_pdf(invoice))
+    try:
+        page = pdf[0].render(scale=SCAN_DPI / 72, grayscale=True).to_pil()
+    finally:
+        pdf.close()
+    page = page.convert("L").rotate(0.5, resample=Image.BICUBIC, expand=False, fillcolor=255)
+    out = io.BytesIO()
+    page.save(out, format="PNG", dpi=(SCAN_DPI, SCAN_DPI), optimize=True)
+    return out.getvalue()
+
+
+def render_forwarded_mail(invoice: DemoInvoice) -> bytes:
+    """A colleague forwards a supplier's invoice to the invoice mailbox: a short German note with the
+    PDF attached."""
+    import datetime as dt
+    from email.message import EmailMessage
+    from email.utils import format_datetime
+
+    supplier = DEMO_SUPPLIERS[invoice.supplier]
+    message = EmailMessage()
+    message["From"] = "Petra Lang <p.lang@muster-gmbh.example>"
+    message["To"] = "rechnungseingang@muster-gmbh.example"
+    message["Subject"] = f"WG: Rechnung {invoice.number} – {supplier['name']}"
+    message["Date"] = format_datetime(dt.datetime(2025, 10, 2, 9, 14, tzinfo=dt.UTC))
+    message["Message-ID"] = f"<demo-{invoice.number}@muster-gmbh.example>"
+    message.set_content(
+        "Hallo zusammen,\n\nanbei die Rechnung von " + supplier["name"] + " zur Prüfung und Buchung.\n\n"
+        "Viele Grüße\nPetra Lang\nEinkauf, Muster GmbH\n")
+    message.add_attachment(render_pdf(invoice), maintype="application", subtype="pdf", filename=invoice.filename)
+    return message.as_bytes()
+
+
+def generate_demo_documents(target_dir) -> list[Path]:
+    """Beside the PDFs: one invoice as a scan (PNG, read by OCR) and one forwarded by e-mail (.eml with the
+    PDF attached), the way many invoices still arrive."""
+    target = Path(target_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    by_name = {i.filename: i for i in DEMO_INVOICES}
+    scan = target / SCANNED
+    scan.write_bytes(render_scan(by_name["demo-05-datenwerk-ohne-xml.pdf"]))
+    mail = target / FORWARDED
+    mail.write_bytes(render_forwarded_mail(by_name["demo-06-reinigung-ohne-xml.pdf"]))
+    return [scan, mail]

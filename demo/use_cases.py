@@ -10,7 +10,7 @@ from automations.registry.models.use_cases import UseCase
 from automations.registry.services import changes, use_cases, versions
 from automations.registry.services.use_cases import tenant_policy_ensure
 from automations.training.services import threshold_set_propose
-from demo.invoices import DEMO_SUPPLIERS, generate_demo_invoices
+from demo.invoices import DEMO_SUPPLIERS, generate_demo_documents, generate_demo_invoices
 from demo.training import seed_classifier
 
 INVOICE_FIELDS = [
@@ -269,3 +269,4 @@ def seed(tenant, users) -> None:
     if not folder.exists() or not any(folder.iterdir()):
         folder.mkdir(parents=True, exist_ok=True)
         generate_demo_invoices(folder)
+        generate_demo_documents(folder)

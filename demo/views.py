@@ -1,5 +1,7 @@
 """The quick start's demo invoices in the browser: download them, or send them all to Eingangsrechnungen at
 once as a newcomer would one by one. Mounted under /demo/ outside production only (portal/urls.py)."""
+from pathlib import Path
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,10 +18,15 @@ from demo.use_cases import INVOICE_USE_CASE, demo_files_folder
 from portal.files import UNKNOWN, harden
 from portal.views import TenantPermissionRequiredMixin, error_messages
 
+CONTENT_TYPES = {".pdf": "application/pdf", ".png": "image/png", ".eml": "message/rfc822"}
+
 
 def demo_files() -> list[str]:
+    """The generated demo files: invoices as PDF, one scan (PNG) and one forwarded e-mail (.eml)."""
     folder = demo_files_folder()
-    return sorted(p.name for p in folder.glob("*.pdf")) if folder.exists() else []
+    if not folder.exists():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.suffix in CONTENT_TYPES)
 
 
 class DemoInvoicesView(TenantPermissionRequiredMixin, View):
@@ -49,7 +56,8 @@ class DemoInvoicesSendView(TenantPermissionRequiredMixin, View):
     def post(self, request):
         sent = 0
         for name in demo_files():
-            upload = SimpleUploadedFile(name, (demo_files_folder() / name).read_bytes(), "application/pdf")
+            upload = SimpleUploadedFile(name, (demo_files_folder() / name).read_bytes(),
+                                        CONTENT_TYPES[Path(name).suffix])
             try:
                 intake.work_item_create(actor=actor_from_request(request), tenant=request.tenant,
                                         use_case_key=INVOICE_USE_CASE, files=[upload], source=ItemSource.UPLOAD)
