@@ -94,6 +94,14 @@ def test_unknown_paths_and_malformed_path_parameters_are_json_404(lead):
         assert path in body["detail"]
 
 
+def test_writes_to_malformed_paths_are_json_404_not_a_csrf_page(tenant, make_user):
+    user = make_user("session", tenant=tenant, roles=[Role.AUTOMATION_LEAD])
+    browser = APIClient(enforce_csrf_checks=True)
+    browser.force_login(user)
+    for path in ("/api/v1/review-tasks/1.5/claim/", "/api/v1/use-cases/%C3%88L%5B/"):
+        assert_problem(browser.post(path, {}, format="json"), 404, "not_found")
+
+
 @override_settings(DEBUG=True)
 def test_unknown_paths_are_json_also_in_development(lead):
     response = lead.get("/api/v1/audit/events/abc/")
