@@ -13,6 +13,7 @@ from automations.choices import CatalogueKind, LegalBasis, TransferBasis, UseCas
 from automations.fields import category_label, field_label
 from automations.registry.models.use_cases import UseCase
 from automations.registry.selectors import tenant_policy_get
+from reviews.models import ReviewQueue
 
 ACTIVE = (UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION, UseCaseStatus.SUSPENDED)
 THIRD_COUNTRY = (TransferBasis.ADEQUACY, TransferBasis.SCC, TransferBasis.BCR)
@@ -79,7 +80,7 @@ class ProcessingRecords:
         return sum(1 for record in self.records if not record.complete)
 
 
-def _record(use_case, policy) -> ProcessingRecord:
+def _record(use_case, policy, *, reviewed: bool = False) -> ProcessingRecord:
     entries = list(use_case.catalogue_entries.all())
     processors = [e for e in entries if e.kind == CatalogueKind.PROCESSOR]
     categories = sorted(category_label(c) for c in use_case.personal_data_categories())
@@ -92,17 +93,27 @@ def _record(use_case, policy) -> ProcessingRecord:
         controller=policy.controller_name, controller_contact=policy.controller_contact,
         dsb_contact=policy.dsb_contact, purposes=use_case.purpose, automated_decisions=use_case.automated_decisions,
         legal_basis=use_case.get_legal_basis_display(), legal_basis_note=use_case.legal_basis_note,
-        data_subjects=list(use_case.data_subjects), data_categories=categories, personal_fields=fields,
+        data_subjects=list(use_case.data_subjects) + (
+            [_("Employees who review its items (decisions, time on task)")] if reviewed else []),
+        data_categories=categories, personal_fields=fields,
         recipients=list(use_case.recipients),
         processors=[_("%(name)s (%(vendor)s, data processing agreement: %(dpa)s)")
                     % {"name": e.name, "vendor": e.vendor or "—", "dpa": e.dpa_reference or "—"} for e in processors],
         transfers=transfers,
-        erasure=_("Work items, their files and results: %(days)s days after receipt; audit events: at least "
-                  "%(audit)s days.") % {"days": use_case.retention_days, "audit": settings.AUDIT_RETENTION_DAYS},
+        erasure=_erasure(use_case),
         measures=builtin_measures(), tenant_measures=policy.technical_measures,
     )
     record.missing = _missing(record, use_case, policy, processors, entries)
     return record
+
+
+def _erasure(use_case) -> str:
+    if use_case.legal_basis == LegalBasis.LEGAL_OBLIGATION:
+        return _("Work items, their files and results: %(years)s years from the end of the calendar year of receipt "
+                 "(statutory retention, e.g. § 147 AO, § 257 HGB); audit events: at least %(audit)s days.") % {
+            "years": max(1, round(use_case.retention_days / 365)), "audit": settings.AUDIT_RETENTION_DAYS}
+    return _("Work items, their files and results: %(days)s days after receipt; audit events: at least "
+             "%(audit)s days.") % {"days": use_case.retention_days, "audit": settings.AUDIT_RETENTION_DAYS}
 
 
 def _missing(record: ProcessingRecord, use_case, policy, processors, entries) -> list[str]:
@@ -137,11 +148,12 @@ def _missing(record: ProcessingRecord, use_case, policy, processors, entries) ->
 
 def processing_records(*, tenant) -> ProcessingRecords:
     policy = tenant_policy_get(tenant=tenant)
+    reviewed = set(ReviewQueue.objects.for_tenant(tenant).values_list("use_cases", flat=True))
     records, without = [], []
     for use_case in (UseCase.objects.for_tenant(tenant).filter(status__in=ACTIVE).order_by("title")
                      .prefetch_related("catalogue_entries")):
         if use_case.processes_personal_data:
-            records.append(_record(use_case, policy))
+            records.append(_record(use_case, policy, reviewed=use_case.pk in reviewed))
         else:
             without.append(use_case.title)
     return ProcessingRecords(tenant=tenant, generated_at=timezone.now(), records=records,

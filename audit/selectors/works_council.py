@@ -38,6 +38,8 @@ class EmployeeMeasures:
     risk_tier: str
     worker_information: str
     measured: list[str] = field(default_factory=list)
+    # Documented in the use case (BetrVG co-determination); False while the page measures people all the same.
+    documented: bool = True
 
 
 @dataclass
@@ -53,9 +55,13 @@ def works_council_report(*, tenant) -> WorksCouncilReport:
     with_queue = set(ReviewQueue.objects.for_tenant(tenant).values_list("use_cases", flat=True))
     rows = []
     for use_case in UseCase.objects.for_tenant(tenant).exclude(status=UseCaseStatus.RETIRED).order_by("title"):
+        # People who review its items are measured (decisions, time on task): that affects employees whatever
+        # the documentation says, and the page says so instead of "no".
+        measured_people = use_case.pk in with_queue
         rows.append(EmployeeMeasures(
             key=use_case.key, title=use_case.title, status=use_case.get_status_display(),
-            affects_employees=use_case.affects_employees, risk_tier=use_case.get_risk_tier_display(),
+            affects_employees=use_case.affects_employees or measured_people,
+            documented=use_case.affects_employees or not measured_people, risk_tier=use_case.get_risk_tier_display(),
             worker_information=use_case.worker_information_reference,
             measured=measures_for(use_case, has_review_queue=use_case.pk in with_queue)))
     agreement = policy.works_agreement_reference.strip()
