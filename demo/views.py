@@ -5,15 +5,18 @@ from pathlib import Path
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.decorators.csrf import csrf_exempt
 
 from audit.actors import actor_from_request
 from automations.choices import ItemSource
 from automations.execution.services import intake
+from demo import erp
 from demo.use_cases import INVOICE_USE_CASE, demo_files_folder
 from portal.files import UNKNOWN, harden
 from portal.views import TenantPermissionRequiredMixin, error_messages
@@ -66,3 +69,25 @@ class DemoInvoicesSendView(TenantPermissionRequiredMixin, View):
                 messages.error(request, f"{name}: {' '.join(error_messages(exc))}")
         messages.success(request, _("%(n)s demo invoice(s) sent to Eingangsrechnungen.") % {"n": sent})
         return HttpResponseRedirect(reverse("work:item-list") + f"?use_case={INVOICE_USE_CASE}")
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class DemoErpHookView(View):
+    """Where the portal's webhook connector for Demo-ERP delivers (no session: the signature is the proof)."""
+
+    def post(self, request):
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        record = erp.receive(path=request.path, body=request.body, headers=headers)
+        if not record["verified"]:
+            return JsonResponse({"booked": False, "detail": "signature not verified"}, status=400)
+        return JsonResponse({"booked": True, "first": record["first"]})
+
+
+class DemoErpView(TenantPermissionRequiredMixin, View):
+    """Demo-ERP's page: the signed deliveries it received and whether each signature verified."""
+
+    permission_required = "automations.view_workitem"
+
+    def get(self, request):
+        return render(request, "demo/erp.html", {"received": erp.received()[:200],
+                                                 "hook_url": request.build_absolute_uri(reverse("demo:erp-hooks"))})

@@ -45,7 +45,8 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help=_("Address to serve on (default 127.0.0.1)."))
         parser.add_argument("--port", type=int, default=8000, help=_("Port to serve on (default 8000)."))
         parser.add_argument("--webhook-url", help=_("Also deliver the demo use cases' results to this URL, signed "
-                                                    "per Standard Webhooks (a later run with another URL moves it)."))
+                                                    "per Standard Webhooks (a later run with another URL moves it)."
+                                                    " Demo-ERP receives at http://127.0.0.1:8000/demo/erp/hooks/."))
         parser.add_argument("--webhook-secret", help=_("The whsec_… signing secret for --webhook-url (without it, "
                                                        "one is generated and printed)."))
         parser.add_argument("--imap-url", help=_("Also read invoices from this mailbox: "
