@@ -30,6 +30,24 @@ DEMO_USERS: list[tuple[str, list[str]]] = [(role.value, [role.value]) for role i
 ]
 
 
+# Who each demo account is: a name people recognise in lists and approvals, and an address the portal's
+# e-mails go to (on the embedded default they land as files in var/mail/).
+DEMO_PEOPLE: dict[str, tuple[str, str]] = {
+    "automation_lead": ("Anna", "Berger"), "automation_lead_2": ("Jonas", "Keller"),
+    "department_owner": ("Claudia", "Wagner"), "it_operator": ("Tobias", "Schulz"),
+    "security_officer": ("Petra", "Neumann"), "data_protection_officer": ("Miriam", "Hoffmann"),
+    "works_council": ("Stefan", "Richter"), "clerk": ("Laura", "Fischer"), "clerk_2": ("Mehmet", "Yilmaz"),
+    "auditor": ("Sabine", "Krüger"),
+}
+DEMO_MAIL_DOMAIN = "muster.example"
+
+
+def demo_email(username: str) -> str:
+    first, last = DEMO_PEOPLE.get(username, (username, ""))
+    local = ".".join(part for part in (first, last) if part).lower()
+    return f"{local.replace('ü', 'ue').replace('ö', 'oe').replace('ä', 'ae')}@{DEMO_MAIL_DOMAIN}"
+
+
 @dataclass
 class DemoLogin:
     username: str
@@ -50,8 +68,10 @@ def _user(username: str, *, is_superuser: bool = False):
     existing = get_user_model().objects.filter(username=username).first()
     if existing is not None:
         return existing, False
-    return services.user_create(actor=None, username=username, password=DEMO_PASSWORD,
-                                is_superuser=is_superuser), True
+    first, last = DEMO_PEOPLE.get(username, ("", ""))
+    return services.user_create(actor=None, username=username, password=DEMO_PASSWORD, is_superuser=is_superuser,
+                                first_name=first, last_name=last,
+                                email=demo_email(username) if username in DEMO_PEOPLE else ""), True
 
 
 def _seed_portal() -> DemoResult:

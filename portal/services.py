@@ -168,11 +168,13 @@ def role_first_holder_grant(*, tenant: Tenant, user, roles: list[str], reason: s
                                     reason=reason)
 
 
-def user_create(*, actor, username: str, password: str, email: str = "", is_superuser: bool = False):
+def user_create(*, actor, username: str, password: str, email: str = "", is_superuser: bool = False,
+                first_name: str = "", last_name: str = ""):
     """A login account. Accounts are global; what they may do comes from their memberships. The password
     must pass the configured validators. Recorded in the system chain, by id only (the user name may
     be a person's name)."""
-    user = get_user_model()(username=username, email=email, is_staff=is_superuser, is_superuser=is_superuser)
+    user = get_user_model()(username=username, email=email, is_staff=is_superuser, is_superuser=is_superuser,
+                            first_name=first_name, last_name=last_name)
     validate_password(password, user)
     user.set_password(password)
     user.full_clean()

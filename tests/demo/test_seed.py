@@ -75,3 +75,13 @@ def test_quickstart_refuses_production(settings):
     with pytest.raises(CommandError, match="PORTAL_ENV=production"):
         call_command("quickstart", "--no-serve")
     assert not Tenant.objects.exists()
+
+
+def test_demo_users_are_people_with_e_mail_addresses():
+    result = demo.seed()
+    clerk = result.users["clerk"]
+    assert (clerk.get_full_name(), clerk.email) == ("Laura Fischer", "laura.fischer@muster.example")
+    assert result.users["auditor"].email == "sabine.krueger@muster.example"
+    for username in demo.DEMO_PEOPLE:
+        user = result.users[username]
+        assert user.get_full_name() and user.email.endswith("@muster.example"), username
