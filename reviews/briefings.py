@@ -6,6 +6,7 @@ import json
 
 from django.utils.translation import gettext as _
 
+from automations.fields import field_label
 from automations.registry.selectors import active_release_label
 
 
@@ -21,7 +22,9 @@ def briefing_for(use_case) -> dict:
            "value is not trusted and the item goes to clarification. A confidence is an estimate, never truth: "
            "check the document.")),
         (_("Thresholds in force"), "; ".join(
-            f"{name}: auto ≥ {int(float(t.get('auto', 1)) * 100)} %, reject < {int(float(t.get('reject', 0)) * 100)} %"
+            _("%(field)s: applied automatically from %(auto)s %%, not trusted below %(reject)s %%") % {
+                "field": field_label(use_case.output_field(name), name), "auto": int(float(t.get("auto", 1)) * 100),
+                "reject": int(float(t.get("reject", 0)) * 100)}
             for name, t in sorted(thresholds.items())) or _("No release is in production.")),
         (_("Where the limits are"), use_case.risk_rationale or "-"),
         (_("How corrections flow back"),

@@ -85,3 +85,11 @@ def test_queue_and_task_name_the_item_not_only_its_number(client, world, labelle
     assert "260,20 €" in page and "Bruttobetrag" in page
     detail = client.get(reverse("reviews:task-detail", args=[task.pk])).content.decode()
     assert "<h1>260,20 €" in detail
+
+
+def test_the_briefing_names_thresholds_by_field_label(client, world, labelled):
+    from tests.automations.factories import go_live
+    go_live(labelled["use_case"], world["team"])
+    login(client, world["team"]["clerk"], world["tenant"])
+    page = client.get(reverse("reviews:briefing", args=["rechnungen"])).content.decode()
+    assert "Belegart: automatisch übernommen ab 90 %, nicht vertraut unter 30 %" in page
