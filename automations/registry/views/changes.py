@@ -98,6 +98,27 @@ class ChangeRequestInboxView(RegistryView):
         return render(request, "automations/change_request_inbox.html", {"entries": entries})
 
 
+# What a clerk's briefing is built from (reviews.briefings): a change to one of these, or to the thresholds
+# of the release the use case runs, changes the briefing, and clerks confirm it again before their next task.
+BRIEFING_FIELDS = {"automated_decisions", "human_decisions", "risk_rationale", "manual_fallback",
+                   "training_reuse_allowed", "escalation_contact"}
+
+
+def alters_briefing(cr) -> list[str]:
+    """What of the clerks' briefing this change request alters (labels), empty when nothing."""
+    if cr.use_case is None:
+        return []
+    if cr.kind == ChangeKind.DOCUMENTATION:
+        return [item_label(name) for name in sorted(set((cr.payload or {}).get("changes", {})) & BRIEFING_FIELDS)]
+    if cr.kind == ChangeKind.LABEL_MOVE and cr.payload.get("label") == cr.use_case.status:
+        current = selectors.label_map(use_case=cr.use_case).get(cr.payload.get("label"))
+        target = selectors.release_list(use_case=cr.use_case).filter(pk=cr.payload.get("release_id")).first()
+        before = current.threshold_set.thresholds if current and current.threshold_set_id else {}
+        after = target.threshold_set.thresholds if target and target.threshold_set_id else {}
+        return [str(_("Thresholds in force"))] if before != after else []
+    return []
+
+
 class ChangeRequestDetailView(RegistryView):
     permission_required = "automations.view_changerequest"
 
@@ -109,6 +130,7 @@ class ChangeRequestDetailView(RegistryView):
             form = DecisionForm(roles=roles)
         return {
             "cr": cr, "diff": _diff_items(cr), "release_diff": _release_diff(cr),
+            "briefing_changes": alters_briefing(cr),
             "open_roles": (selectors.change_request_open_roles(change_request=cr)
                            if cr.state == ChangeState.OPEN else []),
             "form": form if roles else None,

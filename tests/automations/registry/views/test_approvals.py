@@ -137,7 +137,7 @@ def test_label_move_shows_the_versions_side_by_side(tenant, team, login, proposa
         reverse("automations:change-request-detail", args=[proposal.pk]))
     release_diff = page.context["release_diff"]
     assert release_diff["left"] is None and release_diff["right"].number == 1
-    assert any("threshold_set v1" in row.right for row in release_diff["rows"])
+    assert any("[Schwellenwerte, Version 1]" in row.right for row in release_diff["rows"])  # parts by name
 
 
 # --- query counts --------------------------------------------------------------------------------------

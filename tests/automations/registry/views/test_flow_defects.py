@@ -54,3 +54,23 @@ def test_high_risk_asks_for_the_dpia_reference(tenant, team, login):
 
 def test_training_on_a_handful_of_examples_warns():
     assert "2" in few_examples_warning(2) and few_examples_warning(FEW_EXAMPLES) == ""
+
+
+def test_a_change_request_that_alters_the_briefing_says_so(tenant, team, login):
+    from automations.choices import ChangeKind, ChangeState
+    from automations.registry import selectors
+    use_case = make_use_case(tenant, team["automation_lead"], key="belege", department_owner=team["department_owner"])
+    go_live(use_case, team)
+    client = login(team["it_operator"], tenant)
+    data = use_case_form_data(tenant, use_case, manual_fallback="Beleg an die Poststelle geben",
+                              **{"change-title": "Rückfallverfahren", "change-description": "Neue Ablage."})
+    assert client.post(reverse("automations:use-case-update", args=["belege"]), data).status_code == 302
+    cr = selectors.change_request_list(tenant=tenant, use_case=use_case, state=ChangeState.OPEN).get()
+    assert cr.kind == ChangeKind.DOCUMENTATION
+    page = client.get(reverse("automations:change-request-detail", args=[cr.pk])).content.decode()
+    assert 'id="briefing-notice"' in page and "Einweisung" in page
+    from automations.models import ChangeRequest
+    from automations.registry.views.changes import alters_briefing
+    purpose_only = ChangeRequest(tenant=tenant, use_case=use_case, kind=ChangeKind.DOCUMENTATION,
+                                 payload={"changes": {"purpose": "Belege sortieren"}})
+    assert alters_briefing(purpose_only) == []
