@@ -1,8 +1,8 @@
 """The connectors in the API: IT's overview per connector, the deliveries, and sending a delivery again."""
-from django.core.exceptions import ValidationError
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -10,6 +10,9 @@ from audit.actors import actor_from_request
 from automations.connectors import selectors
 from automations.connectors.services.deliveries import delivery_redeliver
 from portal.api.permissions import TenantMember, request_tenant
+
+# These lists answer arrays (not yet cursor pages): the schema says so.
+LIST_OF_OBJECTS = {"type": "array", "items": {"type": "object", "additionalProperties": {}}}
 
 
 class HasTenantPermissions(permissions.BasePermission):
@@ -32,7 +35,7 @@ class ConnectorListApiView(APIView):
     permission_classes = [HasTenantPermissions]
     required_permissions = ["automations.view_catalogueentry"]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: LIST_OF_OBJECTS})
     def get(self, request):
         rows = selectors.connector_overview(tenant=request_tenant(request))
         return Response([{"key": r["connector"].key, "name": r["connector"].name,
@@ -50,7 +53,7 @@ class DeliveryListApiView(APIView):
     required_permissions = ["automations.view_delivery"]
 
     @extend_schema(parameters=[OpenApiParameter("status", str), OpenApiParameter("connector", str)],
-                   responses={200: dict})
+                   responses={200: LIST_OF_OBJECTS})
     def get(self, request):
         tenant = request_tenant(request)
         connector = None
@@ -69,16 +72,14 @@ class DeliveryRedeliverApiView(APIView):
 
     permission_classes = [HasTenantPermissions]
     required_permissions = ["automations.change_delivery"]
+    refusal_status = status.HTTP_409_CONFLICT  # not dead or failed (portal.problems)
 
     @extend_schema(request=None, responses={200: dict})
     def post(self, request, pk: int):
         delivery = selectors.delivery_get(tenant=request_tenant(request), pk=pk)
         if delivery is None:
-            return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
-        try:
-            delivery = delivery_redeliver(actor=actor_from_request(request), delivery=delivery)
-        except ValidationError as exc:
-            return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_409_CONFLICT)
+            raise NotFound
+        delivery = delivery_redeliver(actor=actor_from_request(request), delivery=delivery)
         return Response(_delivery(selectors.delivery_get(tenant=request_tenant(request), pk=delivery.pk)))
 
 
