@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from automations.choices import (
     CatalogueKind,
+    ConnectorDirection,
+    ConnectorType,
     Engine,
     FieldType,
     IntegrationKind,
@@ -753,6 +755,12 @@ class CatalogueChangeForm(ChangeRequestTextForm):
 
     key = forms.SlugField(label=_label(CatalogueEntry, "key"), max_length=60)
     kind = forms.ChoiceField(label=_label(CatalogueEntry, "kind"), choices=CatalogueKind.choices)
+    connector_type = forms.ChoiceField(label=_label(CatalogueEntry, "connector_type"), required=False,
+                                       choices=[("", "—"), *ConnectorType.choices],
+                                       help_text=_("Connectors only: how work arrives or results leave."))
+    direction = forms.ChoiceField(label=_label(CatalogueEntry, "direction"), required=False,
+                                  choices=[("", "—"), *ConnectorDirection.choices],
+                                  help_text=_("Connectors only."))
     name = forms.CharField(label=_label(CatalogueEntry, "name"), max_length=200)
     vendor = forms.CharField(label=_label(CatalogueEntry, "vendor"), max_length=200, required=False)
     method = forms.CharField(label=_label(CatalogueEntry, "method"), max_length=60, required=False,
@@ -767,10 +775,11 @@ class CatalogueChangeForm(ChangeRequestTextForm):
                                help_text=_("Settings that are not secret, e.g. the model name or a folder."))
     is_active = forms.BooleanField(label=_label(CatalogueEntry, "is_active"), required=False, initial=True)
 
-    field_order = ["key", "kind", "name", "vendor", "method", "endpoint", "location", "transfer_basis",
-                   "dpa_reference", "approved_categories", "settings", "is_active", "title", "description"]
-    FIELDS = ("kind", "name", "vendor", "method", "endpoint", "location", "transfer_basis", "dpa_reference",
-              "approved_categories", "settings", "is_active")
+    field_order = ["key", "kind", "connector_type", "direction", "name", "vendor", "method", "endpoint", "location",
+                   "transfer_basis", "dpa_reference", "approved_categories", "settings", "is_active", "title",
+                   "description"]
+    FIELDS = ("kind", "connector_type", "direction", "name", "vendor", "method", "endpoint", "location",
+              "transfer_basis", "dpa_reference", "approved_categories", "settings", "is_active")
 
     def __init__(self, *args, categories: list[str], entry: CatalogueEntry | None = None, **kwargs):
         self.entry = entry

@@ -48,7 +48,8 @@ def build_registry(tenant, team):
         "kind": "processor", "name": "EU-LLM", "location": "Frankfurt", "approved_categories": ["contact"],
         "settings": {"model": "mistral-small"}}})
     _propose_and_approve(team, tenant, ChangeKind.CATALOGUE, {"key": "erp", "fields": {
-        "kind": "connector", "name": "ERP-Schnittstelle", "method": "erp-api"}})
+        "kind": "connector", "connector_type": "webhook", "direction": "delivery", "name": "ERP-Schnittstelle",
+        "method": "erp-api", "endpoint": "https://erp.muster.example/hooks"}})
     entries = list(selectors.catalogue_list(tenant=tenant))
     live = make_use_case(
         tenant, lead, key="tickets", department="Kundenservice", department_owner=team["department_owner"],

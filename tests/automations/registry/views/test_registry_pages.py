@@ -239,7 +239,8 @@ def test_status_change_to_production_without_a_label_is_refused_with_the_reason(
 def test_catalogue_and_policy_changes_are_proposed_not_applied(tenant, team, login):
     client = login(team["it_operator"], tenant)
     client.post(reverse("automations:catalogue-change"), {
-        "key": "sftp-dms", "kind": "connector", "name": "DMS über SFTP", "transfer_basis": "on_premises",
+        "key": "sftp-dms", "kind": "connector", "connector_type": "file_drop", "direction": "delivery",
+        "name": "DMS über SFTP", "transfer_basis": "on_premises",
         "settings": '{"folder": "/eingang"}', "is_active": "on", "title": "DMS anbinden", "description": "Posteingang"})
     client.post(reverse("automations:tenant-policy-change"), {
         "allow_dual_role": "on", "standard_change_kinds": ["threshold_small_move"], "standard_threshold_delta": "0.05",
