@@ -2,6 +2,8 @@
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
+
 from portal.models import ApiToken
 
 
@@ -35,23 +37,32 @@ class Actor:
         return str(self.user)
 
 
+# The system acts only where a task, a command or the pipeline names it: `actor=SYSTEM`, never by omission.
 SYSTEM = Actor()
 
 
+class MissingActor(TypeError):
+    """A service was called without saying who acts: a programming error, never a default to the system."""
+
+
 def as_actor(value: Any) -> Actor:
-    """Services accept a user, an Actor, or None for the system."""
+    """Services accept a user or an Actor (SYSTEM for the system). None is refused: an actor that got lost
+    on its way must not turn into the one that may do everything."""
     if value is None:
-        return SYSTEM
+        raise MissingActor("No actor given: pass the acting user, or SYSTEM for tasks and commands.")
     if isinstance(value, Actor):
         return value
+    if not getattr(value, "is_authenticated", False):
+        raise MissingActor("An anonymous user cannot act.")
     return Actor(user=value)
 
 
 def actor_from_request(request: Any) -> Actor:
+    """The person or token behind a request. An anonymous request is refused (403), never the system."""
     token = getattr(request, "auth", None)
-
-    if isinstance(token, ApiToken):
-        return Actor(user=request.user, token=token)
-    if request.user.is_authenticated:
-        return Actor(user=request.user)
-    return SYSTEM
+    user = getattr(request, "user", None)
+    if isinstance(token, ApiToken) and user is not None and user.is_authenticated:
+        return Actor(user=user, token=token)
+    if user is not None and user.is_authenticated:
+        return Actor(user=user)
+    raise PermissionDenied("Sign in first.")

@@ -2,6 +2,7 @@
 from celery import shared_task
 from django.contrib.auth import get_user_model
 
+from audit.actors import SYSTEM
 from audit.choices import VerificationTrigger
 from audit.services.checkpoints import checkpoints_sign
 from audit.services.events import audit_sequence_pending, audit_verification_run
@@ -20,10 +21,10 @@ def sign_checkpoints_task() -> int:
 
 @shared_task(name="audit.verify_chains")
 def verify_chains_task(actor_id: int | None = None, tenant_id: int | None = None) -> bool:
-    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    actor = (get_user_model().objects.filter(pk=actor_id).first() if actor_id else None) or SYSTEM
     tenant = Tenant.objects.filter(pk=tenant_id).first() if tenant_id else None
     run, _result, _problems = audit_verification_run(
-        trigger=VerificationTrigger.MANUAL if actor else VerificationTrigger.SCHEDULE, actor=actor, tenant=tenant)
+        trigger=VerificationTrigger.MANUAL if actor_id else VerificationTrigger.SCHEDULE, actor=actor, tenant=tenant)
     return bool(run.ok)
 
 

@@ -30,6 +30,8 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
+from audit.actors import SYSTEM
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 EVENT_TYPES = ["work_item.received", "run.started", "run.finished", "work_item.routed", "review_task.decided",
@@ -108,7 +110,7 @@ class Bench:
         from audit.models import AuditChainHead, AuditEvent
         from portal import services
 
-        tenant = services.tenant_create(actor=None, slug=slug, name="Bench GmbH")
+        tenant = services.tenant_create(actor=SYSTEM, slug=slug, name="Bench GmbH")
         users = [get_user_model().objects.get_or_create(username=f"bench{i}")[0] for i in range(20)]
         chain = str(tenant.pk)
         existing = AuditEvent.objects.filter(chain=chain).order_by("-sequence").first()

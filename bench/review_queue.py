@@ -24,6 +24,8 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+from audit.actors import SYSTEM
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -98,11 +100,11 @@ class Bench:
         from tests.automations.factories import make_use_case
         from tests.reviews.factories import clear
 
-        tenant = services.tenant_create(actor=None, slug=f"bench-{uuid.uuid4().hex[:6]}", name="Bench GmbH")
+        tenant = services.tenant_create(actor=SYSTEM, slug=f"bench-{uuid.uuid4().hex[:6]}", name="Bench GmbH")
         users = {}
         for role in (Role.AUTOMATION_LEAD, Role.CLERK):
             user = get_user_model().objects.create_user(f"{role}-{tenant.slug}", password="Bench-12345-x")
-            services.membership_create(actor=None, tenant=tenant, user=user, roles=[role])
+            services.membership_create(actor=SYSTEM, tenant=tenant, user=user, roles=[role])
             users[role] = user
         use_case = make_use_case(tenant, users[Role.AUTOMATION_LEAD], key="belege", output_fields=[
             {"name": "document_class", "type": "category", "choices": ["invoice", "reminder", "other"]}])

@@ -36,6 +36,8 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from audit.actors import SYSTEM
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -198,7 +200,7 @@ def _audit_writer(args) -> int:
     tenant = Tenant.objects.get(pk=tenant_id)
     for n in range(count):
         with transaction.atomic():
-            audit_event_record(actor=None, tenant=tenant, event_type="run.reaped", object_type="automations.run",
+            audit_event_record(actor=SYSTEM, tenant=tenant, event_type="run.reaped", object_type="automations.run",
                                object_id=str(n), details={"status": "queued", "attempt": 1})
     connections.close_all()
     return count

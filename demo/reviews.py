@@ -3,6 +3,7 @@ briefings of the three demo use cases, the core team recorded their trainings, a
 demo queues. Idempotent: a briefing changed since is confirmed again, nothing else is repeated."""
 from django.utils import timezone
 
+from audit.actors import SYSTEM
 from automations.registry.models.use_cases import UseCase
 from reviews.choices import QueueKind
 from reviews.selectors import training_record_list
@@ -27,4 +28,4 @@ def seed(tenant, users) -> None:
                 training_record(actor=lead, use_case=use_case, user=clerk, topic=TRAINING_TOPIC,
                                 held_on=timezone.localdate())
             for queue in queues:
-                review_queue_assign(actor=None, queue=queue, user=clerk)
+                review_queue_assign(actor=SYSTEM, queue=queue, user=clerk)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from audit.actors import SYSTEM
 from demo import reviews as reviews_demo
 from demo import use_cases as use_cases_demo
 from portal import services
@@ -69,7 +70,7 @@ def _user(username: str, *, is_superuser: bool = False):
     if existing is not None:
         return existing, False
     first, last = DEMO_PEOPLE.get(username, ("", ""))
-    return services.user_create(actor=None, username=username, password=DEMO_PASSWORD, is_superuser=is_superuser,
+    return services.user_create(actor=SYSTEM, username=username, password=DEMO_PASSWORD, is_superuser=is_superuser,
                                 first_name=first, last_name=last,
                                 email=demo_email(username) if username in DEMO_PEOPLE else ""), True
 
@@ -77,7 +78,7 @@ def _user(username: str, *, is_superuser: bool = False):
 def _seed_portal() -> DemoResult:
     with transaction.atomic():
         tenant = Tenant.objects.filter(slug=TENANT_SLUG).first() or services.tenant_create(
-            actor=None, slug=TENANT_SLUG, name=TENANT_NAME
+            actor=SYSTEM, slug=TENANT_SLUG, name=TENANT_NAME
         )
         result = DemoResult(tenant=tenant)
         _admin, created = _user(ADMIN_USERNAME, is_superuser=True)
@@ -86,7 +87,7 @@ def _seed_portal() -> DemoResult:
             user, created = _user(username)
             # An existing membership is left as it is: someone may have changed it on purpose.
             if not Membership.objects.for_tenant(tenant).filter(user=user).exists():
-                services.membership_create(actor=None, tenant=tenant, user=user, roles=roles,
+                services.membership_create(actor=SYSTEM, tenant=tenant, user=user, roles=roles,
                                            reason="demo data (quickstart)")
             result.users[username] = user
             result.logins.append(DemoLogin(username, DEMO_PASSWORD, roles, created))

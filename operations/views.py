@@ -1,8 +1,10 @@
 import logging
 import timeit
 
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse, JsonResponse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 from health_check.base import HealthCheckResult
@@ -22,6 +24,8 @@ def _refused() -> HttpResponse:
     return response
 
 
+# Monitoring has its own token (operations.access), not a session.
+@method_decorator(login_not_required, name="dispatch")
 class HealthView(HealthCheckView):
     """Every check; 200 when all pass, 500 otherwise (django-health-check's convention). JSON with
     `?format=json` or `Accept: application/json`, plain text, OpenMetrics, or a page.
@@ -67,12 +71,14 @@ class HealthView(HealthCheckView):
         return HealthCheckResult(check=check, error=error, time_taken=timeit.default_timer() - started)
 
 
+@login_not_required
 @never_cache
 def health_live(request):
     """For a load balancer or systemd: the web process answers. Tells nothing else to anyone."""
     return HttpResponse("ok\n", content_type="text/plain")
 
 
+@login_not_required
 @never_cache
 def metrics(request):
     if not monitoring_allowed(request):

@@ -16,10 +16,12 @@ class TenantRoleBackend(ModelBackend):
         return set()
 
     def get_all_permissions(self, user_obj, obj=None) -> set[str]:
-        if not user_obj.is_active or user_obj.is_anonymous:
-            return set()
-        tenant = getattr(user_obj, "active_tenant", None)
-        if tenant is None:
+        return self.permissions_in(user_obj, getattr(user_obj, "active_tenant", None), obj)
+
+    def permissions_in(self, user_obj, tenant, obj=None) -> set[str]:
+        """The user's permissions in `tenant` (on `obj`, which must belong to it), whatever tenant is
+        active on the user: asking about another tenant changes nothing on the user."""
+        if not user_obj.is_active or user_obj.is_anonymous or tenant is None:
             return set()
         if obj is not None and getattr(obj, "tenant_id", tenant.pk) != tenant.pk:
             return set()

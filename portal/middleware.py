@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.utils.functional import SimpleLazyObject
@@ -42,6 +43,32 @@ class TenantMiddleware:
             lambda: membership_get(user=request.user, tenant=tenant) if tenant else None
         )
         return self.get_response(request)
+
+
+class SignInRequiredMiddleware(LoginRequiredMiddleware):
+    """Fails closed: every page needs a signed-in user unless its view is marked `login_not_required`
+    (sign-in, health and metrics with their own token, the language switch). A page that forgets its
+    mixin is still refused, before its view or any service runs.
+
+    API views authenticate inside DRF (a bearer token is not known yet at this point); there the default
+    permission class (`portal.api.permissions.TenantMember`) refuses anonymous requests with 401/403."""
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if getattr(view_func, "cls", None) is not None and _is_api_view(view_func.cls):
+            return None
+        return super().process_view(request, view_func, view_args, view_kwargs)
+
+    def handle_no_permission(self, request, view_func):
+        if request.path_info.startswith("/api/"):  # a program gets an answer it can read, not a login page
+            return problem_response(401, code="not_authenticated", detail=_("Authentication credentials were "
+                                                                           "not provided."))
+        return super().handle_no_permission(request, view_func)
+
+
+def _is_api_view(cls) -> bool:
+    from rest_framework.views import APIView
+
+    return isinstance(cls, type) and issubclass(cls, APIView)
 
 
 class PortalLocaleMiddleware(LocaleMiddleware):

@@ -1,18 +1,32 @@
 """Permission checks inside services, for any actor: the same tenant-aware backend as views and API."""
 from django.core.exceptions import PermissionDenied
+from guardian.backends import ObjectPermissionBackend
 
 from audit.actors import as_actor
+from portal.backends import TenantRoleBackend
 from portal.roles import permissions_for_roles
 from portal.selectors import roles_of
 
 
 def actor_has_perm(actor, tenant, perm: str, obj=None) -> bool:
+    """Whether the actor holds `perm` in `tenant` (on `obj`). A question only: the user's active tenant
+    and anything else on it stay as they were."""
     actor = as_actor(actor)
     if actor.kind == "system":
         return True
     user = actor.user
-    user.active_tenant = tenant
-    return user.has_perm(perm, obj)
+    if not user.is_active or tenant is None:
+        return False
+    if obj is not None and getattr(obj, "tenant_id", tenant.pk) != tenant.pk:
+        return False
+    active = getattr(user, "active_tenant", None)
+    if active is not None and active.pk == tenant.pk:
+        return user.has_perm(perm, obj)  # the request's own tenant: the user's permission caches apply
+    if user.is_superuser:
+        return True
+    if perm in TenantRoleBackend().permissions_in(user, tenant, obj):
+        return True
+    return obj is not None and ObjectPermissionBackend().has_perm(user, perm, obj)
 
 
 def require_perm(actor, tenant, perm: str, obj=None) -> None:

@@ -17,6 +17,7 @@ a view whose refusals mean a conflict says so with `refusal_status` (an int, or 
 import json
 import logging
 
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -179,6 +180,7 @@ def exception_handler(exc, context):
     return problem_response(status_code, code=code, detail=force_str(detail), headers=headers)
 
 
+@login_not_required  # says only that nothing is there, to anyone
 @csrf_exempt  # a POST to an unknown path is answered 404 like a GET, not refused as a cross-site form
 def api_not_found(request, *args, **kwargs):
     """Anything under /api/ that no route matches (an unknown path, a path parameter of the wrong form)."""

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from audit.actors import Actor, as_actor
+from audit.actors import SYSTEM, Actor, as_actor
 from audit.models import AuditEvent
 from audit.services.events import audit_event_record
 from audit.services.pseudonyms import pseudonym_for
@@ -219,11 +219,11 @@ def login_failed_record(*, username: str, user=None, tenants: list[Tenant] = ())
     with transaction.atomic():
         if user is None or not tenants:
             digest = username_digest(username)
-            audit_event_record(actor=None, tenant=None, event_type="user.login_failed",
+            audit_event_record(actor=SYSTEM, tenant=None, event_type="user.login_failed",
                                details={"known_user": user is not None, "username_digest": digest})
             return
         for tenant in tenants:
-            audit_event_record(actor=None, tenant=tenant, event_type="user.login_failed", obj=user,
+            audit_event_record(actor=SYSTEM, tenant=tenant, event_type="user.login_failed", obj=user,
                                details={"known_user": True,
                                         "username": pseudonym_for(tenant=tenant, kind="username",
                                                                   identifier=username)})

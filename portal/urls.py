@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, re_path
+from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from portal.problems import api_not_found
@@ -19,7 +21,8 @@ urlpatterns = [
     path("work/", include("automations.execution.urls")),
     path("reviews/", include("reviews.urls")),
     path("audit/", include("audit.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch works before sign-in too (the login page offers it).
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

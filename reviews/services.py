@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, get_perms
 
-from audit.actors import as_actor
+from audit.actors import SYSTEM, as_actor
 from audit.selectors.pseudonyms import work_item_identifiers
 from audit.services.events import access_event_record, audit_event_record
 from audit.services.pseudonyms import pseudonym_for, pseudonyms_for_many
@@ -57,7 +57,7 @@ def review_queue_ensure(*, use_case, kind: str = QueueKind.REVIEW) -> ReviewQueu
                                            name=f"{use_case.title} · {QUEUE_NAMES[kind]}", team=use_case.department,
                                            sla_hours=8 if kind == QueueKind.CLARIFICATION else 24)
         queue.use_cases.add(use_case)
-        audit_event_record(actor=None, tenant=use_case.tenant, event_type="review_queue.created", obj=queue,
+        audit_event_record(actor=SYSTEM, tenant=use_case.tenant, event_type="review_queue.created", obj=queue,
                            details={"kind": kind, "use_case": use_case.key})
     return queue
 
@@ -73,7 +73,7 @@ def review_task_create(*, item, kind: str, reasons: list[str], priority: int = 3
     task = ReviewTask.objects.create(tenant=item.tenant, item=item, queue=queue, use_case=item.use_case,
                                      reasons=reasons, priority=priority, state=TaskState.OPEN,
                                      due_at=timezone.now() + timedelta(hours=queue.sla_hours))
-    audit_event_record(actor=None, tenant=item.tenant, event_type="review_task.created", obj=task,
+    audit_event_record(actor=SYSTEM, tenant=item.tenant, event_type="review_task.created", obj=task,
                        details={"item": str(item.pk), "queue": queue.pk, "kind": kind, "reasons": len(reasons)})
     return task
 
@@ -234,7 +234,7 @@ def review_claims_expire(*, now=None) -> int:
             if task.state == TaskState.CLAIMED:
                 task.state = TaskState.OPEN
             task.save(update_fields=["claimed_by", "claimed_at", "claim_expires_at", "state"])
-            audit_event_record(actor=None, tenant=task.tenant, event_type="review_task.claim_expired", obj=task)
+            audit_event_record(actor=SYSTEM, tenant=task.tenant, event_type="review_task.claim_expired", obj=task)
             count += 1
     return count
 

@@ -4,6 +4,7 @@ import itertools
 import pytest
 from django.contrib.auth import get_user_model
 
+from audit.actors import SYSTEM
 from portal import services
 from portal.choices import Role
 
@@ -14,7 +15,7 @@ _counter = itertools.count(1)
 def make_tenant(db):
     def make(slug: str | None = None, name: str | None = None):
         n = next(_counter)
-        return services.tenant_create(actor=None, slug=slug or f"mandant-{n}", name=name or f"Mandant {n} GmbH")
+        return services.tenant_create(actor=SYSTEM, slug=slug or f"mandant-{n}", name=name or f"Mandant {n} GmbH")
 
     return make
 
@@ -29,7 +30,7 @@ def make_user(db):
     def make(username: str | None = None, *, tenant=None, roles: list[str] | None = None, password="Geheim-12345"):
         user = get_user_model().objects.create_user(username or f"user{next(_counter)}", password=password)
         if tenant is not None:
-            services.membership_create(actor=None, tenant=tenant, user=user, roles=roles or [Role.CLERK])
+            services.membership_create(actor=SYSTEM, tenant=tenant, user=user, roles=roles or [Role.CLERK])
         return user
 
     return make

@@ -238,7 +238,7 @@ def _index_subjects(stream: Stream, tenant, event) -> None:
         ])
 
 
-def audit_verification_run(*, trigger: str, actor=None, tenant=None):
+def audit_verification_run(*, trigger: str, actor, tenant=None):
     """Verify the chains (all, or one tenant's) against the newest signed checkpoints and anchors, and keep
     the result as a VerificationRun (the DSB area shows the last one). Returns (run, result, problems),
     problems being checkpoint files that were ignored."""

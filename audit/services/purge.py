@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.actors import SYSTEM
 from audit.models import AuditAnchor, SubjectReference
 from audit.services import checkpoints
 from audit.services.db_roles import admin_alias
@@ -92,6 +93,6 @@ def _purge_chain(stream, chain, label, owner, before, using, checkpoint, anchor)
             SubjectReference.objects.using(using).filter(stream=stream.key, chain=chain,
                                                          sequence__lte=sequence).delete()
             removed, _by_model = events.filter(sequence__lte=sequence).delete()
-    audit_event_record(actor=None, tenant=owner, event_type="audit.purged",
+    audit_event_record(actor=SYSTEM, tenant=owner, event_type="audit.purged",
                        details={"chain": label, "up_to": sequence, "events": removed, "before": before.isoformat()})
     return PurgedChain(label, chain, sequence, removed)

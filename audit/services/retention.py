@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from audit.actors import SYSTEM
 from audit.selectors.legal_holds import hold_matcher
 from audit.services.events import audit_event_record
 from automations.execution.models.work import WorkItem
@@ -77,7 +78,7 @@ def work_item_retention_delete(*, item_id, use_case, cutoff, holds=None) -> int 
         if (holds if holds is not None else hold_matcher(tenant=use_case.tenant)).for_item(item) is not None:
             return ON_HOLD
         names = [upload.file.name for upload in item.files.all() if upload.file]
-        audit_event_record(actor=None, tenant=item.tenant, event_type="work_item.retention_deleted", obj=item,
+        audit_event_record(actor=SYSTEM, tenant=item.tenant, event_type="work_item.retention_deleted", obj=item,
                            details={"use_case": use_case.key, "received": item.created_at.date().isoformat(),
                                     "retention_days": use_case.retention_days, "files": len(names),
                                     "restricted": item.restricted})

@@ -1,6 +1,7 @@
 """Reading an item's files (in the worker, outside any transaction) and storing what was read."""
 from django.db import transaction
 
+from audit.actors import SYSTEM
 from audit.services.events import audit_event_record
 from automations.documents.models import DocumentPage, ItemDocument
 from automations.documents.reading import MAX_OCR_PAGES, ReadDocument, read_file
@@ -51,7 +52,7 @@ def item_documents_store(*, item, documents: list[ReadDocument], item_files: lis
                     for p in current.pages])
                 stored.append(row)
                 queue.extend((child, row) for child in current.attachments)
-        audit_event_record(actor=None, tenant=item.tenant, event_type="work_item.read", obj=item,
+        audit_event_record(actor=SYSTEM, tenant=item.tenant, event_type="work_item.read", obj=item,
                            details={"documents": len(stored),
                                     "pages": sum(len(d.pages) for doc in documents for d in doc.walk()),
                                     "ocr_pages": sum(d.ocr_pages for doc in documents for d in doc.walk())})

@@ -336,7 +336,7 @@ def _correction_columns(use_case: UseCase) -> list[str]:
                                                                                            FieldType.LONG_TEXT)]
 
 
-def example_from_correction(*, item, final_fields: dict, actor=None) -> LabelledExample | None:
+def example_from_correction(*, item, final_fields: dict, actor) -> LabelledExample | None:
     """A clerk's decision on an item becomes a labelled example — only when the use case's purpose and
     legal basis allow reusing corrected items for training (UseCase.training_reuse_allowed). Called from
     the review decision, inside its transaction. Returns None when nothing is to be kept."""

@@ -10,6 +10,8 @@ import os
 import sys
 import time
 
+from audit.actors import SYSTEM
+
 
 def main(command: str, slug: str, *args: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -25,7 +27,7 @@ def main(command: str, slug: str, *args: str) -> None:
     from portal.services import tenant_create
 
     if command == "setup":
-        tenant_create(actor=None, slug=slug, name=f"{slug} GmbH")
+        tenant_create(actor=SYSTEM, slug=slug, name=f"{slug} GmbH")
         return
     tenant = Tenant.objects.get(slug=slug)
     if command == "append":
@@ -35,7 +37,7 @@ def main(command: str, slug: str, *args: str) -> None:
             time.sleep(0.005)
         for n in range(count):
             with transaction.atomic():
-                audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", obj=tenant,
+                audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched", obj=tenant,
                                    details={"worker": worker, "n": n})
     elif command == "report":
         events = list(AuditEvent.objects.filter(tenant=tenant).order_by("sequence"))

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 
+from audit.actors import SYSTEM
 from audit.services.events import audit_event_record
 from audit.services.maintenance import audit_maintenance
 
@@ -60,6 +61,6 @@ def _execute(cursor, statements) -> None:
 def muster_chain(tenant):
     """The muster tenant's chain with 8 events: tenant.created, then seven more."""
     for step in range(2, 9):
-        audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", obj=tenant,
+        audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched", obj=tenant,
                            details={"step": step})
     return str(tenant.pk)

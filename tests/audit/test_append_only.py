@@ -6,6 +6,7 @@ from django.core.management.sql import emit_post_migrate_signal
 from django.db import DatabaseError, connection, transaction
 
 from audit import append_only
+from audit.actors import SYSTEM
 from audit.models import AuditEvent
 from audit.services.events import audit_event_record
 from audit.services.maintenance import audit_maintenance
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def event(tenant):
-    return audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", obj=tenant,
+    return audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched", obj=tenant,
                               details={"step": 2})
 
 
@@ -85,7 +86,7 @@ def test_nested_maintenance_blocks_leave_the_outer_one_on(event):
 
 
 def test_appending_still_works(event, tenant):
-    audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", obj=tenant)
+    audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched", obj=tenant)
     assert run_verify("--tenant", tenant.slug) == (0, ["muster: 3 events ok"])
 
 
@@ -102,10 +103,10 @@ def test_the_guard_comes_back_after_a_migration_dropped_it(event):
 
 def test_flush_empties_the_audit_tables_too(transactional_db, tenant):
     """The test suite's own flush (transactional tests) and `manage.py flush` run as maintenance."""
-    audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", obj=tenant)
+    audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched", obj=tenant)
 
     call_command("flush", interactive=False, verbosity=0)
 
     assert not AuditEvent.objects.exists()
-    audit_event_record(actor=None, tenant=None, event_type="user.login_failed", details={"known_user": False})
+    audit_event_record(actor=SYSTEM, tenant=None, event_type="user.login_failed", details={"known_user": False})
     _refused(AuditEvent.objects.all().delete)

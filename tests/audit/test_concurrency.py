@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.db import connection, connections, transaction
 
+from audit.actors import SYSTEM
 from audit.chain import compute_hash, event_values
 from audit.models import GENESIS_HASH, AuditEvent
 from audit.services.events import audit_event_record
@@ -34,7 +35,7 @@ def test_concurrent_writers_on_postgresql(tenant):
             start.wait()
             for n in range(EVENTS_EACH):
                 with transaction.atomic():
-                    audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", obj=tenant,
+                    audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched", obj=tenant,
                                        details={"worker": worker, "n": n})
         except BaseException as error:  # noqa: BLE001  (reported below, in the test's thread)
             errors.append(error)

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from audit import append_only
+from audit.actors import SYSTEM
 from audit.models import AuditEvent
 from audit.services.maintenance import AuditMaintenanceRefused, audit_maintenance
 from tests.audit.conftest import broken, run_verify
@@ -86,7 +87,7 @@ def test_runtime_role_appends_through_the_service_and_can_change_no_audit_row(ru
         "from portal.models import Tenant\n"
         "from audit.services.events import audit_event_record\n"
         "tenant = Tenant.objects.get(slug='muster')\n"
-        "event = audit_event_record(actor=None, tenant=tenant, event_type='tenant.switched', obj=tenant)\n"
+        "event = audit_event_record(actor=SYSTEM, tenant=tenant, event_type='tenant.switched', obj=tenant)\n"
         "print(event.sequence)\n"
     ), tmp_path)
     assert result.returncode == 0, result.stderr
@@ -200,7 +201,7 @@ def test_the_runtime_role_erases_pseudonyms_and_changes_nothing_else_of_them_nor
 
     alice = pseudonym_for(tenant=tenant, kind="email", identifier="alice@example.org")
     pseudonym_for(tenant=tenant, kind="email", identifier="bob@example.org")
-    run, _result, _problems = audit_verification_run(trigger=VerificationTrigger.COMMAND, tenant=tenant)
+    run, _result, _problems = audit_verification_run(trigger=VerificationTrigger.COMMAND, actor=SYSTEM, tenant=tenant)
     call_command("setup_db_roles", "--runtime-role", runtime_role, stdout=StringIO())
     assert _privileges(runtime_role, "audit_verificationrun") == {"SELECT", "INSERT"}
     assert _privileges(runtime_role, "audit_pseudonym") == {"SELECT", "INSERT"}  # UPDATE of four columns only

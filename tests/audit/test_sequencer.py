@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.db import connection, connections, transaction
 from django.test import override_settings
 
+from audit.actors import SYSTEM
 from audit.chain import compute_hash, event_values, jsonb_text
 from audit.models import GENESIS_HASH, AccessEvent, AuditEvent, SubjectReference
 from audit.services.events import _SequenceDue, access_event_record, audit_event_record, audit_sequence_pending
@@ -39,7 +40,7 @@ def _postgres_only():
 @pytest.mark.django_db
 @pytest.mark.parametrize("details", TRICKY_DETAILS)
 def test_python_and_the_database_compute_the_same_version_2_hash(tenant, details):
-    event = audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", obj=tenant, details=details)
+    event = audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched", obj=tenant, details=details)
     stored = AuditEvent.objects.get(pk=event.pk)
     assert stored.hash_version == 2 and stored.hash
     assert compute_hash(event_values(stored)) == stored.hash
@@ -53,10 +54,10 @@ def test_python_and_the_database_compute_the_same_version_2_hash(tenant, details
 @override_settings(AUDIT_SEQUENCER="on_commit")
 def test_events_are_pending_until_commit_then_linked_in_order(tenant):
     with transaction.atomic():
-        first = audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", obj=tenant,
+        first = audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched", obj=tenant,
                                    details={"subject": "ps_0123456789abcdef0123"})
-        access = access_event_record(actor=None, tenant=tenant, purpose="review", obj=tenant)
-        second = audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", obj=tenant)
+        access = access_event_record(actor=SYSTEM, tenant=tenant, purpose="review", obj=tenant)
+        second = audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched", obj=tenant)
         # Written, visible as pending, not linked: no chain lock is held by this transaction.
         pending = AuditEvent.objects.filter(chain=str(tenant.pk), sequence__isnull=True)
         assert {event.pk for event in pending} == {first.pk, second.pk}
@@ -77,15 +78,15 @@ def test_a_writer_that_dies_after_its_commit_loses_no_event(tenant):
     # The process stops between its commit and the linking: its events stay pending ...
     with mock.patch.object(_SequenceDue, "__call__", lambda self: None):
         for n in range(3):
-            audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", obj=tenant, details={"n": n})
+            audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched", obj=tenant, details={"n": n})
     assert AuditEvent.objects.filter(chain=str(tenant.pk), sequence__isnull=True).count() == 3
     # ... the next writer's linking takes them along, in the order they were written ...
-    audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", obj=tenant, details={"n": 3})
+    audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched", obj=tenant, details={"n": 3})
     events = list(AuditEvent.objects.filter(chain=str(tenant.pk)).order_by("sequence"))
     assert [event.details.get("n") for event in events] == [None, 0, 1, 2, 3]
     # ... and with no writer coming, the sweep does.
     with mock.patch.object(_SequenceDue, "__call__", lambda self: None):
-        audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", obj=tenant, details={"n": 4})
+        audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched", obj=tenant, details={"n": 4})
     call_command("audit_sequencer", stdout=StringIO())
     assert not AuditEvent.objects.filter(sequence__isnull=True).exists()
     assert run_verify("--tenant", "muster") == (0, ["muster: 6 events ok"])
@@ -95,7 +96,7 @@ def test_a_writer_that_dies_after_its_commit_loses_no_event(tenant):
 @override_settings(AUDIT_SEQUENCER="on_commit")
 def test_a_pending_event_is_append_only_too_and_a_linked_one_is_never_filled_again(tenant):
     with mock.patch.object(_SequenceDue, "__call__", lambda self: None):
-        event = audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", obj=tenant)
+        event = audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched", obj=tenant)
     for statement, params in (
         ("UPDATE audit_auditevent SET details = '{\"x\": 1}' WHERE id = %s", [event.pk]),
         ("UPDATE audit_auditevent SET sequence = 99, prev_hash = %s, hash = %s WHERE id = %s",
@@ -129,7 +130,7 @@ def test_the_runtime_role_links_through_the_function_and_changes_nothing(runtime
         "tenant = Tenant.objects.get(slug='muster')\n"
         "with override_settings(AUDIT_SEQUENCER='on_commit'):\n"
         "    with transaction.atomic():\n"
-        "        event = audit_event_record(actor=None, tenant=tenant, event_type='tenant.switched', obj=tenant)\n"
+        "        event = audit_event_record(actor=SYSTEM, tenant=tenant, event_type='tenant.switched', obj=tenant)\n"
         "        print(event.sequence)\n"
         "print(AuditEvent.objects.get(pk=event.pk).sequence)\n"
     ), tmp_path)
@@ -154,7 +155,7 @@ def test_concurrent_writers_and_sequencers_make_one_chain_without_gaps(tenant):
             start.wait()
             for n in range(each):
                 with transaction.atomic():
-                    audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", obj=tenant,
+                    audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched", obj=tenant,
                                        details={"worker": worker, "n": n})
         except BaseException as error:  # noqa: BLE001
             errors.append(error)
@@ -192,7 +193,7 @@ def test_concurrent_writers_and_sequencers_make_one_chain_without_gaps(tenant):
 def test_a_process_links_its_commits_of_a_short_window_together_from_a_thread(tenant):
     for n in range(3):
         with transaction.atomic():
-            audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", obj=tenant, details={"n": n})
+            audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched", obj=tenant, details={"n": n})
     events = AuditEvent.objects.filter(chain=str(tenant.pk))
     deadline = time.monotonic() + 10
     while events.filter(sequence__isnull=True).exists() and time.monotonic() < deadline:

@@ -3,6 +3,7 @@ import itertools
 import pytest
 from django.db import transaction
 
+from audit.actors import SYSTEM
 from audit.chain import compute_hash, event_values
 from audit.models import GENESIS_HASH, AuditEvent
 from audit.registry import UnregisteredEventType
@@ -14,8 +15,8 @@ pytestmark = pytest.mark.django_db
 def test_events_form_a_gap_free_hash_chain_per_tenant(tenant, make_tenant):
     other = make_tenant()
     for _ in range(3):
-        audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", obj=tenant)
-    audit_event_record(actor=None, tenant=other, event_type="tenant.switched", obj=other)
+        audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched", obj=tenant)
+    audit_event_record(actor=SYSTEM, tenant=other, event_type="tenant.switched", obj=other)
 
     events = list(AuditEvent.objects.filter(tenant=tenant).order_by("sequence"))
     assert [e.sequence for e in events] == list(range(1, len(events) + 1))
@@ -29,24 +30,24 @@ def test_events_form_a_gap_free_hash_chain_per_tenant(tenant, make_tenant):
 
 def test_unregistered_event_type_raises(tenant):
     with pytest.raises(UnregisteredEventType):
-        audit_event_record(actor=None, tenant=tenant, event_type="nothing.happened")
+        audit_event_record(actor=SYSTEM, tenant=tenant, event_type="nothing.happened")
 
 
 def test_raw_email_in_details_is_refused(tenant):
     with pytest.raises(RawPersonalDataInAudit):
-        audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched",
+        audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched",
                            details={"who": "erika.mustermann@example.de"})
 
 
 def test_event_rolls_back_with_the_change(tenant):
     before = AuditEvent.objects.count()
     with pytest.raises(RuntimeError), transaction.atomic():
-        audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched")
+        audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched")
         raise RuntimeError("the change failed")
     assert AuditEvent.objects.count() == before
 
 
 def test_events_without_tenant_go_to_the_system_chain():
-    event = audit_event_record(actor=None, tenant=None, event_type="user.login_failed",
+    event = audit_event_record(actor=SYSTEM, tenant=None, event_type="user.login_failed",
                                details={"known_user": False})
     assert event.chain == "system" and event.actor_kind == "system"

@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
+from audit.actors import SYSTEM
 from audit.chain import compute_hash
 from audit.models import AuditEvent
 from audit.services.events import audit_event_record
@@ -42,7 +43,7 @@ def _swap(chain: str, a: int, b: int) -> list:
 
 def test_untouched_chains_pass_with_one_line_each(muster_chain, make_tenant):
     other = make_tenant("zweite")
-    audit_event_record(actor=None, tenant=None, event_type="user.login_failed", details={"known_user": False})
+    audit_event_record(actor=SYSTEM, tenant=None, event_type="user.login_failed", details={"known_user": False})
 
     code, lines = run_verify()
 
@@ -220,7 +221,8 @@ def test_events_cut_off_at_the_end_are_found_against_a_checkpoint(muster_chain):
 def test_every_failing_event_is_named_after_the_first_then_a_summary(tenant):
     """Several independent changes far apart: each is named once, in order, none invented between them."""
     for step in range(2, 41):
-        audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", obj=tenant, details={"step": step})
+        audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched", obj=tenant,
+                           details={"step": step})
     chain = str(tenant.pk)
     tamper((f"UPDATE audit_auditevent SET details = '{{\"step\": 99}}' WHERE {CHAIN} AND sequence = 5", [chain]),
            (f"DELETE FROM audit_auditevent WHERE {CHAIN} AND sequence IN (12, 13)", [chain]),
@@ -235,7 +237,8 @@ def test_every_failing_event_is_named_after_the_first_then_a_summary(tenant):
 
 def test_a_chain_broken_in_every_event_lists_a_hundred_and_counts_the_rest(tenant):
     for step in range(2, 131):
-        audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", obj=tenant, details={"step": step})
+        audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched", obj=tenant,
+                           details={"step": step})
     tamper(("UPDATE audit_auditevent SET details = '{\"rewritten\": 1}' WHERE chain = %s", [str(tenant.pk)]))
 
     code, lines = run_verify("--tenant", "muster")

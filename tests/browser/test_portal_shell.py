@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
+from audit.actors import SYSTEM
 from portal import services
 from portal.choices import Role
 from tests.browser.conftest import log_in
@@ -48,7 +49,7 @@ def test_user_in_two_tenants_switches_and_sees_only_the_chosen_tenants_members(
     page = browser_page
     other = make_tenant("nord", "Nord AG")
     lead = make_user("zweifach", tenant=tenant, roles=[Role.AUTOMATION_LEAD])
-    services.membership_create(actor=None, tenant=other, user=lead, roles=[Role.AUTOMATION_LEAD])
+    services.membership_create(actor=SYSTEM, tenant=other, user=lead, roles=[Role.AUTOMATION_LEAD])
     make_user("muster_person", tenant=tenant, roles=[Role.CLERK])
     make_user("nord_person", tenant=other, roles=[Role.CLERK])
 

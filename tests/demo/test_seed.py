@@ -3,6 +3,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 
+from audit.actors import SYSTEM
 from audit.models import AuditEvent
 from demo import seed as demo
 from portal.choices import Role
@@ -42,7 +43,7 @@ def test_seed_leaves_changed_roles_alone():
 
     result = demo.seed()
     membership = result.users["clerk"].memberships.get()
-    services.membership_set_roles(actor=None, membership=membership, roles=[Role.CLERK, Role.AUDITOR],
+    services.membership_set_roles(actor=SYSTEM, membership=membership, roles=[Role.CLERK, Role.AUDITOR],
                                   reason="also audits")
     demo.seed()
     membership.refresh_from_db()

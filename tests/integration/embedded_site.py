@@ -12,6 +12,8 @@ import json
 import os
 import sys
 
+from audit.actors import SYSTEM
+
 
 def main(command: str, *args: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -29,11 +31,11 @@ def main(command: str, *args: str) -> None:
         from tests.automations.factories import make_team
         from tests.integration.builders import live_use_case
 
-        tenant = services.tenant_create(actor=None, slug="muster", name="Muster GmbH")
+        tenant = services.tenant_create(actor=SYSTEM, slug="muster", name="Muster GmbH")
 
         def member(role, username):
             user = get_user_model().objects.create_user(username)  # API tokens only: no password
-            services.membership_create(actor=None, tenant=tenant, user=user, roles=[role])
+            services.membership_create(actor=SYSTEM, tenant=tenant, user=user, roles=[role])
             return user
 
         team = make_team(member)

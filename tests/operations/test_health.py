@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from audit.actors import SYSTEM
 from audit.models import AuditChainHead
 from audit.services.events import audit_event_record
 from operations.heartbeat import heartbeat_record
@@ -77,7 +78,7 @@ def test_beat_that_stopped_reporting_fails_the_report(client, db):
 
 def test_a_chain_head_that_does_not_match_its_newest_event_fails_the_report(client, db, tenant):
     all_alive()
-    audit_event_record(actor=None, tenant=tenant, event_type="tenant.created", obj=tenant)
+    audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.created", obj=tenant)
     assert check(report(client)[1], "AuditChainHead") == "OK"
     AuditChainHead.objects.filter(chain=str(tenant.pk)).update(hash="0" * 64)
     status, results = report(client)

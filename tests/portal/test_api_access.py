@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from audit.actors import SYSTEM
 from audit.models import AuditEvent
 from portal import services
 from portal.api import urls as portal_api_urls
@@ -80,7 +81,7 @@ def test_memberships_of_another_tenant_are_never_listed_nor_found(world):
     assert client.get(reverse("api:membership-detail", args=[foreign.pk])).status_code == 404
 
     # The same person's token in the other tenant sees only that tenant.
-    services.membership_create(actor=None, tenant=world["other"], user=world["auditor"], roles=[Role.AUDITOR])
+    services.membership_create(actor=SYSTEM, tenant=world["other"], user=world["auditor"], roles=[Role.AUDITOR])
     in_other = bearer(world["auditor"], world["other"])
     listed = in_other.get(reverse("api:membership-list")).json()["results"]
     assert sorted(m["user"]["username"] for m in listed) == ["auditor", "outsider"]
@@ -157,7 +158,7 @@ def test_expired_token_is_refused(world):
 def test_token_of_a_deactivated_membership_is_refused(world):
     _token, plain = services.api_token_create(actor=world["clerk"], tenant=world["tenant"], user=world["clerk"],
                                              name="x")
-    services.membership_deactivate(actor=None, membership=world["clerk"].memberships.get(), reason="left")
+    services.membership_deactivate(actor=SYSTEM, membership=world["clerk"].memberships.get(), reason="left")
     assert APIClient().get(reverse("api:me"), HTTP_AUTHORIZATION=f"Bearer {plain}").status_code == 401
 
 

@@ -1,5 +1,6 @@
 import pytest
 
+from audit.actors import SYSTEM
 from portal.choices import Role
 from tests.conftest import in_tenant
 
@@ -11,7 +12,7 @@ def test_permissions_come_from_roles_in_the_active_tenant(tenant, make_tenant, m
     user = make_user(tenant=tenant, roles=[Role.DATA_PROTECTION_OFFICER])
     from portal import services
 
-    services.membership_create(actor=None, tenant=other, user=user, roles=[Role.CLERK])
+    services.membership_create(actor=SYSTEM, tenant=other, user=user, roles=[Role.CLERK])
 
     assert in_tenant(user, tenant).has_perm("audit.view_auditevent")
     assert not in_tenant(user, other).has_perm("audit.view_auditevent")
@@ -44,5 +45,5 @@ def test_deactivated_membership_grants_nothing(tenant, make_user):
     from portal import services
 
     user = make_user(tenant=tenant, roles=[Role.AUDITOR])
-    services.membership_deactivate(actor=None, membership=user.memberships.get(), reason="left the company")
+    services.membership_deactivate(actor=SYSTEM, membership=user.memberships.get(), reason="left the company")
     assert not in_tenant(user, tenant).has_perm("audit.view_auditevent")

@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from audit.actors import SYSTEM
 from audit.models import AuditEvent
 from portal import services
 from portal.choices import Role
@@ -80,7 +81,7 @@ def test_clear_errors(tenant, make_tenant, make_user, member, args, message):
 
 def test_a_deactivated_membership_gets_no_token(tenant, member):
     user = member(Role.CLERK, username="ehemalig")
-    services.membership_deactivate(actor=None, membership=user.memberships.get(), reason="left")
+    services.membership_deactivate(actor=SYSTEM, membership=user.memberships.get(), reason="left")
     with pytest.raises(CommandError, match="no active membership"):
         create_api_token("ehemalig", "--tenant", "muster")
 

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.urls import reverse
 
+from audit.actors import SYSTEM
 from portal import services
 from portal.choices import Role
 from portal.middleware import SESSION_TENANT_KEY
@@ -59,7 +60,7 @@ def world(tenant, make_tenant, make_user):
     and `lead` has a token in each."""
     other = make_tenant("anderes", "Andere AG")
     lead = make_user("lead", tenant=tenant, roles=[Role.AUTOMATION_LEAD])
-    services.membership_create(actor=None, tenant=other, user=lead, roles=[Role.AUTOMATION_LEAD])
+    services.membership_create(actor=SYSTEM, tenant=other, user=lead, roles=[Role.AUTOMATION_LEAD])
     make_user("neu")  # an account without membership, for member-create
     return {
         "tenant": tenant,

@@ -5,6 +5,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from audit.actors import SYSTEM
 from audit.models import AuditEvent
 from portal import services
 from portal.choices import Role
@@ -78,7 +79,7 @@ def test_audit_panel_shows_latest_events_in_berlin_time_and_the_chain_length(cli
 def test_audit_panel_shows_only_the_active_tenants_events(client, tenant, member, make_tenant, make_user):
     other = make_tenant("andere", "Andere AG")
     make_user("fremd", tenant=other, roles=[Role.AUTOMATION_LEAD])
-    services.tenant_create(actor=None, slug="dritte", name="Dritte GmbH")
+    services.tenant_create(actor=SYSTEM, slug="dritte", name="Dritte GmbH")
     client.force_login(member(Role.AUDITOR))
     page = client.get(reverse("portal:home")).content.decode()
     assert "membership.created" in page  # of this tenant

@@ -5,6 +5,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from audit.actors import SYSTEM
 from portal import services
 from portal.choices import Role
 from portal.models import ApiToken
@@ -61,7 +62,7 @@ def test_token_lifetime_is_chosen_on_the_form(client, member):
 def test_token_acts_in_its_tenant_only(client, tenant, make_tenant, make_user):
     other = make_tenant("andere", "Andere AG")
     user = make_user("zwei", tenant=tenant, roles=[Role.CLERK])
-    services.membership_create(actor=None, tenant=other, user=user, roles=[Role.CLERK])
+    services.membership_create(actor=SYSTEM, tenant=other, user=user, roles=[Role.CLERK])
     _token_here, _ = services.api_token_create(actor=user, tenant=tenant, user=user, name="hier")
     services.api_token_create(actor=user, tenant=other, user=user, name="dort")
     client.force_login(user)

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.actors import SYSTEM
 from audit.services.db_roles import DatabaseRoleError, admin_alias, database_role_configure
 
 
@@ -20,7 +21,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, runtime_role, password=None, database=None, **options):
         try:
-            setup = database_role_configure(actor=None, role=runtime_role, password=password,
+            setup = database_role_configure(actor=SYSTEM, role=runtime_role, password=password,
                                             using=database or admin_alias())
         except DatabaseRoleError as error:
             raise CommandError(str(error)) from error

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.actors import SYSTEM
 from audit.choices import VerificationTrigger
 from audit.services.events import audit_verification_run
 from portal.models import Tenant
@@ -23,7 +24,8 @@ class Command(BaseCommand):
             if found is None:
                 raise CommandError(f"No tenant with the slug {tenant!r}.", returncode=2)
             tenant = found
-        _run, result, problems = audit_verification_run(trigger=VerificationTrigger.COMMAND, tenant=tenant)
+        _run, result, problems = audit_verification_run(trigger=VerificationTrigger.COMMAND, actor=SYSTEM,
+                                                       tenant=tenant)
         for problem in problems:
             self.stderr.write(f"warning: {problem.path}: {problem.reason}")
         for chain in result.chains:

@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.actors import SYSTEM
 from audit.services.events import audit_event_record
 from automations.choices import CatalogueKind, ConnectorDirection, ConnectorType, DeliveryStatus, ItemStatus
 from automations.connectors.models import Delivery, DeliveryAttempt
@@ -109,7 +110,7 @@ def _refusal(delivery: Delivery) -> str:
 
 def _escalate_to_it(delivery: Delivery, reason: str) -> None:
     use_case = delivery.item.use_case
-    escalation_create(item=delivery.item, reason=reason,
+    escalation_create(item=delivery.item, reason=reason, actor=SYSTEM,
                       contact=use_case.it_contact or use_case.escalation_contact)
 
 

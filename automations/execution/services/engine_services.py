@@ -1,6 +1,7 @@
 """What the pipeline gives an engine along with an item (automations.engines.base.EngineServices): the records
 it needs, read tenant-scoped, and its provider calls made and recorded here. Engines themselves import no
 models, services or selectors."""
+from audit.actors import SYSTEM
 from automations.execution.services import llm_calls
 from automations.registry.models.versions import PromptTemplateVersion
 from automations.registry.services.processors import processor_get
@@ -11,7 +12,7 @@ from automations.training.services import classifier_load
 class EngineServicesForItem:
     """EngineServices for one item of one use case (and, for language model calls, the item they belong to)."""
 
-    def __init__(self, *, use_case, item_id=None, actor=None):
+    def __init__(self, *, use_case, item_id=None, actor=SYSTEM):
         self._use_case = use_case
         self._item_id = item_id
         self._actor = actor

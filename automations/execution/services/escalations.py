@@ -13,7 +13,7 @@ from automations.choices import EscalationState
 from automations.execution.models.work import Escalation, WorkItem
 
 
-def escalation_create(*, item: WorkItem, reason: str, actor=None, contact=None) -> Escalation:
+def escalation_create(*, item: WorkItem, reason: str, actor, contact=None) -> Escalation:
     """To the use case's escalation contact, or to `contact` (IT, for a delivery that cannot be made)."""
     use_case = item.use_case
     with transaction.atomic():

@@ -4,7 +4,7 @@ hash) and the breaker told the outcome. Runs outside any transaction; each recor
 kept whatever becomes of the run."""
 from django.utils.translation import gettext as _
 
-from audit.actors import as_actor
+from audit.actors import SYSTEM, as_actor
 from automations.engines.llm.calls import PURPOSE_RUN, ProviderUnavailable
 from automations.engines.llm.client import ChatClient, Completion, Provider, ProviderError
 from automations.engines.llm.engine import Generation
@@ -31,7 +31,7 @@ def provider_for(entry) -> Provider:
 
 
 def provider_call(*, entry, body: dict, use_case, version, prompt_hash: str, stored_text: str,
-                  purpose: str = PURPOSE_RUN, item_id=None, actor=None) -> Completion:
+                  purpose: str = PURPOSE_RUN, item_id=None, actor=SYSTEM) -> Completion:
     record = {"tenant": use_case.tenant, "processor_key": entry.key, "model": body.get("model", ""),
               "prompt_hash": prompt_hash, "prompt_masked": stored_text if use_case.store_masked_prompts else "",
               "item_id": item_id, "use_case": use_case, "prompt_version": version, "purpose": purpose,
@@ -56,7 +56,7 @@ def provider_call(*, entry, body: dict, use_case, version, prompt_hash: str, sto
     return completion
 
 
-def generate(*, use_case, version, payload: dict, item_id=None, actor=None, purpose: str = PURPOSE_RUN) -> Generation:
+def generate(*, use_case, version, payload: dict, item_id=None, actor=SYSTEM, purpose: str = PURPOSE_RUN) -> Generation:
     """The llm engine's generation for a use case and prompt version, with the processor looked up and every
     provider call made and recorded here (the pipeline's engine and the playground)."""
     def call(**kwargs):
@@ -71,7 +71,7 @@ def llm_call_record(*, tenant, processor_key: str, model: str, prompt_hash: str,
                     prompt_masked: str = "", item_id=None, use_case=None, prompt_version=None,
                     purpose: str = "run", http_status: int | None = None, attempts: int = 0, latency_ms: int = 0,
                     prompt_tokens: int | None = None, completion_tokens: int | None = None, error: str = "",
-                    actor=None) -> LlmCall:
+                    actor=SYSTEM) -> LlmCall:
     """One row per provider call: tokens and latency for the figures, the prompt as a hash (and
     masked, where the use case allows). Written outside the pipeline's transactions, as the call
     happened, whatever becomes of the run."""

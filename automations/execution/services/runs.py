@@ -14,6 +14,7 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.actors import SYSTEM
 from audit.services.events import audit_event_record
 from automations.choices import (
     FINAL_ITEM_STATUSES,
@@ -97,7 +98,7 @@ def _hold(item: WorkItem, run: Run, reason: str) -> None:
     item.save(update_fields=["status", "updated_at", "reasons"])
     run.status, run.finished_at, run.error = RunStatus.HELD, timezone.now(), reason
     run.save(update_fields=["status", "finished_at", "error"])
-    audit_event_record(actor=None, tenant=item.tenant, event_type="work_item.held", obj=item,
+    audit_event_record(actor=SYSTEM, tenant=item.tenant, event_type="work_item.held", obj=item,
                        details={"run": run.pk, "use_case": item.use_case.key})
 
 
@@ -168,7 +169,7 @@ def _start(loaded: Run, task_id: str, input_hash: str, retry: int = 0) -> Run | 
                                 "manifest", "input_hash", "attempt"])
         item.status, item.release, item.updated_at = ItemStatus.PROCESSING, run.release, now
         item.save(update_fields=["status", "release", "updated_at"])
-        audit_event_record(actor=None, tenant=item.tenant, event_type="run.started", obj=run,
+        audit_event_record(actor=SYSTEM, tenant=item.tenant, event_type="run.started", obj=run,
                            details={"item": str(item.pk), "release": run.release.number, "label": run.label,
                                     "attempt": run.attempt, "input_hash": run.input_hash})
     return run
@@ -293,15 +294,15 @@ def _route(ctx: PipelineContext, steps: list[StepRun]) -> str:
             if outcome == ItemStatus.APPLIED:
                 dispatch.emit("work_item.finalised", item=item)
             if ctx.escalation_reasons:
-                escalation_create(item=item, reason="; ".join(ctx.escalation_reasons))
+                escalation_create(item=item, reason="; ".join(ctx.escalation_reasons), actor=SYSTEM)
         run.status, run.finished_at = RunStatus.SUCCEEDED, now
         run.output_hash = _hash(item.fields)
         run.save(update_fields=["status", "finished_at", "output_hash"])
         _finish_steps(ctx, steps, outcome, started)
-        audit_event_record(actor=None, tenant=item.tenant, event_type="work_item.routed", obj=item,
+        audit_event_record(actor=SYSTEM, tenant=item.tenant, event_type="work_item.routed", obj=item,
                            details={"outcome": outcome, "run": run.pk, "reasons": len(ctx.reasons),
                                     "dry_run": ctx.dry_run})
-        audit_event_record(actor=None, tenant=item.tenant, event_type="run.finished", obj=run,
+        audit_event_record(actor=SYSTEM, tenant=item.tenant, event_type="run.finished", obj=run,
                            details={"item": str(item.pk), "release": run.release.number, "manifest": run.manifest,
                                     "engines": sorted({s.engine for s in ctx.suggestions}),
                                     "input_hash": run.input_hash, "output_hash": run.output_hash})
@@ -336,11 +337,11 @@ def run_fail(*, run_id: int, error: str, steps: list[StepRun] = ()) -> None:
                 item.status, item.reasons, item.updated_at = ItemStatus.ESCALATED, [reason], timezone.now()
                 item.save(update_fields=["status", "reasons", "updated_at"])
                 dispatch.emit("work_item.failed", item=item, reasons=[reason])
-                escalation_create(item=item, reason=reason)
+                escalation_create(item=item, reason=reason, actor=SYSTEM)
             elif item.is_dry_run:
                 item.status, item.reasons = ItemStatus.FAILED, [error[:300]]
                 item.save(update_fields=["status", "reasons"])
-        audit_event_record(actor=None, tenant=item.tenant, event_type="run.failed", obj=run,
+        audit_event_record(actor=SYSTEM, tenant=item.tenant, event_type="run.failed", obj=run,
                            details={"item": str(item.pk), "attempt": run.attempt, "retry": retry})
 
 
@@ -355,7 +356,7 @@ def runs_reap(*, now=None) -> int:
             run = Run.objects.select_for_update().get(pk=run_id)
             if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING) or run.lease_expires_at >= now:
                 continue
-            audit_event_record(actor=None, tenant=run.tenant, event_type="run.reaped", obj=run,
+            audit_event_record(actor=SYSTEM, tenant=run.tenant, event_type="run.reaped", obj=run,
                                details={"status": run.status, "attempt": run.attempt})
             reaped += 1
             # A queued run never started: its message waits behind a backlog or for a worker, or the
@@ -413,6 +414,6 @@ def items_release(*, use_case: UseCase) -> int:
             item.status, item.reasons, item.updated_at = ItemStatus.RECEIVED, [], timezone.now()
             item.save(update_fields=["status", "reasons", "updated_at"])
             run_dispatch(item=item, trigger=RunTrigger.RESUME)
-            audit_event_record(actor=None, tenant=item.tenant, event_type="work_item.released", obj=item)
+            audit_event_record(actor=SYSTEM, tenant=item.tenant, event_type="work_item.released", obj=item)
             released += 1
     return released

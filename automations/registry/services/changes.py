@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.actors import as_actor
+from audit.actors import SYSTEM, as_actor
 from audit.services.events import audit_event_record
 from automations.choices import (
     ApprovalDecision,
@@ -422,7 +422,7 @@ def change_requests_expire(*, now=None) -> int:
                 continue
             cr.state, cr.decided_at = ChangeState.EXPIRED, now
             cr.save(update_fields=["state", "decided_at"])
-            audit_event_record(actor=None, tenant=cr.tenant, event_type="change_request.expired", obj=cr)
+            audit_event_record(actor=SYSTEM, tenant=cr.tenant, event_type="change_request.expired", obj=cr)
             count += 1
     return count
 

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.actors import as_actor
+from audit.actors import SYSTEM, as_actor
 from audit.services.events import audit_event_record
 from automations.choices import CatalogueKind
 from automations.registry import secrets
@@ -73,7 +73,7 @@ def processor_secret_clear(*, actor, entry: CatalogueEntry) -> None:
                                details={"processor": entry.key})
 
 
-def processor_secrets_rotate(*, actor=None) -> int:
+def processor_secrets_rotate(*, actor) -> int:
     """Re-encrypt every stored key with the first configured field key, before the old key is removed
     from LEITPLANKE_FIELD_KEYS."""
     rotated = 0
@@ -132,7 +132,7 @@ def processor_circuit_allow(*, entry: CatalogueEntry, now=None) -> bool:
             circuit.state = CircuitState.HALF_OPEN
             circuit.probe_until, circuit.updated_at = now + _probe_window(entry), now
             circuit.save()
-            audit_event_record(actor=None, tenant=entry.tenant, event_type="processor_circuit.half_opened",
+            audit_event_record(actor=SYSTEM, tenant=entry.tenant, event_type="processor_circuit.half_opened",
                                obj=entry, details={"processor": entry.key})
             return True
         if circuit.probe_until and now < circuit.probe_until:
@@ -169,7 +169,7 @@ def processor_circuit_record(*, entry: CatalogueEntry, ok: bool, error: str = ""
             circuit.state, circuit.consecutive_failures, circuit.opened_at = CircuitState.CLOSED, 0, None
             circuit.save()
             if before != CircuitState.CLOSED:
-                audit_event_record(actor=None, tenant=entry.tenant, event_type="processor_circuit.closed",
+                audit_event_record(actor=SYSTEM, tenant=entry.tenant, event_type="processor_circuit.closed",
                                    obj=entry, details={"processor": entry.key, "from": before})
             return circuit
         circuit.consecutive_failures += 1
@@ -181,7 +181,7 @@ def processor_circuit_record(*, entry: CatalogueEntry, ok: bool, error: str = ""
             circuit.state, circuit.opened_at = CircuitState.OPEN, now
         circuit.save()
         if opens:
-            audit_event_record(actor=None, tenant=entry.tenant, event_type="processor_circuit.opened", obj=entry,
+            audit_event_record(actor=SYSTEM, tenant=entry.tenant, event_type="processor_circuit.opened", obj=entry,
                                details={"processor": entry.key, "failures": circuit.consecutive_failures,
                                         "from": before})
             if before == CircuitState.CLOSED:  # a failed trial call re-opens silently: IT knows already

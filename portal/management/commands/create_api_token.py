@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, no_translatio
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.actors import SYSTEM
 from portal import services
 from portal.management.tenants import add_tenant_argument, tenant_from_option
 from portal.selectors import user_get_by_username
@@ -34,7 +35,7 @@ class Command(BaseCommand):
         try:
             # Issued by the system on an operator's command line, not by the user themselves.
             token, plain = services.api_token_create(
-                actor=None, tenant=tenant, user=user, name=name or _("command line"), days=days
+                actor=SYSTEM, tenant=tenant, user=user, name=name or _("command line"), days=days
             )
         except PermissionDenied:
             raise CommandError(

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, no_translations
 from django.utils.translation import gettext as _
 
+from audit.actors import SYSTEM
 from portal import services
 from portal.models import Tenant
 
@@ -19,7 +20,7 @@ class Command(BaseCommand):
         if Tenant.objects.filter(slug=slug).exists():
             raise CommandError(_("A tenant with the slug %(slug)r exists already.") % {"slug": slug})
         try:
-            tenant = services.tenant_create(actor=None, slug=slug, name=name)
+            tenant = services.tenant_create(actor=SYSTEM, slug=slug, name=name)
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from None
         self.stdout.write(_("Tenant %(slug)s (%(name)s) created.") % {"slug": tenant.slug, "name": tenant.name})

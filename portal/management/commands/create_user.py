@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, no_translatio
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from audit.actors import SYSTEM
 from automations.registry.selectors import tenant_policy_get
 from portal import services
 from portal.choices import Role
@@ -49,7 +50,7 @@ class Command(BaseCommand):
         password = self._password()
         try:
             with transaction.atomic():
-                user = services.user_create(actor=None, username=username, password=password, email=email,
+                user = services.user_create(actor=SYSTEM, username=username, password=password, email=email,
                                             is_superuser=superuser)
                 if tenant_obj is not None:
                     # The first holders of a new tenant's roles; later grants are change requests.

@@ -8,6 +8,8 @@ default (DATABASE_URL unset, PORTAL_VAR_DIR given):
 import os
 import sys
 
+from audit.actors import SYSTEM
+
 
 def main(command: str, email: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -26,11 +28,11 @@ def main(command: str, email: str) -> None:
         from tests.automations.factories import make_rules_use_case, make_team
 
         call_command("migrate", verbosity=0)
-        tenant = services.tenant_create(actor=None, slug="muster", name="Muster GmbH")
+        tenant = services.tenant_create(actor=SYSTEM, slug="muster", name="Muster GmbH")
 
         def member(role, username):
             user = get_user_model().objects.create_user(username)
-            services.membership_create(actor=None, tenant=tenant, user=user, roles=[role])
+            services.membership_create(actor=SYSTEM, tenant=tenant, user=user, roles=[role])
             return user
 
         team = make_team(member)
@@ -48,7 +50,7 @@ def main(command: str, email: str) -> None:
         from audit.choices import VerificationTrigger
         from audit.services.events import audit_verification_run
 
-        audit_verification_run(trigger=VerificationTrigger.COMMAND)
+        audit_verification_run(trigger=VerificationTrigger.COMMAND, actor=SYSTEM)
         for statement in ("UPDATE audit_pseudonym SET kind = 'iban'",
                           "UPDATE audit_pseudonym SET identifier_encrypted = NULL",
                           "DELETE FROM audit_pseudonym",

@@ -5,6 +5,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from audit import signing
+from audit.actors import SYSTEM
 from audit.api import urls as audit_api_urls
 from audit.models import AccessEvent, AuditEvent, DataSubjectRequest
 from audit.services.events import audit_event_record
@@ -93,7 +94,7 @@ def test_another_tenants_request_is_not_found(api, route):
 
     dsb = membership_list(tenant=outsider).first().user
     lead = api["people"]["lead"]
-    services.membership_create(actor=None, tenant=outsider, user=lead, roles=[Role.AUTOMATION_LEAD])
+    services.membership_create(actor=SYSTEM, tenant=outsider, user=lead, roles=[Role.AUTOMATION_LEAD])
     lead.active_tenant = outsider
     master_data.master_record_save(actor=lead, tenant=outsider, kind="customer", number="X-1", name="X",
                                    email="x@example.org")
@@ -111,7 +112,7 @@ def test_events_come_in_keyset_pages_with_a_next_link(api):
         seen += [event["sequence"] for event in body["results"]]
         url = body["next"]
         # an event appended between two pages is newer than the first page: no gaps, no repeats
-        audit_event_record(actor=None, tenant=api["tenant"], event_type="tenant.switched", obj=api["tenant"])
+        audit_event_record(actor=SYSTEM, tenant=api["tenant"], event_type="tenant.switched", obj=api["tenant"])
     assert seen == list(range(seen[0], 0, -1))
     assert AuditEvent.objects.filter(chain=str(api["tenant"].pk)).count() > seen[0]
     assert "count" not in body

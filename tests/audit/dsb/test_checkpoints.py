@@ -7,6 +7,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db import transaction
 
 from audit import signing
+from audit.actors import SYSTEM
 from audit.chain import compute_hash, event_values
 from audit.models import AuditEvent, VerificationRun
 from audit.services.checkpoints import checkpoint_dir, checkpoints_sign
@@ -32,7 +33,8 @@ def checkpoint_folder(settings, tmp_path):
 def long_chain(tenant):
     """The tenant's chain with LENGTH events."""
     for step in range(2, LENGTH + 1):
-        audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", obj=tenant, details={"step": step})
+        audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched", obj=tenant,
+                           details={"step": step})
     return str(tenant.pk)
 
 
@@ -87,10 +89,12 @@ def test_a_chain_rewritten_as_a_whole_is_found(long_chain):
 
 def test_a_rewritten_tail_is_named_at_its_first_changed_event_across_checkpoints(tenant, checkpoint_folder):
     for step in range(2, 61):
-        audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", obj=tenant, details={"step": step})
+        audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched", obj=tenant,
+                           details={"step": step})
     checkpoints_sign()
     for step in range(61, 121):
-        audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", obj=tenant, details={"step": step})
+        audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched", obj=tenant,
+                           details={"step": step})
     checkpoints_sign()
     assert sorted(p.name for p in (checkpoint_folder / str(tenant.pk)).iterdir()) == [
         "000000000060-checkpoint.json", "000000000120-checkpoint.json"]
@@ -166,8 +170,8 @@ def test_access_chains_are_signed_and_verified_beside_the_audit_chains(muster_ch
 def test_a_chain_broken_since_its_last_checkpoint_is_not_signed_again(long_chain, tenant, checkpoint_folder):
     checkpoints_sign()
     for step in ("a", "b"):
-        audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", details={"step": step})
-        audit_event_record(actor=None, tenant=None, event_type="user.login_failed", details={"known_user": False})
+        audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched", details={"step": step})
+        audit_event_record(actor=SYSTEM, tenant=None, event_type="user.login_failed", details={"known_user": False})
     tamper(("UPDATE audit_auditevent SET details = '{}' WHERE chain = %s AND sequence = %s",
             [long_chain, LENGTH + 1]))
 

@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from audit import signing
+from audit.actors import SYSTEM
 from audit.models import AuditEvent
 from audit.services.checkpoints import checkpoints_sign
 from audit.services.events import access_event_record, audit_event_record
@@ -44,7 +45,7 @@ def _download(client, tmp_path, name="export", **params) -> Path:
 def test_a_filtered_export_verifies_offline_and_a_single_changed_byte_fails_it(dsb, world, tmp_path, fmt):
     checkpoints_sign()
     for _ in range(3):  # newer than the checkpoint
-        audit_event_record(actor=None, tenant=world["tenant"], event_type="tenant.switched")
+        audit_event_record(actor=SYSTEM, tenant=world["tenant"], event_type="tenant.switched")
     path = _download(dsb, tmp_path, format=fmt, event_type="master_record.changed")
     data = path.read_bytes()
     key = signing.public_key_b64()

@@ -12,6 +12,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from audit import signing
+from audit.actors import SYSTEM
 from audit.models import AuditAnchor, AuditEvent, SubjectReference
 from audit.services import events as audit_services
 from audit.services.events import access_event_record, audit_event_record
@@ -72,12 +73,12 @@ def old_chain(make_tenant, make_user, monkeypatch, settings, tmp_path):
     clerk = make_user("clerk", tenant=tenant)
     count = AuditEvent.objects.filter(tenant=tenant).count()
     for step in range(20 - count):
-        audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", details={"step": step})
+        audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched", details={"step": step})
     for _ in range(3):
         access_event_record(actor=clerk, tenant=tenant, purpose="review", subject_pseudonym="ps_" + "a" * 20)
     monkeypatch.undo()
     for step in range(5):
-        audit_event_record(actor=None, tenant=tenant, event_type="tenant.switched", details={"step": f"new {step}"})
+        audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched", details={"step": f"new {step}"})
     access_event_record(actor=clerk, tenant=tenant, purpose="review", subject_pseudonym="ps_" + "a" * 20)
     return str(tenant.pk)
 

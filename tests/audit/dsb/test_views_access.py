@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.urls import reverse
 
+from audit.actors import SYSTEM
 from audit.models import AuditEvent, Pseudonym
 from audit.services.access import data_subject_access_request_open
 from audit.services.events import audit_event_record
@@ -85,7 +86,7 @@ def world(tenant, make_tenant, make_user):
         if place == tenant:
             from portal import services
 
-            services.membership_create(actor=None, tenant=tenant, user=make_user("lead-2"),
+            services.membership_create(actor=SYSTEM, tenant=tenant, user=make_user("lead-2"),
                                        roles=[Role.AUTOMATION_LEAD])
         dsb.active_tenant = place
         lead.active_tenant = place
@@ -98,7 +99,7 @@ def world(tenant, make_tenant, make_user):
                                      identifier_kind="email", reason="Klage", reference="AZ-1"),
         }
     for _ in range(30):
-        audit_event_record(actor=None, tenant=other, event_type="tenant.switched", obj=other)
+        audit_event_record(actor=SYSTEM, tenant=other, event_type="tenant.switched", obj=other)
     last = AuditEvent.objects.filter(chain=str(other.pk)).order_by("-sequence").first().sequence
     objects[other.pk]["event"] = last
     objects[tenant.pk]["event"] = 1

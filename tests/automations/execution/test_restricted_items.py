@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from audit.actors import SYSTEM
 from audit.models import AccessEvent
 from audit.services.erasure import data_subject_erase
 from automations.execution.services.escalations import escalation_create
@@ -25,7 +26,7 @@ def restricted(world):
     task = world["tasks"][0]
     item = task.item
     item_file = attach_file(item)
-    escalation_create(item=item, reason="Beleg unklar")
+    escalation_create(item=item, reason="Beleg unklar", actor=SYSTEM)
     WorkItem.objects.filter(pk=item.pk).update(legal_hold=True)
     report = data_subject_erase(actor=world["team"][DSB], tenant=world["tenant"],
                                 identifier=item.payload["sender_email"], kind="email")

@@ -3,6 +3,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from audit.actors import SYSTEM
 from automations.choices import ItemStatus
 from automations.execution.services import intake
 from automations.models import Escalation, MasterRecord, WorkItem
@@ -105,7 +106,7 @@ def test_escalation_contact_acknowledges_and_closes_from_home(client, tenant, te
     from automations.execution.services.escalations import escalation_create
 
     item = _item(team, tenant, django_capture_on_commit_callbacks)
-    escalation = escalation_create(item=item, reason="Beleg unlesbar")
+    escalation = escalation_create(item=item, reason="Beleg unlesbar", actor=SYSTEM)
     _login(client, team["department_owner"], tenant)
     assert "Beleg unlesbar" in client.get(reverse("portal:home")).content.decode()
     client.post(reverse("work:escalation-action", args=[escalation.pk, "acknowledge"]))
@@ -113,7 +114,7 @@ def test_escalation_contact_acknowledges_and_closes_from_home(client, tenant, te
     escalation.refresh_from_db()
     assert escalation.state == "closed" and escalation.resolution == "manuell erfasst"
     _login(client, team["clerk"], tenant)
-    other = escalation_create(item=item, reason="noch eins")
+    other = escalation_create(item=item, reason="noch eins", actor=SYSTEM)
     client.post(reverse("work:escalation-action", args=[other.pk, "acknowledge"]))
     other.refresh_from_db()
     assert other.state == "open"  # a clerk is neither the contact nor the core team

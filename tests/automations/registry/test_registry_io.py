@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 
+from audit.actors import SYSTEM
 from automations.choices import ChangeKind, ChangeState, RiskTier, UseCaseStatus
 from automations.models import ChangeRequest
 from automations.registry import selectors
@@ -90,7 +91,7 @@ def target(make_tenant, team):
     tenant = make_tenant("ziel", "Ziel GmbH")
     for user in team.values():
         roles = next(m.roles for m in user.memberships.all())
-        portal_services.membership_create(actor=None, tenant=tenant, user=user, roles=roles)
+        portal_services.membership_create(actor=SYSTEM, tenant=tenant, user=user, roles=roles)
     return tenant
 
 
@@ -199,7 +200,7 @@ def test_people_who_are_no_members_here_are_reported_not_cleared(tenant, team, m
     source = registry_export(tenant=tenant)
     lonely = make_tenant("allein", "Allein GmbH")
     lead = team["automation_lead"]
-    portal_services.membership_create(actor=None, tenant=lonely, user=lead, roles=[Role.AUTOMATION_LEAD])
+    portal_services.membership_create(actor=SYSTEM, tenant=lonely, user=lead, roles=[Role.AUTOMATION_LEAD])
     report = registry_import(actor=lead, tenant=lonely, data=source)
     assert any("department_owner is no member" in line for line in report.conflicts)
     assert selectors.use_case_get(tenant=lonely, key="tickets").department_owner is None

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from audit.actors import SYSTEM
 from automations.models import ThresholdSetVersion
 from automations.training import api as training_api
 from automations.training.services import classifier_train, examples_import
@@ -34,7 +35,7 @@ def world(tenant, make_tenant, member):
     team = make_team(member)
     other = make_tenant("anderes", "Andere AG")
     for user in team.values():
-        portal_services.membership_create(actor=None, tenant=other, user=user,
+        portal_services.membership_create(actor=SYSTEM, tenant=other, user=user,
                                           roles=list(user.memberships.get(tenant=tenant).roles))
     lead = team["automation_lead"]
     versions = {}

@@ -4,6 +4,7 @@ import json
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from audit.actors import SYSTEM
 from automations.choices import ExampleSource
 from automations.execution.services.intake import work_item_create
 from automations.training.selectors import example_list
@@ -112,14 +113,15 @@ def test_a_clerks_correction_becomes_an_example_only_where_reuse_is_allowed(tena
     denied = make_use_case(tenant, lead, key="denied")
     go_live(allowed, team)
     go_live(denied, team)
-    item, _ = work_item_create(actor=None, tenant=tenant, use_case_key="allowed", payload={"text": "Gutschrift 12"})
-    other, _ = work_item_create(actor=None, tenant=tenant, use_case_key="denied", payload={"text": "Gutschrift 12"})
+    item, _ = work_item_create(actor=SYSTEM, tenant=tenant, use_case_key="allowed", payload={"text": "Gutschrift 12"})
+    other, _ = work_item_create(actor=SYSTEM, tenant=tenant, use_case_key="denied", payload={"text": "Gutschrift 12"})
 
-    example = example_from_correction(item=item, final_fields={"category": {"value": "b", "decided_by": "clerk"}})
+    example = example_from_correction(item=item, final_fields={"category": {"value": "b", "decided_by": "clerk"}},
+                                      actor=SYSTEM)
     assert example.source == ExampleSource.CORRECTION and example.labels == {"category": "b"}
     assert example.texts == {"text": "Gutschrift 12"} and example.item == item
-    assert example_from_correction(item=item, final_fields={"category": "b"}) == example  # not twice
-    assert example_from_correction(item=other, final_fields={"category": "b"}) is None
+    assert example_from_correction(item=item, final_fields={"category": "b"}, actor=SYSTEM) == example  # not twice
+    assert example_from_correction(item=other, final_fields={"category": "b"}, actor=SYSTEM) is None
 
 
 def test_a_repeated_text_counts_as_often_as_it_occurs_with_its_most_frequent_label(tickets, lead):

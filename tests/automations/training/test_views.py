@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from audit.actors import SYSTEM
 from automations.models import LabelledExample, ThresholdSetVersion
 from automations.training.services import classifier_train, examples_import, training_progress_record
 from automations.urls import urlpatterns
@@ -68,7 +69,7 @@ def world(tenant, make_tenant, member):
     team = make_team(member)
     other = make_tenant("anderes", "Andere AG")
     for user in team.values():
-        portal_services.membership_create(actor=None, tenant=other, user=user,
+        portal_services.membership_create(actor=SYSTEM, tenant=other, user=user,
                                           roles=list(user.memberships.get(tenant=tenant).roles))
     lead = team["automation_lead"]
     use_case = make_use_case(tenant, lead, key="tickets", **TICKETS)

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.urls import reverse
 
+from audit.actors import SYSTEM
 from audit.models import AuditEvent
 from automations.models import LlmCall, WorkItem
 from automations.registry.services import versions
@@ -63,7 +64,7 @@ def test_access_matrix(client, tenant, team, make_tenant, setup, llm_server, url
     assert getattr(client, method)(url, data).status_code == 200
     if args:  # the same key in another tenant where the lead also works: not found there
         other = make_tenant("anderes", "Andere AG")
-        portal_services.membership_create(actor=None, tenant=other, user=setup["lead"], roles=[Role.AUTOMATION_LEAD])
+        portal_services.membership_create(actor=SYSTEM, tenant=other, user=setup["lead"], roles=[Role.AUTOMATION_LEAD])
         login(client, setup["lead"], other)
         assert getattr(client, method)(url, data).status_code == 404
     assert not WorkItem.objects.exists()

@@ -7,6 +7,7 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import connection
 
+from audit.actors import SYSTEM
 from audit.models import AuditEvent
 from automations.models import ProcessorSecret
 from automations.registry import secrets
@@ -61,7 +62,7 @@ def test_key_rotation_with_several_field_keys(tenant, team, llm_server, settings
     before = ProcessorSecret.objects.get(entry=entry).ciphertext
     settings.FIELD_ENCRYPTION_KEYS = [new, old]  # new key first: it encrypts, both decrypt
     assert processors.processor_api_key(entry=entry) == API_KEY
-    assert processors.processor_secrets_rotate() == 1
+    assert processors.processor_secrets_rotate(actor=SYSTEM) == 1
     after = ProcessorSecret.objects.get(entry=entry).ciphertext
     assert after != before
     settings.FIELD_ENCRYPTION_KEYS = [new]  # the old key removed after rotating

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from audit.actors import SYSTEM
 from automations.choices import ChangeKind, ChangeState, UseCaseStatus
 from automations.models import ChangeRequest
 from automations.registry import selectors
@@ -51,7 +52,7 @@ def team(member):
 def world(tenant, make_tenant, team):
     other = make_tenant("anderes", "Andere AG")
     for user in team.values():
-        portal_services.membership_create(actor=None, tenant=other, user=user,
+        portal_services.membership_create(actor=SYSTEM, tenant=other, user=user,
                                           roles=list(user.memberships.get(tenant=tenant).roles))
     return {"tenant": tenant, "other": other, "team": team,
             tenant.pk: _populate(tenant, team, "belege"), other.pk: _populate(other, team, "fremd")}
@@ -253,7 +254,7 @@ def test_export_and_import_through_the_api(world, make_tenant):
     team = world["team"]
     empty = make_tenant("leer", "Leer GmbH")
     for user in team.values():
-        portal_services.membership_create(actor=None, tenant=empty, user=user,
+        portal_services.membership_create(actor=SYSTEM, tenant=empty, user=user,
                                           roles=list(user.memberships.get(tenant=world["tenant"]).roles))
     data = bearer(team["auditor"], world["tenant"]).get(reverse("api:registry-export")).json()
     assert data["format"] == "leitplanke.registry/1"

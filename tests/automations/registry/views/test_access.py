@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from audit.actors import SYSTEM
 from automations.choices import ChangeKind
 from automations.models import ChangeRequest
 from automations.registry.services import changes, versions
@@ -136,7 +137,7 @@ def world(tenant, make_tenant, member):
     team = make_team(member)
     other = make_tenant("anderes", "Andere AG")
     for user in team.values():
-        portal_services.membership_create(actor=None, tenant=other, user=user,
+        portal_services.membership_create(actor=SYSTEM, tenant=other, user=user,
                                           roles=list(user.memberships.get(tenant=tenant).roles))
     return {"tenant": tenant, "other": other, "team": team,
             tenant.pk: _populate(tenant, team, "belege"), other.pk: _populate(other, team, "fremd")}

@@ -4,6 +4,7 @@ the person does not hold, an API token."""
 import pytest
 from django.urls import reverse
 
+from audit.actors import SYSTEM
 from automations.choices import ChangeKind, ChangeState, UseCaseStatus
 from automations.models import ChangeRequest
 from automations.registry import selectors
@@ -74,7 +75,7 @@ def test_the_author_cannot_approve(tenant, team, login, proposal):
 def test_one_person_cannot_fill_two_roles(tenant, team, login, proposal):
     both = team["department_owner"]
     membership = both.memberships.get(tenant=tenant)
-    portal_services.membership_set_roles(actor=None, membership=membership,
+    portal_services.membership_set_roles(actor=SYSTEM, membership=membership,
                                          roles=["department_owner", "data_protection_officer"], reason="klein")
     client = login(both, tenant)
     assert _decide(client, proposal, "department_owner").status_code == 302

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from audit.actors import SYSTEM
 from automations.choices import ChangeKind, ChangeState, RiskTier, UseCaseStatus
 from automations.models import UseCase
 from automations.registry import selectors
@@ -306,7 +307,7 @@ def test_saving_keeps_an_owner_who_left_the_tenant(tenant, team, login):
     from portal import services as portal_services
 
     use_case = make_use_case(tenant, team["automation_lead"], key="belege", department_owner=team["department_owner"])
-    portal_services.membership_deactivate(actor=None, membership=team["department_owner"].memberships.get(),
+    portal_services.membership_deactivate(actor=SYSTEM, membership=team["department_owner"].memberships.get(),
                                           reason="Austritt")
     client = login(team["automation_lead"], tenant)
     response = client.post(reverse("automations:use-case-update", args=["belege"]),
