@@ -30,8 +30,6 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-from audit.actors import SYSTEM
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 EVENT_TYPES = ["work_item.received", "run.started", "run.finished", "work_item.routed", "review_task.decided",
@@ -106,6 +104,7 @@ class Bench:
         from django.contrib.auth import get_user_model
         from django.db import connection
 
+        from audit.actors import SYSTEM
         from audit.chain import HASHED_FIELDS, _timestamp, compute_hash
         from audit.models import AuditChainHead, AuditEvent
         from portal import services

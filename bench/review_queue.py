@@ -24,8 +24,6 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from audit.actors import SYSTEM
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -93,6 +91,7 @@ class Bench:
         from django.contrib.auth import get_user_model
         from django.test import Client
 
+        from audit.actors import SYSTEM
         from portal import services
         from portal.choices import Role
         from portal.middleware import SESSION_TENANT_KEY

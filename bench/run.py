@@ -36,8 +36,6 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from audit.actors import SYSTEM
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -193,6 +191,7 @@ def _audit_writer(args) -> int:
     count, tenant_id = args
     from django.db import connections, transaction
 
+    from audit.actors import SYSTEM
     from audit.services.events import audit_event_record
     from portal.models import Tenant
 

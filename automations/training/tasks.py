@@ -3,6 +3,7 @@ from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
+from audit.actors import SYSTEM
 from automations.registry.models.use_cases import UseCase
 from automations.training import services as training
 
@@ -12,7 +13,7 @@ __all__ = ["train_classifier_task"]
 @shared_task(bind=True, name="automations.train_classifier", acks_late=True)
 def train_classifier_task(self, use_case_id: int, user_id: int | None = None) -> int:
     use_case = UseCase.objects.select_related("tenant").get(pk=use_case_id)
-    user = get_user_model().objects.get(pk=user_id) if user_id else None
+    user = get_user_model().objects.get(pk=user_id) if user_id else SYSTEM
     # Celery's own task state is updated too where a result backend is configured.
     report_state = bool(settings.CELERY_RESULT_BACKEND) and not self.request.is_eager and self.request.id
 

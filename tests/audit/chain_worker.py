@@ -10,8 +10,6 @@ import os
 import sys
 import time
 
-from audit.actors import SYSTEM
-
 
 def main(command: str, slug: str, *args: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -20,6 +18,7 @@ def main(command: str, slug: str, *args: str) -> None:
     django.setup()
     from django.db import connection, transaction
 
+    from audit.actors import SYSTEM
     from audit.chain import compute_hash, event_values
     from audit.models import GENESIS_HASH, AuditEvent
     from audit.services.events import audit_event_record

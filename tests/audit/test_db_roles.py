@@ -85,6 +85,7 @@ def test_runtime_role_appends_through_the_service_and_can_change_no_audit_row(ru
 
     result = _as_application(runtime_role, (
         "from portal.models import Tenant\n"
+        "from audit.actors import SYSTEM\n"
         "from audit.services.events import audit_event_record\n"
         "tenant = Tenant.objects.get(slug='muster')\n"
         "event = audit_event_record(actor=SYSTEM, tenant=tenant, event_type='tenant.switched', obj=tenant)\n"

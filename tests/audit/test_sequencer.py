@@ -125,6 +125,7 @@ def test_the_runtime_role_links_through_the_function_and_changes_nothing(runtime
         "from django.db import transaction\n"
         "from django.test import override_settings\n"
         "from portal.models import Tenant\n"
+        "from audit.actors import SYSTEM\n"
         "from audit.services.events import audit_event_record\n"
         "from audit.models import AuditEvent\n"
         "tenant = Tenant.objects.get(slug='muster')\n"

@@ -12,8 +12,6 @@ import json
 import os
 import sys
 
-from audit.actors import SYSTEM
-
 
 def main(command: str, *args: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -24,6 +22,8 @@ def main(command: str, *args: str) -> None:
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.utils import translation
+
+    from audit.actors import SYSTEM
 
     translation.activate("en")
     if command == "setup":

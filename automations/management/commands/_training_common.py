@@ -2,6 +2,7 @@
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
+from audit.actors import SYSTEM
 from automations.registry.models.use_cases import UseCase
 from automations.registry.selectors import use_case_get
 from portal.management.tenants import add_tenant_argument, tenant_from_option
@@ -16,14 +17,14 @@ def add_common_arguments(parser) -> None:
 
 
 def resolve(options) -> tuple[object, UseCase, object]:
-    """(tenant, use case, actor); the actor is None (the system) unless --actor names a member."""
+    """(tenant, use case, actor); the actor is the system (SYSTEM) unless --actor names a member."""
     tenant = tenant_from_option(options.get("tenant"))
     try:
         use_case = use_case_get(tenant=tenant, key=options["use_case"])
     except UseCase.DoesNotExist:
         raise CommandError(_("No use case %(key)r in %(tenant)s.") % {"key": options["use_case"],
                                                                        "tenant": tenant.slug}) from None
-    actor = None
+    actor = SYSTEM
     if options.get("actor"):
         actor = user_get_by_username(username=options["actor"])
         if actor is None or membership_get(user=actor, tenant=tenant) is None:

@@ -8,8 +8,6 @@ default (DATABASE_URL unset, PORTAL_VAR_DIR given):
 import os
 import sys
 
-from audit.actors import SYSTEM
-
 
 def main(command: str, email: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -17,6 +15,8 @@ def main(command: str, email: str) -> None:
 
     django.setup()
     from django.core.management import call_command
+
+    from audit.actors import SYSTEM
 
     if command == "seed":
         from django.contrib.auth import get_user_model
