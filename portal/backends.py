@@ -1,7 +1,30 @@
+from axes.backends import AxesStandaloneBackend
+from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 
 from portal.roles import permissions_for_roles
 from portal.selectors import roles_of
+
+
+def client_address(request) -> str:
+    """The client's address for lockouts and throttling: the peer, or behind the configured reverse proxy
+    the last address it appended to X-Forwarded-For (earlier entries come from the client and prove nothing)."""
+    if settings.CLIENT_ADDRESS_FROM_PROXY:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if forwarded:
+            return forwarded[-1]
+    return request.META.get("REMOTE_ADDR", "") or ""
+
+
+class SignInLockoutBackend(AxesStandaloneBackend):
+    """Refuses sign-in while django-axes holds a lock on the user name or the address (first in
+    AUTHENTICATION_BACKENDS). Sign-ins from the web (portal and admin) always carry a request; a check
+    of a password on the command line has none and no address to lock, so it passes on to the next backend."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
 
 
 class TenantRoleBackend(ModelBackend):

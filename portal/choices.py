@@ -11,3 +11,13 @@ class Role(models.TextChoices):
     WORKS_COUNCIL = "works_council", _("Works council")
     CLERK = "clerk", _("Clerk")
     AUDITOR = "auditor", _("Auditor")
+
+
+class TokenScope(models.TextChoices):
+    """What an API token may do, on top of its user's permissions in its tenant. No scope approves a change
+    request or decides a review task: those need a person in a browser session."""
+
+    READ = "read", _("Read")
+    INTAKE = "intake", _("Submit work items")
+    RESULTS = "results", _("Acknowledge results, claim and release review tasks")
+    REGISTRY_WRITE = "registry:write", _("Write to the registry (drafts, change requests, training)")

@@ -2,7 +2,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from portal.choices import Role
+from portal.choices import Role, TokenScope
 from portal.selectors import membership_list, user_get_by_username
 
 TOKEN_LIFETIME_CHOICES = [
@@ -20,6 +20,11 @@ class ApiTokenCreateForm(forms.Form):
     )
     days = forms.TypedChoiceField(
         label=_("Valid for"), choices=TOKEN_LIFETIME_CHOICES, coerce=int, initial=90,
+    )
+    scopes = forms.MultipleChoiceField(
+        label=_("May"), choices=TokenScope.choices, widget=forms.CheckboxSelectMultiple,
+        initial=[TokenScope.READ],
+        help_text=_("Within your own permissions. No token approves changes or decides review tasks."),
     )
 
 

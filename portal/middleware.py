@@ -1,13 +1,68 @@
+import time
+
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.contrib.auth.views import redirect_to_login
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext as _
 
 from portal.problems import problem_response
 from portal.selectors import membership_get, tenant_list_for_user
 
 SESSION_TENANT_KEY = "portal_tenant_id"
+SESSION_STARTED_KEY = "portal_signed_in_at"
+SESSION_SEEN_KEY = "portal_seen_at"
+# The last activity is written at most this often (seconds): a session row is not rewritten per request.
+SESSION_SEEN_GRANULARITY = 60
+
+
+def session_start(session) -> None:
+    """At sign-in (the session key was just rotated by django.contrib.auth.login): the clocks of the idle
+    and the absolute timeout start."""
+    now = int(time.time())
+    session[SESSION_STARTED_KEY] = now
+    session[SESSION_SEEN_KEY] = now
+
+
+class SessionTimeoutMiddleware:
+    """Signs a browser session out after SESSION_IDLE_TIMEOUT seconds without a request, and after
+    SESSION_COOKIE_AGE seconds since sign-in whatever happened in between (absolute timeout). A page
+    request is sent to the sign-in page with a note; an API call simply finds itself signed out."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated and hasattr(request, "session"):
+            expired = self._expired(request.session)
+            if expired:
+                logout(request)
+                request.tenant = None
+                if not request.path_info.startswith("/api/"):
+                    messages.info(request, _("You were signed out after a time without activity.")
+                                  if expired == "idle" else _("Your session ended; please sign in again."))
+                    return redirect_to_login(request.get_full_path())
+        return self.get_response(request)
+
+    @staticmethod
+    def _expired(session) -> str:
+        now = int(time.time())
+        started = session.get(SESSION_STARTED_KEY)
+        seen = session.get(SESSION_SEEN_KEY)
+        if started is None or seen is None:  # a session from before these clocks: they start now
+            session_start(session)
+            return ""
+        if now - started > settings.SESSION_COOKIE_AGE:
+            return "absolute"
+        if now - seen > settings.SESSION_IDLE_TIMEOUT:
+            return "idle"
+        if now - seen >= SESSION_SEEN_GRANULARITY:
+            session[SESSION_SEEN_KEY] = now
+        return ""
 
 
 def _resolve(request):

@@ -97,6 +97,8 @@ class ApiToken(TenantOwned):
     expires_at = models.DateTimeField(_("expires at"))
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    # portal.choices.TokenScope values; what the token may do on top of its user's permissions.
+    scopes = models.JSONField(_("scopes"), default=list)
 
     class Meta:
         ordering = ["-created_at"]
@@ -105,6 +107,9 @@ class ApiToken(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in (self.scopes or [])
 
     @property
     def is_usable(self) -> bool:

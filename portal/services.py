@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from axes.utils import reset
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
@@ -18,7 +19,7 @@ from audit.actors import SYSTEM, Actor, as_actor
 from audit.models import AuditEvent
 from audit.services.events import audit_event_record
 from audit.services.pseudonyms import pseudonym_for
-from portal.choices import Role
+from portal.choices import Role, TokenScope
 from portal.history import stamp
 from portal.models import ApiToken, Membership, Tenant, validate_roles
 from portal.roles import APPROVING_ROLES, CONTROL_ROLES, author_control_conflict, control_roles_granted
@@ -26,6 +27,7 @@ from portal.selectors import remember_roles, tenant_list_for_user, users_with_ro
 
 TOKEN_PREFIX = "lpk"
 USERNAME_DIGEST_SALT = "portal.login_failed.username"
+ADDRESS_DIGEST_SALT = "portal.login_lockout.address"
 
 
 def tenant_create(*, actor, slug: str, name: str) -> Tenant:
@@ -229,14 +231,64 @@ def login_failed_record(*, username: str, user=None, tenants: list[Tenant] = ())
                                                                   identifier=username)})
 
 
+def address_digest(address: str) -> str:
+    """A keyed digest of a client address (personal data): repeated attempts from one address can be told
+    apart without the address being kept; Django's salted HMAC with SECRET_KEY, as username_digest."""
+    return salted_hmac(ADDRESS_DIGEST_SALT, address.lower()).hexdigest()[:16]
+
+
+def login_lockout_record(*, username: str, ip_address: str, user=None, tenants: list[Tenant] = ()) -> None:
+    """Sign-in locked after repeated failures (django-axes), for the user name or for the address. The
+    address is kept only as a keyed digest; a known user's tenants each record it under the user's id."""
+    details = {"address_digest": address_digest(ip_address or ""), "known_user": user is not None}
+    with transaction.atomic():
+        if user is None or not tenants:
+            audit_event_record(actor=SYSTEM, tenant=None, event_type="user.locked_out",
+                               details={**details, "username_digest": username_digest(username)})
+            return
+        for tenant in tenants:
+            audit_event_record(actor=SYSTEM, tenant=tenant, event_type="user.locked_out", obj=user, details=details)
+
+
+def login_lockout_clear(*, actor, username: str = "", ip_address: str = "") -> int:
+    """Lifts a sign-in lock before its cool-off ends (an administrator's act, audited); returns how many
+    recorded failures were cleared."""
+    if not username and not ip_address:
+        raise ValidationError(_("Name a user or an address to unlock."))
+    user = get_user_model().objects.filter(username__iexact=username).first() if username else None
+    with transaction.atomic():
+        cleared = reset(username=username or None, ip=ip_address or None)
+        details = {"cleared_failures": cleared}
+        if ip_address:
+            details["address_digest"] = address_digest(ip_address)
+        tenants = list(tenant_list_for_user(user=user)) if user is not None else []
+        if user is None or not tenants:
+            if username:
+                details["username_digest"] = username_digest(username)
+            audit_event_record(actor=actor, tenant=None, event_type="user.unlocked", details=details)
+        for tenant in tenants:
+            audit_event_record(actor=actor, tenant=tenant, event_type="user.unlocked", obj=user, details=details)
+    return cleared
+
+
 # --- API tokens ----------------------------------------------------------------------------------
+
+# Unless others are named: what a program feeding and reading the portal needs; registry writes are asked for.
+DEFAULT_TOKEN_SCOPES = (TokenScope.READ, TokenScope.INTAKE, TokenScope.RESULTS)
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def api_token_create(*, actor, tenant: Tenant, user, name: str, days: int | None = None) -> tuple[ApiToken, str]:
-    """Issue a token; the plain token is returned once and never stored."""
+def api_token_create(*, actor, tenant: Tenant, user, name: str, days: int | None = None,
+                     scopes=DEFAULT_TOKEN_SCOPES) -> tuple[ApiToken, str]:
+    """Issue a token; the plain token is returned once and never stored. It lives `days` days (at most
+    API_TOKEN_MAX_DAYS) and may do what its scopes name, within its user's permissions in the tenant."""
+    scopes = sorted(set(scopes))
+    unknown = set(scopes) - set(TokenScope.values)
+    if unknown or not scopes:
+        raise ValidationError(_("Choose at least one of the scopes %(scopes)s.")
+                              % {"scopes": ", ".join(TokenScope.values)})
     actor = as_actor(actor)
     if actor.user is not None and actor.user != user and not actor.user.is_superuser:
         raise PermissionDenied("Tokens are issued to oneself.")
@@ -252,10 +304,11 @@ def api_token_create(*, actor, tenant: Tenant, user, name: str, days: int | None
     with transaction.atomic():
         token = ApiToken.objects.create(
             tenant=tenant, user=user, name=name.strip() or "API", prefix=prefix, digest=_digest(plain),
-            expires_at=timezone.now() + timedelta(days=days),
+            expires_at=timezone.now() + timedelta(days=days), scopes=scopes,
         )
         audit_event_record(actor=actor, tenant=tenant, event_type="api_token.created", obj=token,
-                           details={"prefix": prefix, "user_id": user.pk, "expires_in_days": days})
+                           details={"prefix": prefix, "user_id": user.pk, "expires_in_days": days,
+                                    "scopes": scopes})
     return token, plain
 
 

@@ -1,5 +1,6 @@
 """Leitplanke settings: the one place that reads the environment (see README, "Configuration")."""
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
+    "axes",
     "simple_history",
     "django_htmx",
     "django_prometheus",
@@ -73,13 +75,16 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.middleware.TenantMiddleware",
-    "portal.middleware.SignInRequiredMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.middleware.SessionTimeoutMiddleware",
+    "portal.middleware.SignInRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Before any view or CSRF check reads the body.
     "portal.middleware.RequestSizeLimitMiddleware",
+    # Turns a sign-in refused for a lock into the lockout answer (portal.views.login_locked_out).
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -140,6 +145,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication and permissions ---------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a sign-in while django-axes holds a lock on the user name or the address.
+    "portal.backends.SignInLockoutBackend",
     "portal.backends.TenantRoleBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -152,6 +159,19 @@ AUTH_PASSWORD_VALIDATORS = [
 if PORTAL_ENV == "test":
     # Tests create many users; the production hasher's deliberate slowness would dominate the suite.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Sign-in lockout (django-axes): after LOGIN_FAILURE_LIMIT failed logins for one user name, or from one
+# address, sign-in is refused for LOGIN_LOCKOUT_MINUTES (the cool-off) or until an administrator lifts it
+# (`manage.py unlock_login`). A successful login clears the user's count.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "portal.views.login_locked_out"
+AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "portal.backends.client_address"
+# Behind a reverse proxy every request comes from the proxy: then the client is the address the proxy
+# appended last to X-Forwarded-For (README, "Production").
+CLIENT_ADDRESS_FROM_PROXY = env_bool("CLIENT_ADDRESS_FROM_PROXY", env_bool("SECURE_PROXY_SSL_HEADER", False))
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "portal:login"
@@ -160,6 +180,9 @@ ANONYMOUS_USER_NAME = None  # guardian: no anonymous object permissions
 API_TOKEN_DEFAULT_DAYS = env_int("API_TOKEN_DEFAULT_DAYS", 90)
 # The longest lifetime a token may be given (a token that never expires is a standing credential).
 API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 366)
+# API requests allowed per API token and per client address (DRF rate syntax: N/second|minute|hour|day).
+API_THROTTLE_RATES = {"token": env_str("API_RATE_PER_TOKEN", "3000/minute"),
+                      "address": env_str("API_RATE_PER_ADDRESS", "6000/minute")}
 
 # --- Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "de"
@@ -220,6 +243,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["portal.api.permissions.TenantMember"],
+    # Per API token (or signed-in user) and per client address; 429 with Retry-After beyond the rate.
+    "DEFAULT_THROTTLE_CLASSES": ["portal.api.throttling.TokenRateThrottle",
+                                 "portal.api.throttling.AddressRateThrottle"],
     "DEFAULT_FILTER_BACKENDS": ["portal.api.filters.ListFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
@@ -386,7 +412,10 @@ if PRODUCTION:
 SESSION_COOKIE_HTTPONLY = True
 # No script reads the CSRF token from the cookie: forms carry it in a hidden field, htmx only sends GETs.
 CSRF_COOKIE_HTTPONLY = True
+# Absolute timeout: a session ends this long after sign-in, active or not (portal.middleware).
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 10 * 60 * 60)
+# Idle timeout: a session ends after this many seconds without a request.
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

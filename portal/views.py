@@ -1,10 +1,11 @@
 """Views of the UI shell: thin; reads through portal.selectors, writes through portal.services."""
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -133,6 +134,18 @@ PANEL_DATA = {"registry": _registry_panel, "queues": _queues_panel, "audit": _au
               "escalations": _escalations_panel}
 
 
+def login_locked_out(request, original_response=None, credentials=None):
+    """What django-axes answers while sign-in is locked (AXES_LOCKOUT_CALLABLE): 429 and for how long."""
+    minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
+    message = _("Too many failed logins. Sign-in is locked for %(minutes)d minutes; try again later or ask "
+                "an administrator to unlock it.") % {"minutes": minutes}
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=429, headers={"Retry-After": str(minutes * 60)})
+    response = render(request, "portal/locked_out.html", {"message": message}, status=429)
+    response["Retry-After"] = str(minutes * 60)
+    return response
+
+
 class HomeView(TenantRequiredMixin, View):
     def get(self, request):
         roles = list(request.membership.roles) if request.membership else []
@@ -184,7 +197,7 @@ class ApiTokenCreateView(TenantRequiredMixin, View):
             return render(request, "portal/api_token_create.html", {"form": form}, status=400)
         token, plain = services.api_token_create(
             actor=request.user, tenant=request.tenant, user=request.user,
-            name=form.cleaned_data["name"], days=form.cleaned_data["days"],
+            name=form.cleaned_data["name"], days=form.cleaned_data["days"], scopes=form.cleaned_data["scopes"],
         )
         # Rendered straight from the POST, never redirected or kept in the session: the plain token
         # exists only in this one response.

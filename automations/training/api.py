@@ -25,6 +25,7 @@ from automations.training.models import ClassifierVersion
 from automations.training.selectors import example_statistics, training_progress_get
 from portal.api.permissions import TenantMember, TenantModelPermissions, request_tenant
 from portal.api.schema import problem
+from portal.choices import TokenScope
 
 
 class HasTenantPermissions(permissions.BasePermission):
@@ -151,6 +152,7 @@ class ExamplesView(UseCaseFromUrl, GenericAPIView):
     """A use case's labelled examples: GET their statistics (never the texts), POST a file to import."""
 
     permission_classes = [HasTenantPermissions]
+    token_scopes = {"post": TokenScope.REGISTRY_WRITE}
     required_permissions = {"GET": ("automations.view_labelledexample",), "HEAD": ("automations.view_labelledexample",),
                             "POST": ("automations.add_labelledexample",)}
     parser_classes = [MultiPartParser, FormParser]
@@ -182,6 +184,7 @@ class TrainingView(UseCaseFromUrl, GenericAPIView):
     """A use case's training run: GET its progress, POST to start one on the worker (202)."""
 
     permission_classes = [HasTenantPermissions]
+    token_scopes = {"post": TokenScope.REGISTRY_WRITE}
     required_permissions = {"GET": ("automations.view_classifierversion",),
                             "HEAD": ("automations.view_classifierversion",),
                             "POST": ("automations.add_classifierversion",)}
@@ -220,6 +223,7 @@ class ClassifierVersionViewSet(viewsets.ReadOnlyModelViewSet):
     """Trained classifier versions, newest first, with their held-out evaluation."""
 
     permission_classes = [TenantModelPermissions]
+    token_scopes = {"propose_thresholds": TokenScope.REGISTRY_WRITE}
     serializer_class = ClassifierVersionSerializer
     queryset = ClassifierVersion.objects.none()
     filterset_class = ClassifierVersionFilterSet

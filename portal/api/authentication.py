@@ -1,8 +1,23 @@
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
+from rest_framework.permissions import SAFE_METHODS
 
+from portal.choices import TokenScope
 from portal.services import api_token_authenticate
+
+# `token_scopes` on an API view: {action or method: scope} for its writes; ANY_SCOPE lets every token in.
+ANY_SCOPE = "*"
+
+
+def scope_required(view, method: str) -> str | None:
+    """The scope a token needs for this request: `read` to read; for a write, what the view declares for the
+    action (None: no token may do it, only a person signed in to the portal). Undeclared writes are closed."""
+    if method in SAFE_METHODS:
+        return TokenScope.READ
+    declared = getattr(view, "token_scopes", None) or {}
+    action = getattr(view, "action", None) or method.lower()
+    return declared.get(action)
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -20,6 +35,12 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         token = api_token_authenticate(plain=plain, method=request.method, path=request.path)
         if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked API token."))
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        needed = scope_required(view, request.method)
+        if needed is None or (needed != ANY_SCOPE and not token.has_scope(needed)):
+            raise exceptions.PermissionDenied(
+                _("This API token may not do this (scope %(scope)s needed).") % {"scope": needed}
+                if needed else _("API tokens may not do this; a person signed in to the portal may."))
         user = token.user
         user.active_tenant = token.tenant
         request._request.tenant = token.tenant

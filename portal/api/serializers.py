@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from portal.choices import Role
+from portal.choices import Role, TokenScope
 from portal.models import ApiToken, Membership, Tenant
 
 
@@ -46,8 +46,10 @@ class ApiTokenSerializer(serializers.ModelSerializer):
     """A token as its owner sees it later: never the secret, only the prefix it starts with."""
 
     is_usable = serializers.BooleanField(read_only=True)
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=TokenScope.choices), read_only=True)
 
     class Meta:
         model = ApiToken
-        fields = ["id", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at", "is_usable"]
+        fields = ["id", "name", "prefix", "scopes", "created_at", "expires_at", "last_used_at", "revoked_at",
+                  "is_usable"]
         read_only_fields = fields

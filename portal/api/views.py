@@ -6,6 +6,7 @@ from rest_framework.response import Response
 
 from audit.actors import actor_from_request
 from portal import selectors, services
+from portal.api.authentication import ANY_SCOPE
 from portal.api.permissions import TenantMember, TenantModelPermissions, request_tenant
 from portal.api.serializers import ApiTokenSerializer, MembershipSerializer, MeSerializer
 from portal.models import ApiToken, Membership
@@ -47,6 +48,7 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     `manage.py create_api_token`, never through the API."""
 
     permission_classes = [TenantMember]
+    token_scopes = {"revoke": ANY_SCOPE}  # any token may revoke its user's tokens, itself included
     serializer_class = ApiTokenSerializer
     queryset = ApiToken.objects.none()
 

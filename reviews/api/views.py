@@ -14,6 +14,7 @@ from automations.execution.services.intake import ensure_may_read
 from portal.api.pagination import CURSOR_PARAM, invalid_cursor, keyset_page
 from portal.api.permissions import TenantMember, TenantModelPermissions, request_tenant
 from portal.api.schema import problem
+from portal.choices import TokenScope
 from reviews import selectors, services
 from reviews.api.filters import ReviewTaskFilterSet
 from reviews.api.serializers import (
@@ -39,6 +40,7 @@ class ReviewQueueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     serializer_class = ReviewQueueSerializer
     queryset = ReviewQueue.objects.none()
     permission_classes = [TenantModelPermissions]
+    token_scopes = {"next": TokenScope.RESULTS}  # deciding stays with people in a browser session
 
     def get_permissions(self):
         if self.action == "next":
@@ -83,6 +85,7 @@ class ReviewTaskViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = ReviewTask.objects.none()
     permission_classes = [TenantModelPermissions]
     filterset_class = ReviewTaskFilterSet  # validated and documented; the keyset page applies it
+    token_scopes = {"claim": TokenScope.RESULTS, "release": TokenScope.RESULTS}  # never "decide"
     pagination_class = None
     refusal_status = status.HTTP_409_CONFLICT  # held by another clerk, or decided already
 

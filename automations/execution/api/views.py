@@ -20,6 +20,7 @@ from automations.execution.services import intake, results
 from portal.api.pagination import CursorPagination
 from portal.api.permissions import TenantModelPermissions, request_tenant
 from portal.api.schema import problem
+from portal.choices import TokenScope
 from reviews.services import work_item_view_record, work_items_view_record
 
 
@@ -30,6 +31,7 @@ class ResultsPagination(CursorPagination):
 class WorkItemViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin,
                       viewsets.GenericViewSet):
     permission_classes = [TenantModelPermissions]
+    token_scopes = {"create": TokenScope.INTAKE, "acknowledge": TokenScope.RESULTS}
     serializer_class = WorkItemSerializer
     queryset = WorkItem.objects.none()
     parser_classes = [JSONParser, MultiPartParser, FormParser]

@@ -49,6 +49,7 @@ from automations.registry.services.registry_io import (
 )
 from portal.api.permissions import TenantMember, TenantModelPermissions, request_tenant
 from portal.api.schema import problem
+from portal.choices import TokenScope
 from portal.selectors import membership_list
 
 
@@ -72,6 +73,7 @@ class UseCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     """Documented use cases of the request's tenant, addressed by key."""
 
     permission_classes = [TenantModelPermissions]
+    token_scopes = {"create": TokenScope.REGISTRY_WRITE, "suspend": TokenScope.REGISTRY_WRITE}
     serializer_class = UseCaseSerializer
     queryset = UseCase.objects.none()
     lookup_field = "key"
@@ -149,6 +151,7 @@ class VersionViewSetBase(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     """Versions of one kind in the request's tenant (`?use_case=KEY` narrows to one use case)."""
 
     permission_classes = [TenantModelPermissions]
+    token_scopes = {"create": TokenScope.REGISTRY_WRITE, "submit": TokenScope.REGISTRY_WRITE}
     kind = ""
     refusal_status = {"submit": status.HTTP_409_CONFLICT}  # submitted already, or not the author's
 
@@ -214,6 +217,7 @@ class ReleaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     """Releases: immutable bundles of exact versions (`?use_case=KEY` narrows to one use case)."""
 
     permission_classes = [TenantModelPermissions]
+    token_scopes = {"create": TokenScope.REGISTRY_WRITE}
     serializer_class = ReleaseSerializer
     queryset = Release.objects.none()
     filterset_class = ReleaseFilterSet
@@ -256,6 +260,7 @@ class ChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     person in a browser session, so there is no approve endpoint."""
 
     permission_classes = [TenantModelPermissions]
+    token_scopes = {"create": TokenScope.REGISTRY_WRITE, "withdraw": TokenScope.REGISTRY_WRITE}
     serializer_class = ChangeRequestSerializer
     queryset = ChangeRequest.objects.none()
     filterset_class = ChangeRequestFilterSet
@@ -332,6 +337,7 @@ class RegistryImportView(GenericAPIView):
     again after the approvals until `in_sync`."""
 
     permission_classes = [HasTenantPermissions]
+    token_scopes = {"post": TokenScope.REGISTRY_WRITE}
     required_permissions = IMPORT_PERMISSIONS
     serializer_class = RegistryImportReportSerializer
 

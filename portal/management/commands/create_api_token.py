@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from audit.actors import SYSTEM
 from portal import services
+from portal.choices import TokenScope
 from portal.management.tenants import add_tenant_argument, tenant_from_option
 from portal.selectors import user_get_by_username
 
@@ -19,10 +20,13 @@ class Command(BaseCommand):
         add_tenant_argument(parser)
         parser.add_argument("--name", default="", help=_("What the token is for (shown in the token list)."))
         parser.add_argument("--days", type=int, default=None,
-                            help=_("Days until it expires (default: API_TOKEN_DEFAULT_DAYS)."))
+                            help=_("Days until it expires (default: API_TOKEN_DEFAULT_DAYS, at most "
+                                   "API_TOKEN_MAX_DAYS)."))
+        parser.add_argument("--scope", action="append", dest="scopes", choices=TokenScope.values, default=None,
+                            help=_("What the token may do; repeat for several (default: read, intake, results)."))
 
     @no_translations  # console output in the source language; the UI is what gets translated
-    def handle(self, *args, username, tenant, name, days, **options):
+    def handle(self, *args, username, tenant, name, days, scopes, **options):
         if days is not None and days < 1:
             raise CommandError(_("--days must be at least 1."))
         if days is not None and days > settings.API_TOKEN_MAX_DAYS:
@@ -35,7 +39,8 @@ class Command(BaseCommand):
         try:
             # Issued by the system on an operator's command line, not by the user themselves.
             token, plain = services.api_token_create(
-                actor=SYSTEM, tenant=tenant, user=user, name=name or _("command line"), days=days
+                actor=SYSTEM, tenant=tenant, user=user, name=name or _("command line"), days=days,
+                scopes=scopes or services.DEFAULT_TOKEN_SCOPES,
             )
         except PermissionDenied:
             raise CommandError(

@@ -14,7 +14,7 @@ from automations.models import ThresholdSetVersion
 from automations.training import api as training_api
 from automations.training.services import classifier_train, examples_import
 from portal import services as portal_services
-from portal.choices import Role
+from portal.choices import Role, TokenScope
 from tests.automations.factories import make_team, make_use_case
 
 from .conftest import demo_rows, quick_parameters
@@ -24,7 +24,8 @@ pytestmark = pytest.mark.django_db
 
 
 def bearer(user, tenant) -> APIClient:
-    _token, plain = portal_services.api_token_create(actor=user, tenant=tenant, user=user, name="test")
+    _token, plain = portal_services.api_token_create(actor=user, tenant=tenant, user=user, name="test",
+                                                     scopes=list(TokenScope))
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
     return client

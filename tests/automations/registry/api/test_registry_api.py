@@ -13,14 +13,15 @@ from automations.registry.api import views as registry_api
 from automations.registry.services import changes, versions
 from automations.registry.services.registry_io import registry_export
 from portal import services as portal_services
-from portal.choices import Role
+from portal.choices import Role, TokenScope
 from tests.automations.factories import approve_all, go_live, make_team, make_use_case
 
 pytestmark = pytest.mark.django_db
 
 
 def bearer(user, tenant) -> APIClient:
-    _token, plain = portal_services.api_token_create(actor=user, tenant=tenant, user=user, name="test")
+    _token, plain = portal_services.api_token_create(actor=user, tenant=tenant, user=user, name="test",
+                                                     scopes=list(TokenScope))
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
     return client
