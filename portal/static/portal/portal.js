@@ -13,6 +13,13 @@
         });
       });
     });
+    // Bars sized from data attributes (a percentage): the Content-Security-Policy allows no inline style.
+    document.querySelectorAll("[data-width]").forEach(function (bar) {
+      bar.style.width = Math.max(0, Math.min(100, Number(bar.getAttribute("data-width")) || 0)) + "%";
+    });
+    document.querySelectorAll("[data-left]").forEach(function (mark) {
+      mark.style.left = Math.max(0, Math.min(100, Number(mark.getAttribute("data-left")) || 0)) + "%";
+    });
     document.querySelectorAll("[data-select-on-focus]").forEach(function (input) {
       input.addEventListener("focus", function () { input.select(); });
     });
