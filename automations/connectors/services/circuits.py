@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.actors import SYSTEM
 from audit.services.events import audit_event_record
 from automations.choices import DeliveryStatus
 from automations.connectors.models import ConnectorCircuit, Delivery
@@ -58,7 +59,7 @@ def connector_circuit_allow(*, entry: CatalogueEntry, now=None) -> tuple[bool, o
             circuit.state = CircuitState.HALF_OPEN
             circuit.probe_until, circuit.updated_at = now + _probe_window(entry), now
             circuit.save()
-            audit_event_record(actor=None, tenant=entry.tenant, event_type="connector_circuit.half_opened",
+            audit_event_record(actor=SYSTEM, tenant=entry.tenant, event_type="connector_circuit.half_opened",
                                obj=entry, details={"connector": entry.key})
             return True, None
         if circuit.probe_until and now < circuit.probe_until:
@@ -95,7 +96,7 @@ def connector_circuit_record(*, entry: CatalogueEntry, ok: bool, error: str = ""
             circuit.last_success_at = now
             circuit.save()
             if before != CircuitState.CLOSED:
-                audit_event_record(actor=None, tenant=entry.tenant, event_type="connector_circuit.closed",
+                audit_event_record(actor=SYSTEM, tenant=entry.tenant, event_type="connector_circuit.closed",
                                    obj=entry, details={"connector": entry.key, "from": before})
                 # The waiting deliveries go now, not at their own next attempt.
                 Delivery.objects.filter(connector=entry, status__in=(DeliveryStatus.PENDING, DeliveryStatus.FAILED)
@@ -111,7 +112,7 @@ def connector_circuit_record(*, entry: CatalogueEntry, ok: bool, error: str = ""
             circuit.state, circuit.opened_at = CircuitState.OPEN, now
         circuit.save()
         if opens:
-            audit_event_record(actor=None, tenant=entry.tenant, event_type="connector_circuit.opened", obj=entry,
+            audit_event_record(actor=SYSTEM, tenant=entry.tenant, event_type="connector_circuit.opened", obj=entry,
                                details={"connector": entry.key, "failures": circuit.consecutive_failures,
                                         "from": before})
             if before == CircuitState.CLOSED:  # a failed trial re-opens silently: IT knows already

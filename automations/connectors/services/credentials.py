@@ -63,7 +63,7 @@ def connector_secret_clear(*, actor, entry: CatalogueEntry) -> None:
                                details={"connector": entry.key})
 
 
-def connector_secrets_rotate(*, actor=None) -> int:
+def connector_secrets_rotate(*, actor) -> int:
     """Re-encrypt every stored credential with the first configured field key."""
     rotated = 0
     for pk in ConnectorSecret.objects.values_list("pk", flat=True):

@@ -118,7 +118,7 @@ def _refuse(delivery: Delivery, reason: str) -> None:
     delivery.status, delivery.last_error = DeliveryStatus.DEAD, reason[:4000]
     delivery.lease_until = delivery.dispatched_until = None
     delivery.save(update_fields=["status", "last_error", "lease_until", "dispatched_until"])
-    audit_event_record(actor=None, tenant=delivery.tenant, event_type="delivery.refused", obj=delivery.item,
+    audit_event_record(actor=SYSTEM, tenant=delivery.tenant, event_type="delivery.refused", obj=delivery.item,
                        details={"delivery": delivery.webhook_id, "connector": delivery.connector.key,
                                 "reason": reason})
     _escalate_to_it(delivery, _("Delivery refused: %(reason)s") % {"reason": reason})
@@ -197,7 +197,7 @@ def delivery_send(*, delivery_id: int, render) -> str:
             delivery.status, delivery.delivered_at, delivery.last_error = DeliveryStatus.DELIVERED, now, ""
             delivery.dispatched_until = None
             delivery.save(update_fields=["status", "delivered_at", "last_error", "lease_until", "dispatched_until"])
-            audit_event_record(actor=None, tenant=delivery.tenant, event_type="delivery.delivered", obj=delivery.item,
+            audit_event_record(actor=SYSTEM, tenant=delivery.tenant, event_type="delivery.delivered", obj=delivery.item,
                                details={"delivery": delivery.webhook_id, "connector": delivery.connector.key,
                                         "attempts": delivery.attempts, "status_code": answer.status_code,
                                         "latency_ms": answer.latency_ms})
@@ -216,7 +216,7 @@ def delivery_send(*, delivery_id: int, render) -> str:
         if delivery.attempts - delivery.attempts_before_redelivery >= budget:
             delivery.status, delivery.dispatched_until = DeliveryStatus.DEAD, None
             delivery.save(update_fields=["status", "last_error", "lease_until", "dispatched_until"])
-            audit_event_record(actor=None, tenant=delivery.tenant, event_type="delivery.dead", obj=delivery.item,
+            audit_event_record(actor=SYSTEM, tenant=delivery.tenant, event_type="delivery.dead", obj=delivery.item,
                                details={"delivery": delivery.webhook_id, "connector": delivery.connector.key,
                                         "attempts": delivery.attempts, "error": answer.error[:300]})
             _escalate_to_it(delivery, _("Delivery to %(c)s failed after %(n)s attempts (%(e)s). Deliver the result "

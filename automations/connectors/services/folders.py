@@ -23,6 +23,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.actors import SYSTEM
 from automations.choices import ConnectorType, ItemSource
 from automations.connectors.selectors import intake_connectors
 from automations.execution.services import intake
@@ -114,7 +115,7 @@ def folder_take(*, path: Path, base: Path, tenant, use_case_key: str, stable_sec
         return "waiting"  # still being written
     digest = hashlib.sha256(f"{path.name}\0{after.st_size}\0{after.st_mtime_ns}\0".encode() + data).hexdigest()
     try:
-        intake.work_item_create(actor=None, tenant=tenant, use_case_key=use_case_key,
+        intake.work_item_create(actor=SYSTEM, tenant=tenant, use_case_key=use_case_key,
                                 files=[SimpleUploadedFile(path.name, data)], idempotency_key=f"folder:{digest}",
                                 external_id=path.name, source=ItemSource.FOLDER)
     except (ValidationError, PermissionDenied) as exc:
