@@ -21,3 +21,4 @@ class TokenScope(models.TextChoices):
     INTAKE = "intake", _("Submit work items")
     RESULTS = "results", _("Acknowledge results, claim and release review tasks")
     REGISTRY_WRITE = "registry:write", _("Write to the registry (drafts, change requests, training)")
+    DATA_PROTECTION = "data-protection", _("Data protection requests and legal holds (the DSB's own token)")

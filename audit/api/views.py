@@ -57,6 +57,7 @@ from audit.tasks import verify_chains_task
 from portal.api.pagination import CURSOR_PARAM, invalid_cursor, keyset_page, page_serializer
 from portal.api.permissions import TenantMember, request_tenant
 from portal.api.schema import problem
+from portal.choices import TokenScope
 from portal.problems import problem_response
 
 
@@ -200,6 +201,8 @@ class VerificationView(GenericAPIView):
     """GET: the last verification of the tenant's chains, the newest signed checkpoints and the public key.
     POST: verify now (in a worker)."""
 
+    token_scopes = {"post": TokenScope.READ}  # starts a check that changes nothing
+
     serializer_class = VerificationSerializer
 
     def get_permissions(self):
@@ -226,6 +229,8 @@ class VerificationView(GenericAPIView):
 class DataSubjectRequestListView(GenericAPIView):
     """GET: the tenant's requests. POST: an access request (recorded, answered by its export) or an erasure
     (carried out at once; `dry_run` only reports what would be erased)."""
+
+    token_scopes = {"post": TokenScope.DATA_PROTECTION}
 
     serializer_class = DataSubjectRequestSerializer
     queryset = DataSubjectRequest.objects.none()  # the model for the schema; rows come from the selector
@@ -364,6 +369,8 @@ class LegalHoldListView(GenericAPIView):
     """GET: the tenant's legal holds. POST: place one (scope item, person, use_case or period), with reason and
     reference."""
 
+    token_scopes = {"post": TokenScope.DATA_PROTECTION}
+
     serializer_class = LegalHoldSerializer
     queryset = LegalHold.objects.none()  # the model for the schema; rows come from the selector
 
@@ -400,6 +407,8 @@ class LegalHoldListView(GenericAPIView):
 
 class LegalHoldLiftView(GenericAPIView):
     """Lift an active hold, with the reason."""
+
+    token_scopes = {"post": TokenScope.DATA_PROTECTION}
 
     permission_classes = [needs("audit.change_legalhold")]
     serializer_class = LegalHoldSerializer

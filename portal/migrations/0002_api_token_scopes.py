@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 # Tokens issued before scopes existed could do everything their user may: they keep that, so that no
 # integration stops at the update; new tokens name their scopes.
-ALL_SCOPES = ["intake", "read", "registry:write", "results"]
+ALL_SCOPES = ["data-protection", "intake", "read", "registry:write", "results"]
 
 
 def existing_tokens_keep_their_reach(apps, schema_editor):

@@ -60,10 +60,20 @@ def test_each_write_needs_its_scope(tenant, team):
 
 
 def test_no_scope_lets_a_token_do_what_only_people_do(tenant, team):
-    lead = team[Role.DATA_PROTECTION_OFFICER]
-    everything, _ = bearer(lead, tenant, list(TokenScope))
-    response = everything.post(reverse("api:audit-verification"))
+    clerk = team[Role.CLERK]
+    everything, _ = bearer(clerk, tenant, list(TokenScope))
+    response = everything.post(reverse("api:review-task-decide", args=[1]), {"action": "approve"}, format="json")
     assert response.status_code == 403 and "person" in response.json()["detail"]
+
+
+def test_data_protection_acts_need_their_own_scope(tenant, team):
+    dsb = team[Role.DATA_PROTECTION_OFFICER]
+    reader, _ = bearer(dsb, tenant, [TokenScope.READ])
+    url = reverse("api:subject-request-list")
+    body = {"kind": "access", "identifier": "erika@example.org"}
+    assert reader.post(url, body, format="json").status_code == 403
+    dsb_token, _ = bearer(dsb, tenant, [TokenScope.DATA_PROTECTION])
+    assert dsb_token.post(url, body, format="json").status_code != 403
 
 
 def test_scopes_must_be_known_and_the_lifetime_is_capped(tenant, team, settings):

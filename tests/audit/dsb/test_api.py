@@ -11,7 +11,7 @@ from audit.models import AccessEvent, AuditEvent, DataSubjectRequest
 from audit.services.events import audit_event_record
 from automations.models import MasterRecord
 from portal import services
-from portal.choices import Role
+from portal.choices import Role, TokenScope
 from tests.audit.dsb.helpers import ERIKA, OTTO
 from tests.audit.dsb.test_export import check
 
@@ -19,7 +19,8 @@ pytestmark = pytest.mark.django_db
 
 
 def bearer(user, tenant) -> APIClient:
-    _token, plain = services.api_token_create(actor=user, tenant=tenant, user=user, name="test")
+    _token, plain = services.api_token_create(actor=user, tenant=tenant, user=user, name="test",
+                                              scopes=list(TokenScope))
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
     return client

@@ -16,6 +16,7 @@ from audit.services.legal_holds import legal_hold_lift, legal_hold_place
 from audit.tasks import retention_sweep_task
 from automations.models import WorkItem
 from portal import services as portal_services
+from portal.choices import TokenScope
 from tests.audit.dsb.helpers import ERIKA, OTTO
 from tests.reviews.world import login
 
@@ -162,7 +163,8 @@ def test_the_page_lists_places_and_lifts_holds(client, world):
 
 def test_the_api_places_lists_and_lifts_holds(world):
     dsb = _dsb(world)
-    _token, plain = portal_services.api_token_create(actor=dsb, tenant=world["tenant"], user=dsb, name="dsb")
+    _token, plain = portal_services.api_token_create(actor=dsb, tenant=world["tenant"], user=dsb, name="dsb",
+                                                     scopes=list(TokenScope))
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
     created = api.post(reverse("api:legal-hold-list"), {
@@ -177,7 +179,8 @@ def test_the_api_places_lists_and_lifts_holds(world):
     lifted = api.post(reverse("api:legal-hold-lift", args=[body["id"]]), {"reason": "erledigt"}, format="json")
     assert lifted.status_code == 200 and lifted.json()["is_active"] is False
     auditor = world["team"]["auditor"]
-    _token, plain = portal_services.api_token_create(actor=auditor, tenant=world["tenant"], user=auditor, name="a")
+    _token, plain = portal_services.api_token_create(actor=auditor, tenant=world["tenant"], user=auditor, name="a",
+                                                     scopes=list(TokenScope))
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
     assert api.get(reverse("api:legal-hold-list")).status_code == 200
     assert api.post(reverse("api:legal-hold-list"), {"scope": "item"}, format="json").status_code == 403
