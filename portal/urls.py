@@ -15,6 +15,8 @@ api_v1 = [
     path("", include("audit.api.urls")),
 ]
 
+_inline_style = csp_update({"style-src": ["'unsafe-inline'"]})
+
 urlpatterns = [
     path("", include("operations.urls")),
     path("", include("portal.urls_ui")),
@@ -26,12 +28,11 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    # Swagger UI with its start script as a file of its own (the Content-Security-Policy allows no inline script).
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    # Redoc styles its page with generated <style> elements: this page alone allows inline style (no script).
-    path("api/redoc/",
-         csp_update({"style-src": ["'unsafe-inline'"]})(SpectacularRedocView.as_view(url_name="api-schema")),
-         name="api-redoc"),
+    # Swagger UI with its start script as a file of its own (the Content-Security-Policy allows no inline
+    # script). Swagger UI and Redoc style their pages with generated <style> elements: these two pages alone
+    # allow inline style, never inline script.
+    path("api/docs/", _inline_style(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
+    path("api/redoc/", _inline_style(SpectacularRedocView.as_view(url_name="api-schema")), name="api-redoc"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     # Unknown paths and path parameters of the wrong form under /api/: a problem response, never a page.
     re_path(r"^api/", api_not_found),
