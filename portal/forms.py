@@ -22,10 +22,14 @@ class ApiTokenCreateForm(forms.Form):
         label=_("Valid for"), choices=TOKEN_LIFETIME_CHOICES, coerce=int, initial=90,
     )
     scopes = forms.MultipleChoiceField(
-        label=_("May"), choices=TokenScope.choices, widget=forms.CheckboxSelectMultiple,
-        initial=[TokenScope.READ],
+        label=_("May"), choices=TokenScope.choices, widget=forms.CheckboxSelectMultiple, required=False,
+        initial=[TokenScope.READ, TokenScope.INTAKE, TokenScope.RESULTS],
         help_text=_("Within your own permissions. No token approves changes or decides review tasks."),
     )
+
+    def clean_scopes(self):
+        # Nothing ticked (e.g. a form posted by a script): what a program feeding the portal needs.
+        return self.cleaned_data["scopes"] or [TokenScope.READ, TokenScope.INTAKE, TokenScope.RESULTS]
 
 
 class RolesField(forms.MultipleChoiceField):

@@ -15,9 +15,13 @@ def scope_required(view, method: str) -> str | None:
     action (None: no token may do it, only a person signed in to the portal). Undeclared writes are closed."""
     if method in SAFE_METHODS:
         return TokenScope.READ
-    declared = getattr(view, "token_scopes", None) or {}
-    action = getattr(view, "action", None) or method.lower()
-    return declared.get(action)
+    if hasattr(view, "action_map"):  # a viewset: the action its router mapped this method to
+        action = getattr(view, "action", None)
+    else:
+        action = method.lower() if hasattr(view, method.lower()) else None
+    if action is None:
+        return ANY_SCOPE  # the view has no such method: DRF answers 405, nothing is done
+    return (getattr(view, "token_scopes", None) or {}).get(action)
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):

@@ -73,7 +73,8 @@ class UseCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     """Documented use cases of the request's tenant, addressed by key."""
 
     permission_classes = [TenantModelPermissions]
-    token_scopes = {"create": TokenScope.REGISTRY_WRITE, "suspend": TokenScope.REGISTRY_WRITE}
+    token_scopes = {"create": TokenScope.REGISTRY_WRITE, "partial_update": TokenScope.REGISTRY_WRITE,
+                    "suspend": TokenScope.REGISTRY_WRITE}
     serializer_class = UseCaseSerializer
     queryset = UseCase.objects.none()
     lookup_field = "key"
