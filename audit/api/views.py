@@ -292,6 +292,7 @@ class DataSubjectRequestActionView(GenericAPIView):
     `refuse` (reason), `complete` (an access request whose answer went out; needs the identity check)."""
 
     permission_classes = [needs("audit.add_datasubjectrequest")]
+    token_scopes = {"post": TokenScope.DATA_PROTECTION}
     serializer_class = DataSubjectRequestSerializer
     ACTIONS = ("verify-identity", "extend", "refuse", "complete")
 
