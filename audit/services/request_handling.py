@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.actors import as_actor
+from audit.actors import SYSTEM, as_actor
 from audit.choices import IdentityCheck, RequestStatus
 from audit.models import REMINDER_DAYS, DataSubjectRequest
 from audit.services.events import audit_event_record
@@ -114,7 +114,7 @@ def data_subject_request_reminders_send(*, now=None) -> int:
             if not claimed:
                 continue
             recipients = _dsb_addresses(request.tenant)
-            audit_event_record(actor=None, tenant=request.tenant, event_type="data_subject_request.reminded",
+            audit_event_record(actor=SYSTEM, tenant=request.tenant, event_type="data_subject_request.reminded",
                                obj=request, details={"due": request.due_at.date().isoformat(),
                                                      "recipients": len(recipients)})
             if recipients:

@@ -28,6 +28,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.translation import gettext as _
 from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 
+from audit.actors import SYSTEM
 from audit.services.events import audit_event_record
 from automations.choices import ConnectorType, ItemSource
 from automations.connectors.selectors import intake_connectors
@@ -126,7 +127,7 @@ def _fail(box, entry, msg, folder: str, reason: str, code: str) -> None:
     _ensure_folder(box, folder)
     box.move(msg.uid, folder)
     _note(box, folder, msg, reason)
-    audit_event_record(actor=None, tenant=entry.tenant, event_type="mail.refused", obj=entry,
+    audit_event_record(actor=SYSTEM, tenant=entry.tenant, event_type="mail.refused", obj=entry,
                        details={"connector": entry.key, "reason": code,
                                 "message": hashlib.sha256(_message_id(msg).encode()).hexdigest()[:16]})
 
@@ -146,7 +147,7 @@ def _take(entry, use_case_key: str, msg) -> tuple[int, str]:
     """The items of one message: (how many were created or found, "" or the reason for clarification)."""
     message_id = _message_id(msg)
     attachments = [a for a in msg.attachments if a.payload]
-    create = {"actor": None, "tenant": entry.tenant, "use_case_key": use_case_key, "source": ItemSource.EMAIL,
+    create = {"actor": SYSTEM, "tenant": entry.tenant, "use_case_key": use_case_key, "source": ItemSource.EMAIL,
                   "external_id": message_id[:200]}
     if _setting(entry, "per_attachment", False):
         if not attachments:
