@@ -160,14 +160,14 @@ def role_first_holder_grant(*, tenant: Tenant, user, roles: list[str], reason: s
                 % {"author": ", ".join(str(Role(r).label) for r in authors),
                    "control": ", ".join(str(Role(r).label) for r in controls)})
         if membership is None:
-            return membership_create(actor=None, tenant=tenant, user=user, roles=roles, reason=reason)
+            return membership_create(actor=SYSTEM, tenant=tenant, user=user, roles=roles, reason=reason)
         if not membership.is_active:
             raise ValidationError(_("The membership of %(user)s is deactivated; it cannot be changed.")
                                   % {"user": user.get_username()})
         if set(roles) <= set(membership.roles):
             return membership
-        return membership_set_roles(actor=None, membership=membership, roles=sorted(set(membership.roles) | set(roles)),
-                                    reason=reason)
+        return membership_set_roles(actor=SYSTEM, membership=membership,
+                                    roles=sorted(set(membership.roles) | set(roles)), reason=reason)
 
 
 def user_create(*, actor, username: str, password: str, email: str = "", is_superuser: bool = False,
