@@ -3,6 +3,7 @@ once as a newcomer would one by one. Mounted under /demo/ outside production onl
 from pathlib import Path
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
@@ -72,6 +73,7 @@ class DemoInvoicesSendView(TenantPermissionRequiredMixin, View):
 
 
 @method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
 class DemoErpHookView(View):
     """Where the portal's webhook connector for Demo-ERP delivers (no session: the signature is the proof)."""
 

@@ -10,6 +10,7 @@ from audit.actors import actor_from_request
 from automations.connectors import selectors
 from automations.connectors.services.deliveries import delivery_redeliver
 from portal.api.permissions import TenantMember, request_tenant
+from portal.choices import TokenScope
 
 # These lists answer arrays (not yet cursor pages): the schema says so.
 LIST_OF_OBJECTS = {"type": "array", "items": {"type": "object", "additionalProperties": {}}}
@@ -71,6 +72,7 @@ class DeliveryRedeliverApiView(APIView):
     """Send a dead or failed delivery again, with the same webhook id."""
 
     permission_classes = [HasTenantPermissions]
+    token_scopes = {"post": TokenScope.RESULTS}
     required_permissions = ["automations.change_delivery"]
     refusal_status = status.HTTP_409_CONFLICT  # not dead or failed (portal.problems)
 
