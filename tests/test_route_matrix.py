@@ -19,8 +19,10 @@ from tests.reviews.world import world  # noqa: F401  (two tenants with use cases
 pytestmark = pytest.mark.django_db
 
 # Reachable without signing in: the sign-in page, the language switch, liveness, the API's schema and
-# documentation, and the API's answer for unknown paths ("" is its catch-all).
-PUBLIC = {"", "api-docs", "api-redoc", "api-schema", "operations:health-live", "portal:login", "set_language"}
+# documentation, the API's answer for unknown paths ("" is its catch-all), and the Demo-ERP's webhook receiver
+# (outside production; the signature is its proof).
+PUBLIC = {"", "api-docs", "api-redoc", "api-schema", "demo:erp-hooks", "operations:health-live", "portal:login",
+          "set_language"}
 # Monitoring: a bearer token of its own (401 without), or a signed-in superuser.
 MONITORING = {"operations:health", "operations:metrics"}
 # Pages: a sign-in first (anonymous requests are sent to the login page, whatever the method).
@@ -32,19 +34,20 @@ SIGN_IN = {
     "audit:works-council", "automations:catalogue", "automations:catalogue-change",
     "automations:change-request-decide", "automations:change-request-detail", "automations:change-request-inbox",
     "automations:change-request-list", "automations:change-request-withdraw", "automations:classifier-version-detail",
-    "automations:classifier-version-list", "automations:classifier-version-propose", "automations:label-move-create",
-    "automations:playground", "automations:playground-use-case", "automations:procedure-document",
-    "automations:procedure-document-pdf", "automations:registry-export", "automations:registry-import",
-    "automations:release-create", "automations:release-detail", "automations:status-change-create",
-    "automations:tenant-policy", "automations:tenant-policy-change", "automations:tenant-policy-update",
-    "automations:training", "automations:training-progress", "automations:training-start",
-    "automations:training-upload", "automations:use-case-create", "automations:use-case-detail",
-    "automations:use-case-history", "automations:use-case-list", "automations:use-case-suspend",
-    "automations:use-case-update", "automations:version-create", "automations:version-detail",
-    "automations:version-diff", "automations:version-list", "automations:version-submit", "demo:invoice-file",
-    "demo:invoices", "demo:invoices-send", "portal:api-token-create", "portal:api-token-revoke", "portal:api-tokens",
-    "portal:home", "portal:logout", "portal:member-create", "portal:member-deactivate", "portal:member-edit",
-    "portal:members", "portal:tenant-switch", "reviews:briefing", "reviews:briefing-confirm", "reviews:oversight",
+    "automations:connectors", "automations:delivery-redeliver", "automations:classifier-version-list",
+    "automations:classifier-version-propose", "automations:label-move-create", "automations:playground",
+    "automations:playground-use-case", "automations:procedure-document", "automations:procedure-document-pdf",
+    "automations:registry-export", "automations:registry-import", "automations:release-create",
+    "automations:release-detail", "automations:status-change-create", "automations:tenant-policy",
+    "automations:tenant-policy-change", "automations:tenant-policy-update", "automations:training",
+    "automations:training-progress", "automations:training-start", "automations:training-upload",
+    "automations:use-case-create", "automations:use-case-detail", "automations:use-case-history",
+    "automations:use-case-list", "automations:use-case-suspend", "automations:use-case-update",
+    "automations:version-create", "automations:version-detail", "automations:version-diff",
+    "automations:version-list", "automations:version-submit", "demo:erp", "demo:invoice-file", "demo:invoices",
+    "demo:invoices-send", "portal:api-token-create", "portal:api-token-revoke", "portal:api-tokens", "portal:home",
+    "portal:logout", "portal:member-create", "portal:member-deactivate", "portal:member-edit", "portal:members",
+    "portal:tenant-switch", "reviews:briefing", "reviews:briefing-confirm", "reviews:oversight",
     "reviews:queue-bulk-approve", "reviews:queue-detail", "reviews:queue-list", "reviews:queue-next",
     "reviews:task-claim", "reviews:task-decide", "reviews:task-detail", "reviews:task-file", "reviews:task-file-page",
     "reviews:task-release", "reviews:trainings", "work:dry-run", "work:escalation-action", "work:escalations",
@@ -54,14 +57,15 @@ SIGN_IN = {
 API = {
     "api:access-event-detail", "api:access-event-list", "api:api-token-detail", "api:api-token-list",
     "api:api-token-revoke", "api:audit-event-detail", "api:audit-event-list", "api:audit-export",
-    "api:audit-verification", "api:catalogue-entry-detail", "api:catalogue-entry-list", "api:change-request-detail",
-    "api:change-request-list", "api:change-request-withdraw", "api:classifier-version-detail",
-    "api:classifier-version-list", "api:classifier-version-propose-thresholds", "api:engine-config-version-detail",
-    "api:engine-config-version-list", "api:engine-config-version-submit", "api:guardrail-set-version-detail",
-    "api:guardrail-set-version-list", "api:guardrail-set-version-submit", "api:legal-hold-lift",
-    "api:legal-hold-list", "api:me", "api:membership-detail", "api:membership-list", "api:processing-records",
-    "api:prompt-template-version-detail", "api:prompt-template-version-list", "api:prompt-template-version-submit",
-    "api:registry-export", "api:registry-import", "api:release-detail", "api:release-list", "api:review-queue-detail",
+    "api:audit-verification", "api:catalogue-entry-detail", "api:catalogue-entry-list", "api:connector-list",
+    "api:delivery-list", "api:delivery-redeliver", "api:change-request-detail", "api:change-request-list",
+    "api:change-request-withdraw", "api:classifier-version-detail", "api:classifier-version-list",
+    "api:classifier-version-propose-thresholds", "api:engine-config-version-detail", "api:engine-config-version-list",
+    "api:engine-config-version-submit", "api:guardrail-set-version-detail", "api:guardrail-set-version-list",
+    "api:guardrail-set-version-submit", "api:legal-hold-lift", "api:legal-hold-list", "api:me",
+    "api:membership-detail", "api:membership-list", "api:processing-records", "api:prompt-template-version-detail",
+    "api:prompt-template-version-list", "api:prompt-template-version-submit", "api:registry-export",
+    "api:registry-import", "api:release-detail", "api:release-list", "api:review-queue-detail",
     "api:review-queue-list", "api:review-queue-next", "api:review-task-claim", "api:review-task-detail",
     "api:review-task-list", "api:review-task-release", "api:subject-request-action", "api:subject-request-detail",
     "api:subject-request-export", "api:subject-request-list", "api:threshold-set-version-detail",
