@@ -139,8 +139,14 @@ def _take(delivery_id: int) -> Delivery | None:
                     .select_related("connector", "item", "item__use_case", "tenant").filter(pk=delivery_id).first())
         if delivery is None or delivery.status not in (DeliveryStatus.PENDING, DeliveryStatus.FAILED):
             return None
-        if delivery.next_attempt_at > now or (delivery.lease_until and delivery.lease_until > now):
-            return None  # not due yet, or another worker is sending it
+        if delivery.lease_until and delivery.lease_until > now:
+            return None  # another worker is sending it
+        if delivery.next_attempt_at > now:
+            # Arrived before its time (a worker's clock ahead of the database's): the sweep sends it when due
+            # instead of waiting out the dispatch window.
+            delivery.dispatched_until = None
+            delivery.save(update_fields=["dispatched_until"])
+            return None
         refusal = _refusal(delivery)
         if refusal:
             _refuse(delivery, refusal)
