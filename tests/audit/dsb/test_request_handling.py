@@ -22,6 +22,7 @@ from audit.services.request_handling import (
 from audit.services.requests import add_months
 from audit.tasks import request_reminders_task
 from portal import services as portal_services
+from portal.choices import TokenScope
 from tests.audit.dsb.helpers import ERIKA, OTTO
 from tests.reviews.world import login
 
@@ -150,7 +151,8 @@ def test_reminders_on_the_home_page_and_once_by_email(client, world, settings, d
 
 def test_the_api_handles_a_request_step_by_step(world):
     dsb = _dsb(world)
-    _token, plain = portal_services.api_token_create(actor=dsb, tenant=world["tenant"], user=dsb, name="dsb")
+    _token, plain = portal_services.api_token_create(actor=dsb, tenant=world["tenant"], user=dsb, name="dsb",
+                                                     scopes=[TokenScope.READ, TokenScope.DATA_PROTECTION])
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
     created = api.post(reverse("api:subject-request-list"), {

@@ -243,7 +243,7 @@ def test_the_item_list_takes_the_same_statements_for_more_items(client, tenant, 
 def test_escalations_name_the_item_in_a_table_that_fits(client, tenant, team, tickets):
     from automations.execution.services.escalations import escalation_create
     item = _ticket(tickets, 7)
-    escalation_create(item=item, reason="Kunde droht mit Kündigung")
+    escalation_create(actor=SYSTEM, item=item, reason="Kunde droht mit Kündigung")
     page = _login(client, team["automation_lead"], tenant).get(reverse("work:escalations")).content.decode()
     assert "Ofen 7 defekt" in page and "Bäckerei Schmidt OHG (K-10001)" in page
     assert '<div class="table-wrap"><table class="table table-escalations">' in page
