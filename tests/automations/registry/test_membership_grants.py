@@ -12,7 +12,7 @@ from automations.registry.selectors import change_request_inbox
 from automations.registry.services import changes
 from automations.registry.services.memberships import membership_roles_request
 from portal import services
-from portal.choices import Role
+from portal.choices import Role, TokenScope
 from portal.models import Membership
 from tests.automations.factories import approve_all, make_team
 
@@ -232,7 +232,8 @@ def test_the_tenant_may_allow_two_roles_through_a_change_request(team):
 
 def _api(user):
     tenant = user.memberships.get().tenant
-    _token, plain = services.api_token_create(actor=user, tenant=tenant, user=user, name="Skript")
+    _token, plain = services.api_token_create(actor=user, tenant=tenant, user=user, name="Skript",
+                                              scopes=[TokenScope.READ, TokenScope.REGISTRY_WRITE])
     return Client(HTTP_AUTHORIZATION=f"Bearer {plain}")
 
 
