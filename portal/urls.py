@@ -7,6 +7,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from portal.problems import api_not_found
+from portal.views import favicon
 
 api_v1 = [
     path("", include("portal.api.urls")),
@@ -26,6 +27,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     # The language switch works before sign-in too (the login page offers it).
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI with its start script as a file of its own (the Content-Security-Policy allows no inline

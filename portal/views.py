@@ -3,10 +3,12 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponsePermanentRedirect, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views import View
@@ -351,3 +353,9 @@ class MembershipDeactivateView(TenantPermissionRequiredMixin, View):
         messages.success(request, _("The membership of %(user)s was deactivated.") % {
             "user": membership.user.username})
         return HttpResponseRedirect(reverse("portal:members"))
+
+
+@login_not_required
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever a page links (the API's pages, Swagger UI): the portal's icon."""
+    return HttpResponsePermanentRedirect(static("portal/favicon.svg"))

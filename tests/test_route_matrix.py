@@ -20,9 +20,9 @@ pytestmark = pytest.mark.django_db
 
 # Reachable without signing in: the sign-in page, the language switch, liveness, the API's schema and
 # documentation, the API's answer for unknown paths ("" is its catch-all), and the Demo-ERP's webhook receiver
-# (outside production; the signature is its proof).
-PUBLIC = {"", "api-docs", "api-redoc", "api-schema", "demo:erp-hooks", "operations:health-live", "portal:login",
-          "set_language"}
+# (outside production; the signature is its proof), and the icon browsers ask for.
+PUBLIC = {"", "api-docs", "api-redoc", "api-schema", "demo:erp-hooks", "favicon", "operations:health-live",
+          "portal:login", "set_language"}
 # Monitoring: a bearer token of its own (401 without), or a signed-in superuser.
 MONITORING = {"operations:health", "operations:metrics"}
 # Pages: a sign-in first (anonymous requests are sent to the login page, whatever the method).

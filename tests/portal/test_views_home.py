@@ -2,6 +2,7 @@
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.test import Client
 from django.urls import reverse
 
@@ -182,3 +183,10 @@ def test_clerk_panel_shows_the_queues_with_their_figures(client, tenant, member)
     client.force_login(team["clerk"])
     page = client.get("/").content.decode()
     assert queue.name in page and f"/reviews/queues/{queue.pk}/" in page
+
+
+def test_the_icon_browsers_ask_for_is_the_portals_without_signing_in(client, db):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("portal/favicon.svg")
+    assert finders.find("portal/favicon.svg")
