@@ -104,6 +104,7 @@ class Bench:
         from django.contrib.auth import get_user_model
         from django.db import connection
 
+        from audit import sequencer
         from audit.actors import SYSTEM
         from audit.chain import HASHED_FIELDS, _timestamp, compute_hash
         from audit.models import AuditChainHead, AuditEvent
@@ -112,6 +113,7 @@ class Bench:
         tenant = services.tenant_create(actor=SYSTEM, slug=slug, name="Bench GmbH")
         users = [get_user_model().objects.get_or_create(username=f"bench{i}")[0] for i in range(20)]
         chain = str(tenant.pk)
+        sequencer.sequence_all_pending()  # the tenant's own first events, written pending like every event
         existing = AuditEvent.objects.filter(chain=chain).order_by("-sequence").first()
         sequence, previous = existing.sequence, existing.hash
         end = datetime.now(UTC).replace(microsecond=0)
