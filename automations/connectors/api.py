@@ -1,19 +1,25 @@
-"""The connectors in the API: IT's overview per connector, the deliveries, and sending a delivery again."""
+"""The connectors in the API: IT's overview per connector, the deliveries, and sending a delivery again.
+Both lists are cursor pages in the API's one envelope (portal.api.pagination)."""
+import django_filters
 from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions, status
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, permissions, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.actors import actor_from_request
+from automations.choices import ConnectorDirection, ConnectorType, DeliveryStatus
 from automations.connectors import selectors
+from automations.connectors.models import Delivery
 from automations.connectors.services.deliveries import delivery_redeliver
+from automations.registry.models.catalogue import CatalogueEntry
+from automations.registry.models.processors import CircuitState
+from portal.api.pagination import CursorPagination
 from portal.api.permissions import TenantMember, request_tenant
+from portal.api.schema import problem
 from portal.choices import TokenScope
-
-# These lists answer arrays (not yet cursor pages): the schema says so.
-LIST_OF_OBJECTS = {"type": "array", "items": {"type": "object", "additionalProperties": {}}}
 
 
 class HasTenantPermissions(permissions.BasePermission):
@@ -21,51 +27,92 @@ class HasTenantPermissions(permissions.BasePermission):
         return TenantMember().has_permission(request, view) and request.user.has_perms(view.required_permissions)
 
 
-def _delivery(d) -> dict:
-    return {"id": d.pk, "connector": d.connector.key, "item": str(d.item_id), "type": d.event_type,
-            "webhook_id": d.webhook_id, "status": d.status, "attempts": d.attempts,
-            "next_attempt_at": d.next_attempt_at.isoformat() if d.next_attempt_at else None,
-            "delivered_at": d.delivered_at.isoformat() if d.delivered_at else None, "last_error": d.last_error,
-            "receipts": [{"attempt": r.number, "ok": r.ok, "status_code": r.status_code, "latency_ms": r.latency_ms,
-                          "response_excerpt": r.response_excerpt, "error": r.error} for r in d.receipts.all()]}
+class ReceiptSerializer(serializers.Serializer):
+    attempt = serializers.IntegerField(source="number")
+    ok = serializers.BooleanField()
+    status_code = serializers.IntegerField(allow_null=True, help_text="The target's HTTP status; null without one.")
+    latency_ms = serializers.IntegerField(allow_null=True)
+    response_excerpt = serializers.CharField(allow_blank=True)
+    error = serializers.CharField(allow_blank=True, help_text="Why the attempt failed; empty on success.")
 
 
-class ConnectorListApiView(APIView):
+class DeliverySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    connector = serializers.CharField(source="connector.key", help_text="The connector's key.")
+    item = serializers.UUIDField(source="item_id")
+    type = serializers.CharField(source="event_type", help_text="e.g. `work_item.applied`.")
+    webhook_id = serializers.CharField(help_text="The same on every attempt of this delivery.")
+    status = serializers.ChoiceField(choices=DeliveryStatus.choices)
+    attempts = serializers.IntegerField()
+    next_attempt_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    last_error = serializers.CharField(allow_blank=True)
+    receipts = ReceiptSerializer(many=True)
+
+
+class ConnectorStateSerializer(serializers.Serializer):
+    key = serializers.CharField(source="connector.key")
+    name = serializers.CharField(source="connector.name")
+    type = serializers.ChoiceField(source="connector.connector_type", choices=ConnectorType.choices)
+    direction = serializers.ChoiceField(source="connector.direction", choices=ConnectorDirection.choices)
+    target = serializers.CharField(source="connector.endpoint", allow_blank=True)
+    active = serializers.BooleanField(source="connector.is_active")
+    state = serializers.ChoiceField(choices=CircuitState.choices, help_text="The connector's circuit breaker.")
+    last_success_at = serializers.DateTimeField(allow_null=True)
+    failure_rate = serializers.FloatField(help_text="Dead letters among finished deliveries, 0 to 1.")
+    backlog = serializers.IntegerField(help_text="Deliveries waiting: pending or failed (to be retried).")
+    dead = serializers.IntegerField()
+    delivered = serializers.IntegerField()
+
+
+class DeliveryFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=DeliveryStatus.choices, help_text=_("Only deliveries in this status."))
+    connector = django_filters.CharFilter(field_name="connector__key", max_length=100,
+                                          help_text=_("Only deliveries of the connector with this key."))
+
+    class Meta:
+        model = Delivery
+        fields = ["status", "connector"]
+
+
+class ConnectorPagination(CursorPagination):
+    ordering = ("name", "pk")
+
+
+class ConnectorListApiView(generics.ListAPIView):
     """Each connector of the tenant with its circuit state, last success, failure rate, backlog and dead letters."""
 
     permission_classes = [HasTenantPermissions]
     required_permissions = ["automations.view_catalogueentry"]
+    serializer_class = ConnectorStateSerializer
+    pagination_class = ConnectorPagination
+    filter_backends: list = []
+    queryset = CatalogueEntry.objects.none()
 
-    @extend_schema(responses={200: LIST_OF_OBJECTS})
-    def get(self, request):
-        rows = selectors.connector_overview(tenant=request_tenant(request))
-        return Response([{"key": r["connector"].key, "name": r["connector"].name,
-                          "type": r["connector"].connector_type, "direction": r["connector"].direction,
-                          "target": r["connector"].endpoint, "active": r["connector"].is_active, "state": r["state"],
-                          "last_success_at": r["last_success_at"].isoformat() if r["last_success_at"] else None,
-                          "failure_rate": r["failure_rate"], "backlog": r["backlog"], "dead": r["dead"],
-                          "delivered": r["delivered"]} for r in rows])
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return CatalogueEntry.objects.none()
+        return selectors.connector_list(tenant=request_tenant(self.request))
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        rows = selectors.connector_overview(tenant=request_tenant(request), connectors=page)
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
 
-class DeliveryListApiView(APIView):
+class DeliveryListApiView(generics.ListAPIView):
     """Deliveries, newest first, with their receipts: `?status=dead&connector=erp`."""
 
     permission_classes = [HasTenantPermissions]
     required_permissions = ["automations.view_delivery"]
+    serializer_class = DeliverySerializer
+    filterset_class = DeliveryFilterSet
+    queryset = Delivery.objects.none()
 
-    @extend_schema(parameters=[OpenApiParameter("status", str), OpenApiParameter("connector", str)],
-                   responses={200: LIST_OF_OBJECTS})
-    def get(self, request):
-        tenant = request_tenant(request)
-        connector = None
-        if request.query_params.get("connector"):
-            connector = selectors.connector_get(tenant=tenant, key=request.query_params["connector"])
-            if connector is None:
-                return Response([])
-        rows = selectors.delivery_list(tenant=tenant, connector=connector,
-                                       status=request.query_params.get("status") or None
-                                       ).prefetch_related("receipts")[:200]
-        return Response([_delivery(d) for d in rows])
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Delivery.objects.none()
+        return selectors.delivery_list(tenant=request_tenant(self.request)).prefetch_related("receipts")
 
 
 class DeliveryRedeliverApiView(APIView):
@@ -76,13 +123,15 @@ class DeliveryRedeliverApiView(APIView):
     required_permissions = ["automations.change_delivery"]
     refusal_status = status.HTTP_409_CONFLICT  # not dead or failed (portal.problems)
 
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(request=None, responses={200: DeliverySerializer,
+                                            409: problem("Only a dead or failed delivery is sent again (`refused`).")})
     def post(self, request, pk: int):
-        delivery = selectors.delivery_get(tenant=request_tenant(request), pk=pk)
+        tenant = request_tenant(request)
+        delivery = selectors.delivery_get(tenant=tenant, pk=pk)
         if delivery is None:
             raise NotFound
         delivery = delivery_redeliver(actor=actor_from_request(request), delivery=delivery)
-        return Response(_delivery(selectors.delivery_get(tenant=request_tenant(request), pk=delivery.pk)))
+        return Response(DeliverySerializer(selectors.delivery_get(tenant=tenant, pk=delivery.pk)).data)
 
 
 urlpatterns = [

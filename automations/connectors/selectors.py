@@ -48,10 +48,12 @@ def delivery_get(*, tenant, pk: int) -> Delivery | None:
     return delivery_list(tenant=tenant).filter(pk=pk).first()
 
 
-def connector_overview(*, tenant) -> list[dict]:
-    """IT's view of each connector: circuit state, last success, failure rate, backlog and dead letters."""
-    connectors = list(connector_list(tenant=tenant))
-    counts = {row["connector"]: row for row in Delivery.objects.for_tenant(tenant).values("connector").annotate(
+def connector_overview(*, tenant, connectors=None) -> list[dict]:
+    """IT's view of each connector: circuit state, last success, failure rate, backlog and dead letters; of
+    every connector of the tenant, or of the given ones (a page of them)."""
+    connectors = list(connector_list(tenant=tenant) if connectors is None else connectors)
+    deliveries = Delivery.objects.for_tenant(tenant).filter(connector__in=[c.pk for c in connectors])
+    counts = {row["connector"]: row for row in deliveries.values("connector").annotate(
         backlog=Count("pk", filter=Q(status__in=(DeliveryStatus.PENDING, DeliveryStatus.FAILED))),
         dead=Count("pk", filter=Q(status=DeliveryStatus.DEAD)),
         delivered=Count("pk", filter=Q(status=DeliveryStatus.DELIVERED)),

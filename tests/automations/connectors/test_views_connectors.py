@@ -59,10 +59,18 @@ def test_a_clerk_neither_sends_again_nor_sees_the_page(client, tenant, team, dea
 def test_the_api_lists_connectors_and_deliveries_and_redelivers(client, tenant, team, dead_letter, member,
                                                                 make_tenant, make_user, run_on_commit):
     it = bearer(tenant, team["it_operator"])
-    (row,) = client.get("/api/v1/connectors/", **it).json()
+    page = client.get("/api/v1/connectors/", **it).json()
+    (row,) = page["results"]
+    assert page["next"] is None
     assert (row["key"], row["state"], row["dead"], row["backlog"]) == ("erp", "closed", 1, 0)
-    (listed,) = client.get("/api/v1/deliveries/?status=dead", **it).json()
+    (listed,) = client.get("/api/v1/deliveries/?status=dead", **it).json()["results"]
     assert listed["webhook_id"] == dead_letter.webhook_id and listed["receipts"][0]["status_code"] == 500
+    assert client.get("/api/v1/deliveries/?status=dead&connector=erp", **it).json()["results"] == [listed]
+    assert client.get("/api/v1/deliveries/?connector=nowhere", **it).json()["results"] == []
+    refused = client.get("/api/v1/deliveries/?status=lost", **it)
+    assert refused.status_code == 400 and refused["Content-Type"] == "application/problem+json"
+    assert refused.json()["errors"][0]["field"] == "status"
+    assert client.get("/api/v1/deliveries/?cursor=bogus", **it).status_code == 400
     clerk = bearer(tenant, team["clerk"])
     assert client.post(f"/api/v1/deliveries/{dead_letter.pk}/redeliver/", **clerk).status_code == 403
     other = make_tenant()
