@@ -5,7 +5,7 @@ from dataclasses import asdict, replace
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import permissions, status
@@ -40,6 +40,7 @@ from audit.selectors.subjects import AmbiguousSubject, SubjectNotFound, subject_
 from audit.selectors.works_council import works_council_report
 from audit.services import export
 from audit.services.access import (
+    data_subject_access_answer_pdf,
     data_subject_access_complete,
     data_subject_access_export,
     data_subject_access_request_open,
@@ -54,7 +55,15 @@ from audit.services.request_handling import (
     data_subject_request_verify_identity,
 )
 from audit.tasks import verify_chains_task
-from portal.api.pagination import CURSOR_PARAM, invalid_cursor, keyset_page, page_serializer
+from portal.api.pagination import (
+    CURSOR_PARAM,
+    KEYSET_PARAMETERS,
+    announce_deprecations,
+    invalid_cursor,
+    keyset_cursor,
+    keyset_page,
+    page_serializer,
+)
 from portal.api.permissions import TenantMember, request_tenant
 from portal.api.schema import problem
 from portal.choices import TokenScope
@@ -105,20 +114,17 @@ class _EventList(GenericAPIView):
     def get(self, request):
         """Events of the request's tenant, newest first, by keyset pages (no total count)."""
         filters = _filters(request, self.stream)
-        cursor = request.query_params.get(CURSOR_PARAM) or request.query_params.get("after")
+        cursor = keyset_cursor(request)
         try:
             page = selectors.event_search(tenant=request_tenant(request), filters=filters, cursor=cursor)
         except selectors.BadCursor:
             raise invalid_cursor() from None
         selectors.event_page_with_actors(page)
-        return Response(keyset_page(request, EventSerializer(page.events, many=True).data,
-                                    page.next_cursor if page.has_more else None))
+        return announce_deprecations(request, Response(keyset_page(
+            request, EventSerializer(page.events, many=True).data, page.next_cursor if page.has_more else None)))
 
 
-_LIST_PARAMETERS = [*FILTER_PARAMETERS,
-                    OpenApiParameter(CURSOR_PARAM, str, description="Cursor: taken from the next link of a page."),
-                    OpenApiParameter("after", str, deprecated=True,
-                                     description="The cursor's former name; use `cursor`.")]
+_LIST_PARAMETERS = [*FILTER_PARAMETERS, *KEYSET_PARAMETERS]
 
 
 @extend_schema_view(get=extend_schema(operation_id="audit_events_list", parameters=_LIST_PARAMETERS))
@@ -339,6 +345,31 @@ class DataSubjectAccessExportView(GenericAPIView):
         if found.kind != RequestKind.ACCESS:
             raise NotFound
         return Response(data_subject_access_export(actor=actor_from_request(request), request=found))
+
+
+class DataSubjectAccessAnswerPdfView(GenericAPIView):
+    """The access request's answer as the PDF the person receives (Art. 15(1)(a)–(h) and 15(3), with copies of
+    the documents): the same document as on the DSB's page. Reading it changes nothing."""
+
+    permission_classes = [needs("audit.add_datasubjectrequest")]
+    refusal_status = status.HTTP_409_CONFLICT  # the person was erased since
+    content_negotiation_class = _FormatIsTheExportsOwn  # a PDF, or a problem document
+
+    @extend_schema(operation_id="subject_request_answer_pdf",
+                   responses={(200, "application/pdf"): bytes,
+                              409: problem("The person was erased since (`conflict`).")})
+    def get(self, request, pk: int):
+        try:
+            found = selectors.request_get(tenant=request_tenant(request), pk=pk)
+        except ObjectDoesNotExist:
+            raise NotFound from None
+        if found.kind != RequestKind.ACCESS:
+            raise NotFound
+        pdf = data_subject_access_answer_pdf(actor=actor_from_request(request), request=found)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="auskunft-{pk}.pdf"'
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class ProcessingRecordsView(GenericAPIView):

@@ -3,7 +3,7 @@ the same permissions as the pages, API tokens included. Deciding is not here: it
 browser session (DESIGN.md)."""
 from django.utils import timezone
 from django_filters.utils import translate_validation
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from audit.actors import actor_from_request
 from automations.execution.services.intake import ensure_may_read
-from portal.api.pagination import CURSOR_PARAM, invalid_cursor, keyset_page
+from portal.api.pagination import KEYSET_PARAMETERS, announce_deprecations, invalid_cursor, keyset_cursor, keyset_page
 from portal.api.permissions import TenantMember, TenantModelPermissions, request_tenant
 from portal.api.schema import problem
 from portal.choices import TokenScope
@@ -103,21 +103,19 @@ class ReviewTaskViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return selectors.review_task_list_for_api(tenant=request_tenant(self.request)).select_related(
             "item", "item__use_case")
 
-    @extend_schema(parameters=[
-        OpenApiParameter(CURSOR_PARAM, str, description="Cursor: taken from the next link of a page."),
-        OpenApiParameter("after", str, deprecated=True, description="The cursor's former name; use `cursor`.")],
-        responses=ReviewTaskPageSerializer)
+    @extend_schema(parameters=KEYSET_PARAMETERS, responses=ReviewTaskPageSerializer)
     def list(self, request):
         """A queue's tasks by priority, due time and id, 50 a page, keyset-paginated (`cursor`)."""
         filterset = ReviewTaskFilterSet(request.query_params, queryset=ReviewTask.objects.none(), request=request)
         if not filterset.is_valid():
             raise translate_validation(filterset.errors)
-        cursor = request.query_params.get(CURSOR_PARAM) or request.query_params.get("after")
+        cursor = keyset_cursor(request)
         if cursor and selectors.cursor_decode(cursor) is None:
             raise invalid_cursor()
         queue = filterset.form.cleaned_data["queue"]
         page = selectors.review_task_page(queue=queue, filters=filterset.task_filters(queue), after=cursor)
-        return Response(keyset_page(request, ReviewTaskSerializer(page.tasks, many=True).data, page.next_cursor))
+        return announce_deprecations(request, Response(
+            keyset_page(request, ReviewTaskSerializer(page.tasks, many=True).data, page.next_cursor)))
 
     def retrieve(self, request, *args, **kwargs):
         """One task with the item's suggested fields and reasons (recorded as a view of personal data)."""

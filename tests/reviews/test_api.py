@@ -49,6 +49,20 @@ def test_task_pages_follow_the_cursor(client, world):
     assert bad.status_code == 400 and bad.json()["code"] == "invalid_cursor"
     assert not {t["id"] for t in first["results"]} & {t["id"] for t in second["results"]}
     assert client.get(reverse("api:review-task-list"), **headers).status_code == 400  # a queue is required
+    assert "Deprecation" not in client.get(url, **headers)
+
+
+def test_the_former_cursor_name_still_pages_and_announces_its_end(client, world):
+    make_review_tasks(world["use_case"], 60, start=500)
+    headers = bearer(world, "clerk")
+    url = reverse("api:review-task-list") + f"?queue={world['queue'].pk}"
+    first = client.get(url, **headers).json()
+    cursor = first["next"].split("cursor=")[1].split("&")[0]
+    legacy = client.get(url + f"&after={cursor}", **headers)
+    assert legacy.json()["results"] == client.get(first["next"], **headers).json()["results"]
+    assert legacy["Deprecation"] == "@1796083200"  # 2026-12-01
+    assert legacy["Sunset"] == "Wed, 30 Jun 2027 00:00:00 GMT"
+    assert legacy["Link"].endswith('/api/docs/>; rel="deprecation"; type="text/html"')
 
 
 def test_task_detail_has_the_suggestions_and_is_logged(client, world):
