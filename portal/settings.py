@@ -265,6 +265,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # A PATCH body is documented as its serializer declares it: partial updates declare their optional
+    # fields themselves and keep what is always required (the reason of a use case's edit) required.
+    "COMPONENT_SPLIT_PATCH": False,
     # Choice sets that share a field name (`kind`, `role`) get one stable component name each.
     "ENUM_NAME_OVERRIDES": {
         "ChangeKindEnum": "automations.choices.ChangeKind",

@@ -116,7 +116,16 @@ class UseCaseCreateInputSerializer(UseCaseDocumentationInputSerializer):
 
 
 class UseCaseUpdateInputSerializer(UseCaseDocumentationInputSerializer):
+    """A PATCH: only the documentation fields sent change, and the reason is always required (so the
+    serializer is not `partial`, which would make the reason optional as well)."""
+
     reason = serializers.CharField(help_text="Recorded in the history and the audit log.")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name, field in fields.items():
+            field.required = name == "reason"
+        return fields
 
 
 class UseCaseSuspendInputSerializer(serializers.Serializer):

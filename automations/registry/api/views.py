@@ -124,12 +124,10 @@ class UseCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         """Edit the documentation of a draft (or retired) use case; a running one answers 409: propose a
         change request of the kind `documentation` instead."""
         use_case = self.get_object()
-        body = UseCaseUpdateInputSerializer(data=request.data, partial=True, **self._input_context())
+        body = UseCaseUpdateInputSerializer(data=request.data, **self._input_context())
         body.is_valid(raise_exception=True)
         values = dict(body.validated_data)
-        reason = values.pop("reason", "")
-        if not reason.strip():
-            raise ApiValidationError({"reason": ["This field is required."]})
+        reason = values.pop("reason")
         use_case = use_cases.use_case_update(actor=actor_from_request(request), use_case=use_case, values=values,
                                              reason=reason)
         return self._output(use_case)

@@ -193,6 +193,13 @@ def test_a_program_documents_versions_bundles_and_proposes(tenant, team):
     response = client.patch(reverse("api:use-case-detail", args=["tickets"]),
                             {"department": "Kundenservice", "reason": "zugeordnet"}, format="json")
     assert response.status_code == 200 and response.json()["department"] == "Kundenservice"
+    for without_reason in ({"department": "Einkauf"}, {"department": "Einkauf", "reason": "  "}):
+        refused = client.patch(reverse("api:use-case-detail", args=["tickets"]), without_reason, format="json")
+        assert refused.status_code == 400 and [e["field"] for e in refused.json()["errors"]] == ["reason"]
+    schema = APIClient().get("/api/schema/", {"format": "json"}).json()
+    body = schema["paths"]["/api/v1/use-cases/{key}/"]["patch"]["requestBody"]
+    component = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert body["required"] and schema["components"]["schemas"][component]["required"] == ["reason"]
 
     threshold = client.post(reverse("api:threshold-set-version-list"), {
         "use_case": "tickets", "thresholds": {"queue": {"auto": 0.9, "reject": 0.2}}, "submit": True}, format="json")
