@@ -14,6 +14,8 @@ urlpatterns = [
          name="subject-request-detail"),
     path("audit/subject-requests/<int:pk>/export/", views.DataSubjectAccessExportView.as_view(),
          name="subject-request-export"),
+    path("audit/subject-requests/<int:pk>/export/pdf/", views.DataSubjectAccessAnswerPdfView.as_view(),
+         name="subject-request-answer-pdf"),
     path("audit/subject-requests/<int:pk>/<str:action>/", views.DataSubjectRequestActionView.as_view(),
          name="subject-request-action"),
     path("audit/legal-holds/", views.LegalHoldListView.as_view(), name="legal-hold-list"),

@@ -1,7 +1,10 @@
 """The DSB area over the API: the same permissions as the pages (matrix), keyset pages, erasure and access
 requests, and an export that verifies offline."""
+from io import BytesIO
+
 import pytest
 from django.urls import reverse
+from pypdf import PdfReader
 from rest_framework.test import APIClient
 
 from audit import signing
@@ -40,6 +43,8 @@ MATRIX = {
                                {"dsb", "auditor"}, 200),
     "subject-request-export": ("get", lambda w: reverse("api:subject-request-export", args=[w["request"].pk]), {},
                                {"dsb"}, 200),
+    "subject-request-answer-pdf": ("get", lambda w: reverse("api:subject-request-answer-pdf", args=[w["request"].pk]),
+                                   {}, {"dsb"}, 200),
     "subject-request-action": ("post", lambda w: reverse("api:subject-request-action",
                                                          args=[w["request"].pk, "verify-identity"]),
                                {"check": "known_contact"}, {"dsb"}, 200),
@@ -85,7 +90,7 @@ def test_access_matrix(api, route):
         assert response.status_code == expected, (who, response.content[:200])
 
 
-@pytest.mark.parametrize("route", ["subject-request-detail", "subject-request-export"])
+@pytest.mark.parametrize("route", ["subject-request-detail", "subject-request-export", "subject-request-answer-pdf"])
 def test_another_tenants_request_is_not_found(api, route):
     from audit.services.access import data_subject_access_request_open
     from automations.execution.services import master_data
@@ -152,6 +157,12 @@ def test_an_access_request_over_the_api(api):
     assert created.status_code == 201 and created.json()["status"] == "open"
     export = client.get(reverse("api:subject-request-export", args=[created.json()["id"]])).json()
     assert len(export["automated_decisions"]) == 2
+    answer = client.get(reverse("api:subject-request-answer-pdf", args=[created.json()["id"]]))
+    assert answer.status_code == 200 and answer["Content-Type"] == "application/pdf"
+    assert answer["Content-Disposition"] == f'attachment; filename="auskunft-{created.json()["id"]}.pdf"'
+    text = " ".join(page.extract_text() for page in PdfReader(BytesIO(answer.content)).pages)
+    assert "Art. 15" in text and ERIKA["email"] in text
+    assert DataSubjectRequest.objects.get(pk=created.json()["id"]).status == "open"  # reading changes nothing
     unknown = client.post(reverse("api:subject-request-list"), {"kind": "access", "identifier": "nie@example.org"},
                           format="json")
     assert unknown.status_code == 404
