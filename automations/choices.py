@@ -137,6 +137,7 @@ class ItemSource(models.TextChoices):
     EMAIL = "email", _("E-mail")
     DMS = "dms", _("DMS folder")
     FOLDER = "folder", _("Watched folder")
+    IMPORT = "import", _("Bulk import")
     DRY_RUN = "dry_run", _("Dry run")
 
 

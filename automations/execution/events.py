@@ -3,6 +3,7 @@ from audit.registry import register
 from portal import dispatch
 
 register("work_item.received", "A work item arrived (API, upload, e-mail, DMS).")
+register("work_items.imported", "A batch of work items was imported (JSON Lines); the event names every item.")
 register("work_item.read", "The files of a work item were read to text (text layer, OCR, e-mail).")
 register("work_item.held", "A work item was held because its use case is suspended.")
 register("work_item.released", "A held work item was released after the use case resumed.")

@@ -21,6 +21,11 @@ def process_run_task(self, run_id: int) -> None:
     runs.run_execute(run_id=run_id, task_id=self.request.id or "", retry=self.request.retries or 0)
 
 
+@shared_task(name="automations.send_runs")
+def send_runs_task(item_ids: list[str]) -> int:
+    return runs.runs_send(item_ids=item_ids)
+
+
 @shared_task(name="automations.reap_runs")
 def reap_runs_task() -> int:
     return runs.runs_reap()

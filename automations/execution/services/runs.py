@@ -75,6 +75,15 @@ def run_dispatch(*, item: WorkItem, trigger: str = RunTrigger.INTAKE, release=No
     return run
 
 
+def runs_send(*, item_ids: list[str]) -> int:
+    """Send the queued runs of these items to the workers (a bulk import's batch, after its commit); one
+    whose message cannot be sent waits for the reaper. Returns how many were sent."""
+    runs = list(Run.objects.filter(item_id__in=item_ids, status=RunStatus.QUEUED).only("pk"))
+    for run in runs:
+        _send(run)
+    return len(runs)
+
+
 def _engine_input(item: WorkItem, use_case: UseCase) -> EngineInput:
     def lookup(kind: str, **attributes):
         for attribute, value in attributes.items():

@@ -1,0 +1,91 @@
+import json
+from io import StringIO
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
+
+from audit.models import AuditEvent
+from automations.choices import ItemSource, ItemStatus, RunStatus
+from automations.execution.services import imports
+from automations.execution.services.intake import UseCaseNotAccepting
+from automations.models import Run, WorkItem
+from automations.registry.services import use_cases
+from reviews.choices import QueueKind
+from reviews.models import ReviewTask
+from tests.audit.conftest import run_verify
+from tests.automations.factories import make_rules_use_case, make_team, make_use_case
+
+pytestmark = pytest.mark.django_db
+
+GOOD = [json.dumps({"payload": {"text": f"Rechnung Nr. {n}, Rechnungsnummer steht oben"}, "external_id": f"R-{n}"})
+        for n in range(5)]
+BAD = ['{"payload": {"text": "abgeschnitten', '["keine", "Zeile"]', json.dumps({"payload": {}, "queue": "x"})]
+
+
+@pytest.fixture
+def team(member):
+    return make_team(member)
+
+
+def test_lines_become_items_in_batches_with_one_audit_event_each_and_run_through_the_pipeline(
+        tenant, team, run_on_commit):
+    make_rules_use_case(tenant, team)
+    lines = [GOOD[0], GOOD[1], BAD[0], "", GOOD[2], BAD[1], GOOD[3], BAD[2], GOOD[4]]
+    report = run_on_commit(imports.work_items_import, actor=team["it_operator"], tenant=tenant,
+                           use_case_key="belege", lines=lines, batch_size=3)
+    assert (report.created, report.clarification, report.held, report.batches) == (8, 3, 0, 3)
+    assert [p.split(":")[0] for p in report.problems] == ["Line 3 of the import", "Line 6 of the import",
+                                                          "Line 8 of the import"]
+    items = WorkItem.objects.filter(use_case__key="belege")
+    assert set(items.values_list("source", flat=True)) == {ItemSource.IMPORT}
+    applied = items.filter(status=ItemStatus.APPLIED)
+    assert sorted(applied.values_list("external_id", flat=True)) == [f"R-{n}" for n in range(5)]
+    assert set(Run.objects.filter(item__in=applied).values_list("status", flat=True)) == {RunStatus.SUCCEEDED}
+
+    unclear = items.filter(status=ItemStatus.CLARIFICATION)
+    assert not Run.objects.filter(item__in=unclear).exists()
+    kept = unclear.get(reasons__0__startswith="Line 3 of the import")
+    assert kept.payload == {"unreadable_line": BAD[0]} and "not a JSON line" in kept.reasons[0]
+    assert "unknown keys: queue" in unclear.get(reasons__0__startswith="Line 8").reasons[0]
+    assert ReviewTask.objects.filter(item__in=unclear, queue__kind=QueueKind.CLARIFICATION).count() == 3
+
+    events = list(AuditEvent.objects.filter(event_type="work_items.imported").order_by("pk"))
+    assert [e.details["lines"] for e in events] == [[1, 3], [5, 7], [8, 9]]
+    assert sorted(i for e in events for i in e.details["items"]) == sorted(str(pk) for pk in
+                                                                          items.values_list("pk", flat=True))
+    assert [e.details["clarification"] for e in events] == [1, 1, 1]
+    assert run_verify()[0] == 0
+
+
+def test_a_suspended_use_case_holds_what_is_imported(tenant, team, run_on_commit):
+    use_case = make_rules_use_case(tenant, team)
+    use_cases.use_case_suspend(actor=team["automation_lead"], use_case=use_case, reason="Prüfung")
+    report = run_on_commit(imports.work_items_import, actor=team["it_operator"], tenant=tenant,
+                           use_case_key="belege", lines=GOOD[:2])
+    assert (report.created, report.held) == (2, 2)
+    assert set(WorkItem.objects.values_list("status", flat=True)) == {ItemStatus.HELD}
+    assert not Run.objects.exists()
+
+
+def test_a_draft_and_an_auditor_are_refused(tenant, team):
+    make_use_case(tenant, team["automation_lead"], key="entwurf")
+    with pytest.raises(UseCaseNotAccepting):
+        imports.work_items_import(actor=team["it_operator"], tenant=tenant, use_case_key="entwurf", lines=GOOD)
+    make_rules_use_case(tenant, team)
+    with pytest.raises(PermissionDenied):
+        imports.work_items_import(actor=team["auditor"], tenant=tenant, use_case_key="belege", lines=GOOD)
+    assert not WorkItem.objects.exists()
+
+
+def test_the_command_reads_a_file_and_reports_the_lines_to_clarify(tenant, team, tmp_path, run_on_commit):
+    make_rules_use_case(tenant, team)
+    path = tmp_path / "rueckstand.jsonl"
+    path.write_text("\ufeff" + "\n".join([GOOD[0], BAD[1], GOOD[1]]) + "\n", encoding="utf-8")
+    out = StringIO()
+    run_on_commit(call_command, "import_work_items", "belege", str(path), "--tenant", tenant.slug,
+                  "--actor", "it_operator", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == f"belege in {tenant.slug}: 3 work items imported in 1 batches, 0 held, 1 for clarification."
+    assert lines[1].startswith("Line 2 of the import: a line must be an object")
+    assert WorkItem.objects.filter(status=ItemStatus.APPLIED).count() == 2
