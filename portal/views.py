@@ -1,12 +1,21 @@
 """Views of the UI shell: thin; reads through portal.selectors, writes through portal.services."""
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.http import Http404, HttpResponsePermanentRedirect, HttpResponseRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
@@ -26,6 +35,8 @@ from portal.middleware import SESSION_TENANT_KEY
 from portal.roles import CONTROL_ROLES, GRANT_APPROVERS
 from portal.selectors import tenant_list_for_user
 from reviews.selectors import review_queue_figures, review_queue_list, review_work_today
+
+Result = TypeVar("Result")
 
 
 class TenantRequiredMixin(LoginRequiredMixin):
@@ -59,6 +70,46 @@ def error_messages(error: Exception) -> list[str]:
 def report_error(request, error: Exception) -> None:
     for message in error_messages(error):
         messages.error(request, message)
+
+
+def refusal_status(error: Exception) -> int:
+    """What a page answers when a service refuses: 403 for PermissionDenied, 400 for a ValidationError."""
+    return 403 if isinstance(error, PermissionDenied) else 400
+
+
+def show_refusal(form, error: Exception) -> int:
+    """A service's refusal as the form's errors above its fields; returns the status to render it with."""
+    for message in error_messages(error):
+        form.add_error(None, message)
+    return refusal_status(error)
+
+
+def call_service(request: HttpRequest, call: Callable[[], Result], *, to: str | Callable[[Result], str],
+                 success: str | Callable[[Result], str] | None = None, refused_to: str | None = None,
+                 form=None, invalid: Callable[[int], HttpResponse] | None = None) -> HttpResponse:
+    """The pages' way to act: call the service, show what came of it, redirect.
+
+    On success `success` is shown (a text, or a function of the service's result giving one) and the
+    answer redirects to `to` (a URL, or a function of the result giving one). A ValidationError or
+    PermissionDenied of the service is shown to the user: where the page is rendered again (`invalid`, a
+    function of the status, 400 or 403), as the errors of `form` or, without a form, as error messages;
+    otherwise as error messages with a redirect to `refused_to` (by default `to`)."""
+    refused = refused_to if refused_to is not None else to
+    if invalid is None and callable(refused):
+        raise TypeError("call_service needs refused_to or invalid where `to` depends on the result")
+    try:
+        result = call()
+    except (ValidationError, PermissionDenied) as error:
+        if invalid is None:
+            report_error(request, error)
+            return HttpResponseRedirect(refused)
+        if form is not None:
+            return invalid(show_refusal(form, error))
+        report_error(request, error)
+        return invalid(refusal_status(error))
+    if success is not None:
+        messages.success(request, success(result) if callable(success) else success)
+    return HttpResponseRedirect(to(result) if callable(to) else to)
 
 
 # --- Home ----------------------------------------------------------------------------------------
@@ -264,27 +315,29 @@ class MembershipCreateView(TenantPermissionRequiredMixin, View):
         form = MembershipCreateForm(request.POST, tenant=request.tenant)
         if not form.is_valid():
             return render(request, "portal/member_create.html", {"form": form}, status=400)
-        try:
-            result = membership_roles_request(
+        return call_service(
+            request, lambda: membership_roles_request(
                 actor=request.user, tenant=request.tenant, user=form.user, roles=form.cleaned_data["roles"],
-                reason=form.cleaned_data["reason"],
-            )
-        except (ValidationError, PermissionDenied) as error:
-            for message in error_messages(error):
-                form.add_error(None, message)
-            return render(request, "portal/member_create.html", {"form": form},
-                          status=403 if isinstance(error, PermissionDenied) else 400)
-        if isinstance(result, ChangeRequest):
-            return _grant_proposed(request, result, form.user)
-        messages.success(request, _("%(user)s is now a member.") % {"user": form.user.username})
-        return HttpResponseRedirect(reverse("portal:members"))
+                reason=form.cleaned_data["reason"]),
+            form=form, invalid=lambda status: render(request, "portal/member_create.html", {"form": form},
+                                                     status=status),
+            success=lambda result: _granted(result, form.user, _("%(user)s is now a member.")),
+            to=_after_grant)
 
 
-def _grant_proposed(request, change_request, user):
-    messages.success(request, _("Granting a control role to %(user)s needs the approval of other people: change "
-                                "request CR-%(pk)s was proposed. The roles change once it is approved.")
-                     % {"user": user.get_username(), "pk": change_request.pk})
-    return HttpResponseRedirect(reverse("automations:change-request-detail", args=[change_request.pk]))
+def _granted(result, user, done: str) -> str:
+    """What a member's roles request came to: done at once, or a change request that others approve."""
+    if isinstance(result, ChangeRequest):
+        return (_("Granting a control role to %(user)s needs the approval of other people: change request "
+                  "CR-%(pk)s was proposed. The roles change once it is approved.")
+                % {"user": user.get_username(), "pk": result.pk})
+    return done % {"user": user.get_username()}
+
+
+def _after_grant(result) -> str:
+    if isinstance(result, ChangeRequest):
+        return reverse("automations:change-request-detail", args=[result.pk])
+    return reverse("portal:members")
 
 
 def _membership_inactive(request, membership):
@@ -314,20 +367,13 @@ class MembershipUpdateView(TenantPermissionRequiredMixin, View):
         form = MembershipRolesForm(request.POST)
         if not form.is_valid():
             return self._render(request, membership, form, status=400)
-        try:
-            result = membership_roles_request(
+        return call_service(
+            request, lambda: membership_roles_request(
                 actor=request.user, tenant=request.tenant, user=membership.user, membership=membership,
-                roles=form.cleaned_data["roles"], reason=form.cleaned_data["reason"],
-            )
-        except (ValidationError, PermissionDenied) as error:
-            for message in error_messages(error):
-                form.add_error(None, message)
-            return self._render(request, membership, form,
-                                status=403 if isinstance(error, PermissionDenied) else 400)
-        if isinstance(result, ChangeRequest):
-            return _grant_proposed(request, result, membership.user)
-        messages.success(request, _("The roles of %(user)s were changed.") % {"user": membership.user.username})
-        return HttpResponseRedirect(reverse("portal:members"))
+                roles=form.cleaned_data["roles"], reason=form.cleaned_data["reason"]),
+            form=form, invalid=lambda status: self._render(request, membership, form, status=status),
+            success=lambda result: _granted(result, membership.user, _("The roles of %(user)s were changed.")),
+            to=_after_grant)
 
 
 class MembershipDeactivateView(TenantPermissionRequiredMixin, View):
@@ -344,15 +390,11 @@ class MembershipDeactivateView(TenantPermissionRequiredMixin, View):
                 "membership": membership, "form": MembershipRolesForm(initial={"roles": membership.roles}),
                 "deactivate_form": form,
             }, status=400)
-        try:
-            services.membership_deactivate(actor=request.user, membership=membership,
-                                           reason=form.cleaned_data["reason"])
-        except (ValidationError, PermissionDenied) as error:
-            report_error(request, error)
-            return HttpResponseRedirect(reverse("portal:member-edit", args=[membership.pk]))
-        messages.success(request, _("The membership of %(user)s was deactivated.") % {
-            "user": membership.user.username})
-        return HttpResponseRedirect(reverse("portal:members"))
+        return call_service(
+            request, lambda: services.membership_deactivate(actor=request.user, membership=membership,
+                                                            reason=form.cleaned_data["reason"]),
+            success=_("The membership of %(user)s was deactivated.") % {"user": membership.user.username},
+            to=reverse("portal:members"), refused_to=reverse("portal:member-edit", args=[membership.pk]))
 
 
 @login_not_required
