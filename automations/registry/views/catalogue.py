@@ -1,8 +1,5 @@
 """The Baukasten (approved processors and connectors) and the tenant's policy: read here, changed
 through change requests (automations.registry.views.changes)."""
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,7 +9,8 @@ from automations.registry import selectors
 from automations.registry.forms import TenantPolicyDetailsForm
 from automations.registry.models.use_cases import TenantPolicy
 from automations.registry.services import use_cases
-from automations.registry.views.mixins import RegistryView, error_messages
+from automations.registry.views.mixins import RegistryView
+from portal.views import call_service
 
 
 class CatalogueListView(RegistryView):
@@ -75,12 +73,8 @@ class TenantPolicyUpdateView(RegistryView):
         if not values:
             form.add_error(None, _("Nothing was changed."))
             return self._render(request, form, status=400)
-        try:
-            use_cases.tenant_policy_update_details(actor=request.user, tenant=request.tenant, values=values,
-                                                   reason=form.cleaned_data["reason"])
-        except (ValidationError, PermissionDenied) as error:
-            for message in error_messages(error):
-                form.add_error(None, message)
-            return self._render(request, form, status=403 if isinstance(error, PermissionDenied) else 400)
-        messages.success(request, _("The tenant details were saved."))
-        return HttpResponseRedirect(reverse("automations:tenant-policy"))
+        return call_service(
+            request, lambda: use_cases.tenant_policy_update_details(actor=request.user, tenant=request.tenant,
+                                                                    values=values, reason=form.cleaned_data["reason"]),
+            form=form, invalid=lambda status: self._render(request, form, status=status),
+            success=_("The tenant details were saved."), to=reverse("automations:tenant-policy"))

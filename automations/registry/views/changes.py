@@ -1,9 +1,7 @@
 """Change requests in the browser: proposing (label move, status change, catalogue and tenant control
 settings; documentation edits come from the use case's edit page), the approval inbox, a request with
 its difference, and the decision — by a person in a browser session, in one of their roles."""
-from django.contrib import messages
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
+from django.core.exceptions import FieldDoesNotExist
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,9 +19,10 @@ from automations.registry.forms import (
 from automations.registry.models.use_cases import TenantPolicy, UseCase
 from automations.registry.services import changes
 from automations.registry.services.changes import TRANSITIONS
-from automations.registry.views.mixins import RegistryView, UseCaseMixin, error_messages, get_or_404, report_error
+from automations.registry.views.mixins import RegistryView, UseCaseMixin, get_or_404
 from portal.choices import Role
 from portal.selectors import roles_of
+from portal.views import call_service
 
 
 def decision_roles(cr, user, user_roles, allow_dual: bool) -> list[tuple[str, str]]:
@@ -156,29 +155,24 @@ class ChangeRequestDecideView(ChangeRequestDetailView):
             return render(request, "automations/change_request_detail.html", self.context(request, pk, form),
                           status=400)
         data = form.cleaned_data
-        try:
-            if data["decision"] == "approve":
-                cr = changes.change_request_approve(actor=request.user, change_request=cr, role=data["role"],
-                                                    comment=data["comment"])
-            else:
-                cr = changes.change_request_reject(actor=request.user, change_request=cr, role=data["role"],
-                                                   comment=data["comment"])
-        except (ValidationError, PermissionDenied) as error:
-            for message in error_messages(error):
-                messages.error(request, message)
-            context = self.context(request, pk)
-            return render(request, "automations/change_request_detail.html", context,
-                          status=403 if isinstance(error, PermissionDenied) else 400)
-        if cr.state == ChangeState.APPLIED:
-            messages.success(request, _("Approved. All required roles have approved: the change was applied."))
-        elif cr.state == ChangeState.REJECTED:
-            messages.success(request, _("The change request was rejected."))
-        else:
-            messages.success(request, _("Approved as %(role)s. Still needed: %(roles)s.") % {
-                "role": Role(data["role"]).label,
-                "roles": ", ".join(str(Role(r).label) for r in selectors.change_request_open_roles(change_request=cr))})
-        return HttpResponseRedirect(request.POST.get("next") if request.POST.get("next") == reverse(
-            "automations:change-request-inbox") else reverse("automations:change-request-detail", args=[cr.pk]))
+        decide = changes.change_request_approve if data["decision"] == "approve" else changes.change_request_reject
+        inbox = reverse("automations:change-request-inbox")
+        return call_service(
+            request, lambda: decide(actor=request.user, change_request=cr, role=data["role"], comment=data["comment"]),
+            invalid=lambda status: render(request, "automations/change_request_detail.html",
+                                          self.context(request, pk), status=status),
+            success=lambda decided: _decided(decided, data["role"]),
+            to=inbox if request.POST.get("next") == inbox else reverse("automations:change-request-detail", args=[pk]))
+
+
+def _decided(cr, role: str) -> str:
+    if cr.state == ChangeState.APPLIED:
+        return _("Approved. All required roles have approved: the change was applied.")
+    if cr.state == ChangeState.REJECTED:
+        return _("The change request was rejected.")
+    return _("Approved as %(role)s. Still needed: %(roles)s.") % {
+        "role": Role(role).label,
+        "roles": ", ".join(str(Role(r).label) for r in selectors.change_request_open_roles(change_request=cr))}
 
 
 class ChangeRequestWithdrawView(RegistryView):
@@ -187,13 +181,9 @@ class ChangeRequestWithdrawView(RegistryView):
 
     def post(self, request, pk):
         cr = get_or_404(selectors.change_request_get, tenant=request.tenant, pk=pk)
-        try:
-            changes.change_request_withdraw(actor=request.user, change_request=cr)
-        except (ValidationError, PermissionDenied) as error:
-            report_error(request, error)
-        else:
-            messages.success(request, _("The change request was withdrawn."))
-        return HttpResponseRedirect(reverse("automations:change-request-detail", args=[pk]))
+        return call_service(request, lambda: changes.change_request_withdraw(actor=request.user, change_request=cr),
+                            success=_("The change request was withdrawn."),
+                            to=reverse("automations:change-request-detail", args=[pk]))
 
 
 # --- Proposing ------------------------------------------------------------------------------------------
@@ -231,17 +221,14 @@ class ProposeMixin:
         if not payload or payload.get("fields") == {}:
             form.add_error(None, _("Nothing was changed."))
             return self._render(request, form, status=400)
-        try:
-            cr = changes.change_request_create(
+        return call_service(
+            request, lambda: changes.change_request_create(
                 actor=request.user, tenant=request.tenant, use_case=self.proposal_use_case(), kind=self.kind,
-                title=form.cleaned_data["title"], description=form.cleaned_data["description"], payload=payload)
-        except (ValidationError, PermissionDenied) as error:
-            for message in error_messages(error):
-                form.add_error(None, message)
-            return self._render(request, form, status=403 if isinstance(error, PermissionDenied) else 400)
-        messages.success(request, _("Change request CR-%(pk)s was proposed; the approvers were notified.")
-                         % {"pk": cr.pk})
-        return HttpResponseRedirect(reverse("automations:change-request-detail", args=[cr.pk]))
+                title=form.cleaned_data["title"], description=form.cleaned_data["description"], payload=payload),
+            form=form, invalid=lambda status: self._render(request, form, status=status),
+            success=lambda cr: _("Change request CR-%(pk)s was proposed; the approvers were notified.")
+            % {"pk": cr.pk},
+            to=lambda cr: reverse("automations:change-request-detail", args=[cr.pk]))
 
 
 class LabelMoveCreateView(ProposeMixin, UseCaseMixin, RegistryView):

@@ -15,7 +15,8 @@ from automations.registry.services.registry_io import (
     registry_export,
     registry_import,
 )
-from automations.registry.views.mixins import RegistryView, error_messages
+from automations.registry.views.mixins import RegistryView
+from portal.views import show_refusal
 
 
 class RegistryExportView(RegistryView):
@@ -50,7 +51,5 @@ class RegistryImportView(RegistryView):
         try:
             report = registry_import(actor=request.user, tenant=request.tenant, data=data)
         except (ValidationError, PermissionDenied) as error:
-            for message in error_messages(error):
-                form.add_error(None, message)
-            return self._render(request, form, status=403 if isinstance(error, PermissionDenied) else 400)
+            return self._render(request, form, status=show_refusal(form, error))
         return self._render(request, RegistryImportForm(), report=report)

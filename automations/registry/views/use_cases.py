@@ -1,9 +1,7 @@
 """Registry pages of the core team: the list of use cases, a use case with its documentation, versions,
 releases and change requests, documenting and editing, the history, the kill switch and the
 Verfahrensdokumentation. Thin: reads through automations.registry.selectors, writes through the services."""
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,10 +17,10 @@ from automations.registry.process_docs import documentation_sections, procedure_
 from automations.registry.services import changes, use_cases
 from automations.registry.services.changes import TRANSITIONS
 from automations.registry.services.use_cases import DOCUMENTATION_FIELDS, SUSPENDABLE
-from automations.registry.views.mixins import RegistryView, UseCaseMixin, error_messages
+from automations.registry.views.mixins import RegistryView, UseCaseMixin
 from portal.files import PDF, harden
 from portal.selectors import membership_list
-from portal.views import demo_invoices_url
+from portal.views import call_service, demo_invoices_url
 
 DIRECT_EDIT_STATUSES = (UseCaseStatus.DRAFT, UseCaseStatus.RETIRED)
 VERSION_KINDS = list(VERSION_MODELS)
@@ -132,15 +130,13 @@ class UseCaseCreateView(RegistryView):
         if selectors.use_case_list(tenant=request.tenant).filter(key=form.cleaned_data["key"]).exists():
             form.add_error("key", _("A use case with this key exists already."))
             return self._render(request, form, status=400)
-        try:
-            use_case = use_cases.use_case_create(actor=request.user, tenant=request.tenant,
-                                                 key=form.cleaned_data["key"], **values)
-        except ValidationError as error:
-            for message in error_messages(error):
-                form.add_error(None, message)
-            return self._render(request, form, status=400)
-        messages.success(request, _("The use case “%(title)s” was documented as a draft.") % {"title": use_case.title})
-        return HttpResponseRedirect(reverse("automations:use-case-detail", args=[use_case.key]))
+        return call_service(
+            request, lambda: use_cases.use_case_create(actor=request.user, tenant=request.tenant,
+                                                       key=form.cleaned_data["key"], **values),
+            form=form, invalid=lambda status: self._render(request, form, status=status),
+            success=lambda use_case: _("The use case “%(title)s” was documented as a draft.")
+            % {"title": use_case.title},
+            to=lambda use_case: reverse("automations:use-case-detail", args=[use_case.key]))
 
 
 class UseCaseUpdateView(UseCaseMixin, RegistryView):
@@ -179,23 +175,24 @@ class UseCaseUpdateView(UseCaseMixin, RegistryView):
         if not changed:
             form.add_error(None, _("Nothing was changed."))
             return self._render(request, form, extra, status=400)
-        try:
-            if self.direct:
-                use_cases.use_case_update(actor=request.user, use_case=self.use_case, values=changed,
-                                          reason=extra.cleaned_data["reason"])
-                messages.success(request, _("The documentation was saved."))
-                return HttpResponseRedirect(reverse("automations:use-case-detail", args=[key]))
-            cr = changes.change_request_create(
+        def invalid(status):
+            return self._render(request, form, extra, status=status)
+
+        if self.direct:
+            return call_service(
+                request, lambda: use_cases.use_case_update(actor=request.user, use_case=self.use_case,
+                                                           values=changed, reason=extra.cleaned_data["reason"]),
+                form=form, invalid=invalid, success=_("The documentation was saved."),
+                to=reverse("automations:use-case-detail", args=[key]))
+        return call_service(
+            request, lambda: changes.change_request_create(
                 actor=request.user, tenant=request.tenant, use_case=self.use_case, kind=ChangeKind.DOCUMENTATION,
                 title=extra.cleaned_data["title"], description=extra.cleaned_data["description"],
-                payload={"changes": UseCaseForm.as_payload(changed)})
-        except (ValidationError, PermissionDenied) as error:
-            for message in error_messages(error):
-                form.add_error(None, message)
-            return self._render(request, form, extra, status=403 if isinstance(error, PermissionDenied) else 400)
-        messages.success(request, _("Change request CR-%(pk)s was proposed; it takes effect once approved.")
-                         % {"pk": cr.pk})
-        return HttpResponseRedirect(reverse("automations:change-request-detail", args=[cr.pk]))
+                payload={"changes": UseCaseForm.as_payload(changed)}),
+            form=form, invalid=invalid,
+            success=lambda cr: _("Change request CR-%(pk)s was proposed; it takes effect once approved.")
+            % {"pk": cr.pk},
+            to=lambda cr: reverse("automations:change-request-detail", args=[cr.pk]))
 
 
 class UseCaseSuspendView(UseCaseMixin, RegistryView):
@@ -214,15 +211,13 @@ class UseCaseSuspendView(UseCaseMixin, RegistryView):
         form = ReasonForm(request.POST)
         if not form.is_valid():
             return self._render(request, form, status=400)
-        try:
-            use_cases.use_case_suspend(actor=request.user, use_case=self.use_case, reason=form.cleaned_data["reason"])
-        except (ValidationError, PermissionDenied) as error:
-            for message in error_messages(error):
-                form.add_error(None, message)
-            return self._render(request, form, status=403 if isinstance(error, PermissionDenied) else 400)
-        messages.success(request, _("“%(title)s” is suspended: nothing new is dispatched, queued items are held.")
-                         % {"title": self.use_case.title})
-        return HttpResponseRedirect(reverse("automations:use-case-detail", args=[key]))
+        return call_service(
+            request, lambda: use_cases.use_case_suspend(actor=request.user, use_case=self.use_case,
+                                                        reason=form.cleaned_data["reason"]),
+            form=form, invalid=lambda status: self._render(request, form, status=status),
+            success=_("“%(title)s” is suspended: nothing new is dispatched, queued items are held.")
+            % {"title": self.use_case.title},
+            to=reverse("automations:use-case-detail", args=[key]))
 
 
 # --- History ------------------------------------------------------------------------------------------

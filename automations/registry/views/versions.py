@@ -1,8 +1,6 @@
 """Versions (prompt templates, thresholds, guardrails, engine configurations) and releases: list,
 read, create and submit, and a side-by-side difference between any two versions or releases."""
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -13,7 +11,8 @@ from automations.registry.diffs import has_changes, render_release, render_versi
 from automations.registry.forms import VERSION_FORMS, ReleaseCreateForm
 from automations.registry.models.versions import VERSION_MODELS
 from automations.registry.services import versions as version_services
-from automations.registry.views.mixins import RegistryView, UseCaseMixin, error_messages, get_or_404, report_error
+from automations.registry.views.mixins import RegistryView, UseCaseMixin, get_or_404
+from portal.views import call_service
 
 
 class VersionKindMixin(UseCaseMixin):
@@ -120,22 +119,20 @@ class VersionCreateView(VersionKindMixin, RegistryView):
         form = self._form(request.POST)
         if not form.is_valid():
             return self._render(request, form, status=400)
-        try:
+        def create():
             version = version_services.version_create(actor=request.user, use_case=self.use_case, kind=kind,
                                                       content=form.content(),
                                                       change_note=form.cleaned_data["change_note"])
             if form.cleaned_data["submit_now"]:
                 version = version_services.version_submit(actor=request.user, version=version)
-        except (ValidationError, PermissionDenied) as error:
-            for message in error_messages(error):
-                form.add_error(None, message)
-            return self._render(request, form, status=403 if isinstance(error, PermissionDenied) else 400)
-        if version.is_frozen:
-            messages.success(request, _("Version %(n)s was created and submitted; it can no longer change.")
-                             % {"n": version.number})
-        else:
-            messages.success(request, _("Version %(n)s was saved as a draft.") % {"n": version.number})
-        return HttpResponseRedirect(reverse("automations:version-detail", args=[key, kind, version.number]))
+            return version
+
+        return call_service(
+            request, create, form=form, invalid=lambda status: self._render(request, form, status=status),
+            success=lambda version: (
+                _("Version %(n)s was created and submitted; it can no longer change.") if version.is_frozen
+                else _("Version %(n)s was saved as a draft.")) % {"n": version.number},
+            to=lambda version: reverse("automations:version-detail", args=[key, kind, version.number]))
 
 
 class VersionSubmitView(VersionKindMixin, RegistryView):
@@ -144,13 +141,10 @@ class VersionSubmitView(VersionKindMixin, RegistryView):
 
     def post(self, request, key, kind, number):
         version = self.version(number)
-        try:
-            version_services.version_submit(actor=request.user, version=version)
-        except (ValidationError, PermissionDenied) as error:
-            report_error(request, error)
-        else:
-            messages.success(request, _("Version %(n)s was submitted; it can no longer change.") % {"n": number})
-        return HttpResponseRedirect(reverse("automations:version-detail", args=[key, kind, number]))
+        return call_service(
+            request, lambda: version_services.version_submit(actor=request.user, version=version),
+            success=_("Version %(n)s was submitted; it can no longer change.") % {"n": number},
+            to=reverse("automations:version-detail", args=[key, kind, number]))
 
 
 # --- Releases -------------------------------------------------------------------------------------------
@@ -205,13 +199,10 @@ class ReleaseCreateView(UseCaseMixin, RegistryView):
         form = self._form(request.POST)
         if not form.is_valid():
             return self._render(request, form, status=400)
-        try:
-            release = version_services.release_create(actor=request.user, use_case=self.use_case,
-                                                      **form.versions())
-        except (ValidationError, PermissionDenied) as error:
-            for message in error_messages(error):
-                form.add_error(None, message)
-            return self._render(request, form, status=403 if isinstance(error, PermissionDenied) else 400)
-        messages.success(request, _("Release R%(n)s was bundled. Request a label move to take it into pilot or "
-                                    "production.") % {"n": release.number})
-        return HttpResponseRedirect(reverse("automations:release-detail", args=[key, release.number]))
+        return call_service(
+            request, lambda: version_services.release_create(actor=request.user, use_case=self.use_case,
+                                                             **form.versions()),
+            form=form, invalid=lambda status: self._render(request, form, status=status),
+            success=lambda release: _("Release R%(n)s was bundled. Request a label move to take it into pilot or "
+                                      "production.") % {"n": release.number},
+            to=lambda release: reverse("automations:release-detail", args=[key, release.number]))
