@@ -276,7 +276,8 @@ SPECTACULAR_SETTINGS = {
         "TaskStateEnum": "reviews.choices.TaskState",
     },
     # Every operation documents its error statuses as problem details (portal.api.schema).
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "portal.api.schema.problem_responses"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "portal.api.schema.problem_responses",
+                             "portal.api.schema.query_strings_without_nul"],
 }
 
 # --- Audit ----------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.exceptions import ValidationError as ApiValidationError
 
 
 class ListFilterBackend(DjangoFilterBackend):
@@ -15,7 +16,23 @@ class ListFilterBackend(DjangoFilterBackend):
     def filter_queryset(self, request, queryset, view):
         if getattr(view, "action", "list") != "list":
             return queryset
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is not None:
+            refuse_empty_typed_values(request.query_params, filterset)
         return super().filter_queryset(request, queryset, view)
+
+
+# Parameters documented with an enum, a format or as booleans: sent empty (`?status=`), they match none of
+# these and are refused like any other wrong value, rather than quietly filtering nothing.
+TYPED_FILTERS = (django_filters.ChoiceFilter, django_filters.IsoDateTimeFilter, django_filters.BooleanFilter)
+
+
+def refuse_empty_typed_values(params, filterset) -> None:
+    empty = sorted(name for name, f in filterset.filters.items()
+                   if isinstance(f, TYPED_FILTERS) and name in params and params.get(name) == "")
+    if empty:
+        raise ApiValidationError({name: [_("Give a value or leave the parameter out.")] for name in empty},
+                                 code="invalid")
 
 
 class StrictBooleanField(forms.NullBooleanField):
@@ -38,3 +55,4 @@ class StrictBooleanField(forms.NullBooleanField):
 
 class BooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
+

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from django.utils.http import http_date
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, extend_schema_serializer
 from rest_framework import pagination, serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -75,10 +75,11 @@ def keyset_page(request, results: list, next_cursor: str | None) -> dict:
 
 
 def page_serializer(name: str, item: serializers.Serializer) -> type[serializers.Serializer]:
-    """The schema of a keyset page of `item`s, named `name`."""
-    return type(name, (serializers.Serializer,), {
+    """The schema of a keyset page of `item`s, named `name`: one object (also on a viewset's `list`, which
+    drf-spectacular would otherwise document as an array of pages)."""
+    return extend_schema_serializer(many=False)(type(name, (serializers.Serializer,), {
         "__module__": __name__,
         "next": serializers.URLField(allow_null=True, help_text="The next page, null on the last."),
         "previous": serializers.URLField(allow_null=True, help_text="Always null: these pages go forward only."),
         "results": item,
-    })
+    }))

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from audit.actors import actor_from_request
 from automations.execution.services.intake import ensure_may_read
+from portal.api.filters import refuse_empty_typed_values
 from portal.api.pagination import KEYSET_PARAMETERS, announce_deprecations, invalid_cursor, keyset_cursor, keyset_page
 from portal.api.permissions import TenantMember, TenantModelPermissions, request_tenant
 from portal.api.schema import problem
@@ -107,6 +108,7 @@ class ReviewTaskViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def list(self, request):
         """A queue's tasks by priority, due time and id, 50 a page, keyset-paginated (`cursor`)."""
         filterset = ReviewTaskFilterSet(request.query_params, queryset=ReviewTask.objects.none(), request=request)
+        refuse_empty_typed_values(request.query_params, filterset)
         if not filterset.is_valid():
             raise translate_validation(filterset.errors)
         cursor = keyset_cursor(request)

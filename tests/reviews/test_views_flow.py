@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from audit.models import AccessEvent
 from automations.choices import ItemStatus, RiskTier
+from automations.execution.api.serializers import WorkItemSerializer
 from automations.models import Escalation, LabelledExample, TenantPolicy
 from automations.registry.services.use_cases import tenant_policy_ensure
 from reviews import services
@@ -197,6 +198,8 @@ def test_a_high_risk_decision_waits_for_a_second_clerk(client, world, tenant):
     # The value the first clerk chose is theirs; the second confirmed it (the API reports decided_by).
     assert task.item.fields["document_class"]["decided_by"] == "clerk"
     assert task.item.fields["document_class"]["confirmed_by"] == "clerk_2"
+    shown = WorkItemSerializer(task.item).data["fields"]["document_class"]  # as GET /api/v1/work-items/{id}/
+    assert (shown["decided_by"], shown["confirmed_by"]) == ("clerk", "clerk_2")
 
 
 def test_bulk_approval_only_where_queue_and_policy_allow_and_only_low_risk(clerk, world):

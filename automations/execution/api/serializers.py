@@ -33,6 +33,8 @@ class WorkItemSerializer(serializers.ModelSerializer):
             view[name] = {"value": data.get("value"), "confidence": data.get("confidence")}
             if data.get("decided_by"):
                 view[name]["decided_by"] = data["decided_by"]
+            if data.get("confirmed_by"):  # the second reviewer who confirmed the value decided_by chose
+                view[name]["confirmed_by"] = data["confirmed_by"]
         return view
 
     def get_details(self, item) -> dict:
@@ -50,7 +52,7 @@ class WorkItemCreateInputSerializer(serializers.Serializer):
     """A JSON object with `use_case` and `payload`, or a multipart form with `use_case` and one or several
     `file` parts (and optionally `payload` as a JSON text)."""
 
-    use_case = StrictCharField(max_length=100, help_text="The use case key, e.g. eingangsrechnungen.")
+    use_case = StrictCharField(min_length=1, max_length=100, help_text="The use case key, e.g. eingangsrechnungen.")
     payload = serializers.JSONField(required=False, allow_null=True,
                                     help_text="Object of input fields (JSON requests; a JSON text in multipart).")
     file = serializers.FileField(required=False, help_text="One or several files (multipart requests).")
