@@ -5,6 +5,7 @@
 #   - installs Debian's chromium when there are browser tests and it is missing,
 #   - installs Debian's tesseract-ocr with German and English language data (OCR) when missing,
 #   - installs Debian's dovecot-imapd (the mailbox tests start it on loopback) when missing,
+#   - installs Debian's gettext (msgfmt, to check the compiled German catalogue) when missing,
 #   - installs PostgreSQL and Redis when they are missing, and starts them when they are not running,
 # then runs the whole suite against PostgreSQL. Extra arguments go to pytest.
 #
@@ -45,6 +46,12 @@ langs=$(tesseract --list-langs 2>/dev/null || true)
 if ! grep -qx deu <<<"$langs" || ! grep -qx eng <<<"$langs"; then
   echo "Installing Debian's tesseract-ocr with German and English for OCR ..."
   apt_install tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng
+fi
+
+# --- gettext's msgfmt: a test checks that the committed German catalogue is compiled from its .po ----------
+if ! command -v msgfmt >/dev/null; then
+  echo "Installing Debian's gettext (msgfmt) ..."
+  apt_install gettext
 fi
 
 # --- IMAP: Debian's dovecot, started by the mailbox tests as a fixture on loopback -----------------------
