@@ -4,6 +4,10 @@ backoff and jitter, and after the last attempt kept as a dead letter and escalat
 fallback. Every attempt leaves a receipt. A delivery to a connector that is not approved for the use case's
 personal data categories is refused when it would be sent, escalated and audited.
 
+Every connector type goes through this outbox: webhooks (services/webhooks.py), file drops
+(services/file_drops.py; one that batches per interval writes every due result of the connector in one
+file, `file_drop_flush`) and e-mail (services/emails.py).
+
 Settings of a delivery connector (CatalogueEntry.settings, non-secret):
     timeout       seconds a target has to answer (10; DESIGN: any 2xx within 10 s is success)
     max_attempts  attempts before a delivery is dead (8)
@@ -14,7 +18,7 @@ import json
 import logging
 import random
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -29,15 +33,20 @@ from audit.services.events import audit_event_record
 from automations.choices import CatalogueKind, ConnectorDirection, ConnectorType, DeliveryStatus, ItemStatus
 from automations.connectors.models import Delivery, DeliveryAttempt
 from automations.connectors.selectors import delivery_connectors
+from automations.connectors.services.answers import DeliveryAnswer
 from automations.connectors.services.circuits import (
     connector_circuit_allow,
     connector_circuit_record,
     connector_circuit_reopen_at,
 )
 from automations.connectors.services.credentials import connector_secret
-from automations.connectors.services.webhooks import WebhookAnswer, webhook_headers, webhook_post
+from automations.connectors.services.emails import email_refusal, email_send, email_wanted
+from automations.connectors.services.file_drops import file_drop_write
+from automations.connectors.services.webhooks import webhook_headers, webhook_post
 from automations.execution.models.work import WorkItem
 from automations.execution.services.escalations import escalation_create
+from automations.registry.connector_settings import file_drop_settings
+from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.models.processors import CircuitState
 from portal.jobs import task_send_on_commit
 from portal.permissions import require_perm
@@ -84,12 +93,38 @@ def deliveries_create(*, item: WorkItem) -> list[Delivery]:
     now = timezone.now()
     created = []
     for connector in delivery_connectors(use_case=item.use_case):
-        delivery = Delivery.objects.create(
-            tenant=item.tenant, connector=connector, item=item, event_type=event_type,
-            webhook_id=f"msg_{uuid.uuid4().hex}", next_attempt_at=now, dispatched_until=now + _grace())
-        _send(delivery)
+        if connector.connector_type == ConnectorType.EMAIL and not email_wanted(connector=connector, item=item):
+            continue
+        interval = batch_interval(connector)
+        if interval:  # a batched file drop: the sweep after the interval's end writes the file
+            delivery = Delivery.objects.create(
+                tenant=item.tenant, connector=connector, item=item, event_type=event_type,
+                webhook_id=f"msg_{uuid.uuid4().hex}", next_attempt_at=batch_due(now, interval))
+        else:
+            delivery = Delivery.objects.create(
+                tenant=item.tenant, connector=connector, item=item, event_type=event_type,
+                webhook_id=f"msg_{uuid.uuid4().hex}", next_attempt_at=now, dispatched_until=now + _grace())
+            _send(delivery)
         created.append(delivery)
     return created
+
+
+def batch_interval(connector) -> int:
+    """Seconds between the files of a file drop that batches per interval; 0 for every other connector."""
+    if connector.connector_type != ConnectorType.FILE_DROP:
+        return 0
+    try:
+        config = file_drop_settings(connector.settings)
+    except ValidationError:
+        return 0  # sent one by one, and each attempt's receipt names the reason
+    return config.interval if config.batch == "interval" else 0
+
+
+def batch_due(now, interval: int):
+    """The end of the interval `now` falls in (intervals counted from the Unix epoch): results of one
+    interval share it, and so one file."""
+    seconds = int(now.timestamp())
+    return datetime.fromtimestamp((seconds // interval + 1) * interval, tz=UTC)
 
 
 def _refusal(delivery: Delivery) -> str:
@@ -105,6 +140,8 @@ def _refusal(delivery: Delivery) -> str:
     if missing:
         return (_("The connector %(c)s is not approved for the data categories %(cats)s of the use case %(u)s.")
                 % {"c": connector.name, "cats": ", ".join(missing), "u": use_case.key})
+    if connector.connector_type == ConnectorType.EMAIL:
+        return email_refusal(connector=connector, item=delivery.item)
     return ""
 
 
@@ -163,25 +200,36 @@ def _take(delivery_id: int) -> Delivery | None:
     return delivery
 
 
-def _attempt(delivery: Delivery, render) -> WebhookAnswer:
+def _item(delivery: Delivery) -> WorkItem:
+    return WorkItem.objects.select_related("use_case", "release", "tenant").get(pk=delivery.item_id)
+
+
+def _attempt(delivery: Delivery, render) -> DeliveryAnswer:
     connector = delivery.connector
+    if connector.connector_type == ConnectorType.FILE_DROP:
+        return file_drop_write(connector=connector, rows=[(delivery, render(_item(delivery)))])
+    if connector.connector_type == ConnectorType.EMAIL:
+        return email_send(connector=connector, delivery=delivery, item=_item(delivery))
     if connector.connector_type != ConnectorType.WEBHOOK:
-        return WebhookAnswer(False, None, 0, "", _("Connector type %(t)s does not deliver yet.")
-                             % {"t": connector.connector_type})
+        return DeliveryAnswer(False, None, 0, "", _("Connector type %(t)s does not deliver.")
+                              % {"t": connector.connector_type})
     secret = connector_secret(entry=connector)
     if not secret:
-        return WebhookAnswer(False, None, 0, "", _("The connector has no signing secret."))
-    item = WorkItem.objects.select_related("use_case", "release", "tenant").get(pk=delivery.item_id)
-    body = delivery_body(delivery, render(item))
+        return DeliveryAnswer(False, None, 0, "", _("The connector has no signing secret."))
+    body = delivery_body(delivery, render(_item(delivery)))
     headers = webhook_headers(secret=secret, webhook_id=delivery.webhook_id, body=body)
     return webhook_post(url=connector.endpoint, headers=headers, body=body,
                         timeout=_setting(connector, "timeout", 10.0))
 
 
 def delivery_send(*, delivery_id: int, render) -> str:
-    """One attempt of one delivery (the deliver task): take it under a lease, send it signed, keep the
-    receipt, then mark it delivered, schedule the next attempt, or make it a dead letter. `render` turns
-    the item into its API representation. Returns what happened."""
+    """One attempt of one delivery (the deliver task): take it under a lease, send it (signed, written or
+    mailed), keep the receipt, then mark it delivered, schedule the next attempt, or make it a dead letter.
+    A delivery of a file drop that batches per interval writes every result of that connector that is due
+    into one file. `render` turns the item into its API representation. Returns what happened."""
+    row = Delivery.objects.filter(pk=delivery_id).select_related("connector").first()
+    if row is not None and batch_interval(row.connector):
+        return file_drop_flush(connector_id=row.connector_id, render=render)
     delivery = _take(delivery_id)
     if delivery is None:
         return "skipped"
@@ -190,52 +238,106 @@ def delivery_send(*, delivery_id: int, render) -> str:
     answer = _attempt(delivery, render)
     now = timezone.now()
     with transaction.atomic():
-        delivery = Delivery.objects.select_for_update(of=("self",)).select_related(
-            "connector", "item", "item__use_case", "tenant").get(pk=delivery_id)
-        DeliveryAttempt.objects.create(tenant=delivery.tenant, delivery=delivery, number=number, started_at=started,
-                                       ok=answer.ok, status_code=answer.status_code, latency_ms=answer.latency_ms,
-                                       response_excerpt=answer.excerpt, error=answer.error[:4000])
-        if delivery.status not in (DeliveryStatus.PENDING, DeliveryStatus.FAILED):
-            return "already final"  # another worker finished it after this one's lease ran out
-        delivery.lease_until = None
+        return _conclude(delivery_id, number, started, answer, now)
+
+
+def _conclude(delivery_id: int, number: int, started, answer: DeliveryAnswer, now, circuit=None) -> str:
+    """Inside the transaction after an attempt: the receipt, then delivered, the next attempt, waiting for
+    the circuit, or a dead letter. `circuit`: the connector's circuit after the attempt when the caller
+    recorded it (a batch is one attempt at its target); otherwise it is recorded here."""
+    delivery = Delivery.objects.select_for_update(of=("self",)).select_related(
+        "connector", "item", "item__use_case", "tenant").get(pk=delivery_id)
+    DeliveryAttempt.objects.create(tenant=delivery.tenant, delivery=delivery, number=number, started_at=started,
+                                   ok=answer.ok, status_code=answer.status_code, latency_ms=answer.latency_ms,
+                                   response_excerpt=answer.excerpt, error=answer.error[:4000])
+    if delivery.status not in (DeliveryStatus.PENDING, DeliveryStatus.FAILED):
+        return "already final"  # another worker finished it after this one's lease ran out
+    delivery.lease_until = None
+    if circuit is None and not answer.permanent:  # a refused message says nothing about the connector
         circuit = connector_circuit_record(entry=delivery.connector, ok=answer.ok, error=answer.error, now=now)
-        if answer.ok:
-            delivery.status, delivery.delivered_at, delivery.last_error = DeliveryStatus.DELIVERED, now, ""
-            delivery.dispatched_until = None
-            delivery.save(update_fields=["status", "delivered_at", "last_error", "lease_until", "dispatched_until"])
-            audit_event_record(actor=SYSTEM, tenant=delivery.tenant, event_type="delivery.delivered", obj=delivery.item,
-                               details={"delivery": delivery.webhook_id, "connector": delivery.connector.key,
-                                        "attempts": delivery.attempts, "status_code": answer.status_code,
-                                        "latency_ms": answer.latency_ms})
-            return "delivered"
-        delivery.last_error = answer.error[:4000]
-        if circuit.state != CircuitState.CLOSED:
-            # The connector is down: the delivery waits for the circuit's trial, its budget untouched (the
-            # trial's success sends every waiting delivery at once).
-            delivery.status, delivery.dispatched_until = DeliveryStatus.FAILED, None
-            delivery.next_attempt_at = connector_circuit_reopen_at(circuit)
-            delivery.attempts_before_redelivery += 1
-            delivery.save(update_fields=["status", "last_error", "lease_until", "next_attempt_at", "dispatched_until",
-                                         "attempts_before_redelivery"])
+    if answer.ok:
+        delivery.status, delivery.delivered_at, delivery.last_error = DeliveryStatus.DELIVERED, now, ""
+        delivery.dispatched_until = None
+        delivery.save(update_fields=["status", "delivered_at", "last_error", "lease_until", "dispatched_until"])
+        details = {"delivery": delivery.webhook_id, "connector": delivery.connector.key,
+                   "attempts": delivery.attempts, "status_code": answer.status_code, "latency_ms": answer.latency_ms}
+        if answer.target:
+            details["target"] = answer.target
+        audit_event_record(actor=SYSTEM, tenant=delivery.tenant, event_type="delivery.delivered", obj=delivery.item,
+                           details=details)
+        return "delivered"
+    delivery.last_error = answer.error[:4000]
+    if not answer.permanent and circuit is not None and circuit.state != CircuitState.CLOSED:
+        # The connector is down: the delivery waits for the circuit's trial, its budget untouched (the
+        # trial's success sends every waiting delivery at once).
+        delivery.status, delivery.dispatched_until = DeliveryStatus.FAILED, None
+        delivery.next_attempt_at = connector_circuit_reopen_at(circuit)
+        delivery.attempts_before_redelivery += 1
+        delivery.save(update_fields=["status", "last_error", "lease_until", "next_attempt_at", "dispatched_until",
+                                     "attempts_before_redelivery"])
+        return "waiting"
+    budget = max(1, _setting(delivery.connector, "max_attempts", 8, int))
+    if answer.permanent or delivery.attempts - delivery.attempts_before_redelivery >= budget:
+        delivery.status, delivery.dispatched_until = DeliveryStatus.DEAD, None
+        delivery.save(update_fields=["status", "last_error", "lease_until", "dispatched_until"])
+        audit_event_record(actor=SYSTEM, tenant=delivery.tenant, event_type="delivery.dead", obj=delivery.item,
+                           details={"delivery": delivery.webhook_id, "connector": delivery.connector.key,
+                                    "attempts": delivery.attempts, "error": answer.error[:300]})
+        _escalate_to_it(delivery, _("Delivery to %(c)s failed after %(n)s attempts (%(e)s). Deliver the result "
+                                    "by hand, or redeliver it from the item once the target is back.")
+                        % {"c": delivery.connector.name, "n": delivery.attempts, "e": answer.error[:300]})
+        return "dead"
+    wait = backoff_seconds(delivery.connector, delivery.attempts)
+    delivery.status = DeliveryStatus.FAILED
+    delivery.next_attempt_at = now + timedelta(seconds=wait)
+    delivery.dispatched_until = delivery.next_attempt_at + _grace()
+    delivery.save(update_fields=["status", "last_error", "lease_until", "next_attempt_at", "dispatched_until"])
+    _send(delivery, countdown=wait)
+    return "failed"
+
+
+BATCH_LIMIT = 1000
+
+
+def file_drop_flush(*, connector_id: int, render, now=None, limit: int = BATCH_LIMIT) -> str:
+    """A file drop that batches per interval: every result of the connector that is due goes into one file,
+    written as one attempt (the circuit counts it once); each delivery keeps its own receipt, retries and
+    dead letter. Deliveries another worker holds are left to it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        connector = CatalogueEntry.objects.get(pk=connector_id)
+        due = list(Delivery.objects.select_for_update(of=("self",), skip_locked=True)
+                   .select_related("connector", "item", "item__use_case", "tenant")
+                   .filter(connector_id=connector_id, status__in=(DeliveryStatus.PENDING, DeliveryStatus.FAILED),
+                           next_attempt_at__lte=now)
+                   .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+                   .order_by("created_at", "pk")[:limit])
+        batch = []
+        for delivery in due:
+            refusal = _refusal(delivery)
+            if refusal:
+                _refuse(delivery, refusal)
+            else:
+                batch.append(delivery)
+        if not batch:
+            return "skipped"
+        allowed, retry_at = connector_circuit_allow(entry=connector, now=now)
+        if not allowed:  # the folder is away: the results wait, spending no attempt
+            Delivery.objects.filter(pk__in=[d.pk for d in batch]).update(next_attempt_at=retry_at,
+                                                                        dispatched_until=None)
             return "waiting"
-        budget = max(1, _setting(delivery.connector, "max_attempts", 8, int))
-        if delivery.attempts - delivery.attempts_before_redelivery >= budget:
-            delivery.status, delivery.dispatched_until = DeliveryStatus.DEAD, None
-            delivery.save(update_fields=["status", "last_error", "lease_until", "dispatched_until"])
-            audit_event_record(actor=SYSTEM, tenant=delivery.tenant, event_type="delivery.dead", obj=delivery.item,
-                               details={"delivery": delivery.webhook_id, "connector": delivery.connector.key,
-                                        "attempts": delivery.attempts, "error": answer.error[:300]})
-            _escalate_to_it(delivery, _("Delivery to %(c)s failed after %(n)s attempts (%(e)s). Deliver the result "
-                                        "by hand, or redeliver it from the item once the target is back.")
-                            % {"c": delivery.connector.name, "n": delivery.attempts, "e": answer.error[:300]})
-            return "dead"
-        wait = backoff_seconds(delivery.connector, delivery.attempts)
-        delivery.status = DeliveryStatus.FAILED
-        delivery.next_attempt_at = now + timedelta(seconds=wait)
-        delivery.dispatched_until = delivery.next_attempt_at + _grace()
-        delivery.save(update_fields=["status", "last_error", "lease_until", "next_attempt_at", "dispatched_until"])
-        _send(delivery, countdown=wait)
-        return "failed"
+        lease = now + timedelta(seconds=_setting(connector, "timeout", 10.0) + 60)
+        for delivery in batch:
+            delivery.attempts += 1
+            delivery.lease_until = lease
+            delivery.save(update_fields=["attempts", "lease_until"])
+    started = timezone.now()
+    answer = file_drop_write(connector=connector, rows=[(d, render(_item(d))) for d in batch])
+    now = timezone.now()
+    with transaction.atomic():
+        circuit = connector_circuit_record(entry=connector, ok=answer.ok, error=answer.error, now=now)
+        outcomes = [_conclude(d.pk, d.attempts, started, answer, now, circuit=circuit) for d in batch]
+    return f"{len(batch)} in one file: " + ", ".join(sorted(set(outcomes)))
 
 
 def delivery_redeliver(*, actor, delivery: Delivery) -> Delivery:
@@ -266,11 +368,22 @@ def deliveries_sweep(*, now=None, limit: int = 500) -> int:
                                        next_attempt_at__lte=now)
                .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
                .filter(Q(dispatched_until__isnull=True) | Q(dispatched_until__lt=now))
-               .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+               .order_by("next_attempt_at").values_list("pk", "connector_id")[:limit])
     if not due:
         return 0
+    connectors = dict(due)
+    batched = {entry.pk for entry in CatalogueEntry.objects.filter(pk__in=set(connectors.values()),
+                                                                  connector_type=ConnectorType.FILE_DROP)
+               if batch_interval(entry)}
+    tasks, flushed = [], set()
+    for pk, connector_id in due:
+        if connector_id in batched:  # one task writes the connector's whole batch
+            if connector_id in flushed:
+                continue
+            flushed.add(connector_id)
+        tasks.append(pk)
     with transaction.atomic():
-        Delivery.objects.filter(pk__in=due).update(dispatched_until=now + _grace())
-        for pk in due:
+        Delivery.objects.filter(pk__in=list(connectors)).update(dispatched_until=now + _grace())
+        for pk in tasks:
             _send(Delivery(pk=pk))
     return len(due)

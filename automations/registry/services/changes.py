@@ -24,6 +24,7 @@ from automations.choices import (
     RiskTier,
     UseCaseStatus,
 )
+from automations.registry.connector_settings import connector_settings_validate
 from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.models.changes import Approval, ChangeRequest
 from automations.registry.models.use_cases import TenantPolicy, UseCase
@@ -211,6 +212,8 @@ def _catalogue_check(tenant, payload: dict) -> list[dict]:
         endpoint = fields.get("endpoint", existing.endpoint if existing else "")
         if connector_type == ConnectorType.WEBHOOK and not str(endpoint).startswith(("https://", "http://")):
             raise ValidationError(_("A webhook connector's target is an http(s) URL."))
+        connector_settings_validate(connector_type=connector_type, direction=direction, endpoint=endpoint,
+                                    settings=fields.get("settings", existing.settings if existing else {}))
     categories = tenant_policy_get(tenant=tenant).data_categories
     if set(fields.get("approved_categories") or []) - set(categories):
         raise ValidationError(_("Approved categories must come from the tenant's vocabulary."))

@@ -241,7 +241,7 @@ def test_catalogue_and_policy_changes_are_proposed_not_applied(tenant, team, log
     client = login(team["it_operator"], tenant)
     client.post(reverse("automations:catalogue-change"), {
         "key": "sftp-dms", "kind": "connector", "connector_type": "file_drop", "direction": "delivery",
-        "name": "DMS über SFTP", "transfer_basis": "on_premises",
+        "name": "DMS über SFTP", "transfer_basis": "on_premises", "endpoint": "/srv/dms/eingang",
         "settings": '{"folder": "/eingang"}', "is_active": "on", "title": "DMS anbinden", "description": "Posteingang"})
     client.post(reverse("automations:tenant-policy-change"), {
         "allow_dual_role": "on", "standard_change_kinds": ["threshold_small_move"], "standard_threshold_delta": "0.05",
