@@ -76,6 +76,11 @@ CHOICE_TEXTS = {
     "reklamation": ("Reklamation", "Complaint"), "lieferung": ("Lieferung", "Delivery"), "konto": ("Konto", "Account"),
     "hoch": ("hoch", "high"), "mittel": ("mittel", "medium"), "niedrig": ("niedrig", "low"),
 }
+# EU AI Act Art. 50: the line every reply sent to a customer carries (e-mail delivery takes it from here).
+REPLY_DISCLOSURE = {"de": "Hinweis: Diese Antwort wurde mit Unterstützung eines KI-Systems erstellt und von unserem "
+                          "Kundenservice geprüft (KI-Verordnung Art. 50).",
+                    "en": "Note: this reply was drafted with the help of an AI system and checked by our customer "
+                          "service (EU AI Act Art. 50)."}
 TITLE_FIELDS = {"seller_name", "invoice_number", "gross_total", "subject", "customer_number", "document_class"}
 
 
@@ -210,7 +215,7 @@ def _tickets(tenant, users) -> UseCase:
                              category="customer_history", send_to_model=False)],
         output_fields=[_field("queue", "category", True, choices=TICKET_QUEUES),
                        _field("priority", "category", True, choices=TICKET_PRIORITIES),
-                       _field("reply", "long_text", False)],
+                       _field("reply", "long_text", False, disclosure=REPLY_DISCLOSURE)],
         data_subjects=["Kunden", "Ansprechpartner der Kunden"], legal_basis=LegalBasis.CONTRACT,
         legal_basis_note="Art. 6 Abs. 1 lit. b DSGVO: Bearbeitung von Kundenanfragen aus dem Vertrag.",
         recipients=["Kundenservice"], retention_days=365, risk_tier=RiskTier.LIMITED,

@@ -4,6 +4,7 @@ checked by the registry's services, whose messages the views show beside the for
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from automations.choices import (
@@ -21,6 +22,7 @@ from automations.choices import (
 )
 from automations.engines import limits, patterns
 from automations.fields import category_label, field_label
+from automations.registry.connector_settings import MAX_INTERVAL, MIN_INTERVAL, connector_settings_validate
 from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.models.use_cases import TenantPolicy, UseCase
 from automations.registry.models.versions import EngineConfigVersion, GuardrailSetVersion, PromptTemplateVersion
@@ -119,8 +121,14 @@ class FieldSpecForm(forms.Form):
         help_text=_("One per line: choice = German label | English label"))
     title = forms.BooleanField(label=_("Shown in lists"), required=False,
                                help_text=_("Identifies an item in lists (e.g. supplier, amount, subject)."))
+    # EU AI Act Art. 50: the line that goes out with a text generated with AI (e-mail delivery of replies).
+    disclosure_de = forms.CharField(
+        label=_("AI disclosure (German)"), required=False, max_length=500,
+        help_text=_("EU AI Act Art. 50: sent with every reply generated with AI, e.g. by e-mail."))
+    disclosure_en = forms.CharField(label=_("AI disclosure (English)"), required=False, max_length=500)
 
-    TEXT_FIELDS = ("label_de", "label_en", "help_de", "help_en", "choice_labels", "title")
+    TEXT_FIELDS = ("label_de", "label_en", "help_de", "help_en", "choice_labels", "title", "disclosure_de",
+                   "disclosure_en")
 
     def __init__(self, *args, categories: list[str], **kwargs):
         super().__init__(*args, **kwargs)
@@ -152,6 +160,8 @@ class FieldSpecForm(forms.Form):
             "personal_data": bool(spec.get("personal_data")), "category": spec.get("category", ""),
             "label_de": _text_in(spec.get("label"), "de"), "label_en": _text_in(spec.get("label"), "en"),
             "help_de": _text_in(spec.get("help"), "de"), "help_en": _text_in(spec.get("help"), "en"),
+            "disclosure_de": _text_in(spec.get("disclosure"), "de"),
+            "disclosure_en": _text_in(spec.get("disclosure"), "en"),
             "choice_labels": FieldSpecForm._choice_label_lines(spec.get("choice_labels")),
             "title": bool(spec.get("title")),
         }
@@ -207,7 +217,7 @@ class FieldSpecForm(forms.Form):
         if data.get("personal_data"):
             spec["personal_data"] = True
             spec["category"] = data["category"]
-        for key in ("label", "help"):
+        for key in ("label", "help", "disclosure"):
             text = {lang: (data.get(f"{key}_{lang}") or "").strip() for lang in ("de", "en")}
             if any(text.values()):
                 spec[key] = {lang: value for lang, value in text.items() if value}
@@ -774,29 +784,120 @@ class CatalogueChangeForm(ChangeRequestTextForm):
     settings = JsonObjectField(label=_label(CatalogueEntry, "settings"),
                                help_text=_("Settings that are not secret, e.g. the model name or a folder."))
     is_active = forms.BooleanField(label=_label(CatalogueEntry, "is_active"), required=False, initial=True)
+    # The settings of a file drop and of an e-mail connector, as fields (they are written into `settings`;
+    # the rarer ones — delimiter, decimal, bom, timeout — stay in the JSON above).
+    file_format = forms.ChoiceField(label=_("File format"), required=False,
+                                    choices=[("csv", "CSV"), ("jsonl", "JSON Lines")],
+                                    help_text=_("File drop only: CSV for spreadsheet-like imports, JSON Lines with "
+                                                "the whole result per line."))
+    file_profile = forms.ChoiceField(
+        label=_("Number and date format"), required=False,
+        choices=[("standard", _("Standard: comma-separated, decimal point, ISO dates (2026-12-31)")),
+                 ("de", _("German Excel: semicolon-separated, decimal comma, 31.12.2026, UTF-8 with BOM"))],
+        help_text=_("File drop only."))
+    file_columns = forms.CharField(
+        label=_("CSV columns"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("File drop only. One per line: header = field, e.g. Rechnungsnummer = invoice_number (or "
+                    "delivery_id, id, use_case, status, timestamp). Empty: delivery id, item, use case, status "
+                    "and every output field."))
+    file_batch = forms.ChoiceField(
+        label=_("Files"), required=False,
+        choices=[("item", _("One file per result")), ("interval", _("One file per interval with every result"))],
+        help_text=_("File drop only."))
+    file_interval = forms.IntegerField(label=_("Interval (seconds)"), required=False, min_value=MIN_INTERVAL,
+                                       max_value=MAX_INTERVAL, help_text=_("File drop per interval only."))
+    email_from = forms.EmailField(label=_("Sender address"), required=False,
+                                  help_text=_("E-mail only. Empty: the portal's sender address."))
+    email_reply_field = forms.CharField(label=_("Field with the reply"), required=False, max_length=60,
+                                        help_text=_("E-mail only: the output field sent (default reply). The AI "
+                                                    "disclosure line comes from this field's documentation."))
+    email_recipient_field = forms.CharField(label=_("Field with the recipient"), required=False, max_length=60,
+                                            help_text=_("E-mail only: the input field with the address answered "
+                                                        "(default sender_email)."))
 
     field_order = ["key", "kind", "connector_type", "direction", "name", "vendor", "method", "endpoint", "location",
-                   "transfer_basis", "dpa_reference", "approved_categories", "settings", "is_active", "title",
-                   "description"]
+                   "transfer_basis", "dpa_reference", "approved_categories", "settings", "file_format",
+                   "file_profile", "file_columns", "file_batch", "file_interval", "email_from", "email_reply_field",
+                   "email_recipient_field", "is_active", "title", "description"]
     FIELDS = ("kind", "connector_type", "direction", "name", "vendor", "method", "endpoint", "location",
               "transfer_basis", "dpa_reference", "approved_categories", "settings", "is_active")
+    # form field -> settings key, per connector type
+    TYPE_SETTINGS = {
+        ConnectorType.FILE_DROP: {"file_format": "format", "file_profile": "profile", "file_columns": "columns",
+                                  "file_batch": "batch", "file_interval": "interval"},
+        ConnectorType.EMAIL: {"email_from": "from_email", "email_reply_field": "reply_field",
+                              "email_recipient_field": "recipient_field"},
+    }
 
     def __init__(self, *args, categories: list[str], entry: CatalogueEntry | None = None, **kwargs):
         self.entry = entry
         if entry is not None:
             initial = kwargs.setdefault("initial", {})
             initial.update({name: getattr(entry, name) for name in ("key",) + self.FIELDS})
+            for field, key in self.TYPE_SETTINGS.get(entry.connector_type, {}).items():
+                if key in (entry.settings or {}):
+                    value = entry.settings[key]
+                    initial[field] = _columns_text(value) if key == "columns" else value
         super().__init__(*args, **kwargs)
         self.fields["approved_categories"].choices = [(c, c) for c in categories]
         if entry is not None:
             self.fields["key"].disabled = True
 
+    def clean_file_columns(self):
+        text = self.cleaned_data.get("file_columns") or ""
+        columns = []
+        for line in text.splitlines():
+            if not line.strip():
+                continue
+            header, sep, value = line.partition("=")
+            header, value = header.strip(), value.strip()
+            if not sep:
+                header, value = line.strip(), line.strip()
+            if not value:
+                raise forms.ValidationError(_("Write each line as: header = field"))
+            columns.append({"header": header or value, "value": value})
+        return columns
+
+    def _settings(self) -> dict:
+        """The JSON settings with the connector type's own fields written in (a field left empty keeps what
+        the JSON says)."""
+        data = self.cleaned_data
+        settings = dict(data.get("settings") or {})
+        for field, key in self.TYPE_SETTINGS.get(data.get("connector_type"), {}).items():
+            value = data.get(field)
+            if value not in (None, "", []):
+                settings[key] = value
+        return settings
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == CatalogueKind.CONNECTOR and data.get("connector_type"):
+            try:
+                connector_settings_validate(connector_type=data["connector_type"], direction=data.get("direction"),
+                                            endpoint=data.get("endpoint") or "", settings=self._settings())
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return data
+
     def payload(self) -> dict:
         data = self.cleaned_data
         fields = {name: data[name] for name in self.FIELDS}
+        fields["settings"] = self._settings()
         if self.entry is not None:
             fields = {name: value for name, value in fields.items() if getattr(self.entry, name) != value}
         return {"key": data["key"], "fields": fields}
+
+
+def _columns_text(columns) -> str:
+    lines = []
+    for column in columns or []:
+        if isinstance(column, str):
+            lines.append(column)
+        elif isinstance(column, dict):
+            value = column.get("value", "")
+            header = column.get("header", value)
+            lines.append(value if header == value else f"{header} = {value}")
+    return "\n".join(lines)
 
 
 class TenantPolicyChangeForm(ChangeRequestTextForm):

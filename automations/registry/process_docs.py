@@ -116,6 +116,13 @@ def _lines(values) -> str:
     return "\n".join(str(v) for v in values) if values else "—"
 
 
+def _text_de(text) -> str:
+    """A text per language ({"de": …, "en": …}) or one text: the German one first."""
+    if isinstance(text, dict):
+        return str(text.get("de") or next(iter(text.values()), ""))
+    return str(text)
+
+
 def field_table(specs: list[dict]) -> Table:
     rows = []
     for spec in specs:
@@ -185,6 +192,9 @@ def documentation_sections(use_case: UseCase) -> list[Section]:
         Section(_("Risk"), [
             Item(_label("risk_tier"), str(use_case.get_risk_tier_display())),
             Item(_label("risk_rationale"), use_case.risk_rationale or "—"),
+            Item(_("AI disclosure (EU AI Act Art. 50)"), "\n".join(
+                f"{spec['name']}: {_text_de(spec['disclosure'])}" for spec in use_case.output_fields
+                if isinstance(spec, dict) and spec.get("name") and spec.get("disclosure")) or "—"),
             Item(_label("dpia_reference"), use_case.dpia_reference or "—"),
             Item(_label("worker_information_reference"), use_case.worker_information_reference or "—"),
             Item(_label("affects_employees"), _yes_no(use_case.affects_employees)),

@@ -46,7 +46,7 @@ def validate_field_specs(specs, *, label: str, categories: list[str]) -> None:
             raise ValidationError(_("Field %(name)s has an unknown type.") % {"name": name})
         if spec.get("type") == FieldType.CATEGORY and not isinstance(spec.get("choices", []), list):
             raise ValidationError(_("Field %(name)s: choices must be a list.") % {"name": name})
-        for key in ("label", "help"):
+        for key in ("label", "help", "disclosure"):
             text = spec.get(key)
             if text is not None and not isinstance(text, str) and not (
                     isinstance(text, dict) and all(isinstance(v, str) for v in text.values())):
