@@ -2,6 +2,8 @@
 settings (locmem in tests) or to an SMTP server of the connector's own (a real one on loopback), each message
 carrying the disclosure line the use case documents for its reply field (EU AI Act Art. 50), through the same
 outbox as webhooks: receipts, retries, dead letters, refusals, audit."""
+import itertools
+
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
@@ -22,6 +24,7 @@ pytestmark = pytest.mark.django_db
 
 DISCLOSURE = {"de": "Diese Antwort wurde mit Unterstützung eines KI-Systems erstellt (KI-Verordnung Art. 50).",
               "en": "This reply was drafted with the help of an AI system (EU AI Act Art. 50)."}
+_numbers = itertools.count(1)
 REPLY = "Guten Tag, vielen Dank für Ihre Nachricht. Die Rechnung geht heute noch einmal an Sie."
 
 
@@ -63,7 +66,9 @@ def email_connector(tenant, team, use_case, endpoint="", key="kundenmail", categ
 
 
 def decided(run_on_commit, team, tenant, *, reply=REPLY, approved=True, message_id="", recipient="kunde@example.com"):
-    payload = {"text": "Frage zur Rechnung", "subject": "Frage zur\r\nRechnung 4711", "sender_email": recipient}
+    # Each item its own text: the same content twice would be held as a duplicate.
+    payload = {"text": f"Frage zur Rechnung ({next(_numbers)})", "subject": "Frage zur\r\nRechnung 4711",
+               "sender_email": recipient}
     if message_id:
         payload["message_id"] = message_id
     item, _created = run_on_commit(intake.work_item_create, actor=team["it_operator"], tenant=tenant,

@@ -173,7 +173,9 @@ def test_a_folder_that_is_away_opens_the_breaker_the_results_wait_and_all_arrive
     waiting = Delivery.objects.filter(item__in=items)
     assert all(d.status in (DeliveryStatus.PENDING, DeliveryStatus.FAILED) for d in waiting)
     assert "does not exist" in Delivery.objects.filter(item__in=items).exclude(last_error="").first().last_error
-    assert AuditEvent.objects.filter(event_type="connector_circuit.opened", tenant=tenant).count() == 1
+    # Opened once after two failures in a row (a failed trial during the cool-downs re-opens it, audited too).
+    assert AuditEvent.objects.filter(event_type="connector_circuit.opened", tenant=tenant,
+                                     details__from="closed").count() == 1
 
     folder.mkdir()  # the share is mounted again
     sweep_until(run_on_commit, lambda: all(d.status == DeliveryStatus.DELIVERED
