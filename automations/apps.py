@@ -16,6 +16,9 @@ class AutomationsConfig(AppConfig):
         from automations.execution import events as execution_events  # noqa: F401
         from automations.execution import handlers
         from automations.execution import tasks as execution_tasks  # noqa: F401
+        from automations.quality import events as quality_events  # noqa: F401
+        from automations.quality import handlers as quality_handlers
+        from automations.quality import tasks as quality_tasks  # noqa: F401
         from automations.registry import events as registry_events  # noqa: F401
         from automations.registry import tasks as registry_tasks  # noqa: F401
         from automations.training import events as training_events  # noqa: F401
@@ -23,3 +26,4 @@ class AutomationsConfig(AppConfig):
 
         handlers.connect()
         connector_handlers.connect()
+        quality_handlers.connect()

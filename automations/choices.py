@@ -68,6 +68,7 @@ class ChangeKind(models.TextChoices):
     CATALOGUE = "catalogue", _("Add or change a catalogue entry")
     TENANT_POLICY = "tenant_policy", _("Change a tenant control setting")
     MEMBERSHIP_ROLES = "membership_roles", _("Grant a control role")
+    QUALITY_BREAKER_RESET = "quality_breaker_reset", _("Switch automatic application back on")
 
 
 class ChangeState(models.TextChoices):

@@ -12,7 +12,11 @@ _READ_REGISTRY = {
     "automations.view_guardrailsetversion", "automations.view_engineconfigversion", "automations.view_release",
     "automations.view_releaselabel", "automations.view_changerequest", "automations.view_approval",
     "automations.view_classifierversion",
+    # Quality: the circuit breakers' state, backtests kept with change requests, the periodic reviews.
+    "automations.view_qualitybreaker", "automations.view_thresholdbacktest", "automations.view_usecasereview",
 }
+# Completing a periodic review (the service also wants an owner of the use case or an automation lead).
+_REVIEW_USE_CASES = {"automations.change_usecasereview"}
 _BUILD_VERSIONS = {
     "automations.add_prompttemplateversion", "automations.add_thresholdsetversion",
     "automations.add_guardrailsetversion", "automations.add_engineconfigversion", "automations.add_release",
@@ -51,16 +55,17 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "automations.add_usecase", "automations.change_usecase", "automations.change_tenantpolicy",
             "automations.change_escalation", "reviews.add_trainingrecord", "reviews.view_trainingrecord",
             "reviews.view_oversight",
-        }),
+        } | _REVIEW_USE_CASES),
     Role.DEPARTMENT_OWNER: frozenset(
-        _READ_REGISTRY | _PROPOSE | _SUSPEND | _READ_WORK | _SEND_WORK | _KEEP_MASTER_DATA | {
+        _READ_REGISTRY | _PROPOSE | _SUSPEND | _READ_WORK | _SEND_WORK | _KEEP_MASTER_DATA | _REVIEW_USE_CASES | {
             "automations.add_usecase", "automations.change_usecase", "reviews.view_oversight",
         }),
     Role.IT_OPERATOR: frozenset(_READ_REGISTRY | _PROPOSE | _READ_WORK | _SEND_WORK | _KEEP_MASTER_DATA
-                                | _KEEP_PROCESSOR_KEYS | _REDELIVER),
-    Role.SECURITY_OFFICER: frozenset(_READ_REGISTRY | _PROPOSE | _SUSPEND | _KEEP_PROCESSOR_KEYS),
+                                | _KEEP_PROCESSOR_KEYS | _REDELIVER | _REVIEW_USE_CASES),
+    Role.SECURITY_OFFICER: frozenset(_READ_REGISTRY | _PROPOSE | _SUSPEND | _KEEP_PROCESSOR_KEYS | _REVIEW_USE_CASES),
     Role.DATA_PROTECTION_OFFICER: frozenset(_READ_REGISTRY | _PROPOSE | _SUSPEND | _READ_WORK | _READ_AUDIT
-                                            | _HANDLE_REQUESTS | {"automations.change_tenantpolicy"}),
+                                            | _HANDLE_REQUESTS | _REVIEW_USE_CASES
+                                            | {"automations.change_tenantpolicy"}),
     Role.WORKS_COUNCIL: frozenset(_READ_REGISTRY | {"audit.view_employee_measures", "reviews.view_oversight"}),
     Role.CLERK: frozenset(_READ_WORK | _SEND_WORK | {
         "portal.view_tenant", "automations.view_usecase", "reviews.work_reviewqueue",

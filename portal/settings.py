@@ -108,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.portal",
             ],
+            "libraries": {"quality_tags": "automations.quality.templatetags"},
         },
     },
 ]
@@ -368,6 +369,14 @@ FOLDER_POLL_SECONDS = env_int("FOLDER_POLL_SECONDS", 10)
 FOLDER_STABLE_SECONDS = env_int("FOLDER_STABLE_SECONDS", 2)
 FOLDER_INBOX_DIR = env_str("FOLDER_INBOX_DIR", str(VAR_DIR / "inbox"))
 
+# The quality circuit breaker (automations.quality): the window its figures cover and the fewest decided
+# reviews / routed items it judges by; a use case's quality targets may set their own
+# (breaker_window_days, breaker_min_checked, breaker_min_routed).
+QUALITY_BREAKER_WINDOW_DAYS = env_int("QUALITY_BREAKER_WINDOW_DAYS", 7)
+QUALITY_BREAKER_MIN_CHECKED = env_int("QUALITY_BREAKER_MIN_CHECKED", 20)
+QUALITY_BREAKER_MIN_ROUTED = env_int("QUALITY_BREAKER_MIN_ROUTED", 20)
+QUALITY_BREAKER_SECONDS = env_int("QUALITY_BREAKER_SECONDS", 15 * 60)
+
 CELERY_BEAT_SCHEDULE: dict = {
     "poll-folders": _maintenance("automations.poll_folders", float(FOLDER_POLL_SECONDS)),
     "poll-mailboxes": _maintenance("automations.poll_mailboxes", float(env_int("MAIL_POLL_SECONDS", 30))),
@@ -381,6 +390,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "verify-audit-chains": {"task": "audit.verify_chains", "schedule": 24 * 3600.0},
     "work-item-retention": {"task": "audit.retention_sweep", "schedule": 24 * 3600.0},
     "data-subject-request-reminders": {"task": "audit.request_reminders", "schedule": 6 * 3600.0},
+    "quality-breakers": _maintenance("automations.quality_breakers_evaluate", float(QUALITY_BREAKER_SECONDS)),
+    "use-case-reviews-due": {"task": "automations.use_case_reviews_schedule", "schedule": 3600.0},
 }
 CELERY_TASK_ROUTES = {entry["task"]: {"queue": MAINTENANCE_QUEUE} for entry in CELERY_BEAT_SCHEDULE.values()
                       if entry.get("options", {}).get("queue") == MAINTENANCE_QUEUE}

@@ -22,6 +22,7 @@ from automations.execution.services.results import work_item_finalise
 from automations.registry.models.use_cases import UseCase
 from automations.registry.selectors import tenant_policy_get
 from automations.training.services import example_from_correction
+from portal.jobs import task_send_on_commit
 from portal.permissions import actor_has_perm, require_perm
 from reviews.briefings import briefing_for
 from reviews.choices import OPEN_TASK_STATES, DecisionAction, QueueKind, TaskState
@@ -326,6 +327,9 @@ def review_task_decide(*, actor, task: ReviewTask, action: str, final_values: di
         else:
             task.state, task.done_at = TaskState.DONE, now
             _finalise(actor, task, item, action, final_values, first=first)
+            if task.queue.kind != QueueKind.CLARIFICATION and task.use_case_id:
+                # The correction rate moved: the use case's quality circuit breaker is evaluated after commit.
+                task_send_on_commit("automations.quality_breaker_evaluate", task.use_case_id)
         task.save(update_fields=["state", "done_at", "claimed_by", "claimed_at", "claim_expires_at",
                                  "first_reviewer"])
         audit_event_record(actor=actor, tenant=task.tenant, event_type="review_task.decided", obj=task,

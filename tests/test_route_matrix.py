@@ -43,6 +43,7 @@ SIGN_IN = {
     "automations:training-progress", "automations:training-start", "automations:training-upload",
     "automations:use-case-create", "automations:use-case-detail", "automations:use-case-history",
     "automations:use-case-list", "automations:use-case-suspend", "automations:use-case-update",
+    "automations:use-case-review-list", "automations:use-case-review-detail", "automations:quality-breaker-reset",
     "automations:version-create", "automations:version-detail", "automations:version-diff",
     "automations:version-list", "automations:version-submit", "demo:erp", "demo:invoice-file", "demo:invoices",
     "demo:invoices-send", "portal:api-token-create", "portal:api-token-revoke", "portal:api-tokens", "portal:home",
@@ -73,6 +74,9 @@ API = {
     "api:threshold-set-version-list", "api:threshold-set-version-submit", "api:use-case-detail",
     "api:use-case-examples", "api:use-case-list", "api:use-case-suspend", "api:use-case-training",
     "api:work-item-acknowledge", "api:work-item-detail", "api:work-item-list", "api:works-council",
+    "api:threshold-backtest-list", "api:threshold-backtest-detail", "api:use-case-threshold-backtest",
+    "api:quality-breaker-list", "api:quality-breaker-detail", "api:use-case-review-list",
+    "api:use-case-review-detail", "api:use-case-review-complete",
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 

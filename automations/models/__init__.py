@@ -13,6 +13,7 @@ from automations.execution.models.work import (
     WorkItem,
     WorkItemFile,
 )
+from automations.quality.models import QualityBreaker, ThresholdBacktest, UseCaseReview
 from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.models.changes import Approval, ChangeRequest
 from automations.registry.models.processors import ProcessorCircuit, ProcessorSecret
@@ -49,6 +50,7 @@ __all__ = [
     "ProcessorCircuit",
     "ProcessorSecret",
     "PromptTemplateVersion",
+    "QualityBreaker",
     "Release",
     "ReleaseLabel",
     "ResultAcknowledgement",
@@ -56,8 +58,10 @@ __all__ = [
     "StepRun",
     "Suggestion",
     "TenantPolicy",
+    "ThresholdBacktest",
     "ThresholdSetVersion",
     "UseCase",
+    "UseCaseReview",
     "WorkItem",
     "WorkItemFile",
 ]

@@ -31,3 +31,6 @@ register("processor_circuit.closed", "A processor's circuit breaker closed after
 # Announcements to the layers above (portal.dispatch): execution holds or releases a use case's items.
 dispatch.declare("use_case.suspended", "A use case was suspended; queued items must be held (after commit).")
 dispatch.declare("use_case.status_changed", "A use case's status changed through a change request (before, after).")
+dispatch.declare("quality_breaker.reset_approved", "A change request to switch a use case's automatic application "
+                 "back on was approved (actor, use_case, change_request); quality resets the breaker in that "
+                 "transaction.", required=True)

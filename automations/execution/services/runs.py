@@ -33,6 +33,7 @@ from automations.execution.selectors import master_record_find
 from automations.execution.services.engine_services import EngineServicesForItem
 from automations.execution.services.escalations import escalation_create
 from automations.fields import field_label
+from automations.quality.models import QualityBreaker
 from automations.registry.models.use_cases import UseCase
 from automations.registry.selectors import active_release_label
 from portal import dispatch
@@ -219,8 +220,11 @@ def run_execute(*, run_id: int, task_id: str = "", retry: int = 0) -> None:
     _route(ctx, steps)
 
 
-def _finish_steps(ctx: PipelineContext, steps: list[StepRun], outcome: str, started: float) -> None:
-    steps.append(_step_row(ctx.run, "route", StepStatus.OK, started, {"outcome": outcome}))
+def _finish_steps(ctx: PipelineContext, steps: list[StepRun], outcome: str, started: float,
+                  held_back: bool = False) -> None:
+    # held_back: the steps before routing gave reasons of their own, so no thresholds could have applied the
+    # item automatically (what a threshold backtest replays, automations.quality.backtest).
+    steps.append(_step_row(ctx.run, "route", StepStatus.OK, started, {"outcome": outcome, "held_back": held_back}))
     started = time.monotonic()
     if outcome == ItemStatus.APPLIED and not ctx.dry_run:
         # Target systems pull final items through the API and acknowledge them; the use case's delivery
@@ -243,6 +247,7 @@ def _route(ctx: PipelineContext, steps: list[StepRun]) -> str:
     """Compare confidences with the release's thresholds and apply, review or clarify — in one
     transaction that re-reads the use case's status, so a suspension in flight applies nothing."""
     started = time.monotonic()
+    held_back = bool(ctx.reasons) or ctx.needs_clarification
     thresholds = ctx.release.threshold_set.thresholds
     for spec in ctx.use_case.output_fields:
         name = spec["name"]
@@ -272,9 +277,16 @@ def _route(ctx: PipelineContext, steps: list[StepRun]) -> str:
         if item.status in FINAL_ITEM_STATUSES:  # already final: a repeated run never applies twice
             run.status, run.finished_at = RunStatus.SUCCEEDED, timezone.now()
             run.save(update_fields=["status", "finished_at"])
-            _finish_steps(ctx, steps, item.status, started)
+            _finish_steps(ctx, steps, item.status, started, held_back)
             return item.status
         production = use_case.status == UseCaseStatus.PRODUCTION and run.label == Label.PRODUCTION
+        if production and not ctx.dry_run:
+            # The quality circuit breaker, read in this transaction like the status: while it holds automatic
+            # application off, every item goes to a person.
+            breaker = QualityBreaker.objects.filter(use_case_id=use_case.pk, tripped=True).first()
+            if breaker is not None:
+                ctx.add_reason(_("Automatic application is switched off (quality circuit breaker): %(reason)s")
+                               % {"reason": breaker.reason})
         if use_case.status == UseCaseStatus.PILOT and not ctx.dry_run:
             ctx.add_reason(_("Pilot: nothing is applied automatically."))
         if not ctx.dry_run and use_case.status not in (UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION):
@@ -307,7 +319,7 @@ def _route(ctx: PipelineContext, steps: list[StepRun]) -> str:
         run.status, run.finished_at = RunStatus.SUCCEEDED, now
         run.output_hash = _hash(item.fields)
         run.save(update_fields=["status", "finished_at", "output_hash"])
-        _finish_steps(ctx, steps, outcome, started)
+        _finish_steps(ctx, steps, outcome, started, held_back)
         audit_event_record(actor=SYSTEM, tenant=item.tenant, event_type="work_item.routed", obj=item,
                            details={"outcome": outcome, "run": run.pk, "reasons": len(ctx.reasons),
                                     "dry_run": ctx.dry_run})

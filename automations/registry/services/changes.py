@@ -24,6 +24,7 @@ from automations.choices import (
     RiskTier,
     UseCaseStatus,
 )
+from automations.quality.models import QualityBreaker
 from automations.registry.connector_settings import connector_settings_validate
 from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.models.changes import Approval, ChangeRequest
@@ -40,6 +41,7 @@ from automations.registry.services.use_cases import (
 from portal import dispatch
 from portal.choices import Role
 from portal.history import stamp
+from portal.jobs import task_send_on_commit
 from portal.models import validate_roles
 from portal.permissions import require_perm
 from portal.roles import (
@@ -259,6 +261,17 @@ def _membership_roles_check(tenant, payload: dict) -> list[dict]:
              "before": ", ".join(before) or None, "after": ", ".join(sorted(set(roles)))}]
 
 
+def _breaker_reset_check(use_case: UseCase, payload: dict) -> list[dict]:
+    """Switching automatic application back on: only while the quality circuit breaker holds it off."""
+    if set(payload) - {"tripped_at"}:
+        raise ValidationError(_("Switching automatic application back on changes nothing else."))
+    breaker = QualityBreaker.objects.filter(use_case=use_case, tripped=True).first()
+    if breaker is None:
+        raise ValidationError(_("Automatic application of this use case is not switched off."))
+    return [{"item": "automatic application", "before": _("switched off: %(reason)s") % {"reason": breaker.reason},
+             "after": _("switched on")}]
+
+
 def _resolve_documentation(tenant, changes: dict) -> dict:
     """Payloads name users and catalogue entries by username and key; services want objects."""
     resolved = dict(changes)
@@ -275,7 +288,8 @@ def _resolve_documentation(tenant, changes: dict) -> dict:
 
 
 def _check(tenant, kind: str, use_case: UseCase | None, payload: dict) -> list[dict]:
-    if kind in (ChangeKind.LABEL_MOVE, ChangeKind.STATUS_CHANGE, ChangeKind.DOCUMENTATION) and use_case is None:
+    if kind in (ChangeKind.LABEL_MOVE, ChangeKind.STATUS_CHANGE, ChangeKind.DOCUMENTATION,
+                ChangeKind.QUALITY_BREAKER_RESET) and use_case is None:
         raise ValidationError(_("This kind of change belongs to a use case."))
     if kind == ChangeKind.LABEL_MOVE:
         return _label_move_check(use_case, payload)
@@ -289,6 +303,8 @@ def _check(tenant, kind: str, use_case: UseCase | None, payload: dict) -> list[d
         return _policy_check(tenant, payload)
     if kind == ChangeKind.MEMBERSHIP_ROLES:
         return _membership_roles_check(tenant, payload)
+    if kind == ChangeKind.QUALITY_BREAKER_RESET:
+        return _breaker_reset_check(use_case, payload)
     raise ValidationError(_("Unknown kind of change."))
 
 
@@ -341,6 +357,8 @@ def change_request_create(*, actor, tenant, kind: str, title: str, description: 
                            details={"kind": kind, "use_case": use_case.key if use_case else None,
                                     "required_roles": cr.required_roles, "standard": standard})
         transaction.on_commit(lambda: _notify_approvers(cr))
+        if kind == ChangeKind.LABEL_MOVE:  # new thresholds are replayed on past decisions for the approvers
+            task_send_on_commit("automations.threshold_backtest_attach", cr.pk)
     return cr
 
 
@@ -494,6 +512,8 @@ def _apply(actor, cr: ChangeRequest) -> None:
                            details={"fields": sorted(cr.payload), "change_request": cr.pk})
     elif cr.kind == ChangeKind.MEMBERSHIP_ROLES:
         _apply_membership_roles(actor, cr, reason)
+    elif cr.kind == ChangeKind.QUALITY_BREAKER_RESET:
+        dispatch.emit("quality_breaker.reset_approved", actor=actor, use_case=cr.use_case, change_request=cr)
     cr.state, cr.decided_at = ChangeState.APPLIED, timezone.now()
     cr.save(update_fields=["state", "decided_at"])
     audit_event_record(actor=actor, tenant=cr.tenant, event_type="change_request.applied", obj=cr,

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
+from automations.quality.backtest import threshold_backtest
 from automations.registry import selectors
 from automations.registry.diffs import has_changes, render_release, render_version, side_by_side
 from automations.registry.forms import VERSION_FORMS, ReleaseCreateForm
@@ -13,6 +14,8 @@ from automations.registry.models.versions import VERSION_MODELS
 from automations.registry.services import versions as version_services
 from automations.registry.views.mixins import RegistryView, UseCaseMixin, get_or_404
 from portal.views import call_service
+
+BACKTEST_DAYS = 30  # the threshold form replays the thresholds on the past month's decisions
 
 
 class VersionKindMixin(UseCaseMixin):
@@ -109,8 +112,12 @@ class VersionCreateView(VersionKindMixin, RegistryView):
         return self.form_class(data, use_case=self.use_case, processors=list(processors),
                                initial=self.form_class.initial_from(newest))
 
-    def _render(self, request, form, status=200):
-        return render(request, "automations/version_form.html", {**self.kind_context(), "form": form}, status=status)
+    def _render(self, request, form, status=200, backtest=None):
+        return render(request, "automations/version_form.html", {
+            **self.kind_context(), "form": form, "backtest": backtest,
+            "can_backtest": (self.kind == "threshold_set"
+                             and request.user.has_perm("automations.view_thresholdbacktest")),
+            "backtest_days": BACKTEST_DAYS}, status=status)
 
     def get(self, request, key, kind):
         return self._render(request, self._form())
@@ -119,6 +126,13 @@ class VersionCreateView(VersionKindMixin, RegistryView):
         form = self._form(request.POST)
         if not form.is_valid():
             return self._render(request, form, status=400)
+        if "backtest" in request.POST and self.kind == "threshold_set" \
+                and request.user.has_perm("automations.view_thresholdbacktest"):
+            # Replay the thresholds on the form on past decisions; nothing is saved.
+            backtest = threshold_backtest(use_case=self.use_case, thresholds=form.content()["thresholds"],
+                                          days=BACKTEST_DAYS)
+            return self._render(request, form, backtest=backtest)
+
         def create():
             version = version_services.version_create(actor=request.user, use_case=self.use_case, kind=kind,
                                                       content=form.content(),
