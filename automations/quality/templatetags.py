@@ -3,6 +3,7 @@ due review on a use case's page, the backtests kept with a change request, and t
 from django import template
 from django.utils.formats import number_format
 
+from automations.fields import engine_label
 from automations.quality import selectors
 
 register = template.Library()
@@ -49,4 +50,10 @@ def percent(value) -> str:
     """A share (0.123) as a percentage for people ("12,3 %" in German); "—" when there is none."""
     if value is None or value == "":
         return "—"
-    return f"{number_format(float(value) * 100, 1)} %"
+    return f"{number_format(round(float(value) * 100, 1), 1)} %"
+
+
+@register.filter(name="engine_label")
+def engine_label_filter(key: str) -> str:
+    """An engine's name for people (its key if unknown)."""
+    return engine_label(key)

@@ -68,7 +68,7 @@ def test_a_due_review_appears_can_be_completed_and_resets_the_due_date(tenant, t
     assert review.figures["checked"] == 0 and review.figures["correction_rate"] is None
     assert abs(use_case.last_reviewed_at - review.completed_at) < timedelta(seconds=1)
     assert use_case.review_due_at > timezone.now() + timedelta(days=29)
-    assert use_case.history.first().history_change_reason.startswith("Periodic review")
+    assert use_case.history.first().history_change_reason.startswith("Regelmäßige Überprüfung")  # the page is German
     assert AuditEvent.objects.get(event_type="use_case_review.completed").details["outcome"] == "continue"
 
     assert run_on_commit(services.use_case_reviews_schedule) == 0  # the next one is due in 30 days
