@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.admin_base import GovernedReadOnlyAdmin, TenantScopedAdmin
 from portal.models import ApiToken, Membership, Tenant
@@ -26,3 +28,10 @@ class MembershipAdmin(GovernedReadOnlyAdmin):
 class ApiTokenAdmin(GovernedReadOnlyAdmin):
     list_display = ("name", "prefix", "user", "tenant", "expires_at", "revoked_at", "last_used_at")
     exclude = ("digest",)
+
+
+# Second factors are set up, used and reset only through the portal's pages and services (audited); django-otp's
+# own admin would let a superuser read every TOTP secret and add devices unaudited.
+for _device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device_model):
+        admin.site.unregister(_device_model)

@@ -1,7 +1,10 @@
 """The Celery application: configuration comes from Django settings (CELERY_* keys)."""
+import logging.config
 import os
 
-from celery import Celery
+from celery import Celery, signals
+
+from portal.logs import log_context, log_context_end, log_context_start
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -12,3 +15,46 @@ app.autodiscover_tasks()
 app.autodiscover_tasks(["automations.registry", "automations.execution", "automations.training"])
 # Every worker reports that it consumes (operations.heartbeat); loaded by name when the worker starts.
 app.steps["consumer"].add("operations.heartbeat:WorkerHeartbeat")
+
+
+@signals.setup_logging.connect
+def _logging(**kwargs):
+    """Workers and beat log as the web does (settings LOGGING: JSON lines in production), not in Celery's own
+    format."""
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+
+
+# A task's log lines carry the request id, tenant and actor of whatever sent it (a request, or another task),
+# so that a request and the work it started can be followed through the logs; a task sent by beat has its own.
+_LOG_HEADERS = {"request_id": "log_request_id", "tenant": "log_tenant", "actor": "log_actor"}
+
+
+@signals.before_task_publish.connect
+def _publish_log_context(headers=None, **kwargs):
+    if headers is not None:
+        context = log_context()
+        headers.update({header: context[name] for name, header in _LOG_HEADERS.items() if context.get(name)})
+
+
+def _header(request, name: str) -> str:
+    return getattr(request, name, None) or (getattr(request, "headers", None) or {}).get(name) or ""
+
+
+_task_contexts: dict = {}
+
+
+@signals.task_prerun.connect
+def _task_log_context(task_id=None, task=None, **kwargs):
+    request = task.request
+    _task_contexts[task_id] = log_context_start(
+        request_id=_header(request, "log_request_id") or task_id, tenant=_header(request, "log_tenant"),
+        actor=_header(request, "log_actor") or "system", task=task.name, task_id=task_id)
+
+
+@signals.task_postrun.connect
+def _task_log_context_end(task_id=None, **kwargs):
+    context = _task_contexts.pop(task_id, None)
+    if context is not None:
+        log_context_end(context)

@@ -15,3 +15,10 @@ API_TOKEN_CREATED = register("api_token.created", "An API token was issued.")
 API_TOKEN_REVOKED = register("api_token.revoked", "An API token was revoked.")
 API_TOKEN_USED = register("api_token.used", "An API token was used for the first time on a day (UTC).")
 API_TOKEN_REFUSED = register("api_token.refused", "An expired or revoked API token was presented.")
+SECOND_FACTOR_ENROLLED = register("second_factor.enrolled", "A user set up a second factor (an authenticator app).")
+SECOND_FACTOR_REFUSED = register("second_factor.refused", "A second-factor code was refused (set-up or sign-in).")
+SECOND_FACTOR_RESET = register("second_factor.reset", "A user's second factor was removed by an administrator or "
+                                                      "the ISB (to be set up again).")
+RECOVERY_CODE_USED = register("recovery_code.used", "A recovery code was used to sign in (it is used up).")
+RECOVERY_CODES_GENERATED = register("recovery_codes.generated", "New recovery codes were issued; the earlier ones "
+                                                                "stopped working.")

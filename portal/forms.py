@@ -81,3 +81,35 @@ class MembershipCreateForm(forms.Form):
 class MembershipDeactivateForm(forms.Form):
     prefix = "deactivate"  # shares its page with the roles form; keeps field ids unique
     reason = forms.CharField(label=_("Reason"), max_length=500)
+
+
+class SecondFactorCodeForm(forms.Form):
+    """The second step of a sign-in: the app's code or a recovery code."""
+
+    code = forms.CharField(
+        label=_("Code"), max_length=40, strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false",
+                                      "autocapitalize": "off"}),
+        help_text=_("The six digits your authenticator app shows now, or one of your recovery codes."),
+    )
+
+
+class TotpConfirmForm(forms.Form):
+    """The first code of a newly set-up authenticator app: proof that it works before it is required."""
+
+    code = forms.RegexField(
+        label=_("Code from the app"), regex=r"^\s*\d{3}\s?\d{3}\s*$",
+        error_messages={"invalid": _("Enter the six digits the app shows.")},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+
+class LoginUnlockForm(forms.Form):
+    username = forms.CharField(label=_("User name"), max_length=255, required=False)
+    address = forms.GenericIPAddressField(label=_("Address"), required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("username") and not cleaned.get("address"):
+            raise forms.ValidationError(_("Name a user or an address to unlock."))
+        return cleaned

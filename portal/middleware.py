@@ -1,3 +1,4 @@
+import logging
 import time
 
 from django.conf import settings
@@ -6,18 +7,124 @@ from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.contrib.auth.views import redirect_to_login
 from django.middleware.locale import LocaleMiddleware
+from django.urls import reverse
 from django.utils import translation
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
+from portal.logs import (
+    REQUEST_ID_HEADER,
+    actor_label,
+    log_context,
+    log_context_end,
+    log_context_start,
+    log_context_update,
+    request_id_from,
+)
 from portal.problems import problem_response
+from portal.roles import SECOND_FACTOR_ROLES
 from portal.selectors import membership_get, tenant_list_for_user
+
+request_logger = logging.getLogger("portal.request")
 
 SESSION_TENANT_KEY = "portal_tenant_id"
 SESSION_STARTED_KEY = "portal_signed_in_at"
 SESSION_SEEN_KEY = "portal_seen_at"
 # The last activity is written at most this often (seconds): a session row is not rewritten per request.
 SESSION_SEEN_GRANULARITY = 60
+
+
+# Set at sign-in for a user with a second factor: the session passes only after the code (django-otp's
+# `is_verified()`).
+SECOND_FACTOR_PENDING_KEY = "portal_second_factor_pending"
+# What a signed-in user reaches before the second factor: its two steps, and leaving. Views marked
+# `login_not_required` (the sign-in page, the language switch, health) need no sign-in at all.
+SECOND_FACTOR_OPEN = frozenset({"portal:two-factor-verify", "portal:two-factor-setup", "portal:logout"})
+
+
+class RequestLogMiddleware:
+    """Gives each request an id — the client's `X-Request-ID` when it sends a plausible one, else a new one —
+    that every log line of the request carries with its tenant and pseudonymous actor (portal.logs), and that
+    the response returns in `X-Request-ID`. Writes one line per request (`portal.request`): method, path
+    without the query string (which may hold search terms), status and duration."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
+        context = log_context_start(request_id=request.request_id)
+        started = time.monotonic()
+        try:
+            response = self.get_response(request)
+            self._identify(request)
+            response[REQUEST_ID_HEADER] = request.request_id
+            request_logger.info("%s %s %s", request.method, request.path, response.status_code, extra={
+                "method": request.method, "path": request.path, "status": response.status_code,
+                "duration_ms": round((time.monotonic() - started) * 1000, 1)})
+            return response
+        finally:
+            log_context_end(context)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        self._identify(request)  # authentication and the tenant are known now: the view's lines carry them
+
+    @staticmethod
+    def _identify(request) -> None:
+        tenant = getattr(request, "tenant", None)
+        user = getattr(request, "user", None)
+        log_context_update(tenant=getattr(tenant, "slug", ""),
+                           actor=log_context().get("actor") or actor_label(user=user))
+
+
+def second_factor_required(request) -> bool:
+    """Whether this user must sign in with a second factor here: every superuser, and whoever holds one of
+    SECOND_FACTOR_ROLES in the active tenant (roles are per tenant; so is the duty)."""
+    user = request.user
+    if user.is_superuser:
+        return True
+    membership = getattr(request, "membership", None)
+    return bool(membership) and bool(SECOND_FACTOR_ROLES & set(membership.roles))
+
+
+def second_factor_step(request) -> str | None:
+    """The step a signed-in session still owes before any page, as a URL name, or None: the code of the
+    authenticator set up (for everyone who has one), or — where TWO_FACTOR_ENFORCED — setting one up."""
+    if getattr(request.user, "is_verified", lambda: False)():
+        return None
+    if request.session.get(SECOND_FACTOR_PENDING_KEY):
+        return "portal:two-factor-verify"
+    if settings.TWO_FACTOR_ENFORCED and second_factor_required(request):
+        return "portal:two-factor-setup"
+    return None
+
+
+class SecondFactorMiddleware:
+    """After the password, the second factor, before any page: a session that still owes the code of its
+    authenticator (or, in production, a privileged user who has none set up yet) is sent to that step, whatever
+    page it asked for; the API refuses such a session with 403. An API token is not a session: it passes."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not request.user.is_authenticated or not getattr(view_func, "login_required", True):
+            return None
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.view_name in SECOND_FACTOR_OPEN:
+            return None
+        step = second_factor_step(request)
+        if step is None:
+            return None
+        if request.path_info.startswith("/api/"):
+            if request.headers.get("Authorization"):
+                return None
+            return problem_response(403, code="second_factor_required", detail=_(
+                "Confirm your sign-in with your second factor in the portal first."))
+        return redirect_to_login(request.get_full_path(), reverse(step))
 
 
 def session_start(session) -> None:

@@ -74,6 +74,8 @@ class Membership(TenantOwned):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "user"], name="membership_unique_user_tenant")]
         ordering = ["tenant__name", "user__username"]
+        permissions = [("unlock_login", "Can lift sign-in locks"),
+                       ("reset_second_factor", "Can reset a member's second factor")]
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
 

@@ -47,6 +47,8 @@ _HANDLE_REQUESTS = {"audit.add_datasubjectrequest", "audit.erase_subject", "audi
 _KEEP_PROCESSOR_KEYS = {"automations.change_processorsecret", "automations.change_connectorsecret"}
 # Deliveries to target systems: IT sends a dead letter again once the target is back.
 _REDELIVER = {"automations.change_delivery"}
+# Sign-in security (the page /security/logins/): lifting sign-in locks and resetting a member's second factor.
+_KEEP_SIGN_IN = {"portal.unlock_login", "portal.reset_second_factor"}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.AUTOMATION_LEAD: frozenset(
@@ -62,7 +64,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         }),
     Role.IT_OPERATOR: frozenset(_READ_REGISTRY | _PROPOSE | _READ_WORK | _SEND_WORK | _KEEP_MASTER_DATA
                                 | _KEEP_PROCESSOR_KEYS | _REDELIVER | _REVIEW_USE_CASES),
-    Role.SECURITY_OFFICER: frozenset(_READ_REGISTRY | _PROPOSE | _SUSPEND | _KEEP_PROCESSOR_KEYS | _REVIEW_USE_CASES),
+    Role.SECURITY_OFFICER: frozenset(_READ_REGISTRY | _PROPOSE | _SUSPEND | _KEEP_PROCESSOR_KEYS | _REVIEW_USE_CASES
+                                     | _KEEP_SIGN_IN),
     Role.DATA_PROTECTION_OFFICER: frozenset(_READ_REGISTRY | _PROPOSE | _SUSPEND | _READ_WORK | _READ_AUDIT
                                             | _HANDLE_REQUESTS | _REVIEW_USE_CASES
                                             | {"automations.change_tenantpolicy"}),
@@ -72,6 +75,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     }),
     Role.AUDITOR: frozenset(_READ_REGISTRY | _READ_WORK | _READ_AUDIT | {"reviews.view_oversight"}),
 }
+
+
+# Roles that sign in with a second factor (TOTP, settings TWO_FACTOR_ENFORCED), like every superuser: they
+# change what runs, keep keys and connectors, control and read the audit trail.
+SECOND_FACTOR_ROLES = frozenset({Role.AUTOMATION_LEAD, Role.IT_OPERATOR, Role.SECURITY_OFFICER,
+                                 Role.DATA_PROTECTION_OFFICER})
 
 
 def permissions_for_roles(roles: list[str]) -> set[str]:

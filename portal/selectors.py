@@ -1,6 +1,11 @@
 """Reads of the portal's records; every query is scoped to a tenant."""
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet, Sum
+from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
 from audit.streams import chain_key
@@ -61,6 +66,16 @@ def user_get_by_username(*, username: str):
     return User.objects.filter(username=username.strip(), is_active=True).first()
 
 
+def user_get_active(*, pk: int):
+    """An active account by id (accounts are global; what may be done to it is the service's question)."""
+    return User.objects.get(pk=pk, is_active=True)
+
+
+def user_list_active() -> QuerySet:
+    """Every active account, for superusers' pages outside a tenant."""
+    return User.objects.filter(is_active=True).order_by("username")
+
+
 def api_token_get(*, tenant: Tenant, user, pk: int) -> ApiToken:
     """One of the user's own tokens in the tenant; anyone else's raises DoesNotExist."""
     return api_token_list(tenant=tenant, user=user).get(pk=pk)
@@ -69,6 +84,55 @@ def api_token_get(*, tenant: Tenant, user, pk: int) -> ApiToken:
 def membership_get_in_tenant(*, tenant: Tenant, pk: int) -> Membership:
     """A membership of the tenant (active or not); another tenant's raises DoesNotExist."""
     return membership_list(tenant=tenant).get(pk=pk)
+
+
+# --- Second factor ---------------------------------------------------------------------------------
+
+def second_factor_exists(*, user) -> bool:
+    """Whether the user has set up an authenticator (a confirmed TOTP device)."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def totp_device_confirmed(*, user) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+
+
+def recovery_codes_left(*, user) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def second_factor_overview(*, users) -> dict[int, dict]:
+    """{user id: {"enrolled": bool, "last_used_at": datetime or None, "recovery_codes": n}} for the given users,
+    in two queries."""
+    ids = [user.pk for user in users]
+    overview = {pk: {"enrolled": False, "last_used_at": None, "recovery_codes": 0} for pk in ids}
+    for user_id, last_used_at in TOTPDevice.objects.filter(user_id__in=ids, confirmed=True).values_list(
+            "user_id", "last_used_at"):
+        overview[user_id].update(enrolled=True, last_used_at=last_used_at)
+    for user_id in StaticToken.objects.filter(device__user_id__in=ids, device__confirmed=True).values_list(
+            "device__user_id", flat=True):
+        overview[user_id]["recovery_codes"] += 1
+    return overview
+
+
+def login_lock_list(*, usernames: set[str] | None = None) -> dict[str, list[dict]]:
+    """Current sign-in locks (django-axes): user names and addresses with at least AXES_FAILURE_LIMIT failed
+    logins within the cool-off, each with its failures and when the lock ends by itself. `usernames` (lower
+    case) limits the user names to those (a tenant's members); addresses are listed whole."""
+    now = timezone.now()
+    attempts = AccessAttempt.objects.filter(attempt_time__gte=now - settings.AXES_COOLOFF_TIME)
+    locks: dict[str, list[dict]] = {"users": [], "addresses": []}
+    for kind, field in (("users", "username"), ("addresses", "ip_address")):
+        rows = (attempts.exclude(**{f"{field}__isnull": True}).exclude(**{field: ""}).values(field)
+                .annotate(failures=Sum("failures_since_start"), last_attempt=Max("attempt_time"))
+                .filter(failures__gte=settings.AXES_FAILURE_LIMIT).order_by(field))
+        for row in rows:
+            if kind == "users" and usernames is not None and row[field].lower() not in usernames:
+                continue
+            locks[kind].append({"value": row[field], "failures": row["failures"],
+                                "last_attempt": row["last_attempt"],
+                                "until": row["last_attempt"] + settings.AXES_COOLOFF_TIME})
+    return locks
 
 
 # --- Home panels ---------------------------------------------------------------------------------

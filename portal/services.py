@@ -1,6 +1,8 @@
 """Writes of the portal's records: tenants, memberships and roles, API tokens, login events.
 Each takes the acting user (or the system) and records its audit event in the same transaction."""
+import base64
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 
@@ -14,6 +16,8 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.actors import SYSTEM, Actor, as_actor
 from audit.models import AuditEvent
@@ -22,8 +26,9 @@ from audit.services.pseudonyms import pseudonym_for
 from portal.choices import Role, TokenScope
 from portal.history import stamp
 from portal.models import ApiToken, Membership, Tenant, validate_roles
+from portal.permissions import actor_has_perm
 from portal.roles import APPROVING_ROLES, CONTROL_ROLES, author_control_conflict, control_roles_granted
-from portal.selectors import remember_roles, tenant_list_for_user, users_with_role
+from portal.selectors import membership_get, remember_roles, tenant_list_for_user, users_with_role
 
 TOKEN_PREFIX = "lpk"
 USERNAME_DIGEST_SALT = "portal.login_failed.username"
@@ -250,12 +255,27 @@ def login_lockout_record(*, username: str, ip_address: str, user=None, tenants: 
             audit_event_record(actor=SYSTEM, tenant=tenant, event_type="user.locked_out", obj=user, details=details)
 
 
-def login_lockout_clear(*, actor, username: str = "", ip_address: str = "") -> int:
+def login_client_name(username, ip_address, user_agent, path_info, request) -> str:
+    """How django-axes names a client in its log lines (AXES_CLIENT_STR_CALLABLE): keyed digests of the user
+    name and the address, as in the audit log, never the name or the address themselves."""
+    return (f"{{username_digest: {username_digest(str(username or ''))}, "
+            f"address_digest: {address_digest(str(ip_address or ''))}}}")
+
+
+def login_lockout_clear(*, actor, username: str = "", ip_address: str = "", tenant: Tenant | None = None) -> int:
     """Lifts a sign-in lock before its cool-off ends (an administrator's act, audited); returns how many
-    recorded failures were cleared."""
+    recorded attempts were cleared. The system (`manage.py unlock_login`) and superusers lift any lock; a
+    person with `portal.unlock_login` in `tenant` (the ISB) lifts the locks of that tenant's members and of
+    addresses (an address lock keeps everybody behind it out)."""
     if not username and not ip_address:
         raise ValidationError(_("Name a user or an address to unlock."))
     user = get_user_model().objects.filter(username__iexact=username).first() if username else None
+    person = as_actor(actor).user
+    if person is not None and not person.is_superuser:
+        if tenant is None or not actor_has_perm(actor, tenant, "portal.unlock_login"):
+            raise PermissionDenied(_("Only an administrator or the information security officer lifts sign-in locks."))
+        if username and (user is None or membership_get(user=user, tenant=tenant) is None):
+            raise PermissionDenied(_("%(user)s is not a member of this tenant.") % {"user": username})
     with transaction.atomic():
         cleared = reset(username=username or None, ip=ip_address or None)
         details = {"cleared_failures": cleared}
@@ -265,10 +285,162 @@ def login_lockout_clear(*, actor, username: str = "", ip_address: str = "") -> i
         if user is None or not tenants:
             if username:
                 details["username_digest"] = username_digest(username)
-            audit_event_record(actor=actor, tenant=None, event_type="user.unlocked", details=details)
-        for tenant in tenants:
-            audit_event_record(actor=actor, tenant=tenant, event_type="user.unlocked", obj=user, details=details)
+            audit_event_record(actor=actor, tenant=tenant, event_type="user.unlocked", details=details)
+        for member_tenant in tenants:
+            audit_event_record(actor=actor, tenant=member_tenant, event_type="user.unlocked", obj=user,
+                               details=details)
     return cleared
+
+
+# --- Second factor (django-otp) --------------------------------------------------------------------
+# A TOTP device (an authenticator app) and a static device holding the recovery codes. Of a recovery code
+# only a digest is stored (StaticToken.token): it is shown once, at issue, and works once.
+
+RECOVERY_CODE_BYTES = 10  # 80 random bits: 16 base32 characters, shown in groups of four
+
+
+def _person(actor):
+    """The person acting on their own second factor: neither the system nor a token does that."""
+    actor = as_actor(actor)
+    if actor.kind != "user":
+        raise PermissionDenied(_("Only the person themselves sets up and uses their second factor."))
+    return actor.user
+
+
+def _code_normalised(code: str) -> str:
+    return re.sub(r"[\s-]", "", code or "").lower()
+
+
+def recovery_code_digest(code: str) -> str:
+    """What is stored of a recovery code: the first 16 hex digits of its SHA-256 (StaticToken keeps 16
+    characters). With 80 random bits in the code, the digest cannot be turned back by trying codes."""
+    return hashlib.sha256(_code_normalised(code).encode()).hexdigest()[:16]
+
+
+def _recovery_code_new() -> str:
+    raw = base64.b32encode(secrets.token_bytes(RECOVERY_CODE_BYTES)).decode().lower()
+    return "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
+
+
+def _second_factor_audit(*, actor, user, event_type: str, details: dict | None = None) -> None:
+    """In the chain of every tenant the user belongs to (each tenant's DSB and ISB see it), or the system's."""
+    for tenant in list(tenant_list_for_user(user=user)) or [None]:
+        audit_event_record(actor=actor, tenant=tenant, event_type=event_type, obj=user, details=details or {})
+
+
+def _recovery_codes_replace(user) -> list[str]:
+    device = StaticDevice.objects.filter(user=user).order_by("pk").first() \
+        or StaticDevice.objects.create(user=user, name="recovery codes", confirmed=True)
+    device.token_set.all().delete()
+    codes = [_recovery_code_new() for _ in range(settings.TWO_FACTOR_RECOVERY_CODES)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=recovery_code_digest(code)) for code in codes])
+    return codes
+
+
+def totp_device_prepare(*, actor) -> TOTPDevice:
+    """The authenticator the person is about to set up: a new secret, or the one already shown to them and not
+    yet confirmed (reloading the page keeps the QR code they may have scanned). Nothing is enabled yet."""
+    user = _person(actor)
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        raise ValidationError(_("A second factor is already set up. An administrator or the information security "
+                                "officer can reset it if the device is lost."))
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    return device or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+
+
+def second_factor_enrol(*, actor, code: str) -> tuple[TOTPDevice, list[str]]:
+    """Confirms the prepared authenticator with a first code from it and issues the recovery codes (returned
+    once, never stored in clear). A wrong code is audited and refused."""
+    user = _person(actor)
+    with transaction.atomic():
+        if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            raise ValidationError(_("A second factor is already set up."))
+        device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("pk").first()
+        if device is None:
+            raise ValidationError(_("Start the set-up again: no authenticator is waiting for confirmation."))
+        accepted = device.verify_token(_code_normalised(code))
+        if accepted:
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+            codes = _recovery_codes_replace(user)
+            _second_factor_audit(actor=actor, user=user, event_type="second_factor.enrolled",
+                                 details={"method": "totp", "recovery_codes": len(codes)})
+        else:
+            # Committed with the device's failure count (its throttle), not rolled back with an error.
+            _second_factor_audit(actor=actor, user=user, event_type="second_factor.refused",
+                                 details={"stage": "enrolment", "method": "totp"})
+    if not accepted:
+        raise ValidationError(_("The code was not accepted. Check the time on your phone and enter the code the app "
+                                "shows now."))
+    return device, codes
+
+
+def second_factor_verify(*, actor, code: str):
+    """The second step of a sign-in: a code of the person's authenticator (six digits) or one of their recovery
+    codes (used up with it). Returns the device that accepted it. A refused code and every recovery code used
+    are audited; repeated wrong codes make the device wait longer and longer (django-otp's throttling)."""
+    user = _person(actor)
+    normalised = _code_normalised(code)
+    method = "totp" if normalised.isdigit() else "recovery_code"
+    accepted = None
+    throttled = False
+    with transaction.atomic():
+        if method == "totp":
+            candidates, presented = TOTPDevice.objects.filter(user=user, confirmed=True), normalised
+        else:
+            candidates, presented = StaticDevice.objects.filter(user=user, confirmed=True), \
+                recovery_code_digest(normalised)
+        for device in candidates.select_for_update().order_by("pk"):
+            throttled = throttled or not device.verify_is_allowed()[0]
+            if device.verify_token(presented):
+                accepted = device
+                break
+        if accepted is None:
+            _second_factor_audit(actor=actor, user=user, event_type="second_factor.refused",
+                                 details={"stage": "sign_in", "method": method, "throttled": throttled})
+        elif method == "recovery_code":
+            _second_factor_audit(actor=actor, user=user, event_type="recovery_code.used",
+                                 details={"remaining": StaticToken.objects.filter(device=accepted).count()})
+    if accepted is None:
+        if throttled:
+            raise ValidationError(_("Too many wrong codes: wait a minute, then enter the code your app shows now."))
+        raise ValidationError(_("The code was not accepted."))
+    return accepted
+
+
+def recovery_codes_generate(*, actor) -> list[str]:
+    """New recovery codes for the person's own second factor; the earlier ones stop working. Audited."""
+    user = _person(actor)
+    with transaction.atomic():
+        if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            raise ValidationError(_("Set up the authenticator app first."))
+        codes = _recovery_codes_replace(user)
+        _second_factor_audit(actor=actor, user=user, event_type="recovery_codes.generated",
+                             details={"count": len(codes)})
+    return codes
+
+
+def second_factor_reset(*, actor, user, tenant: Tenant | None = None) -> int:
+    """Removes a user's second factor (authenticator and recovery codes), e.g. after a lost phone: they set it
+    up again at their next sign-in. The system (`manage.py reset_second_factor`) and superusers reset anyone's;
+    a person with `portal.reset_second_factor` in `tenant` (the ISB) resets a member's of that tenant. Nobody
+    resets their own. Audited in every tenant of the user; returns how many devices were removed."""
+    person = as_actor(actor).user
+    if person is not None:
+        if person.pk == user.pk:
+            raise PermissionDenied(_("Nobody resets their own second factor; an administrator or the information "
+                                     "security officer does."))
+        if not person.is_superuser and (
+                tenant is None or not actor_has_perm(actor, tenant, "portal.reset_second_factor")
+                or membership_get(user=user, tenant=tenant) is None):
+            raise PermissionDenied(_("Only an administrator or the information security officer of the user's "
+                                     "tenant resets a second factor."))
+    with transaction.atomic():
+        removed = TOTPDevice.objects.filter(user=user).delete()[1].get(TOTPDevice._meta.label, 0)
+        removed += StaticDevice.objects.filter(user=user).delete()[1].get(StaticDevice._meta.label, 0)
+        _second_factor_audit(actor=actor, user=user, event_type="second_factor.reset", details={"devices": removed})
+    return removed
 
 
 # --- API tokens ----------------------------------------------------------------------------------

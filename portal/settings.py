@@ -52,6 +52,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "axes",
+    # Two-factor sign-in: TOTP from an authenticator app, recovery codes as static tokens (portal.services).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "simple_history",
     "django_htmx",
     "django_prometheus",
@@ -68,6 +72,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # The request id (X-Request-ID, taken or made) and one log line per request (portal.logs).
+    "portal.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # The Content-Security-Policy of every page (CONTENT_SECURITY_POLICY); file views set a stricter one.
     "csp.middleware.CSPMiddleware",
@@ -77,11 +83,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     "portal.middleware.TenantMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "portal.middleware.SessionTimeoutMiddleware",
     "portal.middleware.SignInRequiredMiddleware",
+    # After the password, the second factor: verification, or enrolment where it is required.
+    "portal.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Before any view or CSRF check reads the body.
@@ -173,9 +183,18 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "portal.views.login_locked_out"
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "portal.backends.client_address"
+# How django-axes names a client in its log lines: keyed digests, never the user name or the address.
+AXES_CLIENT_STR_CALLABLE = "portal.services.login_client_name"
 # Behind a reverse proxy every request comes from the proxy: then the client is the address the proxy
 # appended last to X-Forwarded-For (README, "Production").
 CLIENT_ADDRESS_FROM_PROXY = env_bool("CLIENT_ADDRESS_FROM_PROXY", env_bool("SECURE_PROXY_SSL_HEADER", False))
+# Two-factor sign-in (django-otp): whoever has set up a second factor enters a code after the password.
+# Automation leads, ISB, DSB, IT and superusers must have one before any page (portal.roles.SECOND_FACTOR_ROLES):
+# always in production; elsewhere only when TWO_FACTOR_ENFORCED is set, and the pages say that it is not.
+TWO_FACTOR_ENFORCED = PRODUCTION or env_bool("TWO_FACTOR_ENFORCED", False)
+OTP_TOTP_ISSUER = "Leitplanke"
+# Recovery codes issued at enrolment and on request (each works once).
+TWO_FACTOR_RECOVERY_CODES = 10
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "portal:login"
@@ -455,11 +474,23 @@ CONTENT_SECURITY_POLICY = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# --- Logs -----------------------------------------------------------------------------------------
+# One line per record on standard error: JSON objects (timestamp, level, logger, message, request id, tenant,
+# pseudonymous actor) in production, readable text elsewhere (portal.logs). E-mail addresses and IBANs that
+# reach a message are masked.
+LOG_FORMAT = env_choice("LOG_FORMAT", ("json", "text"), "json" if PRODUCTION else "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "portal.logs.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "portal.logs.JsonFormatter"},
+        "text": {"()": "portal.logs.TextFormatter",
+                 "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(tenant)s %(actor)s]: %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"},
+                # The portal writes its own line per request (portal.request) with the request id.
+                "django.server": {"level": "WARNING"}},
 }

@@ -5,14 +5,17 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from portal import services
-from portal.middleware import session_start
-from portal.selectors import tenant_list_for_user
+from portal.middleware import SECOND_FACTOR_PENDING_KEY, session_start
+from portal.selectors import second_factor_exists, tenant_list_for_user
 
 
 @receiver(user_logged_in, dispatch_uid="portal.audit_login")
 def _logged_in(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
         session_start(request.session)
+        # Whoever has set up a second factor enters a code next (portal.middleware.SecondFactorMiddleware).
+        if second_factor_exists(user=user):
+            request.session[SECOND_FACTOR_PENDING_KEY] = True
     services.login_record(user=user, tenants=list(tenant_list_for_user(user=user)), event_type="user.logged_in")
 
 

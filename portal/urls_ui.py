@@ -17,4 +17,13 @@ urlpatterns = [
     path("members/new/", views.MembershipCreateView.as_view(), name="member-create"),
     path("members/<int:pk>/", views.MembershipUpdateView.as_view(), name="member-edit"),
     path("members/<int:pk>/deactivate/", views.MembershipDeactivateView.as_view(), name="member-deactivate"),
+    path("account/two-factor/", views.TwoFactorView.as_view(), name="two-factor"),
+    path("account/two-factor/setup/", views.TwoFactorSetupView.as_view(), name="two-factor-setup"),
+    path("account/two-factor/verify/", views.TwoFactorVerifyView.as_view(), name="two-factor-verify"),
+    path("account/two-factor/recovery-codes/", views.RecoveryCodesCreateView.as_view(),
+         name="two-factor-recovery-codes"),
+    path("security/logins/", views.LoginSecurityView.as_view(), name="login-security"),
+    path("security/logins/unlock/", views.LoginUnlockView.as_view(), name="login-unlock"),
+    path("security/logins/<int:pk>/reset-second-factor/", views.SecondFactorResetView.as_view(),
+         name="second-factor-reset"),
 ]

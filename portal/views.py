@@ -1,8 +1,10 @@
 """Views of the UI shell: thin; reads through portal.selectors, writes through portal.services."""
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -19,8 +21,11 @@ from django.http import (
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views import View
+from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticDevice
 
 from automations.choices import ChangeKind, ChangeState
 from automations.connectors.selectors import connector_overview
@@ -30,8 +35,16 @@ from automations.registry.selectors import change_request_list, tenant_policy_ge
 from automations.registry.services.memberships import membership_roles_request
 from portal import selectors, services
 from portal.choices import Role
-from portal.forms import ApiTokenCreateForm, MembershipCreateForm, MembershipDeactivateForm, MembershipRolesForm
-from portal.middleware import SESSION_TENANT_KEY
+from portal.forms import (
+    ApiTokenCreateForm,
+    LoginUnlockForm,
+    MembershipCreateForm,
+    MembershipDeactivateForm,
+    MembershipRolesForm,
+    SecondFactorCodeForm,
+    TotpConfirmForm,
+)
+from portal.middleware import SECOND_FACTOR_PENDING_KEY, SESSION_TENANT_KEY, second_factor_required
 from portal.roles import CONTROL_ROLES, GRANT_APPROVERS
 from portal.selectors import tenant_list_for_user
 from reviews.selectors import review_queue_figures, review_queue_list, review_work_today
@@ -395,6 +408,214 @@ class MembershipDeactivateView(TenantPermissionRequiredMixin, View):
                                                             reason=form.cleaned_data["reason"]),
             success=_("The membership of %(user)s was deactivated.") % {"user": membership.user.username},
             to=reverse("portal:members"), refused_to=reverse("portal:member-edit", args=[membership.pk]))
+
+
+# --- Second factor -------------------------------------------------------------------------------
+
+def _next_url(request) -> str:
+    """Where to go after a step: the `next` the step was given if it stays on this site, else home."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                   require_https=request.is_secure()):
+        return target
+    return reverse("portal:home")
+
+
+def _second_factor_passed(request, device) -> None:
+    """The session has passed the second factor: django-otp remembers the device, and the session gets a new
+    key, as at every change of what a session may do."""
+    otp_login(request, device)
+    request.session.pop(SECOND_FACTOR_PENDING_KEY, None)
+    request.session.cycle_key()
+
+
+def totp_qr_svg(device) -> str:
+    """The QR code of the authenticator's set-up address as inline SVG, drawn here (segno): the secret never
+    leaves the portal, and the page needs no image from elsewhere."""
+    return segno.make(device.config_url, error="m").svg_inline(
+        scale=5, border=2, dark="#111111", light="#ffffff", svgclass="qr-code",
+        title=_("QR code for your authenticator app"))
+
+
+def totp_secret_text(device) -> str:
+    """The secret as an app expects it typed in: base32, in groups of four."""
+    secret = base64.b32encode(device.bin_key).decode()
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
+def _recovery_codes_page(request, codes, *, enrolled: bool):
+    # Rendered straight from the POST and never kept: the codes exist in clear only in this one response.
+    response = render(request, "portal/two_factor_recovery_codes.html",
+                      {"codes": codes, "enrolled": enrolled, "next": _next_url(request)})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class TwoFactorView(LoginRequiredMixin, View):
+    """The person's own second factor: whether it is set up, when it was last used, recovery codes left."""
+
+    def get(self, request):
+        device = selectors.totp_device_confirmed(user=request.user)
+        return render(request, "portal/two_factor.html", {
+            "device": device, "recovery_codes_left": selectors.recovery_codes_left(user=request.user),
+            "required": second_factor_required(request), "enforced": settings.TWO_FACTOR_ENFORCED,
+        })
+
+
+class TwoFactorSetupView(LoginRequiredMixin, View):
+    """Setting up an authenticator app: a QR code (and the secret to type in), confirmed with a first code;
+    then the recovery codes, shown once."""
+
+    def _render(self, request, form, status=200):
+        device = services.totp_device_prepare(actor=request.user)
+        response = render(request, "portal/two_factor_setup.html", {
+            "form": form, "qr_svg": totp_qr_svg(device), "secret": totp_secret_text(device),
+            "next": _next_url(request), "required": second_factor_required(request),
+        }, status=status)
+        response["Cache-Control"] = "no-store"  # the page shows the secret
+        return response
+
+    def get(self, request):
+        if selectors.second_factor_exists(user=request.user):
+            if request.user.is_verified():
+                messages.info(request, _("Your second factor is already set up."))
+                return HttpResponseRedirect(reverse("portal:two-factor"))
+            verify = reverse("portal:two-factor-verify")
+            return HttpResponseRedirect(f"{verify}?{urlencode({'next': _next_url(request)})}")
+        return self._render(request, TotpConfirmForm())
+
+    def post(self, request):
+        if selectors.second_factor_exists(user=request.user):
+            return HttpResponseRedirect(reverse("portal:two-factor"))
+        form = TotpConfirmForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, form, status=400)
+        try:
+            device, codes = services.second_factor_enrol(actor=request.user, code=form.cleaned_data["code"])
+        except ValidationError as error:
+            for message in error_messages(error):
+                form.add_error("code", message)
+            return self._render(request, form, status=400)
+        _second_factor_passed(request, device)
+        return _recovery_codes_page(request, codes, enrolled=True)
+
+
+class TwoFactorVerifyView(LoginRequiredMixin, View):
+    """The second step of a sign-in for whoever has set up a second factor."""
+
+    def _render(self, request, form, status=200):
+        return render(request, "portal/two_factor_verify.html", {"form": form, "next": _next_url(request)},
+                      status=status)
+
+    def get(self, request):
+        if request.user.is_verified():
+            return HttpResponseRedirect(_next_url(request))
+        if not selectors.second_factor_exists(user=request.user):
+            # Reset since the password was entered: nothing to verify (where it is required, set-up follows).
+            request.session.pop(SECOND_FACTOR_PENDING_KEY, None)
+            return HttpResponseRedirect(_next_url(request))
+        return self._render(request, SecondFactorCodeForm())
+
+    def post(self, request):
+        form = SecondFactorCodeForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, form, status=400)
+        try:
+            device = services.second_factor_verify(actor=request.user, code=form.cleaned_data["code"])
+        except ValidationError as error:
+            for message in error_messages(error):
+                form.add_error("code", message)
+            return self._render(request, form, status=400)
+        _second_factor_passed(request, device)
+        if isinstance(device, StaticDevice):
+            left = selectors.recovery_codes_left(user=request.user)
+            messages.warning(request, _("You signed in with a recovery code; it is used up, %(n)d are left. Create new "
+                                        "ones under “Two-factor sign-in” if you are running short.") % {"n": left})
+        return HttpResponseRedirect(_next_url(request))
+
+
+class RecoveryCodesCreateView(LoginRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request):
+        try:
+            codes = services.recovery_codes_generate(actor=request.user)
+        except ValidationError as error:
+            report_error(request, error)
+            return HttpResponseRedirect(reverse("portal:two-factor"))
+        return _recovery_codes_page(request, codes, enrolled=False)
+
+
+# --- Sign-in security (administrators and the ISB) -----------------------------------------------
+
+class LoginSecurityMixin(LoginRequiredMixin):
+    """Superusers for every account; the ISB (`portal.unlock_login` and `portal.reset_second_factor` from the
+    role) for the members of the active tenant and for locked addresses."""
+
+    def dispatch(self, request, *args, **kwargs):
+        user = request.user
+        if user.is_authenticated and not user.is_superuser:
+            if request.tenant is None:
+                return HttpResponseRedirect(reverse("portal:tenant-switch"))
+            if not user.has_perm("portal.unlock_login"):
+                raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class LoginSecurityView(LoginSecurityMixin, View):
+    """Current sign-in locks with their unlock buttons, and the members' second factor with its reset."""
+
+    def get(self, request):
+        if request.tenant is not None:
+            memberships = list(selectors.membership_list(tenant=request.tenant).filter(is_active=True))
+            users = [membership.user for membership in memberships]
+            roles = {membership.user_id: membership.roles for membership in memberships}
+        else:  # a superuser outside any tenant: every account
+            users, roles = list(selectors.user_list_active()), {}
+        names = None if request.user.is_superuser else {user.get_username().lower() for user in users}
+        overview = selectors.second_factor_overview(users=users)
+        return render(request, "portal/login_security.html", {
+            "locks": selectors.login_lock_list(usernames=names),
+            "accounts": [{"user": user, "roles": roles.get(user.pk, []), **overview[user.pk]} for user in users],
+            "cooloff_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+            "failure_limit": settings.AXES_FAILURE_LIMIT, "enforced": settings.TWO_FACTOR_ENFORCED,
+        })
+
+
+class LoginUnlockView(LoginSecurityMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request):
+        form = LoginUnlockForm(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for message in errors:
+                    messages.error(request, message)
+            return HttpResponseRedirect(reverse("portal:login-security"))
+        username, address = form.cleaned_data["username"], form.cleaned_data["address"] or ""
+        try:
+            services.login_lockout_clear(actor=request.user, username=username, ip_address=address,
+                                         tenant=request.tenant)
+        except (ValidationError, PermissionDenied) as error:
+            report_error(request, error)
+        else:
+            messages.success(request, _("The sign-in lock of %(what)s was lifted.") % {"what": username or address})
+        return HttpResponseRedirect(reverse("portal:login-security"))
+
+
+class SecondFactorResetView(LoginSecurityMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk: int):
+        user = get_or_404(selectors.user_get_active, pk=pk)
+        try:
+            services.second_factor_reset(actor=request.user, user=user, tenant=request.tenant)
+        except PermissionDenied as error:
+            report_error(request, error)
+        else:
+            messages.success(request, _("The second factor of %(user)s was reset; they set it up again at their next "
+                                        "sign-in.") % {"user": user.get_username()})
+        return HttpResponseRedirect(reverse("portal:login-security"))
 
 
 @login_not_required

@@ -4,6 +4,7 @@ from rest_framework import authentication, exceptions
 from rest_framework.permissions import SAFE_METHODS
 
 from portal.choices import TokenScope
+from portal.logs import actor_label, log_context_update
 from portal.services import api_token_authenticate
 
 # `token_scopes` on an API view: {action or method: scope} for its writes; ANY_SCOPE lets every token in.
@@ -48,6 +49,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         user = token.user
         user.active_tenant = token.tenant
         request._request.tenant = token.tenant
+        log_context_update(tenant=token.tenant.slug, actor=actor_label(token=token))
         return user, token
 
     def authenticate_header(self, request):

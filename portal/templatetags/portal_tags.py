@@ -32,6 +32,7 @@ NAV_ITEMS = [
     NavItem("audit:processing-records", _("Records of processing"), "audit.view_processing_records"),
     NavItem("audit:works-council", _("What is measured"), "audit.view_employee_measures"),
     NavItem("portal:members", _("Members and roles"), "portal.change_membership"),
+    NavItem("portal:login-security", _("Sign-in security"), "portal.unlock_login"),
     NavItem("portal:api-tokens", _("API tokens")),
 ]
 
