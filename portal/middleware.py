@@ -59,7 +59,9 @@ class RequestLogMiddleware:
             response = self.get_response(request)
             self._identify(request)
             response[REQUEST_ID_HEADER] = request.request_id
-            request_logger.info("%s %s %s", request.method, request.path, response.status_code, extra={
+            # Static files (stylesheet, script, icons) follow every page: their lines only at DEBUG.
+            level = logging.DEBUG if request.path.startswith(f"/{settings.STATIC_URL.lstrip('/')}") else logging.INFO
+            request_logger.log(level, "%s %s %s", request.method, request.path, response.status_code, extra={
                 "method": request.method, "path": request.path, "status": response.status_code,
                 "duration_ms": round((time.monotonic() - started) * 1000, 1)})
             return response
