@@ -121,6 +121,9 @@ class Command(BaseCommand):
         width = [max(len(str(row[i])) for row in rows) for i in range(2)]
         for row in rows:
             self.stdout.write(f"  {row[0]:<{width[0]}}  {row[1]:<{width[1]}}  {row[2]}")
+        self.stdout.write(_("Two-factor sign-in is not enforced outside production: the demo users sign in with their "
+                            "password alone (in production automation leads, IT, ISB, DSB and superusers set up a "
+                            "second factor first)."))
         self.stdout.write("")
 
     # --- serving ---------------------------------------------------------------------------------
