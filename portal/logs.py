@@ -18,10 +18,11 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")
 _FIELDS = ("request_id", "tenant", "actor")
 _context: contextvars.ContextVar[dict] = contextvars.ContextVar("portal_log_context", default={})  # noqa: B039
 
-# The same patterns the audit log refuses (audit.services.events), here masked instead.
+# The patterns the audit log refuses (audit.services.events), here masked instead; an IBAN with its last,
+# shorter group of characters.
 _MASKS = [
     (re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++\.[\w.-]+"), "[e-mail]"),
-    (re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}\b"), "[IBAN]"),
+    (re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,3})?\b"), "[IBAN]"),
 ]
 # Attributes every LogRecord has; anything else a caller passed with `extra=` is written as a field.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", *_FIELDS}

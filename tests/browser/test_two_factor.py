@@ -56,4 +56,5 @@ def test_enrolment_and_sign_in_with_a_totp_code(browser_page, member):
     page.get_by_label("Code").fill(totp_code(secret, steps_ahead=1))
     page.get_by_role("button", name="Bestätigen").click()
     expect(page).to_have_url(f"{page.base_url}/registry/")
-    assert errors == []
+    # Chromium reports the refused code's 400 answer itself; nothing else may have gone wrong.
+    assert [error for error in errors if "status of 400" not in error] == []
