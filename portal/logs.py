@@ -115,6 +115,8 @@ class TextFormatter(logging.Formatter):
     """Readable lines for development, masked like the JSON lines; empty context fields show as '-'."""
 
     def format(self, record: logging.LogRecord) -> str:
+        # A copy: the record goes on to other handlers (a JSON one) unchanged.
+        record = logging.makeLogRecord(vars(record))
         for name in _FIELDS:
             if not getattr(record, name, ""):
                 setattr(record, name, "-")

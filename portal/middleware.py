@@ -113,7 +113,11 @@ class SecondFactorMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if not request.user.is_authenticated or not getattr(view_func, "login_required", True):
+        if not request.user.is_authenticated:
+            return None
+        # DRF marks its views `login_not_required` (they authenticate themselves): a session still counts there.
+        api = getattr(view_func, "cls", None) is not None and _is_api_view(view_func.cls)
+        if not api and not getattr(view_func, "login_required", True):
             return None
         match = getattr(request, "resolver_match", None)
         if match is not None and match.view_name in SECOND_FACTOR_OPEN:
@@ -121,7 +125,7 @@ class SecondFactorMiddleware:
         step = second_factor_step(request)
         if step is None:
             return None
-        if request.path_info.startswith("/api/"):
+        if api or request.path_info.startswith("/api/"):
             if request.headers.get("Authorization"):
                 return None
             return problem_response(403, code="second_factor_required", detail=_(

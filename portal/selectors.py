@@ -123,7 +123,11 @@ def login_lock_list(*, usernames: set[str] | None = None) -> dict[str, list[dict
     attempts = AccessAttempt.objects.filter(attempt_time__gte=now - settings.AXES_COOLOFF_TIME)
     locks: dict[str, list[dict]] = {"users": [], "addresses": []}
     for kind, field in (("users", "username"), ("addresses", "ip_address")):
-        rows = (attempts.exclude(**{f"{field}__isnull": True}).exclude(**{field: ""}).values(field)
+        # (no comparison of the address field with "": Django makes that NULL, which would exclude every row)
+        present = attempts.exclude(**{f"{field}__isnull": True})
+        if field == "username":
+            present = present.exclude(username="")
+        rows = (present.values(field)
                 .annotate(failures=Sum("failures_since_start"), last_attempt=Max("attempt_time"))
                 .filter(failures__gte=settings.AXES_FAILURE_LIMIT).order_by(field))
         for row in rows:

@@ -404,7 +404,7 @@ def second_factor_verify(*, actor, code: str):
                                  details={"remaining": StaticToken.objects.filter(device=accepted).count()})
     if accepted is None:
         if throttled:
-            raise ValidationError(_("Too many wrong codes: wait a minute, then enter the code your app shows now."))
+            raise ValidationError(_("Too many wrong codes: wait a moment, then enter the code your app shows now."))
         raise ValidationError(_("The code was not accepted."))
     return accepted
 

@@ -52,6 +52,7 @@ def test_enrolment_and_sign_in_with_a_totp_code(browser_page, member):
     page.get_by_label("Code").fill("000000")
     page.get_by_role("button", name="Bestätigen").click()
     expect(page.get_by_text("Der Code wurde nicht angenommen.")).to_be_visible()
+    page.wait_for_timeout(1100)  # django-otp lets the next try wait a second after a wrong code
 
     page.get_by_label("Code").fill(totp_code(secret, steps_ahead=1))
     page.get_by_role("button", name="Bestätigen").click()
