@@ -6,14 +6,26 @@ import struct
 import time
 
 
-def totp_code(secret: str, *, steps_ahead: int = 0, at: float | None = None) -> str:
-    """The six-digit code of `secret` (base32, spaces allowed) for the 30-second step `steps_ahead` after now."""
+def current_step() -> int:
+    return int(time.time() // 30)
+
+
+def totp_code(secret: str, *, steps_ahead: int = 0, step: int | None = None) -> str:
+    """The six-digit code of `secret` (base32, spaces allowed) for a 30-second step: `step`, or the one
+    `steps_ahead` after now."""
     key = base64.b32decode(secret.replace(" ", "").upper())
-    counter = int((time.time() if at is None else at) // 30) + steps_ahead
+    counter = step if step is not None else current_step() + steps_ahead
     digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
     offset = digest[-1] & 0x0F
     value = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
     return f"{value % 1_000_000:06d}"
+
+
+def next_code(device) -> str:
+    """A code the device accepts now: of a later step than the last one it accepted (a code is never accepted
+    twice), and within its tolerance of one step, whatever step boundary passed since."""
+    device.refresh_from_db()
+    return totp_code(device_secret(device), step=max(device.last_t + 1, current_step()))
 
 
 def device_secret(device) -> str:
