@@ -38,8 +38,9 @@ def quality_home_panel(context):
         return {"breakers": [], "reviews": []}
     user = request.user
     return {
+        # The escalation contact may be any member (a clerk too): whoever may read the use case is told.
         "breakers": selectors.quality_breakers_tripped_for_user(tenant=request.tenant, user=user)
-        if user.has_perm("automations.view_qualitybreaker") else [],
+        if user.has_perm("automations.view_usecase") else [],
         "reviews": selectors.use_case_reviews_due_for_user(tenant=request.tenant, user=user)
         if user.has_perm("automations.view_usecasereview") else [],
     }
