@@ -19,7 +19,7 @@ from automations.quality.models import QualityBreaker, ThresholdBacktest, UseCas
 from automations.quality.selectors import OWNER_FIELDS, quality_figures, use_cases_for_breaker
 from automations.registry.models.changes import ChangeRequest
 from automations.registry.models.use_cases import UseCase
-from automations.registry.models.versions import Release
+from automations.registry.models.versions import Release, ReleaseLabel
 from automations.registry.selectors import change_request_open_matching
 from automations.registry.services.changes import change_request_create
 from portal.choices import Role
@@ -82,8 +82,9 @@ def _notify_tripped(breaker: QualityBreaker) -> None:
 
 
 def quality_breaker_evaluate(*, use_case: UseCase, now=None) -> QualityBreaker | None:
-    """Compare the figures of the breaker's window (since it was last switched back on) with the use case's
-    targets; trip when they miss them. Only production use cases with a target are watched."""
+    """Compare the figures of the breaker's window (its days, but no further back than the production label's
+    last move or the breaker's last reset) with the use case's targets; trip when they miss them. Only
+    production use cases with a target are watched."""
     now = now or timezone.now()
     use_case = UseCase.objects.get(pk=use_case.pk)
     targets = use_case.quality_targets or {}
@@ -96,9 +97,10 @@ def quality_breaker_evaluate(*, use_case: UseCase, now=None) -> QualityBreaker |
             use_case=use_case, defaults={"tenant": use_case.tenant})
         if breaker.tripped:
             return breaker
-        start = now - timedelta(days=window_days)
-        if breaker.reset_at and breaker.reset_at > start:
-            start = breaker.reset_at
+        # The window covers the release in production now (a label move starts it afresh, as a reset does).
+        label = ReleaseLabel.objects.filter(use_case=use_case, name=Label.PRODUCTION).first()
+        start = max(t for t in (now - timedelta(days=window_days), breaker.reset_at,
+                                label.moved_at if label else None) if t is not None)
         figures = quality_figures(use_case=use_case, start=start, end=now, label=Label.PRODUCTION)
         findings = breaker_findings(use_case, figures, window_days)
         breaker.evaluated_at, breaker.last_figures = now, figures.as_dict()

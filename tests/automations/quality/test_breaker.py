@@ -128,3 +128,22 @@ def test_no_change_request_switches_on_what_is_not_switched_off(tenant, team, us
         changes.change_request_create(actor=team["automation_lead"], tenant=tenant, use_case=use_case,
                                       kind=ChangeKind.QUALITY_BREAKER_RESET, title="an", description="an",
                                       payload={})
+
+
+def test_a_new_release_in_production_is_judged_on_its_own(tenant, team, use_case, run_on_commit):
+    from automations.registry.services import changes
+    from tests.automations.factories import make_release
+
+    unsure = [submit(run_on_commit, team, tenant, f"Rechnung und Mahnung Nr. {n}") for n in range(4)]
+    for item in unsure:  # corrected, but the breaker's evaluation after each decision is left out here
+        task = review_task_claim(actor=team["clerk"], task=ReviewTask.objects.get(item=item))
+        review_task_decide(actor=team["clerk"], task=task, action=DecisionAction.CORRECT,
+                           final_values={"document_class": "delivery_note"})
+    release = make_release(use_case, team["automation_lead"], thresholds={"document_class": {"auto": 0.8,
+                                                                                            "reject": 0.3}})
+    approve_all(changes.change_request_create(
+        actor=team["automation_lead"], tenant=tenant, use_case=use_case, kind=ChangeKind.LABEL_MOVE,
+        title="neue Schwellen", description="strenger", payload={"label": "production", "release_id": release.pk}),
+        team)
+    breaker = services.quality_breaker_evaluate(use_case=use_case)
+    assert not breaker.tripped and breaker.last_figures["checked"] == 0  # the corrections judged the old release
