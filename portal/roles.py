@@ -45,6 +45,8 @@ _HANDLE_REQUESTS = {"audit.add_datasubjectrequest", "audit.erase_subject", "audi
                     "audit.add_verificationrun", "audit.add_legalhold", "audit.change_legalhold"}
 # Processor API keys: kept by IT, and by the security officer who approves processors.
 _KEEP_PROCESSOR_KEYS = {"automations.change_processorsecret", "automations.change_connectorsecret"}
+# The Leitstand: figures about the automations (no figures about people).
+_READ_LEITSTAND = {"leitstand.view_dailyfigures"}
 # Deliveries to target systems: IT sends a dead letter again once the target is back.
 _REDELIVER = {"automations.change_delivery"}
 # Sign-in security (the page /security/logins/): lifting sign-in locks and resetting a member's second factor.
@@ -52,20 +54,22 @@ _KEEP_SIGN_IN = {"portal.unlock_login", "portal.reset_second_factor"}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.AUTOMATION_LEAD: frozenset(
-        _READ_REGISTRY | _BUILD_VERSIONS | _PROPOSE | _SUSPEND | _READ_WORK | _SEND_WORK | _KEEP_MASTER_DATA | {
+        _READ_REGISTRY | _BUILD_VERSIONS | _PROPOSE | _SUSPEND | _READ_WORK | _SEND_WORK | _KEEP_MASTER_DATA
+        | _READ_LEITSTAND | {
             "portal.add_membership", "portal.change_membership",
             "automations.add_usecase", "automations.change_usecase", "automations.change_tenantpolicy",
             "automations.change_escalation", "reviews.add_trainingrecord", "reviews.view_trainingrecord",
             "reviews.view_oversight",
         } | _REVIEW_USE_CASES),
     Role.DEPARTMENT_OWNER: frozenset(
-        _READ_REGISTRY | _PROPOSE | _SUSPEND | _READ_WORK | _SEND_WORK | _KEEP_MASTER_DATA | _REVIEW_USE_CASES | {
+        _READ_REGISTRY | _PROPOSE | _SUSPEND | _READ_WORK | _SEND_WORK | _KEEP_MASTER_DATA | _REVIEW_USE_CASES
+        | _READ_LEITSTAND | {
             "automations.add_usecase", "automations.change_usecase", "reviews.view_oversight",
         }),
     Role.IT_OPERATOR: frozenset(_READ_REGISTRY | _PROPOSE | _READ_WORK | _SEND_WORK | _KEEP_MASTER_DATA
-                                | _KEEP_PROCESSOR_KEYS | _REDELIVER | _REVIEW_USE_CASES),
+                                | _KEEP_PROCESSOR_KEYS | _REDELIVER | _REVIEW_USE_CASES | _READ_LEITSTAND),
     Role.SECURITY_OFFICER: frozenset(_READ_REGISTRY | _PROPOSE | _SUSPEND | _KEEP_PROCESSOR_KEYS | _REVIEW_USE_CASES
-                                     | _KEEP_SIGN_IN),
+                                     | _KEEP_SIGN_IN | _READ_LEITSTAND),
     Role.DATA_PROTECTION_OFFICER: frozenset(_READ_REGISTRY | _PROPOSE | _SUSPEND | _READ_WORK | _READ_AUDIT
                                             | _HANDLE_REQUESTS | _REVIEW_USE_CASES
                                             | {"automations.change_tenantpolicy"}),
@@ -73,7 +77,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.CLERK: frozenset(_READ_WORK | _SEND_WORK | {
         "portal.view_tenant", "automations.view_usecase", "reviews.work_reviewqueue",
     }),
-    Role.AUDITOR: frozenset(_READ_REGISTRY | _READ_WORK | _READ_AUDIT | {"reviews.view_oversight"}),
+    Role.AUDITOR: frozenset(_READ_REGISTRY | _READ_WORK | _READ_AUDIT | _READ_LEITSTAND | {"reviews.view_oversight"}),
 }
 
 

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "audit",
     "automations",
     "reviews",
+    "leitstand",
     "operations",
     # The quick start's demo data, pages and `quickstart` command; the product never imports it, and its
     # pages are mounted outside production only (portal/urls.py).
@@ -406,6 +407,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "sign-audit-checkpoints": _maintenance("audit.sign_checkpoints", float(AUDIT_CHECKPOINT_SECONDS)),
     "sequence-audit-events": _maintenance("audit.sequence_pending", float(AUDIT_SEQUENCE_SWEEP_SECONDS)),
     "beat-heartbeat": _maintenance("operations.beat_heartbeat", 60.0),
+    # The Leitstand's daily figures of today and yesterday (leitstand.services).
+    "leitstand-daily-figures": _maintenance("leitstand.refresh_daily_figures",
+                                            float(env_int("LEITSTAND_REFRESH_SECONDS", 900))),
     "verify-audit-chains": {"task": "audit.verify_chains", "schedule": 24 * 3600.0},
     "work-item-retention": {"task": "audit.retention_sweep", "schedule": 24 * 3600.0},
     "data-subject-request-reminders": {"task": "audit.request_reminders", "schedule": 6 * 3600.0},

@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from leitstand.api import LeitstandApiView
 from portal.problems import api_not_found
 from portal.views import favicon
 
@@ -14,6 +15,7 @@ api_v1 = [
     path("", include("automations.api.urls")),
     path("", include("reviews.api.urls")),
     path("", include("audit.api.urls")),
+    path("leitstand/", LeitstandApiView.as_view(), name="leitstand"),
 ]
 
 _inline_style = csp_update({"style-src": ["'unsafe-inline'"]})
@@ -25,6 +27,7 @@ urlpatterns = [
     path("work/", include("automations.execution.urls")),
     path("reviews/", include("reviews.urls")),
     path("audit/", include("audit.urls")),
+    path("leitstand/", include("leitstand.urls")),
     # The language switch works before sign-in too (the login page offers it).
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("favicon.ico", favicon, name="favicon"),

@@ -2,6 +2,7 @@
 import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TypeVar
 
 import segno
@@ -21,18 +22,29 @@ from django.http import (
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views import View
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
 
+from audit.selectors.events import requests_open_by_due_date
+from audit.selectors.works_council import works_council_report
 from automations.choices import ChangeKind, ChangeState
 from automations.connectors.selectors import connector_overview
 from automations.execution.selectors import escalation_list_for
 from automations.registry.models.changes import ChangeRequest
-from automations.registry.selectors import change_request_list, tenant_policy_get, use_case_list
+from automations.registry.selectors import (
+    change_request_inbox,
+    change_request_list,
+    processor_overview,
+    tenant_policy_get,
+    use_case_list,
+)
 from automations.registry.services.memberships import membership_roles_request
+from leitstand.dashboard import charts as leitstand_charts
+from leitstand.selectors import leitstand_report
 from portal import selectors, services
 from portal.choices import Role
 from portal.forms import (
@@ -129,6 +141,9 @@ def call_service(request: HttpRequest, call: Callable[[], Result], *, to: str | 
 
 CORE_TEAM = frozenset({Role.AUTOMATION_LEAD, Role.DEPARTMENT_OWNER, Role.IT_OPERATOR, Role.SECURITY_OFFICER})
 AUDIT_READERS = frozenset({Role.DATA_PROTECTION_OFFICER, Role.AUDITOR})
+# Roles that approve change requests (clerks and auditors never do).
+APPROVERS = frozenset(set(Role.values) - {Role.CLERK, Role.AUDITOR})
+LEITSTAND_DAYS = 14  # what the home page's Leitstand panel shows
 
 
 @dataclass
@@ -150,19 +165,30 @@ def demo_invoices_url() -> str:
         return ""
 
 
+# Panels of work waiting for the member: shown only when something waits (they have no empty state).
+WORK_PANELS = frozenset({"approvals", "catalogue_requests", "subject_requests"})
+
+
 def home_panel_keys(roles) -> list[str]:
-    """Which panels a member's home page shows, in this order; one per kind of work, however many
-    roles lead to it. Later issues fill the panels, not this choice."""
+    """Which panels a member's home page shows, in this order: first the work waiting for their roles, then
+    the overviews; one panel per kind of work, however many roles lead to it. Periodic reviews due and switched-off
+    automation come first, from the quality part's panel (automations.quality, `quality_home_panel`)."""
     roles = set(roles)
     keys = []
-    if roles & CORE_TEAM:
-        keys.append("registry")
+    if roles & APPROVERS:
+        keys.append("approvals")
+    if Role.SECURITY_OFFICER in roles:
+        keys.append("catalogue_requests")
+    if Role.DATA_PROTECTION_OFFICER in roles:
+        keys.append("subject_requests")
     if Role.CLERK in roles:
         keys.append("queues")
-    if roles & AUDIT_READERS:
-        keys.append("audit")
     if Role.WORKS_COUNCIL in roles:
         keys.append("measures")
+    if roles & CORE_TEAM:
+        keys += ["leitstand", "registry"]
+    if roles & AUDIT_READERS:
+        keys.append("audit")
     return keys
 
 
@@ -186,18 +212,56 @@ def _audit_panel(request) -> dict:
     return {
         "events": selectors.audit_event_list_recent(tenant=request.tenant, limit=10),
         "chain_length": selectors.audit_chain_length(tenant=request.tenant),
+        # The DSB sees the requests in a panel of their own, first.
+        "requests_elsewhere": Role.DATA_PROTECTION_OFFICER in request.membership.roles,
     }
 
 
 def _connectors_panel(request) -> dict:
     overview = connector_overview(tenant=request.tenant)
+    processors = processor_overview(tenant=request.tenant)
     return {"connectors": overview, "open": [row for row in overview if row["state"] != "closed"],
-            "dead": sum(row["dead"] for row in overview)}
+            "dead": sum(row["dead"] for row in overview), "processors": processors,
+            "processors_open": [row for row in processors if row["state"] != "closed"]}
+
+
+def _approvals_panel(request) -> dict:
+    return {"change_requests": change_request_inbox(tenant=request.tenant, user=request.user)[:10]}
+
+
+def _catalogue_requests_panel(request) -> dict:
+    waiting = {cr.pk for cr in change_request_inbox(tenant=request.tenant, user=request.user)}
+    requests = list(change_request_list(tenant=request.tenant, state=ChangeState.OPEN)
+                    .filter(kind=ChangeKind.CATALOGUE)[:10])
+    return {"change_requests": [(cr, cr.pk in waiting) for cr in requests]}
+
+
+def _subject_requests_panel(request) -> dict:
+    return {"requests": requests_open_by_due_date(tenant=request.tenant, limit=10)}
+
+
+def _measures_panel(request) -> dict:
+    report = works_council_report(tenant=request.tenant)
+    return {"report": report, "use_cases": [row for row in report.use_cases if row.affects_employees]}
+
+
+def _leitstand_panel(request) -> dict:
+    if not request.user.has_perm("leitstand.view_dailyfigures"):
+        return {}
+    today = timezone.localdate()
+    report = leitstand_report(tenant=request.tenant, since=today - timedelta(days=LEITSTAND_DAYS - 1), until=today)
+    return {"report": report, "charts": [c for c in leitstand_charts(report) if c.key in ("outcome", "rates")]}
 
 
 # What each panel reads; a panel without an entry shows its empty state.
 PANEL_DATA = {"registry": _registry_panel, "queues": _queues_panel, "audit": _audit_panel,
-              "escalations": _escalations_panel}
+              "escalations": _escalations_panel, "approvals": _approvals_panel,
+              "catalogue_requests": _catalogue_requests_panel, "subject_requests": _subject_requests_panel,
+              "measures": _measures_panel, "leitstand": _leitstand_panel, "connectors": _connectors_panel}
+
+
+def _has_work(panel: Panel) -> bool:
+    return panel.key not in WORK_PANELS or any(bool(value) for value in panel.data.values())
 
 
 def login_locked_out(request, original_response=None, credentials=None):
@@ -217,12 +281,13 @@ class HomeView(TenantRequiredMixin, View):
         roles = list(request.membership.roles) if request.membership else []
         panels = [Panel(key=key, data=PANEL_DATA[key](request) if key in PANEL_DATA else {})
                   for key in home_panel_keys(roles)]
+        panels = [panel for panel in panels if _has_work(panel) and (panel.key != "leitstand" or panel.data)]
         escalations = _escalations_panel(request)
         if escalations["escalations"]:  # whoever is an escalation contact sees theirs first
             panels.insert(0, Panel(key="escalations", data=escalations))
-        if Role.IT_OPERATOR in roles:  # IT keeps the connectors: their state first, once there are any
+        if Role.IT_OPERATOR in roles:  # IT keeps the connectors and processors: their state first
             connectors = _connectors_panel(request)
-            if connectors["connectors"]:
+            if connectors["connectors"] or connectors["processors"]:
                 panels.insert(0, Panel(key="connectors", data=connectors))
         return render(request, "portal/home.html", {"roles": roles, "panels": panels})
 

@@ -11,7 +11,7 @@ import pytest
 from portal import dispatch
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("portal", "audit", "automations", "reviews", "operations", "demo")
+PACKAGES = ("portal", "audit", "automations", "reviews", "operations", "demo", "leitstand")
 
 
 def _cycles(graph) -> list[list[str]]:

@@ -46,7 +46,8 @@ SIGN_IN = {
     "automations:use-case-review-list", "automations:use-case-review-detail", "automations:quality-breaker-reset",
     "automations:version-create", "automations:version-detail", "automations:version-diff",
     "automations:version-list", "automations:version-submit", "demo:erp", "demo:invoice-file", "demo:invoices",
-    "demo:invoices-send", "portal:api-token-create", "portal:api-token-revoke", "portal:api-tokens", "portal:home",
+    "demo:invoices-send", "leitstand:export", "leitstand:home", "leitstand:use-case", "leitstand:use-case-export",
+    "portal:api-token-create", "portal:api-token-revoke", "portal:api-tokens", "portal:home",
     "portal:logout", "portal:member-create", "portal:member-deactivate", "portal:member-edit", "portal:members",
     "portal:tenant-switch", "portal:two-factor", "portal:two-factor-setup", "portal:two-factor-verify",
     "portal:two-factor-recovery-codes", "portal:login-security", "portal:login-unlock", "portal:second-factor-reset",
@@ -65,7 +66,7 @@ API = {
     "api:change-request-withdraw", "api:classifier-version-detail", "api:classifier-version-list",
     "api:classifier-version-propose-thresholds", "api:engine-config-version-detail", "api:engine-config-version-list",
     "api:engine-config-version-submit", "api:guardrail-set-version-detail", "api:guardrail-set-version-list",
-    "api:guardrail-set-version-submit", "api:legal-hold-lift", "api:legal-hold-list", "api:me",
+    "api:guardrail-set-version-submit", "api:leitstand", "api:legal-hold-lift", "api:legal-hold-list", "api:me",
     "api:membership-detail", "api:membership-list", "api:processing-records", "api:prompt-template-version-detail",
     "api:prompt-template-version-list", "api:prompt-template-version-submit", "api:registry-export",
     "api:registry-import", "api:release-detail", "api:release-list", "api:review-queue-detail",
@@ -192,7 +193,7 @@ def test_detail_routes_of_this_tenant_are_closed_to_another_tenant(client, world
     key = world["use_case"].key
     pages = [f"/registry/{key}/", f"/registry/{key}/history/", f"/registry/{key}/documentation/",
              f"/registry/{key}/training/", f"/work/{task.item.pk}/", f"/reviews/tasks/{task.pk}/",
-             f"/reviews/queues/{task.queue.pk}/"]
+             f"/reviews/queues/{task.queue.pk}/", f"/leitstand/{key}/", f"/leitstand/{key}/export/"]
     for path in pages:
         assert client.get(path).status_code in (403, 404), path
         assert client.post(path).status_code in (403, 404, 405), path

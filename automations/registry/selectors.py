@@ -246,3 +246,16 @@ def file_types_accepted(*, use_case: UseCase | None = None, release: Release | N
 
 def use_case_reads_invoices(*, use_case: UseCase) -> bool:
     return Engine.INVOICE in use_case_engines(use_case=use_case)
+
+
+def processor_overview(*, tenant) -> list[dict]:
+    """IT's view of the active processors (language model providers): each with its circuit breaker's state."""
+    entries = (catalogue_list(tenant=tenant, kind=CatalogueKind.PROCESSOR, active_only=True)
+               .select_related("circuit").order_by("name"))
+    overview = []
+    for entry in entries:
+        circuit = getattr(entry, "circuit", None)
+        overview.append({"processor": entry, "state": circuit.state if circuit else "closed",
+                         "consecutive_failures": circuit.consecutive_failures if circuit else 0,
+                         "last_error": circuit.last_error if circuit else ""})
+    return overview

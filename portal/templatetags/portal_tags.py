@@ -20,6 +20,7 @@ class NavItem:
 # Later issues add their pages here; a user sees an entry only with its permission in the active tenant.
 NAV_ITEMS = [
     NavItem("portal:home", _("Overview")),
+    NavItem("leitstand:home", _("Leitstand"), "leitstand.view_dailyfigures"),
     NavItem("automations:use-case-list", _("Automation registry"), "automations.view_usecase"),
     NavItem("automations:change-request-inbox", _("Approvals"), "automations.view_changerequest"),
     NavItem("reviews:queue-list", _("Review queues"), "reviews.view_reviewqueue"),
