@@ -1,6 +1,7 @@
 """Demo data for the quick start (after automations' seed): `clerk` and `clerk_2` have confirmed the
 briefings of the three demo use cases, the core team recorded their trainings, and both may work the
-demo queues. Idempotent: a briefing changed since is confirmed again, nothing else is repeated."""
+demo queues (review, clarification and sample checks). Idempotent: a briefing changed since is confirmed
+again, nothing else is repeated."""
 from django.utils import timezone
 
 from audit.actors import SYSTEM
@@ -21,7 +22,7 @@ def seed(tenant, users) -> None:
         return
     for use_case in UseCase.objects.for_tenant(tenant).filter(key__in=DEMO_USE_CASES).order_by("key"):
         queues = [review_queue_ensure(use_case=use_case, kind=kind)
-                  for kind in (QueueKind.REVIEW, QueueKind.CLARIFICATION)]
+                  for kind in (QueueKind.REVIEW, QueueKind.CLARIFICATION, QueueKind.SAMPLE_CHECK)]
         for clerk in clerks:
             briefing_confirm(actor=clerk, use_case=use_case)
             if not training_record_list(tenant=tenant, use_case=use_case, user=clerk).exists():

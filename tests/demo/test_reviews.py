@@ -26,6 +26,6 @@ def test_demo_clerks_may_claim_the_demo_use_cases_and_a_second_run_adds_nothing(
         assert len(cleared_use_case_ids(tenant=tenant, user=user)) == 3
         assert all(may_work_queue(user=user, queue=q) for q in ReviewQueue.objects.filter(tenant=tenant))
         assert all("work_reviewqueue" in get_perms(user, q) for q in ReviewQueue.objects.filter(tenant=tenant))
-        assert ReviewQueue.objects.filter(tenant=tenant).count() == 6
+        assert ReviewQueue.objects.filter(tenant=tenant).count() == 9  # review, clarification, sample check
     demo.seed()
     assert (BriefingConfirmation.objects.count(), TrainingRecord.objects.count(), AuditEvent.objects.count()) == counts

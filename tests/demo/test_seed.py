@@ -63,12 +63,12 @@ def test_app_seeders_get_the_tenant_and_the_users(monkeypatch):
 
 def test_app_seeders_are_the_demo_packages_modules():
     """Only the demo package's own modules are asked, each through its `seed`, the use cases before the
-    review queues that build on them."""
+    review queues that build on them, and the history last."""
     seeders = demo.app_seeders()
     for seeder in seeders:
         assert seeder.__name__ == "seed"
         assert seeder.__module__.split(".")[0] == "demo"
-    assert [seeder.__module__ for seeder in seeders] == ["demo.use_cases", "demo.reviews"]
+    assert [seeder.__module__ for seeder in seeders] == ["demo.use_cases", "demo.reviews", "demo.history"]
 
 
 def test_quickstart_refuses_production(settings):
