@@ -10,7 +10,7 @@ from audit.actors import actor_from_request
 from audit.services.events import access_event_record
 from portal.admin_base import register_read_only
 
-SECRETS = {"ProcessorSecret": ("ciphertext",)}
+SECRETS = {"ProcessorSecret": ("ciphertext",), "ConnectorSecret": ("ciphertext",)}
 
 # Records that hold personal data (payloads, extracted values, documents, prompts, master data, examples).
 PERSONAL_DATA = {"WorkItem", "WorkItemFile", "MasterRecord", "Suggestion", "LlmCall", "LabelledExample",

@@ -1,9 +1,9 @@
-"""Encryption of secrets stored in the database (processor API keys) with Fernet.
+"""Encryption of secrets stored in the database (processor API keys, connector credentials) with Fernet.
 
 Keys come from LEITPLANKE_FIELD_KEYS (settings.FIELD_ENCRYPTION_KEYS): comma-separated Fernet keys; the
-first encrypts, all decrypt, so a key is rotated by putting a new one first, re-encrypting
-(secrets_rotate) and then removing the old one. Without the setting, development and test generate one
-key under var/ (like the secret key); production refuses to store or read a secret without it."""
+first encrypts, all decrypt, so a key is rotated by putting a new one first, re-encrypting every stored
+secret (`manage.py rotate_secrets`) and then removing the old one. Without the setting, development and test
+generate one key under var/ (like the secret key); production refuses to store or read a secret without it."""
 import base64
 import hashlib
 import secrets as random
@@ -37,7 +37,7 @@ def configured_keys() -> list[str]:
     return [_development_key()]
 
 
-def _fernet() -> MultiFernet:
+def _fernets() -> list[Fernet]:
     fernets = []
     for position, key in enumerate(configured_keys(), start=1):
         try:
@@ -47,7 +47,11 @@ def _fernet() -> MultiFernet:
             raise ImproperlyConfigured(
                 f"LEITPLANKE_FIELD_KEYS: key {position} is not a valid Fernet key (32 url-safe base64 bytes)."
             ) from None
-    return MultiFernet(fernets)
+    return fernets
+
+
+def _fernet() -> MultiFernet:
+    return MultiFernet(_fernets())
 
 
 def encrypt(plain: str) -> str:
@@ -67,6 +71,21 @@ def rotate(token: str) -> str:
         return _fernet().rotate(token.encode()).decode()
     except InvalidToken:
         raise SecretUnreadable("None of the configured field keys decrypts this secret.") from None
+
+
+def is_current(token: str) -> bool:
+    """Is this secret encrypted with the first (current) key? Then rotating it is not needed."""
+    try:
+        _fernets()[0].decrypt(token.encode())
+    except InvalidToken:
+        return False
+    return True
+
+
+def current_key_id() -> str:
+    """Which key encrypts now, for the operator and the audit trail: a truncated hash of the key (a Fernet
+    key is 32 random bytes, so it reveals nothing usable)."""
+    return fingerprint(configured_keys()[0].strip())
 
 
 def fingerprint(plain: str) -> str:

@@ -192,7 +192,11 @@ def test_a_worker_killed_mid_send_leaves_the_delivery_to_the_sweep_with_the_same
     assert [r["id"] for r in receiver.requests] == [delivery.webhook_id]
 
 
-def test_connector_credentials_are_encrypted_never_shown_and_rotatable(tenant, team, receiver):
+def test_connector_credentials_are_encrypted_never_shown_and_rotatable(tenant, team, receiver, settings):
+    from cryptography.fernet import Fernet
+
+    from automations.registry.secrets import configured_keys
+
     entry = approve_connector(tenant, team, "crm", {
         "kind": "connector", "connector_type": "webhook", "direction": "delivery", "name": "CRM",
         "endpoint": receiver.url})
@@ -205,7 +209,10 @@ def test_connector_credentials_are_encrypted_never_shown_and_rotatable(tenant, t
     assert receiver.secret not in stored.ciphertext
     event = AuditEvent.objects.get(event_type="connector_secret.set", tenant=tenant)
     assert receiver.secret not in json.dumps(event.details) and event.details["fingerprint"].startswith("sha256:")
+    assert connector_secrets_rotate(actor=SYSTEM) == 0  # already under the newest key
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), *configured_keys()]
     assert connector_secrets_rotate(actor=SYSTEM) == 1
+    settings.FIELD_ENCRYPTION_KEYS = settings.FIELD_ENCRYPTION_KEYS[:1]  # the old key retired
     assert connector_secret(entry=entry) == receiver.secret
 
 

@@ -1,0 +1,167 @@
+"""Stored secrets of catalogue entries, one service for every kind: a processor's API key, a connector's
+credential (webhook signing secret, mailbox password). Each kind keeps its own table and audit event types
+(`<kind>.set`, `<kind>.cleared`, `<kind>.rotated`); what they share is done here once:
+
+- encrypted at rest with the field keys (automations.registry.secrets), the plain secret neither returned
+  nor logged, the audit trail holding its fingerprint only;
+- read back only for an outgoing call (held in memory);
+- rotated: every stored secret re-encrypted under the newest field key, one row per transaction, so that a
+  crash midway leaves each row either under its old key or under the new one, and a second run finishes
+  the job (`manage.py rotate_secrets`).
+
+A kind registers itself (`secret_kind_register`) where its service lives; the rotation walks them all."""
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from audit.actors import as_actor
+from audit.services.events import audit_event_record
+from automations.registry import secrets
+from automations.registry.models.catalogue import CatalogueEntry
+from portal.permissions import require_perm
+
+MAX_SECRET_LENGTH = 4096
+
+
+@dataclass(frozen=True)
+class SecretKind:
+    """What differs between stored secrets of one kind."""
+
+    name: str  # the audit event types' prefix, e.g. "processor_secret"
+    model: type  # a TenantOwned model with entry, ciphertext, key_fingerprint, set_at, set_by
+    catalogue_kind: str  # the CatalogueEntry.kind that may hold it
+    permission: str  # to set and clear it
+    label: str  # the audit details' key naming the entry: "processor", "connector"
+    wrong_entry: object  # the message (lazy) when the entry is of another kind
+    # Checks (and may normalise) the plain secret, stripped, for an entry; raises ValidationError. Anything
+    # empty or longer than MAX_SECRET_LENGTH must be refused by it.
+    validate: Callable[[CatalogueEntry, str], str]
+    title: object = ""  # for people (lazy): "processor API keys"
+
+    def details(self, entry: CatalogueEntry, **extra) -> dict:
+        return {self.label: entry.key, **extra}
+
+
+_KINDS: dict[str, SecretKind] = {}
+
+
+def secret_kind_register(kind: SecretKind) -> SecretKind:
+    """Registered once per kind, where its service module is imported (like audit event types)."""
+    existing = _KINDS.get(kind.name)
+    if existing is not None and existing.model is not kind.model:
+        raise ValueError(f"secret kind {kind.name!r} is registered already")
+    _KINDS[kind.name] = kind
+    return kind
+
+
+def secret_kinds() -> list[SecretKind]:
+    return [_KINDS[name] for name in sorted(_KINDS)]
+
+
+def stored_secret_set(*, kind: SecretKind, actor, entry: CatalogueEntry, plain: str):
+    """Store (or replace) the secret of an entry, encrypted; the audit trail holds its fingerprint."""
+    require_perm(actor, entry.tenant, kind.permission)
+    if entry.kind != kind.catalogue_kind:
+        raise ValidationError(kind.wrong_entry)
+    plain = kind.validate(entry, (plain or "").strip())
+    ciphertext, fingerprint = secrets.encrypt(plain), secrets.fingerprint(plain)
+    with transaction.atomic():
+        existing = kind.model.objects.select_for_update().filter(entry=entry).first()
+        stored = existing or kind.model(tenant=entry.tenant, entry=entry)
+        stored.ciphertext, stored.key_fingerprint = ciphertext, fingerprint
+        stored.set_at, stored.set_by = timezone.now(), as_actor(actor).user
+        stored.save()
+        audit_event_record(actor=actor, tenant=entry.tenant, event_type=f"{kind.name}.set", obj=entry,
+                           details=kind.details(entry, fingerprint=fingerprint, replaced=existing is not None))
+    return stored
+
+
+def stored_secret_clear(*, kind: SecretKind, actor, entry: CatalogueEntry) -> None:
+    require_perm(actor, entry.tenant, kind.permission)
+    with transaction.atomic():
+        deleted, _rows = kind.model.objects.filter(entry=entry).delete()
+        if deleted:
+            audit_event_record(actor=actor, tenant=entry.tenant, event_type=f"{kind.name}.cleared", obj=entry,
+                               details=kind.details(entry))
+
+
+def stored_secret_read(*, kind: SecretKind, entry: CatalogueEntry) -> str | None:
+    """The decrypted secret for an outgoing call (held in memory only), or None when none is stored."""
+    stored = kind.model.objects.filter(entry=entry).first()
+    return secrets.decrypt(stored.ciphertext) if stored else None
+
+
+@dataclass
+class RotationReport:
+    """What a rotation did, per kind name: re-encrypted now, already under the newest key, and the rows
+    no configured key decrypts (tenant slug, entry key)."""
+
+    key_id: str = ""
+    check_only: bool = False
+    rotated: dict[str, int] = field(default_factory=dict)
+    current: dict[str, int] = field(default_factory=dict)
+    unreadable: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+    @property
+    def total_rotated(self) -> int:
+        return sum(self.rotated.values())
+
+    @property
+    def total_unreadable(self) -> int:
+        return sum(len(rows) for rows in self.unreadable.values())
+
+
+def _rotate_row(kind: SecretKind, pk: int, *, actor, key_id: str, check_only: bool) -> str:
+    """One stored secret, in its own transaction: "current", "rotated", "stale" (check only) or "unreadable"."""
+    with transaction.atomic():
+        stored = kind.model.objects.select_for_update(of=("self",)).select_related("entry", "tenant").filter(
+            pk=pk).first()
+        if stored is None:  # cleared meanwhile
+            return "gone"
+        if secrets.is_current(stored.ciphertext):
+            return "current"
+        try:
+            plain = secrets.decrypt(stored.ciphertext)
+        except secrets.SecretUnreadable:
+            return "unreadable"
+        if check_only:
+            return "stale"
+        rotated = secrets.rotate(stored.ciphertext)
+        # Nothing is written that the newest key does not give back as the same secret.
+        if not secrets.is_current(rotated) or secrets.decrypt(rotated) != plain:
+            raise secrets.SecretUnreadable("Re-encrypting a stored secret did not give it back unchanged.")
+        stored.ciphertext = rotated
+        stored.save(update_fields=["ciphertext"])
+        audit_event_record(actor=actor, tenant=stored.tenant, event_type=f"{kind.name}.rotated", obj=stored.entry,
+                           details=kind.details(stored.entry, fingerprint=stored.key_fingerprint, key=key_id))
+        return "rotated"
+
+
+def stored_secrets_rotate(*, actor, kinds: list[SecretKind] | None = None, check_only: bool = False,
+                          on_row: Callable[[SecretKind, str], None] | None = None) -> RotationReport:
+    """Re-encrypt every stored secret (of `kinds`, default all) under the newest field key, one row per
+    transaction; rows already under it are left alone, so a run interrupted midway is finished by the next.
+    With `check_only` nothing changes, and `rotated` counts the rows that a run would re-encrypt.
+    `on_row(kind, outcome)` is called after each row (progress)."""
+    actor = as_actor(actor)
+    key_id = secrets.current_key_id()
+    report = RotationReport(key_id=key_id, check_only=check_only)
+    for kind in kinds or secret_kinds():
+        report.rotated[kind.name] = report.current[kind.name] = 0
+        report.unreadable[kind.name] = []
+        for pk in kind.model.objects.order_by("pk").values_list("pk", flat=True):
+            outcome = _rotate_row(kind, pk, actor=actor, key_id=key_id, check_only=check_only)
+            if outcome in ("rotated", "stale"):
+                report.rotated[kind.name] += 1
+            elif outcome == "current":
+                report.current[kind.name] += 1
+            elif outcome == "unreadable":
+                row = kind.model.objects.filter(pk=pk).values_list("tenant__slug", "entry__key").first()
+                if row:
+                    report.unreadable[kind.name].append(row)
+            if on_row is not None:
+                on_row(kind, outcome)
+    return report
