@@ -61,6 +61,9 @@ class Delivery(TenantOwned):
     item = models.ForeignKey("automations.WorkItem", on_delete=models.CASCADE, related_name="deliveries",
                              verbose_name=_("work item"))
     event_type = models.CharField(_("event type"), max_length=60)
+    # A test delivery (a dry run's result, or any result of a connector in test mode) goes to the connector's
+    # sandbox target, or is only recorded; never to its production target.
+    test = models.BooleanField(_("test delivery"), default=False)
     webhook_id = models.CharField(_("delivery id"), max_length=60, unique=True)
     status = models.CharField(_("status"), max_length=20, choices=DeliveryStatus.choices,
                               default=DeliveryStatus.PENDING)
@@ -99,6 +102,10 @@ class DeliveryAttempt(TenantOwned):
     latency_ms = models.PositiveIntegerField(_("latency (ms)"), default=0)
     response_excerpt = models.TextField(_("response excerpt"), blank=True)
     error = models.TextField(_("error"), blank=True)
+    # Where the attempt went; empty when a test delivery was only recorded.
+    target = models.CharField(_("target"), max_length=500, blank=True)
+    # A test delivery's body: what was sent to the sandbox, or what would have been sent.
+    recorded_body = models.TextField(_("recorded body"), blank=True)
 
     class Meta:
         ordering = ["delivery", "number"]

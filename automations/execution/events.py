@@ -27,6 +27,7 @@ register("dry_run.started", "A release was tried on sample items without applyin
 dispatch.declare("work_item.routed", "Routing decided an item's outcome (review, clarification, applied, held); "
                  "inside the routing transaction.", required=True)
 dispatch.declare("work_item.finalised", "An item became final (applied automatically or by a clerk, or "
-                 "rejected); inside that transaction, so that results for target systems are queued with it.")
+                 "rejected; a dry run's item too, `item.is_dry_run`); inside that transaction, so that results for "
+                 "target systems are queued with it.")
 dispatch.declare("work_item.failed", "An item failed after its last attempt and is escalated; it needs "
                  "clarification by a person. Inside the failing transaction.", required=True)

@@ -8,12 +8,20 @@ Every connector type goes through this outbox: webhooks (services/webhooks.py), 
 (services/file_drops.py; one that batches per interval writes every due result of the connector in one
 file, `file_drop_flush`) and e-mail (services/emails.py).
 
+Test deliveries — the result of a dry run, or every result of a connector in test mode — go to the
+connector's sandbox target (a webhook's `sandbox_url`), or, without one and for every other type, are only
+recorded with the body that would have been sent; never to the production target. They pass no circuit
+breaker, are never batched and escalate nothing.
+
 Settings of a delivery connector (CatalogueEntry.settings, non-secret):
     timeout       seconds a target has to answer (10; DESIGN: any 2xx within 10 s is success)
     max_attempts  attempts before a delivery is dead (8)
     backoff       first wait in seconds, doubled per attempt, with jitter (5)
     backoff_max   the longest wait in seconds (3600)
+    test_mode     every delivery is a test delivery (false)
+    sandbox_url   where a webhook connector's test deliveries go (none: they are only recorded)
 """
+import dataclasses
 import json
 import logging
 import random
@@ -84,25 +92,36 @@ def _send(delivery: Delivery, countdown: float = 0) -> None:
     task_send_on_commit(DELIVERY_TASK, delivery.pk, countdown=int(countdown + 0.999) or None, on_unsent=unsent)
 
 
+def in_test_mode(connector) -> bool:
+    """The connector's setting `test_mode` (true, or "true", "1", "yes", "on")."""
+    return str((connector.settings or {}).get("test_mode", "")).strip().lower() in ("true", "1", "yes", "on")
+
+
+def sandbox_url(connector) -> str:
+    return str((connector.settings or {}).get("sandbox_url") or "").strip()
+
+
 def deliveries_create(*, item: WorkItem) -> list[Delivery]:
     """Inside the transaction that made the item final: one outbox row per delivery connector the use
-    case names, each with its own webhook id, sent after commit."""
+    case names, each with its own webhook id, sent after commit. A dry run's deliveries, and those of a
+    connector in test mode, are test deliveries."""
     event_type = EVENT_TYPES.get(item.status)
-    if event_type is None or item.is_dry_run:
+    if event_type is None:
         return []
     now = timezone.now()
     created = []
     for connector in delivery_connectors(use_case=item.use_case):
         if connector.connector_type == ConnectorType.EMAIL and not email_wanted(connector=connector, item=item):
             continue
-        interval = batch_interval(connector)
+        test = item.is_dry_run or in_test_mode(connector)
+        interval = 0 if test else batch_interval(connector)  # a test delivery is recorded at once, on its own
         if interval:  # a batched file drop: the sweep after the interval's end writes the file
             delivery = Delivery.objects.create(
                 tenant=item.tenant, connector=connector, item=item, event_type=event_type,
                 webhook_id=f"msg_{uuid.uuid4().hex}", next_attempt_at=batch_due(now, interval))
         else:
             delivery = Delivery.objects.create(
-                tenant=item.tenant, connector=connector, item=item, event_type=event_type,
+                tenant=item.tenant, connector=connector, item=item, event_type=event_type, test=test,
                 webhook_id=f"msg_{uuid.uuid4().hex}", next_attempt_at=now, dispatched_until=now + _grace())
             _send(delivery)
         created.append(delivery)
@@ -140,6 +159,9 @@ def _refusal(delivery: Delivery) -> str:
     if missing:
         return (_("The connector %(c)s is not approved for the data categories %(cats)s of the use case %(u)s.")
                 % {"c": connector.name, "cats": ", ".join(missing), "u": use_case.key})
+    if delivery.test and sandbox_url(connector) and sandbox_url(connector) == (connector.endpoint or "").strip():
+        return _("The sandbox target of %(c)s is its production target; a test delivery never goes there.") % {
+            "c": connector.name}
     if connector.connector_type == ConnectorType.EMAIL:
         return email_refusal(connector=connector, item=delivery.item)
     return ""
@@ -157,8 +179,9 @@ def _refuse(delivery: Delivery, reason: str) -> None:
     delivery.save(update_fields=["status", "last_error", "lease_until", "dispatched_until"])
     audit_event_record(actor=SYSTEM, tenant=delivery.tenant, event_type="delivery.refused", obj=delivery.item,
                        details={"delivery": delivery.webhook_id, "connector": delivery.connector.key,
-                                "reason": reason})
-    _escalate_to_it(delivery, _("Delivery refused: %(reason)s") % {"reason": reason})
+                                "reason": reason, "test": delivery.test})
+    if not delivery.test:  # a test delivery is the tester's to look at, not IT's
+        _escalate_to_it(delivery, _("Delivery refused: %(reason)s") % {"reason": reason})
 
 
 def delivery_body(delivery: Delivery, data: dict) -> bytes:
@@ -188,7 +211,9 @@ def _take(delivery_id: int) -> Delivery | None:
         if refusal:
             _refuse(delivery, refusal)
             return None
-        allowed, retry_at = connector_circuit_allow(entry=delivery.connector, now=now)
+        # A test delivery never goes to the production target: the production circuit does not concern it.
+        allowed, retry_at = (True, None) if delivery.test else connector_circuit_allow(entry=delivery.connector,
+                                                                                       now=now)
         if not allowed:  # the connector is down: the delivery waits, spending no attempt
             delivery.next_attempt_at, delivery.dispatched_until = retry_at, None
             delivery.save(update_fields=["next_attempt_at", "dispatched_until"])
@@ -222,38 +247,64 @@ def _attempt(delivery: Delivery, render) -> DeliveryAnswer:
                         timeout=_setting(connector, "timeout", 10.0))
 
 
+def _attempt_test(delivery: Delivery, render) -> tuple[DeliveryAnswer, str]:
+    """A test delivery: signed and sent to the sandbox target of a webhook connector, or only recorded.
+    Returns the answer (its target the sandbox, or empty when recorded) and the body."""
+    connector = delivery.connector
+    body = delivery_body(delivery, render(_item(delivery)))
+    target = sandbox_url(connector) if connector.connector_type == ConnectorType.WEBHOOK else ""
+    if not target:
+        return DeliveryAnswer(True, None, 0, _("Recorded, not sent (test delivery without a sandbox target)."),
+                              ""), body.decode()
+    secret = connector_secret(entry=connector)
+    if not secret:
+        return DeliveryAnswer(False, None, 0, "", _("The connector has no signing secret."), target=target), \
+            body.decode()
+    headers = webhook_headers(secret=secret, webhook_id=delivery.webhook_id, body=body)
+    answer = webhook_post(url=target, headers=headers, body=body, timeout=_setting(connector, "timeout", 10.0))
+    return dataclasses.replace(answer, target=target), body.decode()
+
+
 def delivery_send(*, delivery_id: int, render) -> str:
     """One attempt of one delivery (the deliver task): take it under a lease, send it (signed, written or
     mailed), keep the receipt, then mark it delivered, schedule the next attempt, or make it a dead letter.
     A delivery of a file drop that batches per interval writes every result of that connector that is due
     into one file. `render` turns the item into its API representation. Returns what happened."""
     row = Delivery.objects.filter(pk=delivery_id).select_related("connector").first()
-    if row is not None and batch_interval(row.connector):
+    if row is not None and not row.test and batch_interval(row.connector):
         return file_drop_flush(connector_id=row.connector_id, render=render)
     delivery = _take(delivery_id)
     if delivery is None:
         return "skipped"
     number = delivery.attempts
     started = timezone.now()
-    answer = _attempt(delivery, render)
+    if delivery.test:
+        answer, recorded = _attempt_test(delivery, render)
+    else:
+        answer, recorded = _attempt(delivery, render), ""
     now = timezone.now()
     with transaction.atomic():
-        return _conclude(delivery_id, number, started, answer, now)
+        return _conclude(delivery_id, number, started, answer, now, recorded=recorded)
 
 
-def _conclude(delivery_id: int, number: int, started, answer: DeliveryAnswer, now, circuit=None) -> str:
+def _conclude(delivery_id: int, number: int, started, answer: DeliveryAnswer, now, circuit=None,
+              recorded: str = "") -> str:
     """Inside the transaction after an attempt: the receipt, then delivered, the next attempt, waiting for
     the circuit, or a dead letter. `circuit`: the connector's circuit after the attempt when the caller
     recorded it (a batch is one attempt at its target); otherwise it is recorded here."""
     delivery = Delivery.objects.select_for_update(of=("self",)).select_related(
         "connector", "item", "item__use_case", "tenant").get(pk=delivery_id)
+    # Where the attempt went: a file's name, the sandbox, the production target; empty when only recorded.
+    target = answer.target or ("" if delivery.test else delivery.connector.endpoint)
     DeliveryAttempt.objects.create(tenant=delivery.tenant, delivery=delivery, number=number, started_at=started,
                                    ok=answer.ok, status_code=answer.status_code, latency_ms=answer.latency_ms,
-                                   response_excerpt=answer.excerpt, error=answer.error[:4000])
+                                   response_excerpt=answer.excerpt, error=answer.error[:4000], target=target[:500],
+                                   recorded_body=recorded)
     if delivery.status not in (DeliveryStatus.PENDING, DeliveryStatus.FAILED):
         return "already final"  # another worker finished it after this one's lease ran out
     delivery.lease_until = None
-    if circuit is None and not answer.permanent:  # a refused message says nothing about the connector
+    # A refused message says nothing about the connector; a test delivery never went to it.
+    if circuit is None and not answer.permanent and not delivery.test:
         circuit = connector_circuit_record(entry=delivery.connector, ok=answer.ok, error=answer.error, now=now)
     if answer.ok:
         delivery.status, delivery.delivered_at, delivery.last_error = DeliveryStatus.DELIVERED, now, ""
@@ -263,6 +314,8 @@ def _conclude(delivery_id: int, number: int, started, answer: DeliveryAnswer, no
                    "attempts": delivery.attempts, "status_code": answer.status_code, "latency_ms": answer.latency_ms}
         if answer.target:
             details["target"] = answer.target
+        if delivery.test:  # to the sandbox, or only recorded
+            details |= {"test": True, "target": "sandbox" if answer.target else "recorded"}
         audit_event_record(actor=SYSTEM, tenant=delivery.tenant, event_type="delivery.delivered", obj=delivery.item,
                            details=details)
         return "delivered"
@@ -283,9 +336,10 @@ def _conclude(delivery_id: int, number: int, started, answer: DeliveryAnswer, no
         audit_event_record(actor=SYSTEM, tenant=delivery.tenant, event_type="delivery.dead", obj=delivery.item,
                            details={"delivery": delivery.webhook_id, "connector": delivery.connector.key,
                                     "attempts": delivery.attempts, "error": answer.error[:300]})
-        _escalate_to_it(delivery, _("Delivery to %(c)s failed after %(n)s attempts (%(e)s). Deliver the result "
-                                    "by hand, or redeliver it from the item once the target is back.")
-                        % {"c": delivery.connector.name, "n": delivery.attempts, "e": answer.error[:300]})
+        if not delivery.test:  # a test delivery is the tester's to look at, not IT's
+            _escalate_to_it(delivery, _("Delivery to %(c)s failed after %(n)s attempts (%(e)s). Deliver the "
+                                        "result by hand, or redeliver it from the item once the target is back.")
+                            % {"c": delivery.connector.name, "n": delivery.attempts, "e": answer.error[:300]})
         return "dead"
     wait = backoff_seconds(delivery.connector, delivery.attempts)
     delivery.status = DeliveryStatus.FAILED
@@ -309,7 +363,7 @@ def file_drop_flush(*, connector_id: int, render, now=None, limit: int = BATCH_L
         due = list(Delivery.objects.select_for_update(of=("self",), skip_locked=True)
                    .select_related("connector", "item", "item__use_case", "tenant")
                    .filter(connector_id=connector_id, status__in=(DeliveryStatus.PENDING, DeliveryStatus.FAILED),
-                           next_attempt_at__lte=now)
+                           next_attempt_at__lte=now, test=False)
                    .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
                    .order_by("created_at", "pk")[:limit])
         batch = []

@@ -1,5 +1,7 @@
-"""Dry runs: any release (a draft one too) on uploaded sample items, results shown, nothing applied or
-delivered, no review task, no escalation — development and test kept apart from production."""
+"""Dry runs: any release (a draft one too) on uploaded sample items, results shown, nothing applied, no review
+task, no escalation — development and test kept apart from production. A dry run's result reaches no production
+target: the use case's delivery connectors send it to their sandbox target or only record what they would
+have sent (test deliveries, automations.connectors.services.deliveries)."""
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _

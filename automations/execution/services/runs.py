@@ -312,10 +312,11 @@ def _route(ctx: PipelineContext, steps: list[StepRun]) -> str:
         if not ctx.dry_run:
             # The review layer queues the item for people (review, clarification, sample check).
             dispatch.emit("work_item.routed", item=item, outcome=outcome, reasons=ctx.reasons)
-            if outcome == ItemStatus.APPLIED:
-                dispatch.emit("work_item.finalised", item=item)
-            if ctx.escalation_reasons:
-                escalation_create(item=item, reason="; ".join(ctx.escalation_reasons), actor=SYSTEM)
+        if outcome == ItemStatus.APPLIED:
+            # A dry run's result too: the connectors make its deliveries test deliveries (a sandbox, or recorded).
+            dispatch.emit("work_item.finalised", item=item)
+        if not ctx.dry_run and ctx.escalation_reasons:
+            escalation_create(item=item, reason="; ".join(ctx.escalation_reasons), actor=SYSTEM)
         run.status, run.finished_at = RunStatus.SUCCEEDED, now
         run.output_hash = _hash(item.fields)
         run.save(update_fields=["status", "finished_at", "output_hash"])
