@@ -1,7 +1,8 @@
-"""The connectors in the API: IT's overview per connector, the deliveries, and sending a delivery again.
-Both lists are cursor pages in the API's one envelope (portal.api.pagination)."""
+"""The connectors in the API: IT's overview per connector, the deliveries (all, or one item's), and sending a
+delivery again. The lists are cursor pages in the API's one envelope (portal.api.pagination)."""
 import django_filters
-from django.urls import path
+from django.core.exceptions import ValidationError
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, serializers, status
@@ -14,12 +15,16 @@ from automations.choices import ConnectorDirection, ConnectorType, DeliveryStatu
 from automations.connectors import selectors
 from automations.connectors.models import Delivery
 from automations.connectors.services.deliveries import delivery_redeliver
+from automations.execution import selectors as execution_selectors
+from automations.execution.models.work import WorkItem
+from automations.execution.services.intake import ensure_may_read
 from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.models.processors import CircuitState
 from portal.api.pagination import CursorPagination
 from portal.api.permissions import TenantMember, request_tenant
 from portal.api.schema import problem
 from portal.choices import TokenScope
+from reviews.services import work_item_view_record
 
 
 class HasTenantPermissions(permissions.BasePermission):
@@ -29,25 +34,41 @@ class HasTenantPermissions(permissions.BasePermission):
 
 class ReceiptSerializer(serializers.Serializer):
     attempt = serializers.IntegerField(source="number")
+    started_at = serializers.DateTimeField()
     ok = serializers.BooleanField()
     status_code = serializers.IntegerField(allow_null=True, help_text="The target's HTTP status; null without one.")
     latency_ms = serializers.IntegerField(allow_null=True)
     response_excerpt = serializers.CharField(allow_blank=True)
     error = serializers.CharField(allow_blank=True, help_text="Why the attempt failed; empty on success.")
+    target = serializers.CharField(allow_blank=True, help_text="Where the attempt went; empty when a test delivery "
+                                                               "was only recorded.")
+    recorded_body = serializers.CharField(allow_blank=True, help_text="A test delivery's body: what was sent to the "
+                                                                      "sandbox, or would have been sent.")
 
 
 class DeliverySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     connector = serializers.CharField(source="connector.key", help_text="The connector's key.")
+    connector_name = serializers.CharField(source="connector.name")
     item = serializers.UUIDField(source="item_id")
     type = serializers.CharField(source="event_type", help_text="e.g. `work_item.applied`.")
+    test = serializers.BooleanField(help_text="A test delivery (a dry run's, or of a connector in test mode): to the "
+                                              "connector's sandbox target or only recorded, never to production.")
     webhook_id = serializers.CharField(help_text="The same on every attempt of this delivery.")
     status = serializers.ChoiceField(choices=DeliveryStatus.choices)
     attempts = serializers.IntegerField()
     next_attempt_at = serializers.DateTimeField(allow_null=True)
     delivered_at = serializers.DateTimeField(allow_null=True)
     last_error = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
     receipts = ReceiptSerializer(many=True)
+    redeliver = serializers.SerializerMethodField(help_text="Where to POST to send a dead or failed delivery again "
+                                                            "(IT); null otherwise.")
+
+    def get_redeliver(self, delivery) -> str | None:
+        if delivery.status in (DeliveryStatus.DEAD, DeliveryStatus.FAILED):
+            return reverse("api:delivery-redeliver", args=[delivery.pk])
+        return None
 
 
 class ConnectorStateSerializer(serializers.Serializer):
@@ -115,6 +136,35 @@ class DeliveryListApiView(generics.ListAPIView):
         return selectors.delivery_list(tenant=request_tenant(self.request)).prefetch_related("receipts")
 
 
+class ItemDeliveryPagination(CursorPagination):
+    ordering = ("created_at", "pk")
+
+
+class WorkItemDeliveriesApiView(generics.ListAPIView):
+    """One item's deliveries with their receipts, as its page shows them: status, attempts, each attempt's
+    answer, and for a dead or failed one where to send it again (`redeliver`, POST)."""
+
+    permission_classes = [HasTenantPermissions]
+    required_permissions = ["automations.view_workitem", "automations.view_delivery"]
+    serializer_class = DeliverySerializer
+    pagination_class = ItemDeliveryPagination
+    filter_backends: list = []
+    queryset = Delivery.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Delivery.objects.none()
+        try:
+            item = execution_selectors.work_item_get(tenant=request_tenant(self.request), pk=self.kwargs["pk"])
+        except (WorkItem.DoesNotExist, ValidationError, ValueError):
+            raise NotFound from None
+        actor = actor_from_request(self.request)
+        ensure_may_read(actor, item)
+        # A test delivery's receipt carries the item as it was sent: a look at the item, recorded as such.
+        work_item_view_record(actor=actor, item=item, purpose="work item deliveries (API)")
+        return selectors.deliveries_of_item(item=item).prefetch_related("receipts")
+
+
 class DeliveryRedeliverApiView(APIView):
     """Send a dead or failed delivery again, with the same webhook id."""
 
@@ -135,6 +185,7 @@ class DeliveryRedeliverApiView(APIView):
 
 
 urlpatterns = [
+    path("work-items/<uuid:pk>/deliveries/", WorkItemDeliveriesApiView.as_view(), name="work-item-deliveries"),
     path("connectors/", ConnectorListApiView.as_view(), name="connector-list"),
     path("deliveries/", DeliveryListApiView.as_view(), name="delivery-list"),
     path("deliveries/<int:pk>/redeliver/", DeliveryRedeliverApiView.as_view(), name="delivery-redeliver"),

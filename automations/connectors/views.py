@@ -38,4 +38,6 @@ class DeliveryRedeliverView(TenantPermissionRequiredMixin, View):
             report_error(request, exc)
         else:
             messages.success(request, _("The delivery is sent again with the same delivery id."))
+        if request.POST.get("back") == "item":  # sent from the item's page
+            return HttpResponseRedirect(reverse("work:item-detail", args=[delivery.item_id]) + "#deliveries-title")
         return HttpResponseRedirect(reverse("automations:connectors"))

@@ -14,6 +14,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from audit.actors import actor_from_request
 from automations.choices import ItemSource, ItemStatus, MasterKind, UseCaseStatus
+from automations.connectors import selectors as connector_selectors
 from automations.execution import selectors
 from automations.execution.models.work import WorkItem
 from automations.execution.services import dry_run, escalations, intake, master_data
@@ -113,8 +114,10 @@ class WorkItemDetailView(PermissionMixin, View):
                    "percent": round(float(data.get("confidence") or 0) * 100)}
                   for name, data in item.fields.items()]
         payload = [(field_label(input_specs.get(name), name), value) for name, value in item.payload.items()]
+        deliveries = (connector_selectors.deliveries_of_item(item=item).prefetch_related("receipts")
+                      if request.user.has_perm("automations.view_delivery") else [])
         return render(request, "automations/work/item_detail.html", {
-            "item": item, "fields": fields, "payload": payload, "runs": runs,
+            "item": item, "fields": fields, "payload": payload, "runs": runs, "deliveries": deliveries,
             "files": _with_preview(item.files.all(), request.user),
             "escalations": item.escalations.all(), "decisions": item.review_decisions.select_related("actor")})
 
@@ -230,7 +233,8 @@ class MasterDataView(PermissionMixin, View):
 
 
 class DryRunView(PermissionMixin, View):
-    """Try any release (drafts too) on sample files: results shown, nothing applied or delivered."""
+    """Try any release (drafts too) on sample files: results shown, nothing applied; deliveries are test
+    deliveries (a sandbox target, or recorded)."""
 
     permission_required = "automations.add_release"
 

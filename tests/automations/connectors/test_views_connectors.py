@@ -81,3 +81,51 @@ def test_the_api_lists_connectors_and_deliveries_and_redelivers(client, tenant, 
     dead_letter.refresh_from_db()
     assert dead_letter.status == DeliveryStatus.DELIVERED
     assert client.post(f"/api/v1/deliveries/{dead_letter.pk}/redeliver/", **it).status_code == 409
+
+
+def test_the_item_page_shows_its_deliveries_with_receipts_and_it_sends_a_dead_one_again(
+        client, tenant, team, dead_letter, receiver, run_on_commit):
+    client.force_login(team["it_operator"])
+    item_page = reverse("work:item-detail", args=[dead_letter.item_id])
+    page = client.get(item_page).content.decode()
+    assert f'data-delivery="{dead_letter.pk}" data-status="dead"' in page and dead_letter.webhook_id in page
+    assert 'data-receipt="1"' in page and "HTTP 500" in page
+    assert reverse("automations:delivery-redeliver", args=[dead_letter.pk]) in page
+
+    response = run_on_commit(client.post, reverse("automations:delivery-redeliver", args=[dead_letter.pk]),
+                             {"back": "item"})
+    assert response.status_code == 302 and response["Location"].startswith(item_page)
+    page = client.get(item_page).content.decode()
+    assert f'data-delivery="{dead_letter.pk}" data-status="delivered"' in page
+    assert 'data-receipt="2"' in page and "HTTP 200" in page
+    assert reverse("automations:delivery-redeliver", args=[dead_letter.pk]) not in page  # delivered: no button
+
+
+def test_a_clerk_sees_the_items_deliveries_without_the_button(client, tenant, team, dead_letter):
+    client.force_login(team["clerk"])
+    page = client.get(reverse("work:item-detail", args=[dead_letter.item_id])).content.decode()
+    assert f'data-delivery="{dead_letter.pk}" data-status="dead"' in page
+    assert reverse("automations:delivery-redeliver", args=[dead_letter.pk]) not in page
+
+
+def test_the_api_gives_an_items_deliveries_with_receipts_and_where_to_send_one_again(
+        client, tenant, team, dead_letter, make_tenant, make_user, run_on_commit):
+    url = f"/api/v1/work-items/{dead_letter.item_id}/deliveries/"
+    it = bearer(tenant, team["it_operator"])
+    (row,) = client.get(url, **it).json()["results"]
+    assert (row["webhook_id"], row["status"], row["attempts"], row["test"]) == (dead_letter.webhook_id, "dead", 1,
+                                                                                 False)
+    assert [(r["attempt"], r["ok"], r["status_code"]) for r in row["receipts"]] == [(1, False, 500)]
+    assert row["redeliver"] == f"/api/v1/deliveries/{dead_letter.pk}/redeliver/"
+    # The item's own representation keeps the contract's short form.
+    (short,) = client.get(f"/api/v1/work-items/{dead_letter.item_id}/", **it).json()["deliveries"]
+    assert short == {"connector": "ERP erp", "status": "dead", "attempts": 1, "delivered_at": None}
+
+    assert run_on_commit(client.post, row["redeliver"], **it).status_code == 200
+    (row,) = client.get(url, **it).json()["results"]
+    assert row["status"] == "delivered" and len(row["receipts"]) == 2 and row["redeliver"] is None
+
+    other = make_tenant()
+    stranger = make_user(tenant=other, roles=[Role.IT_OPERATOR])
+    assert client.get(url, **bearer(other, stranger)).status_code == 404
+    assert client.get(url).status_code in (401, 403)
