@@ -1,7 +1,8 @@
-"""The quick start's connectors: the inbox folders of every demo use case, a webhook delivery connector
-(`quickstart --webhook-url URL --webhook-secret whsec_…`) and Demo-ERP (the demo receiver page inside the
-portal), each added and named by the demo use cases through change requests that the demo users approve,
-as they would approve them."""
+"""The quick start's connectors: the inbox folders of every demo use case, Demo-ERP (the demo receiver inside
+the portal, wired by default: every demo use case delivers its results there, on the address quickstart
+serves), and a webhook delivery connector (`quickstart --webhook-url URL --webhook-secret whsec_…`), each
+added and named by the demo use cases through change requests that the demo users approve, as they would
+approve them."""
 import base64
 import os
 from urllib.parse import unquote, urlsplit
@@ -9,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 from django.db import transaction
 
 from automations.choices import ChangeKind, UseCaseStatus
-from automations.connectors.services.credentials import connector_secret_set
+from automations.connectors.services.credentials import connector_secret, connector_secret_set
 from automations.connectors.services.folders import inbox_folders_ensure
 from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.models.use_cases import UseCase
@@ -40,9 +41,10 @@ def seed_inboxes(tenant) -> list:
     return inbox_folders_ensure(tenant=tenant)
 
 
-def seed_webhook(tenant, users, *, key: str, name: str, url: str, secret: str) -> CatalogueEntry:
+def seed_webhook(tenant, users, *, key: str, name: str, url: str, secret: str | None) -> CatalogueEntry:
     """A webhook delivery connector to `url`, approved for the personal data categories of the demo use
-    cases, named by every one of them; its secret (re)set by IT. A later run with another URL moves it."""
+    cases, named by every one of them; its secret (re)set by IT (`secret=None`: the stored one is kept, or a
+    new one made when there is none). A later run with another URL moves it."""
     use_cases = _live_use_cases(tenant)
     categories = sorted(set().union(*(uc.personal_data_categories() for uc in use_cases)))
     with transaction.atomic():
@@ -56,7 +58,8 @@ def seed_webhook(tenant, users, *, key: str, name: str, url: str, secret: str) -
                 payload={"key": key, "fields": fields})
             _approve(cr, users)
             entry = CatalogueEntry.objects.for_tenant(tenant).get(key=key)
-        connector_secret_set(actor=users["it_operator"], entry=entry, secret=secret)
+        if secret is not None or connector_secret(entry=entry) is None:
+            connector_secret_set(actor=users["it_operator"], entry=entry, secret=secret or new_webhook_secret())
         for use_case in use_cases:
             named = sorted(use_case.catalogue_entries.values_list("key", flat=True))
             if key in named:
@@ -67,6 +70,21 @@ def seed_webhook(tenant, users, *, key: str, name: str, url: str, secret: str) -
                 payload={"changes": {"catalogue_entries": named + [key]}})
             _approve(cr, users)
     return entry
+
+
+DEMO_ERP_PATH = "/demo/erp/hooks/"
+
+
+def demo_erp_url(host: str, port: int) -> str:
+    """Where Demo-ERP receives while quickstart serves on host:port (a wildcard address is reached on loopback)."""
+    host = "127.0.0.1" if host in ("0.0.0.0", "::", "", "localhost") else host
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}{DEMO_ERP_PATH}"
+
+
+def seed_demo_erp(tenant, users, *, url: str) -> CatalogueEntry:
+    """Demo-ERP as every demo use case's delivery target: results arrive signed on its page (/demo/erp/). Its
+    signing secret is made once and kept; a run serving on another port moves it there."""
+    return seed_webhook(tenant, users, key=DEMO_ERP_KEY, name="Demo-ERP", url=url, secret=None)
 
 
 IMAP_KEY = "quickstart-imap"

@@ -1,13 +1,27 @@
 """`quickstart --webhook-url URL --webhook-secret whsec_…` seeds, approved as the demo users approve it, a
 webhook delivery connector named by every demo use case; a later run with another URL moves it; every demo
-use case gets its inbox folder under var/inbox/<tenant>/<use case>/ (DESIGN, "Connectors")."""
+use case gets its inbox folder under var/inbox/<tenant>/<use case>/ (DESIGN, "Connectors"). Without any flag,
+every demo use case delivers to Demo-ERP inside the portal, on the port quickstart serves."""
 import json
+import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 
 import pytest
+from django.conf import settings
 
 from tests.automations.connectors.receiver import new_secret
-from tests.demo.test_quickstart import embedded_env, quickstart
+from tests.demo.test_quickstart import (
+    MANAGE,
+    embedded_env,
+    free_port,
+    http_status,
+    login_page_answers,
+    quickstart,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -28,12 +42,16 @@ def test_webhook_flags_seed_an_approved_connector_for_every_demo_use_case(tmp_pa
     bad = quickstart(env, "--no-serve", "--webhook-url", "http://127.0.0.1:9/x", "--webhook-secret", "geheim")
     assert bad.returncode != 0 and "whsec_" in bad.stderr
 
-    second = quickstart(env, "--no-serve", "--webhook-url", "http://127.0.0.1:9/erp-b", "--webhook-secret", secret)
-    assert second.returncode == 0, second.stderr
     db = sqlite3.connect(var_dir / "leitplanke.sqlite3")
+    assert _demo_erp(db) == "http://127.0.0.1:8000/demo/erp/hooks/"
+    second = quickstart(env, "--no-serve", "--port", "8123", "--webhook-url", "http://127.0.0.1:9/erp-b",
+                        "--webhook-secret", secret)
+    assert second.returncode == 0, second.stderr
+    assert _demo_erp(db) == "http://127.0.0.1:8123/demo/erp/hooks/"  # moved to the port quickstart serves
+    assert "Demo-ERP (http://127.0.0.1:8123/demo/erp/hooks/)" in second.stdout
     (entry_id, endpoint, kind, ctype, direction, categories), = db.execute(
         "SELECT id, endpoint, kind, connector_type, direction, approved_categories FROM automations_catalogueentry "
-        "WHERE connector_type = 'webhook'").fetchall()
+        "WHERE connector_type = 'webhook' AND key = 'quickstart-webhook'").fetchall()
     assert (endpoint, kind, ctype, direction) == ("http://127.0.0.1:9/erp-b", "connector", "webhook", "delivery")
     assert "bank" in json.loads(categories)  # the invoices carry the supplier's IBAN
     named = [row[0] for row in db.execute(
@@ -45,7 +63,7 @@ def test_webhook_flags_seed_an_approved_connector_for_every_demo_use_case(tmp_pa
     assert secret not in ciphertext
     # Added and moved through change requests that the security officer approved.
     applied = db.execute("SELECT COUNT(*) FROM automations_changerequest WHERE kind = 'catalogue' "
-                         "AND state = 'applied' AND payload LIKE '%webhook%'").fetchone()[0]
+                         "AND state = 'applied' AND payload LIKE '%quickstart-webhook%'").fetchone()[0]
     assert applied == 2
     roles = {row[0] for row in db.execute(
         "SELECT a.role FROM automations_approval a JOIN automations_changerequest c ON a.change_request_id = c.id "
@@ -62,3 +80,57 @@ def test_webhook_flags_seed_an_approved_connector_for_every_demo_use_case(tmp_pa
         "ON m.usecase_id = u.id WHERE m.catalogueentry_id = ?", (imap_id,))] == ["eingangsrechnungen"]
     dump = "\n".join(db.iterdump())
     assert "Postfach-Geheim-1" not in dump
+
+
+def _demo_erp(db) -> str:
+    """Demo-ERP's endpoint, after checking that every demo use case names it and its secret is stored once."""
+    (entry_id, endpoint, ctype, direction), = db.execute(
+        "SELECT id, endpoint, connector_type, direction FROM automations_catalogueentry WHERE key = 'demo-erp'"
+    ).fetchall()
+    assert (ctype, direction) == ("webhook", "delivery")
+    named = [row[0] for row in db.execute(
+        "SELECT u.key FROM automations_usecase u JOIN automations_usecase_catalogue_entries m "
+        "ON m.usecase_id = u.id WHERE m.catalogueentry_id = ? ORDER BY u.key", (entry_id,))]
+    assert named == DEMO_USE_CASES
+    assert db.execute("SELECT COUNT(*) FROM audit_auditevent WHERE event_type = 'connector_secret.set' "
+                      "AND details LIKE '%demo-erp%'").fetchone()[0] == 1  # made once, kept by later runs
+    return endpoint
+
+
+def test_a_pdf_dropped_into_the_inbox_is_applied_and_arrives_in_demo_erp(tmp_path):
+    """As a new user tries it: `quickstart` with no flag, a demo invoice copied into the inbox folder; it
+    becomes an item, is applied, and Demo-ERP receives it signed and verified, once."""
+    var_dir = tmp_path / "var"
+    env = embedded_env(var_dir)
+    port = free_port()
+    log_path = tmp_path / "quickstart.log"
+    with log_path.open("w") as log:
+        qs = subprocess.Popen([sys.executable, MANAGE, "quickstart", "--port", str(port)], env=env,
+                              cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for(lambda: login_page_answers(qs, port), 180, "the login page")
+            inbox = var_dir / "inbox" / "muster" / "eingangsrechnungen"
+            sample = var_dir / "demo" / "eingangsrechnungen" / "demo-01-papierwerk-facturx.pdf"
+            shutil.copy(sample, inbox / ".rechnung.pdf.part")  # written under a name the poller skips ...
+            (inbox / ".rechnung.pdf.part").rename(inbox / "rechnung.pdf")  # ... then complete
+
+            received = var_dir / "demo" / "erp" / "received.jsonl"
+
+            def booked():
+                if not received.exists():
+                    return None
+                rows = [json.loads(line) for line in received.read_text().splitlines() if line.strip()]
+                return [r for r in rows if r["use_case"] == "eingangsrechnungen"] or None
+
+            (row,) = wait_for(booked, 180, "Demo-ERP to receive the invoice")
+            assert row["verified"] and row["first"] and row["type"] == "work_item.applied"
+            assert row["status"] == "applied" and row["summary"].get("invoice_number") == "PS-2025-0142"
+            assert list((inbox / "processed").rglob("rechnung.pdf"))
+            page = http_status(f"http://127.0.0.1:{port}/demo/erp/")  # the page exists (sign-in first)
+            assert page in (200, 302)
+            qs.send_signal(signal.SIGINT)
+            assert qs.wait(timeout=30) == 0
+        finally:
+            if qs.poll() is None:
+                qs.kill()
+    assert "Results of the demo use cases go to Demo-ERP" in log_path.read_text()

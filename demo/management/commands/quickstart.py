@@ -45,8 +45,8 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help=_("Address to serve on (default 127.0.0.1)."))
         parser.add_argument("--port", type=int, default=8000, help=_("Port to serve on (default 8000)."))
         parser.add_argument("--webhook-url", help=_("Also deliver the demo use cases' results to this URL, signed "
-                                                    "per Standard Webhooks (a later run with another URL moves it)."
-                                                    " Demo-ERP receives at http://127.0.0.1:8000/demo/erp/hooks/."))
+                                                    "per Standard Webhooks (a later run with another URL moves it). "
+                                                    "Without it they reach Demo-ERP inside the portal (/demo/erp/)."))
         parser.add_argument("--webhook-secret", help=_("The whsec_… signing secret for --webhook-url (without it, "
                                                        "one is generated and printed)."))
         parser.add_argument("--imap-url", help=_("Also read invoices from this mailbox: "
@@ -65,7 +65,7 @@ class Command(BaseCommand):
         if webhook_secret and not webhook_secret_valid(webhook_secret):
             raise CommandError(_("--webhook-secret is whsec_ followed by the base64 of 24 to 64 random bytes."))
         result = self._setup()
-        self._connectors(result, webhook_url, webhook_secret)
+        self._connectors(result, webhook_url, webhook_secret, host=host, port=port)
         if imap_url:
             try:
                 demo_connectors.seed_imap(result.tenant, result.users, url=imap_url)
@@ -99,9 +99,14 @@ class Command(BaseCommand):
         self._print_logins(result)
         return result
 
-    def _connectors(self, result: demo.DemoResult, webhook_url: str | None, webhook_secret: str | None) -> None:
+    def _connectors(self, result: demo.DemoResult, webhook_url: str | None, webhook_secret: str | None, *,
+                    host: str, port: int) -> None:
         for folder in demo_connectors.seed_inboxes(result.tenant):
             self.stdout.write(_("Inbox: drop files into %(folder)s") % {"folder": folder})
+        erp_url = demo_connectors.demo_erp_url(host, port)
+        demo_connectors.seed_demo_erp(result.tenant, result.users, url=erp_url)
+        self.stdout.write(_("Results of the demo use cases go to Demo-ERP (%(url)s); see what it received at "
+                            "%(page)s") % {"url": erp_url, "page": erp_url.replace("hooks/", "")})
         if webhook_url:
             secret = webhook_secret or demo_connectors.new_webhook_secret()
             demo_connectors.seed_webhook(result.tenant, result.users, key=demo_connectors.WEBHOOK_KEY,
