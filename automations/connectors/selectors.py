@@ -50,9 +50,10 @@ def delivery_get(*, tenant, pk: int) -> Delivery | None:
 
 def connector_overview(*, tenant, connectors=None) -> list[dict]:
     """IT's view of each connector: circuit state, last success, failure rate, backlog and dead letters; of
-    every connector of the tenant, or of the given ones (a page of them)."""
+    every connector of the tenant, or of the given ones (a page of them). Production deliveries only: test
+    deliveries go to a sandbox or nowhere."""
     connectors = list(connector_list(tenant=tenant) if connectors is None else connectors)
-    deliveries = Delivery.objects.for_tenant(tenant).filter(connector__in=[c.pk for c in connectors])
+    deliveries = Delivery.objects.for_tenant(tenant).filter(connector__in=[c.pk for c in connectors], test=False)
     counts = {row["connector"]: row for row in deliveries.values("connector").annotate(
         backlog=Count("pk", filter=Q(status__in=(DeliveryStatus.PENDING, DeliveryStatus.FAILED))),
         dead=Count("pk", filter=Q(status=DeliveryStatus.DEAD)),
