@@ -1,8 +1,8 @@
 """The quick start's connectors: the inbox folders of every demo use case, Demo-ERP (the demo receiver inside
 the portal, wired by default: every demo use case delivers its results there, on the address quickstart
-serves), and a webhook delivery connector (`quickstart --webhook-url URL --webhook-secret whsec_…`), each
-added and named by the demo use cases through change requests that the demo users approve, as they would
-approve them."""
+serves), or instead a webhook delivery connector to a receiver of one's own (`quickstart --webhook-url URL
+--webhook-secret whsec_…`), each added and named by the demo use cases through change requests that the
+demo users approve, as they would approve them."""
 import base64
 import os
 from urllib.parse import unquote, urlsplit
@@ -85,6 +85,24 @@ def seed_demo_erp(tenant, users, *, url: str) -> CatalogueEntry:
     """Demo-ERP as every demo use case's delivery target: results arrive signed on its page (/demo/erp/). Its
     signing secret is made once and kept; a run serving on another port moves it there."""
     return seed_webhook(tenant, users, key=DEMO_ERP_KEY, name="Demo-ERP", url=url, secret=None)
+
+
+def webhook_wired(tenant) -> bool:
+    """Does a demo use case deliver to the receiver `--webhook-url` named (in this run or an earlier one)?"""
+    return UseCase.objects.for_tenant(tenant).filter(catalogue_entries__key=WEBHOOK_KEY).exists()
+
+
+def unwire(tenant, users, *, key: str) -> None:
+    """The demo use cases stop naming the connector `key` (documentation changes, approved): the results go to
+    one receiver, not to Demo-ERP and the one of `--webhook-url` both."""
+    with transaction.atomic():
+        for use_case in UseCase.objects.for_tenant(tenant).filter(catalogue_entries__key=key).order_by("key"):
+            named = sorted(use_case.catalogue_entries.values_list("key", flat=True))
+            cr = changes.change_request_create(
+                actor=users["automation_lead"], tenant=tenant, use_case=use_case, kind=ChangeKind.DOCUMENTATION,
+                title=f"{use_case.title}: no longer to {key}", description="Quick start: results to one receiver.",
+                payload={"changes": {"catalogue_entries": [k for k in named if k != key]}})
+            _approve(cr, users)
 
 
 IMAP_KEY = "quickstart-imap"

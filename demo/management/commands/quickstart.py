@@ -44,9 +44,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help=_("Set up and exit, without serving."))
         parser.add_argument("--host", default="127.0.0.1", help=_("Address to serve on (default 127.0.0.1)."))
         parser.add_argument("--port", type=int, default=8000, help=_("Port to serve on (default 8000)."))
-        parser.add_argument("--webhook-url", help=_("Also deliver the demo use cases' results to this URL, signed "
-                                                    "per Standard Webhooks (a later run with another URL moves it). "
-                                                    "Without it they reach Demo-ERP inside the portal (/demo/erp/)."))
+        parser.add_argument("--webhook-url", help=_("Deliver the demo use cases' results to this URL, signed "
+                                                    "per Standard Webhooks (a later run with another URL moves it), "
+                                                    "instead of to Demo-ERP inside the portal (/demo/erp/)."))
         parser.add_argument("--webhook-secret", help=_("The whsec_… signing secret for --webhook-url (without it, "
                                                        "one is generated and printed)."))
         parser.add_argument("--imap-url", help=_("Also read invoices from this mailbox: "
@@ -103,10 +103,13 @@ class Command(BaseCommand):
                     host: str, port: int) -> None:
         for folder in demo_connectors.seed_inboxes(result.tenant):
             self.stdout.write(_("Inbox: drop files into %(folder)s") % {"folder": folder})
-        erp_url = demo_connectors.demo_erp_url(host, port)
-        demo_connectors.seed_demo_erp(result.tenant, result.users, url=erp_url)
-        self.stdout.write(_("Results of the demo use cases go to Demo-ERP (%(url)s); see what it received at "
-                            "%(page)s") % {"url": erp_url, "page": erp_url.replace("hooks/", "")})
+        if webhook_url:  # the receiver named takes Demo-ERP's place: each result is delivered once
+            demo_connectors.unwire(result.tenant, result.users, key=demo_connectors.DEMO_ERP_KEY)
+        elif not demo_connectors.webhook_wired(result.tenant):
+            erp_url = demo_connectors.demo_erp_url(host, port)
+            demo_connectors.seed_demo_erp(result.tenant, result.users, url=erp_url)
+            self.stdout.write(_("Results of the demo use cases go to Demo-ERP (%(url)s); see what it received at "
+                                "%(page)s") % {"url": erp_url, "page": erp_url.replace("hooks/", "")})
         if webhook_url:
             secret = webhook_secret or demo_connectors.new_webhook_secret()
             demo_connectors.seed_webhook(result.tenant, result.users, key=demo_connectors.WEBHOOK_KEY,
