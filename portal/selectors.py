@@ -71,6 +71,11 @@ def user_get_active(*, pk: int):
     return User.objects.get(pk=pk, is_active=True)
 
 
+def member_user_get(*, tenant: Tenant, pk: int):
+    """The account of an active member of the tenant; anyone else's raises DoesNotExist."""
+    return User.objects.get(pk=pk, is_active=True, memberships__tenant=tenant, memberships__is_active=True)
+
+
 def user_list_active() -> QuerySet:
     """Every active account, for superusers' pages outside a tenant."""
     return User.objects.filter(is_active=True).order_by("username")

@@ -672,7 +672,9 @@ class SecondFactorResetView(LoginSecurityMixin, View):
     http_method_names = ["post"]
 
     def post(self, request, pk: int):
-        user = get_or_404(selectors.user_get_active, pk=pk)
+        # Outside a superuser's reach, an account that is no member of the active tenant is simply not found.
+        user = get_or_404(selectors.user_get_active, pk=pk) if request.user.is_superuser \
+            else get_or_404(selectors.member_user_get, tenant=request.tenant, pk=pk)
         try:
             services.second_factor_reset(actor=request.user, user=user, tenant=request.tenant)
         except PermissionDenied as error:

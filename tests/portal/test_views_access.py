@@ -20,10 +20,11 @@ class Row:
     url_name: str
     method: str = "get"
     permission: str | None = None  # None: every member of the active tenant may
-    obj: str | None = None  # "token" or "membership": the URL names one by pk
+    obj: str | None = None  # "token", "membership" or "user" (a member's account): the URL names one by pk
     ok: int = 200  # what a permitted member gets
     data: dict = field(default_factory=dict)
     anonymous: str = "login"  # "login": redirected to the login page; or an expected status code
+    member: str = "lead"  # who is the permitted member: "lead" (automation lead) or "isb" (security officer)
 
     @property
     def id(self) -> str:
@@ -49,6 +50,19 @@ MATRIX = [
         data={"roles": [Role.AUDITOR], "reason": "Wechsel in die Revision"}),
     Row("portal:member-deactivate", method="post", permission="portal.change_membership", obj="membership",
         ok=302, data={"deactivate-reason": "Austritt"}),
+    # One's own second factor: every member (a wrong code is refused with 400; nothing to verify or renew yet).
+    Row("portal:two-factor"),
+    Row("portal:two-factor-setup"),
+    Row("portal:two-factor-setup", method="post", ok=400, data={"code": "000000"}),
+    Row("portal:two-factor-verify", ok=302),
+    Row("portal:two-factor-verify", method="post", ok=400, data={"code": "000000"}),
+    Row("portal:two-factor-recovery-codes", method="post", ok=302),
+    # Sign-in security: the ISB (and superusers).
+    Row("portal:login-security", permission="portal.unlock_login", member="isb"),
+    Row("portal:login-unlock", method="post", permission="portal.unlock_login", member="isb", ok=302,
+        data={"address": "10.1.2.3"}),
+    Row("portal:second-factor-reset", method="post", permission="portal.reset_second_factor", member="isb",
+        obj="user", ok=302),
 ]
 GUARDED = [row for row in MATRIX if row.permission]
 WITH_OBJECT = [row for row in MATRIX if row.obj]
@@ -62,10 +76,13 @@ def world(tenant, make_tenant, make_user):
     lead = make_user("lead", tenant=tenant, roles=[Role.AUTOMATION_LEAD])
     services.membership_create(actor=SYSTEM, tenant=other, user=lead, roles=[Role.AUTOMATION_LEAD])
     make_user("neu")  # an account without membership, for member-create
+    isb = make_user("isb", tenant=tenant, roles=[Role.SECURITY_OFFICER])
+    services.membership_create(actor=SYSTEM, tenant=other, user=isb, roles=[Role.SECURITY_OFFICER])
     return {
         "tenant": tenant,
         "other": other,
         "lead": lead,
+        "isb": isb,
         "clerk": make_user("clerk", tenant=tenant, roles=[Role.CLERK]),
         "target": {
             tenant.pk: make_user("target", tenant=tenant).memberships.get(),
@@ -80,6 +97,8 @@ def _obj_pk(world, row, user, tenant):
         return token.pk
     if row.obj == "membership":
         return world["target"][tenant.pk].pk
+    if row.obj == "user":
+        return world["target"][tenant.pk].user_id
     return None
 
 
@@ -123,14 +142,14 @@ def test_member_without_permission_gets_403(client, world, row):
 
 @pytest.mark.parametrize("row", [row for row in MATRIX if row.url_name != "portal:login"], ids=lambda row: row.id)
 def test_permitted_member(client, world, row):
-    _login(client, world["lead"], world["tenant"])
+    _login(client, world[row.member], world["tenant"])
     assert _request(client, row, world).status_code == row.ok
 
 
 @pytest.mark.parametrize("row", WITH_OBJECT, ids=lambda row: row.id)
 def test_object_of_the_other_tenant_is_404(client, world, row):
-    """The lead belongs to both tenants, so only the active tenant separates them."""
-    _login(client, world["lead"], world["tenant"])
+    """The lead (and the ISB) belong to both tenants, so only the active tenant separates them."""
+    _login(client, world[row.member], world["tenant"])
     assert _request(client, row, world, obj_tenant=world["other"]).status_code == 404
 
 
