@@ -48,8 +48,8 @@ from automations.connectors.services.circuits import (
     connector_circuit_reopen_at,
 )
 from automations.connectors.services.credentials import connector_secret
-from automations.connectors.services.emails import email_refusal, email_send, email_wanted
-from automations.connectors.services.file_drops import file_drop_write
+from automations.connectors.services.emails import email_preview, email_refusal, email_send, email_wanted
+from automations.connectors.services.file_drops import file_drop_render, file_drop_write
 from automations.connectors.services.webhooks import webhook_headers, webhook_post
 from automations.execution.models.work import WorkItem
 from automations.execution.services.escalations import escalation_create
@@ -248,9 +248,20 @@ def _attempt(delivery: Delivery, render) -> DeliveryAnswer:
 
 
 def _attempt_test(delivery: Delivery, render) -> tuple[DeliveryAnswer, str]:
-    """A test delivery: signed and sent to the sandbox target of a webhook connector, or only recorded.
-    Returns the answer (its target the sandbox, or empty when recorded) and the body."""
+    """A test delivery: signed and sent to the sandbox target of a webhook connector, or only recorded (a file
+    drop's file and an e-mail as they would have been written or sent). Returns the answer (its target the
+    sandbox, or empty when recorded) and the body."""
     connector = delivery.connector
+    if connector.connector_type == ConnectorType.FILE_DROP:  # the file it would write, never into its folder
+        try:
+            name, content = file_drop_render(connector=connector, rows=[(delivery, render(_item(delivery)))])
+        except ValidationError as exc:
+            return DeliveryAnswer(False, None, 0, "", " ".join(exc.messages)), ""
+        return (DeliveryAnswer(True, None, 0, _("Recorded, not written (test delivery): %(name)s") % {"name": name},
+                               ""), content.decode("utf-8-sig"))
+    if connector.connector_type == ConnectorType.EMAIL:  # the message it would send, to nobody
+        preview = email_preview(connector=connector, delivery=delivery, item=_item(delivery))
+        return DeliveryAnswer(True, None, 0, _("Recorded, not sent (test delivery)."), ""), preview
     body = delivery_body(delivery, render(_item(delivery)))
     target = sandbox_url(connector) if connector.connector_type == ConnectorType.WEBHOOK else ""
     if not target:
@@ -422,16 +433,17 @@ def deliveries_sweep(*, now=None, limit: int = 500) -> int:
                                        next_attempt_at__lte=now)
                .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
                .filter(Q(dispatched_until__isnull=True) | Q(dispatched_until__lt=now))
-               .order_by("next_attempt_at").values_list("pk", "connector_id")[:limit])
+               .order_by("next_attempt_at").values_list("pk", "connector_id", "test")[:limit])
     if not due:
         return 0
-    connectors = dict(due)
+    connectors = {pk: connector_id for pk, connector_id, _test in due}
     batched = {entry.pk for entry in CatalogueEntry.objects.filter(pk__in=set(connectors.values()),
                                                                   connector_type=ConnectorType.FILE_DROP)
                if batch_interval(entry)}
     tasks, flushed = [], set()
-    for pk, connector_id in due:
-        if connector_id in batched:  # one task writes the connector's whole batch
+    for pk, connector_id, test in due:
+        # One task writes the connector's whole batch; a test delivery is never batched and goes on its own.
+        if connector_id in batched and not test:
             if connector_id in flushed:
                 continue
             flushed.add(connector_id)

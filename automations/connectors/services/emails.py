@@ -114,6 +114,15 @@ def email_message(*, connector, delivery, item) -> EmailMessage:
                         to=[payload[config.recipient_field]], headers=headers)
 
 
+def email_preview(*, connector, delivery, item) -> str:
+    """The message a test delivery records instead of sending it; the recipient's address is named by its
+    field only (a receipt keeps no address)."""
+    message = email_message(connector=connector, delivery=delivery, item=item).message()
+    del message["To"]
+    message["To"] = f"<{_settings(connector).recipient_field}>"
+    return message.as_string()
+
+
 def email_send(*, connector, delivery, item) -> DeliveryAnswer:
     """Send one reply; the receipt says whether the mail server accepted it."""
     started = time.monotonic()

@@ -179,15 +179,21 @@ def write_atomically(folder: Path, name: str, content: bytes) -> Path:
     return final
 
 
+def file_drop_render(*, connector, rows) -> tuple[str, bytes]:
+    """The file's name and content for the results `rows` ((delivery, data) pairs); ValidationError when the
+    connector's settings do not work."""
+    settings = file_drop_settings(connector.settings)
+    content = csv_bytes(rows, settings) if settings.format == "csv" else jsonl_bytes(rows)
+    return file_name(connector, [delivery for delivery, _data in rows], settings), content
+
+
 def file_drop_write(*, connector, rows) -> DeliveryAnswer:
     """Write the results `rows` ((delivery, data) pairs) as one file into the connector's folder."""
     started = time.monotonic()
     try:
-        settings = file_drop_settings(connector.settings)
+        name, content = file_drop_render(connector=connector, rows=rows)
     except ValidationError as exc:
         return DeliveryAnswer(False, None, 0, "", " ".join(exc.messages))
-    content = csv_bytes(rows, settings) if settings.format == "csv" else jsonl_bytes(rows)
-    name = file_name(connector, [delivery for delivery, _data in rows], settings)
     try:
         write_atomically(Path(connector.endpoint), name, content)
     except OSError as exc:

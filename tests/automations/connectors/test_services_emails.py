@@ -174,3 +174,16 @@ def test_the_catalogue_refuses_an_email_connector_it_could_not_use(tenant, team)
             propose(**kwargs)
         assert reason in " ".join(refused.value.messages)
     assert propose(endpoint="smtps://service@mail.muster.example:465").payload["key"] == "mail"
+
+
+def test_an_email_connector_in_test_mode_records_the_message_without_the_address_and_sends_nothing(
+        tenant, team, run_on_commit, smtp):
+    use_case = ticket_use_case(tenant, team)
+    email_connector(tenant, team, use_case, endpoint=smtp.url, test_mode=True)
+    item = decided(run_on_commit, team, tenant)
+    delivery = Delivery.objects.get(item=item)
+    assert delivery.test and delivery.status == DeliveryStatus.DELIVERED
+    assert smtp.messages == [] and smtp.sessions == 0 and mail.outbox == []
+    (receipt,) = delivery.receipts.all()
+    assert receipt.target == "" and "kunde@example.com" not in receipt.recorded_body
+    assert "To: <sender_email>" in receipt.recorded_body and "AW: Frage zur Rechnung 4711" in receipt.recorded_body

@@ -233,3 +233,19 @@ def test_the_catalogue_refuses_a_file_drop_it_could_not_write(tenant, team):
             propose(endpoint, **settings)
         assert reason in " ".join(refused.value.messages)
     assert propose("/srv/erp", profile="de", batch="interval", interval=300).payload["fields"]["endpoint"] == "/srv/erp"
+
+
+def test_a_file_drop_in_test_mode_records_the_file_it_would_write_and_writes_nothing(
+        tenant, team, run_on_commit, tmp_path):
+    use_case = make_rules_use_case(tenant, team, it_contact=team["it_operator"])
+    file_drop_connector(tenant, team, use_case, tmp_path, profile="de", batch="interval", interval=60,
+                        test_mode=True, columns=["delivery_id", "document_class"])
+    item = submit(run_on_commit, team, tenant)
+    delivery = Delivery.objects.get(item=item)
+    assert delivery.test and delivery.status == DeliveryStatus.DELIVERED  # at once: a test is not batched
+    assert files(tmp_path) == []  # never into the production folder
+    (receipt,) = delivery.receipts.all()
+    # named as the batch file it would have gone into
+    assert receipt.target == "" and "erp-import_" in receipt.response_excerpt and ".csv" in receipt.response_excerpt
+    assert receipt.recorded_body == f"delivery_id;document_class\r\n{delivery.webhook_id};invoice\r\n"
+    assert not ConnectorCircuit.objects.filter(entry=delivery.connector, consecutive_failures__gt=0).exists()
