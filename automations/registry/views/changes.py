@@ -44,7 +44,7 @@ def item_label(name) -> str:
             return str(model._meta.get_field(name).verbose_name)
         except (FieldDoesNotExist, TypeError):
             continue
-    labels = {"label": _("Release label"), "status": _("Status")}
+    labels = {"label": _("Release label"), "status": _("Status"), "automatic application": _("Automatic application")}
     return str(labels.get(name, name))
 
 

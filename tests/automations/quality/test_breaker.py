@@ -87,6 +87,9 @@ def test_the_breaker_trips_on_the_correction_rate_and_everything_goes_to_review_
     cr = ChangeRequest.objects.get(kind=ChangeKind.QUALITY_BREAKER_RESET)
     assert response.status_code == 302 and response["Location"].endswith(f"/changes/{cr.pk}/")
     assert set(cr.required_roles) == {"department_owner", "automation_lead"}
+    approver_page = login(team["department_owner"], tenant).get(
+        reverse("automations:change-request-detail", args=[cr.pk])).content.decode()
+    assert "Automatische Übernahme" in approver_page and "75 %" in approver_page  # what changes, and why
     with pytest.raises(ValidationError):  # one open request at a time
         services.quality_breaker_reset_request(actor=team["automation_lead"], use_case=use_case, description="noch")
     assert QualityBreaker.objects.get(use_case=use_case).tripped  # nothing changes before the approvals
