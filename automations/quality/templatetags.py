@@ -58,3 +58,13 @@ def percent(value) -> str:
 def engine_label_filter(key: str) -> str:
     """An engine's name for people (its key if unknown)."""
     return engine_label(key)
+
+
+@register.inclusion_tag("automations/quality/_breakers_notice.html", takes_context=True)
+def quality_breakers_notice(context):
+    """Every use case of the tenant whose automatic application is switched off, and why (the Leitstand)."""
+    request = context["request"]
+    user = request.user
+    breakers = (list(selectors.quality_breaker_list(tenant=request.tenant, tripped_only=True)[:20])
+                if request.tenant is not None and user.has_perm("automations.view_qualitybreaker") else [])
+    return {"breakers": breakers}

@@ -79,6 +79,10 @@ def test_the_breaker_trips_on_the_correction_rate_and_everything_goes_to_review_
     assert 'id="quality-breaker-reason"' in page and "75 %" in page
     home = owner.get(reverse("portal:home")).content.decode()
     assert 'id="panel-quality"' in home and use_case.title in home
+    leitstand = login(team["automation_lead"], tenant)
+    page = leitstand.get(reverse("leitstand:use-case", args=["belege"])).content.decode()
+    assert 'id="quality-breaker-reason"' in page
+    assert 'id="quality-breakers"' in leitstand.get(reverse("leitstand:home")).content.decode()
 
     # Switching it back on is a change request, approved as the use case requires.
     response = login(team["automation_lead"], tenant).post(
