@@ -1,8 +1,6 @@
 """IT's connector page: each connector's circuit state, last success, failure rate, backlog and dead
 letters, and the deliveries that wait or died, each with a button to send it again."""
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,7 +10,7 @@ from audit.actors import actor_from_request
 from automations.choices import DeliveryStatus
 from automations.connectors import selectors
 from automations.connectors.services.deliveries import delivery_redeliver
-from portal.views import TenantPermissionRequiredMixin, report_error
+from portal.views import TenantPermissionRequiredMixin, call_service
 
 
 class ConnectorListView(TenantPermissionRequiredMixin, View):
@@ -32,12 +30,7 @@ class DeliveryRedeliverView(TenantPermissionRequiredMixin, View):
         delivery = selectors.delivery_get(tenant=request.tenant, pk=pk)
         if delivery is None:
             raise Http404
-        try:
-            delivery_redeliver(actor=actor_from_request(request), delivery=delivery)
-        except (ValidationError, PermissionDenied) as exc:
-            report_error(request, exc)
-        else:
-            messages.success(request, _("The delivery is sent again with the same delivery id."))
-        if request.POST.get("back") == "item":  # sent from the item's page
-            return HttpResponseRedirect(reverse("work:item-detail", args=[delivery.item_id]) + "#deliveries-title")
-        return HttpResponseRedirect(reverse("automations:connectors"))
+        back = (reverse("work:item-detail", args=[delivery.item_id]) + "#deliveries-title"
+                if request.POST.get("back") == "item" else reverse("automations:connectors"))  # item: from its page
+        return call_service(request, lambda: delivery_redeliver(actor=actor_from_request(request), delivery=delivery),
+                            success=_("The delivery is sent again with the same delivery id."), to=back)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from automations.choices import FieldType
-from automations.registry.views.mixins import RegistryView, UseCaseMixin, error_messages, get_or_404
+from automations.registry.views.mixins import RegistryView, UseCaseMixin, get_or_404
 from automations.training import selectors as training_selectors
 from automations.training import services as training_services
 from automations.training.selectors import (
@@ -23,6 +23,7 @@ from automations.training.selectors import (
     example_statistics,
     training_progress_get,
 )
+from portal.views import call_service, report_error, show_refusal
 
 
 class ExamplesUploadForm(forms.Form):
@@ -119,9 +120,7 @@ class ExamplesUploadView(TrainingView):
                 text_columns=form.cleaned_data["text_columns"], label_columns=form.cleaned_data["label_columns"],
                 source_ref=upload.name)
         except (ValidationError, PermissionDenied) as error:
-            for message in error_messages(error):
-                form.add_error(None, message)
-            return self.render_page(request, form=form, status=403 if isinstance(error, PermissionDenied) else 400)
+            return self.render_page(request, form=form, status=show_refusal(form, error))
         return self.render_page(request, form=ExamplesUploadForm(initial=form.cleaned_data | {"file": None}),
                                 report=report)
 
@@ -135,8 +134,7 @@ class TrainingStartView(TrainingMixin, RegistryView):
         try:
             training_services.classifier_training_start(actor=request.user, use_case=self.use_case)
         except (ValidationError, PermissionDenied) as error:
-            for message in error_messages(error):
-                messages.error(request, message)
+            report_error(request, error)
         else:
             messages.success(request, _("Training was queued; the progress shows below."))
             warning = training_selectors.few_examples_warning(
@@ -199,14 +197,10 @@ class ThresholdProposeView(TrainingMixin, RegistryView):
 
     def post(self, request, key, number):
         version = get_or_404(classifier_version_get_by_number, use_case=self.use_case, number=number)
-        try:
-            proposal = training_services.threshold_set_propose(actor=request.user, classifier_version=version)
-        except (ValidationError, PermissionDenied) as error:
-            for message in error_messages(error):
-                messages.error(request, message)
-            return HttpResponseRedirect(reverse("automations:classifier-version-detail", args=[key, number]))
-        messages.success(request, _("Threshold set v%(n)s was drafted from the evaluation of classifier v%(c)s; "
-                                    "submit it and bundle it in a release to use it.")
-                         % {"n": proposal.number, "c": version.number})
-        return HttpResponseRedirect(reverse("automations:version-detail", args=[key, "threshold_set",
-                                                                             proposal.number]))
+        return call_service(
+            request, lambda: training_services.threshold_set_propose(actor=request.user, classifier_version=version),
+            success=lambda proposal: _("Threshold set v%(n)s was drafted from the evaluation of classifier v%(c)s; "
+                                       "submit it and bundle it in a release to use it.")
+            % {"n": proposal.number, "c": version.number},
+            to=lambda proposal: reverse("automations:version-detail", args=[key, "threshold_set", proposal.number]),
+            refused_to=reverse("automations:classifier-version-detail", args=[key, number]))

@@ -22,7 +22,7 @@ from automations.fields import engine_label, field_label, format_value
 from automations.registry import selectors as registry_selectors
 from portal.files import INLINE_TYPES, PDF, page_token, page_token_valid, sniff_file, stored_file_response
 from portal.views import TenantPermissionRequiredMixin as PermissionMixin
-from portal.views import demo_invoices_url, error_messages, get_or_404
+from portal.views import call_service, demo_invoices_url, error_messages, get_or_404, report_error
 from reviews.services import work_item_view_record, work_items_view_record
 
 PAGE_SIZE = 50
@@ -185,16 +185,13 @@ class EscalationActionView(PermissionMixin, View):
         escalation = selectors.escalation_list_for(tenant=request.tenant, open_only=False).filter(pk=pk).first()
         if escalation is None:
             raise Http404
-        try:
-            if action == "acknowledge":
-                escalations.escalation_acknowledge(actor=actor_from_request(request), escalation=escalation)
-            else:
-                escalations.escalation_close(actor=actor_from_request(request), escalation=escalation,
-                                             resolution=request.POST.get("resolution", ""))
-            messages.success(request, _("Escalation updated."))
-        except ValidationError as exc:
-            messages.error(request, _messages_of(exc))
-        return HttpResponseRedirect(reverse("work:escalations"))
+        actor = actor_from_request(request)
+        return call_service(
+            request, (lambda: escalations.escalation_acknowledge(actor=actor, escalation=escalation))
+            if action == "acknowledge" else
+            (lambda: escalations.escalation_close(actor=actor, escalation=escalation,
+                                                  resolution=request.POST.get("resolution", ""))),
+            success=_("Escalation updated."), to=reverse("work:escalations"))
 
 
 class MasterDataView(PermissionMixin, View):
@@ -213,23 +210,23 @@ class MasterDataView(PermissionMixin, View):
         if not request.user.has_perm("automations.change_masterrecord"):
             raise PermissionDenied
         kind = request.POST.get("kind") or MasterKind.SUPPLIER
+        back = reverse("work:master-data") + f"?kind={kind}"
+        if not request.FILES.get("csv"):
+            return call_service(request, lambda: master_data.master_record_save(
+                actor=actor_from_request(request), tenant=request.tenant, kind=kind,
+                **{f: request.POST.get(f, "") for f in ("number", "name", "vat_id", "iban", "email")},
+                reason=request.POST.get("reason", "") or _("edited in the portal")), success=_("Saved."), to=back)
         try:
-            if request.FILES.get("csv"):
-                report = master_data.master_records_import(actor=actor_from_request(request), tenant=request.tenant,
-                                                          kind=kind, data=request.FILES["csv"].read())
-                messages.success(request, _("Imported: %(c)s new, %(u)s updated.") % {"c": report.created,
-                                                                                      "u": report.updated})
-                for error in report.errors[:50]:
-                    messages.warning(request, error)
-            else:
-                master_data.master_record_save(
-                    actor=actor_from_request(request), tenant=request.tenant, kind=kind,
-                    **{f: request.POST.get(f, "") for f in ("number", "name", "vat_id", "iban", "email")},
-                    reason=request.POST.get("reason", "") or _("edited in the portal"))
-                messages.success(request, _("Saved."))
+            report = master_data.master_records_import(actor=actor_from_request(request), tenant=request.tenant,
+                                                      kind=kind, data=request.FILES["csv"].read())
         except ValidationError as exc:
-            messages.error(request, _messages_of(exc))
-        return HttpResponseRedirect(reverse("work:master-data") + f"?kind={kind}")
+            report_error(request, exc)
+        else:
+            messages.success(request, _("Imported: %(c)s new, %(u)s updated.") % {"c": report.created,
+                                                                                  "u": report.updated})
+            for error in report.errors[:50]:
+                messages.warning(request, error)
+        return HttpResponseRedirect(back)
 
 
 class DryRunView(PermissionMixin, View):
@@ -249,16 +246,15 @@ class DryRunView(PermissionMixin, View):
         chosen = request.POST.get("release", "")
         release = (registry_selectors.release_list(use_case=use_case).filter(pk=chosen).first()
                    if chosen.isdigit() else None)
+        back = reverse("work:dry-run", args=[use_case.key])
         if release is None:
             messages.error(request, _("Choose a release."))
-        else:
-            try:
-                items = dry_run.dry_run_create(actor=actor_from_request(request), release=release,
-                                               files=request.FILES.getlist("files"))
-                messages.success(request, _("%(n)s sample(s) are being run; nothing is applied.") % {"n": len(items)})
-            except ValidationError as exc:
-                messages.error(request, _messages_of(exc))
-        return HttpResponseRedirect(reverse("work:dry-run", args=[use_case.key]))
+            return HttpResponseRedirect(back)
+        return call_service(
+            request, lambda: dry_run.dry_run_create(actor=actor_from_request(request), release=release,
+                                                    files=request.FILES.getlist("files")),
+            success=lambda items: _("%(n)s sample(s) are being run; nothing is applied.") % {"n": len(items)},
+            to=back)
 
 
 def _use_case(request, key):
