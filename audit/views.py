@@ -54,7 +54,7 @@ from audit.tasks import verify_chains_task
 from automations.registry.models.use_cases import UseCase
 from automations.registry.selectors import use_case_list
 from portal.files import PDF, harden
-from portal.views import TenantPermissionRequiredMixin
+from portal.views import TenantPermissionRequiredMixin, call_service
 
 
 class AuditAreaView(TenantPermissionRequiredMixin, View):
@@ -271,32 +271,29 @@ class RequestActionView(AuditAreaView):
         if action not in self.FORMS:
             raise Http404
         subject_request = _get_or_404(selectors.request_get, tenant=request.tenant, pk=pk)
-        actor = actor_from_request(request)
+        if action == "complete" and subject_request.kind != RequestKind.ACCESS:
+            raise Http404
+        back = reverse("audit:request-detail", args=[pk])
         form = self.FORMS[action](request.POST) if self.FORMS[action] else None
-        try:
-            if form is not None and not form.is_valid():
-                raise ValidationError([e for errors in form.errors.values() for e in errors])
-            data = form.cleaned_data if form is not None else {}
-            if action == "verify-identity":
-                data_subject_request_verify_identity(actor=actor, request=subject_request, check=data["check"],
-                                                     note=data["note"])
-                messages.success(request, _("The identity check is recorded."))
-            elif action == "extend":
-                done = data_subject_request_extend(actor=actor, request=subject_request, months=data["months"],
-                                                   reason=data["reason"])
-                messages.success(request, _("The deadline is now %(date)s. Tell the person, with the reason.")
-                                 % {"date": timezone.localtime(done.due_at).strftime("%d.%m.%Y")})
-            elif action == "refuse":
-                data_subject_request_refuse(actor=actor, request=subject_request, reason=data["reason"])
-                messages.success(request, _("The request is refused."))
-            else:
-                if subject_request.kind != RequestKind.ACCESS:
-                    raise Http404
-                data_subject_access_complete(actor=actor, request=subject_request)
-                messages.success(request, _("The request is completed."))
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        return HttpResponseRedirect(reverse("audit:request-detail", args=[pk]))
+        if form is not None and not form.is_valid():
+            messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+            return HttpResponseRedirect(back)
+        actor, data = actor_from_request(request), form.cleaned_data if form is not None else {}
+        if action == "verify-identity":
+            return call_service(request, lambda: data_subject_request_verify_identity(
+                actor=actor, request=subject_request, check=data["check"], note=data["note"]),
+                success=_("The identity check is recorded."), to=back)
+        if action == "extend":
+            return call_service(request, lambda: data_subject_request_extend(
+                actor=actor, request=subject_request, months=data["months"], reason=data["reason"]),
+                success=lambda done: _("The deadline is now %(date)s. Tell the person, with the reason.")
+                % {"date": timezone.localtime(done.due_at).strftime("%d.%m.%Y")}, to=back)
+        if action == "refuse":
+            return call_service(request, lambda: data_subject_request_refuse(
+                actor=actor, request=subject_request, reason=data["reason"]),
+                success=_("The request is refused."), to=back)
+        return call_service(request, lambda: data_subject_access_complete(actor=actor, request=subject_request),
+                            success=_("The request is completed."), to=back)
 
 
 def _subject_error(form, error) -> None:
@@ -478,15 +475,14 @@ class LegalHoldLiftView(AuditAreaView):
     def post(self, request, pk: int):
         hold = _get_or_404(legal_hold_get, tenant=request.tenant, pk=pk)
         form = LegalHoldLiftForm(request.POST)
-        try:
-            if not form.is_valid():
-                raise ValidationError(_("Give the reason for lifting the hold."))
-            legal_hold_lift(actor=actor_from_request(request), hold=hold, reason=form.cleaned_data["lift_reason"])
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("The legal hold %(reference)s was lifted.") % {"reference": hold.reference})
-        return HttpResponseRedirect(reverse("audit:legal-holds"))
+        if not form.is_valid():
+            messages.error(request, _("Give the reason for lifting the hold."))
+            return HttpResponseRedirect(reverse("audit:legal-holds"))
+        return call_service(
+            request, lambda: legal_hold_lift(actor=actor_from_request(request), hold=hold,
+                                             reason=form.cleaned_data["lift_reason"]),
+            success=_("The legal hold %(reference)s was lifted.") % {"reference": hold.reference},
+            to=reverse("audit:legal-holds"))
 
 
 # --- Records of processing and the works council's view ------------------------------------------
