@@ -11,10 +11,11 @@ from django.utils.translation import gettext as _
 from automations.registry import selectors as registry
 from portal.choices import Role
 from portal.selectors import users_with_role
+from portal.views import call_service
 from reviews import selectors, services
 from reviews.briefings import briefing_for
 from reviews.forms import TrainingRecordForm
-from reviews.views.base import ReviewView, get_or_404, report_error
+from reviews.views.base import ReviewView, get_or_404
 
 
 def _next_url(request, fallback: str) -> str:
@@ -48,13 +49,10 @@ class BriefingConfirmView(ReviewView):
 
     def post(self, request, key: str):
         use_case = get_or_404(registry.use_case_get, tenant=request.tenant, key=key)
-        try:
-            services.briefing_confirm(actor=request.user, use_case=use_case)
-        except (PermissionDenied, ValidationError) as error:
-            report_error(request, error)
-        else:
-            messages.success(request, _("You confirmed the briefing for %(use_case)s.") % {"use_case": use_case.title})
-        return HttpResponseRedirect(_next_url(request, reverse("reviews:briefing", args=[use_case.key])))
+        return call_service(
+            request, lambda: services.briefing_confirm(actor=request.user, use_case=use_case),
+            success=_("You confirmed the briefing for %(use_case)s.") % {"use_case": use_case.title},
+            to=_next_url(request, reverse("reviews:briefing", args=[use_case.key])))
 
 
 class TrainingRecordView(ReviewView):

@@ -17,6 +17,7 @@ from automations.execution.selectors import work_item_identities
 from automations.execution.services.intake import ensure_may_read
 from automations.fields import engine_label, field_label, format_value
 from portal.files import page_token
+from portal.views import call_service
 from reviews import selectors, services
 from reviews.choices import OPEN_TASK_STATES, DecisionAction, QueueKind, TaskState
 from reviews.forms import FIELD_PREFIX, DecisionForm, display_value
@@ -261,11 +262,8 @@ class TaskClaimView(ReviewView):
 
     def post(self, request, pk: int):
         task = get_or_404(selectors.review_task_get, tenant=request.tenant, pk=pk)
-        try:
-            services.review_task_claim(actor=request.user, task=task)
-        except (PermissionDenied, ValidationError) as error:
-            report_error(request, error)
-        return HttpResponseRedirect(reverse("reviews:task-detail", args=[task.pk]))
+        return call_service(request, lambda: services.review_task_claim(actor=request.user, task=task),
+                            to=reverse("reviews:task-detail", args=[task.pk]))
 
 
 class TaskReleaseView(ReviewView):
