@@ -6,6 +6,7 @@ from django.urls import NoReverseMatch, reverse
 from automations.models import WorkItem
 from demo.invoices import generate_demo_invoices
 from demo.use_cases import demo_files_folder
+from tests.access import login
 from tests.automations.factories import make_rules_use_case, make_team, make_use_case
 
 pytestmark = pytest.mark.django_db
@@ -25,28 +26,20 @@ def demo_invoices(settings, tmp_path):
     return sorted(p.name for p in folder.glob("*.pdf"))
 
 
-def _login(client, user, tenant):
-    client.force_login(user)
-    session = client.session
-    session["portal_tenant_id"] = tenant.pk
-    session.save()
-    return client
-
-
 def test_demo_pages_need_login(client):
     response = client.get(reverse("demo:invoices"))
     assert response.status_code == 302 and "/login/" in response["Location"]
 
 
 def test_works_council_may_not_open_or_send_demo_invoices(client, tenant, team, demo_invoices):
-    _login(client, team["works_council"], tenant)
+    login(client, team["works_council"], tenant)
     assert client.get(reverse("demo:invoices")).status_code == 403
     assert client.get(reverse("demo:invoice-file", args=[demo_invoices[0]])).status_code == 403
     assert client.post(reverse("demo:invoices-send")).status_code == 403
 
 
 def test_a_clerk_lists_and_downloads_the_demo_invoices(client, tenant, team, demo_invoices):
-    _login(client, team["clerk"], tenant)
+    login(client, team["clerk"], tenant)
     page = client.get(reverse("demo:invoices")).content.decode()
     assert all(name in page for name in demo_invoices)
     response = client.get(reverse("demo:invoice-file", args=[demo_invoices[0]]))
@@ -56,7 +49,7 @@ def test_a_clerk_lists_and_downloads_the_demo_invoices(client, tenant, team, dem
 
 def test_sending_all_demo_invoices_creates_one_item_each(client, tenant, team, demo_invoices, eager_tasks):
     make_rules_use_case(tenant, team, key="eingangsrechnungen")
-    _login(client, team["clerk"], tenant)
+    login(client, team["clerk"], tenant)
     response = client.post(reverse("demo:invoices-send"))
     assert response.status_code == 302 and "use_case=eingangsrechnungen" in response["Location"]
     assert WorkItem.objects.filter(tenant=tenant, use_case__key="eingangsrechnungen").count() == len(demo_invoices)
@@ -76,7 +69,7 @@ def test_the_use_case_page_links_the_demo_invoices_only_where_an_invoice_engine_
         actor=lead, use_case=invoices, kind="threshold_set",
         content={"thresholds": {"invoice_number": {"auto": 0.9, "reject": 0.2}}}))
     versions.release_create(actor=lead, use_case=invoices, threshold_set=threshold, engine_configs=[config])
-    _login(client, lead, tenant)
+    login(client, lead, tenant)
     link = f'href="{reverse("demo:invoices")}"'
     assert link not in client.get(reverse("automations:use-case-detail", args=[rules.key])).content.decode()
     assert link in client.get(reverse("automations:use-case-detail", args=[invoices.key])).content.decode()

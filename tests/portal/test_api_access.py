@@ -13,15 +13,9 @@ from portal import services
 from portal.api import urls as portal_api_urls
 from portal.choices import Role
 from portal.models import ApiToken
+from tests.access import bearer
 
 pytestmark = pytest.mark.django_db
-
-
-def bearer(user, tenant, name="test") -> APIClient:
-    _, plain = services.api_token_create(actor=user, tenant=tenant, user=user, name=name)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
-    return client
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Access matrix of every UI URL of the portal: anonymous, member without permission, permitted member,
 another tenant's object. A URL in portal.urls_ui without a row here fails the suite."""
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from dataclasses import dataclass
 
 import pytest
 from django.urls import reverse
@@ -9,26 +8,19 @@ from django.urls import reverse
 from audit.actors import SYSTEM
 from portal import services
 from portal.choices import Role
-from portal.middleware import SESSION_TENANT_KEY
 from portal.urls_ui import urlpatterns
+from tests import access
+from tests.access import assert_sent_to_login, login, row_id
 
 pytestmark = pytest.mark.django_db
 
 
 @dataclass(frozen=True)
-class Row:
-    url_name: str
-    method: str = "get"
-    permission: str | None = None  # None: every member of the active tenant may
-    obj: str | None = None  # "token", "membership" or "user" (a member's account): the URL names one by pk
-    ok: int = 200  # what a permitted member gets
-    data: dict = field(default_factory=dict)
-    anonymous: str = "login"  # "login": redirected to the login page; or an expected status code
-    member: str = "lead"  # who is the permitted member: "lead" (automation lead) or "isb" (security officer)
+class Row(access.Row):
+    """`obj`: "token", "membership" or "user" (a member's account): the URL names one by pk."""
 
-    @property
-    def id(self) -> str:
-        return f"{self.method.upper()} {self.url_name}"
+    member: str = "lead"  # who is the permitted member: "lead" (automation lead) or "isb" (security officer)
+    anonymous: str = "login"  # "login": redirected to the login page; or an expected status code
 
 
 MATRIX = [
@@ -107,54 +99,45 @@ def _request(client, row, world, *, obj_tenant=None, user=None):
     pk = _obj_pk(world, row, user or world["lead"], obj_tenant) if row.obj else None
     url = reverse(row.url_name, args=[pk] if pk else [])
     data = {key: value.format(tenant=world["tenant"].slug) if isinstance(value, str) else value
-            for key, value in row.data.items()}
-    return getattr(client, row.method)(url, data)
-
-
-def _login(client, user, tenant):
-    client.force_login(user)
-    session = client.session
-    session[SESSION_TENANT_KEY] = tenant.pk
-    session.save()
+            for key, value in row.payload().items()}
+    return access.send(client, row, url, data=data)
 
 
 def test_every_ui_url_has_a_row_in_the_matrix():
-    named = {pattern.name for pattern in urlpatterns}
-    covered = {row.url_name.removeprefix("portal:") for row in MATRIX}
-    assert named - covered == set(), "UI URLs without an access-matrix row"
+    missing = access.urls_without_row((pattern.name for pattern in urlpatterns), MATRIX, "portal")
+    assert missing == set(), "UI URLs without an access-matrix row"
 
 
-@pytest.mark.parametrize("row", MATRIX, ids=lambda row: row.id)
+@pytest.mark.parametrize("row", MATRIX, ids=row_id)
 def test_anonymous(client, world, row):
     response = _request(client, row, world)
     if row.anonymous == "login":
-        assert response.status_code == 302
-        assert urlsplit(response["Location"]).path == reverse("portal:login")
+        assert_sent_to_login(response)
     else:
         assert response.status_code == int(row.anonymous)
 
 
-@pytest.mark.parametrize("row", GUARDED, ids=lambda row: row.id)
+@pytest.mark.parametrize("row", GUARDED, ids=row_id)
 def test_member_without_permission_gets_403(client, world, row):
-    _login(client, world["clerk"], world["tenant"])
+    login(client, world["clerk"], world["tenant"])
     assert _request(client, row, world).status_code == 403
 
 
-@pytest.mark.parametrize("row", [row for row in MATRIX if row.url_name != "portal:login"], ids=lambda row: row.id)
+@pytest.mark.parametrize("row", [row for row in MATRIX if row.url_name != "portal:login"], ids=row_id)
 def test_permitted_member(client, world, row):
-    _login(client, world[row.member], world["tenant"])
+    login(client, world[row.member], world["tenant"])
     assert _request(client, row, world).status_code == row.ok
 
 
-@pytest.mark.parametrize("row", WITH_OBJECT, ids=lambda row: row.id)
+@pytest.mark.parametrize("row", WITH_OBJECT, ids=row_id)
 def test_object_of_the_other_tenant_is_404(client, world, row):
     """The lead (and the ISB) belong to both tenants, so only the active tenant separates them."""
-    _login(client, world[row.member], world["tenant"])
+    login(client, world[row.member], world["tenant"])
     assert _request(client, row, world, obj_tenant=world["other"]).status_code == 404
 
 
 def test_another_users_token_is_404(client, world):
-    _login(client, world["clerk"], world["tenant"])
+    login(client, world["clerk"], world["tenant"])
     token, _plain = services.api_token_create(actor=world["lead"], tenant=world["tenant"], user=world["lead"],
                                               name="lead")
     response = client.post(reverse("portal:api-token-revoke", args=[token.pk]))
@@ -165,7 +148,7 @@ def test_another_users_token_is_404(client, world):
 
 def test_switching_to_a_tenant_without_membership_is_404(client, world, make_tenant):
     foreign = make_tenant("fremd", "Fremd KG")
-    _login(client, world["clerk"], world["tenant"])
+    login(client, world["clerk"], world["tenant"])
     assert client.post(reverse("portal:tenant-switch"), {"tenant": foreign.slug}).status_code == 404
 
 

@@ -10,7 +10,8 @@ from reviews.choices import DecisionAction
 from reviews.models import ReviewDecision
 from reviews.oversight import OversightSettings, oversight_report
 from reviews.services import BULK_COMMENT
-from tests.reviews.world import login, make_review_tasks
+from tests.access import login
+from tests.reviews.world import make_review_tasks
 
 pytestmark = pytest.mark.django_db
 CONFIG = OversightSettings(reading_seconds=30, fast_share=0.25, max_override_rate=0.02, min_decisions=30)

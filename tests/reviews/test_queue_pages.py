@@ -14,7 +14,7 @@ from automations.registry.services.use_cases import tenant_policy_ensure
 from reviews import selectors
 from reviews.choices import TaskState
 from reviews.models import ReviewQueue, ReviewTask
-from tests.reviews.world import login
+from tests.access import login
 
 pytestmark = pytest.mark.django_db
 

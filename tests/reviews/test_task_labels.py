@@ -4,9 +4,10 @@ import pytest
 from django.urls import reverse
 
 from reviews.choices import DecisionAction
+from tests.access import login
 from tests.automations.factories import make_use_case
 from tests.reviews.factories import clear
-from tests.reviews.world import login, make_review_tasks
+from tests.reviews.world import make_review_tasks
 
 pytestmark = pytest.mark.django_db
 

@@ -1,32 +1,25 @@
 """Access matrix of every review page and API route: anonymous, a member without the permission, a
 permitted member, and another tenant's object. A URL without a row here fails the suite."""
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from dataclasses import dataclass
 
 import pytest
 from django.urls import reverse
 
-from portal.services import api_token_create
 from reviews.api.urls import urlpatterns as api_patterns
 from reviews.urls import urlpatterns
-from tests.reviews.world import attach_file, login
+from tests import access
+from tests.access import assert_sent_to_login, login, row_id
+from tests.reviews.world import attach_file
 
 pytestmark = pytest.mark.django_db
 
 
 @dataclass(frozen=True)
-class Row:
-    url_name: str
-    method: str = "get"
-    obj: str | None = None  # "queue", "task", "file", "page", "use_case": which object the URL names
+class Row(access.Row):
+    """`obj`: "queue", "task", "file", "page", "use_case", which object the URL names."""
+
     allowed: str = "clerk"  # the team member who may
     denied: str | None = "works_council"  # a member without the permission (None: every member may)
-    ok: int = 200
-    data: dict = field(default_factory=dict)
-
-    @property
-    def id(self) -> str:
-        return f"{self.method.upper()} {self.url_name}"
 
 
 MATRIX = [
@@ -67,34 +60,31 @@ def _args(world, row, *, other=False) -> list:
 
 
 def _request(client, world, row, *, other=False):
-    return getattr(client, row.method)(reverse(row.url_name, args=_args(world, row, other=other)), row.data)
+    return access.send(client, row, reverse(row.url_name, args=_args(world, row, other=other)))
 
 
 def test_every_review_url_has_a_row():
-    named = {f"reviews:{p.name}" for p in urlpatterns}
-    assert named - {row.url_name for row in MATRIX} == set()
+    assert access.urls_without_row((pattern.name for pattern in urlpatterns), MATRIX, "reviews") == set()
 
 
-@pytest.mark.parametrize("row", MATRIX, ids=lambda row: row.id)
+@pytest.mark.parametrize("row", MATRIX, ids=row_id)
 def test_anonymous_goes_to_the_login(client, world, row):
-    response = _request(client, world, row)
-    assert response.status_code == 302
-    assert urlsplit(response["Location"]).path == reverse("portal:login")
+    assert_sent_to_login(_request(client, world, row))
 
 
-@pytest.mark.parametrize("row", GUARDED, ids=lambda row: row.id)
+@pytest.mark.parametrize("row", GUARDED, ids=row_id)
 def test_member_without_permission_gets_403(client, world, row):
     login(client, world["team"][row.denied], world["tenant"])
     assert _request(client, world, row).status_code == 403
 
 
-@pytest.mark.parametrize("row", MATRIX, ids=lambda row: row.id)
+@pytest.mark.parametrize("row", MATRIX, ids=row_id)
 def test_permitted_member(client, world, row):
     login(client, world["team"][row.allowed], world["tenant"])
     assert _request(client, world, row).status_code == row.ok
 
 
-@pytest.mark.parametrize("row", WITH_OBJECT, ids=lambda row: row.id)
+@pytest.mark.parametrize("row", WITH_OBJECT, ids=row_id)
 def test_another_tenants_object_is_not_found(client, world, row):
     login(client, world["team"][row.allowed], world["tenant"])
     assert _request(client, world, row, other=True).status_code == 404
@@ -111,63 +101,53 @@ def test_a_restricted_item_is_refused(client, world):
 # --- API ------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class ApiRow:
-    route: str  # name under the api namespace
-    method: str = "get"
-    obj: str | None = None
-    ok: tuple = (200,)
-    query: str = ""
+class ApiRow(access.Row):
+    """`url_name`: the route's name under the api namespace."""
 
-    @property
-    def id(self) -> str:
-        return f"{self.method.upper()} {self.route}"
+    answers: tuple = (200,)
+    query: str = ""
 
 
 API = [
     ApiRow("review-queue-list"),
     ApiRow("review-queue-detail", obj="queue"),
-    ApiRow("review-queue-next", method="post", obj="queue", ok=(200, 204)),
+    ApiRow("review-queue-next", method="post", obj="queue", answers=(200, 204)),
     ApiRow("review-task-list", query="?queue={queue}"),
     ApiRow("review-task-detail", obj="task"),
     ApiRow("review-task-claim", method="post", obj="task"),
-    ApiRow("review-task-release", method="post", obj="task", ok=(403,)),  # held by nobody: refused
+    ApiRow("review-task-release", method="post", obj="task", answers=(403,)),  # held by nobody: refused
 ]
 
 
-def _api(client, world, row, *, other=False, token=None):
+def _api(client, world, row, *, other=False):
     task = world["other_task"] if other else world["tasks"][1]
     args = [] if row.obj is None else [task.queue_id if row.obj == "queue" else task.pk]
-    url = reverse(f"api:{row.route}", args=args) + row.query.format(queue=task.queue_id)
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
-    return getattr(client, row.method)(url, **headers)
+    return access.send(client, row, reverse(f"api:{row.url_name}", args=args) + row.query.format(queue=task.queue_id))
 
 
 def test_every_review_api_route_has_a_row():
-    assert {p.name for p in api_patterns} - {row.route for row in API} == set()
+    assert access.urls_without_row((pattern.name for pattern in api_patterns), API) == set()
 
 
-@pytest.mark.parametrize("row", API, ids=lambda row: row.id)
+@pytest.mark.parametrize("row", API, ids=row_id)
 def test_api_anonymous_is_refused(client, world, row):
     assert _api(client, world, row).status_code in (401, 403)
 
 
-@pytest.mark.parametrize("row", API, ids=lambda row: row.id)
-def test_api_without_permission_is_refused(client, world, row):
-    _plain = api_token_create(actor=world["team"]["works_council"], tenant=world["tenant"],
-                              user=world["team"]["works_council"], name="wc")[1]
-    assert _api(client, world, row, token=_plain).status_code == 403
+@pytest.mark.parametrize("row", API, ids=row_id)
+def test_api_without_permission_is_refused(world, row):
+    client = access.bearer(world["team"]["works_council"], world["tenant"], name="wc")
+    assert _api(client, world, row).status_code == 403
 
 
-@pytest.mark.parametrize("row", API, ids=lambda row: row.id)
-def test_api_with_a_clerks_token(client, world, row):
-    _plain = api_token_create(actor=world["team"]["clerk"], tenant=world["tenant"], user=world["team"]["clerk"],
-                              name="erp")[1]
-    assert _api(client, world, row, token=_plain).status_code in row.ok
+@pytest.mark.parametrize("row", API, ids=row_id)
+def test_api_with_a_clerks_token(world, row):
+    client = access.bearer(world["team"]["clerk"], world["tenant"], name="erp")
+    assert _api(client, world, row).status_code in row.answers
 
 
-@pytest.mark.parametrize("row", [r for r in API if r.obj or r.query], ids=lambda row: row.id)
-def test_api_another_tenants_object_is_not_found(client, world, row):
-    _plain = api_token_create(actor=world["team"]["clerk"], tenant=world["tenant"], user=world["team"]["clerk"],
-                              name="erp")[1]
-    expected = (400,) if row.route == "review-task-list" else (404,)
-    assert _api(client, world, row, other=True, token=_plain).status_code in expected
+@pytest.mark.parametrize("row", [r for r in API if r.obj or r.query], ids=row_id)
+def test_api_another_tenants_object_is_not_found(world, row):
+    client = access.bearer(world["team"]["clerk"], world["tenant"], name="erp")
+    expected = (400,) if row.url_name == "review-task-list" else (404,)
+    assert _api(client, world, row, other=True).status_code in expected

@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 
 from reviews.views.documents import document_view
-from tests.reviews.world import attach_file, login, small_pdf
+from tests.access import login
+from tests.reviews.world import attach_file, small_pdf
 
 pytestmark = pytest.mark.django_db
 

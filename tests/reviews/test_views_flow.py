@@ -16,9 +16,10 @@ from automations.registry.services.use_cases import tenant_policy_ensure
 from reviews import services
 from reviews.choices import DecisionAction, QueueKind, TaskState
 from reviews.models import ReviewDecision, ReviewQueue, ReviewTask
+from tests.access import login
 from tests.automations.factories import make_use_case
 from tests.reviews.factories import clear
-from tests.reviews.world import INPUTS, OUTPUTS, attach_file, login, make_review_tasks
+from tests.reviews.world import INPUTS, OUTPUTS, attach_file, make_review_tasks
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from automations.documents.reading import read_file
 from automations.documents.services import item_documents_store
-from tests.reviews.world import attach_file, login, small_pdf
+from tests.access import login
+from tests.reviews.world import attach_file, small_pdf
 
 pytestmark = pytest.mark.django_db
 

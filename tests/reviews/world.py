@@ -6,7 +6,6 @@ from django.utils import timezone
 from automations.choices import ItemStatus
 from automations.models import WorkItem
 from portal.choices import Role
-from portal.middleware import SESSION_TENANT_KEY
 from reviews.choices import QueueKind
 from reviews.services import review_task_create
 from tests.automations.factories import make_team, make_use_case
@@ -37,14 +36,6 @@ def make_review_tasks(use_case, count, *, kind=QueueKind.REVIEW, priority=3, sta
     return [review_task_create(item=make_review_item(use_case, start + i, **item_kwargs), kind=kind,
                                reasons=["Low confidence: document_class"], priority=priority)
             for i in range(count)]
-
-
-def login(client, user, tenant):
-    client.force_login(user)
-    session = client.session
-    session[SESSION_TENANT_KEY] = tenant.pk
-    session.save()
-    return client
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from pypdf import PdfReader
 
 from audit.models import DataSubjectRequest
 from audit.services.access import data_subject_access_export, data_subject_access_request_open
+from tests.access import login
 from tests.audit.dsb.helpers import ERIKA
-from tests.reviews.world import login
 
 pytestmark = pytest.mark.django_db
 

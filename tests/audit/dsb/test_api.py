@@ -15,6 +15,7 @@ from audit.services.events import audit_event_record
 from automations.models import MasterRecord
 from portal import services
 from portal.choices import Role, TokenScope
+from tests import access
 from tests.audit.dsb.helpers import ERIKA, OTTO
 from tests.audit.dsb.test_export import check
 
@@ -22,11 +23,8 @@ pytestmark = pytest.mark.django_db
 
 
 def bearer(user, tenant) -> APIClient:
-    _token, plain = services.api_token_create(actor=user, tenant=tenant, user=user, name="test",
-                                              scopes=list(TokenScope))
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
-    return client
+    """A client with a token of every scope."""
+    return access.bearer(user, tenant, scopes=list(TokenScope))
 
 
 # route -> (method, url builder, data, roles that get in, status they get)

@@ -17,8 +17,8 @@ from audit.tasks import retention_sweep_task
 from automations.models import WorkItem
 from portal import services as portal_services
 from portal.choices import TokenScope
+from tests.access import login
 from tests.audit.dsb.helpers import ERIKA, OTTO
-from tests.reviews.world import login
 
 pytestmark = pytest.mark.django_db
 

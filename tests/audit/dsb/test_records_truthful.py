@@ -24,7 +24,7 @@ def test_records_name_labels_reviewing_employees_and_the_calendar_year_rule(worl
 def test_the_works_council_page_says_yes_where_people_are_measured(world, client):
     from django.urls import reverse
 
-    from tests.reviews.world import login
+    from tests.access import login
 
     report = works_council_report(tenant=world["tenant"])
     tickets = next(row for row in report.use_cases if row.key == "tickets")

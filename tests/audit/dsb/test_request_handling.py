@@ -23,8 +23,8 @@ from audit.services.requests import add_months
 from audit.tasks import request_reminders_task
 from portal import services as portal_services
 from portal.choices import TokenScope
+from tests.access import login
 from tests.audit.dsb.helpers import ERIKA, OTTO
-from tests.reviews.world import login
 
 pytestmark = pytest.mark.django_db
 

@@ -10,19 +10,11 @@ from audit.models import AccessEvent, AuditEvent, DataSubjectRequest
 from audit.services.events import audit_event_record
 from automations.models import MasterRecord, WorkItem
 from portal.choices import Role
-from portal.middleware import SESSION_TENANT_KEY
+from tests.access import login
 from tests.audit.conftest import tamper
 from tests.audit.dsb.helpers import ERIKA, OTTO
 
 pytestmark = pytest.mark.django_db
-
-
-def login(client, user, tenant):
-    client.force_login(user)
-    session = client.session
-    session[SESSION_TENANT_KEY] = tenant.pk
-    session.save()
-    return client
 
 
 @pytest.fixture

@@ -1,8 +1,7 @@
 """Access matrix of every URL of the DSB area (audit.urls): anonymous, a member without the permission, a
 permitted member, and another tenant's object. Only the data protection officer and auditors read the area;
 only the DSB handles requests and reveals pseudonyms. A URL without a row here fails the suite."""
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from dataclasses import dataclass
 
 import pytest
 from django.urls import reverse
@@ -15,24 +14,18 @@ from audit.services.legal_holds import legal_hold_place
 from audit.urls import urlpatterns
 from automations.execution.services import master_data
 from portal.choices import Role
-from portal.middleware import SESSION_TENANT_KEY
 from portal.roles import permissions_for_roles
+from tests import access
+from tests.access import assert_sent_to_login, login, row_id
 
 pytestmark = pytest.mark.django_db
 
 
 @dataclass(frozen=True)
-class Row:
-    url_name: str
-    method: str = "get"
-    permission: str = "audit.view_auditevent"
-    obj: str | None = None  # "event", "request", "pseudonym": the URL or the form names one of the tenant's
-    ok: int = 200
-    data: dict = field(default_factory=dict)
+class Row(access.Row):
+    """`obj`: "event", "request", "pseudonym", "hold": the URL or the form names one of the tenant's."""
 
-    @property
-    def id(self) -> str:
-        return f"{self.method.upper()} {self.url_name}"
+    permission: str | None = "audit.view_auditevent"
 
 
 MATRIX = [
@@ -106,18 +99,11 @@ def world(tenant, make_tenant, make_user):
     return {"tenant": tenant, "other": other, "people": people, "objects": objects}
 
 
-def _login(client, user, tenant):
-    client.force_login(user)
-    session = client.session
-    session[SESSION_TENANT_KEY] = tenant.pk
-    session.save()
-
-
 def _request(client, row, world, *, obj_tenant=None):
     obj_tenant = obj_tenant or world["tenant"]
     objects = world["objects"][obj_tenant.pk]
     args = []
-    data = dict(row.data)
+    data = row.payload()
     if row.obj == "event":
         args = ["audit", objects["event"]]
     elif row.obj == "request":
@@ -127,46 +113,42 @@ def _request(client, row, world, *, obj_tenant=None):
         args = [objects["hold"].pk]
     elif row.obj == "pseudonym":
         data["pseudonym"] = objects["pseudonym"]
-    url = reverse(row.url_name, args=args)
-    return getattr(client, row.method)(url, data)
+    return access.send(client, row, reverse(row.url_name, args=args), data=data)
 
 
 def test_every_url_of_the_area_has_a_row_in_the_matrix():
-    named = {pattern.name for pattern in urlpatterns}
-    covered = {row.url_name.removeprefix("audit:") for row in MATRIX}
-    assert named - covered == set(), "DSB-area URLs without an access-matrix row"
+    missing = access.urls_without_row((pattern.name for pattern in urlpatterns), MATRIX, "audit")
+    assert missing == set(), "DSB-area URLs without an access-matrix row"
 
 
-@pytest.mark.parametrize("row", MATRIX, ids=lambda row: row.id)
+@pytest.mark.parametrize("row", MATRIX, ids=row_id)
 def test_anonymous_is_sent_to_the_login(client, world, row):
-    response = _request(client, row, world)
-    assert response.status_code == 302
-    assert urlsplit(response["Location"]).path == reverse("portal:login")
+    assert_sent_to_login(_request(client, row, world))
 
 
-@pytest.mark.parametrize("row", MATRIX, ids=lambda row: row.id)
+@pytest.mark.parametrize("row", MATRIX, ids=row_id)
 def test_members_without_the_permission_are_refused(client, world, row):
     refused = [role for role in GUARDED_ROLES if row.permission not in permissions_for_roles([role])]
     assert refused
     for role in refused:
-        _login(client, world["people"][role], world["tenant"])
+        login(client, world["people"][role], world["tenant"])
         assert _request(client, row, world).status_code == 403, role
 
 
-@pytest.mark.parametrize("row", MATRIX, ids=lambda row: row.id)
+@pytest.mark.parametrize("row", MATRIX, ids=row_id)
 def test_the_permitted_roles_get_in(client, world, row):
     allowed = [role for role in (Role.DATA_PROTECTION_OFFICER, Role.AUDITOR, Role.WORKS_COUNCIL)
                if row.permission in permissions_for_roles([role])]
     assert Role.DATA_PROTECTION_OFFICER in allowed
     for role in allowed:
-        _login(client, world["people"][role], world["tenant"])
+        login(client, world["people"][role], world["tenant"])
         response = _request(client, row, world)
         assert response.status_code == row.ok, (role, getattr(response, "content", b"")[:300])
 
 
-@pytest.mark.parametrize("row", [row for row in MATRIX if row.obj], ids=lambda row: row.id)
+@pytest.mark.parametrize("row", [row for row in MATRIX if row.obj], ids=row_id)
 def test_another_tenants_object_is_not_found(client, world, row):
-    _login(client, world["people"][Role.DATA_PROTECTION_OFFICER], world["tenant"])
+    login(client, world["people"][Role.DATA_PROTECTION_OFFICER], world["tenant"])
     assert _request(client, row, world, obj_tenant=world["other"]).status_code == 404
 
 

@@ -9,7 +9,8 @@ from audit.models import AccessEvent, SubjectReference
 from audit.selectors.pseudonyms import pseudonym_lookup
 from automations.execution.services import master_data
 from portal import services as portal_services
-from tests.reviews.world import attach_file, login, make_review_item
+from tests.access import login
+from tests.reviews.world import attach_file, make_review_item
 
 pytestmark = pytest.mark.django_db
 

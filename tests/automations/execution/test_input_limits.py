@@ -15,6 +15,7 @@ from automations.execution.services import intake
 from automations.models import WorkItem
 from automations.registry.services import use_cases
 from portal import services as portal_services
+from tests.access import login
 from tests.automations.factories import make_rules_use_case, make_team
 
 pytestmark = pytest.mark.django_db
@@ -104,18 +105,10 @@ def test_a_multipart_body_over_the_request_limit_is_refused_with_413(api, settin
     assert response.status_code == 413 and "at most 0.1 MB" in response.json()["detail"]
 
 
-def _login(client, user, tenant):
-    client.force_login(user)
-    session = client.session
-    session["portal_tenant_id"] = tenant.pk
-    session.save()
-    return client
-
-
 def test_the_browser_upload_shows_a_file_over_the_limit_as_an_error(client, tenant, team, belege, settings,
                                                                     django_capture_on_commit_callbacks):
     settings.UPLOAD_MAX_FILE_BYTES = 1024 * 1024
-    _login(client, team["clerk"], tenant)
+    login(client, team["clerk"], tenant)
     files = [SimpleUploadedFile("gross.txt", b"a" * (1024 * 1024 + 1), content_type="text/plain"),
              SimpleUploadedFile("klein.txt", INVOICE_TEXT.encode(), content_type="text/plain")]
     with django_capture_on_commit_callbacks(execute=True):
@@ -129,7 +122,7 @@ def test_the_browser_upload_shows_a_file_over_the_limit_as_an_error(client, tena
 def test_the_browser_gets_a_page_with_the_reason_for_a_body_over_the_request_limit(client, tenant, team, belege,
                                                                                   settings):
     settings.REQUEST_MAX_BODY_BYTES = 64 * 1024
-    _login(client, team["clerk"], tenant)
+    login(client, team["clerk"], tenant)
     big = SimpleUploadedFile("gross.txt", b"a" * (65 * 1024), content_type="text/plain")
     response = client.post(reverse("work:upload"), {"use_case": "belege", "files": [big]},
                            HTTP_REFERER="http://testserver/work/upload/")

@@ -11,7 +11,8 @@ from audit.services.erasure import data_subject_erase
 from automations.execution.services.escalations import escalation_create
 from automations.models import WorkItem
 from portal import services as portal_services
-from tests.reviews.world import attach_file, login
+from tests.access import login
+from tests.reviews.world import attach_file
 
 pytestmark = pytest.mark.django_db
 

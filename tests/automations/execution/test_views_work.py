@@ -7,6 +7,7 @@ from audit.actors import SYSTEM
 from automations.choices import ItemStatus
 from automations.execution.services import intake
 from automations.models import Escalation, MasterRecord, WorkItem
+from tests.access import login
 from tests.automations.factories import make_rules_use_case, make_team
 
 pytestmark = pytest.mark.django_db
@@ -20,14 +21,6 @@ def team(member):
 @pytest.fixture
 def live(tenant, team, eager_tasks):
     return make_rules_use_case(tenant, team)
-
-
-def _login(client, user, tenant):
-    client.force_login(user)
-    session = client.session
-    session["portal_tenant_id"] = tenant.pk
-    session.save()
-    return client
 
 
 def _item(team, tenant, django_capture_on_commit_callbacks, text="Rechnung Rechnungsnummer 4"):
@@ -53,17 +46,17 @@ def test_pages_need_login(client, url_name, _perm):
 
 @pytest.mark.parametrize("url_name,_perm", PAGES)
 def test_works_council_may_not_open_execution_pages(client, tenant, team, url_name, _perm):
-    assert _login(client, team["works_council"], tenant).get(reverse(url_name)).status_code == 403
+    assert login(client, team["works_council"], tenant).get(reverse(url_name)).status_code == 403
 
 
 @pytest.mark.parametrize("url_name,_perm", PAGES)
 def test_permitted_roles_open_execution_pages(client, tenant, team, url_name, _perm):
-    assert _login(client, team["automation_lead"], tenant).get(reverse(url_name)).status_code == 200
+    assert login(client, team["automation_lead"], tenant).get(reverse(url_name)).status_code == 200
 
 
 def test_browser_upload_of_several_files_creates_one_item_each(client, tenant, team, live,
                                                                django_capture_on_commit_callbacks):
-    _login(client, team["clerk"], tenant)
+    login(client, team["clerk"], tenant)
     files = [SimpleUploadedFile(f"b{i}.txt", f"Lieferschein {i}".encode(), content_type="text/plain") for i in range(3)]
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("work:upload"), {"use_case": "belege", "files": files}, follow=True)
@@ -74,7 +67,7 @@ def test_browser_upload_of_several_files_creates_one_item_each(client, tenant, t
 
 def test_item_page_shows_values_confidence_and_steps(client, tenant, team, live, django_capture_on_commit_callbacks):
     item = _item(team, tenant, django_capture_on_commit_callbacks)
-    page = _login(client, team["clerk"], tenant).get(reverse("work:item-detail", args=[item.pk])).content.decode()
+    page = login(client, team["clerk"], tenant).get(reverse("work:item-detail", args=[item.pk])).content.decode()
     assert "invoice" in page and "%" in page
     # Steps by what they do, runs counted as runs ("Durchlauf 1", never "Ausführen 1").
     assert "Felder auslesen" in page and "Nach Schwellenwerten weiterleiten" in page and "Durchlauf 1" in page
@@ -86,7 +79,7 @@ def test_other_tenants_item_and_file_are_not_found(client, tenant, team, live, m
     item = _item(team, tenant, django_capture_on_commit_callbacks)
     other = make_tenant()
     stranger = make_user(tenant=other, roles=["automation_lead"])
-    _login(client, stranger, other)
+    login(client, stranger, other)
     assert client.get(reverse("work:item-detail", args=[item.pk])).status_code == 404
     assert client.get(reverse("work:item-file", args=[item.pk, item.files.get().pk])).status_code == 404
 
@@ -94,10 +87,10 @@ def test_other_tenants_item_and_file_are_not_found(client, tenant, team, live, m
 def test_file_is_served_only_through_the_checked_view(client, tenant, team, live, django_capture_on_commit_callbacks):
     item = _item(team, tenant, django_capture_on_commit_callbacks)
     stored = item.files.get()
-    response = _login(client, team["clerk"], tenant).get(reverse("work:item-file", args=[item.pk, stored.pk]))
+    response = login(client, team["clerk"], tenant).get(reverse("work:item-file", args=[item.pk, stored.pk]))
     assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"Rechnung")
     assert response["X-Frame-Options"] == "SAMEORIGIN"
-    _login(client, team["works_council"], tenant)
+    login(client, team["works_council"], tenant)
     assert client.get(reverse("work:item-file", args=[item.pk, stored.pk])).status_code == 403
 
 
@@ -107,13 +100,13 @@ def test_escalation_contact_acknowledges_and_closes_from_home(client, tenant, te
 
     item = _item(team, tenant, django_capture_on_commit_callbacks)
     escalation = escalation_create(item=item, reason="Beleg unlesbar", actor=SYSTEM)
-    _login(client, team["department_owner"], tenant)
+    login(client, team["department_owner"], tenant)
     assert "Beleg unlesbar" in client.get(reverse("portal:home")).content.decode()
     client.post(reverse("work:escalation-action", args=[escalation.pk, "acknowledge"]))
     client.post(reverse("work:escalation-action", args=[escalation.pk, "close"]), {"resolution": "manuell erfasst"})
     escalation.refresh_from_db()
     assert escalation.state == "closed" and escalation.resolution == "manuell erfasst"
-    _login(client, team["clerk"], tenant)
+    login(client, team["clerk"], tenant)
     other = escalation_create(item=item, reason="noch eins", actor=SYSTEM)
     client.post(reverse("work:escalation-action", args=[other.pk, "acknowledge"]))
     other.refresh_from_db()
@@ -121,7 +114,7 @@ def test_escalation_contact_acknowledges_and_closes_from_home(client, tenant, te
 
 
 def test_master_data_csv_import_reports_bad_lines(client, tenant, team):
-    _login(client, team["automation_lead"], tenant)
+    login(client, team["automation_lead"], tenant)
     csv = "number;name;vat_id;iban;email\nL-1;Papier AG;DE123456789;;\n;ohne Nummer;;;\nL-2;Druck GmbH;;;\n"
     response = client.post(reverse("work:master-data"),
                            {"kind": "supplier", "csv": SimpleUploadedFile("s.csv", csv.encode())}, follow=True)
@@ -138,7 +131,7 @@ def test_dry_run_of_a_draft_release_applies_nothing(client, tenant, team, live, 
         content={"thresholds": {"document_class": {"auto": 0.1, "reject": 0.0}}}))
     config = live.releases.get().engine_configs.get()
     release = versions.release_create(actor=lead, use_case=live, threshold_set=draft_threshold, engine_configs=[config])
-    _login(client, lead, tenant)
+    login(client, lead, tenant)
     sample = SimpleUploadedFile("probe.txt", b"Mahnung Zahlungserinnerung", content_type="text/plain")
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("work:dry-run", args=["belege"]), {"release": release.pk, "files": [sample]})
@@ -152,7 +145,7 @@ def test_dry_run_of_a_draft_release_applies_nothing(client, tenant, team, live, 
 
 
 def test_use_case_page_leads_to_execution_and_says_how_replies_are_made(client, tenant, team, live):
-    page = _login(client, team["automation_lead"], tenant).get(reverse("automations:use-case-detail",
+    page = login(client, team["automation_lead"], tenant).get(reverse("automations:use-case-detail",
                                                                        args=["belege"])).content.decode()
     assert "/work/upload/?use_case=belege" in page and "/work/dry-run/belege/" in page
     assert "/registry/belege/training/" in page  # a category field: the classifier can be trained
@@ -168,7 +161,7 @@ def test_use_case_page_leads_to_execution_and_says_how_replies_are_made(client, 
 
 def test_browser_upload_refuses_a_file_the_use_case_cannot_read_and_says_why(client, tenant, team, live,
                                                                              django_capture_on_commit_callbacks):
-    _login(client, team["clerk"], tenant)
+    login(client, team["clerk"], tenant)
     files = [SimpleUploadedFile("rechnung.pdf", b"<html><script>alert(1)</script></html>",
                                 content_type="application/pdf"),
              SimpleUploadedFile("lieferschein.txt", b"Lieferschein 7", content_type="text/plain")]
@@ -184,7 +177,7 @@ def test_browser_upload_refuses_a_file_the_use_case_cannot_read_and_says_why(cli
 
 def test_dry_run_refuses_a_file_the_release_cannot_read(client, tenant, team, live):
     release = live.releases.get()
-    _login(client, team["automation_lead"], tenant)
+    login(client, team["automation_lead"], tenant)
     svg = SimpleUploadedFile("probe.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>1</script></svg>',
                              content_type="image/svg+xml")
     response = client.post(reverse("work:dry-run", args=[live.key]), {"release": release.pk, "files": [svg]},
@@ -218,7 +211,7 @@ def test_the_item_list_names_file_subject_customer_and_amount(client, tenant, te
     _item(team, tenant, django_capture_on_commit_callbacks)
     _ticket(tickets, 1)
     _ticket(tickets, 2, customer_number="K-99999")
-    page = _login(client, team["automation_lead"], tenant).get(reverse("work:item-list")).content.decode()
+    page = login(client, team["automation_lead"], tenant).get(reverse("work:item-list")).content.decode()
     assert "beleg.txt" in page
     assert "Ofen 1 defekt" in page and "Ofen 2 defekt" in page
     assert "Bäckerei Schmidt OHG (K-10001)" in page and "K-99999" in page  # resolved where master data knows it
@@ -227,7 +220,7 @@ def test_the_item_list_names_file_subject_customer_and_amount(client, tenant, te
 
 def test_the_item_list_takes_the_same_statements_for_more_items(client, tenant, team, tickets,
                                                                 django_assert_max_num_queries):
-    _login(client, team["automation_lead"], tenant)
+    login(client, team["automation_lead"], tenant)
     _ticket(tickets, 1)
     client.get(reverse("work:item-list"))
     from django.db import connection
@@ -244,7 +237,7 @@ def test_escalations_name_the_item_in_a_table_that_fits(client, tenant, team, ti
     from automations.execution.services.escalations import escalation_create
     item = _ticket(tickets, 7)
     escalation_create(actor=SYSTEM, item=item, reason="Kunde droht mit Kündigung")
-    page = _login(client, team["automation_lead"], tenant).get(reverse("work:escalations")).content.decode()
+    page = login(client, team["automation_lead"], tenant).get(reverse("work:escalations")).content.decode()
     assert "Ofen 7 defekt" in page and "Bäckerei Schmidt OHG (K-10001)" in page
     assert '<div class="table-wrap"><table class="table table-escalations">' in page
     assert ">Vorgang</th>" in page and "Punkt" not in page
@@ -252,7 +245,7 @@ def test_escalations_name_the_item_in_a_table_that_fits(client, tenant, team, ti
 
 def test_upload_messages_count_right_and_say_when_items_are_held(client, tenant, team, live,
                                                                  django_capture_on_commit_callbacks):
-    _login(client, team["clerk"], tenant)
+    login(client, team["clerk"], tenant)
     one = [SimpleUploadedFile("a.txt", b"Lieferschein 1", content_type="text/plain")]
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("work:upload"), {"use_case": "belege", "files": one}, follow=True)
@@ -269,7 +262,7 @@ def test_upload_messages_count_right_and_say_when_items_are_held(client, tenant,
 
 def test_a_too_large_file_is_refused_on_the_upload_form(client, tenant, team, live, settings):
     settings.UPLOAD_MAX_FILE_BYTES = 1024 * 1024
-    _login(client, team["clerk"], tenant)
+    login(client, team["clerk"], tenant)
     big = SimpleUploadedFile("gross.pdf", b"%PDF-1.4\n" + b"0" * (1024 * 1024 + 10), content_type="application/pdf")
     response = client.post(reverse("work:upload"), {"use_case": "belege", "files": [big]})
     assert response.status_code == 400

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import access
 from tests.automations.factories import make_team, make_use_case
 
 DEMO = Path(__file__).resolve().parents[3] / "demo" / "data"
@@ -44,19 +45,7 @@ def quick_parameters() -> dict:
 def login(client):
     """Log `user` in with `tenant` as the session's active tenant, the pages switched to English (as the
     language switch does); returns the client."""
-    from django.conf import settings
-
-    from portal.middleware import SESSION_TENANT_KEY
-
-    def log_in(user, tenant):
-        client.force_login(user)
-        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-        session = client.session
-        session[SESSION_TENANT_KEY] = tenant.pk
-        session.save()
-        return client
-
-    return log_in
+    return lambda user, tenant: access.login(client, user, tenant, language="en")
 
 
 @pytest.fixture

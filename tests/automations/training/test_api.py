@@ -9,12 +9,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from audit.actors import SYSTEM
 from automations.models import ThresholdSetVersion
 from automations.training import api as training_api
 from automations.training.services import classifier_train, examples_import
-from portal import services as portal_services
 from portal.choices import Role, TokenScope
+from tests import access
 from tests.automations.factories import make_team, make_use_case
 
 from .conftest import demo_rows, quick_parameters
@@ -24,20 +23,15 @@ pytestmark = pytest.mark.django_db
 
 
 def bearer(user, tenant) -> APIClient:
-    _token, plain = portal_services.api_token_create(actor=user, tenant=tenant, user=user, name="test",
-                                                     scopes=list(TokenScope))
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
-    return client
+    """A client with a token of every scope."""
+    return access.bearer(user, tenant, scopes=list(TokenScope))
 
 
 @pytest.fixture
 def world(tenant, make_tenant, member):
     team = make_team(member)
     other = make_tenant("anderes", "Andere AG")
-    for user in team.values():
-        portal_services.membership_create(actor=SYSTEM, tenant=other, user=user,
-                                          roles=list(user.memberships.get(tenant=tenant).roles))
+    access.same_team_in(other, team, tenant)
     lead = team["automation_lead"]
     versions = {}
     for t, key in ((tenant, "tickets"), (other, "fremd")):

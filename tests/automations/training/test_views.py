@@ -1,19 +1,18 @@
 """The training pages as the core team meets them, and their access matrix: anonymous (log-in page), a
 member without the permission (403), a permitted member (the page, or the redirect after a write), and
 another tenant's use case (404). A URL of automations.training.views without a row here fails the suite."""
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from dataclasses import dataclass
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from audit.actors import SYSTEM
 from automations.models import LabelledExample, ThresholdSetVersion
 from automations.training.services import classifier_train, examples_import, training_progress_record
 from automations.urls import urlpatterns
-from portal import services as portal_services
 from portal.choices import Role
+from tests import access
+from tests.access import assert_sent_to_login, row_id
 from tests.automations.factories import make_team, make_use_case
 from tests.conftest import in_tenant
 
@@ -36,17 +35,10 @@ def _upload_data(world):
 
 
 @dataclass(frozen=True)
-class Row:
-    url_name: str
-    method: str = "get"
-    permission: str = "automations.view_classifierversion"
-    ok: int = 200
-    version: bool = False
-    data: object = field(default_factory=dict)
+class Row(access.Row):
+    """`obj`: "version", the URL names the trained classifier version besides the use case."""
 
-    @property
-    def id(self) -> str:
-        return f"{self.method.upper()} {self.url_name}"
+    permission: str | None = "automations.view_classifierversion"
 
 
 EXAMPLES, ADD_EXAMPLES = "automations.view_labelledexample", "automations.add_labelledexample"
@@ -56,9 +48,9 @@ MATRIX = [
     Row("automations:training-start", "post", "automations.add_classifierversion", ok=302),
     Row("automations:training-progress"),
     Row("automations:classifier-version-list"),
-    Row("automations:classifier-version-detail", version=True),
+    Row("automations:classifier-version-detail", obj="version"),
     Row("automations:classifier-version-propose", "post", "automations.add_thresholdsetversion", ok=302,
-        version=True),
+        obj="version"),
 ]
 
 
@@ -68,9 +60,7 @@ def world(tenant, make_tenant, member):
     trained version; in the second, a use case of another key."""
     team = make_team(member)
     other = make_tenant("anderes", "Andere AG")
-    for user in team.values():
-        portal_services.membership_create(actor=SYSTEM, tenant=other, user=user,
-                                          roles=list(user.memberships.get(tenant=tenant).roles))
+    access.same_team_in(other, team, tenant)
     lead = team["automation_lead"]
     use_case = make_use_case(tenant, lead, key="tickets", **TICKETS)
     make_use_case(other, lead, key="fremd", **TICKETS)
@@ -81,9 +71,8 @@ def world(tenant, make_tenant, member):
 
 
 def _request(client, world, row, key="tickets"):
-    args = [key, world["version"].number] if row.version else [key]
-    data = row.data(world) if callable(row.data) else row.data
-    return getattr(client, row.method)(reverse(row.url_name, args=args), data)
+    args = [key, world["version"].number] if row.obj == "version" else [key]
+    return access.send(client, row, reverse(row.url_name, args=args), world)
 
 
 @pytest.fixture(autouse=True)
@@ -98,16 +87,16 @@ def no_worker(monkeypatch):
 
 def test_every_training_url_has_a_row_in_the_matrix():
     named = {p.name for p in urlpatterns if p.callback.__module__ == "automations.training.views"}
-    assert named == {row.url_name.removeprefix("automations:") for row in MATRIX}
+    assert access.urls_without_row(named, MATRIX, "automations") == set()
+    assert {row.url_name.removeprefix("automations:") for row in MATRIX} <= named
 
 
-@pytest.mark.parametrize("row", MATRIX, ids=lambda row: row.id)
+@pytest.mark.parametrize("row", MATRIX, ids=row_id)
 def test_anonymous_goes_to_the_login_page(client, world, row):
-    response = _request(client, world, row)
-    assert response.status_code == 302 and urlsplit(response["Location"]).path == reverse("portal:login")
+    assert_sent_to_login(_request(client, world, row))
 
 
-@pytest.mark.parametrize("row", MATRIX, ids=lambda row: row.id)
+@pytest.mark.parametrize("row", MATRIX, ids=row_id)
 def test_clerk_without_the_permission_gets_403(client, world, row, login):
     clerk = world["team"][Role.CLERK]
     assert not in_tenant(clerk, world["tenant"]).has_perm(row.permission)
@@ -116,7 +105,7 @@ def test_clerk_without_the_permission_gets_403(client, world, row, login):
 
 
 @pytest.mark.parametrize("row", [r for r in MATRIX if r.permission == "automations.view_classifierversion"],
-                         ids=lambda row: row.id)
+                         ids=row_id)
 def test_registry_readers_see_versions_but_not_the_examples(client, world, row, login):
     """The works council reads how well a classifier does; the customers' texts stay with the core team."""
     login(world["team"][Role.WORKS_COUNCIL], world["tenant"])
@@ -124,14 +113,14 @@ def test_registry_readers_see_versions_but_not_the_examples(client, world, row, 
     assert _request(client, world, MATRIX[0]).status_code == 403
 
 
-@pytest.mark.parametrize("row", MATRIX, ids=lambda row: row.id)
+@pytest.mark.parametrize("row", MATRIX, ids=row_id)
 def test_permitted_member(client, world, row, login):
     login(world["team"]["automation_lead"], world["tenant"])
     response = _request(client, world, row)
     assert response.status_code == row.ok, response.content.decode()[:2000]
 
 
-@pytest.mark.parametrize("row", MATRIX, ids=lambda row: row.id)
+@pytest.mark.parametrize("row", MATRIX, ids=row_id)
 def test_use_case_of_the_other_tenant_is_404(client, world, row, login):
     login(world["team"]["automation_lead"], world["tenant"])
     assert _request(client, world, row, key="fremd").status_code == 404

@@ -1,7 +1,6 @@
 """The prompt playground: the core team renders draft and submitted prompt versions on sample input,
 sees answer, guardrail result and latency side by side, and no work item comes of it."""
 import json
-from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
@@ -12,7 +11,8 @@ from automations.models import LlmCall, WorkItem
 from automations.registry.services import versions
 from portal import services as portal_services
 from portal.choices import Role
-from portal.middleware import SESSION_TENANT_KEY
+from tests import access
+from tests.access import assert_sent_to_login
 from tests.automations.engines.llm.conftest import make_llm_use_case, make_processor, prompt_content
 from tests.automations.engines.llm.server import Reply
 
@@ -24,13 +24,7 @@ SAMPLE = {"input_subject": "Lieferung fehlt", "input_body": "Bitte melden Sie si
 
 def login(client, user, tenant):
     """Logged in with the tenant chosen, and English chosen with the language switch."""
-    from django.conf import settings
-
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    client.force_login(user)
-    session = client.session
-    session[SESSION_TENANT_KEY] = tenant.pk
-    session.save()
+    return access.login(client, user, tenant, language="en")
 
 
 @pytest.fixture
@@ -55,8 +49,7 @@ def test_access_matrix(client, tenant, team, make_tenant, setup, llm_server, url
     args = [setup["use_case"].key] if url_name.endswith("use-case") else []
     url = reverse(url_name, args=args)
     data = {"version_a": 1, **SAMPLE} if method == "post" else {}
-    anonymous = getattr(client, method)(url, data)
-    assert anonymous.status_code == 302 and urlsplit(anonymous["Location"]).path == reverse("portal:login")
+    assert_sent_to_login(getattr(client, method)(url, data))
     for role in ("clerk", "data_protection_officer", "it_operator", "works_council"):
         login(client, team[role], tenant)
         assert getattr(client, method)(url, data).status_code == 403, role

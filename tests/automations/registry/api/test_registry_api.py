@@ -14,17 +14,15 @@ from automations.registry.services import changes, versions
 from automations.registry.services.registry_io import registry_export
 from portal import services as portal_services
 from portal.choices import Role, TokenScope
+from tests import access
 from tests.automations.factories import approve_all, go_live, make_team, make_use_case
 
 pytestmark = pytest.mark.django_db
 
 
 def bearer(user, tenant) -> APIClient:
-    _token, plain = portal_services.api_token_create(actor=user, tenant=tenant, user=user, name="test",
-                                                     scopes=list(TokenScope))
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
-    return client
+    """A client with a token of every scope."""
+    return access.bearer(user, tenant, scopes=list(TokenScope))
 
 
 def _populate(tenant, team, key):
@@ -52,9 +50,7 @@ def team(member):
 @pytest.fixture
 def world(tenant, make_tenant, team):
     other = make_tenant("anderes", "Andere AG")
-    for user in team.values():
-        portal_services.membership_create(actor=SYSTEM, tenant=other, user=user,
-                                          roles=list(user.memberships.get(tenant=tenant).roles))
+    access.same_team_in(other, team, tenant)
     return {"tenant": tenant, "other": other, "team": team,
             tenant.pk: _populate(tenant, team, "belege"), other.pk: _populate(other, team, "fremd")}
 

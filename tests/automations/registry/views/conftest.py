@@ -1,6 +1,6 @@
 import pytest
 
-from portal.middleware import SESSION_TENANT_KEY
+from tests import access
 from tests.automations.factories import make_team
 
 
@@ -12,12 +12,4 @@ def team(member):
 @pytest.fixture
 def login(client):
     """Log `user` in with `tenant` as the active tenant of the session; returns the client."""
-
-    def log_in(user, tenant):
-        client.force_login(user)
-        session = client.session
-        session[SESSION_TENANT_KEY] = tenant.pk
-        session.save()
-        return client
-
-    return log_in
+    return lambda user, tenant: access.login(client, user, tenant)

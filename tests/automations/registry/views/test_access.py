@@ -1,43 +1,32 @@
 """Access matrix of every registry page: anonymous (log-in page), a member without the permission (403),
 a permitted member (the page, or the redirect after a write), and another tenant's object (404). A URL in
 automations.urls without a row here fails the suite."""
-from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from dataclasses import dataclass
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from audit.actors import SYSTEM
 from automations.choices import ChangeKind
 from automations.models import ChangeRequest
 from automations.registry.services import changes, versions
 from automations.registry.services.registry_io import registry_export
 from automations.urls import urlpatterns
-from portal import services as portal_services
 from portal.choices import Role
+from tests import access
+from tests.access import assert_sent_to_login, row_id
 from tests.automations.factories import go_live, make_use_case
 from tests.automations.registry.views.forms_data import use_case_form_data
 from tests.conftest import in_tenant
 
 pytestmark = pytest.mark.django_db
 
-EVERY_MEMBER = None
-
 
 @dataclass(frozen=True)
-class Row:
-    url_name: str
-    method: str = "get"
-    permission: str | None = EVERY_MEMBER
-    obj: str | None = None  # use_case, kind, version, release, cr
-    ok: int = 200
-    data: object = field(default_factory=dict)  # a dict, or a callable(world) -> dict
-    actor: str = "automation_lead_2"
+class Row(access.Row):
+    """`obj`: use_case, kind, version, draft_version, release, cr."""
 
-    @property
-    def id(self) -> str:
-        return f"{self.method.upper()} {self.url_name}"
+    actor: str = "automation_lead_2"
 
 
 def _new_use_case(world):
@@ -136,9 +125,7 @@ def world(tenant, make_tenant, member):
 
     team = make_team(member)
     other = make_tenant("anderes", "Andere AG")
-    for user in team.values():
-        portal_services.membership_create(actor=SYSTEM, tenant=other, user=user,
-                                          roles=list(user.memberships.get(tenant=tenant).roles))
+    access.same_team_in(other, team, tenant)
     return {"tenant": tenant, "other": other, "team": team,
             tenant.pk: _populate(tenant, team, "belege"), other.pk: _populate(other, team, "fremd")}
 
@@ -154,9 +141,7 @@ def _args(world, row, tenant):
 
 
 def _request(client, world, row, tenant=None):
-    url = reverse(row.url_name, args=_args(world, row, tenant or world["tenant"]))
-    data = row.data(world) if callable(row.data) else row.data
-    return getattr(client, row.method)(url, data)
+    return access.send(client, row, reverse(row.url_name, args=_args(world, row, tenant or world["tenant"])), world)
 
 
 REGISTRY_VIEW_MODULES = {f"automations.registry.views.{name}" for name in ("use_cases", "versions", "changes",
@@ -166,18 +151,15 @@ REGISTRY_VIEW_MODULES = {f"automations.registry.views.{name}" for name in ("use_
 def test_every_registry_url_has_a_row_in_the_matrix():
     named = {pattern.name for pattern in urlpatterns if pattern.callback.__module__ in REGISTRY_VIEW_MODULES}
     assert len(named) >= 25
-    covered = {row.url_name.removeprefix("automations:") for row in MATRIX}
-    assert named - covered == set(), "registry URLs without an access-matrix row"
+    assert access.urls_without_row(named, MATRIX, "automations") == set(), "registry URLs without an access-matrix row"
 
 
-@pytest.mark.parametrize("row", MATRIX, ids=lambda row: row.id)
+@pytest.mark.parametrize("row", MATRIX, ids=row_id)
 def test_anonymous_goes_to_the_login_page(client, world, row):
-    response = _request(client, world, row)
-    assert response.status_code == 302
-    assert urlsplit(response["Location"]).path == reverse("portal:login")
+    assert_sent_to_login(_request(client, world, row))
 
 
-@pytest.mark.parametrize("row", GUARDED, ids=lambda row: row.id)
+@pytest.mark.parametrize("row", GUARDED, ids=row_id)
 def test_clerk_without_the_permission_gets_403(client, world, row, login):
     clerk = world["team"][Role.CLERK]
     assert not in_tenant(clerk, world["tenant"]).has_perm(row.permission)
@@ -185,14 +167,14 @@ def test_clerk_without_the_permission_gets_403(client, world, row, login):
     assert _request(client, world, row).status_code == 403
 
 
-@pytest.mark.parametrize("row", MATRIX, ids=lambda row: row.id)
+@pytest.mark.parametrize("row", MATRIX, ids=row_id)
 def test_permitted_member(client, world, row, login):
     login(world["team"][row.actor], world["tenant"])
     response = _request(client, world, row)
     assert response.status_code == row.ok, response.content.decode()[:2000]
 
 
-@pytest.mark.parametrize("row", WITH_OBJECT, ids=lambda row: row.id)
+@pytest.mark.parametrize("row", WITH_OBJECT, ids=row_id)
 def test_object_of_the_other_tenant_is_404(client, world, row, login):
     login(world["team"][row.actor], world["tenant"])
     assert _request(client, world, row, tenant=world["other"]).status_code == 404
