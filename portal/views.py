@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.forms import BaseForm
 from django.http import (
     Http404,
     HttpRequest,
@@ -102,7 +103,7 @@ def refusal_status(error: Exception) -> int:
     return 403 if isinstance(error, PermissionDenied) else 400
 
 
-def show_refusal(form, error: Exception) -> int:
+def show_refusal(form: BaseForm, error: Exception) -> int:
     """A service's refusal as the form's errors above its fields; returns the status to render it with."""
     for message in error_messages(error):
         form.add_error(None, message)
@@ -111,7 +112,7 @@ def show_refusal(form, error: Exception) -> int:
 
 def call_service(request: HttpRequest, call: Callable[[], Result], *, to: str | Callable[[Result], str],
                  success: str | Callable[[Result], str] | None = None, refused_to: str | None = None,
-                 form=None, invalid: Callable[[int], HttpResponse] | None = None) -> HttpResponse:
+                 form: BaseForm | None = None, invalid: Callable[[int], HttpResponse] | None = None) -> HttpResponse:
     """The pages' way to act: call the service, show what came of it, redirect.
 
     On success `success` is shown (a text, or a function of the service's result giving one) and the
