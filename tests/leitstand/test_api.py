@@ -10,9 +10,9 @@ from rest_framework.test import APIClient
 from leitstand.services import daily_figures_refresh_range
 from portal import services
 from portal.choices import TokenScope
+from tests.access import login
 from tests.leitstand.builders import one_day
 from tests.leitstand.conftest import DAY
-from tests.reviews.world import login
 
 pytestmark = pytest.mark.django_db
 

@@ -15,10 +15,10 @@ from django.utils import timezone
 from leitstand.models import DailyFigures
 from leitstand.services import daily_figures_refresh_range
 from portal.choices import Role
+from tests.access import login
 from tests.automations.factories import make_use_case
 from tests.leitstand.builders import one_day
 from tests.leitstand.conftest import DAY, OUTPUTS
-from tests.reviews.world import login
 
 pytestmark = pytest.mark.django_db
 

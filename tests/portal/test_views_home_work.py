@@ -17,8 +17,8 @@ from automations.registry.models.processors import ProcessorCircuit
 from automations.registry.services import changes
 from reviews.choices import QueueKind
 from reviews.services import review_queue_ensure
+from tests.access import login
 from tests.automations.factories import make_team, make_use_case
-from tests.reviews.world import login
 
 pytestmark = pytest.mark.django_db
 
