@@ -11,6 +11,8 @@ class PipelineContext:
     release: object  # Release or None (a dry run of a draft release still has one)
     engine_input: EngineInput
     dry_run: bool = False
+    # An evaluation's test case (automations.evaluation): no work item exists, nothing about the input is stored.
+    transient: bool = False
     suggestions: list[FieldSuggestion] = field(default_factory=list)
     chosen: dict[str, FieldSuggestion] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)

@@ -85,21 +85,30 @@ def runs_send(*, item_ids: list[str]) -> int:
     return len(runs)
 
 
-def _engine_input(item: WorkItem, use_case: UseCase) -> EngineInput:
+def engine_input_for(*, use_case: UseCase, payload: dict, files: list[InputFile], item_id=None,
+                     actor=SYSTEM, tenant=None) -> EngineInput:
+    """What the engines get: the input, the master data lookup of the use case's tenant and the engine services
+    (for an item, or for none: an evaluation's test case)."""
+
     def lookup(kind: str, **attributes):
         for attribute, value in attributes.items():
             if value:
-                record = master_record_find(tenant=item.tenant, kind=kind, attribute=attribute, value=str(value))
+                record = master_record_find(tenant=tenant or use_case.tenant, kind=kind, attribute=attribute,
+                                            value=str(value))
                 if record is not None:
                     return {"number": record.number, "name": record.name, "vat_id": record.vat_id,
                             "iban": record.iban}
         return None
 
+    return EngineInput(tenant_id=use_case.tenant_id, use_case_key=use_case.key, payload=payload, files=files,
+                       output_fields=list(use_case.output_fields), lookup=lookup,
+                       services=EngineServicesForItem(use_case=use_case, item_id=item_id, actor=actor))
+
+
+def _engine_input(item: WorkItem, use_case: UseCase) -> EngineInput:
     files = [InputFile(name=f.name, content_type=f.content_type, path=Path(f.file.path))
              for f in item.files.order_by("pk")]
-    return EngineInput(tenant_id=item.tenant_id, use_case_key=use_case.key, payload=item.payload, files=files,
-                       output_fields=list(use_case.output_fields), lookup=lookup,
-                       services=EngineServicesForItem(use_case=use_case, item_id=item.pk))
+    return engine_input_for(use_case=use_case, payload=item.payload, files=files, item_id=item.pk, tenant=item.tenant)
 
 
 def _hold(item: WorkItem, run: Run, reason: str) -> None:
@@ -243,11 +252,9 @@ def _fields_view(ctx: PipelineContext) -> dict:
             for name, s in sorted(ctx.chosen.items())}
 
 
-def _route(ctx: PipelineContext, steps: list[StepRun]) -> str:
-    """Compare confidences with the release's thresholds and apply, review or clarify — in one
-    transaction that re-reads the use case's status, so a suspension in flight applies nothing."""
-    started = time.monotonic()
-    held_back = bool(ctx.reasons) or ctx.needs_clarification
+def route_prepare(ctx: PipelineContext) -> bool:
+    """Compare confidences with the release's thresholds: reasons for missing and rejected fields (to
+    clarification) and for low confidence; True when every chosen value reaches its `auto` threshold."""
     thresholds = ctx.release.threshold_set.thresholds
     for spec in ctx.use_case.output_fields:
         name = spec["name"]
@@ -269,6 +276,24 @@ def _route(ctx: PipelineContext, steps: list[StepRun]) -> str:
     if low and not ctx.needs_clarification:
         ctx.add_reason(_("Low confidence: %(fields)s") % {"fields": ", ".join(
             field_label(ctx.use_case.output_field(name), name) for name in sorted(low))})
+    return all_auto
+
+
+def route_outcome(ctx: PipelineContext, *, all_auto: bool, may_apply: bool) -> str:
+    """Clarification, automatic application (where the label and status allow it) or review."""
+    if ctx.needs_clarification:
+        return ItemStatus.CLARIFICATION
+    if all_auto and not ctx.reasons and may_apply:
+        return ItemStatus.APPLIED
+    return ItemStatus.REVIEW
+
+
+def _route(ctx: PipelineContext, steps: list[StepRun]) -> str:
+    """Compare confidences with the release's thresholds and apply, review or clarify — in one
+    transaction that re-reads the use case's status, so a suspension in flight applies nothing."""
+    started = time.monotonic()
+    held_back = bool(ctx.reasons) or ctx.needs_clarification
+    all_auto = route_prepare(ctx)
 
     with transaction.atomic():
         run = _locked(ctx.run.pk, ctx.item.tenant)
@@ -292,12 +317,8 @@ def _route(ctx: PipelineContext, steps: list[StepRun]) -> str:
         if not ctx.dry_run and use_case.status not in (UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION):
             outcome = ItemStatus.HELD
             ctx.reasons.insert(0, _("The use case was suspended while the item was processed: nothing applied."))
-        elif ctx.needs_clarification:
-            outcome = ItemStatus.CLARIFICATION
-        elif all_auto and not ctx.reasons and (production or ctx.dry_run):
-            outcome = ItemStatus.APPLIED
         else:
-            outcome = ItemStatus.REVIEW
+            outcome = route_outcome(ctx, all_auto=all_auto, may_apply=production or ctx.dry_run)
         now = timezone.now()
         item.fields, item.reasons, item.status, item.updated_at = _fields_view(ctx), ctx.reasons, outcome, now
         if outcome == ItemStatus.APPLIED:
