@@ -14,7 +14,7 @@ SECRETS = {"ProcessorSecret": ("ciphertext",), "ConnectorSecret": ("ciphertext",
 
 # Records that hold personal data (payloads, extracted values, documents, prompts, master data, examples).
 PERSONAL_DATA = {"WorkItem", "WorkItemFile", "MasterRecord", "Suggestion", "LlmCall", "LabelledExample",
-                 "ItemDocument", "DocumentPage", "Escalation"}
+                 "ItemDocument", "DocumentPage", "Escalation", "QualityTestCase", "EvaluationResult"}
 
 
 def admin_access_record(request, objects, *, model) -> None:

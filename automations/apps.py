@@ -13,6 +13,8 @@ class AutomationsConfig(AppConfig):
         from automations.connectors import events as connector_events  # noqa: F401
         from automations.connectors import handlers as connector_handlers
         from automations.connectors import tasks as connector_tasks  # noqa: F401
+        from automations.evaluation import events as evaluation_events  # noqa: F401
+        from automations.evaluation import tasks as evaluation_tasks  # noqa: F401
         from automations.execution import events as execution_events  # noqa: F401
         from automations.execution import handlers
         from automations.execution import tasks as execution_tasks  # noqa: F401

@@ -10,6 +10,7 @@ from automations.registry.models.use_cases import UseCase
 from automations.registry.services import changes, use_cases, versions
 from automations.registry.services.use_cases import tenant_policy_ensure
 from automations.training.services import threshold_set_propose
+from demo.evaluations import evaluate_for_production
 from demo.invoices import DEMO_SUPPLIERS, generate_demo_documents, generate_demo_invoices
 from demo.training import seed_classifier
 
@@ -104,8 +105,9 @@ def _field(name, kind, required, reference=None, **extra):
 
 def _live(use_case, users, *, engine_configs, thresholds=None, threshold_draft=None, guardrails=None,
           prompt=None) -> None:
-    """Bundle a release, label it `production` and move the use case there: each through a change
-    request that the right demo users approve (the second lead stands in when the author is the first)."""
+    """Bundle a release, evaluate it on the demo test cases, label it `production` and move the use case
+    there: each through a change request that the right demo users approve (the second lead stands in when
+    the author is the first)."""
     lead = users["automation_lead"]
     threshold = versions.version_submit(actor=lead, version=threshold_draft or versions.version_create(
         actor=lead, use_case=use_case, kind="threshold_set", content={"thresholds": thresholds},
@@ -115,6 +117,10 @@ def _live(use_case, users, *, engine_configs, thresholds=None, threshold_draft=N
         for content in engine_configs]
     release = versions.release_create(actor=lead, use_case=use_case, threshold_set=threshold, engine_configs=configs,
                                       guardrail_set=guardrails, prompt_template=prompt, note="Erstes Release")
+    # The production label needs a passing evaluation of exactly this release (automations.evaluation).
+    evaluation = evaluate_for_production(release, lead)
+    if not evaluation.passed:
+        raise RuntimeError(f"{use_case.key}: the demo evaluation misses the quality targets: {evaluation.misses}")
     for kind, payload, title in (
             (ChangeKind.LABEL_MOVE, {"label": "production", "release_id": release.pk}, "Release R1 produktiv setzen"),
             (ChangeKind.STATUS_CHANGE, {"to": "production"}, "In Produktion nehmen")):

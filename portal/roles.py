@@ -14,6 +14,9 @@ _READ_REGISTRY = {
     "automations.view_classifierversion",
     # Quality: the circuit breakers' state, backtests kept with change requests, the periodic reviews.
     "automations.view_qualitybreaker", "automations.view_thresholdbacktest", "automations.view_usecasereview",
+    # Every approver sees the evaluation a production move carries (its figures; the cases' contents need
+    # view_qualitytestcase).
+    "automations.view_evaluationrun", "automations.view_evaluationresult",
 }
 # Completing a periodic review (the service also wants an owner of the use case or an automation lead).
 _REVIEW_USE_CASES = {"automations.change_usecasereview"}
@@ -22,6 +25,9 @@ _BUILD_VERSIONS = {
     "automations.add_guardrailsetversion", "automations.add_engineconfigversion", "automations.add_release",
     # Labelled examples hold customers' texts: the core team imports and trains, nobody else reads them.
     "automations.add_labelledexample", "automations.view_labelledexample", "automations.add_classifierversion",
+    # Test cases hold inputs like labelled examples do: the core team keeps them and runs evaluations.
+    "automations.add_qualitytestcase", "automations.change_qualitytestcase", "automations.view_qualitytestcase",
+    "automations.add_evaluationrun",
 }
 _PROPOSE = {"automations.add_changerequest"}
 _READ_WORK = {

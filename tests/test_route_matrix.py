@@ -45,7 +45,11 @@ SIGN_IN = {
     "automations:use-case-list", "automations:use-case-suspend", "automations:use-case-update",
     "automations:use-case-review-list", "automations:use-case-review-detail", "automations:quality-breaker-reset",
     "automations:version-create", "automations:version-detail", "automations:version-diff",
-    "automations:version-list", "automations:version-submit", "demo:erp", "demo:invoice-file", "demo:invoices",
+    "automations:version-list", "automations:version-submit", "automations:test-case-from-item",
+    "automations:test-case-list", "automations:test-case-create", "automations:test-case-import",
+    "automations:test-case-detail", "automations:test-case-retire", "automations:evaluation-start",
+    "automations:evaluation-compare", "automations:evaluation-detail", "automations:evaluation-progress", "demo:erp",
+    "demo:invoice-file", "demo:invoices",
     "demo:invoices-send", "leitstand:export", "leitstand:home", "leitstand:use-case", "leitstand:use-case-export",
     "portal:api-token-create", "portal:api-token-revoke", "portal:api-tokens", "portal:home",
     "portal:logout", "portal:member-create", "portal:member-deactivate", "portal:member-edit", "portal:members",
@@ -81,6 +85,8 @@ API = {
     "api:threshold-backtest-list", "api:threshold-backtest-detail", "api:use-case-threshold-backtest",
     "api:quality-breaker-list", "api:quality-breaker-detail", "api:use-case-review-list",
     "api:use-case-review-detail", "api:use-case-review-complete",
+    "api:test-case-list", "api:test-case-detail", "api:evaluation-list", "api:evaluation-detail",
+    "api:use-case-test-case-import", "api:release-evaluation-start",
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 

@@ -2,11 +2,11 @@
 the DSB area, the API).
 
 What happens, in one transaction:
-1. The person's work items (with their files, runs, suggestions, review tasks and decisions, escalations),
-   labelled examples and master data records are deleted, master data history rows included. Items under a
-   statutory retention duty (GDPR Art. 17(3)(b), e.g. invoices under § 147 AO) or a legal hold (the item's
-   flag, or an active LegalHold on the item, the person, its use case or its period: Art. 17(3)(e)) are
-   restricted instead (Art. 18: no processing, visible only to the DSB) and listed.
+1. The person's work items (with their files, runs, suggestions, review tasks and decisions, escalations, and
+   the test cases taken from them), labelled examples and master data records are deleted, master data history
+   rows included. Items under a statutory retention duty (GDPR Art. 17(3)(b), e.g. invoices under § 147 AO) or
+   a legal hold (the item's flag, or an active LegalHold on the item, the person, its use case or its period:
+   Art. 17(3)(e)) are restricted instead (Art. 18: no processing, visible only to the DSB) and listed.
 2. Wherever else the person's identifiers stand in stored text — any table, history tables included — they
    are replaced by a placeholder (the restricted items and their records excepted).
 3. Their pseudonym keys are destroyed: audit rows name people only by pseudonym, so the chain stays intact
@@ -40,6 +40,7 @@ from audit.selectors.text_search import annotate_text, contains_any, text_filter
 from audit.services import requests
 from audit.services.events import access_event_record, audit_event_record
 from audit.services.pseudonyms import erase as pseudonym_erase
+from automations.evaluation.models import QualityTestCase
 from automations.execution.models.work import MasterRecord, WorkItem
 from portal.permissions import actor_holds_role_perm
 
@@ -161,6 +162,16 @@ def _carry_out(actor, subject: Subject, report: ErasureReport, *, received_at=No
         actor=actor, received_at=received_at, reason=reason, channel=channel)
     # 1. the person's records
     files = []
+    # Test cases taken from the person's items hold the same input (and file): they go with the items.
+    cases = list(QualityTestCase.objects.filter(tenant=tenant, item_id__in=report.item_ids))
+    case_ids = [case.pk for case in cases]
+    for case in cases:
+        if case.file:
+            files.append(case.file.name)
+        case.delete()
+    if case_ids:
+        report.counts["test_cases"] = len(case_ids)
+        QualityTestCase.history.model.objects.filter(id__in=case_ids).delete()  # after the delete's own row
     for item in WorkItem.objects.filter(pk__in=report.item_ids).prefetch_related("files"):
         files += [upload.file.name for upload in item.files.all() if upload.file]
         item.delete()

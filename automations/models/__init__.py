@@ -1,7 +1,8 @@
 """The models of the `automations` app, defined by concept in its packages (registry, execution, training,
-documents) and gathered here, where Django loads them; all keep the app label `automations`."""
+documents, evaluation) and gathered here, where Django loads them; all keep the app label `automations`."""
 from automations.connectors.models import ConnectorCircuit, ConnectorSecret, Delivery, DeliveryAttempt
 from automations.documents.models import DocumentPage, ItemDocument
+from automations.evaluation.models import EvaluationResult, EvaluationRun, QualityTestCase
 from automations.execution.models.llm_calls import LlmCall
 from automations.execution.models.work import (
     Escalation,
@@ -42,6 +43,8 @@ __all__ = [
     "DocumentPage",
     "EngineConfigVersion",
     "Escalation",
+    "EvaluationResult",
+    "EvaluationRun",
     "GuardrailSetVersion",
     "ItemDocument",
     "LabelledExample",
@@ -51,6 +54,7 @@ __all__ = [
     "ProcessorSecret",
     "PromptTemplateVersion",
     "QualityBreaker",
+    "QualityTestCase",
     "Release",
     "ReleaseLabel",
     "ResultAcknowledgement",

@@ -1,5 +1,6 @@
 """Small builders for registry state, all through the real services."""
-from automations.choices import ChangeKind, Engine, RiskTier
+from automations.choices import ChangeKind, Engine, Label, RiskTier
+from automations.evaluation.services import evaluations, test_cases
 from automations.registry.services import changes, use_cases, versions
 from portal.choices import Role
 
@@ -49,10 +50,46 @@ def approve_all(cr, team, skip=()):
     return cr
 
 
-def put_live(use_case, team, release, status="production", description="live"):
+SAMPLE_TEXT = "Rechnung Nr. 4711 vom 1. Dezember 2026"
+
+
+def default_test_case(use_case) -> dict:
+    """One test case for any use case: a sample text as its first text input (or as text) and a value of the
+    right form for its first output field."""
+    spec = use_case.output_fields[0]
+    kind = spec.get("type", "text")
+    value = ((spec.get("choices") or ["a"])[0] if kind == "category" else
+             "1" if kind in ("decimal", "integer") else "2026-12-01" if kind == "date" else "4711")
+    text_inputs = [f["name"] for f in use_case.input_fields if f.get("type", "text") in ("text", "long_text")]
+    case = {"title": "Beispiel", "expected": {spec["name"]: value}}
+    if text_inputs:
+        case["payload"] = {text_inputs[0]: SAMPLE_TEXT}
+    else:
+        case["text"] = SAMPLE_TEXT
+    return case
+
+
+def evaluate_release(release, actor, cases=None):
+    """Test cases for the release's use case (`cases`: keyword arguments of test_case_create; else one default
+    case when it has none) and an evaluation of the release, carried out in this process by the services the
+    worker runs. Returns the finished evaluation."""
+    use_case = release.use_case
+    if cases is None and not use_case.test_cases.filter(is_active=True).exists():
+        cases = [default_test_case(use_case)]
+    for case in cases or []:
+        test_cases.test_case_create(actor=actor, use_case=use_case, **case)
+    return evaluations.evaluation_run_now(actor=actor, release=release)
+
+
+def put_live(use_case, team, release, status="production", description="live", test_cases=None):
     """The one way a test puts a use case live: label `release` with `status` and move the use case there,
-    each through a change request approved by the team (approve_all). Returns the use case, refreshed."""
+    each through a change request approved by the team (approve_all). The production label needs a passing
+    evaluation of the release: it is run first on `test_cases` (see evaluate_release). Returns the use case,
+    refreshed."""
     lead = team["automation_lead"]
+    if status == Label.PRODUCTION:
+        evaluation = evaluate_release(release, lead, test_cases)
+        assert evaluation.passed, evaluation.misses
     for kind, payload in ((ChangeKind.LABEL_MOVE, {"label": status, "release_id": release.pk}),
                           (ChangeKind.STATUS_CHANGE, {"to": status})):
         cr = changes.change_request_create(actor=lead, tenant=use_case.tenant, use_case=use_case, kind=kind,

@@ -221,12 +221,14 @@ class ChangeRequestSerializer(serializers.ModelSerializer):
     open_roles = serializers.SerializerMethodField()
     proposed_via_token = serializers.SerializerMethodField()
     approvals = ApprovalSerializer(many=True, read_only=True)
+    evaluation = serializers.PrimaryKeyRelatedField(
+        read_only=True, help_text="The passing evaluation a move of the production label carries (its id).")
 
     class Meta:
         model = ChangeRequest
         fields = ["id", "use_case", "kind", "title", "description", "payload", "diff", "required_roles", "open_roles",
                   "is_standard", "state", "author", "proposed_via_token", "created_at", "expires_at", "decided_at",
-                  "approvals"]
+                  "approvals", "evaluation"]
         read_only_fields = fields
 
     def get_open_roles(self, cr) -> list[str]:

@@ -27,6 +27,10 @@ class ChangeRequest(TenantOwned):
                                verbose_name=_("author"))
     proposed_via_token = models.ForeignKey("portal.ApiToken", null=True, blank=True, on_delete=models.SET_NULL,
                                            related_name="+", verbose_name=_("proposed with API token"))
+    # A move of the `production` label carries the passing evaluation of exactly that release
+    # (automations.evaluation); every approver sees it.
+    evaluation = models.ForeignKey("automations.EvaluationRun", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="change_requests", verbose_name=_("evaluation"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     expires_at = models.DateTimeField(_("expires at"))
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)

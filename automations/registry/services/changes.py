@@ -24,6 +24,7 @@ from automations.choices import (
     RiskTier,
     UseCaseStatus,
 )
+from automations.evaluation.selectors import evaluation_list, evaluation_misses, evaluation_passing
 from automations.quality.models import QualityBreaker
 from automations.registry.connector_settings import connector_settings_validate
 from automations.registry.models.catalogue import CatalogueEntry
@@ -153,8 +154,35 @@ def _label_move_check(use_case: UseCase, payload: dict) -> list[dict]:
     current = label_map(use_case=use_case).get(payload["label"])
     if current == release:
         raise ValidationError(_("The label already points at this release."))
-    return [{"item": f"label {payload['label']}", "before": f"R{current.number}" if current else None,
-             "after": f"R{release.number}", "manifest": release.manifest()}]
+    entry = {"item": f"label {payload['label']}", "before": f"R{current.number}" if current else None,
+             "after": f"R{release.number}", "manifest": release.manifest()}
+    if payload["label"] == Label.PRODUCTION:
+        evaluation = production_evidence(use_case, release)
+        entry["evaluation"] = {"id": evaluation.pk, "cases": evaluation.metrics.get("cases"),
+                               "correction_rate": evaluation.metrics.get("correction_rate"),
+                               "automatic_share": (evaluation.metrics.get("automation") or {}).get("share")}
+    return [entry]
+
+
+def production_evidence(use_case: UseCase, release: Release):
+    """The passing evaluation of exactly `release` against the use case's current quality targets, which a move
+    of the `production` label needs; a ValidationError says what is missing."""
+    evaluation = evaluation_passing(release=release)
+    if evaluation is not None:
+        return evaluation
+    latest = evaluation_list(release=release).first()
+    if latest is not None and latest.is_active:
+        latest = evaluation_list(release=release).filter(status="succeeded").first() or latest
+    if latest is None:
+        raise ValidationError(_("R%(n)s has no evaluation. The production label needs a passing evaluation of "
+                                "exactly this release against the use case's quality targets: run one on the "
+                                "release's page.") % {"n": release.number})
+    if latest.is_active:
+        raise ValidationError(_("The evaluation of R%(n)s has not finished yet; propose the move once it has "
+                                "passed.") % {"n": release.number})
+    raise ValidationError(_("The evaluation of R%(n)s misses the use case's quality targets, so it cannot go to "
+                            "production: %(misses)s") % {"n": release.number, "misses": " ".join(
+                                evaluation_misses(evaluation=latest, use_case=use_case))})
 
 
 def _status_check(use_case: UseCase, payload: dict) -> list[dict]:
@@ -343,6 +371,8 @@ def change_request_create(*, actor, tenant, kind: str, title: str, description: 
             raise PermissionDenied(_("Nobody changes their own roles; another member with the right to do so must."))
         use_case = None
     diff = _check(tenant, kind, use_case, payload)
+    evaluation_id = next((entry["evaluation"]["id"] for entry in diff if isinstance(entry.get("evaluation"), dict)),
+                         None)
     roles, standard = required_approver_roles(tenant=tenant, kind=kind, use_case=use_case, payload=payload,
                                               author=actor.user)
     policy = tenant_policy_get(tenant=tenant)
@@ -350,12 +380,13 @@ def change_request_create(*, actor, tenant, kind: str, title: str, description: 
         cr = ChangeRequest.objects.create(
             tenant=tenant, use_case=use_case, kind=kind, title=title.strip() or kind, description=description,
             payload=payload, diff=diff, required_roles=[str(r) for r in roles], is_standard=standard,
-            author=actor.user, proposed_via_token=actor.token,
+            author=actor.user, proposed_via_token=actor.token, evaluation_id=evaluation_id,
             expires_at=timezone.now() + timedelta(days=policy.change_request_expiry_days),
         )
         audit_event_record(actor=actor, tenant=tenant, event_type="change_request.created", obj=cr,
                            details={"kind": kind, "use_case": use_case.key if use_case else None,
-                                    "required_roles": cr.required_roles, "standard": standard})
+                                    "required_roles": cr.required_roles, "standard": standard,
+                                    **({"evaluation": evaluation_id} if evaluation_id else {})})
         transaction.on_commit(lambda: _notify_approvers(cr))
         if kind == ChangeKind.LABEL_MOVE:  # new thresholds are replayed on past decisions for the approvers
             task_send_on_commit("automations.threshold_backtest_attach", cr.pk)
@@ -471,6 +502,16 @@ def _apply(actor, cr: ChangeRequest) -> None:
     reason = f"CR-{cr.pk}: {cr.title}"
     if cr.kind == ChangeKind.LABEL_MOVE:
         release = Release.objects.get(pk=cr.payload["release_id"])
+        if cr.payload["label"] == Label.PRODUCTION:
+            # The evidence the approvers saw must still hold: the evaluation attached, of this release, against
+            # the targets as they are now.
+            if cr.evaluation is None or cr.evaluation.release_id != release.pk:
+                raise ValidationError(_("This move of the production label carries no evaluation of R%(n)s; "
+                                        "propose it again.") % {"n": release.number})
+            misses = evaluation_misses(evaluation=cr.evaluation, use_case=cr.use_case)
+            if misses:
+                raise ValidationError(_("The evaluation attached no longer meets the use case's quality targets: "
+                                        "%(misses)s") % {"misses": " ".join(misses)})
         label = ReleaseLabel.objects.filter(use_case=cr.use_case, name=cr.payload["label"]).first()
         before = label.release.number if label else None
         label = label or ReleaseLabel(tenant=cr.tenant, use_case=cr.use_case, name=cr.payload["label"], release=release)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from audit.actors import as_actor
 from automations.choices import ChangeKind, Label, UseCaseStatus
+from automations.evaluation.selectors import evaluation_passing
 from automations.registry import selectors
 from automations.registry.models.use_cases import TenantPolicy, UseCase
 from automations.registry.models.versions import VERSION_MODELS
@@ -392,6 +393,12 @@ class _Importer:
             if release is None:
                 self.report.waiting.append(_("%(key)s: label %(label)s waits for release R%(n)s.")
                                            % {"key": use_case.key, "label": name, "n": number})
+                continue
+            if name == Label.PRODUCTION and evaluation_passing(release=release) is None:
+                # Test cases and evaluations are evidence of this instance: they do not travel with the file.
+                self.report.waiting.append(_("%(key)s: the production label waits for a passing evaluation of "
+                                             "R%(n)s here (run one on the release's page).")
+                                           % {"key": use_case.key, "n": number})
                 continue
             self.attempt(f"{use_case.key} {name}", lambda name=name, release=release, number=number: self.propose(
                 kind=ChangeKind.LABEL_MOVE, use_case=use_case, payload={"label": name, "release_id": release.pk},

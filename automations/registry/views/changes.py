@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from automations.choices import ChangeKind, ChangeState, UseCaseStatus
+from automations.evaluation import selectors as evaluation_selectors
 from automations.registry import selectors
 from automations.registry.diffs import change_request_item_rows, compact, render_release, side_by_side
 from automations.registry.forms import (
@@ -134,6 +135,10 @@ class ChangeRequestDetailView(RegistryView):
                            if cr.state == ChangeState.OPEN else []),
             "form": form if roles else None,
             "can_withdraw": cr.state == ChangeState.OPEN and cr.author_id == request.user.pk,
+            # The evidence a production move carries, shown to every approver with the targets as they are now.
+            "evaluation": cr.evaluation,
+            "evaluation_misses": (evaluation_selectors.evaluation_misses(evaluation=cr.evaluation, use_case=cr.use_case)
+                                  if cr.evaluation is not None else []),
         }
 
     def get(self, request, pk):

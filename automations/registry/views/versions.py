@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
+from automations.evaluation import selectors as evaluation_selectors
 from automations.quality.backtest import threshold_backtest
 from automations.registry import selectors
 from automations.registry.diffs import has_changes, render_release, render_version, side_by_side
@@ -189,6 +190,9 @@ class ReleaseDetailView(UseCaseMixin, RegistryView):
             "rows": rows, "parts": [(kind, VERSION_MODELS[kind]._meta.verbose_name, v) for kind, v in parts],
             "labels": [label.name for label in release.labels.all()],
             "compare_number": str(compare.number) if compare else "", "release_number": str(release.number),
+            "evaluations": (list(evaluation_selectors.evaluation_list(release=release)[:10])
+                            if request.user.has_perm("automations.view_evaluationrun") else None),
+            "has_test_cases": evaluation_selectors.quality_test_case_list(use_case=self.use_case).exists(),
         })
 
 

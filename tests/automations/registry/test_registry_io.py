@@ -20,7 +20,7 @@ from automations.registry.services.registry_io import (
 )
 from portal import services as portal_services
 from portal.choices import Role
-from tests.automations.factories import approve_all, make_team, make_use_case
+from tests.automations.factories import approve_all, evaluate_release, make_team, make_use_case
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +74,7 @@ def build_registry(tenant, team):
     r1 = versions.release_create(actor=lead, use_case=live, threshold_set=t1, engine_configs=[engine], note="R1")
     r2 = versions.release_create(actor=lead, use_case=live, threshold_set=t2, engine_configs=[engine],
                                  prompt_template=prompt, guardrail_set=guard, note="R2")
+    evaluate_release(r1, lead)  # the production label needs a passing evaluation of R1
     _propose_and_approve(team, tenant, ChangeKind.LABEL_MOVE, {"label": "production", "release_id": r1.pk}, live)
     _propose_and_approve(team, tenant, ChangeKind.STATUS_CHANGE, {"to": "production"}, live)
     _propose_and_approve(team, tenant, ChangeKind.LABEL_MOVE, {"label": "pilot", "release_id": r2.pk}, live)
@@ -133,8 +134,11 @@ def test_round_trip_through_an_empty_tenant(tenant, team, target):
     tickets = selectors.use_case_get(tenant=target, key="tickets")
     assert selectors.label_map(use_case=tickets) == {}
     kinds = sorted(cr["kind"] for cr in first.proposed)
-    assert kinds == ["catalogue", "catalogue", "label_move", "label_move", "tenant_policy"]
+    assert kinds == ["catalogue", "catalogue", "label_move", "tenant_policy"]  # the pilot label
     assert any("catalogue entries not approved" in line for line in first.waiting)
+    # Evaluations are evidence of their instance and do not travel: here R1 is evaluated anew.
+    assert any("production label waits for a passing evaluation of R1" in line for line in first.waiting)
+    evaluate_release(selectors.release_get(use_case=tickets, number=1), lead)
     assert all(cr.author == lead for cr in ChangeRequest.objects.filter(tenant=target))
 
     rounds = 0
@@ -145,7 +149,9 @@ def test_round_trip_through_an_empty_tenant(tenant, team, target):
         assert not report.errors and not report.conflicts, report.as_dict()
         approve_everything_open(target, team)
         report = registry_import(actor=lead, tenant=target, data=source)
-    assert rounds == 2  # catalogue, controls and labels first; then the draft's entries and its status
+    # catalogue, controls and the pilot label first; then the production label and the draft's entries; then the
+    # status
+    assert rounds == 3
 
     again = registry_export(tenant=target)
     assert without_instance_specific(again) == without_instance_specific(source)

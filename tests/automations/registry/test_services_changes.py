@@ -9,7 +9,14 @@ from automations.registry.selectors import active_release_label, change_request_
 from automations.registry.services import changes
 from portal import services as portal_services
 from portal.choices import Role
-from tests.automations.factories import approve_all, go_live, make_release, make_team, make_use_case
+from tests.automations.factories import (
+    approve_all,
+    evaluate_release,
+    go_live,
+    make_release,
+    make_team,
+    make_use_case,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -139,8 +146,10 @@ def test_small_threshold_move_is_a_standard_change(tenant, team):
         t = versions.version_create(actor=lead, use_case=use_case, kind="threshold_set",
                                     content={"thresholds": {"category": {"auto": auto, "reject": 0.3}}})
         t = versions.version_submit(actor=lead, version=t)
-        return versions.release_create(actor=lead, use_case=use_case, threshold_set=t,
-                                       engine_configs=list(current.engine_configs.all()))
+        release = versions.release_create(actor=lead, use_case=use_case, threshold_set=t,
+                                          engine_configs=list(current.engine_configs.all()))
+        evaluate_release(release, lead)
+        return release
 
     small = _propose(team, use_case, ChangeKind.LABEL_MOVE,
                      {"label": "production", "release_id": release_with(0.94).pk})
@@ -160,6 +169,7 @@ def test_prohibited_use_case_can_never_be_activated(tenant, team):
 def test_high_risk_needs_dpia_and_worker_information_before_production(tenant, team):
     use_case = make_use_case(tenant, team["automation_lead"], risk_tier=RiskTier.HIGH, risk_rationale="Annex III")
     release = make_release(use_case, team["automation_lead"])
+    evaluate_release(release, team["automation_lead"])
     approve_all(_propose(team, use_case, ChangeKind.LABEL_MOVE, {"label": "production", "release_id": release.pk}),
                 team)
     with pytest.raises(ValidationError, match="DPIA"):

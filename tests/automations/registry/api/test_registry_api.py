@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from audit.actors import SYSTEM
 from automations.choices import ChangeKind, ChangeState, UseCaseStatus
+from automations.evaluation.services.evaluations import evaluation_execute
 from automations.models import ChangeRequest
 from automations.registry import selectors
 from automations.registry.api import views as registry_api
@@ -215,6 +216,14 @@ def test_a_program_documents_versions_bundles_and_proposes(tenant, team):
         "use_case": "tickets", "thresholds": {"nope": {"auto": 0.9, "reject": 0.2}}}, format="json")
     assert bad.status_code == 400
 
+    # The production label needs a passing evaluation of R1: a test case and an evaluation, started through the
+    # API and carried out as the worker does.
+    case = client.post(reverse("api:test-case-list"), {"use_case": "tickets", "payload": {"body": "Drucker defekt"},
+                                                      "expected": {"queue": "a"}}, format="json")
+    assert case.status_code == 201, case.content
+    started = client.post(reverse("api:release-evaluation-start", args=["tickets", 1]))
+    assert started.status_code == 202
+    evaluation_execute(evaluation_id=started.json()["id"])
     proposal = client.post(reverse("api:change-request-list"), {
         "kind": "label_move", "use_case": "tickets", "title": "R1 produktiv", "description": "getestet",
         "payload": {"label": "production", "release": 1}}, format="json")
@@ -222,6 +231,7 @@ def test_a_program_documents_versions_bundles_and_proposes(tenant, team):
     body = proposal.json()
     assert body["proposed_via_token"] and body["state"] == "open"
     assert set(body["open_roles"]) == {"department_owner", "automation_lead"}
+    assert body["evaluation"] == started.json()["id"]
 
 
 def test_editing_a_running_use_case_through_the_api_answers_409(tenant, team):

@@ -11,7 +11,7 @@ from automations.registry import selectors
 from automations.registry.services import changes
 from portal import services as portal_services
 from portal.choices import Role
-from tests.automations.factories import make_release, make_use_case
+from tests.automations.factories import evaluate_release, make_release, make_use_case
 
 pytestmark = pytest.mark.django_db
 
@@ -181,6 +181,7 @@ def test_approved_use_case_reaches_production_through_the_pages(tenant, team, lo
     lead = team["automation_lead"]
     use_case = make_use_case(tenant, lead, key="belege", department_owner=team["department_owner"])
     release = make_release(use_case, lead)
+    evaluate_release(release, lead)  # the evidence production needs (the quality pages: tests/automations/evaluation)
     client = login(lead, tenant)
     client.post(reverse("automations:label-move-create", args=["belege"]),
                 {"label": "production", "release": str(release.number), "title": "live", "description": "los"})

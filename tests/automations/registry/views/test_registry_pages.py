@@ -14,7 +14,7 @@ from automations.choices import ChangeKind, ChangeState, RiskTier, UseCaseStatus
 from automations.models import UseCase
 from automations.registry import selectors
 from automations.registry.services import versions
-from tests.automations.factories import go_live, make_use_case
+from tests.automations.factories import evaluate_release, go_live, make_use_case
 from tests.automations.registry.views.forms_data import use_case_form_data
 
 pytestmark = pytest.mark.django_db
@@ -216,6 +216,7 @@ def test_bundling_a_release_and_requesting_production(tenant, team, login):
                            {"threshold_set": "1", "engine_configs": ["1"], "note": "erste"})
     assert response.status_code == 302
     release = selectors.release_get(use_case=use_case, number=1)
+    evaluate_release(release, lead)  # the evidence production needs
     response = client.post(reverse("automations:label-move-create", args=["belege"]),
                            {"label": "production", "release": "1", "title": "R1 produktiv",
                             "description": "Im Test bewährt."})
