@@ -11,7 +11,7 @@ from automations.registry.selectors import version_list
 from automations.registry.services import changes, versions
 from portal.middleware import SESSION_TENANT_KEY
 from reviews.choices import DecisionAction
-from tests.automations.factories import make_use_case, put_live
+from tests.automations.factories import evaluate_release, make_use_case, put_live
 from tests.automations.quality.past import decide, routed_item
 from tests.reviews.factories import clear
 
@@ -116,6 +116,7 @@ def test_the_change_request_that_moves_thresholds_carries_the_backtest(past, ten
     use_case, _release = past
     lead = team["automation_lead"]
     release = release_with(use_case, lead, PROPOSED)
+    evaluate_release(release, lead)  # the production label needs a passing evaluation of the release
     cr = run_on_commit(changes.change_request_create, actor=lead, tenant=tenant, use_case=use_case,
                        kind=ChangeKind.LABEL_MOVE, title="Schwellen senken", description="Rückblick zeigt es",
                        payload={"label": "production", "release_id": release.pk})
@@ -130,6 +131,7 @@ def test_the_change_request_that_moves_thresholds_carries_the_backtest(past, ten
     assert "4 (50,0 %)" in html  # applied automatically under the proposed thresholds, shown to the approver
     # the same release again, or a move that keeps the thresholds, gets none
     same = release_with(use_case, lead, IN_FORCE)
+    evaluate_release(same, lead)
     cr2 = run_on_commit(changes.change_request_create, actor=lead, tenant=tenant, use_case=use_case,
                         kind=ChangeKind.LABEL_MOVE, title="nur Engines", description="gleich",
                         payload={"label": "production", "release_id": same.pk})
