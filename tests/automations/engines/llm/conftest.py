@@ -34,13 +34,18 @@ def eager_celery(eager_tasks):
     """In-process tasks (tests/conftest.py)."""
 
 
+_SERVERS: list = []  # the scripted servers of the running test
+
+
 @pytest.fixture
 def llm_server():
     """The scripted provider. Every request any test makes must be a valid chat-completions request of
     the official schema."""
     server = ScriptedLlmServer().start()
     server.default.content = CLEAN_REPLY
+    _SERVERS.append(server)
     yield server
+    _SERVERS.remove(server)
     server.stop()
     for received in server.requests:
         assert received.body is not None, "the request body is not JSON"
@@ -105,7 +110,12 @@ def make_llm_use_case(tenant, team, entry, *, key="tickets", status="production"
     config = submitted("engine_config", {"engine": "llm", "fields": ["reply"], "parameters": {}})
     release = versions.release_create(actor=lead, use_case=use_case, threshold_set=threshold, engine_configs=[config],
                                       prompt_template=prompt_version, guardrail_set=guardrail_version)
-    return put_live(use_case, team, release, status=status)
+    use_case = put_live(use_case, team, release, status=status)
+    # Going live ran the release's evaluation, which asked the provider too: the requests a test inspects are
+    # its own, made after this.
+    for server in _SERVERS:
+        server.requests.clear()
+    return use_case
 
 
 TICKET = {"subject": "Drucker defekt", "body": "Unser Drucker zeigt Fehler E42. Bitte um Rückruf.",

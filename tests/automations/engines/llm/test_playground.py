@@ -93,7 +93,7 @@ def test_two_versions_side_by_side_with_output_guardrails_and_latency_and_no_wor
     assert "Kurz und freundlich" in second and "Kurz und freundlich" not in first
     assert "nur intern" not in first + second
     assert not WorkItem.objects.exists()
-    calls = LlmCall.objects.order_by("created_at")
+    calls = LlmCall.objects.filter(purpose="playground").order_by("created_at")  # going live evaluated, too
     assert [(c.item_id, c.purpose, c.requested_by) for c in calls] == [
         (None, "playground", setup["lead"]), (None, "playground", setup["lead"])]
     audited = AuditEvent.objects.filter(event_type="prompt_playground.ran").order_by("sequence")
@@ -116,7 +116,7 @@ def test_a_provider_that_is_down_is_shown_not_raised(client, tenant, setup, llm_
     login(client, setup["lead"], tenant)
     page = post(client, setup["use_case"]).content.decode()
     assert "No answer" in page and "HTTP 503" in page
-    assert LlmCall.objects.get().status == "failed"
+    assert LlmCall.objects.get(purpose="playground").status == "failed"
 
 
 def test_versions_of_another_use_case_cannot_be_chosen(client, tenant, team, setup, llm_server):
