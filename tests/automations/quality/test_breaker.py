@@ -138,16 +138,22 @@ def test_no_change_request_switches_on_what_is_not_switched_off(tenant, team, us
 
 
 def test_a_new_release_in_production_is_judged_on_its_own(tenant, team, use_case, run_on_commit):
-    from automations.registry.services import changes
-    from tests.automations.factories import make_release
+    from automations.registry.services import changes, versions
+    from tests.automations.factories import evaluate_release
 
     unsure = [submit(run_on_commit, team, tenant, f"Rechnung und Mahnung Nr. {n}") for n in range(4)]
     for item in unsure:  # corrected, but the breaker's evaluation after each decision is left out here
         task = review_task_claim(actor=team["clerk"], task=ReviewTask.objects.get(item=item))
         review_task_decide(actor=team["clerk"], task=task, action=DecisionAction.CORRECT,
                            final_values={"document_class": "delivery_note"})
-    release = make_release(use_case, team["automation_lead"], thresholds={"document_class": {"auto": 0.8,
-                                                                                            "reject": 0.3}})
+    lead = team["automation_lead"]
+    current = use_case.labels.get(name="production").release
+    threshold = versions.version_submit(actor=lead, version=versions.version_create(
+        actor=lead, use_case=use_case, kind="threshold_set",
+        content={"thresholds": {"document_class": {"auto": 0.8, "reject": 0.3}}}))
+    release = versions.release_create(actor=lead, use_case=use_case, threshold_set=threshold,
+                                      engine_configs=list(current.engine_configs.all()))
+    evaluate_release(release, lead)  # the production label needs a passing evaluation of the new release
     approve_all(changes.change_request_create(
         actor=team["automation_lead"], tenant=tenant, use_case=use_case, kind=ChangeKind.LABEL_MOVE,
         title="neue Schwellen", description="strenger", payload={"label": "production", "release_id": release.pk}),
