@@ -4,7 +4,7 @@ a Stream says which tables one kind lives in and how its chains are named."""
 from dataclasses import dataclass
 
 from audit.choices import Stream as StreamKey
-from audit.models import SYSTEM_CHAIN, AccessChainHead, AccessEvent, AuditChainHead, AuditEvent
+from audit.models import SYSTEM_CHAIN, AccessChainHead, AccessEvent, AuditChainHead, AuditEvent, ChainedEvent
 
 ACCESS_SUFFIX = "/access"
 
@@ -12,8 +12,8 @@ ACCESS_SUFFIX = "/access"
 @dataclass(frozen=True)
 class Stream:
     key: str
-    event_model: type
-    head_model: type
+    event_model: type[ChainedEvent]
+    head_model: type[AuditChainHead] | type[AccessChainHead]
     suffix: str  # appended to the tenant id (chain key) and to the tenant's slug (label)
 
     def chain_key(self, tenant) -> str:

@@ -263,7 +263,7 @@ def _walk_fast(connection, stream: Stream, chain: str, label: str, checkpoint: C
         # From the first thing that does not fit, the row-by-row walk takes over: it names that event as
         # it always did, and every further failing one.
         return _walk(stream, chain, label, checkpoint, head, anchor, resume=(expected, count, before_last, last))
-    return ChainResult(chain, label, count, (), **marks)
+    return ChainResult(chain, label, count, (), checkpoint=marks["checkpoint"], anchor=marks["anchor"])
 
 
 def _first_v1_failure(rows) -> int | None:

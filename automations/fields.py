@@ -82,7 +82,7 @@ def engine_label(key) -> str:
 
 
 def labels_by_name(specs) -> dict[str, str]:
-    return {s.get("name"): field_label(s) for s in specs or [] if isinstance(s, dict)}
+    return {str(s.get("name")): field_label(s) for s in specs or [] if isinstance(s, dict)}
 
 
 def title_field_names(specs) -> list[str]:

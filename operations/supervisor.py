@@ -71,6 +71,8 @@ class Supervisor:
                     child.restarts += 1
                     self.say(self.messages.get("restarted", "Restarted the {what}.").format(what=child.label))
                 continue
+            if child.process is None:
+                continue  # never started
             code = child.process.poll()
             if code is None:
                 continue
@@ -90,19 +92,19 @@ class Supervisor:
         return [c for c in self.children if c.process is not None]
 
     def stop(self, received: list[int]) -> None:
-        children = self.running()
-        for child in children:
-            signal_group(child.process, signal.SIGTERM)
+        started = [(child, child.process) for child in self.children if child.process is not None]
+        for _child, process in started:
+            signal_group(process, signal.SIGTERM)
         deadline = time.monotonic() + GRACE_SECONDS
         signals_at_start = len(received)
         # A second Ctrl-C skips the grace period.
         while time.monotonic() < deadline and len(received) == signals_at_start:
-            if all(child.process.poll() is not None for child in children):
+            if all(process.poll() is not None for _child, process in started):
                 break
             time.sleep(0.1)
-        for child in children:
-            if child.process.poll() is None:
+        for child, process in started:
+            if process.poll() is None:
                 self.say(self.messages.get("killed", "The {what} did not stop within {seconds} s; killing it.")
                          .format(what=child.label, seconds=GRACE_SECONDS))
-            signal_group(child.process, signal.SIGKILL)
-            child.process.wait()
+            signal_group(process, signal.SIGKILL)
+            process.wait()

@@ -1,5 +1,7 @@
 """Admin classes every app uses: scoped to the active tenant for non-superusers, and read-only for
 governed records (writes to those go through services, which audit them)."""
+from typing import Any
+
 from django.contrib import admin
 from django.db import models
 from django.urls import NoReverseMatch, reverse
@@ -66,7 +68,7 @@ def register_read_only(site, model, *, exclude: tuple = (), list_display: tuple 
     has_tenant = "tenant" in names
     base = GovernedReadOnlyAdmin if has_tenant else SuperuserReadOnlyAdmin
     display = list_display or tuple(n for n in names if n not in ("tenant",))[:6]
-    options = {"exclude": exclude, "list_display": display,
+    options: dict[str, Any] = {"exclude": exclude, "list_display": display,
                "list_select_related": ("tenant",) if has_tenant else False}
     for name in stored:
         options[f"{name}_stored"] = _stored_file_display(name)
@@ -93,6 +95,7 @@ def _restricted_item_lookup(model) -> str:
 
 
 def _stored_file_display(name: str):
+    @admin.display(description=_("stored file"))
     def display(self, obj):
         value = getattr(obj, name)
         if not value:
@@ -105,5 +108,4 @@ def _stored_file_display(name: str):
             return format_html('<a href="{}">{}</a>', url, obj.name)
         return value.name
 
-    display.short_description = _("stored file")
     return display

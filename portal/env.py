@@ -1,5 +1,6 @@
 """Small typed readers for the environment; a malformed or missing required value fails loudly."""
 import os
+from typing import overload
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -7,6 +8,10 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
+@overload
+def env_str(name: str, default: str, *, required: bool = False) -> str: ...
+@overload
+def env_str(name: str, default: None = None, *, required: bool = False) -> str | None: ...
 def env_str(name: str, default: str | None = None, *, required: bool = False) -> str | None:
     value = os.environ.get(name)
     if value is None or value == "":

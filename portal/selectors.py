@@ -2,7 +2,8 @@
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Max, QuerySet, Sum
+from django.db.models import Max, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -147,16 +148,10 @@ def login_lock_list(*, usernames: set[str] | None = None) -> dict[str, list[dict
 # --- Home panels ---------------------------------------------------------------------------------
 
 def audit_event_list_recent(*, tenant: Tenant, limit: int = 10) -> list:
-    """The newest events of the tenant's chain, each with `actor_name` set (one query for the names)."""
-    events = list(AuditEvent.objects.filter(chain=chain_key(tenant)).order_by("-sequence")[:limit])
-    names = dict(
-        User.objects.filter(pk__in={e.actor_user_id for e in events if e.actor_user_id}).values_list(
-            "pk", "username"
-        )
-    )
-    for event in events:
-        event.actor_name = names.get(event.actor_user_id, "")
-    return events
+    """The newest events of the tenant's chain, each with `actor_name` (the acting user's name, or "")."""
+    name = User.objects.filter(pk=OuterRef("actor_user_id")).values("username")[:1]
+    return list(AuditEvent.objects.filter(chain=chain_key(tenant)).annotate(
+        actor_name=Coalesce(Subquery(name), Value(""))).order_by("-sequence")[:limit])
 
 
 def audit_chain_length(*, tenant: Tenant) -> int:

@@ -131,7 +131,7 @@ SQLITE_DEFAULT = f"sqlite:///{VAR_DIR / 'leitplanke.sqlite3'}"
 DATABASE_URL = env_str("DATABASE_URL", required=PRODUCTION) or SQLITE_DEFAULT
 
 
-def _database(url: str) -> dict:
+def _database(url: str) -> dj_database_url.DBConfig:
     config = dj_database_url.parse(url, conn_max_age=0 if url.startswith("sqlite") else 60)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["OPTIONS"] = {

@@ -120,15 +120,14 @@ def call_service(request: HttpRequest, call: Callable[[], Result], *, to: str | 
     PermissionDenied of the service is shown to the user: where the page is rendered again (`invalid`, a
     function of the status, 400 or 403), as the errors of `form` or, without a form, as error messages;
     otherwise as error messages with a redirect to `refused_to` (by default `to`)."""
-    refused = refused_to if refused_to is not None else to
-    if invalid is None and callable(refused):
-        raise TypeError("call_service needs refused_to or invalid where `to` depends on the result")
+    if invalid is None:
+        back = refused_to if refused_to is not None else to
+        if callable(back):
+            raise TypeError("call_service needs refused_to or invalid where `to` depends on the result")
+        form, invalid = None, lambda _status: HttpResponseRedirect(back)
     try:
         result = call()
     except (ValidationError, PermissionDenied) as error:
-        if invalid is None:
-            report_error(request, error)
-            return HttpResponseRedirect(refused)
         if form is not None:
             return invalid(show_refusal(form, error))
         report_error(request, error)

@@ -38,6 +38,7 @@ class DecisionForm(forms.Form):
             initial = display_value(values.get(name))
             attrs = {"data-field-index": index, "id": f"field-{name}", "autocomplete": "off",
                      "aria-describedby": f"field-{name}-help"}
+            field: forms.Field
             if spec.get("type") == "category" and spec.get("choices"):
                 choices = [("", "—")] + choice_options(spec)
                 if initial and initial not in spec["choices"]:

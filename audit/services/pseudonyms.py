@@ -51,8 +51,9 @@ def pseudonyms_for_many(*, tenant, identifiers) -> dict[tuple[str, str], str]:
         return {}
 
     def found() -> dict[str, str]:
-        return dict(Pseudonym.objects.filter(tenant=tenant, lookup_digest__in=set(digests.values())).values_list(
-            "lookup_digest", "pseudonym"))
+        return {digest: pseudonym for digest, pseudonym in Pseudonym.objects.filter(
+            tenant=tenant, lookup_digest__in=set(digests.values())).values_list("lookup_digest", "pseudonym")
+            if digest is not None}
 
     known = found()
     missing = {digest: pair for pair, digest in digests.items() if digest not in known}

@@ -33,8 +33,8 @@ def _matches(field: str, value: str, text: str) -> bool:
         wanted, got = parse_decimal(value), parse_decimal(text)
         return wanted is not None and got is not None and abs(got) == abs(wanted) and any(c.isdigit() for c in text)
     if field in DATE_FIELDS:
-        got = parse_date(text)
-        return got is not None and got.isoformat() == value
+        day = parse_date(text)
+        return day is not None and day.isoformat() == value
     if field in COMPACT_FIELDS:
         return re.sub(r"\s", "", text).upper() == re.sub(r"\s", "", value).upper()
     return _norm(text) == _norm(value)

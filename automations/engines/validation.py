@@ -134,7 +134,8 @@ def parse_decimal(value) -> Decimal | None:
 
 def decimal_string(value: Decimal) -> str:
     """Money as a plain decimal string with at least two places ("300" -> "300.00")."""
-    if value.as_tuple().exponent > -2:
+    exponent = value.as_tuple().exponent  # a letter for NaN and infinity, which stay as they are
+    if isinstance(exponent, int) and exponent > -2:
         value = value.quantize(CENT)
     return format(value, "f")
 
@@ -175,10 +176,9 @@ def _year(text: str) -> int:
 
 def sums_consistent(net, tax, gross) -> bool:
     """net + tax = gross within a cent."""
-    values = [parse_decimal(v) for v in (net, tax, gross)]
-    if any(v is None for v in values):
+    net_d, tax_d, gross_d = (parse_decimal(v) for v in (net, tax, gross))
+    if net_d is None or tax_d is None or gross_d is None:
         return False
-    net_d, tax_d, gross_d = values
     return abs(net_d + tax_d - gross_d) <= CENT
 
 

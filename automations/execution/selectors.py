@@ -119,8 +119,8 @@ def work_item_identities(*, items) -> dict:
         names.setdefault(pk, []).append(name)
     wanted: dict[tuple[str, str], set[str]] = {}
     titled = {item.pk: _title_values(item) for item in items}
-    for values in titled.values():
-        for spec, value in values:
+    for title in titled.values():
+        for spec, value in title:
             reference = spec.get("reference") or ""
             kind, _dot, attribute = reference.partition(".")
             if attribute in ("number", "vat_id", "iban", "email"):
@@ -136,8 +136,8 @@ def work_item_identities(*, items) -> dict:
         parts = []
         for spec, value in titled[item.pk][:4]:
             kind, _dot, attribute = (spec.get("reference") or "").partition(".")
-            record = records.get((kind, attribute, _normalised(attribute, str(value)))) if attribute else None
-            shown = f"{record.name} ({value})" if record is not None else format_value(spec, value, currency=currency)
+            known = records.get((kind, attribute, _normalised(attribute, str(value)))) if attribute else None
+            shown = f"{known.name} ({value})" if known is not None else format_value(spec, value, currency=currency)
             parts.append((field_label(spec), shown))
         identities[item.pk] = ItemIdentity(files=names.get(item.pk, []), parts=parts)
     return identities

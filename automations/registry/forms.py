@@ -2,6 +2,7 @@
 dicts, users, catalogue entries) and validate what a form can; the rules of the registry itself are
 checked by the registry's services, whose messages the views show beside the form."""
 from decimal import Decimal
+from typing import cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -27,7 +28,16 @@ from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.models.use_cases import TenantPolicy, UseCase
 from automations.registry.models.versions import EngineConfigVersion, GuardrailSetVersion, PromptTemplateVersion
 
+
 # Paths under /registry/ that a use case key must not shadow.
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """A field the form declares as a choice field, to set its choices."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ChoiceField):
+        raise TypeError(f"{name} is not a choice field")
+    return field
+
+
 RESERVED_KEYS = frozenset({"new", "catalogue", "policy", "inbox", "changes", "export", "import", "playground"})
 STANDARD_CHANGE_KINDS = [("threshold_small_move", _("Moving thresholds by at most the largest standard move"))]
 PERSONAL_DATA_PATTERN_CHOICES = [("email", _("E-mail addresses")), ("phone", _("Phone numbers")),
@@ -132,7 +142,7 @@ class FieldSpecForm(forms.Form):
 
     def __init__(self, *args, categories: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", "—")] + [(c, category_label(c)) for c in categories]
+        choice_field(self, "category").choices = [("", "—")] + [(c, category_label(c)) for c in categories]
 
     def main_fields(self):
         return [self[name] for name in self.fields if name not in self.TEXT_FIELDS and name != "DELETE"]
@@ -141,7 +151,7 @@ class FieldSpecForm(forms.Form):
         return [self[name] for name in self.TEXT_FIELDS]
 
     @staticmethod
-    def _choice_label_lines(labels: dict) -> str:
+    def _choice_label_lines(labels: dict | None) -> str:
         lines = []
         for value, text in (labels or {}).items():
             text = text if isinstance(text, dict) else {"de": str(text)}
@@ -264,7 +274,9 @@ class BaseSpecFormSet(forms.BaseFormSet):
             raise forms.ValidationError(_("Field names must be unique: %(names)s") % {"names": ", ".join(twice)})
 
 
-FieldSpecFormSet = forms.formset_factory(FieldSpecForm, formset=BaseSpecFormSet, extra=2, can_delete=True)
+# formset_factory makes a subclass of the given formset; the stubs type it as the plain BaseFormSet.
+FieldSpecFormSet = cast(type[BaseSpecFormSet],
+                        forms.formset_factory(FieldSpecForm, formset=BaseSpecFormSet, extra=2, can_delete=True))
 
 
 class IntegrationPointForm(forms.Form):
@@ -289,8 +301,8 @@ class BaseIntegrationFormSet(forms.BaseFormSet):
         return [point for form in self.forms if (point := form.point()) is not None]
 
 
-IntegrationPointFormSet = forms.formset_factory(IntegrationPointForm, formset=BaseIntegrationFormSet, extra=2,
-                                                can_delete=True)
+IntegrationPointFormSet = cast(type[BaseIntegrationFormSet], forms.formset_factory(
+    IntegrationPointForm, formset=BaseIntegrationFormSet, extra=2, can_delete=True))
 
 USER_FIELDS = ("department_owner", "it_contact", "security_officer", "data_protection_officer", "escalation_contact")
 
@@ -376,16 +388,16 @@ class UseCaseForm(forms.Form):
             for entry in use_case.catalogue_entries.all():
                 self.entries.setdefault(entry.key, entry)
         for name in USER_FIELDS:
-            self.fields[name].choices = _member_choices(members)
-        self.fields["catalogue_entries"].choices = [(key, str(entry)) for key, entry in self.entries.items()]
+            choice_field(self, name).choices = _member_choices(members)
+        choice_field(self, "catalogue_entries").choices = [(key, str(entry)) for key, entry in self.entries.items()]
         if not self.entries:
             self.fields["catalogue_entries"].help_text = _("The catalogue has no active entries yet; adding one is a "
                                                            "change request.")
         prefix_data = args[0] if args else None
-        spec_kwargs = {"form_kwargs": {"categories": categories}}
-        self.input_formset = FieldSpecFormSet(prefix_data, prefix="input", **spec_kwargs, initial=[
+        spec_kwargs = {"categories": categories}
+        self.input_formset = FieldSpecFormSet(prefix_data, prefix="input", form_kwargs=spec_kwargs, initial=[
             FieldSpecForm.initial_from(s) for s in (use_case.input_fields if use_case else [])])
-        self.output_formset = FieldSpecFormSet(prefix_data, prefix="output", **spec_kwargs, initial=[
+        self.output_formset = FieldSpecFormSet(prefix_data, prefix="output", form_kwargs=spec_kwargs, initial=[
             FieldSpecForm.initial_from(s) for s in (use_case.output_fields if use_case else [])])
         self.integration_formset = IntegrationPointFormSet(prefix_data, prefix="integration", initial=[
             {"kind": p.get("kind", ""), "system": p.get("system", "")}
@@ -479,6 +491,8 @@ class UseCaseForm(forms.Form):
     def changed_documentation(self) -> dict:
         """Only what differs from the use case, with field lists compared by meaning (a field spec read
         back from the form may spell a default out that the stored one left implicit)."""
+        if self.use_case is None:
+            raise ValueError("A new use case has no changed documentation: it is documented whole.")
         values = self.documentation()
         changed = {}
         for name, value in values.items():
@@ -561,14 +575,16 @@ class PromptTemplateVersionForm(VersionFormBase):
                                widget=forms.Textarea(attrs={"rows": 8, "class": "mono"}))
     system_prompt = forms.CharField(label=_label(PromptTemplateVersion, "system_prompt"), required=False,
                                     widget=forms.Textarea(attrs={"rows": 4, "class": "mono"}))
-    declared_fields = forms.MultipleChoiceField(label=_label(PromptTemplateVersion, "declared_fields"),
-                                                required=False, widget=forms.CheckboxSelectMultiple)
+    # Named as the model's field; Django's form metaclass collects it before it sets the form's own
+    # `declared_fields`, which the stubs type as the class attribute this assignment seems to replace.
+    declared_fields = forms.MultipleChoiceField(  # type: ignore[assignment]
+        label=_label(PromptTemplateVersion, "declared_fields"), required=False, widget=forms.CheckboxSelectMultiple)
     processor_key = forms.ChoiceField(label=_label(PromptTemplateVersion, "processor_key"), required=False)
     model_name = forms.CharField(label=_label(PromptTemplateVersion, "model_name"), max_length=120, required=False)
     parameters = JsonObjectField(label=_label(PromptTemplateVersion, "parameters"))
     output_schema = JsonObjectField(label=_label(PromptTemplateVersion, "output_schema"))
     confidence_mode = forms.ChoiceField(label=_label(PromptTemplateVersion, "confidence_mode"),
-                                        choices=PromptTemplateVersion._meta.get_field("confidence_mode").choices,
+                                        choices=PromptTemplateVersion.CONFIDENCE_MODES,
                                         initial="fixed")
     fixed_confidence = forms.FloatField(label=_label(PromptTemplateVersion, "fixed_confidence"), min_value=0,
                                         max_value=1, initial=0.5)
@@ -576,9 +592,10 @@ class PromptTemplateVersionForm(VersionFormBase):
 
     def __init__(self, *args, use_case: UseCase, processors=(), **kwargs):
         super().__init__(*args, use_case=use_case, **kwargs)
-        self.fields["declared_fields"].choices = [(f["name"], f["name"]) for f in use_case.input_fields]
-        self.fields["processor_key"].choices = [("", "—")] + [(p.key, str(p)) for p in processors]
-        self.fields["output_field"].choices = [("", "—")] + [(f["name"], f["name"]) for f in use_case.output_fields]
+        choice_field(self, "declared_fields").choices = [(f["name"], f["name"]) for f in use_case.input_fields]
+        choice_field(self, "processor_key").choices = [("", "—")] + [(p.key, str(p)) for p in processors]
+        choice_field(self, "output_field").choices = [("", "—")] + [(f["name"], f["name"])
+                                                                    for f in use_case.output_fields]
 
     def content(self) -> dict:
         return {name: self.cleaned_data[name] for name in PromptTemplateVersion.CONTENT_FIELDS}
@@ -662,7 +679,7 @@ class EngineConfigVersionForm(VersionFormBase):
 
     def __init__(self, *args, use_case: UseCase, processors=(), **kwargs):
         super().__init__(*args, use_case=use_case, **kwargs)
-        self.fields["fields_"].choices = [(f["name"], f["name"]) for f in use_case.output_fields]
+        choice_field(self, "fields_").choices = [(f["name"], f["name"]) for f in use_case.output_fields]
 
     @classmethod
     def initial_from(cls, version) -> dict:
@@ -707,10 +724,10 @@ class ReleaseCreateForm(forms.Form):
         if submitted.get("engine_config"):
             initial.setdefault("engine_configs", [submitted["engine_config"][0].number])
         super().__init__(*args, **kwargs)
-        self.fields["threshold_set"].choices = choices("threshold_set")
-        self.fields["engine_configs"].choices = choices("engine_config")
-        self.fields["prompt_template"].choices = choices("prompt_template", optional=True)
-        self.fields["guardrail_set"].choices = choices("guardrail_set", optional=True)
+        choice_field(self, "threshold_set").choices = choices("threshold_set")
+        choice_field(self, "engine_configs").choices = choices("engine_config")
+        choice_field(self, "prompt_template").choices = choices("prompt_template", optional=True)
+        choice_field(self, "guardrail_set").choices = choices("guardrail_set", optional=True)
 
     def versions(self) -> dict:
         data, pick = self.cleaned_data, self.submitted
@@ -739,7 +756,7 @@ class LabelMoveForm(ChangeRequestTextForm):
     def __init__(self, *args, releases, **kwargs):
         self.releases = {release.number: release for release in releases}
         super().__init__(*args, **kwargs)
-        self.fields["release"].choices = [(n, f"R{n}" + (f" — {r.note.splitlines()[0][:60]}" if r.note else ""))
+        choice_field(self, "release").choices = [(n, f"R{n}" + (f" — {r.note.splitlines()[0][:60]}" if r.note else ""))
                                           for n, r in self.releases.items()]
 
     def payload(self) -> dict:
@@ -753,7 +770,7 @@ class StatusChangeForm(ChangeRequestTextForm):
 
     def __init__(self, *args, targets, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to"].choices = [(value, UseCaseStatus(value).label) for value in UseCaseStatus.values
+        choice_field(self, "to").choices = [(value, UseCaseStatus(value).label) for value in UseCaseStatus.values
                                      if value in targets]
 
     def payload(self) -> dict:
@@ -839,7 +856,7 @@ class CatalogueChangeForm(ChangeRequestTextForm):
                     value = entry.settings[key]
                     initial[field] = _columns_text(value) if key == "columns" else value
         super().__init__(*args, **kwargs)
-        self.fields["approved_categories"].choices = [(c, c) for c in categories]
+        choice_field(self, "approved_categories").choices = [(c, c) for c in categories]
         if entry is not None:
             self.fields["key"].disabled = True
 
@@ -999,7 +1016,7 @@ class DecisionForm(forms.Form):
 
     def __init__(self, *args, roles: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = roles
+        choice_field(self, "role").choices = roles
         if len(roles) == 1:
             self.fields["role"].initial = roles[0][0]
 

@@ -104,7 +104,8 @@ def example_statistics(*, use_case: UseCase, limit: int = 50) -> dict:
             else:
                 missing[name] += 1
         groups.setdefault(content_hash, []).append((pk, source, labels or {}))
-    duplicates, conflicts = [], []
+    duplicates: list[dict] = []
+    conflicts: list[dict] = []
     for content_hash, members in groups.items():
         if len(members) < 2:
             continue

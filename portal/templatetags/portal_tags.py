@@ -1,8 +1,10 @@
 """Template helpers of the UI shell: navigation by permission and readable role names."""
 from dataclasses import dataclass
+from typing import Any
 
 from django import template
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from portal.choices import Role
@@ -13,7 +15,7 @@ register = template.Library()
 @dataclass(frozen=True)
 class NavItem:
     url_name: str
-    label: str
+    label: str | Promise  # translated when the page is rendered
     permission: str | None = None  # None: every member of the active tenant
 
 
@@ -44,7 +46,7 @@ def portal_nav(context) -> list[dict]:
     if request is None or not request.user.is_authenticated or getattr(request, "tenant", None) is None:
         return []
     current = getattr(request.resolver_match, "view_name", "")
-    items = []
+    items: list[dict[str, Any]] = []
     for item in NAV_ITEMS:
         if item.permission and not request.user.has_perm(item.permission):
             continue
@@ -61,7 +63,7 @@ def portal_nav(context) -> list[dict]:
 @register.filter
 def role_label(value: str) -> str:
     try:
-        return Role(value).label
+        return str(Role(value).label)
     except ValueError:
         return value
 

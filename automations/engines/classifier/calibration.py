@@ -1,6 +1,8 @@
 """Calibrators: from a linear model's decision scores (n x classes) to probabilities that mean what they
 say. Fitted on out-of-fold scores, so that they see the model's behaviour on texts it was not trained on.
 Which one a field uses is measured (cross-validated log-loss), not assumed."""
+from typing import Protocol
+
 import numpy as np
 from scipy.optimize import minimize_scalar
 from sklearn.isotonic import IsotonicRegression
@@ -17,6 +19,12 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
+
+
+class Calibrator(Protocol):
+    """What every calibrator does once fitted: decision scores (n x classes) to probabilities."""
+
+    def predict_proba(self, scores: np.ndarray) -> np.ndarray: ...
 
 
 class TemperatureCalibrator:
@@ -85,7 +93,8 @@ class SigmoidCalibrator:
     method = "sigmoid"
 
     def fit(self, scores: np.ndarray, y: np.ndarray, sample_weight=None):
-        self.models_ = []
+        # Per class: a constant where the class is all or nothing, else Platt's (a, b).
+        self.models_: list[float | tuple[float, float]] = []
         for k in range(scores.shape[1]):
             target = (y == k).astype(int)
             if target.min() == target.max():
@@ -111,7 +120,8 @@ class IsotonicCalibrator:
     method = "isotonic"
 
     def fit(self, scores: np.ndarray, y: np.ndarray, sample_weight=None):
-        self.models_ = []
+        # Per class: a constant where the class is all or nothing, else Platt's (a, b).
+        self.models_: list[float | tuple[float, float]] = []
         for k in range(scores.shape[1]):
             model = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
             model.fit(scores[:, k], (y == k).astype(float), sample_weight=sample_weight)

@@ -12,6 +12,8 @@ class ClassifierEngine:
     def suggest(self, item: EngineInput, *, parameters: dict, artifact_ref: str = "") -> EngineResult:
         if not str(artifact_ref).strip().isdigit():
             raise ValueError(_("The classifier engine needs the id of a classifier version as its artifact."))
+        if item.services is None:
+            raise RuntimeError("The classifier engine runs with the services of the execution layer.")
         # The execution layer reads the tenant's version and loads its checked artifact.
         version, bundle = item.services.classifier(artifact_ref=str(artifact_ref).strip())
         columns = list(parameters.get("text_columns") or version.text_columns)

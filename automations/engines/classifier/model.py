@@ -22,8 +22,9 @@ held-out part.
   handful of steps (four to six times faster on long texts).
 
 Deterministic: fixed seeds for every split, single-threaded solvers, sorted classes."""
+import dataclasses
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
@@ -35,7 +36,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 
-from automations.engines.classifier.calibration import CALIBRATORS, choose_calibrator, cross_calibrated
+from automations.engines.classifier.calibration import CALIBRATORS, Calibrator, choose_calibrator, cross_calibrated
 from automations.engines.classifier.text import ColumnText
 
 DEFAULT_PARAMETERS = {
@@ -237,7 +238,7 @@ class Member:
 
     kind: str
     linear: LinearModel
-    calibrator: object | None = None
+    calibrator: Calibrator | None = None
     weight: float = 1.0
 
     def proba(self, X) -> np.ndarray:
@@ -254,9 +255,9 @@ class FieldModel:
     classes: list[str]
     features: FeatureUnion
     linear: LinearModel
-    calibrator: object
+    calibrator: Calibrator
     decision: str  # "scores": value = best score; "calibrated": value = most probable
-    chosen: dict = field(default_factory=dict)
+    chosen: dict = dataclasses.field(default_factory=dict)
     members: list[Member] | None = None
     width: int | None = None  # the model reads the first `width` features (None: all of them)
 
@@ -311,7 +312,8 @@ class FieldModel:
                     contributions += (m.weight / total) * part / positive
         order = np.argsort(-contributions, kind="stable")
         names = self._names()
-        words, chars = [], []
+        words: list[tuple[str, float]] = []
+        chars: list[tuple[str, float]] = []
         for i in order:
             if contributions[i] <= 0:
                 break
@@ -447,7 +449,7 @@ def fit_field(name: str, texts: list[str], labels: list[str], parameters: dict, 
             f1 = cv_f1[f"logistic_regression C={lr_c:g}{tag}"] = round(macro_f1(y, lr_oof.argmax(axis=1), w), 5)
             report(f"{name}: logistic regression C={lr_c:g}{tag} cross-validated macro-F1 {f1:.3f}")
             results[(feature_set, "logistic_regression")] = {"scores": lr_oof, "f1": f1}
-        if "ensemble" in candidates:
+        if "ensemble" in candidates and svm_oof is not None and lr_oof is not None:  # both ran for it above
             # The SVM's probabilities inside the ensemble are calibrated out of fold as well (on other
             # folds than the final calibration's), so the ensemble's cross-validated scores are honest.
             svm_method = chosen.get("svm_calibration") or choose_calibrator(svm_oof, y, member_folds, w)[0]
@@ -465,7 +467,7 @@ def fit_field(name: str, texts: list[str], labels: list[str], parameters: dict, 
     Xf = X if width >= X.shape[1] else X[:, :width]
     scores = result["scores"]
     if "calibration" in chosen:
-        method, losses = chosen["calibration"], {}
+        method, losses = chosen["calibration"], dict[str, float]()
         proba = cross_calibrated(method, scores, y, calibration_folds, w)
     else:
         method, losses, proba = choose_calibrator(scores, y, calibration_folds, w)

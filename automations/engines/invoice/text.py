@@ -12,6 +12,8 @@ Every pattern takes time linear in the text's length, however a document is made
 characters), and a run of spaces is scanned once, from where it begins, never again from each of its positions."""
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -212,6 +214,7 @@ class Document:
         self.text = "\n".join(r.text for r in self.rows)
         sizes = sorted(s.size for r in self.rows for s in r.segments)
         self.body_size = sizes[len(sizes) // 2] if sizes else 10.0
+        self.blocks: list[Block] | None = None  # headed blocks, found once (_blocks)
 
     def page_height(self, page: int) -> float:
         heights = self.layer.page_heights
@@ -457,8 +460,8 @@ def _section_kind(text: str):
 
 def _blocks(doc: Document) -> list[Block]:
     """Headed blocks, column by column: two blocks side by side on one row each keep their own column."""
-    if hasattr(doc, "_blocks"):
-        return doc._blocks
+    if doc.blocks is not None:
+        return doc.blocks
     blocks: list[Block] = []
     for i, row in enumerate(doc.rows):
         heads = [(seg, *_section_kind(seg.text)) for seg in row.segments]
@@ -487,7 +490,7 @@ def _blocks(doc: Document) -> list[Block]:
                 break
             block.rows.append(j)
             last = row
-    doc._blocks = blocks
+    doc.blocks = blocks
     return blocks
 
 
@@ -579,10 +582,12 @@ def _currency(doc: Document) -> dict:
         for seg in row.segments:
             if re.match(r"(?:rechnungs)?währung|currency", seg.text, re.I):
                 m = re.compile(r"(?:währung|currency)\s*:?", re.I).search(seg.text)
+                if m is None:
+                    continue
                 for _r, text, _where in _values_after_label(doc, i, seg, m):
-                    code = re.match(r"\s*([A-Z]{3})\b", text)
-                    if code and code[1] in CURRENCIES:
-                        return {"currency": Candidate(code[1], "currency_label", _cue(row))}
+                    named = re.match(r"\s*([A-Z]{3})\b", text)
+                    if named and named[1] in CURRENCIES:
+                        return {"currency": Candidate(named[1], "currency_label", _cue(row))}
     counts: dict[str, int] = {}
     for code in CURRENCIES:
         counts[code] = len(re.findall(rf"(?<![A-Z]){code}(?![A-Z])", doc.text))
@@ -671,12 +676,12 @@ def _totals(doc: Document) -> dict:
     nets, taxes, grosses = cands["net_total"], cands["tax_total"], cands["gross_total"]
     tax_options = list(taxes)
     # Several rates each on their own line: their sum is the tax total.
-    rate_rows = {}
+    rate_rows: dict[int, tuple] = {}
     for entry in taxes:
         rate_rows.setdefault(entry[2], entry)
     if len(rate_rows) > 1:
         rows_sorted = sorted(rate_rows.values(), key=lambda e: e[2])
-        total = sum((e[0] for e in rows_sorted), start=parse_decimal("0"))
+        total = sum((e[0] for e in rows_sorted), start=Decimal(0))
         tax_options.append((total, 5, rows_sorted[-1][2], "sum", rows_sorted[-1][4], rows_sorted[-1][5]))
     best = None
     for g in grosses:
@@ -708,11 +713,12 @@ def _totals(doc: Document) -> dict:
                 present = sum(bool(cands[k]) for k in ("net_total", "tax_total", "gross_total"))
                 out[name] = make(name, entry, "amount_contradiction" if present == 3 else "amount_label")
     _derive_missing_total(out)
-    if "gross_total" in out and "net_total" not in out and "tax_total" not in out and NO_VAT.search(doc.text):
+    no_vat = NO_VAT.search(doc.text)
+    if "gross_total" in out and "net_total" not in out and "tax_total" not in out and no_vat:
         g = out["gross_total"]
         out["net_total"] = Candidate(g.value, "amount_derived",
                                      _("%(cue)s (no VAT charged)") % {"cue": g.explanation})
-        out["tax_total"] = Candidate("0.00", "amount_derived", _cue_text(NO_VAT.search(doc.text).group()))
+        out["tax_total"] = Candidate("0.00", "amount_derived", _cue_text(no_vat.group()))
     if cands["amount_due"]:
         entry = max(cands["amount_due"], key=prior)
         cand = make("amount_due", entry, "due_label")
@@ -731,7 +737,8 @@ def _totals(doc: Document) -> dict:
 def _derive_missing_total(out: dict) -> None:
     """One total missing from the page follows from the other two (net + tax = gross); a gross total equal
     to the net total means no tax (small businesses, exempt supplies)."""
-    have = {k: parse_decimal(out[k].value) for k in ("net_total", "tax_total", "gross_total") if k in out}
+    parsed = {k: parse_decimal(out[k].value) for k in ("net_total", "tax_total", "gross_total") if k in out}
+    have = {k: value for k, value in parsed.items() if value is not None}
     if len(have) != 2:
         return
     if "tax_total" not in have:
@@ -829,12 +836,14 @@ def _layout_names(doc: Document) -> dict:
     """Names when no block is labelled: the sender line over the address window, letterhead, footer.
 
     Each source proposes a seller; where two sources agree the name is taken with more confidence."""
-    out: dict[str, Candidate] = {}
+    out: dict[str, Any] = {}  # candidates by field, and the seller's sources for _pick_seller
     page0 = [(i, r) for i, r in enumerate(doc.rows) if r.page == 0]
     if not page0:
         return out
     height = doc.page_height(0)
-    sender, letterhead, marginal = [], [], []
+    senders: list[tuple[bool, Candidate]] = []
+    letterhead: list[Candidate] = []
+    marginals: list[tuple[float, int, Candidate]] = []
     # Sender line: small print with separators and a postcode, directly above the recipient's address
     # (DIN 5008); its first part is the sender's name, and the address below names the buyer.
     for i, row in page0:
@@ -850,12 +859,12 @@ def _layout_names(doc: Document) -> dict:
             if len(head) <= 2 or re.search(r"\d", head) or ":" in head:
                 continue  # an address line ("Industriestraße 4 · 34117 Kassel"), not a sender line
             buyer = _address_block_name(doc, i, seg)
-            sender.append((buyer is not None, Candidate(head, "name_layout", _cue(row, seg.text), order=i)))
+            senders.append((buyer is not None, Candidate(head, "name_layout", _cue(row, seg.text), order=i)))
             if buyer and "buyer_name" not in out:
                 out["buyer_name"] = buyer
             break
     # A sender line over an address block beats other small print with a postcode.
-    sender = [c for _has_block, c in sorted(sender, key=lambda t: (not t[0], t[1].order))]
+    sender = [c for _has_block, c in sorted(senders, key=lambda t: (not t[0], t[1].order))]
     # Letterhead: the largest text at the top of the first page that is not the document's title.
     top = [(s, i, r) for i, r in page0 if r.top < 0.22 * height for s in r.segments]
     big = [t for t in top if t[0].size >= 1.25 * doc.body_size and len(t[0].text) >= 3 and not t[0].text.endswith(":")
@@ -871,8 +880,9 @@ def _layout_names(doc: Document) -> dict:
                 if m and len(seg.text) < 80 and not _in_window(doc, row, seg):
                     name = _NAME_SEPARATOR.split(seg.text[: m.end()])[-1].strip()
                     if len(name) > len(m.group()) + 1:
-                        marginal.append((seg.size, -i, Candidate(name, "name_layout", _cue(row, seg.text), order=i)))
-    marginal = [c for _s, _i, c in sorted(marginal, key=lambda t: (-t[0], -t[1]))]
+                        marginals.append((seg.size, -i, Candidate(name, "name_layout", _cue(row, seg.text),
+                                                                  order=i)))
+    marginal = [c for _s, _i, c in sorted(marginals, key=lambda t: (-t[0], -t[1]))]
     if "buyer_name" not in out:
         window = _window_name(doc)
         if window:
@@ -891,7 +901,8 @@ def _window_name(doc: Document) -> Candidate | None:
     """The recipient when no sender line marks the address: a block of 3-6 short left-hand lines in the
     address field whose last lines carry a postcode; its first line (after a salutation) is the name."""
     lines = [(i, row, seg) for i, row in enumerate(doc.rows) for seg in row.segments[:1] if _in_window(doc, row, seg)]
-    blocks, current = [], []
+    blocks: list[list[tuple[int, Row, Segment]]] = []
+    current: list[tuple[int, Row, Segment]] = []
     for entry in lines:
         if current and (entry[1].top - current[-1][1].bottom > 1.6 * entry[2].size
                         or abs(entry[2].x0 - current[0][2].x0) > 8):

@@ -140,9 +140,9 @@ class LlmEngine:
 
     def suggest(self, item: EngineInput, *, parameters: dict, artifact_ref: str = "") -> EngineResult:
         services = item.services
-        use_case = services.use_case() if services else None
-        version = services.prompt_version(parameters=parameters) if use_case else None
-        if version is None:
+        use_case = services.use_case() if services is not None else None
+        version = services.prompt_version(parameters=parameters) if services is not None and use_case else None
+        if services is None or version is None:
             return EngineResult(reasons=[_("The release bundles no submitted prompt template for the language "
                                            "model.")], needs_clarification=True)
         generation = generate(use_case=use_case, version=version, payload=item.payload,

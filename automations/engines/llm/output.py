@@ -17,7 +17,7 @@ def parse_answer(content: str, schema: dict) -> tuple[dict | None, str]:
         text = text[4:] if text.lower().startswith("json") else text
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         return None, f"not JSON ({exc.msg} at position {exc.pos})"
     if not isinstance(data, dict):
         return None, "not a JSON object"

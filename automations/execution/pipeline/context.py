@@ -1,14 +1,17 @@
 from dataclasses import dataclass, field
 
 from automations.engines.base import EngineInput, FieldSuggestion, StepError  # noqa: F401  (a step raises it)
+from automations.execution.models.work import Run, WorkItem
+from automations.registry.models.use_cases import UseCase
+from automations.registry.models.versions import Release
 
 
 @dataclass
 class PipelineContext:
-    item: object  # WorkItem
-    run: object  # Run
-    use_case: object  # UseCase
-    release: object  # Release or None (a dry run of a draft release still has one)
+    item: WorkItem
+    run: Run
+    use_case: UseCase
+    release: Release  # a dry run of a draft release still has one
     engine_input: EngineInput
     dry_run: bool = False
     # An evaluation's test case (automations.evaluation): no work item exists, nothing about the input is stored.

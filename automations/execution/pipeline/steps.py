@@ -11,6 +11,7 @@ from automations.choices import FieldType, MasterKind
 from automations.engines import get_engine, patterns, validation
 from automations.engines.base import EngineResult
 from automations.engines.patterns import EMAIL, IBAN_TEXT, PHONE
+from automations.execution.models.work import MasterRecord
 from automations.execution.pipeline.context import PipelineContext, StepError
 from automations.execution.selectors import master_record_find, work_item_duplicates
 from automations.fields import engine_label, field_label, format_value, labels_by_name
@@ -136,14 +137,15 @@ class CheckStep(Step):
         if duplicates:
             ctx.add_reason(_("Possible duplicate of item %(id)s (same content or external id).")
                            % {"id": str(duplicates[0].pk)[:8]}, clarification=True)
-        found: dict[str, object] = {}
+        found: dict[str, MasterRecord] = {}
         for spec in ctx.use_case.input_fields + ctx.use_case.output_fields:
             reference = spec.get("reference")
             if not reference:
                 continue
             value = item.payload.get(spec["name"])
-            if value in (None, "") and ctx.best(spec["name"]) is not None:
-                value = ctx.best(spec["name"]).value
+            best = ctx.best(spec["name"])
+            if value in (None, "") and best is not None:
+                value = best.value
             if value in (None, ""):
                 continue
             kind, attribute = reference.split(".", 1)
@@ -284,10 +286,10 @@ def guardrail_findings(guardrails, text: str) -> list[GuardrailFinding]:
             found.append(GuardrailFinding(_("Guardrail: forbidden pattern %(p)s") % {"p": pattern},
                                           spans(compiled.finditer(text))))
     for kind in guardrails.personal_data_patterns:
-        pattern = PERSONAL_PATTERNS.get(kind)
-        if pattern is not None and pattern.search(text):
+        personal = PERSONAL_PATTERNS.get(kind)
+        if personal is not None and personal.search(text):
             found.append(GuardrailFinding(_("Guardrail: personal data (%(k)s) in generated text") % {"k": kind},
-                                          spans(pattern.finditer(text))))
+                                          spans(personal.finditer(text))))
     for disclaimer in guardrails.required_disclaimers:
         if disclaimer.casefold() not in lowered:
             found.append(GuardrailFinding(_("Guardrail: required disclaimer missing (“%(d)s”)") % {"d": disclaimer}))

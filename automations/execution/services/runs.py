@@ -5,6 +5,8 @@ import hashlib
 import json
 import logging
 import time
+import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,6 +37,7 @@ from automations.execution.services.escalations import escalation_create
 from automations.fields import field_label
 from automations.quality.models import QualityBreaker
 from automations.registry.models.use_cases import UseCase
+from automations.registry.models.versions import Release
 from automations.registry.selectors import active_release_label
 from portal import dispatch
 from portal.jobs import task_send_on_commit
@@ -79,7 +82,8 @@ def run_dispatch(*, item: WorkItem, trigger: str = RunTrigger.INTAKE, release=No
 def runs_send(*, item_ids: list[str]) -> int:
     """Send the queued runs of these items to the workers (a bulk import's batch, after its commit); one
     whose message cannot be sent waits for the reaper. Returns how many were sent."""
-    runs = list(Run.objects.filter(item_id__in=item_ids, status=RunStatus.QUEUED).only("pk"))
+    ids = [uuid.UUID(str(item_id)) for item_id in item_ids]
+    runs = list(Run.objects.filter(item_id__in=ids, status=RunStatus.QUEUED).only("pk"))
     for run in runs:
         _send(run)
     return len(runs)
@@ -175,23 +179,31 @@ def _start(loaded: Run, task_id: str, input_hash: str, retry: int = 0) -> Run | 
             run.release, run.label = label.release, label.name
         else:
             run.label = "dry_run"
-        prefetch_related_objects([run.release], "engine_configs")
+        release = _release_of(run)
+        prefetch_related_objects([release], "engine_configs")
         # Redelivered after the worker died mid-run: one more attempt. The task retrying itself after a
         # database or broker error (same task id, retry > 0) is no attempt of the run's.
         if run.status == RunStatus.RUNNING and not (retry and run.task_id == task_id):
             run.attempt += 1
         run.status, run.started_at, run.task_id = RunStatus.RUNNING, now, task_id
         run.lease_expires_at = now + _lease()
-        run.manifest = run.release.manifest()
+        run.manifest = release.manifest()
         run.input_hash = input_hash
         run.save(update_fields=["release", "label", "status", "started_at", "task_id", "lease_expires_at",
                                 "manifest", "input_hash", "attempt"])
         item.status, item.release, item.updated_at = ItemStatus.PROCESSING, run.release, now
         item.save(update_fields=["status", "release", "updated_at"])
         audit_event_record(actor=SYSTEM, tenant=item.tenant, event_type="run.started", obj=run,
-                           details={"item": str(item.pk), "release": run.release.number, "label": run.label,
+                           details={"item": str(item.pk), "release": release.number, "label": run.label,
                                     "attempt": run.attempt, "input_hash": run.input_hash})
     return run
+
+
+def _release_of(run: Run) -> Release:
+    """The release a started run runs (a dry run is created with its release, a live one gets its label's)."""
+    if run.release is None:
+        raise RuntimeError(f"Run {run.pk} has no release to run.")
+    return run.release
 
 
 def _step_row(run: Run, name: str, status: str, started: float, details: dict, error: str = "") -> StepRun:
@@ -211,7 +223,7 @@ def run_execute(*, run_id: int, task_id: str = "", retry: int = 0) -> None:
         return
     item = run.item
     use_case = item.use_case
-    ctx = PipelineContext(item=item, run=run, use_case=use_case, release=run.release,
+    ctx = PipelineContext(item=item, run=run, use_case=use_case, release=_release_of(run),
                           engine_input=_engine_input(item, use_case), dry_run=item.is_dry_run)
     steps: list[StepRun] = []
     for step in PREPARE_STEPS:
@@ -297,6 +309,8 @@ def _route(ctx: PipelineContext, steps: list[StepRun]) -> str:
 
     with transaction.atomic():
         run = _locked(ctx.run.pk, ctx.item.tenant)
+        if run is None:
+            raise Run.DoesNotExist(f"Run {ctx.run.pk} was deleted while it ran.")
         item, use_case = run.item, run.item.use_case
         run.release = ctx.release
         if item.status in FINAL_ITEM_STATUSES:  # already final: a repeated run never applies twice
@@ -356,7 +370,7 @@ def _backoff(attempt: int) -> int:
     return min(300, 2 ** attempt * 5)
 
 
-def run_fail(*, run_id: int, error: str, steps: list[StepRun] = ()) -> None:
+def run_fail(*, run_id: int, error: str, steps: Sequence[StepRun] = ()) -> None:
     """A failed attempt: retried with backoff; after the last attempt the item is escalated and put in
     the clarification queue, so nothing rests in a log line alone. `steps`: the attempt's step rows."""
     with transaction.atomic():

@@ -71,10 +71,10 @@ class PromptTemplateVersion(VersionedRecord):
     model_name = models.CharField(_("model"), max_length=120, blank=True)
     parameters = models.JSONField(_("model parameters"), default=dict, blank=True)
     output_schema = models.JSONField(_("expected output (JSON Schema)"), default=dict, blank=True)
+    CONFIDENCE_MODES = [("logprobs", _("log-probabilities")), ("self_consistency", _("self-consistency")),
+                        ("fixed", _("a fixed value"))]
     confidence_mode = models.CharField(_("confidence from"), max_length=20, default="fixed",
-                                       choices=[("logprobs", _("log-probabilities")),
-                                                ("self_consistency", _("self-consistency")),
-                                                ("fixed", _("a fixed value"))])
+                                       choices=CONFIDENCE_MODES)
     fixed_confidence = models.FloatField(_("fixed confidence"), default=0.5)
     output_field = models.CharField(_("output field filled"), max_length=60, blank=True)
 
@@ -171,9 +171,9 @@ class Release(TenantOwned):
         return {
             "release": self.number,
             "engine_configs": sorted((e.engine, e.number) for e in self.engine_configs.all()),
-            "prompt_template": self.prompt_template.number if self.prompt_template_id else None,
+            "prompt_template": self.prompt_template.number if self.prompt_template is not None else None,
             "threshold_set": self.threshold_set.number,
-            "guardrail_set": self.guardrail_set.number if self.guardrail_set_id else None,
+            "guardrail_set": self.guardrail_set.number if self.guardrail_set is not None else None,
         }
 
 

@@ -59,7 +59,7 @@ ALL_APPROVERS = [Role.DEPARTMENT_OWNER, Role.AUTOMATION_LEAD, Role.DATA_PROTECTI
 CATALOGUE_FIELDS = ("kind", "connector_type", "direction", "name", "vendor", "method", "endpoint", "location",
                     "transfer_basis", "dpa_reference", "approved_categories", "settings", "is_active")
 # Status moves a change request may make; suspending is the kill switch (use_case_suspend).
-TRANSITIONS = {
+TRANSITIONS: dict[str, set[UseCaseStatus]] = {
     UseCaseStatus.DRAFT: {UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION, UseCaseStatus.RETIRED},
     UseCaseStatus.PILOT: {UseCaseStatus.PRODUCTION, UseCaseStatus.DRAFT, UseCaseStatus.RETIRED},
     UseCaseStatus.PRODUCTION: {UseCaseStatus.PILOT, UseCaseStatus.RETIRED},
@@ -72,8 +72,9 @@ TRANSITIONS = {
 
 def _threshold_move(use_case: UseCase, payload: dict) -> Decimal | None:
     """If a label move changes nothing but thresholds, the largest threshold move; else None."""
-    current = label_map(use_case=use_case).get(payload.get("label"))
-    new = Release.objects.filter(pk=payload.get("release_id"), use_case=use_case).first()
+    current = label_map(use_case=use_case).get(str(payload.get("label")))
+    release_id = payload.get("release_id")
+    new = Release.objects.filter(pk=release_id, use_case=use_case).first() if release_id is not None else None
     if current is None or new is None:
         return None
     same = (current.prompt_template_id == new.prompt_template_id and current.guardrail_set_id == new.guardrail_set_id
@@ -93,7 +94,8 @@ def _membership_grant_approvers(tenant, payload: dict, author) -> list[str]:
     """The roles that approve granting control roles (portal.roles.GRANT_APPROVERS). A role nobody but the
     author or the grantee holds is vacant and not waited for; with every one vacant, another automation
     lead approves — never nobody."""
-    current = membership_list(tenant=tenant).filter(user_id=payload.get("user_id")).first()
+    user_id = payload.get("user_id")
+    current = membership_list(tenant=tenant).filter(user_id=user_id).first() if user_id is not None else None
     granted = control_roles_granted(current.roles if current else [], payload.get("roles") or [])
     excluded = {payload.get("user_id"), getattr(author, "pk", None)}
     roles = [role for role in grant_approver_roles(granted)
@@ -116,10 +118,12 @@ def required_approver_roles(*, tenant, kind: str, use_case: UseCase | None, payl
             roles.add(Role.DATA_PROTECTION_OFFICER)
         return [r for r in ALL_APPROVERS if r in roles], False
     if kind == ChangeKind.TENANT_POLICY:
-        roles = [Role.AUTOMATION_LEAD, Role.DATA_PROTECTION_OFFICER, Role.SECURITY_OFFICER]
+        deciders = [Role.AUTOMATION_LEAD, Role.DATA_PROTECTION_OFFICER, Role.SECURITY_OFFICER]
         if set(payload) & set(TenantPolicy.WORKS_COUNCIL_FIELDS):
-            roles.append(Role.WORKS_COUNCIL)  # figures about people: co-determination (BetrVG § 87 (1) 6)
-        return [r for r in ALL_APPROVERS if r in roles], False
+            deciders.append(Role.WORKS_COUNCIL)  # figures about people: co-determination (BetrVG § 87 (1) 6)
+        return [r for r in ALL_APPROVERS if r in deciders], False
+    if use_case is None:
+        raise ValidationError(_("This kind of change belongs to a use case."))
     # Decide on the use case as it will be after the change, and as it is (the stricter wins).
     after = dict(payload.get("changes", {})) if kind == ChangeKind.DOCUMENTATION else {}
     high = RiskTier.HIGH in (use_case.risk_tier, after.get("risk_tier"))
@@ -148,7 +152,8 @@ def required_approver_roles(*, tenant, kind: str, use_case: UseCase | None, payl
 def _label_move_check(use_case: UseCase, payload: dict) -> list[dict]:
     if payload.get("label") not in Label.values:
         raise ValidationError(_("Choose the label pilot or production."))
-    release = Release.objects.filter(pk=payload.get("release_id"), use_case=use_case).first()
+    release_id = payload.get("release_id")
+    release = Release.objects.filter(pk=release_id, use_case=use_case).first() if release_id is not None else None
     if release is None:
         raise ValidationError(_("Choose a release of this use case."))
     current = label_map(use_case=use_case).get(payload["label"])
@@ -317,13 +322,15 @@ def _resolve_documentation(tenant, changes: dict) -> dict:
 
 def _check(tenant, kind: str, use_case: UseCase | None, payload: dict) -> list[dict]:
     if kind in (ChangeKind.LABEL_MOVE, ChangeKind.STATUS_CHANGE, ChangeKind.DOCUMENTATION,
-                ChangeKind.QUALITY_BREAKER_RESET) and use_case is None:
-        raise ValidationError(_("This kind of change belongs to a use case."))
-    if kind == ChangeKind.LABEL_MOVE:
-        return _label_move_check(use_case, payload)
-    if kind == ChangeKind.STATUS_CHANGE:
-        return _status_check(use_case, payload)
-    if kind == ChangeKind.DOCUMENTATION:
+                ChangeKind.QUALITY_BREAKER_RESET):
+        if use_case is None:
+            raise ValidationError(_("This kind of change belongs to a use case."))
+        if kind == ChangeKind.LABEL_MOVE:
+            return _label_move_check(use_case, payload)
+        if kind == ChangeKind.STATUS_CHANGE:
+            return _status_check(use_case, payload)
+        if kind == ChangeKind.QUALITY_BREAKER_RESET:
+            return _breaker_reset_check(use_case, payload)
         return _documentation_check(use_case, payload)
     if kind == ChangeKind.CATALOGUE:
         return _catalogue_check(tenant, payload)
@@ -331,8 +338,6 @@ def _check(tenant, kind: str, use_case: UseCase | None, payload: dict) -> list[d
         return _policy_check(tenant, payload)
     if kind == ChangeKind.MEMBERSHIP_ROLES:
         return _membership_roles_check(tenant, payload)
-    if kind == ChangeKind.QUALITY_BREAKER_RESET:
-        return _breaker_reset_check(use_case, payload)
     raise ValidationError(_("Unknown kind of change."))
 
 
@@ -522,13 +527,13 @@ def _apply(actor, cr: ChangeRequest) -> None:
                            details={"label": label.name, "from": before, "to": release.number, "change_request": cr.pk})
     elif cr.kind == ChangeKind.STATUS_CHANGE:
         use_case = UseCase.objects.select_for_update().get(pk=cr.use_case_id)
-        before, use_case.status = use_case.status, cr.payload["to"]
+        was, use_case.status = use_case.status, cr.payload["to"]
         stamp(use_case, actor=actor, reason=reason)
         use_case.save(update_fields=["status"])
         audit_event_record(actor=actor, tenant=cr.tenant, event_type="use_case.status_changed", obj=use_case,
-                           details={"from": before, "to": use_case.status, "change_request": cr.pk})
-        dispatch.emit("use_case.status_changed", use_case=use_case, before=before, after=use_case.status)
-    elif cr.kind == ChangeKind.DOCUMENTATION:
+                           details={"from": was, "to": use_case.status, "change_request": cr.pk})
+        dispatch.emit("use_case.status_changed", use_case=use_case, before=was, after=use_case.status)
+    elif cr.kind == ChangeKind.DOCUMENTATION and cr.use_case is not None:  # _check refused it without one
         use_case_update(actor=actor, use_case=cr.use_case,
                         values=_resolve_documentation(cr.tenant, cr.payload["changes"]),
                         reason=reason, via_change_request=True)
