@@ -93,7 +93,8 @@ def test_a_pdf_dropped_into_the_inbox_folder_is_applied_and_booked_by_demo_erp_w
 
         item = wait_until(folder_item, timeout=60, interval=1, what="the dropped file to become an item (60 s)")
         picked_up = time.monotonic() - started
-        assert not (inbox / DEMO_PDF).exists()
+        # The item is committed first, then the file moves: wait for the move rather than race it.
+        wait_until(lambda: not (inbox / DEMO_PDF).exists(), timeout=30, interval=0.2, what="the file to move")
         assert [p.name for p in (inbox / "processed").glob("*/*")] == [DEMO_PDF]
 
         def shown():
