@@ -56,6 +56,9 @@ class ChainedEvent(models.Model):
     # The canonical form the hash is computed over (audit.chain): 1 before the sequencer, and on SQLite.
     hash_version = models.PositiveSmallIntegerField(db_default=1)
 
+    # Declared on the base, so that code handling either stream (audit.streams) reaches the rows through it.
+    objects: models.Manager = models.Manager()
+
     class Meta:
         abstract = True
 
@@ -121,33 +124,30 @@ class AccessEvent(ChainedEvent):
         verbose_name_plural = _("access events")
 
 
-class AuditChainHead(models.Model):
-    """The newest link of each chain. Locked (SELECT ... FOR UPDATE) by every append so that concurrent
-    writers queue up instead of forking the chain; verification never trusts it."""
+class ChainHead(models.Model):
+    """The newest link of each chain of a stream. Locked (SELECT ... FOR UPDATE) by every append so that
+    concurrent writers queue up instead of forking the chain; verification never trusts it."""
 
     chain = models.CharField(max_length=40, primary_key=True)
     sequence = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default=GENESIS_HASH)
 
+    objects: models.Manager = models.Manager()  # reached through audit.streams for either stream
+
     class Meta:
+        abstract = True
         default_permissions = ()
 
     def __str__(self) -> str:
         return f"{self.chain} #{self.sequence}"
 
 
-class AccessChainHead(models.Model):
-    """The newest link of each access chain (as AuditChainHead for the audit chains)."""
+class AuditChainHead(ChainHead):
+    """The newest link of each audit chain."""
 
-    chain = models.CharField(max_length=40, primary_key=True)
-    sequence = models.BigIntegerField(default=0)
-    hash = models.CharField(max_length=64, default=GENESIS_HASH)
 
-    class Meta:
-        default_permissions = ()
-
-    def __str__(self) -> str:
-        return f"{self.chain} #{self.sequence}"
+class AccessChainHead(ChainHead):
+    """The newest link of each access chain."""
 
 
 class Pseudonym(models.Model):

@@ -4,7 +4,15 @@ a Stream says which tables one kind lives in and how its chains are named."""
 from dataclasses import dataclass
 
 from audit.choices import Stream as StreamKey
-from audit.models import SYSTEM_CHAIN, AccessChainHead, AccessEvent, AuditChainHead, AuditEvent, ChainedEvent
+from audit.models import (
+    SYSTEM_CHAIN,
+    AccessChainHead,
+    AccessEvent,
+    AuditChainHead,
+    AuditEvent,
+    ChainedEvent,
+    ChainHead,
+)
 
 ACCESS_SUFFIX = "/access"
 
@@ -13,7 +21,7 @@ ACCESS_SUFFIX = "/access"
 class Stream:
     key: str
     event_model: type[ChainedEvent]
-    head_model: type[AuditChainHead] | type[AccessChainHead]
+    head_model: type[ChainHead]
     suffix: str  # appended to the tenant id (chain key) and to the tenant's slug (label)
 
     def chain_key(self, tenant) -> str:

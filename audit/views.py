@@ -4,6 +4,7 @@ import json
 from dataclasses import replace
 from datetime import datetime, time, timedelta
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
@@ -265,7 +266,8 @@ class RequestActionView(AuditAreaView):
 
     permission_required = "audit.add_datasubjectrequest"
     http_method_names = ["post"]
-    FORMS = {"verify-identity": IdentityCheckForm, "extend": ExtensionForm, "refuse": RefusalForm, "complete": None}
+    FORMS: dict[str, type[forms.Form] | None] = {"verify-identity": IdentityCheckForm, "extend": ExtensionForm,
+                                                 "refuse": RefusalForm, "complete": None}
 
     def post(self, request, pk: int, action: str):
         if action not in self.FORMS:
@@ -274,9 +276,10 @@ class RequestActionView(AuditAreaView):
         if action == "complete" and subject_request.kind != RequestKind.ACCESS:
             raise Http404
         back = reverse("audit:request-detail", args=[pk])
-        form = self.FORMS[action](request.POST) if self.FORMS[action] else None
+        form_class = self.FORMS[action]
+        form = form_class(request.POST) if form_class is not None else None
         if form is not None and not form.is_valid():
-            messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+            messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
             return HttpResponseRedirect(back)
         actor, data = actor_from_request(request), form.cleaned_data if form is not None else {}
         if action == "verify-identity":

@@ -49,9 +49,10 @@ def receive(*, path: str, body: bytes, headers: dict) -> dict:
         doc = json.loads(body)
     except ValueError:
         doc = {}
-    data = doc.get("data") if isinstance(doc, dict) and isinstance(doc.get("data"), dict) else {}
+    raw = doc.get("data") if isinstance(doc, dict) else None
+    data: dict = raw if isinstance(raw, dict) else {}
     webhook_id = headers.get("webhook-id", "")
-    fields = data.get("fields") if isinstance(data.get("fields"), dict) else {}
+    fields: dict = data["fields"] if isinstance(data.get("fields"), dict) else {}
     with _lock:
         earlier = {r["webhook_id"] for r in received() if r.get("verified")}
         record = {"received_at": timezone.now().isoformat(), "webhook_id": webhook_id,

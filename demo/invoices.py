@@ -299,11 +299,11 @@ def _render_letter(pdf, invoice: DemoInvoice) -> None:
     _text(pdf, 57, 568, "Sehr geehrte Damen und Herren,")
     _text(pdf, 57, 556, "für unsere Lieferungen und Leistungen berechnen wir Ihnen:")
     y = _lines_table(pdf, invoice, 530)
-    rows = [("Summe netto", invoice.net())]
+    rows: list[tuple[str, Decimal]] = [("Summe netto", invoice.net())]
     rows += [(f"zzgl. {rate} % USt. auf {_de_amount(basis)} €", tax) for rate, (basis, tax) in invoice.taxes().items()]
-    for label, value in rows:
-        _text(pdf, 330, y, label)
-        _right(pdf, 538, y, f"{_de_amount(value)} €")
+    for caption, amount in rows:
+        _text(pdf, 330, y, caption)
+        _right(pdf, 538, y, f"{_de_amount(amount)} €")
         y -= 15
     _text(pdf, 330, y, "Rechnungsbetrag", "Helvetica-Bold", 10)
     _right(pdf, 538, y, f"{_de_amount(invoice.gross() + invoice.gross_misprint)} €", "Helvetica-Bold", 10)
@@ -405,7 +405,7 @@ def render_scan(invoice: DemoInvoice) -> bytes:
         page = pdf[0].render(scale=SCAN_DPI / 72, grayscale=True).to_pil()
     finally:
         pdf.close()
-    page = page.convert("L").rotate(0.5, resample=Image.BICUBIC, expand=False, fillcolor=255)
+    page = page.convert("L").rotate(0.5, resample=Image.Resampling.BICUBIC, expand=False, fillcolor=255)
     out = io.BytesIO()
     page.save(out, format="PNG", dpi=(SCAN_DPI, SCAN_DPI), optimize=True)
     return out.getvalue()

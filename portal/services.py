@@ -4,6 +4,7 @@ import base64
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 
 from axes.utils import reset
@@ -203,11 +204,12 @@ def tenant_switch(*, user, tenant: Tenant) -> Tenant:
 
 # --- Logins --------------------------------------------------------------------------------------
 
-def login_record(*, user, tenants: list[Tenant], event_type: str) -> None:
+def login_record(*, user, tenants: Sequence[Tenant], event_type: str) -> None:
     """Login and logout go into the chain of every tenant the user belongs to (each tenant's DSB sees
     them), or into the system chain for a user with no tenant."""
+    chains: list[Tenant | None] = [*tenants] or [None]
     with transaction.atomic():
-        for tenant in tenants or [None]:
+        for tenant in chains:
             audit_event_record(actor=user, tenant=tenant, event_type=event_type, obj=user)
 
 
@@ -220,7 +222,7 @@ def username_digest(username: str) -> str:
     return salted_hmac(USERNAME_DIGEST_SALT, username.lower()).hexdigest()[:16]
 
 
-def login_failed_record(*, username: str, user=None, tenants: list[Tenant] = ()) -> None:
+def login_failed_record(*, username: str, user=None, tenants: Sequence[Tenant] = ()) -> None:
     """A failed login. For a known user, each of their tenants records it under the user's id; an unknown
     name goes to the system chain as a keyed digest only (it may be a person's mistyped identifier)."""
     with transaction.atomic():
@@ -242,7 +244,7 @@ def address_digest(address: str) -> str:
     return salted_hmac(ADDRESS_DIGEST_SALT, address.lower()).hexdigest()[:16]
 
 
-def login_lockout_record(*, username: str, ip_address: str, user=None, tenants: list[Tenant] = ()) -> None:
+def login_lockout_record(*, username: str, ip_address: str, user=None, tenants: Sequence[Tenant] = ()) -> None:
     """Sign-in locked after repeated failures (django-axes), for the user name or for the address. The
     address is kept only as a keyed digest; a known user's tenants each record it under the user's id."""
     details = {"address_digest": address_digest(ip_address or ""), "known_user": user is not None}

@@ -3,6 +3,7 @@ import base64
 import binascii
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -38,7 +39,7 @@ def review_task_open_for_item(*, item) -> ReviewTask | None:
 def cleared_use_case_ids(*, tenant, user) -> set[int]:
     """Use cases whose current briefing the user confirmed and for which a training is recorded."""
     trained = set(TrainingRecord.objects.for_tenant(tenant).filter(user=user).values_list("use_case_id", flat=True))
-    confirmed = {}
+    confirmed: dict[int, set[str]] = {}
     for use_case_id, digest in (BriefingConfirmation.objects.for_tenant(tenant).filter(user=user)
                                 .values_list("use_case_id", "briefing_hash")):
         confirmed.setdefault(use_case_id, set()).add(digest)
@@ -255,7 +256,7 @@ def review_work_today(*, tenant, user, now=None) -> dict:
 
 @dataclass
 class Clearance:
-    use_case: object
+    use_case: UseCase
     briefing_confirmed: bool
     trained: bool
 
@@ -337,7 +338,7 @@ def review_task_timeline(*, task) -> list[dict]:
                   .order_by("occurred_at", "sequence")[:300])
     names = dict(get_user_model().objects.filter(pk__in={e.actor_user_id for e in events if e.actor_user_id})
                  .values_list("pk", "username"))
-    entries = []
+    entries: list[dict[str, Any]] = []
     for run in runs:
         entries.append({"kind": "run", "at": run.created_at, "run": run, "steps": steps.get(run.pk, [])})
     for other in tasks:

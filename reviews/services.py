@@ -41,7 +41,8 @@ from reviews.selectors import (
     review_task_open_for_item,
 )
 
-QUEUE_NAMES = {QueueKind.REVIEW: "Prüfung", QueueKind.CLARIFICATION: "Klärung", QueueKind.SAMPLE_CHECK: "Stichprobe"}
+QUEUE_NAMES: dict[str, str] = {QueueKind.REVIEW: "Prüfung", QueueKind.CLARIFICATION: "Klärung",
+                               QueueKind.SAMPLE_CHECK: "Stichprobe"}
 
 
 def _claim_minutes() -> int:
@@ -296,7 +297,7 @@ def review_task_decide(*, actor, task: ReviewTask, action: str, final_values: di
             raise PermissionDenied(_("The second review needs another person."))
         first = task.decisions.select_related("actor").order_by("-created_at").first() if second else None
         if action == DecisionAction.CONFIRM:
-            if not second:
+            if not second or first is None:
                 raise ValidationError(_("Only a second review confirms."))
             action, final_values = first.action, dict(first.final_fields)
         diff = (field_diff(item.fields, final_values)

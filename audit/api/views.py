@@ -95,7 +95,7 @@ FILTER_PARAMETERS = [
 def _filters(request, stream: str):
     form = EventFilterForm({**request.query_params.dict(), "stream": stream})
     if not form.is_valid():
-        raise ApiValidationError(form.errors)
+        raise ApiValidationError({name: [str(e) for e in errors] for name, errors in form.errors.items()})
     filters = form.event_filter()
     identifier = form.cleaned_data.get("subject", "").strip()
     if identifier:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from audit.choices import LegalHoldScope
 from audit.models import LegalHold
 from audit.selectors.pseudonyms import lookup_digest, work_item_identifiers
+from portal.models import Tenant
 
 
 def legal_hold_list(*, tenant, active_only: bool = False):
@@ -23,7 +24,7 @@ def legal_hold_get(*, tenant, pk: int) -> LegalHold:
 class HoldMatcher:
     """The tenant's active holds, loaded once, to test many items against."""
 
-    tenant: object
+    tenant: Tenant
     holds: list = field(default_factory=list)
     item_ids: dict = field(default_factory=dict)  # item id -> hold
     person_digests: dict = field(default_factory=dict)  # lookup digest of the identifier -> hold

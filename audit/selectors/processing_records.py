@@ -2,6 +2,7 @@
 case that processes personal data (pilot, production or suspended), with a completeness check. Built once as
 plain data; shown as an HTML page and written as a PDF the DSB can hand to a supervisory authority."""
 from dataclasses import dataclass, field
+from datetime import datetime
 from io import BytesIO
 from xml.sax.saxutils import escape
 
@@ -13,6 +14,7 @@ from automations.choices import CatalogueKind, LegalBasis, TransferBasis, UseCas
 from automations.fields import category_label, field_label
 from automations.registry.models.use_cases import UseCase
 from automations.registry.selectors import tenant_policy_get
+from portal.models import Tenant
 from reviews.models import ReviewQueue
 
 ACTIVE = (UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION, UseCaseStatus.SUSPENDED)
@@ -70,8 +72,8 @@ class ProcessingRecord:
 
 @dataclass
 class ProcessingRecords:
-    tenant: object
-    generated_at: object
+    tenant: Tenant
+    generated_at: datetime
     records: list[ProcessingRecord]
     without_personal_data: list[str]
 

@@ -25,11 +25,12 @@ from audit.selectors.text_search import annotate_text, contains_any, strings_in,
 from automations.choices import LegalBasis
 from automations.execution.models.work import MasterRecord, WorkItem, WorkItemFile
 from automations.training.models import LabelledExample
+from portal.models import Tenant
 
 _IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$")
 STRONG_KINDS = (IdentifierKind.EMAIL, IdentifierKind.IBAN, IdentifierKind.CUSTOMER_NUMBER,
                 IdentifierKind.SUPPLIER_NUMBER, "vat_id")
-_MASTER_KIND = {IdentifierKind.CUSTOMER_NUMBER: "customer", IdentifierKind.SUPPLIER_NUMBER: "supplier"}
+_MASTER_KIND: dict[str, str] = {IdentifierKind.CUSTOMER_NUMBER: "customer", IdentifierKind.SUPPLIER_NUMBER: "supplier"}
 # Files are searched as bytes and, for PDFs, as extracted text; larger files only as bytes.
 _PDF_TEXT_LIMIT = 20 * 1024 * 1024
 
@@ -67,7 +68,7 @@ class Identifier:
 class Subject:
     """One person in one tenant, and where their data is."""
 
-    tenant: object
+    tenant: Tenant
     kind: str
     identifier: str
     identifiers: list[Identifier]
@@ -118,24 +119,24 @@ def subject_identify(*, tenant, identifier: str, kind: str | None = None) -> Sub
     if kind not in IdentifierKind.values:
         raise ValueError(f"Unknown identifier kind {kind!r}.")
     value = normalise(kind, identifier)
-    records = MasterRecord.objects.for_tenant(tenant)
+    tenant_records = MasterRecord.objects.for_tenant(tenant)
+    records: list[MasterRecord]
     if kind == IdentifierKind.EMAIL:
-        records = records.filter(email__iexact=value)
+        records = list(tenant_records.filter(email__iexact=value))
     elif kind == IdentifierKind.IBAN:
-        records = records.filter(iban=value)
+        records = list(tenant_records.filter(iban=value))
     elif kind in _MASTER_KIND:
-        records = records.filter(kind=_MASTER_KIND[kind], number=identifier)
+        records = list(tenant_records.filter(kind=_MASTER_KIND[kind], number=identifier))
     else:
         wanted = value  # casefolded, whitespace collapsed
         word = max(identifier.split(), key=len)
-        records = [r for r in records.filter(name__icontains=word) if normalise("name", r.name) == wanted]
+        records = [r for r in tenant_records.filter(name__icontains=word) if normalise("name", r.name) == wanted]
         if len(records) > 1 and not _same_person(records):
             raise AmbiguousSubject(
                 _("The name %(name)s matches several people; name one of them by number.") % {"name": identifier},
                 [f"{r.get_kind_display()} {r.number}: {r.name}" + (f" <{r.email}>" if r.email else "")
                  for r in records],
             )
-    records = list(records)
     identifiers = {Identifier(kind, value if kind != IdentifierKind.NAME else identifier)}
     for record in records:
         number_kind = IdentifierKind.CUSTOMER_NUMBER if record.kind == "customer" else IdentifierKind.SUPPLIER_NUMBER

@@ -116,7 +116,7 @@ def _rights() -> list[str]:
 
 def _build(subject: Subject, request: DataSubjectRequest) -> dict:
     policy = tenant_policy_get(tenant=subject.tenant)
-    use_cases = {}
+    use_cases: dict[str, dict] = {}
     decisions = []
     for item in subject.items:
         use_case = item.use_case

@@ -90,12 +90,12 @@ def database_role_configure(*, actor, role: str, password: str | None = None,
         if append_only.pseudonym_guard_installed(connection):
             # Erasure is the one change to a pseudonym: only its erased columns, and the guard checks that
             # they are set to NULL (whom a pseudonym points to never changes).
-            table = sql.Identifier(append_only.PSEUDONYM_TABLE)
-            run("REVOKE ALL ON TABLE {}.{} FROM {}", schema_ident, table, ident)
-            run("GRANT SELECT, INSERT ON TABLE {}.{} TO {}", schema_ident, table, ident)
+            pseudonyms = sql.Identifier(append_only.PSEUDONYM_TABLE)
+            run("REVOKE ALL ON TABLE {}.{} FROM {}", schema_ident, pseudonyms, ident)
+            run("GRANT SELECT, INSERT ON TABLE {}.{} TO {}", schema_ident, pseudonyms, ident)
             run("GRANT UPDATE ({}) ON TABLE {}.{} TO {}",
                 sql.SQL(", ").join(sql.Identifier(c) for c in append_only.PSEUDONYM_ERASED_COLUMNS),
-                schema_ident, table, ident)
+                schema_ident, pseudonyms, ident)
             protected = [*protected, append_only.PSEUDONYM_TABLE]
         run("REVOKE ALL ON ALL SEQUENCES IN SCHEMA {} FROM {}", schema_ident, ident)
         run("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}", schema_ident, ident)

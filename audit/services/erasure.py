@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from audit.actors import as_actor
 from audit.choices import RequestKind
-from audit.models import AccessEvent, AuditEvent, Pseudonym
+from audit.models import AccessEvent, AuditEvent, DataSubjectRequest, Pseudonym
 from audit.selectors.legal_holds import hold_matcher
 from audit.selectors.mentions import Leaving, mentions
 from audit.selectors.subjects import (
@@ -64,7 +64,7 @@ class ErasureReport:
     counts: dict[str, int] = field(default_factory=dict)
     replaced: dict[str, int] = field(default_factory=dict)  # "table.column": rows
     audit_mentions: int = 0
-    request: object = None
+    request: DataSubjectRequest | None = None
     item_ids: list[str] = field(default_factory=list)
     restricted_ids: list[str] = field(default_factory=list)
 
@@ -148,7 +148,8 @@ def _plan(subject: Subject, *, dry_run: bool) -> ErasureReport:
 
 
 def _record_preview(actor, subject: Subject) -> None:
-    for pseudonym in subject.pseudonyms[:1] or [None]:
+    shown: list[Pseudonym | None] = [*subject.pseudonyms[:1]] or [None]
+    for pseudonym in shown:
         access_event_record(actor=actor, tenant=subject.tenant, purpose="erasure_request_preview",
                             subject_pseudonym=pseudonym.pseudonym if pseudonym else "",
                             event_type="data_subject.searched")
@@ -161,7 +162,7 @@ def _carry_out(actor, subject: Subject, report: ErasureReport, *, received_at=No
         tenant=tenant, kind=RequestKind.ERASURE, identifier_kind=subject.kind, identifier=subject.identifier,
         actor=actor, received_at=received_at, reason=reason, channel=channel)
     # 1. the person's records
-    files = []
+    files: list[str] = []
     # Test cases taken from the person's items hold the same input (and file): they go with the items.
     cases = list(QualityTestCase.objects.filter(tenant=tenant, item_id__in=report.item_ids))
     case_ids = [case.pk for case in cases]
@@ -173,7 +174,7 @@ def _carry_out(actor, subject: Subject, report: ErasureReport, *, received_at=No
         report.counts["test_cases"] = len(case_ids)
         QualityTestCase.history.model.objects.filter(id__in=case_ids).delete()  # after the delete's own row
     for item in WorkItem.objects.filter(pk__in=report.item_ids).prefetch_related("files"):
-        files += [upload.file.name for upload in item.files.all() if upload.file]
+        files += [upload.file.name for upload in item.files.all() if upload.file and upload.file.name]
         item.delete()
     for example in subject.examples:
         example.delete()

@@ -201,7 +201,9 @@ _background = _BackgroundSequencer()
 
 def _sequence_on_commit(table: str, chain: str, using: str) -> None:
     due = _SequenceDue(table, chain, using)
-    if not any(callback == due for _sids, callback, _robust in connections[using].run_on_commit):
+    # Django keeps (savepoint ids, callback, robust) per callback; the stubs know only two of them.
+    pending = connections[using].run_on_commit
+    if not any(entry[1] == due for entry in pending):
         transaction.on_commit(due, using=using)
 
 

@@ -4,6 +4,7 @@ a use case (optionally a period of it), or every item received in a period — i
 of its retention period (audit.services.retention) nor erased on request (audit.services.erasure restricts
 it instead, GDPR Art. 17(3)(e) and Art. 18). Reads: audit.selectors.legal_holds."""
 import uuid
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -42,7 +43,7 @@ def legal_hold_place(*, actor, tenant, scope: str, reason: str, reference: str, 
         errors["reference"] = _("Give a reference (case number, order, letter).")
     if scope not in LegalHoldScope.values:
         errors["scope"] = _("Choose what the hold covers.")
-    values = {}
+    values: dict[str, Any] = {}
     if scope == LegalHoldScope.ITEM:
         item = WorkItem.objects.for_tenant(tenant).filter(pk=item_id).first() if _is_uuid(item_id) else None
         if item is None:
@@ -97,7 +98,7 @@ def legal_hold_lift(*, actor, hold: LegalHold, reason: str) -> LegalHold:
 
 
 def _details(hold: LegalHold) -> dict:
-    details = {"scope": hold.scope, "reference": hold.reference}
+    details: dict[str, Any] = {"scope": hold.scope, "reference": hold.reference}
     if hold.item_id:
         details["item"] = hold.item_id
     if hold.subject_pseudonym:

@@ -4,6 +4,7 @@ with the reason (Art. 12(3), told to the person within the first month), a refus
 12(4)), and reminders before a deadline runs out (on the DSB's home page, and by e-mail once per request).
 Every step is audited; texts describe the case, never name the person."""
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -119,9 +120,9 @@ def data_subject_request_reminders_send(*, now=None) -> int:
                                                      "recipients": len(recipients)})
             if recipients:
                 subject, body = _reminder_text(request)
-                transaction.on_commit(lambda s=subject, b=body, r=recipients: send_mail(
-                    subject=s, message=b, from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=r,
-                    fail_silently=True))
+                transaction.on_commit(partial(
+                    send_mail, subject=subject, message=body, from_email=settings.DEFAULT_FROM_EMAIL,
+                    recipient_list=recipients, fail_silently=True))
         sent += 1
     return sent
 

@@ -9,6 +9,7 @@ deleted here: only `manage.py purge_audit` removes them, older than AUDIT_RETENT
 anchor (audit.services.purge)."""
 import logging
 from dataclasses import dataclass
+from functools import partial
 
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -16,7 +17,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 
 from audit.actors import SYSTEM
-from audit.selectors.legal_holds import hold_matcher
+from audit.selectors.legal_holds import HoldMatcher, hold_matcher
 from audit.services.events import audit_event_record
 from automations.execution.models.work import WorkItem
 from automations.registry.models.use_cases import UseCase
@@ -37,7 +38,7 @@ class RetentionReport:
 def work_items_retention_sweep(*, now=None, batch: int = 500) -> RetentionReport:
     now = now or timezone.now()
     report = RetentionReport()
-    matchers = {}
+    matchers: dict[int, HoldMatcher] = {}
     for use_case in UseCase.objects.select_related("tenant").only("pk", "key", "tenant", "retention_days",
                                                                   "legal_basis"):
         matcher = matchers.get(use_case.tenant_id)
@@ -77,11 +78,16 @@ def work_item_retention_delete(*, item_id, use_case, cutoff, holds=None) -> int 
             return None
         if (holds if holds is not None else hold_matcher(tenant=use_case.tenant)).for_item(item) is not None:
             return ON_HOLD
-        names = [upload.file.name for upload in item.files.all() if upload.file]
+        names = [upload.file.name for upload in item.files.all() if upload.file and upload.file.name]
         audit_event_record(actor=SYSTEM, tenant=item.tenant, event_type="work_item.retention_deleted", obj=item,
                            details={"use_case": use_case.key, "received": item.created_at.date().isoformat(),
                                     "retention_days": use_case.retention_days, "files": len(names),
                                     "restricted": item.restricted})
         item.delete()
-        transaction.on_commit(lambda: [default_storage.delete(name) for name in names])
+        transaction.on_commit(partial(_delete_stored, names))
     return len(names)
+
+
+def _delete_stored(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)

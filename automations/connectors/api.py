@@ -97,7 +97,7 @@ class DeliveryFilterSet(django_filters.FilterSet):
 
 
 class ConnectorPagination(CursorPagination):
-    ordering = ("name", "pk")
+    ordering = ("name", "pk")  # type: ignore[assignment]  # DRF takes a tuple; the stubs only str
 
 
 class ConnectorListApiView(generics.ListAPIView):

@@ -33,7 +33,7 @@ def item_documents_store(*, item, documents: list[ReadDocument], item_files: lis
         ItemDocument.objects.for_tenant(item.tenant).filter(item=item).delete()
         position = 0
         for doc, item_file in zip(documents, item_files):
-            queue = [(doc, None)]
+            queue: list[tuple[ReadDocument, ItemDocument | None]] = [(doc, None)]
             while queue:
                 current, parent = queue.pop(0)
                 mail = {}

@@ -14,6 +14,7 @@ which matches in linear time whatever the pattern."""
 import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -127,7 +128,7 @@ def _unicode_classes(pattern: str) -> str:
 
 
 @lru_cache(maxsize=512)
-def user_pattern(pattern: str, *, ignore_case: bool = False, multiline: bool = False):
+def user_pattern(pattern: str, *, ignore_case: bool = False, multiline: bool = False) -> Any:
     """A pattern someone configured, compiled by RE2 (linear time) with Python's Unicode meaning of the word,
     digit and space classes. Raises UnsafePattern with the reason. (A word boundary stays RE2's: between
     ASCII letters.)"""

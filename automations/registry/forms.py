@@ -280,7 +280,7 @@ FieldSpecFormSet = cast(type[BaseSpecFormSet],
 
 
 class IntegrationPointForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Kind"), choices=[("", "—")] + IntegrationKind.choices, required=False)
+    kind = forms.ChoiceField(label=_("Kind"), choices=[("", "—"), *IntegrationKind.choices], required=False)
     system = forms.CharField(label=_("System"), max_length=200, required=False)
 
     def clean(self):

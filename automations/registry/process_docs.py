@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from io import BytesIO
 from xml.sax.saxutils import escape
 
+from django.db.models import Field
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -109,7 +110,8 @@ def _yes_no(value: bool) -> str:
 
 
 def _label(name: str) -> str:
-    return str(UseCase._meta.get_field(name).verbose_name)
+    field = UseCase._meta.get_field(name)
+    return str(field.verbose_name) if isinstance(field, Field) else name
 
 
 def _lines(values) -> str:
@@ -135,7 +137,7 @@ def field_table(specs: list[dict]) -> Table:
         personal = category_label(spec.get("category", "")) if spec.get("personal_data") else _("no")
         name = spec.get("name", "")
         label = field_label(spec)
-        rows.append([f"{label} ({name})" if label != name else name, str(kind), _yes_no(spec.get("required")),
+        rows.append([f"{label} ({name})" if label != name else name, str(kind), _yes_no(bool(spec.get("required"))),
                      ", ".join(label for _value, label in choice_options(spec)),
                      rule_text, spec.get("reference", ""), _yes_no(spec.get("send_to_model") is not False),
                      personal or _("yes")])

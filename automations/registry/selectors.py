@@ -1,5 +1,6 @@
 """Reads of the registry; every query is scoped to one tenant."""
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -33,7 +34,10 @@ def use_case_list(*, tenant, status: str | None = None, risk_tier: str | None = 
     return qs.order_by("title")
 
 
-def use_cases_due_for_review(qs: QuerySet[UseCase]) -> QuerySet[UseCase]:
+UseCases = TypeVar("UseCases", bound=QuerySet[UseCase])
+
+
+def use_cases_due_for_review(qs: UseCases) -> UseCases:
     """Those of qs whose periodic review is due (the interval counts from the last review)."""
     now = timezone.now()
     return qs.filter(pk__in=[u.pk for u in qs if u.review_due_at <= now])
@@ -235,10 +239,10 @@ def file_types_accepted(*, use_case: UseCase | None = None, release: Release | N
     if release is not None:
         engines = {config.engine for config in release.engine_configs.all()}
     else:
-        engines = use_case_engines(use_case=use_case)
+        engines = use_case_engines(use_case=use_case) if use_case is not None else set()
     if not engines:
         return DEFAULT_FILE_TYPES
-    accepted = frozenset()
+    accepted: frozenset[str] = frozenset()
     for engine in engines:
         accepted |= ENGINE_FILE_TYPES.get(engine, DEFAULT_FILE_TYPES)
     return accepted

@@ -3,6 +3,7 @@ permissions as the training pages: import examples (CSV or JSON Lines, the impor
 numbers), their statistics, start a training run on the worker and follow its progress, read versions
 with their evaluation, and propose a threshold set from one."""
 import django_filters
+from django.contrib.auth.models import User
 from django.core.exceptions import ObjectDoesNotExist
 from django.urls import path
 from drf_spectacular.utils import extend_schema
@@ -20,6 +21,7 @@ from automations.choices import ExampleSource
 from automations.registry import selectors
 from automations.registry.api.filters import UseCaseKeyFilter
 from automations.registry.api.serializers import ThresholdSetVersionSerializer
+from automations.registry.models.use_cases import UseCase
 from automations.training import services as training
 from automations.training.models import ClassifierVersion
 from automations.training.selectors import example_statistics, training_progress_get
@@ -89,7 +91,7 @@ class FieldValuesSerializer(serializers.Serializer):
 
 class RepeatedTextMemberSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    source = serializers.ChoiceField(choices=ExampleSource.choices)
+    source = serializers.ChoiceField(choices=ExampleSource.choices)  # type: ignore[assignment]  # declared fields leave the class (DRF's metaclass); the stubs see them
     labels = serializers.DictField(child=serializers.CharField())
 
 
@@ -102,7 +104,7 @@ class ExampleStatisticsSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     sources = serializers.DictField(child=serializers.IntegerField())
     demo_excluded = serializers.BooleanField(help_text="demo examples are left out of training")
-    fields = serializers.DictField(child=FieldValuesSerializer())
+    fields = serializers.DictField(child=FieldValuesSerializer())  # type: ignore[assignment]  # declared fields leave the class (DRF's metaclass); the stubs see them
     duplicate_count = serializers.IntegerField()
     conflict_count = serializers.IntegerField()
     duplicates = RepeatedTextSerializer(many=True)
@@ -125,8 +127,8 @@ NO_RUN = {"state": "none", "message": "", "fraction": 0.0, "version_id": None, "
 
 
 class ClassifierVersionSerializer(serializers.ModelSerializer):
-    use_case = serializers.SlugRelatedField(slug_field="key", read_only=True)
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    use_case: "serializers.SlugRelatedField[UseCase]" = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    author: "serializers.SlugRelatedField[User]" = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = ClassifierVersion

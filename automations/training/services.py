@@ -233,7 +233,7 @@ def examples_import(*, actor, use_case: UseCase, text_columns, label_columns, fi
                                       % {"cols": ", ".join(missing), "found": ", ".join(header)})
     else:
         rows = (Row(i, dict(r)) if isinstance(r, dict) else Row(i, None, _("not an object"))
-                for i, r in enumerate(rows_iter, start=1))
+                for i, r in enumerate(rows_iter or (), start=1))
 
     categories = category_fields(use_case)
     known_choices = {n: [str(c) for c in f.get("choices") or []] for n, f in categories.items()}

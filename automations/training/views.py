@@ -78,7 +78,7 @@ class TrainingMixin(UseCaseMixin):
 class TrainingView(TrainingMixin, RegistryView):
     """The use case's examples, the upload, the train button with the progress, the newest versions."""
 
-    permission_required = "automations.view_labelledexample"
+    permission_required: str | tuple[str, ...] = "automations.view_labelledexample"
     template_name = "automations/training/training.html"
 
     def render_page(self, request, *, form=None, report=None, status=200):

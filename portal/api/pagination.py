@@ -14,10 +14,12 @@ CURSOR_PARAM = "cursor"
 INVALID_CURSOR = _("Invalid cursor: follow the next or previous link of a page.")
 
 
+class InvalidCursor(ValidationError):
+    problem_code = "invalid_cursor"  # the problem's code (portal.problems)
+
+
 def invalid_cursor() -> ValidationError:
-    error = ValidationError({CURSOR_PARAM: [INVALID_CURSOR]}, code="invalid_cursor")
-    error.problem_code = "invalid_cursor"
-    return error
+    return InvalidCursor({CURSOR_PARAM: [INVALID_CURSOR]}, code="invalid_cursor")
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -26,7 +28,8 @@ class CursorPagination(pagination.CursorPagination):
 
     ordering = "-pk"
     cursor_query_param = CURSOR_PARAM
-    cursor_query_description = _("Cursor: taken from the next or previous link of a page.")
+    # DRF's own description is a lazy translation too; the stubs take only str.
+    cursor_query_description = _("Cursor: taken from the next or previous link of a page.")  # type: ignore[assignment]
 
     def decode_cursor(self, request):
         try:

@@ -1,6 +1,8 @@
+from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from automations.registry.models.use_cases import UseCase
 from portal.api.pagination import page_serializer
 from reviews.models import ReviewQueue, ReviewTask
 
@@ -20,7 +22,8 @@ class QueueFiguresSerializer(serializers.Serializer):
 
 
 class ReviewQueueSerializer(serializers.ModelSerializer):
-    use_cases = serializers.SlugRelatedField(slug_field="key", many=True, read_only=True)
+    use_cases: "serializers.SlugRelatedField[UseCase]" = serializers.SlugRelatedField(
+        slug_field="key", many=True, read_only=True)
     figures = serializers.SerializerMethodField()
 
     class Meta:
@@ -29,15 +32,16 @@ class ReviewQueueSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     @extend_schema_field(QueueFiguresSerializer)
-    def get_figures(self, queue) -> dict:
+    def get_figures(self, queue) -> dict | None:
         figures = self.context.get("figures", {}).get(queue.pk)
         return QueueFiguresSerializer(figures).data if figures is not None else None
 
 
 class ReviewTaskSerializer(serializers.ModelSerializer):
     item = serializers.CharField(source="item_id", read_only=True)
-    use_case = serializers.SlugRelatedField(slug_field="key", read_only=True)
-    claimed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    use_case: "serializers.SlugRelatedField[UseCase]" = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    claimed_by: "serializers.SlugRelatedField[User]" = serializers.SlugRelatedField(
+        slug_field="username", read_only=True)
 
     class Meta:
         model = ReviewTask
@@ -47,8 +51,10 @@ class ReviewTaskSerializer(serializers.ModelSerializer):
 
 
 class ReviewTaskDetailSerializer(ReviewTaskSerializer):
-    fields = serializers.JSONField(source="item.fields", read_only=True,
+    fields = serializers.JSONField(source="item.fields", read_only=True,  # type: ignore[assignment]
                                    help_text="{name: {value, confidence, explanation, reasons}} as suggested")
+    # (declared fields leave the class through DRF's metaclass, so `Serializer.fields` stays; the stubs see
+    # the class attribute)
     item_reasons = serializers.ListField(source="item.reasons", child=serializers.CharField(), read_only=True)
 
     class Meta(ReviewTaskSerializer.Meta):

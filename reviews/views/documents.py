@@ -24,6 +24,13 @@ class DocumentView:
     truncated: bool = False
     error: str = ""
     headers: list = field(default_factory=list)
+    # What the task page adds (reviews.views.tasks): value marks by page, the pages' and the file's URLs.
+    marks: dict = field(default_factory=dict)
+    page_urls: list[str] = field(default_factory=list)
+    page_items: list[dict] = field(default_factory=list)
+    image_marks: list = field(default_factory=list)
+    url: str = ""
+    inline_url: str = ""
 
 
 def _read(item_file, limit: int | None = None) -> bytes:

@@ -61,7 +61,7 @@ from portal.permissions import require_perm
 
 logger = logging.getLogger(__name__)
 
-EVENT_TYPES = {ItemStatus.APPLIED: "work_item.applied", ItemStatus.REJECTED: "work_item.rejected"}
+EVENT_TYPES: dict[str, str] = {ItemStatus.APPLIED: "work_item.applied", ItemStatus.REJECTED: "work_item.rejected"}
 DELIVERY_TASK = "automations.deliver"
 
 
@@ -215,7 +215,7 @@ def _take(delivery_id: int) -> Delivery | None:
         allowed, retry_at = (True, None) if delivery.test else connector_circuit_allow(entry=delivery.connector,
                                                                                        now=now)
         if not allowed:  # the connector is down: the delivery waits, spending no attempt
-            delivery.next_attempt_at, delivery.dispatched_until = retry_at, None
+            delivery.next_attempt_at, delivery.dispatched_until = retry_at or now, None
             delivery.save(update_fields=["next_attempt_at", "dispatched_until"])
             return None
         timeout = _setting(delivery.connector, "timeout", 10.0)

@@ -120,8 +120,7 @@ class IsotonicCalibrator:
     method = "isotonic"
 
     def fit(self, scores: np.ndarray, y: np.ndarray, sample_weight=None):
-        # Per class: a constant where the class is all or nothing, else Platt's (a, b).
-        self.models_: list[float | tuple[float, float]] = []
+        self.models_: list[IsotonicRegression] = []
         for k in range(scores.shape[1]):
             model = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
             model.fit(scores[:, k], (y == k).astype(float), sample_weight=sample_weight)

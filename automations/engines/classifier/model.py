@@ -25,6 +25,7 @@ Deterministic: fixed seeds for every split, single-threaded solvers, sorted clas
 import dataclasses
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -39,7 +40,7 @@ from sklearn.svm import LinearSVC
 from automations.engines.classifier.calibration import CALIBRATORS, Calibrator, choose_calibrator, cross_calibrated
 from automations.engines.classifier.text import ColumnText
 
-DEFAULT_PARAMETERS = {
+DEFAULT_PARAMETERS: dict[str, Any] = {
     "features": {
         "word": {"ngram_range": [1, 2], "min_df": 1, "max_features": 400_000},
         "char_wb": {"ngram_range": [2, 5], "min_df": 2, "max_features": 400_000},

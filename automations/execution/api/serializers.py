@@ -16,7 +16,9 @@ class WorkItemSerializer(serializers.ModelSerializer):
     id = serializers.CharField(read_only=True)
     use_case = serializers.CharField(source="use_case.key", read_only=True)
     # method_name: `get_fields` is the serializer's own method and must not be shadowed
-    fields = serializers.SerializerMethodField(method_name="field_values")
+    # DRF's metaclass takes declared fields out of the class, so `Serializer.fields` stays; the stubs see the
+    # class attribute.
+    fields = serializers.SerializerMethodField(method_name="field_values")  # type: ignore[assignment]
     details = serializers.SerializerMethodField()
     release = serializers.IntegerField(source="release.number", read_only=True, allow_null=True, default=None)
     deliveries = serializers.SerializerMethodField()

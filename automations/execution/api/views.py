@@ -25,7 +25,7 @@ from reviews.services import work_item_view_record, work_items_view_record
 
 
 class ResultsPagination(CursorPagination):
-    ordering = ("updated_at", "id")
+    ordering = ("updated_at", "id")  # type: ignore[assignment]  # DRF takes a tuple; the stubs only str
 
 
 class WorkItemViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin,

@@ -10,13 +10,13 @@ from django.utils.translation import gettext as _
 from automations.choices import FieldType, MasterKind
 from automations.engines import get_engine, patterns, validation
 from automations.engines.base import EngineResult
-from automations.engines.patterns import EMAIL, IBAN_TEXT, PHONE
+from automations.engines.patterns import EMAIL, IBAN_TEXT, PHONE, RunPattern
 from automations.execution.models.work import MasterRecord
 from automations.execution.pipeline.context import PipelineContext, StepError
 from automations.execution.selectors import master_record_find, work_item_duplicates
 from automations.fields import engine_label, field_label, format_value, labels_by_name
 
-PERSONAL_PATTERNS = {"email": EMAIL, "phone": PHONE, "iban": IBAN_TEXT}
+PERSONAL_PATTERNS: dict[str, re.Pattern[str] | RunPattern] = {"email": EMAIL, "phone": PHONE, "iban": IBAN_TEXT}
 
 
 class Step:

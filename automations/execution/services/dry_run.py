@@ -33,7 +33,7 @@ def dry_run_create(*, actor, release: Release, files=None, payload: dict | None 
     if not data and not payload:
         raise ValidationError(_("Upload sample files or give input fields."))
     # Hashed before the transaction: nothing of the input is read while it is open.
-    samples = [([f], {}, content_hash_of(use_case, {}, [f])) for f in data] \
+    samples: list[tuple[list, dict, str]] = [([f], {}, content_hash_of(use_case, {}, [f])) for f in data] \
         or [([], payload or {}, content_hash_of(use_case, payload or {}, []))]
     items = []
     with transaction.atomic():

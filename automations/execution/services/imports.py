@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -157,7 +158,7 @@ def _insert(model, rows: list[dict]) -> None:
     given = rows[0].keys()
     fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.db_returning)]
     # Per column: the row's value (JSON as text: COPY parses it), or the field's default, prepared once.
-    plan = []
+    plan: list[tuple[str | None, bool, Any]] = []  # (the row's key, is JSON, else the default)
     for f in fields:
         is_json = isinstance(f, models.JSONField)
         if f.attname in given:

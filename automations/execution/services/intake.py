@@ -136,7 +136,8 @@ def work_item_create(*, actor, tenant, use_case_key: str, payload: dict | None =
         raise ValidationError(_("Send a file or a payload of input fields."))
     digest = content_hash_of(use_case, payload, data)
     key = (idempotency_key or "").strip() or None
-    if key and len(key) > WorkItem._meta.get_field("idempotency_key").max_length:
+    longest = WorkItem._meta.get_field("idempotency_key").max_length
+    if key and longest is not None and len(key) > longest:
         raise ValidationError(_("The Idempotency-Key may be at most 200 characters long."))
 
     if key:

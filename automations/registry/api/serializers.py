@@ -2,13 +2,14 @@
 for what it takes. People are named by user name, use cases and catalogue entries by key, versions and
 releases by their number within the use case."""
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User as AuthUser
 from rest_framework import serializers
 
 from automations.choices import ChangeKind, LegalBasis, RiskTier
 from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.models.changes import Approval, ChangeRequest
 from automations.registry.models.use_cases import UseCase
-from automations.registry.models.versions import VERSION_MODELS, Release
+from automations.registry.models.versions import VERSION_MODELS, Release, ReleaseLabel
 from automations.registry.services.changes import CATALOGUE_FIELDS
 from automations.registry.services.use_cases import USER_FIELDS
 
@@ -36,7 +37,8 @@ class UseCaseSerializer(serializers.ModelSerializer):
     security_officer = UsernameField()
     data_protection_officer = UsernameField()
     escalation_contact = UsernameField()
-    catalogue_entries = serializers.SlugRelatedField(slug_field="key", many=True, read_only=True)
+    catalogue_entries: "serializers.SlugRelatedField[CatalogueEntry]" = serializers.SlugRelatedField(
+        slug_field="key", many=True, read_only=True)
     integration_points = serializers.ListField(child=serializers.DictField(), read_only=True)
     input_fields = serializers.ListField(child=serializers.DictField(), read_only=True)
     output_fields = serializers.ListField(child=serializers.DictField(), read_only=True)
@@ -135,8 +137,9 @@ class UseCaseSuspendInputSerializer(serializers.Serializer):
 # --- versions --------------------------------------------------------------------------------------------
 
 class _VersionSerializerBase(serializers.ModelSerializer):
-    use_case = serializers.SlugRelatedField(slug_field="key", read_only=True)
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    use_case: "serializers.SlugRelatedField[UseCase]" = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    author: "serializers.SlugRelatedField[AuthUser]" = serializers.SlugRelatedField(
+        slug_field="username", read_only=True)
     is_frozen = serializers.BooleanField(read_only=True, help_text="Submitted: it can no longer change.")
 
 
@@ -171,15 +174,17 @@ EngineConfigVersionSerializer, EngineConfigVersionCreateInputSerializer = VERSIO
 # --- releases --------------------------------------------------------------------------------------------
 
 class ReleaseSerializer(serializers.ModelSerializer):
-    use_case = serializers.SlugRelatedField(slug_field="key", read_only=True)
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    use_case: "serializers.SlugRelatedField[UseCase]" = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    author: "serializers.SlugRelatedField[AuthUser]" = serializers.SlugRelatedField(
+        slug_field="username", read_only=True)
     prompt_template = serializers.IntegerField(source="prompt_template.number", read_only=True, allow_null=True,
                                                default=None, help_text="Version number.")
     threshold_set = serializers.IntegerField(source="threshold_set.number", read_only=True)
     guardrail_set = serializers.IntegerField(source="guardrail_set.number", read_only=True, allow_null=True,
                                              default=None)
     engine_configs = serializers.SerializerMethodField()
-    labels = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    labels: "serializers.SlugRelatedField[ReleaseLabel]" = serializers.SlugRelatedField(
+        slug_field="name", many=True, read_only=True)
 
     class Meta:
         model = Release
@@ -204,7 +209,8 @@ class ReleaseCreateInputSerializer(serializers.Serializer):
 # --- change requests ---------------------------------------------------------------------------------------
 
 class ApprovalSerializer(serializers.ModelSerializer):
-    approver = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approver: "serializers.SlugRelatedField[AuthUser]" = serializers.SlugRelatedField(
+        slug_field="username", read_only=True)
 
     class Meta:
         model = Approval
@@ -213,8 +219,9 @@ class ApprovalSerializer(serializers.ModelSerializer):
 
 
 class ChangeRequestSerializer(serializers.ModelSerializer):
-    use_case = serializers.SlugRelatedField(slug_field="key", read_only=True)
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    use_case: "serializers.SlugRelatedField[UseCase]" = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    author: "serializers.SlugRelatedField[AuthUser]" = serializers.SlugRelatedField(
+        slug_field="username", read_only=True)
     payload = serializers.DictField(read_only=True)
     diff = serializers.ListField(child=serializers.DictField(), read_only=True)
     required_roles = serializers.ListField(child=serializers.CharField(), read_only=True)
@@ -271,5 +278,5 @@ class RegistryImportReportSerializer(serializers.Serializer):
     pending = serializers.ListField(child=serializers.DictField())
     waiting = serializers.ListField(child=serializers.CharField())
     conflicts = serializers.ListField(child=serializers.CharField())
-    errors = serializers.ListField(child=serializers.CharField())
+    errors = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]  # declared fields leave the class (DRF's metaclass); the stubs see them
     in_sync = serializers.BooleanField(help_text="The tenant matches the file: nothing was or remains to be done.")

@@ -525,7 +525,7 @@ def _apply(actor, cr: ChangeRequest) -> None:
         label.save()
         audit_event_record(actor=actor, tenant=cr.tenant, event_type="release_label.moved", obj=label,
                            details={"label": label.name, "from": before, "to": release.number, "change_request": cr.pk})
-    elif cr.kind == ChangeKind.STATUS_CHANGE:
+    elif cr.kind == ChangeKind.STATUS_CHANGE and cr.use_case_id is not None:  # _check refused it without one
         use_case = UseCase.objects.select_for_update().get(pk=cr.use_case_id)
         was, use_case.status = use_case.status, cr.payload["to"]
         stamp(use_case, actor=actor, reason=reason)

@@ -15,6 +15,7 @@ catalogue entries). When a run finds nothing left to do, the tenant's export equ
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from functools import partial
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -72,7 +73,7 @@ def _username(user) -> str | None:
 
 def documentation_of(use_case: UseCase) -> dict:
     """Every documentation field; people by user name, catalogue entries by key."""
-    values = {}
+    values: dict[str, Any] = {}
     for name in DOCUMENTATION_FIELDS:
         if name == "catalogue_entries":
             values[name] = sorted(entry.key for entry in use_case.catalogue_entries.all())
@@ -95,8 +96,8 @@ def _release_data(release) -> dict:
 
 def registry_export(*, tenant) -> dict:
     policy = selectors.tenant_policy_get(tenant=tenant)
-    instance = {"exported_at": timezone.now().isoformat(), "tenant": {"slug": tenant.slug, "name": tenant.name},
-                "catalogue": {}, "use_cases": {}}
+    instance: dict[str, Any] = {"exported_at": timezone.now().isoformat(),
+                                "tenant": {"slug": tenant.slug, "name": tenant.name}, "catalogue": {}, "use_cases": {}}
     catalogue = []
     for entry in selectors.catalogue_list(tenant=tenant).order_by("key"):
         catalogue.append({"key": entry.key, **{name: getattr(entry, name) for name in CATALOGUE_FIELDS}})
@@ -104,9 +105,9 @@ def registry_export(*, tenant) -> dict:
     exported = []
     for use_case in (selectors.use_case_list(tenant=tenant).select_related(*USER_FIELDS)
                      .prefetch_related("catalogue_entries").order_by("key")):
-        about = {"id": use_case.pk, "created_at": _time(use_case.created_at),
+        about: dict[str, Any] = {"id": use_case.pk, "created_at": _time(use_case.created_at),
                  "last_reviewed_at": _time(use_case.last_reviewed_at), "versions": {}, "releases": {}, "labels": {}}
-        version_data = {}
+        version_data: dict[str, list[dict]] = {}
         for kind in VERSION_MODELS:
             listed = list(selectors.version_list(use_case=use_case, kind=kind).select_related("author")
                           .order_by("number"))
@@ -118,7 +119,7 @@ def registry_export(*, tenant) -> dict:
         releases = sorted(selectors.release_list(use_case=use_case).select_related("author"), key=lambda r: r.number)
         about["releases"] = {str(r.number): {"id": r.pk, "author": _username(r.author),
                                              "created_at": _time(r.created_at)} for r in releases}
-        labels = {}
+        labels: dict[str, int] = {}
         for label in selectors.release_labels_with_versions(use_case=use_case):
             labels[label.name] = label.release.number
             about["labels"][label.name] = {"moved_at": _time(label.moved_at)}
@@ -241,7 +242,8 @@ class _Importer:
         """Documentation values as the services take them (objects) and as a change request names them
         (user names, keys); people who are no members here and entries not (yet) in this catalogue are
         left out and reported."""
-        objects, names = {}, {}
+        objects: dict[str, Any] = {}
+        names: dict[str, Any] = {}
         for name, value in documentation.items():
             if name not in DOCUMENTATION_FIELDS:
                 continue
@@ -300,7 +302,7 @@ class _Importer:
     def _versions(self, use_case: UseCase, data: dict) -> dict:
         """Creates (and submits) the versions the file has and this tenant lacks, number for number.
         Returns kind -> number -> version for the versions that match the file."""
-        matching = {}
+        matching: dict[str, dict] = {}
         for kind, listed in (data.get("versions") or {}).items():
             if kind not in VERSION_MODELS:
                 continue
@@ -314,7 +316,7 @@ class _Importer:
                         self.report.conflicts.append(_("%(key)s: %(kind)s v%(n)s cannot be numbered like the file.")
                                                      % {"key": use_case.key, "kind": kind, "n": number})
                         break
-                    created = []
+                    created: list = []
 
                     def create(entry=entry, kind=kind, created=created):
                         version = versions.version_create(actor=self.actor, use_case=use_case, kind=kind,
@@ -368,7 +370,7 @@ class _Importer:
                     self.report.waiting.append(_("%(key)s: release R%(n)s waits for its versions.")
                                                % {"key": use_case.key, "n": number})
                     break
-                created = []
+                created: list = []
 
                 def create(parts=parts, entry=entry, created=created):
                     created.append(versions.release_create(actor=self.actor, use_case=use_case,

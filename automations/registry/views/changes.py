@@ -2,6 +2,7 @@
 settings; documentation edits come from the use case's edit page), the approval inbox, a request with
 its difference, and the decision — by a person in a browser session, in one of their roles."""
 from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Field
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -35,16 +36,18 @@ def decision_roles(cr, user, user_roles, allow_dual: bool) -> list[tuple[str, st
     if not allow_dual and any(a.approver_id == user.pk for a in cr.approvals.all()):
         return []
     open_roles = selectors.change_request_open_roles(change_request=cr)
-    return [(role, Role(role).label) for role in open_roles if role in user_roles]
+    return [(role, str(Role(role).label)) for role in open_roles if role in user_roles]
 
 
 def item_label(name) -> str:
     """A changed item by its name for people: the documentation field's or control setting's label."""
     for model in (UseCase, TenantPolicy):
         try:
-            return str(model._meta.get_field(name).verbose_name)
+            field = model._meta.get_field(name)
         except (FieldDoesNotExist, TypeError):
             continue
+        if isinstance(field, Field):
+            return str(field.verbose_name)
     labels = {"label": _("Release label"), "status": _("Status"), "automatic application": _("Automatic application")}
     return str(labels.get(name, name))
 

@@ -1,5 +1,8 @@
 """What every registry page shares: the tenant and permission gate, and loading a use case of the
 active tenant (another tenant's key is simply not found)."""
+from typing import Any
+
+from django.http import HttpRequest
 from django.utils.functional import cached_property
 from django.views import View
 
@@ -14,6 +17,9 @@ class RegistryView(TenantPermissionRequiredMixin, View):
 class UseCaseMixin:
     """`self.use_case` from the URL's key, inside the active tenant only; read on first use, i.e. after
     the log-in and permission checks, so that a refused user learns nothing about which keys exist."""
+
+    request: HttpRequest
+    kwargs: dict[str, Any]
 
     @cached_property
     def use_case(self):

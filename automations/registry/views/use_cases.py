@@ -1,6 +1,7 @@
 """Registry pages of the core team: the list of use cases, a use case with its documentation, versions,
 releases and change requests, documenting and editing, the history, the kill switch and the
 Verfahrensdokumentation. Thin: reads through automations.registry.selectors, writes through the services."""
+from django.db.models import Field
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -247,12 +248,17 @@ def _history_entries(rows: list) -> list[dict]:
                 before, after = getattr(previous, name, None) if previous else None, getattr(row, name, None)
                 before, after = getattr(before, "username", None), getattr(after, "username", None)
             changed.append({
-                "name": name, "label": UseCase._meta.get_field(name).verbose_name,
+                "name": name, "label": _field_label(name),
                 "rows": side_by_side([] if before is None else render_value(before),
                                      [] if after is None else render_value(after)),
             })
         entries.append({"row": row, "changed": changed})
     return entries
+
+
+def _field_label(name: str) -> str:
+    field = UseCase._meta.get_field(name)
+    return str(field.verbose_name) if isinstance(field, Field) else name
 
 
 class UseCaseHistoryView(UseCaseMixin, RegistryView):

@@ -87,7 +87,7 @@ class Command(BaseCommand):
 
     # --- setting up ------------------------------------------------------------------------------
 
-    def _setup(self) -> None:
+    def _setup(self) -> demo.DemoResult:
         db = connection.settings_dict
         where = db["NAME"] if db["ENGINE"].endswith("sqlite3") else f"{db.get('HOST') or 'localhost'}/{db['NAME']}"
         self.stdout.write(_("Database: %(vendor)s %(where)s") % {"vendor": connection.vendor, "where": where})
