@@ -1,4 +1,5 @@
 import secrets
+from typing import Self, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -35,8 +36,11 @@ class Tenant(models.Model):
         return self.name
 
 
-class TenantScopedQuerySet(models.QuerySet):
-    def for_tenant(self, tenant: "Tenant") -> "TenantScopedQuerySet":
+_Row = TypeVar("_Row", bound=models.Model)
+
+
+class TenantScopedQuerySet(models.QuerySet[_Row]):
+    def for_tenant(self, tenant: Tenant) -> Self:
         return self.filter(tenant=tenant)
 
 

@@ -188,11 +188,12 @@ def review_task_page(*, queue, filters: TaskFilters | None = None, after: str | 
     now = now or timezone.now()
     state = filters.state if filters.state in LISTED_STATES else TaskState.OPEN
     # Art. 18 GDPR: a restricted item's task is processed by nobody and listed to nobody.
-    qs = (ReviewTask.objects.filter(tenant_id=queue.tenant_id, queue=queue, state=state, item__restricted=False)
-          .select_related("claimed_by", "first_reviewer").only(
-              "id", "tenant_id", "item_id", "queue_id", "use_case_id", "reasons", "priority", "due_at", "state",
-              "claimed_by__id", "claimed_by__username", "claim_expires_at", "first_reviewer__id",
-              "first_reviewer__username", "created_at"))
+    qs: QuerySet[ReviewTask] = (
+        ReviewTask.objects.filter(tenant_id=queue.tenant_id, queue=queue, state=state, item__restricted=False)
+        .select_related("claimed_by", "first_reviewer").only(
+            "id", "tenant_id", "item_id", "queue_id", "use_case_id", "reasons", "priority", "due_at", "state",
+            "claimed_by__id", "claimed_by__username", "claim_expires_at", "first_reviewer__id",
+            "first_reviewer__username", "created_at"))
     if filters.use_case_id:
         qs = qs.filter(use_case_id=filters.use_case_id)
     if filters.priority:

@@ -1,4 +1,7 @@
 """Reads of the connectors, tenant-scoped."""
+from collections.abc import Mapping
+from typing import Any
+
 from django.db.models import Count, Q
 
 from automations.choices import CatalogueKind, ConnectorDirection, DeliveryStatus
@@ -62,7 +65,7 @@ def connector_overview(*, tenant, connectors=None) -> list[dict]:
     circuits = {c.entry_id: c for c in ConnectorCircuit.objects.for_tenant(tenant)}
     overview = []
     for connector in connectors:
-        row = counts.get(connector.pk, {})
+        row: Mapping[str, Any] = counts.get(connector.pk, {})
         circuit = circuits.get(connector.pk)
         total, delivered = row.get("total", 0), row.get("delivered", 0)
         finished = delivered + row.get("dead", 0)

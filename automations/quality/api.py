@@ -3,6 +3,7 @@ nothing is stored), the backtests kept with change requests, the circuit breaker
 reviews (read, and completed by an owner or an automation lead). Switching automatic application back on is a
 change request of the kind `quality_breaker_reset` (POST /api/v1/change-requests/)."""
 import django_filters
+from django.contrib.auth.models import User
 from django.core.exceptions import ObjectDoesNotExist
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +24,8 @@ from automations.quality.choices import REVIEW_CHECKLIST, ReviewOutcome, ReviewS
 from automations.quality.models import QualityBreaker, ThresholdBacktest, UseCaseReview
 from automations.registry import selectors as registry_selectors
 from automations.registry.api.filters import UseCaseKeyFilter
+from automations.registry.models.use_cases import UseCase
+from automations.registry.models.versions import ThresholdSetVersion
 from portal.api.permissions import TenantMember, TenantModelPermissions, request_tenant
 from portal.choices import TokenScope
 
@@ -55,8 +58,9 @@ class ThresholdBacktestInputSerializer(serializers.Serializer):
 
 
 class ThresholdBacktestSerializer(serializers.ModelSerializer):
-    use_case = serializers.SlugRelatedField(slug_field="key", read_only=True)
-    threshold_set = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
+    use_case: "serializers.SlugRelatedField[UseCase]" = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    threshold_set: "serializers.SlugRelatedField[ThresholdSetVersion]" = serializers.SlugRelatedField(
+        slug_field="number", read_only=True, allow_null=True)
     figures = serializers.DictField(read_only=True)
 
     class Meta:
@@ -65,7 +69,7 @@ class ThresholdBacktestSerializer(serializers.ModelSerializer):
 
 
 class QualityBreakerSerializer(serializers.ModelSerializer):
-    use_case = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    use_case: "serializers.SlugRelatedField[UseCase]" = serializers.SlugRelatedField(slug_field="key", read_only=True)
 
     class Meta:
         model = QualityBreaker
@@ -74,8 +78,9 @@ class QualityBreakerSerializer(serializers.ModelSerializer):
 
 
 class UseCaseReviewSerializer(serializers.ModelSerializer):
-    use_case = serializers.SlugRelatedField(slug_field="key", read_only=True)
-    completed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    use_case: "serializers.SlugRelatedField[UseCase]" = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    completed_by: "serializers.SlugRelatedField[User]" = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = UseCaseReview

@@ -162,7 +162,8 @@ def replay(items: list[ReplayItem], thresholds: dict, output_fields: list[dict],
             figures.to_review += 1
         else:
             figures.to_clarification += 1
-        judged = item.truth is not None and item.truth.action != DecisionAction.REJECT
+        truth = item.truth if item.truth is not None and item.truth.action != DecisionAction.REJECT else None
+        judged = truth is not None
         chosen = chosen_suggestions(item) if judged else {}
         for name, value, confidence, engine in item.suggestions:
             row = engines.setdefault((engine, name), EngineFieldFigures(engine=engine, field=name))
@@ -170,12 +171,12 @@ def replay(items: list[ReplayItem], thresholds: dict, output_fields: list[dict],
             if confidence < _threshold(thresholds, name, "auto", 1.01):
                 continue
             row.would_pass += 1
-            if judged:
+            if truth is not None:
                 row.checked += 1
-                if name in item.truth.final_fields:
-                    final = item.truth.final_fields[name]
-                elif name in item.truth.diff:
-                    final = item.truth.diff[name].get("final")
+                if name in truth.final_fields:
+                    final = truth.final_fields[name]
+                elif name in truth.diff:
+                    final = truth.diff[name].get("final")
                 else:  # the clerk left the field as routing chose it
                     final = chosen[name][1]
                 row.wrong += not same_value(value, final)

@@ -2,6 +2,7 @@
 an approved change request), backtests attached to the change requests that move thresholds, and the periodic
 reviews (due from the review interval, completed with a checklist, the period's figures and an outcome)."""
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -131,7 +132,7 @@ def quality_breakers_evaluate(*, now=None) -> int:
 def quality_breaker_reset_request(*, actor, use_case: UseCase, description: str) -> ChangeRequest:
     """Propose switching automatic application back on: a change request approved as the use case requires."""
     breaker = QualityBreaker.objects.for_tenant(use_case.tenant).filter(use_case=use_case, tripped=True).first()
-    if breaker is None:
+    if breaker is None or breaker.tripped_at is None:
         raise ValidationError(_("Automatic application of this use case is not switched off."))
     payload = {"tripped_at": breaker.tripped_at.isoformat()}
     if change_request_open_matching(tenant=use_case.tenant, kind=ChangeKind.QUALITY_BREAKER_RESET,
@@ -223,7 +224,7 @@ def use_case_reviews_schedule(*, now=None) -> int:
                 continue
             audit_event_record(actor=SYSTEM, tenant=use_case.tenant, event_type="use_case_review.due", obj=review,
                                details={"use_case": use_case.key, "due_on": review.due_on.isoformat()})
-            transaction.on_commit(lambda review=review: _notify_due(review))
+            transaction.on_commit(partial(_notify_due, review))
             created += 1
     return created
 

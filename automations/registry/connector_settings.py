@@ -154,7 +154,8 @@ def file_drop_settings(settings: dict | None) -> FileDropSettings:
                               % {"lo": MIN_INTERVAL, "hi": MAX_INTERVAL})
     return FileDropSettings(
         format=fmt, columns=_columns(settings.get("columns")), delimiter=delimiter, decimal=decimal,
-        date_format=date_format, bom=_bool(settings, "bom", profile["bom"]), header=_bool(settings, "header", True),
+        date_format=date_format, bom=_bool(settings, "bom", bool(profile["bom"])),
+        header=_bool(settings, "header", True),
         batch=batch, interval=interval, excel_safe=_bool(settings, "excel_safe", True))
 
 

@@ -839,7 +839,7 @@ class CatalogueChangeForm(ChangeRequestTextForm):
     FIELDS = ("kind", "connector_type", "direction", "name", "vendor", "method", "endpoint", "location",
               "transfer_basis", "dpa_reference", "approved_categories", "settings", "is_active")
     # form field -> settings key, per connector type
-    TYPE_SETTINGS = {
+    TYPE_SETTINGS: dict[str, dict[str, str]] = {
         ConnectorType.FILE_DROP: {"file_format": "format", "file_profile": "profile", "file_columns": "columns",
                                   "file_batch": "batch", "file_interval": "interval"},
         ConnectorType.EMAIL: {"email_from": "from_email", "email_reply_field": "reply_field",
@@ -880,7 +880,7 @@ class CatalogueChangeForm(ChangeRequestTextForm):
         the JSON says)."""
         data = self.cleaned_data
         settings = dict(data.get("settings") or {})
-        for field, key in self.TYPE_SETTINGS.get(data.get("connector_type"), {}).items():
+        for field, key in self.TYPE_SETTINGS.get(str(data.get("connector_type")), {}).items():
             value = data.get(field)
             if value not in (None, "", []):
                 settings[key] = value

@@ -30,11 +30,11 @@ from automations.connectors.services.answers import DeliveryAnswer
 from automations.registry.connector_settings import META_COLUMNS, Column, FileDropSettings, file_drop_settings
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-TYPE_FORMATS = {FieldType.DECIMAL: "decimal", FieldType.INTEGER: "integer", FieldType.DATE: "date"}
+TYPE_FORMATS: dict[str, str] = {FieldType.DECIMAL: "decimal", FieldType.INTEGER: "integer", FieldType.DATE: "date"}
 
 
 def _field_formats(use_case) -> dict[str, str]:
-    return {spec["name"]: TYPE_FORMATS.get(spec.get("type"), "text")
+    return {spec["name"]: TYPE_FORMATS.get(str(spec.get("type")), "text")
             for spec in use_case.output_fields or [] if isinstance(spec, dict) and spec.get("name")}
 
 
