@@ -1,7 +1,9 @@
 """Change control. A change request names what it changes (payload) and shows the difference; the
 approver roles follow from the use case; applying happens atomically with the last approval."""
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -320,24 +322,24 @@ def _resolve_documentation(tenant, changes: dict) -> dict:
     return resolved
 
 
+# What each kind of change checks: of a use case, or of the tenant.
+USE_CASE_CHECKS: dict[str, Callable[[UseCase, dict], list[dict]]] = {
+    ChangeKind.LABEL_MOVE: _label_move_check, ChangeKind.STATUS_CHANGE: _status_check,
+    ChangeKind.DOCUMENTATION: _documentation_check, ChangeKind.QUALITY_BREAKER_RESET: _breaker_reset_check}
+TENANT_CHECKS: dict[str, Callable[[Any, dict], list[dict]]] = {
+    ChangeKind.CATALOGUE: _catalogue_check, ChangeKind.TENANT_POLICY: _policy_check,
+    ChangeKind.MEMBERSHIP_ROLES: _membership_roles_check}
+
+
 def _check(tenant, kind: str, use_case: UseCase | None, payload: dict) -> list[dict]:
-    if kind in (ChangeKind.LABEL_MOVE, ChangeKind.STATUS_CHANGE, ChangeKind.DOCUMENTATION,
-                ChangeKind.QUALITY_BREAKER_RESET):
+    use_case_check = USE_CASE_CHECKS.get(kind)
+    if use_case_check is not None:
         if use_case is None:
             raise ValidationError(_("This kind of change belongs to a use case."))
-        if kind == ChangeKind.LABEL_MOVE:
-            return _label_move_check(use_case, payload)
-        if kind == ChangeKind.STATUS_CHANGE:
-            return _status_check(use_case, payload)
-        if kind == ChangeKind.QUALITY_BREAKER_RESET:
-            return _breaker_reset_check(use_case, payload)
-        return _documentation_check(use_case, payload)
-    if kind == ChangeKind.CATALOGUE:
-        return _catalogue_check(tenant, payload)
-    if kind == ChangeKind.TENANT_POLICY:
-        return _policy_check(tenant, payload)
-    if kind == ChangeKind.MEMBERSHIP_ROLES:
-        return _membership_roles_check(tenant, payload)
+        return use_case_check(use_case, payload)
+    tenant_check = TENANT_CHECKS.get(kind)
+    if tenant_check is not None:
+        return tenant_check(tenant, payload)
     raise ValidationError(_("Unknown kind of change."))
 
 
