@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from tests.access import login
 from tests.audit.dsb.helpers import ERIKA
 from tests.audit.dsb.test_api import bearer
-from tests.audit.dsb.test_views import login
 
 pytestmark = pytest.mark.django_db
 

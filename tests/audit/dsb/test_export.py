@@ -13,8 +13,8 @@ from audit.actors import SYSTEM
 from audit.models import AuditEvent
 from audit.services.checkpoints import checkpoints_sign
 from audit.services.events import access_event_record, audit_event_record
+from tests.access import login
 from tests.audit.conftest import tamper
-from tests.audit.dsb.test_views import login
 
 pytestmark = pytest.mark.django_db
 SCRIPT = Path(__file__).resolve().parents[3] / "audit" / "offline_verify.py"

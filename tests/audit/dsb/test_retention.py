@@ -139,7 +139,7 @@ def test_without_a_valid_anchor_the_purged_chain_fails(old_chain, settings):
 def test_an_export_after_a_purge_verifies_offline_from_the_anchor(old_chain, make_user, client, tmp_path):
     from portal.choices import Role
     from portal.models import Tenant
-    from tests.audit.dsb.test_views import login
+    from tests.access import login
 
     purge("--before", f"{timezone.localdate() - timedelta(days=190):%Y-%m-%d}", "--tenant", "muster")
     tenant = Tenant.objects.get(slug="muster")
