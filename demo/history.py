@@ -16,6 +16,7 @@ import random
 import uuid
 from datetime import datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -74,8 +75,15 @@ class _History:
 
     def __init__(self, tenant, users, connector, rng: random.Random, now: datetime):
         self.tenant, self.users, self.connector, self.rng, self.now = tenant, users, connector, rng, now
-        self.items, self.runs, self.steps, self.suggestions = [], [], [], []
-        self.tasks, self.decisions, self.escalations, self.deliveries, self.attempts = [], [], [], [], []
+        self.items: list[WorkItem] = []
+        self.runs: list[Run] = []
+        self.steps: list[StepRun] = []
+        self.suggestions: list[Suggestion] = []
+        self.tasks: list[ReviewTask] = []
+        self.decisions: list[ReviewDecision] = []
+        self.escalations: list[Escalation] = []
+        self.deliveries: list[Delivery] = []
+        self.attempts: list[DeliveryAttempt] = []
         self.queues: dict = {}
         self.counter = 0
 
@@ -131,15 +139,16 @@ class _History:
             failed_step = rng.choice(("read", "extract", "check") if profile["engine"] == "invoice" else
                                      ("extract", "check"))
             if outcome == "fail":  # and failed again on every retry: escalated, in the clarification queue
+                gave_up = started + timedelta(minutes=2)
                 run = Run(tenant=self.tenant, item=item, release=release, label="production", status=RunStatus.FAILED,
                           trigger=RunTrigger.RETRY, attempt=3, created_at=received, started_at=started,
-                          finished_at=started + timedelta(minutes=2), error=f"{failed_step}: Zeitüberschreitung")
+                          finished_at=gave_up, error=f"{failed_step}: Zeitüberschreitung")
                 self.runs.append(run)
                 for number in (1, 2, 3):
                     self.steps.append(StepRun(tenant=self.tenant, run=run, step=failed_step, attempt=number,
                                               status=StepStatus.FAILED, duration_ms=2000, error="Zeitüberschreitung",
                                               started_at=started + timedelta(seconds=50 * (number - 1))))
-                self.failed(item, use_case, run.finished_at, recent)
+                self.failed(item, use_case, gave_up, recent)
                 return
             attempt = 2
             started += timedelta(seconds=rng.uniform(10, 60))
@@ -279,10 +288,11 @@ class _History:
         delivery.attempts, delivery.status, delivery.delivered_at = failures + 1, DeliveryStatus.DELIVERED, moment
 
     def save(self) -> None:
-        for model, rows in ((WorkItem, self.items), (Run, self.runs), (StepRun, self.steps),
-                            (Suggestion, self.suggestions), (ReviewTask, self.tasks), (ReviewDecision, self.decisions),
-                            (Escalation, self.escalations), (Delivery, self.deliveries),
-                            (DeliveryAttempt, self.attempts)):
+        batches: list[tuple[Any, list]] = [  # (model, its rows), each model of its own type
+            (WorkItem, self.items), (Run, self.runs), (StepRun, self.steps), (Suggestion, self.suggestions),
+            (ReviewTask, self.tasks), (ReviewDecision, self.decisions), (Escalation, self.escalations),
+            (Delivery, self.deliveries), (DeliveryAttempt, self.attempts)]
+        for model, rows in batches:
             model.objects.bulk_create(rows, batch_size=1000)
 
 

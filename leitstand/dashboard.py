@@ -1,6 +1,8 @@
 """What the Leitstand shows of a report: the charts (leitstand.charts) and the CSV rows, built from the same
 series so that the download says exactly what the charts draw."""
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,7 +23,7 @@ def _share(value):
 class Column:
     key: str  # the CSV column
     label: str
-    read: object  # day figures -> value
+    read: Callable[[dict], Any]  # day figures -> value
 
 
 def _band_share(low: int, high: int):

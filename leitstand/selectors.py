@@ -8,8 +8,10 @@ open at the day's end (a task that left its queue by escalation or clarification
 before); review tasks due that day and not done in time; the confidence of the suggestions made that day;
 delivery attempts that failed, dead letters among the deliveries created that day and deliveries delivered."""
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.db.models import Count, Exists, F, FloatField, IntegerField, OuterRef, Q, Sum
 from django.db.models.functions import Cast, Floor, Least
@@ -74,14 +76,16 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def _empty() -> dict:
-    figures = dict.fromkeys(COUNTS, 0)
+    figures: dict[str, Any] = dict.fromkeys(COUNTS, 0)
     figures.update(field_corrections={}, step_failures={}, latency_count=0, latency_p50_ms=None,
                    latency_p95_ms=None, latency_histogram={}, processing_p50_ms=None, processing_p95_ms=None,
                    confidence_bands=[0] * BANDS, confidence_sum=0.0)
     return figures
 
 
-def _ms(start: datetime, end: datetime) -> int:
+def _ms(start: datetime | None, end: datetime | None) -> int:
+    if start is None or end is None:  # the queries read finished rows: both are there
+        return 0
     return max(0, int((end - start).total_seconds() * 1000))
 
 
@@ -92,6 +96,7 @@ def figures_compute(*, tenant, day: date, now: datetime | None = None) -> dict[i
     start, end = day_bounds(day)
     within = {"gte": start, "lt": end}
     result: dict[int, dict] = {}
+    row: Mapping[str, Any]  # the aggregate rows below, each of its own shape
 
     def of(use_case_id) -> dict:
         return result.setdefault(use_case_id, _empty())

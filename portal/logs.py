@@ -10,6 +10,7 @@ import logging
 import re
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A request id a client or proxy sends is kept when it looks like one (a UUID, a trace id); anything else is
@@ -88,7 +89,7 @@ class JsonFormatter(logging.Formatter):
     the plain fields a caller passed with `extra=`, and the exception with its traceback if there is one."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
+        entry: dict[str, Any] = {
             "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
             .replace("+00:00", "Z"),
             "level": record.levelname,

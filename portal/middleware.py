@@ -86,7 +86,7 @@ def second_factor_required(request) -> bool:
     if user.is_superuser:
         return True
     membership = getattr(request, "membership", None)
-    return bool(membership) and bool(SECOND_FACTOR_ROLES & set(membership.roles))
+    return membership is not None and bool(SECOND_FACTOR_ROLES & set(membership.roles))
 
 
 def second_factor_step(request) -> str | None:

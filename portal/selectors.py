@@ -1,4 +1,6 @@
 """Reads of the portal's records; every query is scoped to a tenant."""
+from typing import Any
+
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -111,7 +113,8 @@ def second_factor_overview(*, users) -> dict[int, dict]:
     """{user id: {"enrolled": bool, "last_used_at": datetime or None, "recovery_codes": n}} for the given users,
     in two queries."""
     ids = [user.pk for user in users]
-    overview = {pk: {"enrolled": False, "last_used_at": None, "recovery_codes": 0} for pk in ids}
+    overview: dict[int, dict[str, Any]] = {pk: {"enrolled": False, "last_used_at": None, "recovery_codes": 0}
+                                           for pk in ids}
     for user_id, last_used_at in TOTPDevice.objects.filter(user_id__in=ids, confirmed=True).values_list(
             "user_id", "last_used_at"):
         overview[user_id].update(enrolled=True, last_used_at=last_used_at)

@@ -326,7 +326,8 @@ def _recovery_code_new() -> str:
 
 def _second_factor_audit(*, actor, user, event_type: str, details: dict | None = None) -> None:
     """In the chain of every tenant the user belongs to (each tenant's DSB and ISB see it), or the system's."""
-    for tenant in list(tenant_list_for_user(user=user)) or [None]:
+    chains: list[Tenant | None] = [*tenant_list_for_user(user=user)] or [None]
+    for tenant in chains:
         audit_event_record(actor=actor, tenant=tenant, event_type=event_type, obj=user, details=details or {})
 
 

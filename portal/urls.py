@@ -2,7 +2,7 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
@@ -10,7 +10,7 @@ from leitstand.api import LeitstandApiView
 from portal.problems import api_not_found
 from portal.views import favicon
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("", include("portal.api.urls")),
     path("", include("automations.api.urls")),
     path("", include("reviews.api.urls")),

@@ -137,7 +137,7 @@ class DeliveryListApiView(generics.ListAPIView):
 
 
 class ItemDeliveryPagination(CursorPagination):
-    ordering = ("created_at", "pk")
+    ordering = ("created_at", "pk")  # type: ignore[assignment]  # DRF takes a tuple; the stubs only str
 
 
 class WorkItemDeliveriesApiView(generics.ListAPIView):

@@ -6,7 +6,7 @@ deliveries at once. Every change of state is audited (`connector_circuit.*`).
 
 Settings of the connector (CatalogueEntry.settings): circuit_failures (5 failed deliveries in a row open
 it), circuit_cooldown (60 seconds before the trial delivery), timeout (10; bounds the trial's window)."""
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.utils.translation import gettext as _
 
@@ -43,7 +43,7 @@ CONNECTOR_BREAKER = circuits.BreakerKind(name="connector_circuit", model=Connect
                                          probe_window=_probe_window, notice=_notice, on_closed=_send_waiting)
 
 
-def connector_circuit_allow(*, entry: CatalogueEntry, now=None) -> tuple[bool, object]:
+def connector_circuit_allow(*, entry: CatalogueEntry, now=None) -> tuple[bool, datetime | None]:
     """May a delivery go out now? Returns (allowed, when to try again if not)."""
     return circuits.circuit_allow(kind=CONNECTOR_BREAKER, entry=entry, now=now)
 

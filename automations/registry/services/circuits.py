@@ -13,6 +13,7 @@ Every change of state is audited, as the system. Settings come from the entry (C
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -43,7 +44,9 @@ class BreakerKind:
     """What differs between the breakers of one kind of entry."""
 
     name: str  # the audit event types' prefix, e.g. "processor_circuit"
-    model: type  # a TenantOwned model with entry, state, consecutive_failures, opened_at, probe_until, ...
+    # A TenantOwned model with entry, state, consecutive_failures, opened_at, probe_until, ...: the kinds'
+    # models share these columns, not a base class.
+    model: type[Any]
     label: str  # the audit details' key naming the entry: "processor", "connector"
     probe_window: Callable[[CatalogueEntry], timedelta]  # how long one trial may take
     # (entry, failures, last error) -> (subject, message) of the e-mail to IT when the circuit opens

@@ -12,6 +12,7 @@ credential (webhook signing secret, mailbox password). Each kind keeps its own t
 A kind registers itself (`secret_kind_register`) where its service lives; the rotation walks them all."""
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -23,6 +24,9 @@ from automations.registry import secrets
 from automations.registry.models.catalogue import CatalogueEntry
 from portal.permissions import require_perm
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
+
 MAX_SECRET_LENGTH = 4096
 
 
@@ -31,11 +35,13 @@ class SecretKind:
     """What differs between stored secrets of one kind."""
 
     name: str  # the audit event types' prefix, e.g. "processor_secret"
-    model: type  # a TenantOwned model with entry, ciphertext, key_fingerprint, set_at, set_by
+    # A TenantOwned model with entry, ciphertext, key_fingerprint, set_at, set_by: the kinds' models share
+    # these columns, not a base class.
+    model: type[Any]
     catalogue_kind: str  # the CatalogueEntry.kind that may hold it
     permission: str  # to set and clear it
     label: str  # the audit details' key naming the entry: "processor", "connector"
-    wrong_entry: object  # the message (lazy) when the entry is of another kind
+    wrong_entry: "str | _StrPromise"  # the message (lazy) when the entry is of another kind
     # Checks (and may normalise) the plain secret, stripped, for an entry; raises ValidationError. Anything
     # empty or longer than MAX_SECRET_LENGTH must be refused by it.
     validate: Callable[[CatalogueEntry, str], str]
