@@ -293,6 +293,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ChangeKindEnum": "automations.choices.ChangeKind",
         "CatalogueKindEnum": "automations.choices.CatalogueKind",
+        "ConnectorTypeEnum": "automations.choices.ConnectorType",
         "RoleEnum": "portal.choices.Role",
         "TaskStateEnum": "reviews.choices.TaskState",
     },

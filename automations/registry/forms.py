@@ -594,7 +594,7 @@ class PromptTemplateVersionForm(VersionFormBase):
         super().__init__(*args, use_case=use_case, **kwargs)
         choice_field(self, "declared_fields").choices = [(f["name"], f["name"]) for f in use_case.input_fields]
         choice_field(self, "processor_key").choices = [("", "—")] + [(p.key, str(p)) for p in processors]
-        choice_field(self, "output_field").choices = [("", "—")] + [(f["name"], f["name"])
+        choice_field(self, "output_field").choices = [("", "—")] + [(f["name"], field_label(f))
                                                                     for f in use_case.output_fields]
 
     def content(self) -> dict:
@@ -618,7 +618,7 @@ class ThresholdSetVersionForm(VersionFormBase):
                                         required=False, min_value=0, max_value=1, decimal_places=3, localize=True)
             self.fields[f"auto__{name}"] = auto
             self.fields[f"reject__{name}"] = reject
-            self.pairs.append((name, self[f"auto__{name}"], self[f"reject__{name}"]))
+            self.pairs.append((label, self[f"auto__{name}"], self[f"reject__{name}"]))
         self.order_fields([f for f in self.fields if "__" in f] + ["change_note", "submit_now"])
 
     @classmethod
@@ -679,7 +679,7 @@ class EngineConfigVersionForm(VersionFormBase):
 
     def __init__(self, *args, use_case: UseCase, processors=(), **kwargs):
         super().__init__(*args, use_case=use_case, **kwargs)
-        choice_field(self, "fields_").choices = [(f["name"], f["name"]) for f in use_case.output_fields]
+        choice_field(self, "fields_").choices = [(f["name"], field_label(f)) for f in use_case.output_fields]
 
     @classmethod
     def initial_from(cls, version) -> dict:

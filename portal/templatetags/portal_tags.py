@@ -73,3 +73,13 @@ def role_labels(values) -> list[str]:
     """Labels in the order of portal.choices.Role (core team first), however they were stored."""
     order = {value: index for index, value in enumerate(Role.values)}
     return [role_label(value) for value in sorted(values or [], key=lambda v: order.get(v, len(order)))]
+
+
+@register.filter
+def output_label(use_case, name: str) -> str:
+    """The label of one of the use case's output fields in the reader's language (its key if it has none):
+    `{{ use_case|output_label:name }}`."""
+    from automations.fields import field_label
+
+    spec = next((f for f in use_case.output_fields or [] if f.get("name") == name), None)
+    return field_label(spec, name)

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from automations.choices import ChangeKind, ChangeState, UseCaseStatus
+from automations.choices import ChangeKind, ChangeState, Label, UseCaseStatus
 from automations.evaluation import selectors as evaluation_selectors
 from automations.registry import selectors
 from automations.registry.diffs import change_request_item_rows, compact, render_release, side_by_side
@@ -48,13 +48,25 @@ def item_label(name) -> str:
             continue
         if isinstance(field, Field):
             return str(field.verbose_name)
+    if isinstance(name, str) and name.startswith("label "):
+        label = name.split(" ", 1)[1]
+        return _("Release label “%(label)s”") % {"label": dict(Label.choices).get(label, label)}
     labels = {"label": _("Release label"), "status": _("Status"), "automatic application": _("Automatic application")}
     return str(labels.get(name, name))
 
 
+def _readable(item: dict) -> dict:
+    """A status change reads in the statuses' names (Entwurf → Produktion), not their keys."""
+    if item.get("item") != "status":
+        return item
+    names = dict(UseCaseStatus.choices)
+    return {**item, **{side: str(names.get(item.get(side), item.get(side))) for side in ("before", "after")
+                       if item.get(side) is not None}}
+
+
 def _diff_items(cr) -> list[dict]:
     return [{"item": item_label(item.get("item")), "key": item.get("item"),
-             "rows": compact(change_request_item_rows(item))} for item in cr.diff or []]
+             "rows": compact(change_request_item_rows(_readable(item)))} for item in cr.diff or []]
 
 
 def _release_diff(cr):
