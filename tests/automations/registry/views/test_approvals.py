@@ -47,7 +47,7 @@ def test_inbox_shows_each_approver_what_waits_for_them(tenant, team, login, prop
         page = login(team[who], tenant).get(inbox).content.decode()
         assert ("R1 in den Pilot" in page) is expected, who
     page = login(team["data_protection_officer"], tenant).get(inbox).content.decode()
-    assert "label pilot" in page and "R1" in page  # the difference is shown in the inbox
+    assert "Release-Label „Pilot“" in page and "R1" in page  # the difference is shown in the inbox
 
 
 def test_the_right_people_approve_until_applied(tenant, team, login, proposal):
