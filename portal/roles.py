@@ -67,10 +67,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "automations.change_escalation", "reviews.add_trainingrecord", "reviews.view_trainingrecord",
             "reviews.view_oversight",
         } | _REVIEW_USE_CASES),
+    # A department owner changes the use cases granted to them (object permissions), not every one.
     Role.DEPARTMENT_OWNER: frozenset(
         _READ_REGISTRY | _PROPOSE | _SUSPEND | _READ_WORK | _SEND_WORK | _KEEP_MASTER_DATA | _REVIEW_USE_CASES
         | _READ_LEITSTAND | {
-            "automations.add_usecase", "automations.change_usecase", "reviews.view_oversight",
+            "automations.add_usecase", "reviews.view_oversight",
         }),
     Role.IT_OPERATOR: frozenset(_READ_REGISTRY | _PROPOSE | _READ_WORK | _SEND_WORK | _KEEP_MASTER_DATA
                                 | _KEEP_PROCESSOR_KEYS | _REDELIVER | _REVIEW_USE_CASES | _READ_LEITSTAND),
@@ -80,8 +81,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
                                             | _HANDLE_REQUESTS | _REVIEW_USE_CASES
                                             | {"automations.change_tenantpolicy"}),
     Role.WORKS_COUNCIL: frozenset(_READ_REGISTRY | {"audit.view_employee_measures", "reviews.view_oversight"}),
+    # A clerk works the queues granted to them, per queue or per team (object permissions), none by role.
     Role.CLERK: frozenset(_READ_WORK | _SEND_WORK | {
-        "portal.view_tenant", "automations.view_usecase", "reviews.work_reviewqueue",
+        "portal.view_tenant", "automations.view_usecase",
     }),
     Role.AUDITOR: frozenset(_READ_REGISTRY | _READ_WORK | _READ_AUDIT | _READ_LEITSTAND | {"reviews.view_oversight"}),
 }
@@ -91,6 +93,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 # change what runs, keep keys and connectors, control and read the audit trail.
 SECOND_FACTOR_ROLES = frozenset({Role.AUTOMATION_LEAD, Role.IT_OPERATOR, Role.SECURITY_OFFICER,
                                  Role.DATA_PROTECTION_OFFICER})
+
+# Whose reads of work (items, runs, queues, tasks) reach the whole tenant: the core team, IT, the DSB and
+# the auditors. Everyone else holding a view permission on work reads what their object permissions
+# open: a clerk the queues granted to them, a department owner the use cases they own (NetBox's
+# restrict(user, action); the selectors apply it).
+TENANT_WIDE_WORK_READERS = frozenset({Role.AUTOMATION_LEAD, Role.IT_OPERATOR, Role.DATA_PROTECTION_OFFICER,
+                                      Role.AUDITOR})
 
 
 def permissions_for_roles(roles: list[str]) -> set[str]:

@@ -13,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from audit.models import AuditEvent
 from audit.streams import chain_key
 from portal.models import ApiToken, Membership, Tenant
+from portal.roles import TENANT_WIDE_WORK_READERS
 
 User = get_user_model()
 
@@ -41,6 +42,18 @@ def roles_of(*, user, tenant: Tenant) -> list[str]:
         return list(remembered[1])
     membership = membership_get(user=user, tenant=tenant)
     return list(membership.roles) if membership else []
+
+
+def reads_all_work(*, user, tenant: Tenant) -> bool:
+    """Whether the user's reads of work records (items, queues, tasks) reach the whole tenant: a superuser,
+    or a role of portal.roles.TENANT_WIDE_WORK_READERS. Everyone else reads through object permissions."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or bool(set(roles_of(user=user, tenant=tenant)) & TENANT_WIDE_WORK_READERS)
+
+
+def members_active(*, tenant: Tenant) -> QuerySet[Membership]:
+    return membership_list(tenant=tenant).filter(is_active=True)
 
 
 def remember_roles(*, user, tenant: Tenant, roles: list[str]) -> None:

@@ -193,7 +193,7 @@ def home_panel_keys(roles) -> list[str]:
 
 
 def _queues_panel(request) -> dict:
-    queues = list(review_queue_list(tenant=request.tenant).order_by("name")[:8])
+    queues = list(review_queue_list(tenant=request.tenant, user=request.user).order_by("name")[:8])
     return {"queues": [(queue, review_queue_figures(queue=queue)) for queue in queues],
             "today": review_work_today(tenant=request.tenant, user=request.user)["total"]}
 

@@ -13,3 +13,7 @@ register("work_item.viewed", "A person opened a work item with personal data (ac
 register("work_items.listed", "A person saw a page or list of work items with personal data, one event per page "
          "(access chain).")
 register("work_item.file_viewed", "A person opened a work item's document with personal data (access chain).")
+register("review_queue.unassigned", "A person's own work permission on one review queue was taken away.")
+register("review_team.granted", "A person was added to a team: they work every review queue of the team (details "
+         "say whether the queues hold personal data).")
+register("review_team.revoked", "A person was taken out of a team and no longer works its review queues.")

@@ -1,6 +1,7 @@
 """Human oversight: queues per team with an SLA, tasks with reasons and an expiring claim, decisions
 with the per-field difference between suggestion and final value."""
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +26,25 @@ class ReviewQueue(TenantOwned):
         permissions = [("work_reviewqueue", "Can work tasks of a review queue")]
         verbose_name = _("review queue")
         verbose_name_plural = _("review queues")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReviewTeam(TenantOwned):
+    """A team (a department) of clerks: its group holds the work permission on every queue of the tenant
+    whose `team` is the team's name, those created later included (django-guardian group object
+    permissions). A clerk added to the team works them all; one taken out, none of them."""
+
+    name = models.CharField(_("name"), max_length=120)
+    group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="review_team", editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="reviewteam_unique_tenant_name")]
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
 
     def __str__(self) -> str:
         return self.name

@@ -16,7 +16,7 @@ from django.utils import timezone
 from automations.registry.selectors import tenant_policy_get
 from reviews.choices import DecisionAction
 from reviews.models import ReviewDecision
-from reviews.selectors import review_queue_list
+from reviews.selectors import review_queue_list_for_figures
 from reviews.services import BULK_COMMENT
 
 # Decisions that say something about the suggestion; escalations and clarifications do not.
@@ -111,7 +111,7 @@ def oversight_report(*, tenant, days: int = 90, now=None, config: OversightSetti
         names[actor_id] = username
     report = OversightReport(since=since, until=now, min_group_size=min_group, per_person_allowed=per_person,
                              works_agreement_reference=policy.works_agreement_reference, settings=config)
-    for queue in review_queue_list(tenant=tenant).order_by("name"):
+    for queue in review_queue_list_for_figures(tenant=tenant).order_by("name"):
         queue_rows = by_queue.get(queue.pk, [])
         entry = QueueOversight(queue=queue, figures=_figures(queue_rows, config, min_group))
         if per_person and not entry.figures.hidden:

@@ -12,19 +12,60 @@ from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from guardian.shortcuts import get_objects_for_user, get_users_with_perms
 
 from audit.models import AuditEvent
 from automations.choices import RiskTier
 from automations.execution.models.work import Run, StepRun, WorkItem, WorkItemFile
 from automations.execution.selectors import work_item_identities
 from automations.registry.models.use_cases import UseCase
+from automations.registry.selectors import use_case_restrict
+from portal.selectors import members_active, reads_all_work
 from reviews.briefings import briefing_for
 from reviews.choices import OPEN_TASK_STATES, QueueKind, TaskState
-from reviews.models import BriefingConfirmation, ReviewDecision, ReviewQueue, ReviewTask, TrainingRecord
+from reviews.models import (
+    BriefingConfirmation,
+    ReviewDecision,
+    ReviewQueue,
+    ReviewTask,
+    ReviewTeam,
+    TrainingRecord,
+)
+
+# What a user may do with review queues (NetBox's restrict(user, action)):
+# view — see the queue, its figures and tasks: all for the tenant-wide readers of work
+#        (portal.roles.TENANT_WIDE_WORK_READERS), else the queues they may work and those of the use cases
+#        they own (a department owner's);
+# work — claim and decide its tasks: the queues granted to the user, to them or to their team (django-guardian).
+QUEUE_ACTIONS = ("view", "work")
 
 
-def review_queue_list(*, tenant, kind: str | None = None) -> QuerySet[ReviewQueue]:
-    qs = ReviewQueue.objects.for_tenant(tenant)
+def review_queue_restrict(qs, *, tenant, user, action: str = "view") -> QuerySet[ReviewQueue]:
+    if action not in QUEUE_ACTIONS:
+        raise ValueError(f"unknown action {action}")
+    qs = qs.filter(tenant=tenant)
+    if user is None or not user.is_authenticated or not user.is_active:
+        return qs.none()
+    workable = get_objects_for_user(user, "reviews.work_reviewqueue", klass=ReviewQueue.objects.for_tenant(tenant),
+                                    accept_global_perms=False)
+    if action == "work":
+        return qs.filter(pk__in=workable.values("pk"))
+    if reads_all_work(user=user, tenant=tenant):
+        return qs
+    owned = use_case_restrict(UseCase.objects.all(), tenant=tenant, user=user, action="own")
+    of_owned = ReviewQueue.objects.filter(tenant=tenant, use_cases__in=owned.values("pk"))
+    return qs.filter(Q(pk__in=workable.values("pk")) | Q(pk__in=of_owned.values("pk")))
+
+
+def review_queue_list_for_figures(*, tenant) -> QuerySet[ReviewQueue]:
+    """Every queue of the tenant, for figures aggregated per queue (oversight: the works council and the
+    core team see what is measured, never an item or a task)."""
+    return ReviewQueue.objects.for_tenant(tenant)
+
+
+def review_queue_list(*, tenant, user, kind: str | None = None, action: str = "view") -> QuerySet[ReviewQueue]:
+    """The tenant's queues the user may `action` (review_queue_restrict)."""
+    qs = review_queue_restrict(ReviewQueue.objects.all(), tenant=tenant, user=user, action=action)
     return qs.filter(kind=kind) if kind else qs
 
 
@@ -110,8 +151,9 @@ def due_soon_window(queue) -> timedelta:
     return max(timedelta(hours=1), timedelta(hours=queue.sla_hours) / 4)
 
 
-def review_queue_get(*, tenant, pk) -> ReviewQueue:
-    return review_queue_list(tenant=tenant).get(pk=pk)
+def review_queue_get(*, tenant, user, pk) -> ReviewQueue:
+    """A queue the user may see; another team's raises DoesNotExist (a 404, like another tenant's)."""
+    return review_queue_list(tenant=tenant, user=user).get(pk=pk)
 
 
 def review_queue_figures(*, queue, now=None) -> QueueFigures:
@@ -213,15 +255,25 @@ def review_task_page(*, queue, filters: TaskFilters | None = None, after: str | 
     return page
 
 
-def review_task_get(*, tenant, pk) -> ReviewTask:
-    return (ReviewTask.objects.for_tenant(tenant)
+def review_task_restrict(qs, *, tenant, user) -> QuerySet[ReviewTask]:
+    """The tasks of `qs` in queues the user may see (review_queue_restrict, action "view")."""
+    qs = qs.filter(tenant=tenant)
+    if reads_all_work(user=user, tenant=tenant):
+        return qs
+    return qs.filter(queue__in=review_queue_restrict(ReviewQueue.objects.all(), tenant=tenant, user=user).values("pk"))
+
+
+def review_task_get(*, tenant, user, pk) -> ReviewTask:
+    """A task in a queue the user may see; another team's raises DoesNotExist."""
+    return (review_task_restrict(ReviewTask.objects.all(), tenant=tenant, user=user)
             .select_related("queue", "item", "item__use_case", "item__use_case__escalation_contact", "use_case",
                             "item__release__threshold_set", "claimed_by", "first_reviewer")
             .get(pk=pk))
 
 
-def review_task_list_for_api(*, tenant, queue=None, state: str | None = None) -> QuerySet[ReviewTask]:
-    qs = ReviewTask.objects.for_tenant(tenant).select_related("queue", "use_case", "claimed_by")
+def review_task_list_for_api(*, tenant, user, queue=None, state: str | None = None) -> QuerySet[ReviewTask]:
+    qs = review_task_restrict(ReviewTask.objects.all(), tenant=tenant, user=user).select_related(
+        "queue", "use_case", "claimed_by")
     if queue is not None:
         qs = qs.filter(queue=queue)
     if state:
@@ -280,8 +332,48 @@ def review_clearance(*, tenant, user, use_cases) -> list[Clearance]:
 
 
 def may_work_queue(*, user, queue) -> bool:
-    """The queue's work permission from the user's roles in the tenant, or granted on this queue."""
+    """The queue's work permission, granted on this queue to the user or to their team (no role grants it)."""
     return user.has_perm("reviews.work_reviewqueue") or user.has_perm("reviews.work_reviewqueue", queue)
+
+
+# --- grants: teams, queues, members -------------------------------------------------------------------
+
+def review_team_get(*, tenant, name: str) -> ReviewTeam | None:
+    return ReviewTeam.objects.for_tenant(tenant).filter(name=name).select_related("group").first()
+
+
+def review_team_names(*, tenant) -> list[str]:
+    """The teams a queue may be granted by: the existing teams, the queues' teams and the use cases'
+    departments (a department's queues take its name when they are created)."""
+    names = set(ReviewTeam.objects.for_tenant(tenant).values_list("name", flat=True))
+    names |= set(ReviewQueue.objects.for_tenant(tenant).values_list("team", flat=True))
+    names |= set(UseCase.objects.for_tenant(tenant).values_list("department", flat=True))
+    return sorted(name for name in names if name)
+
+
+def review_team_members(*, tenant) -> dict[str, list]:
+    """{team name: [active members of the tenant in its group]}, by user name."""
+    members = {m.user_id: m.user for m in members_active(tenant=tenant)}
+    out: dict[str, list] = {}
+    for team in ReviewTeam.objects.for_tenant(tenant).prefetch_related("group__user_set"):
+        out[team.name] = sorted((u for u in team.group.user_set.all() if u.pk in members),
+                                key=lambda u: u.username)
+    return out
+
+
+def review_queue_grants(*, tenant) -> list[tuple[ReviewQueue, list]]:
+    """Each queue of the tenant with the active members granted it on their own (not through a team)."""
+    members = {m.user_id for m in members_active(tenant=tenant)}
+    out = []
+    for queue in ReviewQueue.objects.for_tenant(tenant).order_by("team", "name"):
+        users = get_users_with_perms(queue, only_with_perms_in=["work_reviewqueue"], with_group_users=False,
+                                     with_superusers=False)
+        out.append((queue, sorted((u for u in users if u.pk in members), key=lambda u: u.username)))
+    return out
+
+
+def user_in_team(*, user, tenant, name: str) -> bool:
+    return ReviewTeam.objects.for_tenant(tenant).filter(name=name, group__user=user).exists()
 
 
 def review_task_identities(*, tasks, use_cases) -> dict:

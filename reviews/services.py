@@ -5,12 +5,13 @@ import random
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from guardian.shortcuts import assign_perm, get_perms
+from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
 from audit.actors import SYSTEM, as_actor
 from audit.selectors.pseudonyms import work_item_identifiers
@@ -21,9 +22,11 @@ from automations.execution.services.escalations import escalation_create
 from automations.execution.services.results import work_item_finalise
 from automations.registry.models.use_cases import UseCase
 from automations.registry.selectors import tenant_policy_get
+from automations.registry.services.use_cases import use_case_owner_grant, use_case_owner_revoke
 from automations.training.services import example_from_correction
 from portal.jobs import task_send_on_commit
 from portal.permissions import actor_has_perm, require_perm
+from portal.selectors import membership_get
 from reviews.briefings import briefing_for
 from reviews.choices import OPEN_TASK_STATES, DecisionAction, QueueKind, TaskState
 from reviews.models import (
@@ -32,6 +35,7 @@ from reviews.models import (
     ReviewQueue,
     ReviewTask,
     ReviewTaskSkip,
+    ReviewTeam,
     TrainingRecord,
 )
 from reviews.selectors import (
@@ -39,6 +43,9 @@ from reviews.selectors import (
     review_queue_for_use_case,
     review_task_bulk_approvable,
     review_task_open_for_item,
+    review_team_get,
+    review_team_names,
+    user_in_team,
 )
 
 QUEUE_NAMES: dict[str, str] = {QueueKind.REVIEW: "Prüfung", QueueKind.CLARIFICATION: "Klärung",
@@ -59,8 +66,12 @@ def review_queue_ensure(*, use_case, kind: str = QueueKind.REVIEW) -> ReviewQueu
                                            name=f"{use_case.title} · {QUEUE_NAMES[kind]}", team=use_case.department,
                                            sla_hours=8 if kind == QueueKind.CLARIFICATION else 24)
         queue.use_cases.add(use_case)
+        team = review_team_get(tenant=use_case.tenant, name=queue.team)
+        if team is not None:  # the team's clerks work its new queue as they work the others
+            assign_perm("reviews.work_reviewqueue", team.group, queue)
         audit_event_record(actor=SYSTEM, tenant=use_case.tenant, event_type="review_queue.created", obj=queue,
-                           details={"kind": kind, "use_case": use_case.key})
+                           details={"kind": kind, "use_case": use_case.key, "team": queue.team,
+                                    "granted_to_team": team is not None})
     return queue
 
 
@@ -113,8 +124,13 @@ def briefing_confirm(*, actor, use_case) -> BriefingConfirmation:
 
 
 def briefing_may_confirm(*, actor, use_case) -> bool:
-    """Whoever may work one of the use case's review queues (by role, or granted on the queue)."""
+    """Whoever may work one of the use case's review queues (granted on the queue, or to their team), or
+    belongs to the team of the use case's department (whose queues they will work once they exist)."""
     if actor_has_perm(actor, use_case.tenant, "reviews.work_reviewqueue"):
+        return True
+    user = as_actor(actor).user
+    if user is not None and use_case.department and user_in_team(user=user, tenant=use_case.tenant,
+                                                                  name=use_case.department):
         return True
     return any(_may_work(actor, queue) for queue in ReviewQueue.objects.for_tenant(use_case.tenant)
                .filter(use_cases=use_case))
@@ -368,17 +384,127 @@ def review_tasks_bulk_approve(*, actor, queue: ReviewQueue, tasks) -> tuple[list
     return decisions, skipped
 
 
+def _grantee_check(actor, tenant, user) -> None:
+    """Queues are granted by the automation lead, to active members of the tenant."""
+    require_perm(actor, tenant, "portal.change_membership")
+    if membership_get(user=user, tenant=tenant) is None:
+        raise ValidationError(_("Only active members of this tenant are granted queues."))
+
+
+def _personal_data(queues) -> bool:
+    """Whether the queues' use cases process personal data: granting them widens access to it."""
+    return any(use_case.processes_personal_data for queue in queues for use_case in queue.use_cases.all())
+
+
 def review_queue_assign(*, actor, queue: ReviewQueue, user) -> bool:
     """Grant one person the work permission on one queue (an object permission), audited. False when
     they had it already."""
-    require_perm(actor, queue.tenant, "portal.change_membership")
-    if "work_reviewqueue" in get_perms(user, queue):
+    _grantee_check(actor, queue.tenant, user)
+    if queue in _own_grants(user, queue.tenant):
         return False
     with transaction.atomic():
         assign_perm("reviews.work_reviewqueue", user, queue)
         audit_event_record(actor=actor, tenant=queue.tenant, event_type="review_queue.assigned", obj=queue,
+                           details={"user_id": user.pk, "personal_data": _personal_data([queue])})
+    return True
+
+
+def _own_grants(user, tenant) -> set:
+    """The queues granted to the user on their own (not through a team)."""
+    return set(get_objects_for_user(user, "reviews.work_reviewqueue", klass=ReviewQueue.objects.for_tenant(tenant),
+                                    use_groups=False, accept_global_perms=False, with_superuser=False))
+
+
+def review_queue_unassign(*, actor, queue: ReviewQueue, user) -> bool:
+    """Take one person's own work permission on one queue away, audited (a team's grant stays). False when
+    they had none of their own."""
+    require_perm(actor, queue.tenant, "portal.change_membership")
+    if queue not in _own_grants(user, queue.tenant):
+        return False
+    with transaction.atomic():
+        remove_perm("reviews.work_reviewqueue", user, queue)
+        audit_event_record(actor=actor, tenant=queue.tenant, event_type="review_queue.unassigned", obj=queue,
                            details={"user_id": user.pk})
     return True
+
+
+def review_team_ensure(*, tenant, name: str) -> ReviewTeam:
+    """The team of this name, created with its group on first need; its group is granted every queue of
+    the tenant whose team is the name."""
+    name = name.strip()
+    if not name:
+        raise ValidationError(_("Name the team."))
+    team = review_team_get(tenant=tenant, name=name)
+    if team is not None:
+        return team
+    with transaction.atomic():
+        group = Group.objects.create(name=f"review-team:{tenant.pk}:{name}"[:150])
+        team = ReviewTeam.objects.create(tenant=tenant, name=name, group=group)
+        for queue in ReviewQueue.objects.for_tenant(tenant).filter(team=name):
+            assign_perm("reviews.work_reviewqueue", group, queue)
+    return team
+
+
+def review_team_grant(*, actor, tenant, name: str, user) -> bool:
+    """Add a person to a team: they work every queue of the team, those created later included. Audited
+    (with whether the team's queues hold personal data). False when they were in it already."""
+    _grantee_check(actor, tenant, user)
+    with transaction.atomic():
+        team = review_team_ensure(tenant=tenant, name=name)
+        if team.group.user_set.filter(pk=user.pk).exists():
+            return False
+        user.groups.add(team.group)
+        queues = list(ReviewQueue.objects.for_tenant(tenant).filter(team=team.name).prefetch_related("use_cases"))
+        department = UseCase.objects.for_tenant(tenant).filter(department=team.name)
+        personal = _personal_data(queues) or any(u.processes_personal_data for u in department)
+        audit_event_record(actor=actor, tenant=tenant, event_type="review_team.granted", obj=team,
+                           details={"team": team.name, "user_id": user.pk, "queues": [q.pk for q in queues],
+                                    "personal_data": personal})
+    return True
+
+
+def review_team_revoke(*, actor, tenant, name: str, user) -> bool:
+    """Take a person out of a team: they no longer work its queues (their own queue grants stay). Audited.
+    False when they were not in it."""
+    require_perm(actor, tenant, "portal.change_membership")
+    team = review_team_get(tenant=tenant, name=name)
+    if team is None or not team.group.user_set.filter(pk=user.pk).exists():
+        return False
+    with transaction.atomic():
+        user.groups.remove(team.group)
+        audit_event_record(actor=actor, tenant=tenant, event_type="review_team.revoked", obj=team,
+                           details={"team": team.name, "user_id": user.pk})
+    return True
+
+
+GRANT_KINDS = ("team", "queue", "use_case", "department")
+
+
+def grant_change(*, actor, tenant, kind: str, target: str, user, revoke: bool = False) -> int:
+    """One change on the grants page or API: add `user` to (or take them out of) a team, a queue, a use case
+    (its owners), or every use case of a department. Returns how many grants changed (0: nothing to do).
+    An unknown target is a ValidationError naming it."""
+    if kind not in GRANT_KINDS:
+        raise ValidationError(_("Unknown kind of grant: %(kind)s") % {"kind": kind})
+    target = str(target or "").strip()
+    if kind == "team":
+        if target not in review_team_names(tenant=tenant):
+            raise ValidationError(_("No team or department named “%(name)s”.") % {"name": target})
+        change = review_team_revoke if revoke else review_team_grant
+        return int(change(actor=actor, tenant=tenant, name=target, user=user))
+    if kind == "queue":
+        queue = ReviewQueue.objects.for_tenant(tenant).filter(pk=int(target) if target.isdigit() else None).first()
+        if queue is None:
+            raise ValidationError(_("No review queue %(id)s in this tenant.") % {"id": target})
+        change = review_queue_unassign if revoke else review_queue_assign
+        return int(change(actor=actor, queue=queue, user=user))
+    use_cases = list(UseCase.objects.for_tenant(tenant).filter(
+        **({"key": target} if kind == "use_case" else {"department": target})).order_by("key")) if target else []
+    if not use_cases:
+        raise ValidationError(_("No use case or department “%(name)s” in this tenant.") % {"name": target})
+    change = use_case_owner_revoke if revoke else use_case_owner_grant
+    with transaction.atomic():
+        return sum(int(change(actor=actor, use_case=use_case, user=user)) for use_case in use_cases)
 
 
 def work_item_view_record(*, actor, item, file=None, purpose: str = "review") -> None:

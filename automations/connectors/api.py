@@ -133,7 +133,8 @@ class DeliveryListApiView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Delivery.objects.none()
-        return selectors.delivery_list(tenant=request_tenant(self.request)).prefetch_related("receipts")
+        return selectors.delivery_list(tenant=request_tenant(self.request),
+                                       user=self.request.user).prefetch_related("receipts")
 
 
 class ItemDeliveryPagination(CursorPagination):
@@ -177,11 +178,12 @@ class DeliveryRedeliverApiView(APIView):
                                             409: problem("Only a dead or failed delivery is sent again (`refused`).")})
     def post(self, request, pk: int):
         tenant = request_tenant(request)
-        delivery = selectors.delivery_get(tenant=tenant, pk=pk)
+        delivery = selectors.delivery_get(tenant=tenant, user=request.user, pk=pk)
         if delivery is None:
             raise NotFound
         delivery = delivery_redeliver(actor=actor_from_request(request), delivery=delivery)
-        return Response(DeliverySerializer(selectors.delivery_get(tenant=tenant, pk=delivery.pk)).data)
+        return Response(DeliverySerializer(selectors.delivery_get(tenant=tenant, user=request.user,
+                                                                  pk=delivery.pk)).data)
 
 
 urlpatterns = [

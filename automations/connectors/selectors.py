@@ -6,7 +6,10 @@ from django.db.models import Count, Q
 
 from automations.choices import CatalogueKind, ConnectorDirection, DeliveryStatus
 from automations.connectors.models import ConnectorCircuit, Delivery
+from automations.execution.models.work import WorkItem
+from automations.execution.selectors import work_item_restrict
 from automations.registry.models.catalogue import CatalogueEntry
+from portal.selectors import reads_all_work
 
 
 def connector_list(*, tenant, direction: str | None = None):
@@ -38,8 +41,11 @@ def deliveries_of_item(*, item):
     return Delivery.objects.filter(item=item).select_related("connector").order_by("created_at", "pk")
 
 
-def delivery_list(*, tenant, connector=None, status: str | None = None):
+def delivery_list(*, tenant, user, connector=None, status: str | None = None):
+    """Deliveries of the items the user may read (execution.selectors.work_item_restrict)."""
     qs = Delivery.objects.for_tenant(tenant).select_related("connector", "item", "item__use_case")
+    if not reads_all_work(user=user, tenant=tenant):
+        qs = qs.filter(item__in=work_item_restrict(WorkItem.objects.all(), tenant=tenant, user=user).values("pk"))
     if connector is not None:
         qs = qs.filter(connector=connector)
     if status:
@@ -47,8 +53,8 @@ def delivery_list(*, tenant, connector=None, status: str | None = None):
     return qs.order_by("-created_at", "-pk")
 
 
-def delivery_get(*, tenant, pk: int) -> Delivery | None:
-    return delivery_list(tenant=tenant).filter(pk=pk).first()
+def delivery_get(*, tenant, user, pk: int) -> Delivery | None:
+    return delivery_list(tenant=tenant, user=user).filter(pk=pk).first()
 
 
 def connector_overview(*, tenant, connectors=None) -> list[dict]:

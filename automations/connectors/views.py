@@ -17,7 +17,7 @@ class ConnectorListView(TenantPermissionRequiredMixin, View):
     permission_required = "automations.view_catalogueentry"
 
     def get(self, request):
-        deliveries = selectors.delivery_list(tenant=request.tenant).filter(
+        deliveries = selectors.delivery_list(tenant=request.tenant, user=request.user).filter(
             status__in=(DeliveryStatus.DEAD, DeliveryStatus.FAILED))[:100]
         return render(request, "automations/connectors.html", {
             "overview": selectors.connector_overview(tenant=request.tenant), "deliveries": list(deliveries)})
@@ -27,7 +27,7 @@ class DeliveryRedeliverView(TenantPermissionRequiredMixin, View):
     permission_required = "automations.change_delivery"
 
     def post(self, request, pk: int):
-        delivery = selectors.delivery_get(tenant=request.tenant, pk=pk)
+        delivery = selectors.delivery_get(tenant=request.tenant, user=request.user, pk=pk)
         if delivery is None:
             raise Http404
         back = (reverse("work:item-detail", args=[delivery.item_id]) + "#deliveries-title"

@@ -7,6 +7,9 @@ from django.db.models import Q
 from automations.choices import EscalationState
 from automations.execution.models.work import Escalation, MasterRecord, WorkItem, WorkItemFile
 from automations.fields import field_label, format_value
+from automations.registry.models.use_cases import UseCase
+from automations.registry.selectors import use_case_restrict
+from portal.selectors import reads_all_work
 
 
 def master_record_list(*, tenant, kind: str | None = None):
@@ -38,11 +41,23 @@ def work_item_duplicates(*, item) -> list:
                 .filter(match).exclude(pk=item.pk).filter(created_at__lte=item.created_at).order_by("created_at")[:1])
 
 
-def work_item_list(*, tenant, use_case_key: str | None = None, status: str | None = None, since=None,
+def work_item_restrict(qs, *, tenant, user):
+    """The items of `qs` the user may read: those of the use cases within their reach (use_case_restrict,
+    action "work")."""
+    qs = qs.filter(tenant=tenant)
+    if reads_all_work(user=user, tenant=tenant):
+        return qs  # the whole tenant: no subquery
+    reach = use_case_restrict(UseCase.objects.all(), tenant=tenant, user=user, action="work")
+    return qs.filter(use_case__in=reach.values("pk"))
+
+
+def work_item_list(*, tenant, user, use_case_key: str | None = None, status: str | None = None, since=None,
                    not_acknowledged_by: str | None = None, with_restricted: bool = False):
-    """Items (no dry runs). Items whose processing is restricted (Art. 18 GDPR) only `with_restricted`,
-    which only a caller that has checked for the DSB asks for (intake.may_read_restricted)."""
-    qs = WorkItem.objects.for_tenant(tenant).filter(is_dry_run=False).select_related("use_case")
+    """Items (no dry runs) the user may read (work_item_restrict). Items whose processing is restricted
+    (Art. 18 GDPR) only `with_restricted`, which only a caller that has checked for the DSB asks for
+    (intake.may_read_restricted)."""
+    qs = work_item_restrict(WorkItem.objects.filter(is_dry_run=False), tenant=tenant, user=user
+                            ).select_related("use_case")
     if not with_restricted:
         qs = qs.filter(restricted=False)
     if use_case_key:
@@ -56,9 +71,10 @@ def work_item_list(*, tenant, use_case_key: str | None = None, status: str | Non
     return qs
 
 
-def work_item_get(*, tenant, pk):
-    """One item, restricted ones included: callers pass it through intake.ensure_may_read."""
-    return WorkItem.objects.for_tenant(tenant).select_related("use_case").get(pk=pk)
+def work_item_get(*, tenant, user, pk):
+    """One item the user may read (work_item_restrict), restricted ones included: callers pass it through
+    intake.ensure_may_read."""
+    return work_item_restrict(WorkItem.objects.all(), tenant=tenant, user=user).select_related("use_case").get(pk=pk)
 
 
 def escalation_list_for(*, tenant, user=None, open_only: bool = True):

@@ -5,6 +5,9 @@ from portal import dispatch
 
 register("use_case.created", "A use case was documented (draft).")
 register("use_case.updated", "A use case's documentation was edited.")
+register("use_case.owner_granted", "A member was granted to change one use case (its owner; details say whether "
+         "it processes personal data).")
+register("use_case.owner_revoked", "A member's right to change one use case was taken away.")
 register("use_case.suspended", "A use case was suspended (kill switch).")
 register("use_case.status_changed", "A use case's status changed through a change request.")
 register("tenant_policy.updated", "The tenant's controller details or data categories were edited.")

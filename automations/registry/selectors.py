@@ -5,6 +5,7 @@ from typing import TypeVar
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from guardian.shortcuts import get_objects_for_user, get_users_with_perms
 
 from automations.choices import CatalogueKind, ChangeKind, ChangeState, Engine, Label, UseCaseStatus
 from automations.engines.base import DEFAULT_FILE_TYPES, ENGINE_FILE_TYPES
@@ -12,7 +13,8 @@ from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.models.changes import ChangeRequest
 from automations.registry.models.use_cases import TenantPolicy, UseCase
 from automations.registry.models.versions import VERSION_MODELS, Release, ReleaseLabel
-from portal.selectors import roles_of
+from portal.permissions import actor_has_perm
+from portal.selectors import reads_all_work, roles_of
 
 
 def tenant_policy_get(*, tenant) -> TenantPolicy:
@@ -21,8 +23,12 @@ def tenant_policy_get(*, tenant) -> TenantPolicy:
 
 
 def use_case_list(*, tenant, status: str | None = None, risk_tier: str | None = None,
-                  department: str | None = None, review_due: bool = False) -> QuerySet[UseCase]:
+                  department: str | None = None, review_due: bool = False, user=None,
+                  action: str = "view") -> QuerySet[UseCase]:
+    """The tenant's use cases; with `user`, those they may `action` (use_case_restrict)."""
     qs = UseCase.objects.for_tenant(tenant).select_related("department_owner", "escalation_contact")
+    if user is not None:
+        qs = use_case_restrict(qs, tenant=tenant, user=user, action=action)
     if status:
         qs = qs.filter(status=status)
     if risk_tier:
@@ -32,6 +38,65 @@ def use_case_list(*, tenant, status: str | None = None, risk_tier: str | None = 
     if review_due:
         qs = use_cases_due_for_review(qs)
     return qs.order_by("title")
+
+
+# What a user may do with use cases (NetBox's restrict(user, action)):
+# view  — read the registry: every use case of the tenant (the views check the model permission);
+# change — edit the documentation: all for a role that holds the permission (the automation lead), else the
+#          use cases granted to the user (django-guardian object permission, a department owner's own);
+# own   — the use cases the user owns: named as their department owner, IT contact, ISB or DSB, or granted;
+# work  — whose items, runs, queues and tasks the user reads: all for the tenant-wide readers of work
+#          (portal.roles.TENANT_WIDE_WORK_READERS), else those they own, those whose queues they may work
+#          and those of the departments whose team they belong to.
+USE_CASE_ACTIONS = ("view", "change", "own", "work")
+
+
+def use_case_restrict(qs: QuerySet[UseCase], *, tenant, user, action: str) -> QuerySet[UseCase]:
+    if action not in USE_CASE_ACTIONS:
+        raise ValueError(f"unknown action {action}")
+    qs = qs.filter(tenant=tenant)
+    if action == "view":
+        return qs
+    if user is None or not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if action == "change":
+        if actor_has_perm(user, tenant, "automations.change_usecase"):
+            return qs
+        return qs.filter(pk__in=_granted_use_cases(tenant, user))
+    if action == "work" and reads_all_work(user=user, tenant=tenant):
+        return qs
+    owned = (Q(department_owner=user) | Q(it_contact=user) | Q(security_officer=user)
+             | Q(data_protection_officer=user) | Q(pk__in=_granted_use_cases(tenant, user)))
+    if action == "own":
+        return qs.filter(owned)
+    # The queues granted to the user, to them or to their team's group, and the departments of their teams
+    # (whose queues they work once they exist). Queues and teams belong to the reviews part above this one:
+    # guardian finds the queues by the permission's name, the relations go by their related names.
+    queues = get_objects_for_user(user, "reviews.work_reviewqueue", accept_global_perms=False, with_superuser=False)
+    worked = UseCase.objects.filter(tenant=tenant, review_queues__in=queues.filter(tenant=tenant).values("pk"))
+    teams = user.groups.filter(review_team__tenant=tenant).values("review_team__name")
+    return qs.filter(owned | Q(pk__in=worked.values("pk")) | (Q(department__in=teams) & ~Q(department="")))
+
+
+def _granted_use_cases(tenant, user) -> QuerySet[UseCase]:
+    return get_objects_for_user(user, "automations.change_usecase", klass=UseCase.objects.for_tenant(tenant),
+                                accept_global_perms=False, with_superuser=False).values("pk")
+
+
+def use_case_may(*, use_case: UseCase, user, action: str) -> bool:
+    """Whether `user` may `action` this use case (use_case_restrict on one row)."""
+    return use_case_restrict(UseCase.objects.filter(pk=use_case.pk), tenant=use_case.tenant, user=user,
+                             action=action).exists()
+
+
+def use_case_owner_grants(*, tenant) -> list[tuple[UseCase, list]]:
+    """Each use case of the tenant with the members granted to change it (its owners by grant), by user name."""
+    out = []
+    for use_case in UseCase.objects.for_tenant(tenant).order_by("department", "title"):
+        users = get_users_with_perms(use_case, only_with_perms_in=["change_usecase"], with_group_users=False,
+                                     with_superusers=False)
+        out.append((use_case, sorted(users, key=lambda u: u.username)))
+    return out
 
 
 UseCases = TypeVar("UseCases", bound=QuerySet[UseCase])

@@ -41,3 +41,17 @@ class TenantModelPermissions(permissions.DjangoObjectPermissions):
         model_cls = obj.__class__
         perms = self.get_required_object_permissions(request.method, model_cls)
         return request.user.has_perms(perms) or request.user.has_perms(perms, obj)
+
+
+class TenantObjectPermissions(TenantModelPermissions):
+    """For writes that object permissions may open (django-guardian): the view permission on the model lets
+    the request through to the object, whose own check then needs the method's permission from a role or
+    granted on this object (a department owner's use case)."""
+
+    def has_permission(self, request, view):
+        if not TenantMember().has_permission(request, view):
+            return False
+        queryset = self._queryset(view)
+        view_perms = self.perms_map["GET"]
+        kwargs = {"app_label": queryset.model._meta.app_label, "model_name": queryset.model._meta.model_name}
+        return request.user.has_perms([perm % kwargs for perm in view_perms])

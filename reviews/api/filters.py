@@ -13,7 +13,7 @@ from reviews.models import ReviewQueue, ReviewTask
 def _tenant_queues(request):
     if request is None:  # the schema generator
         return ReviewQueue.objects.none()
-    return selectors.review_queue_list(tenant=request_tenant(request))
+    return selectors.review_queue_list(tenant=request_tenant(request), user=request.user)
 
 
 class ReviewTaskFilterSet(django_filters.FilterSet):

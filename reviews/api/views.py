@@ -51,7 +51,8 @@ class ReviewQueueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ReviewQueue.objects.none()
-        return selectors.review_queue_list(tenant=request_tenant(self.request)).prefetch_related("use_cases")
+        return selectors.review_queue_list(tenant=request_tenant(self.request),
+                                           user=self.request.user).prefetch_related("use_cases")
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -101,8 +102,8 @@ class ReviewTaskViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ReviewTask.objects.none()
-        return selectors.review_task_list_for_api(tenant=request_tenant(self.request)).select_related(
-            "item", "item__use_case")
+        return selectors.review_task_list_for_api(tenant=request_tenant(self.request),
+                                                  user=self.request.user).select_related("item", "item__use_case")
 
     @extend_schema(parameters=KEYSET_PARAMETERS, responses=ReviewTaskPageSerializer)
     def list(self, request):

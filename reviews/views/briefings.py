@@ -49,6 +49,8 @@ class BriefingConfirmView(ReviewView):
 
     def post(self, request, key: str):
         use_case = get_or_404(registry.use_case_get, tenant=request.tenant, key=key)
+        if not services.briefing_may_confirm(actor=request.user, use_case=use_case):
+            raise PermissionDenied  # read-only roles, and clerks of other teams, confirm nothing here
         return call_service(
             request, lambda: services.briefing_confirm(actor=request.user, use_case=use_case),
             success=_("You confirmed the briefing for %(use_case)s.") % {"use_case": use_case.title},

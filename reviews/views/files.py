@@ -15,7 +15,7 @@ PERMISSIONS = ("reviews.view_reviewtask", "automations.view_workitem")
 
 
 def _load(request, pk: int, file_pk: int):
-    task = get_or_404(selectors.review_task_get, tenant=request.tenant, pk=pk)
+    task = get_or_404(selectors.review_task_get, tenant=request.tenant, user=request.user, pk=pk)
     item_file = get_or_404(selectors.review_task_file_get, task=task, pk=file_pk)
     ensure_may_read(request.user, task.item)
     if not page_token_valid(request.GET.get("v", ""), request.user, item_file):

@@ -48,7 +48,7 @@ class QueueListView(ReviewView):
     def get(self, request):
         tenant, user, now = request.tenant, request.user, timezone.now()
         kinds = list(QueueKind.values)  # review first, then clarification, then sample checks
-        queues = sorted(selectors.review_queue_list(tenant=tenant).prefetch_related("use_cases"),
+        queues = sorted(selectors.review_queue_list(tenant=tenant, user=user).prefetch_related("use_cases"),
                         key=lambda q: (kinds.index(q.kind) if q.kind in kinds else len(kinds), q.name))
         today = selectors.review_work_today(tenant=tenant, user=user, now=now)
         rows = []
@@ -74,7 +74,7 @@ class QueueDetailView(ReviewView):
 
     def get(self, request, pk: int):
         tenant, user, now = request.tenant, request.user, timezone.now()
-        queue = get_or_404(selectors.review_queue_get, tenant=tenant, pk=pk)
+        queue = get_or_404(selectors.review_queue_get, tenant=tenant, user=user, pk=pk)
         use_cases = selectors.review_queue_use_cases(queue=queue)
         form = TaskFilterForm(request.GET or None, use_cases=use_cases)
         data = form.cleaned_data if form.is_bound and form.is_valid() else {}
@@ -118,7 +118,7 @@ class QueueNextTaskView(ReviewView):
     http_method_names = ["post"]
 
     def post(self, request, pk: int):
-        queue = get_or_404(selectors.review_queue_get, tenant=request.tenant, pk=pk)
+        queue = get_or_404(selectors.review_queue_get, tenant=request.tenant, user=request.user, pk=pk)
         return claim_next_redirect(request, queue)
 
 
@@ -127,7 +127,7 @@ class QueueBulkApproveView(ReviewView):
     http_method_names = ["post"]
 
     def post(self, request, pk: int):
-        queue = get_or_404(selectors.review_queue_get, tenant=request.tenant, pk=pk)
+        queue = get_or_404(selectors.review_queue_get, tenant=request.tenant, user=request.user, pk=pk)
         back = HttpResponseRedirect(reverse("reviews:queue-detail", args=[queue.pk]))
         ids = [int(v) for v in request.POST.getlist("tasks") if v.isdigit()]
         form = BulkApproveForm(request.POST, task_ids=ids)

@@ -250,7 +250,7 @@ class TaskDetailView(ReviewView):
     permission_required = ("reviews.view_reviewtask", "automations.view_workitem")
 
     def get(self, request, pk: int):
-        task = get_or_404(selectors.review_task_get, tenant=request.tenant, pk=pk)
+        task = get_or_404(selectors.review_task_get, tenant=request.tenant, user=request.user, pk=pk)
         ensure_may_read(request.user, task.item)
         services.work_item_view_record(actor=request.user, item=task.item)
         return render(request, "reviews/task_detail.html", task_context(request, task))
@@ -261,7 +261,7 @@ class TaskClaimView(ReviewView):
     http_method_names = ["post"]
 
     def post(self, request, pk: int):
-        task = get_or_404(selectors.review_task_get, tenant=request.tenant, pk=pk)
+        task = get_or_404(selectors.review_task_get, tenant=request.tenant, user=request.user, pk=pk)
         return call_service(request, lambda: services.review_task_claim(actor=request.user, task=task),
                             to=reverse("reviews:task-detail", args=[task.pk]))
 
@@ -274,7 +274,7 @@ class TaskReleaseView(ReviewView):
     http_method_names = ["post"]
 
     def post(self, request, pk: int):
-        task = get_or_404(selectors.review_task_get, tenant=request.tenant, pk=pk)
+        task = get_or_404(selectors.review_task_get, tenant=request.tenant, user=request.user, pk=pk)
         try:
             services.review_task_release(actor=request.user, task=task)
         except (PermissionDenied, ValidationError) as error:
@@ -294,7 +294,7 @@ class TaskDecideView(ReviewView):
     http_method_names = ["post"]
 
     def post(self, request, pk: int):
-        task = get_or_404(selectors.review_task_get, tenant=request.tenant, pk=pk)
+        task = get_or_404(selectors.review_task_get, tenant=request.tenant, user=request.user, pk=pk)
         ensure_may_read(request.user, task.item)
         first = _first_decision(task)
         form = DecisionForm(request.POST, use_case=task.item.use_case, values=_values(task, first))

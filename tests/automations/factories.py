@@ -19,7 +19,9 @@ def make_team(member) -> dict:
 
 
 def make_use_case(tenant, actor, key="demo", **documentation):
-    values = {"risk_tier": RiskTier.MINIMAL, "input_fields": [{"name": "text", "type": "long_text"}],
+    # A department: its clerks' team works the use case's queues (tests.reviews.factories.join_team).
+    values = {"department": "Buchhaltung", "risk_tier": RiskTier.MINIMAL,
+              "input_fields": [{"name": "text", "type": "long_text"}],
               "output_fields": [{"name": "category", "type": "category", "choices": ["a", "b"]}]}
     values.update(documentation)
     return use_cases.use_case_create(actor=actor, tenant=tenant, key=key, title=key.title(),

@@ -12,7 +12,7 @@ from reviews import services
 from reviews.choices import DecisionAction, QueueKind, TaskState
 from reviews.models import ReviewTask
 from tests.automations.factories import make_team, make_use_case
-from tests.reviews.factories import clear, make_item, make_tasks
+from tests.reviews.factories import clear, join_team, make_item, make_tasks
 
 
 @pytest.fixture
@@ -42,6 +42,9 @@ def test_next_task_goes_by_priority_then_due_time(use_case, team):
 @pytest.mark.django_db
 def test_without_briefing_and_training_a_clerk_gets_nothing(use_case, team):
     task = make_tasks(use_case, 1)[0]
+    with pytest.raises(PermissionDenied):  # the clerk role alone works no queue
+        services.review_task_claim_next(actor=team["clerk"], queue=task.queue)
+    join_team(team["clerk"], use_case, team["automation_lead"])
     assert services.review_task_claim_next(actor=team["clerk"], queue=task.queue) is None
     services.briefing_confirm(actor=team["clerk"], use_case=use_case)
     assert services.review_task_claim_next(actor=team["clerk"], queue=task.queue) is None  # training missing

@@ -9,7 +9,7 @@ from portal.choices import Role
 from reviews.choices import QueueKind
 from reviews.services import review_task_create
 from tests.automations.factories import make_team, make_use_case
-from tests.reviews.factories import clear
+from tests.reviews.factories import clear, join_team
 
 OUTPUTS = [
     {"name": "document_class", "type": "category", "required": True, "choices": ["invoice", "reminder", "other"]},
@@ -48,6 +48,7 @@ def world(tenant, member, make_tenant, make_user):
                              escalation_contact=team["department_owner"])
     for clerk in ("clerk", "clerk_2"):
         clear(team[clerk], use_case, team["automation_lead"])
+    join_team(team["uncleared"], use_case, team["automation_lead"])  # in the team, briefing not yet confirmed
     tasks = make_review_tasks(use_case, 3)
     other = make_tenant("anderes", "Andere AG")
     other_lead = make_user("lead_anders", tenant=other, roles=[Role.AUTOMATION_LEAD])

@@ -42,13 +42,14 @@ class WorkItemViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return WorkItem.objects.none()
-        tenant = request_tenant(self.request)
+        tenant, user = request_tenant(self.request), self.request.user
         if self.action == "retrieve":
             # The DSB alone reads a restricted item (Art. 18 GDPR); lists and pulls never carry one.
             return selectors.work_item_list(
-                tenant=tenant, with_restricted=intake.may_read_restricted(actor_from_request(self.request), tenant)
+                tenant=tenant, user=user, with_restricted=intake.may_read_restricted(actor_from_request(self.request),
+                                                                                    tenant)
             ).prefetch_related("deliveries__connector")
-        return selectors.work_item_list(tenant=tenant).prefetch_related("deliveries__connector")
+        return selectors.work_item_list(tenant=tenant, user=user).prefetch_related("deliveries__connector")
 
     def list(self, request, *args, **kwargs):
         """Final results for target systems: `?use_case=...&status=applied&since=...`, cursor-paginated."""

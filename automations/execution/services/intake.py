@@ -18,7 +18,7 @@ from automations.engines import limits
 from automations.execution.models.work import WorkItem, WorkItemFile
 from automations.execution.services.runs import run_dispatch
 from automations.registry.models.use_cases import UseCase
-from automations.registry.selectors import file_types_accepted
+from automations.registry.selectors import file_types_accepted, use_case_may
 from portal import dispatch
 from portal import files as stored_files
 from portal.permissions import require_perm
@@ -199,10 +199,14 @@ def may_read_restricted(actor, tenant) -> bool:
 
 def ensure_may_read(actor, item: WorkItem) -> None:
     """The one read gate of a work item, its files and its tasks, for pages, API and files alike: the
-    view permission, and for a restricted item the DSB role. A look that passes is recorded by the
-    caller (reviews.services.work_item_view_record); a restricted item's always is."""
+    view permission, the item's use case within the user's reach (registry.selectors.use_case_restrict,
+    action "work": a clerk the items of the queues granted to them, a department owner those of their use
+    cases), and for a restricted item the DSB role. A look that passes is recorded by the caller
+    (reviews.services.work_item_view_record); a restricted item's always is."""
     if not as_actor(actor).kind == "system":
         require_perm(actor, item.tenant, "automations.view_workitem", item)
+        if not use_case_may(use_case=item.use_case, user=as_actor(actor).user, action="work"):
+            raise PermissionDenied(_("This item belongs to a use case whose work you do not see."))
     if item.restricted and not may_read_restricted(actor, item.tenant):
         raise PermissionDenied(_("Processing of this item is restricted (Art. 18 GDPR); only the data protection "
                                  "officer may see it."))

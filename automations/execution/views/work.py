@@ -41,7 +41,7 @@ class WorkItemUploadView(PermissionMixin, View):
         return self._form(request, selected=request.GET.get("use_case", ""))
 
     def _form(self, request, *, selected: str, errors=(), status: int = 200):
-        use_cases = registry_selectors.use_case_list(tenant=request.tenant).filter(
+        use_cases = registry_selectors.use_case_list(tenant=request.tenant, user=request.user, action="work").filter(
             status__in=(UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION, UseCaseStatus.SUSPENDED))
         return render(request, "automations/work/upload.html", {
             "use_cases": use_cases, "selected": selected, "errors": list(errors),
@@ -82,7 +82,8 @@ class WorkItemListView(PermissionMixin, View):
     def get(self, request):
         use_case = request.GET.get("use_case") or None
         status = request.GET.get("status") or None
-        items = selectors.work_item_list(tenant=request.tenant, use_case_key=use_case, status=status)
+        items = selectors.work_item_list(tenant=request.tenant, user=request.user, use_case_key=use_case,
+                                         status=status)
         before = parse_datetime(request.GET.get("before", "") or "")
         if before is not None:
             items = items.filter(created_at__lt=before)
@@ -93,7 +94,8 @@ class WorkItemListView(PermissionMixin, View):
                                purpose="work item list")
         return render(request, "automations/work/item_list.html", {
             "items": page, "next_before": page[-1].created_at.isoformat() if more else None,
-            "use_cases": registry_selectors.use_case_list(tenant=request.tenant), "statuses": ItemStatus.choices,
+            "use_cases": registry_selectors.use_case_list(tenant=request.tenant, user=request.user, action="work"),
+            "statuses": ItemStatus.choices,
             "filter_use_case": use_case or "", "filter_status": status or ""})
 
 
@@ -138,7 +140,7 @@ def _with_preview(stored_files, user) -> list:
 
 def _item(request, pk) -> WorkItem:
     try:
-        item = selectors.work_item_get(tenant=request.tenant, pk=pk)
+        item = selectors.work_item_get(tenant=request.tenant, user=request.user, pk=pk)
     except (WorkItem.DoesNotExist, ValidationError, ValueError):
         raise Http404 from None
     intake.ensure_may_read(actor_from_request(request), item)

@@ -47,7 +47,7 @@ from automations.registry.services.registry_io import (
     registry_export,
     registry_import,
 )
-from portal.api.permissions import TenantMember, TenantModelPermissions, request_tenant
+from portal.api.permissions import TenantMember, TenantModelPermissions, TenantObjectPermissions, request_tenant
 from portal.api.schema import problem
 from portal.choices import TokenScope
 from portal.selectors import membership_list
@@ -85,6 +85,8 @@ class UseCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         if self.action == "suspend":
             self.required_permissions = ("automations.view_usecase", "automations.suspend_usecase")
             return [HasTenantPermissions()]
+        if self.action == "partial_update":
+            return [TenantObjectPermissions()]  # change_usecase by role, or granted on this use case
         return super().get_permissions()
 
     def get_queryset(self):

@@ -1,6 +1,7 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
 from audit.actors import as_actor
 from audit.services.events import audit_event_record
@@ -10,7 +11,8 @@ from automations.registry.models.use_cases import TenantPolicy, UseCase
 from automations.registry.selectors import tenant_policy_get
 from portal import dispatch
 from portal.history import stamp
-from portal.permissions import require_perm
+from portal.permissions import actor_has_perm, require_perm
+from portal.selectors import membership_get
 
 # The documentation fields a person edits; status, labels and history have their own paths.
 DOCUMENTATION_FIELDS = (
@@ -119,9 +121,59 @@ def use_case_create(*, actor, tenant, key: str, title: str, purpose: str, **docu
         use_case.save()
         if entries:
             use_case.catalogue_entries.set(entries)
+        owners = _owners_granted(actor, use_case, creator=True)
         audit_event_record(actor=actor, tenant=tenant, event_type="use_case.created", obj=use_case,
-                           details={"key": key, "risk_tier": use_case.risk_tier})
+                           details={"key": key, "risk_tier": use_case.risk_tier, "owners_granted": owners})
     return use_case
+
+
+def _owners_granted(actor, use_case: UseCase, *, creator: bool = False) -> list[int]:
+    """Inside the writing transaction: the use case's department owner, and a creator whose role does not
+    change every use case (a department owner documenting their own), are granted to change it. Their ids."""
+    people = [use_case.department_owner] if use_case.department_owner_id else []
+    user = as_actor(actor).user
+    if creator and user is not None and not actor_has_perm(actor, use_case.tenant, "automations.change_usecase"):
+        people.append(user)
+    granted = []
+    for person in people:
+        if person.pk not in granted and use_case not in _own_use_cases(person, use_case.tenant):
+            assign_perm("automations.change_usecase", person, use_case)
+            granted.append(person.pk)
+    return granted
+
+
+def _own_use_cases(user, tenant) -> set:
+    return set(get_objects_for_user(user, "automations.change_usecase", klass=UseCase.objects.for_tenant(tenant),
+                                    accept_global_perms=False, with_superuser=False))
+
+
+def use_case_owner_grant(*, actor, use_case: UseCase, user) -> bool:
+    """The automation lead grants a member the right to change one use case (django-guardian): how a
+    department owner comes to own their department's use cases. Audited, with whether the use case
+    processes personal data (its items become readable to them). False when they held it already."""
+    require_perm(actor, use_case.tenant, "portal.change_membership")
+    if membership_get(user=user, tenant=use_case.tenant) is None:
+        raise ValidationError(_("Only active members of this tenant are granted use cases."))
+    if use_case in _own_use_cases(user, use_case.tenant):
+        return False
+    with transaction.atomic():
+        assign_perm("automations.change_usecase", user, use_case)
+        audit_event_record(actor=actor, tenant=use_case.tenant, event_type="use_case.owner_granted", obj=use_case,
+                           details={"key": use_case.key, "user_id": user.pk,
+                                    "personal_data": use_case.processes_personal_data})
+    return True
+
+
+def use_case_owner_revoke(*, actor, use_case: UseCase, user) -> bool:
+    """Take the right to change one use case away from a member, audited. False when they held none."""
+    require_perm(actor, use_case.tenant, "portal.change_membership")
+    if use_case not in _own_use_cases(user, use_case.tenant):
+        return False
+    with transaction.atomic():
+        remove_perm("automations.change_usecase", user, use_case)
+        audit_event_record(actor=actor, tenant=use_case.tenant, event_type="use_case.owner_revoked", obj=use_case,
+                           details={"key": use_case.key, "user_id": user.pk})
+    return True
 
 
 def use_case_update(*, actor, use_case: UseCase, values: dict, reason: str,
@@ -149,8 +201,10 @@ def use_case_update(*, actor, use_case: UseCase, values: dict, reason: str,
             if before != {e.pk for e in values["catalogue_entries"]}:
                 use_case.catalogue_entries.set(values["catalogue_entries"])
                 changed.append("catalogue_entries")
+        owners = _owners_granted(actor, use_case) if "department_owner" in changed else []
         audit_event_record(actor=actor, tenant=tenant, event_type="use_case.updated", obj=use_case,
-                           details={"fields": sorted(changed), "via_change_request": via_change_request})
+                           details={"fields": sorted(changed), "via_change_request": via_change_request,
+                                    **({"owners_granted": owners} if owners else {})})
     return use_case
 
 

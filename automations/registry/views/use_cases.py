@@ -84,7 +84,10 @@ class UseCaseDetailView(UseCaseMixin, RegistryView):
             else None,
             "change_requests": list(selectors.change_request_list(tenant=request.tenant, use_case=use_case)[:20])
             if can_view_changes else None,
-            "can_edit": use_case.status in DIRECT_EDIT_STATUSES and user.has_perm("automations.change_usecase"),
+            # A draft is edited directly, by whoever may change this use case; others get no link to it.
+            "direct_edit": use_case.status in DIRECT_EDIT_STATUSES,
+            "can_edit": (use_case.status in DIRECT_EDIT_STATUSES
+                         and user.has_perm("automations.change_usecase", use_case)),
             "can_propose": user.has_perm("automations.add_changerequest") and use_case.status != UseCaseStatus.RETIRED,
             "can_suspend": use_case.status in SUSPENDABLE and user.has_perm("automations.suspend_usecase"),
             "status_targets": TRANSITIONS.get(use_case.status, set()),
@@ -148,6 +151,13 @@ class UseCaseUpdateView(UseCaseMixin, RegistryView):
         if self.use_case.status in DIRECT_EDIT_STATUSES:
             return ("automations.change_usecase",)
         return ("automations.add_changerequest",)
+
+    def has_permission(self):
+        # A direct edit needs the change permission on this use case: the automation lead's role, or a
+        # department owner's grant on their own use case (django-guardian).
+        if self.direct:
+            return self.request.user.has_perms(self.get_permission_required(), self.use_case)
+        return super().has_permission()
 
     @property
     def direct(self) -> bool:

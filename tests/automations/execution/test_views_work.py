@@ -9,6 +9,7 @@ from automations.execution.services import intake
 from automations.models import Escalation, MasterRecord, WorkItem
 from tests.access import login
 from tests.automations.factories import make_rules_use_case, make_team
+from tests.reviews.factories import join_team
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +21,9 @@ def team(member):
 
 @pytest.fixture
 def live(tenant, team, eager_tasks):
-    return make_rules_use_case(tenant, team)
+    use_case = make_rules_use_case(tenant, team)
+    join_team(team["clerk"], use_case, team["automation_lead"])  # the clerk works the use case's department
+    return use_case
 
 
 def _item(team, tenant, django_capture_on_commit_callbacks, text="Rechnung Rechnungsnummer 4"):

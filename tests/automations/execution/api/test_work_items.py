@@ -25,6 +25,7 @@ from portal import services as portal_services
 from portal.choices import Role
 from reviews.models import ReviewTask
 from tests.automations.factories import approve_all, go_live, make_rules_use_case, make_team, make_use_case
+from tests.reviews.factories import join_team
 
 pytestmark = pytest.mark.django_db
 
@@ -288,6 +289,7 @@ def test_a_malformed_since_is_a_400(erp):
 def world(tenant, make_tenant, make_user, team, belege, api_for):
     """Muster GmbH with an applied item, and another tenant with a use case of the same key and an
     item of its own."""
+    join_team(team["clerk"], belege, team["automation_lead"])  # the clerk works the use case's department
     other = make_tenant("andere", "Andere AG")
     other_team = make_team(lambda role, username: make_user(f"andere-{username}", tenant=other, roles=[role]))
     make_rules_use_case(other, other_team)
