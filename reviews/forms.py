@@ -107,3 +107,22 @@ class TrainingRecordForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["use_case"].choices = [(u.pk, u.title) for u in use_cases]
         self.fields["user"].choices = [(u.pk, u.get_full_name() or u.username) for u in clerks]
+
+
+class GrantForm(forms.Form):
+    """One change on the grants page: who (a member), what (a team, a queue, a use case or a department's use
+    cases), grant or take away."""
+
+    KINDS = [("team", _("Team (all its queues)")), ("queue", _("Review queue")),
+             ("use_case", _("Use case (owner)")), ("department", _("All use cases of a department (owner)"))]
+
+    kind = forms.ChoiceField(label=_("What"), choices=KINDS)
+    target = forms.CharField(label=_("Which"), max_length=200, widget=forms.TextInput(attrs={"list": "grant-targets"}),
+                             help_text=_("The team's or department's name, the queue's number or the use case's key."))
+    user = forms.ChoiceField(label=_("Member"))
+    action = forms.ChoiceField(choices=[("grant", _("Grant")), ("revoke", _("Take away"))], initial="grant")
+
+    def __init__(self, *args, members=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].choices = [(u.username, (u.get_full_name() and f"{u.get_full_name()} ({u.username})")
+                                        or u.username) for u in members]

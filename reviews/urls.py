@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reviews.views import briefings, files, oversight, queues, tasks
+from reviews.views import briefings, files, grants, oversight, queues, tasks
 
 app_name = "reviews"
 
@@ -20,4 +20,5 @@ urlpatterns = [
     path("briefings/<slug:key>/confirm/", briefings.BriefingConfirmView.as_view(), name="briefing-confirm"),
     path("trainings/", briefings.TrainingRecordView.as_view(), name="trainings"),
     path("oversight/", oversight.OversightView.as_view(), name="oversight"),
+    path("grants/", grants.GrantsView.as_view(), name="grants"),
 ]

@@ -36,6 +36,7 @@ NAV_ITEMS = [
     NavItem("audit:works-council", _("What is measured"), "audit.view_employee_measures"),
     NavItem("portal:members", _("Members and roles"), "portal.change_membership"),
     NavItem("portal:login-security", _("Sign-in security"), "portal.unlock_login"),
+    NavItem("reviews:grants", _("Responsibilities"), "portal.change_membership"),
     NavItem("portal:api-tokens", _("API tokens")),
 ]
 

@@ -40,6 +40,8 @@ MATRIX = [
     Row("reviews:trainings", allowed="automation_lead", denied="clerk"),
     Row("reviews:trainings", method="post", allowed="automation_lead", denied="clerk", ok=400),
     Row("reviews:oversight", allowed="works_council", denied="clerk"),
+    Row("reviews:grants", allowed="automation_lead", denied="clerk"),
+    Row("reviews:grants", method="post", allowed="automation_lead", denied="clerk", ok=400),
 ]
 GUARDED = [row for row in MATRIX if row.denied]
 WITH_OBJECT = [row for row in MATRIX if row.obj]
@@ -104,6 +106,9 @@ def test_a_restricted_item_is_refused(client, world):
 class ApiRow(access.Row):
     """`url_name`: the route's name under the api namespace."""
 
+    allowed: str = "clerk"  # whose token may
+    denied: str = "works_council"  # whose token may not
+
     answers: tuple = (200,)
     query: str = ""
 
@@ -116,6 +121,10 @@ API = [
     ApiRow("review-task-detail", obj="task"),
     ApiRow("review-task-claim", method="post", obj="task"),
     ApiRow("review-task-release", method="post", obj="task", answers=(403,)),  # held by nobody: refused
+    ApiRow("grant-list", allowed="automation_lead", denied="clerk"),
+    # A token made without the registry:write scope changes no grant (tests/reviews/test_views_grants.py).
+    ApiRow("grant-list", method="post", allowed="automation_lead", answers=(403,), denied="clerk"),
+    ApiRow("grant-revoke", method="post", allowed="automation_lead", answers=(403,), denied="clerk"),
 ]
 
 
@@ -136,13 +145,13 @@ def test_api_anonymous_is_refused(client, world, row):
 
 @pytest.mark.parametrize("row", API, ids=row_id)
 def test_api_without_permission_is_refused(world, row):
-    client = access.bearer(world["team"]["works_council"], world["tenant"], name="wc")
+    client = access.bearer(world["team"][row.denied], world["tenant"], name="wc")
     assert _api(client, world, row).status_code == 403
 
 
 @pytest.mark.parametrize("row", API, ids=row_id)
-def test_api_with_a_clerks_token(world, row):
-    client = access.bearer(world["team"]["clerk"], world["tenant"], name="erp")
+def test_api_with_a_permitted_token(world, row):
+    client = access.bearer(world["team"][row.allowed], world["tenant"], name="erp")
     assert _api(client, world, row).status_code in row.answers
 
 
