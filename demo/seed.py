@@ -24,11 +24,13 @@ ADMIN_USERNAME = "admin"
 # (a password built from the user name would not: UserAttributeSimilarityValidator).
 DEMO_PASSWORD = "leitplanke-demo"
 
-# (user name, roles): one user per role named after it, and a second automation lead and clerk so
-# that four-eyes flows can be completed.
+# (user name, roles): one user per role named after it, a second automation lead and clerk so that
+# four-eyes flows can be completed, and a clerk of a second department (Kundenservice) who sees nothing of
+# the first one's queues and items.
 DEMO_USERS: list[tuple[str, list[str]]] = [(role.value, [role.value]) for role in Role] + [
     ("automation_lead_2", [Role.AUTOMATION_LEAD.value]),
     ("clerk_2", [Role.CLERK.value]),
+    ("clerk_kundenservice", [Role.CLERK.value]),
 ]
 
 
@@ -39,6 +41,7 @@ DEMO_PEOPLE: dict[str, tuple[str, str]] = {
     "department_owner": ("Claudia", "Wagner"), "it_operator": ("Tobias", "Schulz"),
     "security_officer": ("Petra", "Neumann"), "data_protection_officer": ("Miriam", "Hoffmann"),
     "works_council": ("Stefan", "Richter"), "clerk": ("Laura", "Fischer"), "clerk_2": ("Mehmet", "Yilmaz"),
+    "clerk_kundenservice": ("Julia", "Becker"),
     "auditor": ("Sabine", "Krüger"),
 }
 DEMO_MAIL_DOMAIN = "muster.example"

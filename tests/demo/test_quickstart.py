@@ -25,7 +25,8 @@ _ISOLATE = ("PORTAL_ENV", "DEBUG", "SECRET_KEY", "DATABASE_URL", "DATABASE_ADMIN
             # Set by the browser tests for their live server; check --deploy rightly rejects it.
             "DJANGO_ALLOW_ASYNC_UNSAFE")
 DEMO_USERNAMES = ["admin", "automation_lead", "department_owner", "it_operator", "security_officer",
-                  "data_protection_officer", "works_council", "clerk", "auditor", "automation_lead_2", "clerk_2"]
+                  "data_protection_officer", "works_council", "clerk", "auditor", "automation_lead_2", "clerk_2",
+                  "clerk_kundenservice"]
 
 
 def embedded_env(var_dir: Path) -> dict:
