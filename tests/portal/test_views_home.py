@@ -178,15 +178,19 @@ def test_only_the_most_specific_navigation_entry_is_current(client, tenant, memb
 @pytest.mark.django_db
 def test_clerk_panel_shows_the_queues_with_their_figures(client, tenant, member):
     from tests.automations.factories import make_team, make_use_case
-    from tests.reviews.factories import make_tasks
+    from tests.reviews.factories import join_team, make_tasks
 
     team = make_team(member)
     use_case = make_use_case(tenant, team["automation_lead"], key="belege", output_fields=[
         {"name": "document_class", "type": "category", "choices": ["invoice"]}])
+    other = make_use_case(tenant, team["automation_lead"], key="tickets", department="Kundenservice")
     queue = make_tasks(use_case, 3)[0].queue
+    foreign = make_tasks(other, 1)[0].queue
+    join_team(team["clerk"], use_case, team["automation_lead"])
     client.force_login(team["clerk"])
     page = client.get("/").content.decode()
     assert queue.name in page and f"/reviews/queues/{queue.pk}/" in page
+    assert foreign.name not in page  # another team's queue
 
 
 def test_the_icon_browsers_ask_for_is_the_portals_without_signing_in(client, db):
