@@ -38,6 +38,7 @@ from automations.models import CatalogueEntry, Escalation, Run, StepRun, Suggest
 from automations.registry.selectors import label_map
 from automations.registry.services import changes
 from demo.invoices import DEMO_SUPPLIERS
+from demo.reviews import DEMO_TEAMS
 from demo.use_cases import DEMO_CUSTOMERS, DOCUMENT_CLASSES, TICKET_PRIORITIES, TICKET_QUEUES
 from leitstand.services import daily_figures_refresh_range
 from reviews.choices import DecisionAction, QueueKind, TaskState
@@ -49,6 +50,11 @@ MARKER = "demo-history:"
 CONNECTOR_KEY = "demo-history-erp"
 STEPS = ("read", "extract", "decide", "check", "validate", "guard", "route", "deliver")
 CLERKS = ("clerk", "clerk_2")
+
+
+def _clerks_for(key: str) -> tuple[str, ...]:
+    """Who decided a use case's tasks: the demo clerks of its team (demo.reviews.DEMO_TEAMS)."""
+    return tuple(name for name, keys in DEMO_TEAMS.items() if key in keys) or CLERKS
 
 
 def _profiles() -> dict:
@@ -199,7 +205,7 @@ class _History:
         decided = created + timedelta(hours=rng.uniform(0.2, 20) if rng.random() > 0.12 else rng.uniform(25, 40))
         if recent or decided >= self.now - timedelta(minutes=5):
             return  # still open: work waiting on first login (overdue where the SLA has passed)
-        clerk = self.users[rng.choice(CLERKS)]
+        clerk = self.users[rng.choice([n for n in _clerks_for(use_case.key) if n in self.users] or CLERKS)]
         final = {name: spec["value"] for name, spec in item.fields.items()}
         diff = {}
         action = {"approve": DecisionAction.APPROVE, "sample": DecisionAction.APPROVE,

@@ -156,7 +156,8 @@ class WorkItemDeliveriesApiView(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return Delivery.objects.none()
         try:
-            item = execution_selectors.work_item_get(tenant=request_tenant(self.request), pk=self.kwargs["pk"])
+            item = execution_selectors.work_item_get(tenant=request_tenant(self.request), user=self.request.user,
+                                                     pk=self.kwargs["pk"])
         except (WorkItem.DoesNotExist, ValidationError, ValueError):
             raise NotFound from None
         actor = actor_from_request(self.request)
