@@ -139,6 +139,9 @@ WRONG_ROLE = {
         "api:quality-breaker-list", "api:quality-breaker-detail", "api:use-case-review-list",
         "api:use-case-review-detail", "api:use-case-review-complete", "api:subject-request-answer-pdf",
         ], CLERK),
+    # the Leitstand: daily figures of the core team, IT, the ISB and the controllers (no clerk)
+    **dict.fromkeys(["leitstand:export", "leitstand:home", "leitstand:use-case", "leitstand:use-case-export",
+                     "api:leitstand"], CLERK),
     # sign-in security: unlocking and resetting others' second factor (the ISB's)
     **dict.fromkeys(["portal:login-security", "portal:login-unlock", "portal:second-factor-reset"], CLERK),
     # members, their grants and oversight figures: the core team's and the controllers'
@@ -157,7 +160,7 @@ WRONG_ROLE = {
         "demo:invoice-file", "demo:invoices", "demo:invoices-send", "api:delivery-list", "api:review-queue-detail",
         "api:review-queue-list", "api:review-queue-next", "api:review-task-claim", "api:review-task-detail",
         "api:review-task-list", "api:review-task-release", "api:work-item-acknowledge", "api:work-item-detail",
-        "api:work-item-list"], ISB),
+        "api:work-item-list", "api:work-item-deliveries"], ISB),
     # confirming a briefing is for those who work the use case's queues
     "reviews:briefing-confirm": AUDITOR,
     **dict.fromkeys([

@@ -102,6 +102,9 @@ def test_the_item_page_shows_its_deliveries_with_receipts_and_it_sends_a_dead_on
 
 
 def test_a_clerk_sees_the_items_deliveries_without_the_button(client, tenant, team, dead_letter):
+    from tests.reviews.factories import join_team
+
+    join_team(team["clerk"], dead_letter.item.use_case, team["automation_lead"])  # the clerk of its department
     client.force_login(team["clerk"])
     page = client.get(reverse("work:item-detail", args=[dead_letter.item_id])).content.decode()
     assert f'data-delivery="{dead_letter.pk}" data-status="dead"' in page
