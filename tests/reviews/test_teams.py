@@ -11,9 +11,10 @@ from portal.services import api_token_create
 from reviews import selectors, services
 from reviews.choices import QueueKind
 from reviews.models import ReviewQueue
+from tests.access import login
 from tests.automations.factories import make_team, make_use_case
 from tests.reviews.factories import clear
-from tests.reviews.world import INPUTS, OUTPUTS, login, make_review_tasks
+from tests.reviews.world import INPUTS, OUTPUTS, make_review_tasks
 
 pytestmark = pytest.mark.django_db
 

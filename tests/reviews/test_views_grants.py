@@ -8,8 +8,9 @@ from audit.models import AuditEvent
 from portal.choices import Role, TokenScope
 from portal.services import api_token_create
 from reviews import selectors
+from tests.access import login
 from tests.automations.factories import make_team, make_use_case
-from tests.reviews.world import login, make_review_tasks
+from tests.reviews.world import make_review_tasks
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from automations.registry.selectors import use_case_list, use_case_may
 from automations.registry.services import use_cases
 from portal.choices import Role, TokenScope
 from portal.services import api_token_create
+from tests.access import login
 from tests.automations.factories import make_team, make_use_case
-from tests.reviews.world import login
 
 pytestmark = pytest.mark.django_db
 
