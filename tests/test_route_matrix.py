@@ -139,6 +139,13 @@ WRONG_ROLE = {
         "api:quality-breaker-list", "api:quality-breaker-detail", "api:use-case-review-list",
         "api:use-case-review-detail", "api:use-case-review-complete", "api:subject-request-answer-pdf",
         ], CLERK),
+    # evaluations and their test cases: the core team's, read by the approvers
+    **dict.fromkeys([
+        "api:evaluation-detail", "api:evaluation-list", "api:release-evaluation-start", "api:test-case-detail",
+        "api:test-case-list", "api:use-case-test-case-import", "automations:evaluation-compare",
+        "automations:evaluation-detail", "automations:evaluation-progress", "automations:evaluation-start",
+        "automations:test-case-create", "automations:test-case-detail", "automations:test-case-from-item",
+        "automations:test-case-import", "automations:test-case-list", "automations:test-case-retire"], CLERK),
     # the Leitstand: daily figures of the core team, IT, the ISB and the controllers (no clerk)
     **dict.fromkeys(["leitstand:export", "leitstand:home", "leitstand:use-case", "leitstand:use-case-export",
                      "api:leitstand"], CLERK),

@@ -150,7 +150,7 @@ class QualityTestCaseFromItemView(RegistryView):
     permission_required = ("automations.view_workitem", "automations.add_qualitytestcase")
 
     def post(self, request, pk):
-        item = execution_selectors.work_item_list(tenant=request.tenant).filter(pk=pk).first()
+        item = execution_selectors.work_item_list(tenant=request.tenant, user=request.user).filter(pk=pk).first()
         if item is None:
             raise Http404
         try:
