@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 from audit.models import AuditEvent
 from automations.api import urls as work_item_urls
 from automations.choices import ChangeKind
+from automations.connectors import api as connector_api
 from automations.execution.api.views import ResultsPagination
 from automations.execution.services.results import work_item_finalise
 from automations.models import ResultAcknowledgement, Run, WorkItem
@@ -314,12 +315,17 @@ MATRIX = {
         ("post", lambda w: reverse("api:work-item-acknowledge", args=[w["own"]]), {"consumer": "ERP"},
          {"it_operator", "clerk"}),
     ],
+    "work-item-deliveries": [
+        ("get", lambda w: reverse("api:work-item-deliveries", args=[w["own"]]), None,
+         {"it_operator", "clerk", "auditor"}),
+    ],
 }
 
 
 def test_every_work_item_route_has_a_row_in_the_matrix():
     # automations/api/urls.py also carries the registry's routes; those have their own matrix.
-    names = {pattern.name for pattern in work_item_urls.urlpatterns if (pattern.name or "").startswith("work-item")}
+    names = {pattern.name for urls in (work_item_urls, connector_api) for pattern in urls.urlpatterns
+             if (pattern.name or "").startswith("work-item")}
     assert names == set(MATRIX)
 
 
