@@ -19,6 +19,7 @@ from automations.evaluation.models import EvaluationRun, QualityTestCase
 from automations.evaluation.services import evaluations, test_cases
 from automations.registry import selectors as registry_selectors
 from automations.registry.api.filters import UseCaseKeyFilter
+from portal.api.filters import BooleanFilter
 from portal.api.permissions import TenantMember, TenantModelPermissions, request_tenant
 from portal.api.schema import problem
 from portal.choices import TokenScope
@@ -63,6 +64,7 @@ class QualityTestCaseCreateInputSerializer(serializers.Serializer):
 
 class QualityTestCaseFilterSet(django_filters.FilterSet):
     use_case = UseCaseKeyFilter(help_text="Only this use case's test cases (its key).")
+    is_active = BooleanFilter(help_text="Only active (true) or retired (false) test cases.")
 
     class Meta:
         model = QualityTestCase

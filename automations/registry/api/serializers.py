@@ -229,7 +229,8 @@ class ChangeRequestSerializer(serializers.ModelSerializer):
     proposed_via_token = serializers.SerializerMethodField()
     approvals = ApprovalSerializer(many=True, read_only=True)
     evaluation = serializers.PrimaryKeyRelatedField(
-        read_only=True, help_text="The passing evaluation a move of the production label carries (its id).")
+        read_only=True, allow_null=True,
+        help_text="The passing evaluation a move of the production label carries (its id).")
 
     class Meta:
         model = ChangeRequest
