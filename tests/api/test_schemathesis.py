@@ -13,6 +13,7 @@ from portal import services
 from portal.choices import Role
 from reviews.services import review_queue_ensure
 from tests.automations.factories import make_rules_use_case, make_team
+from tests.reviews.factories import join_team
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,7 +51,9 @@ PHASES = {Role.AUTOMATION_LEAD: "examples,coverage,fuzzing,stateful", Role.CLERK
 def portal_state(tenant, member):
     team = make_team(member)
     use_case = make_rules_use_case(tenant, team)
-    return team, use_case, review_queue_ensure(use_case=use_case)
+    queue = review_queue_ensure(use_case=use_case)
+    join_team(team["clerk"], use_case, team["automation_lead"])  # the clerk works the queue the run names
+    return team, use_case, queue
 
 
 @pytest.mark.parametrize("role", [Role.AUTOMATION_LEAD, Role.CLERK])
