@@ -85,8 +85,8 @@ def second_factor_required(request) -> bool:
     user = request.user
     if user.is_superuser:
         return True
-    membership = getattr(request, "membership", None)
-    return membership is not None and bool(SECOND_FACTOR_ROLES & set(membership.roles))
+    membership = getattr(request, "membership", None)  # a lazy object: falsy when the user has no membership
+    return bool(membership) and bool(SECOND_FACTOR_ROLES & set(membership.roles))
 
 
 def second_factor_step(request) -> str | None:
