@@ -8,8 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from automations.choices import UseCaseStatus
+from automations.models import Release
 from automations.registry import selectors
-from tests.automations.factories import make_team
+from tests.automations.factories import evaluate_release, make_team
 from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -34,7 +35,7 @@ def approve_in_inbox(page, username, title):
 
 def test_core_team_takes_a_new_use_case_live(browser_page, member, tenant):
     page = browser_page
-    make_team(member)
+    team = make_team(member)
     log_in(page, "automation_lead")
 
     # Document a new use case (the repeating field rows work without JavaScript).
@@ -86,6 +87,13 @@ def test_core_team_takes_a_new_use_case_live(browser_page, member, tenant):
     page.locator("input[name=engine_configs][value='1']").check()
     page.locator("#save-release").click()
     expect(page.locator("#release-parts")).to_contain_text("v1")
+    # The production label needs a passing evaluation of exactly this release: a test case and its run,
+    # as the evaluation pages and the worker make them (the evaluation flow has tests of its own).
+    release = Release.objects.get(use_case__key="posteingang", number=1)
+    evaluation = evaluate_release(release, team["automation_lead"], cases=[
+        {"title": "Sonstiger Beleg", "payload": {"text": "Ein Schreiben ohne Rechnung"},
+         "expected": {"document_class": "other"}}])
+    assert evaluation.passed, evaluation.misses
     page.locator("#request-production").click()
     page.locator("#id_title").fill("R1 in Produktion")
     page.locator("#id_description").fill("Im Test mit 200 Belegen geprüft.")
