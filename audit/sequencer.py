@@ -155,6 +155,25 @@ def sequence_chain(table: str, chain: str, *, using: str = DEFAULT_DB_ALIAS, lim
         return cursor.fetchall()
 
 
+# The key of the transaction-level advisory lock every inline-linking transaction takes before its first chain
+# head (pg_advisory_xact_lock; "LPAUDIT" in ASCII).
+INLINE_LOCK_KEY = 0x4C50415544495400
+
+
+def sequence_chain_inline(table: str, chain: str, *, using: str = DEFAULT_DB_ALIAS) -> list[tuple]:
+    """Link the chain's pending events inside the writing transaction (AUDIT_SEQUENCER "inline").
+
+    Such a transaction holds each chain head it linked until it commits, and it may write to several chains in
+    any order (a tenant's chain, then the system chain; another transaction the other way round): two of them
+    would wait for each other's heads. So every inline-linking transaction first takes one advisory lock, held
+    to its end: inline writers run one at a time, and a transaction that links a single chain in a transaction
+    of its own (the on-commit sequencer, the sweep) holds one head and waits for nothing else, so no wait can
+    close a circle."""
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [INLINE_LOCK_KEY])
+    return sequence_chain(table, chain, using=using)
+
+
 def pending_chains(table: str, *, using: str = DEFAULT_DB_ALIAS) -> list[tuple[str, int]]:
     """(chain, number of pending events) of every chain with events not yet linked."""
     with connections[using].cursor() as cursor:

@@ -315,8 +315,9 @@ AUDIT_CHECKPOINT_SECONDS = env_int("AUDIT_CHECKPOINT_SECONDS", 900)
 # Audit events are kept at least six months (EU AI Act Art. 19, 26(6)); purge_audit refuses younger ones.
 # How events join their chain on PostgreSQL (audit.sequencer): "on_commit" — written pending, linked right after
 # the writing transaction commits (and by the maintenance sweep), so that no request waits for a chain lock;
-# "inline" — linked inside the writing transaction (the lock held until its commit; the test default, so that
-# tests see sequence numbers at once). SQLite always links inline.
+# "inline" — linked inside the writing transaction (the lock held until its commit, and inline writers one at a
+# time so that two of them never wait for each other's chains; the test default, so that tests see sequence
+# numbers at once). SQLite always links inline.
 AUDIT_SEQUENCER = env_choice("AUDIT_SEQUENCER", ("on_commit", "inline"),
                              "inline" if PORTAL_ENV == "test" else "on_commit")
 # "on_commit": how long after a commit a process links its events — one round for every commit of that

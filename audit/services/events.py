@@ -128,7 +128,7 @@ def _append_pending(stream: Stream, tenant, values: dict, using: str):
         tenant=tenant, sequence=None, prev_hash=None, hash=None, hash_version=CURRENT_VERSION, **values)
     table = stream.event_model._meta.db_table
     if settings.AUDIT_SEQUENCER == "inline":
-        for event_id, sequence, prev_hash, digest in sequencer.sequence_chain(table, event.chain, using=using):
+        for event_id, sequence, prev_hash, digest in sequencer.sequence_chain_inline(table, event.chain, using=using):
             if event_id == event.pk:
                 event.sequence, event.prev_hash, event.hash = sequence, prev_hash, digest
     else:

@@ -201,3 +201,39 @@ def test_a_process_links_its_commits_of_a_short_window_together_from_a_thread(te
         time.sleep(0.05)
     assert [event.details.get("n") for event in events.order_by("sequence")] == [None, 0, 1, 2]
     assert run_verify("--tenant", "muster") == (0, ["muster: 4 events ok"])
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(AUDIT_SEQUENCER="inline")
+def test_inline_writers_of_two_chains_in_opposite_orders_never_deadlock(tenant):
+    """One transaction writes to the tenant's chain, then to the system chain; another the other way round, at
+    the same time. Linking inline holds each head until commit: without one order of waiting, each would hold
+    the head the other needs (PostgreSQL's DeadlockDetected)."""
+    first_holds_a_head = threading.Event()
+    errors: list[BaseException] = []
+
+    def write(order: list, wait: threading.Event | None) -> None:
+        try:
+            if wait is not None:
+                wait.wait(5)
+            with transaction.atomic():
+                for n, owner in enumerate(order):
+                    audit_event_record(actor=SYSTEM, tenant=owner, event_type="tenant.switched", obj=tenant,
+                                       details={"n": n, "order": [str(o) for o in order]})
+                    if wait is None and n == 0:
+                        first_holds_a_head.set()
+                        time.sleep(0.5)  # the other transaction starts meanwhile and wants the other head first
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=write, args=([tenant, None], None)),
+               threading.Thread(target=write, args=([None, tenant], first_holds_a_head))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert AuditEvent.objects.filter(sequence__isnull=True).count() == 0
+    assert run_verify("--tenant", "muster") == (0, ["muster: 3 events ok"])
