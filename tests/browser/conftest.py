@@ -2,6 +2,7 @@
 import os
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.reviews.world import world  # noqa: F401  (the review pages' shared fixture)
 
@@ -60,6 +61,9 @@ def browser_page(chromium, _live_server_started, live_server):
     context = chromium.new_context(viewport={"width": 1366, "height": 768}, locale="en-US")
     page = context.new_page()
     page.set_default_timeout(15_000)
+    # Assertions wait as long as actions: on a busy 2-core machine a page can take longer than expect()'s
+    # default 5 s to render, which is slowness, not a failure of what the test checks.
+    expect.set_options(timeout=15_000)
     # The resolver rules leave only 127.0.0.1 reachable, so the live server is addressed by number.
     page.base_url = live_server.url.replace("//localhost:", "//127.0.0.1:")
     yield page
