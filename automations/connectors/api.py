@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, permissions, serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,15 +21,10 @@ from automations.execution.services.intake import ensure_may_read
 from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.models.processors import CircuitState
 from portal.api.pagination import CursorPagination
-from portal.api.permissions import TenantMember, request_tenant
+from portal.api.permissions import HasTenantPermissions, request_tenant
 from portal.api.schema import problem
 from portal.choices import TokenScope
 from reviews.services import work_item_view_record
-
-
-class HasTenantPermissions(permissions.BasePermission):
-    def has_permission(self, request, view):
-        return TenantMember().has_permission(request, view) and request.user.has_perms(view.required_permissions)
 
 
 class ReceiptSerializer(serializers.Serializer):

@@ -2,10 +2,11 @@
 test cases, import a file of them (the report with the bad rows), start an evaluation of a release (202, the
 worker runs it) and read evaluations with their figures and verdict."""
 import django_filters
+from django.contrib.auth.models import User
 from django.core.exceptions import ObjectDoesNotExist
 from django.urls import path
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -19,16 +20,11 @@ from automations.evaluation.models import EvaluationRun, QualityTestCase
 from automations.evaluation.services import evaluations, test_cases
 from automations.registry import selectors as registry_selectors
 from automations.registry.api.filters import UseCaseKeyFilter
+from automations.registry.models.use_cases import UseCase
 from portal.api.filters import BooleanFilter
-from portal.api.permissions import TenantMember, TenantModelPermissions, request_tenant
+from portal.api.permissions import HasTenantPermissions, TenantModelPermissions, request_tenant
 from portal.api.schema import problem
 from portal.choices import TokenScope
-
-
-class HasTenantPermissions(permissions.BasePermission):
-    def has_permission(self, request, view):
-        required = view.required_permissions.get(request.method, ())
-        return TenantMember().has_permission(request, view) and request.user.has_perms(required)
 
 
 def _use_case(request, key):
@@ -39,8 +35,9 @@ def _use_case(request, key):
 
 
 class QualityTestCaseSerializer(serializers.ModelSerializer):
-    use_case = serializers.SlugRelatedField(slug_field="key", read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    use_case: "serializers.SlugRelatedField[UseCase]" = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    created_by: "serializers.SlugRelatedField[User]" = serializers.SlugRelatedField(slug_field="username",
+                                                                                   read_only=True)
     has_file = serializers.SerializerMethodField()
 
     class Meta:
@@ -139,9 +136,10 @@ class QualityTestCaseImportView(GenericAPIView):
 
 
 class EvaluationSerializer(serializers.ModelSerializer):
-    use_case = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    use_case: "serializers.SlugRelatedField[UseCase]" = serializers.SlugRelatedField(slug_field="key", read_only=True)
     release = serializers.SerializerMethodField()
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by: "serializers.SlugRelatedField[User]" = serializers.SlugRelatedField(slug_field="username",
+                                                                                   read_only=True)
     misses = serializers.SerializerMethodField(help_text="Quality targets missed, against the current targets.")
     passes = serializers.SerializerMethodField(help_text="Finished and meets the use case's current quality targets.")
 

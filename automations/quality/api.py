@@ -9,7 +9,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
@@ -26,16 +26,8 @@ from automations.registry import selectors as registry_selectors
 from automations.registry.api.filters import UseCaseKeyFilter
 from automations.registry.models.use_cases import UseCase
 from automations.registry.models.versions import ThresholdSetVersion
-from portal.api.permissions import TenantMember, TenantModelPermissions, request_tenant
+from portal.api.permissions import HasTenantPermissions, TenantModelPermissions, request_tenant
 from portal.choices import TokenScope
-
-
-class HasTenantPermissions(permissions.BasePermission):
-    """A member of the request's tenant holding every permission in `view.required_permissions`."""
-
-    def has_permission(self, request, view):
-        return TenantMember().has_permission(request, view) and request.user.has_perms(view.required_permissions)
-
 
 # --- serializers ------------------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ObjectDoesNotExist
 from django.urls import path
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, serializers, status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
@@ -25,17 +25,9 @@ from automations.registry.models.use_cases import UseCase
 from automations.training import services as training
 from automations.training.models import ClassifierVersion
 from automations.training.selectors import example_statistics, training_progress_get
-from portal.api.permissions import TenantMember, TenantModelPermissions, request_tenant
+from portal.api.permissions import HasTenantPermissions, TenantModelPermissions, request_tenant
 from portal.api.schema import problem
 from portal.choices import TokenScope
-
-
-class HasTenantPermissions(permissions.BasePermission):
-    """A member of the request's tenant holding every permission the view names for the method."""
-
-    def has_permission(self, request, view):
-        required = view.required_permissions.get(request.method, ())
-        return TenantMember().has_permission(request, view) and request.user.has_perms(required)
 
 
 class UseCaseFromUrl:

@@ -17,6 +17,17 @@ class TenantMember(permissions.BasePermission):
         return bool(request.user and request.user.is_authenticated and request_tenant(request) is not None)
 
 
+class HasTenantPermissions(permissions.BasePermission):
+    """A member of the request's tenant holding every permission the view requires: `view.required_permissions`,
+    one tuple for every method, or a dict of tuples by method."""
+
+    def has_permission(self, request, view):
+        required = view.required_permissions
+        if isinstance(required, dict):
+            required = required.get(request.method, ())
+        return TenantMember().has_permission(request, view) and request.user.has_perms(required)
+
+
 class TenantModelPermissions(permissions.DjangoObjectPermissions):
     """Model permissions from the roles in the request's tenant; unlike DRF's default, GET needs the
     view permission too."""

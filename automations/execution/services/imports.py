@@ -17,7 +17,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,7 +27,7 @@ from audit.services.pseudonyms import payload_pseudonyms
 from automations.choices import ItemSource, ItemStatus, RunStatus, RunTrigger, UseCaseStatus
 from automations.engines import limits
 from automations.execution.models.work import Run, WorkItem
-from automations.execution.services.intake import UseCaseNotAccepting, content_hash_of
+from automations.execution.services.intake import content_hash_of, use_case_accepting
 from automations.registry.models.use_cases import UseCase
 from portal import dispatch
 from portal.jobs import task_send_on_commit
@@ -61,12 +60,7 @@ def work_items_import(*, actor, tenant, use_case_key: str, lines: Iterable[str],
     """Import JSON Lines into one use case; returns what was created and which lines need clarification."""
     actor = as_actor(actor)
     require_perm(actor, tenant, "automations.add_workitem")
-    use_case = UseCase.objects.for_tenant(tenant).filter(key=use_case_key).first()
-    if use_case is None:
-        raise ValidationError(_("Unknown use case %(key)s.") % {"key": use_case_key})
-    if use_case.status in (UseCaseStatus.DRAFT, UseCaseStatus.RETIRED):
-        raise UseCaseNotAccepting(_("The use case %(key)s is in %(status)s and accepts no work items.")
-                                  % {"key": use_case.key, "status": use_case.get_status_display()})
+    use_case = use_case_accepting(tenant=tenant, key=use_case_key)
     report = ItemImportReport()
     batch: list[_Record] = []
     for number, line in enumerate(lines, start=1):

@@ -7,7 +7,7 @@ from django.db.models import Prefetch
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.generics import GenericAPIView
@@ -47,7 +47,7 @@ from automations.registry.services.registry_io import (
     registry_export,
     registry_import,
 )
-from portal.api.permissions import TenantMember, TenantModelPermissions, TenantObjectPermissions, request_tenant
+from portal.api.permissions import HasTenantPermissions, TenantModelPermissions, TenantObjectPermissions, request_tenant
 from portal.api.schema import problem
 from portal.choices import TokenScope
 from portal.selectors import membership_list
@@ -58,13 +58,6 @@ def _use_case_or_400(tenant, key: str, field: str = "use_case") -> UseCase:
         return selectors.use_case_get(tenant=tenant, key=key)
     except ObjectDoesNotExist:
         raise ApiValidationError({field: ["Unknown use case."]}) from None
-
-
-class HasTenantPermissions(permissions.BasePermission):
-    """A member of the request's tenant holding every permission in `view.required_permissions`."""
-
-    def has_permission(self, request, view):
-        return TenantMember().has_permission(request, view) and request.user.has_perms(view.required_permissions)
 
 
 # --- use cases ----------------------------------------------------------------------------------------
