@@ -49,14 +49,14 @@ def seed(tenant, users) -> None:
         if clerk is None:
             continue
         for key in keys:
-            use_case = use_cases.get(key)
-            if use_case is None:
+            worked = use_cases.get(key)
+            if worked is None:
                 continue
-            if use_case.department:
-                review_team_grant(actor=SYSTEM, tenant=tenant, name=use_case.department, user=clerk)
-            briefing_confirm(actor=clerk, use_case=use_case)
-            if not training_record_list(tenant=tenant, use_case=use_case, user=clerk).exists():
-                training_record(actor=lead, use_case=use_case, user=clerk, topic=TRAINING_TOPIC,
+            if worked.department:
+                review_team_grant(actor=SYSTEM, tenant=tenant, name=worked.department, user=clerk)
+            briefing_confirm(actor=clerk, use_case=worked)
+            if not training_record_list(tenant=tenant, use_case=worked, user=clerk).exists():
+                training_record(actor=lead, use_case=worked, user=clerk, topic=TRAINING_TOPIC,
                                 held_on=timezone.localdate())
         # Demo data of earlier versions granted every demo queue to each clerk: the other team's go.
         for key in sorted(set(use_cases) - set(keys)):

@@ -86,7 +86,9 @@ def second_factor_required(request) -> bool:
     if user.is_superuser:
         return True
     membership = getattr(request, "membership", None)  # a lazy object: falsy when the user has no membership
-    return bool(membership) and bool(SECOND_FACTOR_ROLES & set(membership.roles))
+    if not membership:
+        return False
+    return bool(SECOND_FACTOR_ROLES & set(membership.roles))
 
 
 def second_factor_step(request) -> str | None:

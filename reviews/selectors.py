@@ -3,9 +3,10 @@ import base64
 import binascii
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, TextField
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
@@ -366,8 +367,9 @@ def review_queue_grants(*, tenant) -> list[tuple[ReviewQueue, list]]:
     members = {m.user_id for m in members_active(tenant=tenant)}
     out = []
     for queue in ReviewQueue.objects.for_tenant(tenant).order_by("team", "name"):
-        users = get_users_with_perms(queue, only_with_perms_in=["work_reviewqueue"], with_group_users=False,
-                                     with_superusers=False)
+        # guardian annotates its result `Any | list[str]`; without attach_perms it is a query set of users.
+        users = cast("QuerySet[User]", get_users_with_perms(queue, only_with_perms_in=["work_reviewqueue"],
+                                                            with_group_users=False, with_superusers=False))
         out.append((queue, sorted((u for u in users if u.pk in members), key=lambda u: u.username)))
     return out
 

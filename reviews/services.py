@@ -490,21 +490,21 @@ def grant_change(*, actor, tenant, kind: str, target: str, user, revoke: bool = 
     if kind == "team":
         if target not in review_team_names(tenant=tenant):
             raise ValidationError(_("No team or department named “%(name)s”.") % {"name": target})
-        change = review_team_revoke if revoke else review_team_grant
-        return int(change(actor=actor, tenant=tenant, name=target, user=user))
+        team_change = review_team_revoke if revoke else review_team_grant
+        return int(team_change(actor=actor, tenant=tenant, name=target, user=user))
     if kind == "queue":
-        queue = ReviewQueue.objects.for_tenant(tenant).filter(pk=int(target) if target.isdigit() else None).first()
+        queue = ReviewQueue.objects.for_tenant(tenant).filter(pk=int(target)).first() if target.isdigit() else None
         if queue is None:
             raise ValidationError(_("No review queue %(id)s in this tenant.") % {"id": target})
-        change = review_queue_unassign if revoke else review_queue_assign
-        return int(change(actor=actor, queue=queue, user=user))
+        queue_change = review_queue_unassign if revoke else review_queue_assign
+        return int(queue_change(actor=actor, queue=queue, user=user))
     use_cases = list(UseCase.objects.for_tenant(tenant).filter(
         **({"key": target} if kind == "use_case" else {"department": target})).order_by("key")) if target else []
     if not use_cases:
         raise ValidationError(_("No use case or department “%(name)s” in this tenant.") % {"name": target})
-    change = use_case_owner_revoke if revoke else use_case_owner_grant
+    owner_change = use_case_owner_revoke if revoke else use_case_owner_grant
     with transaction.atomic():
-        return sum(int(change(actor=actor, use_case=use_case, user=user)) for use_case in use_cases)
+        return sum(int(owner_change(actor=actor, use_case=use_case, user=user)) for use_case in use_cases)
 
 
 def work_item_view_record(*, actor, item, file=None, purpose: str = "review") -> None:

@@ -19,6 +19,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
@@ -164,10 +165,10 @@ def _carry_out(actor, subject: Subject, report: ErasureReport, *, received_at=No
     # 1. the person's records
     files: list[str] = []
     # Test cases taken from the person's items hold the same input (and file): they go with the items.
-    cases = list(QualityTestCase.objects.filter(tenant=tenant, item_id__in=report.item_ids))
+    cases = list(QualityTestCase.objects.filter(tenant=tenant, item_id__in=[UUID(pk) for pk in report.item_ids]))
     case_ids = [case.pk for case in cases]
     for case in cases:
-        if case.file:
+        if case.file and case.file.name:
             files.append(case.file.name)
         case.delete()
     if case_ids:

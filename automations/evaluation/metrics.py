@@ -69,9 +69,9 @@ def values_equal(spec: dict | None, expected, predicted) -> bool:
         if a is not None and b is not None:
             return a == b
     if kind == "date":
-        a, b = _date(expected), _date(predicted)
-        if a is not None and b is not None:
-            return a == b
+        first, second = _date(expected), _date(predicted)
+        if first is not None and second is not None:
+            return first == second
     if kind == "iban":
         return str(expected).replace(" ", "").upper() == str(predicted).replace(" ", "").upper()
     if kind == "boolean" or isinstance(expected, bool):
@@ -96,7 +96,7 @@ def _rate(part: int, whole: int) -> float | None:
 
 def evaluate(cases: list[CaseOutcome], output_fields: list[dict]) -> dict:
     """Every figure of an evaluation (JSON-serialisable)."""
-    specs = {f.get("name"): f for f in output_fields if isinstance(f, dict)}
+    specs = {f["name"]: f for f in output_fields if isinstance(f, dict) and isinstance(f.get("name"), str)}
     per_case = [field_results(case, specs) for case in cases]
     wrong = [not all(results.values()) or bool(case.error) for case, results in zip(cases, per_case)]
     applied = [case.outcome == APPLIED and not case.error for case in cases]

@@ -22,7 +22,7 @@ from automations.registry.views.mixins import RegistryView, UseCaseMixin, error_
 class QualityTestCaseListView(UseCaseMixin, RegistryView):
     """The use case's active test cases, the import upload with its report, and the evaluations."""
 
-    permission_required = "automations.view_qualitytestcase"
+    permission_required: str | tuple[str, ...] = "automations.view_qualitytestcase"
     template_name = "automations/evaluation/test_case_list.html"
 
     def render_page(self, request, *, form=None, report=None, status=200):
@@ -90,7 +90,7 @@ class QualityTestCaseCreateView(UseCaseMixin, RegistryView):
 class QualityTestCaseDetailView(UseCaseMixin, RegistryView):
     """One test case with its versions; the core team edits it (with a reason) or retires it."""
 
-    permission_required = "automations.view_qualitytestcase"
+    permission_required: str | tuple[str, ...] = "automations.view_qualitytestcase"
 
     def case(self, pk):
         return get_or_404(selectors.quality_test_case_get, use_case=self.use_case, pk=pk)

@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 from typing import TypeVar
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import get_objects_for_user, get_users_with_perms
@@ -26,7 +26,8 @@ def use_case_list(*, tenant, status: str | None = None, risk_tier: str | None = 
                   department: str | None = None, review_due: bool = False, user=None,
                   action: str = "view") -> QuerySet[UseCase]:
     """The tenant's use cases; with `user`, those they may `action` (use_case_restrict)."""
-    qs = UseCase.objects.for_tenant(tenant).select_related("department_owner", "escalation_contact")
+    qs: QuerySet[UseCase] = UseCase.objects.for_tenant(tenant).select_related("department_owner",
+                                                                              "escalation_contact")
     if user is not None:
         qs = use_case_restrict(qs, tenant=tenant, user=user, action=action)
     if status:
@@ -72,15 +73,16 @@ def use_case_restrict(qs: QuerySet[UseCase], *, tenant, user, action: str) -> Qu
     # The queues granted to the user, to them or to their team's group, and the departments of their teams
     # (whose queues they work once they exist). Queues and teams belong to the reviews part above this one:
     # guardian finds the queues by the permission's name, the relations go by their related names.
-    queues = get_objects_for_user(user, "reviews.work_reviewqueue", accept_global_perms=False, with_superuser=False)
+    queues: QuerySet[Model] = get_objects_for_user(user, "reviews.work_reviewqueue", accept_global_perms=False,
+                                                   with_superuser=False)
     worked = UseCase.objects.filter(tenant=tenant, review_queues__in=queues.filter(tenant=tenant).values("pk"))
     teams = user.groups.filter(review_team__tenant=tenant).values("review_team__name")
     return qs.filter(owned | Q(pk__in=worked.values("pk")) | (Q(department__in=teams) & ~Q(department="")))
 
 
-def _granted_use_cases(tenant, user) -> QuerySet[UseCase]:
+def _granted_use_cases(tenant, user) -> QuerySet[UseCase, int]:
     return get_objects_for_user(user, "automations.change_usecase", klass=UseCase.objects.for_tenant(tenant),
-                                accept_global_perms=False, with_superuser=False).values("pk")
+                                accept_global_perms=False, with_superuser=False).values_list("pk", flat=True)
 
 
 def use_case_may(*, use_case: UseCase, user, action: str) -> bool:

@@ -4,18 +4,23 @@ from automations.engines.base import EngineInput, FieldSuggestion, StepError  # 
 from automations.execution.models.work import Run, WorkItem
 from automations.registry.models.use_cases import UseCase
 from automations.registry.models.versions import Release
+from portal.models import Tenant
 
 
 @dataclass
 class PipelineContext:
-    item: WorkItem
-    run: Run
+    """One input on its way through a release's steps. `item` and `run` are the work item and its run; an
+    evaluation's test case (automations.evaluation) has neither: its input takes the same steps and nothing about
+    it is stored."""
+
+    item: WorkItem | None
+    run: Run | None
     use_case: UseCase
     release: Release  # a dry run of a draft release still has one
     engine_input: EngineInput
+    tenant: Tenant
+    payload: dict  # the input fields as received (the item's payload); engine_input's gain what the files held
     dry_run: bool = False
-    # An evaluation's test case (automations.evaluation): no work item exists, nothing about the input is stored.
-    transient: bool = False
     suggestions: list[FieldSuggestion] = field(default_factory=list)
     chosen: dict[str, FieldSuggestion] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)

@@ -42,13 +42,13 @@ class ReadStep(Step):
             return {"skipped": True}
         documents = item_files_read(files=ctx.engine_input.files)
         ctx.engine_input.documents = documents
-        filled = fill_input_fields(list(ctx.use_case.input_fields), ctx.item.payload or {}, documents)
+        filled = fill_input_fields(list(ctx.use_case.input_fields), ctx.payload or {}, documents)
         ctx.engine_input.payload = {**(ctx.engine_input.payload or {}), **filled}
         for doc in documents:
             for part in doc.walk():
                 for reason in part.reasons:
                     ctx.add_reason(reason)
-        if not ctx.transient:
+        if ctx.item is not None:  # an evaluation's test case stores nothing
             item_documents_store(item=ctx.item, documents=documents, item_files=list(ctx.item.files.order_by("pk")))
         return {"documents": [d.summary() for d in documents], "filled": sorted(filled)}
 
@@ -63,7 +63,7 @@ class ExtractStep(Step):
     def run(self, ctx: PipelineContext) -> dict:
         from automations.engines import limits
 
-        oversized = limits.payload_problems(ctx.use_case, ctx.item.payload)
+        oversized = limits.payload_problems(ctx.use_case, ctx.payload)
         for name, reason in oversized.items():
             ctx.add_reason(reason, field_name=name, clarification=True)
         if oversized:
@@ -126,14 +126,13 @@ class CheckStep(Step):
     name = "check"
 
     def run(self, ctx: PipelineContext) -> dict:
-        item = ctx.item
         for spec in ctx.use_case.input_fields:
             if (spec.get("required") and spec.get("type") != "file"
-                    and not str(item.payload.get(spec["name"], "")).strip() and not ctx.engine_input.files):
+                    and not str(ctx.payload.get(spec["name"], "")).strip() and not ctx.engine_input.files):
                 ctx.add_reason(_("Required input field %(f)s is missing.") % {"f": field_label(spec)},
                                field_name=spec["name"], clarification=True)
         # A test case is no duplicate of the item it was taken from: it is the same content on purpose.
-        duplicates = [] if ctx.transient else work_item_duplicates(item=item)
+        duplicates = [] if ctx.item is None else work_item_duplicates(item=ctx.item)
         if duplicates:
             ctx.add_reason(_("Possible duplicate of item %(id)s (same content or external id).")
                            % {"id": str(duplicates[0].pk)[:8]}, clarification=True)
@@ -142,14 +141,14 @@ class CheckStep(Step):
             reference = spec.get("reference")
             if not reference:
                 continue
-            value = item.payload.get(spec["name"])
+            value = ctx.payload.get(spec["name"])
             best = ctx.best(spec["name"])
             if value in (None, "") and best is not None:
                 value = best.value
             if value in (None, ""):
                 continue
             kind, attribute = reference.split(".", 1)
-            record = master_record_find(tenant=item.tenant, kind=kind, attribute=attribute, value=str(value))
+            record = master_record_find(tenant=ctx.tenant, kind=kind, attribute=attribute, value=str(value))
             label = MasterKind(kind).label
             if record is None:
                 ctx.add_reason(_("Unknown %(kind)s: no master data record with %(attr)s %(value)s.")

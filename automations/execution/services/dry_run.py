@@ -52,16 +52,6 @@ def dry_run_create(*, actor, release: Release, files=None, payload: dict | None 
 # --- a release tried on one input with no work item (automations.evaluation's evaluations) -----------------------
 
 @dataclass
-class TransientItem:
-    """What the steps read of an item, for an input that is no work item: nothing about it is stored."""
-
-    tenant: object
-    payload: dict
-    pk = None
-    is_dry_run = True
-
-
-@dataclass
 class Trial:
     """The chosen value per field (FieldSuggestion), the reasons, and where routing would send the input
     (`applied`, `review`, `clarification`), or `failed` with the error."""
@@ -79,11 +69,11 @@ def release_trial(*, release: Release, payload: dict, files: list[InputFile], ac
     playground's. The caller has checked the permission."""
     use_case = release.use_case
     prefetch_related_objects([release], "engine_configs")
-    item = TransientItem(tenant=use_case.tenant, payload=dict(payload or {}))
-    ctx = PipelineContext(item=item, run=None, use_case=use_case, release=release,
-                          engine_input=engine_input_for(use_case=use_case, payload=item.payload, files=files,
+    payload = dict(payload or {})
+    ctx = PipelineContext(item=None, run=None, use_case=use_case, release=release,
+                          engine_input=engine_input_for(use_case=use_case, payload=payload, files=files,
                                                         actor=actor, tenant=use_case.tenant),
-                          dry_run=True, transient=True)
+                          tenant=use_case.tenant, payload=payload, dry_run=True)
     for step in PREPARE_STEPS:
         try:
             step.run(ctx)

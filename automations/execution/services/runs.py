@@ -224,7 +224,8 @@ def run_execute(*, run_id: int, task_id: str = "", retry: int = 0) -> None:
     item = run.item
     use_case = item.use_case
     ctx = PipelineContext(item=item, run=run, use_case=use_case, release=_release_of(run),
-                          engine_input=_engine_input(item, use_case), dry_run=item.is_dry_run)
+                          engine_input=_engine_input(item, use_case), tenant=item.tenant, payload=item.payload,
+                          dry_run=item.is_dry_run)
     steps: list[StepRun] = []
     for step in PREPARE_STEPS:
         started = time.monotonic()
@@ -238,22 +239,22 @@ def run_execute(*, run_id: int, task_id: str = "", retry: int = 0) -> None:
             steps.append(_step_row(run, step.name, StepStatus.SKIPPED, started, {"stopped": str(exc)}))
             break
         steps.append(_step_row(run, step.name, StepStatus.OK, started, details))
-    _route(ctx, steps)
+    _route(ctx, run, item, steps)
 
 
-def _finish_steps(ctx: PipelineContext, steps: list[StepRun], outcome: str, started: float,
-                  held_back: bool = False) -> None:
+def _finish_steps(ctx: PipelineContext, run: Run, item: WorkItem, steps: list[StepRun], outcome: str,
+                  started: float, held_back: bool = False) -> None:
     # held_back: the steps before routing gave reasons of their own, so no thresholds could have applied the
     # item automatically (what a threshold backtest replays, automations.quality.backtest).
-    steps.append(_step_row(ctx.run, "route", StepStatus.OK, started, {"outcome": outcome, "held_back": held_back}))
+    steps.append(_step_row(run, "route", StepStatus.OK, started, {"outcome": outcome, "held_back": held_back}))
     started = time.monotonic()
     if outcome == ItemStatus.APPLIED and not ctx.dry_run:
         # Target systems pull final items through the API and acknowledge them; the use case's delivery
         # connectors got their outbox rows in the routing transaction (automations.connectors).
-        steps.append(_step_row(ctx.run, "deliver", StepStatus.OK, started,
-                               {"delivery": "outbox" if ctx.item.deliveries.exists() else "pull"}))
+        steps.append(_step_row(run, "deliver", StepStatus.OK, started,
+                               {"delivery": "outbox" if item.deliveries.exists() else "pull"}))
     else:
-        steps.append(_step_row(ctx.run, "deliver", StepStatus.SKIPPED, started,
+        steps.append(_step_row(run, "deliver", StepStatus.SKIPPED, started,
                                {"reason": "not applied" if not ctx.dry_run else "dry run"}))
     StepRun.objects.bulk_create(steps)
 
@@ -300,7 +301,7 @@ def route_outcome(ctx: PipelineContext, *, all_auto: bool, may_apply: bool) -> s
     return ItemStatus.REVIEW
 
 
-def _route(ctx: PipelineContext, steps: list[StepRun]) -> str:
+def _route(ctx: PipelineContext, started_run: Run, started_item: WorkItem, steps: list[StepRun]) -> str:
     """Compare confidences with the release's thresholds and apply, review or clarify — in one
     transaction that re-reads the use case's status, so a suspension in flight applies nothing."""
     started = time.monotonic()
@@ -308,15 +309,15 @@ def _route(ctx: PipelineContext, steps: list[StepRun]) -> str:
     all_auto = route_prepare(ctx)
 
     with transaction.atomic():
-        run = _locked(ctx.run.pk, ctx.item.tenant)
+        run = _locked(started_run.pk, started_item.tenant)
         if run is None:
-            raise Run.DoesNotExist(f"Run {ctx.run.pk} was deleted while it ran.")
+            raise Run.DoesNotExist(f"Run {started_run.pk} was deleted while it ran.")
         item, use_case = run.item, run.item.use_case
         run.release = ctx.release
         if item.status in FINAL_ITEM_STATUSES:  # already final: a repeated run never applies twice
             run.status, run.finished_at = RunStatus.SUCCEEDED, timezone.now()
             run.save(update_fields=["status", "finished_at"])
-            _finish_steps(ctx, steps, item.status, started, held_back)
+            _finish_steps(ctx, started_run, started_item, steps, item.status, started, held_back)
             return item.status
         production = use_case.status == UseCaseStatus.PRODUCTION and run.label == Label.PRODUCTION
         if production and not ctx.dry_run:
@@ -328,6 +329,7 @@ def _route(ctx: PipelineContext, steps: list[StepRun]) -> str:
                                % {"reason": breaker.reason})
         if use_case.status == UseCaseStatus.PILOT and not ctx.dry_run:
             ctx.add_reason(_("Pilot: nothing is applied automatically."))
+        outcome: str
         if not ctx.dry_run and use_case.status not in (UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION):
             outcome = ItemStatus.HELD
             ctx.reasons.insert(0, _("The use case was suspended while the item was processed: nothing applied."))
@@ -355,7 +357,7 @@ def _route(ctx: PipelineContext, steps: list[StepRun]) -> str:
         run.status, run.finished_at = RunStatus.SUCCEEDED, now
         run.output_hash = _hash(item.fields)
         run.save(update_fields=["status", "finished_at", "output_hash"])
-        _finish_steps(ctx, steps, outcome, started, held_back)
+        _finish_steps(ctx, started_run, started_item, steps, outcome, started, held_back)
         audit_event_record(actor=SYSTEM, tenant=item.tenant, event_type="work_item.routed", obj=item,
                            details={"outcome": outcome, "run": run.pk, "reasons": len(ctx.reasons),
                                     "dry_run": ctx.dry_run})

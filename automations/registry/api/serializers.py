@@ -6,6 +6,7 @@ from django.contrib.auth.models import User as AuthUser
 from rest_framework import serializers
 
 from automations.choices import ChangeKind, LegalBasis, RiskTier
+from automations.evaluation.models import EvaluationRun
 from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.models.changes import Approval, ChangeRequest
 from automations.registry.models.use_cases import UseCase
@@ -228,7 +229,7 @@ class ChangeRequestSerializer(serializers.ModelSerializer):
     open_roles = serializers.SerializerMethodField()
     proposed_via_token = serializers.SerializerMethodField()
     approvals = ApprovalSerializer(many=True, read_only=True)
-    evaluation = serializers.PrimaryKeyRelatedField(
+    evaluation: "serializers.PrimaryKeyRelatedField[EvaluationRun]" = serializers.PrimaryKeyRelatedField(
         read_only=True, allow_null=True,
         help_text="The passing evaluation a move of the production label carries (its id).")
 

@@ -130,7 +130,7 @@ def use_case_create(*, actor, tenant, key: str, title: str, purpose: str, **docu
 def _owners_granted(actor, use_case: UseCase, *, creator: bool = False) -> list[int]:
     """Inside the writing transaction: the use case's department owner, and a creator whose role does not
     change every use case (a department owner documenting their own), are granted to change it. Their ids."""
-    people = [use_case.department_owner] if use_case.department_owner_id else []
+    people = [use_case.department_owner] if use_case.department_owner is not None else []
     user = as_actor(actor).user
     if creator and user is not None and not actor_has_perm(actor, use_case.tenant, "automations.change_usecase"):
         people.append(user)

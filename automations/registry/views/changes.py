@@ -60,7 +60,7 @@ def _readable(item: dict) -> dict:
     if item.get("item") != "status":
         return item
     names = dict(UseCaseStatus.choices)
-    return {**item, **{side: str(names.get(item.get(side), item.get(side))) for side in ("before", "after")
+    return {**item, **{side: str(names.get(item[side], item[side])) for side in ("before", "after")
                        if item.get(side) is not None}}
 
 

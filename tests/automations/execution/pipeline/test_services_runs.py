@@ -78,9 +78,9 @@ def test_suspension_in_flight_applies_nothing(tenant, team, run_on_commit, monke
     use_case = make_rules_use_case(tenant, team)
     original = runs._route
 
-    def suspend_then_route(ctx, steps):
+    def suspend_then_route(*args):
         use_cases.use_case_suspend(actor=team["security_officer"], use_case=use_case, reason="incident")
-        return original(ctx, steps)
+        return original(*args)
 
     monkeypatch.setattr(runs, "_route", suspend_then_route)
     item = submit(run_on_commit, team, tenant, "Rechnung Rechnungsnummer")
