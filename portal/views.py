@@ -60,7 +60,7 @@ from portal.forms import (
 from portal.middleware import SECOND_FACTOR_PENDING_KEY, SESSION_TENANT_KEY, second_factor_required
 from portal.roles import CONTROL_ROLES, GRANT_APPROVERS
 from portal.selectors import tenant_list_for_user
-from reviews.selectors import review_queue_figures, review_queue_list, review_work_today
+from reviews.selectors import briefing_notices_unread, review_queue_figures, review_queue_list, review_work_today
 
 Result = TypeVar("Result")
 
@@ -198,6 +198,10 @@ def _queues_panel(request) -> dict:
             "today": review_work_today(tenant=request.tenant, user=request.user)["total"]}
 
 
+def _briefings_panel(request) -> dict:
+    return {"notices": list(briefing_notices_unread(tenant=request.tenant, user=request.user)[:10])}
+
+
 def _escalations_panel(request) -> dict:
     return {"escalations": list(escalation_list_for(tenant=request.tenant, user=request.user)[:10])}
 
@@ -285,6 +289,9 @@ class HomeView(TenantRequiredMixin, View):
         escalations = _escalations_panel(request)
         if escalations["escalations"]:  # whoever is an escalation contact sees theirs first
             panels.insert(0, Panel(key="escalations", data=escalations))
+        briefings = _briefings_panel(request)
+        if briefings["notices"]:  # a clerk hears first that what they must know has changed
+            panels.insert(0, Panel(key="briefings", data=briefings))
         if Role.IT_OPERATOR in roles:  # IT keeps the connectors and processors: their state first
             connectors = _connectors_panel(request)
             if connectors["connectors"] or connectors["processors"]:

@@ -124,12 +124,51 @@ class BriefingConfirmation(TenantOwned):
                              verbose_name=_("clerk"))
     briefing_hash = models.CharField(_("briefing version"), max_length=64)
     confirmed_at = models.DateTimeField(_("confirmed at"), default=timezone.now)
+    # Set when the confirmation was carried over to a changed briefing because the automation lead decided that
+    # clerks keep working without confirming again (they were told what changed).
+    carried_by = models.ForeignKey("reviews.BriefingChange", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("carried over by the briefing change"))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["use_case", "user", "briefing_hash"],
                                                name="briefing_unique_confirmation")]
         verbose_name = _("briefing confirmation")
         verbose_name_plural = _("briefing confirmations")
+
+
+class BriefingChange(TenantOwned):
+    """A change request took a use case's briefing live in another version: what it was generated from before
+    and after, and whether the automation lead asked clerks to confirm it again."""
+
+    use_case = models.ForeignKey("automations.UseCase", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("use case"))
+    change_request = models.ForeignKey("automations.ChangeRequest", null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="+", verbose_name=_("change request"))
+    before = models.JSONField(_("before"), default=dict)
+    after = models.JSONField(_("after"), default=dict)
+    reconfirm_required = models.BooleanField(_("clerks confirm the briefing again"), default=True)
+    created_at = models.DateTimeField(_("live since"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("briefing change")
+        verbose_name_plural = _("briefing changes")
+
+
+class BriefingNotice(TenantOwned):
+    """A clerk was told of a briefing change (home page and e-mail) until they read it or confirmed the briefing."""
+
+    change = models.ForeignKey(BriefingChange, on_delete=models.CASCADE, related_name="notices",
+                               verbose_name=_("briefing change"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("clerk"))
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["change", "user"], name="briefing_notice_unique")]
+        indexes = [models.Index(fields=["tenant", "user", "read_at"], name="briefing_notice_unread")]
+        verbose_name = _("briefing notice")
+        verbose_name_plural = _("briefing notices")
 
 
 class TrainingRecord(TenantOwned):

@@ -26,6 +26,7 @@ from reviews.briefings import briefing_for
 from reviews.choices import OPEN_TASK_STATES, QueueKind, TaskState
 from reviews.models import (
     BriefingConfirmation,
+    BriefingNotice,
     ReviewDecision,
     ReviewQueue,
     ReviewTask,
@@ -459,6 +460,18 @@ def training_record_list(*, tenant, use_case=None, user=None):
     if user is not None:
         qs = qs.filter(user=user)
     return qs.order_by("-held_on", "-pk")
+
+
+def briefing_notices_unread(*, tenant, user, use_case=None) -> QuerySet[BriefingNotice]:
+    """Briefing changes this clerk was told of and has not read (or answered by confirming) yet, newest first."""
+    qs = (BriefingNotice.objects.for_tenant(tenant).filter(user=user, read_at__isnull=True)
+          .select_related("change__use_case", "change__change_request").order_by("-change__created_at", "-pk"))
+    return qs.filter(change__use_case=use_case) if use_case is not None else qs
+
+
+def briefing_notice_get(*, tenant, user, pk: int) -> BriefingNotice:
+    """One of this clerk's own notices; another person's raises DoesNotExist."""
+    return BriefingNotice.objects.for_tenant(tenant).select_related("change__use_case").get(user=user, pk=pk)
 
 
 def briefing_confirmation_latest(*, tenant, use_case, user):

@@ -5,8 +5,10 @@ import random
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -26,11 +28,13 @@ from automations.registry.services.use_cases import use_case_owner_grant, use_ca
 from automations.training.services import example_from_correction
 from portal.jobs import task_send_on_commit
 from portal.permissions import actor_has_perm, require_perm
-from portal.selectors import membership_get
-from reviews.briefings import briefing_for
+from portal.selectors import membership_get, membership_list
+from reviews.briefings import briefing_difference, briefing_for, briefing_hash
 from reviews.choices import OPEN_TASK_STATES, DecisionAction, QueueKind, TaskState
 from reviews.models import (
+    BriefingChange,
     BriefingConfirmation,
+    BriefingNotice,
     ReviewDecision,
     ReviewQueue,
     ReviewTask,
@@ -120,7 +124,78 @@ def briefing_confirm(*, actor, use_case) -> BriefingConfirmation:
         if created:
             audit_event_record(actor=actor, tenant=use_case.tenant, event_type="briefing.confirmed",
                                obj=confirmation, details={"use_case": use_case.key, "briefing_hash": digest})
+        # Confirming the briefing as it is now answers every notice of a change to it.
+        BriefingNotice.objects.for_tenant(use_case.tenant).filter(
+            user=actor.user, change__use_case=use_case, read_at__isnull=True).update(read_at=timezone.now())
     return confirmation
+
+
+def briefing_change_record(*, actor, use_case, change_request, before: dict, after: dict,
+                           reconfirm: bool) -> BriefingChange | None:
+    """A change request took the use case's briefing live in another version (inside its approving
+    transaction). Every clerk who confirmed a briefing of this use case, and not yet this version, is told on
+    their home page and by e-mail (after commit). Unless the automation lead asked for a new confirmation, a
+    clerk whose confirmation was valid just before keeps it for the new version and works on without a stop."""
+    old, new = briefing_hash(use_case, before), briefing_hash(use_case, after)
+    confirmations = BriefingConfirmation.objects.for_tenant(use_case.tenant).filter(use_case=use_case)
+    done = set(confirmations.filter(briefing_hash=new).values_list("user_id", flat=True))
+    valid_before = set(confirmations.filter(briefing_hash=old).values_list("user_id", flat=True))
+    members = set(membership_list(tenant=use_case.tenant).filter(is_active=True).values_list("user_id", flat=True))
+    affected = sorted((set(confirmations.values_list("user_id", flat=True)) - done) & members)
+    if not affected:
+        return None
+    change = BriefingChange.objects.create(tenant=use_case.tenant, use_case=use_case, change_request=change_request,
+                                           before=before, after=after, reconfirm_required=reconfirm)
+    BriefingNotice.objects.bulk_create([BriefingNotice(tenant=use_case.tenant, change=change, user_id=user_id)
+                                        for user_id in affected])
+    carried = [] if reconfirm else [user_id for user_id in affected if user_id in valid_before]
+    BriefingConfirmation.objects.bulk_create([
+        BriefingConfirmation(tenant=use_case.tenant, use_case=use_case, user_id=user_id, briefing_hash=new,
+                             carried_by=change) for user_id in carried])
+    audit_event_record(actor=actor, tenant=use_case.tenant, event_type="briefing.changed", obj=change,
+                       details={"use_case": use_case.key,
+                                "change_request": change_request.pk if change_request else None,
+                                "briefing_hash": new, "reconfirm": reconfirm, "told": len(affected),
+                                "carried_over": len(carried)})
+    transaction.on_commit(lambda: _briefing_change_mail(change))
+    return change
+
+
+def _briefing_change_mail(change: BriefingChange) -> None:
+    users = get_user_model().objects.filter(pk__in=change.notices.values("user_id")).exclude(email="")
+    recipients = sorted({user.email for user in users})
+    if not recipients:
+        return
+    use_case = change.use_case
+    lines = [f"{row['item']}:\n  " + _("before: %(before)s") % {"before": row["before"]} + "\n  "
+             + _("now: %(after)s") % {"after": row["after"]}
+             for row in briefing_difference(use_case, change.before, change.after)]
+    what_now = (_("Please read the briefing and confirm it again in Leitplanke before your next task of this use case.")
+                if change.reconfirm_required else
+                _("You keep working as before; please read what changed (your home page in Leitplanke shows it)."))
+    send_mail(
+        subject=_("Leitplanke: briefing changed — %(use_case)s") % {"use_case": use_case.title},
+        message=_("The briefing of “%(use_case)s” changed with %(change)s.\n\n%(lines)s\n\n%(what_now)s")
+        % {"use_case": use_case.title, "change": change.change_request or "-", "lines": "\n".join(lines),
+           "what_now": what_now},
+        from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=recipients, fail_silently=True)
+
+
+def briefing_notice_read(*, actor, notice: BriefingNotice) -> BriefingNotice:
+    """The clerk read what changed in a briefing they need not confirm again."""
+    actor = as_actor(actor)
+    if actor.user is None or notice.user_id != actor.user.pk:
+        raise PermissionDenied(_("Only the clerk who was told marks the notice as read."))
+    if notice.change.reconfirm_required:
+        raise ValidationError(_("This change needs your confirmation of the briefing."))
+    with transaction.atomic():
+        notice = BriefingNotice.objects.select_for_update().get(pk=notice.pk)
+        if notice.read_at is None:
+            notice.read_at = timezone.now()
+            notice.save(update_fields=["read_at"])
+            audit_event_record(actor=actor, tenant=notice.tenant, event_type="briefing.acknowledged",
+                               obj=notice.change, details={"use_case": notice.change.use_case.key})
+    return notice
 
 
 def briefing_may_confirm(*, actor, use_case) -> bool:

@@ -18,6 +18,7 @@ urlpatterns = [
          name="task-file-page"),
     path("briefings/<slug:key>/", briefings.BriefingView.as_view(), name="briefing"),
     path("briefings/<slug:key>/confirm/", briefings.BriefingConfirmView.as_view(), name="briefing-confirm"),
+    path("briefing-notices/<int:pk>/read/", briefings.BriefingNoticeReadView.as_view(), name="briefing-notice-read"),
     path("trainings/", briefings.TrainingRecordView.as_view(), name="trainings"),
     path("oversight/", oversight.OversightView.as_view(), name="oversight"),
     path("grants/", grants.GrantsView.as_view(), name="grants"),

@@ -56,7 +56,7 @@ SIGN_IN = {
     "portal:logout", "portal:member-create", "portal:member-deactivate", "portal:member-edit", "portal:members",
     "portal:tenant-switch", "portal:two-factor", "portal:two-factor-setup", "portal:two-factor-verify",
     "portal:two-factor-recovery-codes", "portal:login-security", "portal:login-unlock", "portal:second-factor-reset",
-    "reviews:briefing", "reviews:briefing-confirm", "reviews:grants",
+    "reviews:briefing", "reviews:briefing-confirm", "reviews:briefing-notice-read", "reviews:grants",
     "reviews:oversight",
     "reviews:queue-bulk-approve", "reviews:queue-detail", "reviews:queue-list", "reviews:queue-next",
     "reviews:task-claim", "reviews:task-decide", "reviews:task-detail", "reviews:task-file", "reviews:task-file-page",
@@ -173,7 +173,8 @@ WRONG_ROLE = {
     **dict.fromkeys([
         "portal:api-token-create", "portal:api-token-revoke", "portal:api-tokens", "portal:home", "portal:logout",
         "portal:tenant-switch", "portal:two-factor", "portal:two-factor-setup", "portal:two-factor-verify",
-        "portal:two-factor-recovery-codes", "reviews:briefing", "automations:use-case-detail",
+        "portal:two-factor-recovery-codes", "reviews:briefing", "reviews:briefing-notice-read",
+        "automations:use-case-detail",
         "automations:use-case-history",
         "automations:use-case-list", "api:api-token-detail", "api:api-token-list", "api:api-token-revoke",
         "api:me"], EVERY_MEMBER),

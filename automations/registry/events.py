@@ -37,3 +37,6 @@ dispatch.declare("use_case.status_changed", "A use case's status changed through
 dispatch.declare("quality_breaker.reset_approved", "A change request to switch a use case's automatic application "
                  "back on was approved (actor, use_case, change_request); quality resets the breaker in that "
                  "transaction.", required=True)
+dispatch.declare("use_case.briefing_changed", "A change request changed what a use case's briefing is generated from "
+                 "(actor, use_case, change_request, before, after, reconfirm); the review layer tells the clerks and, "
+                 "unless reconfirm, keeps their confirmation valid.", required=True)

@@ -27,6 +27,7 @@ from automations.registry.connector_settings import MAX_INTERVAL, MIN_INTERVAL, 
 from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.models.use_cases import TenantPolicy, UseCase
 from automations.registry.models.versions import EngineConfigVersion, GuardrailSetVersion, PromptTemplateVersion
+from portal.choices import Role
 
 
 # Paths under /registry/ that a use case key must not shadow.
@@ -1014,16 +1015,27 @@ class DecisionForm(forms.Form):
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
                               help_text=_("Required when you reject."))
 
-    def __init__(self, *args, roles: list[tuple[str, str]], **kwargs):
+    def __init__(self, *args, roles: list[tuple[str, str]], briefing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         choice_field(self, "role").choices = roles
         if len(roles) == 1:
             self.fields["role"].initial = roles[0][0]
+        # A change that alters the clerks' briefing: the automation lead decides whether clerks confirm again.
+        if briefing and any(role == Role.AUTOMATION_LEAD for role, _label in roles):
+            self.fields["briefing_reconfirm"] = forms.ChoiceField(
+                label=_("Clerks' briefing"), required=False, widget=forms.RadioSelect,
+                choices=[("yes", _("Clerks confirm the briefing again before their next task")),
+                         ("no", _("Clerks keep working; they are told what changed"))],
+                help_text=_("Decided by the automation lead when approving; clerks are told on their home page "
+                            "and by e-mail either way."))
 
     def clean(self):
         data = super().clean()
         if data.get("decision") == "reject" and not (data.get("comment") or "").strip():
             self.add_error("comment", _("Say why you reject the change."))
+        if ("briefing_reconfirm" in self.fields and data.get("decision") == "approve"
+                and data.get("role") == Role.AUTOMATION_LEAD and not data.get("briefing_reconfirm")):
+            self.add_error("briefing_reconfirm", _("Decide whether clerks confirm the briefing again."))
         return data
 
 

@@ -152,6 +152,50 @@ def active_release_label(*, tenant, use_case_key: str) -> ReleaseLabel | None:
     )
 
 
+# What a clerk's briefing is built from (reviews.briefings) besides the thresholds of the release the use case
+# runs: a change to one of these changes the briefing, and with it the version a clerk's confirmation names.
+BRIEFING_FIELDS = ("automated_decisions", "human_decisions", "risk_rationale", "manual_fallback",
+                   "training_reuse_allowed")
+
+
+def briefing_basis(*, use_case: UseCase) -> dict:
+    """The documentation and thresholds a use case's briefing is generated from, as they are stored now."""
+    label = active_release_label(tenant=use_case.tenant, use_case_key=use_case.key)
+    thresholds = label.release.threshold_set.thresholds if label and label.release.threshold_set_id else {}
+    return {**{name: getattr(use_case, name) for name in BRIEFING_FIELDS}, "thresholds": thresholds}
+
+
+def _thresholds_of(use_case: UseCase, label: str) -> dict:
+    release = label_map(use_case=use_case).get(label)
+    return release.threshold_set.thresholds if release is not None and release.threshold_set_id else {}
+
+
+def change_request_briefing_items(*, change_request: ChangeRequest) -> list[str]:
+    """What of the clerks' briefing this change request would alter once applied: documentation field names
+    and "thresholds"; empty when nothing. Said to the author and every approver before it goes live."""
+    cr, use_case = change_request, change_request.use_case
+    if use_case is None:
+        return []
+    running = (UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION)
+    if cr.state != ChangeState.OPEN:  # decided: what it altered, as recorded when it was proposed
+        if cr.kind == ChangeKind.DOCUMENTATION:
+            changed = {entry.get("item") for entry in cr.diff or [] if entry.get("before") != entry.get("after")}
+            return [name for name in BRIEFING_FIELDS if name in changed]
+        return ["thresholds"] if cr.briefing_reconfirm is not None else []
+    if cr.kind == ChangeKind.DOCUMENTATION:
+        changes = (cr.payload or {}).get("changes", {})
+        return [name for name in BRIEFING_FIELDS if name in changes and changes[name] != getattr(use_case, name)]
+    if cr.kind == ChangeKind.LABEL_MOVE and cr.payload.get("label") == use_case.status:
+        target = release_list(use_case=use_case).filter(pk=cr.payload.get("release_id")).first()
+        after = target.threshold_set.thresholds if target is not None and target.threshold_set_id else {}
+        return ["thresholds"] if _thresholds_of(use_case, use_case.status) != after else []
+    if cr.kind == ChangeKind.STATUS_CHANGE and use_case.status in running and cr.payload.get("to") in running:
+        # Pilot and production may run releases with other thresholds.
+        before, after = _thresholds_of(use_case, use_case.status), _thresholds_of(use_case, cr.payload["to"])
+        return ["thresholds"] if before != after else []
+    return []
+
+
 def change_request_list(*, tenant, use_case: UseCase | None = None,
                         state: str | None = None) -> QuerySet[ChangeRequest]:
     qs = (ChangeRequest.objects.for_tenant(tenant).select_related("use_case", "author")

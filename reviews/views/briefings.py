@@ -13,7 +13,7 @@ from portal.choices import Role
 from portal.selectors import users_with_role
 from portal.views import call_service
 from reviews import selectors, services
-from reviews.briefings import briefing_for
+from reviews.briefings import briefing_difference, briefing_for
 from reviews.forms import TrainingRecordForm
 from reviews.views.base import ReviewView, get_or_404
 
@@ -34,8 +34,13 @@ class BriefingView(ReviewView):
         briefing = briefing_for(use_case)
         latest = selectors.briefing_confirmation_latest(tenant=request.tenant, use_case=use_case, user=request.user)
         clearance = selectors.review_clearance(tenant=request.tenant, user=request.user, use_cases=[use_case])[0]
+        # What changed since the clerk was last told, change by change, each with its difference.
+        changes = [{"notice": notice, "change": notice.change,
+                    "rows": briefing_difference(use_case, notice.change.before, notice.change.after)}
+                   for notice in selectors.briefing_notices_unread(tenant=request.tenant, user=request.user,
+                                                                   use_case=use_case)]
         return render(request, "reviews/briefing.html", {
-            "use_case": use_case, "briefing": briefing, "latest": latest, "clearance": clearance,
+            "use_case": use_case, "briefing": briefing, "latest": latest, "clearance": clearance, "changes": changes,
             "trainings": list(selectors.training_record_list(tenant=request.tenant, use_case=use_case,
                                                              user=request.user)[:5]),
             "next": _next_url(request, ""),
@@ -55,6 +60,21 @@ class BriefingConfirmView(ReviewView):
             request, lambda: services.briefing_confirm(actor=request.user, use_case=use_case),
             success=_("You confirmed the briefing for %(use_case)s.") % {"use_case": use_case.title},
             to=_next_url(request, reverse("reviews:briefing", args=[use_case.key])))
+
+
+class BriefingNoticeReadView(ReviewView):
+    """The clerk read what changed in a briefing they need not confirm again: the notice leaves the home page."""
+
+    permission_required = "automations.view_usecase"
+    http_method_names = ["post"]
+
+    def post(self, request, pk: int):
+        notice = get_or_404(selectors.briefing_notice_get, tenant=request.tenant, user=request.user, pk=pk)
+        return call_service(
+            request, lambda: services.briefing_notice_read(actor=request.user, notice=notice),
+            success=_("Noted: you read what changed in the briefing for %(use_case)s.")
+            % {"use_case": notice.change.use_case.title},
+            to=_next_url(request, reverse("reviews:briefing", args=[notice.change.use_case.key])))
 
 
 class TrainingRecordView(ReviewView):

@@ -3,9 +3,11 @@ permitted member, and another tenant's object. A URL without a row here fails th
 from dataclasses import dataclass
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from reviews.api.urls import urlpatterns as api_patterns
+from reviews.models import BriefingChange, BriefingNotice
 from reviews.urls import urlpatterns
 from tests import access
 from tests.access import assert_sent_to_login, login, row_id
@@ -37,6 +39,8 @@ MATRIX = [
     Row("reviews:task-file-page", obj="page"),
     Row("reviews:briefing", obj="use_case", denied=None),
     Row("reviews:briefing-confirm", method="post", obj="use_case", denied=None, ok=302),
+    # a clerk's own notice of a changed briefing (another person's is not found)
+    Row("reviews:briefing-notice-read", method="post", obj="notice", denied=None, ok=302),
     Row("reviews:trainings", allowed="automation_lead", denied="clerk"),
     Row("reviews:trainings", method="post", allowed="automation_lead", denied="clerk", ok=400),
     Row("reviews:oversight", allowed="works_council", denied="clerk"),
@@ -58,6 +62,11 @@ def _args(world, row, *, other=False) -> list:
         return [task.pk, item_file.pk] + ([1] if row.obj == "page" else [])
     if row.obj == "use_case":
         return [(world["other_use_case"] if other else world["use_case"]).key]
+    if row.obj == "notice":
+        use_case = world["other_use_case"] if other else world["use_case"]
+        change = BriefingChange.objects.create(tenant=use_case.tenant, use_case=use_case, reconfirm_required=False)
+        user = get_user_model().objects.get(username="lead_anders") if other else world["team"][row.allowed]
+        return [BriefingNotice.objects.create(tenant=use_case.tenant, change=change, user=user).pk]
     return []
 
 

@@ -31,6 +31,10 @@ class ChangeRequest(TenantOwned):
     # (automations.evaluation); every approver sees it.
     evaluation = models.ForeignKey("automations.EvaluationRun", null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="change_requests", verbose_name=_("evaluation"))
+    # A change that alters the clerks' briefing: the automation lead decides, when approving, whether clerks
+    # confirm the briefing again before their next task (True) or keep working and are told (False). Not yet
+    # decided (None) counts as confirming again, the safe side.
+    briefing_reconfirm = models.BooleanField(_("clerks confirm the briefing again"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     expires_at = models.DateTimeField(_("expires at"))
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)

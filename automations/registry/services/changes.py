@@ -33,7 +33,13 @@ from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.models.changes import Approval, ChangeRequest
 from automations.registry.models.use_cases import TenantPolicy, UseCase
 from automations.registry.models.versions import Release, ReleaseLabel
-from automations.registry.selectors import change_request_open_roles, label_map, tenant_policy_get
+from automations.registry.selectors import (
+    briefing_basis,
+    change_request_briefing_items,
+    change_request_open_roles,
+    label_map,
+    tenant_policy_get,
+)
 from automations.registry.services.use_cases import (
     DOCUMENTATION_FIELDS,
     ensure_person,
@@ -345,18 +351,33 @@ def _check(tenant, kind: str, use_case: UseCase | None, payload: dict) -> list[d
 
 # --- the services ---------------------------------------------------------------------------------
 
+def _briefing_mail_difference(change_request: ChangeRequest, items: list[str]) -> str:
+    """The briefing's documentation before and after, for the approvers' mail (thresholds: see the request)."""
+    proposed = (change_request.payload or {}).get("changes", {})
+    lines = [f"\n{briefing_item_label(name)}:\n  "
+             + _("before: %(before)s") % {"before": getattr(change_request.use_case, name) or "-"} + "\n  "
+             + _("now: %(after)s") % {"after": proposed.get(name) or "-"}
+             for name in items if name in proposed]
+    return "\n" + "".join(lines) if lines else ""
+
+
 def _notify_approvers(change_request: ChangeRequest) -> None:
     recipients = set()
     for role in change_request_open_roles(change_request=change_request):
         recipients |= {u.email for u in users_with_role(tenant=change_request.tenant, role=role)
                        if u.email and u.pk != change_request.author_id}
     if recipients:
+        briefing = change_request_briefing_items(change_request=change_request)
         send_mail(
             subject=_("Leitplanke: approval requested — %(title)s") % {"title": change_request.title},
             message=_("%(author)s asks for your approval of “%(title)s”.\n\n%(description)s\n\nOpen your approval "
                       "inbox in Leitplanke to review the difference and decide.")
             % {"author": change_request.author, "title": change_request.title,
-               "description": change_request.description},
+               "description": change_request.description}
+            + ("\n\n" + _("This change alters what clerks must know (their briefing): %(items)s. The automation lead "
+                           "decides when approving whether clerks confirm the briefing again before their next task.")
+               % {"items": ", ".join(briefing_item_label(name) for name in briefing)}
+               + _briefing_mail_difference(change_request, briefing) if briefing else ""),
             from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=sorted(recipients), fail_silently=True,
         )
 
@@ -423,8 +444,18 @@ def _check_approver(actor, cr: ChangeRequest, role: str) -> None:
         raise PermissionDenied(_("The use case's own department owner approves for the department."))
 
 
-def change_request_approve(*, actor, change_request: ChangeRequest, role: str, comment: str = "") -> ChangeRequest:
-    """Fill one required role. With the last one, the change is applied in the same transaction."""
+def briefing_item_label(name: str) -> str:
+    """A part of the clerks' briefing by its name for people."""
+    if name == "thresholds":
+        return str(_("Thresholds in force"))
+    return str(UseCase._meta.get_field(name).verbose_name)
+
+
+def change_request_approve(*, actor, change_request: ChangeRequest, role: str, comment: str = "",
+                           briefing_reconfirm: bool | None = None) -> ChangeRequest:
+    """Fill one required role. With the last one, the change is applied in the same transaction.
+    An automation lead approving a change that alters the clerks' briefing decides with `briefing_reconfirm`
+    whether clerks confirm it again (True) or keep working and are told (False)."""
     _check_approver(actor, change_request, role)
     user = as_actor(actor).user
     with transaction.atomic():
@@ -437,8 +468,14 @@ def change_request_approve(*, actor, change_request: ChangeRequest, role: str, c
                 _("You already approved this change in another role; each role needs another person."))
         Approval.objects.create(tenant=cr.tenant, change_request=cr, role=role, approver=user,
                                 decision=ApprovalDecision.APPROVE, comment=comment)
+        decided = {}
+        if (role == Role.AUTOMATION_LEAD and briefing_reconfirm is not None
+                and change_request_briefing_items(change_request=cr)):
+            cr.briefing_reconfirm = briefing_reconfirm
+            cr.save(update_fields=["briefing_reconfirm"])
+            decided = {"briefing_reconfirm": briefing_reconfirm}
         audit_event_record(actor=actor, tenant=cr.tenant, event_type="change_request.approved", obj=cr,
-                           details={"role": role})
+                           details={"role": role, **decided})
         if not change_request_open_roles(change_request=cr):
             _apply(actor, cr)
     return cr
@@ -507,6 +544,7 @@ def _apply(actor, cr: ChangeRequest) -> None:
     it and marks the request applied — all or nothing."""
     _check(cr.tenant, cr.kind, cr.use_case, cr.payload)
     reason = f"CR-{cr.pk}: {cr.title}"
+    briefing_before = briefing_basis(use_case=cr.use_case) if cr.use_case is not None else None
     if cr.kind == ChangeKind.LABEL_MOVE:
         release = Release.objects.get(pk=cr.payload["release_id"])
         if cr.payload["label"] == Label.PRODUCTION:
@@ -566,3 +604,9 @@ def _apply(actor, cr: ChangeRequest) -> None:
     cr.save(update_fields=["state", "decided_at"])
     audit_event_record(actor=actor, tenant=cr.tenant, event_type="change_request.applied", obj=cr,
                        details={"kind": cr.kind})
+    if briefing_before is not None:
+        use_case = UseCase.objects.get(pk=cr.use_case_id)
+        briefing_after = briefing_basis(use_case=use_case)
+        if briefing_after != briefing_before:  # the clerks' briefing went live in another version
+            dispatch.emit("use_case.briefing_changed", actor=actor, use_case=use_case, change_request=cr,
+                          before=briefing_before, after=briefing_after, reconfirm=cr.briefing_reconfirm is not False)

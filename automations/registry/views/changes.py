@@ -108,30 +108,20 @@ class ChangeRequestInboxView(RegistryView):
         entries = []
         for cr in selectors.change_request_inbox(tenant=tenant, user=user):
             roles = decision_roles(cr, user, user_roles, allow_dual)
+            briefing = alters_briefing(cr)
             entries.append({"cr": cr, "diff": _diff_items(cr), "open_roles": selectors.change_request_open_roles(
-                change_request=cr), "form": DecisionForm(roles=roles, auto_id=f"cr{cr.pk}_%s") if roles else None})
+                change_request=cr), "briefing_changes": briefing,
+                "form": DecisionForm(roles=roles, auto_id=f"cr{cr.pk}_%s", briefing=bool(briefing)) if roles else None})
         return render(request, "automations/change_request_inbox.html", {"entries": entries})
-
-
-# What a clerk's briefing is built from (reviews.briefings): a change to one of these, or to the thresholds
-# of the release the use case runs, changes the briefing, and clerks confirm it again before their next task.
-BRIEFING_FIELDS = {"automated_decisions", "human_decisions", "risk_rationale", "manual_fallback",
-                   "training_reuse_allowed", "escalation_contact"}
 
 
 def alters_briefing(cr) -> list[str]:
     """What of the clerks' briefing this change request alters (labels), empty when nothing."""
-    if cr.use_case is None:
-        return []
-    if cr.kind == ChangeKind.DOCUMENTATION:
-        return [item_label(name) for name in sorted(set((cr.payload or {}).get("changes", {})) & BRIEFING_FIELDS)]
-    if cr.kind == ChangeKind.LABEL_MOVE and cr.payload.get("label") == cr.use_case.status:
-        current = selectors.label_map(use_case=cr.use_case).get(cr.payload.get("label"))
-        target = selectors.release_list(use_case=cr.use_case).filter(pk=cr.payload.get("release_id")).first()
-        before = current.threshold_set.thresholds if current and current.threshold_set_id else {}
-        after = target.threshold_set.thresholds if target and target.threshold_set_id else {}
-        return [str(_("Thresholds in force"))] if before != after else []
-    return []
+    return [changes.briefing_item_label(name) for name in selectors.change_request_briefing_items(change_request=cr)]
+
+
+def _decision_form(cr, roles, data=None) -> DecisionForm:
+    return DecisionForm(data, roles=roles, briefing=bool(selectors.change_request_briefing_items(change_request=cr)))
 
 
 class ChangeRequestDetailView(RegistryView):
@@ -142,7 +132,7 @@ class ChangeRequestDetailView(RegistryView):
         allow_dual = selectors.tenant_policy_get(tenant=request.tenant).allow_dual_role
         roles = decision_roles(cr, request.user, set(roles_of(user=request.user, tenant=request.tenant)), allow_dual)
         if form is None and roles:
-            form = DecisionForm(roles=roles)
+            form = _decision_form(cr, roles)
         return {
             "cr": cr, "diff": _diff_items(cr), "release_diff": _release_diff(cr),
             "briefing_changes": alters_briefing(cr),
@@ -170,15 +160,23 @@ class ChangeRequestDecideView(ChangeRequestDetailView):
     def post(self, request, pk):
         cr = get_or_404(selectors.change_request_get, tenant=request.tenant, pk=pk)
         roles = [(role, Role(role).label) for role in cr.required_roles]
-        form = DecisionForm(request.POST, roles=roles)
+        form = _decision_form(cr, roles, request.POST)
         if not form.is_valid():
             return render(request, "automations/change_request_detail.html", self.context(request, pk, form),
                           status=400)
         data = form.cleaned_data
-        decide = changes.change_request_approve if data["decision"] == "approve" else changes.change_request_reject
         inbox = reverse("automations:change-request-inbox")
+        if data["decision"] == "approve":
+            reconfirm = {"yes": True, "no": False}.get(data.get("briefing_reconfirm") or "")
+            def decide():
+                return changes.change_request_approve(actor=request.user, change_request=cr, role=data["role"],
+                                                      comment=data["comment"], briefing_reconfirm=reconfirm)
+        else:
+            def decide():
+                return changes.change_request_reject(actor=request.user, change_request=cr, role=data["role"],
+                                                     comment=data["comment"])
         return call_service(
-            request, lambda: decide(actor=request.user, change_request=cr, role=data["role"], comment=data["comment"]),
+            request, decide,
             invalid=lambda status: render(request, "automations/change_request_detail.html",
                                           self.context(request, pk), status=status),
             success=lambda decided: _decided(decided, data["role"]),
