@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -448,7 +449,8 @@ def briefing_item_label(name: str) -> str:
     """A part of the clerks' briefing by its name for people."""
     if name == "thresholds":
         return str(_("Thresholds in force"))
-    return str(UseCase._meta.get_field(name).verbose_name)
+    field = UseCase._meta.get_field(name)
+    return str(field.verbose_name) if isinstance(field, Field) else name
 
 
 def change_request_approve(*, actor, change_request: ChangeRequest, role: str, comment: str = "",
@@ -604,8 +606,8 @@ def _apply(actor, cr: ChangeRequest) -> None:
     cr.save(update_fields=["state", "decided_at"])
     audit_event_record(actor=actor, tenant=cr.tenant, event_type="change_request.applied", obj=cr,
                        details={"kind": cr.kind})
-    if briefing_before is not None:
-        use_case = UseCase.objects.get(pk=cr.use_case_id)
+    if briefing_before is not None and cr.use_case is not None:
+        use_case = UseCase.objects.get(pk=cr.use_case.pk)
         briefing_after = briefing_basis(use_case=use_case)
         if briefing_after != briefing_before:  # the clerks' briefing went live in another version
             dispatch.emit("use_case.briefing_changed", actor=actor, use_case=use_case, change_request=cr,
