@@ -197,6 +197,9 @@ def worker(transactional_db, redis_broker, tmp_path, settings):
         "RUN_DISPATCH_SECONDS": str(DISPATCH_SECONDS),
         "RUN_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
         "LEITPLANKE_TEST_JOURNAL": str(folder / "journal.jsonl"),
+        # The worker links its audit events as in production: after each commit, one chain per short transaction
+        # (the test process links inline; one inline writer beside a production one can never wait in a circle).
+        "AUDIT_SEQUENCER": "on_commit",
     }
     handle = Worker(env, folder)
     try:

@@ -50,6 +50,7 @@ class Installation:
             # Short leases and a reaper every 2 s, so that recovery happens within the test's minute.
             "RUN_LEASE_SECONDS": "5", "RUN_DISPATCH_SECONDS": "5", "RUN_REAP_SECONDS": "2",
             "HEARTBEAT_SECONDS": "2", "DATABASE_CONNECT_TIMEOUT": "2", "CELERY_BROKER_CONNECTION_TIMEOUT": "2",
+            "AUDIT_SEQUENCER": "on_commit",  # web, workers and beat link audit events as in production
         }
 
     def manage(self, *args: str) -> str:
