@@ -15,6 +15,7 @@ from automations.connectors.services.folders import inbox_folders_ensure
 from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.models.use_cases import UseCase
 from automations.registry.services import changes
+from demo.reviews import DEMO_USE_CASES
 
 WEBHOOK_KEY = "quickstart-webhook"
 DEMO_ERP_KEY = "demo-erp"
@@ -33,8 +34,9 @@ def _approve(cr, users) -> None:
 
 
 def _live_use_cases(tenant) -> list[UseCase]:
+    """The live demo use cases whose results go to an ERP (not the applications of the high-risk demo)."""
     return list(UseCase.objects.for_tenant(tenant).filter(
-        status__in=(UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION)).order_by("key"))
+        key__in=DEMO_USE_CASES, status__in=(UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION)).order_by("key"))
 
 
 def seed_inboxes(tenant) -> list:

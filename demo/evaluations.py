@@ -41,8 +41,25 @@ def _ticket_cases():
                "expected": {"queue": row["queue"], "priority": row["priority"]}}
 
 
+APPLICATION_CASES = [
+    ("Bewerbung Vertrieb Innendienst und Außendienst, Erfahrung in der Kundenakquise", "vertrieb"),
+    ("Ich möchte Ihr Verkaufsgebiet Nord im Vertrieb übernehmen", "vertrieb"),
+    ("Bewerbung als Elektroniker für Betriebstechnik", "technik"),
+    ("Als Servicetechniker kenne ich die Instandhaltung von Anlagen", "technik"),
+    ("Bewerbung für die Debitoren- und Kreditorenbuchhaltung", "buchhaltung"),
+    ("Geprüfte Bilanzbuchhalterin sucht neue Aufgabe", "buchhaltung"),
+    ("Initiativbewerbung: ich bin offen für jede Aufgabe", "initiativ"),
+    ("Hiermit bewerbe ich mich bei Ihnen, gern auch in Teilzeit", "initiativ"),
+]
+
+
+def _application_cases():
+    for n, (text, position) in enumerate(APPLICATION_CASES):
+        yield {"title": f"Bewerbung {n + 1}", "payload": {"anschreiben": text}, "expected": {"stelle": position}}
+
+
 CASES = {"eingangsrechnungen": _invoice_cases, "belegklassifizierung": _document_cases,
-         "service-tickets": _ticket_cases}
+         "service-tickets": _ticket_cases, "bewerbungseingang": _application_cases}
 
 
 def seed_test_cases(use_case, actor) -> int:

@@ -66,6 +66,9 @@ FIELD_TEXTS = {
     "subject": ("Betreff", "Subject", "", ""), "body": ("Nachricht", "Message", "", ""),
     "sender_email": ("Absender", "Sender", "", ""), "customer_number": ("Kundennummer", "Customer number", "", ""),
     "document": ("Dokument", "Document", "", ""), "text": ("Text", "Text", "", ""),
+    "stelle": ("Stelle", "Position", "Ausgeschriebene Stelle, zu der die Bewerbung gehört.",
+               "The advertised position the application is for."),
+    "anschreiben": ("Anschreiben", "Cover letter", "", ""),
 }
 CHOICE_TEXTS = {
     "invoice": ("Rechnung", "Invoice"), "credit_note": ("Gutschrift", "Credit note"),
@@ -76,6 +79,7 @@ CHOICE_TEXTS = {
     "technik": ("Technik", "Technical"), "rechnung": ("Rechnung", "Billing"), "vertrieb": ("Vertrieb", "Sales"),
     "reklamation": ("Reklamation", "Complaint"), "lieferung": ("Lieferung", "Delivery"), "konto": ("Konto", "Account"),
     "hoch": ("hoch", "high"), "mittel": ("mittel", "medium"), "niedrig": ("niedrig", "low"),
+    "buchhaltung": ("Buchhaltung", "Accounting"), "initiativ": ("Initiativbewerbung", "Unsolicited application"),
 }
 # EU AI Act Art. 50: the line every reply sent to a customer carries (e-mail delivery takes it from here).
 REPLY_DISCLOSURE = {"de": "Hinweis: Diese Antwort wurde mit Unterstützung eines KI-Systems erstellt und von unserem "

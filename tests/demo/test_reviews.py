@@ -18,6 +18,8 @@ from tests.reviews.conftest import english  # noqa: F401  (the review tests' Eng
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BOOKKEEPING = {"eingangsrechnungen", "belegklassifizierung"}
+# clerk and clerk_2 are also the team Personal of the high-risk use case (demo.applications): four eyes.
+FOUR_EYES = BOOKKEEPING | {"bewerbungseingang"}
 
 
 def test_demo_clerks_work_their_own_department_only_and_a_second_run_adds_nothing(settings, tmp_path):
@@ -25,11 +27,11 @@ def test_demo_clerks_work_their_own_department_only_and_a_second_run_adds_nothin
     result = demo.seed()
     tenant = result.tenant
     counts = (BriefingConfirmation.objects.count(), TrainingRecord.objects.count(), AuditEvent.objects.count())
-    assert counts[0] == 5 and counts[1] == 5  # two clerks × two use cases, one clerk × one
+    assert counts[0] == 7 and counts[1] == 7  # two clerks × three use cases, one clerk × one
     use_cases = {q.use_cases.get().key for q in ReviewQueue.objects.filter(tenant=tenant, kind=QueueKind.REVIEW)}
-    assert use_cases == BOOKKEEPING | {"service-tickets"}
-    assert ReviewQueue.objects.filter(tenant=tenant).count() == 9  # review, clarification, sample check
-    for name, keys in (("clerk", BOOKKEEPING), ("clerk_2", BOOKKEEPING), ("clerk_kundenservice", {"service-tickets"})):
+    assert use_cases == FOUR_EYES | {"service-tickets"}
+    assert ReviewQueue.objects.filter(tenant=tenant).count() == 12  # review, clarification, sample check
+    for name, keys in (("clerk", FOUR_EYES), ("clerk_2", FOUR_EYES), ("clerk_kundenservice", {"service-tickets"})):
         user = result.users[name]
         seen = {u.key for q in review_queue_list(tenant=tenant, user=user) for u in q.use_cases.all()}
         assert seen == keys, name
