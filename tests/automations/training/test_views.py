@@ -239,3 +239,16 @@ def test_the_version_page_shows_the_evaluation_and_proposes_thresholds(client, w
                                                                               proposal.number])
     assert not proposal.is_frozen and "queue" in proposal.thresholds
 
+
+
+def test_starting_a_training_on_a_handful_of_examples_warns(client, world, login, no_worker):
+    lead = world["team"]["automation_lead"]
+    use_case = make_use_case(world["tenant"], lead, key="wenige", **TICKETS)
+    examples_import(actor=lead, use_case=use_case, rows_iter=demo_rows("service_tickets.csv", 2),
+                    text_columns="subject,body", label_columns="queue")
+    login(lead, world["tenant"])
+    page = client.post(reverse("automations:training-start", args=["wenige"]), follow=True).content.decode()
+    assert "Training was queued" in page and "Only 2 labelled examples" in page
+    version_page = client.get(reverse("automations:classifier-version-detail",
+                                      args=["tickets", world["version"].number])).content.decode()
+    assert 'id="few-examples"' not in version_page  # 60 examples: no warning
