@@ -513,8 +513,8 @@ def api_token_authenticate(*, plain: str, method: str, path: str) -> ApiToken | 
         return None
     token = (ApiToken.objects.select_related("user", "tenant").filter(prefix=parts[1])
              .annotate(member_roles=Subquery(Membership.objects.filter(
-                 tenant=OuterRef("tenant"), user=OuterRef("user"), is_active=True).values("roles")[:1]))
-             .first())
+                 tenant=OuterRef("tenant"), user=OuterRef("user"), is_active=True).order_by().values("roles")[:1]))
+             .order_by().first())
     if token is None or not secrets.compare_digest(token.digest, _digest(plain)):
         return None
     usable = (token.is_usable and token.user.is_active and token.tenant.is_active

@@ -268,8 +268,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["portal.api.permissions.TenantMember"],
     # Per API token (or signed-in user) and per client address; 429 with Retry-After beyond the rate.
-    "DEFAULT_THROTTLE_CLASSES": ["portal.api.throttling.TokenRateThrottle",
-                                 "portal.api.throttling.AddressRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["portal.api.throttling.ApiRateThrottle"],
     "DEFAULT_FILTER_BACKENDS": ["portal.api.filters.ListFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,

@@ -1,7 +1,10 @@
 """API tokens do what their scopes name (within their user's permissions), live at most
 API_TOKEN_MAX_DAYS, stop at once when revoked, and are throttled per token and per address."""
+import os
+import time
+
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -118,6 +121,55 @@ def test_requests_beyond_the_rate_per_address_get_429(tenant, team, settings):
     codes = [client.get(reverse("api:me"), REMOTE_ADDR="10.2.3.4").status_code for client in clients]
     assert codes == [200, 200, 200, 429]
     assert clients[0].get(reverse("api:me"), REMOTE_ADDR="10.2.3.5").status_code == 200
+
+
+def test_retry_after_names_the_seconds_until_the_window_ends(tenant, team, settings):
+    settings.API_THROTTLE_RATES = {"token": "2/minute", "address": "100/minute"}
+    reader, _ = bearer(team[Role.AUTOMATION_LEAD], tenant, [TokenScope.READ])
+    assert [reader.get(reverse("api:me")).status_code for _ in range(2)] == [200, 200]
+    refused = reader.get(reverse("api:me"))
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+
+
+def test_the_counts_cost_the_same_whatever_the_rate(tenant, team, settings):
+    """One number per key and window, not the time of every request of the window (DRF's default)."""
+    settings.API_THROTTLE_RATES = {"token": "100000/minute", "address": "100000/minute"}
+    reader, token = bearer(team[Role.AUTOMATION_LEAD], tenant, [TokenScope.READ])
+    for _ in range(5):
+        assert reader.get(reverse("api:me")).status_code == 200
+    window = int(time.time() // 60)
+    assert cache.get(f"throttle:token:token-{token.pk}:{window}") in (5, None)  # None: the minute just turned
+    assert cache.get(f"throttle:token:token-{token.pk}:{window}") != []
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The API's counters in a real Redis (production's CACHE_URL): both counted in one round trip."""
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.ConnectionError:
+        pytest.skip(f"no Redis at {url} (set TEST_REDIS_URL)")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+                                   "KEY_PREFIX": f"throttle-test-{os.getpid()}"}}
+    caches["default"].clear()
+    yield caches["default"]
+    caches["default"].clear()
+
+
+def test_on_redis_requests_beyond_either_rate_get_429(tenant, team, settings, redis_cache):
+    settings.API_THROTTLE_RATES = {"token": "3/minute", "address": "5/minute"}
+    lead = team[Role.AUTOMATION_LEAD]
+    first, token = bearer(lead, tenant, [TokenScope.READ])
+    second, _ = bearer(lead, tenant, [TokenScope.READ])
+    assert [first.get(reverse("api:me")).status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert redis_cache.get(f"throttle:token:token-{token.pk}:{int(time.time() // 60)}") in (4, None)
+    # The address has seen 4 requests: one more passes, the next is over its rate whatever the token.
+    assert [second.get(reverse("api:me")).status_code for _ in range(2)] == [200, 429]
+    assert "Retry-After" in second.get(reverse("api:me")).headers
 
 
 def test_the_token_list_shows_the_scopes(client, tenant, team):

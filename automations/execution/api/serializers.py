@@ -44,7 +44,10 @@ class WorkItemSerializer(serializers.ModelSerializer):
                        "reasons": data.get("reasons", [])} for name, data in (item.fields or {}).items()}
 
     def get_deliveries(self, item) -> list[dict]:
-        """DESIGN, "Connectors": one entry per delivery connector the result was queued for."""
+        """DESIGN, "Connectors": one entry per delivery connector the result was queued for. An item created by
+        this very request has none yet (deliveries are queued when a result is applied): no query for it."""
+        if self.context.get("created"):
+            return []
         return [{"connector": d.connector.name, "status": d.status, "attempts": d.attempts,
                  "delivered_at": d.delivered_at.isoformat() if d.delivered_at else None}
                 for d in item.deliveries.all()]
