@@ -40,7 +40,8 @@ def pseudonym_for(*, tenant, kind: str, identifier: str) -> str:
 
 def pseudonyms_for_many(*, tenant, identifiers) -> dict[tuple[str, str], str]:
     """Pseudonyms of many (kind, identifier) pairs at once, created where missing: a page that shows many
-    people records them with a few statements, not one per person."""
+    people, an item's input or a bulk import's batch records them with one statement (PostgreSQL), not one
+    per person."""
     digests = {}
     for kind, identifier in identifiers:
         if kind not in KINDS:
@@ -49,25 +50,52 @@ def pseudonyms_for_many(*, tenant, identifiers) -> dict[tuple[str, str], str]:
             digests[(kind, identifier)] = lookup_digest(tenant, kind, identifier)
     if not digests:
         return {}
+    rows = {}
+    for (kind, identifier), digest in digests.items():
+        if digest not in rows:
+            key = Fernet.generate_key()
+            rows[digest] = (kind, f"ps_{secrets.token_hex(10)}", digest, key,
+                            Fernet(key).encrypt(normalise(kind, identifier).encode()))
+    using = router.db_for_write(Pseudonym)
 
-    def found() -> dict[str, str]:
-        return {digest: pseudonym for digest, pseudonym in Pseudonym.objects.filter(
-            tenant=tenant, lookup_digest__in=set(digests.values())).values_list("lookup_digest", "pseudonym")
+    def found(wanted) -> dict[str, str]:
+        return {digest: pseudonym for digest, pseudonym in Pseudonym.objects.using(using).filter(
+            tenant=tenant, lookup_digest__in=set(wanted)).values_list("lookup_digest", "pseudonym")
             if digest is not None}
 
-    known = found()
-    missing = {digest: pair for pair, digest in digests.items() if digest not in known}
-    if missing:
-        rows = []
-        for digest, (kind, identifier) in missing.items():
-            key = Fernet.generate_key()
-            rows.append(Pseudonym(tenant=tenant, kind=kind, pseudonym=f"ps_{secrets.token_hex(10)}",
-                                  lookup_digest=digest, subject_key=key,
-                                  identifier_encrypted=Fernet(key).encrypt(normalise(kind, identifier).encode())))
-        with transaction.atomic():  # a concurrent writer's pseudonym wins; read back either way
-            Pseudonym.objects.bulk_create(rows, ignore_conflicts=True)
-        known = found()
+    if connections[using].vendor == "postgresql":
+        known = _pseudonyms_upsert(using, tenant, list(rows.values()))
+    else:
+        known = found(rows)
+        missing = [Pseudonym(tenant=tenant, kind=kind, pseudonym=pseudonym, lookup_digest=digest, subject_key=key,
+                             identifier_encrypted=encrypted)
+                   for kind, pseudonym, digest, key, encrypted in rows.values() if digest not in known]
+        if missing:
+            with transaction.atomic(using=using):  # a concurrent writer's pseudonym wins; read back either way
+                Pseudonym.objects.using(using).bulk_create(missing, ignore_conflicts=True)
+            known = {}
+    if len(known) < len(rows):  # created by a concurrent writer after the statement began (or SQLite)
+        known |= found(digest for digest in rows if digest not in known)
     return {pair: known[digest] for pair, digest in digests.items() if digest in known}
+
+
+def _pseudonyms_upsert(using: str, tenant, rows: list[tuple]) -> dict[str, str]:
+    """One statement: insert the pseudonyms of subjects that have none, and return {digest: pseudonym} of all
+    of them — the inserted ones from the INSERT, the existing ones from the table as the statement found it."""
+    table = Pseudonym._meta.db_table
+    values = ", ".join(["(%s, %s, %s, %s::bytea, %s::bytea)"] * len(rows))
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            f"WITH input (kind, pseudonym, lookup_digest, subject_key, identifier_encrypted) AS (VALUES {values}), "
+            f"created AS (INSERT INTO {table} (tenant_id, kind, pseudonym, lookup_digest, subject_key, "
+            f"identifier_encrypted, created_at) SELECT %s, kind, pseudonym, lookup_digest, subject_key, "
+            f"identifier_encrypted, now() FROM input "
+            f"ON CONFLICT (tenant_id, lookup_digest) DO NOTHING RETURNING lookup_digest, pseudonym) "
+            f"SELECT lookup_digest, pseudonym FROM created UNION ALL "
+            f"SELECT lookup_digest, pseudonym FROM {table} "
+            f"WHERE tenant_id = %s AND lookup_digest IN (SELECT lookup_digest FROM input)",
+            [value for row in rows for value in row] + [tenant.pk, tenant.pk])
+        return dict(cursor.fetchall())
 
 
 def _pseudonym_upsert(using: str, fields: dict) -> str | None:
@@ -107,12 +135,19 @@ _KIND_BY_TYPE = {"email": IdentifierKind.EMAIL, "iban": IdentifierKind.IBAN}
 def payload_pseudonyms(*, tenant, use_case, payload: dict) -> list[str]:
     """Pseudonyms of the people an item's input names (its personal-data fields that identify someone), for
     the audit event of its arrival: the DSB finds the item's events by the person, erasure finds their keys."""
-    found = set()
+    return sorted(set(pseudonyms_for_many(tenant=tenant, identifiers=payload_identifiers(use_case=use_case,
+                                                                                        payload=payload)).values()))
+
+
+def payload_identifiers(*, use_case, payload: dict) -> set[tuple[str, str]]:
+    """(kind, identifier) of the people an item's input names (its personal-data fields that identify someone),
+    with no statement: a bulk import gathers them over a batch and asks pseudonyms_for_many() once."""
+    found: set[tuple[str, str]] = set()
     for spec in use_case.input_fields or []:
         value = payload.get(spec.get("name")) if isinstance(payload, dict) else None
         if not spec.get("personal_data") or not isinstance(value, str) or not value.strip():
             continue
         kind = _KIND_BY_REFERENCE.get(spec.get("reference", "")) or _KIND_BY_TYPE.get(spec.get("type", ""))
         if kind:
-            found.add(pseudonym_for(tenant=tenant, kind=kind, identifier=value))
-    return sorted(found)
+            found.add((kind, value))
+    return found

@@ -23,11 +23,11 @@ from django.utils.translation import gettext as _
 
 from audit.actors import as_actor
 from audit.services.events import audit_event_record
-from audit.services.pseudonyms import payload_pseudonyms
+from audit.services.pseudonyms import payload_identifiers, pseudonyms_for_many
 from automations.choices import ItemSource, ItemStatus, RunStatus, RunTrigger, UseCaseStatus
 from automations.engines import limits
 from automations.execution.models.work import Run, WorkItem
-from automations.execution.services.intake import content_hash_of, use_case_accepting
+from automations.execution.services.intake import canonical_payload, content_hash_of, use_case_accepting
 from automations.registry.models.use_cases import UseCase
 from portal import dispatch
 from portal.jobs import task_send_on_commit
@@ -104,7 +104,7 @@ def _import_batch(actor, tenant, use_case: UseCase, batch: list[_Record], report
     arriving = ItemStatus.HELD if use_case.status == UseCaseStatus.SUSPENDED else ItemStatus.RECEIVED
     common = {"tenant_id": tenant.pk, "use_case_id": use_case.pk, "source": ItemSource.IMPORT,
               "created_by_id": actor.user.pk if actor.user else None, "created_at": now, "updated_at": now}
-    items, runs, unclear, subjects, ids = [], [], [], set(), hashlib.sha256()
+    items, runs, unclear, people, ids = [], [], [], set(), hashlib.sha256()
     for record in batch:
         item_id = uuid.uuid4()
         ids.update(item_id.bytes)
@@ -113,16 +113,19 @@ def _import_batch(actor, tenant, use_case: UseCase, batch: list[_Record], report
             reasons = [_("Line %(line)s of the import: %(problem)s") % {"line": record.line, "problem": record.problem}]
             unclear.append(item_id)
         else:
-            subjects.update(payload_pseudonyms(tenant=tenant, use_case=use_case, payload=record.payload))
+            people |= payload_identifiers(use_case=use_case, payload=record.payload)
         status = ItemStatus.CLARIFICATION if record.problem else arriving
-        items.append({**common, "id": item_id, "external_id": record.external_id, "payload": record.payload,
-                      "content_hash": content_hash_of(use_case, record.payload, []), "status": status,
-                      "reasons": reasons})
+        # The payload is encoded once: its canonical text is hashed and is what COPY writes.
+        canonical = canonical_payload(record.payload)
+        items.append({**common, "id": item_id, "external_id": record.external_id, "payload": JsonText(canonical),
+                      "content_hash": content_hash_of(use_case, record.payload, [], canonical=canonical),
+                      "status": status, "reasons": reasons})
         if status == ItemStatus.RECEIVED:
             runs.append({"tenant_id": tenant.pk, "item_id": item_id, "trigger": RunTrigger.INTAKE,
                          "status": RunStatus.QUEUED, "lease_expires_at": lease, "created_at": now})
         report.problems += reasons
     held = len(items) - len(unclear) if arriving == ItemStatus.HELD else 0
+    subjects = set(pseudonyms_for_many(tenant=tenant, identifiers=people).values())  # the batch's people at once
     with transaction.atomic():
         _insert(WorkItem, items)
         _insert(Run, runs)
@@ -140,6 +143,10 @@ def _import_batch(actor, tenant, use_case: UseCase, batch: list[_Record], report
     report.clarification += len(unclear)
 
 
+class JsonText(str):
+    """A JSON value already encoded (a record's canonical payload): written to a JSON column as it is."""
+
+
 def _insert(model, rows: list[dict]) -> None:
     """New rows (dicts of attribute names; the model's defaults for the rest) in one statement: COPY on
     PostgreSQL (the fastest way in), else a multi-row INSERT. No model instance is built per row on
@@ -147,22 +154,28 @@ def _insert(model, rows: list[dict]) -> None:
     if not rows:
         return
     if connection.vendor != "postgresql":
-        model.objects.bulk_create([model(**row) for row in rows])
+        model.objects.bulk_create([model(**{name: json.loads(value) if isinstance(value, JsonText) else value
+                                            for name, value in row.items()}) for row in rows])
         return
     given = rows[0].keys()
     fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.db_returning)]
-    # Per column: the row's value (JSON as text: COPY parses it), or the field's default, prepared once.
-    plan: list[tuple[str | None, bool, Any]] = []  # (the row's key, is JSON, else the default)
-    for f in fields:
+    # A row's values start as the defaults (prepared once); the given columns are filled in per row.
+    template: list[Any] = []
+    given_at: list[tuple[int, str, bool]] = []  # (column, the row's key, is JSON)
+    for column, f in enumerate(fields):
         is_json = isinstance(f, models.JSONField)
         if f.attname in given:
-            plan.append((f.attname, is_json, None))
+            template.append(None)
+            given_at.append((column, f.attname, is_json))
         else:
             default = f.get_default()
-            plan.append((None, False, json.dumps(default) if is_json else default))
+            template.append(json.dumps(default) if is_json else default)
     names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     with connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY {connection.ops.quote_name(model._meta.db_table)} ({names}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([(json.dumps(row[name]) if is_json else row[name]) if name else constant
-                                for name, is_json, constant in plan])
+                values = template.copy()
+                for column, name, is_json in given_at:
+                    value = row[name]
+                    values[column] = json.dumps(value) if is_json and not isinstance(value, JsonText) else value
+                copy.write_row(values)

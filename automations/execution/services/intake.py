@@ -96,10 +96,18 @@ def check_payload_size(use_case: UseCase, payload) -> None:
         raise InputTooLarge(problems)
 
 
-def content_hash_of(use_case: UseCase, payload: dict, files: list[tuple[str, bytes, str]]) -> str:
+def canonical_payload(payload: dict) -> str:
+    """The payload as the content hash reads it (sorted keys, UTF-8 text); also valid JSON for the database."""
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def content_hash_of(use_case: UseCase, payload: dict, files: list[tuple[str, bytes, str]], *,
+                    canonical: str | None = None) -> str:
+    """What an Idempotency-Key's repeat and the duplicate check compare; `canonical` when the caller has
+    canonical_payload(payload) already."""
     digest = hashlib.sha256()
     digest.update(use_case.key.encode())
-    digest.update(json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode())
+    digest.update((canonical if canonical is not None else canonical_payload(payload)).encode())
     for _name, data, _type in files:
         digest.update(hashlib.sha256(data).digest())
     return digest.hexdigest()
