@@ -63,6 +63,35 @@ def profiled(fn, top: int = 14) -> tuple[object, list[str]]:
     return result, [" ".join(line.split()) for line in lines[start:start + top + 1]]
 
 
+def web_profile_summary(raw: str, top: int = 60) -> dict:
+    """py-spy's folded stacks of the web workers: the share of request-thread samples by own function, and by
+    inclusive function for the project's code and the database driver (what a POST spends its time in)."""
+    own: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in raw.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames = stack.split(";")
+        if not any("handle_request" in frame for frame in frames):
+            continue  # the master, the audit sequencer's thread, idle arbiters: not a request's time
+        n = int(count)
+        total += n
+        own[frames[-1]] = own.get(frames[-1], 0) + n
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + n
+
+    def share(table: dict[str, int], keep) -> list[str]:
+        rows = sorted(((n, f) for f, n in table.items() if keep(f)), reverse=True)[:top]
+        return [f"{n / total:6.1%}  {f}" for n, f in rows]
+
+    ours = ("portal/", "automations/", "audit/", "reviews/", "psycopg", "rest_framework/", "django/core/handlers",
+            "django/db/backends", "django/core/cache", "simple_history")
+    return {"samples": total, "own": share(own, lambda f: True),
+            "inclusive": share(inclusive, lambda f: any(part in f for part in ours))}
+
+
 def percentile(values: list[float], share: float) -> float:
     if not values:
         return float("nan")
@@ -274,6 +303,8 @@ class Bench:
         env = {k: v for k, v in os.environ.items() if k not in STRAY}
         return env | {"DJANGO_SETTINGS_MODULE": "portal.settings", "PORTAL_ENV": "test", "PYTHONUNBUFFERED": "1",
                       "DATABASE_URL": self.database.url("leitplanke"), "CELERY_BROKER_URL": self.redis.url,
+                      # Production's shared cache (docs/deployment.md): the API's rate counters live there.
+                      "CACHE_URL": self.redis.url.rsplit("/", 1)[0] + "/1",
                       "PORTAL_VAR_DIR": str(self.folder / "var"), "RUN_DISPATCH_SECONDS": "3600",
                       "RUN_LEASE_SECONDS": "3600", "AUDIT_SEQUENCER": "on_commit",
                       "AUDIT_SEQUENCE_DELAY_SECONDS": "0.2",
@@ -319,6 +350,11 @@ class Bench:
     def teardown(self) -> None:
         for process in self.processes:
             self.stop(process)
+        if self.args.keep_logs:
+            import shutil
+
+            for log in self.folder.glob("*.log"):
+                shutil.copy(log, self.args.keep_logs)
         try:
             from django.db import connections
 
@@ -349,7 +385,9 @@ class Bench:
                 time.sleep(0.2)
         body = json.dumps({"use_case": "belege", "payload": {"text": "Rechnung Nr. {n}"}})
         http_load(port, "POST", "/api/v1/work-items/", self.token, body, clients=a.clients, seconds=2)  # warm up
+        spy = self.web_profile_start(server, a.seconds) if a.profile_web else None
         post = http_load(port, "POST", "/api/v1/work-items/", self.token, body, clients=a.clients, seconds=a.seconds)
+        profile = self.web_profile_end(spy) if spy else None
         get = http_load(port, "GET", "/api/v1/me/", self.token, None, clients=a.clients, seconds=a.seconds)
         paced = http_load(port, "POST", "/api/v1/work-items/", self.token, body, clients=a.clients,
                           seconds=a.seconds, rate=post["per_second"] / 2)
@@ -359,6 +397,23 @@ class Bench:
         self.results["ingest"] = {"post": post, "get_me": get, "post_at_half_peak": paced, "raw_psycopg": raw,
                                   "post_vs_raw": round(post["per_second"] / raw["per_second"], 3),
                                   "post_vs_get": round(post["per_second"] / get["per_second"], 3)}
+        if profile:
+            self.results["ingest"]["web_profile"] = profile
+
+    def web_profile_start(self, server: subprocess.Popen, seconds: float) -> subprocess.Popen:
+        """py-spy samples every gunicorn worker (wall clock: waiting threads count too) while the POSTs run."""
+        spy = BIN / "py-spy"
+        if not spy.exists():
+            raise SystemExit("--profile-web needs py-spy: pip install py-spy")
+        out = self.folder / "web-profile.txt"
+        return subprocess.Popen([str(spy), "record", "--pid", str(server.pid), "--subprocesses", "--idle",
+                                 "--threads", "--function", "--format", "raw", "--rate", "50",
+                                 "--duration", str(int(seconds)), "--output", str(out), "--nonblocking"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def web_profile_end(self, spy: subprocess.Popen) -> dict:
+        spy.wait(timeout=120)
+        return web_profile_summary((self.folder / "web-profile.txt").read_text())
 
     def bulk_import(self) -> None:
         from django.contrib.auth import get_user_model
@@ -646,6 +701,9 @@ def main() -> None:
     parser.add_argument("--existing", action="store_true", help="also run the review queue and DSB search benches")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--only", help="comma-separated scenarios of: " + ", ".join(SCENARIOS))
+    parser.add_argument("--keep-logs", metavar="DIR", help="copy the servers' and workers' logs to DIR")
+    parser.add_argument("--profile-web", action="store_true",
+                        help="sample the gunicorn workers with py-spy during the ingest POSTs (pip install py-spy)")
     parser.add_argument("--events", type=int, help="events in the verified chain (default 300,000; quick 50,000)")
     args = parser.parse_args()
     args.scenarios = args.only.split(",") if args.only else list(SCENARIOS)
