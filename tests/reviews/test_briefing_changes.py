@@ -8,11 +8,12 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from automations.choices import ChangeKind, ChangeState
+from automations.registry import selectors as registry_selectors
 from automations.registry.services import changes
 from reviews import selectors, services
 from reviews.models import BriefingChange, BriefingConfirmation, BriefingNotice
 from tests.access import login
-from tests.automations.factories import approve_all, go_live, make_team, make_use_case
+from tests.automations.factories import approve_all, evaluate_release, go_live, make_release, make_team, make_use_case
 from tests.reviews.factories import clear
 
 pytestmark = pytest.mark.django_db
@@ -153,3 +154,31 @@ def test_a_notice_is_the_clerks_own(live, client):
     assert client.post(reverse("reviews:briefing-notice-read", args=[notice.pk])).status_code == 404
     notice.refresh_from_db()
     assert notice.read_at is None
+
+
+def test_retiring_a_use_case_tells_no_clerk(live):
+    team = live["team"]
+    cr = changes.change_request_create(actor=team["automation_lead"], tenant=live["tenant"], use_case=live["use_case"],
+                                       kind=ChangeKind.STATUS_CHANGE, title="Stilllegen", description="Ersetzt.",
+                                       payload={"to": "retired"})
+    assert approve_all(cr, team).state == ChangeState.APPLIED
+    assert not BriefingChange.objects.exists() and not BriefingNotice.objects.exists()
+
+
+def test_new_thresholds_going_live_warn_and_keep_clerks_working_as_the_lead_decided(live):
+    team, use_case, clerk = live["team"], live["use_case"], live["team"]["clerk"]
+    field = use_case.output_fields[0]["name"]
+    release = make_release(use_case, team["automation_lead"], thresholds={field: {"auto": 0.8, "reject": 0.2}})
+    assert evaluate_release(release, team["automation_lead"]).passed
+    cr = changes.change_request_create(actor=team["automation_lead"], tenant=live["tenant"], use_case=use_case,
+                                       kind=ChangeKind.LABEL_MOVE, title="Schwellen", description="Mehr Automatik.",
+                                       payload={"label": "production", "release_id": release.pk})
+    assert registry_selectors.change_request_briefing_items(change_request=cr) == ["thresholds"]
+    for role in cr.required_roles:
+        approver = team["automation_lead_2"] if role == "automation_lead" else team[role]
+        cr = changes.change_request_approve(actor=approver, change_request=cr, role=role,
+                                            briefing_reconfirm=False if role == "automation_lead" else None)
+    assert cr.state == ChangeState.APPLIED and _cleared(live, clerk)
+    change = BriefingChange.objects.get()
+    assert change.after["thresholds"] == {field: {"auto": 0.8, "reject": 0.2}}
+    assert BriefingNotice.objects.get(change=change).user == clerk

@@ -609,6 +609,7 @@ def _apply(actor, cr: ChangeRequest) -> None:
     if briefing_before is not None and cr.use_case is not None:
         use_case = UseCase.objects.get(pk=cr.use_case.pk)
         briefing_after = briefing_basis(use_case=use_case)
-        if briefing_after != briefing_before:  # the clerks' briefing went live in another version
+        # The clerks' briefing went live in another version (a use case taken out of service tells nobody).
+        if briefing_after != briefing_before and use_case.status in (UseCaseStatus.PILOT, UseCaseStatus.PRODUCTION):
             dispatch.emit("use_case.briefing_changed", actor=actor, use_case=use_case, change_request=cr,
                           before=briefing_before, after=briefing_after, reconfirm=cr.briefing_reconfirm is not False)
