@@ -1,5 +1,6 @@
 """Shared fixtures: build state through the real services, as a user of the portal would."""
 import itertools
+import shutil
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -76,3 +77,28 @@ def run_on_commit(django_capture_on_commit_callbacks):
             return fn(*args, **kwargs)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def quickstart_pristine(tmp_path_factory):
+    """A var/ folder after `quickstart --no-serve` ran twice as on a fresh machine (the first run migrates and
+    seeds the demo: minutes), with both runs' results. Made once per test run; tests that need a set-up portal
+    work on copies of it (quickstart_var), never on it."""
+    from tests.demo.test_quickstart import embedded_env, quickstart
+
+    var_dir = tmp_path_factory.mktemp("quickstart") / "var"
+    env = embedded_env(var_dir)
+    first = quickstart(env, "--no-serve")
+    second = quickstart(env, "--no-serve")
+    return var_dir, first, second
+
+
+@pytest.fixture
+def quickstart_var(quickstart_pristine, tmp_path):
+    """The test's own copy of a set-up embedded portal's var/ folder (database, files, keys): what a user has
+    after the first `quickstart`. No absolute path of the folder is stored in it."""
+    pristine, first, _second = quickstart_pristine
+    assert first.returncode == 0, first.stderr
+    var_dir = tmp_path / "var"
+    shutil.copytree(pristine, var_dir, symlinks=True)
+    return var_dir

@@ -109,15 +109,12 @@ def http_status(url: str) -> int | None:
         return None
 
 
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory):
-    """A var/ folder after `quickstart --no-serve` ran twice; shared by the serving tests, which are then
-    the third run on it."""
-    var_dir = tmp_path_factory.mktemp("quickstart") / "var"
-    env = embedded_env(var_dir)
-    first = quickstart(env, "--no-serve")
-    second = quickstart(env, "--no-serve")
-    return var_dir, env, first, second
+@pytest.fixture
+def prepared(quickstart_pristine, quickstart_var):
+    """The test's own copy of a var/ folder after `quickstart --no-serve` ran twice, with both runs' results;
+    the serving tests are then the third run on it."""
+    _pristine, first, second = quickstart_pristine
+    return quickstart_var, embedded_env(quickstart_var), first, second
 
 
 def test_no_serve_sets_up_and_running_it_again_is_safe(prepared):
@@ -216,6 +213,9 @@ def test_a_killed_worker_is_restarted_and_the_items_it_held_are_finished(prepare
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: login_page_answers(qs, port), 90, "the login page")
+        # The first serve works off what the demo seed queued (threshold backtests, held items) before our items.
+        queue = var_dir / "celery" / "queue"
+        wait_for(lambda: not any(queue.iterdir()), 120, "the worker to take the tasks the demo seed queued")
         token = subprocess.run([sys.executable, MANAGE, "create_api_token", "it_operator", "--tenant", "muster"],
                                env=env, cwd=settings.BASE_DIR, capture_output=True, text=True,
                                timeout=120).stdout.strip().splitlines()[-1]

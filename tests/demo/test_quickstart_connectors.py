@@ -31,8 +31,8 @@ pytestmark = pytest.mark.integration
 DEMO_USE_CASES = ["belegklassifizierung", "eingangsrechnungen", "service-tickets"]
 
 
-def test_webhook_flags_seed_an_approved_connector_for_every_demo_use_case(tmp_path):
-    var_dir = tmp_path / "var"
+def test_webhook_flags_seed_an_approved_connector_for_every_demo_use_case(quickstart_var):
+    var_dir = quickstart_var
     env = embedded_env(var_dir)
     secret = new_secret()
     first = quickstart(env, "--no-serve", "--webhook-url", "http://127.0.0.1:9/erp-a", "--webhook-secret", secret,
@@ -90,10 +90,10 @@ def _named(db, key: str) -> list[str]:
         "WHERE c.key = ? ORDER BY u.key", (key,))]
 
 
-def test_a_pdf_dropped_into_the_inbox_is_applied_and_arrives_in_demo_erp(tmp_path):
+def test_a_pdf_dropped_into_the_inbox_is_applied_and_arrives_in_demo_erp(quickstart_var, tmp_path):
     """As a new user tries it: `quickstart` with no flag, a demo invoice copied into the inbox folder; it
     becomes an item, is applied, and Demo-ERP receives it signed and verified, once."""
-    var_dir = tmp_path / "var"
+    var_dir = quickstart_var
     env = embedded_env(var_dir)
     port = free_port()
     log_path = tmp_path / "quickstart.log"

@@ -52,8 +52,8 @@ def manage(env, *args) -> str:
 
 
 def test_a_pdf_dropped_into_the_inbox_folder_is_applied_and_booked_by_demo_erp_with_a_verified_signature(
-        tmp_path, redis_db):
-    var_dir = tmp_path / "var"
+        quickstart_var, tmp_path, redis_db):
+    var_dir = quickstart_var  # set up by a first quickstart; this run serves it on Redis
     env = embedded_env(var_dir) | {"CELERY_BROKER_URL": REDIS_URL}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
