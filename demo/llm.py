@@ -12,8 +12,9 @@ A provider can be added for the demo with demo_processor_ensure (through an appr
 
 from django.db import transaction
 
-from automations.choices import CatalogueKind, ChangeKind, UseCaseStatus
+from automations.choices import CatalogueKind, ChangeKind, TransferBasis, UseCaseStatus
 from automations.registry.models.catalogue import CatalogueEntry
+from automations.registry.models.use_cases import UseCase
 from automations.registry.selectors import reply_processor
 from automations.registry.services import changes, processors, use_cases, versions
 
@@ -71,7 +72,8 @@ def llm_release_parts(use_case, actor) -> dict | None:
 
 def demo_processor_ensure(tenant, users, *, base_url: str, model: str, api_key: str | None = None,
                           key: str = "demo-llm", name: str = "Sprachmodell (Demo)", location: str = "",
-                          categories=()) -> CatalogueEntry:
+                          categories=(), vendor: str = "", dpa_reference: str = "",
+                          transfer_basis: str = TransferBasis.EU_EEA) -> CatalogueEntry:
     """A processor for the demo, added like any other: a catalogue change request by the automation
     lead, approved by the second lead and the security officer (and the data protection officer when it
     is approved for personal data); IT stores its key. Idempotent."""
@@ -83,8 +85,9 @@ def demo_processor_ensure(tenant, users, *, base_url: str, model: str, api_key: 
         actor=lead, tenant=tenant, kind=ChangeKind.CATALOGUE, title=f"Auftragsverarbeiter {name}",
         description="Demo: OpenAI-kompatibler Anbieter für Antwortvorschläge.",
         payload={"key": key, "fields": {
-            "kind": CatalogueKind.PROCESSOR, "name": name, "method": "openai-compatible", "endpoint": base_url,
-            "location": location, "approved_categories": list(categories),
+            "kind": CatalogueKind.PROCESSOR, "name": name, "vendor": vendor, "method": "openai-compatible",
+            "endpoint": base_url, "location": location, "transfer_basis": transfer_basis,
+            "dpa_reference": dpa_reference, "approved_categories": list(categories),
             "settings": {"model": model, "timeout": 60, "max_retries": 2}}})
     for role in cr.required_roles:
         approver = users["automation_lead_2"] if role == "automation_lead" else users[role]
@@ -93,3 +96,44 @@ def demo_processor_ensure(tenant, users, *, base_url: str, model: str, api_key: 
     if api_key:
         processors.processor_secret_set(actor=users["it_operator"], entry=entry, api_key=api_key)
     return entry
+
+
+# The quick start's language model provider, as the catalogue documents an approved one: who runs it, where,
+# under which data processing agreement, and for which personal data. It is not wired into a release: the
+# demo has no provider to call (no key, an address under .example), so tickets run without replies and the
+# use case's page says so. Service tickets name it as their processor for reply suggestions, so the records
+# of processing and the Art. 15 answer name it. A provider of one's own: demo_processor_ensure with its
+# address and key, then a release with llm_release_parts.
+DEMO_PROCESSOR = {
+    "key": "demo-llm", "name": "Sprachmodell (Demo)", "vendor": "Demo-KI GmbH (fiktiv)",
+    "base_url": "https://llm.demo-ki.example/v1", "model": "demo-chat",
+    "location": "Frankfurt am Main, Deutschland", "transfer_basis": TransferBasis.EU_EEA,
+    "dpa_reference": "AV-Vertrag nach Art. 28 DSGVO mit der Demo-KI GmbH vom 01.10.2026 (Az. DS-2026-014)",
+    # Ticket texts carry the customer's name and contact details; sender address and customer number are
+    # never sent (send_to_model false), so customer history is not approved.
+    "categories": ["contact"],
+}
+REPLY_USE_CASE = "service-tickets"
+
+
+def seed(tenant, users) -> None:
+    """The demo's processor in the catalogue, named by the service tickets. Idempotent: an existing entry
+    and an existing naming are left alone."""
+    spec = dict(DEMO_PROCESSOR)
+    use_case = UseCase.objects.for_tenant(tenant).filter(key=REPLY_USE_CASE).first()
+    if use_case is None:
+        return
+    with transaction.atomic():
+        entry = demo_processor_ensure(tenant, users, **spec)
+        named = sorted(use_case.catalogue_entries.values_list("key", flat=True))
+        if entry.key in named:
+            return
+        lead = users["automation_lead"]
+        cr = changes.change_request_create(
+            actor=lead, tenant=tenant, use_case=use_case, kind=ChangeKind.DOCUMENTATION,
+            title=f"{use_case.title}: Auftragsverarbeiter {entry.name}",
+            description="Demo: der freigegebene Anbieter für Antwortvorschläge.",
+            payload={"changes": {"catalogue_entries": named + [entry.key]}})
+        for role in cr.required_roles:
+            approver = users["automation_lead_2"] if role == "automation_lead" else users[role]
+            cr = changes.change_request_approve(actor=approver, change_request=cr, role=role, comment="Demo-Freigabe")

@@ -12,6 +12,7 @@ from django.db import transaction
 from audit.actors import SYSTEM
 from demo import applications as applications_demo
 from demo import history as history_demo
+from demo import llm as llm_demo
 from demo import reviews as reviews_demo
 from demo import use_cases as use_cases_demo
 from portal import services
@@ -99,11 +100,12 @@ def _seed_portal() -> DemoResult:
     return result
 
 
-# The registry, execution and training data (use cases live, master data, demo invoices, classifiers), then
-# the review queues' briefings, trainings and assignments, which build on the use cases, then some weeks of
-# history (items, reviews, escalations, deliveries) for the queues, oversight figures and the Leitstand, and last
-# the high-risk use case with four eyes and its open work.
-SEEDERS = (use_cases_demo.seed, reviews_demo.seed, history_demo.seed, applications_demo.seed)
+# The registry, execution and training data (use cases live, master data, demo invoices, classifiers), the
+# catalogue's language model provider that the service tickets name, then the review queues' briefings,
+# trainings and assignments, which build on the use cases, then some weeks of history (items, reviews,
+# escalations, deliveries) for the queues, oversight figures and the Leitstand, and last the high-risk use case
+# with four eyes and its open work.
+SEEDERS = (use_cases_demo.seed, llm_demo.seed, reviews_demo.seed, history_demo.seed, applications_demo.seed)
 
 
 def app_seeders() -> list:

@@ -183,11 +183,23 @@ def _documents(tenant, users) -> UseCase:
         automated_decisions="Zuordnung der Belegart.", human_decisions="Unsichere Zuordnungen; Sonderfälle.",
         integration_points=[{"kind": IntegrationKind.DMS, "system": "DMS Posteingang"},
                             {"kind": IntegrationKind.UPLOAD, "system": "Portal"}],
-        input_fields=[_field("text", "long_text", False)],
+        # The whole text of a document: invoices, delivery notes, reminders and contracts name the business
+        # partner's contact people with their addresses and contact details (sole traders are people too).
+        input_fields=[_field("text", "long_text", False, personal_data=True, category="contact")],
         output_fields=[_field("document_class", "category", True, choices=DOCUMENT_CLASSES)],
-        legal_basis=LegalBasis.NONE, retention_days=180, risk_tier=RiskTier.MINIMAL,
-        risk_rationale="Sortierung von Geschäftsbelegen ohne Personenbezug.",
+        data_subjects=["Ansprechpartner von Lieferanten und Kunden", "Lieferanten und Kunden (Einzelunternehmer)",
+                       "Unterzeichnende von Verträgen"],
+        legal_basis=LegalBasis.LEGITIMATE_INTERESTS,
+        legal_basis_note="Art. 6 Abs. 1 lit. f DSGVO: berechtigtes Interesse an der geordneten und schnellen "
+                         "Weiterleitung eingehender Geschäftspost. Gelesen wird der ganze Belegtext (Namen, "
+                         "Anschriften, Kontakt- und Bankdaten der Geschäftspartner); bestimmt wird nur die "
+                         "Belegart. Die Belege selbst bewahrt das DMS nach § 147 AO und § 257 HGB auf.",
+        recipients=["Zentrale Poststelle", "Fachabteilungen (über den DMS-Workflow)"], retention_days=180,
+        risk_tier=RiskTier.MINIMAL,
+        risk_rationale="Sortierung von Geschäftsbelegen; keine Entscheidung über Personen. Unsichere Zuordnungen "
+                       "prüft die Poststelle.",
         department_owner=users["department_owner"], it_contact=users["it_operator"],
+        security_officer=users["security_officer"], data_protection_officer=users["data_protection_officer"],
         escalation_contact=users["department_owner"],
         manual_fallback="Beleg in den DMS-Ordner 'Posteingang/unsortiert' legen; die Poststelle sortiert von Hand.",
         quality_targets={"min_precision": {"document_class": 0.95}},

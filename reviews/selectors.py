@@ -379,18 +379,27 @@ def user_in_team(*, user, tenant, name: str) -> bool:
     return ReviewTeam.objects.for_tenant(tenant).filter(name=name, group__user=user).exists()
 
 
-def review_task_identities(*, tasks, use_cases) -> dict:
-    """{item_id: ItemIdentity} for a page of tasks: file names and title fields of their items, in two or
-    three queries whatever the page's length (the use cases are the queue's, loaded already)."""
+def review_task_items(*, tasks, use_cases) -> list[WorkItem]:
+    """The work items of a page of tasks, with what their identities and the page's access record read, in
+    one query whatever the page's length (the use cases are the queue's, loaded already)."""
     by_id = {u.pk: u for u in use_cases}
     ids = {t.item_id for t in tasks}
     if not ids:
-        return {}
-    items = list(WorkItem.objects.filter(pk__in=ids).only("id", "tenant_id", "use_case_id", "fields", "payload"))
+        return []
+    items = list(WorkItem.objects.filter(pk__in=ids).only("id", "tenant_id", "use_case_id", "fields", "payload",
+                                                            "restricted"))
     items = [item for item in items if item.use_case_id in by_id]
     for item in items:
         item.use_case = by_id[item.use_case_id]
-    return work_item_identities(items=items)
+    return items
+
+
+def review_task_identities(*, tasks, use_cases, items: list[WorkItem] | None = None) -> dict:
+    """{item_id: ItemIdentity} for a page of tasks: file names and title fields of their items, in two or
+    three queries whatever the page's length (`items`: review_task_items of the page, when loaded already)."""
+    if items is None:
+        items = review_task_items(tasks=tasks, use_cases=use_cases)
+    return work_item_identities(items=items) if items else {}
 
 
 def review_items_for_tasks(*, tasks) -> dict:

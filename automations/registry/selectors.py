@@ -319,13 +319,20 @@ def reply_processor(tenant) -> CatalogueEntry | None:
     return None
 
 
-def describe_reply_setup(tenant) -> ReplySetup:
+def describe_reply_setup(tenant, *, use_case: UseCase | None = None) -> ReplySetup:
+    """Whether replies are suggested by a language model. With `use_case`, only when the release it runs
+    has the llm engine too: a provider approved in the catalogue alone suggests nothing."""
     entry = reply_processor(tenant)
     if entry is None:
         return ReplySetup(False, None, "", _(
             "No language model provider is configured in the catalogue: tickets get a queue and a priority, "
             "replies are written by people."))
     model = entry.settings["model"]
+    if use_case is not None and Engine.LLM not in use_case_engines(use_case=use_case):
+        return ReplySetup(False, entry, model, _(
+            "%(name)s (model %(model)s, %(location)s) is approved in the catalogue, but the release this use case "
+            "runs does not use a language model: replies are written by people.") % {
+            "name": entry.name, "model": model, "location": entry.location or "-"})
     return ReplySetup(True, entry, model, _(
         "Reply suggestions come from %(name)s (model %(model)s, %(location)s); a person checks every reply "
         "before it is sent.") % {"name": entry.name, "model": model, "location": entry.location or "-"})

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from audit.actors import actor_from_request
 from automations.registry.selectors import tenant_policy_get
 from reviews import selectors, services
 from reviews.choices import QueueKind, TaskState
@@ -89,7 +90,12 @@ class QueueDetailView(ReviewView):
         by_id = {u.pk: u for u in use_cases}
         items = selectors.review_items_for_tasks(tasks=page.tasks) if bulk else {}
         cleared = {c.use_case.pk for c in clearances if c.cleared}
-        identities = selectors.review_task_identities(tasks=page.tasks, use_cases=use_cases)
+        shown = selectors.review_task_items(tasks=page.tasks, use_cases=use_cases)
+        identities = selectors.review_task_identities(tasks=page.tasks, use_cases=use_cases, items=shown)
+        # The rows name the people the items concern (title fields such as a customer number): one access
+        # event for the page.
+        services.work_items_view_record(actor=actor_from_request(request), tenant=tenant, items=shown,
+                                        purpose="review queue")
         rows = []
         for task in page.tasks:
             use_case = by_id.get(task.use_case_id)

@@ -4,11 +4,14 @@ import json
 
 import pytest
 
+from audit.models import AuditEvent
+from audit.selectors.processing_records import processing_records
 from automations.choices import ItemStatus
 from automations.execution.services import intake
-from automations.models import PromptTemplateVersion
+from automations.models import CatalogueEntry, PromptTemplateVersion
 from automations.registry.selectors import describe_reply_setup
 from automations.registry.services import use_cases, versions
+from demo import llm as llm_demo
 from demo.llm import DISCLAIMER, demo_processor_ensure, llm_release_parts
 
 # The fixtures of the language model tests this moved from (English messages, eager tasks, a scripted
@@ -112,3 +115,37 @@ def test_the_demo_guardrails_stop_binding_promises(tenant, team, llm_server, run
     assert "reply: Guardrail: forbidden phrase “wir erstatten”" in reasons
     assert any("required disclaimer missing" in r for r in reasons)
     assert item.status == ItemStatus.REVIEW
+
+
+
+def test_the_quick_start_seeds_its_processor_documented_and_named_by_the_service_tickets(tenant, team, english):
+    """The catalogue documents the demo's language model provider as the records of processing need it (vendor,
+    location, transfer basis, data processing agreement, approved categories), approved by the ISB and the DSB;
+    the running service tickets name it; running the seed again changes nothing. The use case's page does not
+    claim reply suggestions from a provider its release never calls."""
+    use_case = ticket_use_case(tenant, team["automation_lead"])
+    go_live(use_case, team, None)
+    llm_demo.seed(tenant, team)
+    entry = CatalogueEntry.objects.for_tenant(tenant).get(key="demo-llm")
+    assert (entry.kind, entry.vendor, entry.location, entry.transfer_basis) == (
+        "processor", "Demo-KI GmbH (fiktiv)", "Frankfurt am Main, Deutschland", "eu_eea")
+    assert "Art. 28" in entry.dpa_reference and entry.approved_categories == ["contact"]
+    approved = AuditEvent.objects.filter(tenant=tenant, event_type="change_request.approved")
+    assert {e.details.get("role") for e in approved} >= {"security_officer", "data_protection_officer"}
+    assert [e.key for e in use_case.catalogue_entries.all()] == ["demo-llm"]
+
+    events = AuditEvent.objects.count()
+    llm_demo.seed(tenant, team)
+    assert AuditEvent.objects.count() == events
+    assert CatalogueEntry.objects.for_tenant(tenant).filter(kind="processor").count() == 1
+
+    # The records of processing name it with its agreement; nothing of (d) or (e) is missing.
+    record = next(r for r in processing_records(tenant=tenant).records if r.key == "service-tickets")
+    assert record.processors == [("Sprachmodell (Demo) (Demo-KI GmbH (fiktiv), data processing agreement: "
+                                 f"{entry.dpa_reference})")]
+    assert not [m for m in record.missing if m.startswith(("(d)", "(e)"))]
+
+    setup = describe_reply_setup(tenant, use_case=use_case)
+    assert not setup.configured and setup.processor == entry
+    assert "does not use a language model: replies are written by people" in setup.message
+    assert describe_reply_setup(tenant).configured  # the tenant has a provider all the same

@@ -63,12 +63,14 @@ def test_app_seeders_get_the_tenant_and_the_users(monkeypatch):
 
 def test_app_seeders_are_the_demo_packages_modules():
     """Only the demo package's own modules are asked, each through its `seed`, the use cases before the
-    review queues that build on them, and the history last."""
+    processor they name and the review queues that build on them, then the history and the high-risk use
+    case with its open work."""
     seeders = demo.app_seeders()
     for seeder in seeders:
         assert seeder.__name__ == "seed"
         assert seeder.__module__.split(".")[0] == "demo"
-    assert [seeder.__module__ for seeder in seeders] == ["demo.use_cases", "demo.reviews", "demo.history"]
+    assert [seeder.__module__ for seeder in seeders] == ["demo.use_cases", "demo.llm", "demo.reviews",
+                                                         "demo.history", "demo.applications"]
 
 
 def test_quickstart_refuses_production(settings):
@@ -86,3 +88,27 @@ def test_demo_users_are_people_with_e_mail_addresses():
     for username in demo.DEMO_PEOPLE:
         user = result.users[username]
         assert user.get_full_name() and user.email.endswith("@muster.example"), username
+
+
+def test_the_demo_records_of_processing_are_complete_and_name_the_processor():
+    """Every demo use case documents its personal data (the document classification reads whole documents),
+    so each has a complete record of processing; the service tickets name the catalogue's processor with its
+    data processing agreement."""
+    from django.utils import translation
+
+    from audit.selectors.processing_records import processing_records
+
+    result = demo.seed()
+    with translation.override("de"):
+        document = processing_records(tenant=result.tenant)
+    records = {record.key: record for record in document.records}
+    assert sorted(records) == ["belegklassifizierung", "bewerbungseingang", "eingangsrechnungen", "service-tickets"]
+    assert document.without_personal_data == []
+    assert {key: record.missing for key, record in records.items()} == {key: [] for key in records}
+    documents = records["belegklassifizierung"]
+    assert documents.data_categories == ["Kontaktdaten"] and "Art. 6 Abs. 1 lit. f" in documents.legal_basis
+    assert "Ansprechpartner von Lieferanten und Kunden" in documents.data_subjects
+    assert documents.recipients and documents.personal_fields == ["Text"]
+    processors = records["service-tickets"].processors
+    assert len(processors) == 1 and processors[0].startswith("Sprachmodell (Demo) (Demo-KI GmbH")
+    assert "Art. 28 DSGVO" in processors[0]

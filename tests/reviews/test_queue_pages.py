@@ -42,7 +42,7 @@ def _count(client, url) -> int:
 
 
 @pytest.mark.parametrize("bulk", [False, True], ids=["plain", "with bulk approval"])
-def test_queue_page_queries_do_not_grow_with_the_queue(client, world, django_assert_num_queries, bulk):
+def test_queue_page_queries_do_not_grow_with_the_queue(client, world, django_assert_max_num_queries, bulk):
     queue, use_case = world["queue"], world["use_case"]
     if bulk:
         ReviewQueue.objects.filter(pk=queue.pk).update(bulk_approval_allowed=True)
@@ -51,17 +51,20 @@ def test_queue_page_queries_do_not_grow_with_the_queue(client, world, django_ass
     add_tasks(queue, use_case, 7)  # 10 with the world's three
     login(client, world["team"]["clerk"], world["tenant"])
     url = reverse("reviews:queue-detail", args=[queue.pk])
+    client.get(url)  # the first look at the people on the page creates their pseudonyms, once
     with_ten = _count(client, url)
+    # At most as many: the page's access event indexes the people it names, and a page of tasks without
+    # people (the bulk fill's) needs a statement or two fewer for that.
 
     add_tasks(queue, use_case, 190)  # 200
-    with django_assert_num_queries(with_ten):
+    with django_assert_max_num_queries(with_ten):
         first = client.get(url)
     assert len(first.context["rows"]) == selectors.PAGE_SIZE
     cursor = first.context["page"].next_cursor
-    with django_assert_num_queries(with_ten):  # a deeper page costs the same
+    with django_assert_max_num_queries(with_ten):  # a deeper page costs the same
         second = client.get(url + f"?after={cursor}")
     assert len(second.context["rows"]) == selectors.PAGE_SIZE
-    with django_assert_num_queries(with_ten):
+    with django_assert_max_num_queries(with_ten):
         filtered = client.get(url + "?priority=2&q=low")
     assert filtered.context["rows"] and {r["task"].priority for r in filtered.context["rows"]} == {2}
 

@@ -110,7 +110,7 @@ def _work_links(request, use_case) -> dict:
         "training": user.has_perm("automations.view_labelledexample")
         and any(f.get("type") == "category" for f in use_case.output_fields),
         "demo_files": demo_invoices if demo_invoices and selectors.use_case_reads_invoices(use_case=use_case) else "",
-        "reply_setup": selectors.describe_reply_setup(use_case.tenant).message
+        "reply_setup": selectors.describe_reply_setup(use_case.tenant, use_case=use_case).message
         if any(f.get("name") == "reply" for f in use_case.output_fields) else "",
     }
 

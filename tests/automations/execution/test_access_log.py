@@ -117,3 +117,16 @@ def test_the_admin_records_its_list_and_record_pages(client, world, django_user_
     # Records without personal data (use cases) record nothing.
     assert client.get(reverse("admin:automations_usecase_changelist")).status_code == 200
     assert _looks(actor_user_id=root.pk).count() == 3
+
+
+def test_the_review_queue_page_records_one_event_naming_the_items_and_people_on_it(client, world):
+    """The queue's rows show each item's title fields (a customer number, a sender): a look at personal data."""
+    clerk = world["team"]["clerk"]
+    login(client, clerk, world["tenant"])
+    response = client.get(reverse("reviews:queue-detail", args=[world["queue"].pk]))
+    assert response.status_code == 200
+    event = _looks(event_type="work_items.listed").get()
+    assert event.actor_user_id == clerk.pk and event.details["purpose"] == "review queue"
+    assert set(event.details["items"]) == {str(row["task"].item_id) for row in response.context["rows"]}
+    person = _person(world, world["tasks"][0].item.payload["sender_email"])
+    assert person in [event.details.get("subject"), *event.details.get("subjects", [])]
