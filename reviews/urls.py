@@ -16,6 +16,8 @@ urlpatterns = [
     path("tasks/<int:pk>/files/<int:file_pk>/", files.TaskFileView.as_view(), name="task-file"),
     path("tasks/<int:pk>/files/<int:file_pk>/pages/<int:page>.png", files.TaskFilePageView.as_view(),
          name="task-file-page"),
+    path("tasks/<int:pk>/files/<int:file_pk>/documents/<int:doc_pk>/pages/<int:page>.png",
+         files.TaskDocumentPageView.as_view(), name="task-document-page"),
     path("briefings/<slug:key>/", briefings.BriefingView.as_view(), name="briefing"),
     path("briefings/<slug:key>/confirm/", briefings.BriefingConfirmView.as_view(), name="briefing-confirm"),
     path("briefing-notices/<int:pk>/read/", briefings.BriefingNoticeReadView.as_view(), name="briefing-notice-read"),

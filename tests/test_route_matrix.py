@@ -60,7 +60,8 @@ SIGN_IN = {
     "reviews:oversight",
     "reviews:queue-bulk-approve", "reviews:queue-detail", "reviews:queue-list", "reviews:queue-next",
     "reviews:task-claim", "reviews:task-decide", "reviews:task-detail", "reviews:task-file", "reviews:task-file-page",
-    "reviews:task-release", "reviews:trainings", "work:dry-run", "work:escalation-action", "work:escalations",
+    "reviews:task-document-page", "reviews:task-release", "reviews:trainings", "work:dry-run",
+    "work:escalation-action", "work:escalations",
     "work:item-detail", "work:item-file", "work:item-list", "work:master-data", "work:upload",
 }
 # The API: a token or a session (401/403 without).
@@ -162,7 +163,8 @@ WRONG_ROLE = {
     **dict.fromkeys([
         "reviews:queue-bulk-approve", "reviews:queue-detail", "reviews:queue-list", "reviews:queue-next",
         "reviews:task-claim", "reviews:task-decide", "reviews:task-detail", "reviews:task-file",
-        "reviews:task-file-page", "reviews:task-release", "work:escalation-action", "work:escalations",
+        "reviews:task-file-page", "reviews:task-document-page", "reviews:task-release", "work:escalation-action",
+        "work:escalations",
         "work:item-detail", "work:item-file", "work:item-list", "work:master-data", "work:upload", "demo:erp",
         "demo:invoice-file", "demo:invoices", "demo:invoices-send", "api:delivery-list", "api:review-queue-detail",
         "api:review-queue-list", "api:review-queue-next", "api:review-task-claim", "api:review-task-detail",

@@ -250,6 +250,24 @@ def _read_mail(doc: ReadDocument, depth: int, budget: list) -> None:
         doc.attachments.append(read_file(name, data, content_type, depth=depth + 1, ocr_budget=budget))
 
 
+def attachment_data(data: bytes, path: list[int]) -> tuple[str, bytes] | None:
+    """The name and bytes of an e-mail's attachment at `path` (its index among the mail's attachments as
+    `read_file` read them, then among the attachments of that one, for a forwarded mail): what the review
+    page renders to show an attachment's pages. None when there is no such attachment."""
+    found: tuple[str, bytes] | None = None
+    for depth, index in enumerate(path):
+        if depth > MAX_DEPTH or index < 0 or index >= MAX_ATTACHMENTS:
+            return None
+        message = email.message_from_bytes(data, policy=email.policy.default)
+        for number, (name, content, _content_type) in enumerate(_attachments(message)):
+            if number == index:
+                found, data = (name, content), content
+                break
+        else:
+            return None
+    return found
+
+
 def _mail_body(message) -> str:
     body = message.get_body(preferencelist=("plain", "html"))
     if body is None:

@@ -12,6 +12,7 @@ from portal import files
 MAX_PAGES = 20  # pages shown as images; the original opens in full
 PAGE_WIDTH_PX = 1100
 TEXT_LIMIT = 200_000
+MAX_IMAGE_PIXELS = 60_000_000  # a page scanned at 600 dpi is 35 million pixels
 _PDFIUM = threading.Lock()
 
 
@@ -28,9 +29,22 @@ class DocumentView:
     marks: dict = field(default_factory=dict)
     page_urls: list[str] = field(default_factory=list)
     page_items: list[dict] = field(default_factory=list)
-    image_marks: list = field(default_factory=list)
     url: str = ""
-    inline_url: str = ""
+    # What the document stage read: how each page was read, and the attachments of an e-mail that have
+    # pages (a PDF or a scan), each shown page by page like a file of its own.
+    read_pages: list[dict] = field(default_factory=list)
+    read_text: str = ""
+    attachments: list["AttachmentView"] = field(default_factory=list)
+
+
+@dataclass
+class AttachmentView:
+    name: str
+    kind: str  # pdf or image
+    pages: int
+    page_items: list[dict] = field(default_factory=list)
+    read_pages: list[dict] = field(default_factory=list)
+    read_text: str = ""
 
 
 def _read(item_file, limit: int | None = None) -> bytes:
@@ -48,8 +62,9 @@ def document_view(item_file) -> DocumentView:
     content_type = files.sniff(data[:files.HEAD_BYTES])
     if content_type == files.PDF:
         return _pdf_view(item_file, data)
-    if content_type in files.INLINE_TYPES:
-        return DocumentView(file=item_file, kind="image")
+    if content_type in files.IMAGE_TYPES:
+        # Drawn page by page as PNG (a TIFF scan, which no browser shows, and its further pages too).
+        return DocumentView(file=item_file, kind="image", pages=image_frame_count(data))
     if content_type == files.EMAIL:
         return _email_view(item_file, data)
     if content_type in (files.XML, files.TEXT):
@@ -88,13 +103,32 @@ def _pdf_view(item_file, data: bytes) -> DocumentView:
 
 
 def render_pdf_page(item_file, index: int) -> bytes | None:
-    """Page `index` (0-based) as PNG, about PAGE_WIDTH_PX wide; None if there is no such page."""
+    """Page `index` (0-based) of a stored PDF or image file as PNG; None if there is no such page."""
+    if index < 0 or index >= MAX_PAGES:
+        return None
+    return render_page(_read(item_file), index)
+
+
+def render_page(data: bytes, index: int) -> bytes | None:
+    """Page `index` (0-based) of a PDF, or frame `index` of an image (a TIFF scan may hold several), as
+    PNG about PAGE_WIDTH_PX wide; None if there is no such page or the file cannot be drawn."""
+    if index < 0 or index >= MAX_PAGES:
+        return None
+    if files.sniff(data[:files.HEAD_BYTES]) in files.IMAGE_TYPES:
+        image = _image_frame(data, index)
+    else:
+        image = _pdf_page_image(data, index)
+    if image is None:
+        return None
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="PNG", optimize=False)
+    return buffer.getvalue()
+
+
+def _pdf_page_image(data: bytes, index: int):
     # A heavy library, imported on first use so that processes that never need it do not load it.
     import pypdfium2 as pdfium
 
-    if index < 0 or index >= MAX_PAGES:
-        return None
-    data = _read(item_file)
     with _PDFIUM:
         try:
             pdf = pdfium.PdfDocument(data)
@@ -108,13 +142,41 @@ def render_pdf_page(item_file, index: int) -> bytes | None:
             scale = max(0.5, min(3.0, PAGE_WIDTH_PX / width))
             image = page.render(scale=scale).to_pil()
             page.close()
+            return image
         except pdfium.PdfiumError:
             return None
         finally:
             pdf.close()
-    buffer = io.BytesIO()
-    image.convert("RGB").save(buffer, format="PNG", optimize=False)
-    return buffer.getvalue()
+
+
+def _image_frame(data: bytes, index: int):
+    """Frame `index` of an image, scaled to PAGE_WIDTH_PX (a 300 dpi scan is 2,500 px wide)."""
+    from PIL import Image, ImageSequence, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                return None
+            for number, frame in enumerate(ImageSequence.Iterator(image)):
+                if number == index:
+                    frame = frame.convert("RGB")
+                    if frame.width > PAGE_WIDTH_PX:
+                        frame = frame.resize((PAGE_WIDTH_PX, max(1, round(frame.height * PAGE_WIDTH_PX / frame.width))))
+                    return frame
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+        return None
+    return None
+
+
+def image_frame_count(data: bytes) -> int:
+    """How many pages (frames) an image holds; 0 if it cannot be read."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return int(getattr(image, "n_frames", 1) or 1)
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+        return 0
 
 
 def _email_view(item_file, data: bytes) -> DocumentView:

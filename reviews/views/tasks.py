@@ -23,7 +23,7 @@ from reviews.choices import OPEN_TASK_STATES, DecisionAction, QueueKind, TaskSta
 from reviews.forms import FIELD_PREFIX, DecisionForm, display_value
 from reviews.services import field_diff
 from reviews.views.base import ReviewView, get_or_404, report_error
-from reviews.views.documents import document_view
+from reviews.views.documents import MAX_PAGES, AttachmentView, document_view
 from reviews.views.queues import claim_next_redirect
 
 # (key, what it does) — shown on the page and in the help overlay.
@@ -118,14 +118,32 @@ def _field_rows(form, item, first_decision) -> list[dict]:
     return rows
 
 
-def _read_pages(item) -> dict[int, list]:
-    """The pages the document stage read of each of the item's files (not of e-mail attachments, whose
-    pages are not shown), as {file id: [DocumentPage, ...]}."""
+def _read_documents(item) -> dict[int, list]:
+    """What the document stage read of each of the item's files, in reading order: {file id: [ItemDocument,
+    ...]} (an e-mail first, then its attachments)."""
     out: dict[int, list] = {}
     for doc in item_document_list(item=item):
-        if doc.file_id and doc.parent_id is None:
-            out.setdefault(doc.file_id, []).extend(doc.pages.all())
+        if doc.file_id:
+            out.setdefault(doc.file_id, []).append(doc)
     return out
+
+
+def _how_read(pages: list) -> list[dict]:
+    """Per page how it was read: text layer, or OCR with its mean word confidence."""
+    return [{"number": p.number, "method": p.get_method_display(), "ocr": p.method == "ocr",
+             "confidence": round(p.ocr_confidence) if p.ocr_confidence is not None else None} for p in pages]
+
+
+def _attachment_view(task, item_file, doc, fields: list[dict], token: str) -> AttachmentView:
+    pages = list(doc.pages.all())
+    marks = _value_marks(fields, pages)
+    view = AttachmentView(name=doc.name, kind=doc.kind, pages=len(pages), read_pages=_how_read(pages),
+                          read_text=doc.text if any(p.method == "ocr" for p in pages) else "")
+    view.page_items = [
+        {"url": reverse("reviews:task-document-page", args=[task.pk, item_file.pk, doc.pk, n]) + f"?v={token}",
+         "number": n, "marks": marks.get(n, [])}
+        for n in range(1, min(len(pages), MAX_PAGES) + 1)]
+    return view
 
 
 def _value_marks(fields: list[dict], pages: list) -> dict[int, list[dict]]:
@@ -215,18 +233,25 @@ def task_context(request, task, form=None) -> dict:
         form = DecisionForm(use_case=use_case, values=_values(task, first_decision))
     documents = []
     fields = _field_rows(form, item, first_decision)
-    read_pages = _read_pages(item)
+    read = _read_documents(item)
     for item_file in selectors.review_task_files(task=task):
         view = document_view(item_file)
-        view.marks = _value_marks(fields, read_pages.get(item_file.pk, []))
+        docs = read.get(item_file.pk, [])
+        own_pages = [p for d in docs if d.parent_id is None for p in d.pages.all()]
+        view.marks = _value_marks(fields, own_pages)
+        view.read_pages = _how_read(own_pages)
+        if any(p.method == "ocr" for p in own_pages):
+            view.read_text = next(d.text for d in docs if d.parent_id is None)
         token = page_token(user, item_file)
         view.page_urls = [reverse("reviews:task-file-page", args=[task.pk, item_file.pk, n]) + f"?v={token}"
-                          for n in range(1, min(view.pages, 20) + 1)]
+                          for n in range(1, min(view.pages, MAX_PAGES) + 1)]
         view.page_items = [{"url": url, "number": n, "marks": view.marks.get(n, [])}
                            for n, url in enumerate(view.page_urls, start=1)]
-        view.image_marks = view.marks.get(1, []) if view.kind == "image" else []
+        # An e-mail's attachments with pages (the invoice PDF of a forwarded mail, a scan) are shown page
+        # by page with their values marked, like a file uploaded on its own.
+        view.attachments = [_attachment_view(task, item_file, d, fields, token) for d in docs
+                            if d.parent_id is not None and d.kind in ("pdf", "image")]
         view.url = reverse("reviews:task-file", args=[task.pk, item_file.pk])
-        view.inline_url = view.url + f"?v={token}"
         documents.append(view)
     clearance = selectors.review_clearance(tenant=request.tenant, user=user, use_cases=[use_case])[0]
     may_work = selectors.may_work_queue(user=user, queue=task.queue)

@@ -6,19 +6,23 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from automations.documents.reading import read_file
+from automations.documents.selectors import item_document_list
+from automations.documents.services import item_documents_store
 from reviews.api.urls import urlpatterns as api_patterns
 from reviews.models import BriefingChange, BriefingNotice
 from reviews.urls import urlpatterns
 from tests import access
 from tests.access import assert_sent_to_login, login, row_id
-from tests.reviews.world import attach_file
+from tests.automations.documents.helpers import mail
+from tests.reviews.world import attach_file, small_pdf
 
 pytestmark = pytest.mark.django_db
 
 
 @dataclass(frozen=True)
 class Row(access.Row):
-    """`obj`: "queue", "task", "file", "page", "use_case", which object the URL names."""
+    """`obj`: "queue", "task", "file", "page", "attachment_page", "use_case", which object the URL names."""
 
     allowed: str = "clerk"  # the team member who may
     denied: str | None = "works_council"  # a member without the permission (None: every member may)
@@ -37,6 +41,7 @@ MATRIX = [
         data={"action": "approve", "f_document_class": "invoice", "f_iban": "DE89370400440532013000"}),
     Row("reviews:task-file", obj="file"),
     Row("reviews:task-file-page", obj="page"),
+    Row("reviews:task-document-page", obj="attachment_page"),
     Row("reviews:briefing", obj="use_case", denied=None),
     Row("reviews:briefing-confirm", method="post", obj="use_case", denied=None, ok=302),
     # a clerk's own notice of a changed briefing (another person's is not found)
@@ -60,6 +65,13 @@ def _args(world, row, *, other=False) -> list:
     if row.obj in ("file", "page"):
         item_file = attach_file(task.item)
         return [task.pk, item_file.pk] + ([1] if row.obj == "page" else [])
+    if row.obj == "attachment_page":
+        data = mail("Rechnung", "Anbei.", attachments=[("rechnung.pdf", small_pdf(), "application", "pdf")])
+        item_file = attach_file(task.item, name="mail.eml", data=data, content_type="message/rfc822")
+        item_documents_store(item=task.item, documents=[read_file(item_file.name, data, "message/rfc822")],
+                             item_files=[item_file])
+        attachment = next(d for d in item_document_list(item=task.item) if d.parent_id)
+        return [task.pk, item_file.pk, attachment.pk, 1]
     if row.obj == "use_case":
         return [(world["other_use_case"] if other else world["use_case"]).key]
     if row.obj == "notice":
