@@ -8,6 +8,8 @@ from django.contrib.auth import get_user_model
 from audit.actors import SYSTEM
 from portal import services
 from portal.choices import Role
+from tests import access
+from tests.automations.factories import make_team
 
 _counter = itertools.count(1)
 
@@ -45,6 +47,25 @@ def member(make_user, tenant):
         return make_user(username, tenant=tenant, roles=list(roles) or [Role.CLERK])
 
     return make
+
+
+@pytest.fixture
+def team(member):
+    """One member per role plus a second automation lead, named after their roles (as the quick start seeds
+    them): team["automation_lead"], team["clerk"], ..."""
+    return make_team(member)
+
+
+@pytest.fixture
+def lead(team):
+    return team["automation_lead"]
+
+
+@pytest.fixture
+def login(client):
+    """login(user, tenant): `user` signed in with `tenant` as the session's active tenant (tests/access.py);
+    returns the client. The pages speak German, the default."""
+    return lambda user, tenant: access.login(client, user, tenant)
 
 
 def in_tenant(user, tenant):

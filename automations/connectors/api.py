@@ -23,6 +23,7 @@ from automations.registry.models.processors import CircuitState
 from portal.api.pagination import CursorPagination
 from portal.api.permissions import HasTenantPermissions, request_tenant
 from portal.api.schema import problem
+from portal.api.viewsets import TenantScopedMixin
 from portal.choices import TokenScope
 from reviews.services import work_item_view_record
 
@@ -95,7 +96,7 @@ class ConnectorPagination(CursorPagination):
     ordering = ("name", "pk")  # type: ignore[assignment]  # DRF takes a tuple; the stubs only str
 
 
-class ConnectorListApiView(generics.ListAPIView):
+class ConnectorListApiView(TenantScopedMixin, generics.ListAPIView):
     """Each connector of the tenant with its circuit state, last success, failure rate, backlog and dead letters."""
 
     permission_classes = [HasTenantPermissions]
@@ -105,10 +106,8 @@ class ConnectorListApiView(generics.ListAPIView):
     filter_backends: list = []
     queryset = CatalogueEntry.objects.none()
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return CatalogueEntry.objects.none()
-        return selectors.connector_list(tenant=request_tenant(self.request))
+    def scoped_queryset(self, *, tenant, user):
+        return selectors.connector_list(tenant=tenant)
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
@@ -116,7 +115,7 @@ class ConnectorListApiView(generics.ListAPIView):
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
 
-class DeliveryListApiView(generics.ListAPIView):
+class DeliveryListApiView(TenantScopedMixin, generics.ListAPIView):
     """Deliveries, newest first, with their receipts: `?status=dead&connector=erp`."""
 
     permission_classes = [HasTenantPermissions]
@@ -125,11 +124,8 @@ class DeliveryListApiView(generics.ListAPIView):
     filterset_class = DeliveryFilterSet
     queryset = Delivery.objects.none()
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Delivery.objects.none()
-        return selectors.delivery_list(tenant=request_tenant(self.request),
-                                       user=self.request.user).prefetch_related("receipts")
+    def scoped_queryset(self, *, tenant, user):
+        return selectors.delivery_list(tenant=tenant, user=user).prefetch_related("receipts")
 
 
 class ItemDeliveryPagination(CursorPagination):

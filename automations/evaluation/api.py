@@ -24,6 +24,7 @@ from automations.registry.models.use_cases import UseCase
 from portal.api.filters import BooleanFilter
 from portal.api.permissions import HasTenantPermissions, TenantModelPermissions, request_tenant
 from portal.api.schema import problem
+from portal.api.viewsets import TenantScopedMixin
 from portal.choices import TokenScope
 
 
@@ -68,8 +69,8 @@ class QualityTestCaseFilterSet(django_filters.FilterSet):
         fields = ["use_case", "is_active"]
 
 
-class QualityTestCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                      viewsets.GenericViewSet):
+class QualityTestCaseViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                             mixins.CreateModelMixin, viewsets.GenericViewSet):
     """Test cases of the request's tenant (`?use_case=KEY`)."""
 
     permission_classes = [TenantModelPermissions]
@@ -78,12 +79,8 @@ class QualityTestCaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, m
     queryset = QualityTestCase.objects.none()
     filterset_class = QualityTestCaseFilterSet
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return QualityTestCase.objects.none()
-        return (QualityTestCase.objects.for_tenant(request_tenant(self.request)).select_related("use_case",
-                                                                                              "created_by")
-                .order_by("use_case__key", "pk"))
+    def scoped_queryset(self, *, tenant, user):
+        return selectors.quality_test_case_list_for_tenant(tenant=tenant)
 
     @extend_schema(request=QualityTestCaseCreateInputSerializer, responses={201: QualityTestCaseSerializer})
     def create(self, request):
@@ -167,7 +164,7 @@ class EvaluationFilterSet(django_filters.FilterSet):
         fields = ["use_case", "status"]
 
 
-class EvaluationViewSet(viewsets.ReadOnlyModelViewSet):
+class EvaluationViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
     """Evaluations of releases, newest first, with their figures (automations.evaluation.metrics) and verdict."""
 
     permission_classes = [TenantModelPermissions]
@@ -175,10 +172,8 @@ class EvaluationViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = EvaluationRun.objects.none()
     filterset_class = EvaluationFilterSet
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return EvaluationRun.objects.none()
-        return selectors.evaluation_list(tenant=request_tenant(self.request))
+    def scoped_queryset(self, *, tenant, user):
+        return selectors.evaluation_list(tenant=tenant)
 
 
 class EvaluationStartView(GenericAPIView):

@@ -14,6 +14,12 @@ def quality_test_case_list(*, use_case, active: bool | None = True):
     return cases.order_by("pk")
 
 
+def quality_test_case_list_for_tenant(*, tenant):
+    """Every test case of the tenant, active and retired, by use case (the API's list)."""
+    return (QualityTestCase.objects.for_tenant(tenant).select_related("use_case", "created_by")
+            .order_by("use_case__key", "pk"))
+
+
 def quality_test_case_get(*, use_case, pk: int) -> QualityTestCase:
     return QualityTestCase.objects.for_tenant(use_case.tenant_id).select_related("use_case").get(
         use_case=use_case, pk=pk)

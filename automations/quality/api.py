@@ -27,6 +27,7 @@ from automations.registry.api.filters import UseCaseKeyFilter
 from automations.registry.models.use_cases import UseCase
 from automations.registry.models.versions import ThresholdSetVersion
 from portal.api.permissions import HasTenantPermissions, TenantModelPermissions, request_tenant
+from portal.api.viewsets import TenantScopedMixin
 from portal.choices import TokenScope
 
 # --- serializers ------------------------------------------------------------------------------------------
@@ -129,7 +130,7 @@ class ThresholdBacktestFilterSet(django_filters.FilterSet):
         fields = ["use_case", "change_request"]
 
 
-class ThresholdBacktestViewSet(viewsets.ReadOnlyModelViewSet):
+class ThresholdBacktestViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
     """Backtests kept with change requests that move thresholds (`?change_request=ID`)."""
 
     permission_classes = [TenantModelPermissions]
@@ -137,10 +138,8 @@ class ThresholdBacktestViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = ThresholdBacktest.objects.none()
     filterset_class = ThresholdBacktestFilterSet
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return ThresholdBacktest.objects.none()
-        return selectors.threshold_backtest_list(tenant=request_tenant(self.request))
+    def scoped_queryset(self, *, tenant, user):
+        return selectors.threshold_backtest_list(tenant=tenant)
 
 
 class QualityBreakerFilterSet(django_filters.FilterSet):
@@ -152,7 +151,7 @@ class QualityBreakerFilterSet(django_filters.FilterSet):
         fields = ["use_case", "tripped"]
 
 
-class QualityBreakerViewSet(viewsets.ReadOnlyModelViewSet):
+class QualityBreakerViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
     """The quality circuit breakers: whether automatic application of a use case is switched off, and why."""
 
     permission_classes = [TenantModelPermissions]
@@ -160,10 +159,8 @@ class QualityBreakerViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = QualityBreaker.objects.none()
     filterset_class = QualityBreakerFilterSet
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return QualityBreaker.objects.none()
-        return selectors.quality_breaker_list(tenant=request_tenant(self.request))
+    def scoped_queryset(self, *, tenant, user):
+        return selectors.quality_breaker_list(tenant=tenant)
 
 
 class UseCaseReviewFilterSet(django_filters.FilterSet):
@@ -175,7 +172,8 @@ class UseCaseReviewFilterSet(django_filters.FilterSet):
         fields = ["use_case", "state"]
 
 
-class UseCaseReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class UseCaseReviewViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                           viewsets.GenericViewSet):
     """Periodic reviews (`?state=due`); an owner of the use case or an automation lead completes a due one."""
 
     permission_classes = [TenantModelPermissions]
@@ -191,10 +189,8 @@ class UseCaseReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
             return [HasTenantPermissions()]
         return super().get_permissions()
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return UseCaseReview.objects.none()
-        return selectors.use_case_review_list(tenant=request_tenant(self.request))
+    def scoped_queryset(self, *, tenant, user):
+        return selectors.use_case_review_list(tenant=tenant)
 
     @extend_schema(request=UseCaseReviewCompleteInputSerializer, responses={200: UseCaseReviewSerializer})
     @action(detail=True, methods=["post"])

@@ -24,9 +24,10 @@ from automations.registry.api.serializers import ThresholdSetVersionSerializer
 from automations.registry.models.use_cases import UseCase
 from automations.training import services as training
 from automations.training.models import ClassifierVersion
-from automations.training.selectors import example_statistics, training_progress_get
+from automations.training.selectors import classifier_version_list_for_tenant, example_statistics, training_progress_get
 from portal.api.permissions import HasTenantPermissions, TenantModelPermissions, request_tenant
 from portal.api.schema import problem
+from portal.api.viewsets import TenantScopedMixin
 from portal.choices import TokenScope
 
 
@@ -213,7 +214,7 @@ class ClassifierVersionFilterSet(django_filters.FilterSet):
         fields = ["use_case"]
 
 
-class ClassifierVersionViewSet(viewsets.ReadOnlyModelViewSet):
+class ClassifierVersionViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
     """Trained classifier versions, newest first, with their held-out evaluation."""
 
     permission_classes = [TenantModelPermissions]
@@ -222,11 +223,8 @@ class ClassifierVersionViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = ClassifierVersion.objects.none()
     filterset_class = ClassifierVersionFilterSet
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return ClassifierVersion.objects.none()
-        return (ClassifierVersion.objects.for_tenant(request_tenant(self.request)).select_related("use_case", "author")
-                .order_by("use_case__key", "-number"))
+    def scoped_queryset(self, *, tenant, user):
+        return classifier_version_list_for_tenant(tenant=tenant)
 
     def list(self, request, *args, **kwargs):
         """The tenant's classifier versions (`?use_case=KEY` for one use case's), newest first."""

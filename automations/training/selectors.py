@@ -50,6 +50,12 @@ def classifier_version_list(*, use_case: UseCase) -> QuerySet[ClassifierVersion]
             .select_related("author").order_by("-number"))
 
 
+def classifier_version_list_for_tenant(*, tenant) -> QuerySet[ClassifierVersion]:
+    """Every classifier version of the tenant, by use case, newest first (the API's list)."""
+    return (ClassifierVersion.objects.for_tenant(tenant).select_related("use_case", "author")
+            .order_by("use_case__key", "-number"))
+
+
 def classifier_version_latest(*, use_case: UseCase) -> ClassifierVersion | None:
     return classifier_version_list(use_case=use_case).first()
 

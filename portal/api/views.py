@@ -9,6 +9,7 @@ from portal import selectors, services
 from portal.api.authentication import ANY_SCOPE
 from portal.api.permissions import TenantMember, TenantModelPermissions, request_tenant
 from portal.api.serializers import ApiTokenSerializer, MembershipSerializer, MeSerializer
+from portal.api.viewsets import TenantScopedMixin
 from portal.models import ApiToken, Membership
 
 
@@ -30,20 +31,18 @@ class MeView(generics.GenericAPIView):
         return Response(self.get_serializer(data).data)
 
 
-class MembershipViewSet(viewsets.ReadOnlyModelViewSet):
+class MembershipViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
     """Memberships (users and their roles) of the request's tenant."""
 
     permission_classes = [TenantModelPermissions]
     serializer_class = MembershipSerializer
     queryset = Membership.objects.none()  # model for permissions and schema; rows come from the selector
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Membership.objects.none()
-        return selectors.membership_list(tenant=request_tenant(self.request))
+    def scoped_queryset(self, *, tenant, user):
+        return selectors.membership_list(tenant=tenant)
 
 
-class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ApiTokenViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The caller's own API tokens in the request's tenant. Tokens are issued in the browser or with
     `manage.py create_api_token`, never through the API."""
 
@@ -52,10 +51,8 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     serializer_class = ApiTokenSerializer
     queryset = ApiToken.objects.none()
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return ApiToken.objects.none()
-        return selectors.api_token_list(tenant=request_tenant(self.request), user=self.request.user)
+    def scoped_queryset(self, *, tenant, user):
+        return selectors.api_token_list(tenant=tenant, user=user)
 
     @extend_schema(request=None, responses=ApiTokenSerializer)
     @action(detail=True, methods=["post"])

@@ -7,14 +7,9 @@ from automations.models import WorkItem
 from demo.invoices import generate_demo_invoices
 from demo.use_cases import demo_files_folder
 from tests.access import login
-from tests.automations.factories import make_rules_use_case, make_team, make_use_case
+from tests.automations.factories import make_rules_use_case, make_use_case
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def team(member):
-    return make_team(member)
 
 
 @pytest.fixture

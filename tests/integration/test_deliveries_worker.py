@@ -23,7 +23,6 @@ from automations.models import Escalation, WorkItem
 from automations.registry.secrets import configured_keys
 from tests.automations.connectors.conftest import webhook_connector
 from tests.automations.connectors.receiver import Receiver, new_secret
-from tests.automations.factories import make_team
 from tests.integration.builders import live_use_case
 from tests.integration.conftest import wait_until
 from tests.integration.test_pipeline_worker import assert_audit_chain_intact
@@ -34,11 +33,6 @@ ITEMS = 12
 KILLS = 4
 ANSWER_DELAY = 0.6  # the receiver applies, then takes this long to answer: the window for a kill
 DISPATCH_SECONDS = 2
-
-
-@pytest.fixture
-def team(member):
-    return make_team(member)
 
 
 @pytest.fixture

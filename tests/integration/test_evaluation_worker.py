@@ -9,18 +9,13 @@ from automations.evaluation.services import evaluations, test_cases
 from automations.models import WorkItem
 from automations.registry.selectors import label_map
 from automations.registry.services import changes
-from tests.automations.factories import approve_all, make_team
+from tests.automations.factories import approve_all
 from tests.integration.builders import live_use_case
 from tests.integration.conftest import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 DELAY = 0.4  # seconds the worker's rules engine takes per case: long enough to see the progress move
-
-
-@pytest.fixture
-def team(member):
-    return make_team(member)
 
 
 def test_an_evaluation_runs_on_the_worker_with_progress_and_opens_the_way_to_production(tenant, team, worker):

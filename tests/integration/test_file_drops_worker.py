@@ -14,7 +14,6 @@ from automations.execution.services import intake
 from automations.execution.services import runs as pipeline
 from automations.models import WorkItem
 from tests.automations.connectors.test_services_file_drops import file_drop_connector
-from tests.automations.factories import make_team
 from tests.integration.builders import live_use_case
 from tests.integration.conftest import wait_until
 from tests.integration.test_pipeline_worker import assert_audit_chain_intact
@@ -23,11 +22,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 ITEMS = 8
 INTERVAL = 10  # the shortest interval a file drop allows
-
-
-@pytest.fixture
-def team(member):
-    return make_team(member)
 
 
 _last = [0.0]

@@ -21,7 +21,7 @@ from automations.execution.services import runs as pipeline
 from automations.models import Escalation, Run, StepRun, Suggestion, WorkItem
 from automations.registry.services import changes, use_cases
 from portal import services as portal_services
-from tests.automations.factories import approve_all, make_team
+from tests.automations.factories import approve_all
 from tests.integration.builders import live_use_case
 from tests.integration.conftest import wait_until
 
@@ -37,11 +37,6 @@ def english():
 
     with translation.override("en"):
         yield
-
-
-@pytest.fixture
-def team(member):
-    return make_team(member)
 
 
 def submit(team, tenant, text, key="belege", **kwargs) -> WorkItem:

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from audit.models import AuditEvent
 from portal import services
 from portal.choices import Role, TokenScope
-from tests.automations.factories import make_team, make_use_case
+from tests.automations.factories import make_use_case
 
 pytestmark = pytest.mark.django_db
 
@@ -23,11 +23,6 @@ def bearer(user, tenant, scopes) -> tuple[APIClient, object]:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
     return client, token
-
-
-@pytest.fixture
-def team(member):
-    return make_team(member)
 
 
 @pytest.fixture(autouse=True)

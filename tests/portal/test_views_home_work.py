@@ -18,14 +18,9 @@ from automations.registry.services import changes
 from reviews.choices import QueueKind
 from reviews.services import review_queue_ensure
 from tests.access import login
-from tests.automations.factories import make_team, make_use_case
+from tests.automations.factories import make_use_case
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def team(member):
-    return make_team(member)
 
 
 def panels(page: str) -> list[str]:

@@ -10,7 +10,7 @@ from automations.execution.services import intake, master_data
 from automations.registry.services import use_cases
 from reviews import services as reviews
 from tests.audit.dsb.helpers import ERIKA, OTTO, SUPPLIER, TICKET_INPUTS
-from tests.automations.factories import make_rules_use_case, make_team, make_use_case
+from tests.automations.factories import make_rules_use_case, make_use_case
 from tests.reviews.factories import clear
 
 
@@ -25,11 +25,6 @@ def eager(settings, tmp_path):
     app.conf.task_eager_propagates = True
     yield
     app.conf.task_always_eager = False
-
-
-@pytest.fixture
-def team(member):
-    return make_team(member)
 
 
 def submit(tenant, team, key, payload, files=None, **kwargs):

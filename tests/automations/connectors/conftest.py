@@ -5,12 +5,7 @@ from automations.connectors.services.credentials import connector_secret_set
 from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.services import changes
 from tests.automations.connectors.receiver import Receiver, new_secret
-from tests.automations.factories import approve_all, make_team
-
-
-@pytest.fixture
-def team(member):
-    return make_team(member)
+from tests.automations.factories import approve_all
 
 
 @pytest.fixture

@@ -1,16 +1,6 @@
 import pytest
 
-from tests.automations.factories import make_rules_use_case, make_team
-
-
-@pytest.fixture
-def team(member):
-    return make_team(member)
-
-
-@pytest.fixture
-def lead(team):
-    return team["automation_lead"]
+from tests.automations.factories import make_rules_use_case
 
 
 @pytest.fixture

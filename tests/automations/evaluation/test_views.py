@@ -10,25 +10,12 @@ from automations.evaluation.models import EvaluationRun, QualityTestCase
 from automations.evaluation.services import evaluations, test_cases
 from automations.models import ChangeRequest, WorkItem
 from automations.registry.services import changes
-from portal.middleware import SESSION_TENANT_KEY
 from reviews import services as review_services
 from reviews.choices import DecisionAction
 from tests.automations.evaluation.conftest import pilot_release, set_targets
 from tests.reviews.factories import clear, make_tasks
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def login(client):
-    def log_in(user, tenant):
-        client.force_login(user)
-        session = client.session
-        session[SESSION_TENANT_KEY] = tenant.pk
-        session.save()
-        return client
-
-    return log_in
 
 
 def _cases(use_case, lead):

@@ -16,16 +16,11 @@ from automations.models import WorkItem
 from automations.registry.services import use_cases
 from portal import services as portal_services
 from tests.access import login
-from tests.automations.factories import make_rules_use_case, make_team
+from tests.automations.factories import make_rules_use_case
 
 pytestmark = pytest.mark.django_db
 
 INVOICE_TEXT = "Rechnung, Rechnungsnummer 4711 "
-
-
-@pytest.fixture
-def team(member):
-    return make_team(member)
 
 
 @pytest.fixture

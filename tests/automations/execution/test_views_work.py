@@ -8,15 +8,10 @@ from automations.choices import ItemStatus
 from automations.execution.services import intake
 from automations.models import Escalation, MasterRecord, WorkItem
 from tests.access import login
-from tests.automations.factories import make_rules_use_case, make_team
+from tests.automations.factories import make_rules_use_case
 from tests.reviews.factories import join_team
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def team(member):
-    return make_team(member)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from automations.registry.services.memberships import membership_roles_request
 from portal import services
 from portal.choices import Role, TokenScope
 from portal.models import Membership
-from tests.automations.factories import approve_all, make_team
+from tests.automations.factories import approve_all
 
 pytestmark = pytest.mark.django_db
 
@@ -35,11 +35,6 @@ def _grant(team, user, roles, author="automation_lead"):
     membership = Membership.objects.filter(user=user).first()
     return membership_roles_request(actor=team[author], tenant=team[author].memberships.get().tenant, user=user,
                                     membership=membership, roles=roles, reason="Neue Aufgabe")
-
-
-@pytest.fixture
-def team(member):
-    return make_team(member)
 
 
 # --- the grant is a change request ------------------------------------------------------------------

@@ -20,14 +20,9 @@ from automations.registry.services.registry_io import (
 )
 from portal import services as portal_services
 from portal.choices import Role
-from tests.automations.factories import approve_all, evaluate_release, make_team, make_use_case
+from tests.automations.factories import approve_all, evaluate_release, make_use_case
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def team(member):
-    return make_team(member)
 
 
 def _propose_and_approve(team, tenant, kind, payload, use_case=None):

@@ -14,16 +14,10 @@ from tests.automations.factories import (
     evaluate_release,
     go_live,
     make_release,
-    make_team,
     make_use_case,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def team(member):
-    return make_team(member)
 
 
 def _propose(team, use_case, kind, payload, author="automation_lead"):

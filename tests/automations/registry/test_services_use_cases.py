@@ -5,14 +5,9 @@ from django.db import IntegrityError, connection, transaction
 from automations.choices import ChangeKind, UseCaseStatus
 from automations.registry.selectors import active_release_label
 from automations.registry.services import changes, use_cases, versions
-from tests.automations.factories import approve_all, go_live, make_team, make_use_case
+from tests.automations.factories import approve_all, go_live, make_use_case
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def team(member):
-    return make_team(member)
 
 
 def test_clerk_cannot_document_a_use_case(tenant, team):

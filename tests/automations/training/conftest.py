@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from tests import access
-from tests.automations.factories import make_team, make_use_case
+from tests.automations.factories import make_use_case
 
 DEMO = Path(__file__).resolve().parents[3] / "demo" / "data"
 
@@ -46,16 +46,6 @@ def login(client):
     """Log `user` in with `tenant` as the session's active tenant, the pages switched to English (as the
     language switch does); returns the client."""
     return lambda user, tenant: access.login(client, user, tenant, language="en")
-
-
-@pytest.fixture
-def team(member):
-    return make_team(member)
-
-
-@pytest.fixture
-def lead(team):
-    return team["automation_lead"]
 
 
 @pytest.fixture

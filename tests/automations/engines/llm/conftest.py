@@ -8,7 +8,7 @@ from automations.models import CatalogueEntry
 from automations.registry.services import changes, processors, use_cases, versions
 from tests.automations.engines.llm.openai_schema import request_problems
 from tests.automations.engines.llm.server import ScriptedLlmServer
-from tests.automations.factories import approve_all, make_team, put_live
+from tests.automations.factories import approve_all, put_live
 
 API_KEY = "sk-test-Zq8Lr2Vn5Xw1Kp7Tg4Hb9Md3"
 MODEL = "leitplanke-test-model"
@@ -50,11 +50,6 @@ def llm_server():
     for received in server.requests:
         assert received.body is not None, "the request body is not JSON"
         assert request_problems(received.body) == [], received.body
-
-
-@pytest.fixture
-def team(member):
-    return make_team(member)
 
 
 def make_processor(tenant, team, base_url, *, key="eu-llm", categories=(), api_key=API_KEY, **settings):

@@ -83,11 +83,6 @@ class Api:
 
 
 @pytest.fixture
-def team(member):
-    return make_team(member)
-
-
-@pytest.fixture
 def belege(tenant, team):
     return make_rules_use_case(tenant, team)
 

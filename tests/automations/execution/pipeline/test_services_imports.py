@@ -14,18 +14,13 @@ from automations.registry.services import use_cases
 from reviews.choices import QueueKind
 from reviews.models import ReviewTask
 from tests.audit.conftest import run_verify
-from tests.automations.factories import make_rules_use_case, make_team, make_use_case
+from tests.automations.factories import make_rules_use_case, make_use_case
 
 pytestmark = pytest.mark.django_db
 
 GOOD = [json.dumps({"payload": {"text": f"Rechnung Nr. {n}, Rechnungsnummer steht oben"}, "external_id": f"R-{n}"})
         for n in range(5)]
 BAD = ['{"payload": {"text": "abgeschnitten', '["keine", "Zeile"]', json.dumps({"payload": {}, "queue": "x"})]
-
-
-@pytest.fixture
-def team(member):
-    return make_team(member)
 
 
 def test_lines_become_items_in_batches_with_one_audit_event_each_and_run_through_the_pipeline(

@@ -9,14 +9,9 @@ from automations.models import Escalation, Run, WorkItem
 from automations.registry.services import use_cases
 from reviews.choices import QueueKind, TaskState
 from reviews.models import ReviewTask
-from tests.automations.factories import make_rules_use_case, make_team
+from tests.automations.factories import make_rules_use_case
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def team(member):
-    return make_team(member)
 
 
 def submit(run_on_commit, team, tenant, text, key="belege", **kwargs):

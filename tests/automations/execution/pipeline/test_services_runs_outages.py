@@ -13,14 +13,9 @@ from automations.execution.services import intake
 from automations.execution.services import runs as pipeline
 from automations.execution.tasks import process_run_task
 from automations.models import Run
-from tests.automations.factories import make_rules_use_case, make_team
+from tests.automations.factories import make_rules_use_case
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def team(member):
-    return make_team(member)
 
 
 def broker_down():

@@ -12,14 +12,9 @@ from automations.engines import limits, rules
 from automations.engines.classifier import text as classifier_text
 from automations.execution.services import intake
 from automations.execution.services import runs as pipeline
-from tests.automations.factories import make_rules_use_case, make_team
+from tests.automations.factories import make_rules_use_case
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def team(member):
-    return make_team(member)
 
 
 class Spy:

@@ -16,7 +16,7 @@ from automations.registry.services.registry_io import registry_export
 from portal import services as portal_services
 from portal.choices import Role, TokenScope
 from tests import access
-from tests.automations.factories import approve_all, go_live, make_team, make_use_case
+from tests.automations.factories import approve_all, go_live, make_use_case
 
 pytestmark = pytest.mark.django_db
 
@@ -41,11 +41,6 @@ def _populate(tenant, team, key):
     approve_all(catalogue, team)
     return {"use_case": use_case, "cr": cr, "release": selectors.release_get(use_case=use_case, number=1),
             "entry": selectors.catalogue_entry_get(tenant=tenant, key=f"erp-{key}")}
-
-
-@pytest.fixture
-def team(member):
-    return make_team(member)
 
 
 @pytest.fixture
