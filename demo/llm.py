@@ -10,6 +10,8 @@ For the demo seeder:
 Give `reply` no threshold: without one it is never applied automatically (a person sends every answer).
 A provider can be added for the demo with demo_processor_ensure (through an approved catalogue change)."""
 
+from typing import Any
+
 from django.db import transaction
 
 from automations.choices import CatalogueKind, ChangeKind, TransferBasis, UseCaseStatus
@@ -104,7 +106,7 @@ def demo_processor_ensure(tenant, users, *, base_url: str, model: str, api_key: 
 # use case's page says so. Service tickets name it as their processor for reply suggestions, so the records
 # of processing and the Art. 15 answer name it. A provider of one's own: demo_processor_ensure with its
 # address and key, then a release with llm_release_parts.
-DEMO_PROCESSOR = {
+DEMO_PROCESSOR: dict[str, Any] = {  # demo_processor_ensure's keyword arguments
     "key": "demo-llm", "name": "Sprachmodell (Demo)", "vendor": "Demo-KI GmbH (fiktiv)",
     "base_url": "https://llm.demo-ki.example/v1", "model": "demo-chat",
     "location": "Frankfurt am Main, Deutschland", "transfer_basis": TransferBasis.EU_EEA,
