@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -66,7 +66,7 @@ class DemoInvoicesSendView(TenantPermissionRequiredMixin, View):
                 intake.work_item_create(actor=actor_from_request(request), tenant=request.tenant,
                                         use_case_key=INVOICE_USE_CASE, files=[upload], source=ItemSource.UPLOAD)
                 sent += 1
-            except ValidationError as exc:
+            except (ValidationError, PermissionDenied) as exc:
                 messages.error(request, f"{name}: {' '.join(error_messages(exc))}")
         messages.success(request, _("%(n)s demo invoice(s) sent to Eingangsrechnungen.") % {"n": sent})
         return HttpResponseRedirect(reverse("work:item-list") + f"?use_case={INVOICE_USE_CASE}")

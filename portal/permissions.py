@@ -4,7 +4,7 @@ from guardian.backends import ObjectPermissionBackend
 
 from audit.actors import as_actor
 from portal.backends import TenantRoleBackend
-from portal.roles import permissions_for_roles
+from portal.roles import DEPARTMENT_BOUND_ROLES, permissions_for_roles
 from portal.selectors import roles_of
 
 
@@ -42,3 +42,24 @@ def actor_holds_role_perm(actor, tenant, perm: str) -> bool:
     if actor.user is None or not getattr(actor.user, "is_active", False):
         return False
     return perm in permissions_for_roles(roles_of(user=actor.user, tenant=tenant))
+
+
+def perm_reach(actor, tenant, perm: str) -> str | None:
+    """How far a permission on use cases reaches for the actor in `tenant`: "tenant" (the system, a superuser,
+    or a role that holds it for the whole tenant), "department" (held only through a department-bound role,
+    portal.roles.DEPARTMENT_BOUND_ROLES: the use cases of their departments) or None (not held). A question
+    only, like actor_has_perm."""
+    actor = as_actor(actor)
+    if actor.kind == "system":
+        return "tenant"
+    user = actor.user
+    if user is None or not user.is_active or tenant is None:
+        return None
+    if user.is_superuser:
+        return "tenant"
+    roles = set(roles_of(user=user, tenant=tenant))
+    if perm in permissions_for_roles(sorted(roles - DEPARTMENT_BOUND_ROLES)):
+        return "tenant"
+    if perm in permissions_for_roles(sorted(roles & DEPARTMENT_BOUND_ROLES)):
+        return "department"
+    return None

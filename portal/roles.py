@@ -101,6 +101,12 @@ SECOND_FACTOR_ROLES = frozenset({Role.AUTOMATION_LEAD, Role.IT_OPERATOR, Role.SE
 TENANT_WIDE_WORK_READERS = frozenset({Role.AUTOMATION_LEAD, Role.IT_OPERATOR, Role.DATA_PROTECTION_OFFICER,
                                       Role.AUDITOR})
 
+# Roles whose permissions on use cases reach only the use cases of the holder's own departments (those they
+# own: named as the department owner or granted, and the others of those departments): a department owner
+# suspends, proposes changes to and approves for their departments' use cases only. The same permission
+# from any other role (the automation lead, ISB, DSB, IT) reaches the whole tenant.
+DEPARTMENT_BOUND_ROLES = frozenset({Role.DEPARTMENT_OWNER})
+
 
 def permissions_for_roles(roles: list[str]) -> set[str]:
     granted: set[str] = set()

@@ -13,7 +13,8 @@ from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.models.changes import ChangeRequest
 from automations.registry.models.use_cases import TenantPolicy, UseCase
 from automations.registry.models.versions import VERSION_MODELS, Release, ReleaseLabel
-from portal.permissions import actor_has_perm
+from portal.choices import Role
+from portal.permissions import actor_has_perm, perm_reach
 from portal.selectors import reads_all_work, roles_of
 
 
@@ -48,8 +49,16 @@ def use_case_list(*, tenant, status: str | None = None, risk_tier: str | None = 
 # own   — the use cases the user owns: named as their department owner, IT contact, ISB or DSB, or granted;
 # work  — whose items, runs, queues and tasks the user reads: all for the tenant-wide readers of work
 #          (portal.roles.TENANT_WIDE_WORK_READERS), else those they own, those whose queues they may work
-#          and those of the departments whose team they belong to.
-USE_CASE_ACTIONS = ("view", "change", "own", "work")
+#          and those of the departments whose team they belong to;
+# department — the use cases of the user's own departments: those they own as department owner (named as
+#          it, or granted to change them) and every other use case of a department one of those names;
+# suspend, propose — those the user may suspend (automations.suspend_usecase) or propose changes to
+#          (automations.add_changerequest): all when a role holds the permission for the whole tenant (the
+#          automation lead, ISB, DSB, IT), a department owner's departments' (action department), else none;
+# intake — those the user may send work items to (automations.add_workitem): all for a tenant-wide
+#          reader of work that holds it (the automation lead, IT), else those whose work they see (work).
+USE_CASE_ACTIONS = ("view", "change", "own", "work", "department", "suspend", "propose", "intake")
+REACH_PERMISSIONS = {"suspend": "automations.suspend_usecase", "propose": "automations.add_changerequest"}
 
 
 def use_case_restrict(qs: QuerySet[UseCase], *, tenant, user, action: str) -> QuerySet[UseCase]:
@@ -64,6 +73,17 @@ def use_case_restrict(qs: QuerySet[UseCase], *, tenant, user, action: str) -> Qu
         if actor_has_perm(user, tenant, "automations.change_usecase"):
             return qs
         return qs.filter(pk__in=_granted_use_cases(tenant, user))
+    if action in REACH_PERMISSIONS:
+        reach = perm_reach(user, tenant, REACH_PERMISSIONS[action])
+        if reach == "tenant":
+            return qs
+        return _department_reach(qs, tenant, user) if reach == "department" else qs.none()
+    if action == "department":
+        return _department_reach(qs, tenant, user)
+    if action == "intake":
+        if not actor_has_perm(user, tenant, "automations.add_workitem"):
+            return qs.none()
+        action = "work"
     if action == "work" and reads_all_work(user=user, tenant=tenant):
         return qs
     owned = (Q(department_owner=user) | Q(it_contact=user) | Q(security_officer=user)
@@ -78,6 +98,12 @@ def use_case_restrict(qs: QuerySet[UseCase], *, tenant, user, action: str) -> Qu
     worked = UseCase.objects.filter(tenant=tenant, review_queues__in=queues.filter(tenant=tenant).values("pk"))
     teams = user.groups.filter(review_team__tenant=tenant).values("review_team__name")
     return qs.filter(owned | Q(pk__in=worked.values("pk")) | (Q(department__in=teams) & ~Q(department="")))
+
+
+def _department_reach(qs: QuerySet[UseCase], tenant, user) -> QuerySet[UseCase]:
+    owned = Q(department_owner=user) | Q(pk__in=_granted_use_cases(tenant, user))
+    departments = UseCase.objects.filter(owned, tenant=tenant).exclude(department="").values("department")
+    return qs.filter(owned | Q(department__in=departments))
 
 
 def _granted_use_cases(tenant, user) -> QuerySet[UseCase, int]:
@@ -212,20 +238,42 @@ def change_request_open_roles(*, change_request: ChangeRequest) -> list[str]:
     return [r for r in change_request.required_roles if r not in filled]
 
 
+def approval_role_in_reach(*, change_request: ChangeRequest, user, role: str) -> bool:
+    """Whether `user` may fill `role` on this request as far as departments go: the department owner's approval
+    of a use case's change is given by the department owner it names, or, when it names none, by a department
+    owner of its department (use_case_restrict, action department). Other roles reach the whole tenant."""
+    if role != Role.DEPARTMENT_OWNER or change_request.use_case_id is None:
+        return True
+    use_case = change_request.use_case
+    if use_case.department_owner_id is not None:
+        return use_case.department_owner_id == user.pk
+    return use_case_may(use_case=use_case, user=user, action="department")
+
+
+def change_request_decision_roles(*, change_request: ChangeRequest, user, roles, allow_dual: bool) -> list[str]:
+    """The open required roles of the request that `user` (holding `roles`) may fill now: not its author, not
+    a grant of roles to themselves, not a second role of the same person (unless the tenant allows it), and
+    a department owner only for their own departments."""
+    cr = change_request
+    if cr.state != ChangeState.OPEN or cr.author_id == user.pk:
+        return []
+    if cr.kind == ChangeKind.MEMBERSHIP_ROLES and cr.payload.get("user_id") == user.pk:
+        return []
+    if not allow_dual and any(a.approver_id == user.pk for a in cr.approvals.all()):
+        return []
+    return [role for role in change_request_open_roles(change_request=cr)
+            if role in roles and approval_role_in_reach(change_request=cr, user=user, role=role)]
+
+
 def change_request_inbox(*, tenant, user) -> list[ChangeRequest]:
-    """Open requests this user could approve now: they hold an unfilled required role, did not author
-    the request and (unless the tenant allows it) have not approved it in another role already."""
+    """Open requests this user could approve now: they hold an unfilled required role (a department owner for
+    their own departments' use cases), did not author the request and (unless the tenant allows it) have not
+    approved it in another role already."""
     roles = set(roles_of(user=user, tenant=tenant))
     allow_dual = tenant_policy_get(tenant=tenant).allow_dual_role
-    inbox = []
-    for cr in change_request_list(tenant=tenant, state=ChangeState.OPEN).filter(expires_at__gt=timezone.now()):
-        if cr.author_id == user.pk or (cr.kind == ChangeKind.MEMBERSHIP_ROLES and cr.payload.get("user_id") == user.pk):
-            continue
-        if not allow_dual and any(a.approver_id == user.pk for a in cr.approvals.all()):
-            continue
-        if roles & set(change_request_open_roles(change_request=cr)):
-            inbox.append(cr)
-    return inbox
+    return [cr for cr in change_request_list(tenant=tenant, state=ChangeState.OPEN).filter(
+        expires_at__gt=timezone.now()) if change_request_decision_roles(change_request=cr, user=user, roles=roles,
+                                                                        allow_dual=allow_dual)]
 
 
 # --- registry pages, Verfahrensdokumentation and registry export ---------------------------------

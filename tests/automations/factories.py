@@ -1,6 +1,8 @@
 """Small builders for registry state, all through the real services."""
+from audit.actors import SYSTEM
 from automations.choices import ChangeKind, Engine, Label, RiskTier
 from automations.evaluation.services import evaluations, test_cases
+from automations.registry.selectors import use_case_may
 from automations.registry.services import changes, use_cases, versions
 from portal.choices import Role
 
@@ -41,13 +43,18 @@ def make_release(use_case, actor, thresholds=None, engine=Engine.RULES):
 
 def approve_all(cr, team, skip=()):
     """Every open role approved by the team member named after it (the second lead stands in for the
-    first when the first is the author)."""
+    first when the first is the author). The team's department owner approves for their own department only:
+    a use case that names no department owner and is not theirs yet is granted to them first, as the
+    automation lead would on the grants page."""
     for role in list(cr.required_roles):
         if role in skip:
             continue
         person = team[role]
         if person == cr.author:
             person = team["automation_lead_2"]
+        if (role == Role.DEPARTMENT_OWNER and cr.use_case is not None and cr.use_case.department_owner_id is None
+                and not use_case_may(use_case=cr.use_case, user=person, action="department")):
+            use_cases.use_case_owner_grant(actor=SYSTEM, use_case=cr.use_case, user=person)
         cr = changes.change_request_approve(actor=person, change_request=cr, role=role)
     return cr
 

@@ -60,7 +60,7 @@ def work_items_import(*, actor, tenant, use_case_key: str, lines: Iterable[str],
     """Import JSON Lines into one use case; returns what was created and which lines need clarification."""
     actor = as_actor(actor)
     require_perm(actor, tenant, "automations.add_workitem")
-    use_case = use_case_accepting(tenant=tenant, key=use_case_key)
+    use_case = use_case_accepting(actor=actor, tenant=tenant, key=use_case_key)
     report = ItemImportReport()
     batch: list[_Record] = []
     for number, line in enumerate(lines, start=1):

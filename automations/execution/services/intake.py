@@ -30,13 +30,19 @@ class UseCaseNotAccepting(ValidationError):
     problem_status, problem_code = 409, "use_case_not_accepting"
 
 
-def use_case_accepting(*, tenant, key: str) -> UseCase:
-    """The tenant's use case `key`, which must accept work items: an unknown key is a ValidationError, a use
-    case in draft or retired is refused with UseCaseNotAccepting. Every way in (one item, a bulk import)
-    asks here."""
+def use_case_accepting(*, actor, tenant, key: str) -> UseCase:
+    """The tenant's use case `key`, which must accept work items from `actor`: an unknown key is a
+    ValidationError; a use case the actor does not work is refused (PermissionDenied: a clerk sends work to
+    the use cases whose queues they work, a department owner to their own, the automation lead and IT to every
+    one; registry.selectors.use_case_restrict, action intake; the system always); a use case in draft or
+    retired is refused with UseCaseNotAccepting. Every way in (one item, a bulk import) asks here."""
+    actor = as_actor(actor)
     use_case = UseCase.objects.for_tenant(tenant).filter(key=key).first()
     if use_case is None:
         raise ValidationError(_("Unknown use case %(key)s.") % {"key": key})
+    if actor.kind != "system" and not use_case_may(use_case=use_case, user=actor.user, action="intake"):
+        raise PermissionDenied(_("You do not work the use case %(key)s: its work items come from its own team.")
+                               % {"key": use_case.key})
     if use_case.status in (UseCaseStatus.DRAFT, UseCaseStatus.RETIRED):
         raise UseCaseNotAccepting(_("The use case %(key)s is in %(status)s and accepts no work items.")
                                   % {"key": use_case.key, "status": use_case.get_status_display()})
@@ -141,7 +147,7 @@ def work_item_create(*, actor, tenant, use_case_key: str, payload: dict | None =
     queue instead of the pipeline."""
     actor = as_actor(actor)
     require_perm(actor, tenant, "automations.add_workitem")
-    use_case = use_case_accepting(tenant=tenant, key=use_case_key)
+    use_case = use_case_accepting(actor=actor, tenant=tenant, key=use_case_key)
     payload = payload or {}
     if not isinstance(payload, dict):
         raise ValidationError(_("The payload must be an object of input fields."))

@@ -35,11 +35,13 @@ from automations.registry.models.changes import Approval, ChangeRequest
 from automations.registry.models.use_cases import TenantPolicy, UseCase
 from automations.registry.models.versions import Release, ReleaseLabel
 from automations.registry.selectors import (
+    approval_role_in_reach,
     briefing_basis,
     change_request_briefing_items,
     change_request_open_roles,
     label_map,
     tenant_policy_get,
+    use_case_may,
 )
 from automations.registry.services.use_cases import (
     DOCUMENTATION_FIELDS,
@@ -394,6 +396,9 @@ def change_request_create(*, actor, tenant, kind: str, title: str, description: 
         raise ValidationError(_("Describe the change and why it is needed."))
     if use_case is not None:  # decide on the stored state, not on a caller's stale copy
         use_case = UseCase.objects.for_tenant(tenant).get(pk=use_case.pk)
+        if not use_case_may(use_case=use_case, user=actor.user, action="propose"):
+            raise PermissionDenied(_("A department owner proposes changes to the use cases of their own "
+                                     "departments only."))
     if kind == ChangeKind.MEMBERSHIP_ROLES:
         require_perm(actor, tenant, "portal.change_membership")
         if payload.get("user_id") == actor.user.pk:
@@ -441,8 +446,9 @@ def _check_approver(actor, cr: ChangeRequest, role: str) -> None:
         raise PermissionDenied(_("You do not hold the role %(role)s in this tenant.") % {"role": Role(role).label})
     if cr.kind == ChangeKind.MEMBERSHIP_ROLES and cr.payload.get("user_id") == user.pk:
         raise PermissionDenied(_("Nobody approves a grant of roles to themselves."))
-    if role == Role.DEPARTMENT_OWNER and cr.use_case and cr.use_case.department_owner_id not in (None, user.pk):
-        raise PermissionDenied(_("The use case's own department owner approves for the department."))
+    if not approval_role_in_reach(change_request=cr, user=user, role=role):
+        raise PermissionDenied(_("The department owner of the use case's own department approves for the "
+                                 "department."))
 
 
 def briefing_item_label(name: str) -> str:

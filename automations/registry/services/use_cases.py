@@ -8,7 +8,7 @@ from audit.services.events import audit_event_record
 from automations.choices import FieldType, IntegrationKind, UseCaseStatus
 from automations.engines import limits, patterns
 from automations.registry.models.use_cases import TenantPolicy, UseCase
-from automations.registry.selectors import tenant_policy_get
+from automations.registry.selectors import tenant_policy_get, use_case_may
 from portal import dispatch
 from portal.history import stamp
 from portal.permissions import actor_has_perm, require_perm
@@ -211,6 +211,9 @@ def use_case_update(*, actor, use_case: UseCase, values: dict, reason: str,
 def use_case_suspend(*, actor, use_case: UseCase, reason: str) -> UseCase:
     """The kill switch: immediate, no approval. New and queued items are held from this commit on."""
     require_perm(actor, use_case.tenant, "automations.suspend_usecase", use_case)
+    if as_actor(actor).kind != "system" and not use_case_may(use_case=use_case, user=as_actor(actor).user,
+                                                             action="suspend"):
+        raise PermissionDenied(_("A department owner suspends the use cases of their own departments only."))
     if not reason.strip():
         raise ValidationError(_("Give a reason for suspending."))
     with transaction.atomic():

@@ -28,15 +28,9 @@ from portal.views import call_service
 
 
 def decision_roles(cr, user, user_roles, allow_dual: bool) -> list[tuple[str, str]]:
-    """The roles in which this user may decide the request now (the service checks it again)."""
-    if cr.state != ChangeState.OPEN or cr.author_id == user.pk:
-        return []
-    if cr.kind == ChangeKind.MEMBERSHIP_ROLES and cr.payload.get("user_id") == user.pk:
-        return []  # nobody approves roles for themselves
-    if not allow_dual and any(a.approver_id == user.pk for a in cr.approvals.all()):
-        return []
-    open_roles = selectors.change_request_open_roles(change_request=cr)
-    return [(role, str(Role(role).label)) for role in open_roles if role in user_roles]
+    """The roles in which this user may decide the request now, with their labels (the service checks it again)."""
+    return [(role, str(Role(role).label)) for role in selectors.change_request_decision_roles(
+        change_request=cr, user=user, roles=user_roles, allow_dual=allow_dual)]
 
 
 def item_label(name) -> str:
@@ -218,6 +212,12 @@ class ProposeMixin:
 
     def proposal_use_case(self):
         return None
+
+    def has_permission(self):
+        # A department owner proposes changes to their own departments' use cases only.
+        use_case = self.proposal_use_case()
+        return super().has_permission() and (  # type: ignore[misc]
+            use_case is None or selectors.use_case_may(use_case=use_case, user=self.request.user, action="propose"))
 
     def context(self) -> dict:
         return {}

@@ -88,8 +88,11 @@ class UseCaseDetailView(UseCaseMixin, RegistryView):
             "direct_edit": use_case.status in DIRECT_EDIT_STATUSES,
             "can_edit": (use_case.status in DIRECT_EDIT_STATUSES
                          and user.has_perm("automations.change_usecase", use_case)),
-            "can_propose": user.has_perm("automations.add_changerequest") and use_case.status != UseCaseStatus.RETIRED,
-            "can_suspend": use_case.status in SUSPENDABLE and user.has_perm("automations.suspend_usecase"),
+            # A department owner proposes and suspends for their own departments' use cases only.
+            "can_propose": (use_case.status != UseCaseStatus.RETIRED
+                            and selectors.use_case_may(use_case=use_case, user=user, action="propose")),
+            "can_suspend": (use_case.status in SUSPENDABLE
+                            and selectors.use_case_may(use_case=use_case, user=user, action="suspend")),
             "status_targets": TRANSITIONS.get(use_case.status, set()),
             "can_read_procedure": user.has_perms(ProcedureDocumentView.permission_required),
             "work_links": _work_links(request, use_case),
@@ -157,7 +160,8 @@ class UseCaseUpdateView(UseCaseMixin, RegistryView):
         # department owner's grant on their own use case (django-guardian).
         if self.direct:
             return self.request.user.has_perms(self.get_permission_required(), self.use_case)
-        return super().has_permission()
+        return super().has_permission() and selectors.use_case_may(use_case=self.use_case, user=self.request.user,
+                                                                   action="propose")
 
     @property
     def direct(self) -> bool:
@@ -210,6 +214,11 @@ class UseCaseSuspendView(UseCaseMixin, RegistryView):
     """The kill switch: immediate, audited, with a reason; resuming is a change request."""
 
     permission_required = "automations.suspend_usecase"
+
+    def has_permission(self):
+        # The role's permission, and for a department owner a use case of their own departments.
+        return super().has_permission() and selectors.use_case_may(use_case=self.use_case, user=self.request.user,
+                                                                   action="suspend")
 
     def _render(self, request, form, status=200):
         return render(request, "automations/use_case_suspend.html", {"use_case": self.use_case, "form": form},

@@ -74,7 +74,7 @@ def test_author_cannot_approve_own_change(tenant, team):
 
 def test_one_person_cannot_fill_two_roles_unless_the_tenant_allows_it(tenant, team, member):
     both = member(Role.AUTOMATION_LEAD, Role.DEPARTMENT_OWNER, username="both")
-    use_case = make_use_case(tenant, team["automation_lead"])
+    use_case = make_use_case(tenant, team["automation_lead"], department_owner=both)
     release = make_release(use_case, team["automation_lead"])
     cr = _propose(team, use_case, ChangeKind.LABEL_MOVE, {"label": "pilot", "release_id": release.pk})
     changes.change_request_approve(actor=both, change_request=cr, role="automation_lead")
@@ -100,7 +100,7 @@ def test_approver_needs_the_role(tenant, team):
 
 
 def test_api_tokens_propose_but_never_approve(tenant, team):
-    use_case = make_use_case(tenant, team["automation_lead"])
+    use_case = make_use_case(tenant, team["automation_lead"], department_owner=team["department_owner"])
     release = make_release(use_case, team["automation_lead"])
     token, _plain = portal_services.api_token_create(actor=team["department_owner"], tenant=tenant,
                                                     user=team["department_owner"], name="ci")
@@ -117,7 +117,7 @@ def test_api_tokens_propose_but_never_approve(tenant, team):
 
 
 def test_rejected_request_is_kept_and_changes_nothing(tenant, team):
-    use_case = make_use_case(tenant, team["automation_lead"])
+    use_case = make_use_case(tenant, team["automation_lead"], department_owner=team["department_owner"])
     release = make_release(use_case, team["automation_lead"])
     cr = _propose(team, use_case, ChangeKind.LABEL_MOVE, {"label": "pilot", "release_id": release.pk})
     changes.change_request_reject(actor=team["department_owner"], change_request=cr, role="department_owner",

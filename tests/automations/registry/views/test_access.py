@@ -24,9 +24,11 @@ pytestmark = pytest.mark.django_db
 
 @dataclass(frozen=True)
 class Row(access.Row):
-    """`obj`: use_case, kind, version, draft_version, release, cr."""
+    """`obj`: use_case, kind, version, draft_version, release, cr. `department`: an act on the use case that a
+    department owner may do for their own departments only (docs/roles.md)."""
 
     actor: str = "automation_lead_2"
+    department: bool = False
 
 
 def _new_use_case(world):
@@ -52,20 +54,22 @@ MATRIX = [
     Row("automations:use-case-create", permission="automations.add_usecase"),
     Row("automations:use-case-create", "post", "automations.add_usecase", ok=302, data=_new_use_case),
     Row("automations:use-case-detail", obj="use_case"),
-    Row("automations:use-case-update", permission=PROPOSE, obj="use_case"),
-    Row("automations:use-case-update", "post", PROPOSE, obj="use_case", ok=302, data=_documentation_change),
+    Row("automations:use-case-update", permission=PROPOSE, obj="use_case", department=True),
+    Row("automations:use-case-update", "post", PROPOSE, obj="use_case", ok=302, data=_documentation_change,
+        department=True),
     Row("automations:use-case-history", obj="use_case"),
-    Row("automations:use-case-suspend", permission="automations.suspend_usecase", obj="use_case"),
+    Row("automations:use-case-suspend", permission="automations.suspend_usecase", obj="use_case", department=True),
     Row("automations:use-case-suspend", "post", "automations.suspend_usecase", obj="use_case", ok=302,
-        data={"reason": "Fehlerhafte Vorschläge"}),
+        data={"reason": "Fehlerhafte Vorschläge"}, department=True),
     Row("automations:procedure-document", permission="automations.view_approval", obj="use_case"),
     Row("automations:procedure-document-pdf", permission="automations.view_approval", obj="use_case"),
-    Row("automations:label-move-create", permission=PROPOSE, obj="use_case"),
+    Row("automations:label-move-create", permission=PROPOSE, obj="use_case", department=True),
     Row("automations:label-move-create", "post", PROPOSE, obj="use_case", ok=302,
-        data={"label": "pilot", "release": "1", "title": "Pilot", "description": "Erst im Pilot prüfen."}),
-    Row("automations:status-change-create", permission=PROPOSE, obj="use_case"),
+        data={"label": "pilot", "release": "1", "title": "Pilot", "description": "Erst im Pilot prüfen."},
+        department=True),
+    Row("automations:status-change-create", permission=PROPOSE, obj="use_case", department=True),
     Row("automations:status-change-create", "post", PROPOSE, obj="use_case", ok=302,
-        data={"to": "retired", "title": "Abschalten", "description": "Wird nicht mehr gebraucht."}),
+        data={"to": "retired", "title": "Abschalten", "description": "Wird nicht mehr gebraucht."}, department=True),
     Row("automations:release-create", permission="automations.add_release", obj="use_case"),
     Row("automations:release-create", "post", "automations.add_release", obj="use_case", ok=302,
         data={"threshold_set": "1", "engine_configs": ["1"], "note": "Neu gebündelt"}),
@@ -95,7 +99,7 @@ MATRIX = [
     Row("automations:change-request-list", permission="automations.view_changerequest"),
     Row("automations:change-request-detail", permission="automations.view_changerequest", obj="cr"),
     Row("automations:change-request-decide", "post", "automations.view_changerequest", obj="cr", ok=302,
-        data={"role": "automation_lead", "decision": "approve", "comment": ""}),
+        data={"role": "automation_lead", "decision": "approve", "comment": ""}, department=True),
     Row("automations:change-request-withdraw", "post", PROPOSE, obj="cr", ok=302, actor="automation_lead"),
     Row("automations:registry-export", permission="automations.view_release"),
     Row("automations:registry-import", permission="automations.add_release"),
@@ -103,6 +107,7 @@ MATRIX = [
 ]
 GUARDED = [row for row in MATRIX if row.permission]
 WITH_OBJECT = [row for row in MATRIX if row.obj]
+DEPARTMENT_BOUND = [row for row in MATRIX if row.department]
 
 
 def _populate(tenant, team, key):
@@ -181,3 +186,31 @@ def test_object_of_the_other_tenant_is_404(client, world, row, login):
     if row.obj == "cr":
         cr = ChangeRequest.objects.get(pk=world[world["other"].pk]["cr"].pk)
         assert cr.state == "open" and not cr.approvals.exists()
+
+
+def _as_department_owner(world, row) -> dict:
+    """The row's data with a decision in the department owner's role."""
+    data = row.payload(world)
+    return {**data, "role": Role.DEPARTMENT_OWNER} if row.url_name == "automations:change-request-decide" else data
+
+
+@pytest.mark.parametrize("row", DEPARTMENT_BOUND, ids=row_id)
+def test_a_department_owner_of_another_department_gets_403(client, world, row, login, member):
+    other_owner = member(Role.DEPARTMENT_OWNER, username="owner_einkauf")
+    make_use_case(world["tenant"], world["team"]["automation_lead"], key="einkauf", department="Einkauf",
+                  department_owner=other_owner)
+    login(other_owner, world["tenant"])
+    url = reverse(row.url_name, args=_args(world, row, world["tenant"]))
+    assert access.send(client, row, url, world, data=_as_department_owner(world, row)).status_code == 403
+    use_case = world[world["tenant"].pk]["use_case"]
+    use_case.refresh_from_db()
+    assert use_case.status == "production" and not ChangeRequest.objects.filter(author=other_owner).exists()
+    assert not world[world["tenant"].pk]["cr"].approvals.exists()
+
+
+@pytest.mark.parametrize("row", DEPARTMENT_BOUND, ids=row_id)
+def test_the_use_cases_own_department_owner_is_permitted(client, world, row, login):
+    login(world["team"][Role.DEPARTMENT_OWNER], world["tenant"])
+    url = reverse(row.url_name, args=_args(world, row, world["tenant"]))
+    response = access.send(client, row, url, world, data=_as_department_owner(world, row))
+    assert response.status_code == row.ok, response.content.decode()[:2000]
