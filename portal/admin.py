@@ -31,7 +31,8 @@ class ApiTokenAdmin(GovernedReadOnlyAdmin):
 
 
 # Second factors are set up, used and reset only through the portal's pages and services (audited); django-otp's
-# own admin would let a superuser read every TOTP secret and add devices unaudited.
+# own admin would let a superuser read every TOTP secret and add devices unaudited. The portal's authenticators
+# (TotpAuthenticator, secrets encrypted) have no admin at all; django-otp's plain TOTP table stays empty.
 for _device_model in (TOTPDevice, StaticDevice):
     if admin.site.is_registered(_device_model):
         admin.site.unregister(_device_model)

@@ -19,6 +19,8 @@ SECOND_FACTOR_ENROLLED = register("second_factor.enrolled", "A user set up a sec
 SECOND_FACTOR_REFUSED = register("second_factor.refused", "A second-factor code was refused (set-up or sign-in).")
 SECOND_FACTOR_RESET = register("second_factor.reset", "A user's second factor was removed by an administrator or "
                                                       "the ISB (to be set up again).")
+SECOND_FACTOR_ROTATED = register("second_factor.rotated", "An authenticator's stored secret was re-encrypted under the "
+                                                          "newest field key (manage.py rotate_secrets).")
 RECOVERY_CODE_USED = register("recovery_code.used", "A recovery code was used to sign in (it is used up).")
 RECOVERY_CODES_GENERATED = register("recovery_codes.generated", "New recovery codes were issued; the earlier ones "
                                                                 "stopped working.")

@@ -1,4 +1,5 @@
 import secrets
+from binascii import unhexlify
 from typing import Self, TypeVar
 
 from django.conf import settings
@@ -6,8 +7,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.util import hex_validator, random_hex
 from simple_history.models import HistoricalRecords
 
+from portal import field_keys
 from portal.choices import Role
 
 
@@ -120,3 +124,54 @@ class ApiToken(TenantOwned):
     @property
     def is_usable(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+def _totp_copy(name: str):
+    """django-otp's own TOTP logic (verifying a code with drift, throttling and no code twice; the set-up
+    address), used unchanged by the encrypted device below."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice as _Plain
+
+    return _Plain.__dict__[name]
+
+
+def totp_key_new() -> str:
+    """A new TOTP secret (20 random bytes, as django-otp makes them), encrypted."""
+    return field_keys.encrypt(random_hex(20))
+
+
+class TotpAuthenticator(TimestampMixin, ThrottlingMixin, Device):
+    """An authenticator app (TOTP, RFC 6238) as django-otp's TOTPDevice, but its secret is stored encrypted
+    with the field keys (portal.field_keys, LEITPLANKE_FIELD_KEYS) and re-encrypted by `manage.py
+    rotate_secrets`: the table, a dump or a backup hold no secret that creates valid codes. `key` reads and
+    sets the hex secret in memory only; `key_ciphertext` is what the database keeps."""
+
+    key_ciphertext = models.TextField(editable=False, default=totp_key_new)
+    step = models.PositiveSmallIntegerField(default=30)
+    t0 = models.BigIntegerField(default=0)
+    digits = models.PositiveSmallIntegerField(choices=[(6, 6), (8, 8)], default=6)
+    tolerance = models.PositiveSmallIntegerField(default=1)
+    drift = models.SmallIntegerField(default=0)
+    last_t = models.BigIntegerField(default=-1)
+
+    class Meta(Device.Meta):
+        verbose_name = _("authenticator (TOTP)")
+        verbose_name_plural = _("authenticators (TOTP)")
+
+    @property
+    def key(self) -> str:
+        """The secret, hex-encoded (20 random bytes), decrypted for this use only."""
+        return field_keys.decrypt(self.key_ciphertext)
+
+    @key.setter
+    def key(self, value: str) -> None:
+        hex_validator()(value)
+        self.key_ciphertext = field_keys.encrypt(value)
+
+    @property
+    def bin_key(self) -> bytes:
+        return unhexlify(self.key.encode())
+
+    verify_token = _totp_copy("verify_token")
+    get_throttle_factor = _totp_copy("get_throttle_factor")
+    config_url = _totp_copy("config_url")
+    _read_str_from_settings = _totp_copy("_read_str_from_settings")

@@ -8,11 +8,10 @@ from django.db.models import Max, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
 from audit.streams import chain_key
-from portal.models import ApiToken, Membership, Tenant
+from portal.models import ApiToken, Membership, Tenant, TotpAuthenticator
 from portal.roles import TENANT_WIDE_WORK_READERS
 
 User = get_user_model()
@@ -111,11 +110,11 @@ def membership_get_in_tenant(*, tenant: Tenant, pk: int) -> Membership:
 
 def second_factor_exists(*, user) -> bool:
     """Whether the user has set up an authenticator (a confirmed TOTP device)."""
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return TotpAuthenticator.objects.filter(user=user, confirmed=True).exists()
 
 
-def totp_device_confirmed(*, user) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+def totp_device_confirmed(*, user) -> TotpAuthenticator | None:
+    return TotpAuthenticator.objects.filter(user=user, confirmed=True).order_by("pk").first()
 
 
 def recovery_codes_left(*, user) -> int:
@@ -128,7 +127,7 @@ def second_factor_overview(*, users) -> dict[int, dict]:
     ids = [user.pk for user in users]
     overview: dict[int, dict[str, Any]] = {pk: {"enrolled": False, "last_used_at": None, "recovery_codes": 0}
                                            for pk in ids}
-    for user_id, last_used_at in TOTPDevice.objects.filter(user_id__in=ids, confirmed=True).values_list(
+    for user_id, last_used_at in TotpAuthenticator.objects.filter(user_id__in=ids, confirmed=True).values_list(
             "user_id", "last_used_at"):
         overview[user_id].update(enrolled=True, last_used_at=last_used_at)
     for user_id in StaticToken.objects.filter(device__user_id__in=ids, device__confirmed=True).values_list(

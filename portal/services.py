@@ -5,6 +5,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from axes.utils import reset
@@ -18,15 +19,15 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.actors import SYSTEM, Actor, as_actor
 from audit.models import AuditEvent
 from audit.services.events import audit_event_record
 from audit.services.pseudonyms import pseudonym_for
+from portal import field_keys
 from portal.choices import Role, TokenScope
 from portal.history import stamp
-from portal.models import ApiToken, Membership, Tenant, validate_roles
+from portal.models import ApiToken, Membership, Tenant, TotpAuthenticator, validate_roles
 from portal.permissions import actor_has_perm
 from portal.roles import APPROVING_ROLES, CONTROL_ROLES, author_control_conflict, control_roles_granted
 from portal.selectors import membership_get, remember_roles, tenant_list_for_user, users_with_role
@@ -340,32 +341,32 @@ def _recovery_codes_replace(user) -> list[str]:
     return codes
 
 
-def totp_device_prepare(*, actor) -> TOTPDevice:
+def totp_device_prepare(*, actor) -> TotpAuthenticator:
     """The authenticator the person is about to set up: a new secret, or the one already shown to them and not
     yet confirmed (reloading the page keeps the QR code they may have scanned). Nothing is enabled yet."""
     user = _person(actor)
-    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+    if TotpAuthenticator.objects.filter(user=user, confirmed=True).exists():
         raise ValidationError(_("A second factor is already set up. An administrator or the information security "
                                 "officer can reset it if the device is lost."))
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
-    return device or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+    device = TotpAuthenticator.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    return device or TotpAuthenticator.objects.create(user=user, name="authenticator", confirmed=False)
 
 
-def second_factor_enrol(*, actor, code: str) -> tuple[TOTPDevice, list[str]]:
+def second_factor_enrol(*, actor, code: str) -> tuple[TotpAuthenticator, list[str]]:
     """Confirms the prepared authenticator with a first code from it and issues the recovery codes (returned
     once, never stored in clear). A wrong code is audited and refused."""
     user = _person(actor)
     with transaction.atomic():
-        if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        if TotpAuthenticator.objects.filter(user=user, confirmed=True).exists():
             raise ValidationError(_("A second factor is already set up."))
-        device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("pk").first()
+        device = TotpAuthenticator.objects.select_for_update().filter(user=user, confirmed=False).order_by("pk").first()
         if device is None:
             raise ValidationError(_("Start the set-up again: no authenticator is waiting for confirmation."))
         accepted = device.verify_token(_code_normalised(code))
         if accepted:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
-            TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+            TotpAuthenticator.objects.filter(user=user, confirmed=False).delete()
             codes = _recovery_codes_replace(user)
             _second_factor_audit(actor=actor, user=user, event_type="second_factor.enrolled",
                                  details={"method": "totp", "recovery_codes": len(codes)})
@@ -390,7 +391,7 @@ def second_factor_verify(*, actor, code: str):
     throttled = False
     with transaction.atomic():
         if method == "totp":
-            candidates, presented = TOTPDevice.objects.filter(user=user, confirmed=True), normalised
+            candidates, presented = TotpAuthenticator.objects.filter(user=user, confirmed=True), normalised
         else:
             candidates, presented = StaticDevice.objects.filter(user=user, confirmed=True), \
                 recovery_code_digest(normalised)
@@ -416,7 +417,7 @@ def recovery_codes_generate(*, actor) -> list[str]:
     """New recovery codes for the person's own second factor; the earlier ones stop working. Audited."""
     user = _person(actor)
     with transaction.atomic():
-        if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        if not TotpAuthenticator.objects.filter(user=user, confirmed=True).exists():
             raise ValidationError(_("Set up the authenticator app first."))
         codes = _recovery_codes_replace(user)
         _second_factor_audit(actor=actor, user=user, event_type="recovery_codes.generated",
@@ -440,10 +441,64 @@ def second_factor_reset(*, actor, user, tenant: Tenant | None = None) -> int:
             raise PermissionDenied(_("Only an administrator or the information security officer of the user's "
                                      "tenant resets a second factor."))
     with transaction.atomic():
-        removed = TOTPDevice.objects.filter(user=user).delete()[1].get(TOTPDevice._meta.label, 0)
+        removed = TotpAuthenticator.objects.filter(user=user).delete()[1].get(TotpAuthenticator._meta.label, 0)
         removed += StaticDevice.objects.filter(user=user).delete()[1].get(StaticDevice._meta.label, 0)
         _second_factor_audit(actor=actor, user=user, event_type="second_factor.reset", details={"devices": removed})
     return removed
+
+
+@dataclass
+class TotpRotation:
+    """What re-encrypting the authenticators' secrets did: re-encrypted now (with `check_only`: would be),
+    already under the newest field key, and the user names whose secret no configured key decrypts."""
+
+    rotated: int = 0
+    current: int = 0
+    unreadable: list[str] = field(default_factory=list)
+
+
+def _totp_rotate_one(pk: int, *, actor, key_id: str, check_only: bool) -> str:
+    with transaction.atomic():
+        device = TotpAuthenticator.objects.select_for_update(of=("self",)).select_related("user").filter(pk=pk).first()
+        if device is None:  # reset meanwhile
+            return "gone"
+        if field_keys.is_current(device.key_ciphertext):
+            return "current"
+        try:
+            plain = field_keys.decrypt(device.key_ciphertext)
+        except field_keys.SecretUnreadable:
+            return "unreadable"
+        if check_only:
+            return "stale"
+        rotated = field_keys.rotate(device.key_ciphertext)
+        if not field_keys.is_current(rotated) or field_keys.decrypt(rotated) != plain:
+            raise field_keys.SecretUnreadable("Re-encrypting an authenticator's secret did not give it back unchanged.")
+        device.key_ciphertext = rotated
+        device.save(update_fields=["key_ciphertext"])
+        _second_factor_audit(actor=actor, user=device.user, event_type="second_factor.rotated",
+                             details={"method": "totp", "key": key_id})
+        return "rotated"
+
+
+def totp_devices_rotate(*, actor, check_only: bool = False) -> TotpRotation:
+    """Re-encrypt every authenticator's secret under the newest field key (`manage.py rotate_secrets`), one
+    device per transaction, each audited in the user's tenants; devices already under it are left alone, so an
+    interrupted run is finished by the next. The operator's command only (the system)."""
+    if as_actor(actor).kind != "system":
+        raise PermissionDenied(_("Only the operator's command re-encrypts stored secrets."))
+    key_id = field_keys.current_key_id()
+    report = TotpRotation()
+    for pk in TotpAuthenticator.objects.order_by("pk").values_list("pk", flat=True):
+        outcome = _totp_rotate_one(pk, actor=actor, key_id=key_id, check_only=check_only)
+        if outcome in ("rotated", "stale"):
+            report.rotated += 1
+        elif outcome == "current":
+            report.current += 1
+        elif outcome == "unreadable":
+            username = TotpAuthenticator.objects.filter(pk=pk).values_list("user__username", flat=True).first()
+            if username:
+                report.unreadable.append(username)
+    return report
 
 
 # --- API tokens ----------------------------------------------------------------------------------

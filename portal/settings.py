@@ -35,7 +35,7 @@ if PRODUCTION and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Fernet keys for secrets kept in the database (processor API keys): the first encrypts, all decrypt
 # (rotation). Without it, development generates one under var/; production needs it once a processor
-# key is stored (automations.registry.secrets).
+# key is stored (portal.field_keys).
 FIELD_ENCRYPTION_KEYS = env_list("LEITPLANKE_FIELD_KEYS")
 
 INSTALLED_APPS = [

@@ -12,7 +12,7 @@ from portal.models import TenantOwned
 
 class ConnectorSecret(TenantOwned):
     """A connector's credential (webhook signing secret, mailbox password), Fernet-encrypted with the field
-    keys (automations.registry.secrets). Set through connector_secret_set; never shown again."""
+    keys (portal.field_keys). Set through connector_secret_set; never shown again."""
 
     entry = models.OneToOneField("automations.CatalogueEntry", on_delete=models.CASCADE,
                                  related_name="connector_secret", verbose_name=_("connector"))

@@ -4,10 +4,10 @@ page shows, as an authenticator app would (a step later than the enrolment's: a 
 import re
 
 import pytest
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from portal.choices import Role
+from portal.models import TotpAuthenticator
 from tests.browser.conftest import log_in
 from tests.portal.totp import next_code, totp_code
 
@@ -55,7 +55,7 @@ def test_enrolment_and_sign_in_with_a_totp_code(browser_page, member):
     expect(page.get_by_text("Der Code wurde nicht angenommen.")).to_be_visible()
     page.wait_for_timeout(1100)  # django-otp lets the next try wait a second after a wrong code
 
-    page.get_by_label("Code").fill(next_code(TOTPDevice.objects.get(user__username="anna")))
+    page.get_by_label("Code").fill(next_code(TotpAuthenticator.objects.get(user__username="anna")))
     page.get_by_role("button", name="Bestätigen").click()
     expect(page).to_have_url(f"{page.base_url}/registry/")
     # Chromium reports the refused code's 400 answer itself; nothing else may have gone wrong.

@@ -20,7 +20,7 @@ from automations.connectors.services import deliveries
 from automations.execution.services import intake
 from automations.execution.services import runs as pipeline
 from automations.models import Escalation, WorkItem
-from automations.registry.secrets import configured_keys
+from portal.field_keys import configured_keys
 from tests.automations.connectors.conftest import webhook_connector
 from tests.automations.connectors.receiver import Receiver, new_secret
 from tests.integration.builders import live_use_case

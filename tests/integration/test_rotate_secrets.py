@@ -19,9 +19,9 @@ from automations.choices import ChangeKind
 from automations.connectors.models import ConnectorSecret
 from automations.connectors.services.credentials import connector_secret, connector_secret_set
 from automations.models import ProcessorSecret
-from automations.registry import secrets
 from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.services import changes, processors
+from portal import field_keys as secrets
 from tests.automations.factories import approve_all, make_team
 from tests.integration.conftest import STRAY, database_url, wait_until
 from tests.integration.test_pipeline_worker import assert_audit_chain_intact

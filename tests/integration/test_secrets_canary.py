@@ -29,8 +29,8 @@ from automations.connectors.services import mailboxes
 from automations.connectors.services.credentials import connector_secret, connector_secret_set
 from automations.execution.services import intake
 from automations.models import ProcessorSecret, WorkItem
-from automations.registry import secrets
 from automations.registry.services import processors
+from portal import field_keys as secrets
 from portal.choices import TokenScope
 from portal.services import api_token_create
 from tests.automations.connectors.conftest import approve_connector, name_connectors, webhook_connector

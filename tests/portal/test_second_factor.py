@@ -10,13 +10,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.actors import SYSTEM
 from audit.models import AuditEvent
 from portal import services
 from portal.choices import Role
 from portal.middleware import SESSION_TENANT_KEY
+from portal.models import TotpAuthenticator
 from tests.portal.totp import device_secret, next_code, totp_code
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +58,7 @@ def test_enrolment_shows_a_local_qr_code_and_activates_with_a_first_code(client,
     assert response.status_code == 200 and response["Cache-Control"] == "no-store"
     codes = re.findall(r"<code>([a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4})</code>", response.content.decode())
     assert len(codes) == 10 and len(set(codes)) == 10
-    assert TOTPDevice.objects.get(user=lead).confirmed
+    assert TotpAuthenticator.objects.get(user=lead).confirmed
     stored = set(StaticToken.objects.filter(device__user=lead).values_list("token", flat=True))
     assert len(stored) == 10 and not stored & {code.replace("-", "") for code in codes}  # digests only
     assert events("second_factor.enrolled", tenant=tenant, object_id=str(lead.pk)).count() == 1
@@ -69,13 +69,13 @@ def test_a_wrong_first_code_is_refused_audited_and_nothing_is_activated(client, 
     lead = member(Role.IT_OPERATOR)
     client.force_login(lead)
     client.get(reverse("portal:two-factor-setup"))
-    secret = device_secret(TOTPDevice.objects.get(user=lead))
+    secret = device_secret(TotpAuthenticator.objects.get(user=lead))
     wrong = f"{(int(totp_code(secret)) + 1) % 1_000_000:06d}"
 
     response = client.post(reverse("portal:two-factor-setup"), {"code": wrong})
 
     assert response.status_code == 400 and "nicht angenommen" in response.content.decode()
-    assert not TOTPDevice.objects.get(user=lead).confirmed
+    assert not TotpAuthenticator.objects.get(user=lead).confirmed
     assert events("second_factor.refused", tenant=tenant, details__stage="enrolment").count() == 1
     assert not StaticToken.objects.filter(device__user=lead).exists()
 
@@ -83,7 +83,7 @@ def test_a_wrong_first_code_is_refused_audited_and_nothing_is_activated(client, 
 def test_the_admin_shows_no_device_and_no_secret():
     from django.contrib import admin
 
-    assert not admin.site.is_registered(TOTPDevice) and not admin.site.is_registered(StaticToken)
+    assert not admin.site.is_registered(TotpAuthenticator) and not admin.site.is_registered(StaticToken)
 
 
 def test_the_system_and_tokens_do_not_enrol(member):
@@ -110,8 +110,8 @@ def test_after_the_password_every_page_waits_for_the_code(client, tenant, member
     time.sleep(1.1)  # django-otp lets the next try wait a second after a wrong code (doubling with each)
 
     before = client.session.session_key
-    response = client.post(reverse("portal:two-factor-verify"), {"code": next_code(TOTPDevice.objects.get(user=lead)),
-                                                                  "next": "/audit/"})
+    code = next_code(TotpAuthenticator.objects.get(user=lead))
+    response = client.post(reverse("portal:two-factor-verify"), {"code": code, "next": "/audit/"})
     assert response.status_code == 302 and response["Location"] == "/audit/"
     assert client.session.session_key != before and client.session[SESSION_KEY]
     assert client.get("/").status_code == 200
@@ -122,7 +122,7 @@ def test_a_code_is_not_accepted_twice(client, member):
     lead = member(Role.AUTOMATION_LEAD, username="j.keller")
     secret, _codes = enrol(lead)
     sign_in(client, "j.keller")
-    used = TOTPDevice.objects.get(user=lead).last_t  # the step of the code the enrolment took
+    used = TotpAuthenticator.objects.get(user=lead).last_t  # the step of the code the enrolment took
     response = client.post(reverse("portal:two-factor-verify"), {"code": totp_code(secret, step=used)})
     assert response.status_code == 400
 
@@ -170,10 +170,10 @@ def test_repeated_wrong_codes_make_the_device_wait(member):
     with pytest.raises(ValidationError):
         services.second_factor_verify(actor=lead, code="000000")
     # as after a series of wrong codes: django-otp doubles the wait with each one
-    TOTPDevice.objects.filter(user=lead).update(throttling_failure_count=8)
+    TotpAuthenticator.objects.filter(user=lead).update(throttling_failure_count=8)
 
     with pytest.raises(ValidationError, match=r"(?i)warten"):  # throttled: even the right code waits
-        services.second_factor_verify(actor=lead, code=next_code(TOTPDevice.objects.get(user=lead)))
+        services.second_factor_verify(actor=lead, code=next_code(TotpAuthenticator.objects.get(user=lead)))
     assert events("second_factor.refused", details__throttled=True).exists()
 
 
@@ -190,7 +190,7 @@ def test_the_isb_resets_a_members_second_factor_and_it_is_audited(client, tenant
     response = client.post(reverse("portal:second-factor-reset", args=[clerk.pk]))
 
     assert response.status_code == 302
-    assert not TOTPDevice.objects.filter(user=clerk).exists()
+    assert not TotpAuthenticator.objects.filter(user=clerk).exists()
     assert not StaticToken.objects.filter(device__user=clerk).exists()
     reset = events("second_factor.reset", tenant=tenant, object_id=str(clerk.pk)).get()
     assert reset.actor_user_id == officer.pk
@@ -212,7 +212,7 @@ def test_a_clerk_may_not_reset_or_see_the_page(client, tenant, member):
     client.force_login(clerk)
     assert client.get(reverse("portal:login-security")).status_code == 403
     assert client.post(reverse("portal:second-factor-reset", args=[other.pk])).status_code == 403
-    assert TOTPDevice.objects.filter(user=other).exists()
+    assert TotpAuthenticator.objects.filter(user=other).exists()
 
 
 def test_an_operator_resets_a_superusers_second_factor_from_the_shell(db, make_user):
@@ -221,7 +221,7 @@ def test_an_operator_resets_a_superusers_second_factor_from_the_shell(db, make_u
     admin.save()
     enrol(admin)
     call_command("reset_second_factor", "admin")
-    assert not TOTPDevice.objects.filter(user=admin).exists()
+    assert not TotpAuthenticator.objects.filter(user=admin).exists()
     assert events("second_factor.reset", tenant=None, actor_kind="system").exists()
 
 

@@ -16,7 +16,7 @@ class CircuitState(models.TextChoices):
 
 class ProcessorSecret(TenantOwned):
     """The API key of a processor (catalogue entry), Fernet-encrypted with the configured field keys
-    (automations.registry.secrets). Set through processor_secret_set; never shown again."""
+    (portal.field_keys). Set through processor_secret_set; never shown again."""
 
     entry = models.OneToOneField("automations.CatalogueEntry", on_delete=models.CASCADE, related_name="secret",
                                  verbose_name=_("processor"))

@@ -2,7 +2,7 @@
 credential (webhook signing secret, mailbox password). Each kind keeps its own table and audit event types
 (`<kind>.set`, `<kind>.cleared`, `<kind>.rotated`); what they share is done here once:
 
-- encrypted at rest with the field keys (automations.registry.secrets), the plain secret neither returned
+- encrypted at rest with the field keys (portal.field_keys), the plain secret neither returned
   nor logged, the audit trail holding its fingerprint only;
 - read back only for an outgoing call (held in memory);
 - rotated: every stored secret re-encrypted under the newest field key, one row per transaction, so that a
@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from audit.actors import as_actor
 from audit.services.events import audit_event_record
-from automations.registry import secrets
 from automations.registry.models.catalogue import CatalogueEntry
+from portal import field_keys as secrets
 from portal.permissions import require_perm
 
 if TYPE_CHECKING:

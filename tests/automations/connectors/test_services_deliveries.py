@@ -195,7 +195,7 @@ def test_a_worker_killed_mid_send_leaves_the_delivery_to_the_sweep_with_the_same
 def test_connector_credentials_are_encrypted_never_shown_and_rotatable(tenant, team, receiver, settings):
     from cryptography.fernet import Fernet
 
-    from automations.registry.secrets import configured_keys
+    from portal.field_keys import configured_keys
 
     entry = approve_connector(tenant, team, "crm", {
         "kind": "connector", "connector_type": "webhook", "direction": "delivery", "name": "CRM",

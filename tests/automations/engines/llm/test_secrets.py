@@ -10,8 +10,8 @@ from django.db import connection
 from audit.actors import SYSTEM
 from audit.models import AuditEvent
 from automations.models import ProcessorSecret
-from automations.registry import secrets
 from automations.registry.services import processors
+from portal import field_keys as secrets
 from tests.automations.engines.llm.conftest import API_KEY, TICKET, make_llm_use_case, make_processor
 from tests.automations.engines.llm.server import Reply
 
