@@ -329,6 +329,17 @@ class DataSubjectRequestActionView(GenericAPIView):
         return Response(DataSubjectRequestSerializer(found).data)
 
 
+def _access_request(request, pk: int):
+    """The tenant's access request (Art. 15) `pk`; any other request, or none, is not found."""
+    try:
+        found = selectors.request_get(tenant=request_tenant(request), pk=pk)
+    except ObjectDoesNotExist:
+        raise NotFound from None
+    if found.kind != RequestKind.ACCESS:
+        raise NotFound
+    return found
+
+
 class DataSubjectAccessExportView(GenericAPIView):
     """The access request's answer: every automated decision about the person. Reading it changes nothing;
     completing the request is a POST of its own (`.../complete/`)."""
@@ -338,12 +349,7 @@ class DataSubjectAccessExportView(GenericAPIView):
 
     @extend_schema(responses={200: dict, 409: problem("The person was erased since (`conflict`).")})
     def get(self, request, pk: int):
-        try:
-            found = selectors.request_get(tenant=request_tenant(request), pk=pk)
-        except ObjectDoesNotExist:
-            raise NotFound from None
-        if found.kind != RequestKind.ACCESS:
-            raise NotFound
+        found = _access_request(request, pk)
         return Response(data_subject_access_export(actor=actor_from_request(request), request=found))
 
 
@@ -359,12 +365,7 @@ class DataSubjectAccessAnswerPdfView(GenericAPIView):
                    responses={(200, "application/pdf"): bytes,
                               409: problem("The person was erased since (`conflict`).")})
     def get(self, request, pk: int):
-        try:
-            found = selectors.request_get(tenant=request_tenant(request), pk=pk)
-        except ObjectDoesNotExist:
-            raise NotFound from None
-        if found.kind != RequestKind.ACCESS:
-            raise NotFound
+        found = _access_request(request, pk)
         pdf = data_subject_access_answer_pdf(actor=actor_from_request(request), request=found)
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="auskunft-{pk}.pdf"'

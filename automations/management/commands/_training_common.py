@@ -1,4 +1,10 @@
-"""What the classifier commands share: tenant, use case and actor from the command line."""
+"""What the use case commands share: tenant, use case and actor from the command line, the input file, and a
+service's refusal as the command's error."""
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
@@ -31,6 +37,24 @@ def resolve(options) -> tuple[object, UseCase, object]:
             raise CommandError(_("%(user)s is no active member of %(tenant)s.") % {"user": options["actor"],
                                                                                  "tenant": tenant.slug})
     return tenant, use_case, actor
+
+
+def existing_file(value: str) -> Path:
+    path = Path(value)
+    if not path.is_file():
+        raise CommandError(_("No such file: %(path)s") % {"path": path})
+    return path
+
+
+@contextmanager
+def refusals_as_errors() -> Iterator[None]:
+    """A service's ValidationError or PermissionDenied ends the command with its message."""
+    try:
+        yield
+    except ValidationError as exc:
+        raise CommandError(" ".join(exc.messages)) from None
+    except PermissionDenied as exc:
+        raise CommandError(str(exc)) from None
 
 
 def columns(value: str | None) -> list[str]:

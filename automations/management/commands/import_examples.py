@@ -1,12 +1,16 @@
 """`manage.py import_examples USE_CASE FILE --text-columns a,b --label-columns x,y [--tenant SLUG]`"""
-from pathlib import Path
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.management.base import BaseCommand, CommandError, no_translations
+from django.core.management.base import BaseCommand, no_translations
 from django.utils.translation import gettext as _
 
 from automations.choices import ExampleSource
-from automations.management.commands._training_common import add_common_arguments, columns, resolve
+from automations.management.commands._training_common import (
+    add_common_arguments,
+    columns,
+    existing_file,
+    refusals_as_errors,
+    resolve,
+)
 from automations.training.services import MAX_REPORTED_LINES, examples_import
 
 
@@ -25,19 +29,13 @@ class Command(BaseCommand):
     @no_translations
     def handle(self, *args, **options):
         tenant, use_case, actor = resolve(options)
-        path = Path(options["file"])
-        if not path.is_file():
-            raise CommandError(_("No such file: %(path)s") % {"path": path})
-        try:
+        path = existing_file(options["file"])
+        with refusals_as_errors():
             report = examples_import(actor=actor, use_case=use_case, file=path, name=path.name,
                                      text_columns=columns(options["text_columns"]),
                                      label_columns=columns(options["label_columns"]), source=options["source"],
                                      source_ref=path.name,
                                      progress=lambda n: self.stderr.write(_("%(n)s rows read …") % {"n": n}))
-        except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from None
-        except PermissionDenied as exc:
-            raise CommandError(str(exc)) from None
         out = self.stdout.write
         out(_("%(uc)s in %(tenant)s: %(rows)s rows read, %(created)s examples imported, %(dup)s duplicates skipped, "
               "%(conf)s conflicting labels, %(bad)s bad rows skipped.")

@@ -1,12 +1,15 @@
 """`manage.py import_work_items USE_CASE FILE.jsonl [--tenant SLUG] [--actor USERNAME] [--batch-size N]`"""
-from pathlib import Path
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, no_translations
 from django.utils.translation import gettext as _
 
 from automations.execution.services.imports import BATCH_SIZE, work_items_import
-from automations.management.commands._training_common import add_common_arguments, resolve
+from automations.management.commands._training_common import (
+    add_common_arguments,
+    existing_file,
+    refusals_as_errors,
+    resolve,
+)
 
 MAX_REPORTED_LINES = 50
 
@@ -24,19 +27,12 @@ class Command(BaseCommand):
     @no_translations
     def handle(self, *args, **options):
         tenant, use_case, actor = resolve(options)
-        path = Path(options["file"])
-        if not path.is_file():
-            raise CommandError(_("No such file: %(path)s") % {"path": path})
+        path = existing_file(options["file"])
         if options["batch_size"] < 1:
             raise CommandError(_("The batch size must be at least 1."))
-        try:
-            with path.open(encoding="utf-8-sig", errors="replace") as lines:
-                report = work_items_import(actor=actor, tenant=tenant, use_case_key=use_case.key, lines=lines,
-                                           batch_size=options["batch_size"])
-        except ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from None
-        except PermissionDenied as exc:
-            raise CommandError(str(exc)) from None
+        with refusals_as_errors(), path.open(encoding="utf-8-sig", errors="replace") as lines:
+            report = work_items_import(actor=actor, tenant=tenant, use_case_key=use_case.key, lines=lines,
+                                       batch_size=options["batch_size"])
         self.stdout.write(_("%(uc)s in %(tenant)s: %(created)s work items imported in %(batches)s batches, "
                             "%(held)s held, %(clar)s for clarification.")
                           % {"uc": use_case.key, "tenant": tenant.slug, "created": report.created,

@@ -2,14 +2,13 @@
 a dry run, one JSON line per input row in order; no work items are created."""
 import json
 import time
-from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, no_translations
 from django.utils.translation import gettext as _
 
 from automations.engines.classifier.artifact import ArtifactError
 from automations.engines.classifier.training import predict
-from automations.management.commands._training_common import add_common_arguments, columns, resolve
+from automations.management.commands._training_common import add_common_arguments, columns, existing_file, resolve
 from automations.training.models import ClassifierVersion
 from automations.training.selectors import classifier_version_get
 from automations.training.services import classifier_load, read_rows
@@ -41,9 +40,7 @@ class Command(BaseCommand):
         if version.use_case_id != use_case.pk:
             raise CommandError(_("Classifier version %(id)s belongs to %(other)s, not %(uc)s.")
                                % {"id": version.pk, "other": version.use_case.key, "uc": use_case.key})
-        path = Path(options["file"])
-        if not path.is_file():
-            raise CommandError(_("No such file: %(path)s") % {"path": path})
+        path = existing_file(options["file"])
         try:
             bundle = classifier_load(version=version)
         except ArtifactError as exc:
