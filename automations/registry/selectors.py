@@ -242,9 +242,9 @@ def approval_role_in_reach(*, change_request: ChangeRequest, user, role: str) ->
     """Whether `user` may fill `role` on this request as far as departments go: the department owner's approval
     of a use case's change is given by the department owner it names, or, when it names none, by a department
     owner of its department (use_case_restrict, action department). Other roles reach the whole tenant."""
-    if role != Role.DEPARTMENT_OWNER or change_request.use_case_id is None:
+    use_case = change_request.use_case if role == Role.DEPARTMENT_OWNER else None
+    if use_case is None:
         return True
-    use_case = change_request.use_case
     if use_case.department_owner_id is not None:
         return use_case.department_owner_id == user.pk
     return use_case_may(use_case=use_case, user=user, action="department")

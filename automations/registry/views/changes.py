@@ -216,7 +216,7 @@ class ProposeMixin:
     def has_permission(self):
         # A department owner proposes changes to their own departments' use cases only.
         use_case = self.proposal_use_case()
-        return super().has_permission() and (  # type: ignore[misc]
+        return super().has_permission() and (
             use_case is None or selectors.use_case_may(use_case=use_case, user=self.request.user, action="propose"))
 
     def context(self) -> dict:
