@@ -173,6 +173,116 @@ def pseudonym_guard_installed(connection: BaseDatabaseWrapper) -> bool:
     return is_installed(connection, PSEUDONYM_TABLE)
 
 
+# A data subject request moves through its steps (identity check, extension, refusal, completion), but whom and
+# what it concerns, when it arrived and why never change, a closed request changes no more, and none is
+# deleted: the runtime role could otherwise re-point a request at another person or reopen a completed one.
+REQUEST_TABLE = "audit_datasubjectrequest"
+REQUEST_GUARD_FUNCTION = "audit_request_guard"
+REQUEST_REFUSAL = "a data subject request keeps whom it concerns and changes no more once closed"
+REQUEST_FIXED_COLUMNS = ("id", "tenant_id", "kind", "identifier_kind", "identifier_hash", "subject_pseudonym",
+                         "received_at", "channel", "reason")
+# Besides the fixed ones, frozen once the request is closed (completed or refused). The people who acted
+# (actor_id, identity_checked_by_id) may still be set to NULL when their account is deleted.
+REQUEST_CLOSED_COLUMNS = ("status", "due_at", "completed_at", "summary", "identity_checked_at", "identity_check",
+                          "identity_note", "extended_at", "extension_reason", "refusal_reason", "reminder_sent_at")
+
+
+def _pg_same(columns) -> str:
+    return (f"({', '.join(f'OLD.{c}' for c in columns)}) IS NOT DISTINCT FROM "
+            f"({', '.join(f'NEW.{c}' for c in columns)})")
+
+
+def _sqlite_same(columns) -> str:
+    return " AND ".join(f"NEW.{c} IS OLD.{c}" for c in columns)
+
+
+_PG_REQUEST_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION {REQUEST_GUARD_FUNCTION}() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $guard$
+BEGIN
+    IF pg_catalog.current_setting('{MAINTENANCE_SETTING}', true) = 'on'
+       AND pg_catalog.pg_has_role(
+           current_user,
+           (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = TG_RELID),
+           'MEMBER') THEN
+        IF TG_LEVEL = 'STATEMENT' THEN
+            RETURN NULL;
+        ELSIF TG_OP = 'DELETE' THEN
+            RETURN OLD;
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'UPDATE' AND {_pg_same(REQUEST_FIXED_COLUMNS)}
+       AND (OLD.status = 'open' OR {_pg_same(REQUEST_CLOSED_COLUMNS)}) THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION '{REQUEST_REFUSAL} (% on %)', TG_OP, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege',
+              HINT = 'Only the steps of an open request change it (audit.services.request_handling).';
+END;
+$guard$
+"""
+_REQUEST_PG_TRIGGERS = (f"{REQUEST_TABLE}_guard", f"{REQUEST_TABLE}_guard_truncate")
+_REQUEST_SQLITE_TRIGGERS = (f"{REQUEST_TABLE}_guard_update", f"{REQUEST_TABLE}_guard_delete")
+
+
+def install_request_guard(connection: BaseDatabaseWrapper) -> None:
+    """Guard audit_datasubjectrequest (idempotent): see REQUEST_FIXED_COLUMNS and REQUEST_CLOSED_COLUMNS."""
+    table = REQUEST_TABLE
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            row_trigger, truncate_trigger = _REQUEST_PG_TRIGGERS
+            cursor.execute(_PG_REQUEST_FUNCTION)
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{row_trigger}" ON "{table}"')
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{truncate_trigger}" ON "{table}"')
+            cursor.execute(f'CREATE TRIGGER "{row_trigger}" BEFORE UPDATE OR DELETE ON "{table}" '
+                           f"FOR EACH ROW EXECUTE FUNCTION {REQUEST_GUARD_FUNCTION}()")
+            cursor.execute(f'CREATE TRIGGER "{truncate_trigger}" BEFORE TRUNCATE ON "{table}" '
+                           f"FOR EACH STATEMENT EXECUTE FUNCTION {REQUEST_GUARD_FUNCTION}()")
+        elif connection.vendor == "sqlite":
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {SQLITE_SWITCH_TABLE} (id INTEGER PRIMARY KEY CHECK (id = 1))"
+            )
+            update_trigger, delete_trigger = _REQUEST_SQLITE_TRIGGERS
+            kept = (f"{_sqlite_same(REQUEST_FIXED_COLUMNS)} "
+                    f"AND (OLD.status = 'open' OR ({_sqlite_same(REQUEST_CLOSED_COLUMNS)}))")
+            cursor.execute(
+                f'CREATE TRIGGER IF NOT EXISTS "{update_trigger}" BEFORE UPDATE ON "{table}" '
+                f"WHEN NOT EXISTS (SELECT 1 FROM {SQLITE_SWITCH_TABLE}) AND NOT ({kept}) "
+                f"BEGIN SELECT RAISE(ABORT, '{REQUEST_REFUSAL}'); END"
+            )
+            cursor.execute(
+                f'CREATE TRIGGER IF NOT EXISTS "{delete_trigger}" BEFORE DELETE ON "{table}" '
+                f"WHEN NOT EXISTS (SELECT 1 FROM {SQLITE_SWITCH_TABLE}) "
+                f"BEGIN SELECT RAISE(ABORT, '{REQUEST_REFUSAL}'); END"
+            )
+
+
+def uninstall_request_guard(connection: BaseDatabaseWrapper) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for trigger in _REQUEST_PG_TRIGGERS:
+                cursor.execute(f'DROP TRIGGER IF EXISTS "{trigger}" ON "{REQUEST_TABLE}"')
+        elif connection.vendor == "sqlite":
+            for trigger in _REQUEST_SQLITE_TRIGGERS:
+                cursor.execute(f'DROP TRIGGER IF EXISTS "{trigger}"')
+
+
+def request_guard_installed(connection: BaseDatabaseWrapper) -> bool:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass(%s) AND tgname = ANY(%s)",
+                           [REQUEST_TABLE, list(_REQUEST_PG_TRIGGERS)])
+        elif connection.vendor == "sqlite":
+            cursor.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN (%s, %s)",
+                           list(_REQUEST_SQLITE_TRIGGERS))
+        else:
+            return False
+        return cursor.fetchone()[0] == 2
+
+
 def _pg_trigger_names(table: str) -> tuple[str, str]:
     return f"{table}_append_only", f"{table}_append_only_truncate"
 

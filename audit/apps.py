@@ -17,6 +17,8 @@ def _ensure_append_only(sender, using, **kwargs) -> None:
             append_only.install(connection, table)
     if append_only.PSEUDONYM_TABLE in existing and not append_only.pseudonym_guard_installed(connection):
         append_only.install_pseudonym_guard(connection)
+    if append_only.REQUEST_TABLE in existing and not append_only.request_guard_installed(connection):
+        append_only.install_request_guard(connection)
 
 
 class AuditConfig(AppConfig):

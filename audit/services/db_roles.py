@@ -97,6 +97,10 @@ def database_role_configure(*, actor, role: str, password: str | None = None,
                 sql.SQL(", ").join(sql.Identifier(c) for c in append_only.PSEUDONYM_ERASED_COLUMNS),
                 schema_ident, pseudonyms, ident)
             protected = [*protected, append_only.PSEUDONYM_TABLE]
+        if append_only.request_guard_installed(connection):
+            # Requests move through their steps (UPDATE, checked by the guard) but are never deleted.
+            run("REVOKE DELETE, TRUNCATE ON TABLE {}.{} FROM {}", schema_ident,
+                sql.Identifier(append_only.REQUEST_TABLE), ident)
         run("REVOKE ALL ON ALL SEQUENCES IN SCHEMA {} FROM {}", schema_ident, ident)
         run("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}", schema_ident, ident)
         # Tables created by later migrations get the same; a new append-only table loses UPDATE and DELETE

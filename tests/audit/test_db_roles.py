@@ -234,3 +234,43 @@ def test_the_runtime_role_erases_pseudonyms_and_changes_nothing_else_of_them_nor
     assert erased.subject_key is None and erased.lookup_digest is None and erased.erased_at is not None
     assert Pseudonym.objects.filter(tenant=tenant, subject_key__isnull=False).count() == 1
     assert VerificationRun.objects.get(pk=run.pk).ok is True
+
+
+def test_the_runtime_role_moves_a_request_through_its_steps_but_never_re_points_reopens_or_deletes_it(
+        runtime_role, tenant):
+    """A data subject request's steps are updates of the open request; whom and what it concerns, when it
+    arrived and why are fixed, a closed request changes no more, and none is deleted."""
+    from audit.choices import RequestKind
+    from audit.models import DataSubjectRequest
+    from audit.services import requests
+
+    open_request = requests.data_subject_request_open(
+        tenant=tenant, kind=RequestKind.ACCESS, identifier_kind="email", identifier="alice@example.org", actor=SYSTEM)
+    closed = requests.data_subject_request_open(
+        tenant=tenant, kind=RequestKind.ACCESS, identifier_kind="email", identifier="bob@example.org", actor=SYSTEM)
+    requests.data_subject_request_complete(request=closed, summary={"items": 0})
+    call_command("setup_db_roles", "--runtime-role", runtime_role, stdout=StringIO())
+    assert _privileges(runtime_role, "audit_datasubjectrequest") == {"SELECT", "INSERT", "UPDATE"}
+
+    with _connect(runtime_role) as runtime:
+        # A step of the open request (the identity check) goes through.
+        changed = runtime.execute("UPDATE audit_datasubjectrequest SET identity_check = 'id_card', "
+                                  "identity_note = 'Ausweis vorgelegt' WHERE id = %s", [open_request.pk]).rowcount
+        assert changed == 1
+        for statement, row in (
+            ("UPDATE audit_datasubjectrequest SET subject_pseudonym = 'ps_someone_else' WHERE id = %s", open_request),
+            ("UPDATE audit_datasubjectrequest SET identifier_hash = 'x' WHERE id = %s", open_request),
+            ("UPDATE audit_datasubjectrequest SET kind = 'erasure' WHERE id = %s", open_request),
+            ("UPDATE audit_datasubjectrequest SET received_at = now() WHERE id = %s", open_request),
+            ("UPDATE audit_datasubjectrequest SET status = 'open', completed_at = NULL WHERE id = %s", closed),
+            ("UPDATE audit_datasubjectrequest SET summary = '{}' WHERE id = %s", closed),
+            ("DELETE FROM audit_datasubjectrequest WHERE id = %s", open_request),
+            ("TRUNCATE audit_datasubjectrequest", None),
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                runtime.execute(statement, [row.pk] if row is not None else None)
+
+    assert DataSubjectRequest.objects.get(pk=open_request.pk).identity_note == "Ausweis vorgelegt"
+    reread = DataSubjectRequest.objects.get(pk=closed.pk)
+    assert (reread.status, reread.summary) == ("completed", {"items": 0})
+    assert DataSubjectRequest.objects.filter(tenant=tenant).count() == 2

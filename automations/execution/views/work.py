@@ -175,6 +175,10 @@ class EscalationListView(PermissionMixin, View):
         everyone = (list(selectors.escalation_list_for(tenant=request.tenant, open_only=request.GET.get("all") != "1"))
                     if request.user.has_perm("automations.change_escalation") else None)
         selectors.with_identities([e.item for e in mine + (everyone or [])])
+        shown = list({e.item_id: e.item for e in mine + (everyone or [])}.values())
+        # Each row names its item by its title fields (a supplier, a customer number): one access event.
+        work_items_view_record(actor=actor_from_request(request), tenant=request.tenant, items=shown,
+                               purpose="escalations")
         return render(request, "automations/work/escalations.html", {"mine": mine, "everyone": everyone})
 
 

@@ -130,3 +130,19 @@ def test_the_review_queue_page_records_one_event_naming_the_items_and_people_on_
     assert set(event.details["items"]) == {str(row["task"].item_id) for row in response.context["rows"]}
     person = _person(world, world["tasks"][0].item.payload["sender_email"])
     assert person in [event.details.get("subject"), *event.details.get("subjects", [])]
+
+
+def test_the_escalations_page_records_one_event_naming_the_items_and_people_on_it(client, world):
+    from audit.actors import SYSTEM
+    from automations.execution.services.escalations import escalation_create
+
+    item = world["tasks"][0].item
+    escalation_create(actor=SYSTEM, item=item, reason="Kunde droht mit Kündigung")
+    lead = world["team"][LEAD]
+    login(client, lead, world["tenant"])
+    assert client.get(reverse("work:escalations")).status_code == 200
+    event = _looks(event_type="work_items.listed").get()
+    assert event.actor_user_id == lead.pk and event.details["purpose"] == "escalations"
+    assert event.details["items"] == [str(item.pk)]
+    person = _person(world, item.payload["sender_email"])
+    assert person in [event.details.get("subject"), *event.details.get("subjects", [])]
