@@ -1,21 +1,23 @@
 """How often the invoice reader gets each field right on invoices it was not tuned on, from the text layer
 and from a scan (OCR), beside the embedded XML; and whether its confidences are honest.
 
-  PORTAL_ENV=test .venv/bin/python bench/invoice_accuracy.py [--count N] [--set dev|held-out] [--no-ocr]
-                                                              [--failures] [--json OUT.json]
+  PORTAL_ENV=test .venv/bin/python bench/invoice_accuracy.py [--count N] [--set dev|dev-cal|held-out|fresh]
+      [--no-ocr] [--failures] [--json OUT.json] [--records OUT.jsonl] [--ocr-cache DIR]
 
-Builds the two sets of bench/invoice_corpus.py (dev: the layouts and wordings the reader was tuned on;
-held-out: layouts, wordings, names, date and number formats it never saw while it was tuned) in a
+Builds the sets of bench/invoice_corpus.py (dev and its calibration part dev-cal; the held-out sets:
+layouts, wordings, names, fonts and producers the reader was not tuned on) in a
 temporary folder, reads the truth from each PDF's embedded XML with ../shared/tools/invoice_truth.py and
 runs the engine three ways per invoice: the PDF as it is (XML path), the PDF with its XML stripped (text
 layer), and the stripped pages rendered to a 200 dpi greyscale TIFF read by the document stage (OCR).
 Prints per set and path: the share of right fields per field and overall, per language, the calibration
 per confidence band (values given, their mean confidence, the share right), and OCR pages per second."""
 import argparse
+import hashlib
 import io
 import json
 import logging
 import os
+import pickle
 import sys
 import tempfile
 import time
@@ -36,6 +38,7 @@ import invoice_corpus  # noqa: E402
 
 from automations.documents.reading import read_file  # noqa: E402
 from automations.engines.invoice import extract_invoice  # noqa: E402
+from automations.engines.invoice.calibration import calibration_table  # noqa: E402
 from automations.engines.invoice.fields import FIELDS  # noqa: E402
 
 logging.getLogger("factur-x").setLevel(logging.WARNING)
@@ -75,6 +78,7 @@ class Score:
         self.bands = defaultdict(lambda: [0, 0, 0.0])  # given, right, sum of confidences
         self.kinds = defaultdict(lambda: [0, 0, 0.0])  # the same per kind of evidence
         self.failures = []
+        self.records = []  # one per value given: what a calibration is fitted on (bench/invoice_calibrate.py)
 
     def add(self, name: str, lang: str, truth: dict, result, same) -> None:
         got = {s.field: s for s in result.suggestions}
@@ -88,6 +92,9 @@ class Score:
             self.by_lang[lang][0] += ok
             self.by_lang[lang][1] += 1
             if suggestion is not None:
+                self.records.append({"invoice": name, "lang": lang, "field": field, "ok": bool(ok),
+                                     "kind": (result.meta.get("evidence") or {}).get(field, "?"),
+                                     "confidence": suggestion.confidence})
                 kind = self.kinds[(result.meta.get("evidence") or {}).get(field, "?")]
                 kind[0] += 1
                 kind[1] += ok
@@ -137,7 +144,22 @@ def corpus(which: str, count: int):
         yield name, inv.lang, invoice_corpus.render(inv)
 
 
-def run(which: str, count: int, ocr: bool, truth_tools) -> dict:
+def _ocr_read(name: str, scan: bytes, cache: Path | None):
+    """The document stage's reading of a scan; with a cache folder, a scan read before (same bytes) is
+    taken from there, so that a second run measures the reader, not tesseract again."""
+    key = hashlib.sha256(scan).hexdigest()[:32]
+    if cache is not None and (cache / f"{key}.pickle").exists():
+        return pickle.loads((cache / f"{key}.pickle").read_bytes()), 0.0
+    started = time.perf_counter()
+    doc = read_file(f"{name}.tiff", scan)
+    seconds = time.perf_counter() - started
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        (cache / f"{key}.pickle").write_bytes(pickle.dumps(doc))
+    return doc, seconds
+
+
+def run(which: str, count: int, ocr: bool, truth_tools, cache: Path | None = None) -> dict:
     paths = {"xml": Score(), "text": Score()}
     if ocr:
         paths["ocr"] = Score()
@@ -155,16 +177,18 @@ def run(which: str, count: int, ocr: bool, truth_tools) -> dict:
             paths["text"].add(name, lang, truth, extract_invoice(data, stripped.name), truth_tools.same)
             if ocr:
                 scan = scan_of(data)
-                started = time.perf_counter()
-                doc = read_file(f"{name}.tiff", scan)
-                ocr_seconds += time.perf_counter() - started
-                ocr_pages += doc.ocr_pages
+                doc, seconds = _ocr_read(name, scan, cache)
+                if seconds:
+                    ocr_seconds += seconds
+                    ocr_pages += doc.ocr_pages
                 paths["ocr"].add(name, lang, truth, extract_invoice(scan, f"{name}.tiff", layer=doc.layer),
                                  truth_tools.same)
     out = {"set": which, "invoices": count if which != "samples" else len(list(SAMPLES.glob("*.pdf")))}
+    out["calibration_fitted"] = bool(calibration_table())
     for key, score in paths.items():
         out[key] = score.summary()
         out[key]["_failures"] = score.failures
+        out[key]["_records"] = score.records
     if ocr and ocr_pages:
         out["ocr_pages_per_second"] = round(ocr_pages / ocr_seconds, 3)
     return out
@@ -204,14 +228,22 @@ def main(argv=None) -> int:
     parser.add_argument("--no-ocr", action="store_true")
     parser.add_argument("--failures", action="store_true", help="list every wrong field (use on dev only)")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--records", type=Path, help="write every value given as a JSON line (for calibration)")
+    parser.add_argument("--ocr-cache", type=Path, help="keep what OCR read of each scan in this folder")
     args = parser.parse_args(argv)
     truth_tools = _tools()
     reports = []
     for which in args.set or invoice_corpus.SETS:
-        report = run(which, args.count, not args.no_ocr, truth_tools)
+        report = run(which, args.count, not args.no_ocr, truth_tools, args.ocr_cache)
         show(report, args.failures)
         reports.append(report)
-    summary = [{k: ({kk: vv for kk, vv in v.items() if kk != "_failures"} if isinstance(v, dict) else v)
+    if args.records:
+        with args.records.open("a") as out:
+            for r in reports:
+                for p in ("text", "ocr"):
+                    for record in r.get(p, {}).get("_records", []):
+                        out.write(json.dumps({"set": r["set"], "source": p, **record}) + "\n")
+    summary = [{k: ({kk: vv for kk, vv in v.items() if not kk.startswith("_")} if isinstance(v, dict) else v)
                 for k, v in r.items()} for r in reports]
     if args.json:
         args.json.write_text(json.dumps(summary, indent=1))

@@ -18,6 +18,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from automations.engines.invoice import fields as f
+from automations.engines.invoice.calibration import calibrated
 from automations.engines.invoice.pdf import Row, Segment, TextLayer
 from automations.engines.validation import (
     CENT,
@@ -85,6 +86,7 @@ NUMBER_LABELS = [
     (r"(?:n\s?°|num(?:é|e)ro)\s*(?:de\s+)?(?:la\s+)?(?:facture|l'avoir|d'avoir|avoir)", "number_label"),
     (r"(?:nr|no)\.", "number_weak"),
     (r"nummer", "number_weak"),
+    (r"num(?:é|e)ro|number", "number_weak"),
 ]
 DATE_LABELS = [
     ((r"rechnungs[-\s]?datum|invoice\s+date|date\s+of\s+(?:issue|invoice)|ausstellungsdatum|belegdatum|"
@@ -103,7 +105,7 @@ NET_LABELS = [
     r"nettobetrag", r"net\s+(?:total|amount)", r"(?:sub)?total\s+(?:net|excl\.?|excluding|before)", r"subtotal",
     r"zwischensumme", r"total\s+netto",
     r"(?:sous[-\s]?)?total\s+(?:ht|h\.t\.|hors\s+taxes?)", r"montant\s+(?:ht|h\.t\.|hors\s+taxes?)",
-    r"total\s+(?:excl\.?|excluding)\s+(?:vat|tax)",
+    r"total\s+(?:excl\.?|excluding)\s+(?:vat|tax)", r"sub[-\s]total", r"total\s+net\s+(?:ht|h\.t\.)",
 ]
 TAX_LABELS = [
     # "(?:summe|…)?\s*ust": spaces before the word are taken from where their run begins (or after the one
@@ -120,6 +122,7 @@ GROSS_LABELS = [
     r"gesamt\s*(?:inkl\.?|incl\.?)", r"(?:invoice|grand)\s+total", r"gutschrifts?(?:betrag|summe)",
     r"erstattungsbetrag", r"total\s+(?:amount|incl\.?|including|gross)",
     r"(?:total|montant)\s+(?:ttc|t\.t\.c\.|toutes\s+taxes\s+comprises)", r"total\s+(?:de\s+la\s+)?facture",
+    r"montant\s+total\s+(?:ttc|t\.t\.c\.)", r"ttc",
     r"total", r"gesamt", r"summe",
 ]
 DUE_LABELS = [
@@ -127,7 +130,7 @@ DUE_LABELS = [
     r"fällige?r?\s+betrag", r"(?:amount|balance|total)\s+due", r"restbetrag", r"auszahlungsbetrag",
     r"zu\s+überweisen(?:der\s+betrag)?", r"amount\s+payable", r"zahlungsbetrag",
     r"(?:net|reste|montant|solde|total)\s+(?:à|a)\s+payer", r"solde\s+d(?:û|u)", r"montant\s+d(?:û|u)",
-    r"zu\s+zahlender\s+betrag",
+    r"zu\s+zahlender\s+betrag", r"balance\s+outstanding|outstanding\s+balance",
 ]
 NOT_TOTAL = re.compile(r"satz\b|sätze|rate\b|preis|price|einzel|pos\.|position|menge|qty|anzahlung|nummer|nr\.", re.I)
 
@@ -136,7 +139,7 @@ SELLER_SECTION = re.compile(
     r"rechnungsaussteller|from|von|vendeur|fournisseur|(?:é|e)metteur|prestataire)(?!\w)", re.I)
 BUYER_SECTION = re.compile(
     r"^(käufer|kunde|rechnungsempfänger|leistungsempfänger|auftraggeber|empfänger|buyer|customer|bill(?:ed)?\s+to|"
-    r"invoice\s+to|rechnungsadresse|rechnung\s+an|acheteur|client|destinataire|factur(?:é|e)\s+(?:à|a)|"
+    r"invoice\s+to|rechnungsadresse|rechnung\s+an|acheteur|client|destinataire|factur(?:é|e|er)\s+(?:à|a)|"
     r"adresse\s+de\s+facturation)(?!\w)", re.I)
 OTHER_SECTION = re.compile(
     r"^(abweichender|lieferanschrift|lieferadresse|warenempfänger|ship(?:ped)?\s+to|deliver(?:y|ed)\s+to|"
@@ -154,13 +157,15 @@ TYPE_WORDS = [
                 r"korrigierte\s+rechnung|facture\s+(?:rectificative|corrective)", re.I), "correction"),
     (re.compile(r"gutschrift.{0,200}(?:selbst\s+ausgestellt|gutschriftsverfahren|self[-\s]?bill)|"
                 r"selbst\s+ausgestellte\s+rechnung|self[-\s]?billed?\s+invoice", re.I), "self_billed"),
-    (re.compile(r"gutschrift|credit\s+note|stornorechnung|storno|(?<!\w)avoir(?!\w)|facture\s+d'avoir", re.I),
+    (re.compile(r"gutschrift|credit\s+(?:note|memo)|stornorechnung|storno|(?<!\w)avoir(?!\w)|facture\s+d'avoir",
+                re.I),
      "credit_note"),
     (re.compile(r"teilrechnung|abschlagsrechnung|anzahlungsrechnung|partial\s+invoice|"
-                r"vorauszahlungsrechnung|facture\s+d'acompte", re.I), "partial"),
+                r"vorauszahlungsrechnung|progress\s+invoice|facture\s+d'acompte", re.I), "partial"),
     (re.compile(r"rechnung|invoice|faktura|facture", re.I), "invoice"),
 ]
-INVOICE_WORDS = re.compile(r"rechnung|invoice|gutschrift|credit\s+note|faktura|abrechnung|beitrag|quittung|receipt|"
+INVOICE_WORDS = re.compile(r"rechnung|invoice|gutschrift|credit\s+(?:note|memo)|faktura|abrechnung|beitrag|quittung|"
+                           r"receipt|"
                            r"facture|(?<!\w)avoir(?!\w)",
                            re.I)
 NO_VAT = re.compile(r"§\s?19\s?(?:abs\.?\s?1\s?)?ustg|keine\s+(?:umsatzsteuer|mehrwertsteuer|mwst)|"
@@ -252,7 +257,9 @@ def _values_after_label(doc: Document, index: int, seg: Segment, match: re.Match
 
 def extract_text_fields(layer: TextLayer, *, ocr: bool = False) -> TextExtraction:
     """The fields of one invoice's text; `ocr` when (some of) the text was read by OCR, whose evidence is
-    right less often (misread characters, no font sizes for letterheads): CONF_OCR says how often."""
+    right less often (misread characters, no font sizes for letterheads). Each value's confidence is the
+    fitted calibration's figure for its kind of evidence and field (invoice/calibration.py), the hand-set
+    CONF (CONF_OCR for OCR) where the calibration has none."""
     doc = Document(layer)
     out = TextExtraction()
     out.looks_like_invoice = bool(INVOICE_WORDS.search(doc.text))
@@ -260,7 +267,8 @@ def extract_text_fields(layer: TextLayer, *, ocr: bool = False) -> TextExtractio
     for finder in finders:
         for name, cand in finder(doc).items():
             if cand is not None and cand.value not in (None, ""):
-                confidence = min(cand.confidence, CONF_OCR.get(cand.kind, cand.confidence)) if ocr else cand.confidence
+                prior = min(cand.confidence, CONF_OCR.get(cand.kind, cand.confidence)) if ocr else cand.confidence
+                confidence = calibrated(cand.kind, name, ocr=ocr, prior=prior)
                 out.found[name] = f.Found(cand.value, cand.explanation, confidence, cand.kind)
     return out
 
