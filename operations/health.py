@@ -12,6 +12,12 @@ from health_check.base import HealthCheck
 from health_check.checks import Database
 from health_check.exceptions import ServiceUnavailable, ServiceWarning
 
+from audit.chain import compute_hash, event_values
+from audit.services.checkpoints import checkpoints_latest
+from audit.streams import ACCESS, AUDIT
+from operations.models import Heartbeat
+from portal.celery import app
+
 
 @dataclasses.dataclass
 class Web(HealthCheck):
@@ -29,8 +35,6 @@ class Broker(HealthCheck):
     timeout = datetime.timedelta(seconds=4)
 
     def run(self):
-        from portal.celery import app
-
         try:
             with app.connection_for_write() as connection:
                 connection.ensure_connection(max_retries=1, timeout=3)
@@ -47,8 +51,6 @@ class WorkerHeartbeat(HealthCheck):
     """At least one worker consumes each queue: its consumer wrote a heartbeat recently."""
 
     def run(self):
-        from operations.models import Heartbeat
-
         try:
             fresh = Heartbeat.objects.filter(kind=Heartbeat.Kind.WORKER,
                                              seen_at__gte=timezone.now() - _stale_after(settings.HEARTBEAT_SECONDS))
@@ -65,8 +67,6 @@ class Beat(HealthCheck):
     """Beat sent its heartbeat task and the maintenance worker ran it within three of its intervals."""
 
     def run(self):
-        from operations.models import Heartbeat
-
         try:
             row = Heartbeat.objects.filter(kind=Heartbeat.Kind.BEAT).order_by("-seen_at").first()
         except Exception as exc:
@@ -110,10 +110,6 @@ class AuditChainHead(HealthCheck):
     its newest signed checkpoint (a cut-off chain). The full verification runs daily (verify_audit)."""
 
     def run(self):
-        from audit.chain import compute_hash, event_values
-        from audit.services.checkpoints import checkpoints_latest
-        from audit.streams import ACCESS, AUDIT
-
         try:
             checkpoints = checkpoints_latest()
         except Exception:  # noqa: BLE001 - an unreadable checkpoint folder is reported by verify_audit

@@ -9,6 +9,12 @@ from django.db.models import Count
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
+from automations.models import ProcessorCircuit, Run, StepRun, WorkItem
+from operations.models import Heartbeat
+from portal.celery import app
+from reviews.choices import OPEN_TASK_STATES
+from reviews.models import ReviewTask
+
 logger = logging.getLogger(__name__)
 
 RECENT = timedelta(hours=1)
@@ -25,8 +31,6 @@ def _quantile(values: list[float], q: float) -> float:
 
 def queue_depths() -> dict[str, int]:
     """Messages waiting in each queue of the broker (what no worker has taken yet)."""
-    from portal.celery import app
-
     depths = {}
     with app.connection_for_read() as connection:
         connection.ensure_connection(max_retries=1, timeout=3)
@@ -63,11 +67,6 @@ class BusinessCollector:
         yield GaugeMetricFamily("leitplanke_broker_up", "Whether the broker answered the scrape.", value=up)
 
     def _database_metrics(self):
-        from automations.models import ProcessorCircuit, Run, StepRun, WorkItem
-        from operations.models import Heartbeat
-        from reviews.choices import OPEN_TASK_STATES
-        from reviews.models import ReviewTask
-
         now = timezone.now()
         items = GaugeMetricFamily("leitplanke_work_items", "Work items by tenant, use case and status.",
                                   labels=["tenant", "use_case", "status"])

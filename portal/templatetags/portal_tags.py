@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from automations.fields import field_label
 from portal.choices import Role
 
 register = template.Library()
@@ -80,7 +81,5 @@ def role_labels(values) -> list[str]:
 def output_label(use_case, name: str) -> str:
     """The label of one of the use case's output fields in the reader's language (its key if it has none):
     `{{ use_case|output_label:name }}`."""
-    from automations.fields import field_label
-
     spec = next((f for f in use_case.output_fields or [] if f.get("name") == name), None)
     return field_label(spec, name)

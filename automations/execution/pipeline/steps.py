@@ -8,7 +8,9 @@ from itertools import islice
 from django.utils.translation import gettext as _
 
 from automations.choices import FieldType, MasterKind
-from automations.engines import get_engine, patterns, validation
+from automations.documents.fields import fill_input_fields
+from automations.documents.services import item_documents_store, item_files_read
+from automations.engines import get_engine, limits, patterns, validation
 from automations.engines.base import EngineResult
 from automations.engines.patterns import EMAIL, IBAN_TEXT, PHONE, RunPattern
 from automations.execution.models.work import MasterRecord
@@ -35,9 +37,6 @@ class ReadStep(Step):
     name = "read"
 
     def run(self, ctx: PipelineContext) -> dict:
-        from automations.documents.fields import fill_input_fields
-        from automations.documents.services import item_documents_store, item_files_read
-
         if not ctx.engine_input.files:
             return {"skipped": True}
         documents = item_files_read(files=ctx.engine_input.files)
@@ -61,8 +60,6 @@ class ExtractStep(Step):
     name = "extract"
 
     def run(self, ctx: PipelineContext) -> dict:
-        from automations.engines import limits
-
         oversized = limits.payload_problems(ctx.use_case, ctx.payload)
         for name, reason in oversized.items():
             ctx.add_reason(reason, field_name=name, clarification=True)

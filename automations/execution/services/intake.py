@@ -21,7 +21,9 @@ from automations.registry.models.use_cases import UseCase
 from automations.registry.selectors import file_types_accepted, use_case_may
 from portal import dispatch
 from portal import files as stored_files
+from portal.choices import Role
 from portal.permissions import require_perm
+from portal.selectors import roles_of
 
 
 class UseCaseNotAccepting(ValidationError):
@@ -212,9 +214,6 @@ def _same_or_conflict(existing: WorkItem, digest: str, use_case: UseCase) -> Wor
 def may_read_restricted(actor, tenant) -> bool:
     """Only the tenant's data protection officer sees an item whose processing is restricted (Art. 18
     GDPR) — not an auditor, not the automation lead, not the system."""
-    from portal.choices import Role
-    from portal.selectors import roles_of
-
     actor = as_actor(actor)
     return actor.kind != "system" and Role.DATA_PROTECTION_OFFICER in roles_of(user=actor.user, tenant=tenant)
 

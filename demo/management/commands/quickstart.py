@@ -20,6 +20,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from automations.connectors.services.credentials import webhook_secret_valid
+from automations.execution.services.runs import runs_orphaned_release, runs_reap
 from demo import connectors as demo_connectors
 from demo import seed as demo
 from operations.supervisor import Child, Supervisor
@@ -214,8 +215,6 @@ class Command(BaseCommand):
     def _recover_runs(self) -> None:
         """The embedded broker gave the dead worker its messages for good: what it was running goes back
         to the queue now (the reaper's work, done at once) rather than when the lease ends."""
-        from automations.execution.services.runs import runs_orphaned_release, runs_reap
-
         try:
             released = runs_orphaned_release()
             if released:
