@@ -36,6 +36,8 @@ def heartbeat_path(name: str) -> Path:
 
 def heartbeat_record(*, name: str, kind: str, pid: int = 0, queues: str = "", started_at=None) -> None:
     """Upsert the process's heartbeat row (not audited: a sign of life is no governance event)."""
+    # Celery loads this module by name for the worker's consumer step (portal/celery.py), possibly before Django's
+    # app registry is ready: the model is imported when the first heartbeat is written (app loading).
     from operations.models import Heartbeat
 
     now = timezone.now()
