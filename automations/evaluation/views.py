@@ -28,8 +28,10 @@ class QualityTestCaseListView(UseCaseMixin, RegistryView):
     def render_page(self, request, *, form=None, report=None, status=200):
         use_case = self.use_case
         can_add = request.user.has_perm("automations.add_qualitytestcase")
+        cases = list(selectors.quality_test_case_list(use_case=use_case))
+        test_cases.test_cases_view_record(actor=request.user, use_case=use_case, cases=cases, purpose="test cases")
         return render(request, self.template_name, {
-            "use_case": use_case, "cases": list(selectors.quality_test_case_list(use_case=use_case)),
+            "use_case": use_case, "cases": cases,
             "retired": selectors.quality_test_case_list(use_case=use_case, active=False).count(),
             "can_add": can_add, "form": form or (CaseImportForm() if can_add else None), "report": report,
             "evaluations": list(selectors.evaluation_list(use_case=use_case)[:10]),
@@ -107,7 +109,10 @@ class QualityTestCaseDetailView(UseCaseMixin, RegistryView):
         }, status=status)
 
     def get(self, request, key, pk):
-        return self._render(request, self.case(pk))
+        case = self.case(pk)
+        test_cases.test_cases_view_record(actor=request.user, use_case=self.use_case, cases=[case],
+                                          purpose="test case page")
+        return self._render(request, case)
 
     def post(self, request, key, pk):
         case = self.case(pk)

@@ -5,6 +5,7 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,7 +14,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.actors import as_actor
-from audit.services.events import audit_event_record
+from audit.selectors.pseudonyms import work_item_identifiers
+from audit.services.events import access_event_record, audit_event_record
+from audit.services.pseudonyms import pseudonyms_for_many
 from automations.choices import ItemStatus
 from automations.evaluation.choices import CaseSource, CaseTag
 from automations.evaluation.models import QualityTestCase
@@ -282,3 +285,25 @@ def expected_from_json(text: str) -> dict:
     if not isinstance(value, dict):
         raise ValidationError(_("A JSON object is expected."))
     return value
+
+
+def test_cases_view_record(*, actor, use_case, cases, purpose: str) -> None:
+    """A person saw the inputs of test cases (text, fields, a file's name) of a use case with personal data —
+    a case taken from a reviewed item holds that item's input: one access event for the page, naming the
+    cases and, through the fields that identify people, the people (pseudonyms found or created together)."""
+    cases = list(cases)
+    if not cases or not use_case.processes_personal_data:
+        return
+    pairs: set[tuple[str, str]] = set()
+    for case in cases:
+        # Shaped like an item for the identifier reader: the input fields and the expected output values.
+        shaped = SimpleNamespace(use_case=use_case, payload=case.payload or {},
+                                 fields={name: {"value": value} for name, value in (case.expected or {}).items()})
+        pairs.update(work_item_identifiers(shaped))
+    subjects = sorted(set(pseudonyms_for_many(tenant=use_case.tenant, identifiers=pairs).values()))
+    details: dict = {"ids": [str(case.pk) for case in cases], "use_case": use_case.key}
+    if len(subjects) > 1:
+        details["subjects"] = subjects[1:]
+    access_event_record(actor=actor, tenant=use_case.tenant, purpose=purpose, event_type="personal_data.viewed",
+                        object_type="automations.qualitytestcase", subject_pseudonym=subjects[0] if subjects else "",
+                        details=details)

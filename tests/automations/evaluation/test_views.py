@@ -124,3 +124,32 @@ def test_every_approver_sees_the_evaluation_the_request_carries(belege, team, le
         page = login(person, tenant).get(reverse("automations:change-request-detail", args=[cr.pk])).content.decode()
         assert f"Auswertung E{evaluation.pk} von R1 (angehängt)" in page, role
         assert "Korrekturquote" in page and "Automatischer Anteil" in page
+
+
+def test_the_test_case_pages_record_who_saw_the_personal_data_of_a_case(belege, team, lead, login, tenant):
+    """A case holds an input like an item's (a case taken from a reviewed item holds that item's): its list and
+    its page are each one look in the access log, naming the cases and the people; a use case without personal
+    data records nothing."""
+    from audit.models import AccessEvent
+    from audit.selectors.pseudonyms import pseudonym_lookup
+    from tests.automations.factories import make_use_case
+
+    tickets = make_use_case(tenant, lead, key="anfragen", input_fields=[
+        {"name": "text", "type": "long_text", "personal_data": True, "category": "contact"},
+        {"name": "sender_email", "type": "email", "personal_data": True, "category": "contact"}],
+        data_subjects=["Kunden"], legal_basis="art6_1_b")
+    case = test_cases.test_case_create(actor=lead, use_case=tickets, title="Anfrage",
+                                       payload={"text": "Bitte um Rückruf", "sender_email": "anna@kunde.example"},
+                                       expected={"category": "a"})
+    _cases(belege, lead)
+    client = login(lead, tenant)
+    assert client.get(reverse("automations:test-case-list", args=["belege"])).status_code == 200
+    assert not AccessEvent.objects.exists()
+    assert client.get(reverse("automations:test-case-list", args=["anfragen"])).status_code == 200
+    assert client.get(reverse("automations:test-case-detail", args=["anfragen", case.pk])).status_code == 200
+    events = list(AccessEvent.objects.order_by("id"))
+    assert [(e.event_type, e.details["purpose"], e.details["ids"]) for e in events] == [
+        ("personal_data.viewed", "test cases", [str(case.pk)]),
+        ("personal_data.viewed", "test case page", [str(case.pk)])]
+    anna = pseudonym_lookup(tenant=tenant, kind="email", identifier="anna@kunde.example").pseudonym
+    assert all(e.details["subject"] == anna and e.actor_user_id == lead.pk for e in events)
