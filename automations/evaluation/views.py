@@ -1,7 +1,6 @@
 """The evaluation pages of a use case: its test cases (by hand, imported, taken from a reviewed item), evaluations
 of its releases with their progress and figures, and two evaluations side by side. Thin: reads through
 automations.evaluation.selectors, writes through automations.evaluation.services."""
-from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
@@ -14,7 +13,8 @@ from automations.evaluation.services import evaluations, test_cases
 from automations.execution import selectors as execution_selectors
 from automations.fields import field_label, format_value
 from automations.registry import selectors as registry_selectors
-from automations.registry.views.mixins import RegistryView, UseCaseMixin, error_messages, get_or_404
+from automations.registry.views.mixins import RegistryView, UseCaseMixin, get_or_404
+from portal.views import call_service, show_refusal
 
 # --- test cases ---------------------------------------------------------------------------------------------
 
@@ -56,9 +56,7 @@ class QualityTestCaseImportView(QualityTestCaseListView):
             report = test_cases.test_cases_import(actor=request.user, use_case=self.use_case, data=upload.read(),
                                                   name=upload.name)
         except (ValidationError, PermissionDenied) as error:
-            for message in error_messages(error):
-                form.add_error(None, message)
-            return self.render_page(request, form=form, status=403 if isinstance(error, PermissionDenied) else 400)
+            return self.render_page(request, form=form, status=show_refusal(form, error))
         return self.render_page(request, report=report)
 
 
@@ -77,16 +75,13 @@ class QualityTestCaseCreateView(UseCaseMixin, RegistryView):
         if not form.is_valid():
             return self._render(request, form, status=400)
         upload = form.cleaned_data.get("file")
-        try:
-            case = test_cases.test_case_create(
+        return call_service(
+            request, lambda: test_cases.test_case_create(
                 actor=request.user, use_case=self.use_case, file_name=upload.name if upload else "",
-                file_content=upload.read() if upload else None, **form.values())
-        except (ValidationError, PermissionDenied) as error:
-            for message in error_messages(error):
-                form.add_error(None, message)
-            return self._render(request, form, status=403 if isinstance(error, PermissionDenied) else 400)
-        messages.success(request, _("Test case T%(n)s was created.") % {"n": case.pk})
-        return HttpResponseRedirect(reverse("automations:test-case-list", args=[key]))
+                file_content=upload.read() if upload else None, **form.values()),
+            success=lambda case: _("Test case T%(n)s was created.") % {"n": case.pk},
+            to=reverse("automations:test-case-list", args=[key]),
+            form=form, invalid=lambda status: self._render(request, form, status=status))
 
 
 class QualityTestCaseDetailView(UseCaseMixin, RegistryView):
@@ -119,16 +114,12 @@ class QualityTestCaseDetailView(UseCaseMixin, RegistryView):
         form = CaseForm(request.POST, use_case=self.use_case, editing=True)
         if not form.is_valid():
             return self._render(request, case, form, status=400)
-        try:
-            values = form.values()
-            test_cases.test_case_update(actor=request.user, test_case=case, reason=form.cleaned_data["reason"],
-                                        **values)
-        except (ValidationError, PermissionDenied) as error:
-            for message in error_messages(error):
-                form.add_error(None, message)
-            return self._render(request, case, form, status=403 if isinstance(error, PermissionDenied) else 400)
-        messages.success(request, _("Test case T%(n)s was changed; its earlier version is kept.") % {"n": case.pk})
-        return HttpResponseRedirect(reverse("automations:test-case-detail", args=[key, pk]))
+        return call_service(
+            request, lambda: test_cases.test_case_update(actor=request.user, test_case=case,
+                                                         reason=form.cleaned_data["reason"], **form.values()),
+            success=_("Test case T%(n)s was changed; its earlier version is kept.") % {"n": case.pk},
+            to=reverse("automations:test-case-detail", args=[key, pk]),
+            form=form, invalid=lambda status: self._render(request, case, form, status=status))
 
 
 class QualityTestCaseRetireView(QualityTestCaseDetailView):
@@ -137,16 +128,15 @@ class QualityTestCaseRetireView(QualityTestCaseDetailView):
     def post(self, request, key, pk):
         case = self.case(pk)
         form = ReasonForm(request.POST)
-        try:
+
+        def retire():
             if not form.is_valid():
                 raise ValidationError(_("Say why the test case is retired."))
-            test_cases.test_case_retire(actor=request.user, test_case=case, reason=form.cleaned_data["reason"])
-        except (ValidationError, PermissionDenied) as error:
-            for message in error_messages(error):
-                messages.error(request, message)
-            return HttpResponseRedirect(reverse("automations:test-case-detail", args=[key, pk]))
-        messages.success(request, _("Test case T%(n)s was retired.") % {"n": case.pk})
-        return HttpResponseRedirect(reverse("automations:test-case-list", args=[key]))
+            return test_cases.test_case_retire(actor=request.user, test_case=case, reason=form.cleaned_data["reason"])
+
+        return call_service(request, retire, success=_("Test case T%(n)s was retired.") % {"n": case.pk},
+                            to=reverse("automations:test-case-list", args=[key]),
+                            refused_to=reverse("automations:test-case-detail", args=[key, pk]))
 
 
 class QualityTestCaseFromItemView(RegistryView):
@@ -158,15 +148,12 @@ class QualityTestCaseFromItemView(RegistryView):
         item = execution_selectors.work_item_list(tenant=request.tenant, user=request.user).filter(pk=pk).first()
         if item is None:
             raise Http404
-        try:
-            case = test_cases.test_case_from_item(actor=request.user, item=item)
-        except (ValidationError, PermissionDenied) as error:
-            for message in error_messages(error):
-                messages.error(request, message)
-            return HttpResponseRedirect(reverse("work:item-detail", args=[pk]))
-        messages.success(request, _("The item is now test case T%(n)s of %(uc)s.")
-                         % {"n": case.pk, "uc": item.use_case.title})
-        return HttpResponseRedirect(reverse("automations:test-case-detail", args=[item.use_case.key, case.pk]))
+        return call_service(
+            request, lambda: test_cases.test_case_from_item(actor=request.user, item=item),
+            success=lambda case: _("The item is now test case T%(n)s of %(uc)s.")
+            % {"n": case.pk, "uc": item.use_case.title},
+            to=lambda case: reverse("automations:test-case-detail", args=[item.use_case.key, case.pk]),
+            refused_to=reverse("work:item-detail", args=[pk]))
 
 
 # --- evaluations --------------------------------------------------------------------------------------------
@@ -176,14 +163,11 @@ class EvaluationStartView(UseCaseMixin, RegistryView):
 
     def post(self, request, key, number):
         release = get_or_404(registry_selectors.release_get, use_case=self.use_case, number=number)
-        try:
-            evaluation = evaluations.evaluation_start(actor=request.user, release=release)
-        except (ValidationError, PermissionDenied) as error:
-            for message in error_messages(error):
-                messages.error(request, message)
-            return HttpResponseRedirect(reverse("automations:release-detail", args=[key, number]))
-        messages.success(request, _("The evaluation of R%(n)s was queued; its progress shows below.") % {"n": number})
-        return HttpResponseRedirect(reverse("automations:evaluation-detail", args=[key, evaluation.pk]))
+        return call_service(
+            request, lambda: evaluations.evaluation_start(actor=request.user, release=release),
+            success=_("The evaluation of R%(n)s was queued; its progress shows below.") % {"n": number},
+            to=lambda evaluation: reverse("automations:evaluation-detail", args=[key, evaluation.pk]),
+            refused_to=reverse("automations:release-detail", args=[key, number]))
 
 
 def _field_rows(evaluation, use_case) -> list[dict]:

@@ -1,8 +1,7 @@
 """Quality's pages: a use case's periodic reviews (list, the due one completed with checklist, figures and
 outcome) and the request to switch automatic application back on after the circuit breaker tripped."""
-from django.contrib import messages
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -11,7 +10,8 @@ from django.utils.translation import gettext as _
 from automations.quality import selectors, services
 from automations.quality.choices import REVIEW_CHECKLIST, ReviewState
 from automations.quality.forms import BreakerResetForm, UseCaseReviewForm
-from automations.registry.views.mixins import RegistryView, UseCaseMixin, error_messages
+from automations.registry.views.mixins import RegistryView, UseCaseMixin
+from portal.views import call_service
 
 
 class UseCaseReviewListView(UseCaseMixin, RegistryView):
@@ -58,17 +58,14 @@ class UseCaseReviewDetailView(UseCaseMixin, RegistryView):
         form = UseCaseReviewForm(request.POST, change_requests=selectors.review_change_requests(review=review))
         if not form.is_valid():
             return self._render(request, review, form, status=400)
-        try:
-            review = services.use_case_review_complete(
+        return call_service(
+            request, lambda: services.use_case_review_complete(
                 actor=request.user, review=review, checklist=form.checklist(), notes=form.cleaned_data["notes"],
-                outcome=form.cleaned_data["outcome"], change_request=form.chosen_change_request())
-        except (ValidationError, PermissionDenied) as error:
-            for message in error_messages(error):
-                form.add_error(None, message)
-            return self._render(request, review, form, status=403 if isinstance(error, PermissionDenied) else 400)
-        messages.success(request, _("The review is recorded; the next one is due on %(date)s.")
-                         % {"date": timezone.localdate(review.use_case.review_due_at).isoformat()})
-        return HttpResponseRedirect(reverse("automations:use-case-review-detail", args=[key, review.pk]))
+                outcome=form.cleaned_data["outcome"], change_request=form.chosen_change_request()),
+            success=lambda done: _("The review is recorded; the next one is due on %(date)s.")
+            % {"date": timezone.localdate(done.use_case.review_due_at).isoformat()},
+            to=lambda done: reverse("automations:use-case-review-detail", args=[key, done.pk]),
+            form=form, invalid=lambda status: self._render(request, review, form, status=status))
 
 
 class BreakerResetCreateView(UseCaseMixin, RegistryView):
@@ -88,13 +85,10 @@ class BreakerResetCreateView(UseCaseMixin, RegistryView):
         form = BreakerResetForm(request.POST)
         if not form.is_valid():
             return self._render(request, form, status=400)
-        try:
-            cr = services.quality_breaker_reset_request(actor=request.user, use_case=self.use_case,
-                                                        description=form.cleaned_data["description"])
-        except (ValidationError, PermissionDenied) as error:
-            for message in error_messages(error):
-                form.add_error(None, message)
-            return self._render(request, form, status=403 if isinstance(error, PermissionDenied) else 400)
-        messages.success(request, _("Change request CR-%(n)s proposed; automatic application runs again once it "
-                                    "is approved.") % {"n": cr.pk})
-        return HttpResponseRedirect(reverse("automations:change-request-detail", args=[cr.pk]))
+        return call_service(
+            request, lambda: services.quality_breaker_reset_request(actor=request.user, use_case=self.use_case,
+                                                                    description=form.cleaned_data["description"]),
+            success=lambda cr: _("Change request CR-%(n)s proposed; automatic application runs again once it is "
+                                 "approved.") % {"n": cr.pk},
+            to=lambda cr: reverse("automations:change-request-detail", args=[cr.pk]),
+            form=form, invalid=lambda status: self._render(request, form, status=status))

@@ -87,6 +87,30 @@ def test_an_evaluation_started_on_the_release_page_shows_its_figures(belege, lea
     assert "2 von 2 Testfällen" in progress.content.decode() and progress["HX-Refresh"] == "true"
 
 
+def test_a_test_case_is_retired_with_a_reason_only(belege, lead, login, tenant):
+    _cases(belege, lead)
+    case = QualityTestCase.objects.order_by("pk").first()
+    client = login(lead, tenant)
+    retire = reverse("automations:test-case-retire", args=["belege", case.pk])
+    response = client.post(retire, {"reason": ""}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("automations:test-case-detail", args=["belege", case.pk])
+    assert "Sagen Sie, warum der Testfall ausgemustert wird." in response.content.decode()
+    case.refresh_from_db()
+    assert case.is_active
+    response = client.post(retire, {"reason": "Beleg gehört nicht mehr dazu"}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("automations:test-case-list", args=["belege"])
+    assert f"Testfall T{case.pk} wurde ausgemustert." in response.content.decode()
+    case.refresh_from_db()
+    assert not case.is_active
+
+
+def test_an_evaluation_without_test_cases_is_refused_on_the_release_page(belege, lead, login, tenant):
+    response = login(lead, tenant).post(reverse("automations:evaluation-start", args=["belege", 1]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("automations:release-detail", args=["belege", 1])
+    assert "hat noch keinen aktiven Testfall" in response.content.decode()
+    assert not EvaluationRun.objects.exists()
+
+
 def test_two_evaluations_side_by_side(belege, lead, login, tenant):
     _cases(belege, lead)
     first = evaluations.evaluation_run_now(actor=lead, release=pilot_release(belege))
