@@ -8,6 +8,7 @@ from demo.invoices import generate_demo_invoices
 from demo.use_cases import demo_files_folder
 from tests.access import login
 from tests.automations.factories import make_rules_use_case, make_use_case
+from tests.reviews.factories import join_team
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,8 @@ def test_a_clerk_lists_and_downloads_the_demo_invoices(client, tenant, team, dem
 
 
 def test_sending_all_demo_invoices_creates_one_item_each(client, tenant, team, demo_invoices, eager_tasks):
-    make_rules_use_case(tenant, team, key="eingangsrechnungen")
+    use_case = make_rules_use_case(tenant, team, key="eingangsrechnungen")
+    join_team(team["clerk"], use_case, team["automation_lead"])  # as in the quick start: the clerk's department
     login(client, team["clerk"], tenant)
     response = client.post(reverse("demo:invoices-send"))
     assert response.status_code == 302 and "use_case=eingangsrechnungen" in response["Location"]

@@ -17,6 +17,7 @@ from automations.registry.services import use_cases
 from portal import services as portal_services
 from tests.access import login
 from tests.automations.factories import make_rules_use_case
+from tests.reviews.factories import join_team
 
 pytestmark = pytest.mark.django_db
 
@@ -25,9 +26,11 @@ INVOICE_TEXT = "Rechnung, Rechnungsnummer 4711 "
 
 @pytest.fixture
 def belege(tenant, team, eager_tasks):
-    return make_rules_use_case(tenant, team, input_fields=[
+    use_case = make_rules_use_case(tenant, team, input_fields=[
         {"name": "text", "type": "long_text"},
         {"name": "reference", "type": "text", "validation": {"max_length": 50}}])
+    join_team(team["clerk"], use_case, team["automation_lead"])  # the clerk sends work for their department
+    return use_case
 
 
 @pytest.fixture

@@ -200,7 +200,7 @@ def test_a_repeated_run_never_applies_twice(tenant, team, run_on_commit):
 def test_files_are_stored_outside_the_web_root(tenant, team, run_on_commit, settings):
     make_rules_use_case(tenant, team)
     upload = SimpleUploadedFile("beleg.txt", b"Lieferschein Nr. 3", content_type="text/plain")
-    item, _ = run_on_commit(intake.work_item_create, actor=team["clerk"], tenant=tenant, use_case_key="belege",
+    item, _ = run_on_commit(intake.work_item_create, actor=team["it_operator"], tenant=tenant, use_case_key="belege",
                             files=[upload], source="upload")
     item.refresh_from_db()
     stored = item.files.get()

@@ -13,6 +13,7 @@ from automations.engines.classifier import text as classifier_text
 from automations.execution.services import intake
 from automations.execution.services import runs as pipeline
 from tests.automations.factories import make_rules_use_case
+from tests.reviews.factories import join_team
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,7 +31,8 @@ class Spy:
 
 
 def test_engines_masking_and_input_checks_run_outside_any_transaction(tenant, team, eager_tasks, monkeypatch):
-    make_rules_use_case(tenant, team)
+    use_case = make_rules_use_case(tenant, team)
+    join_team(team["clerk"], use_case, team["automation_lead"])  # the clerk sends work for their department
     engine = Spy(rules.RulesEngine.suggest)
     text = Spy(rules.item_text)
     checks = Spy(limits.payload_problems)
