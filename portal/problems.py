@@ -16,6 +16,7 @@ A service's exception names its own status and code where they differ from the d
 a view whose refusals mean a conflict says so with `refusal_status` (an int, or a dict by action name)."""
 import json
 import logging
+from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ObjectDoesNotExist
@@ -187,3 +188,26 @@ def api_not_found(request, *args, **kwargs):
     return problem_response(404, code="not_found",
                             detail=_("No API endpoint at %(path)s. The schema at /api/schema/ lists them all.")
                             % {"path": request.path})
+
+
+# What no JSON body or JSON line may hold, whatever reads it (the API's parser, a multipart payload, a bulk
+# import): the database stores no NUL character, and nesting deeper than this is no input of ours.
+MAX_JSON_DEPTH = 32
+
+
+def json_refusal(value: Any, *, limit: int = MAX_JSON_DEPTH) -> str | None:
+    """Why a parsed JSON value is refused (a NUL character, too deep), or None. Iterative: any depth is walked."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            if depth > limit:
+                return _("The JSON is nested deeper than %(n)s levels.") % {"n": limit}
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            for key, child in items:
+                if isinstance(key, str) and "\x00" in key:
+                    return _("The JSON contains a NUL character.")
+                stack.append((child, depth + 1))
+        elif isinstance(node, str) and "\x00" in node:
+            return _("The JSON contains a NUL character.")
+    return None

@@ -276,6 +276,9 @@ REST_FRAMEWORK = {
     # Every error as problem details (RFC 9457, portal.problems); JSON only, also when a browser asks.
     "EXCEPTION_HANDLER": "portal.problems.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON without NUL characters and nested at most 32 levels (400 otherwise), forms and files as DRF reads them.
+    "DEFAULT_PARSER_CLASSES": ["portal.api.parsers.JSONParser", "rest_framework.parsers.FormParser",
+                               "rest_framework.parsers.MultiPartParser"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Leitplanke API",

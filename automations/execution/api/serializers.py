@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from automations.execution.models.work import WorkItem
 from portal.api.fields import StrictCharField
+from portal.problems import json_refusal
 
 
 class WorkItemSerializer(serializers.ModelSerializer):
@@ -68,8 +69,11 @@ class WorkItemCreateInputSerializer(serializers.Serializer):
         if isinstance(value, str) and isinstance(self.initial_data, QueryDict):  # multipart: JSON as text
             try:
                 value = json.loads(value) if value else None
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 raise serializers.ValidationError(_("payload is not valid JSON."), code="parse_error") from None
+        refusal = json_refusal(value)  # a multipart payload's JSON text did not pass the API's JSON parser
+        if refusal:
+            raise serializers.ValidationError(refusal, code="parse_error")
         if value is not None and not isinstance(value, dict):
             raise serializers.ValidationError(_("The payload must be an object of input fields."), code="invalid")
         return value

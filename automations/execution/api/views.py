@@ -3,7 +3,7 @@ systems, and their acknowledgement."""
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from audit.actors import actor_from_request
@@ -18,6 +18,7 @@ from automations.execution.api.serializers import (
 from automations.execution.models.work import WorkItem
 from automations.execution.services import intake, results
 from portal.api.pagination import CursorPagination
+from portal.api.parsers import JSONParser
 from portal.api.permissions import TenantModelPermissions, request_tenant
 from portal.api.schema import problem
 from portal.choices import TokenScope

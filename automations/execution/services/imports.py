@@ -32,6 +32,7 @@ from automations.registry.models.use_cases import UseCase
 from portal import dispatch
 from portal.jobs import task_send_on_commit
 from portal.permissions import require_perm
+from portal.problems import json_refusal
 
 BATCH_SIZE = 2000
 RECORD_KEYS = frozenset({"payload", "external_id"})
@@ -78,9 +79,13 @@ def work_items_import(*, actor, tenant, use_case_key: str, lines: Iterable[str],
 def _record(use_case: UseCase, number: int, line: str) -> _Record:
     try:
         record = json.loads(line)
-    except ValueError as error:
-        return _Record(number, {"unreadable_line": line[:UNREADABLE_KEEP_CHARS]},
+    except (ValueError, RecursionError) as error:
+        return _Record(number, {"unreadable_line": line.replace("\x00", "")[:UNREADABLE_KEEP_CHARS]},
                        problem=_("not a JSON line (%(error)s)") % {"error": error})
+    refusal = json_refusal(record)
+    if refusal:  # kept as the text it came as (a NUL escaped, never stored as one)
+        return _Record(number, {"unreadable_line": line.replace("\x00", "")[:UNREADABLE_KEEP_CHARS]},
+                       problem=refusal)
     if not isinstance(record, dict) or not isinstance(record.get("payload"), dict):
         return _Record(number, {"unreadable_line": line[:UNREADABLE_KEEP_CHARS]},
                        problem=_("a line must be an object with the input fields in \"payload\""))
