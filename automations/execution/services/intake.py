@@ -23,7 +23,7 @@ from portal import dispatch
 from portal import files as stored_files
 from portal.choices import Role
 from portal.permissions import require_perm
-from portal.selectors import roles_of
+from portal.selectors import reads_all_work, roles_of
 
 
 class UseCaseNotAccepting(ValidationError):
@@ -39,10 +39,14 @@ def use_case_accepting(*, actor, tenant, key: str) -> UseCase:
     one; registry.selectors.use_case_restrict, action intake; the system always); a use case in draft or
     retired is refused with UseCaseNotAccepting. Every way in (one item, a bulk import) asks here."""
     actor = as_actor(actor)
+    require_perm(actor, tenant, "automations.add_workitem")
     use_case = UseCase.objects.for_tenant(tenant).filter(key=key).first()
     if use_case is None:
         raise ValidationError(_("Unknown use case %(key)s.") % {"key": key})
-    if actor.kind != "system" and not use_case_may(use_case=use_case, user=actor.user, action="intake"):
+    # With add_workitem, a tenant-wide reader of work (the lead, IT) sends to every use case (from the roles the
+    # request read already: no statement); anyone else asks the scoped read.
+    if actor.kind != "system" and not reads_all_work(user=actor.user, tenant=tenant) \
+            and not use_case_may(use_case=use_case, user=actor.user, action="intake"):
         raise PermissionDenied(_("You do not work the use case %(key)s: its work items come from its own team.")
                                % {"key": use_case.key})
     if use_case.status in (UseCaseStatus.DRAFT, UseCaseStatus.RETIRED):
