@@ -253,18 +253,29 @@ def _unchained_writer(args) -> int:
 def audit_append(tenant_id: int, database_url: str, *, writers: int, each: int) -> dict:
     from django.db import connections
 
+    from audit.services.events import audit_sequence_pending
+
     connections.close_all()
     context = multiprocessing.get_context("fork")
+    load = [round(os.getloadavg()[0], 2)]
     with context.Pool(writers) as pool:
         started = time.perf_counter()
         ours = sum(pool.map(_audit_writer, [(each, tenant_id)] * writers))
-        chained = ours / (time.perf_counter() - started)
+        appended = time.perf_counter() - started
+    # What the writers' own sequencer threads had not linked yet when they stopped is linked by the sweep: the
+    # time until the whole chain is linked counts as well.
+    left = audit_sequence_pending()
+    linked = time.perf_counter() - started
+    load.append(round(os.getloadavg()[0], 2))
     with context.Pool(writers) as pool:
         started = time.perf_counter()
         theirs = sum(pool.map(_unchained_writer, [(each, tenant_id, database_url)] * writers))
         unchained = theirs / (time.perf_counter() - started)
-    return {"chained_per_second": round(chained, 1), "unchained_per_second": round(unchained, 1),
-            "ratio": round(chained / unchained, 3)}
+    load.append(round(os.getloadavg()[0], 2))
+    return {"chained_per_second": round(ours / appended, 1), "unchained_per_second": round(unchained, 1),
+            "ratio": round(ours / appended / unchained, 3), "linked_per_second": round(ours / linked, 1),
+            "ratio_linked": round(ours / linked / unchained, 3), "left_to_the_sweep": left,
+            "load_average_1min": load}
 
 
 # --- the embedded default ------------------------------------------------------------------------------------
@@ -510,11 +521,14 @@ class Bench:
                                               payload={"text": f"Rechnung, Rechnungsnummer {n}"})
             ids.append(item.pk)
         pending = WorkItem.objects.filter(pk__in=ids, status__in=("received", "processing"))
+        load = [round(os.getloadavg()[0], 2)]
         ours = self._drain("pipeline", [], lambda: not pending.exists())
+        load.append(round(os.getloadavg()[0], 2))
         for _ in range(count):
             app.send_task("bench.noop", queue="celery")
         theirs = self._drain("noop", ["bench.celery_noop"],
                              lambda: not client.llen("celery") and not client.hlen("unacked"))
+        load.append(round(os.getloadavg()[0], 2))
         # Where a run's time goes: runs executed in this process under cProfile (cumulative, by own time).
         from automations.execution.services import runs
         from automations.models import Run
@@ -528,7 +542,7 @@ class Bench:
         self.results["pipeline"] = {
             "items": count, "worker": "prefork, 2 processes",
             "items_per_second": round(count / ours, 1), "noop_tasks_per_second": round(count / theirs, 1),
-            "ratio": round(theirs / ours, 3), "profile_top_by_own_time": profile}
+            "ratio": round(theirs / ours, 3), "load_average_1min": load, "profile_top_by_own_time": profile}
 
     def audit(self) -> None:
         from portal.models import Tenant

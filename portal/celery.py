@@ -3,6 +3,7 @@ import logging.config
 import os
 
 from celery import Celery, signals
+from celery.states import SUCCESS
 
 from portal.logs import log_context, log_context_end, log_context_start
 
@@ -58,3 +59,33 @@ def _task_log_context_end(task_id=None, **kwargs):
     context = _task_contexts.pop(task_id, None)
     if context is not None:
         log_context_end(context)
+
+
+# Database connections live across tasks (settings CELERY_DB_REUSE_MAX) with the life Django gives a request's:
+# closed when older than CONN_MAX_AGE or after an error, checked (CONN_HEALTH_CHECKS) before a task first uses
+# them — so a restarted server costs one reconnect, not a failed task. A task that did not succeed may have been
+# interrupted inside a statement (a time limit, a lost server), which Django cannot always tell from a usable
+# connection: its connections are closed. A task run eagerly (in the caller's process, inside the caller's
+# transaction) leaves the caller's connection alone, as Celery's own fix-up does.
+def _in_worker(task) -> bool:
+    return task is not None and not getattr(task.request, "is_eager", False)
+
+
+@signals.task_prerun.connect
+def _task_connections_checked(task=None, **kwargs):
+    from django.db import close_old_connections
+
+    if _in_worker(task):
+        close_old_connections()
+
+
+@signals.task_postrun.connect
+def _task_connections_released(task=None, state=None, **kwargs):
+    from django.db import close_old_connections, connections
+
+    if not _in_worker(task):
+        return
+    if state == SUCCESS:
+        close_old_connections()
+    else:
+        connections.close_all()

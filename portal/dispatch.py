@@ -24,7 +24,7 @@ class _Event:
     name: str
     description: str
     required: bool
-    handlers: list[Callable[..., None]] = field(default_factory=list)
+    handlers: list[Callable[..., object]] = field(default_factory=list)
 
 
 _EVENTS: dict[str, _Event] = {}
@@ -44,7 +44,7 @@ def _event(name: str) -> _Event:
         raise DispatchError(f"event {name!r} was never declared") from None
 
 
-def connect(name: str, handler: Callable[..., None]) -> None:
+def connect(name: str, handler: Callable[..., object]) -> None:
     """Connect a handler (called with the emitter's keyword arguments); connecting the same one twice is
     ignored, so an app's ready() may run more than once (as in some test runners) without doubling effects."""
     event = _event(name)
@@ -52,12 +52,12 @@ def connect(name: str, handler: Callable[..., None]) -> None:
         event.handlers.append(handler)
 
 
-def emit(name: str, **payload) -> None:
+def emit(name: str, **payload) -> list:
+    """Call every handler of the event; returns what they returned, in the order they were connected."""
     event = _event(name)
     if event.required and not event.handlers:
         raise DispatchError(f"nobody handles {name!r}")
-    for handler in list(event.handlers):
-        handler(**payload)
+    return [handler(**payload) for handler in list(event.handlers)]
 
 
 def declared() -> dict[str, tuple[str, bool, list[str]]]:

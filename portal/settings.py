@@ -369,6 +369,12 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Celery's Django fix-up closes the database connection before and after every task unless this is set: a
+# new PostgreSQL backend per task (its connection set-up and an empty catalogue cache) cost a pipeline run more
+# than all its statements. Workers keep their connection across tasks instead and close it as Django closes a
+# request's (CONN_MAX_AGE, health check before first use, errors); a task that did not succeed closes it
+# (portal.celery). The fix-up still recycles the connection after this many tasks.
+CELERY_DB_REUSE_MAX = 1000
 # Beat's tasks run on a queue of their own, consumed by a worker of its own (quickstart starts one; the
 # systemd units include one): recovery (the run reaper), claim expiry and checkpoint signing never wait
 # behind a backlog of pipeline work. Each expires after its own interval, so an outage leaves no pile of

@@ -5,9 +5,13 @@ An ingest POST: 5 statements with the production sequencer (token with user, ten
 the item, its audit event and its run in one transaction — the chain is linked after the commit, for many
 commits at once), 7 when the chain is linked inline (the test default: an advisory lock and the sequencer's
 call in the same transaction). An authenticated GET of one item: 3 (token, the item with its use case and
-release, its deliveries); `GET /api/v1/me/`: 1. A pipeline run at most 25. The connection's health check
-(one `SELECT 1` per request on a persistent connection, CONN_HEALTH_CHECKS) is not a statement of ours and is
-not counted.
+release, its deliveries); `GET /api/v1/me/`: 1. A pipeline run at most 17 with the chain linked inline (a worker
+links after commit, in batches, so its runs take 4 fewer): its context in one query (item, use case, tenant, the
+labelled release, files, the duplicate check), the start under a narrow lock (run, item, event), then routing's
+lock, item, suggestions, the review layer's and the connectors' reads, run, steps and the two events in one
+INSERT; the first run of a release in a process also reads the release and its engine configurations (2 more).
+The connection's health check (one `SELECT 1` per request on a persistent connection, CONN_HEALTH_CHECKS) is not
+a statement of ours and is not counted.
 """
 import json
 
@@ -26,7 +30,8 @@ from tests.integration.builders import live_use_case
 
 pytestmark = pytest.mark.django_db
 
-POST_LIMIT, POST_INLINE_LIMIT, GET_LIMIT, ME_LIMIT, RUN_LIMIT = 5, 7, 3, 1, 25
+POST_LIMIT, POST_INLINE_LIMIT, GET_LIMIT, ME_LIMIT, RUN_LIMIT = 5, 7, 3, 1, 17
+FIRST_RUN_LIMIT = RUN_LIMIT + 2
 
 
 @pytest.fixture
@@ -88,11 +93,13 @@ def test_an_authenticated_get_of_one_item_takes_at_most_3_statements(api):
     assert len(_statements(context)) <= GET_LIMIT, "\n".join(_statements(context))
 
 
-def test_a_pipeline_run_takes_at_most_25_statements(api):
-    item, _created = intake.work_item_create(actor=api["team"]["it_operator"], tenant=api["tenant"],
-                                             use_case_key="belege", payload={"text": "Rechnung Nr. 4711"})
-    run = Run.objects.get(item=item)
-    with CaptureQueriesContext(connection) as context:
-        runs.run_execute(run_id=run.pk, task_id="t-1")
-    assert WorkItem.objects.get(pk=item.pk).status == ItemStatus.APPLIED
-    assert len(_statements(context)) <= RUN_LIMIT, "\n".join(_statements(context))
+def test_a_pipeline_run_takes_at_most_17_statements(api):
+    for n in range(2):
+        item, _created = intake.work_item_create(actor=api["team"]["it_operator"], tenant=api["tenant"],
+                                                 use_case_key="belege", payload={"text": f"Rechnung Nr. 4711-{n}"})
+        run = Run.objects.get(item=item)
+        with CaptureQueriesContext(connection) as context:
+            runs.run_execute(run_id=run.pk, task_id=f"t-{n}")
+        assert WorkItem.objects.get(pk=item.pk).status == ItemStatus.APPLIED
+        limit = FIRST_RUN_LIMIT if n == 0 else RUN_LIMIT  # the second run finds its release known
+        assert len(_statements(context)) <= limit, "\n".join(_statements(context))

@@ -6,10 +6,11 @@ import os
 import re
 import threading
 import time
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, router, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, close_old_connections, connections, router, transaction
 from django.utils import timezone
 
 from audit import registry, sequencer
@@ -92,48 +93,76 @@ def access_event_record(
                         object_type=object_type, details=details)
 
 
+class AuditEntry(NamedTuple):
+    """One event of several recorded together (audit_events_record)."""
+
+    event_type: str
+    obj: Any = None
+    details: dict | None = None
+    object_type: str = ""
+    object_id: str = ""
+
+
+def audit_events_record(*, actor: Actor | Any, tenant, events: Sequence[AuditEntry]) -> list[AuditEvent]:
+    """Append several events of one actor to the tenant's chain (or the system chain), in this order, inside
+    the caller's transaction like audit_event_record — on PostgreSQL with one INSERT for all of them."""
+    return chain_append_many(stream=AUDIT, actor=actor, tenant=tenant, entries=events)
+
+
 def chain_append(*, stream: Stream, actor, tenant, event_type: str, obj: Any = None, object_type: str = "",
                  object_id: str = "", details: dict | None = None):
-    """Append one event to a chain of `stream`; the one place where events are written.
+    """Append one event to a chain of `stream`; the one place where events are written (chain_append_many
+    for several)."""
+    return chain_append_many(stream=stream, actor=actor, tenant=tenant, entries=[
+        AuditEntry(event_type, obj=obj, details=details, object_type=object_type, object_id=object_id)])[0]
 
-    PostgreSQL: one INSERT of a pending event (no chain lock); the sequencer links it right after the
+
+def chain_append_many(*, stream: Stream, actor, tenant, entries: Sequence[AuditEntry]) -> list:
+    """Append events to a chain of `stream`, in the order given.
+
+    PostgreSQL: one INSERT of pending events (no chain lock); the sequencer links them right after the
     transaction commits (AUDIT_SEQUENCER "on_commit"), or at once, under the chain lock until commit
-    ("inline"). SQLite: linked here, under the chain head's lock (hash version 1)."""
-    registry.get(event_type)
+    ("inline"). SQLite: linked here one by one, under the chain head's lock (hash version 1)."""
     actor = as_actor(actor)
-    details = details or {}
-    _check_details(details)
-    if obj is not None:
-        object_type, object_id = _object_ref(obj)
     chain = stream.chain_key(tenant)
-    values = {
-        "chain": chain,
-        "occurred_at": timezone.now(),
-        "actor_kind": actor.kind,
-        "actor_user_id": actor.user_id,
-        "actor_token_id": getattr(actor.token, "pk", None),
-        "event_type": event_type,
-        "object_type": object_type,
-        "object_id": str(object_id),
-        "details": json.loads(json.dumps(details, default=str)),
-    }
+    rows = []
+    for entry in entries:
+        registry.get(entry.event_type)
+        details = entry.details or {}
+        _check_details(details)
+        object_type, object_id = entry.object_type, entry.object_id
+        if entry.obj is not None:
+            object_type, object_id = _object_ref(entry.obj)
+        rows.append({
+            "chain": chain,
+            "occurred_at": timezone.now(),
+            "actor_kind": actor.kind,
+            "actor_user_id": actor.user_id,
+            "actor_token_id": getattr(actor.token, "pk", None),
+            "event_type": entry.event_type,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "details": json.loads(json.dumps(details, default=str)),
+        })
     using = router.db_for_write(stream.event_model)
     if connections[using].vendor == "postgresql":
-        return _append_pending(stream, tenant, values, using)
-    return _append_linked(stream, tenant, values)
+        return _append_pending(stream, tenant, chain, rows, using)
+    return [_append_linked(stream, tenant, values) for values in rows]
 
 
-def _append_pending(stream: Stream, tenant, values: dict, using: str):
-    event = stream.event_model.objects.using(using).create(
-        tenant=tenant, sequence=None, prev_hash=None, hash=None, hash_version=CURRENT_VERSION, **values)
+def _append_pending(stream: Stream, tenant, chain: str, rows: list[dict], using: str) -> list:
+    events = stream.event_model.objects.using(using).bulk_create([
+        stream.event_model(tenant=tenant, sequence=None, prev_hash=None, hash=None, hash_version=CURRENT_VERSION,
+                           **values) for values in rows])
     table = stream.event_model._meta.db_table
     if settings.AUDIT_SEQUENCER == "inline":
-        for event_id, sequence, prev_hash, digest in sequencer.sequence_chain_inline(table, event.chain, using=using):
-            if event_id == event.pk:
-                event.sequence, event.prev_hash, event.hash = sequence, prev_hash, digest
+        mine = {event.pk: event for event in events}
+        for event_id, sequence, prev_hash, digest in sequencer.sequence_chain_inline(table, chain, using=using):
+            if event_id in mine:
+                mine[event_id].sequence, mine[event_id].prev_hash, mine[event_id].hash = sequence, prev_hash, digest
     else:
-        _sequence_on_commit(table, event.chain, using)
-    return event
+        _sequence_on_commit(table, chain, using)
+    return events
 
 
 class _SequenceDue:
@@ -170,6 +199,8 @@ class _BackgroundSequencer:
     chain and round instead of one per writing transaction. A process that dies with a round due leaves its
     events pending for the sweep."""
 
+    IDLE_SECONDS = 1.0
+
     def __init__(self):
         self.lock = threading.Lock()
         self.due: set[_SequenceDue] = set()
@@ -186,14 +217,20 @@ class _BackgroundSequencer:
 
     def _loop(self, delay: float) -> None:
         while True:
-            self.wake.wait()
+            if not self.wake.wait(self.IDLE_SECONDS):
+                connections.close_all()  # no commit asked for a round in a while: no connection stays open idle
+                self.wake.wait()
             time.sleep(delay)
             with self.lock:
                 self.wake.clear()
                 due, self.due = self.due, set()
+            # This thread's own connection lives across rounds as a request's does (CONN_MAX_AGE, checked before
+            # use, closed after an error): a new server process per round would compile the sequencing function
+            # and plan its statements afresh each time, which costs more than linking the round's events.
+            close_old_connections()
             for item in sorted(due, key=lambda d: (d.using, d.table, d.chain)):
                 item.link()
-            connections.close_all()  # this thread's own connections: none stays open between rounds
+            close_old_connections()
 
 
 _background = _BackgroundSequencer()

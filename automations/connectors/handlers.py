@@ -4,8 +4,8 @@ from automations.connectors.services.deliveries import deliveries_create
 from portal import dispatch
 
 
-def on_work_item_finalised(*, item) -> None:
-    deliveries_create(item=item)
+def on_work_item_finalised(*, item) -> list:
+    return deliveries_create(item=item)
 
 
 def connect() -> None:

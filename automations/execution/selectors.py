@@ -2,7 +2,7 @@
 tenant."""
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, QuerySet
 
 from automations.choices import EscalationState
 from automations.execution.models.work import Escalation, MasterRecord, WorkItem, WorkItemFile
@@ -39,6 +39,17 @@ def work_item_duplicates(*, item) -> list:
         match |= Q(external_id=item.external_id)
     return list(WorkItem.objects.for_tenant(item.tenant).filter(use_case=item.use_case, is_dry_run=False)
                 .filter(match).exclude(pk=item.pk).filter(created_at__lte=item.created_at).order_by("created_at")[:1])
+
+
+def work_item_duplicates_of(*, item: str) -> QuerySet[WorkItem]:
+    """work_item_duplicates for the item an outer query names (`item`: the path to it, e.g. "item" from a run),
+    as a subquery: a pipeline run reads the first one's id in the query that locks the run."""
+    match = Q(content_hash=OuterRef(f"{item}__content_hash")) | (
+        Q(external_id=OuterRef(f"{item}__external_id")) & ~Q(external_id=""))
+    return (WorkItem.objects.filter(tenant=OuterRef(f"{item}__tenant"), use_case=OuterRef(f"{item}__use_case"),
+                                    is_dry_run=False)
+            .filter(match).exclude(pk=OuterRef(item)).filter(created_at__lte=OuterRef(f"{item}__created_at"))
+            .order_by("created_at"))
 
 
 def work_item_restrict(qs, *, tenant, user):

@@ -164,18 +164,26 @@ def label_map(*, use_case: UseCase) -> dict[str, Release]:
             ReleaseLabel.objects.for_tenant(use_case.tenant).filter(use_case=use_case).select_related("release")}
 
 
+_ACTIVE_LABEL = (Q(name=Label.PILOT, use_case__status=UseCaseStatus.PILOT)
+                 | Q(name=Label.PRODUCTION, use_case__status=UseCaseStatus.PRODUCTION))
+
+
 def active_release_label(*, tenant, use_case_key: str) -> ReleaseLabel | None:
     """What a use case runs now, in one query: the label matching its status (pilot -> `pilot`,
     production -> `production`) with its release and use case. Suspended, draft and retired use cases
     run nothing (None)."""
     return (
-        ReleaseLabel.objects.filter(tenant=tenant, use_case__key=use_case_key)
-        .filter(Q(name=Label.PILOT, use_case__status=UseCaseStatus.PILOT)
-                | Q(name=Label.PRODUCTION, use_case__status=UseCaseStatus.PRODUCTION))
+        ReleaseLabel.objects.filter(tenant=tenant, use_case__key=use_case_key).filter(_ACTIVE_LABEL)
         .select_related("release", "use_case", "release__threshold_set", "release__prompt_template",
                         "release__guardrail_set")
         .first()
     )
+
+
+def active_release_labels_of(*, use_case) -> QuerySet[ReleaseLabel]:
+    """The label a use case runs now (at most one row, as active_release_label), for a use case given as a
+    reference of an outer query (OuterRef): a pipeline run reads it in the query that locks the run."""
+    return ReleaseLabel.objects.filter(use_case=use_case).filter(_ACTIVE_LABEL)
 
 
 # What a clerk's briefing is built from (reviews.briefings) besides the thresholds of the release the use case

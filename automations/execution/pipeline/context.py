@@ -21,6 +21,9 @@ class PipelineContext:
     tenant: Tenant
     payload: dict  # the input fields as received (the item's payload); engine_input's gain what the files held
     dry_run: bool = False
+    # The ids of earlier items this one may duplicate (at most one), when the run read them with its context
+    # (automations.execution.services.runs); None: the check step looks them up.
+    duplicate_ids: list | None = None
     suggestions: list[FieldSuggestion] = field(default_factory=list)
     chosen: dict[str, FieldSuggestion] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)

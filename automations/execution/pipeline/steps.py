@@ -129,10 +129,15 @@ class CheckStep(Step):
                 ctx.add_reason(_("Required input field %(f)s is missing.") % {"f": field_label(spec)},
                                field_name=spec["name"], clarification=True)
         # A test case is no duplicate of the item it was taken from: it is the same content on purpose.
-        duplicates = [] if ctx.item is None else work_item_duplicates(item=ctx.item)
+        if ctx.item is None:
+            duplicates = []
+        elif ctx.duplicate_ids is not None:
+            duplicates = ctx.duplicate_ids
+        else:
+            duplicates = [duplicate.pk for duplicate in work_item_duplicates(item=ctx.item)]
         if duplicates:
             ctx.add_reason(_("Possible duplicate of item %(id)s (same content or external id).")
-                           % {"id": str(duplicates[0].pk)[:8]}, clarification=True)
+                           % {"id": str(duplicates[0])[:8]}, clarification=True)
         found: dict[str, MasterRecord] = {}
         for spec in ctx.use_case.input_fields + ctx.use_case.output_fields:
             reference = spec.get("reference")

@@ -9,15 +9,16 @@ import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import prefetch_related_objects
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.actors import SYSTEM
-from audit.services.events import audit_event_record
+from audit.services.events import AuditEntry, audit_event_record, audit_events_record
 from automations.choices import (
     FINAL_ITEM_STATUSES,
     ItemStatus,
@@ -28,17 +29,17 @@ from automations.choices import (
     UseCaseStatus,
 )
 from automations.engines.base import EngineInput, InputFile
-from automations.execution.models.work import Run, StepRun, Suggestion, WorkItem
+from automations.execution.models.work import Run, StepRun, Suggestion, WorkItem, WorkItemFile
 from automations.execution.pipeline.context import PipelineContext, StepError, StopPipeline
 from automations.execution.pipeline.steps import PREPARE_STEPS
-from automations.execution.selectors import master_record_find
+from automations.execution.selectors import master_record_find, work_item_duplicates_of
 from automations.execution.services.engine_services import EngineServicesForItem
 from automations.execution.services.escalations import escalation_create
 from automations.fields import field_label
 from automations.quality.models import QualityBreaker
 from automations.registry.models.use_cases import UseCase
 from automations.registry.models.versions import Release
-from automations.registry.selectors import active_release_label
+from automations.registry.selectors import active_release_label, active_release_labels_of
 from portal import dispatch
 from portal.jobs import task_send_on_commit
 
@@ -109,9 +110,9 @@ def engine_input_for(*, use_case: UseCase, payload: dict, files: list[InputFile]
                        services=EngineServicesForItem(use_case=use_case, item_id=item_id, actor=actor))
 
 
-def _engine_input(item: WorkItem, use_case: UseCase) -> EngineInput:
+def _engine_input(item: WorkItem, use_case: UseCase, *, has_files: bool = True) -> EngineInput:
     files = [InputFile(name=f.name, content_type=f.content_type, path=Path(f.file.path))
-             for f in item.files.order_by("pk")]
+             for f in item.files.order_by("pk")] if has_files else []
     return engine_input_for(use_case=use_case, payload=item.payload, files=files, item_id=item.pk, tenant=item.tenant)
 
 
@@ -125,39 +126,114 @@ def _hold(item: WorkItem, run: Run, reason: str) -> None:
                        details={"run": run.pk, "use_case": item.use_case.key})
 
 
-def _load(run_id: int) -> Run | None:
-    """The run with its item, use case and tenant, in one query, before any transaction: the run's context is
-    loaded once, and no transaction stays open while an item's input is serialised (the payload may be
-    megabytes) for its hash."""
-    return Run.objects.select_related("item", "item__use_case", "item__tenant").filter(pk=run_id).first()
-
-
 def _input_hash(item: WorkItem) -> str:
     return _hash({"content": item.content_hash, "payload": item.payload})
 
 
-def _locked(run_id: int, tenant) -> Run | None:
-    """The run and its item locked, with the item's use case read fresh, in one query (the tenant is the one
-    loaded before)."""
-    run = (Run.objects.select_for_update(of=("self", "item")).select_related("item", "item__use_case")
+class _Releases:
+    """The releases this process's runs used, each with its versions (thresholds, guardrails, prompt template,
+    engine configurations). A release and its submitted versions never change (the database refuses edits,
+    automations migration 0002), so a run reads only which release its label names now — in the query that locks
+    it — and takes the rest from here. Kept by id and content hash: a database restored under a running worker
+    cannot hand a run another release's versions."""
+
+    SIZE = 64
+
+    def __init__(self):
+        self.entries: dict[tuple[int, str], Release] = {}
+
+    def get(self, pk: int, content_hash: str) -> Release:
+        release = self.entries.get((pk, content_hash))
+        if release is None:
+            release = (Release.objects.select_related("threshold_set", "prompt_template", "guardrail_set")
+                       .prefetch_related("engine_configs").get(pk=pk))
+            if len(self.entries) >= self.SIZE:
+                self.entries.clear()
+            self.entries[(pk, release.content_hash)] = release
+        return release
+
+
+_releases = _Releases()
+
+
+class _Found(NamedTuple):
+    """What the query that locks a starting run reads besides the run, its item, use case and tenant."""
+
+    labelled_release_id: int | None  # the release the use case's label names now
+    labelled_release_hash: str | None
+    own_release_hash: str | None  # a dry run's own release
+    has_files: bool
+    duplicate_of: uuid.UUID | None  # the first earlier item this one may duplicate
+
+
+def _load(run_id: int) -> tuple[Run, _Found] | None:
+    """The run with everything it needs to start, in one query before any transaction (so that none stays open
+    while an item's input, which may be megabytes, is serialised for its hash): its item, use case and tenant,
+    the release the use case's label names, whether the item has files, and the first earlier item it may
+    duplicate (the check step's question, answered here rather than in a query of its own)."""
+    labels = active_release_labels_of(use_case=OuterRef("item__use_case"))
+    run = (Run.objects.select_related("item", "item__use_case", "item__tenant")
+           .annotate(labelled_release_id=Subquery(labels.values("release_id")[:1]),
+                     labelled_release_hash=Subquery(labels.values("release__content_hash")[:1]),
+                     own_release_hash=Subquery(Release.objects.filter(pk=OuterRef("release_id"))
+                                               .values("content_hash")[:1]),
+                     has_files=Exists(WorkItemFile.objects.filter(item=OuterRef("item"))),
+                     duplicate_of=Subquery(work_item_duplicates_of(item="item").values("pk")[:1]))
            .filter(pk=run_id).first())
-    if run is not None:
-        run.tenant = run.item.tenant = tenant
-    return run
+    if run is None:
+        return None
+    return run, _Found(**{name: vars(run)[name] for name in _Found._fields})
 
 
-def _start(loaded: Run, task_id: str, input_hash: str, retry: int = 0) -> Run | None:
-    """Take the run (or find it needs nothing). Returns the run to execute (with its item, use case, release
-    and the release's engine configurations loaded), or None."""
+def _lock_fresh(run: Run) -> bool:
+    """Lock the loaded run and its item and read again, in one narrow query, what may have changed since it
+    was loaded: the run's state, the item's status and restriction, the use case's status. False: it is gone."""
+    fresh = (Run.objects.select_for_update(of=("self", "item")).select_related("item", "item__use_case")
+             .only("status", "lease_expires_at", "task_id", "attempt", "release_id", "item", "item__status",
+                   "item__restricted", "item__use_case", "item__use_case__status").filter(pk=run.pk).first())
+    if fresh is None:
+        return False
+    item = run.item
+    run.status, run.lease_expires_at, run.task_id = fresh.status, fresh.lease_expires_at, fresh.task_id
+    run.attempt, run.release_id = fresh.attempt, fresh.release_id
+    item.status, item.restricted, item.use_case.status = (fresh.item.status, fresh.item.restricted,
+                                                          fresh.item.use_case.status)
+    return True
+
+
+def _locked_for_routing(run_id: int, tenant) -> tuple[Run, str | None] | None:
+    """The run and its item locked, with the item's use case read fresh, and the reason of the use case's tripped
+    quality circuit breaker (None if none is), in one query (the tenant is the one the run started with)."""
+    tripped = QualityBreaker.objects.filter(use_case=OuterRef("item__use_case"), tripped=True)
+    run = (Run.objects.select_for_update(of=("self", "item")).select_related("item", "item__use_case")
+           .annotate(breaker_reason=Subquery(tripped.values("reason")[:1]))
+           .filter(pk=run_id).first())
+    if run is None:
+        return None
+    run.tenant = run.item.tenant = tenant
+    return run, vars(run)["breaker_reason"]
+
+
+def _start(run_id: int, task_id: str, retry: int = 0) -> tuple[Run, _Found] | None:
+    """Take the run (or find it needs nothing). Returns the run to execute (with its item, use case, tenant,
+    release and the release's versions loaded) and what was found with it, or None."""
+    loaded = _load(run_id)
+    if loaded is None:
+        return None
+    run, found = loaded
+    input_hash = _input_hash(run.item)
+    labelled_for = run.item.use_case.status
     now = timezone.now()
     with transaction.atomic():
-        run = _locked(loaded.pk, loaded.item.tenant)
-        if run is None or run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.HELD):
+        if not _lock_fresh(run):
+            return None
+        if run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.HELD):
             return None
         if run.status == RunStatus.RUNNING and run.lease_expires_at and run.lease_expires_at > now \
                 and run.task_id and run.task_id != task_id:
             return None  # another worker holds a live lease on this run
         item = run.item
+        run.tenant = item.tenant
         if item.status in FINAL_ITEM_STATUSES:
             run.status, run.finished_at = RunStatus.SUCCEEDED, now
             run.save(update_fields=["status", "finished_at"])
@@ -172,15 +248,21 @@ def _start(loaded: Run, task_id: str, input_hash: str, retry: int = 0) -> Run | 
                 _hold(item, run, _("The use case is %(status)s: nothing is dispatched.")
                       % {"status": use_case.get_status_display()})
                 return None
-            label = active_release_label(tenant=item.tenant, use_case_key=use_case.key)
-            if label is None:
+            if use_case.status != labelled_for:  # its status moved since the run was loaded: its label too
+                label = active_release_label(tenant=item.tenant, use_case_key=use_case.key)
+                found = found._replace(labelled_release_id=label.release_id if label else None,
+                                       labelled_release_hash=label.release.content_hash if label else None)
+            if found.labelled_release_id is None or found.labelled_release_hash is None:
                 _hold(item, run, _("No release is labelled for the use case's status."))
                 return None
-            run.release, run.label = label.release, label.name
+            release = _releases.get(found.labelled_release_id, found.labelled_release_hash)
+            run.label = Label.PILOT if use_case.status == UseCaseStatus.PILOT else Label.PRODUCTION
         else:
+            if run.release_id is None or found.own_release_hash is None:
+                raise RuntimeError(f"Run {run.pk} has no release to run.")
+            release = _releases.get(run.release_id, found.own_release_hash)
             run.label = "dry_run"
-        release = _release_of(run)
-        prefetch_related_objects([release], "engine_configs")
+        run.release = release
         # Redelivered after the worker died mid-run: one more attempt. The task retrying itself after a
         # database or broker error (same task id, retry > 0) is no attempt of the run's.
         if run.status == RunStatus.RUNNING and not (retry and run.task_id == task_id):
@@ -191,12 +273,12 @@ def _start(loaded: Run, task_id: str, input_hash: str, retry: int = 0) -> Run | 
         run.input_hash = input_hash
         run.save(update_fields=["release", "label", "status", "started_at", "task_id", "lease_expires_at",
                                 "manifest", "input_hash", "attempt"])
-        item.status, item.release, item.updated_at = ItemStatus.PROCESSING, run.release, now
+        item.status, item.release, item.updated_at = ItemStatus.PROCESSING, release, now
         item.save(update_fields=["status", "release", "updated_at"])
         audit_event_record(actor=SYSTEM, tenant=item.tenant, event_type="run.started", obj=run,
                            details={"item": str(item.pk), "release": release.number, "label": run.label,
                                     "attempt": run.attempt, "input_hash": run.input_hash})
-    return run
+    return run, found
 
 
 def _release_of(run: Run) -> Release:
@@ -215,17 +297,16 @@ def _step_row(run: Run, name: str, status: str, started: float, details: dict, e
 def run_execute(*, run_id: int, task_id: str = "", retry: int = 0) -> None:
     """Steps outside any transaction; their StepRun rows are written together, with the routing (or with
     the failure) in its transaction: a run that dies in between is run again whole, its attempt recorded."""
-    loaded = _load(run_id)
-    if loaded is None:
+    taken = _start(run_id, task_id, retry)
+    if taken is None:
         return
-    run = _start(loaded, task_id, _input_hash(loaded.item), retry)
-    if run is None:
-        return
+    run, found = taken
     item = run.item
     use_case = item.use_case
     ctx = PipelineContext(item=item, run=run, use_case=use_case, release=_release_of(run),
-                          engine_input=_engine_input(item, use_case), tenant=item.tenant, payload=item.payload,
-                          dry_run=item.is_dry_run)
+                          engine_input=_engine_input(item, use_case, has_files=found.has_files), tenant=item.tenant,
+                          payload=item.payload, dry_run=item.is_dry_run,
+                          duplicate_ids=[found.duplicate_of] if found.duplicate_of else [])
     steps: list[StepRun] = []
     for step in PREPARE_STEPS:
         started = time.monotonic()
@@ -242,17 +323,17 @@ def run_execute(*, run_id: int, task_id: str = "", retry: int = 0) -> None:
     _route(ctx, run, item, steps)
 
 
-def _finish_steps(ctx: PipelineContext, run: Run, item: WorkItem, steps: list[StepRun], outcome: str,
-                  started: float, held_back: bool = False) -> None:
+def _finish_steps(ctx: PipelineContext, run: Run, steps: list[StepRun], outcome: str, started: float,
+                  held_back: bool = False, *, delivered: bool = False) -> None:
     # held_back: the steps before routing gave reasons of their own, so no thresholds could have applied the
     # item automatically (what a threshold backtest replays, automations.quality.backtest).
     steps.append(_step_row(run, "route", StepStatus.OK, started, {"outcome": outcome, "held_back": held_back}))
     started = time.monotonic()
     if outcome == ItemStatus.APPLIED and not ctx.dry_run:
         # Target systems pull final items through the API and acknowledge them; the use case's delivery
-        # connectors got their outbox rows in the routing transaction (automations.connectors).
+        # connectors got their outbox rows in the routing transaction (automations.connectors): `delivered`.
         steps.append(_step_row(run, "deliver", StepStatus.OK, started,
-                               {"delivery": "outbox" if item.deliveries.exists() else "pull"}))
+                               {"delivery": "outbox" if delivered else "pull"}))
     else:
         steps.append(_step_row(run, "deliver", StepStatus.SKIPPED, started,
                                {"reason": "not applied" if not ctx.dry_run else "dry run"}))
@@ -309,24 +390,24 @@ def _route(ctx: PipelineContext, started_run: Run, started_item: WorkItem, steps
     all_auto = route_prepare(ctx)
 
     with transaction.atomic():
-        run = _locked(started_run.pk, started_item.tenant)
-        if run is None:
+        locked = _locked_for_routing(started_run.pk, started_item.tenant)
+        if locked is None:
             raise Run.DoesNotExist(f"Run {started_run.pk} was deleted while it ran.")
+        run, breaker_reason = locked
         item, use_case = run.item, run.item.use_case
         run.release = ctx.release
         if item.status in FINAL_ITEM_STATUSES:  # already final: a repeated run never applies twice
             run.status, run.finished_at = RunStatus.SUCCEEDED, timezone.now()
             run.save(update_fields=["status", "finished_at"])
-            _finish_steps(ctx, started_run, started_item, steps, item.status, started, held_back)
+            _finish_steps(ctx, started_run, steps, item.status, started, held_back)
             return item.status
         production = use_case.status == UseCaseStatus.PRODUCTION and run.label == Label.PRODUCTION
         if production and not ctx.dry_run:
-            # The quality circuit breaker, read in this transaction like the status: while it holds automatic
+            # The quality circuit breaker, read with the lock like the status: while it holds automatic
             # application off, every item goes to a person.
-            breaker = QualityBreaker.objects.filter(use_case_id=use_case.pk, tripped=True).first()
-            if breaker is not None:
+            if breaker_reason is not None:
                 ctx.add_reason(_("Automatic application is switched off (quality circuit breaker): %(reason)s")
-                               % {"reason": breaker.reason})
+                               % {"reason": breaker_reason})
         if use_case.status == UseCaseStatus.PILOT and not ctx.dry_run:
             ctx.add_reason(_("Pilot: nothing is applied automatically."))
         outcome: str
@@ -349,22 +430,23 @@ def _route(ctx: PipelineContext, started_run: Run, started_item: WorkItem, steps
         if not ctx.dry_run:
             # The review layer queues the item for people (review, clarification, sample check).
             dispatch.emit("work_item.routed", item=item, outcome=outcome, reasons=ctx.reasons)
+        delivered = False
         if outcome == ItemStatus.APPLIED:
             # A dry run's result too: the connectors make its deliveries test deliveries (a sandbox, or recorded).
-            dispatch.emit("work_item.finalised", item=item)
+            delivered = any(dispatch.emit("work_item.finalised", item=item))
         if not ctx.dry_run and ctx.escalation_reasons:
             escalation_create(item=item, reason="; ".join(ctx.escalation_reasons), actor=SYSTEM)
         run.status, run.finished_at = RunStatus.SUCCEEDED, now
         run.output_hash = _hash(item.fields)
         run.save(update_fields=["status", "finished_at", "output_hash"])
-        _finish_steps(ctx, started_run, started_item, steps, outcome, started, held_back)
-        audit_event_record(actor=SYSTEM, tenant=item.tenant, event_type="work_item.routed", obj=item,
-                           details={"outcome": outcome, "run": run.pk, "reasons": len(ctx.reasons),
-                                    "dry_run": ctx.dry_run})
-        audit_event_record(actor=SYSTEM, tenant=item.tenant, event_type="run.finished", obj=run,
-                           details={"item": str(item.pk), "release": run.release.number, "manifest": run.manifest,
-                                    "engines": sorted({s.engine for s in ctx.suggestions}),
-                                    "input_hash": run.input_hash, "output_hash": run.output_hash})
+        _finish_steps(ctx, started_run, steps, outcome, started, held_back, delivered=delivered)
+        audit_events_record(actor=SYSTEM, tenant=item.tenant, events=[
+            AuditEntry("work_item.routed", obj=item, details={"outcome": outcome, "run": run.pk,
+                                                              "reasons": len(ctx.reasons), "dry_run": ctx.dry_run}),
+            AuditEntry("run.finished", obj=run, details={
+                "item": str(item.pk), "release": run.release.number, "manifest": run.manifest,
+                "engines": sorted({s.engine for s in ctx.suggestions}), "input_hash": run.input_hash,
+                "output_hash": run.output_hash})])
     return outcome
 
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from automations.choices import ItemStatus, RunStatus, StepStatus
 from automations.execution.services import intake, runs
-from automations.models import Escalation, Run, WorkItem
+from automations.models import Escalation, Run, StepRun, WorkItem
 from automations.registry.services import use_cases
 from reviews.choices import QueueKind, TaskState
 from reviews.models import ReviewTask
@@ -113,6 +113,17 @@ def test_duplicate_content_goes_to_clarification_with_its_values(tenant, team, r
     assert twin.status == ItemStatus.CLARIFICATION
     assert any("duplicate" in r for r in twin.reasons)
     assert twin.fields["document_class"]["value"] == "invoice"
+
+
+def test_the_same_external_id_is_a_duplicate_and_the_first_item_is_none(tenant, team, run_on_commit):
+    make_rules_use_case(tenant, team)
+    first = submit(run_on_commit, team, tenant, "Rechnung Rechnungsnummer 6", external_id="ERP-6")
+    twin = submit(run_on_commit, team, tenant, "Rechnung Rechnungsnummer 7", external_id="ERP-6")
+    other = submit(run_on_commit, team, tenant, "Rechnung Rechnungsnummer 8")
+    assert first.status == other.status == ItemStatus.APPLIED
+    assert twin.status == ItemStatus.CLARIFICATION
+    assert any(str(first.pk)[:8] in r for r in twin.reasons)
+    assert StepRun.objects.get(run__item=twin, step="check").details["duplicates"] == 1
 
 
 def test_unknown_and_inconsistent_references_go_to_clarification(tenant, team, run_on_commit):
