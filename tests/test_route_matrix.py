@@ -9,12 +9,10 @@ import uuid
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.converters import IntConverter, UUIDConverter
-from rest_framework.test import APIClient
 
 from audit.actors import SYSTEM
-from portal import services
 from portal.choices import Role, TokenScope
-from portal.middleware import SESSION_TENANT_KEY
+from tests import access
 from tests.reviews.world import world  # noqa: F401  (two tenants with use cases, queues and tasks)
 
 pytestmark = pytest.mark.django_db
@@ -265,14 +263,8 @@ def stranger(world, make_user):  # noqa: F811
 
 def test_a_user_of_another_tenant_finds_no_row_of_this_tenant_on_any_list(client, world, stranger):  # noqa: F811
     own_marker, foreign_marker = world["use_case"].key, world["other_use_case"].key
-    client.force_login(stranger)
-    session = client.session
-    session[SESSION_TENANT_KEY] = world["other"].pk
-    session.save()
-    _token, plain = services.api_token_create(actor=stranger, tenant=world["other"], user=stranger, name="m",
-                                              scopes=[TokenScope.READ])
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
+    access.login(client, stranger, world["other"])
+    api = access.bearer(stranger, world["other"], name="m", scopes=[TokenScope.READ])
 
     seen_foreign = False
     for name, route, pattern in routes():
@@ -288,14 +280,8 @@ def test_a_user_of_another_tenant_finds_no_row_of_this_tenant_on_any_list(client
 
 def test_detail_routes_of_this_tenant_are_closed_to_another_tenant(client, world, stranger):  # noqa: F811
     task = world["tasks"][0]
-    client.force_login(stranger)
-    session = client.session
-    session[SESSION_TENANT_KEY] = world["other"].pk
-    session.save()
-    _token, plain = services.api_token_create(actor=stranger, tenant=world["other"], user=stranger, name="m",
-                                              scopes=list(TokenScope))
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
+    access.login(client, stranger, world["other"])
+    api = access.bearer(stranger, world["other"], name="m", scopes=list(TokenScope))
     key = world["use_case"].key
     pages = [f"/registry/{key}/", f"/registry/{key}/history/", f"/registry/{key}/documentation/",
              f"/registry/{key}/training/", f"/work/{task.item.pk}/", f"/reviews/tasks/{task.pk}/",
@@ -332,15 +318,8 @@ def test_a_member_in_a_role_that_must_not_reach_a_route_is_refused_with_every_me
     clients = {}
     for role in {entry[0] if isinstance(entry, tuple) else entry for entry in WRONG_ROLE.values()} - {None}:
         user = make_user(f"nur_{role}", tenant=tenant, roles=[role])
-        page = Client()
-        page.force_login(user)
-        session = page.session
-        session[SESSION_TENANT_KEY] = tenant.pk
-        session.save()
-        _token, plain = services.api_token_create(actor=user, tenant=tenant, user=user, name="m",
-                                                  scopes=list(TokenScope))
-        api = APIClient()
-        api.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
+        page = access.login(Client(), user, tenant)
+        api = access.bearer(user, tenant, name="m", scopes=list(TokenScope))
         clients[role] = (page, api)
     refused_403 = 0
     for name, route, pattern in routes():

@@ -9,10 +9,10 @@ from audit.models import AuditEvent
 from automations.execution.selectors import work_item_list
 from automations.registry.selectors import use_case_may
 from demo import seed as demo
-from portal.middleware import SESSION_TENANT_KEY
 from reviews.choices import QueueKind
 from reviews.models import BriefingConfirmation, ReviewQueue, TrainingRecord
 from reviews.selectors import cleared_use_case_ids, may_work_queue, review_queue_list
+from tests import access
 from tests.reviews.conftest import english  # noqa: F401  (the review tests' English messages)
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -49,11 +49,7 @@ def test_demo_clerks_work_their_own_department_only_and_a_second_run_adds_nothin
 def test_the_kundenservice_clerk_finds_no_queue_of_the_bookkeeping_team_on_the_pages(settings, tmp_path):
     settings.VAR_DIR = tmp_path
     result = demo.seed()
-    client = Client()
-    client.force_login(result.users["clerk_kundenservice"])
-    session = client.session
-    session[SESSION_TENANT_KEY] = result.tenant.pk
-    session.save()
+    client = access.login(Client(), result.users["clerk_kundenservice"], result.tenant)
     page = client.get(reverse("reviews:queue-list")).content.decode()
     own = ReviewQueue.objects.get(tenant=result.tenant, use_cases__key="service-tickets", kind=QueueKind.REVIEW)
     assert own.name in page

@@ -9,8 +9,8 @@ from automations.models import ThresholdBacktest
 from automations.quality.backtest import threshold_backtest
 from automations.registry.selectors import version_list
 from automations.registry.services import changes, versions
-from portal.middleware import SESSION_TENANT_KEY
 from reviews.choices import DecisionAction
+from tests import access
 from tests.automations.factories import evaluate_release, make_use_case, put_live
 from tests.automations.quality.past import decide, routed_item
 from tests.reviews.factories import clear
@@ -36,12 +36,7 @@ def release_with(use_case, lead, thresholds):
 
 
 def api_client(user, tenant) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    session = client.session
-    session[SESSION_TENANT_KEY] = tenant.pk
-    session.save()
-    return client
+    return access.login(APIClient(), user, tenant)
 
 
 @pytest.fixture

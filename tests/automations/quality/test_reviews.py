@@ -15,7 +15,7 @@ from automations.execution.services import intake
 from automations.models import ChangeRequest, UseCase, UseCaseReview
 from automations.quality import services
 from automations.quality.choices import ReviewOutcome, ReviewState
-from portal.middleware import SESSION_TENANT_KEY
+from tests import access
 from tests.automations.factories import make_rules_use_case
 
 pytestmark = pytest.mark.django_db
@@ -103,11 +103,7 @@ def test_the_outcome_needs_what_it_says(tenant, team, use_case, run_on_commit):
 def test_reviews_over_the_api(tenant, team, use_case):
     services.use_case_reviews_schedule()
     review = UseCaseReview.objects.get(use_case=use_case)
-    client = APIClient()
-    client.force_login(team["automation_lead"])
-    session = client.session
-    session[SESSION_TENANT_KEY] = tenant.pk
-    session.save()
+    client = access.login(APIClient(), team["automation_lead"], tenant)
     listed = client.get(reverse("api:use-case-review-list"), {"state": "due"}).json()
     assert [row["id"] for row in listed["results"]] == [review.pk]
     response = client.post(reverse("api:use-case-review-complete", args=[review.pk]), {
