@@ -82,6 +82,24 @@ def is_current(token: str) -> bool:
     return True
 
 
+def rotation_of(token: str, *, check_only: bool = False) -> tuple[str, str | None]:
+    """What rotating one stored secret to the current key comes to: ("current", None) when it needs none,
+    ("unreadable", None) when no configured key decrypts it, ("stale", None) with `check_only`, else
+    ("rotated", the new token) — checked to give back the same secret (nothing is written that does not)."""
+    if is_current(token):
+        return "current", None
+    try:
+        plain = decrypt(token)
+    except SecretUnreadable:
+        return "unreadable", None
+    if check_only:
+        return "stale", None
+    rotated = rotate(token)
+    if not is_current(rotated) or decrypt(rotated) != plain:
+        raise SecretUnreadable("Re-encrypting a stored secret did not give it back unchanged.")
+    return "rotated", rotated
+
+
 def current_key_id() -> str:
     """Which key encrypts now, for the operator and the audit trail: a truncated hash of the key (a Fernet
     key is 32 random bytes, so it reveals nothing usable)."""

@@ -462,17 +462,9 @@ def _totp_rotate_one(pk: int, *, actor, key_id: str, check_only: bool) -> str:
         device = TotpAuthenticator.objects.select_for_update(of=("self",)).select_related("user").filter(pk=pk).first()
         if device is None:  # reset meanwhile
             return "gone"
-        if field_keys.is_current(device.key_ciphertext):
-            return "current"
-        try:
-            plain = field_keys.decrypt(device.key_ciphertext)
-        except field_keys.SecretUnreadable:
-            return "unreadable"
-        if check_only:
-            return "stale"
-        rotated = field_keys.rotate(device.key_ciphertext)
-        if not field_keys.is_current(rotated) or field_keys.decrypt(rotated) != plain:
-            raise field_keys.SecretUnreadable("Re-encrypting an authenticator's secret did not give it back unchanged.")
+        outcome, rotated = field_keys.rotation_of(device.key_ciphertext, check_only=check_only)
+        if rotated is None:
+            return outcome
         device.key_ciphertext = rotated
         device.save(update_fields=["key_ciphertext"])
         _second_factor_audit(actor=actor, user=device.user, event_type="second_factor.rotated",

@@ -127,18 +127,9 @@ def _rotate_row(kind: SecretKind, pk: int, *, actor, key_id: str, check_only: bo
             pk=pk).first()
         if stored is None:  # cleared meanwhile
             return "gone"
-        if secrets.is_current(stored.ciphertext):
-            return "current"
-        try:
-            plain = secrets.decrypt(stored.ciphertext)
-        except secrets.SecretUnreadable:
-            return "unreadable"
-        if check_only:
-            return "stale"
-        rotated = secrets.rotate(stored.ciphertext)
-        # Nothing is written that the newest key does not give back as the same secret.
-        if not secrets.is_current(rotated) or secrets.decrypt(rotated) != plain:
-            raise secrets.SecretUnreadable("Re-encrypting a stored secret did not give it back unchanged.")
+        outcome, rotated = secrets.rotation_of(stored.ciphertext, check_only=check_only)
+        if rotated is None:
+            return outcome
         stored.ciphertext = rotated
         stored.save(update_fields=["ciphertext"])
         audit_event_record(actor=actor, tenant=stored.tenant, event_type=f"{kind.name}.rotated", obj=stored.entry,
