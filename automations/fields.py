@@ -12,6 +12,8 @@ import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.utils import formats
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -83,6 +85,15 @@ def engine_label(key) -> str:
 
 def labels_by_name(specs) -> dict[str, str]:
     return {str(s.get("name")): field_label(s) for s in specs or [] if isinstance(s, dict)}
+
+
+def technical_names(specs, names=None) -> SafeString:
+    """Fields by label, each with its technical name marked as such — for the core team's forms where a file's
+    column names must be those names: 'Belegart (technischer Name: <code class="technical">document_class</code>)'."""
+    by_name = {s.get("name"): s for s in specs or [] if isinstance(s, dict) and s.get("name")}
+    wanted = [n for n in (names if names is not None else by_name) if n]
+    return format_html_join(", ", '{} <code class="technical" title="{}">{}</code>',
+                            ((field_label(by_name.get(n), n), gettext("technical name"), n) for n in wanted))
 
 
 def title_field_names(specs) -> list[str]:

@@ -56,7 +56,7 @@ def seed_webhook(tenant, users, *, key: str, name: str, url: str, secret: str | 
         if entry is None or any(getattr(entry, f) != v for f, v in fields.items()):
             cr = changes.change_request_create(
                 actor=users["it_operator"], tenant=tenant, kind=ChangeKind.CATALOGUE,
-                title=f"Connector {name}", description="Quick start: results of the demo use cases to the ERP.",
+                title=f"Konnektor {name}", description="Schnellstart: Ergebnisse der Demo-Anwendungsfälle ans ERP.",
                 payload={"key": key, "fields": fields})
             _approve(cr, users)
             entry = CatalogueEntry.objects.for_tenant(tenant).get(key=key)
@@ -68,7 +68,7 @@ def seed_webhook(tenant, users, *, key: str, name: str, url: str, secret: str | 
                 continue
             cr = changes.change_request_create(
                 actor=users["automation_lead"], tenant=tenant, use_case=use_case, kind=ChangeKind.DOCUMENTATION,
-                title=f"{use_case.title}: deliver to {name}", description="Quick start: results to the ERP.",
+                title=f"{use_case.title}: Zustellung an {name}", description="Schnellstart: Ergebnisse ans ERP.",
                 payload={"changes": {"catalogue_entries": named + [key]}})
             _approve(cr, users)
     return entry
@@ -102,7 +102,8 @@ def unwire(tenant, users, *, key: str) -> None:
             named = sorted(use_case.catalogue_entries.values_list("key", flat=True))
             cr = changes.change_request_create(
                 actor=users["automation_lead"], tenant=tenant, use_case=use_case, kind=ChangeKind.DOCUMENTATION,
-                title=f"{use_case.title}: no longer to {key}", description="Quick start: results to one receiver.",
+                title=f"{use_case.title}: keine Zustellung mehr an {key}",
+                description="Schnellstart: Ergebnisse an einen Empfänger.",
                 payload={"changes": {"catalogue_entries": [k for k in named if k != key]}})
             _approve(cr, users)
 
@@ -135,7 +136,7 @@ def seed_imap(tenant, users, *, url: str) -> CatalogueEntry:
         if entry is None or any(getattr(entry, f) != v for f, v in fields.items()):
             cr = changes.change_request_create(
                 actor=users["it_operator"], tenant=tenant, kind=ChangeKind.CATALOGUE,
-                title="Connector Rechnungspostfach", description="Quick start: invoices arrive by e-mail.",
+                title="Konnektor Rechnungspostfach", description="Schnellstart: Rechnungen kommen per E-Mail.",
                 payload={"key": IMAP_KEY, "fields": fields})
             _approve(cr, users)
             entry = CatalogueEntry.objects.for_tenant(tenant).get(key=IMAP_KEY)
@@ -144,7 +145,7 @@ def seed_imap(tenant, users, *, url: str) -> CatalogueEntry:
         if IMAP_KEY not in named:
             cr = changes.change_request_create(
                 actor=users["automation_lead"], tenant=tenant, use_case=use_case, kind=ChangeKind.DOCUMENTATION,
-                title=f"{use_case.title}: Rechnungspostfach", description="Quick start: invoices by e-mail.",
+                title=f"{use_case.title}: Rechnungspostfach", description="Schnellstart: Rechnungen per E-Mail.",
                 payload={"changes": {"catalogue_entries": named + [IMAP_KEY]}})
             _approve(cr, users)
     return entry

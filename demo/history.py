@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.actors import SYSTEM
 from audit.services.events import audit_event_record
@@ -34,12 +35,13 @@ from automations.choices import (
     StepStatus,
 )
 from automations.connectors.models import Delivery, DeliveryAttempt
+from automations.fields import field_label
 from automations.models import CatalogueEntry, Escalation, Run, StepRun, Suggestion, UseCase, WorkItem
 from automations.registry.selectors import label_map
 from automations.registry.services import changes
 from demo.invoices import DEMO_SUPPLIERS
 from demo.reviews import DEMO_TEAMS
-from demo.use_cases import DEMO_CUSTOMERS, DOCUMENT_CLASSES, TICKET_PRIORITIES, TICKET_QUEUES
+from demo.use_cases import CHOICE_TEXTS, DEMO_CUSTOMERS, DOCUMENT_CLASSES, TICKET_PRIORITIES, TICKET_QUEUES
 from leitstand.services import daily_figures_refresh_range
 from reviews.choices import DecisionAction, QueueKind, TaskState
 from reviews.models import ReviewDecision, ReviewTask
@@ -116,10 +118,12 @@ class _History:
             return {}, values
         if use_case.key == "belegklassifizierung":
             document_class = rng.choice(DOCUMENT_CLASSES)
-            return {"text": f"Beleg ({document_class}) aus dem Posteingang"}, {"document_class": document_class}
+            return ({"text": f"Beleg ({CHOICE_TEXTS[document_class][0]}) aus dem Posteingang"},
+                    {"document_class": document_class})
         number, name, email = rng.choice(DEMO_CUSTOMERS)
         queue, priority = rng.choice(TICKET_QUEUES), rng.choice(TICKET_PRIORITIES)
-        payload = {"subject": f"Anfrage zu {queue}", "body": f"Guten Tag, wir haben eine Frage ({queue}). {name}",
+        topic = CHOICE_TEXTS[queue][0]
+        payload = {"subject": f"Anfrage zu {topic}", "body": f"Guten Tag, wir haben eine Frage ({topic}). {name}",
                    "sender_email": email, "customer_number": number}
         return payload, {"queue": queue, "priority": priority}
 
@@ -190,7 +194,9 @@ class _History:
             if rng.random() < 0.1:  # a sample check of an applied item
                 self.review(item, use_case, finished, "sample", recent=False, low=set())
             return
-        item.status, item.reasons = ItemStatus.REVIEW, [f"Niedrige Konfidenz: {', '.join(sorted(low))}"]
+        # The pipeline's own reason, in the portal's language, naming the fields by their labels.
+        item.status, item.reasons = ItemStatus.REVIEW, [_("Low confidence: %(fields)s") % {"fields": ", ".join(
+            field_label(use_case.output_field(name), name) for name in sorted(low))}]
         self.review(item, use_case, finished, outcome, recent=recent, low=low)
 
     def review(self, item, use_case, created: datetime, outcome: str, *, recent: bool, low: set) -> None:
@@ -309,8 +315,9 @@ def _connector(tenant, users) -> CatalogueEntry:
     if entry is not None:
         return entry
     cr = changes.change_request_create(
-        actor=users["it_operator"], tenant=tenant, kind=ChangeKind.CATALOGUE, title="Connector ERP (Demo-Historie)",
-        description="Quick start: the demo history's deliveries went to this ERP interface; it is switched off.",
+        actor=users["it_operator"], tenant=tenant, kind=ChangeKind.CATALOGUE, title="Konnektor ERP (Demo-Historie)",
+        description="Schnellstart: Die Zustellungen der Demo-Historie gingen an diese ERP-Schnittstelle; sie ist "
+                    "abgeschaltet.",
         payload={"key": CONNECTOR_KEY, "fields": {
             "kind": "connector", "connector_type": "webhook", "direction": "delivery", "name": "ERP (Demo-Historie)",
             "endpoint": "https://erp.muster.example/hooks/leitplanke", "location": "Demo", "is_active": False}})

@@ -6,8 +6,10 @@ Demo data for a part is a module of this package holding `seed(tenant, users)`, 
 names to users; add it to SEEDERS (after what it builds on). It must be idempotent itself."""
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import translation
 
 from audit.actors import SYSTEM
 from demo import applications as applications_demo
@@ -94,7 +96,7 @@ def _seed_portal() -> DemoResult:
             # An existing membership is left as it is: someone may have changed it on purpose.
             if not Membership.objects.for_tenant(tenant).filter(user=user).exists():
                 services.membership_create(actor=SYSTEM, tenant=tenant, user=user, roles=roles,
-                                           reason="demo data (quickstart)")
+                                           reason="Demodaten (Schnellstart)")
             result.users[username] = user
             result.logins.append(DemoLogin(username, DEMO_PASSWORD, roles, created))
     return result
@@ -114,8 +116,12 @@ def app_seeders() -> list:
 
 
 def seed() -> DemoResult:
-    result = _seed_portal()
-    for seeder in app_seeders():
-        seeder(result.tenant, result.users)
-        result.seeders.append(seeder.__module__)
+    # What the seed stores as text (reasons of the pipeline and the evaluations, history notes) is written in
+    # the portal's language, as the worker writes it, whatever the caller's: `quickstart` runs without
+    # translations (its console output stays in the source language).
+    with translation.override(settings.LANGUAGE_CODE):
+        result = _seed_portal()
+        for seeder in app_seeders():
+            seeder(result.tenant, result.users)
+            result.seeders.append(seeder.__module__)
     return result

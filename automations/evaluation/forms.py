@@ -1,10 +1,11 @@
 """Forms of the evaluation pages: a test case built from the use case's own field schema (one input per input
 field, one expected value per output field, a category as a choice), the import upload, the reason of a change."""
 from django import forms
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from automations.evaluation.choices import CaseTag
-from automations.fields import choice_options, field_label
+from automations.fields import choice_options, field_label, technical_names
 
 INPUT_PREFIX, EXPECTED_PREFIX = "input__", "expected__"
 
@@ -66,11 +67,23 @@ class CaseForm(forms.Form):
         return initial
 
 
+# The columns of an import file besides the use case's fields (automations.evaluation.services.test_cases).
+FIXED_COLUMNS = ("title", "text", "file", "tags")
+
+
 class CaseImportForm(forms.Form):
-    file = forms.FileField(label=_("Test cases (CSV, JSON Lines or zip)"), help_text=_(
-        "One case a row: columns title, text, file, tags, the input fields and the expected output fields (or "
-        "expected.NAME). A zip holds one such list and the files its file column names. Bad rows are reported "
-        "with their line and not imported."))
+    file = forms.FileField(label=_("Test cases (CSV, JSON Lines or zip)"))
+
+    def __init__(self, *args, use_case=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The file's columns are technical names: each shown beside its label, marked as such.
+        specs = [*(use_case.input_fields or []), *(use_case.output_fields or [])] if use_case is not None else []
+        self.fields["file"].help_text = format_html(
+            "{} {}; {} {}. {}", _("One case a row, with the columns"),
+            format_html_join(", ", '<code class="technical">{}</code>', [(c,) for c in FIXED_COLUMNS]),
+            _("and the input fields and expected output fields by their technical names:"), technical_names(specs),
+            _("A zip holds one such list and the files its file column names. Bad rows are reported with their "
+              "line and not imported."))
 
 
 class ReasonForm(forms.Form):

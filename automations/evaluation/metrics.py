@@ -169,9 +169,10 @@ def _pct(share) -> str:
     return number_format(round(float(share) * 100, 1), 1)
 
 
-def verdict(metrics: dict, targets: dict) -> list[str]:
-    """The quality targets an evaluation misses, as sentences (empty: it passes). An evaluation without test
-    cases proves nothing and never passes."""
+def verdict(metrics: dict, targets: dict, labels: dict | None = None) -> list[str]:
+    """The quality targets an evaluation misses, as sentences naming the fields by `labels` ({name: label},
+    else by name) (empty: it passes). An evaluation without test cases proves nothing and never passes."""
+    labels = labels or {}
     misses = []
     n = metrics.get("cases") or 0
     if not n:
@@ -188,10 +189,12 @@ def verdict(metrics: dict, targets: dict) -> list[str]:
     for name, wanted in sorted((targets.get("min_precision") or {}).items()):
         figures = (metrics.get("fields") or {}).get(name)
         if figures is None:
-            misses.append(_("No test case expects a value for %(f)s, which has a precision target.") % {"f": name})
+            misses.append(_("No test case expects a value for %(f)s, which has a precision target.")
+                          % {"f": labels.get(name, name)})
             continue
         precision = figures.get("automatic_precision")
         if precision is not None and precision < float(wanted):
             misses.append(_("Precision of %(f)s among the automatically applied cases is %(v)s %%, below the "
-                            "target of %(t)s %%.") % {"f": name, "v": _pct(precision), "t": _pct(wanted)})
+                            "target of %(t)s %%.") % {"f": labels.get(name, name), "v": _pct(precision),
+                                                       "t": _pct(wanted)})
     return misses

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from automations.evaluation.choices import EvaluationStatus
 from automations.evaluation.metrics import verdict
 from automations.evaluation.models import EvaluationResult, EvaluationRun, QualityTestCase
+from automations.fields import labels_by_name
 
 
 def quality_test_case_list(*, use_case, active: bool | None = True):
@@ -57,7 +58,7 @@ def evaluation_misses(*, evaluation, use_case=None) -> list[str]:
     if evaluation.status != EvaluationStatus.SUCCEEDED:
         return [_("The evaluation has not finished (%(status)s).") % {"status": evaluation.get_status_display()}]
     use_case = use_case or evaluation.use_case
-    return verdict(evaluation.metrics, use_case.quality_targets or {})
+    return verdict(evaluation.metrics, use_case.quality_targets or {}, labels_by_name(use_case.output_fields))
 
 
 def evaluation_passing(*, release) -> EvaluationRun | None:

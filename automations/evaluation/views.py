@@ -33,7 +33,8 @@ class QualityTestCaseListView(UseCaseMixin, RegistryView):
         return render(request, self.template_name, {
             "use_case": use_case, "cases": cases,
             "retired": selectors.quality_test_case_list(use_case=use_case, active=False).count(),
-            "can_add": can_add, "form": form or (CaseImportForm() if can_add else None), "report": report,
+            "can_add": can_add, "form": form or (CaseImportForm(use_case=self.use_case) if can_add else None),
+            "report": report,
             "evaluations": list(selectors.evaluation_list(use_case=use_case)[:10]),
         }, status=status)
 
@@ -48,7 +49,7 @@ class QualityTestCaseImportView(QualityTestCaseListView):
         return HttpResponseRedirect(reverse("automations:test-case-list", args=[key]))
 
     def post(self, request, key):
-        form = CaseImportForm(request.POST, request.FILES)
+        form = CaseImportForm(request.POST, request.FILES, use_case=self.use_case)
         if not form.is_valid():
             return self.render_page(request, form=form, status=400)
         upload = form.cleaned_data["file"]

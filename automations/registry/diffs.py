@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from automations.registry.readable import value_lines, version_lines
+
 PART_LABELS = {"prompt_template": gettext_lazy("Prompt template"), "threshold_set": gettext_lazy("Thresholds"),
                "guardrail_set": gettext_lazy("Guardrails"), "engine_config": gettext_lazy("Engine configuration")}
 
@@ -33,7 +35,8 @@ def render_content(content: dict) -> list[str]:
 
 
 def render_version(version) -> list[str]:
-    return render_content(version.content())
+    """A version's content as people read it (labels, names, the locale's numbers): see readable.py."""
+    return version_lines(version)
 
 
 def render_release(release) -> list[str]:
@@ -84,10 +87,12 @@ def has_changes(rows: list[DiffRow]) -> bool:
     return any(row.tag != "equal" for row in rows)
 
 
-def change_request_item_rows(item: dict) -> list[DiffRow]:
-    """One entry of a change request's stored difference ({"item", "before", "after"}) side by side."""
-    before = [] if item.get("before") is None else render_value(item.get("before"))
-    after = [] if item.get("after") is None else render_value(item.get("after"))
+def change_request_item_rows(item: dict, use_case=None) -> list[DiffRow]:
+    """One entry of a change request's stored difference ({"item", "before", "after"}) side by side, each
+    side as people read it (the use case's field labels for its fields)."""
+    name = str(item.get("item", ""))
+    before = [] if item.get("before") is None else value_lines(name, item.get("before"), use_case)
+    after = [] if item.get("after") is None else value_lines(name, item.get("after"), use_case)
     return side_by_side(before, after)
 
 

@@ -6,6 +6,10 @@ from typing import cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
+from django.utils.functional import lazy
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from automations.choices import (
@@ -347,8 +351,8 @@ class UseCaseForm(forms.Form):
     manual_fallback = forms.CharField(label=_label(UseCase, "manual_fallback"), required=False,
                                       widget=forms.Textarea(attrs={"rows": 2}))
     min_precision = LinesField(label=_("Minimum precision per output field"),
-                               help_text=_("One per line: field name, a colon, a share between 0 and 1, e.g. "
-                                           "gross_total: 0.99"))
+                               help_text=_("One per line: the output field's label, a colon, a share between 0 "
+                                           "and 1, e.g. Bruttobetrag: 0,99"))
     max_correction_rate = forms.DecimalField(label=_("Maximum correction rate"), required=False, min_value=0,
                                              max_value=1, decimal_places=3, help_text=_("A share between 0 and 1."))
     min_automation_share = forms.DecimalField(label=_("Minimum share handled automatically"), required=False,
@@ -418,8 +422,10 @@ class UseCaseForm(forms.Form):
             "review_interval_days", "training_reuse_allowed", "store_masked_prompts")}
         initial.update({name: getattr(getattr(use_case, name), "username", "") for name in USER_FIELDS})
         initial["catalogue_entries"] = [entry.key for entry in use_case.catalogue_entries.all()]
-        initial["min_precision"] = [f"{field}: {share}" for field, share in
-                                    (targets.get("min_precision") or {}).items()]
+        # By the fields' labels and in the locale's numbers, as people write them; read back by label or name.
+        labels = {spec.get("name"): field_label(spec) for spec in use_case.output_fields or []}
+        initial["min_precision"] = [f"{labels.get(field, field)}: {number_format(share, use_l10n=True)}"
+                                    for field, share in (targets.get("min_precision") or {}).items()]
         initial["max_correction_rate"] = targets.get("max_correction_rate")
         initial["min_automation_share"] = targets.get("min_automation_share")
         return initial
@@ -428,7 +434,7 @@ class UseCaseForm(forms.Form):
         valid = super().is_valid()
         formsets = [self.input_formset.is_valid(), self.output_formset.is_valid(),
                     self.integration_formset.is_valid()]
-        return valid and all(formsets)
+        return valid and all(formsets) and self._targets_by_name()
 
     def clean(self):
         data = super().clean()
@@ -446,17 +452,35 @@ class UseCaseForm(forms.Form):
         return key
 
     def clean_min_precision(self):
+        """{label or name as written: share}; labels become names once the output fields are read (is_valid)."""
         targets = {}
         for line in self.cleaned_data["min_precision"]:
-            name, _colon, share = line.partition(":")
+            name, _colon, share = line.rpartition(":")
             try:
-                value = Decimal(share.strip())
+                value = Decimal(share.strip().replace(",", "."))
             except ArithmeticError:
                 value = None
             if not name.strip() or value is None or not 0 <= value <= 1:
-                raise forms.ValidationError(_("Write each line as field name: share, e.g. gross_total: 0.99."))
+                raise forms.ValidationError(_("Write each line as the field's label: share, e.g. Bruttobetrag: 0,99."))
             targets[name.strip()] = float(value)
         return targets
+
+    def _targets_by_name(self) -> bool:
+        """The minimum precisions keyed by the output fields' names (a line may name a field by its label in
+        either language, or by its technical name); an unknown field is the form's error."""
+        targets = self.cleaned_data.get("min_precision") or {}
+        specs = self.output_formset.specs()
+        known = {}
+        for spec in specs:
+            known[spec["name"].casefold()] = spec["name"]
+            for language in ("de", "en"):
+                known.setdefault(field_label(spec, language=language).casefold(), spec["name"])
+        unknown = [written for written in targets if written.casefold() not in known]
+        if unknown:
+            self.add_error("min_precision", _("No output field is called %(names)s.") % {"names": ", ".join(unknown)})
+            return False
+        self.cleaned_data["min_precision"] = {known[w.casefold()]: share for w, share in targets.items()}
+        return True
 
     def has_errors(self) -> bool:
         return bool(self.errors or any(self.input_formset.errors) or any(self.output_formset.errors)
@@ -593,7 +617,7 @@ class PromptTemplateVersionForm(VersionFormBase):
 
     def __init__(self, *args, use_case: UseCase, processors=(), **kwargs):
         super().__init__(*args, use_case=use_case, **kwargs)
-        choice_field(self, "declared_fields").choices = [(f["name"], f["name"]) for f in use_case.input_fields]
+        choice_field(self, "declared_fields").choices = [(f["name"], field_label(f)) for f in use_case.input_fields]
         choice_field(self, "processor_key").choices = [("", "—")] + [(p.key, str(p)) for p in processors]
         choice_field(self, "output_field").choices = [("", "—")] + [(f["name"], field_label(f))
                                                                     for f in use_case.output_fields]
@@ -815,9 +839,13 @@ class CatalogueChangeForm(ChangeRequestTextForm):
         help_text=_("File drop only."))
     file_columns = forms.CharField(
         label=_("CSV columns"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("File drop only. One per line: header = field, e.g. Rechnungsnummer = invoice_number (or "
-                    "delivery_id, id, use_case, status, timestamp). Empty: delivery id, item, use case, status "
-                    "and every output field."))
+        help_text=lazy(lambda: format_html(
+            _("File drop only. One per line: header = field by its technical name, e.g. {example} (or {fixed}). "
+              "Empty: delivery id, item, use case, status and every output field."),
+            example=format_html('Rechnungsnummer = <code class="technical">{}</code>', "invoice_number"),
+            fixed=format_html_join(", ", '<code class="technical">{}</code>',
+                                   [(c,) for c in ("delivery_id", "id", "use_case", "status", "timestamp")])),
+            SafeString)())
     file_batch = forms.ChoiceField(
         label=_("Files"), required=False,
         choices=[("item", _("One file per result")), ("interval", _("One file per interval with every result"))],
@@ -830,8 +858,11 @@ class CatalogueChangeForm(ChangeRequestTextForm):
                                         help_text=_("E-mail only: the output field sent (default reply). The AI "
                                                     "disclosure line comes from this field's documentation."))
     email_recipient_field = forms.CharField(label=_("Field with the recipient"), required=False, max_length=60,
-                                            help_text=_("E-mail only: the input field with the address answered "
-                                                        "(default sender_email)."))
+                                            help_text=lazy(lambda: format_html(
+                                                _("E-mail only: the input field with the address answered, by its "
+                                                  "technical name (default {default})."),
+                                                default=format_html('<code class="technical">{}</code>',
+                                                                    "sender_email")), SafeString)())
 
     field_order = ["key", "kind", "connector_type", "direction", "name", "vendor", "method", "endpoint", "location",
                    "transfer_basis", "dpa_reference", "approved_categories", "settings", "file_format",
@@ -857,7 +888,7 @@ class CatalogueChangeForm(ChangeRequestTextForm):
                     value = entry.settings[key]
                     initial[field] = _columns_text(value) if key == "columns" else value
         super().__init__(*args, **kwargs)
-        choice_field(self, "approved_categories").choices = [(c, c) for c in categories]
+        choice_field(self, "approved_categories").choices = [(c, category_label(c)) for c in categories]
         if entry is not None:
             self.fields["key"].disabled = True
 

@@ -10,10 +10,11 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from automations.choices import ChangeKind, FieldType, IntegrationKind, Label
-from automations.fields import category_label, choice_options, field_label
+from automations.fields import category_label, choice_options, field_label, labels_by_name
 from automations.registry import selectors
 from automations.registry.diffs import render_version
 from automations.registry.models.use_cases import UseCase
+from automations.registry.readable import reference_label, scalar
 from portal.choices import Role
 
 
@@ -135,11 +136,10 @@ def field_table(specs: list[dict]) -> Table:
         except ValueError:
             kind = spec.get("type", "")
         personal = category_label(spec.get("category", "")) if spec.get("personal_data") else _("no")
-        name = spec.get("name", "")
-        label = field_label(spec)
-        rows.append([f"{label} ({name})" if label != name else name, str(kind), _yes_no(bool(spec.get("required"))),
+        rows.append([field_label(spec), str(kind), _yes_no(bool(spec.get("required"))),
                      ", ".join(label for _value, label in choice_options(spec)),
-                     rule_text, spec.get("reference", ""), _yes_no(spec.get("send_to_model") is not False),
+                     rule_text, reference_label(spec["reference"]) if spec.get("reference") else "",
+                     _yes_no(spec.get("send_to_model") is not False),
                      personal or _("yes")])
     return Table([_("Name"), _("Type"), _("Required"), _("Choices"), _("Validation"), _("Master data reference"),
                   _("May be sent to a model"), _("Personal data")], rows)
@@ -149,6 +149,7 @@ def documentation_sections(use_case: UseCase) -> list[Section]:
     """Every field of the documentation standard, readable, in the order an auditor reads them."""
     targets = use_case.quality_targets or {}
     precision = targets.get("min_precision") or {}
+    labels = labels_by_name([*use_case.input_fields, *use_case.output_fields])
     entries = list(use_case.catalogue_entries.all())
     points = []
     for point in use_case.integration_points:
@@ -188,14 +189,15 @@ def documentation_sections(use_case: UseCase) -> list[Section]:
                 [_("Name"), _("Kind"), _("Location"), _("Transfer basis"), _("Data processing agreement"),
                  _("Approved data categories")],
                 [[e.name, str(e.get_kind_display()), e.location or "—", str(e.get_transfer_basis_display()),
-                  e.dpa_reference or "—", ", ".join(e.approved_categories) or "—"] for e in entries])
+                  e.dpa_reference or "—", ", ".join(category_label(c) for c in e.approved_categories) or "—"]
+                 for e in entries])
              if entries else None),
         ]),
         Section(_("Risk"), [
             Item(_label("risk_tier"), str(use_case.get_risk_tier_display())),
             Item(_label("risk_rationale"), use_case.risk_rationale or "—"),
             Item(_("AI disclosure (EU AI Act Art. 50)"), "\n".join(
-                f"{spec['name']}: {_text_de(spec['disclosure'])}" for spec in use_case.output_fields
+                f"{field_label(spec)}: {_text_de(spec['disclosure'])}" for spec in use_case.output_fields
                 if isinstance(spec, dict) and spec.get("name") and spec.get("disclosure")) or "—"),
             Item(_label("dpia_reference"), use_case.dpia_reference or "—"),
             Item(_label("worker_information_reference"), use_case.worker_information_reference or "—"),
@@ -211,9 +213,9 @@ def documentation_sections(use_case: UseCase) -> list[Section]:
         ]),
         Section(_("Quality and review"), [
             Item(_("Minimum precision per output field"),
-                 "\n".join(f"{name}: {share}" for name, share in precision.items()) or "—"),
-            Item(_("Maximum correction rate"), str(targets.get("max_correction_rate", "—"))),
-            Item(_("Minimum share handled automatically"), str(targets.get("min_automation_share", "—"))),
+                 "\n".join(f"{labels.get(name, name)}: {scalar(share)}" for name, share in precision.items()) or "—"),
+            Item(_("Maximum correction rate"), scalar(targets.get("max_correction_rate"))),
+            Item(_("Minimum share handled automatically"), scalar(targets.get("min_automation_share"))),
             Item(_label("review_interval_days"), str(use_case.review_interval_days)),
             Item(_label("last_reviewed_at"), _when(use_case.last_reviewed_at)),
             Item(_("Next review due"), _when(use_case.review_due_at)),

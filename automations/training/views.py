@@ -9,10 +9,12 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from automations.choices import FieldType
+from automations.fields import technical_names
 from automations.registry.views.mixins import RegistryView, UseCaseMixin, get_or_404
 from automations.training import selectors as training_selectors
 from automations.training import services as training_services
@@ -32,9 +34,18 @@ class ExamplesUploadForm(forms.Form):
                                                   "line. Bad lines are reported with their number and skipped."))
     text_columns = forms.CharField(label=gettext_lazy("Text columns"), max_length=400,
                                    help_text=gettext_lazy("Comma-separated input columns, e.g. subject,body"))
-    label_columns = forms.CharField(label=gettext_lazy("Label columns"), max_length=400,
-                                    help_text=gettext_lazy("Comma-separated output fields of the use case, "
-                                                           "e.g. queue,priority"))
+    label_columns = forms.CharField(label=gettext_lazy("Label columns"), max_length=400)
+
+    def __init__(self, *args, use_case=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if use_case is not None:
+            # The file's columns are named by the fields' technical names: shown beside each label.
+            self.fields["text_columns"].help_text = format_html(
+                "{} {}", _("Comma-separated input columns, by their technical names:"),
+                technical_names(use_case.input_fields))
+            self.fields["label_columns"].help_text = format_html(
+                "{} {}", _("Comma-separated output fields, by their technical names:"),
+                technical_names(use_case.output_fields, list(training_services.category_fields(use_case))))
 
 
 def upload_initial(use_case) -> dict:
@@ -87,7 +98,8 @@ class TrainingView(TrainingMixin, RegistryView):
         context = {
             "use_case": use_case,
             "stats": example_statistics(use_case=use_case),
-            "form": form or (ExamplesUploadForm(initial=upload_initial(use_case)) if can_upload else None),
+            "form": form or (ExamplesUploadForm(initial=upload_initial(use_case), use_case=use_case)
+                             if can_upload else None),
             "report": report,
             "max_lines": training_services.MAX_REPORTED_LINES,
             "can_train": user.has_perm("automations.add_classifierversion"),
@@ -110,7 +122,7 @@ class ExamplesUploadView(TrainingView):
         return HttpResponseRedirect(reverse("automations:training", args=[key]))
 
     def post(self, request, key):
-        form = ExamplesUploadForm(request.POST, request.FILES)
+        form = ExamplesUploadForm(request.POST, request.FILES, use_case=self.use_case)
         if not form.is_valid():
             return self.render_page(request, form=form, status=400)
         upload = form.cleaned_data["file"]
@@ -121,7 +133,8 @@ class ExamplesUploadView(TrainingView):
                 source_ref=upload.name)
         except (ValidationError, PermissionDenied) as error:
             return self.render_page(request, form=form, status=show_refusal(form, error))
-        return self.render_page(request, form=ExamplesUploadForm(initial=form.cleaned_data | {"file": None}),
+        return self.render_page(request, form=ExamplesUploadForm(initial=form.cleaned_data | {"file": None},
+                                                                   use_case=self.use_case),
                                 report=report)
 
 

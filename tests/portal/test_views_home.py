@@ -5,9 +5,11 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from audit.actors import SYSTEM
 from audit.models import AuditEvent
+from audit.registry import label
 from portal import services
 from portal.choices import Role
 from portal.views import home_panel_keys
@@ -77,8 +79,14 @@ def test_audit_panel_shows_latest_events_in_berlin_time_and_the_chain_length(cli
     created = events.get(event_type="api_token.created")
     berlin = created.occurred_at.astimezone(ZoneInfo("Europe/Berlin")).strftime("%d.%m.%Y %H:%M")
     assert berlin in page
-    assert "api_token.created" in page and "leitung" in page
+    # Event types by their German names, never their keys.
+    assert event_label("api_token.created") in page and "api_token.created" not in page and "leitung" in page
     assert f"umfasst {events.count()} Ereignisse" in page
+
+
+def event_label(key: str) -> str:
+    with translation.override("de"):
+        return label(key)
 
 
 def test_audit_panel_shows_only_the_active_tenants_events(client, tenant, member, make_tenant, make_user):
@@ -87,9 +95,9 @@ def test_audit_panel_shows_only_the_active_tenants_events(client, tenant, member
     services.tenant_create(actor=SYSTEM, slug="dritte", name="Dritte GmbH")
     client.force_login(member(Role.AUDITOR))
     page = client.get(reverse("portal:home")).content.decode()
-    assert "membership.created" in page  # of this tenant
+    assert event_label("membership.created") in page  # of this tenant
     assert "fremd" not in page
-    assert "tenant.created" in page  # this tenant's own creation, not the others'
+    assert event_label("tenant.created") in page  # this tenant's own creation, not the others'
     chain_length = AuditEvent.objects.filter(tenant=tenant).count()
     assert f"umfasst {chain_length} Ereignisse" in page
 

@@ -20,6 +20,7 @@ from automations.evaluation.metrics import CaseOutcome, evaluate, field_results,
 from automations.evaluation.models import EvaluationResult, EvaluationRun, QualityTestCase
 from automations.evaluation.selectors import evaluation_list, quality_test_case_list
 from automations.execution.services.dry_run import release_trial
+from automations.fields import labels_by_name
 from portal.files import sniff
 from portal.jobs import task_send_on_commit
 from portal.permissions import require_perm
@@ -133,7 +134,7 @@ def evaluation_execute(*, evaluation_id: int, task_id: str = "") -> EvaluationRu
     with transaction.atomic():
         evaluation = EvaluationRun.objects.select_for_update().get(pk=evaluation.pk)
         targets = dict(use_case.quality_targets or {})
-        misses = verdict(metrics, targets)
+        misses = verdict(metrics, targets, labels_by_name(use_case.output_fields))
         evaluation.status, evaluation.finished_at = EvaluationStatus.SUCCEEDED, timezone.now()
         evaluation.metrics, evaluation.targets, evaluation.misses = metrics, targets, misses
         evaluation.passed = not misses

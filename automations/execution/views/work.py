@@ -209,7 +209,7 @@ class MasterDataView(PermissionMixin, View):
         master_data.master_records_view_record(actor=actor_from_request(request), tenant=request.tenant,
                                                records=records, purpose="master data page")
         return render(request, "automations/work/master_data.html", {
-            "records": records, "kind": kind, "kinds": MasterKind.choices,
+            "records": records, "kind": kind, "kinds": MasterKind.choices, "csv_columns": master_data.CSV_COLUMNS,
             "may_edit": request.user.has_perm("automations.change_masterrecord")})
 
     def post(self, request):

@@ -5,6 +5,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Field
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from automations.choices import ChangeKind, ChangeState, Label, UseCaseStatus
@@ -18,6 +19,7 @@ from automations.registry.forms import (
     StatusChangeForm,
     TenantPolicyChangeForm,
 )
+from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.models.use_cases import TenantPolicy, UseCase
 from automations.registry.services import changes
 from automations.registry.services.changes import TRANSITIONS
@@ -33,8 +35,23 @@ def decision_roles(cr, user, user_roles, allow_dual: bool) -> list[tuple[str, st
         change_request=cr, user=user, roles=user_roles, allow_dual=allow_dual)]
 
 
+def _catalogue_field(name):
+    """The catalogue entry's field a changed item "<entry key>.<field>" names, else None."""
+    if not isinstance(name, str) or "." not in name:
+        return None
+    try:
+        field = CatalogueEntry._meta.get_field(name.rsplit(".", 1)[1])
+    except FieldDoesNotExist:
+        return None
+    return field if isinstance(field, Field) else None
+
+
 def item_label(name) -> str:
-    """A changed item by its name for people: the documentation field's or control setting's label."""
+    """A changed item by its name for people: the documentation field's or control setting's label, a
+    catalogue entry's field as "<entry>: <field>"."""
+    catalogue_field = _catalogue_field(name)
+    if catalogue_field is not None:
+        return f"{name.rsplit('.', 1)[0]}: {capfirst(catalogue_field.verbose_name)}"
     for model in (UseCase, TenantPolicy):
         try:
             field = model._meta.get_field(name)
@@ -50,17 +67,22 @@ def item_label(name) -> str:
 
 
 def _readable(item: dict) -> dict:
-    """A status change reads in the statuses' names (Entwurf → Produktion), not their keys."""
-    if item.get("item") != "status":
+    """A status change reads in the statuses' names (Entwurf → Produktion), not their keys; so does a
+    catalogue entry's choice (its kind, connector type, direction, transfer basis)."""
+    catalogue_field = _catalogue_field(item.get("item"))
+    if catalogue_field is not None and catalogue_field.choices:
+        names = {str(k): v for k, v in catalogue_field.flatchoices}
+    elif item.get("item") == "status":
+        names = dict(UseCaseStatus.choices)
+    else:
         return item
-    names = dict(UseCaseStatus.choices)
-    return {**item, **{side: str(names.get(item[side], item[side])) for side in ("before", "after")
+    return {**item, **{side: str(names.get(str(item.get(side)), item.get(side))) for side in ("before", "after")
                        if item.get(side) is not None}}
 
 
 def _diff_items(cr) -> list[dict]:
     return [{"item": item_label(item.get("item")), "key": item.get("item"),
-             "rows": compact(change_request_item_rows(_readable(item)))} for item in cr.diff or []]
+             "rows": compact(change_request_item_rows(_readable(item), cr.use_case))} for item in cr.diff or []]
 
 
 def _release_diff(cr):

@@ -10,11 +10,12 @@ from django.utils.translation import gettext as _
 
 from automations.choices import ChangeKind, RiskTier, UseCaseStatus
 from automations.registry import selectors
-from automations.registry.diffs import render_value, side_by_side
+from automations.registry.diffs import side_by_side
 from automations.registry.forms import ChangeRequestTextForm, ReasonForm, UseCaseForm
 from automations.registry.models.use_cases import UseCase
 from automations.registry.models.versions import VERSION_MODELS
 from automations.registry.process_docs import documentation_sections, procedure_document, procedure_document_pdf
+from automations.registry.readable import value_lines
 from automations.registry.services import changes, use_cases
 from automations.registry.services.changes import TRANSITIONS
 from automations.registry.services.use_cases import DOCUMENTATION_FIELDS, SUSPENDABLE
@@ -268,8 +269,8 @@ def _history_entries(rows: list) -> list[dict]:
                 before, after = getattr(before, "username", None), getattr(after, "username", None)
             changed.append({
                 "name": name, "label": _field_label(name),
-                "rows": side_by_side([] if before is None else render_value(before),
-                                     [] if after is None else render_value(after)),
+                "rows": side_by_side([] if before is None else value_lines(name, before, row),
+                                     [] if after is None else value_lines(name, after, row)),
             })
         entries.append({"row": row, "changed": changed})
     return entries

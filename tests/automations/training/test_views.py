@@ -144,7 +144,7 @@ def test_the_page_counts_examples_per_value_and_reports_conflicts(client, world,
         counts[example.labels["queue"]] = counts.get(example.labels["queue"], 0) + 1
     for value, count in counts.items():
         assert f"<td>{value}</td><td class=\"numeric\">{count}</td>" in page
-    assert "With conflicting labels: 1" in page and f"queue={other_queue}" in page
+    assert "With conflicting labels: 1" in page and f"queue = {other_queue}" in page
     assert "No labels yet: this field is not trained." in page  # priority
     assert 'id="versions"' in page and "v1</a>" in page
 
