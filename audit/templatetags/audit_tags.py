@@ -22,3 +22,17 @@ def data_subject_requests_due(context, limit: int = 5) -> list:
 def event_label(event_type: str) -> str:
     """An audit event type as people read it ("Vorgang empfangen"), the key kept for the title attribute."""
     return event_type_label(event_type)
+
+
+@register.filter
+def object_type_label(object_type: str) -> str:
+    """An event's object type ("automations.run") by the record's name ("Pipeline-Lauf"); unknown types as
+    written."""
+    from django.apps import apps
+    from django.utils.text import capfirst
+
+    try:
+        model = apps.get_model(str(object_type))
+    except (LookupError, ValueError):
+        return str(object_type or "")
+    return str(capfirst(model._meta.verbose_name))

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from automations.choices import FieldType, IntegrationKind, LegalBasis, RiskTier, UseCaseStatus
-from automations.fields import category_label, engine_label, localized_text
+from automations.fields import category_label, choice_label, engine_label, localized_text
 
 
 class Line(str):
@@ -34,6 +34,18 @@ TARGET_LABELS = {"min_precision": gettext_lazy("Minimum precision"),
                  "max_correction_rate": gettext_lazy("Maximum correction rate"),
                  "min_automation_share": gettext_lazy("Minimum share handled automatically")}
 THRESHOLD_LABELS = {"auto": gettext_lazy("applied automatically from"), "reject": gettext_lazy("dropped below")}
+# An engine's parameters by name (the rules engine's rules, a model's settings); others as written.
+PARAMETER_LABELS = {
+    "field": pgettext_lazy("engine parameter", "field"), "default": pgettext_lazy("engine parameter", "default"),
+    "rules": pgettext_lazy("engine parameter", "rules"), "category": pgettext_lazy("engine parameter", "value"),
+    "name": pgettext_lazy("engine parameter", "name"), "keywords": pgettext_lazy("engine parameter", "keywords"),
+    "patterns": pgettext_lazy("engine parameter", "patterns"), "weight": pgettext_lazy("engine parameter", "weight"),
+    "text_fields": pgettext_lazy("engine parameter", "text fields"),
+    "fields": pgettext_lazy("engine parameter", "fields"),
+    "temperature": pgettext_lazy("engine parameter", "temperature"),
+}
+# Parameters whose value is a value of the field the parameters name ("field"), or names fields.
+CHOICE_PARAMETERS = {"category", "default"}
 LANGUAGE_NAMES = {"de": pgettext_lazy("language of a text", "German"),
                   "en": pgettext_lazy("language of a text", "English")}
 
@@ -173,15 +185,30 @@ class Renderer:
                                       lang=lang if lang != "de" else ""))
         return lines
 
-    def generic(self, value, indent: str = "") -> list[Line]:
+    def parameter(self, key, inner, field_name):
+        """One parameter's value as people read it: a field by its label, a value of the field by its name."""
+        if key == "field" and isinstance(inner, str):
+            return self.field(inner)
+        if key in CHOICE_PARAMETERS and field_name and isinstance(inner, str):
+            return choice_label(self.specs.get(field_name), inner)
+        if key in FIELD_LIST_NAMES | {"text_fields"} and isinstance(inner, list):
+            return ", ".join(self.field(v) for v in inner) or "—"
+        return None
+
+    def generic(self, value, indent: str = "", field_name: str | None = None) -> list[Line]:
         if isinstance(value, dict):
+            if isinstance(value.get("field"), str) and value["field"] in self.specs:
+                field_name = value["field"]
             lines = []
             for key in sorted(value, key=str):
                 inner = value[key]
-                label = self.field(key) if key in self.specs else str(key)
-                if isinstance(inner, dict | list) and inner:
+                label = capfirst(str(PARAMETER_LABELS.get(key) or (self.field(key) if key in self.specs else key)))
+                shown = self.parameter(key, inner, field_name)
+                if shown is not None:
+                    lines.append(Line(f"{indent}{label}: {shown}"))
+                elif isinstance(inner, dict | list) and inner:
                     lines.append(Line(f"{indent}{label}:"))
-                    lines += self.generic(inner, indent + "    ")
+                    lines += self.generic(inner, indent + "    ", field_name)
                 else:
                     lines.append(Line(f"{indent}{label}: {scalar(inner) if inner not in ([], {}) else '—'}"))
             return lines or [Line(f"{indent}—")]
@@ -190,7 +217,7 @@ class Renderer:
                 return [Line(f"{indent}{scalar(v)}") for v in value] or [Line(f"{indent}—")]
             lines = []
             for inner in value:
-                lines += self.generic(inner, indent)
+                lines += self.generic(inner, indent, field_name)
             return lines
         return [Line(f"{indent}{scalar(value)}")]
 
