@@ -38,6 +38,22 @@ PSEUDONYM_ERASED_COLUMNS = ("subject_key", "identifier_encrypted", "lookup_diges
 PSEUDONYM_GUARD_FUNCTION = "audit_pseudonym_erase_only_guard"
 PSEUDONYM_REFUSAL = "pseudonyms change only by erasure"
 
+# Every guard lets the owner role through inside audit.services.maintenance.audit_maintenance() (the setting
+# is on only there), for retention and erasure.
+_PG_MAINTENANCE_PASSES = f"""    IF pg_catalog.current_setting('{MAINTENANCE_SETTING}', true) = 'on'
+       AND pg_catalog.pg_has_role(
+           current_user,
+           (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = TG_RELID),
+           'MEMBER') THEN
+        IF TG_LEVEL = 'STATEMENT' THEN
+            RETURN NULL;
+        ELSIF TG_OP = 'DELETE' THEN
+            RETURN OLD;
+        END IF;
+        RETURN NEW;
+    END IF;"""
+
+
 _PG_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION {GUARD_FUNCTION}() RETURNS trigger
 LANGUAGE plpgsql
@@ -62,18 +78,7 @@ BEGIN
             RETURN NEW;
         END IF;
     END IF;
-    IF pg_catalog.current_setting('{MAINTENANCE_SETTING}', true) = 'on'
-       AND pg_catalog.pg_has_role(
-           current_user,
-           (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = TG_RELID),
-           'MEMBER') THEN
-        IF TG_LEVEL = 'STATEMENT' THEN
-            RETURN NULL;
-        ELSIF TG_OP = 'DELETE' THEN
-            RETURN OLD;
-        END IF;
-        RETURN NEW;
-    END IF;
+{_PG_MAINTENANCE_PASSES}
     RAISE EXCEPTION '{REFUSAL} (% on %)', TG_OP, TG_TABLE_NAME
         USING ERRCODE = 'insufficient_privilege',
               HINT = 'Only the owner role may change audit rows, '
@@ -89,18 +94,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $guard$
 BEGIN
-    IF pg_catalog.current_setting('{MAINTENANCE_SETTING}', true) = 'on'
-       AND pg_catalog.pg_has_role(
-           current_user,
-           (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = TG_RELID),
-           'MEMBER') THEN
-        IF TG_LEVEL = 'STATEMENT' THEN
-            RETURN NULL;
-        ELSIF TG_OP = 'DELETE' THEN
-            RETURN OLD;
-        END IF;
-        RETURN NEW;
-    END IF;
+{_PG_MAINTENANCE_PASSES}
     IF TG_OP = 'UPDATE'
        AND NEW.id = OLD.id AND NEW.tenant_id = OLD.tenant_id AND NEW.kind = OLD.kind
        AND NEW.pseudonym = OLD.pseudonym AND NEW.created_at = OLD.created_at
@@ -126,30 +120,12 @@ def install_pseudonym_guard(connection: BaseDatabaseWrapper) -> None:
     table = PSEUDONYM_TABLE
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            row_trigger, truncate_trigger = _pg_trigger_names(table)
-            cursor.execute(_PG_PSEUDONYM_FUNCTION)
-            cursor.execute(f'DROP TRIGGER IF EXISTS "{row_trigger}" ON "{table}"')
-            cursor.execute(f'DROP TRIGGER IF EXISTS "{truncate_trigger}" ON "{table}"')
-            cursor.execute(f'CREATE TRIGGER "{row_trigger}" BEFORE UPDATE OR DELETE ON "{table}" '
-                           f"FOR EACH ROW EXECUTE FUNCTION {PSEUDONYM_GUARD_FUNCTION}()")
-            cursor.execute(f'CREATE TRIGGER "{truncate_trigger}" BEFORE TRUNCATE ON "{table}" '
-                           f"FOR EACH STATEMENT EXECUTE FUNCTION {PSEUDONYM_GUARD_FUNCTION}()")
+            _pg_install_guard(cursor, table, _PG_PSEUDONYM_FUNCTION, PSEUDONYM_GUARD_FUNCTION,
+                              _pg_trigger_names(table))
             _pg_revoke_changes_from_non_owners(cursor, table)
         elif connection.vendor == "sqlite":
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {SQLITE_SWITCH_TABLE} (id INTEGER PRIMARY KEY CHECK (id = 1))"
-            )
-            update_trigger, delete_trigger = _SQLITE_PSEUDONYM_TRIGGERS
-            cursor.execute(
-                f'CREATE TRIGGER IF NOT EXISTS "{update_trigger}" BEFORE UPDATE ON "{table}" '
-                f"WHEN NOT EXISTS (SELECT 1 FROM {SQLITE_SWITCH_TABLE}) AND NOT ({_SQLITE_PSEUDONYM_KEPT}) "
-                f"BEGIN SELECT RAISE(ABORT, '{PSEUDONYM_REFUSAL}'); END"
-            )
-            cursor.execute(
-                f'CREATE TRIGGER IF NOT EXISTS "{delete_trigger}" BEFORE DELETE ON "{table}" '
-                f"WHEN NOT EXISTS (SELECT 1 FROM {SQLITE_SWITCH_TABLE}) "
-                f"BEGIN SELECT RAISE(ABORT, '{PSEUDONYM_REFUSAL}'); END"
-            )
+            _sqlite_install_guard(cursor, table, _SQLITE_PSEUDONYM_TRIGGERS, PSEUDONYM_REFUSAL,
+                                  kept=_SQLITE_PSEUDONYM_KEPT)
 
 
 _SQLITE_PSEUDONYM_TRIGGERS = (f"{PSEUDONYM_TABLE}_erase_only_update", f"{PSEUDONYM_TABLE}_erase_only_delete")
@@ -202,18 +178,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $guard$
 BEGIN
-    IF pg_catalog.current_setting('{MAINTENANCE_SETTING}', true) = 'on'
-       AND pg_catalog.pg_has_role(
-           current_user,
-           (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = TG_RELID),
-           'MEMBER') THEN
-        IF TG_LEVEL = 'STATEMENT' THEN
-            RETURN NULL;
-        ELSIF TG_OP = 'DELETE' THEN
-            RETURN OLD;
-        END IF;
-        RETURN NEW;
-    END IF;
+{_PG_MAINTENANCE_PASSES}
     IF TG_OP = 'UPDATE' AND {_pg_same(REQUEST_FIXED_COLUMNS)}
        AND (OLD.status = 'open' OR {_pg_same(REQUEST_CLOSED_COLUMNS)}) THEN
         RETURN NEW;
@@ -233,31 +198,11 @@ def install_request_guard(connection: BaseDatabaseWrapper) -> None:
     table = REQUEST_TABLE
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            row_trigger, truncate_trigger = _REQUEST_PG_TRIGGERS
-            cursor.execute(_PG_REQUEST_FUNCTION)
-            cursor.execute(f'DROP TRIGGER IF EXISTS "{row_trigger}" ON "{table}"')
-            cursor.execute(f'DROP TRIGGER IF EXISTS "{truncate_trigger}" ON "{table}"')
-            cursor.execute(f'CREATE TRIGGER "{row_trigger}" BEFORE UPDATE OR DELETE ON "{table}" '
-                           f"FOR EACH ROW EXECUTE FUNCTION {REQUEST_GUARD_FUNCTION}()")
-            cursor.execute(f'CREATE TRIGGER "{truncate_trigger}" BEFORE TRUNCATE ON "{table}" '
-                           f"FOR EACH STATEMENT EXECUTE FUNCTION {REQUEST_GUARD_FUNCTION}()")
+            _pg_install_guard(cursor, table, _PG_REQUEST_FUNCTION, REQUEST_GUARD_FUNCTION, _REQUEST_PG_TRIGGERS)
         elif connection.vendor == "sqlite":
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {SQLITE_SWITCH_TABLE} (id INTEGER PRIMARY KEY CHECK (id = 1))"
-            )
-            update_trigger, delete_trigger = _REQUEST_SQLITE_TRIGGERS
             kept = (f"{_sqlite_same(REQUEST_FIXED_COLUMNS)} "
                     f"AND (OLD.status = 'open' OR ({_sqlite_same(REQUEST_CLOSED_COLUMNS)}))")
-            cursor.execute(
-                f'CREATE TRIGGER IF NOT EXISTS "{update_trigger}" BEFORE UPDATE ON "{table}" '
-                f"WHEN NOT EXISTS (SELECT 1 FROM {SQLITE_SWITCH_TABLE}) AND NOT ({kept}) "
-                f"BEGIN SELECT RAISE(ABORT, '{REQUEST_REFUSAL}'); END"
-            )
-            cursor.execute(
-                f'CREATE TRIGGER IF NOT EXISTS "{delete_trigger}" BEFORE DELETE ON "{table}" '
-                f"WHEN NOT EXISTS (SELECT 1 FROM {SQLITE_SWITCH_TABLE}) "
-                f"BEGIN SELECT RAISE(ABORT, '{REQUEST_REFUSAL}'); END"
-            )
+            _sqlite_install_guard(cursor, table, _REQUEST_SQLITE_TRIGGERS, REQUEST_REFUSAL, kept=kept)
 
 
 def uninstall_request_guard(connection: BaseDatabaseWrapper) -> None:
@@ -283,6 +228,32 @@ def request_guard_installed(connection: BaseDatabaseWrapper) -> bool:
         return cursor.fetchone()[0] == 2
 
 
+def _pg_install_guard(cursor, table: str, function_sql: str, function: str, triggers: tuple[str, str]) -> None:
+    """The guard function, and its triggers on `table`: one before every row's UPDATE or DELETE, one before
+    TRUNCATE (idempotent)."""
+    row_trigger, truncate_trigger = triggers
+    cursor.execute(function_sql)
+    cursor.execute(f'DROP TRIGGER IF EXISTS "{row_trigger}" ON "{table}"')
+    cursor.execute(f'DROP TRIGGER IF EXISTS "{truncate_trigger}" ON "{table}"')
+    cursor.execute(f'CREATE TRIGGER "{row_trigger}" BEFORE UPDATE OR DELETE ON "{table}" '
+                   f"FOR EACH ROW EXECUTE FUNCTION {function}()")
+    cursor.execute(f'CREATE TRIGGER "{truncate_trigger}" BEFORE TRUNCATE ON "{table}" '
+                   f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()")
+
+
+def _sqlite_install_guard(cursor, table: str, triggers: tuple[str, str], refusal: str,
+                          kept: str | None = None) -> None:
+    """SQLite's guard: an UPDATE (unless it keeps what `kept` says) and a DELETE abort with `refusal`, except
+    while the maintenance switch table has its row (idempotent)."""
+    cursor.execute(f"CREATE TABLE IF NOT EXISTS {SQLITE_SWITCH_TABLE} (id INTEGER PRIMARY KEY CHECK (id = 1))")
+    unguarded = f"NOT EXISTS (SELECT 1 FROM {SQLITE_SWITCH_TABLE})"
+    update_trigger, delete_trigger = triggers
+    for trigger, operation, condition in ((update_trigger, "UPDATE", f"{unguarded} AND NOT ({kept})" if kept
+                                           else unguarded), (delete_trigger, "DELETE", unguarded)):
+        cursor.execute(f'CREATE TRIGGER IF NOT EXISTS "{trigger}" BEFORE {operation} ON "{table}" '
+                       f"WHEN {condition} BEGIN SELECT RAISE(ABORT, '{refusal}'); END")
+
+
 def _pg_trigger_names(table: str) -> tuple[str, str]:
     return f"{table}_append_only", f"{table}_append_only_truncate"
 
@@ -295,29 +266,10 @@ def install(connection: BaseDatabaseWrapper, table: str) -> None:
     """Make `table` append-only (idempotent)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            row_trigger, truncate_trigger = _pg_trigger_names(table)
-            cursor.execute(_PG_FUNCTION)
-            cursor.execute(f'DROP TRIGGER IF EXISTS "{row_trigger}" ON "{table}"')
-            cursor.execute(f'DROP TRIGGER IF EXISTS "{truncate_trigger}" ON "{table}"')
-            cursor.execute(
-                f'CREATE TRIGGER "{row_trigger}" BEFORE UPDATE OR DELETE ON "{table}" '
-                f"FOR EACH ROW EXECUTE FUNCTION {GUARD_FUNCTION}()"
-            )
-            cursor.execute(
-                f'CREATE TRIGGER "{truncate_trigger}" BEFORE TRUNCATE ON "{table}" '
-                f"FOR EACH STATEMENT EXECUTE FUNCTION {GUARD_FUNCTION}()"
-            )
+            _pg_install_guard(cursor, table, _PG_FUNCTION, GUARD_FUNCTION, _pg_trigger_names(table))
             _pg_revoke_changes_from_non_owners(cursor, table)
         elif connection.vendor == "sqlite":
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {SQLITE_SWITCH_TABLE} (id INTEGER PRIMARY KEY CHECK (id = 1))"
-            )
-            for trigger, operation in zip(_sqlite_trigger_names(table), ("UPDATE", "DELETE")):
-                cursor.execute(
-                    f'CREATE TRIGGER IF NOT EXISTS "{trigger}" BEFORE {operation} ON "{table}" '
-                    f"WHEN NOT EXISTS (SELECT 1 FROM {SQLITE_SWITCH_TABLE}) "
-                    f"BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END"
-                )
+            _sqlite_install_guard(cursor, table, _sqlite_trigger_names(table), REFUSAL)
 
 
 def uninstall(connection: BaseDatabaseWrapper, table: str) -> None:
