@@ -3,12 +3,13 @@ value is written out the same way (keys sorted, one JSON value per line block), 
 exactly where the content differs."""
 import difflib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from automations.registry.readable import value_lines, version_lines
+from automations.registry.readable import Line, value_lines, version_lines
 
 PART_LABELS = {"prompt_template": gettext_lazy("Prompt template"), "threshold_set": gettext_lazy("Thresholds"),
                "guardrail_set": gettext_lazy("Guardrails"), "engine_config": gettext_lazy("Engine configuration")}
@@ -34,7 +35,7 @@ def render_content(content: dict) -> list[str]:
     return lines
 
 
-def render_version(version) -> list[str]:
+def render_version(version) -> list[Line]:
     """A version's content as people read it (labels, names, the locale's numbers): see readable.py."""
     return version_lines(version)
 
@@ -66,7 +67,7 @@ class DiffRow:
     right: str
 
 
-def side_by_side(left: list[str], right: list[str]) -> list[DiffRow]:
+def side_by_side(left: Sequence[str], right: Sequence[str]) -> list[DiffRow]:
     rows = []
     matcher = difflib.SequenceMatcher(None, left, right, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():

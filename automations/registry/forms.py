@@ -840,8 +840,8 @@ class CatalogueChangeForm(ChangeRequestTextForm):
     file_columns = forms.CharField(
         label=_("CSV columns"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 4}),
         help_text=lazy(lambda: format_html(
-            _("File drop only. One per line: header = field by its technical name, e.g. {example} (or {fixed}). "
-              "Empty: delivery id, item, use case, status and every output field."),
+            str(_("File drop only. One per line: header = field by its technical name, e.g. {example} (or {fixed}). "
+                  "Empty: delivery id, item, use case, status and every output field.")),
             example=format_html('Rechnungsnummer = <code class="technical">{}</code>', "invoice_number"),
             fixed=format_html_join(", ", '<code class="technical">{}</code>',
                                    [(c,) for c in ("delivery_id", "id", "use_case", "status", "timestamp")])),
@@ -859,8 +859,8 @@ class CatalogueChangeForm(ChangeRequestTextForm):
                                                     "disclosure line comes from this field's documentation."))
     email_recipient_field = forms.CharField(label=_("Field with the recipient"), required=False, max_length=60,
                                             help_text=lazy(lambda: format_html(
-                                                _("E-mail only: the input field with the address answered, by its "
-                                                  "technical name (default {default})."),
+                                                str(_("E-mail only: the input field with the address answered, by "
+                                                      "its technical name (default {default}).")),
                                                 default=format_html('<code class="technical">{}</code>',
                                                                     "sender_email")), SafeString)())
 

@@ -1,6 +1,7 @@
 """The Verfahrensdokumentation of a use case: its documentation standard, the exact versions its
 `production` and `pilot` labels point at, and the approvals that put them there — built once as plain
 data, shown as a printable HTML page and written as a PDF (reportlab platypus)."""
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
 from xml.sax.saxutils import escape
@@ -66,7 +67,7 @@ class VersionPart:
     created_at: str
     submitted_at: str
     change_note: str
-    content: list[str]
+    content: Sequence[str]
 
 
 @dataclass

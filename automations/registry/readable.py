@@ -133,7 +133,7 @@ class Renderer:
         if not isinstance(point, dict):
             return str(point)
         try:
-            kind = str(IntegrationKind(point.get("kind")).label)
+            kind = str(IntegrationKind(str(point.get("kind", ""))).label)
         except ValueError:
             kind = str(point.get("kind", ""))
         return f"{kind}: {point.get('system', '')}"
