@@ -105,3 +105,21 @@ def label(key: str) -> str:
     if noun in NOUNS and verb in VERBS:
         return pgettext("audit event type", "%(noun)s %(verb)s") % {"noun": NOUNS[noun], "verb": VERBS[verb]}
     return str(key)
+
+
+# Why personal data was opened (an access event's purpose), as people read it; a purpose not listed reads as
+# written.
+PURPOSES = {
+    "work item page": _("work item page"), "work item list": _("work item list"),
+    "work item list (API)": _("work item list (API)"), "work item (API)": _("work item (API)"),
+    "work item deliveries (API)": _("work item deliveries (API)"), "test cases": _("test cases"),
+    "test case page": _("test case page"), "review queue": _("review queue"), "review (API)": _("review (API)"),
+    "master data page": _("master data page"), "escalations": _("escalations"),
+    "administration": _("administration"), "audit_search": _("audit search"),
+    "access_request": _("access request"), "restricted_items": _("restricted items"),
+    "erasure_request_preview": _("erasure request preview"),
+}
+
+
+def purpose_label(purpose) -> str:
+    return str(PURPOSES.get(str(purpose), purpose or ""))

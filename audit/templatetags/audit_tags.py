@@ -36,3 +36,11 @@ def object_type_label(object_type: str) -> str:
     except (LookupError, ValueError):
         return str(object_type or "")
     return str(capfirst(model._meta.verbose_name))
+
+
+@register.filter
+def access_purpose(purpose) -> str:
+    """Why an access event opened personal data, in the reader's language ("Prüfwarteschlange")."""
+    from audit.registry import purpose_label
+
+    return purpose_label(purpose)
