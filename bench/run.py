@@ -92,6 +92,19 @@ def web_profile_summary(raw: str, top: int = 60) -> dict:
             "inclusive": share(inclusive, lambda f: any(part in f for part in ours))}
 
 
+def workers_cpu_seconds(master: int) -> float:
+    """CPU time (user and system) the gunicorn workers have used so far: per request, a figure that a busy machine
+    changes far less than a rate (waiting for a core costs no CPU time)."""
+    total = 0.0
+    for child in Path(f"/proc/{master}/task/{master}/children").read_text().split():
+        try:
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return total
+
+
 def percentile(values: list[float], share: float) -> float:
     if not values:
         return float("nan")
@@ -403,9 +416,13 @@ class Bench:
             if warm["requests"] >= 2 * a.clients and warm["p99_ms"] < 3000:
                 break
         spy = self.web_profile_start(server, a.seconds) if a.profile_web else None
+        cpu = workers_cpu_seconds(server.pid)
         post = http_load(port, "POST", "/api/v1/work-items/", self.token, body, clients=a.clients, seconds=a.seconds)
+        post["worker_cpu_ms_per_request"] = round((workers_cpu_seconds(server.pid) - cpu) * 1000 / post["requests"], 2)
         profile = self.web_profile_end(spy) if spy else None
+        cpu = workers_cpu_seconds(server.pid)
         get = http_load(port, "GET", "/api/v1/me/", self.token, None, clients=a.clients, seconds=a.seconds)
+        get["worker_cpu_ms_per_request"] = round((workers_cpu_seconds(server.pid) - cpu) * 1000 / get["requests"], 2)
         paced = http_load(port, "POST", "/api/v1/work-items/", self.token, body, clients=a.clients,
                           seconds=a.seconds, rate=post["per_second"] / 2)
         self.stop(server)
