@@ -17,7 +17,7 @@ from demo.llm import DISCLAIMER, demo_processor_ensure, llm_release_parts
 # The fixtures of the language model tests this moved from (English messages, eager tasks, a scripted
 # provider, the demo team).
 from tests.automations.conftest import english  # noqa: F401
-from tests.automations.engines.llm.conftest import eager_celery, llm_server, team  # noqa: F401
+from tests.automations.engines.llm.conftest import eager_celery, llm_server  # noqa: F401
 from tests.automations.engines.llm.server import Reply
 from tests.automations.factories import put_live
 

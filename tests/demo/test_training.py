@@ -7,7 +7,7 @@ from demo.training import seed_classifier
 # The fixtures of the training tests this moved from (English messages, media root, the team).
 from tests.automations.conftest import english  # noqa: F401
 from tests.automations.factories import make_use_case
-from tests.automations.training.conftest import lead, media, team  # noqa: F401
+from tests.automations.training.conftest import media  # noqa: F401
 
 CLASSES = ["invoice", "credit_note", "delivery_note", "purchase_order", "reminder", "contract", "other"]
 
