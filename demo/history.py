@@ -1,7 +1,8 @@
 """Some weeks of demo history for the quick start, so that queues, oversight figures and the Leitstand's charts
 have something to show on first login: items of the three demo use cases applied automatically, approved,
 corrected, rejected, escalated and failed, with their runs, steps, suggestions, review tasks and decisions,
-escalations and deliveries — and, from the last two days, open review tasks (some overdue) and open escalations.
+escalations and deliveries — and, from the last two working days, open review tasks (some overdue) and open
+escalations.
 
 A bulk seed, documented as such: the rows are written directly with the times they would have had (the
 pipeline and the review services stamp "now"), in a few bulk inserts instead of running a thousand items
@@ -327,6 +328,17 @@ def _connector(tenant, users) -> CatalogueEntry:
     return CatalogueEntry.objects.for_tenant(tenant).get(key=CONNECTOR_KEY)
 
 
+def _days_back_to_second_working_day(today) -> int:
+    """Items from the last two working days (and what came since) are still open on first login. Their review
+    tasks' SLA of a day has passed for those of the earlier day at any hour: some work is overdue also on a
+    Monday morning or just after midnight."""
+    back = working_days = 0
+    while working_days < 2:
+        back += 1
+        working_days += (today - timedelta(days=back)).weekday() < 5
+    return back
+
+
 def seed(tenant, users, *, now: datetime | None = None, days: int = HISTORY_DAYS) -> int:
     """Write the history once; returns the number of items written (0 when it exists already)."""
     if WorkItem.objects.for_tenant(tenant).filter(external_id__startswith=MARKER).exists():
@@ -341,6 +353,7 @@ def seed(tenant, users, *, now: datetime | None = None, days: int = HISTORY_DAYS
     if not use_cases or not all(releases.values()):
         return 0
     rng = random.Random(f"{tenant.slug}-history")
+    open_from = _days_back_to_second_working_day(today)
     with transaction.atomic():
         history = _History(tenant, users, _connector(tenant, users), rng, now)
         for days_back in range(days, -1, -1):
@@ -353,7 +366,8 @@ def seed(tenant, users, *, now: datetime | None = None, days: int = HISTORY_DAYS
                     received = _at(day, rng.randrange(7, 18), rng.randrange(0, 60))
                     if received > now - timedelta(hours=1):
                         continue
-                    history.add_item(use_case, releases[key], profiles[key], received, days_back, recent=days_back <= 1)
+                    history.add_item(use_case, releases[key], profiles[key], received, days_back,
+                                     recent=days_back <= open_from)
         history.save()
         audit_event_record(actor=SYSTEM, tenant=tenant, event_type="demo_history.created", obj=None,
                            details={"items": len(history.items), "days": days, "decisions": len(history.decisions),

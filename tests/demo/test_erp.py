@@ -23,14 +23,14 @@ def signed(secret: str, webhook_id: str, body: bytes) -> dict:
 def test_demo_erp_verifies_books_once_and_lists_what_it_received(client, tenant, member, settings, tmp_path):
     settings.VAR_DIR = tmp_path
     team = make_team(member)
-    make_rules_use_case(tenant, team)
+    make_rules_use_case(tenant, team, key="belegklassifizierung")  # a demo use case whose results go to the ERP
     secret = new_secret()
     entry = demo_connectors.seed_webhook(tenant, team, key=demo_connectors.DEMO_ERP_KEY, name="Demo-ERP",
                                          url="http://127.0.0.1:8000" + reverse("demo:erp-hooks"), secret=secret)
-    assert entry.use_cases.filter(key="belege").exists()
+    assert entry.use_cases.filter(key="belegklassifizierung").exists()
     hook = reverse("demo:erp-hooks")
     body = json.dumps({"type": "work_item.applied", "tenant": "muster", "timestamp": "2026-12-06T10:00:00+00:00",
-                       "data": {"id": "it-1", "use_case": "belege", "status": "applied",
+                       "data": {"id": "it-1", "use_case": "belegklassifizierung", "status": "applied",
                                 "fields": {"document_class": {"value": "invoice", "confidence": 0.9}}}}).encode()
 
     first = client.post(hook, body, content_type="application/json", **signed(secret, "msg_1", body))

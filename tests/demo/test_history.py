@@ -2,7 +2,7 @@
 the Leitstand has something on first login and work waits in the queues; the audit chain still verifies, and a
 second run adds nothing."""
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -60,3 +60,13 @@ def test_the_history_fills_every_chart_keeps_the_chain_valid_and_is_written_once
     assert history.seed(tenant, result.users) == 0
     assert time.perf_counter() - started < 1
     assert (AuditEvent.objects.count(), WorkItem.objects.count()) == (events, rows)
+
+
+@pytest.mark.parametrize(("today", "back"), [
+    (date(2026, 12, 7), 4),   # Monday: Thursday's items are overdue, Friday's and the weekend's open
+    (date(2026, 12, 8), 4),   # Tuesday: from Friday on
+    (date(2026, 12, 9), 2),   # Wednesday: from Monday on
+    (date(2026, 12, 13), 3),  # Sunday: from Thursday on
+])
+def test_open_work_reaches_back_to_the_second_working_day(today, back):
+    assert history._days_back_to_second_working_day(today) == back
