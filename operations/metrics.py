@@ -9,7 +9,8 @@ from django.db.models import Count
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
-from automations.models import ProcessorCircuit, Run, StepRun, WorkItem
+from automations.choices import DeliveryStatus
+from automations.models import ConnectorCircuit, Delivery, ProcessorCircuit, Run, StepRun, WorkItem
 from operations.models import Heartbeat
 from portal.celery import app
 from reviews.choices import OPEN_TASK_STATES
@@ -19,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 RECENT = timedelta(hours=1)
 LATENCY_WINDOW = timedelta(minutes=15)
+OVERDUE = timedelta(minutes=5)
 QUANTILES = (0.5, 0.95, 0.99)
 
 
@@ -110,6 +112,27 @@ class BusinessCollector:
         for tenant, key, state in ProcessorCircuit.objects.values_list("tenant__slug", "entry__key", "state"):
             circuits.add_metric([tenant, key, state], 1)
         yield circuits
+        connector_circuits = GaugeMetricFamily("leitplanke_connector_circuit", "Circuit breaker of each delivery "
+                                               "connector (1 for its current state).",
+                                               labels=["tenant", "connector", "state"])
+        for tenant, key, state in ConnectorCircuit.objects.values_list("tenant__slug", "entry__key", "state"):
+            connector_circuits.add_metric([tenant, key, state], 1)
+        yield connector_circuits
+
+        deliveries = GaugeMetricFamily("leitplanke_deliveries", "Deliveries to target systems by tenant, "
+                                       "connector and status (pending, delivered, failed and retried, dead).",
+                                       labels=["tenant", "connector", "status"])
+        for row in Delivery.objects.values("tenant__slug", "connector__key", "status").annotate(n=Count("id")):
+            deliveries.add_metric([row["tenant__slug"], row["connector__key"], row["status"]], row["n"])
+        yield deliveries
+        due = GaugeMetricFamily("leitplanke_deliveries_overdue", "Deliveries not yet delivered whose next attempt "
+                                "is more than five minutes overdue (the sweep or the workers are behind).",
+                                labels=["tenant", "connector"])
+        for row in (Delivery.objects.filter(status__in=(DeliveryStatus.PENDING, DeliveryStatus.FAILED),
+                                          next_attempt_at__lt=now - OVERDUE)
+                    .values("tenant__slug", "connector__key").annotate(n=Count("id"))):
+            due.add_metric([row["tenant__slug"], row["connector__key"]], row["n"])
+        yield due
 
         backlog = GaugeMetricFamily("leitplanke_review_backlog", "Open review tasks by tenant and queue.",
                                     labels=["tenant", "queue", "kind"])

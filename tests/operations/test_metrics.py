@@ -74,3 +74,30 @@ def test_business_metrics_follow_the_items_runs_and_reviews(client, tenant, memb
     assert re.search(r"^leitplanke_queue_depth\{queue=\"celery\"\} \d", text, re.M)
     # django-prometheus' request metrics of this process
     assert "django_http_requests_total_by_method_total" in text
+
+
+def test_deliveries_and_connector_breakers_are_counted(client, tenant, team, eager_tasks, run_on_commit):
+    from automations.choices import DeliveryStatus
+    from automations.connectors.models import ConnectorCircuit, Delivery
+    from automations.execution.services import intake
+    from tests.automations.connectors.conftest import webhook_connector
+    from tests.automations.connectors.receiver import Receiver, new_secret
+    from tests.automations.factories import make_rules_use_case
+
+    use_case = make_rules_use_case(tenant, team)
+    receiver = Receiver(new_secret())
+    receiver.stop()  # the target system is down: deliveries fail and the connector's breaker opens
+    webhook_connector(tenant, team, use_case, receiver, max_attempts=5, circuit_failures=2, circuit_cooldown=60)
+    for n in range(3):
+        run_on_commit(intake.work_item_create, actor=team["it_operator"], tenant=tenant, use_case_key="belege",
+                      payload={"text": f"Rechnung Rechnungsnummer {n}"})
+    assert ConnectorCircuit.objects.get(entry__key="erp").state == "open"
+    waiting = Delivery.objects.exclude(status=DeliveryStatus.DELIVERED).count()
+    assert waiting == Delivery.objects.count() == 3
+
+    text = scrape(client)
+    assert value(text, "leitplanke_connector_circuit", tenant="muster", connector="erp", state="open") == 1
+    for status in set(Delivery.objects.values_list("status", flat=True)):
+        assert value(text, "leitplanke_deliveries", tenant="muster", connector="erp",
+                     status=status) == Delivery.objects.filter(status=status).count()
+    assert "leitplanke_deliveries_overdue" in text  # none overdue yet: the family is there, without samples
