@@ -26,6 +26,7 @@ class AuditConfig(AppConfig):
     verbose_name = _("Audit and data protection")
 
     def ready(self) -> None:
-        from audit import checks, events  # noqa: F401  (registers system checks and audit event types)
+        # System checks and audit event types register themselves; services send the tasks by name (portal.jobs).
+        from audit import checks, events, tasks  # noqa: F401
 
         post_migrate.connect(_ensure_append_only, sender=self, dispatch_uid="audit_ensure_append_only")

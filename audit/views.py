@@ -6,8 +6,7 @@ from datetime import datetime, time, timedelta
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -44,14 +43,13 @@ from audit.services.access import (
 )
 from audit.services.checkpoints import checkpoints_latest
 from audit.services.erasure import ErasureRefused, data_subject_erase
-from audit.services.events import access_event_record
+from audit.services.events import access_event_record, audit_verification_start
 from audit.services.legal_holds import legal_hold_lift, legal_hold_place
 from audit.services.request_handling import (
     data_subject_request_extend,
     data_subject_request_refuse,
     data_subject_request_verify_identity,
 )
-from audit.tasks import verify_chains_task
 from automations.registry.models.use_cases import UseCase
 from automations.registry.selectors import use_case_list
 from portal.files import PDF, harden
@@ -104,10 +102,9 @@ class VerificationStartView(AuditAreaView):
     http_method_names = ["post"]
 
     def post(self, request):
-        user_id, tenant_id = request.user.pk, request.tenant.pk
-        transaction.on_commit(lambda: verify_chains_task.delay(actor_id=user_id, tenant_id=tenant_id))
-        messages.success(request, _("The verification has started; its result appears here when it is done."))
-        return HttpResponseRedirect(reverse("audit:home"))
+        return call_service(request, lambda: audit_verification_start(actor=request.user, tenant=request.tenant),
+                            success=_("The verification has started; its result appears here when it is done."),
+                            to=reverse("audit:home"))
 
 
 # --- Events --------------------------------------------------------------------------------------
@@ -343,17 +340,25 @@ class AccessRequestExportView(AuditAreaView):
         subject_request = _get_or_404(selectors.request_get, tenant=request.tenant, pk=pk)
         if subject_request.kind != RequestKind.ACCESS:
             raise Http404
-        try:
-            if fmt == "pdf":
-                pdf = data_subject_access_answer_pdf(actor=actor_from_request(request), request=subject_request)
-                response = HttpResponse(pdf, content_type="application/pdf")
-                response["Content-Disposition"] = f'inline; filename="auskunft-{pk}.pdf"'
-                response["Cache-Control"] = "no-store"
-                return harden(response, PDF)
-            export = data_subject_access_export(actor=actor_from_request(request), request=subject_request)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-            return HttpResponseRedirect(reverse("audit:request-detail", args=[pk]))
+        back = reverse("audit:request-detail", args=[pk])
+        if fmt == "pdf":
+            return call_service(request, lambda: data_subject_access_answer_pdf(
+                actor=actor_from_request(request), request=subject_request),
+                done=lambda pdf: self._pdf(pdf, pk), refused_to=back)
+        return call_service(request, lambda: data_subject_access_export(
+            actor=actor_from_request(request), request=subject_request),
+            done=lambda export: self._answer(request, export, pk, fmt), refused_to=back)
+
+    @staticmethod
+    def _pdf(pdf: bytes, pk: int):
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="auskunft-{pk}.pdf"'
+        response["Cache-Control"] = "no-store"
+        return harden(response, PDF)
+
+    @staticmethod
+    def _answer(request, export: dict, pk: int, fmt: str) -> HttpResponse:
+        response: HttpResponse
         if fmt == "json":
             response = JsonResponse(export, json_dumps_params={"ensure_ascii": False, "indent": 2})
             response["Content-Disposition"] = f'attachment; filename="auskunft-{pk}.json"'
@@ -416,14 +421,6 @@ class RestrictedItemListView(AuditAreaView):
 
 # --- Legal holds ---------------------------------------------------------------------------------
 
-def _hold_form_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, messages_ in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, messages_)
-    else:
-        form.add_error(None, error.messages)
-
-
 def _hold_person(tenant, scope: str, identifier: str, kind: str) -> dict:
     """The kind of the identifier and every identifier the person is known by (master data), for a hold on a
     person (AmbiguousSubject for a name of several people)."""
@@ -456,19 +453,17 @@ class LegalHoldListView(AuditAreaView):
         data = form.cleaned_data
         try:
             person = _hold_person(request.tenant, data["scope"], data["identifier"], data["identifier_kind"])
-            hold = legal_hold_place(actor=actor_from_request(request), tenant=request.tenant, scope=data["scope"],
-                                    reason=data["reason"], reference=data["reference"], item_id=data["item_id"].strip(),
-                                    identifier=data["identifier"], **person,
-                                    use_case_key=data["use_case_key"], date_from=data["date_from"],
-                                    date_until=data["date_until"])
         except AmbiguousSubject as error:
             form.add_error("identifier", str(error))
             return self._render(request, form, status=400)
-        except ValidationError as error:
-            _hold_form_errors(form, error)
-            return self._render(request, form, status=400)
-        messages.success(request, _("The legal hold %(reference)s is in place.") % {"reference": hold.reference})
-        return HttpResponseRedirect(reverse("audit:legal-holds"))
+        return call_service(
+            request, lambda: legal_hold_place(
+                actor=actor_from_request(request), tenant=request.tenant, scope=data["scope"], reason=data["reason"],
+                reference=data["reference"], item_id=data["item_id"].strip(), identifier=data["identifier"], **person,
+                use_case_key=data["use_case_key"], date_from=data["date_from"], date_until=data["date_until"]),
+            form=form, invalid=lambda status: self._render(request, form, status=status),
+            success=lambda hold: _("The legal hold %(reference)s is in place.") % {"reference": hold.reference},
+            to=reverse("audit:legal-holds"))
 
 
 class LegalHoldLiftView(AuditAreaView):

@@ -103,37 +103,52 @@ def refusal_status(error: Exception) -> int:
     return 403 if isinstance(error, PermissionDenied) else 400
 
 
-def show_refusal(form: BaseForm, error: Exception) -> int:
-    """A service's refusal as the form's errors above its fields; returns the status to render it with."""
-    for message in error_messages(error):
-        form.add_error(None, message)
+def show_refusal(form: BaseForm, error: Exception, *, field: str | None = None) -> int:
+    """A service's refusal as the form's errors: what a ValidationError says of one of the form's fields beside
+    that field, the rest above the fields (or beside `field`); returns the status to render it with."""
+    if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+        for name, texts in error.message_dict.items():
+            for message in texts:
+                form.add_error(name if name in form.fields else field, message)
+    else:
+        for message in error_messages(error):
+            form.add_error(field, message)
     return refusal_status(error)
 
 
-def call_service(request: HttpRequest, call: Callable[[], Result], *, to: str | Callable[[Result], str],
+def call_service(request: HttpRequest, call: Callable[[], Result], *, to: str | Callable[[Result], str] | None = None,
+                 done: Callable[[Result], HttpResponse] | None = None,
                  success: str | Callable[[Result], str] | None = None, refused_to: str | None = None,
-                 form: BaseForm | None = None, invalid: Callable[[int], HttpResponse] | None = None) -> HttpResponse:
-    """The pages' way to act: call the service, show what came of it, redirect.
+                 form: BaseForm | None = None, field: str | None = None,
+                 invalid: Callable[[int], HttpResponse] | None = None) -> HttpResponse:
+    """The pages' way to act: call the service, show what came of it, redirect (or render its result).
 
     On success `success` is shown (a text, or a function of the service's result giving one) and the
-    answer redirects to `to` (a URL, or a function of the result giving one). A ValidationError or
+    answer redirects to `to` (a URL, or a function of the result giving one) or, for a page that shows the
+    result (an import's report, a secret shown once), is `done(result)`. A ValidationError or
     PermissionDenied of the service is shown to the user: where the page is rendered again (`invalid`, a
-    function of the status, 400 or 403), as the errors of `form` or, without a form, as error messages;
-    otherwise as error messages with a redirect to `refused_to` (by default `to`)."""
+    function of the status, 400 or 403), as the errors of `form` (`show_refusal`; beside `field` where it
+    names one) or, without a form, as error messages; otherwise as error messages with a redirect to
+    `refused_to` (by default `to`)."""
+    if (to is None) == (done is None):
+        raise TypeError("call_service answers either with a redirect `to` or with a page `done`")
     if invalid is None:
         back = refused_to if refused_to is not None else to
-        if callable(back):
+        if back is None or callable(back):
             raise TypeError("call_service needs refused_to or invalid where `to` depends on the result")
         form, invalid = None, lambda _status: HttpResponseRedirect(back)
     try:
         result = call()
     except (ValidationError, PermissionDenied) as error:
         if form is not None:
-            return invalid(show_refusal(form, error))
+            return invalid(show_refusal(form, error, field=field))
         report_error(request, error)
         return invalid(refusal_status(error))
     if success is not None:
         messages.success(request, success(result) if callable(success) else success)
+    if done is not None:
+        return done(result)
+    assert to is not None
     return HttpResponseRedirect(to(result) if callable(to) else to)
 
 
@@ -307,10 +322,13 @@ class TenantSwitchView(LoginRequiredMixin, View):
 
     def post(self, request):
         tenant = get_object_or_404(tenant_list_for_user(user=request.user), slug=request.POST.get("tenant"))
-        services.tenant_switch(user=request.user, tenant=tenant)
-        request.session[SESSION_TENANT_KEY] = tenant.pk
-        messages.success(request, _("You are now working in %(tenant)s.") % {"tenant": tenant.name})
-        return HttpResponseRedirect(reverse("portal:home"))
+
+        def switch():
+            services.tenant_switch(user=request.user, tenant=tenant)
+            request.session[SESSION_TENANT_KEY] = tenant.pk
+
+        return call_service(request, switch, success=_("You are now working in %(tenant)s.") % {"tenant": tenant.name},
+                            to=reverse("portal:home"), refused_to=reverse("portal:tenant-switch"))
 
 
 # --- API tokens ----------------------------------------------------------------------------------
@@ -333,10 +351,15 @@ class ApiTokenCreateView(TenantRequiredMixin, View):
         form = ApiTokenCreateForm(request.POST)
         if not form.is_valid():
             return render(request, "portal/api_token_create.html", {"form": form}, status=400)
-        token, plain = services.api_token_create(
+        return call_service(request, lambda: services.api_token_create(
             actor=request.user, tenant=request.tenant, user=request.user,
-            name=form.cleaned_data["name"], days=form.cleaned_data["days"], scopes=form.cleaned_data["scopes"],
-        )
+            name=form.cleaned_data["name"], days=form.cleaned_data["days"], scopes=form.cleaned_data["scopes"]),
+            form=form, invalid=lambda status: render(request, "portal/api_token_create.html", {"form": form},
+                                                     status=status),
+            done=lambda created: self._created(request, *created))
+
+    @staticmethod
+    def _created(request, token, plain):
         # Rendered straight from the POST, never redirected or kept in the session: the plain token
         # exists only in this one response.
         response = render(request, "portal/api_token_created.html", {"token": token, "plain": plain})
@@ -349,9 +372,9 @@ class ApiTokenRevokeView(TenantRequiredMixin, View):
 
     def post(self, request, pk: int):
         token = get_or_404(selectors.api_token_get, tenant=request.tenant, user=request.user, pk=pk)
-        services.api_token_revoke(actor=request.user, token=token)
-        messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
-        return HttpResponseRedirect(reverse("portal:api-tokens"))
+        return call_service(request, lambda: services.api_token_revoke(actor=request.user, token=token),
+                            success=_("The token “%(name)s” was revoked.") % {"name": token.name},
+                            to=reverse("portal:api-tokens"))
 
 
 # --- Memberships ---------------------------------------------------------------------------------
@@ -562,12 +585,13 @@ class TwoFactorSetupView(LoginRequiredMixin, View):
         form = TotpConfirmForm(request.POST)
         if not form.is_valid():
             return self._render(request, form, status=400)
-        try:
-            device, codes = services.second_factor_enrol(actor=request.user, code=form.cleaned_data["code"])
-        except ValidationError as error:
-            for message in error_messages(error):
-                form.add_error("code", message)
-            return self._render(request, form, status=400)
+        return call_service(
+            request, lambda: services.second_factor_enrol(actor=request.user, code=form.cleaned_data["code"]),
+            form=form, field="code", invalid=lambda status: self._render(request, form, status=status),
+            done=lambda enrolled: self._enrolled(request, *enrolled))
+
+    @staticmethod
+    def _enrolled(request, device, codes):
         _second_factor_passed(request, device)
         return _recovery_codes_page(request, codes, enrolled=True)
 
@@ -592,12 +616,13 @@ class TwoFactorVerifyView(LoginRequiredMixin, View):
         form = SecondFactorCodeForm(request.POST)
         if not form.is_valid():
             return self._render(request, form, status=400)
-        try:
-            device = services.second_factor_verify(actor=request.user, code=form.cleaned_data["code"])
-        except ValidationError as error:
-            for message in error_messages(error):
-                form.add_error("code", message)
-            return self._render(request, form, status=400)
+        return call_service(
+            request, lambda: services.second_factor_verify(actor=request.user, code=form.cleaned_data["code"]),
+            form=form, field="code", invalid=lambda status: self._render(request, form, status=status),
+            done=lambda device: self._verified(request, device))
+
+    @staticmethod
+    def _verified(request, device):
         _second_factor_passed(request, device)
         if isinstance(device, StaticDevice):
             left = selectors.recovery_codes_left(user=request.user)
@@ -610,12 +635,9 @@ class RecoveryCodesCreateView(LoginRequiredMixin, View):
     http_method_names = ["post"]
 
     def post(self, request):
-        try:
-            codes = services.recovery_codes_generate(actor=request.user)
-        except ValidationError as error:
-            report_error(request, error)
-            return HttpResponseRedirect(reverse("portal:two-factor"))
-        return _recovery_codes_page(request, codes, enrolled=False)
+        return call_service(request, lambda: services.recovery_codes_generate(actor=request.user),
+                            done=lambda codes: _recovery_codes_page(request, codes, enrolled=False),
+                            refused_to=reverse("portal:two-factor"))
 
 
 # --- Sign-in security (administrators and the ISB) -----------------------------------------------
@@ -665,14 +687,10 @@ class LoginUnlockView(LoginSecurityMixin, View):
                     messages.error(request, message)
             return HttpResponseRedirect(reverse("portal:login-security"))
         username, address = form.cleaned_data["username"], form.cleaned_data["address"] or ""
-        try:
-            services.login_lockout_clear(actor=request.user, username=username, ip_address=address,
-                                         tenant=request.tenant)
-        except (ValidationError, PermissionDenied) as error:
-            report_error(request, error)
-        else:
-            messages.success(request, _("The sign-in lock of %(what)s was lifted.") % {"what": username or address})
-        return HttpResponseRedirect(reverse("portal:login-security"))
+        return call_service(request, lambda: services.login_lockout_clear(
+            actor=request.user, username=username, ip_address=address, tenant=request.tenant),
+            success=_("The sign-in lock of %(what)s was lifted.") % {"what": username or address},
+            to=reverse("portal:login-security"))
 
 
 class SecondFactorResetView(LoginSecurityMixin, View):
@@ -682,14 +700,10 @@ class SecondFactorResetView(LoginSecurityMixin, View):
         # Outside a superuser's reach, an account that is no member of the active tenant is simply not found.
         user = get_or_404(selectors.user_get_active, pk=pk) if request.user.is_superuser \
             else get_or_404(selectors.member_user_get, tenant=request.tenant, pk=pk)
-        try:
-            services.second_factor_reset(actor=request.user, user=user, tenant=request.tenant)
-        except PermissionDenied as error:
-            report_error(request, error)
-        else:
-            messages.success(request, _("The second factor of %(user)s was reset; they set it up again at their next "
-                                        "sign-in.") % {"user": user.get_username()})
-        return HttpResponseRedirect(reverse("portal:login-security"))
+        return call_service(
+            request, lambda: services.second_factor_reset(actor=request.user, user=user, tenant=request.tenant),
+            success=_("The second factor of %(user)s was reset; they set it up again at their next sign-in.")
+            % {"user": user.get_username()}, to=reverse("portal:login-security"))
 
 
 @login_not_required

@@ -21,6 +21,7 @@ from audit.selectors.pseudonyms import PSEUDONYM_PATTERN
 from audit.services.checkpoints import verification_inputs
 from audit.streams import ACCESS, AUDIT, Stream
 from audit.verification import audit_verify
+from portal.jobs import task_send_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -275,6 +276,12 @@ def _index_subjects(stream: Stream, tenant, event) -> None:
                              pseudonym=pseudonym)
             for pseudonym in found
         ])
+
+
+def audit_verification_start(*, actor, tenant) -> None:
+    """Verify a tenant's chains now, in a worker (it reads every event), once the request's transaction has
+    committed; the run is kept as a VerificationRun like a scheduled one."""
+    task_send_on_commit("audit.verify_chains", as_actor(actor).user.pk, tenant.pk)
 
 
 def audit_verification_run(*, trigger: str, actor, tenant=None):

@@ -1,7 +1,7 @@
 """The evaluation pages of a use case: its test cases (by hand, imported, taken from a reviewed item), evaluations
 of its releases with their progress and figures, and two evaluations side by side. Thin: reads through
 automations.evaluation.selectors, writes through automations.evaluation.services."""
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -14,7 +14,7 @@ from automations.execution import selectors as execution_selectors
 from automations.fields import field_label, format_value
 from automations.registry import selectors as registry_selectors
 from automations.registry.views.mixins import RegistryView, UseCaseMixin, get_or_404
-from portal.views import call_service, show_refusal
+from portal.views import call_service
 
 # --- test cases ---------------------------------------------------------------------------------------------
 
@@ -53,12 +53,11 @@ class QualityTestCaseImportView(QualityTestCaseListView):
         if not form.is_valid():
             return self.render_page(request, form=form, status=400)
         upload = form.cleaned_data["file"]
-        try:
-            report = test_cases.test_cases_import(actor=request.user, use_case=self.use_case, data=upload.read(),
-                                                  name=upload.name)
-        except (ValidationError, PermissionDenied) as error:
-            return self.render_page(request, form=form, status=show_refusal(form, error))
-        return self.render_page(request, report=report)
+        return call_service(
+            request, lambda: test_cases.test_cases_import(actor=request.user, use_case=self.use_case,
+                                                          data=upload.read(), name=upload.name),
+            form=form, invalid=lambda status: self.render_page(request, form=form, status=status),
+            done=lambda report: self.render_page(request, report=report))
 
 
 class QualityTestCaseCreateView(UseCaseMixin, RegistryView):

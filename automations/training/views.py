@@ -4,7 +4,6 @@ and the classifier versions with their evaluation and the thresholds proposed fr
 automations.training.selectors, writes through automations.training.services."""
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -25,7 +24,7 @@ from automations.training.selectors import (
     example_statistics,
     training_progress_get,
 )
-from portal.views import call_service, report_error, show_refusal
+from portal.views import call_service
 
 
 class ExamplesUploadForm(forms.Form):
@@ -126,16 +125,15 @@ class ExamplesUploadView(TrainingView):
         if not form.is_valid():
             return self.render_page(request, form=form, status=400)
         upload = form.cleaned_data["file"]
-        try:
-            report = training_services.examples_import(
+        return call_service(
+            request, lambda: training_services.examples_import(
                 actor=request.user, use_case=self.use_case, file=upload, name=upload.name,
                 text_columns=form.cleaned_data["text_columns"], label_columns=form.cleaned_data["label_columns"],
-                source_ref=upload.name)
-        except (ValidationError, PermissionDenied) as error:
-            return self.render_page(request, form=form, status=show_refusal(form, error))
-        return self.render_page(request, form=ExamplesUploadForm(initial=form.cleaned_data | {"file": None},
-                                                                   use_case=self.use_case),
-                                report=report)
+                source_ref=upload.name),
+            form=form, invalid=lambda status: self.render_page(request, form=form, status=status),
+            done=lambda report: self.render_page(
+                request, form=ExamplesUploadForm(initial=form.cleaned_data | {"file": None}, use_case=self.use_case),
+                report=report))
 
 
 class TrainingStartView(TrainingMixin, RegistryView):
@@ -144,17 +142,18 @@ class TrainingStartView(TrainingMixin, RegistryView):
     permission_required = ("automations.view_labelledexample", "automations.add_classifierversion")
 
     def post(self, request, key):
-        try:
-            training_services.classifier_training_start(actor=request.user, use_case=self.use_case)
-        except (ValidationError, PermissionDenied) as error:
-            report_error(request, error)
-        else:
-            messages.success(request, _("Training was queued; the progress shows below."))
-            warning = training_selectors.few_examples_warning(
-                training_selectors.training_examples(use_case=self.use_case).count())
-            if warning:
-                messages.warning(request, warning)
-        return HttpResponseRedirect(reverse("automations:training", args=[key]) + "#progress")
+        back = reverse("automations:training", args=[key]) + "#progress"
+        return call_service(
+            request, lambda: training_services.classifier_training_start(actor=request.user, use_case=self.use_case),
+            success=_("Training was queued; the progress shows below."), done=lambda _run: self._queued(request, back),
+            refused_to=back)
+
+    def _queued(self, request, back: str):
+        warning = training_selectors.few_examples_warning(
+            training_selectors.training_examples(use_case=self.use_case).count())
+        if warning:
+            messages.warning(request, warning)
+        return HttpResponseRedirect(back)
 
 
 class TrainingProgressView(TrainingMixin, RegistryView):

@@ -1,8 +1,6 @@
 """The briefing of a use case (generated from its documentation) with its confirmation, and the core
 team's record of trainings: together the gate to claiming the use case's tasks."""
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -104,12 +102,10 @@ class TrainingRecordView(ReviewView):
         use_case = get_or_404(registry.use_case_list(tenant=request.tenant).get, pk=form.cleaned_data["use_case"])
         clerk = next(u for u in users_with_role(tenant=request.tenant, role=Role.CLERK)
                      if u.pk == form.cleaned_data["user"])
-        try:
-            services.training_record(actor=request.user, use_case=use_case, user=clerk,
-                                     topic=form.cleaned_data["topic"], held_on=form.cleaned_data["held_on"])
-        except (PermissionDenied, ValidationError) as error:
-            form.add_error(None, error if isinstance(error, ValidationError) else str(error))
-            return self._render(request, form, status=400)
-        messages.success(request, _("Training of %(user)s on %(use_case)s recorded.")
-                         % {"user": clerk.get_username(), "use_case": use_case.title})
-        return HttpResponseRedirect(reverse("reviews:trainings"))
+        return call_service(
+            request, lambda: services.training_record(actor=request.user, use_case=use_case, user=clerk,
+                                                      topic=form.cleaned_data["topic"],
+                                                      held_on=form.cleaned_data["held_on"]),
+            form=form, invalid=lambda status: self._render(request, form, status=status),
+            success=_("Training of %(user)s on %(use_case)s recorded.")
+            % {"user": clerk.get_username(), "use_case": use_case.title}, to=reverse("reviews:trainings"))

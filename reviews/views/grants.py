@@ -1,7 +1,6 @@
 """Who works which review queues (per team or per queue) and who owns which use cases: the automation lead
 grants and takes away on one page, every change audited (reviews.services.grant_change). Thin."""
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -9,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from automations.registry.selectors import use_case_department_list, use_case_owner_grants
 from portal.selectors import members_active
+from portal.views import call_service
 from reviews import selectors, services
 from reviews.forms import GrantForm
 from reviews.views.base import ReviewView
@@ -46,12 +46,15 @@ class GrantsView(ReviewView):
             return self._render(request, form, status=400)
         user = next(u for u in members if u.username == form.cleaned_data["user"])
         revoke = form.cleaned_data["action"] == "revoke"
-        try:
-            changed = services.grant_change(actor=request.user, tenant=request.tenant, kind=form.cleaned_data["kind"],
-                                            target=form.cleaned_data["target"], user=user, revoke=revoke)
-        except (ValidationError, PermissionDenied) as error:
-            form.add_error(None, error if isinstance(error, ValidationError) else str(error))
-            return self._render(request, form, status=400)
+        return call_service(
+            request, lambda: services.grant_change(actor=request.user, tenant=request.tenant,
+                                                   kind=form.cleaned_data["kind"], target=form.cleaned_data["target"],
+                                                   user=user, revoke=revoke),
+            form=form, invalid=lambda status: self._render(request, form, status=status),
+            done=lambda changed: self._changed(request, user, changed=changed, revoke=revoke))
+
+    @staticmethod
+    def _changed(request, user, *, changed: bool, revoke: bool):
         if not changed:
             messages.info(request, _("Nothing changed: %(user)s had that already, or did not have it.")
                           % {"user": user.username})

@@ -2,7 +2,6 @@
 and keyset pages, "next task", and bulk approval of low-risk tasks. Thin: reads through
 reviews.selectors, writes through reviews.services."""
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -12,10 +11,11 @@ from django.utils.translation import ngettext
 
 from audit.actors import actor_from_request
 from automations.registry.selectors import tenant_policy_get
+from portal.views import call_service
 from reviews import selectors, services
 from reviews.choices import QueueKind, TaskState
 from reviews.forms import BulkApproveForm, TaskFilterForm
-from reviews.views.base import ReviewView, get_or_404, report_error
+from reviews.views.base import ReviewView, get_or_404
 
 
 def gate_reasons(clearances) -> list:
@@ -29,11 +29,12 @@ def claim_next_redirect(request, queue, *, after_decision: bool = False):
     held = selectors.review_task_held(user=request.user, queue=queue)
     if held is not None:
         return HttpResponseRedirect(reverse("reviews:task-detail", args=[held.pk]))
-    try:
-        task = services.review_task_claim_next(actor=request.user, queue=queue)
-    except PermissionDenied as error:
-        report_error(request, error)
-        return HttpResponseRedirect(reverse("reviews:queue-detail", args=[queue.pk]))
+    return call_service(request, lambda: services.review_task_claim_next(actor=request.user, queue=queue),
+                        done=lambda task: _claimed(request, queue, task, after_decision=after_decision),
+                        refused_to=reverse("reviews:queue-detail", args=[queue.pk]))
+
+
+def _claimed(request, queue, task, *, after_decision: bool):
     if task is None:
         if after_decision:
             messages.success(request, _("No further task for you in this queue right now."))
@@ -134,18 +135,19 @@ class QueueBulkApproveView(ReviewView):
 
     def post(self, request, pk: int):
         queue = get_or_404(selectors.review_queue_get, tenant=request.tenant, user=request.user, pk=pk)
-        back = HttpResponseRedirect(reverse("reviews:queue-detail", args=[queue.pk]))
+        back = reverse("reviews:queue-detail", args=[queue.pk])
         ids = [int(v) for v in request.POST.getlist("tasks") if v.isdigit()]
         form = BulkApproveForm(request.POST, task_ids=ids)
         if not form.is_valid():
             messages.error(request, _("Choose the tasks to approve."))
-            return back
+            return HttpResponseRedirect(back)
         tasks = selectors.review_task_list_in_queue(queue=queue, pks=form.cleaned_data["tasks"])
-        try:
-            decisions, skipped = services.review_tasks_bulk_approve(actor=request.user, queue=queue, tasks=tasks)
-        except (PermissionDenied, ValidationError) as error:
-            report_error(request, error)
-            return back
+        return call_service(
+            request, lambda: services.review_tasks_bulk_approve(actor=request.user, queue=queue, tasks=tasks),
+            done=lambda outcome: self._approved(request, *outcome, back=back), refused_to=back)
+
+    @staticmethod
+    def _approved(request, decisions, skipped, *, back: str):
         if decisions:
             messages.success(request, ngettext("%(n)d task approved as suggested.",
                                                "%(n)d tasks approved as suggested.",
@@ -155,4 +157,4 @@ class QueueBulkApproveView(ReviewView):
                 "%(n)d task was skipped: someone holds it, or it is not low risk.",
                 "%(n)d tasks were skipped: someone holds them, or they are not low risk.", len(skipped))
                 % {"n": len(skipped)})
-        return back
+        return HttpResponseRedirect(back)

@@ -300,11 +300,12 @@ class TaskReleaseView(ReviewView):
 
     def post(self, request, pk: int):
         task = get_or_404(selectors.review_task_get, tenant=request.tenant, user=request.user, pk=pk)
-        try:
-            services.review_task_release(actor=request.user, task=task)
-        except (PermissionDenied, ValidationError) as error:
-            report_error(request, error)
-            return HttpResponseRedirect(reverse("reviews:task-detail", args=[task.pk]))
+        return call_service(request, lambda: services.review_task_release(actor=request.user, task=task),
+                            done=lambda _released: self._released(request, task),
+                            refused_to=reverse("reviews:task-detail", args=[task.pk]))
+
+    @staticmethod
+    def _released(request, task):
         if request.POST.get("skip"):
             messages.info(request, _("Skipped: the task waits at the back of the queue for you."))
             return claim_next_redirect(request, task.queue, after_decision=True)

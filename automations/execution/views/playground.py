@@ -1,7 +1,7 @@
 """Prompt playground pages (core team): choose a use case, one or two prompt versions and a guardrail
 set, fill in a sample, see what the model answers. Thin: the form reads, playground_run does the work."""
 from django import forms
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -10,7 +10,7 @@ from django.views import View
 
 from automations.execution.services.playground import playground_run
 from automations.registry import selectors
-from portal.views import TenantPermissionRequiredMixin
+from portal.views import TenantPermissionRequiredMixin, call_service
 
 PERMISSION = "automations.add_prompttemplateversion"
 
@@ -93,13 +93,15 @@ class PlaygroundView(TenantPermissionRequiredMixin, View):
         if not form.is_valid():
             return render(request, "automations/playground/use_case.html", context, status=400)
         versions, guardrails, payload = form.chosen()
-        try:
-            context["results"] = playground_run(actor=request.user, use_case=use_case, versions=versions,
-                                                payload=payload, guardrail_set=guardrails)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-            return render(request, "automations/playground/use_case.html", context, status=400)
-        context["guardrail_set"] = guardrails
+        return call_service(
+            request, lambda: playground_run(actor=request.user, use_case=use_case, versions=versions,
+                                            payload=payload, guardrail_set=guardrails),
+            form=form, invalid=lambda status: render(request, "automations/playground/use_case.html", context,
+                                                     status=status),
+            done=lambda results: self._results(request, context | {"results": results, "guardrail_set": guardrails}))
+
+    @staticmethod
+    def _results(request, context):
         response = render(request, "automations/playground/use_case.html", context)
         response["Cache-Control"] = "no-store"  # sample input may hold personal data
         return response

@@ -22,7 +22,7 @@ from automations.fields import engine_label, field_label, format_value
 from automations.registry import selectors as registry_selectors
 from portal.files import INLINE_TYPES, PDF, page_token, page_token_valid, sniff_file, stored_file_response
 from portal.views import TenantPermissionRequiredMixin as PermissionMixin
-from portal.views import call_service, demo_invoices_url, error_messages, get_or_404, report_error
+from portal.views import call_service, demo_invoices_url, error_messages, get_or_404
 from reviews.services import work_item_view_record, work_items_view_record
 
 PAGE_SIZE = 50
@@ -222,17 +222,18 @@ class MasterDataView(PermissionMixin, View):
                 actor=actor_from_request(request), tenant=request.tenant, kind=kind,
                 **{f: request.POST.get(f, "") for f in ("number", "name", "vat_id", "iban", "email")},
                 reason=request.POST.get("reason", "") or _("edited in the portal")), success=_("Saved."), to=back)
-        try:
-            report = master_data.master_records_import(actor=actor_from_request(request), tenant=request.tenant,
-                                                      kind=kind, data=request.FILES["csv"].read())
-        except ValidationError as exc:
-            report_error(request, exc)
-        else:
-            messages.success(request, _("Imported: %(c)s new, %(u)s updated.") % {"c": report.created,
-                                                                                  "u": report.updated})
-            for error in report.errors[:50]:
-                messages.warning(request, error)
-        return HttpResponseRedirect(back)
+        return call_service(
+            request, lambda: master_data.master_records_import(actor=actor_from_request(request), tenant=request.tenant,
+                                                               kind=kind, data=request.FILES["csv"].read()),
+            success=lambda report: _("Imported: %(c)s new, %(u)s updated.") % {"c": report.created,
+                                                                              "u": report.updated},
+            done=lambda report: _import_warnings(request, report, back), refused_to=back)
+
+
+def _import_warnings(request, report, back: str):
+    for error in report.errors[:50]:
+        messages.warning(request, error)
+    return HttpResponseRedirect(back)
 
 
 class DryRunView(PermissionMixin, View):

@@ -2,7 +2,6 @@
 drafts and change requests (automations.registry.services.registry_io)."""
 import json
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,7 +15,7 @@ from automations.registry.services.registry_io import (
     registry_import,
 )
 from automations.registry.views.mixins import RegistryView
-from portal.views import show_refusal
+from portal.views import call_service
 
 
 class RegistryExportView(RegistryView):
@@ -48,8 +47,6 @@ class RegistryImportView(RegistryView):
         except (UnicodeDecodeError, json.JSONDecodeError):
             form.add_error("file", _("The file is not JSON."))
             return self._render(request, form, status=400)
-        try:
-            report = registry_import(actor=request.user, tenant=request.tenant, data=data)
-        except (ValidationError, PermissionDenied) as error:
-            return self._render(request, form, status=show_refusal(form, error))
-        return self._render(request, RegistryImportForm(), report=report)
+        return call_service(request, lambda: registry_import(actor=request.user, tenant=request.tenant, data=data),
+                            form=form, invalid=lambda status: self._render(request, form, status=status),
+                            done=lambda report: self._render(request, RegistryImportForm(), report=report))
