@@ -5,12 +5,17 @@ first encrypts, all decrypt, so a key is rotated by putting a new one first, re-
 secret (`manage.py rotate_secrets`) and then removing the old one. Without the setting, development and test
 generate one key under var/ (like the secret key); production refuses to store or read a secret without it."""
 import base64
+import dataclasses
 import hashlib
 import secrets as random
+from collections.abc import Callable
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.db.models import QuerySet
 
 
 class SecretUnreadable(Exception):
@@ -98,6 +103,52 @@ def rotation_of(token: str, *, check_only: bool = False) -> tuple[str, str | Non
     if not is_current(rotated) or decrypt(rotated) != plain:
         raise SecretUnreadable("Re-encrypting a stored secret did not give it back unchanged.")
     return "rotated", rotated
+
+
+@dataclasses.dataclass
+class Rotation:
+    """What re-encrypting the secrets of one table did: rows re-encrypted now (with `check_only`: that would
+    be), rows already under the newest key, and the primary keys of the rows no configured key decrypts."""
+
+    rotated: int = 0
+    current: int = 0
+    unreadable: list[int] = dataclasses.field(default_factory=list)
+
+
+def rows_rotate(rows: QuerySet, *, field: str, audit: Callable[[Any], object], check_only: bool = False,
+                on_row: Callable[[str], object] | None = None) -> Rotation:
+    """Re-encrypt the secret in `field` of every row of `rows` under the newest key, one row per transaction
+    (`row_rotate`); rows already under it are left alone, so a run interrupted midway is finished by the next.
+    With `check_only` nothing changes. `on_row(outcome)` is called after each row (progress)."""
+    report = Rotation()
+    for pk in rows.order_by("pk").values_list("pk", flat=True):
+        outcome = row_rotate(rows, pk, field=field, audit=audit, check_only=check_only)
+        if outcome in ("rotated", "stale"):
+            report.rotated += 1
+        elif outcome == "current":
+            report.current += 1
+        elif outcome == "unreadable":
+            report.unreadable.append(pk)
+        if on_row is not None:
+            on_row(outcome)
+    return report
+
+
+def row_rotate(rows: QuerySet, pk: int, *, field: str, audit: Callable[[Any], object], check_only: bool) -> str:
+    """One row's secret, in its own transaction: the row locked, its `field` re-encrypted (`rotation_of`),
+    saved, and `audit(row)` called to record it in the same transaction. Returns what came of it: "gone" (the
+    row was deleted meanwhile), "current", "unreadable", "stale" (check only) or "rotated"."""
+    with transaction.atomic():
+        row = rows.select_for_update(of=("self",)).filter(pk=pk).first()
+        if row is None:
+            return "gone"
+        outcome, rotated = rotation_of(getattr(row, field), check_only=check_only)
+        if rotated is None:
+            return outcome
+        setattr(row, field, rotated)
+        row.save(update_fields=[field])
+        audit(row)
+        return "rotated"
 
 
 def current_key_id() -> str:

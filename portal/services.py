@@ -457,21 +457,6 @@ class TotpRotation:
     unreadable: list[str] = field(default_factory=list)
 
 
-def _totp_rotate_one(pk: int, *, actor, key_id: str, check_only: bool) -> str:
-    with transaction.atomic():
-        device = TotpAuthenticator.objects.select_for_update(of=("self",)).select_related("user").filter(pk=pk).first()
-        if device is None:  # reset meanwhile
-            return "gone"
-        outcome, rotated = field_keys.rotation_of(device.key_ciphertext, check_only=check_only)
-        if rotated is None:
-            return outcome
-        device.key_ciphertext = rotated
-        device.save(update_fields=["key_ciphertext"])
-        _second_factor_audit(actor=actor, user=device.user, event_type="second_factor.rotated",
-                             details={"method": "totp", "key": key_id})
-        return "rotated"
-
-
 def totp_devices_rotate(*, actor, check_only: bool = False) -> TotpRotation:
     """Re-encrypt every authenticator's secret under the newest field key (`manage.py rotate_secrets`), one
     device per transaction, each audited in the user's tenants; devices already under it are left alone, so an
@@ -479,18 +464,13 @@ def totp_devices_rotate(*, actor, check_only: bool = False) -> TotpRotation:
     if as_actor(actor).kind != "system":
         raise PermissionDenied(_("Only the operator's command re-encrypts stored secrets."))
     key_id = field_keys.current_key_id()
-    report = TotpRotation()
-    for pk in TotpAuthenticator.objects.order_by("pk").values_list("pk", flat=True):
-        outcome = _totp_rotate_one(pk, actor=actor, key_id=key_id, check_only=check_only)
-        if outcome in ("rotated", "stale"):
-            report.rotated += 1
-        elif outcome == "current":
-            report.current += 1
-        elif outcome == "unreadable":
-            username = TotpAuthenticator.objects.filter(pk=pk).values_list("user__username", flat=True).first()
-            if username:
-                report.unreadable.append(username)
-    return report
+    done = field_keys.rows_rotate(
+        TotpAuthenticator.objects.select_related("user"), field="key_ciphertext", check_only=check_only,
+        audit=lambda device: _second_factor_audit(actor=actor, user=device.user, event_type="second_factor.rotated",
+                                                  details={"method": "totp", "key": key_id}))
+    return TotpRotation(rotated=done.rotated, current=done.current, unreadable=list(
+        TotpAuthenticator.objects.filter(pk__in=done.unreadable).order_by("pk").values_list("user__username",
+                                                                                           flat=True)))
 
 
 # --- API tokens ----------------------------------------------------------------------------------

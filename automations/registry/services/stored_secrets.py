@@ -120,23 +120,6 @@ class RotationReport:
         return sum(len(rows) for rows in self.unreadable.values())
 
 
-def _rotate_row(kind: SecretKind, pk: int, *, actor, key_id: str, check_only: bool) -> str:
-    """One stored secret, in its own transaction: "current", "rotated", "stale" (check only) or "unreadable"."""
-    with transaction.atomic():
-        stored = kind.model.objects.select_for_update(of=("self",)).select_related("entry", "tenant").filter(
-            pk=pk).first()
-        if stored is None:  # cleared meanwhile
-            return "gone"
-        outcome, rotated = secrets.rotation_of(stored.ciphertext, check_only=check_only)
-        if rotated is None:
-            return outcome
-        stored.ciphertext = rotated
-        stored.save(update_fields=["ciphertext"])
-        audit_event_record(actor=actor, tenant=stored.tenant, event_type=f"{kind.name}.rotated", obj=stored.entry,
-                           details=kind.details(stored.entry, fingerprint=stored.key_fingerprint, key=key_id))
-        return "rotated"
-
-
 def stored_secrets_rotate(*, actor, kinds: list[SecretKind] | None = None, check_only: bool = False,
                           on_row: Callable[[SecretKind, str], None] | None = None) -> RotationReport:
     """Re-encrypt every stored secret (of `kinds`, default all) under the newest field key, one row per
@@ -147,18 +130,17 @@ def stored_secrets_rotate(*, actor, kinds: list[SecretKind] | None = None, check
     key_id = secrets.current_key_id()
     report = RotationReport(key_id=key_id, check_only=check_only)
     for kind in kinds or secret_kinds():
-        report.rotated[kind.name] = report.current[kind.name] = 0
-        report.unreadable[kind.name] = []
-        for pk in kind.model.objects.order_by("pk").values_list("pk", flat=True):
-            outcome = _rotate_row(kind, pk, actor=actor, key_id=key_id, check_only=check_only)
-            if outcome in ("rotated", "stale"):
-                report.rotated[kind.name] += 1
-            elif outcome == "current":
-                report.current[kind.name] += 1
-            elif outcome == "unreadable":
-                row = kind.model.objects.filter(pk=pk).values_list("tenant__slug", "entry__key").first()
-                if row:
-                    report.unreadable[kind.name].append(row)
+        def audit(stored, kind: SecretKind = kind) -> None:
+            audit_event_record(actor=actor, tenant=stored.tenant, event_type=f"{kind.name}.rotated", obj=stored.entry,
+                               details=kind.details(stored.entry, fingerprint=stored.key_fingerprint, key=key_id))
+
+        def progress(outcome: str, kind: SecretKind = kind) -> None:
             if on_row is not None:
                 on_row(kind, outcome)
+
+        done = secrets.rows_rotate(kind.model.objects.select_related("entry", "tenant"), field="ciphertext",
+                                   audit=audit, check_only=check_only, on_row=progress)
+        report.rotated[kind.name], report.current[kind.name] = done.rotated, done.current
+        report.unreadable[kind.name] = list(kind.model.objects.filter(pk__in=done.unreadable).order_by("pk")
+                                            .values_list("tenant__slug", "entry__key"))
     return report
