@@ -7,10 +7,18 @@ and tests (eager mode and patched `delay` included)."""
 import logging
 from collections.abc import Callable
 
+import kombu.exceptions
 from celery import current_app
+from django import db
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+
+
+# A database or broker that cannot be reached: what a task retries with backoff (`autoretry_for`) instead of
+# failing its message at once.
+UNREACHABLE: tuple[type[BaseException], ...] = (db.OperationalError, db.InterfaceError,
+                                                kombu.exceptions.OperationalError)
 
 
 def task_send(name: str, *args, countdown: int | None = None) -> None:

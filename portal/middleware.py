@@ -7,10 +7,13 @@ from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.contrib.auth.views import redirect_to_login
 from django.middleware.locale import LocaleMiddleware
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.functional import SimpleLazyObject
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from rest_framework.views import APIView
 
 from portal.logs import (
     REQUEST_ID_HEADER,
@@ -236,8 +239,6 @@ class SignInRequiredMiddleware(LoginRequiredMiddleware):
 
 
 def _is_api_view(cls) -> bool:
-    from rest_framework.views import APIView
-
     return isinstance(cls, type) and issubclass(cls, APIView)
 
 
@@ -285,15 +286,10 @@ class RequestSizeLimitMiddleware:
         return self.get_response(request)
 
     def _refuse(self, request, length: int, limit: int):
-        from django.shortcuts import render
-        from django.utils.translation import gettext as _
-
         message = _("The request is %(size)s MB large; at most %(limit)s MB are accepted.") % {
             "size": _megabytes(length), "limit": _megabytes(limit)}
         if request.path_info.startswith("/api/"):
             return problem_response(413, code="request_too_large", detail=message)
-        from django.utils.http import url_has_allowed_host_and_scheme
-
         back = request.META.get("HTTP_REFERER", "")
         if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
                                                require_https=request.is_secure()):

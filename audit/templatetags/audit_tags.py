@@ -1,7 +1,10 @@
 """Template helpers of the audit app for pages outside the DSB area (the home panel)."""
 from django import template
+from django.apps import apps
+from django.utils.text import capfirst
 
 from audit.registry import label as event_type_label
+from audit.registry import purpose_label
 from audit.selectors.events import requests_open_by_due_date
 
 register = template.Library()
@@ -28,9 +31,6 @@ def event_label(event_type: str) -> str:
 def object_type_label(object_type: str) -> str:
     """An event's object type ("automations.run") by the record's name ("Pipeline-Lauf"); unknown types as
     written."""
-    from django.apps import apps
-    from django.utils.text import capfirst
-
     try:
         model = apps.get_model(str(object_type))
     except (LookupError, ValueError):
@@ -41,6 +41,4 @@ def object_type_label(object_type: str) -> str:
 @register.filter
 def access_purpose(purpose) -> str:
     """Why an access event opened personal data, in the reader's language ("Prüfwarteschlange")."""
-    from audit.registry import purpose_label
-
     return purpose_label(purpose)

@@ -3,20 +3,14 @@ from celery import shared_task
 
 from automations.connectors.services import deliveries, folders, mailboxes
 from automations.execution.api.serializers import WorkItemSerializer
-
-
-def _unreachable() -> tuple[type[BaseException], ...]:
-    import kombu.exceptions
-    from django import db
-
-    return db.OperationalError, db.InterfaceError, kombu.exceptions.OperationalError
+from portal.jobs import UNREACHABLE
 
 
 def _render(item) -> dict:
     return WorkItemSerializer(item).data
 
 
-@shared_task(name="automations.deliver", acks_late=True, autoretry_for=_unreachable(), retry_backoff=2,
+@shared_task(name="automations.deliver", acks_late=True, autoretry_for=UNREACHABLE, retry_backoff=2,
              retry_backoff_max=60, retry_jitter=True, max_retries=None)
 def deliver_task(delivery_id: int) -> str:
     return deliveries.delivery_send(delivery_id=delivery_id, render=_render)

@@ -7,7 +7,9 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from automations.fields import field_label
+from automations.choices import ItemStatus, Label
+from automations.evaluation.choices import CaseTag
+from automations.fields import category_label, choice_label, field_label, format_value
 from portal.choices import Role
 
 register = template.Library()
@@ -88,38 +90,32 @@ def output_label(use_case, name: str) -> str:
 @register.filter
 def category_labels(values) -> list[str]:
     """Personal data categories by their names ("Bankverbindung"), a tenant's own as written."""
-    from automations.fields import category_label
-
     return [category_label(value) for value in values or []]
+
+
+def _field_spec(use_case, name: str) -> dict | None:
+    """One of the use case's input or output fields by its name (None for an unknown name or no use case)."""
+    specs = [*(use_case.input_fields or []), *(use_case.output_fields or [])] if use_case is not None else []
+    return next((f for f in specs if isinstance(f, dict) and f.get("name") == name), None)
 
 
 @register.filter
 def field_label_of(use_case, name: str) -> str:
     """The label of one of the use case's input or output fields (its key if it has none):
     `{{ use_case|field_label_of:name }}`."""
-    from automations.fields import field_label
-
-    specs = [*(use_case.input_fields or []), *(use_case.output_fields or [])] if use_case is not None else []
-    spec = next((f for f in specs if isinstance(f, dict) and f.get("name") == name), None)
-    return field_label(spec, name)
+    return field_label(_field_spec(use_case, name), name)
 
 
 @register.simple_tag
 def choice_text(use_case, name: str, value) -> str:
     """A value of one of the use case's fields as people read it (a choice by its label):
     `{% choice_text use_case name value %}`."""
-    from automations.fields import choice_label
-
-    specs = [*(use_case.input_fields or []), *(use_case.output_fields or [])] if use_case is not None else []
-    spec = next((f for f in specs if isinstance(f, dict) and f.get("name") == name), None)
-    return choice_label(spec, value)
+    return choice_label(_field_spec(use_case, name), value)
 
 
 @register.filter
 def item_status_label(value) -> str:
     """A work item's status (or a routing outcome) by its name: "Klärung", not "clarification"."""
-    from automations.choices import ItemStatus
-
     try:
         return str(ItemStatus(value).label)
     except ValueError:
@@ -130,18 +126,12 @@ def item_status_label(value) -> str:
 def field_value(use_case, name: str, value) -> str:
     """A value of one of the use case's fields as the reader expects it (a choice by its label, an amount
     or a date in the locale): `{% field_value use_case name value %}`."""
-    from automations.fields import format_value
-
-    specs = [*(use_case.input_fields or []), *(use_case.output_fields or [])] if use_case is not None else []
-    spec = next((f for f in specs if isinstance(f, dict) and f.get("name") == name), None)
-    return format_value(spec, value)
+    return format_value(_field_spec(use_case, name), value)
 
 
 @register.filter
 def release_label_name(value) -> str:
     """A release label by its name ("Produktion"), not its key."""
-    from automations.choices import Label
-
     try:
         return str(Label(value).label)
     except ValueError:
@@ -151,7 +141,5 @@ def release_label_name(value) -> str:
 @register.filter
 def case_tag_labels(values) -> list[str]:
     """A test case's tags by their names ("typisch"); a tag of the tenant's own as written."""
-    from automations.evaluation.choices import CaseTag
-
     labels = dict(CaseTag.choices)
     return [str(labels.get(value, value)) for value in values or []]
