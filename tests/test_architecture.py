@@ -1,8 +1,10 @@
 """The import graph (docs/architecture.md): the import-linter contracts of pyproject.toml hold, and no module of
 the product imports itself back through others; function-level imports count (grimp sees them), so none can
 hide a cycle."""
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import grimp
@@ -69,6 +71,28 @@ def test_import_linter_contracts_are_kept():
     result = subprocess.run([str(lint_imports), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+
+
+# App machinery, outside the layers: configuration, the Celery application, servers' entry points, app configs.
+OUTSIDE_THE_LAYERS = {"portal.settings", "portal.celery", "portal.wsgi", "portal.asgi"}
+
+
+def _layered_modules() -> list[str]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    contract = next(c for c in config["tool"]["importlinter"]["contracts"] if c["id"] == "product-layers")
+    return [name.strip() for layer in contract["layers"] for name in re.split(r"[:|]", layer) if name.strip()]
+
+
+def test_every_module_of_the_product_has_its_layer():
+    """A module the contract does not name is checked by nobody: a new module is placed in a layer."""
+    layered = _layered_modules()
+    graph = grimp.build_graph(*(p for p in PACKAGES if p != "demo"), cache_dir=None)
+    unplaced = sorted(
+        module for module in graph.modules
+        if ".migrations" not in module and module not in OUTSIDE_THE_LAYERS and not module.endswith(".apps")
+        and not graph.find_children(module)  # a package's own __init__ holds no code of its own here
+        and not any(module == name or module.startswith(name + ".") for name in layered))
+    assert unplaced == []
 
 
 def test_every_announcement_that_must_be_acted_upon_has_a_handler():
