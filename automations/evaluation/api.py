@@ -82,6 +82,24 @@ class QualityTestCaseViewSet(TenantScopedMixin, mixins.ListModelMixin, mixins.Re
     def scoped_queryset(self, *, tenant, user):
         return selectors.quality_test_case_list_for_tenant(tenant=tenant)
 
+    def list(self, request, *args, **kwargs):
+        """Test cases with their inputs, a page at a time (recorded as a look at personal data where a use case
+        has some)."""
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        shown = list(page if page is not None else queryset)
+        test_cases.test_cases_page_view_record(actor=actor_from_request(request), cases=shown,
+                                               purpose="test cases (API)")
+        data = self.get_serializer(shown, many=True).data
+        return self.get_paginated_response(data) if page is not None else Response(data)
+
+    def retrieve(self, request, *args, **kwargs):
+        """One test case with its input (recorded as a look at personal data where its use case has some)."""
+        case = self.get_object()
+        test_cases.test_cases_view_record(actor=actor_from_request(request), use_case=case.use_case, cases=[case],
+                                          purpose="test case (API)")
+        return Response(self.get_serializer(case).data)
+
     @extend_schema(request=QualityTestCaseCreateInputSerializer, responses={201: QualityTestCaseSerializer})
     def create(self, request):
         """Create a test case by hand; the values are checked against the use case's field schema."""

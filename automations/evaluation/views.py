@@ -196,23 +196,30 @@ def _failing(evaluation, use_case) -> list[dict]:
     return rows
 
 
-def evaluation_context(request, evaluation, use_case) -> dict:
+def evaluation_context(evaluation, use_case) -> dict:
     return {"evaluation": evaluation, "use_case": use_case,
             "misses": selectors.evaluation_misses(evaluation=evaluation, use_case=use_case)
             if evaluation.status == "succeeded" else [],
             "fields": _field_rows(evaluation, use_case), "categories": _categories(evaluation, use_case),
-            "calibration": (evaluation.metrics.get("calibration") or {}),
-            "failing": _failing(evaluation, use_case) if request.user.has_perm("automations.view_qualitytestcase")
-            else None}
+            "calibration": (evaluation.metrics.get("calibration") or {})}
 
 
 class EvaluationDetailView(UseCaseMixin, RegistryView):
+    """An evaluation's figures; to those who may read test cases also the failing cases with their values —
+    personal data where the use case has some, so the page records who saw them."""
+
     permission_required = "automations.view_evaluationrun"
 
     def get(self, request, key, pk):
         evaluation = get_or_404(selectors.evaluation_get, use_case=self.use_case, pk=pk)
+        failing = None
+        if request.user.has_perm("automations.view_qualitytestcase"):
+            failing = _failing(evaluation, self.use_case)
+            test_cases.evaluation_results_view_record(actor=request.user, evaluation=evaluation,
+                                                      results=[row["result"] for row in failing],
+                                                      purpose="evaluation page")
         return render(request, "automations/evaluation/evaluation_detail.html",
-                      evaluation_context(request, evaluation, self.use_case))
+                      {**evaluation_context(evaluation, self.use_case), "failing": failing})
 
 
 class EvaluationProgressView(UseCaseMixin, RegistryView):
@@ -244,7 +251,7 @@ class EvaluationCompareView(UseCaseMixin, RegistryView):
                 chosen.append(None)
         if None in chosen and len(runs) >= 2:
             chosen = [runs[1], runs[0]]
-        columns = [evaluation_context(request, e, self.use_case) for e in chosen if e is not None]
+        columns = [evaluation_context(e, self.use_case) for e in chosen if e is not None]
         names = []
         for column in columns:
             for row in column["fields"]:

@@ -294,16 +294,51 @@ def test_cases_view_record(*, actor, use_case, cases, purpose: str) -> None:
     cases = list(cases)
     if not cases or not use_case.processes_personal_data:
         return
-    pairs: set[tuple[str, str]] = set()
+    # Shaped like an item for the identifier reader: the input fields and the expected output values.
+    _shown_record(actor=actor, use_case=use_case, purpose=purpose, object_type="automations.qualitytestcase",
+                  ids=[case.pk for case in cases], shaped=[(case.payload, case.expected) for case in cases])
+
+
+def test_cases_page_view_record(*, actor, cases, purpose: str) -> None:
+    """Test cases of several use cases on one page (the API's list): one access event per use case with
+    personal data among them."""
+    by_use_case: dict[int, tuple] = {}
     for case in cases:
-        # Shaped like an item for the identifier reader: the input fields and the expected output values.
-        shaped = SimpleNamespace(use_case=use_case, payload=case.payload or {},
-                                 fields={name: {"value": value} for name, value in (case.expected or {}).items()})
-        pairs.update(work_item_identifiers(shaped))
+        by_use_case.setdefault(case.use_case_id, (case.use_case, []))[1].append(case)
+    for use_case, shown in by_use_case.values():
+        test_cases_view_record(actor=actor, use_case=use_case, cases=shown, purpose=purpose)
+
+
+def evaluation_results_view_record(*, actor, evaluation, results, purpose: str) -> None:
+    """A person saw the failing cases of an evaluation (expected and suggested values side by side, the
+    reasons) of a use case with personal data: one access event for the page, naming the results, their
+    evaluation and, through the fields that identify people — the shown values and the input of the case each
+    result is of — the people."""
+    results = list(results)
+    use_case = evaluation.use_case
+    if not results or not use_case.processes_personal_data:
+        return
+    inputs = dict(QualityTestCase.objects.for_tenant(use_case.tenant_id).filter(
+        pk__in={r.test_case_id for r in results if r.test_case_id}).values_list("pk", "payload"))
+    shaped = []
+    for result in results:
+        suggested = {name: (got or {}).get("value") for name, got in (result.predicted or {}).items()}
+        shaped += [(inputs.get(result.test_case_id), result.expected), (None, suggested)]
+    _shown_record(actor=actor, use_case=use_case, purpose=purpose, object_type="automations.evaluationresult",
+                  ids=[result.pk for result in results], shaped=shaped, evaluation=str(evaluation.pk))
+
+
+def _shown_record(*, actor, use_case, purpose: str, object_type: str, ids, shaped, **extra) -> None:
+    """One access event for a page of rows shaped like items ((input fields, output values) pairs): the rows'
+    ids and the people their fields identify (pseudonyms found or created together)."""
+    pairs: set[tuple[str, str]] = set()
+    for payload, values in shaped:
+        item = SimpleNamespace(use_case=use_case, payload=payload or {},
+                               fields={name: {"value": value} for name, value in (values or {}).items()})
+        pairs.update(work_item_identifiers(item))
     subjects = sorted(set(pseudonyms_for_many(tenant=use_case.tenant, identifiers=pairs).values()))
-    details: dict = {"ids": [str(case.pk) for case in cases], "use_case": use_case.key}
+    details: dict = {"ids": [str(pk) for pk in ids], "use_case": use_case.key, **extra}
     if len(subjects) > 1:
         details["subjects"] = subjects[1:]
     access_event_record(actor=actor, tenant=use_case.tenant, purpose=purpose, event_type="personal_data.viewed",
-                        object_type="automations.qualitytestcase", subject_pseudonym=subjects[0] if subjects else "",
-                        details=details)
+                        object_type=object_type, subject_pseudonym=subjects[0] if subjects else "", details=details)

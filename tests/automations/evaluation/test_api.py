@@ -81,3 +81,29 @@ def test_test_cases_and_an_evaluation_through_the_api(belege, lead, tenant, memb
     clerk = bearer(member(Role.CLERK), tenant)
     assert clerk.get(reverse("api:evaluation-list")).status_code == 403
     assert clerk.get(reverse("api:test-case-list")).status_code == 403
+
+
+def test_the_api_records_who_read_test_cases_with_personal_data(belege, team, lead, tenant):
+    """The list and a case over the API are looks at the cases' inputs like the pages: one access event per page
+    (and use case with personal data), naming the cases and the people; a use case without personal data
+    records nothing."""
+    from audit.models import AccessEvent
+    from audit.selectors.pseudonyms import pseudonym_lookup
+    from tests.automations.factories import make_use_case
+
+    tickets = make_use_case(tenant, lead, key="anfragen", input_fields=[
+        {"name": "sender_email", "type": "email", "personal_data": True, "category": "contact"}],
+        data_subjects=["Kunden"], legal_basis="art6_1_b")
+    case = test_cases.test_case_create(actor=lead, use_case=tickets, payload={"sender_email": "anna@kunde.example"},
+                                       expected={"category": "a"})
+    test_cases.test_case_create(actor=lead, use_case=belege, payload={"text": "Rechnung"},
+                                expected={"document_class": "invoice"})
+    client = bearer(lead, tenant)
+    before = AccessEvent.objects.count()
+    listing = client.get(reverse("api:test-case-list"))
+    assert listing.status_code == 200
+    assert client.get(reverse("api:test-case-detail", args=[case.pk])).status_code == 200
+    events = list(AccessEvent.objects.order_by("id")[before:])
+    anna = pseudonym_lookup(tenant=tenant, kind="email", identifier="anna@kunde.example").pseudonym
+    assert [(e.details["purpose"], e.details["ids"], e.details["subject"], e.actor_kind) for e in events] == [
+        ("test cases (API)", [str(case.pk)], anna, "token"), ("test case (API)", [str(case.pk)], anna, "token")]

@@ -177,3 +177,35 @@ def test_the_test_case_pages_record_who_saw_the_personal_data_of_a_case(belege, 
         ("personal_data.viewed", "test case page", [str(case.pk)])]
     anna = pseudonym_lookup(tenant=tenant, kind="email", identifier="anna@kunde.example").pseudonym
     assert all(e.details["subject"] == anna and e.actor_user_id == lead.pk for e in events)
+
+
+def test_the_evaluation_page_records_who_saw_the_failing_cases(team, lead, login, tenant, media):
+    """The failing cases show expected and suggested values of inputs like an item's: the page is one look in
+    the access log, naming the results shown and the people their cases identify; the side-by-side page shows
+    no case and records nothing."""
+    from audit.models import AccessEvent
+    from audit.selectors.pseudonyms import pseudonym_lookup
+    from tests.automations.factories import make_rules_use_case
+
+    post = make_rules_use_case(tenant, team, key="post", status="pilot", data_subjects=["Kunden"],
+                               legal_basis="art6_1_b", input_fields=[
+                                   {"name": "text", "type": "long_text", "personal_data": True, "category": "contact"},
+                                   {"name": "sender_email", "type": "email", "personal_data": True,
+                                    "category": "contact"}])
+    for text, email, expected in (("Rechnung Nr. 1", "bob@kunde.example", "invoice"),
+                                  ("Mahnung zur Rechnung 7", "anna@kunde.example", "reminder")):
+        test_cases.test_case_create(actor=lead, use_case=post, payload={"text": text, "sender_email": email},
+                                    expected={"document_class": expected})
+    evaluation = evaluations.evaluation_run_now(actor=lead, release=pilot_release(post))
+    before = AccessEvent.objects.count()
+    client = login(lead, tenant)
+    page = client.get(reverse("automations:evaluation-detail", args=["post", evaluation.pk])).content.decode()
+    assert "1 fehlschlagender Testfall" in page
+    event, = AccessEvent.objects.order_by("id")[before:]
+    failing = evaluation.results.get(correct=False)
+    anna = pseudonym_lookup(tenant=tenant, kind="email", identifier="anna@kunde.example").pseudonym
+    assert (event.event_type, event.details["purpose"], event.details["ids"], event.details["evaluation"]) == (
+        "personal_data.viewed", "evaluation page", [str(failing.pk)], str(evaluation.pk))
+    assert event.details["subject"] == anna and "subjects" not in event.details and event.actor_user_id == lead.pk
+    assert client.get(reverse("automations:evaluation-compare", args=["post"]), {"a": evaluation.pk}).status_code == 200
+    assert AccessEvent.objects.count() == before + 1

@@ -146,3 +146,26 @@ def test_the_escalations_page_records_one_event_naming_the_items_and_people_on_i
     assert event.details["items"] == [str(item.pk)]
     person = _person(world, item.payload["sender_email"])
     assert person in [event.details.get("subject"), *event.details.get("subjects", [])]
+
+
+def test_the_admin_of_review_decisions_and_tasks_records_what_it_showed(client, world, django_user_model):
+    """A decision holds the corrected values (before and after) and the clerk's comment, a task its reasons:
+    the admin's pages of them are looks at personal data like the work items'."""
+    from reviews import services as reviews
+
+    clerk = world["team"]["clerk"]
+    task = world["tasks"][0]
+    reviews.review_task_claim(actor=clerk, task=task)
+    reviews.review_task_decide(actor=clerk, task=task, action="correct", final_values={"document_class": "reminder"},
+                               comment="Rückruf bei der Kundin erledigt")
+    decision = task.decisions.get()
+    root = django_user_model.objects.create_superuser("root", password="x-very-long-pass")
+    client.force_login(root)
+    assert client.get(reverse("admin:reviews_reviewdecision_change", args=[decision.pk])).status_code == 200
+    assert client.get(reverse("admin:reviews_reviewtask_changelist")).status_code == 200
+    decision_event, *task_events = _looks(actor_user_id=root.pk)
+    assert (decision_event.object_type, decision_event.details["ids"]) == ("reviews.reviewdecision", [str(decision.pk)])
+    assert decision_event.details["purpose"] == "administration"
+    assert {e.object_type for e in task_events} == {"reviews.reviewtask"} and len(task_events) == 2  # two tenants
+    assert client.get(reverse("admin:reviews_reviewqueue_changelist")).status_code == 200  # no personal data
+    assert _looks(actor_user_id=root.pk).count() == 3
