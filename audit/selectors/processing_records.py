@@ -64,6 +64,9 @@ class ProcessingRecord:
     measures: list[str]
     tenant_measures: str
     missing: list[str] = field(default_factory=list)
+    # The catalogue's connectors the use case names: where its data arrives from and where results go (target
+    # systems receive the personal data of the results: recipients under (d)).
+    connectors: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -104,9 +107,17 @@ def _record(use_case, policy, *, reviewed: bool = False) -> ProcessingRecord:
         transfers=transfers,
         erasure=_erasure(use_case),
         measures=builtin_measures(), tenant_measures=policy.technical_measures,
+        connectors=[connector_description(e) for e in entries if e.kind == CatalogueKind.CONNECTOR],
     )
     record.missing = _missing(record, use_case, policy, processors, entries)
     return record
+
+
+def connector_description(entry) -> str:
+    """A connector as a record of processing names it: its name, how and which way data goes, and where."""
+    return _("%(name)s (connector: %(type)s, %(direction)s; location: %(location)s)") % {
+        "name": entry.name, "type": entry.get_connector_type_display() or "—",
+        "direction": entry.get_direction_display() or "—", "location": entry.location or "—"}
 
 
 def _erasure(use_case) -> str:
@@ -133,7 +144,7 @@ def _missing(record: ProcessingRecord, use_case, policy, processors, entries) ->
         missing.append(_("(c) categories of data subjects"))
     if not record.data_categories:
         missing.append(_("(c) categories of personal data (no field is marked as personal data with a category)"))
-    if not record.recipients and not processors:
+    if not record.recipients and not processors and not record.connectors:
         missing.append(_("(d) categories of recipients"))
     for entry in processors:
         if not entry.dpa_reference.strip():
@@ -202,7 +213,7 @@ def processing_records_pdf(document: ProcessingRecords) -> bytes:
             (_("(c) Data subjects"), ", ".join(record.data_subjects)),
             (_("(c) Personal data"), ", ".join(record.data_categories)
              + (f" ({', '.join(record.personal_fields)})" if record.personal_fields else "")),
-            (_("(d) Recipients"), "\n".join(record.recipients + record.processors)),
+            (_("(d) Recipients"), "\n".join(record.recipients + record.processors + record.connectors)),
             (_("(e) Third countries"), "\n".join(f"{t.processor}: {t.location or '?'} ({t.basis})"
                                                  for t in record.transfers) or _("none")),
             (_("(f) Erasure"), record.erasure),

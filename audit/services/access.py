@@ -14,9 +14,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit import registry
 from audit.actors import as_actor
 from audit.choices import RequestKind, RequestStatus
 from audit.models import AccessEvent, DataSubjectRequest, Pseudonym, SubjectReference
+from audit.selectors.processing_records import connector_description
 from audit.selectors.pseudonyms import reveal
 from audit.selectors.subjects import Subject, subject_find
 from audit.services import requests
@@ -157,8 +159,11 @@ def _access_log(subject: Subject) -> list[dict]:
                   .order_by("occurred_at")[:1000])
     ids = {e.actor_user_id for e in events if e.actor_user_id}
     users = {u.pk: u.get_username() for u in get_user_model().objects.filter(pk__in=ids)} if ids else {}
+    # The event type and purpose as stored (keys) and as the person reads them.
     return [{"at": event.occurred_at.isoformat(), "what": event.event_type,
-             "by": users.get(event.actor_user_id, event.actor_kind), "purpose": event.details.get("purpose", "")}
+             "what_label": registry.label(event.event_type), "by": users.get(event.actor_user_id, event.actor_kind),
+             "purpose": event.details.get("purpose", ""),
+             "purpose_label": registry.purpose_label(event.details.get("purpose", ""))}
             for event in events]
 
 
@@ -167,6 +172,10 @@ def _use_case(use_case) -> dict:
                    "transfer_basis": entry.get_transfer_basis_display() if entry.transfer_basis else "",
                    "data_processing_agreement": entry.dpa_reference}
                   for entry in use_case.catalogue_entries.filter(kind=CatalogueKind.PROCESSOR)]
+    # Target systems that receive the results, and where the data arrives from: the use case's connectors.
+    connectors = [{"name": entry.name, "type": entry.connector_type, "direction": entry.direction,
+                   "location": entry.location, "description": connector_description(entry)}
+                  for entry in use_case.catalogue_entries.filter(kind=CatalogueKind.CONNECTOR, is_active=True)]
     if use_case.legal_basis == LegalBasis.LEGAL_OBLIGATION:
         retention = _("kept for the statutory retention period (e.g. § 147 AO, § 257 HGB), %(days)s days") % {
             "days": use_case.retention_days}
@@ -176,7 +185,7 @@ def _use_case(use_case) -> dict:
         "title": use_case.title, "purpose": use_case.purpose, "legal_basis": use_case.get_legal_basis_display(),
         "categories": sorted(category_label(c) for c in use_case.personal_data_categories()),
         "automated_decisions": use_case.automated_decisions, "human_decisions": use_case.human_decisions,
-        "recipients": list(use_case.recipients), "processors": processors,
+        "recipients": list(use_case.recipients), "processors": processors, "connectors": connectors,
         "retention_days": use_case.retention_days, "retention": retention,
         "risk_tier": use_case.get_risk_tier_display(),
     }
@@ -264,7 +273,7 @@ def data_subject_access_pdf(export: dict, files=()) -> bytes:
         line(_("(b) Categories of personal data: %(v)s") % {"v": ", ".join(use_case["categories"]) or "—"})
         recipients = list(use_case["recipients"]) + [
             _("%(name)s (processor, %(location)s)") % {"name": p["name"], "location": p["location"] or "—"}
-            for p in use_case["processors"]]
+            for p in use_case["processors"]] + [c["description"] for c in use_case["connectors"]]
         line(_("(c) Recipients and processors: %(v)s") % {"v": "; ".join(recipients) or "—"})
         line(_("(d) Retention: %(v)s") % {"v": use_case["retention"]})
         if use_case["automated_decisions"]:
@@ -294,7 +303,7 @@ def data_subject_access_pdf(export: dict, files=()) -> bytes:
         line(_("No documents are stored about you."))
     line(_("Who opened your data"), h2)
     for entry in export["access_log"]:
-        line(f"{entry['at'][:16].replace('T', ' ')} · {entry['by']} · {entry['what']} · {entry['purpose']}")
+        line(f"{entry['at'][:16].replace('T', ' ')} · {entry['by']} · {entry['what_label']} · {entry['purpose_label']}")
     if not export["access_log"]:
         line(_("No access is recorded."))
     line(_("Your rights"), h2)
