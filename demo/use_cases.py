@@ -86,6 +86,26 @@ REPLY_DISCLOSURE = {"de": "Hinweis: Diese Antwort wurde mit Unterstützung eines
                           "Kundenservice geprüft (KI-Verordnung Art. 50).",
                     "en": "Note: this reply was drafted with the help of an AI system and checked by our customer "
                           "service (EU AI Act Art. 50)."}
+# Whether a use case affects employees (BetrVG § 87 Abs. 1 Nr. 6: a technical system able to monitor their
+# conduct or performance — the works council co-determines it and approves its changes), decided per use case
+# from what it does, and the worker information that says so. None of the three decides about employees, and
+# their data subjects are business partners and customers, not staff; but the clerks who review their items
+# are recorded (who decided what, when, with which corrections, time on task, claims), and so is who started a
+# language model call. That alone makes each of them a matter for the works council; the worker information
+# names who is recorded and that figures about people follow the tenant's works agreement (without one: only
+# over groups). Bewerbungseingang (demo/applications.py) affects employees to be besides: a selection
+# guideline under § 95 BetrVG.
+EMPLOYEES: dict[str, dict] = {
+    "eingangsrechnungen": {"affects_employees": True, "worker_information_reference": (
+        "Betriebsvereinbarung KI-Einsatz 2026, Anlage 1: Prüfentscheidungen und Bearbeitungszeit der "
+        "Finanzbuchhaltung werden erfasst")},
+    "belegklassifizierung": {"affects_employees": True, "worker_information_reference": (
+        "Betriebsvereinbarung KI-Einsatz 2026, Anlage 2: Prüfentscheidungen und Bearbeitungszeit der Zentralen "
+        "Poststelle werden erfasst")},
+    "service-tickets": {"affects_employees": True, "worker_information_reference": (
+        "Betriebsvereinbarung KI-Einsatz 2026, Anlage 4: Prüfentscheidungen, Bearbeitungszeit und Aufrufe des "
+        "Sprachmodells im Kundenservice werden erfasst")},
+}
 TITLE_FIELDS = {"seller_name", "invoice_number", "gross_total", "subject", "customer_number", "document_class"}
 
 
@@ -160,6 +180,7 @@ def _invoices(tenant, users) -> UseCase:
         legal_basis_note="§ 147 AO, § 257 HGB: Aufbewahrung und Verbuchung von Eingangsrechnungen.",
         recipients=["Finanzbuchhaltung", "Steuerberater"], retention_days=3650, risk_tier=RiskTier.MINIMAL,
         risk_rationale="Vorerfassung mit menschlicher Zahlungsfreigabe; keine Entscheidung über Personen.",
+        **EMPLOYEES["eingangsrechnungen"],
         department_owner=users["department_owner"], it_contact=users["it_operator"],
         security_officer=users["security_officer"], data_protection_officer=users["data_protection_officer"],
         escalation_contact=users["department_owner"],
@@ -198,6 +219,7 @@ def _documents(tenant, users) -> UseCase:
         risk_tier=RiskTier.MINIMAL,
         risk_rationale="Sortierung von Geschäftsbelegen; keine Entscheidung über Personen. Unsichere Zuordnungen "
                        "prüft die Poststelle.",
+        **EMPLOYEES["belegklassifizierung"],
         department_owner=users["department_owner"], it_contact=users["it_operator"],
         security_officer=users["security_officer"], data_protection_officer=users["data_protection_officer"],
         escalation_contact=users["department_owner"],
@@ -243,6 +265,7 @@ def _tickets(tenant, users) -> UseCase:
         recipients=["Kundenservice"], retention_days=365, risk_tier=RiskTier.LIMITED,
         risk_rationale="Vorschläge für Mitarbeitende; generierte Antworten sind als KI-generiert gekennzeichnet "
                        "(KI-Verordnung Art. 50) und werden vor dem Versand geprüft.",
+        **EMPLOYEES["service-tickets"],
         department_owner=users["department_owner"], it_contact=users["it_operator"],
         security_officer=users["security_officer"], data_protection_officer=users["data_protection_officer"],
         escalation_contact=users["department_owner"],

@@ -93,7 +93,7 @@ def test_demo_users_are_people_with_e_mail_addresses():
 def test_the_demo_records_of_processing_are_complete_and_name_the_processor():
     """Every demo use case documents its personal data (the document classification reads whole documents),
     so each has a complete record of processing; the service tickets name the catalogue's processor with its
-    data processing agreement."""
+    data processing agreement. The works council's page finds each documented as affecting employees."""
     from django.utils import translation
 
     from audit.selectors.processing_records import processing_records
@@ -112,3 +112,18 @@ def test_the_demo_records_of_processing_are_complete_and_name_the_processor():
     processors = records["service-tickets"].processors
     assert len(processors) == 1 and processors[0].startswith("Sprachmodell (Demo) (Demo-KI GmbH")
     assert "Art. 28 DSGVO" in processors[0]
+
+    # The works council's page: every demo use case documents that it affects employees (their clerks'
+    # reviews are recorded), with the worker information that says so; none is flagged as undocumented, and
+    # the works council approved the change requests that took them live.
+    from audit.selectors.works_council import works_council_report
+    from automations.models import ChangeRequest
+
+    report = works_council_report(tenant=result.tenant)
+    assert {row.key: (row.affects_employees, row.documented) for row in report.use_cases} == dict.fromkeys(
+        records, (True, True))
+    assert all("Betriebsvereinbarung KI-Einsatz 2026" in row.worker_information for row in report.use_cases)
+    for key in records:
+        live = ChangeRequest.objects.get(use_case__key=key, kind="status_change")
+        assert "works_council" in live.required_roles and live.state == "applied", key
+        assert live.approvals.filter(role="works_council", approver=result.users["works_council"]).exists(), key
