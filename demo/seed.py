@@ -17,6 +17,7 @@ from demo import history as history_demo
 from demo import llm as llm_demo
 from demo import reviews as reviews_demo
 from demo import use_cases as use_cases_demo
+from demo import works_council as works_council_demo
 from portal import services
 from portal.choices import Role
 from portal.models import Membership, Tenant
@@ -105,9 +106,10 @@ def _seed_portal() -> DemoResult:
 # The registry, execution and training data (use cases live, master data, demo invoices, classifiers), the
 # catalogue's language model provider that the service tickets name, then the review queues' briefings,
 # trainings and assignments, which build on the use cases, then some weeks of history (items, reviews,
-# escalations, deliveries) for the queues, oversight figures and the Leitstand, and last the high-risk use case
-# with four eyes and its open work.
-SEEDERS = (use_cases_demo.seed, llm_demo.seed, reviews_demo.seed, history_demo.seed, applications_demo.seed)
+# escalations, deliveries) for the queues, oversight figures and the Leitstand, the high-risk use case with four
+# eyes and its open work, and last the open proposal that waits for the works council's decision.
+SEEDERS = (use_cases_demo.seed, llm_demo.seed, reviews_demo.seed, history_demo.seed, applications_demo.seed,
+           works_council_demo.seed)
 
 
 def app_seeders() -> list:

@@ -64,13 +64,13 @@ def test_app_seeders_get_the_tenant_and_the_users(monkeypatch):
 def test_app_seeders_are_the_demo_packages_modules():
     """Only the demo package's own modules are asked, each through its `seed`, the use cases before the
     processor they name and the review queues that build on them, then the history and the high-risk use
-    case with its open work."""
+    case with its open work, and last the proposal waiting for the works council."""
     seeders = demo.app_seeders()
     for seeder in seeders:
         assert seeder.__name__ == "seed"
         assert seeder.__module__.split(".")[0] == "demo"
     assert [seeder.__module__ for seeder in seeders] == ["demo.use_cases", "demo.llm", "demo.reviews",
-                                                         "demo.history", "demo.applications"]
+                                                         "demo.history", "demo.applications", "demo.works_council"]
 
 
 def test_quickstart_refuses_production(settings):
@@ -127,3 +127,14 @@ def test_the_demo_records_of_processing_are_complete_and_name_the_processor():
         live = ChangeRequest.objects.get(use_case__key=key, kind="status_change")
         assert "works_council" in live.required_roles and live.state == "applied", key
         assert live.approvals.filter(role="works_council", approver=result.users["works_council"]).exists(), key
+    # Something to decide on first login: the proposal to record the works agreement waits for the works council
+    # (and the DSB, the ISB and the second automation lead), and a second seed proposes it no second time.
+    from automations.registry.selectors import change_request_inbox
+
+    waiting = list(change_request_inbox(tenant=result.tenant, user=result.users["works_council"]))
+    assert [(cr.kind, cr.payload, cr.state) for cr in waiting] == [
+        ("tenant_policy", {"works_agreement_reference": "Betriebsvereinbarung KI-Einsatz 2026"}, "open")]
+    assert set(waiting[0].required_roles) == {"automation_lead", "data_protection_officer", "security_officer",
+                                              "works_council"}
+    demo.seed()
+    assert ChangeRequest.objects.filter(kind="tenant_policy").count() == 1
