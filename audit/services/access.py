@@ -177,8 +177,9 @@ def _use_case(use_case) -> dict:
                    "location": entry.location, "description": connector_description(entry)}
                   for entry in use_case.catalogue_entries.filter(kind=CatalogueKind.CONNECTOR, is_active=True)]
     if use_case.legal_basis == LegalBasis.LEGAL_OBLIGATION:
-        retention = _("kept for the statutory retention period (e.g. § 147 AO, § 257 HGB), %(days)s days") % {
-            "days": use_case.retention_days}
+        # As retention runs (UseCase.retention_end): whole years from the end of the calendar year of receipt.
+        retention = _("kept for %(years)s years from the end of the calendar year of receipt (statutory retention, "
+                      "e.g. § 147 AO, § 257 HGB)") % {"years": max(1, round(use_case.retention_days / 365))}
     else:
         retention = _("deleted %(days)s days after receipt") % {"days": use_case.retention_days}
     return {
@@ -200,6 +201,8 @@ def _item(item) -> dict:
         "item": str(item.pk),
         "use_case": item.use_case.key,
         "received_at": item.created_at.isoformat(),
+        # When retention deletes it, unless a legal hold keeps it longer.
+        "kept_until": item.use_case.retention_end(item.created_at).date().isoformat(),
         "status": item.status,
         "status_label": item.get_status_display(),
         "source": item.get_source_display(),
@@ -287,6 +290,7 @@ def data_subject_access_pdf(export: dict, files=()) -> bytes:
     for decision in export["automated_decisions"]:
         line(f"{decision['use_case']} · {decision['received_at'][:10]} · {decision['status_label']}", h3)
         line(_("(g) Source: %(v)s") % {"v": decision["source"]})
+        line(_("(d) Kept until: %(v)s") % {"v": decision["kept_until"]})
         for name, value in (decision["input"] or {}).items():
             line(f"{name}: {value}")
         if decision["logic"]:

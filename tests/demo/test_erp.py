@@ -45,3 +45,22 @@ def test_demo_erp_verifies_books_once_and_lists_what_it_received(client, tenant,
     assert page.count('data-webhook-id="msg_1" data-verified="true"') == 2
     assert 'data-webhook-id="msg_2" data-verified="false"' in page
     assert "document_class: invoice" in page
+
+
+def test_the_records_of_processing_name_demo_erp_as_a_recipient(tenant, member, settings, tmp_path):
+    """The quick start wires Demo-ERP into every demo use case: the records of processing name it beside the
+    processor, as a recipient of the results."""
+    from django.utils import translation
+
+    from audit.selectors.processing_records import processing_records
+
+    settings.VAR_DIR = tmp_path
+    team = make_team(member)
+    make_rules_use_case(tenant, team, key="service-tickets", data_subjects=["Kunden"], legal_basis="art6_1_b",
+                        input_fields=[{"name": "text", "type": "long_text", "personal_data": True,
+                                       "category": "contact"}])
+    demo_connectors.seed_demo_erp(tenant, team, url=demo_connectors.demo_erp_url("127.0.0.1", 8000))
+    with translation.override("de"):
+        record, = processing_records(tenant=tenant).records
+    assert record.connectors == [("Demo-ERP (Konnektor: Webhook (signierter HTTP-POST), Zustellung (Ergebnisse "
+                                  "gehen hinaus); Standort: Demo)")]

@@ -245,6 +245,9 @@ class DryRunView(PermissionMixin, View):
     def get(self, request, key):
         use_case = _use_case(request, key)
         items = selectors.with_identities(selectors.dry_run_item_list(use_case=use_case))
+        # Each sample is named by its title fields (a supplier, a customer number) and leads to its page.
+        work_items_view_record(actor=actor_from_request(request), tenant=request.tenant, items=items,
+                               purpose="dry runs")
         return render(request, "automations/work/dry_run.html", {
             "use_case": use_case, "releases": registry_selectors.release_list(use_case=use_case), "items": items})
 

@@ -49,3 +49,21 @@ def test_the_pdf_answer_reads_as_the_answer_and_carries_the_copies(client, world
         assert expected in text, expected
     assert reader.attachments["brief.txt"][0].decode().startswith("Mit freundlichen Grüßen")
     assert DataSubjectRequest.objects.get(pk=answer["request"].pk).status == "open"  # reading changes nothing
+
+
+def test_the_answer_says_how_long_as_retention_runs(world):
+    """Under a statutory retention duty the answer names the years from the end of the calendar year of receipt,
+    as retention deletes, and each item the day it is kept until (not a count of days from receipt)."""
+    from django.utils import timezone, translation
+
+    from tests.audit.dsb.helpers import SUPPLIER
+
+    request = data_subject_access_request_open(actor=world["team"]["data_protection_officer"],
+                                               tenant=world["tenant"], identifier=SUPPLIER["email"])
+    with translation.override("en"):
+        export = data_subject_access_export(actor=world["team"]["data_protection_officer"], request=request)
+    assert export["use_cases"]["rechnungen"]["retention"].startswith(
+        "kept for 10 years from the end of the calendar year of receipt")
+    invoice = world["items"]["invoice"]
+    decision = next(d for d in export["automated_decisions"] if d["item"] == str(invoice.pk))
+    assert decision["kept_until"] == f"{timezone.localtime(invoice.created_at).year + 11}-01-01"

@@ -268,3 +268,25 @@ def test_a_too_large_file_is_refused_on_the_upload_form(client, tenant, team, li
     page = response.content.decode()
     assert 'id="upload-errors"' in page and "gross.pdf" in page
     assert not WorkItem.objects.filter(use_case=live).exists()
+
+
+def test_the_dry_run_page_records_who_saw_its_samples(client, tenant, team, eager_tasks,
+                                                      django_capture_on_commit_callbacks):
+    """The page lists the samples tried, each named by its title fields: for a use case with personal data one
+    access event for the page, naming the samples."""
+    from audit.models import AccessEvent
+    from automations.execution.services import dry_run
+
+    use_case = make_rules_use_case(tenant, team, key="post", data_subjects=["Kunden"], legal_basis="art6_1_b",
+                                   input_fields=[{"name": "text", "type": "long_text", "personal_data": True,
+                                                  "category": "contact"}])
+    lead = team["automation_lead"]
+    sample = SimpleUploadedFile("probe.txt", b"Mahnung an Erika Mustermann", content_type="text/plain")
+    with django_capture_on_commit_callbacks(execute=True):
+        dry_run.dry_run_create(actor=lead, release=use_case.releases.get(), files=[sample])
+    item = WorkItem.objects.get(is_dry_run=True)
+    before = AccessEvent.objects.count()
+    assert login(client, lead, tenant).get(reverse("work:dry-run", args=["post"])).status_code == 200
+    event, = AccessEvent.objects.order_by("id")[before:]
+    assert (event.event_type, event.details["purpose"], event.details["items"], event.actor_user_id) == (
+        "work_items.listed", "dry runs", [str(item.pk)], lead.pk)
