@@ -2,7 +2,6 @@
 once and used once, the code after the password, resets by an administrator or the ISB — all audited — and,
 where enforced (production), no page for a privileged user before the second factor."""
 import re
-import time
 
 import pytest
 from django.contrib.auth import SESSION_KEY
@@ -17,7 +16,7 @@ from portal import services
 from portal.choices import Role
 from portal.middleware import SESSION_TENANT_KEY
 from portal.models import TotpAuthenticator
-from tests.portal.totp import device_secret, next_code, totp_code
+from tests.portal.totp import device_secret, next_code, throttle_passed, totp_code
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "Geheim-12345"
@@ -107,7 +106,7 @@ def test_after_the_password_every_page_waits_for_the_code(client, tenant, member
     wrong = client.post(reverse("portal:two-factor-verify"), {"code": "000000", "next": "/audit/"})
     assert wrong.status_code == 400
     assert events("second_factor.refused", tenant=tenant, details__stage="sign_in").count() == 1
-    time.sleep(1.1)  # django-otp lets the next try wait a second after a wrong code (doubling with each)
+    throttle_passed(lead)  # django-otp lets the next try wait a second after a wrong code (doubling with each)
 
     before = client.session.session_key
     code = next_code(TotpAuthenticator.objects.get(user=lead))
@@ -142,7 +141,7 @@ def test_a_recovery_code_signs_in_once_and_is_audited(client, tenant, member):
     again = client.post(reverse("portal:two-factor-verify"), {"code": codes[0]})
     assert again.status_code == 400
     assert client.get("/").status_code == 302
-    time.sleep(1.1)  # the wait after a wrong code
+    throttle_passed(officer)  # the wait after a wrong code
     assert client.post(reverse("portal:two-factor-verify"), {"code": codes[1]}).status_code == 302
 
 
@@ -160,7 +159,7 @@ def test_new_recovery_codes_replace_the_earlier_ones(client, tenant, member):
     client.post(reverse("portal:logout"))
     sign_in(client, "a.berger")
     assert client.post(reverse("portal:two-factor-verify"), {"code": old[1]}).status_code == 400
-    time.sleep(1.1)  # the wait after a wrong code
+    throttle_passed(lead)  # the wait after a wrong code
     assert client.post(reverse("portal:two-factor-verify"), {"code": new[0]}).status_code == 302
 
 

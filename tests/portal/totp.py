@@ -4,6 +4,11 @@ import hashlib
 import hmac
 import struct
 import time
+from datetime import timedelta
+
+from django_otp.plugins.otp_static.models import StaticDevice
+
+from portal.models import TotpAuthenticator
 
 
 def current_step() -> int:
@@ -30,3 +35,12 @@ def next_code(device) -> str:
 
 def device_secret(device) -> str:
     return base64.b32encode(device.bin_key).decode()
+
+
+def throttle_passed(user) -> None:
+    """As if the wait django-otp imposes after a wrong code (a second, doubling with each) had passed: its last
+    failure moved an hour back on each of the user's devices. The count stays, so the next wait still doubles."""
+    for model in (TotpAuthenticator, StaticDevice):
+        for device in model.objects.filter(user=user, throttling_failure_timestamp__isnull=False):
+            device.throttling_failure_timestamp -= timedelta(hours=1)
+            device.save(update_fields=["throttling_failure_timestamp"])
