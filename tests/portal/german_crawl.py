@@ -61,6 +61,14 @@ class Finding:
 class CrawlResult:
     pages: list[Page] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
+    # The page on which each URL was first offered as a link (or the page that redirected to it).
+    shown_on: dict[str, str] = field(default_factory=dict)
+
+    def refused(self) -> list[tuple[str, int, str]]:
+        """(url, status, page that offered it) of every link the user followed and was refused (403) or
+        told there is nothing (404): a link a user may not follow should not be shown to them."""
+        return [(url, status, self.shown_on.get(url, "")) for url, status in self.statuses.items()
+                if status in (403, 404)]
 
 
 def route_of(path: str) -> str | None:
@@ -137,7 +145,8 @@ def crawl(client, *, user: str, start: str = "/", per_route: int = 3, limit: int
         if response.status_code in (301, 302, 303, 307, 308):
             target = urlsplit(urljoin(url, response["Location"]))
             if target.netloc in ("", "testserver") and not _skipped(target.path):
-                _enqueue(target.path + (f"?{target.query}" if target.query else ""), seen, per, queue, per_route)
+                _enqueue(target.path + (f"?{target.query}" if target.query else ""), seen, per, queue, per_route,
+                         result.shown_on, url)
             continue
         if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
             continue
@@ -146,11 +155,11 @@ def crawl(client, *, user: str, start: str = "/", per_route: int = 3, limit: int
         result.pages.append(Page(user=user, url=url, route=route,
                                  text=visible_text(html, technical=route in technical_routes)))
         for link in links(html, url):
-            _enqueue(link, seen, per, queue, per_route)
+            _enqueue(link, seen, per, queue, per_route, result.shown_on, url)
     return result
 
 
-def _enqueue(url: str, seen: set, per: dict, queue: deque, per_route: int) -> None:
+def _enqueue(url: str, seen: set, per: dict, queue: deque, per_route: int, shown_on: dict, page: str) -> None:
     if url in seen:
         return
     route = route_of(urlsplit(url).path)
@@ -160,6 +169,7 @@ def _enqueue(url: str, seen: set, per: dict, queue: deque, per_route: int) -> No
         return
     seen.add(url)
     per[route] = per.get(route, 0) + 1
+    shown_on[url] = page
     queue.append(url)
 
 

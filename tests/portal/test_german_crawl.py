@@ -1,7 +1,8 @@
 """The German UI as each demo user finds it after the quick start: every page reachable by links from the
 home page speaks German — no field key of the data model (`invoice_number`, `gross_total: 0.95`,
 `user.logged_in`), no English word of the kinds people met (production, threshold, engine, Run …), no message
-the German catalogue leaves untranslated or that was rendered in English."""
+the German catalogue leaves untranslated or that was rendered in English — and no link to a page that refuses
+the user who is shown it."""
 import importlib
 import inspect
 import re
@@ -91,7 +92,7 @@ def test_every_page_each_demo_user_reaches_speaks_german(quickstart, client):
     keys = crawl.key_pattern(crawl.model_field_keys() | crawl.schema_keys(UseCase.objects.all())
                              | choice_keys() | event_type_keys() | EXTRA_KEYS)
     phrases = crawl.untranslated_phrases()
-    pages, found, role_sets = [], [], set()
+    pages, found, refused, role_sets = [], [], [], set()
     for username, roles in demo.DEMO_USERS:
         client.logout()
         access.login(client, quickstart.users[username], quickstart.tenant, language="de")
@@ -101,9 +102,13 @@ def test_every_page_each_demo_user_reaches_speaks_german(quickstart, client):
         role_sets.add(tuple(roles))
         result = crawl.crawl(client, user=username, per_route=per_route, technical_routes=TECHNICAL_ROUTES)
         pages += result.pages
+        refused += [f"{username} {url} -> {status} (link on {page})" for url, status, page in result.refused()]
         found += crawl.findings(result.pages, keys=keys, english=ENGLISH, phrases=phrases,
                                 user_names=quickstart.users, allowed=allowed)
     print(f"crawled {len(pages)} pages as {len(demo.DEMO_USERS)} users in {time.monotonic() - started:.1f} s")
     assert len({page.route for page in pages}) > 40  # the crawl reached the portal's areas, not the home page alone
     assert not found, f"{len(found)} findings on {len({(f.user, f.url) for f in found})} pages:\n" + "\n".join(
         map(str, found[:200]))
+    # A link the user is shown must lead somewhere they may go: a page that refuses them (403) or does not
+    # exist for them (404) should not have been offered (docs/roles.md says what each role reads).
+    assert not refused, f"{len(refused)} links lead to pages that refuse their user:\n" + "\n".join(refused)

@@ -47,6 +47,21 @@ def test_the_lead_adds_a_clerk_to_a_team_on_the_german_page_and_takes_them_out_a
     assert not selectors.review_queue_list(tenant=tenant, user=clerk).exists()
 
 
+@pytest.mark.parametrize(("language", "rule"), [
+    ("de", ["Ihre Fachbereiche sind die der Anwendungsfälle, die sie verantworten", "aussetzen",
+            "Änderungen daran beantragen", "als Fachbereichsverantwortliche frei",
+            "Anwendungsfälle anderer Fachbereiche lesen sie nur"]),
+    ("en", ["Their departments are those of the use cases they own", "suspend", "propose changes to",
+            "approve its changes as department owner", "Use cases of other departments they only read"]),
+])
+def test_the_page_tells_department_owners_what_they_may_do_within_their_departments(client, tenant, setup,
+                                                                                      language, rule):
+    """docs/roles.md: department owners suspend, propose and approve within their own departments only."""
+    login(client, setup["team"]["department_owner"], tenant, language=language)
+    body = client.get(reverse("reviews:grants")).content.decode()
+    assert all(part in body for part in rule), [part for part in rule if part not in body]
+
+
 def test_a_grant_to_an_unknown_team_is_refused_with_the_reason_on_the_form(client, tenant, setup):
     login(client, setup["team"]["automation_lead"], tenant)
     response = client.post(reverse("reviews:grants"), {"kind": "team", "target": "Einkauf",
