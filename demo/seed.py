@@ -15,6 +15,7 @@ from audit.actors import SYSTEM
 from demo import applications as applications_demo
 from demo import history as history_demo
 from demo import llm as llm_demo
+from demo import open_work as open_work_demo
 from demo import reviews as reviews_demo
 from demo import use_cases as use_cases_demo
 from demo import works_council as works_council_demo
@@ -107,9 +108,10 @@ def _seed_portal() -> DemoResult:
 # catalogue's language model provider that the service tickets name, then the review queues' briefings,
 # trainings and assignments, which build on the use cases, then some weeks of history (items, reviews,
 # escalations, deliveries) for the queues, oversight figures and the Leitstand, the high-risk use case with four
-# eyes and its open work, and last the open proposal that waits for the works council's decision.
+# eyes and its open work, the open proposal that waits for the works council's decision, and last the work
+# waiting for the other approvers and the DSB (open change requests, an access request).
 SEEDERS = (use_cases_demo.seed, llm_demo.seed, reviews_demo.seed, history_demo.seed, applications_demo.seed,
-           works_council_demo.seed)
+           works_council_demo.seed, open_work_demo.seed)
 
 
 def app_seeders() -> list:

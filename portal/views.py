@@ -32,7 +32,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 
 from audit.selectors.events import requests_open_by_due_date
 from audit.selectors.works_council import works_council_report
-from automations.choices import ChangeKind, ChangeState
+from automations.choices import ChangeKind, ChangeState, RiskTier
 from automations.connectors.selectors import connector_overview
 from automations.execution.selectors import escalation_list_for
 from automations.registry.models.changes import ChangeRequest
@@ -221,9 +221,32 @@ def _escalations_panel(request) -> dict:
     return {"escalations": list(escalation_list_for(tenant=request.tenant, user=request.user)[:10])}
 
 
+# How the registry panel looks at the use cases, per role (the first that applies): the automation lead keeps the
+# registry and the members; a department owner their departments' use cases; the ISB the risks and what each
+# use case sends data to; IT what each use case connects to.
+REGISTRY_VIEWS = ((Role.AUTOMATION_LEAD, "registry"), (Role.DEPARTMENT_OWNER, "departments"),
+                  (Role.SECURITY_OFFICER, "risks"), (Role.IT_OPERATOR, "integrations"))
+RISK_ORDER: dict[str, int] = {RiskTier.PROHIBITED: 0, RiskTier.HIGH: 1, RiskTier.LIMITED: 2, RiskTier.MINIMAL: 3}
+
+
+def registry_view(roles) -> str:
+    return next((view for role, view in REGISTRY_VIEWS if role in roles), "registry")
+
+
 def _registry_panel(request) -> dict:
-    return {"members": selectors.membership_list(tenant=request.tenant).filter(is_active=True),
-            "use_cases": list(use_case_list(tenant=request.tenant)[:20]),
+    view = registry_view(request.membership.roles)
+    listed = use_case_list(tenant=request.tenant, user=request.user,
+                           action="department" if view == "departments" else "view")
+    if view in ("risks", "integrations"):
+        listed = listed.prefetch_related("catalogue_entries")
+    use_cases = list(listed[:20])
+    if view == "risks":
+        use_cases.sort(key=lambda use_case: (RISK_ORDER.get(use_case.risk_tier, 9), use_case.title))
+    return {"view": view, "use_cases": use_cases,
+            "members": selectors.membership_list(tenant=request.tenant).filter(is_active=True)
+            if view == "registry" else None,
+            # The same count as the approval inbox ("My approvals"), and how many are open in all.
+            "waiting": len(change_request_inbox(tenant=request.tenant, user=request.user)),
             "open_changes": change_request_list(tenant=request.tenant, state=ChangeState.OPEN).count()}
 
 

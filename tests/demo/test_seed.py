@@ -64,13 +64,15 @@ def test_app_seeders_get_the_tenant_and_the_users(monkeypatch):
 def test_app_seeders_are_the_demo_packages_modules():
     """Only the demo package's own modules are asked, each through its `seed`, the use cases before the
     processor they name and the review queues that build on them, then the history and the high-risk use
-    case with its open work, and last the proposal waiting for the works council."""
+    case with its open work, the proposal waiting for the works council, and last the work waiting for the other
+    approvers and the DSB."""
     seeders = demo.app_seeders()
     for seeder in seeders:
         assert seeder.__name__ == "seed"
         assert seeder.__module__.split(".")[0] == "demo"
     assert [seeder.__module__ for seeder in seeders] == ["demo.use_cases", "demo.llm", "demo.reviews",
-                                                         "demo.history", "demo.applications", "demo.works_council"]
+                                                         "demo.history", "demo.applications", "demo.works_council",
+                                                         "demo.open_work"]
 
 
 def test_quickstart_refuses_production(settings):

@@ -1,4 +1,5 @@
 """The home page: one panel per kind of work, chosen by role; German by default, English on request."""
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -55,10 +56,11 @@ def test_each_role_sees_its_panels_in_german(client, member, role):
         assert f'id="panel-{key}-title"' not in page
 
 
-def test_registry_panel_lists_the_tenants_members_only(client, tenant, member, make_tenant, make_user):
+def test_registry_panel_lists_the_tenants_members_only_to_the_lead(client, tenant, member, make_tenant, make_user):
     make_user("fremde_person", tenant=make_tenant(), roles=[Role.AUTOMATION_LEAD])
     member(Role.CLERK, username="erika")
-    client.force_login(member(Role.DEPARTMENT_OWNER, username="otto"))
+    member(Role.DEPARTMENT_OWNER, username="otto")
+    client.force_login(member(Role.AUTOMATION_LEAD, username="anna"))
     page = client.get(reverse("portal:home")).content.decode()
     assert "erika" in page and "Sachbearbeitung" in page
     assert "otto" in page and "Fachbereichsverantwortung" in page
@@ -206,3 +208,49 @@ def test_the_icon_browsers_ask_for_is_the_portals_without_signing_in(client, db)
     assert response.status_code == 301
     assert response["Location"].endswith("portal/favicon.svg")
     assert finders.find("portal/favicon.svg")
+
+
+@pytest.mark.django_db
+def test_the_registry_panel_fits_each_role_and_counts_the_approvals_as_the_inbox_does(client, tenant, member):
+    """The lead keeps the registry and the members; a department owner sees their departments' use cases, the ISB
+    the use cases by risk with what they send data to, IT what they connect to. The notice of open change
+    requests says how many wait for this reader, the same number their approval inbox ("Meine Freigaben") lists."""
+    from automations.choices import ChangeKind
+    from automations.registry.services import changes
+    from tests.automations.factories import make_team, make_use_case
+
+    team = make_team(member)
+    lead, owner = team["automation_lead"], team["department_owner"]
+    mine = make_use_case(tenant, lead, key="belege", department_owner=owner)
+    make_use_case(tenant, lead, key="tickets", department="Kundenservice")
+    make_use_case(tenant, lead, key="bewerbungen", department="Personal", risk_tier="high")
+    changes.change_request_create(actor=team["it_operator"], tenant=tenant, use_case=mine,
+                                  kind=ChangeKind.DOCUMENTATION, title="Zweck schärfen", description="klarer",
+                                  payload={"changes": {"purpose": "Belege sortieren."}})
+    pages, waiting = {}, {}
+    for role in ("automation_lead", "department_owner", "security_officer", "it_operator"):
+        client.force_login(team[role])
+        pages[role] = client.get(reverse("portal:home")).content.decode()
+        waiting[role] = "Zweck schärfen" in client.get(reverse("automations:change-request-inbox")).content.decode()
+        notice = ("1 Änderungsantrag ist offen: 1 davon wartet auf Ihre Freigabe" if waiting[role]
+                  else "1 Änderungsantrag ist offen: keiner davon wartet auf Ihre Freigabe")
+        assert notice in " ".join(re.sub(r"<[^>]+>", "", pages[role]).split()), role
+    # Lead and department owner approve it; the ISB is not asked, the author never.
+    assert waiting == {"automation_lead": True, "department_owner": True, "security_officer": False,
+                       "it_operator": False}
+
+    def listed(page):
+        table = page.split('id="home-use-cases"', 1)[1].split("</table>", 1)[0]
+        return sorted((key for key in ("Belege", "Tickets", "Bewerbungen") if f">{key}</a>" in table),
+                      key=lambda key: table.index(f">{key}</a>"))
+
+    assert 'data-view="registry"' in pages["automation_lead"] and "Mitglieder dieses Mandanten" in pages[
+        "automation_lead"]
+    assert 'data-view="departments"' in pages["department_owner"]
+    assert "Anwendungsfälle Ihrer Fachbereiche" in pages["department_owner"]
+    assert listed(pages["department_owner"]) == ["Belege"]  # their department's only
+    assert 'data-view="risks"' in pages["security_officer"]
+    assert listed(pages["security_officer"])[0] == "Bewerbungen"  # high risk first
+    assert 'data-view="integrations"' in pages["it_operator"] and "Anbindungen" in pages["it_operator"]
+    for role in ("department_owner", "security_officer", "it_operator"):
+        assert "Mitglieder dieses Mandanten" not in pages[role], role
