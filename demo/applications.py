@@ -65,7 +65,7 @@ def _use_case(tenant, users) -> UseCase:
         integration_points=[{"kind": IntegrationKind.EMAIL, "system": "bewerbung@"},
                             {"kind": IntegrationKind.UPLOAD, "system": "Portal"}],
         input_fields=[_field("anschreiben", "long_text", True, personal_data=True, category="employee")],
-        output_fields=[_field("stelle", "category", True, choices=POSITIONS)],
+        output_fields=[_field("stelle", "category", True, choices=POSITIONS, title=True)],  # tells them apart
         data_subjects=["Bewerberinnen und Bewerber"], legal_basis=LegalBasis.CONTRACT,
         legal_basis_note="§ 26 Abs. 1 BDSG, Art. 6 Abs. 1 lit. b DSGVO: Durchführung des Bewerbungsverfahrens.",
         recipients=["Personalabteilung", "Fachabteilung der Stelle"], retention_days=180,

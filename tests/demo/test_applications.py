@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from automations.choices import ItemStatus, RiskTier, UseCaseStatus
+from automations.execution.selectors import work_item_identities
 from automations.models import ChangeRequest, WorkItem
 from demo import applications
 from demo import seed as demo
@@ -36,6 +37,10 @@ def test_the_high_risk_demo_shows_four_eyes_on_first_login(settings, tmp_path):
     assert tasks.filter(state=TaskState.OPEN).count() == len(applications.OPEN_APPLICATIONS) - 1
     for name in applications.CLERKS:
         assert use_case.pk in cleared_use_case_ids(tenant=tenant, user=users[name])
+    # Lists tell the applications apart by the position suggested (its title field), not by time alone.
+    items = list(WorkItem.objects.filter(use_case=use_case).select_related("use_case"))
+    summaries = {identity.summary for identity in work_item_identities(items=items).values()}
+    assert len(summaries) == len(applications.OPEN_APPLICATIONS) and "Vertrieb" in summaries
 
     # clerk_2 logs in and finds the second review waiting in the queue's tab, and gets it as next task.
     client = Client()
