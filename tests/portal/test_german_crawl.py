@@ -107,8 +107,8 @@ def test_every_page_each_demo_user_reaches_speaks_german(quickstart, client):
                                 user_names=quickstart.users, allowed=allowed)
     print(f"crawled {len(pages)} pages as {len(demo.DEMO_USERS)} users in {time.monotonic() - started:.1f} s")
     assert len({page.route for page in pages}) > 40  # the crawl reached the portal's areas, not the home page alone
-    assert not found, f"{len(found)} findings on {len({(f.user, f.url) for f in found})} pages:\n" + "\n".join(
-        map(str, found[:200]))
     # A link the user is shown must lead somewhere they may go: a page that refuses them (403) or does not
     # exist for them (404) should not have been offered (docs/roles.md says what each role reads).
-    assert not refused, f"{len(refused)} links lead to pages that refuse their user:\n" + "\n".join(refused)
+    report = [f"{len(found)} findings on {len({(f.user, f.url) for f in found})} pages:", *map(str, found[:200]),
+              f"{len(refused)} links lead to pages that refuse their user:", *refused]
+    assert not found and not refused, "\n".join(report)
