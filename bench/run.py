@@ -63,9 +63,10 @@ def profiled(fn, top: int = 14) -> tuple[object, list[str]]:
     return result, [" ".join(line.split()) for line in lines[start:start + top + 1]]
 
 
-def web_profile_summary(raw: str, top: int = 60) -> dict:
-    """py-spy's folded stacks of the web workers: the share of request-thread samples by own function, and by
-    inclusive function for the project's code and the database driver (what a POST spends its time in)."""
+def web_profile_summary(raw: str, top: int = 60, marker: str = "handle_request") -> dict:
+    """py-spy's folded stacks of the web workers (or of a Celery worker's pool processes, marker "trace_task"):
+    the share of request-thread (task) samples by own function, and by inclusive function for the project's code
+    and the database driver (what a POST, or a task, spends its time in)."""
     own: dict[str, int] = {}
     inclusive: dict[str, int] = {}
     total = 0
@@ -74,8 +75,8 @@ def web_profile_summary(raw: str, top: int = 60) -> dict:
         if not stack or not count.isdigit():
             continue
         frames = stack.split(";")
-        if not any("handle_request" in frame for frame in frames):
-            continue  # the master, the audit sequencer's thread, idle arbiters: not a request's time
+        if not any(marker in frame for frame in frames):
+            continue  # the master, the audit sequencer's thread, idle arbiters: not a request's (task's) time
         n = int(count)
         total += n
         own[frames[-1]] = own.get(frames[-1], 0) + n
@@ -87,7 +88,7 @@ def web_profile_summary(raw: str, top: int = 60) -> dict:
         return [f"{n / total:6.1%}  {f}" for n, f in rows]
 
     ours = ("portal/", "automations/", "audit/", "reviews/", "psycopg", "rest_framework/", "django/core/handlers",
-            "django/db/backends", "django/core/cache", "simple_history")
+            "django/db/backends", "django/core/cache", "simple_history", "celery/app/trace", "django/db/transaction")
     return {"samples": total, "own": share(own, lambda f: True),
             "inclusive": share(inclusive, lambda f: any(part in f for part in ours))}
 
@@ -102,6 +103,28 @@ def workers_cpu_seconds(master: int) -> float:
         except FileNotFoundError:
             continue
         total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return total
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time (user and system) a process and all its descendants have used so far, including that of the
+    children they have already reaped (a PostgreSQL server's backends that ended, say)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, pending, first = 0.0, [root], True
+    while pending:
+        pid = pending.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            children = [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+                        for child in (task / "children").read_text().split()]
+        except FileNotFoundError:
+            continue
+        used = int(fields[11]) + int(fields[12])  # utime, stime
+        if first:  # the root's reaped children; a live child's are counted through the child itself
+            used += int(fields[13]) + int(fields[14])  # cutime, cstime
+            first = False
+        total += used / tick
+        pending.extend(children)
     return total
 
 
@@ -496,7 +519,14 @@ class Bench:
                                        "intake_one_by_one_per_second": round(one_by_one, 1),
                                        "profile_top_by_own_time": profile}
 
-    def _drain(self, name: str, include: list[str], done) -> float:
+    def postgres_cpu_seconds(self) -> float:
+        pid = int((self.database.data / "postmaster.pid").read_text().split()[0])
+        return tree_cpu_seconds(pid)
+
+    def _drain(self, name: str, include: list[str], done, profile: bool = False) -> dict:
+        """Start a worker, wait until it is ready, then until `done`: the seconds that took, the CPU time the
+        worker (its main and pool processes) and the PostgreSQL server used in them, and, with `profile`, py-spy's
+        summary of the pool processes' task samples."""
         argv = [str(BIN / "celery"), "-A", "portal", "worker", "-P", "prefork", "-c", "2", "-Q", "celery",
                 "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO", "-n", f"{name}@%h"]
         for module in include:
@@ -508,14 +538,33 @@ class Bench:
             if worker.poll() is not None:
                 raise RuntimeError(log.read_text(errors="replace")[-3000:])
             time.sleep(0.02)
+        cpu, database_cpu = tree_cpu_seconds(worker.pid), self.postgres_cpu_seconds()
+        spy = self.worker_profile_start(worker, name) if profile else None
         started = time.perf_counter()
         while not done():
             if time.perf_counter() - started > 1800 or worker.poll() is not None:
                 raise RuntimeError(log.read_text(errors="replace")[-3000:])
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
+        measured = {"seconds": elapsed, "worker_cpu_seconds": tree_cpu_seconds(worker.pid) - cpu,
+                    "postgres_cpu_seconds": self.postgres_cpu_seconds() - database_cpu}
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)  # py-spy writes what it sampled so far
+            spy.wait(timeout=120)
+            measured["profile"] = web_profile_summary((self.folder / f"{name}-profile.txt").read_text(), top=40,
+                                                      marker="trace_task")
         self.stop(worker)
-        return elapsed
+        return measured
+
+    def worker_profile_start(self, worker: subprocess.Popen, name: str) -> subprocess.Popen:
+        """py-spy samples the worker's processes (wall clock: waiting counts too) until it is interrupted."""
+        spy = BIN / "py-spy"
+        if not spy.exists():
+            raise SystemExit("--profile-worker needs py-spy: pip install py-spy")
+        return subprocess.Popen([str(spy), "record", "--pid", str(worker.pid), "--subprocesses", "--idle",
+                                 "--function", "--format", "raw", "--rate", "50", "--duration", "1800",
+                                 "--output", str(self.folder / f"{name}-profile.txt"), "--nonblocking"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def pipeline(self) -> None:
         import redis as redis_lib
@@ -539,7 +588,7 @@ class Bench:
             ids.append(item.pk)
         pending = WorkItem.objects.filter(pk__in=ids, status__in=("received", "processing"))
         load = [round(os.getloadavg()[0], 2)]
-        ours = self._drain("pipeline", [], lambda: not pending.exists())
+        ours = self._drain("pipeline", [], lambda: not pending.exists(), profile=self.args.profile_worker)
         load.append(round(os.getloadavg()[0], 2))
         for _ in range(count):
             app.send_task("bench.noop", queue="celery")
@@ -556,10 +605,22 @@ class Bench:
                                               payload={"text": f"Rechnung, Rechnungsnummer p{n}"})
             queued.append(Run.objects.get(item=item).pk)
         _, profile = profiled(lambda: [runs.run_execute(run_id=run_id, task_id="profile") for run_id in queued], 20)
+        def per_item(measured: dict, key: str) -> float:
+            return round(measured[key] * 1000 / count, 2)
+
         self.results["pipeline"] = {
             "items": count, "worker": "prefork, 2 processes",
-            "items_per_second": round(count / ours, 1), "noop_tasks_per_second": round(count / theirs, 1),
-            "ratio": round(theirs / ours, 3), "load_average_1min": load, "profile_top_by_own_time": profile}
+            "items_per_second": round(count / ours["seconds"], 1),
+            "noop_tasks_per_second": round(count / theirs["seconds"], 1),
+            "ratio": round(theirs["seconds"] / ours["seconds"], 3), "load_average_1min": load,
+            # CPU time per item (from /proc, over the drain): what a busy machine changes far less than a rate.
+            "worker_cpu_ms_per_item": per_item(ours, "worker_cpu_seconds"),
+            "postgres_cpu_ms_per_item": per_item(ours, "postgres_cpu_seconds"),
+            "noop_worker_cpu_ms_per_task": per_item(theirs, "worker_cpu_seconds"),
+            "noop_postgres_cpu_ms_per_task": per_item(theirs, "postgres_cpu_seconds"),
+            "profile_top_by_own_time": profile}
+        if "profile" in ours:
+            self.results["pipeline"]["worker_profile"] = ours["profile"]
 
     def audit(self) -> None:
         from portal.models import Tenant
@@ -741,6 +802,8 @@ def main() -> None:
     parser.add_argument("--keep-logs", metavar="DIR", help="copy the servers' and workers' logs to DIR")
     parser.add_argument("--profile-web", action="store_true",
                         help="sample the gunicorn workers with py-spy during the ingest POSTs (pip install py-spy)")
+    parser.add_argument("--profile-worker", action="store_true",
+                        help="sample the pipeline worker's processes with py-spy while it drains (pip install py-spy)")
     parser.add_argument("--events", type=int, help="events in the verified chain (default 300,000; quick 50,000)")
     args = parser.parse_args()
     args.scenarios = args.only.split(",") if args.only else list(SCENARIOS)

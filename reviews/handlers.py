@@ -8,13 +8,14 @@ from reviews.choices import QueueKind
 from reviews.services import briefing_change_record, review_task_create, sample_check_maybe
 
 
-def on_work_item_routed(*, item, outcome: str, reasons: list[str]) -> None:
+def on_work_item_routed(*, item, outcome: str, reasons: list[str], sample_check_share=None) -> None:
+    """`sample_check_share`: the tenant's, as routing read it with its lock (None: read here)."""
     if outcome == ItemStatus.CLARIFICATION:
         review_task_create(item=item, kind=QueueKind.CLARIFICATION, reasons=reasons, priority=2)
     elif outcome == ItemStatus.REVIEW:
         review_task_create(item=item, kind=QueueKind.REVIEW, reasons=reasons)
     elif outcome == ItemStatus.APPLIED:
-        sample_check_maybe(item=item)
+        sample_check_maybe(item=item, share=None if sample_check_share is None else float(sample_check_share))
 
 
 def on_work_item_failed(*, item, reasons: list[str]) -> None:

@@ -9,6 +9,7 @@ from automations.connectors.models import ConnectorCircuit, Delivery
 from automations.execution.models.work import WorkItem
 from automations.execution.selectors import work_item_restrict
 from automations.registry.models.catalogue import CatalogueEntry
+from automations.registry.selectors import delivery_connectors_of
 from portal.selectors import reads_all_work
 
 
@@ -26,8 +27,7 @@ def connector_get(*, tenant, key: str) -> CatalogueEntry | None:
 def delivery_connectors(*, use_case) -> list[CatalogueEntry]:
     """The delivery connectors a use case names (active or not: an inactive one is refused at run time,
     visibly, rather than skipped)."""
-    return list(use_case.catalogue_entries.filter(kind=CatalogueKind.CONNECTOR, direction=ConnectorDirection.DELIVERY)
-                .order_by("key"))
+    return list(delivery_connectors_of(use_case=use_case).order_by("key"))
 
 
 def intake_connectors(*, connector_type: str):

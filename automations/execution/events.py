@@ -25,9 +25,11 @@ register("dry_run.started", "A release was tried on sample items without applyin
 
 # Announcements to the layers above (portal.dispatch): the review layer queues routed items for people.
 dispatch.declare("work_item.routed", "Routing decided an item's outcome (review, clarification, applied, held); "
-                 "inside the routing transaction.", required=True)
+                 "inside the routing transaction. A pipeline run passes the tenant's `sample_check_share` as it read "
+                 "it with its lock.", required=True)
 dispatch.declare("work_item.finalised", "An item became final (applied automatically or by a clerk, or "
                  "rejected; a dry run's item too, `item.is_dry_run`); inside that transaction, so that results for "
-                 "target systems are queued with it.")
+                 "target systems are queued with it. A pipeline run passes `delivery_connectors_named`, whether the "
+                 "use case names delivery connectors, as it read it with its lock.")
 dispatch.declare("work_item.failed", "An item failed after its last attempt and is escalated; it needs "
                  "clarification by a person. Inside the failing transaction.", required=True)

@@ -9,7 +9,8 @@ from portal.jobs import UNREACHABLE
 # A database or broker that cannot be reached is retried with backoff (up to a minute apart, for as long
 # as it takes) instead of failing the message at once; engine and step errors are the run's own business
 # (run_fail: retries with backoff, then escalation).
-@shared_task(name="automations.process_run", acks_late=True, bind=True, autoretry_for=UNREACHABLE,
+@shared_task(name="automations.process_run", acks_late=True, ignore_result=True, bind=True,
+             autoretry_for=UNREACHABLE,
              retry_backoff=2, retry_backoff_max=60, retry_jitter=True, max_retries=None)
 def process_run_task(self, run_id: int) -> None:
     runs.run_execute(run_id=run_id, task_id=self.request.id or "", retry=self.request.retries or 0)

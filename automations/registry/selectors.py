@@ -2,12 +2,21 @@
 from dataclasses import dataclass
 from typing import TypeVar
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Field, Model, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import get_objects_for_user, get_users_with_perms
 
-from automations.choices import CatalogueKind, ChangeKind, ChangeState, Engine, Label, UseCaseStatus
+from automations.choices import (
+    CatalogueKind,
+    ChangeKind,
+    ChangeState,
+    ConnectorDirection,
+    Engine,
+    Label,
+    UseCaseStatus,
+)
 from automations.engines.base import DEFAULT_FILE_TYPES, ENGINE_FILE_TYPES
 from automations.registry.models.catalogue import CatalogueEntry
 from automations.registry.models.changes import ChangeRequest
@@ -21,6 +30,23 @@ from portal.selectors import reads_all_work, roles_of
 def tenant_policy_get(*, tenant) -> TenantPolicy:
     """The tenant's policy; defaults (unsaved) until something was set."""
     return TenantPolicy.objects.filter(tenant=tenant).first() or TenantPolicy(tenant=tenant)
+
+
+def delivery_connectors_of(*, use_case) -> QuerySet[CatalogueEntry]:
+    """The delivery connectors a use case names (active or not), for a use case or a reference of an outer query
+    (OuterRef): a pipeline run asks whether there are any in the query that locks it for routing."""
+    return CatalogueEntry.objects.filter(use_cases=use_case, kind=CatalogueKind.CONNECTOR,
+                                         direction=ConnectorDirection.DELIVERY)
+
+
+def tenant_policy_value_of(*, tenant, field: str):
+    """One setting of a tenant's policy, with its default while the tenant has none, as an expression over a
+    tenant given as a reference of an outer query (OuterRef): a pipeline run reads it in the query that locks it."""
+    model_field = TenantPolicy._meta.get_field(field)
+    if not isinstance(model_field, Field):
+        raise ValueError(f"{field} is no field of the tenant policy's own")
+    return Coalesce(Subquery(TenantPolicy.objects.filter(tenant=tenant).values(field)[:1]),
+                    Value(model_field.get_default(), output_field=model_field))
 
 
 def use_case_list(*, tenant, status: str | None = None, risk_tier: str | None = None,

@@ -8,12 +8,14 @@ import time
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db import connection, transaction
+from django.db.models import CharField, Exists, Func, OuterRef, Subquery, Value
+from django.db.models.expressions import BaseExpression
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,7 +41,11 @@ from automations.fields import field_label
 from automations.quality.models import QualityBreaker
 from automations.registry.models.use_cases import UseCase
 from automations.registry.models.versions import Release
-from automations.registry.selectors import active_release_label, active_release_labels_of
+from automations.registry.selectors import (
+    active_release_labels_of,
+    delivery_connectors_of,
+    tenant_policy_value_of,
+)
 from portal import dispatch
 from portal.jobs import task_send_on_commit
 
@@ -166,67 +172,95 @@ class _Found(NamedTuple):
     duplicate_of: uuid.UUID | None  # the first earlier item this one may duplicate
 
 
-def _load(run_id: int) -> tuple[Run, _Found] | None:
-    """The run with everything it needs to start, in one query before any transaction (so that none stays open
-    while an item's input, which may be megabytes, is serialised for its hash): its item, use case and tenant,
-    the release the use case's label names, whether the item has files, and the first earlier item it may
-    duplicate (the check step's question, answered here rather than in a query of its own)."""
+def _load_locked(run_id: int, *, asynchronous_commit: bool) -> tuple[Run, _Found] | None:
+    """Inside the start's transaction: the run and its item locked, with everything the run needs to start, in
+    one query — its item, use case and tenant, the release the use case's label names (read in the same snapshot
+    as the use case's status, so the two agree), whether the item has files, and the first earlier item it may
+    duplicate (the check step's question, answered here rather than in a query of its own). The use case and
+    tenant are not locked: routing reads the use case's status again under its own lock.
+
+    `asynchronous_commit`: the same query makes the transaction's commit asynchronous (PostgreSQL; see _start)."""
     labels = active_release_labels_of(use_case=OuterRef("item__use_case"))
-    run = (Run.objects.select_related("item", "item__use_case", "item__tenant")
-           .annotate(labelled_release_id=Subquery(labels.values("release_id")[:1]),
-                     labelled_release_hash=Subquery(labels.values("release__content_hash")[:1]),
-                     own_release_hash=Subquery(Release.objects.filter(pk=OuterRef("release_id"))
-                                               .values("content_hash")[:1]),
-                     has_files=Exists(WorkItemFile.objects.filter(item=OuterRef("item"))),
-                     duplicate_of=Subquery(work_item_duplicates_of(item="item").values("pk")[:1]))
-           .filter(pk=run_id).first())
+    read: dict[str, BaseExpression] = {
+        "labelled_release_id": Subquery(labels.values("release_id")[:1]),
+        "labelled_release_hash": Subquery(labels.values("release__content_hash")[:1]),
+        "own_release_hash": Subquery(Release.objects.filter(pk=OuterRef("release_id")).values("content_hash")[:1]),
+        "has_files": Exists(WorkItemFile.objects.filter(item=OuterRef("item"))),
+        "duplicate_of": Subquery(work_item_duplicates_of(item="item").values("pk")[:1])}
+    if asynchronous_commit:
+        read["commit_mode"] = _ASYNCHRONOUS_COMMIT
+    run = (Run.objects.select_for_update(of=("self", "item")).select_related("item", "item__use_case", "item__tenant")
+           .annotate(**read).filter(pk=run_id).first())
     if run is None:
         return None
     return run, _Found(**{name: vars(run)[name] for name in _Found._fields})
 
 
-def _lock_fresh(run: Run) -> bool:
-    """Lock the loaded run and its item and read again, in one narrow query, what may have changed since it
-    was loaded: the run's state, the item's status and restriction, the use case's status. False: it is gone."""
-    fresh = (Run.objects.select_for_update(of=("self", "item")).select_related("item", "item__use_case")
-             .only("status", "lease_expires_at", "task_id", "attempt", "release_id", "item", "item__status",
-                   "item__restricted", "item__use_case", "item__use_case__status").filter(pk=run.pk).first())
-    if fresh is None:
-        return False
-    item = run.item
-    run.status, run.lease_expires_at, run.task_id = fresh.status, fresh.lease_expires_at, fresh.task_id
-    run.attempt, run.release_id = fresh.attempt, fresh.release_id
-    item.status, item.restricted, item.use_case.status = (fresh.item.status, fresh.item.restricted,
-                                                          fresh.item.use_case.status)
-    return True
+# set_config(..., is_local => true): for the rest of this transaction only; evaluated once, for the one row.
+_ASYNCHRONOUS_COMMIT = Func(Value("synchronous_commit"), Value("off"), Value(True), function="set_config",
+                            output_field=CharField())
 
 
-def _locked_for_routing(run_id: int, tenant) -> tuple[Run, str | None] | None:
-    """The run and its item locked, with the item's use case read fresh, and the reason of the use case's tripped
-    quality circuit breaker (None if none is), in one query (the tenant is the one the run started with)."""
+class _Routing(NamedTuple):
+    """What routing's locking query reads besides the run, its item and use case."""
+
+    breaker_reason: str | None  # the reason of the use case's tripped quality circuit breaker, None if none is
+    sample_check_share: Decimal  # the tenant's share of applied items drawn for a sample check
+    names_delivery_connectors: bool  # whether the use case names delivery connectors (outbox rows if applied)
+
+
+def _locked_for_routing(run_id: int, tenant) -> tuple[Run, _Routing] | None:
+    """The run and its item locked, with the item's use case read fresh, the use case's quality circuit breaker,
+    the tenant's sample check share (its policy's, or the default while it has none) and whether the use case
+    names delivery connectors, in one query (the tenant is the one the run started with): what the review layer
+    and the connectors would otherwise each read in a query of their own."""
     tripped = QualityBreaker.objects.filter(use_case=OuterRef("item__use_case"), tripped=True)
     run = (Run.objects.select_for_update(of=("self", "item")).select_related("item", "item__use_case")
-           .annotate(breaker_reason=Subquery(tripped.values("reason")[:1]))
+           .annotate(breaker_reason=Subquery(tripped.values("reason")[:1]),
+                     sample_check_share=tenant_policy_value_of(tenant=OuterRef("item__tenant"),
+                                                               field="sample_check_share"),
+                     names_delivery_connectors=Exists(delivery_connectors_of(use_case=OuterRef("item__use_case"))))
            .filter(pk=run_id).first())
     if run is None:
         return None
     run.tenant = run.item.tenant = tenant
-    return run, vars(run)["breaker_reason"]
+    return run, _Routing(**{name: vars(run)[name] for name in _Routing._fields})
 
 
 def _start(run_id: int, task_id: str, retry: int = 0) -> tuple[Run, _Found] | None:
     """Take the run (or find it needs nothing). Returns the run to execute (with its item, use case, tenant,
-    release and the release's versions loaded) and what was found with it, or None."""
-    loaded = _load(run_id)
-    if loaded is None:
-        return None
-    run, found = loaded
-    input_hash = _input_hash(run.item)
-    labelled_for = run.item.use_case.status
+    release and the release's versions loaded) and what was found with it, or None.
+
+    One transaction of four statements (the run with its context, locked; the run, the item, the `run.started`
+    event), committed **asynchronously** on PostgreSQL (`synchronous_commit = off` for this transaction only): the
+    commit returns without waiting for its WAL flush, which the server does within a few hundred milliseconds (three
+    times `wal_writer_delay`) or earlier, with the next durable commit of any session. Only a crash of the database
+    server inside that window can lose it (a worker's crash cannot: what committed is committed), and then nothing
+    that matters is lost:
+    - the run is `queued` again with the lease it was sent with, its item `received`: the same message (or the
+      reaper, once that lease is over) starts it again; the worker that took it meets the database gone in its
+      next statement and retries the task, which starts the run again;
+    - nothing outside the database has acted on the start: no broker message, no delivery, no e-mail follows
+      from it. Everything that does (routing's outbox rows, review tasks, the item's final status) commits
+      durably in routing's transaction, and a durable commit flushes the WAL before it, this start included;
+    - the `run.started` event is gone with the rows it describes, never half: the chain is linked by the
+      sequencer in durable commits, which flush the start's event before the link that names it, so a
+      linked event is never lost and the chain cannot fork or show a gap;
+    - the attempt it counted (a redelivery after a worker died) is counted again when the run starts again —
+      an item that kills its worker every time is still stopped after RUN_MAX_ATTEMPTS unless the database
+      server crashes each time within that window as well;
+    - the start's other outcomes (a run found finished, an item restricted, a use case suspended: held) are
+      decided again, the same way, when the run is started again.
+    The item's input is hashed after this commit (run_execute): no transaction waits while it is serialised.
+    """
     now = timezone.now()
+    # Only a transaction of its own: inside a caller's (a demo seed), the setting would hold for the caller's too.
+    asynchronous = connection.vendor == "postgresql" and not connection.in_atomic_block
     with transaction.atomic():
-        if not _lock_fresh(run):
+        loaded = _load_locked(run_id, asynchronous_commit=asynchronous)
+        if loaded is None:
             return None
+        run, found = loaded
         if run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.HELD):
             return None
         if run.status == RunStatus.RUNNING and run.lease_expires_at and run.lease_expires_at > now \
@@ -248,10 +282,6 @@ def _start(run_id: int, task_id: str, retry: int = 0) -> tuple[Run, _Found] | No
                 _hold(item, run, _("The use case is %(status)s: nothing is dispatched.")
                       % {"status": use_case.get_status_display()})
                 return None
-            if use_case.status != labelled_for:  # its status moved since the run was loaded: its label too
-                label = active_release_label(tenant=item.tenant, use_case_key=use_case.key)
-                found = found._replace(labelled_release_id=label.release_id if label else None,
-                                       labelled_release_hash=label.release.content_hash if label else None)
             if found.labelled_release_id is None or found.labelled_release_hash is None:
                 _hold(item, run, _("No release is labelled for the use case's status."))
                 return None
@@ -270,14 +300,13 @@ def _start(run_id: int, task_id: str, retry: int = 0) -> tuple[Run, _Found] | No
         run.status, run.started_at, run.task_id = RunStatus.RUNNING, now, task_id
         run.lease_expires_at = now + _lease()
         run.manifest = release.manifest()
-        run.input_hash = input_hash
         run.save(update_fields=["release", "label", "status", "started_at", "task_id", "lease_expires_at",
-                                "manifest", "input_hash", "attempt"])
+                                "manifest", "attempt"])
         item.status, item.release, item.updated_at = ItemStatus.PROCESSING, release, now
         item.save(update_fields=["status", "release", "updated_at"])
         audit_event_record(actor=SYSTEM, tenant=item.tenant, event_type="run.started", obj=run,
                            details={"item": str(item.pk), "release": release.number, "label": run.label,
-                                    "attempt": run.attempt, "input_hash": run.input_hash})
+                                    "attempt": run.attempt})
     return run, found
 
 
@@ -303,6 +332,9 @@ def run_execute(*, run_id: int, task_id: str = "", retry: int = 0) -> None:
     run, found = taken
     item = run.item
     use_case = item.use_case
+    # After the start's commit, like everything that reads or serialises the item's input (which may be large):
+    # no transaction waits for it. Written with routing's (or the failure's) transaction.
+    run.input_hash = _input_hash(item)
     ctx = PipelineContext(item=item, run=run, use_case=use_case, release=_release_of(run),
                           engine_input=_engine_input(item, use_case, has_files=found.has_files), tenant=item.tenant,
                           payload=item.payload, dry_run=item.is_dry_run,
@@ -314,7 +346,7 @@ def run_execute(*, run_id: int, task_id: str = "", retry: int = 0) -> None:
             details = step.run(ctx)
         except StepError as exc:
             steps.append(_step_row(run, step.name, StepStatus.FAILED, started, {}, error=str(exc)))
-            run_fail(run_id=run.pk, error=f"{step.name}: {exc}", steps=steps)
+            run_fail(run_id=run.pk, error=f"{step.name}: {exc}", steps=steps, input_hash=run.input_hash)
             return
         except StopPipeline as exc:
             steps.append(_step_row(run, step.name, StepStatus.SKIPPED, started, {"stopped": str(exc)}))
@@ -393,7 +425,7 @@ def _route(ctx: PipelineContext, started_run: Run, started_item: WorkItem, steps
         locked = _locked_for_routing(started_run.pk, started_item.tenant)
         if locked is None:
             raise Run.DoesNotExist(f"Run {started_run.pk} was deleted while it ran.")
-        run, breaker_reason = locked
+        run, read = locked
         item, use_case = run.item, run.item.use_case
         run.release = ctx.release
         if item.status in FINAL_ITEM_STATUSES:  # already final: a repeated run never applies twice
@@ -405,9 +437,9 @@ def _route(ctx: PipelineContext, started_run: Run, started_item: WorkItem, steps
         if production and not ctx.dry_run:
             # The quality circuit breaker, read with the lock like the status: while it holds automatic
             # application off, every item goes to a person.
-            if breaker_reason is not None:
+            if read.breaker_reason is not None:
                 ctx.add_reason(_("Automatic application is switched off (quality circuit breaker): %(reason)s")
-                               % {"reason": breaker_reason})
+                               % {"reason": read.breaker_reason})
         if use_case.status == UseCaseStatus.PILOT and not ctx.dry_run:
             ctx.add_reason(_("Pilot: nothing is applied automatically."))
         outcome: str
@@ -429,16 +461,18 @@ def _route(ctx: PipelineContext, started_run: Run, started_item: WorkItem, steps
             for s in ctx.suggestions])
         if not ctx.dry_run:
             # The review layer queues the item for people (review, clarification, sample check).
-            dispatch.emit("work_item.routed", item=item, outcome=outcome, reasons=ctx.reasons)
+            dispatch.emit("work_item.routed", item=item, outcome=outcome, reasons=ctx.reasons,
+                          sample_check_share=read.sample_check_share)
         delivered = False
         if outcome == ItemStatus.APPLIED:
             # A dry run's result too: the connectors make its deliveries test deliveries (a sandbox, or recorded).
-            delivered = any(dispatch.emit("work_item.finalised", item=item))
+            delivered = any(dispatch.emit("work_item.finalised", item=item,
+                                          delivery_connectors_named=read.names_delivery_connectors))
         if not ctx.dry_run and ctx.escalation_reasons:
             escalation_create(item=item, reason="; ".join(ctx.escalation_reasons), actor=SYSTEM)
         run.status, run.finished_at = RunStatus.SUCCEEDED, now
-        run.output_hash = _hash(item.fields)
-        run.save(update_fields=["status", "finished_at", "output_hash"])
+        run.input_hash, run.output_hash = started_run.input_hash, _hash(item.fields)
+        run.save(update_fields=["status", "finished_at", "input_hash", "output_hash"])
         _finish_steps(ctx, started_run, steps, outcome, started, held_back, delivered=delivered)
         audit_events_record(actor=SYSTEM, tenant=item.tenant, events=[
             AuditEntry("work_item.routed", obj=item, details={"outcome": outcome, "run": run.pk,
@@ -454,24 +488,26 @@ def _backoff(attempt: int) -> int:
     return min(300, 2 ** attempt * 5)
 
 
-def run_fail(*, run_id: int, error: str, steps: Sequence[StepRun] = ()) -> None:
+def run_fail(*, run_id: int, error: str, steps: Sequence[StepRun] = (), input_hash: str = "") -> None:
     """A failed attempt: retried with backoff; after the last attempt the item is escalated and put in
-    the clarification queue, so nothing rests in a log line alone. `steps`: the attempt's step rows."""
+    the clarification queue, so nothing rests in a log line alone. `steps`: the attempt's step rows;
+    `input_hash`: the hash of the input the attempt read, if it got that far."""
     with transaction.atomic():
         StepRun.objects.bulk_create(steps)
         run = Run.objects.select_for_update().get(pk=run_id)
         item = WorkItem.objects.select_for_update().get(pk=run.item_id)
         run.error = error[:4000]
+        run.input_hash = input_hash or run.input_hash
         retry = run.attempt < settings.RUN_MAX_ATTEMPTS and item.status not in FINAL_ITEM_STATUSES
         if retry:
             countdown = _backoff(run.attempt)
             run.status, run.attempt = RunStatus.QUEUED, run.attempt + 1
             run.lease_expires_at = timezone.now() + timedelta(seconds=countdown) + _grace()
-            run.save(update_fields=["status", "attempt", "lease_expires_at", "error"])
+            run.save(update_fields=["status", "attempt", "lease_expires_at", "error", "input_hash"])
             _send(run, countdown=countdown)
         else:
             run.status, run.finished_at = RunStatus.FAILED, timezone.now()
-            run.save(update_fields=["status", "finished_at", "error"])
+            run.save(update_fields=["status", "finished_at", "error", "input_hash"])
             if item.status not in FINAL_ITEM_STATUSES and not item.is_dry_run:
                 reason = (_("Processing failed after %(n)s attempts: %(error)s")
                           % {"n": run.attempt, "error": error[:300]})

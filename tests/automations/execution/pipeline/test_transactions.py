@@ -58,3 +58,35 @@ def test_engines_masking_and_input_checks_run_outside_any_transaction(tenant, te
     assert masking.in_transaction == [False]
     assert checks.in_transaction == [False, False]  # at intake and before the engines
     assert hashes.in_transaction == [False]
+
+
+def _synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+def test_a_runs_start_commits_asynchronously_and_its_routing_durably(tenant, team, eager_tasks, monkeypatch):
+    """The start's transaction alone turns synchronous commit off (runs._start says why nothing that matters can
+    be lost); routing's outbox rows, review tasks and final status commit durably, and flush the start with them."""
+    use_case = make_rules_use_case(tenant, team)
+    join_team(team["clerk"], use_case, team["automation_lead"])
+    seen: dict[str, str] = {}
+    release_get, finish_steps = pipeline._releases.get, pipeline._finish_steps
+
+    def in_start(*args):
+        seen["start"] = _synchronous_commit()
+        return release_get(*args)
+
+    def in_routing(*args, **kwargs):
+        seen["routing"] = _synchronous_commit()
+        return finish_steps(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline._releases, "get", in_start)
+    monkeypatch.setattr(pipeline, "_finish_steps", in_routing)
+    item, _created = intake.work_item_create(actor=team["clerk"], tenant=tenant, use_case_key="belege",
+                                             payload={"text": "Rechnung, Rechnungsnummer 4712"})
+    item.refresh_from_db()
+    assert item.status == ItemStatus.APPLIED, item.reasons
+    assert seen == {"start": "off", "routing": "on"}
+    assert _synchronous_commit() == "on"  # the session's own setting is untouched
