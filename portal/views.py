@@ -477,19 +477,23 @@ def _membership_inactive(request, membership):
     return HttpResponseRedirect(reverse("portal:members"))
 
 
+def _member_edit_page(request, membership, *, form=None, deactivate_form=None, status: int = 200):
+    """A member's page: their roles to change (with a reason) and the deactivation."""
+    return render(request, "portal/member_edit.html", {
+        "membership": membership,
+        "form": form if form is not None else MembershipRolesForm(initial={"roles": membership.roles}),
+        "deactivate_form": deactivate_form if deactivate_form is not None else MembershipDeactivateForm(),
+    }, status=status)
+
+
 class MembershipUpdateView(TenantPermissionRequiredMixin, View):
     """Change a member's roles, with a reason that goes into the audit log."""
 
     permission_required = "portal.change_membership"
 
-    def _render(self, request, membership, form, status=200):
-        return render(request, "portal/member_edit.html", {
-            "membership": membership, "form": form, "deactivate_form": MembershipDeactivateForm(),
-        }, status=status)
-
     def get(self, request, pk: int):
         membership = get_or_404(selectors.membership_get_in_tenant, tenant=request.tenant, pk=pk)
-        return self._render(request, membership, MembershipRolesForm(initial={"roles": membership.roles}))
+        return _member_edit_page(request, membership)
 
     def post(self, request, pk: int):
         membership = get_or_404(selectors.membership_get_in_tenant, tenant=request.tenant, pk=pk)
@@ -497,12 +501,12 @@ class MembershipUpdateView(TenantPermissionRequiredMixin, View):
             return _membership_inactive(request, membership)
         form = MembershipRolesForm(request.POST)
         if not form.is_valid():
-            return self._render(request, membership, form, status=400)
+            return _member_edit_page(request, membership, form=form, status=400)
         return call_service(
             request, lambda: membership_roles_request(
                 actor=request.user, tenant=request.tenant, user=membership.user, membership=membership,
                 roles=form.cleaned_data["roles"], reason=form.cleaned_data["reason"]),
-            form=form, invalid=lambda status: self._render(request, membership, form, status=status),
+            form=form, invalid=lambda status: _member_edit_page(request, membership, form=form, status=status),
             success=lambda result: _granted(result, membership.user, _("The roles of %(user)s were changed.")),
             to=_after_grant)
 
@@ -517,10 +521,7 @@ class MembershipDeactivateView(TenantPermissionRequiredMixin, View):
             return _membership_inactive(request, membership)
         form = MembershipDeactivateForm(request.POST)
         if not form.is_valid():
-            return render(request, "portal/member_edit.html", {
-                "membership": membership, "form": MembershipRolesForm(initial={"roles": membership.roles}),
-                "deactivate_form": form,
-            }, status=400)
+            return _member_edit_page(request, membership, deactivate_form=form, status=400)
         return call_service(
             request, lambda: services.membership_deactivate(actor=request.user, membership=membership,
                                                             reason=form.cleaned_data["reason"]),
