@@ -11,6 +11,7 @@ from automations.execution.services import imports
 from automations.execution.services.intake import UseCaseNotAccepting
 from automations.models import Run, WorkItem
 from automations.registry.services import use_cases
+from portal.problems import MAX_JSON_DEPTH
 from reviews.choices import QueueKind
 from reviews.models import ReviewTask
 from tests.audit.conftest import run_verify
@@ -84,3 +85,20 @@ def test_the_command_reads_a_file_and_reports_the_lines_to_clarify(tenant, team,
     assert lines[0] == f"belege in {tenant.slug}: 3 work items imported in 1 batches, 0 held, 1 for clarification."
     assert lines[1].startswith("Line 2 of the import: a line must be an object")
     assert WorkItem.objects.filter(status=ItemStatus.APPLIED).count() == 2
+
+
+def test_lines_too_deep_or_with_a_nul_key_go_to_clarification_and_many_shallow_brackets_do_not(
+        tenant, team, run_on_commit):
+    make_rules_use_case(tenant, team)
+    deep = {"payload": {"text": "Rechnung"}}
+    inner = deep["payload"]
+    for _ in range(MAX_JSON_DEPTH):
+        inner["x"] = {}
+        inner = inner["x"]
+    lines = [json.dumps(deep), json.dumps({"payload": {"te\u0000xt": "Rechnung"}}),
+             json.dumps({"payload": {"text": "Rechnung", "rows": [[] for _ in range(2 * MAX_JSON_DEPTH)]}})]
+    report = run_on_commit(imports.work_items_import, actor=team["it_operator"], tenant=tenant,
+                           use_case_key="belege", lines=lines)
+    assert (report.created, report.clarification) == (3, 2)
+    assert "nested deeper" in report.problems[0] and "NUL" in report.problems[1]
+    assert WorkItem.objects.get(payload__rows__isnull=False).status != ItemStatus.CLARIFICATION
