@@ -100,3 +100,11 @@ def test_an_unreachable_broker_fails_the_report(client, db, settings):
         app._pool = None
     assert status == 500
     assert "broker unreachable" in check(results, "Broker")
+
+
+def test_a_disk_above_the_configured_usage_is_reported(client, db, settings):
+    all_alive()
+    assert check(report(client)[1], "Disk") == "OK"
+    settings.HEALTH_DISK_MAX_PERCENT = 0  # every folder's disk holds something, so each is now "too full"
+    result = check(report(client)[1], "Disk")
+    assert "disk usage above 0 %" in result and "var" in result and "media" in result, result
