@@ -30,7 +30,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
 CENT = Decimal("0.01")
-SETS = ("dev", "dev-cal", "held-out", "fresh")
+SETS = ("dev", "dev-cal", "dev-mix", "held-out", "fresh", "unseen")
 
 # --- parties ------------------------------------------------------------------------------------------
 # (name, street, postcode, city, country); names differ between the sets.
@@ -97,6 +97,36 @@ PARTIES = {
                ("Ironbridge Tooling Co. Ltd", "Wharf Industrial Estate 8", "TF8 7DQ", "Telford"),
                ("Pacific Crest Labs Inc.", "2500 Ocean Avenue", "98101", "Seattle")],
     },
+}
+PARTIES["dev-mix"] = {
+    "de": [("Schiffsausrüstung Pfeffer GmbH", "Kaistraße 2", "26382", "Wilhelmshaven"),
+           ("Büroeffekt Fischer KG", "Offenbacher Landstraße 61", "60599", "Frankfurt am Main"),
+           ("Finanzkanzlei Wulff & Raffel PartG", "Schlossallee 9", "53113", "Bonn"),
+           ("Stoffwechsel Textil e.K.", "Flachsweg 3", "33330", "Gütersloh"),
+           ("Haffner Elektrotechnik GmbH", "Auf der Höhe 12", "57072", "Siegen")],
+    "fr": [("Office Fleuri SARL", "4 rue des Fleurs", "06000", "Nice"),
+           ("Chauffage Lefort SAS", "19 avenue de la Gare", "38000", "Grenoble"),
+           ("Affiches Giffard", "2 place Kléber", "67000", "Strasbourg"),
+           ("Officine Duval SA", "88 rue de Siam", "29200", "Brest")],
+    "en": [("Griffin Office Supplies Ltd", "9 Cliff Terrace", "NE1 4XF", "Newcastle"),
+           ("Fairfield Staffing Limited", "31 Fleet Street", "EC4Y 1AA", "London"),
+           ("Clifton Financial Services LLP", "7 Royal Crescent", "BS8 4AA", "Bristol"),
+           ("Bluffton Traffic Systems Inc.", "77 Office Park Drive", "29910", "Bluffton")],
+}
+PARTIES["unseen"] = {
+    "de": [("Bootswerft Hansen GmbH", "Strandweg 8", "24937", "Flensburg"),
+           ("Imkerei Sonnenhang", "Bienenweg 2", "72070", "Tübingen"),
+           ("Messebau Krüger & Söhne KG", "Ausstellungsring 40", "04356", "Leipzig"),
+           ("Orgelbau Vollmer e.K.", "Kantorgasse 5", "97070", "Würzburg"),
+           ("Kanzlei Dr. Bauer Rechtsanwälte", "Justizplatz 1", "76133", "Karlsruhe")],
+    "fr": [("Verrerie Lacroix SARL", "11 rue du Four", "62000", "Arras"),
+           ("Cave Coopérative de Bandol", "Route des Vins", "83150", "Bandol"),
+           ("Ateliers Mécaniques Renaud SA", "5 zone industrielle", "49100", "Angers"),
+           ("Librairie Vasseur", "30 rue Esquermoise", "59800", "Lille")],
+    "en": [("Highland Mills Ltd", "3 Tweed Road", "TD1 1AA", "Galashiels"),
+           ("Copperfield Architects LLP", "19 Canal Walk", "B1 2JQ", "Birmingham"),
+           ("Lakeside Veterinary Limited", "Lake Road 6", "LA23 3BJ", "Windermere"),
+           ("Granite State Robotics Inc.", "150 Elm Street", "03101", "Manchester")],
 }
 COUNTRY = {"de": "DE", "fr": "FR", "en": "GB"}
 ITEMS = {
@@ -229,6 +259,75 @@ LABELS = {
                "vat": ["VAT no:", "VAT number"], "iban": ["IBAN"], "order": ["Purchase order"]},
     },
 }
+LABELS["dev-mix"] = {
+    "de": {"number": ["Beleg-Nr.", "Rechnungsnummer", "Unsere Rechnungs-Nr."], "date": ["Ausgestellt am", "Datum"],
+           "due_date": ["Fällig bis"], "customer": ["Kunden-Nr."], "seller": ["Rechnung von", "Anbieter", "Lieferant"],
+           "buyer": ["Rechnung für", "Rechnungsanschrift", "Besteller"],
+           "net": ["Warenwert netto", "Gesamt netto", "Nettobetrag"], "tax": ["zzgl. USt. {rate} %", "MwSt. {rate} %"],
+           "gross": ["Gesamtbetrag inkl. MwSt.", "Rechnungsbetrag"],
+           "prepaid": ["Abzüglich Abschlagszahlung", "bereits bezahlt"],
+           "due": ["Bitte überweisen", "Verbleibender Betrag"],
+           "vat": ["USt-IdNr.", "Umsatzsteuer-Identifikationsnummer"],
+           "iban": ["IBAN"], "order": ["Auftrags-Nr."]},
+    "fr": {"number": ["Référence facture", "N° de facture"], "date": ["Date d'émission", "Date de facture"],
+           "due_date": ["Date limite de paiement"], "customer": ["Code client"],
+           "seller": ["Facturé par", "Fournisseur"], "buyer": ["Adresse de facturation", "Client"],
+           "net": ["Montant net HT", "Total HT"], "tax": ["TVA {rate} %", "Total TVA"],
+           "gross": ["Montant TTC", "Total TTC"], "prepaid": ["Acomptes versés", "Déjà payé"],
+           "due": ["Montant à régler", "Net à payer"], "vat": ["N° TVA intracom.", "Identifiant TVA"],
+           "iban": ["IBAN"], "order": ["N° de commande"]},
+    "en": {"number": ["Invoice Reference", "Document No."], "date": ["Date issued", "Invoice Date"],
+           "due_date": ["Payment due by"], "customer": ["Account"], "seller": ["Billed by", "Supplier"],
+           "buyer": ["Invoice to", "Sold to", "Recipient"], "net": ["Total before tax", "Net amount"],
+           "tax": ["VAT at {rate}%", "Tax"], "gross": ["Total including VAT", "Invoice total"],
+           "prepaid": ["Less payments received", "Deposit paid"], "due": ["Amount owed", "Balance payable"],
+           "vat": ["VAT Reg. No.", "VAT number"], "iban": ["IBAN"], "order": ["Order No."]},
+}
+LABELS["unseen"] = {
+    "de": {"number": ["Rechnungsnr", "Belegnummer", "Rechnung Nummer"],
+           "date": ["Rechnungsdatum", "Ausstellungsdatum", "Belegdatum"], "due_date": ["Zahlbar bis"],
+           "customer": ["Kundennr."], "seller": ["Rechnungsaussteller", "Leistungserbringer", "Verkäufer"],
+           "buyer": ["Rechnungsempfänger", "Kunde", "Leistungsempfänger"],
+           "net": ["Nettobetrag gesamt", "Summe Positionen netto", "Netto-Summe"],
+           "tax": ["Umsatzsteuer {rate}%", "zzgl. {rate}% MwSt"],
+           "gross": ["Bruttobetrag", "Rechnungsendbetrag", "Gesamtbetrag brutto"],
+           "prepaid": ["abzüglich geleisteter Anzahlung", "Anzahlung vom Vormonat"],
+           "due": ["Zahlbetrag", "Offener Restbetrag"], "vat": ["USt-IdNr:", "UStID"],
+           "buyer_vat": ["Ihre USt-IdNr", "USt-ID Kunde"], "iban": ["IBAN", "Bankverbindung IBAN"],
+           "order": ["Ihr Auftrag"]},
+    "fr": {"number": ["Facture N°", "N° pièce", "Numéro de facture"],
+           "date": ["Date", "Date de facturation", "Émise le"], "due_date": ["Échéance"],
+           "customer": ["Compte client"], "seller": ["Vendeur", "Émetteur", "Prestataire de services"],
+           "buyer": ["Client facturé", "Destinataire de la facture", "Acheteur"],
+           "net": ["Total HT", "Montant hors taxes", "Sous-total HT"], "tax": ["TVA {rate}%", "T.V.A. à {rate} %"],
+           "gross": ["Total TTC", "Montant total TTC"], "prepaid": ["Acompte reçu", "Moins acompte"],
+           "due": ["Net à payer", "Solde à régler"], "vat": ["TVA intracommunautaire :", "N° TVA intra."],
+           "buyer_vat": ["Votre n° TVA", "TVA client"], "iban": ["IBAN"], "order": ["Bon de commande n°"]},
+    "en": {"number": ["Invoice number", "Invoice #", "Inv. No."], "date": ["Date", "Invoice date", "Date of invoice"],
+           "due_date": ["Due"], "customer": ["Customer account"], "seller": ["Supplier", "From", "Seller"],
+           "buyer": ["Bill to", "Customer", "Invoice address"],
+           "net": ["Net total", "Goods total", "Subtotal excl. VAT"], "tax": ["VAT @ {rate}%", "VAT {rate}%"],
+           "gross": ["Gross total", "Total inc. VAT", "Invoice total"], "prepaid": ["Less amount paid", "Deposit"],
+           "due": ["Amount due", "Balance to pay"], "vat": ["VAT Reg No:", "VAT registration number"],
+           "buyer_vat": ["Customer VAT no", "Your VAT number"], "iban": ["IBAN"], "order": ["Your order no."]},
+}
+TITLES["unseen"] = {
+    "de": {"invoice": ["Rechnung", "RECHNUNG"], "credit_note": ["Gutschrift", "Gutschriftsanzeige"],
+           "correction": ["Korrigierte Rechnung", "Rechnungskorrektur"],
+           "partial": ["Abschlagsrechnung", "Teilrechnung"]},
+    "fr": {"invoice": ["Facture"], "credit_note": ["Avoir", "Facture d'avoir"], "correction": ["Facture rectificative"],
+           "partial": ["Facture d'acompte", "Facture intermédiaire"]},
+    "en": {"invoice": ["Invoice", "VAT Invoice"], "credit_note": ["Credit Note", "Credit note"],
+           "correction": ["Corrective Invoice"], "partial": ["Progress Billing", "Interim Invoice"]},
+}
+TITLES["dev-mix"] = {
+    "de": {"invoice": ["Rechnung", "RECHNUNG"], "credit_note": ["Gutschrift"],
+           "correction": ["Rechnungsberichtigung", "Rechnungskorrektur"], "partial": ["Vorauszahlungsrechnung"]},
+    "fr": {"invoice": ["Facture"], "credit_note": ["Avoir", "Note de crédit"], "correction": ["Facture rectificative"],
+           "partial": ["Facture de situation", "Facture d'acompte"]},
+    "en": {"invoice": ["Invoice", "Tax Invoice"], "credit_note": ["Credit Note", "Credit Memo"],
+           "correction": ["Amended Invoice"], "partial": ["Interim Invoice", "Advance Invoice"]},
+}
 MONTHS = {
     "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
            "November", "Dezember"],
@@ -245,12 +344,18 @@ DATE_FORMATS = {
                 "en": ["d_month_en", "month_d_en"]},
     "fresh": {"de": ["dmy_dot", "d_month_de", "iso"], "fr": ["dmy_slash", "d_month_fr"],
               "en": ["d_mon_en", "month_d_en", "dmy_slash"]},
+    "dev-mix": {"de": ["dmy_dot", "d_month_de", "dmy_dot_short"], "fr": ["dmy_slash", "d_month_fr", "dmy_dot"],
+                "en": ["d_month_en", "month_d_en", "iso"]},
+    "unseen": {"de": ["dmy_dot", "iso", "d_month_de"], "fr": ["dmy_slash", "d_month_fr"],
+               "en": ["d_mon_en", "month_d_en", "dmy_slash"]},
 }
 NUMBER_FORMATS = {
     "dev": {"de": ["de"], "fr": ["fr_space"], "en": ["en"]},
     "held-out": {"de": ["de", "de_plain"], "fr": ["fr_space", "fr_dot"], "en": ["en", "en_plain"]},
     "dev-cal": {"de": ["de", "de_plain"], "fr": ["fr_space"], "en": ["en"]},
     "fresh": {"de": ["de"], "fr": ["fr_space", "fr_dot"], "en": ["en", "en_plain"]},
+    "dev-mix": {"de": ["de", "de_plain"], "fr": ["fr_space", "fr_dot"], "en": ["en", "en_plain"]},
+    "unseen": {"de": ["de", "de_plain"], "fr": ["fr_space", "fr_dot"], "en": ["en", "en_plain"]},
 }
 LAYOUTS = {
     "dev": ["letterhead_left", "columns_labelled", "din_window", "sidebar", "inline_meta", "window_no_sender"],
@@ -258,13 +363,23 @@ LAYOUTS = {
     "dev-cal": ["stacked_header", "totals_left", "meta_under_title"],
     # Drawn by another producer: HTML printed to PDF by Chromium (Skia), text in its own runs and order.
     "fresh": ["html_modern", "html_letter", "html_cards"],
+    # The development set's multi-producer part (2026-12-07, second round): Chromium with other templates
+    # (sidebar, letter with a footer grid, boxes with labels over values, CSS upper case and letter spacing,
+    # ligatures) and reportlab with labels over values.
+    "dev-mix": ["html_sidebar", "html_footer_grid", "html_boxes", "label_grid"],
+    # Written after the reader's second round of changes and measured once: another producer (a word-by-word
+    # PDF writer with kerning in TJ arrays, the standard fonts), three more layouts and wordings.
+    "unseen": ["word_ledger", "word_letter", "word_table"],
 }
 FONTS = {"dev": [("Helvetica", "Helvetica-Bold"), ("Times-Roman", "Times-Bold")],
          "held-out": [("Times-Roman", "Times-Bold"), ("Helvetica", "Helvetica-Bold"), ("Courier", "Courier-Bold")],
          # TrueType fonts embedded by reportlab (registered on first use) and web fonts in Chromium.
          "dev-cal": [("LiberationSans", "LiberationSans-Bold"), ("LiberationSerif", "LiberationSerif-Bold")],
          "fresh": [("DejaVu Sans", "DejaVu Sans"), ("DejaVu Serif", "DejaVu Serif"),
-                   ("DejaVu Sans Condensed", "DejaVu Sans Condensed")]}
+                   ("DejaVu Sans Condensed", "DejaVu Sans Condensed")],
+         "dev-mix": [("Liberation Sans", "Liberation Sans"), ("Liberation Serif", "Liberation Serif"),
+                     ("DejaVu Sans", "DejaVu Sans")],
+         "unseen": [("Helvetica", ""), ("Times", ""), ("Courier", "")]}
 TYPE_CODES = {"invoice": "380", "credit_note": "381", "correction": "384", "partial": "326"}
 CURRENCY_SIGN = {"EUR": "€", "GBP": "£", "USD": "$"}
 
@@ -362,6 +477,10 @@ def make_invoice(rng: random.Random, which: str) -> Invoice:
               "en": ["INV-", "IN", "#", ""]}[lang]
     if which == "fresh":
         prefix = {"de": ["RN", "R-", "AR"], "fr": ["F-", "FC"], "en": ["SI-", "INV/"]}[lang]
+    if which == "unseen":
+        prefix = {"de": ["RG-", "2026-R"], "fr": ["FV", "F-"], "en": ["INV-", "S"]}[lang]
+    if which == "dev-mix":
+        prefix = {"de": ["RE", "B-", "R/"], "fr": ["FAC-", "F/"], "en": ["TI-", "INV"]}[lang]
     number = f"{rng.choice(prefix).strip('#')}{rng.randrange(1000, 999999)}"
     if rng.random() < 0.3:
         number = f"{year}-{rng.randrange(1, 9999):04d}"
@@ -490,7 +609,8 @@ def cii_xml(inv: Invoice) -> bytes:
 TTF = {"LiberationSans": "liberation/LiberationSans-Regular.ttf",
        "LiberationSans-Bold": "liberation/LiberationSans-Bold.ttf",
        "LiberationSerif": "liberation/LiberationSerif-Regular.ttf",
-       "LiberationSerif-Bold": "liberation/LiberationSerif-Bold.ttf"}
+       "LiberationSerif-Bold": "liberation/LiberationSerif-Bold.ttf",
+       "DejaVuSans": "dejavu/DejaVuSans.ttf", "DejaVuSans-Bold": "dejavu/DejaVuSans-Bold.ttf"}
 
 
 def _register_fonts(names) -> None:
@@ -841,6 +961,37 @@ def layout_meta_under_title(inv: Invoice) -> bytes:
     return pg.done()
 
 
+def layout_label_grid(inv: Invoice) -> bytes:
+    """Reportlab with labels over values: the reference data as a grid of small upper-case labels with the
+    values under them, the parties side by side under labels, the totals as a row of labelled cells."""
+    inv.fonts = {"Liberation Sans": ("LiberationSans", "LiberationSans-Bold"),
+                 "Liberation Serif": ("LiberationSerif", "LiberationSerif-Bold"),
+                 "DejaVu Sans": ("DejaVuSans", "DejaVuSans-Bold")}.get(inv.fonts[0], inv.fonts)
+    pg = Page(inv)
+    pg.text(50, 800, inv.seller[0], 12, bold=True)
+    pg.text(545, 800, inv.title.upper(), 18, bold=True, right=True)
+    for n, (label, value) in enumerate(_meta(inv)[:4]):
+        pg.text(50 + n * 125, 765, label.upper(), 6.5)
+        pg.text(50 + n * 125, 754, value, 9.5)
+    pg.text(50, 720, inv.labels["seller"].upper(), 6.5)
+    pg.lines(50, 708, _address(inv.seller) + [f"{inv.labels['vat']} {inv.seller_vat}"], 9)
+    pg.text(310, 720, inv.labels["buyer"].upper(), 6.5)
+    pg.lines(310, 708, _buyer_lines(inv), 9)
+    y = _items(pg, inv, 630)
+    rows = _totals(inv)
+    width = 495 / len(rows)
+    for n, (label, value) in enumerate(rows):
+        x = 50 + n * width
+        words = label.upper().split()
+        first, second = (" ".join(words[:2]), " ".join(words[2:])) if len(label) > 16 else (label.upper(), "")
+        pg.text(x, y - 10, first, 6.5)
+        if second:
+            pg.text(x, y - 18, second, 6.5)
+        pg.text(x, y - 30, value, 9, bold=n == len(rows) - 1)
+    pg.text(50, y - 60, f"{inv.labels['iban']} {_spaced(inv.iban)}", 8)
+    return pg.done()
+
+
 # --- fresh layouts: HTML printed to PDF by Chromium ----------------------------------------------------
 
 def _h(text) -> str:
@@ -928,7 +1079,253 @@ def html_cards(inv: Invoice) -> str:
 <p class=small style="margin-top:24pt">{_h(inv.labels['iban'])} {_h(_spaced(inv.iban))}</p>""")
 
 
-HTML = {"html_modern": html_modern, "html_letter": html_letter, "html_cards": html_cards}
+def _css_page(inv: Invoice, css: str, body: str) -> str:
+    return f"""<!doctype html><html lang="{inv.lang}"><head><meta charset="utf-8"><style>
+@page {{ size: A4; margin: 15mm; }} body {{ font-family: '{inv.fonts[0]}'; font-size: 9pt; margin: 0; }}
+table {{ border-collapse: collapse; }} .r {{ text-align: right; }} {css}</style></head><body>{body}</body></html>"""
+
+
+def html_sidebar(inv: Invoice) -> str:
+    """A shaded sidebar on the left with the seller's name, address, VAT id and bank; the title, the buyer
+    under a spaced-out upper-case label, the reference data as label/value pairs and the totals on the
+    right."""
+    side = "".join(f"<div class=lab>{_h(label)}</div><div>{_h(value)}</div>" for label, value in (
+        (inv.labels["seller"], inv.seller[0]), ("", inv.seller[1]), ("", f"{inv.seller[2]} {inv.seller[3]}"),
+        (inv.labels["vat"], inv.seller_vat), (inv.labels["iban"], _spaced(inv.iban))))
+    meta = "".join(f"<tr><td class=lab>{_h(label)}</td><td>{_h(value)}</td></tr>" for label, value in _meta(inv))
+    buyer = "<br>".join(_h(x) for x in _buyer_lines(inv))
+    css = """.wrap { display: flex; } .side { width: 52mm; background: #eef; padding: 6mm; min-height: 250mm; }
+.main { flex: 1; padding: 6mm 0 0 8mm; } .lab { text-transform: uppercase; letter-spacing: 0.6pt; font-size: 7pt;
+color: #557; margin-top: 6pt; } h1 { font-size: 22pt; letter-spacing: 1pt; margin: 0 0 10pt; }
+.items { width: 100%; margin: 12pt 0; } .items th { text-align: left; border-bottom: 1pt solid #000; }
+.totals { margin-left: auto; } .totals td { padding: 2pt 5pt; } td { padding: 1pt 6pt 1pt 0; }"""
+    return _css_page(inv, css, f"""<div class=wrap><div class=side>{side}</div><div class=main>
+<h1>{_h(inv.title)}</h1><table>{meta}</table><div class=lab style="margin-top:14pt">{_h(inv.labels['buyer'])}</div>
+<div>{buyer}</div>{_html_items(inv).replace('class=items', 'class=items')}{_html_totals(inv)}</div></div>""")
+
+
+def html_footer_grid(inv: Invoice) -> str:
+    """A letter: the seller's logo line, a return address over the buyer's window (with the buyer's VAT id),
+    the reference data in a table at the right, the title with its number, the totals with a rule above
+    the last line, and a four-column footer with labels over values (address, VAT id, bank, register)."""
+    meta = "".join(f"<tr><td>{_h(label)}:</td><td class=r>{_h(value)}</td></tr>" for label, value in _meta(inv))
+    buyer = "<br>".join(_h(x) for x in _buyer_lines(inv))
+    foot = "".join(f"<div><div class=fl>{_h(label)}</div>{value}</div>" for label, value in (
+        (inv.seller[0], f"{_h(inv.seller[1])}<br>{_h(inv.seller[2])} {_h(inv.seller[3])}"),
+        (inv.labels["vat"], _h(inv.seller_vat)), (inv.labels["iban"], _h(_spaced(inv.iban))),
+        ({"de": "Registergericht", "fr": "RCS", "en": "Company No."}[inv.lang], f"HR {len(inv.number) * 1371}")))
+    css = """.logo { font-size: 16pt; font-weight: bold; text-align: right; } .ret { font-size: 6.5pt;
+border-bottom: 0.5pt solid #000; display: inline-block; margin-top: 24pt; } .top { display: flex;
+justify-content: space-between; } .items { width: 100%; margin: 12pt 0; } .items th { text-align: left; }
+.totals { margin-left: auto; } .totals td { padding: 2pt 6pt; } .foot { display: flex; justify-content:
+space-between; font-size: 7pt; margin-top: 50pt; border-top: 0.5pt solid #999; padding-top: 4pt; }
+.fl { font-weight: bold; }"""
+    return _css_page(inv, css, f"""<div class=logo>{_h(inv.seller[0])}</div>
+<div class=top><div><div class=ret>{_h(inv.seller[0])}, {_h(inv.seller[1])}, {_h(inv.seller[2])}
+{_h(inv.seller[3])}</div><div style="margin-top:4pt">{buyer}</div></div>
+<table style="margin-top:24pt">{meta}</table></div>
+<h2 style="margin-top:26pt">{_h(inv.title)} {_h(inv.number)}</h2>{_html_items(inv)}{_html_totals(inv)}
+<div class=foot>{foot}</div>""")
+
+
+def html_boxes(inv: Invoice) -> str:
+    """Title and seller name in a bar, the parties in two boxes side by side under upper-case labels, the
+    reference data and the totals as boxes in a row with the label over the value (long labels wrap)."""
+    box = "<div class=box><div class=lab>{}</div><div class=v>{}</div></div>"
+    meta = "".join(box.format(_h(label), _h(value)) for label, value in _meta(inv)[:4])
+    totals = "".join(box.format(_h(label), _h(value)) for label, value in _totals(inv))
+    seller = "<br>".join(_h(x) for x in _address(inv.seller) + [f"{inv.labels['vat']} {inv.seller_vat}"])
+    buyer = "<br>".join(_h(x) for x in _buyer_lines(inv))
+    css = """.bar { display: flex; justify-content: space-between; align-items: baseline;
+border-bottom: 2pt solid #333; }
+.bar h1 { font-size: 20pt; margin: 0; } .row { display: flex; gap: 5pt; margin-top: 10pt; }
+.box { border: 0.8pt solid #999; padding: 4pt 6pt; width: 24mm; } .lab { text-transform: uppercase; font-size: 6.5pt;
+color: #555; } .v { font-weight: bold; } .parties { display: flex; gap: 30mm; margin-top: 14pt; }
+.items { width: 100%; margin: 12pt 0; } .items th { text-align: left; border-bottom: 1pt solid #333; }"""
+    return _css_page(inv, css, f"""<div class=bar><h1>{_h(inv.title)}</h1><b>{_h(inv.seller[0])}</b></div>
+<div class=row>{meta}</div><div class=parties><div><div class=lab>{_h(inv.labels['seller'])}</div>{seller}</div>
+<div><div class=lab>{_h(inv.labels['buyer'])}</div>{buyer}</div></div>{_html_items(inv)}
+<div class=row style="justify-content:flex-end">{totals}</div>
+<p style="font-size:7.5pt;margin-top:20pt">{_h(inv.labels['iban'])} {_h(_spaced(inv.iban))}</p>""")
+
+
+HTML = {"html_modern": html_modern, "html_letter": html_letter, "html_cards": html_cards,
+        "html_sidebar": html_sidebar, "html_footer_grid": html_footer_grid, "html_boxes": html_boxes}
+
+
+# --- unseen layouts (2026-12-07, second round): another producer, written after the reader's changes ---------
+# A small PDF writer of its own, as report generators of accounting systems write pages: every word placed
+# on its own (absolute text matrix per word, kerning pairs in TJ arrays), the standard Type 1 fonts in
+# WinAnsiEncoding, content written column by column rather than line by line.
+
+class WordPdf:
+    FONTS = {"Helvetica": ("Helvetica", "Helvetica-Bold"), "Times": ("Times-Roman", "Times-Bold"),
+             "Courier": ("Courier", "Courier-Bold")}
+
+    def __init__(self, family: str):
+        self.regular, self.bold = self.FONTS[family]
+        self.ops: list[str] = []
+
+    @staticmethod
+    def _escape(text: str) -> str:
+        raw = text.encode("cp1252", "replace").decode("latin-1")
+        return raw.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    def width(self, text: str, size: float, bold: bool = False) -> float:
+        from reportlab.pdfbase.pdfmetrics import stringWidth
+
+        return stringWidth(text, self.bold if bold else self.regular, size)
+
+    def text(self, x: float, y: float, text: str, size: float = 9, bold: bool = False, right: bool = False,
+             centre: bool = False) -> None:
+        if right:
+            x -= self.width(text, size, bold)
+        elif centre:
+            x -= self.width(text, size, bold) / 2
+        font = "/F2" if bold else "/F1"
+        space = self.width(" ", size, bold)
+        for word in text.split(" "):
+            if word:
+                # Split each word after its first letter with a small kerning adjustment, as a kerning table does.
+                body = f"[({self._escape(word[0])}) 12 ({self._escape(word[1:])})] TJ" if len(word) > 2 else \
+                    f"({self._escape(word)}) Tj"
+                self.ops.append(f"BT {font} {size:g} Tf 1 0 0 1 {x:.2f} {y:.2f} Tm {body} ET")
+                x += self.width(word, size, bold) - 12 * size / 1000 * (len(word) > 2)
+            x += space
+
+    def rule(self, x0, y0, x1, y1) -> None:
+        self.ops.append(f"{x0:.2f} {y0:.2f} m {x1:.2f} {y1:.2f} l S")
+
+    def done(self) -> bytes:
+        import zlib
+
+        stream = zlib.compress("\n".join(self.ops).encode("latin-1"))
+        objects = [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595.28 841.89] /Contents 4 0 R "
+             b"/Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> >>"),
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+            f"<< /Type /Font /Subtype /Type1 /BaseFont /{self.regular} /Encoding /WinAnsiEncoding >>".encode(),
+            f"<< /Type /Font /Subtype /Type1 /BaseFont /{self.bold} /Encoding /WinAnsiEncoding >>".encode(),
+        ]
+        out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+        offsets = []
+        for n, body in enumerate(objects, 1):
+            offsets.append(len(out))
+            out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+        xref = len(out)
+        out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+        for offset in offsets:
+            out += b"%010d 00000 n \n" % offset
+        out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+        return bytes(out)
+
+
+def _w_items(pg: WordPdf, inv: Invoice, y: float) -> float:
+    xs = (52, 78, 320, 395, 465, 543)
+    for x, head in zip(xs, ITEM_HEAD[inv.lang]):
+        pg.text(x, y, head, 8.5, bold=True, right=x > 300)
+    pg.rule(52, y - 4, 543, y - 4)
+    y -= 17
+    for n, line in enumerate(inv.lines, 1):
+        cells = (str(n), line.text, f"{line.quantity}", fmt_amount(inv, line.price), f"{fmt_rate(inv, line.rate)} %",
+                 fmt_amount(inv, line.net))
+        for x, cell in zip(xs, cells):
+            pg.text(x, y, cell, 8.5, right=x > 300)
+        y -= 14
+    pg.rule(52, y + 8, 543, y + 8)
+    return y - 12
+
+
+def word_ledger(inv: Invoice) -> bytes:
+    """Title centred over the page, the buyer on the left under its label, the seller on the right under
+    its label, the reference data and the totals as label and value joined by dot leaders."""
+    pg = WordPdf(inv.fonts[0])
+    pg.text(297, 800, inv.title.upper(), 17, bold=True, centre=True)
+    pg.text(52, 760, inv.labels["buyer"], 8.5, bold=True)
+    for n, text in enumerate(_buyer_lines(inv)):
+        pg.text(52, 746 - 12 * n, text, 9.5)
+    pg.text(330, 760, inv.labels["seller"], 8.5, bold=True)
+    for n, text in enumerate(_address(inv.seller) + [f"{inv.labels['vat']} {inv.seller_vat}"]):
+        pg.text(330, 746 - 12 * n, text, 9.5)
+    y = 670
+    for label, value in _meta(inv)[:4]:
+        dots = "." * max(3, int((150 - pg.width(label, 9)) / pg.width(".", 9)))
+        pg.text(52, y, f"{label} {dots}", 9)
+        pg.text(290, y, value, 9, right=True)
+        y -= 13
+    y = _w_items(pg, inv, y - 20)
+    for label, value in _totals(inv):
+        dots = "." * max(3, int((140 - pg.width(label, 9)) / pg.width(".", 9)))
+        pg.text(330, y, f"{label} {dots}", 9)
+        pg.text(543, y, value, 9, right=True)
+        y -= 14
+    pg.text(52, y - 30, f"{inv.labels['iban']} {_spaced(inv.iban)}", 8.5)
+    return pg.done()
+
+
+def word_letter(inv: Invoice) -> bytes:
+    """A letter: the seller's name large at the top left and its address under it, a sender line with
+    hyphens over the buyer's window, reference data right as "label: value" with the buyer's VAT id among
+    them, the title and a sentence, totals, and the seller's VAT id and bank in the footer."""
+    pg = WordPdf(inv.fonts[0])
+    pg.text(52, 805, inv.seller[0], 15, bold=True)
+    pg.text(52, 791, f"{inv.seller[1]}, {inv.seller[2]} {inv.seller[3]}", 8)
+    pg.text(52, 730, f"{inv.seller[0]} - {inv.seller[1]} - {inv.seller[2]} {inv.seller[3]}", 6.5)
+    for n, text in enumerate(_address(inv.buyer)):
+        pg.text(52, 714 - 12 * n, text, 10)
+    y = 730
+    meta = _meta(inv)[:3]
+    if inv.buyer_vat:
+        meta.append((inv.labels["buyer_vat"], inv.buyer_vat))
+    for label, value in meta:
+        pg.text(360, y, f"{label}: {value}", 8.5)
+        y -= 12
+    pg.text(52, 630, f"{inv.title} {inv.number}", 13, bold=True)
+    pg.text(52, 612, {"de": "Sehr geehrte Damen und Herren, wir erlauben uns zu berechnen:",
+                      "fr": "Madame, Monsieur, veuillez trouver ci-dessous notre facturation :",
+                      "en": "Dear Sir or Madam, please find our charges below:"}[inv.lang], 9)
+    y = _w_items(pg, inv, 585)
+    for n, (label, value) in enumerate(_totals(inv)):
+        pg.text(470, y, label, 9, bold=n == len(_totals(inv)) - 1, right=True)
+        pg.text(543, y, value, 9, bold=n == len(_totals(inv)) - 1, right=True)
+        y -= 14
+    pg.rule(52, 80, 543, 80)
+    pg.text(52, 68, f"{inv.seller[0]} | {inv.labels['vat']} {inv.seller_vat}", 7)
+    pg.text(52, 59, f"{inv.labels['iban']} {_spaced(inv.iban)}", 7)
+    return pg.done()
+
+
+def word_table(inv: Invoice) -> bytes:
+    """Everything in ruled cells: the two parties in a header table (label cells over address cells), the
+    reference data in a row of cells with the label over the value, totals in a two-column table."""
+    pg = WordPdf(inv.fonts[0])
+    pg.text(543, 805, inv.title, 16, bold=True, right=True)
+    pg.rule(52, 790, 543, 790)
+    pg.text(56, 778, inv.labels["seller"], 8, bold=True)
+    pg.text(300, 778, inv.labels["buyer"], 8, bold=True)
+    pg.rule(52, 772, 543, 772)
+    for n, text in enumerate(_address(inv.seller) + [f"{inv.labels['vat']} {inv.seller_vat}"]):
+        pg.text(56, 760 - 11 * n, text, 9)
+    for n, text in enumerate(_buyer_lines(inv)):
+        pg.text(300, 760 - 11 * n, text, 9)
+    pg.rule(52, 712, 543, 712)
+    for n, (label, value) in enumerate(_meta(inv)[:4]):
+        pg.text(56 + 122 * n, 700, label, 7.5, bold=True)
+        pg.text(56 + 122 * n, 688, value, 9)
+    pg.rule(52, 680, 543, 680)
+    y = _w_items(pg, inv, 650)
+    for label, value in _totals(inv):
+        pg.rule(330, y + 10, 543, y + 10)
+        pg.text(334, y, label, 9)
+        pg.text(539, y, value, 9, right=True)
+        y -= 14
+    pg.text(52, y - 26, f"{inv.labels['iban']}: {_spaced(inv.iban)}", 8.5)
+    return pg.done()
+
+
+WORD = {"word_ledger": word_ledger, "word_letter": word_letter, "word_table": word_table}
 
 
 class Chromium:
@@ -959,7 +1356,7 @@ RENDER = {
     "letterhead_left": layout_letterhead_left, "columns_labelled": layout_columns_labelled,
     "din_window": layout_din_window, "banner_right": layout_banner_right, "table_meta": layout_table_meta,
     "buyer_first_footer_seller": layout_buyer_first_footer_seller, "stacked_header": layout_stacked_header,
-    "totals_left": layout_totals_left, "meta_under_title": layout_meta_under_title,
+    "totals_left": layout_totals_left, "meta_under_title": layout_meta_under_title, "label_grid": layout_label_grid,
 }
 
 
@@ -967,11 +1364,14 @@ def render(inv: Invoice) -> bytes:
     """The invoice as a PDF with its CII XML embedded (Factur-X)."""
     from facturx import generate_from_binary
 
-    pdf = Chromium.pdf(HTML[inv.layout](inv)) if inv.layout in HTML else RENDER[inv.layout](inv)
+    if inv.layout in HTML:
+        pdf = Chromium.pdf(HTML[inv.layout](inv))
+    else:
+        pdf = WORD[inv.layout](inv) if inv.layout in WORD else RENDER[inv.layout](inv)
     return generate_from_binary(pdf, cii_xml(inv), check_xsd=False, flavor="factur-x", level="en16931")
 
 
-SEEDS = {"dev": 1000, "held-out": 7000, "dev-cal": 3000, "fresh": 11000}
+SEEDS = {"dev": 1000, "held-out": 7000, "dev-cal": 3000, "fresh": 11000, "dev-mix": 5000, "unseen": 13000}
 
 
 def invoices(which: str, count: int):

@@ -247,8 +247,18 @@ def _pdfminer_layer(data: bytes) -> TextLayer:
     return layer
 
 
+# Typographic ligatures (Chromium, LaTeX and most typesetters print "ff", "fi", ... as one glyph) and soft
+# hyphens read as the letters they stand for: "Wolﬀ" is "Wolff".
+LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
+                           "\ufb05": "st", "\ufb06": "st", "\u00ad": ""})
+
+
+def _glyphs_text(chars: list) -> str:
+    return "".join(c.get_text() for c in chars).translate(LIGATURES)
+
+
 def _word(chars: list, height: float) -> Word | None:
-    text = "".join(c.get_text() for c in chars).strip()
+    text = _glyphs_text(chars).strip()
     glyphs = [c for c in chars if c.get_text().strip()]
     if not text or not glyphs:
         return None
@@ -262,7 +272,7 @@ def _split_line(line, height: float, char_type, stats: dict) -> list[Segment]:
     chars: list = []
 
     def flush():
-        text = "".join(c.get_text() for c in chars)
+        text = _glyphs_text(chars)
         if text.strip():
             xs = [c for c in chars if c.get_text().strip()]
             size = max(c.size for c in xs)
@@ -366,7 +376,7 @@ def _pypdf_layer(data: bytes) -> TextLayer:
     for page_no, page in enumerate(pages):
         height = float(page.mediabox.height)
         heights.append(height)
-        text = page.extract_text(extraction_mode="layout") or ""
+        text = (page.extract_text(extraction_mode="layout") or "").translate(LIGATURES)
         count = 0
         for line_no, line in enumerate(text.splitlines()):
             parts = [(m.start(), m.group()) for m in re.finditer(r"\S+(?: \S+)*", line)]

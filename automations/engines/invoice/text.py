@@ -41,7 +41,8 @@ CONF = {
     "vat_guess": 0.84, "iban_label": 0.97, "iban_only": 0.94, "iban_payer": 0.0, "currency_label": 0.97,
     "currency_symbol": 0.97, "currency_default": 0.65, "sums_consistent": 0.97, "amount_label": 0.93,
     "amount_contradiction": 0.45, "amount_derived": 0.91, "due_label": 0.97, "due_from_gross": 0.97,
-    "name_label": 0.97, "name_section": 0.97, "name_layout": 0.95, "name_agree": 0.97,
+    "name_label": 0.97, "name_section": 0.97, "name_layout": 0.95, "name_agree": 0.97, "due_consistent": 0.97,
+    "due_from_prepaid": 0.9,
 }
 # The same evidence read by OCR (misread characters, no font sizes for letterheads), measured on the
 # dev set's scans and the FeRD samples' scans; never above CONF.
@@ -52,8 +53,11 @@ CONF_OCR = {
     "currency_label": 0.96, "currency_symbol": 0.97, "currency_default": 0.59, "sums_consistent": 0.97,
     "amount_label": 0.93, "amount_contradiction": 0.4, "amount_derived": 0.91, "due_label": 0.97,
     "due_from_gross": 0.96, "name_label": 0.88, "name_section": 0.97, "name_layout": 0.82, "name_agree": 0.97,
+    "due_consistent": 0.97, "due_from_prepaid": 0.88,
 }
 
+# A postcode before its town ("12345 Ort", "F-75009 Paris"), or a British one ("BS1 4DJ Bristol").
+POSTCODE = re.compile(r"\b(?:\d{4,5}|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})\s+\w")
 LEGAL_FORM = re.compile(
     r"(?<![\w-])(GmbH|AG|KG|OHG|UG|GbR|mbH|SE|KGaA|PartG|e\.\s?K\.|e\.\s?V\.|a\.\s?G\.|Ltd\.?|Limited|Inc\.?|"
     r"LLC|S\.\s?A\.|SARL|SAS|SASU|EURL|SA|SNC|PLC|LLP|S\.\s?à\s?r\.\s?l\.|B\.\s?V\.|N\.\s?V\.|GesmbH|Co\.)(?![\w-])")
@@ -79,9 +83,12 @@ NUMBER_LABELS = [
     (r"rechnungs?[-\s]?(?:nummer|nr\.?|no\.?|#)", "number_label"),
     (r"rechnung\s+(?:nr\.?|nummer|no\.?)", "number_label"),
     (r"(?:rg|re|rech)\.?[-\s]?nr\.?", "number_label"),
-    (r"(?:gutschrift|korrektur|storno|beleg|dokument|abrechnungs)[-\s]?(?:s[-\s]?)?(?:nummer|nr\.?)", "number_label"),
-    (r"invoice\s*(?:no\.?|number|nr\.?|#|id)", "number_label"),
-    (r"credit\s+note\s*(?:no\.?|number|#)", "number_label"),
+    ((r"(?:gutschrift|korrektur|storno|beleg|dokument|abrechnungs|abschlagsrechnungs)[-\s]?(?:s[-\s]?)?"
+     r"(?:nummer|nr\.?)"), "number_label"),
+    (r"invoice\s*(?:no\.?|number|nr\.?|#|id|ref(?:erence)?)", "number_label"),
+    (r"bill\s*(?:no\.?|number|#)|document\s*(?:no\.?|number|#)", "number_label"),
+    (r"r(?:é|e)f(?:\.|(?:é|e)rence)?\s*(?:de\s+(?:la\s+)?)?(?:facture|l'avoir)", "number_label"),
+    (r"(?:credit|refund)\s+(?:note|memo)\s*(?:no\.?|number|#)", "number_label"),
     (r"(?:facture|avoir)\s*(?:n\s?°|no\.?|num(?:é|e)ro|#)", "number_label"),
     (r"(?:n\s?°|num(?:é|e)ro)\s*(?:de\s+)?(?:la\s+)?(?:facture|l'avoir|d'avoir|avoir)", "number_label"),
     (r"(?:nr|no)\.", "number_weak"),
@@ -91,7 +98,8 @@ NUMBER_LABELS = [
 DATE_LABELS = [
     ((r"rechnungs[-\s]?datum|invoice\s+date|date\s+of\s+(?:issue|invoice)|ausstellungsdatum|belegdatum|"
       r"gutschriftsdatum|datum\s+der\s+rechnung|issue\s+date|date\s+de\s+(?:la\s+)?facture|date\s+d'(?:é|e)mission|"
-      r"(?:é|e)mise?\s+le|date\s+de\s+l'avoir"), "date_label"),
+      r"(?:é|e)mise?\s+le|date\s+de\s+l'avoir|rechnungstag|ausgestellt\s+am|issued\s+on|fait\s+le|"
+      r"date\s+issued|invoice\s+dated|datum\s+der\s+ausstellung"), "date_label"),
     (r"datum|date|vom|dated|du", "date_weak"),
 ]
 NOT_ISSUE_DATE = re.compile(
@@ -106,6 +114,9 @@ NET_LABELS = [
     r"zwischensumme", r"total\s+netto",
     r"(?:sous[-\s]?)?total\s+(?:ht|h\.t\.|hors\s+taxes?)", r"montant\s+(?:ht|h\.t\.|hors\s+taxes?)",
     r"total\s+(?:excl\.?|excluding)\s+(?:vat|tax)", r"sub[-\s]total", r"total\s+net\s+(?:ht|h\.t\.)",
+    r"(?:base|net|montant\s+net)\s+(?:ht|h\.t\.|hors\s+taxes?)", r"total\s+hors\s+tva",
+    r"(?:amount|total|sum)\s+(?:before|excl\.?|excluding|without|net\s+of)\s+(?:vat|tax(?:es)?)",
+    r"(?:net\s+)?(?:goods|line)\s+total|warenwert(?:\s+netto)?", r"nettowert|leistungswert\s+netto",
 ]
 TAX_LABELS = [
     # "(?:summe|…)?\s*ust": spaces before the word are taken from where their run begins (or after the one
@@ -122,7 +133,9 @@ GROSS_LABELS = [
     r"gesamt\s*(?:inkl\.?|incl\.?)", r"(?:invoice|grand)\s+total", r"gutschrifts?(?:betrag|summe)",
     r"erstattungsbetrag", r"total\s+(?:amount|incl\.?|including|gross)",
     r"(?:total|montant)\s+(?:ttc|t\.t\.c\.|toutes\s+taxes\s+comprises)", r"total\s+(?:de\s+la\s+)?facture",
-    r"montant\s+total\s+(?:ttc|t\.t\.c\.)", r"ttc",
+    r"montant\s+total\s+(?:ttc|t\.t\.c\.)", r"(?:net|total|montant)\s+(?:(?:à|a)\s+payer\s+)?(?:ttc|t\.t\.c\.)",
+    r"ttc", r"invoice\s+(?:amount|value)", r"total\s+(?:payable|invoice\s+value|including\s+(?:vat|tax))",
+    r"gesamt[-\s]?summe|gesamt(?:betrag)?\s+(?:inkl\.?|einschl\.?)",
     r"total", r"gesamt", r"summe",
 ]
 DUE_LABELS = [
@@ -131,16 +144,37 @@ DUE_LABELS = [
     r"zu\s+überweisen(?:der\s+betrag)?", r"amount\s+payable", r"zahlungsbetrag",
     r"(?:net|reste|montant|solde|total)\s+(?:à|a)\s+payer", r"solde\s+d(?:û|u)", r"montant\s+d(?:û|u)",
     r"zu\s+zahlender\s+betrag", r"balance\s+outstanding|outstanding\s+balance",
+    r"(?:noch|bitte)\s+zu\s+(?:zahlen|überweisen)", r"ausstehende[rn]?\s+(?:betrag|summe)", r"restsumme|restzahlung",
+    r"verbleibende[rn]?\s+betrag", r"offene\s+summe", r"reste\s+d(?:û|u)",
+    r"(?:somme|montant|reste)\s+(?:à|a)\s+r(?:é|e)gler",
+    r"amount\s+(?:owing|owed|to\s+pay|outstanding)", r"balance(?:\s+payable)?",
+    r"(?:total\s+)?(?:to\s+pay|payable\s+now|now\s+due)",
 ]
-NOT_TOTAL = re.compile(r"satz\b|sätze|rate\b|preis|price|einzel|pos\.|position|menge|qty|anzahlung|nummer|nr\.", re.I)
+# Payments already made (deposits, instalments): amount due = gross total − these.
+PREPAID_LABELS = [
+    (r"(?:abzgl\.?\s+|abzüglich\s+)?(?:erhaltene\s+|geleistete\s+)?"
+     r"(?:anzahlung|abschlag|abschlagszahlung|vorauszahlung|akonto)(?:en)?(?:\s+(?:erhalten|geleistet|bezahlt|gezahlt))?"),
+    r"bereits\s+(?:gezahlt|bezahlt|geleistet|erhalten)", r"(?:geleistete|erhaltene)\s+zahlungen?",
+    r"(?:less\s+)?(?:deposit|advance|prepayment|down\s+payment|payments?)(?:\s+(?:paid|received|made))?",
+    r"(?:amount\s+)?(?:already\s+)?(?:paid|prepaid)(?:\s+to\s+date)?",
+    r"acomptes?(?:\s+(?:vers(?:é|e)s?|re(?:ç|c)us?|d(?:é|e)duits?|factur(?:é|e)s?))?",
+    r"d(?:é|e)j(?:à|a)\s+(?:r(?:é|e)gl(?:é|e)|pay(?:é|e)|vers(?:é|e))", r"avances?\s+(?:re(?:ç|c)ues?|vers(?:é|e)es?)",
+]
+NOT_TOTAL = re.compile(r"satz\b|sätze|rate\b|preis|price|einzel|pos\.|position|menge|qty|anzahlung|nummer|nr\.|"
+                       r"quantit|p\.u\.|unit\b", re.I)
 
 SELLER_SECTION = re.compile(
     r"^(verkäufer|lieferant|rechnungssteller|leistungserbringer|auftragnehmer|absender|seller|supplier|vendor|"
-    r"rechnungsaussteller|from|von|vendeur|fournisseur|(?:é|e)metteur|prestataire)(?!\w)", re.I)
+    r"rechnungsaussteller|from|von|vendeur|fournisseur|(?:é|e)metteur|prestataire|anbieter|dienstleister|"
+    r"leistender(?:\s+unternehmer)?|unternehmer|(?:service\s+)?provider|issued\s+by|sold\s+by|billed\s+by|"
+    r"invoice\s+from|merchant|contractor|soci(?:é|e)t(?:é|e)|(?:é|e)mis\s+par|factur(?:é|e)\s+par|"
+    r"rechnung\s+von)(?:\s+name)?(?!\w)", re.I)
 BUYER_SECTION = re.compile(
-    r"^(käufer|kunde|rechnungsempfänger|leistungsempfänger|auftraggeber|empfänger|buyer|customer|bill(?:ed)?\s+to|"
-    r"invoice\s+to|rechnungsadresse|rechnung\s+an|acheteur|client|destinataire|factur(?:é|e|er)\s+(?:à|a)|"
-    r"adresse\s+de\s+facturation)(?!\w)", re.I)
+    r"^(käufer|kunde|rechnungsempfänger|leistungsempfänger|auftraggeber|empfänger|buyer|customer|"
+    r"bill(?:ed)?[-\s]to(?:\s+party)?|invoice[-\s]to|invoiced\s+to|sold[-\s]to|recipient|rechnungsadresse|"
+    r"rechnungsanschrift|rechnung\s+an|besteller|acheteur|client|destinataire|factur(?:é|e|er)\s+(?:à|a)|"
+    r"factur(?:é|e)\s+au\s+nom\s+de|adress(?:é|e)e?\s+(?:à|a)|adresse\s+de\s+facturation|"
+    r"rechnung\s+für|invoice\s+for)(?:\s+name)?(?!\w)", re.I)
 OTHER_SECTION = re.compile(
     r"^(abweichender|lieferanschrift|lieferadresse|warenempfänger|ship(?:ped)?\s+to|deliver(?:y|ed)\s+to|"
     r"zahlungsempfänger|steuerlicher\s+vertreter|bemerkung|positionsdaten|zahlungsbedingungen|"
@@ -154,17 +188,23 @@ SALUTATION = re.compile(r"^(herrn?|frau|firma|familie|an|z\.\s?hd\.?.*)$", re.I)
 
 TYPE_WORDS = [
     (re.compile(r"rechnungskorrektur|korrekturrechnung|berichtigte\s+rechnung|corrected\s+invoice|"
-                r"korrigierte\s+rechnung|facture\s+(?:rectificative|corrective)", re.I), "correction"),
+                r"korrigierte\s+rechnung|facture\s+(?:rectificative|corrective|modificative)|"
+                r"korrektur\s+(?:zur|der)\s+rechnung|rechnungsberichtigung|(?:revised|amended|correcting)\s+invoice|"
+                r"invoice\s+correction|correction\s+invoice", re.I), "correction"),
     (re.compile(r"gutschrift.{0,200}(?:selbst\s+ausgestellt|gutschriftsverfahren|self[-\s]?bill)|"
                 r"selbst\s+ausgestellte\s+rechnung|self[-\s]?billed?\s+invoice", re.I), "self_billed"),
-    (re.compile(r"gutschrift|credit\s+(?:note|memo)|stornorechnung|storno|(?<!\w)avoir(?!\w)|facture\s+d'avoir",
+    (re.compile(r"gutschrift|(?:credit|refund)\s+(?:note|memo)|credit\s+invoice|stornorechnung|storno|"
+                r"(?<!\w)avoir(?!\w)|facture\s+d'avoir|note\s+de\s+cr(?:é|e)dit",
                 re.I),
      "credit_note"),
     (re.compile(r"teilrechnung|abschlagsrechnung|anzahlungsrechnung|partial\s+invoice|"
-                r"vorauszahlungsrechnung|progress\s+invoice|facture\s+d'acompte", re.I), "partial"),
+                r"vorauszahlungsrechnung|vorschussrechnung|akontorechnung|progress\s+invoice|facture\s+d'acompte|"
+                r"(?:deposit|advance|interim|instal?lment|down[-\s]payment|prepayment|stage)\s+invoice|"
+                r"facture\s+(?:interm(?:é|e)diaire|de\s+situation|partielle)", re.I), "partial"),
     (re.compile(r"rechnung|invoice|faktura|facture", re.I), "invoice"),
 ]
-INVOICE_WORDS = re.compile(r"rechnung|invoice|gutschrift|credit\s+(?:note|memo)|faktura|abrechnung|beitrag|quittung|"
+INVOICE_WORDS = re.compile(r"rechnung|invoice|gutschrift|(?:credit|refund)\s+(?:note|memo)|faktura|abrechnung|"
+                           r"beitrag|quittung|"
                            r"receipt|"
                            r"facture|(?<!\w)avoir(?!\w)",
                            re.I)
@@ -220,6 +260,7 @@ class Document:
         sizes = sorted(s.size for r in self.rows for s in r.segments)
         self.body_size = sizes[len(sizes) // 2] if sizes else 10.0
         self.blocks: list[Block] | None = None  # headed blocks, found once (_blocks)
+        self.names: dict | None = None  # the parties' names, found once (_names)
 
     def page_height(self, page: int) -> float:
         heights = self.layer.page_heights
@@ -241,16 +282,47 @@ class Document:
         return out
 
 
-def _values_after_label(doc: Document, index: int, seg: Segment, match: re.Match, *, below: bool = True):
+def _caption_label(doc: Document, index: int, seg: Segment) -> str:
+    """A label's text; a caption in small type broken over two lines ("INVOICE" / "REFERENCE") with its
+    second line."""
+    if seg.size > 0.85 * doc.body_size or re.search(r"\d", seg.text):
+        return seg.text
+    for nxt, s in doc.below(index, seg, max_rows=1):
+        if abs(s.x0 - seg.x0) < 4 and abs(s.size - seg.size) < 0.3 and not re.search(r"\d", s.text) \
+                and nxt.top - doc.rows[index].bottom < 0.8 * seg.size:
+            return f"{seg.text} {s.text}"
+    return seg.text
+
+
+def _wrapped_value(doc: Document, row: Row, seg: Segment) -> str | None:
+    """A value in a narrow box broken over two lines ("17. August" / "2025"): both lines, or None."""
+    index = doc.rows.index(row)
+    for nxt, s in doc.below(index, seg, max_rows=1):
+        if abs(s.x0 - seg.x0) < 4 and nxt.top - row.bottom < 0.8 * seg.size and len(s.text) < 20:
+            return f"{seg.text} {s.text}"
+    return None
+
+
+def _values_after_label(doc: Document, index: int, seg: Segment, match: re.Match, *, below: bool = True,
+                        label: str | None = None):
     """Texts where a label's value may stand: the rest of its segment, the segments to its right, below."""
     row = doc.rows[index]
-    rest = seg.text[match.end():].strip()
+    rest = (label if label is not None else seg.text)[match.end():].strip()
     if rest:
         yield row, rest, "same"
+    # A caption in small type over its value (a card, a box, a header cell): the value below comes first;
+    # to its right on the same row stand the neighbouring boxes' values.
+    caption = below and seg.size <= 0.85 * doc.body_size and not rest
+    if caption:
+        for nxt, s in doc.below(index, seg, max_rows=3):
+            if s.x0 < seg.x0 + 0.6 * max(seg.x1 - seg.x0, 20) and s.size > seg.size + 0.3:
+                if (joined := _wrapped_value(doc, nxt, s)) is not None:
+                    yield nxt, joined, "below"
+                yield nxt, s.text, "below"
     for s in doc.right_of(row, seg):
         if s is not seg:
             yield row, s.text, "right"
-    if below:
+    if below and not caption:
         for nxt, s in doc.below(index, seg):
             yield nxt, s.text, "below"
 
@@ -327,18 +399,20 @@ def _invoice_number(doc: Document) -> dict:
     best: Candidate | None = None
     for i, row in enumerate(doc.rows):
         for seg in row.segments:
+            label = _caption_label(doc, i, seg)
             for regex, kind in _NUMBER_LABEL_RES:
-                m = regex.search(seg.text)
+                m = regex.search(label)
                 if not m:
                     continue
                 if kind == "number_weak" and not _is_title_row(doc, i) and m.start() > 0:
                     continue
                 if kind == "number_weak" and re.search(r"kunden|steuer|bestell|auftrag|lieferschein|kd|ust|tel|fax|"
                                                        r"hrb|seite|page|konto|artikel|art-|ref|mandat|vertrag|"
-                                                       r"order|customer|account|globale",
-                                                       seg.text[:m.start() + 12], re.I):
+                                                       r"order|customer|account|globale|tva|vat|siret|siren|"
+                                                       r"client|commande|telefon|phone",
+                                                       label[:m.end() + 10], re.I):
                     continue
-                for vrow, text, where in _values_after_label(doc, i, seg, m):
+                for vrow, text, where in _values_after_label(doc, i, seg, m, label=label):
                     value = _number_value(text)
                     if value:
                         # "Nr. 4711" next to the document's title names the invoice as surely as a full label.
@@ -365,10 +439,11 @@ def _invoice_number(doc: Document) -> dict:
     return {"invoice_number": best} if best else {}
 
 
-_TITLE_NUMBER = re.compile(r"^\s*+(?:[\w-]*rechnung|invoice|gutschrift|credit\s+note|facture|avoir)\s++"
+_TITLE_NUMBER = re.compile(r"^\s*+(?:[\w-]*rechnung|invoice|gutschrift|(?:credit|refund)\s+note|facture|avoir)\s++"
                            r"(?:nr\.?|no\.?|n\s?°|#)?\s*+(\S+)",
                            re.I)
-_TITLE_KEYWORD = re.compile(r"rechnung|gutschrift|invoice|credit note|korrektur|facture|(?<!\w)avoir(?!\w)", re.I)
+_TITLE_KEYWORD = re.compile(r"rechnung|gutschrift|invoice|credit note|refund note|korrektur|facture|(?<!\w)avoir(?!\w)",
+                            re.I)
 
 
 def _is_title_row(doc: Document, index: int) -> bool:
@@ -393,13 +468,14 @@ def _issue_date(doc: Document) -> dict:
     best: Candidate | None = None
     for i, row in enumerate(doc.rows):
         for seg in row.segments:
+            label = _caption_label(doc, i, seg)
             for regex, kind in _DATE_LABEL_RES:
-                m = regex.search(seg.text)
-                if not m or NOT_ISSUE_DATE.search(seg.text[:m.end()]):
+                m = regex.search(label)
+                if not m or NOT_ISSUE_DATE.search(label[:m.end()]):
                     continue
                 if kind == "date_weak" and m.group().strip().lower().startswith("vom") and not _is_title_row(doc, i):
                     continue
-                for _vrow, text, where in _values_after_label(doc, i, seg, m):
+                for _vrow, text, where in _values_after_label(doc, i, seg, m, label=label):
                     d = DATE.search(text)
                     date = parse_date(d.group()) if d and d.start() <= 2 else None
                     if date:
@@ -527,7 +603,12 @@ def _vat_id(doc: Document) -> dict:
                     continue
                 section = _block_of(doc, i, seg)
                 before = row.text[: row.text.find(m.group(1))]
-                labelled = bool(_VAT_LABEL.search(before[-40:]))
+                above = [s.text for _r, s in _column_above(doc, i, seg, 1)]
+                labelled = bool(_VAT_LABEL.search(before[-40:])) or (
+                    not before.strip() and bool(above) and bool(_VAT_LABEL.search(above[0][-40:])))
+                owner = _address_owner(doc, i, seg)
+                if section is None and owner:
+                    section = owner  # the VAT id closes the address block of a party named elsewhere
                 buyerish = section == "buyer" or bool(_BUYER_VAT_CONTEXT.search(before[-40:]))
                 kind = "vat_label" if labelled else "vat_only"
                 cands.append((Candidate(value, kind, _cue(row), order=i), section, buyerish))
@@ -548,6 +629,40 @@ def _vat_id(doc: Document) -> dict:
     return {}
 
 
+def _column_above(doc: Document, index: int, seg: Segment, max_rows: int) -> list[tuple[Row, Segment]]:
+    """Segments in the rows just above on the same page that start where `seg` starts (its column), nearest
+    first, while the lines follow closely."""
+    out: list[tuple[Row, Segment]] = []
+    below = doc.rows[index]
+    for j in range(index - 1, max(-1, index - 1 - 3 * max_rows), -1):
+        row = doc.rows[j]
+        if row.page != below.page or below.top - row.bottom > 1.2 * max(seg.size, 6):
+            break
+        col = [s for s in row.segments if abs(s.x0 - seg.x0) < 4]
+        if not col:
+            continue
+        out.append((row, col[0]))
+        below = row
+        if len(out) == max_rows:
+            break
+    return out
+
+
+def _address_owner(doc: Document, index: int, seg: Segment) -> str | None:
+    """"seller" or "buyer" when the VAT id's line ends an address block (up to six close lines in its
+    column) whose first line is the name found for that party."""
+    names = _names(doc)
+    block = _column_above(doc, index, seg, 6)
+    if not block:
+        return None
+    first = {f.collapse(s.text).casefold() for _r, s in block}
+    for kind in ("buyer", "seller"):
+        name = names.get(f"{kind}_name")
+        if name is not None and name.value.casefold() in first:
+            return kind
+    return None
+
+
 def _in_margin(doc: Document, index: int) -> bool:
     row = doc.rows[index]
     height = doc.page_height(row.page)
@@ -559,8 +674,16 @@ def _in_margin(doc: Document, index: int) -> bool:
 def _iban(doc: Document) -> dict:
     cands = []
     for i, row in enumerate(doc.rows):
-        # Joined with single spaces: justified text may split an IBAN's groups into separate segments.
-        for line in (" ".join(s.text for s in row.segments),):
+        # Joined with single spaces: justified text may split an IBAN's groups into separate segments. In a
+        # narrow column an IBAN may wrap: its last groups stand on the next line, where its column starts.
+        line = " ".join(s.text for s in row.segments)
+        wrapped = _iban_continuation(doc, i)
+        lines = [line]
+        if wrapped:
+            joined = f"{' '.join(s.text for s in row.segments[:wrapped[0] + 1])} {wrapped[1]}"
+            if any(iban_valid(re.sub(r"[\s\u00a0]", "", m.group(1))) for m in IBAN.finditer(joined.upper())):
+                lines = [joined]
+        for line in lines:
             for m in IBAN.finditer(line.upper()):
                 value = re.sub(r"[\s\u00a0]", "", m.group(1))
                 if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", value) or vat_id_well_formed(value):
@@ -581,6 +704,22 @@ def _iban(doc: Document) -> dict:
     if not iban_valid(best.value):
         best.kind = "iban_only"
     return {"iban": best}
+
+
+def _iban_continuation(doc: Document, index: int) -> tuple[int, str] | None:
+    """(the segment's position in its row, the text) of an IBAN's last groups wrapped onto the next line."""
+    row = doc.rows[index]
+    if index + 1 >= len(doc.rows) or doc.rows[index + 1].page != row.page:
+        return None
+    nxt = doc.rows[index + 1]
+    for n, seg in enumerate(row.segments):
+        if not re.search(r"[A-Z]{2}\d{2}(?:[ \u00a0]?[A-Z0-9]{4}){2,}$", seg.text.upper()):
+            continue
+        for s in nxt.segments:
+            if abs(s.x0 - seg.x0) < 4 and nxt.top - row.bottom < seg.size \
+                    and re.fullmatch(r"[A-Z0-9]{1,4}(?:[ \u00a0][A-Z0-9]{1,4}){0,4}", s.text.strip().upper()):
+                return n, s.text.strip()
+    return None
 
 
 # --- currency ---------------------------------------------------------------------------------------
@@ -617,6 +756,7 @@ _NET_RES = [_label_re(p) for p in NET_LABELS]
 _TAX_RES = [_label_re(p) for p in TAX_LABELS]
 _GROSS_RES = [_label_re(p) for p in GROSS_LABELS]
 _DUE_RES = [_label_re(p) for p in DUE_LABELS]
+_PREPAID_RES = [_label_re(p) for p in PREPAID_LABELS]
 
 
 def _amounts_in(text: str) -> list:
@@ -632,7 +772,12 @@ def _amounts_in(text: str) -> list:
 def _label_kind(text: str):
     """Which total a label names, by the most specific pattern; labels of rates and prices name none."""
     low = text.strip()
-    if len(low) > 70 or NOT_TOTAL.search(low.split(":")[0]):
+    if len(low) > 70:
+        return None, None
+    for rank, regex in enumerate(_PREPAID_RES):
+        if (m := regex.match(low)) and not _DUE_RES[0].search(low):
+            return "prepaid", (rank, m)
+    if NOT_TOTAL.search(low.split(":")[0]):
         return None, None
     for kind, regexes in (("amount_due", _DUE_RES), ("net_total", _NET_RES), ("gross_total", _GROSS_RES),
                           ("tax_total", _TAX_RES)):
@@ -647,25 +792,70 @@ def _label_kind(text: str):
     return None, None
 
 
+def _wrapped_label(doc: Document, index: int, seg: Segment) -> tuple[str, Row | None, Segment | None]:
+    """A label and, when it is broken over two lines in its column ("SUMME OHNE" / "MWST."), its second
+    line: the text without amounts directly below, starting where the label starts."""
+    if _amounts_in(seg.text):
+        return seg.text, None, None
+    for nxt, s in doc.below(index, seg, max_rows=1):
+        if abs(s.x0 - seg.x0) < 4 and not _amounts_in(s.text) and len(s.text) < 40 \
+                and nxt.top - doc.rows[index].bottom < 0.8 * seg.size:
+            return f"{seg.text} {s.text}", nxt, s
+    return seg.text, None, None
+
+
+def _column_value(doc: Document, index: int, seg: Segment, skip: Row | None):
+    """The amount standing under a label that heads its own column (a card, a header cell): the first amount
+    below it; none when more amounts follow in that column, which makes it a table's column head (the
+    items' "Montant HT"), not a total."""
+    found = None
+    for nxt, s in doc.below(index, seg, max_rows=4):
+        if nxt is skip:
+            continue
+        amounts = _amounts_in(s.text)
+        if found is not None:
+            if amounts and nxt is not found[0]:
+                return None
+            continue
+        if amounts:
+            if len(amounts) != 1 or len(s.text) > 25:
+                return None
+            found = (nxt, amounts[0])
+        elif not re.fullmatch(r"[€$£]|EUR|GBP|USD|CHF", s.text.strip()):
+            break
+    return found
+
+
 def _total_candidates(doc: Document) -> dict[str, list]:
-    cands: dict[str, list] = {"net_total": [], "tax_total": [], "gross_total": [], "amount_due": []}
+    cands: dict[str, list] = {"net_total": [], "tax_total": [], "gross_total": [], "amount_due": [],
+                              "prepaid": []}
+    continued: set[int] = set()  # second lines of wrapped labels, read with their first
     for i, row in enumerate(doc.rows):
+        # The items' column heads ("Menge", "Einzelpreis", "P.U. HT", ...) name no total, nor do their neighbours.
+        heads_row = bool(NOT_TOTAL.search(row.text)) and len(row.segments) >= 3
         for seg in row.segments:
-            kind, hit = _label_kind(seg.text)
+            if id(seg) in continued or (heads_row and not _amounts_in(row.text)):
+                continue
+            right = [a for s in doc.right_of(row, seg) if s is not seg for a in _amounts_in(s.text)]
+            # A label with its amount beside it is complete; one without may go on in the line below.
+            label, second, second_seg = (seg.text, None, None) if right else _wrapped_label(doc, i, seg)
+            kind, hit = _label_kind(label)
+            if not kind and second is not None:
+                label, second = seg.text, None
+                kind, hit = _label_kind(label)
             if not kind:
                 continue
+            if second is not None:
+                continued.add(id(second_seg))
             rank, m = hit
-            same_row = _amounts_in(seg.text[m.end():]) + [a for s in doc.right_of(row, seg) if s is not seg
-                                                          for a in _amounts_in(s.text)]
+            same_row = _amounts_in(label[m.end():]) + right
             if same_row:
                 # The rightmost amount of a total's row is the total ("19 % USt auf 473,00  89,87").
                 cands[kind].append((same_row[-1], rank, i, "right", row, seg))
                 continue
-            for nxt, s in doc.below(i, seg, max_rows=1):
-                amounts = _amounts_in(s.text)
-                if len(amounts) == 1 and len(s.text) < 25:
-                    cands[kind].append((amounts[0], rank + 3, i, "below", nxt, seg))
-                    break
+            below = _column_value(doc, i, seg, second)
+            if below is not None:
+                cands[kind].append((below[1], rank + 3, i, "below", below[0], seg))
     return cands
 
 
@@ -684,11 +874,11 @@ def _totals(doc: Document) -> dict:
     nets, taxes, grosses = cands["net_total"], cands["tax_total"], cands["gross_total"]
     tax_options = list(taxes)
     # Several rates each on their own line: their sum is the tax total.
-    rate_rows: dict[int, tuple] = {}
+    rate_rows: dict[tuple, tuple] = {}
     for entry in taxes:
-        rate_rows.setdefault(entry[2], entry)
+        rate_rows.setdefault((entry[2], round(entry[5].x0)), entry)  # one per line, or per column of a row
     if len(rate_rows) > 1:
-        rows_sorted = sorted(rate_rows.values(), key=lambda e: e[2])
+        rows_sorted = sorted(rate_rows.values(), key=lambda e: (e[2], e[5].x0))
         total = sum((e[0] for e in rows_sorted), start=Decimal(0))
         tax_options.append((total, 5, rows_sorted[-1][2], "sum", rows_sorted[-1][4], rows_sorted[-1][5]))
     best = None
@@ -727,13 +917,25 @@ def _totals(doc: Document) -> dict:
         out["net_total"] = Candidate(g.value, "amount_derived",
                                      _("%(cue)s (no VAT charged)") % {"cue": g.explanation})
         out["tax_total"] = Candidate("0.00", "amount_derived", _cue_text(no_vat.group()))
-    if cands["amount_due"]:
+    gross = parse_decimal(out["gross_total"].value) if "gross_total" in out else None
+    prepaid = [e for e in cands["prepaid"] if e[0]]
+    # Amount due = gross total − payments already made: a printed amount due that agrees wins.
+    expected = {abs(gross) - abs(e[0]) for e in prepaid} if gross is not None else set()
+    agreeing = [e for e in cands["amount_due"] if abs(e[0]) in expected]
+    if agreeing:
+        out["amount_due"] = make("amount_due", max(agreeing, key=prior), "due_consistent")
+    elif cands["amount_due"]:
         entry = max(cands["amount_due"], key=prior)
         cand = make("amount_due", entry, "due_label")
-        gross = parse_decimal(out["gross_total"].value) if "gross_total" in out else None
-        if gross is not None and abs(entry[0]) > abs(gross) + CENT:
+        if gross is not None and (abs(entry[0]) > abs(gross) + CENT or (prepaid and abs(entry[0]) == abs(gross))):
             cand.kind = "amount_label"
         out["amount_due"] = cand
+    elif gross is not None and prepaid:
+        entry = max(prepaid, key=prior)
+        due = decimal_string(gross - abs(entry[0]) if gross >= 0 else gross + abs(entry[0]))
+        why = _("amount due = gross total − prepaid (%(gross)s; %(paid)s)") % {
+            "gross": out["gross_total"].explanation, "paid": _cue(entry[4], entry[4].text)}
+        out["amount_due"] = Candidate(due, "due_from_prepaid", why, order=entry[2])
     elif "gross_total" in out:
         # No separate amount due printed: the gross total is what is payable.
         g = out["gross_total"]
@@ -797,21 +999,32 @@ def _label_names(doc: Document) -> dict:
                                      _cue(row, f"{inside[0].text} {' '.join(parts)}"), order=j)
             break
         if labelled is None:
-            # No "Name:" label: the block's first line names the party (after a salutation line).
-            for j in block.rows:
-                inside = [s for s in doc.rows[j].segments if block.x_from <= s.x0 < block.x_to]
+            # No "Name:" label: the block's first line names the party (after a salutation line); the line
+            # starts where the heading starts (text further right, or a title in large type, stands beside it).
+            for n, j in enumerate(block.rows):
+                inside = [s for s in doc.rows[j].segments if block.x_from <= s.x0 < block.x_to
+                          and s.x0 <= block.header.x0 + 8 and s.size < 1.6 * doc.body_size]
+                if not inside:
+                    continue
                 text = inside[0].text.strip()
                 if (SALUTATION.match(text) or text.endswith(":")
                         or re.match(r"^(nummer|nr|kunden|id|gln)\b", text, re.I)):
                     continue
                 if re.search(r"\d", text) and not LEGAL_FORM.search(text):
                     break
+                nxt = block.rows[n + 1] if n + 1 < len(block.rows) else None
+                tail = [s for s in doc.rows[nxt].segments if abs(s.x0 - inside[0].x0) < 4] if nxt is not None else []
+                if tail and _WRAPPED_FORM.fullmatch(tail[0].text.strip()):
+                    text = f"{text} {tail[0].text.strip()}"  # a name wrapped before its legal form
                 labelled = Candidate(f.collapse(text), "name_section", _cue(doc.rows[j], f"{block.header.text} {text}"),
                                      order=j)
                 break
         if labelled and not re.fullmatch(r"[\d\W]+", labelled.value):
             out[name] = labelled
     return out
+
+
+_WRAPPED_FORM = re.compile(r"(?:&\s*|und\s+)?(?:Co\.?\s*)?" + LEGAL_FORM.pattern + r"(?:\s*&\s*Co\.?\s*KG)?\.?")
 
 
 def _continuation(doc: Document, index: int, seg: Segment) -> list[str]:
@@ -836,7 +1049,7 @@ def _continuation(doc: Document, index: int, seg: Segment) -> list[str]:
     return parts
 
 
-_TITLE_WORDS = re.compile(r"rechnung|invoice|gutschrift|credit|korrektur|abrechnung|lieferschein|angebot|"
+_TITLE_WORDS = re.compile(r"rechnung|invoice|gutschrift|credit|refund|korrektur|abrechnung|lieferschein|angebot|"
                           r"seite|page|datum|date|facture|(?<!\w)avoir(?!\w)|devis", re.I)
 
 
@@ -858,7 +1071,7 @@ def _layout_names(doc: Document) -> dict:
         if row.top > 0.45 * height:
             break
         for seg in row.segments:
-            if not (re.search(r"[·•|,–-]\s", seg.text) and re.search(r"\b\d{4,5}\s+\w", seg.text)
+            if not (re.search(r"[·•|,–-]\s", seg.text) and POSTCODE.search(seg.text)
                     and seg.size <= doc.body_size + 0.5):
                 continue
             parts = [p.strip() for p in _LETTERHEAD_SEPARATOR.split(seg.text) if p.strip()]
@@ -920,14 +1133,14 @@ def _window_name(doc: Document) -> Candidate | None:
     if current:
         blocks.append(current)
     for block in blocks:
-        if not 2 <= len(block) <= 7 or not any(re.search(r"\b\d{4,5}\s+[A-ZÄÖÜ]", seg.text)
+        if not 2 <= len(block) <= 7 or not any(POSTCODE.search(seg.text)
                                                 for _i, _r, seg in block[1:]):
             continue
         for i, row, seg in block:
             text = seg.text.strip()
             if SALUTATION.match(text) or len(text) < 3 or _section_kind(text)[0]:
                 continue
-            if seg.size < doc.body_size - 1 and re.search(r"\s[·•|–-]\s", text):
+            if seg.size < doc.body_size - 1 and (re.search(r"\s[·•|–-]\s", text) or text.count(",") >= 2):
                 continue  # the sender line over the address window, in small print
             if "@" in text or (re.search(r"\d", text) and not LEGAL_FORM.search(text)):
                 return None
@@ -966,6 +1179,8 @@ def _address_block_name(doc: Document, index: int, sender: Segment) -> Candidate
 
 
 def _names(doc: Document) -> dict:
+    if doc.names is not None:
+        return doc.names
     found = _label_names(doc)
     layout = _layout_names(doc)
     if "buyer_name" not in found and "buyer_name" in layout:
@@ -975,4 +1190,5 @@ def _names(doc: Document) -> dict:
         pick = _pick_seller(layout.get("_seller_sources", []), exclude)
         if pick:
             found["seller_name"] = pick
+    doc.names = found
     return found
