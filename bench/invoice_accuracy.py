@@ -1,10 +1,11 @@
 """How often the invoice reader gets each field right on invoices it was not tuned on, from the text layer
 and from a scan (OCR), beside the embedded XML; and whether its confidences are honest.
 
-  PORTAL_ENV=test .venv/bin/python bench/invoice_accuracy.py [--count N] [--set dev|dev-cal|held-out|fresh]
-      [--no-ocr] [--failures] [--json OUT.json] [--records OUT.jsonl] [--ocr-cache DIR]
+  PORTAL_ENV=test .venv/bin/python bench/invoice_accuracy.py [--count N]
+      [--set dev|dev-cal|dev-mix|held-out|fresh|unseen] [--no-ocr] [--failures] [--json OUT.json]
+      [--records OUT.jsonl] [--ocr-cache DIR]
 
-Builds the sets of bench/invoice_corpus.py (dev and its calibration part dev-cal; the held-out sets:
+Builds the sets of bench/invoice_corpus.py (dev and its calibration parts dev-cal and dev-mix; the held-out sets:
 layouts, wordings, names, fonts and producers the reader was not tuned on) in a
 temporary folder, reads the truth from each PDF's embedded XML with ../shared/tools/invoice_truth.py and
 runs the engine three ways per invoice: the PDF as it is (XML path), the PDF with its XML stripped (text

@@ -3,10 +3,10 @@ on invoices the reader was not tuned on, separately for text read from a PDF's t
 by OCR (which is right less often for the same evidence: misread characters, no font sizes).
 
 The numbers live in `calibration.json` beside this module, written by `bench/invoice_calibrate.py` from
-the values `bench/invoice_accuracy.py --records` recorded on the development set's calibration part
-(`dev-cal`: layouts, wordings and fonts beyond those the rules were written for; a few general labels it
-showed missing were added to the rules before the final fit, so its figures lean optimistic for layouts
-nobody has seen: the held-out sets measure that, docs/benchmarks.md). Per source and kind of
+the values `bench/invoice_accuracy.py --records` recorded on the development set's calibration parts
+(`dev-cal`: layouts, wordings and fonts beyond those the rules were written for; `dev-mix`: other PDF
+producers and templates; the rules were changed on both before the final fit, so their figures lean
+optimistic for producers nobody has seen: the held-out sets measure that, docs/benchmarks.md). Per source and kind of
 evidence, the share right is shrunk towards the hand-set prior (text.CONF / text.CONF_OCR) as if
 `prior_weight` more values had been seen at it; per field within a kind, towards the kind's figure the
 same way. Never above `cap` (the XML path's values carry 0.99). A kind the calibration data never showed
