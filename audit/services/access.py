@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from audit import registry
 from audit.actors import as_actor
-from audit.choices import RequestKind, RequestStatus
+from audit.choices import IdentifierKind, RequestKind, RequestStatus
 from audit.models import AccessEvent, DataSubjectRequest, Pseudonym, SubjectReference
 from audit.selectors.processing_records import connector_description
 from audit.selectors.pseudonyms import reveal
@@ -24,7 +24,7 @@ from audit.selectors.subjects import Subject, subject_find
 from audit.services import requests
 from audit.services.events import access_event_record, audit_event_record
 from automations.choices import CatalogueKind, LegalBasis
-from automations.fields import category_label
+from automations.fields import category_label, choice_label, engine_label, field_label
 from automations.registry.selectors import tenant_policy_get
 from portal.permissions import actor_holds_role_perm
 
@@ -130,7 +130,8 @@ def _build(subject: Subject, request: DataSubjectRequest) -> dict:
                     "due_at": request.due_at.isoformat()},
         "controller": {"name": policy.controller_name, "contact": policy.controller_contact,
                        "data_protection_officer": policy.dsb_contact},
-        "subject": {"identified_by": subject.kind, "identifier": subject.identifier},
+        "subject": {"identified_by": subject.kind, "identified_by_label": _identifier_kind_label(subject.kind),
+                    "identifier": subject.identifier},
         "master_data": [{"kind": r.kind, "number": r.number, "name": r.name, "vat_id": r.vat_id, "iban": r.iban,
                          "email": r.email,
                          "source": _("kept by the controller as master data (entered, imported or sent by a "
@@ -197,9 +198,11 @@ def _item(item) -> dict:
     suggestions = list(item.suggestions.order_by("run_id", "field"))
     decisions = list(item.review_decisions.select_related("actor").order_by("created_at"))
     release = item.release or next((run.release for run in reversed(runs) if run.release), None)
+    specs = {spec.get("name"): spec for spec in item.use_case.output_fields if isinstance(spec, dict)}
     return {
         "item": str(item.pk),
         "use_case": item.use_case.key,
+        "use_case_title": item.use_case.title,
         "received_at": item.created_at.isoformat(),
         # When retention deletes it, unless a legal hold keeps it longer.
         "kept_until": item.use_case.retention_end(item.created_at).date().isoformat(),
@@ -216,7 +219,12 @@ def _item(item) -> dict:
                   "status": run.status, "started_at": run.started_at.isoformat() if run.started_at else None}
                  for run in runs],
         "suggestions": [{"field": s.field, "value": s.value, "confidence": round(s.confidence, 4), "engine": s.engine,
-                         "explanation": s.explanation} for s in suggestions],
+                         "explanation": s.explanation,
+                         # The same for people: the field's label, the choice's label, the engine's name.
+                         "field_label": field_label(specs.get(s.field), s.field),
+                         "value_label": choice_label(specs.get(s.field), s.value) if isinstance(s.value, str)
+                         else s.value,
+                         "engine_label": engine_label(s.engine)} for s in suggestions],
         "reasons": list(item.reasons),
         "result": {name: {"value": spec.get("value"), "decided_by": spec.get("decided_by")}
                    for name, spec in (item.fields or {}).items() if isinstance(spec, dict)},
@@ -226,9 +234,16 @@ def _item(item) -> dict:
     }
 
 
+def _identifier_kind_label(kind: str) -> str:
+    try:
+        return str(IdentifierKind(kind).label)
+    except ValueError:
+        return kind
+
+
 def _logic(suggestions) -> str:
     """Art. 15(1)(h) GDPR: the logic involved, in words: which engines suggested, and when a person decides."""
-    engines = sorted({s.engine for s in suggestions if s.engine})
+    engines = sorted({engine_label(s.engine) for s in suggestions if s.engine})
     if not engines:
         return ""
     return _("Suggestions by %(engines)s, each with a confidence; below the configured thresholds a person "
@@ -288,7 +303,7 @@ def data_subject_access_pdf(export: dict, files=()) -> bytes:
         line(" · ".join(v for v in (record["number"], record["name"], record["email"], record["iban"]) if v))
         line(_("(g) Source: %(v)s") % {"v": record["source"]})
     for decision in export["automated_decisions"]:
-        line(f"{decision['use_case']} · {decision['received_at'][:10]} · {decision['status_label']}", h3)
+        line(f"{decision['use_case_title']} · {decision['received_at'][:10]} · {decision['status_label']}", h3)
         line(_("(g) Source: %(v)s") % {"v": decision["source"]})
         line(_("(d) Kept until: %(v)s") % {"v": decision["kept_until"]})
         for name, value in (decision["input"] or {}).items():
@@ -296,7 +311,9 @@ def data_subject_access_pdf(export: dict, files=()) -> bytes:
         if decision["logic"]:
             line(_("(h) Logic: %(v)s") % {"v": decision["logic"]})
         for suggestion in decision["suggestions"]:
-            line(_("%(field)s: %(value)s (confidence %(confidence)s, %(engine)s): %(explanation)s") % suggestion)
+            line(_("%(field)s: %(value)s (confidence %(confidence)s, %(engine)s): %(explanation)s") % {
+                **suggestion, "field": suggestion["field_label"], "value": suggestion["value_label"],
+                "engine": suggestion["engine_label"]})
         for review in decision["reviews"]:
             line(_("Reviewed by %(reviewer)s on %(at)s: %(decision)s") % {
                 "reviewer": review["reviewer"], "at": review["decided_at"][:10], "decision": review["decision_label"]})

@@ -67,3 +67,17 @@ def test_the_answer_says_how_long_as_retention_runs(world):
     invoice = world["items"]["invoice"]
     decision = next(d for d in export["automated_decisions"] if d["item"] == str(invoice.pk))
     assert decision["kept_until"] == f"{timezone.localtime(invoice.created_at).year + 11}-01-01"
+
+
+def test_the_html_answer_names_fields_engines_and_the_identifier_for_people(client, world, answer):
+    """The German answer reads as one: the use case's title, the fields' and engines' names and the kind of
+    identifier in words, not their keys (the JSON keeps the keys beside the labels)."""
+    login(client, answer["dsb"], world["tenant"], language="de")
+    page = client.get(reverse("audit:request-export", args=[answer["request"].pk, "html"])).content.decode()
+    use_case = world["items"]["erika_ticket"].use_case
+    assert "E-Mail-Adresse" in page and "Identifiziert durch: email" not in page
+    assert f"<h3>{use_case.title} · " in page and f"<h3>{use_case.key} · " not in page
+    export = data_subject_access_export(actor=answer["dsb"], request=answer["request"])
+    suggestions = [s for d in export["automated_decisions"] for s in d["suggestions"]]
+    assert suggestions and all(s["engine_label"] and s["field_label"] for s in suggestions)
+    assert all(f"<td>{s['engine']}</td>" not in page for s in suggestions if s["engine_label"] != s["engine"])
