@@ -117,6 +117,7 @@ PURPOSES = {
     "test case (API)": _("test case (API)"), "evaluation page": _("evaluation page"), "review": _("review"),
     "review queue": _("review queue"), "review (API)": _("review (API)"),
     "master data page": _("master data page"), "escalations": _("escalations"), "dry runs": _("dry runs"),
+    "oversight": _("oversight"),
     "administration": _("administration"), "audit_search": _("audit search"),
     "access_request": _("access request"), "restricted_items": _("restricted items"),
     "erasure_request_preview": _("erasure request preview"),

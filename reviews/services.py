@@ -621,6 +621,23 @@ def work_items_view_record(*, actor, tenant, items, purpose: str) -> None:
                         details=details)
 
 
+def people_figures_view_record(*, actor, tenant, usernames, purpose: str = "oversight") -> None:
+    """Someone saw review figures per person (shown under a works agreement only): personal data of the
+    clerks. One access event for the page, naming them by pseudonym (their e-mail address, else their user
+    name), so each of them learns from their own access answer who looked."""
+    people = list(get_user_model().objects.filter(username__in=set(usernames)).order_by("username"))
+    if not people:
+        return
+    pairs = {("email", person.email.lower()) if person.email else ("name", person.get_username()) for person in people}
+    subjects = sorted(set(pseudonyms_for_many(tenant=tenant, identifiers=pairs).values()))
+    details: dict = {"people": len(people)}
+    if len(subjects) > 1:
+        details["subjects"] = subjects[1:]
+    access_event_record(actor=actor, tenant=tenant, purpose=purpose, event_type="personal_data.viewed",
+                        object_type="reviews.reviewdecision", subject_pseudonym=subjects[0] if subjects else "",
+                        details=details)
+
+
 def _subject_pseudonyms(item) -> list[str]:
     """Pseudonyms of the people an item names, created on first use."""
     return sorted({pseudonym_for(tenant=item.tenant, kind=kind, identifier=value)

@@ -117,3 +117,24 @@ def test_people_only_with_a_works_agreement(client, world, people):
     assert all(f.decisions == 2 for _name, f in entry.people)
     page = client.get(reverse("reviews:oversight")).content.decode()
     assert 'data-oversight-person="clerk_2"' in page and "BV 2026/03" in page
+
+
+def test_a_look_at_figures_per_person_is_recorded_naming_the_clerks(client, world, people):
+    """Figures per person are the clerks' personal data: the page records one access event naming them (by
+    pseudonym), and nothing while it shows groups only."""
+    from audit.models import AccessEvent
+    from audit.selectors.pseudonyms import pseudonym_lookup
+
+    policy(world["tenant"], min_group_size=5)
+    _fill(world, people, 10, ms=8_000)
+    login(client, world["team"]["works_council"], world["tenant"])
+    before = AccessEvent.objects.count()
+    client.get(reverse("reviews:oversight"))
+    assert AccessEvent.objects.count() == before
+    policy(world["tenant"], works_agreement_reference="BV 2026/03 KI-Assistenz")
+    client.get(reverse("reviews:oversight"))
+    event, = AccessEvent.objects.order_by("id")[before:]
+    assert (event.details["purpose"], event.details["people"], event.actor_user_id) == (
+        "oversight", 5, world["team"]["works_council"].pk)
+    clerk = pseudonym_lookup(tenant=world["tenant"], kind="name", identifier="clerk").pseudonym
+    assert clerk in [event.details["subject"], *event.details["subjects"]]
