@@ -1,5 +1,8 @@
 """Shared fixtures: build state through the real services, as a user of the portal would."""
+import copy
+import hashlib
 import itertools
+import pickle
 import shutil
 
 import pytest
@@ -98,6 +101,31 @@ def run_on_commit(django_capture_on_commit_callbacks):
             return fn(*args, **kwargs)
 
     return run
+
+
+@pytest.fixture(scope="session", autouse=True)
+def training_once_per_run():
+    """A classifier trained with the product's default parameters on examples already trained on in this run
+    comes from that first training: many tests seed the demo in process (demo.seed trains the two demo
+    classifiers, half of each seed), and training is deterministic (fixed split, seeds and folds). The
+    service still builds, stores and audits its version as always; only the fit itself is reused. Training
+    with given parameters or a progress callback (the training tests, the worker's task) always fits."""
+    from automations.training import services as training_services
+
+    fit = training_services.train
+    fitted: dict[str, tuple] = {}
+
+    def train(examples, *, progress=None, parameters=None, **kwargs):
+        if progress is not None or parameters is not None:
+            return fit(examples, progress=progress, parameters=parameters, **kwargs)
+        key = hashlib.sha256(pickle.dumps((examples, sorted(kwargs.items())))).hexdigest()
+        if key not in fitted:
+            fitted[key] = fit(examples, **kwargs)
+        return copy.deepcopy(fitted[key])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(training_services, "train", train)
+        yield
 
 
 @pytest.fixture(scope="session")

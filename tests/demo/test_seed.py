@@ -13,7 +13,7 @@ from portal.selectors import roles_of
 pytestmark = pytest.mark.django_db
 
 
-def test_seed_creates_the_demo_tenant_and_one_user_per_role():
+def test_seed_creates_the_demo_tenant_and_one_user_per_role_each_a_person_with_an_e_mail_address():
     result = demo.seed()
     assert (result.tenant.slug, result.tenant.name) == ("muster", "Muster GmbH")
     for role in Role.values:
@@ -24,6 +24,13 @@ def test_seed_creates_the_demo_tenant_and_one_user_per_role():
     admin = get_user_model().objects.get(username="admin")
     assert admin.is_superuser and admin.is_staff
     assert all(login.created for login in result.logins)
+    # People, not accounts: a name people recognise and an address the portal's e-mails go to.
+    clerk = result.users["clerk"]
+    assert (clerk.get_full_name(), clerk.email) == ("Laura Fischer", "laura.fischer@muster.example")
+    assert result.users["auditor"].email == "sabine.krueger@muster.example"
+    for username in demo.DEMO_PEOPLE:
+        user = result.users[username]
+        assert user.get_full_name() and user.email.endswith("@muster.example"), username
 
 
 def test_seed_again_changes_nothing():
@@ -80,16 +87,6 @@ def test_quickstart_refuses_production(settings):
     with pytest.raises(CommandError, match="PORTAL_ENV=production"):
         call_command("quickstart", "--no-serve")
     assert not Tenant.objects.exists()
-
-
-def test_demo_users_are_people_with_e_mail_addresses():
-    result = demo.seed()
-    clerk = result.users["clerk"]
-    assert (clerk.get_full_name(), clerk.email) == ("Laura Fischer", "laura.fischer@muster.example")
-    assert result.users["auditor"].email == "sabine.krueger@muster.example"
-    for username in demo.DEMO_PEOPLE:
-        user = result.users[username]
-        assert user.get_full_name() and user.email.endswith("@muster.example"), username
 
 
 def test_the_demo_records_of_processing_are_complete_and_name_the_processor():
