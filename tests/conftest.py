@@ -129,6 +129,35 @@ def training_once_per_run():
 
 
 @pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory):
+    """A var/ folder of the embedded default (SQLite, no configuration) after `manage.py migrate` and nothing
+    else. Migrating takes half a minute or more (SQLite rebuilds tables), so it is made once per test run;
+    tests that start from an empty installation work on copies of it (migrated_var), never on it."""
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    from tests.demo.test_quickstart import embedded_env
+
+    var_dir = tmp_path_factory.mktemp("migrated") / "var"
+    done = subprocess.run([sys.executable, str(settings.BASE_DIR / "manage.py"), "migrate", "--no-input", "-v", "0"],
+                          env=embedded_env(var_dir), cwd=settings.BASE_DIR, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return var_dir
+
+
+@pytest.fixture
+def migrated_var(migrated_sqlite, tmp_path):
+    """The test's own copy of a freshly migrated embedded installation's var/ folder, at tmp_path / "var"
+    (its SQLite database is var/leitplanke.sqlite3; no absolute path of the folder is stored in it)."""
+    var_dir = tmp_path / "var"
+    shutil.copytree(migrated_sqlite, var_dir, symlinks=True)
+    return var_dir
+
+
+@pytest.fixture(scope="session")
 def quickstart_pristine(tmp_path_factory):
     """A var/ folder after `quickstart --no-serve` ran twice as on a fresh machine (the first run migrates and
     seeds the demo: minutes), with both runs' results. Made once per test run; tests that need a set-up portal

@@ -57,11 +57,11 @@ def test_concurrent_writers_on_postgresql(tenant):
     assert run_verify("--tenant", "muster") == (0, [f"muster: {total} events ok"])
 
 
-def test_concurrent_writers_on_the_embedded_sqlite_default(tmp_path):
+def test_concurrent_writers_on_the_embedded_sqlite_default(tmp_path, migrated_var):
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_ADMIN_URL"}
     env |= {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'leitplanke.sqlite3'}",
-        "PORTAL_VAR_DIR": str(tmp_path / "var"),
+        "DATABASE_URL": f"sqlite:///{migrated_var / 'leitplanke.sqlite3'}",
+        "PORTAL_VAR_DIR": str(migrated_var),
         "PORTAL_ENV": "development",
         "DJANGO_SETTINGS_MODULE": "portal.settings",
     }
@@ -73,7 +73,6 @@ def test_concurrent_writers_on_the_embedded_sqlite_default(tmp_path):
     def worker(*args: str) -> subprocess.CompletedProcess:
         return run("-m", "tests.audit.chain_worker", *args)
 
-    assert run("manage.py", "migrate", "--no-input", "-v", "0").returncode == 0
     assert worker("setup", "muster").returncode == 0
     go_file = tmp_path / "go"
     writers = [

@@ -30,9 +30,9 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def site(tmp_path):
+def site(tmp_path, migrated_var):
     """Environment of an embedded installation in a fresh var/ folder, migrated and set up."""
-    var = tmp_path / "var"
+    var = migrated_var
     env = {key: value for key, value in os.environ.items()
            if key not in STRAY + ("PORTAL_ENV", "SECRET_KEY", "DJANGO_SETTINGS_MODULE")}
     env |= {"PORTAL_VAR_DIR": str(var), "RUN_LEASE_SECONDS": str(LEASE_SECONDS),
@@ -44,7 +44,6 @@ def site(tmp_path):
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 
-    run("manage.py", "migrate", "--no-input", "-v", "0")
     facts = json.loads(run("-m", "tests.integration.embedded_site", "setup", str(DELAY)).splitlines()[-1])
     assert facts["vendor"] == "sqlite" and facts["database"] == str(var / "leitplanke.sqlite3")
     assert facts["broker"] == "filesystem://"

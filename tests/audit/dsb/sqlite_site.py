@@ -1,7 +1,7 @@
 """The Django side of the SQLite erasure test (test_erasure_sqlite.py), run as its own process on the embedded
-default (DATABASE_URL unset, PORTAL_VAR_DIR given):
+default (DATABASE_URL unset, PORTAL_VAR_DIR given: a migrated var/ folder, the suite's migrated_var):
 
-    python -m tests.audit.dsb.sqlite_site seed EMAIL    # migrate; a DSB, a customer and their ticket with a file
+    python -m tests.audit.dsb.sqlite_site seed EMAIL    # a DSB, a customer and their ticket with a file
     python -m tests.audit.dsb.sqlite_site erase EMAIL   # erase_subject as the DSB; prints its report
     python -m tests.audit.dsb.sqlite_site guards EMAIL  # prints each change the triggers refused
 """
@@ -27,7 +27,6 @@ def main(command: str, email: str) -> None:
         from tests.audit.dsb.helpers import TICKET_INPUTS
         from tests.automations.factories import make_rules_use_case, make_team
 
-        call_command("migrate", verbosity=0)
         tenant = services.tenant_create(actor=SYSTEM, slug="muster", name="Muster GmbH")
 
         def member(role, username):

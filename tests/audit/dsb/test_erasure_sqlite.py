@@ -31,8 +31,8 @@ def _holding(var: Path, needle: bytes) -> list[str]:
     return found
 
 
-def test_after_an_erasure_neither_the_database_nor_its_wal_nor_a_file_holds_the_identifier(tmp_path):
-    var = tmp_path / "var"
+def test_after_an_erasure_neither_the_database_nor_its_wal_nor_a_file_holds_the_identifier(migrated_var):
+    var = migrated_var
     _site(var, "seed", EMAIL)
     before = _holding(var, EMAIL.encode())
     assert "leitplanke.sqlite3" in before or "leitplanke.sqlite3-wal" in before, before  # the test can see it
@@ -55,8 +55,8 @@ def test_after_an_erasure_neither_the_database_nor_its_wal_nor_a_file_holds_the_
         other.close()
 
 
-def test_on_sqlite_the_triggers_keep_pseudonyms_and_verification_runs_as_they_were(tmp_path):
-    var = tmp_path / "var"
+def test_on_sqlite_the_triggers_keep_pseudonyms_and_verification_runs_as_they_were(migrated_var):
+    var = migrated_var
     _site(var, "seed", EMAIL)
     lines = _site(var, "guards", EMAIL).stdout.splitlines()
     assert [line.split(":")[0] for line in lines] == ["refused"] * 4 + [lines[4].split(":")[0]]
