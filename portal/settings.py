@@ -143,6 +143,8 @@ def _database(url: str) -> dj_database_url.DBConfig:
                             "PRAGMA secure_delete=ON;",
         }
     else:
+        # Django's backend with a health check that polls the socket before it sends `SELECT 1` (portal.db).
+        config["ENGINE"] = "portal.db.postgresql"
         config["CONN_HEALTH_CHECKS"] = True
         # An unreachable server fails a request within seconds (JSON 503 on /api/) instead of hanging it.
         config.setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))

@@ -3,6 +3,7 @@ The same idempotency key gives the same item (also under concurrent requests); w
 is refused."""
 import hashlib
 import json
+from contextlib import nullcontext
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,12 +12,12 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from audit.actors import as_actor
-from audit.services.events import audit_event_record
-from audit.services.pseudonyms import payload_pseudonyms
+from audit.services.events import audit_event_record, audit_links_after_commit
+from audit.services.pseudonyms import payload_identifiers, payload_pseudonyms
 from automations.choices import ItemSource, ItemStatus, UseCaseStatus
 from automations.engines import limits
 from automations.execution.models.work import WorkItem, WorkItemFile
-from automations.execution.services.runs import run_dispatch
+from automations.execution.services.runs import run_queued, run_send_on_commit
 from automations.registry.models.use_cases import UseCase
 from automations.registry.selectors import file_types_accepted, use_case_may
 from portal import dispatch
@@ -172,26 +173,31 @@ def work_item_create(*, actor, tenant, use_case_key: str, payload: dict | None =
         existing = WorkItem.objects.for_tenant(tenant).filter(idempotency_key=key).first()
         if existing is not None:
             return _same_or_conflict(existing, digest, use_case), False
+    item = WorkItem(tenant=tenant, use_case=use_case, source=source, external_id=external_id[:200],
+                    idempotency_key=key, content_hash=digest, payload=payload,
+                    status=ItemStatus.HELD if use_case.status == UseCaseStatus.SUSPENDED else ItemStatus.RECEIVED,
+                    created_by=actor.user)
+    held = item.status == ItemStatus.HELD
+    if clarification and item.status == ItemStatus.RECEIVED:
+        item.status, item.reasons = ItemStatus.CLARIFICATION, [clarification[:1000]]
+    run = run_queued(item=item) if item.status == ItemStatus.RECEIVED else None
+    people = payload_identifiers(use_case=use_case, payload=payload)
+    # The item, its run and its event are one INSERT. Where that is all (no files, nobody to pseudonymise, the
+    # chain linked after commit), it needs no transaction of its own: it commits by itself, or with the caller's.
+    alone = not data and not people and item.status != ItemStatus.CLARIFICATION and audit_links_after_commit()
     try:
-        with transaction.atomic():
-            item = WorkItem.objects.create(
-                tenant=tenant, use_case=use_case, source=source, external_id=external_id[:200],
-                idempotency_key=key, content_hash=digest, payload=payload,
-                status=ItemStatus.HELD if use_case.status == UseCaseStatus.SUSPENDED else ItemStatus.RECEIVED,
-                created_by=actor.user,
-            )
-            store_files(item, data)
+        with nullcontext() if alone and not transaction.get_connection().in_atomic_block else transaction.atomic():
             audit_event_record(actor=actor, tenant=tenant, event_type="work_item.received", obj=item,
                                details={"use_case": use_case.key, "source": source, "files": len(data),
-                                        "content_hash": digest, "held": item.status == ItemStatus.HELD,
+                                        "content_hash": digest, "held": held,
                                         "subjects": payload_pseudonyms(tenant=tenant, use_case=use_case,
-                                                                       payload=payload)})
-            if clarification and item.status == ItemStatus.RECEIVED:
-                item.status, item.reasons = ItemStatus.CLARIFICATION, [clarification[:1000]]
-                item.save(update_fields=["status", "reasons"])
+                                                                       payload=payload) if people else []},
+                               write_with=[item, run] if run is not None else [item])
+            store_files(item, data)
+            if item.status == ItemStatus.CLARIFICATION:
                 dispatch.emit("work_item.routed", item=item, outcome=ItemStatus.CLARIFICATION, reasons=item.reasons)
-            elif item.status == ItemStatus.RECEIVED:
-                run_dispatch(item=item)
+            elif run is not None:
+                run_send_on_commit(run)
     except IntegrityError:
         # A concurrent request with the same key won the insert; answer as the repeat it is.
         existing = WorkItem.objects.for_tenant(tenant).filter(idempotency_key=key).first()

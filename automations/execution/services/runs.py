@@ -78,10 +78,22 @@ def _send(run: Run, countdown: int = 0) -> None:
     task_send_on_commit("automations.process_run", run.pk, countdown=countdown, on_unsent=unsent)
 
 
+def run_queued(*, item: WorkItem, trigger: str = RunTrigger.INTAKE, release=None) -> Run:
+    """A queued run of the item, not written yet: run_dispatch writes and sends it; intake writes it in the
+    statement that writes the item and sends it with run_send_on_commit."""
+    return Run(tenant=item.tenant, item=item, trigger=trigger, release=release, status=RunStatus.QUEUED,
+               lease_expires_at=timezone.now() + _grace())
+
+
+def run_send_on_commit(run: Run) -> None:
+    """Send the written run to a worker after commit (at once outside a transaction)."""
+    _send(run)
+
+
 def run_dispatch(*, item: WorkItem, trigger: str = RunTrigger.INTAKE, release=None) -> Run:
     """Inside the caller's transaction: a queued run, sent to a worker only after commit."""
-    run = Run.objects.create(tenant=item.tenant, item=item, trigger=trigger, release=release,
-                             status=RunStatus.QUEUED, lease_expires_at=timezone.now() + _grace())
+    run = run_queued(item=item, trigger=trigger, release=release)
+    run.save(force_insert=True)
     _send(run)
     return run
 

@@ -1,0 +1,58 @@
+"""Several new rows of different tables written in one statement: each row's INSERT as Django compiles it
+(field conversions, `auto_now_add`, defaults), joined as data-modifying CTEs, so a change of several rows costs
+one round trip. A single statement is atomic by itself: outside a transaction it commits on its own, and no
+BEGIN and COMMIT are needed. Foreign keys between the rows are checked at the end of the statement (or at
+commit, where deferred), so a row may name one inserted in the same statement.
+
+No model signals are sent (as with bulk_create); a model whose saving does more than its INSERT (history
+records, signal receivers) is written the ordinary way."""
+from collections.abc import Sequence
+
+from django.db import connections, router
+from django.db.models import Model
+from django.db.models.sql import InsertQuery
+
+
+def _insert_sql(obj: Model, connection) -> tuple[str, tuple, list]:
+    """The row's INSERT as Model.save() would send it (Model._save_table): every local column but an auto
+    primary key not set yet, returning what the database fills in."""
+    meta = obj._meta
+    fields = list(meta.local_concrete_fields)
+    if obj.pk is None:
+        fields = [f for f in fields if f is not meta.auto_field]
+    query = InsertQuery(type(obj))
+    query.insert_values(fields, [obj])
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = list(meta.db_returning_fields)
+    ((sql, params),) = compiler.as_sql()
+    return sql, tuple(params), compiler.returning_fields
+
+
+def insert_together(objs: Sequence[Model], *, using: str | None = None) -> None:
+    """Insert these unsaved rows, in this order, in one statement (PostgreSQL; elsewhere one INSERT each), and
+    set what the database returns (the primary key of an auto field) on each."""
+    if not objs:
+        return
+    using = using or router.db_for_write(type(objs[0]))
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        for obj in objs:
+            obj.save(force_insert=True, using=using)
+        return
+    parts: list[str] = []
+    params: list = []
+    columns: list[str] = []
+    returned: list[list] = []
+    for n, obj in enumerate(objs):
+        sql, values, returning = _insert_sql(obj, connection)
+        parts.append(f"i{n} AS ({sql})")
+        params.extend(values)
+        returned.append(returning)
+        columns.extend(f"(SELECT {connection.ops.quote_name(f.column)} FROM i{n})" for f in returning)
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(parts)} SELECT {', '.join(columns) or 'NULL'}", params)
+        row = list(cursor.fetchone())
+    for obj, returning in zip(objs, returned, strict=True):
+        for field in returning:
+            setattr(obj, field.attname, row.pop(0))
+        obj._state.adding, obj._state.db = False, using
