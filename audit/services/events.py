@@ -171,7 +171,10 @@ def _append_pending(stream: Stream, tenant, chain: str, rows: list[dict], using:
                     write_with: Sequence[Model] = ()) -> list:
     events = [stream.event_model(tenant=tenant, sequence=None, prev_hash=None, hash=None,
                                  hash_version=CURRENT_VERSION, **values) for values in rows]
-    insert_together([*write_with, *events], using=using)
+    if write_with:
+        insert_together([*write_with, *events], using=using)
+    else:
+        stream.event_model.objects.using(using).bulk_create(events)  # one INSERT of every row
     table = stream.event_model._meta.db_table
     if settings.AUDIT_SEQUENCER == "inline":
         mine = {event.pk: event for event in events}
