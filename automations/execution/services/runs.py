@@ -568,9 +568,11 @@ def runs_reap(*, now=None) -> int:
 
 def runs_orphaned_release(*, now=None) -> int:
     """The only pipeline worker died (the embedded default, whose broker loses what a worker had taken):
-    the runs it was in the middle of are due for the reaper now, not when their lease ends. Returns how many."""
+    the runs it was in the middle of, and the queued runs whose messages it may have taken but not yet started,
+    are due for the reaper now, not when their lease ends. The reaper sends each again; a message of a queued
+    run still in the broker finds its run started or finished and is turned away (_start). Returns how many."""
     now = now or timezone.now()
-    return Run.objects.filter(status=RunStatus.RUNNING, lease_expires_at__gte=now).update(
+    return Run.objects.filter(status__in=(RunStatus.QUEUED, RunStatus.RUNNING), lease_expires_at__gte=now).update(
         lease_expires_at=now - timedelta(microseconds=1))
 
 

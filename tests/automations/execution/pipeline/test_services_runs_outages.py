@@ -112,16 +112,21 @@ def test_runs_of_a_dead_embedded_worker_are_released_to_the_reaper_at_once(tenan
     finally:
         app.conf.task_always_eager = True
     run = item.runs.get()
+    taken, _ = intake.work_item_create(actor=team["it_operator"], tenant=tenant, use_case_key="belege",
+                                       payload={"text": "Gutschrift"})
+    taken_run = taken.runs.get()  # queued: the worker that died had taken its message, not yet started it
     finished = run_on_commit(intake.work_item_create, actor=team["it_operator"], tenant=tenant,
                              use_case_key="belege", payload={"text": "Lieferschein"})[0].runs.get()
     now = timezone.now()
     # The worker took the run and died with it: its lease would hold it for twenty minutes.
     Run.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, task_id="gone",
                                          lease_expires_at=now + timedelta(minutes=20))
-    assert pipeline.runs_orphaned_release(now=now) == 1
+    assert pipeline.runs_orphaned_release(now=now) == 2
     with mock.patch.object(process_run_task, "apply_async"):
-        assert pipeline.runs_reap(now=now) == 1
+        assert pipeline.runs_reap(now=now) == 2
     run.refresh_from_db()
     assert run.status == RunStatus.QUEUED and run.attempt == 2 and run.trigger == RunTrigger.REAPER
+    taken_run.refresh_from_db()  # sent again without costing an attempt
+    assert taken_run.status == RunStatus.QUEUED and taken_run.attempt == 1 and taken_run.trigger == RunTrigger.REAPER
     finished.refresh_from_db()
     assert finished.status == RunStatus.SUCCEEDED  # a finished run is no business of the release
