@@ -11,7 +11,7 @@ Without them the field's name stands in, so older schemas keep working."""
 import datetime
 from decimal import Decimal, InvalidOperation
 
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext
@@ -134,12 +134,30 @@ def format_value(spec: dict | None, value, *, currency: str | None = None) -> st
             return f"{text} {sign}".strip()
         return formats.number_format(number, use_l10n=True, force_grouping=True)
     if kind == "date":
-        try:
-            date = value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value)[:10])
-        except ValueError:
-            return str(value)
-        return formats.date_format(date, "SHORT_DATE_FORMAT", use_l10n=True)
+        return date_shown(value)
     return str(value)
+
+
+def date_shown(value) -> str:
+    """A date (or an ISO date or timestamp, as an export's JSON keeps it) in the active language's short form
+    ("26.10.2026"); what is not a date is shown as it is."""
+    try:
+        date = value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)
+    return formats.date_format(date, "SHORT_DATE_FORMAT", use_l10n=True)
+
+
+def moment_shown(value) -> str:
+    """A timestamp (or its ISO form) in the local time zone and the active language's short form
+    ("07.12.2026 05:23"); what is not a timestamp is shown as it is."""
+    try:
+        moment = value if isinstance(value, datetime.datetime) else datetime.datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return formats.date_format(moment, "SHORT_DATETIME_FORMAT", use_l10n=True)
 
 
 def item_title_parts(specs, fields: dict, *, limit: int = 4) -> list[tuple[str, str]]:

@@ -24,7 +24,7 @@ from audit.selectors.subjects import Subject, subject_find
 from audit.services import requests
 from audit.services.events import access_event_record, audit_event_record
 from automations.choices import CatalogueKind, LegalBasis
-from automations.fields import category_label, choice_label, engine_label, field_label
+from automations.fields import category_label, choice_label, date_shown, engine_label, field_label, moment_shown
 from automations.registry.selectors import tenant_policy_get
 from portal.permissions import actor_holds_role_perm
 
@@ -280,7 +280,7 @@ def data_subject_access_pdf(export: dict, files=()) -> bytes:
                                                     "contact": controller["contact"] or "—"})
     line(_("Data protection officer: %(contact)s") % {"contact": controller["data_protection_officer"] or "—"})
     line(_("Request no. %(id)s, received %(received)s") % {"id": export["request"]["id"],
-                                                           "received": export["request"]["received_at"][:10]})
+                                                           "received": date_shown(export["request"]["received_at"])})
     line(_("Concerning: %(identifier)s") % {"identifier": export["subject"]["identifier"]})
     story.append(Spacer(1, 4 * mm))
     line(_("Purposes, categories, recipients and retention"), h2)
@@ -303,9 +303,9 @@ def data_subject_access_pdf(export: dict, files=()) -> bytes:
         line(" · ".join(v for v in (record["number"], record["name"], record["email"], record["iban"]) if v))
         line(_("(g) Source: %(v)s") % {"v": record["source"]})
     for decision in export["automated_decisions"]:
-        line(f"{decision['use_case_title']} · {decision['received_at'][:10]} · {decision['status_label']}", h3)
+        line(f"{decision['use_case_title']} · {date_shown(decision['received_at'])} · {decision['status_label']}", h3)
         line(_("(g) Source: %(v)s") % {"v": decision["source"]})
-        line(_("(d) Kept until: %(v)s") % {"v": decision["kept_until"]})
+        line(_("(d) Kept until: %(v)s") % {"v": date_shown(decision["kept_until"])})
         for name, value in (decision["input"] or {}).items():
             line(f"{name}: {value}")
         if decision["logic"]:
@@ -316,7 +316,8 @@ def data_subject_access_pdf(export: dict, files=()) -> bytes:
                 "engine": suggestion["engine_label"]})
         for review in decision["reviews"]:
             line(_("Reviewed by %(reviewer)s on %(at)s: %(decision)s") % {
-                "reviewer": review["reviewer"], "at": review["decided_at"][:10], "decision": review["decision_label"]})
+                "reviewer": review["reviewer"], "at": date_shown(review["decided_at"]),
+                "decision": review["decision_label"]})
     line(_("Copies of your documents (Art. 15(3) GDPR)"), h2)
     for document in export["documents"]:
         line(_("%(name)s (%(size)s bytes), attached to this PDF") % document)
@@ -324,7 +325,7 @@ def data_subject_access_pdf(export: dict, files=()) -> bytes:
         line(_("No documents are stored about you."))
     line(_("Who opened your data"), h2)
     for entry in export["access_log"]:
-        line(f"{entry['at'][:16].replace('T', ' ')} · {entry['by']} · {entry['what_label']} · {entry['purpose_label']}")
+        line(f"{moment_shown(entry['at'])} · {entry['by']} · {entry['what_label']} · {entry['purpose_label']}")
     if not export["access_log"]:
         line(_("No access is recorded."))
     line(_("Your rights"), h2)

@@ -6,6 +6,7 @@ from django.utils.text import capfirst
 from audit.registry import label as event_type_label
 from audit.registry import purpose_label
 from audit.selectors.events import requests_open_by_due_date
+from automations.fields import date_shown, moment_shown
 
 register = template.Library()
 
@@ -42,3 +43,15 @@ def object_type_label(object_type: str) -> str:
 def access_purpose(purpose) -> str:
     """Why an access event opened personal data, in the reader's language ("Prüfwarteschlange")."""
     return purpose_label(purpose)
+
+
+@register.filter
+def local_date(value) -> str:
+    """An ISO date or timestamp of an export's JSON as the reader's language writes dates."""
+    return date_shown(value) if value else "—"
+
+
+@register.filter
+def local_moment(value) -> str:
+    """An ISO timestamp of an export's JSON in local time, as the reader's language writes it."""
+    return moment_shown(value) if value else "—"

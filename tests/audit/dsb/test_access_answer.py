@@ -81,3 +81,6 @@ def test_the_html_answer_names_fields_engines_and_the_identifier_for_people(clie
     suggestions = [s for d in export["automated_decisions"] for s in d["suggestions"]]
     assert suggestions and all(s["engine_label"] and s["field_label"] for s in suggestions)
     assert all(f"<td>{s['engine']}</td>" not in page for s in suggestions if s["engine_label"] != s["engine"])
+    # dates as the reader writes them: "01.01.2037", not the JSON's "2037-01-01"
+    for day in [export["request"]["received_at"][:10]] + [d["kept_until"] for d in export["automated_decisions"]]:
+        assert f"{day[8:10]}.{day[5:7]}.{day[:4]}" in page and day not in page
