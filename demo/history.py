@@ -36,11 +36,12 @@ from automations.choices import (
     StepStatus,
 )
 from automations.connectors.models import Delivery, DeliveryAttempt
+from automations.execution.services.intake import store_files
 from automations.fields import field_label
 from automations.models import CatalogueEntry, Escalation, Run, StepRun, Suggestion, UseCase, WorkItem
 from automations.registry.selectors import label_map
 from automations.registry.services import changes
-from demo.invoices import DEMO_SUPPLIERS
+from demo.invoices import DEMO_SUPPLIERS, DemoInvoice, DemoLine, render_invoice
 from demo.reviews import DEMO_TEAMS
 from demo.use_cases import CHOICE_TEXTS, DEMO_CUSTOMERS, DOCUMENT_CLASSES, TICKET_PRIORITIES, TICKET_QUEUES
 from leitstand.services import daily_figures_refresh_range
@@ -94,6 +95,7 @@ class _History:
         self.deliveries: list[Delivery] = []
         self.attempts: list[DeliveryAttempt] = []
         self.queues: dict = {}
+        self.files: list[tuple[WorkItem, DemoInvoice]] = []
         self.counter = 0
 
     def queue(self, use_case, kind):
@@ -128,6 +130,17 @@ class _History:
                    "sender_email": email, "customer_number": number}
         return payload, {"queue": queue, "priority": priority}
 
+    def invoice(self, values: dict) -> DemoInvoice:
+        """The invoice a bulk item's values came from, as its supplier would have sent it (one line at 19 %)."""
+        supplier = next(n for n, s in enumerate(DEMO_SUPPLIERS) if s["name"] == values["seller_name"])
+        issued = datetime.fromisoformat(values["issue_date"]).date()
+        return DemoInvoice(filename=f"{values['invoice_number']}.pdf", supplier=supplier,
+                           number=values["invoice_number"], issue_date=issued.isoformat(),
+                           delivery_date=issued.isoformat(), due_date=(issued + timedelta(days=30)).isoformat(),
+                           lines=(DemoLine("Leistungen laut Vereinbarung", Decimal(1), Decimal(values["net_total"]),
+                                           Decimal(19)),),
+                           with_xml=False, layout=self.rng.choice(("letter", "modern")))
+
     def add_item(self, use_case, release, profile, received: datetime, days_back: int, recent: bool) -> None:
         rng = self.rng
         self.counter += 1
@@ -159,6 +172,9 @@ class _History:
                     self.steps.append(StepRun(tenant=self.tenant, run=run, step=failed_step, attempt=number,
                                               status=StepStatus.FAILED, duration_ms=2000, error="Zeitüberschreitung",
                                               started_at=started + timedelta(seconds=50 * (number - 1))))
+                if use_case.key == "eingangsrechnungen":  # the PDF that could not be read stays with the item
+                    item.source = rng.choice((ItemSource.UPLOAD, ItemSource.FOLDER))
+                    self.files.append((item, self.invoice(values)))
                 self.failed(item, use_case, gave_up, recent)
                 return
             attempt = 2
@@ -307,6 +323,8 @@ class _History:
             (Delivery, self.deliveries), (DeliveryAttempt, self.attempts)]
         for model, rows in batches:
             model.objects.bulk_create(rows, batch_size=1000)
+        for item, invoice in self.files:
+            store_files(item, [(invoice.filename, render_invoice(invoice), "application/pdf")])
 
 
 def _connector(tenant, users) -> CatalogueEntry:

@@ -24,6 +24,14 @@ OVERDUE = timedelta(minutes=5)
 QUANTILES = (0.5, 0.95, 0.99)
 
 
+def _circuit_states(model, name: str, kind: str, documentation: str) -> GaugeMetricFamily:
+    """One gauge per breaker of a catalogue entry (processor or connector), 1 for the state it is in."""
+    gauge = GaugeMetricFamily(name, documentation, labels=["tenant", kind, "state"])
+    for tenant, key, state in model.objects.values_list("tenant__slug", "entry__key", "state"):
+        gauge.add_metric([tenant, key, state], 1)
+    return gauge
+
+
 def _quantile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
@@ -107,17 +115,10 @@ class BusinessCollector:
         yield GaugeMetricFamily("leitplanke_runs_finished_15m", "Runs finished in the last 15 minutes.",
                                 value=len(durations))
 
-        circuits = GaugeMetricFamily("leitplanke_processor_circuit", "Circuit breaker of each processor (1 for "
-                                     "its current state).", labels=["tenant", "processor", "state"])
-        for tenant, key, state in ProcessorCircuit.objects.values_list("tenant__slug", "entry__key", "state"):
-            circuits.add_metric([tenant, key, state], 1)
-        yield circuits
-        connector_circuits = GaugeMetricFamily("leitplanke_connector_circuit", "Circuit breaker of each delivery "
-                                               "connector (1 for its current state).",
-                                               labels=["tenant", "connector", "state"])
-        for tenant, key, state in ConnectorCircuit.objects.values_list("tenant__slug", "entry__key", "state"):
-            connector_circuits.add_metric([tenant, key, state], 1)
-        yield connector_circuits
+        yield _circuit_states(ProcessorCircuit, "leitplanke_processor_circuit", "processor",
+                              "Circuit breaker of each processor (1 for its current state).")
+        yield _circuit_states(ConnectorCircuit, "leitplanke_connector_circuit", "connector",
+                              "Circuit breaker of each delivery connector (1 for its current state).")
 
         deliveries = GaugeMetricFamily("leitplanke_deliveries", "Deliveries to target systems by tenant, "
                                        "connector and status (pending, delivered, failed and retried, dead).",

@@ -133,6 +133,17 @@ def _title_values(item) -> list[tuple[dict, object]]:
     return values
 
 
+def _text_opening(item, length: int = 60) -> list[tuple[str, str]]:
+    """(label, opening words) of the item's first text input, for an item with no file and no title value
+    (a document whose processing failed before anything was found)."""
+    for spec in item.use_case.input_fields:
+        value = item.payload.get(spec.get("name"))
+        if spec.get("type") in ("text", "long_text") and isinstance(value, str) and value.strip():
+            text = " ".join(value.split())
+            return [(field_label(spec), text if len(text) <= length else text[:length].rsplit(" ", 1)[0] + " …")]
+    return []
+
+
 def work_item_identities(*, items) -> dict:
     """pk → ItemIdentity for a page of items (use case loaded with them): one query for the file names,
     one per referenced kind of master data."""
@@ -166,6 +177,8 @@ def work_item_identities(*, items) -> dict:
             known = records.get((kind, attribute, _normalised(attribute, str(value)))) if attribute else None
             shown = f"{known.name} ({value})" if known is not None else format_value(spec, value, currency=currency)
             parts.append((field_label(spec), shown))
+        if not parts and item.pk not in names:  # nothing found or decided yet: the text that came in, begun
+            parts = _text_opening(item)
         identities[item.pk] = ItemIdentity(files=names.get(item.pk, []), parts=parts)
     return identities
 

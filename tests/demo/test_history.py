@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from automations.choices import EscalationState, ItemStatus
+from automations.execution.selectors import work_item_identities
 from automations.models import Escalation, WorkItem
 from demo import history
 from demo import seed as demo
@@ -41,6 +42,14 @@ def test_the_history_fills_every_chart_keeps_the_chain_valid_and_is_written_once
     assert open_tasks.exists() and open_tasks.filter(due_at__lt=timezone.now()).exists()
     assert Escalation.objects.filter(tenant=tenant, state=EscalationState.OPEN,
                                      contact=result.users["department_owner"]).exists()
+    # An item whose processing failed before anything was found is still told apart in the escalations: an
+    # invoice by the PDF that could not be read, a document by the opening of its text.
+    failed = items.filter(status=ItemStatus.ESCALATED, reasons__0__startswith="Verarbeitung nach 3 Versuchen")
+    identities = work_item_identities(items=failed.select_related("use_case"))
+    invoices = [i for i in failed if i.use_case.key == "eingangsrechnungen"]
+    assert invoices and all(identities[i.pk].files[0].endswith(".pdf") for i in invoices)
+    assert invoices[0].files.get().file.read(5) == b"%PDF-"
+    assert all(identities[i.pk].parts or identities[i.pk].files for i in failed)
 
     # Every chart of the Leitstand has something to show over the history's weeks.
     today = timezone.localdate()

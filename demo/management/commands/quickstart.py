@@ -219,7 +219,7 @@ class Command(BaseCommand):
             released = runs_orphaned_release()
             if released:
                 runs_reap()
-                self.stderr.write(_("%(n)s run(s) the worker was in the middle of were queued again.")
+                self.stderr.write(_("%(n)s run(s) the stopped worker was running or had taken were queued again.")
                                   % {"n": released})
         except Exception as exc:  # noqa: BLE001 - the beat reaper takes them over when their lease ends
             self.stderr.write(_("Runs of the stopped worker not queued again (%(error)s); the reaper takes them "

@@ -290,3 +290,18 @@ def test_the_dry_run_page_records_who_saw_its_samples(client, tenant, team, eage
     event, = AccessEvent.objects.order_by("id")[before:]
     assert (event.event_type, event.details["purpose"], event.details["items"], event.actor_user_id) == (
         "work_items.listed", "dry runs", [str(item.pk)], lead.pk)
+
+
+def test_an_item_with_no_file_and_no_title_value_shows_the_opening_of_its_text(client, tenant, team):
+    from automations.execution.services.escalations import escalation_create
+    from tests.automations.factories import make_use_case
+    use_case = make_use_case(tenant, team["automation_lead"], key="belege", input_fields=[
+        {"name": "text", "type": "long_text", "label": {"de": "Text"}}],
+        output_fields=[{"name": "klasse", "type": "category", "title": True, "choices": ["lieferschein"]}])
+    item = WorkItem.objects.create(tenant=tenant, use_case=use_case, content_hash="b1", status=ItemStatus.ESCALATED,
+                                   payload={"text": "Lieferschein  Nr. 4711\nder Firma Muster, Anlieferung am "
+                                                    "Montag an Tor 3, bitte mit Bestellung abgleichen"})
+    escalation_create(actor=SYSTEM, item=item, reason="Verarbeitung fehlgeschlagen")
+    page = login(client, team["automation_lead"], tenant).get(reverse("work:escalations")).content.decode()
+    assert 'title="Text">Lieferschein Nr. 4711 der Firma Muster, Anlieferung am …<' in page
+    assert "ohne Datei und Titelfelder" not in page
