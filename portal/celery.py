@@ -4,10 +4,15 @@ import os
 
 from celery import Celery, signals
 from celery.states import SUCCESS
+from kombu.transport import TRANSPORT_ALIASES
 
 from portal.logs import log_context, log_context_end, log_context_start
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+# The embedded broker: kombu's filesystem transport with atomic writes and a reader that never takes a half-written
+# message (operations/broker.py); the settings choose it for a `filesystem://` broker URL.
+TRANSPORT_ALIASES.setdefault("leitplanke-filesystem", "operations.broker:Transport")
 
 app = Celery("leitplanke")
 app.config_from_object("django.conf:settings", namespace="CELERY")

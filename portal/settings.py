@@ -349,6 +349,9 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", required=PRODUCTION) or "filesy
 CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 if CELERY_BROKER_URL.startswith("filesystem"):
+    # kombu's transport lets a worker read a message file its writer has not finished, and the worker then stops
+    # with the message lost (celery/kombu#1551): ours writes atomically and skips what it cannot read yet.
+    CELERY_BROKER_TRANSPORT = "leitplanke-filesystem"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_FOLDER / "queue"),
         "data_folder_out": str(CELERY_FOLDER / "queue"),

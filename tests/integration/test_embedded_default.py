@@ -132,3 +132,36 @@ def test_an_item_posted_through_the_api_reaches_a_final_status_and_survives_a_ki
     assert [(run["status"], run["attempt"], run["trigger"]) for run in report["runs"]] == [("succeeded", 2, "reaper")]
     assert report["runs"][0]["steps"] == STEPS
     assert (site["var"] / "leitplanke.sqlite3").exists() and (site["var"] / "celery" / "queue").is_dir()
+
+
+def test_a_half_written_message_neither_stops_the_worker_nor_is_lost(site, server, embedded_worker):
+    """kombu's own filesystem transport let a worker read a message file its writer had not finished: the worker
+    stopped with an unrecoverable JSON error and the message was gone (celery/kombu#1551). The writer here is
+    paused in the middle of the message; the worker goes on with other work and takes the message once whole."""
+    session = requests.Session()
+    session.headers.update({"Authorization": f"Bearer {site['token']}", "Accept-Language": "en"})
+    response = session.post(server + "/api/v1/work-items/", json={"use_case": "belege",
+                                                                   "payload": {"text": "Rechnung, Nummer 3"}},
+                            timeout=30)
+    assert response.status_code == 201, response.text
+    pk = response.json()["id"]
+    queue = site["var"] / "celery" / "queue"
+    [message] = [path for path in queue.iterdir()
+                 if json.loads(path.read_bytes())["headers"]["task"] == "automations.process_run"]
+    content = message.read_bytes()
+    message.write_bytes(content[: len(content) // 2])  # the writer, paused mid-write
+
+    worker = embedded_worker.start()
+    site["run"]("manage.py", "ping_worker", "--timeout", "60")  # sent after it, run while it waits
+    assert worker.process.poll() is None, worker.log.read_text()
+    assert message.exists() and json.loads(site["run"]("-m", "tests.integration.embedded_site", "report",
+                                                       pk))["status"] == "received"
+
+    with open(message, "ab") as file:  # the writer goes on
+        file.write(content[len(content) // 2:])
+    wait_until(lambda: json.loads(site["run"]("-m", "tests.integration.embedded_site", "report", pk))["status"]
+               == "applied", timeout=60, interval=0.5, what="the item to be applied once its message is whole")
+    report = json.loads(site["run"]("-m", "tests.integration.embedded_site", "report", pk))
+    assert report["routed"] == 1
+    assert [(run["status"], run["attempt"]) for run in report["runs"]] == [("succeeded", 1)]
+    assert worker.process.poll() is None and "Unrecoverable error" not in worker.log.read_text()
