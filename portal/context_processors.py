@@ -12,7 +12,7 @@ def portal(request):
     return {
         "active_tenant": getattr(request, "tenant", None),
         "active_roles": list(membership.roles) if membership else [],
-        "user_tenants": tenant_list_for_user(user=user),
+        "user_tenants": getattr(request, "user_tenants", None) or tenant_list_for_user(user=user),
         # Outside production a privileged user may work without a second factor (the quick start's demo users):
         # every page says so.
         "second_factor_not_enforced": (not settings.TWO_FACTOR_ENFORCED

@@ -26,7 +26,7 @@ from portal.logs import (
 )
 from portal.problems import problem_response
 from portal.roles import SECOND_FACTOR_ROLES
-from portal.selectors import membership_get, tenant_list_for_user
+from portal.selectors import membership_get, remember_roles, tenant_list_for_user
 
 request_logger = logging.getLogger("portal.request")
 
@@ -188,6 +188,7 @@ def _resolve(request):
     if not user.is_authenticated:
         return None
     tenants = list(tenant_list_for_user(user=user))
+    request.user_tenants = tenants  # the tenant switcher of every page shows them (portal.context_processors)
     chosen = request.session.get(SESSION_TENANT_KEY)
     for tenant in tenants:
         if tenant.pk == chosen:
@@ -212,9 +213,16 @@ class TenantMiddleware:
         request.tenant = tenant
         if request.user.is_authenticated:
             request.user.active_tenant = tenant
-        request.membership = SimpleLazyObject(
-            lambda: membership_get(user=request.user, tenant=tenant) if tenant else None
-        )
+        def load():
+            membership = membership_get(user=request.user, tenant=tenant) if tenant else None
+            if tenant is not None:  # the permission backend answers from these roles for the rest of the request
+                remember_roles(user=request.user, tenant=tenant, roles=membership.roles if membership else [])
+            return membership
+
+        request.membership = SimpleLazyObject(load)
+        if request.user.is_authenticated and tenant is not None:
+            # roles_of() reads the same membership (one query a request, whoever asks first).
+            request.user._tenant_membership = (tenant.pk, request.membership)
         return self.get_response(request)
 
 

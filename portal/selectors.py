@@ -39,6 +39,9 @@ def roles_of(*, user, tenant: Tenant) -> list[str]:
     remembered = getattr(user, "_tenant_roles", None)
     if remembered is not None and remembered[0] == tenant.pk:
         return list(remembered[1])
+    loading = getattr(user, "_tenant_membership", None)  # the request's membership (portal.middleware)
+    if loading is not None and loading[0] == tenant.pk:
+        return list(loading[1].roles) if loading[1] else []
     membership = membership_get(user=user, tenant=tenant)
     return list(membership.roles) if membership else []
 

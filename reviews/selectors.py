@@ -8,7 +8,7 @@ from typing import Any, cast
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, TextField
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, TextField
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -42,14 +42,14 @@ from reviews.models import (
 QUEUE_ACTIONS = ("view", "work")
 
 
-def review_queue_restrict(qs, *, tenant, user, action: str = "view") -> QuerySet[ReviewQueue]:
+def review_queue_restrict(qs, *, tenant, user, action: str = "view", workable=None) -> QuerySet[ReviewQueue]:
+    """`workable`: _workable(tenant=, user=) when the caller has it already (guardian's query is costly to build)."""
     if action not in QUEUE_ACTIONS:
         raise ValueError(f"unknown action {action}")
     qs = qs.filter(tenant=tenant)
     if user is None or not user.is_authenticated or not user.is_active:
         return qs.none()
-    workable = get_objects_for_user(user, "reviews.work_reviewqueue", klass=ReviewQueue.objects.for_tenant(tenant),
-                                    accept_global_perms=False)
+    workable = _workable(tenant=tenant, user=user) if workable is None else workable
     if action == "work":
         return qs.filter(pk__in=workable.values("pk"))
     if reads_all_work(user=user, tenant=tenant):
@@ -57,6 +57,12 @@ def review_queue_restrict(qs, *, tenant, user, action: str = "view") -> QuerySet
     owned = use_case_restrict(UseCase.objects.all(), tenant=tenant, user=user, action="own")
     of_owned = ReviewQueue.objects.filter(tenant=tenant, use_cases__in=owned.values("pk"))
     return qs.filter(Q(pk__in=workable.values("pk")) | Q(pk__in=of_owned.values("pk")))
+
+
+def _workable(*, tenant, user) -> QuerySet[ReviewQueue]:
+    """The queues granted to the user to work, to them or to their team (django-guardian's object permissions)."""
+    return get_objects_for_user(user, "reviews.work_reviewqueue", klass=ReviewQueue.objects.for_tenant(tenant),
+                                accept_global_perms=False)
 
 
 def review_queue_list_for_figures(*, tenant) -> QuerySet[ReviewQueue]:
@@ -158,6 +164,17 @@ def review_queue_get(*, tenant, user, pk) -> ReviewQueue:
     return review_queue_list(tenant=tenant, user=user).get(pk=pk)
 
 
+def review_queue_get_for_page(*, tenant, user, pk) -> ReviewQueue:
+    """review_queue_get, with `may_work` (may_work_queue) read in the same query: the queue's page asks both."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        raise ReviewQueue.DoesNotExist
+    workable = _workable(tenant=tenant, user=user)
+    queue: Any = review_queue_restrict(ReviewQueue.objects.all(), tenant=tenant, user=user, workable=workable).annotate(
+        granted_work=Exists(workable.filter(pk=OuterRef("pk")))).get(pk=pk)
+    queue.may_work = user.has_perm("reviews.work_reviewqueue") or queue.granted_work
+    return queue
+
+
 def review_queue_figures(*, queue, now=None) -> QueueFigures:
     """Open, claimed, second-review, overdue and due-soon figures of one queue: five capped counts in
     one query."""
@@ -180,7 +197,8 @@ def review_queue_figures(*, queue, now=None) -> QueueFigures:
 
 
 def review_queue_use_cases(*, queue) -> list:
-    return list(queue.use_cases.order_by("title"))
+    # The tenant and the escalation contact with them: the clerk's clearance reads each use case's briefing.
+    return list(queue.use_cases.select_related("tenant", "escalation_contact").order_by("title"))
 
 
 # Keyset cursors: "<priority>|<due_at ISO>|<id>", URL-safe base64. A bad cursor starts from the top.

@@ -71,12 +71,15 @@ class QueueListView(ReviewView):
         })
 
 
+_PK = 987654321  # a stand-in id: the task page's address is reversed once a page, the id put in per row
+
+
 class QueueDetailView(ReviewView):
     permission_required = "reviews.view_reviewqueue"
 
     def get(self, request, pk: int):
         tenant, user, now = request.tenant, request.user, timezone.now()
-        queue = get_or_404(selectors.review_queue_get, tenant=tenant, user=user, pk=pk)
+        queue = get_or_404(selectors.review_queue_get_for_page, tenant=tenant, user=user, pk=pk)
         use_cases = selectors.review_queue_use_cases(queue=queue)
         form = TaskFilterForm(request.GET or None, use_cases=use_cases)
         data = form.cleaned_data if form.is_bound and form.is_valid() else {}
@@ -84,7 +87,7 @@ class QueueDetailView(ReviewView):
                                         use_case_id=data.get("use_case"), search=data.get("q") or "",
                                         priority=data.get("priority"), overdue=bool(data.get("overdue")))
         page = selectors.review_task_page(queue=queue, filters=filters, after=data.get("after"), now=now)
-        may_work = selectors.may_work_queue(user=user, queue=queue)
+        may_work = queue.may_work
         clearances = selectors.review_clearance(tenant=tenant, user=user, use_cases=use_cases) if may_work else []
         bulk = (may_work and queue.bulk_approval_allowed and queue.kind == QueueKind.REVIEW
                 and filters.state == TaskState.OPEN and tenant_policy_get(tenant=tenant).bulk_approval_allowed)
@@ -97,11 +100,19 @@ class QueueDetailView(ReviewView):
         # event for the page.
         services.work_items_view_record(actor=actor_from_request(request), tenant=tenant, items=shown,
                                         purpose="review queue")
+        # What each row shows is prepared here, not looked up per row in the template (50 rows: a reverse(), two
+        # translations and several filters each cost more than the page's queries).
+        task_url = reverse("reviews:task-detail", args=[_PK]).replace(str(_PK), "{}")
+        task_label = _("Task %(pk)s")
+        titles = {pk: u.title for pk, u in by_id.items()}
         rows = []
         for task in page.tasks:
             use_case = by_id.get(task.use_case_id)
-            rows.append({"task": task, "use_case": use_case, "overdue": task.due_at < now,
-                         "identity": identities.get(task.item_id),
+            reasons = task.reasons or []
+            rows.append({"task": task, "overdue": task.due_at < now, "identity": identities.get(task.item_id),
+                         "url": task_url.format(task.pk), "label": task_label % {"pk": task.pk},
+                         "use_case_title": titles.get(task.use_case_id) or "—",
+                         "reasons": reasons[:3], "more_reasons": len(reasons) > 3,
                          "bulk": bulk and task.use_case_id in cleared and selectors.review_task_bulk_approvable(
                              task=task, queue=queue, item=items.get(task.item_id), use_case=use_case, user=user)})
         query = request.GET.copy()
