@@ -47,6 +47,17 @@ STRAY = ("BROKER_URL", "RESULT_BACKEND", "APP", "CELERY_BROKER_URL", "CELERY_RES
          "DATABASE_URL", "PORTAL_MEDIA_ROOT", "DEBUG")
 
 
+def py_spy() -> Path | None:
+    """py-spy beside this Python, else the first on PATH (a tool, no dependency of the project)."""
+    import shutil
+
+    found = BIN / "py-spy"
+    if found.exists():
+        return found
+    elsewhere = shutil.which("py-spy")
+    return Path(elsewhere) if elsewhere else None
+
+
 def profiled(fn, top: int = 14) -> tuple[object, list[str]]:
     """Run fn under cProfile; the `top` functions by own time, as printable lines (what limits it)."""
     import cProfile
@@ -498,8 +509,8 @@ class Bench:
 
     def web_profile_start(self, server: subprocess.Popen, seconds: float) -> subprocess.Popen:
         """py-spy samples every gunicorn worker (wall clock: waiting threads count too) while the POSTs run."""
-        spy = BIN / "py-spy"
-        if not spy.exists():
+        spy = py_spy()
+        if spy is None:
             raise SystemExit("--profile-web needs py-spy: pip install py-spy")
         out = self.folder / "web-profile.txt"
         return subprocess.Popen([str(spy), "record", "--pid", str(server.pid), "--subprocesses", "--idle",
@@ -600,8 +611,8 @@ class Bench:
 
     def worker_profile_start(self, worker: subprocess.Popen, name: str) -> subprocess.Popen:
         """py-spy samples the worker's processes (wall clock: waiting counts too) until it is interrupted."""
-        spy = BIN / "py-spy"
-        if not spy.exists():
+        spy = py_spy()
+        if spy is None:
             raise SystemExit("--profile-worker needs py-spy: pip install py-spy")
         return subprocess.Popen([str(spy), "record", "--pid", str(worker.pid), "--subprocesses", "--idle",
                                  "--function", "--format", "raw", "--rate", "50", "--duration", "1800",

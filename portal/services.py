@@ -26,6 +26,7 @@ from audit.services.events import audit_event_record
 from audit.services.pseudonyms import pseudonym_for
 from portal import field_keys
 from portal.choices import Role, TokenScope
+from portal.db.prepared import PreparedQuery
 from portal.history import stamp
 from portal.models import ApiToken, Membership, Tenant, TotpAuthenticator, validate_roles
 from portal.permissions import actor_has_perm
@@ -528,6 +529,16 @@ def api_token_revoke(*, actor, token: ApiToken) -> ApiToken:
     return token
 
 
+# The token with its user, its tenant and the user's roles there: one statement, compiled once per process (the
+# ORM would build the same SQL anew for every request). Nothing is cached but the SQL: a token revoked or expired,
+# a user or tenant deactivated, a membership ended is refused on the very next request.
+_TOKEN_BY_PREFIX = PreparedQuery(ApiToken, lambda prefix: (
+    ApiToken.objects.select_related("user", "tenant").filter(prefix=prefix)
+    .annotate(member_roles=Subquery(Membership.objects.filter(
+        tenant=OuterRef("tenant"), user=OuterRef("user"), is_active=True).order_by().values("roles")[:1]))
+    .order_by()[:1]), prefix=str)
+
+
 def api_token_authenticate(*, plain: str, method: str, path: str) -> ApiToken | None:
     """Resolve a presented token in one query (token, user, tenant and the user's roles there); expired or
     revoked tokens are refused, and every refusal is audited; an unknown token returns None.
@@ -538,10 +549,7 @@ def api_token_authenticate(*, plain: str, method: str, path: str) -> ApiToken | 
     parts = plain.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
-    token = (ApiToken.objects.select_related("user", "tenant").filter(prefix=parts[1])
-             .annotate(member_roles=Subquery(Membership.objects.filter(
-                 tenant=OuterRef("tenant"), user=OuterRef("user"), is_active=True).order_by().values("roles")[:1]))
-             .order_by().first())
+    token = _TOKEN_BY_PREFIX.first(prefix=parts[1])
     if token is None or not secrets.compare_digest(token.digest, _digest(plain)):
         return None
     usable = (token.is_usable and token.user.is_active and token.tenant.is_active

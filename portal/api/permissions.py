@@ -45,6 +45,13 @@ class TenantModelPermissions(permissions.DjangoObjectPermissions):
     def has_permission(self, request, view):
         return TenantMember().has_permission(request, view) and super().has_permission(request, view)
 
+    def _queryset(self, view):
+        """Whose permissions the method needs: the model of the view's declared `queryset` (every API view
+        names its model there, for the permissions and the schema), so the check does not build the view's
+        scoped read just to learn the model; a view without one is asked for get_queryset() as DRF does."""
+        declared = getattr(view, "queryset", None)
+        return declared if declared is not None else super()._queryset(view)
+
     def has_object_permission(self, request, view, obj):
         tenant = request_tenant(request)
         if getattr(obj, "tenant_id", None) != tenant.pk:

@@ -13,6 +13,12 @@ from django.db.models import Model
 from django.db.models.sql import InsertQuery
 
 
+# The INSERT's text per model, column list and database vendor: it never changes, only the values do. A row whose
+# values are plain (no expressions) and whose fields need no placeholder of their own takes it from here and only
+# converts its values (Field.get_db_prep_save, as the compiler does).
+_STATEMENTS: dict[tuple, tuple[str, tuple, list]] = {}
+
+
 def _insert_sql(obj: Model, connection) -> tuple[str, tuple, list]:
     """The row's INSERT as Model.save() would send it (Model._save_table): every local column but an auto
     primary key not set yet, returning what the database fills in."""
@@ -20,11 +26,25 @@ def _insert_sql(obj: Model, connection) -> tuple[str, tuple, list]:
     fields = list(meta.local_concrete_fields)
     if obj.pk is None:
         fields = [f for f in fields if f is not meta.auto_field]
+    key = (type(obj), tuple(f.attname for f in fields), connection.vendor)
+    known = _STATEMENTS.get(key)
+    if known is not None:
+        values = [field.pre_save(obj, add=True) for field in fields]
+        if not any(hasattr(value, "resolve_expression") for value in values):
+            sql, tail, returning = known
+            return sql, tuple(field.get_db_prep_save(value, connection=connection)
+                              for field, value in zip(fields, values, strict=True)) + tail, returning
     query = InsertQuery(type(obj))
     query.insert_values(fields, [obj])
     compiler = query.get_compiler(connection=connection)
     compiler.returning_fields = list(meta.db_returning_fields)
     ((sql, params),) = compiler.as_sql()
+    tail = tuple(getattr(compiler, "returning_params", ()) or ())
+    plain = (len(params) == len(fields) + len(tail)
+             and not any(getattr(field, "get_placeholder", None) for field in fields)
+             and not any(hasattr(getattr(obj, field.attname), "resolve_expression") for field in fields))
+    if plain:
+        _STATEMENTS[key] = (sql, tail, compiler.returning_fields)
     return sql, tuple(params), compiler.returning_fields
 
 

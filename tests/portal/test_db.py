@@ -1,13 +1,20 @@
 """The PostgreSQL backend's health check (portal.db.postgresql): no round trip on a healthy connection, the
-connection replaced when the server ended it. And several rows in one statement (portal.db.inserts)."""
+connection replaced when the server ended it. Several rows in one statement (portal.db.inserts), and reads
+compiled once per process (portal.db.prepared)."""
 import time
 from unittest import mock
 
 import pytest
 from django.db import connection, connections
 
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Now
+
 from automations.models import Run, WorkItem
-from portal.db.inserts import insert_together
+from portal.db.inserts import _STATEMENTS, insert_together
+from portal.db.prepared import PreparedQuery
+from portal.models import ApiToken, Membership
+from portal.services import api_token_create
 from tests.automations.factories import make_team, make_use_case
 
 pytestmark = pytest.mark.django_db
@@ -56,3 +63,59 @@ def test_rows_that_name_each_other_are_written_in_one_statement(tenant, member, 
         insert_together([item, run])
     assert run.pk is not None  # the database's id, returned
     assert Run.objects.get(pk=run.pk).item.payload == {"text": "Rechnung"}
+
+
+def test_an_insert_after_the_first_of_its_kind_sends_the_same_row(tenant, member, django_assert_num_queries):
+    team = make_team(member)
+    use_case = make_use_case(tenant, team["automation_lead"])
+    _STATEMENTS.clear()
+    first = WorkItem(tenant=tenant, use_case=use_case, content_hash="1" * 64, payload={"text": "eins"})
+    insert_together([first, Run(tenant=tenant, item=first)])
+    assert len(_STATEMENTS) == 2  # the item's and the run's INSERT, kept
+    second = WorkItem(tenant=tenant, use_case=use_case, content_hash="2" * 64, payload={"text": "zwei", "n": [1]},
+                      external_id="R-2", reasons=["a"])
+    run = Run(tenant=tenant, item=second)
+    with django_assert_num_queries(1):
+        insert_together([second, run])
+    stored = WorkItem.objects.get(pk=second.pk)
+    assert (stored.payload, stored.external_id, stored.reasons, stored.content_hash) == (
+        {"text": "zwei", "n": [1]}, "R-2", ["a"], "2" * 64)
+    assert stored.created_at == second.created_at and Run.objects.get(pk=run.pk).item_id == second.pk
+    # A value that is an expression is compiled as Django compiles it (and not kept).
+    third = WorkItem(tenant=tenant, use_case=use_case, content_hash="3" * 64, payload={}, finalised_at=Now())
+    insert_together([third])
+    assert WorkItem.objects.get(pk=third.pk).finalised_at is not None
+
+
+_TOKEN = PreparedQuery(ApiToken, lambda prefix: (
+    ApiToken.objects.select_related("user", "tenant").filter(prefix=prefix)
+    .annotate(member_roles=Subquery(Membership.objects.filter(
+        tenant=OuterRef("tenant"), user=OuterRef("user"), is_active=True).order_by().values("roles")[:1]))
+    .order_by()[:1]), prefix=str)
+
+
+def test_a_prepared_read_gives_what_the_queryset_gives(tenant, member, django_assert_num_queries):
+    team = make_team(member)
+    tokens = [api_token_create(actor=user, tenant=tenant, user=user, name=name)[0]
+              for name, user in (("a", team["it_operator"]), ("b", team["automation_lead"]))]
+    for token in tokens * 2:  # compiled on the first call, reused after
+        with django_assert_num_queries(1):
+            found = _TOKEN.first(prefix=token.prefix)
+        expected = _TOKEN.build(prefix=token.prefix).get()
+        assert found is not expected and found.pk == token.pk
+        assert [getattr(found, f.attname) for f in ApiToken._meta.concrete_fields] == [
+            getattr(expected, f.attname) for f in ApiToken._meta.concrete_fields]
+        assert found.scopes == expected.scopes and isinstance(found.scopes, list)  # the JSON column converted
+        assert found.member_roles == expected.member_roles and isinstance(found.member_roles, list)
+        with django_assert_num_queries(0):  # user and tenant came with the row
+            assert (found.user.username, found.tenant.slug) == (expected.user.username, expected.tenant.slug)
+        assert found._state.adding is False and found._state.db == "default"
+    assert _TOKEN.first(prefix="nothing-like-it") is None
+    with pytest.raises(TypeError):
+        _TOKEN.first()
+
+
+def test_a_prepared_read_refuses_an_argument_that_is_not_a_parameter(tenant):
+    ignored = PreparedQuery(ApiToken, lambda prefix: ApiToken.objects.filter(name="x"), prefix=str)
+    with pytest.raises(ValueError, match="prefix"):
+        ignored.first(prefix="abc")

@@ -9,6 +9,14 @@ from portal.api.fields import StrictCharField
 from portal.problems import json_refusal
 
 
+_TIME = serializers.DateTimeField(read_only=True)  # the model serializer's rendering of a time (None stays None)
+
+
+def _choice(value) -> str | None:
+    """A choice as DRF's ChoiceField shows it: its stored value, a plain string."""
+    return value if value in ("", None) else str(value)
+
+
 class WorkItemSerializer(serializers.ModelSerializer):
     """The item as DESIGN.md's contract shows it: `fields` carries every value the engines found
     ({name: {"value", "confidence"}} and "decided_by" once a clerk decided); explanations and the
@@ -29,6 +37,21 @@ class WorkItemSerializer(serializers.ModelSerializer):
         fields = ["id", "use_case", "status", "fields", "reasons", "details", "source", "external_id", "release",
                   "created_at", "updated_at", "finalised_at", "deliveries"]
         read_only_fields = fields
+
+    def to_representation(self, item) -> dict:
+        """What the declared fields above give (the schema is built from them; tests compare both answers),
+        written out: DRF would build and deep-copy the model serializer's fields for every item it shows."""
+        release = item.release
+        return {
+            "id": str(item.pk), "use_case": str(item.use_case.key), "status": _choice(item.status),
+            "fields": self.field_values(item), "reasons": item.reasons, "details": self.get_details(item),
+            "source": _choice(item.source), "external_id": str(item.external_id),
+            "release": None if release is None else int(release.number),
+            "created_at": _TIME.to_representation(item.created_at),
+            "updated_at": _TIME.to_representation(item.updated_at),
+            "finalised_at": _TIME.to_representation(item.finalised_at),
+            "deliveries": self.get_deliveries(item),
+        }
 
     def field_values(self, item) -> dict:
         view = {}

@@ -23,6 +23,7 @@ from automations.registry.selectors import file_types_accepted, use_case_may
 from portal import dispatch
 from portal import files as stored_files
 from portal.choices import Role
+from portal.db.prepared import PreparedQuery
 from portal.permissions import require_perm
 from portal.selectors import reads_all_work, roles_of
 
@@ -33,6 +34,11 @@ class UseCaseNotAccepting(ValidationError):
     problem_status, problem_code = 409, "use_case_not_accepting"
 
 
+# A tenant's use case by its key (unique per tenant), compiled once per process: every intake asks it.
+_USE_CASE_BY_KEY = PreparedQuery(UseCase, lambda tenant_id, key: (
+    UseCase.objects.filter(tenant_id=tenant_id, key=key).order_by()[:1]), tenant_id=int, key=str)
+
+
 def use_case_accepting(*, actor, tenant, key: str) -> UseCase:
     """The tenant's use case `key`, which must accept work items from `actor`: an unknown key is a
     ValidationError; a use case the actor does not work is refused (PermissionDenied: a clerk sends work to
@@ -41,7 +47,7 @@ def use_case_accepting(*, actor, tenant, key: str) -> UseCase:
     retired is refused with UseCaseNotAccepting. Every way in (one item, a bulk import) asks here."""
     actor = as_actor(actor)
     require_perm(actor, tenant, "automations.add_workitem")
-    use_case = UseCase.objects.for_tenant(tenant).filter(key=key).first()
+    use_case = _USE_CASE_BY_KEY.first(tenant_id=tenant.pk, key=key)
     if use_case is None:
         raise ValidationError(_("Unknown use case %(key)s.") % {"key": key})
     # With add_workitem, a tenant-wide reader of work (the lead, IT) sends to every use case (from the roles the

@@ -12,12 +12,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework import serializers
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from automations.api import urls as work_item_urls
 from automations.choices import ChangeKind
 from automations.connectors import api as connector_api
+from automations.execution.api.serializers import WorkItemSerializer
 from automations.execution.api.views import ResultsPagination
 from automations.execution.services.results import work_item_finalise
 from automations.models import ResultAcknowledgement, Run, WorkItem
@@ -229,6 +231,27 @@ def test_a_clerks_decision_shows_the_final_value_and_who_decided(api_for, tenant
     data = erp.item(pk).json()
     assert data["status"] == "applied"
     assert data["fields"]["document_class"] == {"value": "reminder", "confidence": 0.75, "decided_by": "clerk"}
+
+
+def test_the_items_answer_is_what_its_declared_fields_give(api_for, tenant, team):
+    """The serializer writes the answer out (no per-item field building); the schema comes from the declared
+    fields, so both must give the same answer: a new item, a final one with a release, a decision and reasons."""
+    make_rules_use_case(tenant, team, key="pilotbelege", status="pilot")
+    erp = api_for(team["it_operator"], tenant)
+    created = erp.submit({"text": INVOICE_TEXT}, use_case="pilotbelege", external_id="ERP-7")
+    pk = created.json()["id"]
+    with transaction.atomic():
+        work_item_finalise(actor=team["clerk"], item=WorkItem.objects.get(pk=pk), approved=True,
+                           final_values={"document_class": "reminder"})
+    held = erp.submit({"text": REMINDER_TEXT}, use_case="pilotbelege").json()["id"]
+    WorkItem.objects.filter(pk=held).update(reasons=["Konfidenz zu niedrig"], status="review")
+    for item_pk, context in ((pk, {}), (pk, {"created": True}), (held, {})):
+        item = WorkItem.objects.select_related("release", "use_case").get(pk=item_pk)
+        answer = WorkItemSerializer(item, context=context)
+        assert answer.data == serializers.ModelSerializer.to_representation(answer, item)
+    final = WorkItem.objects.get(pk=pk)
+    assert final.finalised_at is not None and final.release_id is not None
+    assert erp.item(pk).json()["external_id"] == "ERP-7"
 
 
 # --- results for target systems ---------------------------------------------------------------------

@@ -1,0 +1,119 @@
+"""Reads whose shape never changes, compiled once per process: the query is built and compiled by the ORM the
+first time (joins, annotations, field conversions exactly as a QuerySet would have them), and each later call
+only puts its values in and turns the row into model instances as the QuerySet's own iterator does. A request
+that looks up its token and its use case then spends its time on the database's answer, not on building the
+same SQL again (Django builds a query's SQL anew on every evaluation).
+
+    token_by_prefix = PreparedQuery(ApiToken, lambda prefix: ApiToken.objects.select_related("user")
+                                    .filter(prefix=prefix).order_by()[:1], prefix=str)
+    token = token_by_prefix.first(prefix="abc")
+
+The builder is called once per database alias with a placeholder for each argument; every placeholder must
+reach the SQL as a parameter of its own (a filter's value), and nothing else may depend on the arguments. The
+statement goes through the connection's cursor as any ORM query does (query logging, execute wrappers). Only
+reads of model instances (ModelIterable) are supported; no prefetch_related."""
+import itertools
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connections, router
+from django.db.models import Model, QuerySet
+from django.db.models.query import ModelIterable, get_related_populators
+
+
+class _Compiled:
+    __slots__ = ("annotations", "converters", "end", "init_list", "model", "params", "populators", "slots", "sql",
+                 "start")
+
+
+class PreparedQuery:
+    def __init__(self, model: type[Model], build: Callable[..., QuerySet], **placeholders: type) -> None:
+        """`model`: what the query reads (for the database router); `placeholders`: each argument's type (str or
+        int), to make a value no real argument could equal."""
+        self.model, self.build = model, build
+        self.placeholders = placeholders
+        self._compiled: dict[tuple[str, str], _Compiled] = {}
+        self._lock = threading.Lock()
+
+    def _placeholder_values(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for n, (name, kind) in enumerate(self.placeholders.items()):
+            if kind is int:
+                values[name] = -(2**62) + 7919 * n - 104729  # no primary key or count is this negative
+            elif kind is str:
+                values[name] = f"\x1fprepared-{name}-{uuid.uuid4().hex}"
+            else:
+                raise TypeError(f"PreparedQuery placeholders are str or int, not {kind!r}")
+        return values
+
+    def _compile(self, using: str) -> _Compiled:
+        values = self._placeholder_values()
+        queryset = self.build(**values)
+        if queryset._iterable_class is not ModelIterable or queryset._prefetch_related_lookups:
+            raise TypeError("PreparedQuery reads model instances without prefetch_related")
+        compiler = queryset.query.get_compiler(using=using)
+        sql, params = compiler.as_sql()
+        slots: dict[int, str] = {}
+        for position, param in enumerate(params):
+            for name, value in values.items():
+                if type(param) is type(value) and param == value:
+                    slots[position] = name
+        missing = set(values) - set(slots.values())
+        if missing:
+            raise ValueError(f"PreparedQuery: {sorted(missing)} did not reach the SQL as parameters")
+        select, klass_info = compiler.select, compiler.klass_info
+        compiled = _Compiled()
+        compiled.sql, compiled.params, compiled.slots = sql, list(params), slots
+        compiled.model = klass_info["model"]
+        fields = klass_info["select_fields"]
+        compiled.start, compiled.end = fields[0], fields[-1] + 1
+        compiled.init_list = [f[0].target.attname for f in select[compiled.start:compiled.end]]
+        compiled.populators = get_related_populators(klass_info, select, using)
+        compiled.annotations = list((compiler.annotation_col_map or {}).items())
+        expressions = [s[0] for s in select[0:compiler.col_count]]
+        compiled.converters = [(position, functions, expression) for position, (functions, expression)
+                               in compiler.get_converters(expressions).items()]
+        return compiled
+
+    def _for(self, using: str) -> _Compiled:
+        key = (using, connections[using].vendor)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            with self._lock:
+                compiled = self._compiled.get(key) or self._compile(using)
+                self._compiled[key] = compiled
+        return compiled
+
+    def all(self, *, using: str | None = None, **values: Any) -> list[Model]:
+        if set(values) != set(self.placeholders):
+            raise TypeError(f"PreparedQuery needs exactly {sorted(self.placeholders)}")
+        using = using or router.db_for_read(self.model)
+        compiled = self._for(using)
+        params = compiled.params.copy()
+        for position, name in compiled.slots.items():
+            params[position] = values[name]
+        connection = connections[using]
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = cursor.fetchall()
+        found = []
+        for raw in rows:
+            row = list(raw)
+            for position, functions, expression in compiled.converters:
+                value = row[position]
+                for function in functions:
+                    value = function(value, expression, connection)
+                row[position] = value
+            obj = compiled.model.from_db(using, compiled.init_list, row[compiled.start:compiled.end])
+            for populator in compiled.populators:
+                populator.populate(row, obj)
+            for name, position in compiled.annotations:
+                setattr(obj, name, row[position])
+            found.append(obj)
+        return found
+
+    def first(self, *, using: str | None = None, **values: Any) -> Model | None:
+        """The first row's instance, or None (the builder should order and slice, e.g. `[:1]`)."""
+        return next(itertools.chain(self.all(using=using, **values), [None]))
