@@ -12,7 +12,6 @@ from django.db import connections, router
 from django.db.models import Model
 from django.db.models.sql import InsertQuery
 
-
 # The INSERT's text per model, column list and database vendor: it never changes, only the values do. A row whose
 # values are plain (no expressions) and whose fields need no placeholder of their own takes it from here and only
 # converts its values (Field.get_db_prep_save, as the compiler does).

@@ -6,7 +6,6 @@ from unittest import mock
 
 import pytest
 from django.db import connection, connections
-
 from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Now
 

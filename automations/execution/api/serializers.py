@@ -8,7 +8,6 @@ from automations.execution.models.work import WorkItem
 from portal.api.fields import StrictCharField
 from portal.problems import json_refusal
 
-
 _TIME = serializers.DateTimeField(read_only=True)  # the model serializer's rendering of a time (None stays None)
 
 
