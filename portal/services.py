@@ -552,12 +552,12 @@ def api_token_authenticate(*, plain: str, method: str, path: str) -> ApiToken | 
     token = _TOKEN_BY_PREFIX.first(prefix=parts[1])
     if token is None or not secrets.compare_digest(token.digest, _digest(plain)):
         return None
-    usable = (token.is_usable and token.user.is_active and token.tenant.is_active
-              and token.member_roles is not None)
+    roles = token.member_roles  # type: ignore[attr-defined]  # the query's annotation
+    usable = token.is_usable and token.user.is_active and token.tenant.is_active and roles is not None
     if not usable:
         _api_token_refusal_record(token, method, path)
         return None
-    remember_roles(user=token.user, tenant=token.tenant, roles=token.member_roles)
+    remember_roles(user=token.user, tenant=token.tenant, roles=roles)
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION:
         _api_token_mark_used(token, now, method, path)

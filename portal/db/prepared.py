@@ -16,20 +16,32 @@ import itertools
 import threading
 import uuid
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.query import ModelIterable, get_related_populators
 
+M = TypeVar("M", bound=Model)
 
+
+@dataclass(slots=True)
 class _Compiled:
-    __slots__ = ("annotations", "converters", "end", "init_list", "model", "params", "populators", "slots", "sql",
-                 "start")
+    sql: str
+    params: list
+    slots: dict[int, str]  # parameter position -> argument name
+    model: type[Model]
+    start: int  # the model's own columns in the row
+    end: int
+    init_list: list[str]
+    populators: list  # select_related's instances
+    annotations: list[tuple[str, int]]
+    converters: list[tuple[int, list, Any]]  # (position, functions, expression)
 
 
-class PreparedQuery:
-    def __init__(self, model: type[Model], build: Callable[..., QuerySet], **placeholders: type) -> None:
+class PreparedQuery(Generic[M]):
+    def __init__(self, model: type[M], build: Callable[..., QuerySet[M]], **placeholders: type) -> None:
         """`model`: what the query reads (for the database router); `placeholders`: each argument's type (str or
         int), to make a value no real argument could equal."""
         self.model, self.build = model, build
@@ -51,7 +63,7 @@ class PreparedQuery:
     def _compile(self, using: str) -> _Compiled:
         values = self._placeholder_values()
         queryset = self.build(**values)
-        if queryset._iterable_class is not ModelIterable or queryset._prefetch_related_lookups:
+        if queryset._iterable_class is not ModelIterable or queryset._prefetch_related_lookups:  # type: ignore[attr-defined]
             raise TypeError("PreparedQuery reads model instances without prefetch_related")
         compiler = queryset.query.get_compiler(using=using)
         sql, params = compiler.as_sql()
@@ -64,18 +76,16 @@ class PreparedQuery:
         if missing:
             raise ValueError(f"PreparedQuery: {sorted(missing)} did not reach the SQL as parameters")
         select, klass_info = compiler.select, compiler.klass_info
-        compiled = _Compiled()
-        compiled.sql, compiled.params, compiled.slots = sql, list(params), slots
-        compiled.model = klass_info["model"]
         fields = klass_info["select_fields"]
-        compiled.start, compiled.end = fields[0], fields[-1] + 1
-        compiled.init_list = [f[0].target.attname for f in select[compiled.start:compiled.end]]
-        compiled.populators = get_related_populators(klass_info, select, using)
-        compiled.annotations = list((compiler.annotation_col_map or {}).items())
+        start, end = fields[0], fields[-1] + 1
         expressions = [s[0] for s in select[0:compiler.col_count]]
-        compiled.converters = [(position, functions, expression) for position, (functions, expression)
-                               in compiler.get_converters(expressions).items()]
-        return compiled
+        return _Compiled(
+            sql=sql, params=list(params), slots=slots, model=klass_info["model"], start=start, end=end,
+            init_list=[f[0].target.attname for f in select[start:end]],
+            populators=get_related_populators(klass_info, select, using),  # type: ignore[call-arg]  # Django 5.2
+            annotations=list((compiler.annotation_col_map or {}).items()),
+            converters=[(position, functions, expression) for position, (functions, expression)
+                        in compiler.get_converters(expressions).items()])
 
     def _for(self, using: str) -> _Compiled:
         key = (using, connections[using].vendor)
@@ -86,7 +96,7 @@ class PreparedQuery:
                 self._compiled[key] = compiled
         return compiled
 
-    def all(self, *, using: str | None = None, **values: Any) -> list[Model]:
+    def all(self, *, using: str | None = None, **values: Any) -> list[M]:
         if set(values) != set(self.placeholders):
             raise TypeError(f"PreparedQuery needs exactly {sorted(self.placeholders)}")
         using = using or router.db_for_read(self.model)
@@ -98,7 +108,7 @@ class PreparedQuery:
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
-        found = []
+        found: list[M] = []
         for raw in rows:
             row = list(raw)
             for position, functions, expression in compiled.converters:
@@ -106,7 +116,7 @@ class PreparedQuery:
                 for function in functions:
                     value = function(value, expression, connection)
                 row[position] = value
-            obj = compiled.model.from_db(using, compiled.init_list, row[compiled.start:compiled.end])
+            obj: Any = compiled.model.from_db(using, compiled.init_list, row[compiled.start:compiled.end])
             for populator in compiled.populators:
                 populator.populate(row, obj)
             for name, position in compiled.annotations:
@@ -114,6 +124,6 @@ class PreparedQuery:
             found.append(obj)
         return found
 
-    def first(self, *, using: str | None = None, **values: Any) -> Model | None:
+    def first(self, *, using: str | None = None, **values: Any) -> M | None:
         """The first row's instance, or None (the builder should order and slice, e.g. `[:1]`)."""
         return next(itertools.chain(self.all(using=using, **values), [None]))
