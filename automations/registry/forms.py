@@ -117,8 +117,9 @@ class FieldSpecForm(forms.Form):
     maximum = forms.DecimalField(label=_("Maximum"), required=False)
     max_length = forms.IntegerField(
         label=_("Maximum length (characters)"), required=False, min_value=1, max_value=limits.FIELD_MAX_CHARS_CEILING,
-        help_text=_("Longer input is refused (the API answers 422). Empty: %(n)s characters.")
-        % {"n": f"{limits.DEFAULT_FIELD_MAX_CHARS:,}".replace(",", ".")})
+        # Formatted when shown, in the reader's language (`%` on a lazy text would translate it at import).
+        help_text=lazy(lambda: _("Longer input is refused (the API answers 422). Empty: %(n)s characters.")
+                       % {"n": f"{limits.DEFAULT_FIELD_MAX_CHARS:,}".replace(",", ".")}, str)())
     reference = forms.CharField(label=_("Master data reference"), required=False, max_length=60,
                                 help_text=_("e.g. supplier.iban or customer.number"))
     send_to_model = forms.BooleanField(label=_("May be sent to a model"), required=False, initial=True)
