@@ -180,3 +180,130 @@ def quickstart_var(quickstart_pristine, tmp_path):
     var_dir = tmp_path / "var"
     shutil.copytree(pristine, var_dir, symlinks=True)
     return var_dir
+
+
+# --- The quick start's demo, seeded once for the tests that read it ------------------------------------------
+# demo.seed() writes weeks of history, documents and classifiers: a minute or more on a loaded machine. The
+# non-transactional tests that start from it (fixture `demo_seeded`) share one seed, as Django's TestCase shares
+# setUpTestData: the seed runs inside a transaction opened before the first of them, each test runs inside a
+# savepoint of it that is rolled back after the test (pytest-django nests its atomic block), and the
+# transaction is rolled back when the next test does not use the demo. The tests that use it run one after the
+# other (pytest_collection_modifyitems below), so the suite seeds once. A transactional test (its data is
+# committed) seeds inside the test itself.
+
+
+def _transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    flagged = bool(marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
+    return flagged or bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+def _shares_demo(item) -> bool:
+    return item is not None and "demo_seeded" in getattr(item, "fixturenames", ()) and not _transactional(item)
+
+
+class _SharedDemo:
+    """The demo seeded inside an open transaction, its var/ and media folders, and the settings naming them."""
+
+    def __init__(self):
+        self.atomic = None
+        self.override = None
+        self.blocker = None
+        self.ids: tuple | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.atomic is not None
+
+    def start(self, blocker, folder) -> None:
+        from django.db import transaction
+        from django.test.utils import override_settings
+
+        from demo import seed as demo
+
+        (folder / "var").mkdir(parents=True)
+        self.blocker = blocker
+        self.override = override_settings(VAR_DIR=folder / "var", MEDIA_ROOT=folder / "media")
+        self.override.enable()
+        with blocker.unblock():
+            self.atomic = transaction.atomic()
+            self.atomic._from_testcase = True  # as Django's TestCase marks its class-wide block
+            self.atomic.__enter__()
+            try:
+                result = demo.seed()
+            except BaseException:
+                self.stop()
+                raise
+        self.ids = (result.tenant.pk, {name: user.pk for name, user in result.users.items()},
+                    copy.deepcopy(result.logins), list(result.seeders))
+
+    def result(self):
+        """A DemoResult of the shared seed with its own instances, read from the database."""
+        from demo.seed import DemoResult
+        from portal.models import Tenant
+
+        tenant_pk, user_pks, logins, seeders = self.ids
+        users = get_user_model().objects.in_bulk(list(user_pks.values()))
+        return DemoResult(tenant=Tenant.objects.get(pk=tenant_pk), users={n: users[pk] for n, pk in user_pks.items()},
+                          logins=copy.deepcopy(logins), seeders=list(seeders))
+
+    def stop(self) -> None:
+        from django.db import transaction
+
+        if self.atomic is not None:
+            with self.blocker.unblock():
+                transaction.set_rollback(True)
+                self.atomic.__exit__(None, None, None)
+            self.atomic = None
+        if self.override is not None:
+            self.override.disable()
+            self.override = None
+        self.ids = None
+
+
+_shared_demo = _SharedDemo()
+
+
+def pytest_collection_modifyitems(items):
+    """The tests that share the demo run one after the other, where the first of them stood (pytest-django has
+    already put the non-transactional tests first; this keeps them there)."""
+    sharing = [item for item in items if _shares_demo(item)]
+    if len(sharing) < 2:
+        return
+    first = items.index(sharing[0])
+    rest = [item for item in items if not _shares_demo(item)]
+    items[:] = rest[:first] + sharing + rest[first:]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    """Open the shared demo's transaction before pytest-django opens the test's own (nested) block."""
+    if fixturedef.argname == "_django_db_helper" and _shares_demo(request.node) and not _shared_demo.open:
+        folder = request.getfixturevalue("tmp_path_factory").mktemp("demo")
+        _shared_demo.start(request.getfixturevalue("django_db_blocker"), folder)
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After the test's own teardown: roll the shared demo back unless the next test uses it too."""
+    try:
+        return (yield)
+    finally:
+        if _shared_demo.open and not _shares_demo(nextitem):
+            _shared_demo.stop()
+
+
+@pytest.fixture
+def demo_seeded(request, settings, tmp_path):
+    """The quick start's demo (demo.seed(): tenant, users, use cases, history, ...) as a DemoResult. Shared with
+    the other non-transactional tests that use it (see above); a transactional test seeds its own, with var/ and
+    media folders of its own."""
+    if _shared_demo.open and _shares_demo(request.node):
+        return _shared_demo.result()
+    from demo import seed as demo
+
+    settings.VAR_DIR = tmp_path / "var"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.VAR_DIR.mkdir(exist_ok=True)
+    return demo.seed()

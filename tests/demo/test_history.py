@@ -13,7 +13,6 @@ from automations.choices import EscalationState, ItemStatus
 from automations.execution.selectors import work_item_identities
 from automations.models import Escalation, WorkItem
 from demo import history
-from demo import seed as demo
 from leitstand.dashboard import charts
 from leitstand.models import DailyFigures
 from leitstand.selectors import leitstand_report
@@ -23,9 +22,8 @@ from reviews.models import ReviewDecision, ReviewTask
 pytestmark = pytest.mark.django_db
 
 
-def test_the_history_fills_every_chart_keeps_the_chain_valid_and_is_written_once(settings, tmp_path, capsys):
-    settings.VAR_DIR = tmp_path
-    result = demo.seed()
+def test_the_history_fills_every_chart_keeps_the_chain_valid_and_is_written_once(demo_seeded, capsys):
+    result = demo_seeded
     tenant = result.tenant
     items = WorkItem.objects.filter(tenant=tenant, external_id__startswith=history.MARKER)
     assert items.count() > 500

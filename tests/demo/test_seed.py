@@ -13,8 +13,8 @@ from portal.selectors import roles_of
 pytestmark = pytest.mark.django_db
 
 
-def test_seed_creates_the_demo_tenant_and_one_user_per_role_each_a_person_with_an_e_mail_address():
-    result = demo.seed()
+def test_seed_creates_the_demo_tenant_and_one_user_per_role_each_a_person_with_an_e_mail_address(demo_seeded):
+    result = demo_seeded
     assert (result.tenant.slug, result.tenant.name) == ("muster", "Muster GmbH")
     for role in Role.values:
         assert roles_of(user=result.users[role], tenant=result.tenant) == [role]
@@ -33,8 +33,7 @@ def test_seed_creates_the_demo_tenant_and_one_user_per_role_each_a_person_with_a
         assert user.get_full_name() and user.email.endswith("@muster.example"), username
 
 
-def test_seed_again_changes_nothing():
-    demo.seed()
+def test_seed_again_changes_nothing(demo_seeded):
     events = AuditEvent.objects.count()
     again = demo.seed()
     assert Tenant.objects.count() == 1
@@ -44,11 +43,11 @@ def test_seed_again_changes_nothing():
     assert not any(login.created for login in again.logins)
 
 
-def test_seed_leaves_changed_roles_alone():
+def test_seed_leaves_changed_roles_alone(demo_seeded):
     """Someone who changed a demo membership on purpose keeps it."""
     from portal import services
 
-    result = demo.seed()
+    result = demo_seeded
     membership = result.users["clerk"].memberships.get()
     services.membership_set_roles(actor=SYSTEM, membership=membership, roles=[Role.CLERK, Role.AUDITOR],
                                   reason="also audits")
@@ -89,7 +88,7 @@ def test_quickstart_refuses_production(settings):
     assert not Tenant.objects.exists()
 
 
-def test_the_demo_records_of_processing_are_complete_and_name_the_processor():
+def test_the_demo_records_of_processing_are_complete_and_name_the_processor(demo_seeded):
     """Every demo use case documents its personal data (the document classification reads whole documents),
     so each has a complete record of processing; the service tickets name the catalogue's processor with its
     data processing agreement. The works council's page finds each documented as affecting employees."""
@@ -97,7 +96,7 @@ def test_the_demo_records_of_processing_are_complete_and_name_the_processor():
 
     from audit.selectors.processing_records import processing_records
 
-    result = demo.seed()
+    result = demo_seeded
     with translation.override("de"):
         document = processing_records(tenant=result.tenant)
     records = {record.key: record for record in document.records}

@@ -10,7 +10,6 @@ import time
 
 import pytest
 from django.db import models
-from django.utils import translation
 
 from audit.registry import all_types
 from automations.registry.models.use_cases import UseCase
@@ -77,14 +76,11 @@ def allowed(finding: crawl.Finding) -> bool:
 
 
 @pytest.fixture
-def quickstart(settings, tmp_path, django_capture_on_commit_callbacks):
-    """The quick start's demo, seeded as `quickstart` does: demo.seed() with translations deactivated (the
-    command's console speaks the source language), the demo's classifiers trained and evaluated for real
-    (the evaluation gates the production label, so smaller training settings would not get the demo live)."""
-    settings.VAR_DIR = tmp_path / "var"
-    settings.MEDIA_ROOT = tmp_path / "media"
-    with translation.override(None), django_capture_on_commit_callbacks(execute=False):
-        return demo.seed()
+def quickstart(demo_seeded):
+    """The quick start's demo as `quickstart` seeds it (demo.seed(), which writes in the portal's language
+    whatever the caller's), the demo's classifiers trained and evaluated for real (the evaluation gates the
+    production label, so smaller training settings would not get the demo live)."""
+    return demo_seeded
 
 
 def test_every_page_each_demo_user_reaches_speaks_german(quickstart, client):

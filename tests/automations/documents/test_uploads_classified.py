@@ -7,7 +7,6 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from automations.models import WorkItem
-from demo import seed as demo
 from portal import services as portal_services
 from tests.automations.documents.helpers import mail, text_pdf
 
@@ -31,10 +30,8 @@ SENDER = "service@metallbau-weber.example"  # a demo customer
 
 
 @pytest.fixture
-def quickstart(settings, tmp_path, eager_tasks, django_capture_on_commit_callbacks):
-    settings.VAR_DIR = tmp_path
-    with django_capture_on_commit_callbacks(execute=False):
-        return demo.seed()
+def quickstart(demo_seeded, eager_tasks):
+    return demo_seeded
 
 
 class Client:
