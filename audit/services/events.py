@@ -7,11 +7,11 @@ import re
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, close_old_connections, connections, router, transaction
-from django.db.models import Model
+from django.db.models import ForeignKey, Model
 from django.utils import timezone
 
 from audit import registry, sequencer
@@ -37,15 +37,6 @@ _RAW_PERSONAL_DATA = [
 
 class RawPersonalDataInAudit(ValueError):
     pass
-
-
-def _check_details(details: dict) -> None:
-    text = json.dumps(details, ensure_ascii=False, default=str)
-    for label, pattern in _RAW_PERSONAL_DATA:
-        if pattern.search(text):
-            raise RawPersonalDataInAudit(
-                f"Audit details must not contain a raw {label}; pass a pseudonym (audit.services.pseudonyms)."
-            )
 
 
 def _object_ref(obj: Any) -> tuple[str, str]:
@@ -141,40 +132,106 @@ def chain_append_many(*, stream: Stream, actor, tenant, entries: Sequence[AuditE
     ("inline"). SQLite: linked here one by one, under the chain head's lock (hash version 1)."""
     actor = as_actor(actor)
     chain = stream.chain_key(tenant)
+    actor_kind, actor_user_id, actor_token_id = actor.kind, actor.user_id, getattr(actor.token, "pk", None)
     rows = []
     for entry in entries:
         registry.get(entry.event_type)
-        details = entry.details or {}
-        _check_details(details)
+        details_text = _check_details(entry.details or {})
         object_type, object_id = entry.object_type, entry.object_id
         if entry.obj is not None:
             object_type, object_id = _object_ref(entry.obj)
         rows.append({
             "chain": chain,
             "occurred_at": timezone.now(),
-            "actor_kind": actor.kind,
-            "actor_user_id": actor.user_id,
-            "actor_token_id": getattr(actor.token, "pk", None),
+            "actor_kind": actor_kind,
+            "actor_user_id": actor_user_id,
+            "actor_token_id": actor_token_id,
             "event_type": entry.event_type,
             "object_type": object_type,
             "object_id": str(object_id),
-            "details": json.loads(json.dumps(details, default=str)),
+            "details": details_text,
         })
     using = router.db_for_write(stream.event_model)
     if connections[using].vendor == "postgresql":
         return _append_pending(stream, tenant, chain, rows, using, write_with)
     insert_together(write_with, using=using)
-    return [_append_linked(stream, tenant, values) for values in rows]
+    return [_append_linked(stream, tenant, _parsed(values)) for values in rows]
+
+
+def _parsed(values: dict) -> dict:
+    """An event's values with its details as the JSON value again."""
+    return {**values, "details": json.loads(values["details"])}
+
+
+def _check_details(details: dict) -> str:
+    """Refuse details that name a person directly; return them as the JSON text that is stored (values JSON
+    cannot hold written as text)."""
+    text = json.dumps(details, ensure_ascii=False, default=str)
+    for label, pattern in _RAW_PERSONAL_DATA:
+        if pattern.search(text):
+            raise RawPersonalDataInAudit(
+                f"Audit details must not contain a raw {label}; pass a pseudonym (audit.services.pseudonyms)."
+            )
+    return text
+
+
+# The columns an appended event fills: all but its id and what the sequencer fills in (empty while pending).
+_LINK_FIELDS = ("sequence", "prev_hash", "hash")
+
+
+class _PendingInsert:
+    """The INSERT of pending events into one stream's table, built once per process from the model's fields:
+    each event costs its parameters, not the ORM's compilation of an INSERT (model instances, field
+    conversions, SQL text). The values are those Django would send: the same columns, the details as JSON text,
+    the timestamp as an aware datetime; the rows come back as model instances, as bulk_create returns them."""
+
+    def __init__(self, model: type[Model], connection):
+        meta = model._meta
+        quote = connection.ops.quote_name
+        self.model, self.fields = model, [f for f in meta.concrete_fields
+                                          if f is not meta.pk and f.attname not in _LINK_FIELDS]
+        self.names = [f.attname for f in meta.concrete_fields]
+        self.head = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in self.fields)}) "
+                     "VALUES ")
+        self.row = "(" + ", ".join("%s::jsonb" if f.attname == "details" else "%s" for f in self.fields) + ")"
+        self.tail = f" RETURNING {quote(meta.pk.column)}"
+        self.tenant_field = cast(ForeignKey, meta.get_field("tenant"))
+
+    def write(self, tenant, rows: list[dict], using: str, cursor) -> list:
+        fixed = {"tenant_id": getattr(tenant, "pk", None), "hash_version": CURRENT_VERSION}
+        filled = [{**fixed, **values} for values in rows]
+        params = [values[f.attname] for values in filled for f in self.fields]
+        cursor.execute(self.head + ", ".join([self.row] * len(rows)) + self.tail, params)
+        ids = [row[0] for row in cursor.fetchall()]
+        events = []
+        for pk, values in zip(ids, filled, strict=True):
+            values = {**_parsed(values), "id": pk, "sequence": None, "prev_hash": None, "hash": None}
+            event = self.model.from_db(using, self.names, [values[name] for name in self.names])
+            if tenant is not None:
+                self.tenant_field.set_cached_value(event, tenant)
+            events.append(event)
+        return events
+
+
+_pending_inserts: dict[tuple[type[Model], str], _PendingInsert] = {}
+
+
+def _pending_insert(model: type[Model], using: str) -> _PendingInsert:
+    statement = _pending_inserts.get((model, using))
+    if statement is None:
+        statement = _pending_inserts[model, using] = _PendingInsert(model, connections[using])
+    return statement
 
 
 def _append_pending(stream: Stream, tenant, chain: str, rows: list[dict], using: str,
                     write_with: Sequence[Model] = ()) -> list:
-    events = [stream.event_model(tenant=tenant, sequence=None, prev_hash=None, hash=None,
-                                 hash_version=CURRENT_VERSION, **values) for values in rows]
-    if write_with:
+    if write_with:  # the change's rows and the events in one statement, each INSERT compiled by the ORM
+        events = [stream.event_model(tenant=tenant, sequence=None, prev_hash=None, hash=None,
+                                     hash_version=CURRENT_VERSION, **_parsed(values)) for values in rows]
         insert_together([*write_with, *events], using=using)
     else:
-        stream.event_model.objects.using(using).bulk_create(events)  # one INSERT of every row
+        with connections[using].cursor() as cursor:  # one INSERT of every row
+            events = _pending_insert(stream.event_model, using).write(tenant, rows, using, cursor)
     table = stream.event_model._meta.db_table
     if settings.AUDIT_SEQUENCER == "inline":
         mine = {event.pk: event for event in events}

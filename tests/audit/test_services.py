@@ -1,7 +1,9 @@
 import itertools
+from datetime import date
 
 import pytest
 from django.db import connection, transaction
+from django.db.models.sql.compiler import SQLInsertCompiler
 from django.test.utils import CaptureQueriesContext
 
 from audit.actors import SYSTEM
@@ -78,3 +80,43 @@ def test_several_events_are_refused_together_when_one_names_raw_personal_data(te
             AuditEntry("tenant.switched", obj=tenant),
             AuditEntry("tenant.switched", details={"who": "a.b@example.de"})])
     assert AuditEvent.objects.count() == before
+
+
+def _columns(event) -> dict:
+    return {field.attname: getattr(event, field.attname) for field in AuditEvent._meta.concrete_fields}
+
+
+def test_the_event_returned_is_the_row_stored_with_its_tenant_at_hand(tenant, admin_user):
+    recorded = audit_event_record(actor=admin_user, tenant=tenant, event_type="tenant.switched", obj=tenant, details={
+        "day": date(2026, 12, 7), "note": "Prüfung „ok“", "nested": {"b": [1, 2.5, None, True]}, "n": 4711})
+    stored = AuditEvent.objects.get(pk=recorded.pk)
+    assert _columns(recorded) == _columns(stored)
+    assert stored.details == {"day": "2026-12-07", "note": "Prüfung „ok“", "nested": {"b": [1, 2.5, None, True]},
+                              "n": 4711}
+    assert (stored.actor_kind, stored.actor_user_id, stored.object_type, stored.object_id) == (
+        "user", admin_user.pk, "portal.tenant", str(tenant.pk))
+    assert not recorded._state.adding and recorded._state.db == "default"
+    with CaptureQueriesContext(connection) as context:
+        assert recorded.tenant == tenant
+    assert context.captured_queries == []
+
+
+def test_pending_events_are_written_without_compiling_an_insert_per_event(tenant, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite links each event as the ORM writes it")
+    audit_event_record(actor=SYSTEM, tenant=tenant, event_type="tenant.switched")  # the statement, built once
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("an INSERT was compiled through the ORM")
+
+    monkeypatch.setattr(SQLInsertCompiler, "as_sql", refuse)
+    with CaptureQueriesContext(connection) as context:
+        recorded = audit_events_record(actor=SYSTEM, tenant=tenant, events=[
+            AuditEntry("tenant.switched", obj=tenant, details={"n": n}) for n in range(2)])
+    (insert,) = [q["sql"] for q in context.captured_queries if q["sql"].startswith('INSERT INTO "audit_auditevent"')]
+    # Every column but the id and what the sequencer fills in (sequence, prev_hash, hash).
+    filled = {f.column for f in AuditEvent._meta.concrete_fields} - {"id", "sequence", "prev_hash", "hash"}
+    assert all(f'"{column}"' in insert.split("VALUES")[0] for column in filled)
+    assert [_columns(event) for event in recorded] == [
+        _columns(event) for event in AuditEvent.objects.filter(pk__in=[e.pk for e in recorded]).order_by("pk")]
+    assert all(event.hash_version == 2 for event in recorded)
