@@ -36,8 +36,10 @@ class ChainedEvent(models.Model):
     Rows are never updated or deleted by the application (database triggers refuse it); actors and
     objects are referenced by id, people only through pseudonyms."""
 
+    # No index of its own: every query by tenant starts with one of the (tenant, ...) indexes below.
     tenant = models.ForeignKey(
-        "portal.Tenant", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_constraint=True
+        "portal.Tenant", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_constraint=True,
+        db_index=False,
     )
     chain = models.CharField(max_length=40)
     # Empty while the event is pending: written, protected by the triggers, not yet linked (audit.sequencer).
@@ -87,8 +89,6 @@ class AuditEvent(ChainedEvent):
         ]
         indexes = [
             models.Index(fields=["chain", "id"], condition=models.Q(sequence__isnull=True), name="auditevent_pending"),
-            models.Index(fields=["chain", "hash"], name="auditevent_chain_hash"),
-            models.Index(fields=["tenant", "occurred_at"], name="auditevent_tenant_time"),
             models.Index(fields=["tenant", "event_type", "occurred_at"], name="auditevent_tenant_type_time"),
             models.Index(fields=["tenant", "object_type", "object_id"], name="auditevent_tenant_object"),
             models.Index(fields=["tenant", "actor_user_id", "occurred_at"], name="auditevent_tenant_actor"),
@@ -112,7 +112,6 @@ class AccessEvent(ChainedEvent):
         ]
         indexes = [
             models.Index(fields=["chain", "id"], condition=models.Q(sequence__isnull=True), name="accessevent_pending"),
-            models.Index(fields=["chain", "hash"], name="accessevent_chain_hash"),
             models.Index(fields=["chain", "occurred_at", "sequence"], name="accessevent_chain_time"),
             models.Index(fields=["tenant", "event_type", "occurred_at"], name="accessevent_tenant_type_time"),
             models.Index(fields=["tenant", "object_type", "object_id"], name="accessevent_tenant_object"),
