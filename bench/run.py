@@ -302,7 +302,7 @@ def raw_ingest(database_url: str, redis_url: str, digest: str, *, clients: int, 
 
 # --- audit append ----------------------------------------------------------------------------------------
 
-def _audit_writer(args) -> int:
+def _audit_writer(args) -> tuple[int, float]:
     count, tenant_id = args
     from django.db import connections, transaction
 
@@ -312,55 +312,91 @@ def _audit_writer(args) -> int:
 
     connections.close_all()
     tenant = Tenant.objects.get(pk=tenant_id)
+    cpu = time.process_time()  # this process's threads: the writer and its sequencer thread
     for n in range(count):
         with transaction.atomic():
             audit_event_record(actor=SYSTEM, tenant=tenant, event_type="run.reaped", object_type="automations.run",
                                object_id=str(n), details={"status": "queued", "attempt": 1})
     connections.close_all()
-    return count
+    return count, time.process_time() - cpu
 
 
-def _unchained_writer(args) -> int:
+def _unchained_writer(args) -> tuple[int, float]:
     import hashlib
 
     import psycopg
 
-    count, tenant_id, database_url = args
-    with psycopg.connect(database_url, autocommit=True) as connection:
+    count, tenant_id, database_url, in_transactions = args
+    cpu = time.process_time()
+    # in_transactions: each INSERT in a transaction of its own (BEGIN, INSERT, COMMIT), as a service writes its
+    # event inside the transaction of its change; otherwise one autocommit INSERT each.
+    with psycopg.connect(database_url, autocommit=not in_transactions) as connection:
         for n in range(count):
             details = json.dumps({"status": "queued", "attempt": 1})
             connection.execute(
                 "INSERT INTO bench_audit (tenant_id, chain, sequence, occurred_at, event_type, object_type, object_id, "
                 "details, prev_hash, hash) VALUES (%s, %s, %s, now(), 'run.reaped', 'automations.run', %s, %s, %s, %s)",
                 (tenant_id, str(tenant_id), n, str(n), details, "0" * 64, hashlib.sha256(details.encode()).hexdigest()))
-    return count
+            if in_transactions:
+                connection.commit()
+    return count, time.process_time() - cpu
 
 
-def audit_append(tenant_id: int, database_url: str, *, writers: int, each: int) -> dict:
+def _sum(results: list[tuple[int, float]]) -> tuple[int, float]:
+    return sum(count for count, _cpu in results), sum(cpu for _count, cpu in results)
+
+
+def audit_append(tenant_id: int, database_url: str, *, writers: int, each: int, server_cpu=None) -> dict:
+    """8 writers through the audit service (each event in a transaction of its own, linked by the sequencer)
+    beside 8 writers of the same rows unchained (autocommit INSERTs, and INSERTs each in a transaction). Besides
+    the rates, the CPU time per event of the writers (client) and of the PostgreSQL cluster (server, with
+    `server_cpu`, its linking included): a busy machine changes those far less than the rates."""
     from django.db import connections
 
     from audit.services.events import audit_sequence_pending
 
+    server_cpu = server_cpu or (lambda: 0.0)
     connections.close_all()
     context = multiprocessing.get_context("fork")
     load = [round(os.getloadavg()[0], 2)]
     with context.Pool(writers) as pool:
+        server = server_cpu()
         started = time.perf_counter()
-        ours = sum(pool.map(_audit_writer, [(each, tenant_id)] * writers))
+        ours, client = _sum(pool.map(_audit_writer, [(each, tenant_id)] * writers))
         appended = time.perf_counter() - started
     # What the writers' own sequencer threads had not linked yet when they stopped is linked by the sweep: the
     # time until the whole chain is linked counts as well.
     left = audit_sequence_pending()
     linked = time.perf_counter() - started
+    connections.close_all()
+    server = server_cpu() - server
     load.append(round(os.getloadavg()[0], 2))
-    with context.Pool(writers) as pool:
-        started = time.perf_counter()
-        theirs = sum(pool.map(_unchained_writer, [(each, tenant_id, database_url)] * writers))
-        unchained = theirs / (time.perf_counter() - started)
-    load.append(round(os.getloadavg()[0], 2))
+    peers = {}
+    for name, in_transactions in (("unchained", False), ("unchained_in_transactions", True)):
+        with context.Pool(writers) as pool:
+            peer_server = server_cpu()
+            started = time.perf_counter()
+            theirs, peer_client = _sum(pool.map(_unchained_writer,
+                                                [(each, tenant_id, database_url, in_transactions)] * writers))
+            peers[name] = {"per_second": theirs / (time.perf_counter() - started),
+                           "client_cpu_ms": 1000 * peer_client / theirs,
+                           "server_cpu_ms": 1000 * (server_cpu() - peer_server) / theirs}
+        load.append(round(os.getloadavg()[0], 2))
+    unchained = peers["unchained"]["per_second"]
+    cpu_ours = 1000 * (client + server) / ours
     return {"chained_per_second": round(ours / appended, 1), "unchained_per_second": round(unchained, 1),
             "ratio": round(ours / appended / unchained, 3), "linked_per_second": round(ours / linked, 1),
             "ratio_linked": round(ours / linked / unchained, 3), "left_to_the_sweep": left,
+            "unchained_in_transactions_per_second": round(peers["unchained_in_transactions"]["per_second"], 1),
+            "ratio_to_unchained_in_transactions": round(
+                ours / appended / peers["unchained_in_transactions"]["per_second"], 3),
+            "cpu_ms_per_event": {"ours": {"client": round(1000 * client / ours, 3),
+                                          "server": round(1000 * server / ours, 3)},
+                                 **{name: {"client": round(peer["client_cpu_ms"], 3),
+                                           "server": round(peer["server_cpu_ms"], 3)}
+                                    for name, peer in peers.items()}},
+            "cpu_ratio": round((peers["unchained"]["client_cpu_ms"] + peers["unchained"]["server_cpu_ms"]) / cpu_ours,
+                               3),
             "load_average_1min": load}
 
 
@@ -681,7 +717,8 @@ class Bench:
         tenant = Tenant.objects.get(slug="muster")
         self.results["audit_append"] = {"writers": 8, "events_each": self.args.audit_each,
                                         **audit_append(tenant.pk, self.database.url("leitplanke"), writers=8,
-                                                       each=self.args.audit_each)}
+                                                       each=self.args.audit_each,
+                                                       server_cpu=self.postgres_cpu_seconds)}
 
     def verification(self) -> None:
         import audit_search
@@ -695,11 +732,18 @@ class Bench:
             filler.rng.seed(version)
             tenant, _start, _end = filler.fill(version=version, slug=f"bench-v{version}")
             counted = AuditEvent.objects.filter(chain=str(tenant.pk)).count()
+            server, client = self.postgres_cpu_seconds(), time.process_time()
             started = time.perf_counter()
             result = audit_verify(tenant=tenant)
             elapsed = time.perf_counter() - started
+            server, client = self.postgres_cpu_seconds() - server, time.process_time() - client
+            # The CPU time it took (the verifier's process and the PostgreSQL cluster, which hashes): on a busy
+            # machine the wall time adds the wait for a core, the CPU time far less.
             entry = {"events": counted, "ok": bool(result.ok), "seconds": round(elapsed, 2),
-                     "events_per_second": round(counted / elapsed, 0)}
+                     "events_per_second": round(counted / elapsed, 0),
+                     "cpu_seconds": {"client": round(client, 2), "server": round(server, 2)},
+                     "events_per_cpu_second": round(counted / (client + server), 0),
+                     "load_average_1min": round(os.getloadavg()[0], 2)}
             if version == 2:
                 entry["sequencer_links_per_second"] = round(filler.sequenced_per_second, 0)
                 _, entry["profile_top_by_own_time"] = profiled(lambda tenant=tenant: audit_verify(tenant=tenant))
@@ -827,6 +871,7 @@ TARGETS = [
     ("  (goal)", lambda r: r["pipeline"]["ratio"], 0.50, "ratio"),
     ("embedded default items/s", lambda r: r["embedded"]["items_per_second"], 15.0, "min"),
     ("audit append, 8 writers, vs unchained", lambda r: r["audit_append"]["ratio"], 0.80, "ratio"),
+    ("  (by CPU per event, client + server)", lambda r: r["audit_append"]["cpu_ratio"], 0.80, "ratio"),
     ("verify_audit events/s", lambda r: r["verify_audit"]["events_per_second"], 150_000, "min"),
     ("review queue page p95 at 1M (ms)", lambda r: r["review_queue"]["page_p95_ms_at_largest"], 30.0, "max"),
 ]
