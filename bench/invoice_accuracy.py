@@ -2,10 +2,11 @@
 and from a scan (OCR), beside the embedded XML; and whether its confidences are honest.
 
   PORTAL_ENV=test .venv/bin/python bench/invoice_accuracy.py [--count N]
-      [--set dev|dev-cal|dev-mix|held-out|fresh|unseen] [--no-ocr] [--failures] [--json OUT.json]
+      [--set dev|dev-cal|dev-mix|dev-fpdf|held-out|fresh|unseen|final] [--no-ocr] [--failures] [--json OUT.json]
       [--records OUT.jsonl] [--ocr-cache DIR]
 
-Builds the sets of bench/invoice_corpus.py (dev and its calibration parts dev-cal and dev-mix; the held-out sets:
+Builds the sets of bench/invoice_corpus.py (dev and its calibration parts dev-cal, dev-mix and dev-fpdf; the
+held-out sets:
 layouts, wordings, names, fonts and producers the reader was not tuned on) in a
 temporary folder, reads the truth from each PDF's embedded XML with ../shared/tools/invoice_truth.py and
 runs the engine three ways per invoice: the PDF as it is (XML path), the PDF with its XML stripped (text
@@ -95,6 +96,7 @@ class Score:
             if suggestion is not None:
                 self.records.append({"invoice": name, "lang": lang, "field": field, "ok": bool(ok),
                                      "kind": (result.meta.get("evidence") or {}).get(field, "?"),
+                                     "cues": (result.meta.get("cues") or {}).get(field, {}),
                                      "confidence": suggestion.confidence})
                 kind = self.kinds[(result.meta.get("evidence") or {}).get(field, "?")]
                 kind[0] += 1
