@@ -47,6 +47,14 @@ CARRIED = {"de": "Übertrag Seite 1", "fr": "Report page 1", "en": "Carried forw
 FOOTER_HEAD = {"de": ("Anschrift", "Bankverbindung", "Steuern"), "fr": ("Siège", "Banque", "Fiscalité"),
                "en": ("Registered office", "Bank", "Tax")}
 OWNER = {"de": "Kontoinhaber", "fr": "Titulaire", "en": "Account name"}
+# The legal name only inside a sentence of the small print, under a brand.
+TRADING = {"de": "{brand} ist ein Angebot der {legal}, {street}, {city}",
+           "fr": "{brand} est une marque de {legal}, {street}, {city}",
+           "en": "{brand} is a trading name of {legal}, {street}, {city}"}
+# Department lines no reader's vocabulary lists in full.
+MORE_ATTENTION = {"de": ["Zentraleinkauf", "Eingangsrechnungen", "Werk Süd"],
+                  "fr": ["Direction financière", "Pôle achats", "Site de production"],
+                  "en": ["Procurement Team", "Head Office", "Goods Inwards"]}
 
 
 class Pdf:
@@ -95,9 +103,21 @@ def _letterhead(inv: Invoice, rng: random.Random) -> str:
 
 def _buyer_address(inv: Invoice, rng: random.Random) -> list[str]:
     lines = _address(inv.buyer)
-    if rng.random() < 0.3:
+    roll = rng.random()
+    if roll < 0.3:
         lines.insert(0, rng.choice(ATTENTION[inv.lang]))
+    elif roll < 0.45:
+        lines.insert(0, rng.choice(MORE_ATTENTION[inv.lang]))
     return lines
+
+
+def _trading(inv: Invoice, rng: random.Random) -> str | None:
+    """Now and then the small print names the legal entity only inside a sentence under its brand."""
+    brand = BRANDS.get(inv.seller[0])
+    if not brand or rng.random() > 0.4:
+        return None
+    s = inv.seller
+    return TRADING[inv.lang].format(brand=brand, legal=s[0], street=s[1], city=f"{s[2]} {s[3]}")
 
 
 def _items(pg: Pdf, inv: Invoice, y: float, bordered: bool = False) -> float:
@@ -158,7 +178,8 @@ def _meta_rows(inv: Invoice) -> list[tuple[str, str]]:
 def fp_brand_letter(inv: Invoice) -> bytes:
     """A letter: the brand (or name) large at the top right, sometimes a sender line over the window, the
     buyer's address in the window without a label (perhaps under a department line), reference data in a
-    block on the right, totals with lines that are no total, a discount sentence, footer in three columns."""
+    block on the right, totals with lines that are no total, a discount sentence, footer in three columns
+    or a sentence naming the legal entity behind the brand."""
     rng = _rng(inv)
     pg = Pdf(inv)
     pg.text(545, 70, _letterhead(inv, rng), 20, bold=True, right=True)
@@ -184,7 +205,11 @@ def fp_brand_letter(inv: Invoice) -> bytes:
         y += 14
     if (sentence := _discount_line(inv, rng)) is not None:
         pg.text(57, y + 20, sentence, 8.5)
-    _footer_columns(pg, inv, rng)
+    if (trading := _trading(inv, rng)) is not None:
+        pg.text(57, 790, trading, 6.5)
+        pg.text(57, 799, f"{inv.labels['iban']} {_spaced(inv.iban)} · {inv.labels['vat']} {inv.seller_vat}", 6.5)
+    else:
+        _footer_columns(pg, inv, rng)
     return pg.done()
 
 
@@ -224,8 +249,12 @@ def fp_right_window(inv: Invoice) -> bytes:
     if (sentence := _discount_line(inv, rng)) is not None:
         pg.text(50, y + 14, sentence, 8.5)
     bank = f"{inv.labels['iban']} {_spaced(inv.iban)}"
-    pg.text(WIDTH / 2, 800, f"{inv.seller[0]} – {inv.seller[1]}, {inv.seller[2]} {inv.seller[3]} – {bank}", 6.5,
-            centre=True)
+    if (trading := _trading(inv, rng)) is not None:
+        pg.text(WIDTH / 2, 791, trading, 6.5, centre=True)
+        pg.text(WIDTH / 2, 800, bank, 6.5, centre=True)
+    else:
+        pg.text(WIDTH / 2, 800, f"{inv.seller[0]} – {inv.seller[1]}, {inv.seller[2]} {inv.seller[3]} – {bank}",
+                6.5, centre=True)
     if rng.random() < 0.5:
         pg.text(WIDTH / 2, 809, f"{inv.labels['vat']} {inv.seller_vat}", 6.5, centre=True)
     return pg.done()
@@ -259,8 +288,12 @@ def fp_grid(inv: Invoice) -> bytes:
         y += 16
     if (sentence := _discount_line(inv, rng)) is not None:
         pg.text(50, y + 16, sentence, 8.5)
-    pg.cell_row(50, 780, (165, 165, 165), (inv.seller[0], f"{inv.labels['iban']} {_spaced(inv.iban)}",
+    trading = _trading(inv, rng)
+    pg.cell_row(50, 780, (165, 165, 165), (inv.seller[0] if trading is None else "",
+                                           f"{inv.labels['iban']} {_spaced(inv.iban)}",
                                            f"{inv.labels['vat']} {inv.seller_vat}"), size=6.5, border="T")
+    if trading is not None:
+        pg.text(50, 805, trading, 6.5)
     return pg.done()
 
 

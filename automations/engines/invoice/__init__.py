@@ -213,6 +213,9 @@ def _result(found: dict, reasons: list, needs_clarification: bool, meta: dict) -
         for name in f.FIELDS if name in found and found[name].value not in (None, "")
     ]
     meta["evidence"] = {s.field: found[s.field].kind for s in suggestions}
+    cues = {s.field: found[s.field].cues for s in suggestions if found[s.field].cues}
+    if cues:
+        meta["cues"] = cues
     values = {s.field: s.value for s in suggestions}
     reasons = reasons + invoice_validation_reasons(values)
     return EngineResult(suggestions=suggestions, reasons=reasons, needs_clarification=needs_clarification, meta=meta)

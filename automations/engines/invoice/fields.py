@@ -1,6 +1,6 @@
 """The invoice fields of DESIGN.md's table, their order, and the forms values take there."""
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from automations.engines.validation import decimal_string, parse_decimal
 
@@ -24,6 +24,8 @@ class Found:
     explanation: str
     confidence: float = STRUCTURED_CONFIDENCE
     kind: str = "xml"  # the kind of evidence (text.CONF's keys for the page text), kept in the result's meta
+    # What else the page says about the value (text.document_cues), weighed by the confidence model.
+    cues: dict[str, float] = field(default_factory=dict)
 
 
 def document_type(code: str) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from automations.engines.invoice import fields as f
-from automations.engines.invoice.calibration import calibrated
+from automations.engines.invoice.calibration import calibrated, with_cues
 from automations.engines.invoice.pdf import Row, Segment, TextLayer
 from automations.engines.validation import (
     CENT,
@@ -27,6 +27,7 @@ from automations.engines.validation import (
     iban_well_formed,
     parse_date,
     parse_decimal,
+    vat_id_valid,
     vat_id_well_formed,
 )
 
@@ -91,6 +92,7 @@ NUMBER_LABELS = [
     (r"(?:credit|refund)\s+(?:note|memo)\s*(?:no\.?|number|#)", "number_label"),
     (r"(?:facture|avoir)\s*(?:n\s?°|no\.?|num(?:é|e)ro|#)", "number_label"),
     (r"(?:n\s?°|num(?:é|e)ro)\s*(?:de\s+)?(?:la\s+)?(?:facture|l'avoir|d'avoir|avoir)", "number_label"),
+    (r"beleg|pi(?:è|e)ce\s*(?:n\s?°|no\.?)", "number_label"),
     (r"(?:nr|no)\.", "number_weak"),
     (r"nummer", "number_weak"),
     (r"num(?:é|e)ro|number", "number_weak"),
@@ -104,7 +106,7 @@ DATE_LABELS = [
 ]
 NOT_ISSUE_DATE = re.compile(
     r"liefer|leistung|fällig|faellig|zahlbar|due|bestell|auftrag|order|delivery|service|periode|zeitraum|"
-    r"abrechnungszeitraum|skonto|geburt|mandat|valuta|versand|druck|(?:é|e)ch(?:é|e)ance|livraison|commande|"
+    r"abrechnungszeitraum|skonto|zahlungsziel|payable\s+by|pay\s+by|geburt|mandat|valuta|versand|druck|(?:é|e)ch(?:é|e)ance|livraison|commande|"
     r"prestation|paiement|payment", re.I)
 
 NET_LABELS = [
@@ -174,7 +176,8 @@ BUYER_SECTION = re.compile(
     r"bill(?:ed)?[-\s]to(?:\s+party)?|invoice[-\s]to|invoiced\s+to|sold[-\s]to|recipient|rechnungsadresse|"
     r"rechnungsanschrift|rechnung\s+an|besteller|acheteur|client|destinataire|factur(?:é|e|er)\s+(?:à|a)|"
     r"factur(?:é|e)\s+au\s+nom\s+de|adress(?:é|e)e?\s+(?:à|a)|adresse\s+de\s+facturation|"
-    r"rechnung\s+für|invoice\s+for)(?:\s+name)?(?!\w)", re.I)
+    r"rechnung\s+für|invoice\s+for|donneur\s+d'ordre|client\s+final|deliver\s*&\s*invoice\s+to)"
+    r"(?:\s+name)?(?!\w)", re.I)
 OTHER_SECTION = re.compile(
     r"^(abweichender|lieferanschrift|lieferadresse|warenempfänger|ship(?:ped)?\s+to|deliver(?:y|ed)\s+to|"
     r"zahlungsempfänger|steuerlicher\s+vertreter|bemerkung|positionsdaten|zahlungsbedingungen|"
@@ -185,6 +188,12 @@ _LETTERHEAD_SEPARATOR = re.compile(r"(?:(?<!\s)\s++)?[·•|,–]\s*+|(?<!\s)\s+
 _NAME_SEPARATOR = re.compile(r"(?:(?<!\s)\s++)?[·•|,]\s*+|(?<!\s)\s++-\s++")
 NAME_LABEL = re.compile(r"^(name|firma|company|firmenname|unternehmen)\s*:?", re.I)
 SALUTATION = re.compile(r"^(herrn?|frau|firma|familie|an|z\.\s?hd\.?.*)$", re.I)
+# A department or contact line above the party's name in an address ("Buchhaltung", "Accounts Payable").
+DEPARTMENT = re.compile(
+    r"^(?:(?:kreditoren|finanz)?buchhaltung|rechnungseingang|rechnungsprüfung|einkauf|abteilung\b.*|"
+    r"accounts?\s+(?:payable|department)|purchase\s+ledger|finance\s+department|accounting|purchasing|"
+    r"attn\.?\b.*|c/o\b.*|(?:service\s+)?comptabilit(?:é|e)(?:\s+fournisseurs)?|service\s+(?:achats|financier)|"
+    r"(?:à\s+l'attention\s+de)\b.*|anschrift|adresse|address)$", re.I)
 
 TYPE_WORDS = [
     (re.compile(r"rechnungskorrektur|korrekturrechnung|berichtigte\s+rechnung|corrected\s+invoice|"
@@ -336,12 +345,81 @@ def extract_text_fields(layer: TextLayer, *, ocr: bool = False) -> TextExtractio
     out = TextExtraction()
     out.looks_like_invoice = bool(INVOICE_WORDS.search(doc.text))
     finders = (_document_type, _invoice_number, _issue_date, _vat_id, _iban, _currency, _totals, _names)
+    cands: dict[str, Candidate] = {}
     for finder in finders:
         for name, cand in finder(doc).items():
             if cand is not None and cand.value not in (None, ""):
-                prior = min(cand.confidence, CONF_OCR.get(cand.kind, cand.confidence)) if ocr else cand.confidence
-                confidence = calibrated(cand.kind, name, ocr=ocr, prior=prior)
-                out.found[name] = f.Found(cand.value, cand.explanation, confidence, cand.kind)
+                cands[name] = cand
+    cues = document_cues(doc, cands)
+    for name, cand in cands.items():
+        prior = min(cand.confidence, CONF_OCR.get(cand.kind, cand.confidence)) if ocr else cand.confidence
+        base = calibrated(cand.kind, name, ocr=ocr, prior=prior)
+        confidence = with_cues(name, base, cues[name], ocr=ocr)
+        out.found[name] = f.Found(cand.value, cand.explanation, confidence, cand.kind, cues[name])
+    return out
+
+
+# --- cues beyond each value's own evidence -----------------------------------------------------------
+
+_SQUEEZE = re.compile(r"[\W_]+")
+
+
+def _squeezed(text: str) -> str:
+    """Letters and digits only, case-folded: a name found in other text whatever its spacing (a producer's
+    kerning may split a word) and punctuation."""
+    return _SQUEEZE.sub("", text.casefold())
+
+
+def _amount_of(cands: dict, name: str) -> Decimal | None:
+    cand = cands.get(name)
+    return parse_decimal(cand.value) if cand is not None else None
+
+
+def document_cues(doc: Document, cands: dict) -> dict[str, dict[str, float]]:
+    """What the page says about each value beyond the evidence that found it, in terms no producer or
+    layout decides: do the totals add up (net + tax = gross; the amount due follows from the gross total
+    and what was paid), was a name found by a label or only by its place, is the same name printed
+    elsewhere on the document (sender line, footer, bank block, VAT id line), does it carry a legal form,
+    are buyer and seller different, do the VAT id's and the IBAN's check digits hold and their countries
+    agree. The confidence model (calibration.with_cues) weighs them as fitted on the development sets."""
+    net, tax, gross = (_amount_of(cands, k) for k in ("net_total", "tax_total", "gross_total"))
+    sums = None
+    derived = any(cands[k].kind == "amount_derived" for k in ("net_total", "tax_total", "gross_total") if k in cands)
+    if net is not None and tax is not None and gross is not None and not derived:
+        # Three printed totals: whether they add up says how well the totals block was read. A total
+        # derived from the other two adds up by construction and says nothing.
+        sums = abs(net + tax - gross) <= CENT
+    due_kind = cands["amount_due"].kind if "amount_due" in cands else None
+    due_checked = due_kind in ("due_consistent", "due_from_gross", "due_from_prepaid")
+    rows = [_squeezed(r.text) for r in doc.rows]
+    vat = cands.get("seller_vat_id")
+    iban = cands.get("iban")
+    countries = (vat.value[:2].upper() if vat else "", iban.value[:2].upper() if iban else "")
+    same_country = float(bool(all(countries)) and countries[0].replace("EL", "GR") == countries[1])
+    doc_sums = 1.0 if sums else (-1.0 if sums is False else 0.0)
+    out: dict[str, dict[str, float]] = {}
+    for name, cand in cands.items():
+        cue: dict[str, float] = {"doc_sums": doc_sums}
+        if name in f.AMOUNT_FIELDS:
+            cue["sums_ok"] = float(sums is True and name != "amount_due")
+            cue["sums_bad"] = float(sums is False and name != "amount_due")
+            if name == "amount_due":
+                cue["due_checked"] = float(due_checked)
+        if name in ("seller_name", "buyer_name"):
+            key = _squeezed(cand.value)
+            seen = sum(key in row for row in rows) if len(key) >= 4 else 0
+            other = cands.get("buyer_name" if name == "seller_name" else "seller_name")
+            cue["layout"] = float(cand.kind in ("name_layout", "name_agree", "master_data"))
+            cue["seen_elsewhere"] = float(seen >= 2)
+            cue["legal_form"] = float(bool(LEGAL_FORM.search(cand.value)))
+            cue["same_as_other"] = float(other is not None and _squeezed(other.value) == key)
+        if name == "seller_vat_id":
+            cue["check_digits"] = float(vat_id_valid(cand.value))
+            cue["same_country"] = same_country
+        if name == "iban":
+            cue["check_digits"] = float(iban_valid(cand.value))
+            cue["same_country"] = same_country
+        out[name] = cue
     return out
 
 
@@ -1007,7 +1085,7 @@ def _label_names(doc: Document) -> dict:
                 if not inside:
                     continue
                 text = inside[0].text.strip()
-                if (SALUTATION.match(text) or text.endswith(":")
+                if ((SALUTATION.match(text) or DEPARTMENT.match(text)) or text.endswith(":")
                         or re.match(r"^(nummer|nr|kunden|id|gln)\b", text, re.I)):
                     continue
                 if re.search(r"\d", text) and not LEGAL_FORM.search(text):
@@ -1024,6 +1102,7 @@ def _label_names(doc: Document) -> dict:
     return out
 
 
+_AND_CO = re.compile(r"\s*&\s*Co\.?\s*KG(?!\w)")
 _WRAPPED_FORM = re.compile(r"(?:&\s*|und\s+)?(?:Co\.?\s*)?" + LEGAL_FORM.pattern + r"(?:\s*&\s*Co\.?\s*KG)?\.?")
 
 
@@ -1098,8 +1177,11 @@ def _layout_names(doc: Document) -> dict:
         if (row.page == 0 and row.top < 0.25 * h) or row.top > 0.85 * h:
             for seg in row.segments:
                 m = LEGAL_FORM.search(seg.text)
-                if m and len(seg.text) < 80 and not _in_window(doc, row, seg):
-                    name = _NAME_SEPARATOR.split(seg.text[: m.end()])[-1].strip()
+                if m and m.start() < 80 and not _in_window(doc, row, seg):
+                    end = m.end()
+                    if co := _AND_CO.match(seg.text, end):
+                        end = co.end()
+                    name = _NAME_SEPARATOR.split(seg.text[:end])[-1].strip()
                     if len(name) > len(m.group()) + 1:
                         marginals.append((seg.size, -i, Candidate(name, "name_layout", _cue(row, seg.text),
                                                                   order=i)))
@@ -1121,7 +1203,11 @@ def _in_window(doc: Document, row: Row, seg: Segment) -> bool:
 def _window_name(doc: Document) -> Candidate | None:
     """The recipient when no sender line marks the address: a block of 3-6 short left-hand lines in the
     address field whose last lines carry a postcode; its first line (after a salutation) is the name."""
-    lines = [(i, row, seg) for i, row in enumerate(doc.rows) for seg in row.segments[:1] if _in_window(doc, row, seg)]
+    # The address field on the left (DIN 5008) or, alone on its rows, on the right (as French and Swiss
+    # letters place it).
+    lines = [(i, row, seg) for i, row in enumerate(doc.rows) for seg in row.segments[:1]
+             if _in_window(doc, row, seg) or (len(row.segments) == 1 and seg.x0 >= 0.45 * 595 and row.page == 0
+                                              and 0.08 * doc.page_height(0) <= row.top <= 0.36 * doc.page_height(0))]
     blocks: list[list[tuple[int, Row, Segment]]] = []
     current: list[tuple[int, Row, Segment]] = []
     for entry in lines:
@@ -1138,13 +1224,24 @@ def _window_name(doc: Document) -> Candidate | None:
             continue
         for i, row, seg in block:
             text = seg.text.strip()
-            if SALUTATION.match(text) or len(text) < 3 or _section_kind(text)[0]:
+            if (SALUTATION.match(text) or DEPARTMENT.match(text)) or len(text) < 3 or _section_kind(text)[0]:
                 continue
             if seg.size < doc.body_size - 1 and (re.search(r"\s[·•|–-]\s", text) or text.count(",") >= 2):
                 continue  # the sender line over the address window, in small print
             if "@" in text or (re.search(r"\d", text) and not LEGAL_FORM.search(text)):
-                return None
+                break  # a street or a contact line first: not a recipient's address block
             return Candidate(f.collapse(text), "name_layout", _cue(row, text), order=i)
+    return None
+
+
+def _legal_name(name: str, sources: list[list[Candidate]], exclude: set[str]) -> Candidate | None:
+    """A name with a legal form among the layout's candidates that shares a word with `name` (a brand)."""
+    words = set(re.findall(r"\w{3,}", name.casefold()))
+    for src in sources:
+        for c in src[:3]:
+            if c.value.casefold() not in exclude and LEGAL_FORM.search(c.value) \
+                    and words & set(re.findall(r"\w{3,}", c.value.casefold())):
+                return c
     return None
 
 
@@ -1153,6 +1250,12 @@ def _pick_seller(sources: list[list[Candidate]], exclude: set[str]) -> Candidate
     firsts = [src[0] for src in sources if src]
     if not firsts:
         return None
+    if not LEGAL_FORM.search(firsts[0].value):
+        # A letterhead may show a brand; the legal name (with its legal form) stands in the sender line or
+        # the footer.
+        legal = _legal_name(firsts[0].value, sources, set())
+        if legal:
+            firsts = [legal] + [c for c in firsts if c is not legal]
     for cand in firsts:
         agreeing = sum(any(c.value.casefold() == cand.value.casefold() for c in src[:3]) for src in sources)
         if agreeing > 1:
@@ -1170,7 +1273,7 @@ def _address_block_name(doc: Document, index: int, sender: Segment) -> Candidate
         if not segs:
             continue
         text = segs[0].text.strip()
-        if SALUTATION.match(text):
+        if (SALUTATION.match(text) or DEPARTMENT.match(text)):
             continue
         if "@" in text or re.search(r"www\.|https?:", text) or (re.search(r"\d", text) and not LEGAL_FORM.search(text)):
             return None
@@ -1185,10 +1288,15 @@ def _names(doc: Document) -> dict:
     layout = _layout_names(doc)
     if "buyer_name" not in found and "buyer_name" in layout:
         found["buyer_name"] = layout["buyer_name"]
+    exclude = {found["buyer_name"].value.casefold()} if "buyer_name" in found else set()
     if "seller_name" not in found:
-        exclude = {found["buyer_name"].value.casefold()} if "buyer_name" in found else set()
         pick = _pick_seller(layout.get("_seller_sources", []), exclude)
         if pick:
             found["seller_name"] = pick
+    elif not LEGAL_FORM.search(found["seller_name"].value):
+        # A block may be headed by a brand; the legal name with the same word stands in the footer.
+        legal = _legal_name(found["seller_name"].value, layout.get("_seller_sources", []), exclude)
+        if legal:
+            found["seller_name"] = legal
     doc.names = found
     return found

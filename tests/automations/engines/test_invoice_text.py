@@ -185,3 +185,62 @@ def test_a_french_invoice_is_read_from_its_labels():
         "buyer_name": "Fromagerie Girard SAS", "net_total": "1235.07", "tax_total": "247.01",
         "gross_total": "1482.08", "amount_due": "1082.08", "currency": "EUR", "iban": "FR5950611798180808278819133",
     }
+
+
+def placed_pdf(texts: list[tuple[float, float, str, float]]) -> bytes:
+    """One A4 page with each (x, y from the top, text, size) drawn where it says."""
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4, invariant=1)
+    for x, y, text, size in texts:
+        page.setFont("Helvetica", size)
+        page.drawString(x, A4[1] - y, text)
+    page.save()
+    return buffer.getvalue()
+
+
+TOTALS = [(330, 420, "Summe netto", 9), (480, 420, "1.000,00 EUR", 9), (330, 434, "zzgl. 19 % USt.", 9),
+          (480, 434, "190,00 EUR", 9), (330, 448, "Gesamtbetrag", 9), (480, 448, "1.190,00 EUR", 9)]
+
+
+def test_a_brand_in_the_letterhead_gives_way_to_the_legal_name_in_the_footer():
+    pdf = placed_pdf([
+        (330, 60, "BAUER KÜCHEN", 20), (330, 80, "Eichenweg 3 · 93055 Regensburg", 8),
+        (57, 150, "Schreinerei Albers", 10), (57, 163, "Hobelgasse 11", 10), (57, 176, "48143 Münster", 10),
+        (57, 280, "Rechnung", 14), (57, 300, "Rechnungsnummer: RG-4711", 9), (57, 312, "Datum: 05.11.2025", 9),
+        *TOTALS,
+        (50, 790, "Küchenstudio Bauer GmbH – Eichenweg 3, 93055 Regensburg – IBAN DE89 3704 0044 0532 0130 00",
+         6.5),
+    ])
+    got = {s.field: s.value for s in extract_invoice(pdf, "rechnung.pdf").suggestions}
+    assert got["seller_name"] == "Küchenstudio Bauer GmbH"
+    assert got["buyer_name"] == "Schreinerei Albers"
+
+
+def test_a_department_line_over_the_buyers_name_is_not_the_name():
+    pdf = placed_pdf([
+        (57, 60, "Holzbau Reiter GmbH", 16), (57, 76, "Sägmühlweg 4, 87629 Füssen", 8),
+        (57, 150, "Rechnungsempfänger", 8), (57, 163, "Kreditorenbuchhaltung", 10),
+        (57, 176, "Optik Wendland", 10), (57, 189, "Marktstraße 44", 10), (57, 202, "18055 Rostock", 10),
+        (57, 280, "Rechnung", 14), (57, 300, "Rechnungsnummer: RG-4712", 9), (57, 312, "Datum: 05.11.2025", 9),
+        *TOTALS,
+    ])
+    got = {s.field: s.value for s in extract_invoice(pdf, "rechnung.pdf").suggestions}
+    assert got["buyer_name"] == "Optik Wendland"
+
+
+def test_the_recipients_address_on_the_right_names_the_buyer():
+    pdf = placed_pdf([
+        (50, 60, "Atelier Céramique Roche", 13), (50, 76, "6 passage des Potiers", 9), (50, 87, "35000 Rennes", 9),
+        (330, 130, "Menuiserie du Lac SAS", 10), (330, 143, "3 route du Lac", 10), (330, 156, "74000 Annecy", 10),
+        (50, 245, "Facture", 16), (50, 268, "Facture n° : FA-20931", 9), (50, 280, "Date : 05/11/2025", 9),
+        (330, 420, "Total HT", 9), (480, 420, "1 000,00 €", 9), (330, 434, "TVA 20 %", 9),
+        (480, 434, "200,00 €", 9), (330, 448, "Total TTC", 9), (480, 448, "1 200,00 €", 9),
+    ])
+    got = {s.field: s.value for s in extract_invoice(pdf, "facture.pdf").suggestions}
+    assert got["buyer_name"] == "Menuiserie du Lac SAS"
+    assert got["seller_name"] == "Atelier Céramique Roche"
