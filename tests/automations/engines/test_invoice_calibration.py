@@ -52,7 +52,9 @@ def test_english_and_french_wordings_of_the_development_set_are_read():
 
 
 def test_the_page_cues_of_each_value_are_kept_in_the_result():
-    result = extract_invoice(text_pdf(INVOICE, size=10), "gutschrift.pdf")
+    # The seller's VAT id (its check digit right) under the letterhead instead of at the end.
+    lines = INVOICE[:2] + ["USt-IdNr. DE244272506"] + INVOICE[2:-1]
+    result = extract_invoice(text_pdf(lines, size=10), "gutschrift.pdf")
     cues = result.meta["cues"]
     # 1.000,00 + 190,00 = 1.190,00: the totals add up, and every value knows it.
     assert cues["net_total"]["sums_ok"] == 1.0 and cues["gross_total"]["sums_bad"] == 0.0
@@ -60,9 +62,12 @@ def test_the_page_cues_of_each_value_are_kept_in_the_result():
     # The seller was found in the letterhead, not under a label; it carries a legal form.
     assert cues["seller_name"]["layout"] == 1.0 and cues["seller_name"]["legal_form"] == 1.0
     assert cues["buyer_name"]["layout"] == 0.0 and cues["buyer_name"]["same_as_other"] == 0.0
-    # DE123456789 fails the German check digit; the IBAN's hold; both are German.
-    assert cues["seller_vat_id"] == {"doc_sums": 1.0, "check_digits": 0.0, "same_country": 1.0}
+    # The VAT id's and the IBAN's check digits hold; both are German.
+    assert cues["seller_vat_id"] == {"doc_sums": 1.0, "check_digits": 1.0, "same_country": 1.0}
     assert cues["iban"]["check_digits"] == 1.0
+    misprinted = extract_invoice(text_pdf([line.replace("DE244272506", "DE244272507") for line in lines], size=10),
+                                 "gutschrift.pdf")
+    assert misprinted.meta["cues"]["seller_vat_id"]["check_digits"] == 0.0
 
 
 def test_the_model_weighs_the_cues_as_fitted():
