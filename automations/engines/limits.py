@@ -34,15 +34,21 @@ def too_long_message(name: str, length: int, limit: int) -> str:
         "field": name, "length": f"{length:,}".replace(",", "."), "limit": f"{limit:,}".replace(",", ".")}
 
 
-def payload_problems(use_case, payload) -> dict[str, str]:
+def field_limits(use_case) -> dict:
+    """Field name -> its limit in characters, for the fields the use case declares."""
+    return {spec.get("name"): field_max_chars(spec) for spec in use_case.input_fields or [] if isinstance(spec, dict)}
+
+
+def payload_problems(use_case, payload, *, limits: dict | None = None) -> dict[str, str]:
     """Field name -> why its value is too large, for every value of the payload over its field's limit
-    (fields the use case does not declare have the default limit)."""
+    (fields the use case does not declare have the default limit). `limits`: field_limits(use_case), for a
+    caller that checks many payloads of one use case (the bulk import) and reads the declarations once."""
     if not isinstance(payload, dict):
         return {}
-    specs = {spec.get("name"): spec for spec in use_case.input_fields or [] if isinstance(spec, dict)}
+    limits = field_limits(use_case) if limits is None else limits
     problems = {}
     for name, value in payload.items():
-        limit = field_max_chars(specs.get(name))
+        limit = limits.get(name, DEFAULT_FIELD_MAX_CHARS)
         length = value_length(value)
         if length > limit:
             problems[str(name)] = too_long_message(str(name), length, limit)

@@ -68,11 +68,13 @@ class WorkItem(TenantOwned):
     status = models.CharField(_("status"), max_length=20, choices=ItemStatus.choices, default=ItemStatus.RECEIVED)
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
     fields = models.JSONField(_("fields"), default=dict, blank=True)
+    # No index on release or creator: nothing looks items up by either, releases are never deleted and users are
+    # deactivated, not deleted (a deletion's check would read the table once) — two indexes less per item written.
     release = models.ForeignKey("automations.Release", null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="+", verbose_name=_("release"))
+                                related_name="+", verbose_name=_("release"), db_index=False)
     is_dry_run = models.BooleanField(_("dry run"), default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+", verbose_name=_("created by"))
+                                   related_name="+", verbose_name=_("created by"), db_index=False)
     created_at = models.DateTimeField(_("received at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
     finalised_at = models.DateTimeField(_("final since"), null=True, blank=True)
@@ -123,8 +125,9 @@ class Run(TenantOwned):
     what the reaper watches: a run past its lease is retried or escalated."""
 
     item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="runs", verbose_name=_("work item"))
+    # No index on release: runs are read by item, status and lease, never by release (immutable, never deleted).
     release = models.ForeignKey("automations.Release", null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="runs", verbose_name=_("release"))
+                                related_name="runs", verbose_name=_("release"), db_index=False)
     manifest = models.JSONField(_("versions used"), default=dict, blank=True)
     label = models.CharField(_("label"), max_length=20, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)

@@ -65,10 +65,11 @@ def work_items_import(*, actor, tenant, use_case_key: str, lines: Iterable[str],
     use_case = use_case_accepting(actor=actor, tenant=tenant, key=use_case_key)
     report = ItemImportReport()
     batch: list[_Record] = []
+    field_limits = limits.field_limits(use_case)  # the use case's declarations read once, not per line
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        batch.append(_record(use_case, number, line))
+        batch.append(_record(use_case, number, line, field_limits=field_limits))
         if len(batch) >= batch_size:
             _import_batch(actor, tenant, use_case, batch, report)
             batch = []
@@ -77,7 +78,7 @@ def work_items_import(*, actor, tenant, use_case_key: str, lines: Iterable[str],
     return report
 
 
-def _record(use_case: UseCase, number: int, line: str) -> _Record:
+def _record(use_case: UseCase, number: int, line: str, *, field_limits: dict | None = None) -> _Record:
     try:
         record = json.loads(line)
     except (ValueError, RecursionError) as error:
@@ -100,7 +101,7 @@ def _record(use_case: UseCase, number: int, line: str) -> _Record:
     elif not isinstance(external_id, str):
         problem = _("\"external_id\" must be text")
     else:
-        problem = "; ".join(str(p) for p in limits.payload_problems(use_case, payload))
+        problem = "; ".join(str(p) for p in limits.payload_problems(use_case, payload, limits=field_limits))
     return _Record(number, payload, external_id=str(external_id)[:200], problem=problem)
 
 

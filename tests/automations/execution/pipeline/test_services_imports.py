@@ -102,3 +102,22 @@ def test_lines_too_deep_or_with_a_nul_key_go_to_clarification_and_many_shallow_b
     assert (report.created, report.clarification) == (3, 2)
     assert "nested deeper" in report.problems[0] and "NUL" in report.problems[1]
     assert WorkItem.objects.get(payload__rows__isnull=False).status != ItemStatus.CLARIFICATION
+
+
+def test_the_tables_an_import_writes_keep_only_the_indexes_their_reads_use():
+    """Every index costs each imported item and run; an index on a column nothing looks up by (the item's
+    release and creator, the run's release) was dropped, those the pages, the reaper and the duplicate check
+    read remain."""
+    from django.db import connection
+
+    def indexed(table: str) -> set[tuple[str, ...]]:
+        with connection.cursor() as cursor:
+            constraints = connection.introspection.get_constraints(cursor, table)
+        return {tuple(c["columns"]) for c in constraints.values() if c["index"] or c["primary_key"]}
+
+    items, runs = indexed(WorkItem._meta.db_table), indexed(Run._meta.db_table)
+    assert not {("release_id",), ("created_by_id",), ("tenant_id",)} & items
+    assert {("id",), ("use_case_id",), ("tenant_id", "content_hash"), ("tenant_id", "external_id"),
+            ("tenant_id", "status", "updated_at"), ("tenant_id", "use_case_id", "status", "finalised_at")} <= items
+    assert ("release_id",) not in runs
+    assert {("id",), ("item_id",), ("tenant_id",), ("status", "lease_expires_at")} <= runs
