@@ -42,13 +42,14 @@ def test_one_megabyte_without_spaces_is_masked_in_well_under_a_second():
     for unit in (ticket, "a", "a@", "a.", "1", "1.", "a@a.", "1-"):
         text = repeated(unit, 1_000_000)
         best = min(_seconds(classifier_text.normalise, text) for _ in range(2))
-        assert best < 1.0, f"{unit[:20]!r} repeated to 1 MB took {best:.2f} s"
+        assert best < 1.0, f"{unit[:20]!r} repeated to 1 MB took {best:.2f} s of CPU"
 
 
 def _seconds(fn, text) -> float:
-    started = time.perf_counter()
+    """CPU seconds of the call: what the masking costs, not what other processes on the machine take."""
+    started = time.process_time()
     fn(text)
-    return time.perf_counter() - started
+    return time.process_time() - started
 
 
 def test_masking_grows_linearly_with_the_text():
