@@ -787,7 +787,7 @@ class Bench:
         subprocess.run([PYTHON, "-c", EMBEDDED_CREATE, str(count)], cwd=ROOT, env=env, check=True)
         queue = folder / "celery" / "queue"
 
-        def drain(name: str, include: list[str], finished) -> float:
+        def drain(name: str, include: list[str], finished) -> tuple[float, float]:
             argv = [PYTHON, "-m", "celery", "-A", "portal", "worker", "--loglevel", "INFO", "--without-mingle",
                     "--without-gossip", "--pool", "threads", "--concurrency", "2", "--queues", "celery",
                     "--hostname", f"{name}@%h"]
@@ -802,26 +802,36 @@ class Bench:
                 if worker.poll() is not None:
                     raise RuntimeError(log.read_text(errors="replace")[-3000:])
                 time.sleep(0.02)
+            cpu = tree_cpu_seconds(worker.pid)
             started = time.perf_counter()
             while not finished():
                 if time.perf_counter() - started > 1800 or worker.poll() is not None:
                     raise RuntimeError(log.read_text(errors="replace")[-3000:])
                 time.sleep(0.05)
             elapsed = time.perf_counter() - started
+            cpu = tree_cpu_seconds(worker.pid) - cpu
             self.stop(worker)
-            return elapsed
+            return elapsed, cpu
 
         def items_left() -> int:
             with sqlite3.connect(database, timeout=30) as db:
                 return db.execute("SELECT count(*) FROM automations_workitem WHERE status IN "
                                   "('received', 'processing')").fetchone()[0]
 
-        ours = drain("embedded", [], lambda: items_left() == 0)
+        load = [round(os.getloadavg()[0], 2)]
+        ours, ours_cpu = drain("embedded", [], lambda: items_left() == 0)
+        load.append(round(os.getloadavg()[0], 2))
         subprocess.run([PYTHON, "-c", EMBEDDED_NOOP, str(count)], cwd=ROOT, env=env, check=True)
-        theirs = drain("embedded-noop", ["bench.celery_noop"], lambda: not any(queue.iterdir()))
+        theirs, theirs_cpu = drain("embedded-noop", ["bench.celery_noop"], lambda: not any(queue.iterdir()))
+        load.append(round(os.getloadavg()[0], 2))
         self.results["embedded"] = {"items": count, "worker": "threads, 2 (as quickstart)",
                                     "items_per_second": round(count / ours, 1),
-                                    "noop_tasks_per_second": round(count / theirs, 1), "ratio": round(theirs / ours, 3)}
+                                    "noop_tasks_per_second": round(count / theirs, 1), "ratio": round(theirs / ours, 3),
+                                    # 1-minute load average at the start of each drain and at the end
+                                    "load_average_1min": load,
+                                    # CPU time of the worker (SQLite runs inside it) per item, from /proc
+                                    "worker_cpu_ms_per_item": round(ours_cpu * 1000 / count, 2),
+                                    "noop_worker_cpu_ms_per_task": round(theirs_cpu * 1000 / count, 2)}
 
     def existing(self) -> None:
         # On the bench's own cluster, with smaller sizes than their defaults (1M) to fit one run.
