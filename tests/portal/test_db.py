@@ -1,17 +1,19 @@
 """The PostgreSQL backend's health check (portal.db.postgresql): no round trip on a healthy connection, the
-connection replaced when the server ended it. Several rows in one statement (portal.db.inserts), and reads
-compiled once per process (portal.db.prepared)."""
+connection replaced when the server ended it. Several rows in one statement (portal.db.inserts), reads
+compiled once per process (portal.db.prepared) and an UPDATE written once (portal.db.updates)."""
 import time
 from unittest import mock
 
 import pytest
-from django.db import connection, connections
+from django.db import DatabaseError, connection, connections
 from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Now
+from django.test.utils import CaptureQueriesContext
 
 from automations.models import Run, WorkItem
 from portal.db.inserts import _STATEMENTS, insert_together
 from portal.db.prepared import PreparedQuery
+from portal.db.updates import update_fields
 from portal.models import ApiToken, Membership
 from portal.services import api_token_create
 from tests.automations.factories import make_team, make_use_case
@@ -118,3 +120,36 @@ def test_a_prepared_read_refuses_an_argument_that_is_not_a_parameter(tenant):
     ignored = PreparedQuery(ApiToken, lambda prefix: ApiToken.objects.filter(name="x"), prefix=str)
     with pytest.raises(ValueError, match="prefix"):
         ignored.first(prefix="abc")
+
+
+def _items(tenant, member, count: int) -> list[WorkItem]:
+    team = make_team(member)
+    use_case = make_use_case(tenant, team["automation_lead"])
+    items = [WorkItem.objects.create(tenant=tenant, use_case=use_case, content_hash=f"{n}" * 64,
+                                     payload={"text": f"Rechnung {n}"}) for n in range(count)]
+    for item in items:
+        Run.objects.create(tenant=tenant, item=item)
+    return items
+
+
+def test_update_fields_writes_only_the_fields_named(tenant, member):
+    (item,) = _items(tenant, member, 1)
+    other = WorkItem.objects.get(pk=item.pk)
+    item.status, item.fields, item.reasons = "applied", {"a": {"value": 1}}, ["x"]
+    other.payload = {"text": "changed elsewhere"}
+    other.save(update_fields=["payload"])
+    with CaptureQueriesContext(connection) as context:
+        update_fields(item, ["status", "fields", "reasons"])
+    assert len(context.captured_queries) == 1
+    stored = WorkItem.objects.get(pk=item.pk)
+    assert (stored.status, stored.fields, stored.reasons) == ("applied", {"a": {"value": 1}}, ["x"])
+    assert stored.payload == {"text": "changed elsewhere"}  # not named: not written back
+
+
+def test_update_fields_of_a_row_that_is_gone_raises(tenant, member):
+    (item,) = _items(tenant, member, 1)
+    run = Run.objects.get(item=item)
+    Run.objects.filter(pk=run.pk).delete()
+    run.status = "succeeded"
+    with pytest.raises(DatabaseError):
+        update_fields(run, ["status"])

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, Exists, Func, OuterRef, Subquery, Value
+from django.db.models import CharField, Exists, Func, OuterRef, QuerySet, Subquery, Value
 from django.db.models.expressions import BaseExpression
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,11 +42,14 @@ from automations.quality.models import QualityBreaker
 from automations.registry.models.use_cases import UseCase
 from automations.registry.models.versions import Release
 from automations.registry.selectors import (
+    active_release_label,
     active_release_labels_of,
     delivery_connectors_of,
     tenant_policy_value_of,
 )
 from portal import dispatch
+from portal.db.prepared import PreparedQuery
+from portal.db.updates import update_fields
 from portal.jobs import task_send_on_commit
 
 logger = logging.getLogger(__name__)
@@ -184,28 +187,66 @@ class _Found(NamedTuple):
     duplicate_of: uuid.UUID | None  # the first earlier item this one may duplicate
 
 
-def _load_locked(run_id: int, *, asynchronous_commit: bool) -> tuple[Run, _Found] | None:
+def _start_query(*, lock: bool, asynchronous_commit: bool) -> PreparedQuery[Run]:
+    """The query of _load_locked, compiled once per process (portal.db.prepared)."""
+
+    def build(run_id: int) -> QuerySet[Run]:
+        labels = active_release_labels_of(use_case=OuterRef("item__use_case"))
+        read: dict[str, BaseExpression] = {
+            "labelled_release_id": Subquery(labels.values("release_id")[:1]),
+            "labelled_release_hash": Subquery(labels.values("release__content_hash")[:1]),
+            "own_release_hash": Subquery(Release.objects.filter(pk=OuterRef("release_id"))
+                                         .values("content_hash")[:1]),
+            "has_files": Exists(WorkItemFile.objects.filter(item=OuterRef("item"))),
+            "duplicate_of": Subquery(work_item_duplicates_of(item="item").values("pk")[:1])}
+        if asynchronous_commit:
+            read["commit_mode"] = _ASYNCHRONOUS_COMMIT
+        runs = Run.objects.select_for_update(of=("self", "item")) if lock else Run.objects.all()
+        return runs.select_related("item", "item__use_case", "item__tenant").annotate(**read).filter(pk=run_id)
+
+    return PreparedQuery(Run, build, run_id=int)
+
+
+# (lock, asynchronous_commit) -> the start's query; each compiled on its first use.
+_START_QUERIES = {(lock, asynchronous): _start_query(lock=lock, asynchronous_commit=asynchronous)
+                  for lock in (True, False) for asynchronous in (True, False)}
+
+
+def _load_locked(run_id: int, *, asynchronous_commit: bool, lock: bool = True) -> tuple[Run, _Found] | None:
     """Inside the start's transaction: the run and its item locked, with everything the run needs to start, in
     one query — its item, use case and tenant, the release the use case's label names (read in the same snapshot
     as the use case's status, so the two agree), whether the item has files, and the first earlier item it may
     duplicate (the check step's question, answered here rather than in a query of its own). The use case and
     tenant are not locked: routing reads the use case's status again under its own lock.
 
-    `asynchronous_commit`: the same query makes the transaction's commit asynchronous (PostgreSQL; see _start)."""
-    labels = active_release_labels_of(use_case=OuterRef("item__use_case"))
-    read: dict[str, BaseExpression] = {
-        "labelled_release_id": Subquery(labels.values("release_id")[:1]),
-        "labelled_release_hash": Subquery(labels.values("release__content_hash")[:1]),
-        "own_release_hash": Subquery(Release.objects.filter(pk=OuterRef("release_id")).values("content_hash")[:1]),
-        "has_files": Exists(WorkItemFile.objects.filter(item=OuterRef("item"))),
-        "duplicate_of": Subquery(work_item_duplicates_of(item="item").values("pk")[:1])}
-    if asynchronous_commit:
-        read["commit_mode"] = _ASYNCHRONOUS_COMMIT
-    run = (Run.objects.select_for_update(of=("self", "item")).select_related("item", "item__use_case", "item__tenant")
-           .annotate(**read).filter(pk=run_id).first())
+    `asynchronous_commit`: the same query makes the transaction's commit asynchronous (PostgreSQL; see _start).
+    `lock=False`: the same read with no lock, before the transaction (SQLite; see _start), checked again under the
+    lock by _lock_fresh."""
+    run = _START_QUERIES[lock, asynchronous_commit].first(run_id=run_id)
     if run is None:
         return None
     return run, _Found(**{name: vars(run)[name] for name in _Found._fields})
+
+
+def _lock_fresh(run: Run, found: _Found) -> _Found | None:
+    """Inside the start's transaction, for a run read before it (SQLite): lock the run and its item and read again,
+    in one narrow query, what may have changed since — the run's state, the item's status and restriction, the use
+    case's status; when that status moved, its label's release too. None: the run is gone."""
+    fresh = (Run.objects.select_for_update(of=("self", "item")).select_related("item", "item__use_case")
+             .only("status", "lease_expires_at", "task_id", "attempt", "release_id", "item", "item__status",
+                   "item__restricted", "item__use_case", "item__use_case__status").filter(pk=run.pk).first())
+    if fresh is None:
+        return None
+    item, use_case = run.item, run.item.use_case
+    run.status, run.lease_expires_at, run.task_id = fresh.status, fresh.lease_expires_at, fresh.task_id
+    run.attempt, run.release_id = fresh.attempt, fresh.release_id
+    item.status, item.restricted = fresh.item.status, fresh.item.restricted
+    if fresh.item.use_case.status != use_case.status:  # the label the run reads moves with the status
+        use_case.status = fresh.item.use_case.status
+        label = active_release_label(tenant=item.tenant, use_case_key=use_case.key)
+        found = found._replace(labelled_release_id=label.release_id if label else None,
+                               labelled_release_hash=label.release.content_hash if label else None)
+    return found
 
 
 # set_config(..., is_local => true): for the rest of this transaction only; evaluated once, for the one row.
@@ -221,18 +262,26 @@ class _Routing(NamedTuple):
     names_delivery_connectors: bool  # whether the use case names delivery connectors (outbox rows if applied)
 
 
+def _routing_query(run_id: int) -> QuerySet[Run]:
+    tripped = QualityBreaker.objects.filter(use_case=OuterRef("item__use_case"), tripped=True)
+    return (Run.objects.select_for_update(of=("self", "item")).select_related("item", "item__use_case")
+            .annotate(breaker_reason=Subquery(tripped.values("reason")[:1]),
+                      sample_check_share=tenant_policy_value_of(tenant=OuterRef("item__tenant"),
+                                                                field="sample_check_share"),
+                      names_delivery_connectors=Exists(delivery_connectors_of(use_case=OuterRef("item__use_case"))))
+            .filter(pk=run_id))
+
+
+# Compiled once per process (portal.db.prepared): each run sends it with its own id.
+_ROUTING_QUERY = PreparedQuery(Run, _routing_query, run_id=int)
+
+
 def _locked_for_routing(run_id: int, tenant) -> tuple[Run, _Routing] | None:
     """The run and its item locked, with the item's use case read fresh, the use case's quality circuit breaker,
     the tenant's sample check share (its policy's, or the default while it has none) and whether the use case
     names delivery connectors, in one query (the tenant is the one the run started with): what the review layer
-    and the connectors would otherwise each read in a query of their own."""
-    tripped = QualityBreaker.objects.filter(use_case=OuterRef("item__use_case"), tripped=True)
-    run = (Run.objects.select_for_update(of=("self", "item")).select_related("item", "item__use_case")
-           .annotate(breaker_reason=Subquery(tripped.values("reason")[:1]),
-                     sample_check_share=tenant_policy_value_of(tenant=OuterRef("item__tenant"),
-                                                               field="sample_check_share"),
-                     names_delivery_connectors=Exists(delivery_connectors_of(use_case=OuterRef("item__use_case"))))
-           .filter(pk=run_id).first())
+    and the connectors would otherwise each read in a query of their own. Compiled once per process."""
+    run = _ROUTING_QUERY.first(run_id=run_id)
     if run is None:
         return None
     run.tenant = run.item.tenant = tenant
@@ -264,15 +313,32 @@ def _start(run_id: int, task_id: str, retry: int = 0) -> tuple[Run, _Found] | No
     - the start's other outcomes (a run found finished, an item restricted, a use case suspended: held) are
       decided again, the same way, when the run is started again.
     The item's input is hashed after this commit (run_execute): no transaction waits while it is serialised.
+
+    On SQLite (the embedded default), whose transactions hold the database's one write lock from BEGIN, the context
+    is read before the transaction and only the run's and item's state read again under the lock (_lock_fresh).
     """
     now = timezone.now()
     # Only a transaction of its own: inside a caller's (a demo seed), the setting would hold for the caller's too.
     asynchronous = connection.vendor == "postgresql" and not connection.in_atomic_block
+    # SQLite (the embedded default) has one write lock for the whole database, and its transactions take it at
+    # BEGIN (IMMEDIATE): the context is read before the transaction, so that the other worker threads wait only
+    # for a narrow re-read and the writes.
+    read_first = connection.vendor == "sqlite" and not connection.in_atomic_block
+    preloaded = _load_locked(run_id, asynchronous_commit=False, lock=False) if read_first else None
+    if read_first and preloaded is None:
+        return None
     with transaction.atomic():
-        loaded = _load_locked(run_id, asynchronous_commit=asynchronous)
-        if loaded is None:
-            return None
-        run, found = loaded
+        if preloaded is not None:
+            run, found = preloaded
+            fresh = _lock_fresh(run, found)
+            if fresh is None:
+                return None
+            found = fresh
+        else:
+            loaded = _load_locked(run_id, asynchronous_commit=asynchronous)
+            if loaded is None:
+                return None
+            run, found = loaded
         if run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.HELD):
             return None
         if run.status == RunStatus.RUNNING and run.lease_expires_at and run.lease_expires_at > now \
@@ -312,10 +378,10 @@ def _start(run_id: int, task_id: str, retry: int = 0) -> tuple[Run, _Found] | No
         run.status, run.started_at, run.task_id = RunStatus.RUNNING, now, task_id
         run.lease_expires_at = now + _lease()
         run.manifest = release.manifest()
-        run.save(update_fields=["release", "label", "status", "started_at", "task_id", "lease_expires_at",
-                                "manifest", "attempt"])
+        update_fields(run, ["release", "label", "status", "started_at", "task_id", "lease_expires_at", "manifest",
+                            "attempt"])
         item.status, item.release, item.updated_at = ItemStatus.PROCESSING, release, now
-        item.save(update_fields=["status", "release", "updated_at"])
+        update_fields(item, ["status", "release", "updated_at"])
         audit_event_record(actor=SYSTEM, tenant=item.tenant, event_type="run.started", obj=run,
                            details={"item": str(item.pk), "release": release.number, "label": run.label,
                                     "attempt": run.attempt})
@@ -464,7 +530,7 @@ def _route(ctx: PipelineContext, started_run: Run, started_item: WorkItem, steps
         item.fields, item.reasons, item.status, item.updated_at = _fields_view(ctx), ctx.reasons, outcome, now
         if outcome == ItemStatus.APPLIED:
             item.finalised_at = now
-        item.save(update_fields=["fields", "reasons", "status", "updated_at", "finalised_at"])
+        update_fields(item, ["fields", "reasons", "status", "updated_at", "finalised_at"])
         if run.attempt > 1:  # an earlier attempt's routing never committed, but be sure nothing of it stays
             Suggestion.objects.filter(run=run).delete()
         Suggestion.objects.bulk_create([
@@ -484,7 +550,7 @@ def _route(ctx: PipelineContext, started_run: Run, started_item: WorkItem, steps
             escalation_create(item=item, reason="; ".join(ctx.escalation_reasons), actor=SYSTEM)
         run.status, run.finished_at = RunStatus.SUCCEEDED, now
         run.input_hash, run.output_hash = started_run.input_hash, _hash(item.fields)
-        run.save(update_fields=["status", "finished_at", "input_hash", "output_hash"])
+        update_fields(run, ["status", "finished_at", "input_hash", "output_hash"])
         _finish_steps(ctx, started_run, steps, outcome, started, held_back, delivered=delivered)
         audit_events_record(actor=SYSTEM, tenant=item.tenant, events=[
             AuditEntry("work_item.routed", obj=item, details={"outcome": outcome, "run": run.pk,
