@@ -86,11 +86,13 @@ def redis_broker(settings):
         pytest.skip(f"no Redis at {REDIS_URL} (set TEST_REDIS_URL)")
     client.flushdb()
     app.conf.broker_url = REDIS_URL
+    app.conf.broker_transport = None  # the URL's own (the embedded broker's transport is named in the settings)
     app.conf.broker_transport_options = {"visibility_timeout": 2 * settings.CELERY_TASK_TIME_LIMIT}
     app.conf.task_always_eager = False
     _drop_broker_connections(app)
     yield client
     app.conf.broker_url = settings.CELERY_BROKER_URL
+    app.conf.broker_transport = getattr(settings, "CELERY_BROKER_TRANSPORT", None)
     app.conf.broker_transport_options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
     _drop_broker_connections(app)
     client.flushdb()

@@ -90,13 +90,13 @@ def test_an_unreachable_broker_fails_the_report(client, db, settings):
     from portal.celery import app
 
     all_alive()
-    previous = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    previous = app.conf.broker_url, app.conf.broker_transport
+    app.conf.broker_url, app.conf.broker_transport = "redis://127.0.0.1:1/0", None
     app._pool = None
     try:
         status, results = report(client)
     finally:
-        app.conf.broker_url = previous
+        app.conf.broker_url, app.conf.broker_transport = previous
         app._pool = None
     assert status == 500
     assert "broker unreachable" in check(results, "Broker")
