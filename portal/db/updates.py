@@ -10,7 +10,7 @@ import threading
 from collections.abc import Sequence
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
-from django.db.models import Field, Model
+from django.db.models import Field, Model, signals
 
 _local = threading.local()
 
@@ -22,6 +22,8 @@ def _compiled(model: type[Model], names: tuple[str, ...], using: str) -> tuple[s
     entry = cache.get(key)
     if entry is None:
         meta = model._meta
+        if signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model):
+            raise ValueError(f"{model.__name__} has save receivers (history records?): save() it instead.")
         fields: list[Field] = []
         for name in names:
             field = meta.get_field(name)

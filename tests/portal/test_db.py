@@ -153,3 +153,13 @@ def test_update_fields_of_a_row_that_is_gone_raises(tenant, member):
     run.status = "succeeded"
     with pytest.raises(DatabaseError):
         update_fields(run, ["status"])
+
+
+def test_update_fields_refuses_a_model_whose_saves_others_listen_to(tenant):
+    from automations.models import MasterRecord  # its history records are written by a post_save receiver
+
+    record = MasterRecord.objects.create(tenant=tenant, kind="customer", number="K-1", name="Muster")
+    record.name = "Muster GmbH"
+    with pytest.raises(ValueError, match="save receivers"):
+        update_fields(record, ["name"])
+    assert MasterRecord.objects.get(pk=record.pk).name == "Muster"
