@@ -66,7 +66,7 @@ class Channel(filesystem.Channel):
 
     def _put(self, queue, payload, **kwargs):
         """Put `payload` onto `queue`: written under a hidden name, renamed into place once complete."""
-        name = f"{round(time.monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
+        name = f"{time.time_ns():020d}_{uuid.uuid4()}.{queue}.msg"  # fixed width: sorting by name is by time
         folder = self.data_folder_out
         temporary = os.path.join(folder, f".{name}.{os.getpid()}{_TEMPORARY}")
         try:

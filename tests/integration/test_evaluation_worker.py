@@ -43,7 +43,9 @@ def test_an_evaluation_runs_on_the_worker_with_progress_and_opens_the_way_to_pro
     assert done.task_id and done.metrics["cases"] == 9 and done.metrics["correction_rate"] == 0.0
     assert done.metrics["automation"]["share"] == 1.0 and done.passed
     assert not WorkItem.objects.filter(use_case=use_case).exists()  # no work item, no delivery
-    assert [e for e in worker.entries("automations.run_evaluation") if e["event"] == "end"]
+    # the worker writes its journal's end line after the task has committed: wait for it, do not race it
+    wait_until(lambda: [e for e in worker.entries("automations.run_evaluation") if e["event"] == "end"],
+               timeout=10, what="the evaluation task's end in the worker's journal")
 
     cr = changes.change_request_create(actor=lead, tenant=tenant, use_case=use_case, kind=ChangeKind.LABEL_MOVE,
                                        title="live", description="evaluated",

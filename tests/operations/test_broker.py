@@ -126,7 +126,7 @@ def test_the_messages_behind_a_half_written_one_are_delivered_meanwhile(channel,
 
 
 def test_a_file_that_stays_unreadable_is_set_aside_and_logged_not_raised(channel, folders, caplog):
-    path = Path(folders["data_folder_in"]) / "1_abc.jobs.msg"
+    path = Path(folders["data_folder_in"]) / f"{1:020d}_abc.jobs.msg"  # older than any message put now
     path.write_bytes(b'{"body": "cut sh')
     old = time.time() - broker.DAMAGED_AFTER_SECONDS - 5
     os.utime(path, (old, old))
@@ -134,10 +134,19 @@ def test_a_file_that_stays_unreadable_is_set_aside_and_logged_not_raised(channel
 
     with caplog.at_level(logging.ERROR, logger="operations.broker"):
         assert channel._get("jobs") == {"body": "fine"}
-    damaged = Path(folders["control_folder"]) / "damaged" / "1_abc.jobs.msg"
+    damaged = Path(folders["control_folder"]) / "damaged" / path.name
     assert damaged.read_bytes() == b'{"body": "cut sh'
     assert [record.getMessage() for record in caplog.records] == ["broker.message_damaged"]
     assert os.listdir(folders["data_folder_in"]) == []
+
+
+def test_messages_are_taken_in_the_order_they_were_put_whatever_the_clock_reads(channel, monkeypatch):
+    # names sort as text: a clock reading with one digit more must still sort after the one before it
+    for reading, body in [(999_999_999, "first"), (1_000_000_000, "second"), (10_000_000_000, "third")]:
+        monkeypatch.setattr(time, "time_ns", lambda reading=reading: reading)
+        channel._put("jobs", {"body": body})
+    monkeypatch.undo()
+    assert [channel._get("jobs")["body"] for _ in range(3)] == ["first", "second", "third"]
 
 
 def test_a_claim_left_by_a_consumer_that_died_goes_back_into_the_queue(channel, folders, tmp_path):
