@@ -34,7 +34,7 @@ django.setup()
 from automations.engines.invoice.calibration import ARTEFACT, model_features  # noqa: E402
 from automations.engines.invoice.text import CONF, CONF_OCR  # noqa: E402
 
-HELD_OUT = {"held-out", "fresh", "unseen", "final"}
+HELD_OUT = {"held-out", "fresh", "unseen", "print"}
 PRIOR_WEIGHT = 10.0
 CAP = 0.97
 MIN_FIELD_VALUES = 15  # fewer values of one field and kind: the kind's figure alone

@@ -37,7 +37,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
 CENT = Decimal("0.01")
-SETS = ("dev", "dev-cal", "dev-mix", "dev-fpdf", "held-out", "fresh", "unseen", "final")
+SETS = ("dev", "dev-cal", "dev-mix", "dev-fpdf", "held-out", "fresh", "unseen", "final", "print")
 
 # --- parties ------------------------------------------------------------------------------------------
 # (name, street, postcode, city, country); names differ between the sets.
@@ -446,6 +446,62 @@ TITLES["final"] = {
     "en": {"invoice": ["Invoice", "VAT Invoice"], "credit_note": ["Credit Note"], "correction": ["Corrected Invoice"],
            "partial": ["Interim Invoice"]},
 }
+# print (fourth round): written before the reader's fourth-round changes were measured on it, measured once
+# after they were frozen; HTML printed by Chromium's command line (bench/invoice_corpus_print.py).
+PARTIES["print"] = {
+    "de": [("Orgelbau Wendland GmbH", "Kantorweg 3", "01067", "Dresden"),
+           ("Imkerei Sonnenhang", "Am Bienenstand 8", "79098", "Freiburg"),
+           ("Schreinerei Albrecht & Söhne OHG", "Hobelstraße 14", "90402", "Nürnberg"),
+           ("Fahrradwerkstatt Kettenblatt UG (haftungsbeschränkt)", "Speichenweg 2", "48143", "Münster"),
+           ("Ingenieurbüro Dr. Voss", "Brückenstraße 30", "24103", "Kiel"),
+           ("Mühlenbäckerei Hansen GmbH & Co. KG", "Mühlendamm 5", "23552", "Lübeck")],
+    "fr": [("Verrerie d'Art Lemaire SARL", "3 rue des Souffleurs", "57000", "Metz"),
+           ("Fromagerie Dubois", "La Grange Haute", "25000", "Besançon"),
+           ("Cabinet Fabre Avocats SELARL", "17 cours Mirabeau", "13100", "Aix-en-Provence"),
+           ("Brasserie du Port SAS", "1 quai de la Fosse", "44000", "Nantes"),
+           ("Électricité Girard et Cie", "22 avenue Foch", "67000", "Strasbourg")],
+    "en": [("Thistle & Rose Florists Ltd", "3 Rose Street", "EH2 2PR", "Edinburgh"),
+           ("Copperleaf Print Studio", "Unit 7, Canal Works", "M4 6BF", "Manchester"),
+           ("Whitcombe Engineering Limited", "Foundry Lane 12", "S1 2AB", "Sheffield"),
+           ("Harrow Vale Veterinary Centre LLP", "48 High Street", "HA1 3LA", "Harrow"),
+           ("Cedar Point Robotics Inc.", "210 Pine Avenue", "98101", "Seattle")],
+}
+BRANDS.update({"Orgelbau Wendland GmbH": "WENDLAND ORGELN", "Mühlenbäckerei Hansen GmbH & Co. KG": "Hansens Backstube",
+               "Verrerie d'Art Lemaire SARL": "Lemaire Verre", "Brasserie du Port SAS": "Le Port",
+               "Whitcombe Engineering Limited": "WHITCOMBE", "Cedar Point Robotics Inc.": "cedarpoint"})
+LABELS["print"] = {
+    "de": {"number": ["Rechnungsnr.", "Rechnung Nr.", "Belegnr."], "date": ["Rechnungsdatum", "Datum", "Ausgestellt am"],
+           "due_date": ["Zahlbar bis", "Fälligkeit"], "customer": ["Kunden-Nr.", "Debitor"],
+           "seller": ["Leistungserbringer", "Absender", "Verkäufer"], "buyer": ["Rechnungsadresse", "Empfänger", "Käufer"],
+           "net": ["Zwischensumme netto", "Netto", "Summe netto"],
+           "tax": ["MwSt. {rate} %", "{rate} % MwSt.", "Umsatzsteuer {rate} %"],
+           "gross": ["Brutto", "Gesamtbetrag", "Summe brutto"], "prepaid": ["Bereits gezahlt", "Abzüglich Anzahlung"],
+           "due": ["Zu zahlen", "Noch zu zahlen", "Restbetrag"], "vat": ["USt-ID", "Umsatzsteuer-ID"],
+           "buyer_vat": ["Ihre USt-ID"], "iban": ["IBAN"], "order": ["Bestellnummer", "Ihre Bestellung"]},
+    "fr": {"number": ["N° de facture", "Facture N°", "Numéro"], "date": ["Date", "Date de facturation", "Fait le"],
+           "due_date": ["Date d'échéance", "À régler avant le"], "customer": ["Code client", "N° client"],
+           "seller": ["Émis par", "Vendeur", "Société"], "buyer": ["Facturer à", "Destinataire", "Client"],
+           "net": ["Sous-total HT", "Total hors taxes", "Montant HT"], "tax": ["TVA ({rate} %)", "TVA à {rate} %"],
+           "gross": ["Total TTC", "Montant total TTC", "Total toutes taxes"],
+           "prepaid": ["Acompte déjà versé", "Acomptes"], "due": ["Reste à payer", "Montant dû", "Net à payer"],
+           "vat": ["N° TVA", "Numéro de TVA intracommunautaire", "TVA Intra."], "buyer_vat": ["N° TVA client"],
+           "iban": ["IBAN"], "order": ["Bon de commande", "Réf. commande"]},
+    "en": {"number": ["Invoice #", "Invoice Number", "Reference"], "date": ["Invoice Date", "Date issued", "Dated"],
+           "due_date": ["Due Date", "Payment due"], "customer": ["Customer ID", "Client code"],
+           "seller": ["From", "Issued by", "Vendor"], "buyer": ["Bill To", "Billed to", "Sold to"],
+           "net": ["Subtotal", "Net amount", "Total excl. VAT"], "tax": ["VAT ({rate}%)", "Tax {rate}%", "VAT @ {rate}%"],
+           "gross": ["Total", "Total incl. VAT", "Invoice total"], "prepaid": ["Amount paid", "Less deposit received"],
+           "due": ["Amount due", "Balance to pay", "Total due"], "vat": ["VAT Reg. No.", "VAT ID"],
+           "buyer_vat": ["Customer VAT ID"], "iban": ["IBAN"], "order": ["PO number", "Purchase order"]},
+}
+TITLES["print"] = {
+    "de": {"invoice": ["Rechnung", "RECHNUNG"], "credit_note": ["Gutschrift", "Rechnungsgutschrift"],
+           "correction": ["Rechnungskorrektur", "Korrekturrechnung"], "partial": ["Abschlagsrechnung", "Anzahlungsrechnung"]},
+    "fr": {"invoice": ["Facture", "FACTURE"], "credit_note": ["Avoir", "Facture d'avoir"],
+           "correction": ["Facture rectificative"], "partial": ["Facture d'acompte"]},
+    "en": {"invoice": ["Invoice", "Tax Invoice", "INVOICE"], "credit_note": ["Credit Note", "Credit Memo"],
+           "correction": ["Corrected Invoice", "Revised Invoice"], "partial": ["Deposit Invoice", "Interim Invoice"]},
+}
 MONTHS = {
     "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
            "November", "Dezember"],
@@ -470,6 +526,8 @@ DATE_FORMATS = {
                  "en": ["d_month_en", "dmy_slash", "d_mon_en"]},
     "final": {"de": ["dmy_dot", "dmy_dot_nopad", "d_month_de"], "fr": ["dmy_slash", "d_month_fr"],
               "en": ["d_month_en", "month_d_en", "dmy_slash"]},
+    "print": {"de": ["dmy_dot", "iso", "d_month_de"], "fr": ["dmy_slash", "d_month_fr", "dmy_dot"],
+              "en": ["d_month_en", "month_d_en", "d_mon_en", "iso"]},
 }
 NUMBER_FORMATS = {
     "dev": {"de": ["de"], "fr": ["fr_space"], "en": ["en"]},
@@ -480,6 +538,7 @@ NUMBER_FORMATS = {
     "unseen": {"de": ["de", "de_plain"], "fr": ["fr_space", "fr_dot"], "en": ["en", "en_plain"]},
     "dev-fpdf": {"de": ["de", "de_plain"], "fr": ["fr_space", "fr_dot"], "en": ["en", "en_plain"]},
     "final": {"de": ["de", "de_plain"], "fr": ["fr_space", "fr_dot"], "en": ["en", "en_plain"]},
+    "print": {"de": ["de", "de_plain"], "fr": ["fr_space", "fr_dot"], "en": ["en", "en_plain"]},
 }
 LAYOUTS = {
     "dev": ["letterhead_left", "columns_labelled", "din_window", "sidebar", "inline_meta", "window_no_sender"],
@@ -500,6 +559,9 @@ LAYOUTS = {
     "dev-fpdf": ["fp_brand_letter", "fp_right_window", "fp_grid"],
     # Third round, measured once after the calibration was frozen: a fifth producer (groff with tbl).
     "final": ["groff_memo", "groff_letter"],
+    # Fourth round, measured once after the reader and the calibration were frozen: a sixth way of producing
+    # (HTML printed by Chromium's command line) with CSS grid, flex order, floats, one wide table, leaders.
+    "print": ["print_grid", "print_stripe", "print_floats", "print_table", "print_leaders"],
 }
 FONTS = {"dev": [("Helvetica", "Helvetica-Bold"), ("Times-Roman", "Times-Bold")],
          "held-out": [("Times-Roman", "Times-Bold"), ("Helvetica", "Helvetica-Bold"), ("Courier", "Courier-Bold")],
@@ -513,7 +575,8 @@ FONTS = {"dev": [("Helvetica", "Helvetica-Bold"), ("Times-Roman", "Times-Bold")]
          "dev-fpdf": [("DejaVuSans", "DejaVuSans-Bold"), ("LiberationSerif", "LiberationSerif-Bold"),
                       ("LiberationSansNarrow", "LiberationSansNarrow-Bold"), ("DejaVuSerifCondensed",
                                                                               "DejaVuSerifCondensed-Bold")],
-         "final": [("T", ""), ("H", ""), ("P", ""), ("N", "")]}
+         "final": [("T", ""), ("H", ""), ("P", ""), ("N", "")],
+         "print": [("URW Gothic", ""), ("C059", ""), ("Nimbus Sans Narrow", ""), ("URW Bookman", ""), ("P052", "")]}
 TYPE_CODES = {"invoice": "380", "credit_note": "381", "correction": "384", "partial": "326"}
 CURRENCY_SIGN = {"EUR": "€", "GBP": "£", "USD": "$"}
 
@@ -606,7 +669,7 @@ class Invoice:
 
 
 def make_invoice(rng: random.Random, which: str) -> Invoice:
-    lang = rng.choices(["de", "fr", "en"], weights=[4, 4, 3] if which in ("dev-fpdf", "final") else [5, 3, 3])[0]
+    lang = rng.choices(["de", "fr", "en"], weights=[4, 4, 3] if which in ("dev-fpdf", "final", "print") else [5, 3, 3])[0]
     kind = rng.choices(["invoice", "credit_note", "correction", "partial"], weights=[12, 3, 1, 2])[0]
     country = COUNTRY[lang]
     seller, buyer = rng.sample(PARTIES[which][lang], 2)
@@ -627,6 +690,8 @@ def make_invoice(rng: random.Random, which: str) -> Invoice:
         prefix = {"de": ["RG", "2026/", "R-"], "fr": ["FA", "F"], "en": ["INV", "HJ-"]}[lang]
     if which == "final":
         prefix = {"de": ["RE-", "R"], "fr": ["FAC", "F-"], "en": ["IN-", ""]}[lang]
+    if which == "print":
+        prefix = {"de": ["RN-", "2026-", "RE"], "fr": ["FACT-", "FA"], "en": ["INV-", "BL"]}[lang]
     if which == "dev-mix":
         prefix = {"de": ["RE", "B-", "R/"], "fr": ["FAC-", "F/"], "en": ["TI-", "INV"]}[lang]
     number = f"{rng.choice(prefix).strip('#')}{rng.randrange(1000, 999999)}"
@@ -1524,6 +1589,10 @@ def render(inv: Invoice) -> bytes:
         from invoice_corpus_groff import GROFF_LAYOUTS
 
         pdf = GROFF_LAYOUTS[inv.layout](inv)
+    elif inv.layout.startswith("print_"):
+        from invoice_corpus_print import PRINT_LAYOUTS, print_to_pdf
+
+        pdf = print_to_pdf(PRINT_LAYOUTS[inv.layout](inv))
     elif inv.layout in HTML:
         pdf = Chromium.pdf(HTML[inv.layout](inv))
     else:
@@ -1532,7 +1601,7 @@ def render(inv: Invoice) -> bytes:
 
 
 SEEDS = {"dev": 1000, "held-out": 7000, "dev-cal": 3000, "fresh": 11000, "dev-mix": 5000, "unseen": 13000,
-         "dev-fpdf": 17000, "final": 19000}
+         "dev-fpdf": 17000, "final": 19000, "print": 23000}
 
 
 def invoices(which: str, count: int):
