@@ -2,8 +2,8 @@
 and from a scan (OCR), beside the embedded XML; and whether its confidences are honest.
 
   PORTAL_ENV=test .venv/bin/python bench/invoice_accuracy.py [--count N]
-      [--set dev|dev-cal|dev-mix|dev-fpdf|held-out|fresh|unseen|final] [--no-ocr] [--failures] [--json OUT.json]
-      [--records OUT.jsonl] [--ocr-cache DIR]
+      [--set dev|dev-cal|dev-mix|dev-fpdf|held-out|fresh|unseen|final|print] [--no-ocr] [--failures] [--json OUT.json]
+      [--records OUT.jsonl] [--ocr-cache DIR] [--ocr-count N] [--written DIR]
 
 Builds the sets of bench/invoice_corpus.py (dev and its calibration parts dev-cal, dev-mix and dev-fpdf; the
 held-out sets:
@@ -139,9 +139,15 @@ def sample_invoices():
         yield path.stem, "de", path.read_bytes()
 
 
-def corpus(which: str, count: int):
+def corpus(which: str, count: int, written: Path | None = None):
     if which == "samples":
         yield from sample_invoices()
+        return
+    if written is not None and (written / which).is_dir():
+        # The set as bench/invoice_corpus.py wrote it (the same invoices for the same count), so that a
+        # slow producer's PDFs are made once.
+        for path in sorted((written / which).glob("*.pdf"))[:count]:
+            yield path.stem, path.stem.split("-")[1], path.read_bytes()
         return
     for name, inv in invoice_corpus.invoices(which, count):
         yield name, inv.lang, invoice_corpus.render(inv)
@@ -162,13 +168,14 @@ def _ocr_read(name: str, scan: bytes, cache: Path | None):
     return doc, seconds
 
 
-def run(which: str, count: int, ocr: bool, truth_tools, cache: Path | None = None) -> dict:
+def run(which: str, count: int, ocr: bool, truth_tools, cache: Path | None = None, written: Path | None = None,
+        ocr_count: int | None = None) -> dict:
     paths = {"xml": Score(), "text": Score()}
     if ocr:
         paths["ocr"] = Score()
     ocr_seconds, ocr_pages = 0.0, 0
     with tempfile.TemporaryDirectory(prefix="invoice-bench-") as tmp:
-        for name, lang, pdf in corpus(which, count):
+        for n, (name, lang, pdf) in enumerate(corpus(which, count, written)):
             original = Path(tmp) / f"{name}.pdf"
             stripped = Path(tmp) / f"{name}-stripped.pdf"
             original.write_bytes(pdf)
@@ -178,7 +185,7 @@ def run(which: str, count: int, ocr: bool, truth_tools, cache: Path | None = Non
             paths["xml"].add(name, lang, truth, extract_invoice(original.read_bytes(), original.name),
                              truth_tools.same)
             paths["text"].add(name, lang, truth, extract_invoice(data, stripped.name), truth_tools.same)
-            if ocr:
+            if ocr and (ocr_count is None or n < ocr_count):
                 scan = scan_of(data)
                 doc, seconds = _ocr_read(name, scan, cache)
                 if seconds:
@@ -233,11 +240,14 @@ def main(argv=None) -> int:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--records", type=Path, help="write every value given as a JSON line (for calibration)")
     parser.add_argument("--ocr-cache", type=Path, help="keep what OCR read of each scan in this folder")
+    parser.add_argument("--ocr-count", type=int, help="scan and read by OCR only the first N invoices of each set")
+    parser.add_argument("--written", type=Path,
+                        help="read a set's PDFs from WRITTEN/<set>/ as bench/invoice_corpus.py wrote them")
     args = parser.parse_args(argv)
     truth_tools = _tools()
     reports = []
     for which in args.set or invoice_corpus.SETS:
-        report = run(which, args.count, not args.no_ocr, truth_tools, args.ocr_cache)
+        report = run(which, args.count, not args.no_ocr, truth_tools, args.ocr_cache, args.written, args.ocr_count)
         show(report, args.failures)
         reports.append(report)
     if args.records:

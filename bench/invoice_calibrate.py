@@ -1,10 +1,10 @@
 """Fit the text reader's confidence calibration (automations/engines/invoice/calibration.json) from the
 values bench/invoice_accuracy.py recorded (`--records`), on development sets only.
 
-  PORTAL_ENV=test .venv/bin/python bench/invoice_accuracy.py --set dev-cal --set dev-mix --set dev-fpdf \
+  PORTAL_ENV=test .venv/bin/python bench/invoice_accuracy.py --set dev-cal --set dev-mix --set dev-fpdf --set final \
       --count 90 --records REC.jsonl
   PORTAL_ENV=test .venv/bin/python bench/invoice_calibrate.py REC.jsonl [REC2.jsonl ...] \
-      [--sets dev-cal,dev-mix,dev-fpdf] [--dry-run]
+      [--sets dev-cal,dev-mix,dev-fpdf,final] [--dry-run]
 
 First the table: per source (text layer, OCR) and kind of evidence, (right + w × prior) / (given + w), the
 prior being the hand-set confidence of that kind (text.CONF, for OCR the lower of CONF and CONF_OCR) and w
@@ -144,7 +144,7 @@ def predict(model: dict, record: dict, table: dict) -> float:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("records", type=Path, nargs="+")
-    parser.add_argument("--sets", default="dev-cal,dev-mix,dev-fpdf", help="comma-separated sets to fit on")
+    parser.add_argument("--sets", default="dev-cal,dev-mix,dev-fpdf,final", help="comma-separated sets to fit on")
     parser.add_argument("--no-model", action="store_true", help="the table alone, no cue model")
     parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args(argv)

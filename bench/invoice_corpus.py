@@ -470,9 +470,11 @@ BRANDS.update({"Orgelbau Wendland GmbH": "WENDLAND ORGELN", "Mühlenbäckerei Ha
                "Verrerie d'Art Lemaire SARL": "Lemaire Verre", "Brasserie du Port SAS": "Le Port",
                "Whitcombe Engineering Limited": "WHITCOMBE", "Cedar Point Robotics Inc.": "cedarpoint"})
 LABELS["print"] = {
-    "de": {"number": ["Rechnungsnr.", "Rechnung Nr.", "Belegnr."], "date": ["Rechnungsdatum", "Datum", "Ausgestellt am"],
+    "de": {"number": ["Rechnungsnr.", "Rechnung Nr.", "Belegnr."],
+           "date": ["Rechnungsdatum", "Datum", "Ausgestellt am"],
            "due_date": ["Zahlbar bis", "Fälligkeit"], "customer": ["Kunden-Nr.", "Debitor"],
-           "seller": ["Leistungserbringer", "Absender", "Verkäufer"], "buyer": ["Rechnungsadresse", "Empfänger", "Käufer"],
+           "seller": ["Leistungserbringer", "Absender", "Verkäufer"],
+           "buyer": ["Rechnungsadresse", "Empfänger", "Käufer"],
            "net": ["Zwischensumme netto", "Netto", "Summe netto"],
            "tax": ["MwSt. {rate} %", "{rate} % MwSt.", "Umsatzsteuer {rate} %"],
            "gross": ["Brutto", "Gesamtbetrag", "Summe brutto"], "prepaid": ["Bereits gezahlt", "Abzüglich Anzahlung"],
@@ -489,14 +491,16 @@ LABELS["print"] = {
     "en": {"number": ["Invoice #", "Invoice Number", "Reference"], "date": ["Invoice Date", "Date issued", "Dated"],
            "due_date": ["Due Date", "Payment due"], "customer": ["Customer ID", "Client code"],
            "seller": ["From", "Issued by", "Vendor"], "buyer": ["Bill To", "Billed to", "Sold to"],
-           "net": ["Subtotal", "Net amount", "Total excl. VAT"], "tax": ["VAT ({rate}%)", "Tax {rate}%", "VAT @ {rate}%"],
+           "net": ["Subtotal", "Net amount", "Total excl. VAT"],
+           "tax": ["VAT ({rate}%)", "Tax {rate}%", "VAT @ {rate}%"],
            "gross": ["Total", "Total incl. VAT", "Invoice total"], "prepaid": ["Amount paid", "Less deposit received"],
            "due": ["Amount due", "Balance to pay", "Total due"], "vat": ["VAT Reg. No.", "VAT ID"],
            "buyer_vat": ["Customer VAT ID"], "iban": ["IBAN"], "order": ["PO number", "Purchase order"]},
 }
 TITLES["print"] = {
     "de": {"invoice": ["Rechnung", "RECHNUNG"], "credit_note": ["Gutschrift", "Rechnungsgutschrift"],
-           "correction": ["Rechnungskorrektur", "Korrekturrechnung"], "partial": ["Abschlagsrechnung", "Anzahlungsrechnung"]},
+           "correction": ["Rechnungskorrektur", "Korrekturrechnung"],
+           "partial": ["Abschlagsrechnung", "Anzahlungsrechnung"]},
     "fr": {"invoice": ["Facture", "FACTURE"], "credit_note": ["Avoir", "Facture d'avoir"],
            "correction": ["Facture rectificative"], "partial": ["Facture d'acompte"]},
     "en": {"invoice": ["Invoice", "Tax Invoice", "INVOICE"], "credit_note": ["Credit Note", "Credit Memo"],
@@ -669,7 +673,8 @@ class Invoice:
 
 
 def make_invoice(rng: random.Random, which: str) -> Invoice:
-    lang = rng.choices(["de", "fr", "en"], weights=[4, 4, 3] if which in ("dev-fpdf", "final", "print") else [5, 3, 3])[0]
+    weights = [4, 4, 3] if which in ("dev-fpdf", "final", "print") else [5, 3, 3]
+    lang = rng.choices(["de", "fr", "en"], weights=weights)[0]
     kind = rng.choices(["invoice", "credit_note", "correction", "partial"], weights=[12, 3, 1, 2])[0]
     country = COUNTRY[lang]
     seller, buyer = rng.sample(PARTIES[which][lang], 2)

@@ -51,7 +51,8 @@ def _page(inv: Invoice, rng: random.Random, css: str, body: str) -> str:
 <style>@page {{ size: A4; margin: {rng.choice(['12mm', '15mm', '20mm 18mm'])}; }}
 body {{ font-family: '{inv.fonts[0]}'; font-size: {size}; color: #1a1a1a; margin: 0; }}
 table {{ border-collapse: collapse; }} .r {{ text-align: right; }} .muted {{ color: #666; font-size: 0.85em; }}
-.items {{ width: 100%; margin: 12pt 0; }} .items th {{ text-align: left; padding: 3pt 4pt; border-bottom: 1.2pt solid #333; }}
+.items {{ width: 100%; margin: 12pt 0; }}
+.items th {{ text-align: left; padding: 3pt 4pt; border-bottom: 1.2pt solid #333; }}
 .items td {{ padding: 3pt 4pt; border-bottom: 0.4pt solid #ddd; }}
 {css}</style></head><body>{body}</body></html>"""
 
@@ -128,7 +129,8 @@ def print_stripe(inv: Invoice) -> str:
     rng = random.Random(f"{inv.number}-{inv.layout}")
     colour = rng.choice(["#1f4e79", "#7a1f3d", "#2d5d34", "#333333"])
     seller = "<br>".join(_h(x) for x in [_seller_name(inv, rng), *_address(inv.seller)[1:]])
-    addresses = [f"<div><div class=lbl>{_h(inv.labels['buyer'])}</div>{'<br>'.join(_h(x) for x in _buyer(inv, rng))}</div>"]
+    buyer = "<br>".join(_h(x) for x in _buyer(inv, rng))
+    addresses = [f"<div><div class=lbl>{_h(inv.labels['buyer'])}</div>{buyer}</div>"]
     if rng.random() < 0.4:
         b = inv.buyer
         addresses.append(f"<div><div class=lbl>{_h(DELIVERY[inv.lang])}</div>{_h(b[0])}<br>"
@@ -139,7 +141,8 @@ align-items: center; padding: 12pt 14pt; }} .band h1 {{ margin: 0; font-size: 22
 .lbl {{ font-size: 0.72em; font-weight: bold; text-transform: uppercase; color: {colour}; }}
 .addr {{ display: flex; gap: 40pt; margin: 16pt 0 10pt; }} .cells {{ display: flex; gap: 18pt; flex-wrap: wrap; }}
 .box {{ background: #eee; width: 48%; margin-left: auto; padding: 6pt 10pt; }}
-.tot {{ display: flex; justify-content: space-between; padding: 1.5pt 0; }} .tot.last {{ font-weight: bold; font-size: 1.15em; }}
+.tot {{ display: flex; justify-content: space-between; padding: 1.5pt 0; }}
+.tot.last {{ font-weight: bold; font-size: 1.15em; }}
 .foot {{ display: flex; justify-content: space-between; font-size: 0.72em; margin-top: 28pt; color: #444; }}"""
     return _page(inv, rng, css, f"""<div class=band><h1>{_h(inv.title)}</h1><div class=s>{seller}</div></div>
 <div class=addr>{''.join(addresses)}</div><div class=cells>{cells}</div>

@@ -247,10 +247,11 @@ def _pdfminer_layer(data: bytes) -> TextLayer:
     return layer
 
 
-# Typographic ligatures (Chromium, LaTeX and most typesetters print "ff", "fi", ... as one glyph) and soft
-# hyphens read as the letters they stand for: "Wolﬀ" is "Wolff".
+# Typographic ligatures (Chromium, LaTeX and most typesetters print "ff", "fi", ... as one glyph), soft
+# hyphens and the typographic apostrophe (groff's "d’acompte") read as the letters they stand for: "Wolﬀ" is
+# "Wolff".
 LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
-                           "\ufb05": "st", "\ufb06": "st", "\u00ad": ""})
+                           "\ufb05": "st", "\ufb06": "st", "\u00ad": "", "\u2019": "'"})
 
 
 def _glyphs_text(chars: list) -> str:
@@ -267,9 +268,17 @@ def _word(chars: list, height: float) -> Word | None:
 
 
 def _split_line(line, height: float, char_type, stats: dict) -> list[Segment]:
-    """Split a pdfminer line where the gap between two characters is wider than about one em."""
+    """Split a pdfminer line where the gap between two glyphs with ink is wider than about one em.
+
+    Some producers (groff's PDF driver) write one table row as one text run and fill the space between its
+    cells with space glyphs: the gap is measured from the last glyph with ink, so a run of spaces as wide as
+    a column gap splits the line as an empty gap would. A line that writes its word gaps as space glyphs
+    says how this producer separates words: a narrower gap without a space glyph in it, between glyphs of
+    one font and size, is the producer's kerning ("W iesengrund"), not a word gap, and joins the letters."""
     out: list[Segment] = []
     chars: list = []
+    glyphs = [obj for obj in line if isinstance(obj, char_type)]
+    spaces_written = _word_spaces_written([c.get_text() for c in glyphs])
 
     def flush():
         text = _glyphs_text(chars)
@@ -291,26 +300,44 @@ def _split_line(line, height: float, char_type, stats: dict) -> list[Segment]:
                                height - min(c.y0 for c in xs), size, bold, words))
         chars.clear()
 
-    previous = None
-    for obj in line:
-        if not isinstance(obj, char_type):
-            continue  # pdfminer's virtual spaces; gaps are measured from the glyphs themselves
+    previous = inked = None
+    for obj in glyphs:  # pdfminer's virtual spaces are left out; gaps are measured from the glyphs themselves
         if not getattr(obj, "upright", True) or abs(obj.matrix[1]) > 0.1 * abs(obj.matrix[0] or 1):
             stats["rotated"] += 1
             continue  # rotated text (side margins) does not belong to a row
         stats["upright"] += 1
+        blank = not obj.get_text().strip()
         if previous is not None:
             gap = obj.x0 - previous.x1
             em = max(previous.size, obj.size, 1.0)
-            if gap > 0.9 * em:
+            if gap > 0.9 * em or (not blank and inked is not None and obj.x0 - inked.x1 > 0.9 * max(inked.size, em)):
+                while chars and not chars[-1].get_text().strip():
+                    chars.pop()  # the spaces that filled a column gap belong to neither column
                 flush()
-            elif gap > 0.15 * em and chars and chars[-1].get_text() != " " and obj.get_text() != " ":
+            elif (gap > 0.15 * em and chars and chars[-1].get_text() != " " and obj.get_text() != " "
+                  and not (spaces_written and _same_font(previous, obj))):
                 chars.append(_Space())
+        if blank and not chars:
+            continue  # a segment never starts with the spaces of a column gap
         chars.append(obj)
         previous = obj
+        if not blank:
+            inked = obj
     if chars:
         flush()
     return out
+
+
+def _same_font(a, b) -> bool:
+    """Kerning moves glyphs of one word, set in one font and size."""
+    return getattr(a, "fontname", None) == getattr(b, "fontname", None) and abs(a.size - b.size) < 0.1
+
+
+def _word_spaces_written(texts: list[str]) -> bool:
+    """Whether a line writes its word gaps as single space glyphs between two letters (the runs of spaces
+    some producers fill column gaps with, or a space inside an amount, say nothing about how they separate
+    words; groff, for one, places words with accented letters by position and writes no space glyph)."""
+    return any(t == " " and texts[n - 1].isalpha() and texts[n + 1].isalpha() for n, t in enumerate(texts[1:-1], 1))
 
 
 class _Space:

@@ -93,6 +93,7 @@ NUMBER_LABELS = [
     (r"(?:facture|avoir)\s*(?:n\s?°|no\.?|num(?:é|e)ro|#)", "number_label"),
     (r"(?:n\s?°|num(?:é|e)ro)\s*(?:de\s+)?(?:la\s+)?(?:facture|l'avoir|d'avoir|avoir)", "number_label"),
     (r"beleg|pi(?:è|e)ce\s*(?:n\s?°|no\.?)", "number_label"),
+    (r"r(?:é|e)f(?:é|e)rence(?!\s*(?:client|commande|customer|order))", "number_weak"),
     (r"(?:nr|no)\.", "number_weak"),
     (r"nummer", "number_weak"),
     (r"num(?:é|e)ro|number", "number_weak"),
@@ -125,7 +126,7 @@ TAX_LABELS = [
     # space that follows a word, where the label's own look-behind lets a match begin), not from each space.
     (r"(?:(?:summe|gesamt|gesamtbetrag)\s*+|(?<!\s)\s*+|(?<=\w\s)\s*+)(?:ust|mwst|umsatzsteuer|mehrwertsteuer|vat|tax|tva)"
      r"[-\s]?(?:betrag|summe|gesamt|amount|total)?"),
-    r"(?:total|montant)\s+(?:de\s+la\s+)?tva",
+    r"(?:total|montant)\s+(?:de\s+la\s+)?tva", r"total\s+(?:vat|tax)(?!\s*(?:incl|excl|included|excluded))",
     r"(?:zzgl\.?|plus|inkl\.?|enthaltene?)\s*(?:\d+(?:[.,]\d+)?\s*%\s*)?(?:ust|mwst|umsatzsteuer|mehrwertsteuer|vat)",
     r"\d+(?:[.,]\d+)?\s*%\s*(?:ust|mwst|umsatzsteuer|mehrwertsteuer|vat|tax|tva)", r"steuerbetrag", r"steuer",
 ]
@@ -270,6 +271,21 @@ class Document:
         self.body_size = sizes[len(sizes) // 2] if sizes else 10.0
         self.blocks: list[Block] | None = None  # headed blocks, found once (_blocks)
         self.names: dict | None = None  # the parties' names, found once (_names)
+        self._window_top: float | None = None
+
+    def window_top(self) -> float:
+        """Where the address field may begin on the first page: 27 mm from the top edge (DIN 5008), or right
+        under a letterhead in large type that a producer without a top margin sets higher."""
+        if self._window_top is None:
+            top = 0.08 * self.page_height(0)
+            for row in self.rows:
+                if row.page != 0 or row.top >= top:
+                    break
+                if max(s.size for s in row.segments) >= 1.25 * self.body_size:
+                    top = min(top, row.bottom)
+                    break
+            self._window_top = top
+        return self._window_top
 
     def page_height(self, page: int) -> float:
         heights = self.layer.page_heights
@@ -413,6 +429,7 @@ def document_cues(doc: Document, cands: dict) -> dict[str, dict[str, float]]:
             cue["seen_elsewhere"] = float(seen >= 2)
             cue["legal_form"] = float(bool(LEGAL_FORM.search(cand.value)))
             cue["same_as_other"] = float(other is not None and _squeezed(other.value) == key)
+            cue["two_names"] = float(_holds_two_names(cand.value, other.value if other is not None else None))
         if name == "seller_vat_id":
             cue["check_digits"] = float(vat_id_valid(cand.value))
             cue["same_country"] = same_country
@@ -421,6 +438,26 @@ def document_cues(doc: Document, cands: dict) -> dict[str, dict[str, float]]:
             cue["same_country"] = same_country
         out[name] = cue
     return out
+
+
+# After a legal form, what may still belong to the same name: "& Co. KG", "mbH", "(haftungsbeschränkt)".
+_NAME_TAIL = re.compile(r"^(?:\s*(?:&\s*Co\.?(?:\s*KG(?:aA)?)?|mbH|KG|\(haftungsbeschränkt\)|[.,]))*\s*$", re.I)
+
+
+def _holds_two_names(name: str, other: str | None) -> bool:
+    """Whether a name looks like two names run together (a producer that sets two table cells of one row
+    as one text run): words after its legal form, a department line's word in it, or the other party's
+    name inside it."""
+    m = LEGAL_FORM.search(name)
+    if m and not _NAME_TAIL.match(name[m.end():]) and re.search(r"[^\W\d_]{3,}", name[m.end():]):
+        return True
+    words = name.split()
+    if len(words) > 1 and any(DEPARTMENT.match(w) for w in words[1:]):
+        return True
+    if other:
+        mine, theirs = _squeezed(name), _squeezed(other)
+        return len(theirs) >= 4 and theirs != mine and theirs in mine
+    return False
 
 
 # --- document type ----------------------------------------------------------------------------------
@@ -847,6 +884,9 @@ def _amounts_in(text: str) -> list:
     return out
 
 
+_TAX_TOTAL_LABEL = re.compile(r"(?:total|montant)\s+(?:de\s+la\s+)?(?:vat|tax|tva)\b(?!.*\b(?:incl|excl))", re.I)
+
+
 def _label_kind(text: str):
     """Which total a label names, by the most specific pattern; labels of rates and prices name none."""
     low = text.strip()
@@ -862,6 +902,8 @@ def _label_kind(text: str):
         for rank, regex in enumerate(regexes):
             m = regex.match(low) or (regex.search(low) if kind != "gross_total" else None)
             if m:
+                if kind == "gross_total" and _TAX_TOTAL_LABEL.match(low):
+                    break  # "Total VAT" is the tax's total, not the invoice's
                 if kind == "gross_total" and re.search(r"netto|ohne|exkl|excl|zzgl|net\b", low, re.I):
                     return None, None
                 if kind == "tax_total" and re.search(r"nummer|nr\.|id\b|satz\b|rate\b|frei\b|befreit", low, re.I):
@@ -1197,7 +1239,7 @@ def _layout_names(doc: Document) -> dict:
 def _in_window(doc: Document, row: Row, seg: Segment) -> bool:
     """DIN 5008 address field: 27-100 mm from the top edge, on the left half of the first page."""
     height = doc.page_height(0)
-    return row.page == 0 and 0.08 * height <= row.top <= 0.36 * height and seg.x0 < 0.45 * 595
+    return row.page == 0 and doc.window_top() <= row.top <= 0.36 * height and seg.x0 < 0.45 * 595
 
 
 def _window_name(doc: Document) -> Candidate | None:
@@ -1207,7 +1249,7 @@ def _window_name(doc: Document) -> Candidate | None:
     # letters place it).
     lines = [(i, row, seg) for i, row in enumerate(doc.rows) for seg in row.segments[:1]
              if _in_window(doc, row, seg) or (len(row.segments) == 1 and seg.x0 >= 0.45 * 595 and row.page == 0
-                                              and 0.08 * doc.page_height(0) <= row.top <= 0.36 * doc.page_height(0))]
+                                              and doc.window_top() <= row.top <= 0.36 * doc.page_height(0))]
     blocks: list[list[tuple[int, Row, Segment]]] = []
     current: list[tuple[int, Row, Segment]] = []
     for entry in lines:

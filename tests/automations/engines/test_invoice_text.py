@@ -244,3 +244,40 @@ def test_the_recipients_address_on_the_right_names_the_buyer():
     got = {s.field: s.value for s in extract_invoice(pdf, "facture.pdf").suggestions}
     assert got["buyer_name"] == "Menuiserie du Lac SAS"
     assert got["seller_name"] == "Atelier Céramique Roche"
+
+
+def test_the_buyers_address_beside_the_reference_data_under_a_letterhead_without_top_margin():
+    # groff sets the page without a top margin: the address stands higher than a DIN window, right under
+    # the letterhead, and the reference data fills the same rows at the right.
+    pdf = placed_pdf([
+        (186, 14, "Ashcombe Surveyors LLP", 20), (200, 34, "6 Cathedral Close, EX1 1EZ Exeter", 8),
+        (57, 60, "Kingfisher Boatyard Ltd", 10), (321, 60, "Invoice No", 9), (390, 60, "IN-945942", 9),
+        (57, 72, "Slipway Lane 4", 10), (327, 72, "Date", 9), (388, 72, "11/01/2026", 9),
+        (57, 84, "PO12 1AA Gosport", 10), (327, 84, "Customer no", 9), (407, 84, "12212", 9),
+        (57, 130, "VAT Invoice IN-945942", 14),
+        (57, 300, "Net total", 10), (140, 300, "£61,474.22", 10), (57, 312, "Total VAT", 10),
+        (140, 312, "£12,294.84", 10), (57, 324, "Total", 10), (140, 324, "£73,769.06", 10),
+    ])
+    got = {s.field: s.value for s in extract_invoice(pdf, "invoice.pdf").suggestions}
+    assert got["buyer_name"] == "Kingfisher Boatyard Ltd"
+    assert got["seller_name"] == "Ashcombe Surveyors LLP"
+    # "Total VAT" is the tax's total, "Total" the invoice's.
+    assert (got["tax_total"], got["gross_total"]) == ("12294.84", "73769.06")
+
+
+def test_reference_alone_names_the_number_and_a_typographic_apostrophe_the_type():
+    pdf = placed_pdf([
+        (57, 40, "Facture d\u2019acompte", 16),
+        (57, 80, "Fournisseur", 10), (298, 80, "Acheteur", 10),
+        (57, 92, "Scierie des Vosges SA", 10), (298, 92, "Pharmacie Centrale Delorme", 10),
+        (57, 104, "Lieu-dit Le Moulin", 10), (298, 104, "2 place de la République", 10),
+        (57, 116, "88000 Épinal", 10), (298, 116, "51100 Reims", 10),
+        (57, 150, "Référence", 10), (148, 150, "F-694671", 10), (57, 162, "Réf. client", 10), (148, 162, "12484", 10),
+        (57, 174, "Émise le", 10), (148, 174, "12/09/2024", 10),
+        (57, 300, "Total HT", 10), (140, 300, "1 000,00 €", 10), (57, 312, "TVA 20 %", 10),
+        (140, 312, "200,00 €", 10), (57, 324, "Total TTC", 10), (140, 324, "1 200,00 €", 10),
+    ])
+    got = {s.field: s.value for s in extract_invoice(pdf, "facture.pdf").suggestions}
+    assert got["invoice_number"] == "F-694671"
+    assert got["document_type"] == "partial"
+    assert (got["seller_name"], got["buyer_name"]) == ("Scierie des Vosges SA", "Pharmacie Centrale Delorme")
