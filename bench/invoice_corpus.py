@@ -1,7 +1,7 @@
 """Invoices nobody on this project has seen while writing the text reader: generated in many layouts and
 in German, French and English, each a PDF with its own CII (Factur-X EN 16931) XML embedded as the truth.
 
-Six sets that never mix:
+Sets that never mix:
 - `dev`: the layouts and label wordings the reader was tuned on;
 - `dev-cal`: the development set's calibration part: three more layouts, other wordings and names, TrueType
   fonts (Liberation) embedded by reportlab. The confidence calibration is fitted on it
@@ -16,11 +16,17 @@ Six sets that never mix:
   labels over values. Tuned on; the calibration is fitted on it and dev-cal;
 - `unseen` (2026-12-07, second round): written after the reader's changes and measured once — another
   producer (a word-by-word PDF writer of its own with the standard Type 1 fonts), three more layouts and
-  wordings. Never tuned on.
+  wordings. Never tuned on;
+- `dev-fpdf` (third round): a fourth producer, fpdf2 (bench/invoice_corpus_fpdf.py). Tuned and fitted on;
+- `final` (third round): a fifth producer, groff (bench/invoice_corpus_groff.py). Measured once as held out,
+  then tuned and fitted on from the fourth round;
+- `print` (fourth round): HTML printed by Chromium's command line (bench/invoice_corpus_print.py), written
+  before that round's reader changes and measured once after they were frozen. Never tuned or fitted on.
 
-  .venv/bin/python bench/invoice_corpus.py OUT_DIR [--set dev|dev-cal|dev-mix|held-out|fresh|unseen] [--count N]
+  .venv/bin/python bench/invoice_corpus.py OUT_DIR [--set dev|dev-cal|dev-mix|...|final|print] [--count N]
 
-The `fresh` and `dev-mix` sets need Debian's chromium (/usr/bin/chromium, through Playwright).
+The `fresh` and `dev-mix` sets need Debian's chromium (/usr/bin/chromium, through Playwright); `print` calls
+its command line.
 
 writes OUT_DIR/<set>/NNN-<layout>.pdf; `../shared/tools/invoice_truth.py truth` reads the truth from each
 file and `strip` removes it. bench/invoice_accuracy.py builds both sets itself."""
