@@ -441,7 +441,8 @@ def document_cues(doc: Document, cands: dict) -> dict[str, dict[str, float]]:
 
 
 # After a legal form, what may still belong to the same name: "& Co. KG", "mbH", "(haftungsbeschränkt)".
-_NAME_TAIL = re.compile(r"^(?:\s*(?:&\s*Co\.?(?:\s*KG(?:aA)?)?|mbH|KG|\(haftungsbeschränkt\)|[.,]))*\s*$", re.I)
+# Possessive throughout: "Co." read as "Co" and "." would double the ways to fail on each repetition.
+_NAME_TAIL = re.compile(r"^(?:\s*+(?:&\s*+Co\.?+(?:\s*+KG(?:aA)?+)?+|mbH|KG|\(haftungsbeschränkt\)|[.,]))*+\s*+$", re.I)
 
 
 def _holds_two_names(name: str, other: str | None) -> bool:

@@ -180,6 +180,15 @@ def test_invoice_labels_type_words_and_separators_grow_linearly():
     assert_linear(lambda text: invoice_text._TITLE_NUMBER.match(text), ["rechnung" + " " * 50, " "], label="title")
 
 
+def test_the_two_names_cue_grows_linearly():
+    # A name's tail after its legal form ("& Co. KG", "mbH", ...) and a tax-total label, on long hostile runs.
+    units = ["& Co.", "& Co", ".", " ", "GmbH ", "KG", "total vat ", "a"]
+    assert_linear(lambda text: invoice_text._holds_two_names("Muster GmbH " + text + "x", "Muster"), units,
+                  label="two names", sizes=INVOICE_SIZES)
+    assert_linear(lambda text: invoice_text._TAX_TOTAL_LABEL.match("total vat " + text), units, label="tax total",
+                  sizes=INVOICE_SIZES)
+
+
 def test_invoice_text_extraction_grows_linearly_with_a_long_row_and_with_many_rows():
     assert_linear(lambda text: invoice_text.extract_text_fields(_one_row(text)), INVOICE_UNITS,
                   label="extract_text_fields (one row)", sizes=INVOICE_SIZES, repeat=1)
