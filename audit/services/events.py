@@ -23,6 +23,7 @@ from audit.services.checkpoints import verification_inputs
 from audit.streams import ACCESS, AUDIT, Stream
 from audit.verification import audit_verify
 from portal.db.inserts import insert_together
+from portal.db.prepared import prepared_cursor
 from portal.jobs import task_send_on_commit
 
 logger = logging.getLogger(__name__)
@@ -182,8 +183,10 @@ _LINK_FIELDS = ("sequence", "prev_hash", "hash")
 class _PendingInsert:
     """The INSERT of pending events into one stream's table, built once per process from the model's fields:
     each event costs its parameters, not the ORM's compilation of an INSERT (model instances, field
-    conversions, SQL text). The values are those Django would send: the same columns, the details as JSON text,
-    the timestamp as an aware datetime; the rows come back as model instances, as bulk_create returns them."""
+    conversions, SQL text), and on PostgreSQL it is prepared on the server once per connection (the values bound
+    there: no quoting in Python, no parsing and planning per event). The values are those Django would send: the
+    same columns, the details as JSON text, the timestamp as an aware datetime; the rows come back as model
+    instances, as bulk_create returns them."""
 
     def __init__(self, model: type[Model], connection):
         meta = model._meta
@@ -230,7 +233,7 @@ def _append_pending(stream: Stream, tenant, chain: str, rows: list[dict], using:
                                      hash_version=CURRENT_VERSION, **_parsed(values)) for values in rows]
         insert_together([*write_with, *events], using=using)
     else:
-        with connections[using].cursor() as cursor:  # one INSERT of every row
+        with prepared_cursor(using) as cursor:  # one INSERT of every row, prepared on the server
             events = _pending_insert(stream.event_model, using).write(tenant, rows, using, cursor)
     table = stream.event_model._meta.db_table
     if settings.AUDIT_SEQUENCER == "inline":

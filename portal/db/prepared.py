@@ -11,7 +11,11 @@ same SQL again (Django builds a query's SQL anew on every evaluation).
 The builder is called once per database alias with a placeholder for each argument; every placeholder must
 reach the SQL as a parameter of its own (a filter's value), and nothing else may depend on the arguments. The
 statement goes through the connection's cursor as any ORM query does (query logging, execute wrappers). Only
-reads of model instances (ModelIterable) are supported; no prefetch_related."""
+reads of model instances (ModelIterable) are supported; no prefetch_related.
+
+`prepared_cursor(using)` is the same idea one level down, for a write of a fixed text sent very often (the audit
+log's pending INSERT): on PostgreSQL the statement is bound and prepared on the server, so each execution sends
+only its values (no quoting into the SQL text in Python, no parsing and planning on the server)."""
 import itertools
 import threading
 import uuid
@@ -19,7 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db import connections, router
+from django.db import DEFAULT_DB_ALIAS, connections, router
+from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.models import Model, QuerySet
 from django.db.models.query import ModelIterable, get_related_populators
 
@@ -127,3 +132,28 @@ class PreparedQuery(Generic[M]):
     def first(self, *, using: str | None = None, **values: Any) -> M | None:
         """The first row's instance, or None (the builder should order and slice, e.g. `[:1]`)."""
         return next(itertools.chain(self.all(using=using, **values), [None]))
+
+
+class _PreparingCursor(ServerBindingCursor):
+    """Django's psycopg cursor with server-side binding that prepares every statement it executes (psycopg keeps
+    the prepared statements per connection, by text and parameter types)."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True, binary=binary)
+
+
+def prepared_cursor(using: str = DEFAULT_DB_ALIAS):
+    """A cursor of the connection `using` (the caller's transaction, if any) whose statements are bound and
+    prepared on the server (PostgreSQL; elsewhere the ordinary cursor). It goes through Django's cursor wrapper
+    as every statement does: query logging, execute wrappers, database errors. Django's connection itself binds
+    on the client and prepares nothing (connection poolers in transaction mode, ad-hoc statements): only the
+    statements sent through this cursor are prepared, one per text and connection."""
+    connection: Any = connections[using]
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    # As BaseDatabaseWrapper._cursor() does, with the preparing cursor in place of the connection's factory.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        cursor: Any = _PreparingCursor(connection.connection)  # type: ignore[call-arg]  # psycopg's signature
+        return connection._prepare_cursor(cursor)
