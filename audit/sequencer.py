@@ -91,6 +91,10 @@ DECLARE
     v_hash text;
     v_next text;
     v_row record;
+    v_ids bigint[] := '{{}}';
+    v_sequences bigint[] := '{{}}';
+    v_prev_hashes text[] := '{{}}';
+    v_hashes text[] := '{{}}';
 BEGIN
     SELECT h.sequence, h.hash INTO v_sequence, v_hash FROM {head} h WHERE h.chain = p_chain FOR UPDATE;
     IF NOT FOUND THEN
@@ -98,8 +102,9 @@ BEGIN
             ON CONFLICT (chain) DO NOTHING;
         SELECT h.sequence, h.hash INTO v_sequence, v_hash FROM {head} h WHERE h.chain = p_chain FOR UPDATE;
     END IF;
+    -- Each hash needs the one before it, so they are computed row by row; the rows are written once per batch.
     FOR v_row IN
-        SELECT e.id, e.tenant_id, e.occurred_at, e.actor_kind, e.actor_user_id, e.actor_token_id, e.event_type,
+        SELECT e.id, e.occurred_at, e.actor_kind, e.actor_user_id, e.actor_token_id, e.event_type,
                e.object_type, e.object_id, e.details
         FROM {table} e WHERE e.chain = p_chain AND e.sequence IS NULL ORDER BY e.id LIMIT p_limit
     LOOP
@@ -107,12 +112,10 @@ BEGIN
         v_next := {HASH_FUNCTION}(p_chain, v_sequence, v_row.occurred_at, v_row.actor_kind, v_row.actor_user_id,
                                   v_row.actor_token_id, v_row.event_type, v_row.object_type, v_row.object_id,
                                   v_row.details, v_hash);
-        UPDATE {table} SET sequence = v_sequence, prev_hash = v_hash, hash = v_next WHERE id = v_row.id;
-        IF v_row.tenant_id IS NOT NULL THEN
-            INSERT INTO audit_subjectreference (stream, tenant_id, chain, sequence, pseudonym)
-            SELECT DISTINCT '{stream}', v_row.tenant_id, p_chain, v_sequence, found.m[1]
-            FROM pg_catalog.regexp_matches(v_row.details::text, '\\y(ps_[0-9a-f]{{20}})\\y', 'g') AS found(m);
-        END IF;
+        v_ids := v_ids || v_row.id;
+        v_sequences := v_sequences || v_sequence;
+        v_prev_hashes := v_prev_hashes || v_hash;
+        v_hashes := v_hashes || v_next;
         event_id := v_row.id;
         event_sequence := v_sequence;
         event_prev_hash := v_hash;
@@ -120,7 +123,22 @@ BEGIN
         v_hash := v_next;
         RETURN NEXT;
     END LOOP;
-    UPDATE {head} SET sequence = v_sequence, hash = v_hash WHERE chain = p_chain AND sequence <> v_sequence;
+    IF pg_catalog.cardinality(v_ids) = 0 THEN
+        RETURN;
+    END IF;
+    -- One UPDATE and one INSERT for the whole batch, not one statement per event.
+    UPDATE {table} e SET sequence = l.sequence, prev_hash = l.prev_hash, hash = l.hash
+    FROM ROWS FROM (pg_catalog.unnest(v_ids), pg_catalog.unnest(v_sequences), pg_catalog.unnest(v_prev_hashes),
+                   pg_catalog.unnest(v_hashes)) AS l(id, sequence, prev_hash, hash)
+    WHERE e.id = l.id;
+    INSERT INTO audit_subjectreference (stream, tenant_id, chain, sequence, pseudonym)
+    SELECT DISTINCT '{stream}', e.tenant_id, p_chain, l.sequence, found.m[1]
+    FROM ROWS FROM (pg_catalog.unnest(v_ids), pg_catalog.unnest(v_sequences)) AS l(id, sequence)
+    JOIN {table} e ON e.id = l.id
+    CROSS JOIN LATERAL pg_catalog.regexp_matches(e.details::text, '\\y(ps_[0-9a-f]{{20}})\\y', 'g') AS found(m)
+    WHERE e.tenant_id IS NOT NULL
+    ORDER BY l.sequence, found.m[1];
+    UPDATE {head} SET sequence = v_sequence, hash = v_hash WHERE chain = p_chain;
 END;
 $sequence$
 """
