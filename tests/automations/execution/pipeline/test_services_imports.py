@@ -121,3 +121,24 @@ def test_the_tables_an_import_writes_keep_only_the_indexes_their_reads_use():
             ("tenant_id", "status", "updated_at"), ("tenant_id", "use_case_id", "status", "finalised_at")} <= items
     assert ("release_id",) not in runs
     assert {("id",), ("item_id",), ("tenant_id",), ("status", "lease_expires_at")} <= runs
+
+
+def test_what_copy_writes_comes_back_exactly_with_backslashes_tabs_line_breaks_and_umlauts(tenant, team):
+    """The import writes COPY's text format itself: every value that holds one of its special characters is
+    stored as it came, and so is a line sent to clarification with them."""
+    make_rules_use_case(tenant, team)
+    texts = ["Pfad C:\\Belege\\2026\tSpalte", "Zeile eins\nZeile zwei\r\nDrei", "\\N", "Größe: 5 µm — «ok» 😀",
+             "Rückstrich am Ende \\"]
+    lines = [json.dumps({"payload": {"text": text}, "external_id": f"ext\t{n}\\{text[:3]}"})
+             for n, text in enumerate(texts)]
+    broken = '{"payload": {"text": "C:\\\\Belege\\tabgeschnitten'
+    report = imports.work_items_import(actor=team["it_operator"], tenant=tenant, use_case_key="belege",
+                                       lines=[*lines, broken])
+    assert (report.created, report.clarification) == (6, 1)
+    stored = {item.external_id: item for item in WorkItem.objects.filter(status=ItemStatus.RECEIVED)}
+    assert {key: item.payload["text"] for key, item in stored.items()} == {
+        f"ext\t{n}\\{text[:3]}": text for n, text in enumerate(texts)}
+    unclear = WorkItem.objects.get(status=ItemStatus.CLARIFICATION)
+    assert unclear.payload == {"unreadable_line": broken} and unclear.external_id == ""
+    assert Run.objects.filter(item__in=stored.values(), status=RunStatus.QUEUED).count() == 5
+    assert all(item.created_by_id == team["it_operator"].pk and item.reasons == [] for item in stored.values())
