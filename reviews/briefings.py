@@ -16,6 +16,11 @@ def briefing_hash(use_case, basis: dict) -> str:
                                      sort_keys=True, default=str).encode()).hexdigest()
 
 
+def briefing_version(use_case) -> str:
+    """briefing_for(use_case)["hash"] without writing the briefing's text (what a clearance check needs)."""
+    return briefing_hash(use_case, briefing_basis(use_case=use_case))
+
+
 def thresholds_sentence(use_case, thresholds: dict) -> str:
     return "; ".join(
         _("%(field)s: applied automatically from %(auto)s %%, not trusted below %(reject)s %%") % {

@@ -7,12 +7,25 @@ from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, TextField
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    TextField,
+)
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import get_objects_for_user, get_users_with_perms
 
 from audit.models import AuditEvent
@@ -21,8 +34,9 @@ from automations.execution.models.work import Run, StepRun, WorkItem, WorkItemFi
 from automations.execution.selectors import work_item_identities
 from automations.registry.models.use_cases import UseCase
 from automations.registry.selectors import use_case_restrict
+from portal.db.prepared import PreparedQuery
 from portal.selectors import members_active, reads_all_work
-from reviews.briefings import briefing_for
+from reviews.briefings import briefing_version
 from reviews.choices import OPEN_TASK_STATES, QueueKind, TaskState
 from reviews.models import (
     BriefingConfirmation,
@@ -94,7 +108,7 @@ def cleared_use_case_ids(*, tenant, user) -> set[int]:
         confirmed.setdefault(use_case_id, set()).add(digest)
     cleared = set()
     for use_case in UseCase.objects.for_tenant(tenant).filter(pk__in=trained & set(confirmed)):
-        if briefing_for(use_case)["hash"] in confirmed[use_case.pk]:
+        if briefing_version(use_case) in confirmed[use_case.pk]:
             cleared.add(use_case.pk)
     return cleared
 
@@ -164,14 +178,61 @@ def review_queue_get(*, tenant, user, pk) -> ReviewQueue:
     return review_queue_list(tenant=tenant, user=user).get(pk=pk)
 
 
+def _object_granted(*, content_type_id, codename: str, object_pk, user_id) -> Q:
+    """django-guardian's object permission `codename` on the object `object_pk` (an outer reference), granted to
+    the user or to one of their groups — what get_objects_for_user(accept_global_perms=False) reads, as EXISTS
+    with as few joins as it takes (the planner's time grows with each)."""
+    of_object = {"content_type_id": content_type_id, "permission__content_type_id": content_type_id,
+                 "permission__codename": codename, "object_pk": Cast(object_pk, CharField())}
+    groups = get_user_model().groups.through.objects.filter(user_id=user_id).values("group_id")
+    return Q(Exists(UserObjectPermission.objects.filter(user_id=user_id, **of_object))) | Q(
+        Exists(GroupObjectPermission.objects.filter(group_id__in=groups, **of_object)))
+
+
+def _queue_with_work_grant(tenant_id, pk, user_id, queue_type) -> QuerySet[ReviewQueue]:
+    """The tenant's queue with `granted_work`: its work permission granted to the user or their team (_workable)."""
+    granted = _object_granted(content_type_id=queue_type, codename="work_reviewqueue", object_pk=OuterRef("pk"),
+                              user_id=user_id)
+    return (ReviewQueue.objects.filter(tenant_id=tenant_id, pk=pk)
+            .annotate(granted_work=ExpressionWrapper(granted, output_field=BooleanField())).order_by()[:1])
+
+
+def _queue_of_owned_use_case(tenant_id, pk, user_id, use_case_type) -> QuerySet[ReviewQueue]:
+    """The tenant's queue if one of its use cases is the user's (use_case_restrict "own": named as its owner or a
+    contact, or granted change_usecase, to them or their team)."""
+    owned = UseCase.objects.filter(tenant_id=tenant_id, review_queues=OuterRef("pk")).filter(
+        Q(department_owner_id=user_id) | Q(it_contact_id=user_id) | Q(security_officer_id=user_id)
+        | Q(data_protection_officer_id=user_id)
+        | _object_granted(content_type_id=use_case_type, codename="change_usecase", object_pk=OuterRef("pk"),
+                          user_id=user_id))
+    return ReviewQueue.objects.filter(tenant_id=tenant_id, pk=pk).filter(Exists(owned)).only("id").order_by()[:1]
+
+
+# The queue page's reads of its queue, built once per process: the guardian querysets they replace cost more to
+# build than the database takes to answer them.
+_QUEUE_WITH_WORK_GRANT = PreparedQuery(ReviewQueue, _queue_with_work_grant, tenant_id=int, pk=int, user_id=int,
+                                       queue_type=int)
+_QUEUE_OF_OWNED_USE_CASE = PreparedQuery(ReviewQueue, _queue_of_owned_use_case, tenant_id=int, pk=int, user_id=int,
+                                         use_case_type=int)
+
+
 def review_queue_get_for_page(*, tenant, user, pk) -> ReviewQueue:
-    """review_queue_get, with `may_work` (may_work_queue) read in the same query: the queue's page asks both."""
+    """review_queue_get, with `may_work` (may_work_queue) read in the same query: the queue's page asks both.
+    The rule is review_queue_restrict's ("view") and _workable's: a queue the user may not see raises
+    DoesNotExist (a 404, like another tenant's)."""
     if user is None or not user.is_authenticated or not user.is_active:
         raise ReviewQueue.DoesNotExist
-    workable = _workable(tenant=tenant, user=user)
-    queue: Any = review_queue_restrict(ReviewQueue.objects.all(), tenant=tenant, user=user, workable=workable).annotate(
-        granted_work=Exists(workable.filter(pk=OuterRef("pk")))).get(pk=pk)
-    queue.may_work = user.has_perm("reviews.work_reviewqueue") or queue.granted_work
+    types = ContentType.objects.get_for_models(ReviewQueue, UseCase)  # cached per process, as guardian does
+    queue: Any = _QUEUE_WITH_WORK_GRANT.first(tenant_id=tenant.pk, pk=int(pk), user_id=user.pk,
+                                              queue_type=types[ReviewQueue].pk)
+    if queue is None:
+        raise ReviewQueue.DoesNotExist
+    granted = user.is_superuser or queue.granted_work  # get_objects_for_user gives a superuser every queue
+    if not (granted or reads_all_work(user=user, tenant=tenant)
+            or _QUEUE_OF_OWNED_USE_CASE.first(tenant_id=tenant.pk, pk=queue.pk, user_id=user.pk,
+                                              use_case_type=types[UseCase].pk)):
+        raise ReviewQueue.DoesNotExist
+    queue.may_work = user.has_perm("reviews.work_reviewqueue") or granted
     return queue
 
 
@@ -347,7 +408,7 @@ def review_clearance(*, tenant, user, use_cases) -> list[Clearance]:
     for use_case_id, digest in (BriefingConfirmation.objects.for_tenant(tenant)
                                 .filter(user=user, use_case_id__in=ids).values_list("use_case_id", "briefing_hash")):
         confirmed.setdefault(use_case_id, set()).add(digest)
-    return [Clearance(use_case=u, briefing_confirmed=briefing_for(u)["hash"] in confirmed.get(u.pk, set()),
+    return [Clearance(use_case=u, briefing_confirmed=briefing_version(u) in confirmed.get(u.pk, set()),
                       trained=u.pk in trained) for u in use_cases]
 
 

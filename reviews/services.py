@@ -29,7 +29,7 @@ from automations.training.services import example_from_correction
 from portal.jobs import task_send_on_commit
 from portal.permissions import actor_has_perm, require_perm
 from portal.selectors import membership_get, membership_list
-from reviews.briefings import briefing_difference, briefing_for, briefing_hash
+from reviews.briefings import briefing_difference, briefing_hash, briefing_version
 from reviews.choices import OPEN_TASK_STATES, DecisionAction, QueueKind, TaskState
 from reviews.models import (
     BriefingChange,
@@ -117,7 +117,7 @@ def briefing_confirm(*, actor, use_case) -> BriefingConfirmation:
         # Reading the briefing is open to every registry reader; confirming it is the gate to deciding tasks
         # (EU AI Act Art. 4), so read-only roles (auditor, works council) record nothing here.
         raise PermissionDenied(_("Only people who work this use case's review queues confirm its briefing."))
-    digest = briefing_for(use_case)["hash"]
+    digest = briefing_version(use_case)
     with transaction.atomic():
         confirmation, created = BriefingConfirmation.objects.get_or_create(
             tenant=use_case.tenant, use_case=use_case, user=actor.user, briefing_hash=digest)
