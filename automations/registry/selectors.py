@@ -23,6 +23,7 @@ from automations.registry.models.changes import ChangeRequest
 from automations.registry.models.use_cases import TenantPolicy, UseCase
 from automations.registry.models.versions import VERSION_MODELS, Release, ReleaseLabel
 from portal.choices import Role
+from portal.db.prepared import PreparedQuery
 from portal.permissions import actor_has_perm, perm_reach
 from portal.selectors import reads_all_work, roles_of
 
@@ -218,9 +219,18 @@ BRIEFING_FIELDS = ("automated_decisions", "human_decisions", "risk_rationale", "
                    "training_reuse_allowed")
 
 
+# active_release_label's row with only what a briefing reads (the release's thresholds), built once per process:
+# a queue page checks the briefing of each of its use cases on every request.
+_ACTIVE_THRESHOLDS = PreparedQuery(ReleaseLabel, lambda tenant_id, use_case_id: (
+    ReleaseLabel.objects.filter(tenant_id=tenant_id, use_case_id=use_case_id).filter(_ACTIVE_LABEL)
+    .select_related("release__threshold_set")
+    .only("id", "release", "release__threshold_set", "release__threshold_set__thresholds")
+    .order_by("pk")[:1]), tenant_id=int, use_case_id=int)
+
+
 def briefing_basis(*, use_case: UseCase) -> dict:
     """The documentation and thresholds a use case's briefing is generated from, as they are stored now."""
-    label = active_release_label(tenant=use_case.tenant, use_case_key=use_case.key)
+    label = _ACTIVE_THRESHOLDS.first(tenant_id=use_case.tenant_id, use_case_id=use_case.pk)
     thresholds = label.release.threshold_set.thresholds if label and label.release.threshold_set_id else {}
     return {**{name: getattr(use_case, name) for name in BRIEFING_FIELDS}, "thresholds": thresholds}
 
