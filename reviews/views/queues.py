@@ -16,6 +16,7 @@ from reviews import selectors, services
 from reviews.choices import QueueKind, TaskState
 from reviews.forms import BulkApproveForm, TaskFilterForm
 from reviews.views.base import ReviewView, get_or_404
+from reviews.views.task_rows import task_rows_html
 
 
 def gate_reasons(clearances) -> list:
@@ -115,6 +116,7 @@ class QueueDetailView(ReviewView):
                          "reasons": reasons[:3], "more_reasons": len(reasons) > 3,
                          "bulk": bulk and task.use_case_id in cleared and selectors.review_task_bulk_approvable(
                              task=task, queue=queue, item=items.get(task.item_id), use_case=use_case, user=user)})
+        bulk = bulk and any(r["bulk"] for r in rows)
         query = request.GET.copy()
         query.pop("after", None)
         query.pop("empty", None)
@@ -124,7 +126,7 @@ class QueueDetailView(ReviewView):
             "can_claim": may_work and bool(cleared), "missing": gate_reasons(clearances),
             "held": selectors.review_task_held(user=user, queue=queue, now=now),
             "done_today": selectors.review_work_today(tenant=tenant, user=user, now=now)["per_queue"].get(queue.pk, 0),
-            "bulk": bulk and any(r["bulk"] for r in rows), "query": query.urlencode(),
+            "bulk": bulk, "rows_html": task_rows_html(rows, state=filters.state, bulk=bulk), "query": query.urlencode(),
             "states": [(TaskState.OPEN, _("Open")), (TaskState.CLAIMED, _("In progress")),
                        (TaskState.AWAITING_SECOND_REVIEW, _("Awaiting second review"))],
             "empty_after_next": request.GET.get("empty") == "1",
