@@ -257,9 +257,14 @@ def review_queue_figures(*, queue, now=None) -> QueueFigures:
     return figures
 
 
+# The tenant and the escalation contact with them: the clerk's clearance reads each use case's briefing.
+_QUEUE_USE_CASES = PreparedQuery(UseCase, lambda queue_id: (
+    UseCase.objects.filter(review_queues=queue_id).select_related("tenant", "escalation_contact").order_by("title")),
+    queue_id=int)
+
+
 def review_queue_use_cases(*, queue) -> list:
-    # The tenant and the escalation contact with them: the clerk's clearance reads each use case's briefing.
-    return list(queue.use_cases.select_related("tenant", "escalation_contact").order_by("title"))
+    return _QUEUE_USE_CASES.all(queue_id=queue.pk)
 
 
 # Keyset cursors: "<priority>|<due_at ISO>|<id>", URL-safe base64. A bad cursor starts from the top.
@@ -278,6 +283,8 @@ def cursor_decode(cursor: str | None) -> tuple[int, datetime, int] | None:
         due_at = parse_datetime(due)
         if due_at is None:
             return None
+        if timezone.is_naive(due_at):  # as the ORM reads a naive moment (cursor_encode writes aware ones)
+            due_at = timezone.make_aware(due_at)
         return int(priority), due_at, int(pk)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         return None
@@ -310,13 +317,15 @@ def review_task_page(*, queue, filters: TaskFilters | None = None, after: str | 
     filters = filters or TaskFilters()
     now = now or timezone.now()
     state = filters.state if filters.state in LISTED_STATES else TaskState.OPEN
-    # Art. 18 GDPR: a restricted item's task is processed by nobody and listed to nobody.
-    qs: QuerySet[ReviewTask] = (
-        ReviewTask.objects.filter(tenant_id=queue.tenant_id, queue=queue, state=state, item__restricted=False)
-        .select_related("claimed_by", "first_reviewer").only(
-            "id", "tenant_id", "item_id", "queue_id", "use_case_id", "reasons", "priority", "due_at", "state",
-            "claimed_by__id", "claimed_by__username", "claim_expires_at", "first_reviewer__id",
-            "first_reviewer__username", "created_at"))
+    position = cursor_decode(after)
+    if not filters.active and limit == PAGE_SIZE:  # the page as most clerks see it: built once per process
+        if position is None:
+            rows = _TASK_PAGE_FIRST.all(tenant_id=queue.tenant_id, queue_id=queue.pk, state=state)
+        else:
+            rows = _TASK_PAGE_AFTER.all(tenant_id=queue.tenant_id, queue_id=queue.pk, state=state,
+                                        priority=position[0], due_at=position[1], pk=position[2])
+        return _task_page(rows, limit=limit, first=position is None)
+    qs = _task_page_tasks(queue.tenant_id, queue.pk, state)
     if filters.use_case_id:
         qs = qs.filter(use_case_id=filters.use_case_id)
     if filters.priority:
@@ -326,14 +335,38 @@ def review_task_page(*, queue, filters: TaskFilters | None = None, after: str | 
     if filters.search.strip():
         qs = qs.annotate(reasons_text=Cast("reasons", TextField())).filter(
             reasons_text__icontains=filters.search.strip())
-    position = cursor_decode(after)
     if position is not None:
-        qs = qs.filter(TupleGreaterThan(Tuple(F("priority"), F("due_at"), F("id")), position))
-    rows = list(qs.order_by("priority", "due_at", "id")[: limit + 1])
-    page = TaskPage(tasks=rows[:limit], first=position is None)
+        qs = _after(qs, *position)
+    return _task_page(list(qs.order_by("priority", "due_at", "id")[: limit + 1]), limit=limit, first=position is None)
+
+
+def _task_page_tasks(tenant_id, queue_id, state) -> QuerySet[ReviewTask]:
+    # Art. 18 GDPR: a restricted item's task is processed by nobody and listed to nobody.
+    return (ReviewTask.objects.filter(tenant_id=tenant_id, queue_id=queue_id, state=state, item__restricted=False)
+            .select_related("claimed_by", "first_reviewer").only(
+                "id", "tenant_id", "item_id", "queue_id", "use_case_id", "reasons", "priority", "due_at", "state",
+                "claimed_by__id", "claimed_by__username", "claim_expires_at", "first_reviewer__id",
+                "first_reviewer__username", "created_at"))
+
+
+def _after(qs, priority, due_at, pk) -> QuerySet[ReviewTask]:
+    return qs.filter(TupleGreaterThan(Tuple(F("priority"), F("due_at"), F("id")), (priority, due_at, pk)))
+
+
+def _task_page(rows: list, *, limit: int, first: bool) -> TaskPage:
+    page = TaskPage(tasks=rows[:limit], first=first)
     if len(rows) > limit:
         page.next_cursor = cursor_encode(rows[limit - 1])
     return page
+
+
+_TASK_PAGE_FIRST = PreparedQuery(ReviewTask, lambda tenant_id, queue_id, state: (
+    _task_page_tasks(tenant_id, queue_id, state).order_by("priority", "due_at", "id")[:PAGE_SIZE + 1]),
+    tenant_id=int, queue_id=int, state=str)
+_TASK_PAGE_AFTER = PreparedQuery(ReviewTask, lambda tenant_id, queue_id, state, priority, due_at, pk: (
+    _after(_task_page_tasks(tenant_id, queue_id, state), priority, due_at, pk)
+    .order_by("priority", "due_at", "id")[:PAGE_SIZE + 1]),
+    tenant_id=int, queue_id=int, state=str, priority=int, due_at=datetime, pk=int)
 
 
 def review_task_restrict(qs, *, tenant, user) -> QuerySet[ReviewTask]:
@@ -365,10 +398,20 @@ def review_task_list_for_api(*, tenant, user, queue=None, state: str | None = No
 def review_task_held(*, user, queue=None, tenant=None, now=None) -> ReviewTask | None:
     """The task the user holds (an unexpired claim), in this queue or anywhere in the tenant."""
     now = now or timezone.now()
-    qs = ReviewTask.objects.filter(claimed_by=user, state__in=OPEN_TASK_STATES, claim_expires_at__gte=now,
-                                   item__restricted=False)
-    qs = qs.filter(queue=queue) if queue is not None else qs.filter(tenant=tenant)
-    return qs.select_related("queue").order_by("claimed_at").first()
+    if queue is not None:
+        return _HELD_IN_QUEUE.first(user_id=user.pk, queue_id=queue.pk, now=now)
+    return _held(user.pk, now).filter(tenant=tenant).select_related("queue").order_by("claimed_at").first()
+
+
+def _held(user_id, now) -> QuerySet[ReviewTask]:
+    return ReviewTask.objects.filter(claimed_by=user_id, state__in=OPEN_TASK_STATES, claim_expires_at__gte=now,
+                                     item__restricted=False)
+
+
+# Asked by every queue page: built once per process.
+_HELD_IN_QUEUE = PreparedQuery(ReviewTask, lambda user_id, queue_id, now: (
+    _held(user_id, now).filter(queue=queue_id).select_related("queue").order_by("claimed_at", "pk")[:1]),
+    user_id=int, queue_id=int, now=datetime)
 
 
 def review_tasks_held_list(*, tenant, user, now=None) -> list[ReviewTask]:

@@ -21,6 +21,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, router
@@ -36,6 +37,7 @@ class _Compiled:
     sql: str
     params: list
     slots: dict[int, str]  # parameter position -> argument name
+    adapted: dict[int, Callable[[Any], Any]]  # parameter position -> what turns a value into the driver's
     model: type[Model]
     start: int  # the model's own columns in the row
     end: int
@@ -47,8 +49,8 @@ class _Compiled:
 
 class PreparedQuery(Generic[M]):
     def __init__(self, model: type[M], build: Callable[..., QuerySet[M]], **placeholders: type) -> None:
-        """`model`: what the query reads (for the database router); `placeholders`: each argument's type (str or
-        int), to make a value no real argument could equal."""
+        """`model`: what the query reads (for the database router); `placeholders`: each argument's type (str, int
+        or datetime), to make a value no real argument could equal."""
         self.model, self.build = model, build
         self.placeholders = placeholders
         self._compiled: dict[tuple[str, str], _Compiled] = {}
@@ -61,8 +63,11 @@ class PreparedQuery(Generic[M]):
                 values[name] = -(2**62) + 7919 * n - 104729  # no primary key or count is this negative
             elif kind is str:
                 values[name] = f"\x1fprepared-{name}-{uuid.uuid4().hex}"
+            elif kind is datetime:
+                # A moment no stored row has (the year 1000), different for each placeholder.
+                values[name] = datetime(1000 + n, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
             else:
-                raise TypeError(f"PreparedQuery placeholders are str or int, not {kind!r}")
+                raise TypeError(f"PreparedQuery placeholders are str, int or datetime, not {kind!r}")
         return values
 
     def _compile(self, using: str) -> _Compiled:
@@ -73,10 +78,20 @@ class PreparedQuery(Generic[M]):
         compiler = queryset.query.get_compiler(using=using)
         sql, params = compiler.as_sql()
         slots: dict[int, str] = {}
+        adapted: dict[int, Callable[[Any], Any]] = {}
+        ops = connections[using].ops
         for position, param in enumerate(params):
             for name, value in values.items():
                 if type(param) is type(value) and param == value:
                     slots[position] = name
+                elif type(value) is int and isinstance(param, int) and param == value:
+                    # A typed integer of the driver (psycopg's Int2 in a tuple comparison): the same type per call.
+                    slots[position] = name
+                    adapted[position] = type(param)
+                elif isinstance(value, datetime) and param == ops.adapt_datetimefield_value(value):
+                    # A backend that passes moments as text (SQLite): the value is adapted the same way per call.
+                    slots[position] = name
+                    adapted[position] = ops.adapt_datetimefield_value
         missing = set(values) - set(slots.values())
         if missing:
             raise ValueError(f"PreparedQuery: {sorted(missing)} did not reach the SQL as parameters")
@@ -85,7 +100,8 @@ class PreparedQuery(Generic[M]):
         start, end = fields[0], fields[-1] + 1
         expressions = [s[0] for s in select[0:compiler.col_count]]
         return _Compiled(
-            sql=sql, params=list(params), slots=slots, model=klass_info["model"], start=start, end=end,
+            sql=sql, params=list(params), slots=slots, adapted=adapted, model=klass_info["model"],
+            start=start, end=end,
             init_list=[f[0].target.attname for f in select[start:end]],
             populators=get_related_populators(klass_info, select, using),  # type: ignore[call-arg]  # Django 5.2
             annotations=list((compiler.annotation_col_map or {}).items()),
@@ -107,9 +123,10 @@ class PreparedQuery(Generic[M]):
         using = using or router.db_for_read(self.model)
         compiled = self._for(using)
         params = compiled.params.copy()
-        for position, name in compiled.slots.items():
-            params[position] = values[name]
         connection = connections[using]
+        for position, name in compiled.slots.items():
+            adapt = compiled.adapted.get(position)
+            params[position] = values[name] if adapt is None else adapt(values[name])
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()

@@ -2,11 +2,13 @@
 connection replaced when the server ended it. Several rows in one statement (portal.db.inserts), reads
 compiled once per process (portal.db.prepared) and an UPDATE written once (portal.db.updates)."""
 import time
+from datetime import datetime, timedelta
 from unittest import mock
 
 import pytest
 from django.db import DatabaseError, connection, connections
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
 from django.db.models.functions import Now
 from django.test.utils import CaptureQueriesContext
 
@@ -120,6 +122,26 @@ def test_a_prepared_read_refuses_an_argument_that_is_not_a_parameter(tenant):
     ignored = PreparedQuery(ApiToken, lambda prefix: ApiToken.objects.filter(name="x"), prefix=str)
     with pytest.raises(ValueError, match="prefix"):
         ignored.first(prefix="abc")
+
+
+_CREATED_AFTER = PreparedQuery(ApiToken, lambda tenant_id, since, pk: (
+    ApiToken.objects.filter(tenant_id=tenant_id, created_at__gte=since)
+    .filter(TupleGreaterThan(Tuple(F("tenant_id"), F("id")), (tenant_id, pk))).order_by("pk")),
+    tenant_id=int, since=datetime, pk=int)
+
+
+def test_a_prepared_read_takes_moments_and_the_drivers_typed_integers(tenant, member):
+    team = make_team(member)
+    tokens = [api_token_create(actor=team["it_operator"], tenant=tenant, user=team["it_operator"], name=str(n))[0]
+              for n in range(3)]
+    middle = tokens[1].created_at
+    for since, after in ((middle, 0), (middle - timedelta(days=1), tokens[0].pk), (middle + timedelta(days=1), 0)):
+        found = [t.pk for t in _CREATED_AFTER.all(tenant_id=tenant.pk, since=since, pk=after)]
+        assert found == [t.pk for t in _CREATED_AFTER.build(tenant_id=tenant.pk, since=since, pk=after)]
+    assert [t.pk for t in _CREATED_AFTER.all(tenant_id=tenant.pk, since=middle, pk=0)] == [t.pk for t in tokens[1:]]
+    assert [t.pk for t in _CREATED_AFTER.all(tenant_id=tenant.pk, since=middle - timedelta(days=1),
+                                             pk=tokens[0].pk)] == [t.pk for t in tokens[1:]]
+    assert _CREATED_AFTER.all(tenant_id=tenant.pk, since=middle + timedelta(days=1), pk=0) == []
 
 
 def _items(tenant, member, count: int) -> list[WorkItem]:

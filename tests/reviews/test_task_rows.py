@@ -33,7 +33,9 @@ def test_an_identity_reads_as_the_shared_template_writes_it(identity):
 
 def _row(pk=7, *, overdue=False, reasons=("Niedrige Konfidenz",), more=False, identity=None, bulk=False,
          claimed_by=None, first_reviewer=None):
-    user = (lambda name: SimpleNamespace(pk=1, username=name) if name else None)
+    def user(name):
+        return SimpleNamespace(pk=1, username=name) if name else None
+
     task = SimpleNamespace(pk=pk, priority=2, due_at=timezone.now() + timedelta(hours=-2 if overdue else 5),
                            claimed_by=user(claimed_by), claimed_by_id=1 if claimed_by else None,
                            first_reviewer=user(first_reviewer), first_reviewer_id=1 if first_reviewer else None)
