@@ -46,7 +46,7 @@ def task_rows_html(rows: list[dict], *, state: str, bulk: bool) -> SafeString:
                                  row["url"], name, row["use_case_title"], row["label"]))
         cells.append(format_html('<td><span class="badge badge-priority badge-priority-{}">{}</span></td>',
                                  task.priority, task.priority))
-        due = formats.date_format(timezone.template_localtime(task.due_at), "SHORT_DATETIME_FORMAT")
+        due = formats.date_format(timezone.localtime(task.due_at), "SHORT_DATETIME_FORMAT")
         cells.append(format_html('<td class="nowrap{}">{}{}</td>', " due" if row["overdue"] else "", due,
                                  f" · {overdue_word}" if row["overdue"] else ""))
         reasons = row["reasons"]
