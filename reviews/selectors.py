@@ -451,8 +451,31 @@ def review_clearance(*, tenant, user, use_cases) -> list[Clearance]:
     for use_case_id, digest in (BriefingConfirmation.objects.for_tenant(tenant)
                                 .filter(user=user, use_case_id__in=ids).values_list("use_case_id", "briefing_hash")):
         confirmed.setdefault(use_case_id, set()).add(digest)
+    return _clearances(use_cases, trained, confirmed)
+
+
+def _clearances(use_cases, trained: set[int], confirmed: dict[int, set[str]]) -> list[Clearance]:
     return [Clearance(use_case=u, briefing_confirmed=briefing_version(u) in confirmed.get(u.pk, set()),
                       trained=u.pk in trained) for u in use_cases]
+
+
+# A queue page's clearance: its two reads built once per process.
+_TRAINED_FOR_QUEUE = PreparedQuery(TrainingRecord, lambda tenant_id, user_id, queue_id: (
+    TrainingRecord.objects.filter(tenant_id=tenant_id, user_id=user_id, use_case__review_queues=queue_id)
+    .only("id", "use_case_id").order_by()), tenant_id=int, user_id=int, queue_id=int)
+_CONFIRMED_FOR_QUEUE = PreparedQuery(BriefingConfirmation, lambda tenant_id, user_id, queue_id: (
+    BriefingConfirmation.objects.filter(tenant_id=tenant_id, user_id=user_id, use_case__review_queues=queue_id)
+    .only("id", "use_case_id", "briefing_hash").order_by()), tenant_id=int, user_id=int, queue_id=int)
+
+
+def review_queue_clearance(*, tenant, user, queue, use_cases) -> list[Clearance]:
+    """review_clearance for the queue's own use cases (`use_cases`: review_queue_use_cases of the queue)."""
+    values = {"tenant_id": tenant.pk, "user_id": user.pk, "queue_id": queue.pk}
+    trained = {record.use_case_id for record in _TRAINED_FOR_QUEUE.all(**values)}
+    confirmed: dict[int, set[str]] = {}
+    for confirmation in _CONFIRMED_FOR_QUEUE.all(**values):
+        confirmed.setdefault(confirmation.use_case_id, set()).add(confirmation.briefing_hash)
+    return _clearances(use_cases, trained, confirmed)
 
 
 def may_work_queue(*, user, queue) -> bool:

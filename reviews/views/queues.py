@@ -89,7 +89,8 @@ class QueueDetailView(ReviewView):
                                         priority=data.get("priority"), overdue=bool(data.get("overdue")))
         page = selectors.review_task_page(queue=queue, filters=filters, after=data.get("after"), now=now)
         may_work = queue.may_work
-        clearances = selectors.review_clearance(tenant=tenant, user=user, use_cases=use_cases) if may_work else []
+        clearances = (selectors.review_queue_clearance(tenant=tenant, user=user, queue=queue, use_cases=use_cases)
+                      if may_work else [])
         bulk = (may_work and queue.bulk_approval_allowed and queue.kind == QueueKind.REVIEW
                 and filters.state == TaskState.OPEN and tenant_policy_get(tenant=tenant).bulk_approval_allowed)
         by_id = {u.pk: u for u in use_cases}

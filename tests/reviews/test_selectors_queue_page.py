@@ -88,3 +88,25 @@ def test_a_grant_taken_back_closes_the_page_at_once(world, tenant, people):
     in_tenant(user, tenant)
     with pytest.raises(ReviewQueue.DoesNotExist):
         selectors.review_queue_get_for_page(tenant=tenant, user=user, pk=queue.pk)
+
+
+def test_the_pages_clearance_is_the_clearance_of_its_use_cases(world, tenant, people, member):
+    queue = world["queue"]
+    use_cases = selectors.review_queue_use_cases(queue=queue)
+    for name in ("clerk", "uncleared", "newcomer", "granted_alone", "owner_by_team"):
+        user = people[name]
+        in_tenant(user, tenant)
+        expected = [(c.use_case.pk, c.briefing_confirmed, c.trained)
+                    for c in selectors.review_clearance(tenant=tenant, user=user, use_cases=use_cases)]
+        got = [(c.use_case.pk, c.briefing_confirmed, c.trained)
+               for c in selectors.review_queue_clearance(tenant=tenant, user=user, queue=queue, use_cases=use_cases)]
+        assert got == expected, name
+    cleared = [c.cleared for c in selectors.review_queue_clearance(tenant=tenant, user=people["clerk"], queue=queue,
+                                                                   use_cases=use_cases)]
+    assert cleared == [True]
+    # The briefing changes: a confirmation of the one before is no confirmation of it.
+    world["use_case"].manual_fallback = "Neu: per Telefon"
+    world["use_case"].save(update_fields=["manual_fallback"])
+    use_cases = selectors.review_queue_use_cases(queue=queue)
+    assert [c.briefing_confirmed for c in selectors.review_queue_clearance(
+        tenant=tenant, user=people["clerk"], queue=queue, use_cases=use_cases)] == [False]
