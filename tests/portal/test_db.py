@@ -2,6 +2,7 @@
 connection replaced when the server ended it. Several rows in one statement (portal.db.inserts), reads
 compiled once per process (portal.db.prepared) and an UPDATE written once (portal.db.updates)."""
 import time
+import uuid
 from datetime import datetime, timedelta
 from unittest import mock
 
@@ -11,9 +12,12 @@ from django.db.models import F, OuterRef, Subquery
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
 from django.db.models.functions import Now
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from audit.models import AuditEvent
+from automations.choices import ItemStatus
 from automations.models import Run, WorkItem
-from portal.db.inserts import _STATEMENTS, insert_together
+from portal.db.inserts import _STATEMENTS, _insert_sql, insert_together
 from portal.db.prepared import PreparedQuery
 from portal.db.updates import update_fields
 from portal.models import ApiToken, Membership
@@ -88,6 +92,40 @@ def test_an_insert_after_the_first_of_its_kind_sends_the_same_row(tenant, member
     third = WorkItem(tenant=tenant, use_case=use_case, content_hash="3" * 64, payload={}, finalised_at=Now())
     insert_together([third])
     assert WorkItem.objects.get(pk=third.pk).finalised_at is not None
+
+
+def _compiled_values(obj) -> list:
+    """The row's values as Django's compiler converts them (the first row of its kind is compiled)."""
+    _STATEMENTS.clear()
+    _sql, values, _returning = _insert_sql(obj, connection)
+    return _shown(values)
+
+
+def _shown(values) -> list:
+    """By type and content: a JSON value by its object, a time only by its type (auto_now fills in the moment)."""
+    return [(type(value), None if isinstance(value, datetime) else getattr(value, "obj", value)) for value in values]
+
+
+def test_a_kept_insert_converts_each_value_as_the_compiler_does(tenant, member):
+    team = make_team(member)
+    use_case = make_use_case(tenant, team["automation_lead"])
+    user = team["it_operator"]
+
+    def rows(n: int) -> list:
+        at = timezone.now()
+        item = WorkItem(pk=uuid.UUID(int=n), tenant=tenant, use_case=use_case, content_hash=f"{n}" * 64,
+                        payload={"text": "fünf", "n": [n]}, external_id="R-5", status=ItemStatus.RECEIVED,
+                        created_by=user, reasons=["a"], idempotency_key=None)
+        return [item, Run(tenant=tenant, item=item, attempt=2, lease_expires_at=at),
+                AuditEvent(tenant=tenant, chain=str(tenant.pk), event_type="work_item.received", occurred_at=at,
+                           actor_kind="user", actor_user_id=user.pk, sequence=7, hash_version=2,
+                           object_type="automations.workitem", object_id=str(item.pk), details={"use_case": "x"})]
+
+    for compiled, kept_row in zip(rows(5), rows(5), strict=True):
+        expected = _compiled_values(compiled)  # compiled by Django and kept
+        _sql, values, _returning = _insert_sql(kept_row, connection)  # the kept text, values converted per field
+        assert _STATEMENTS  # kept
+        assert _shown(values) == expected
 
 
 _TOKEN = PreparedQuery(ApiToken, lambda prefix: (
