@@ -5,7 +5,9 @@ An ingest POST: 3 statements with the production sequencer (token with user, ten
 the item, its audit event and its run in one INSERT — portal.db.inserts — which needs no transaction of its
 own: no BEGIN, no COMMIT; the chain is linked after the commit, for many commits at once), 5 when the chain is
 linked inline (the test default: an advisory lock and the sequencer's call in the same transaction). An
-authenticated GET of one item: 3 (token, the item with its use case and release, its deliveries);
+authenticated GET of one item: 3 (token, the item with its use case and release, its deliveries), of one API
+token 3 as well; an ingest POST with an Idempotency-Key 4 (the key's lookup), its repeat 4 (token, use case, the
+item of that key, its deliveries);
 `GET /api/v1/me/`: 1. A pipeline run at most 14 with the chain linked inline (a worker
 links after commit, in batches, so its runs take 4 fewer: 10 statements in 2 transactions): the start locks the run
 and its item and reads its context in one query (item, use case, tenant, the labelled release, files, the
@@ -29,6 +31,7 @@ from automations.execution.services import intake, runs
 from automations.models import Run, TenantPolicy, WorkItem
 from automations.registry.services.use_cases import tenant_policy_ensure
 from portal import services
+from portal.models import ApiToken
 from tests.automations.factories import make_team
 from tests.integration.builders import live_use_case
 
@@ -56,11 +59,12 @@ def _statements(context: CaptureQueriesContext) -> list[str]:
             if not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
 
 
-def _post(api) -> tuple[object, list[str]]:
+def _post(api, status: int = 201, **headers) -> tuple[object, list[str]]:
     body = json.dumps({"use_case": "belege", "payload": {"text": "Rechnung Nr. 4711"}})
     with CaptureQueriesContext(connection) as context:
-        response = api["client"].post(reverse("api:work-item-list"), data=body, content_type="application/json")
-    assert response.status_code == 201, response.content
+        response = api["client"].post(reverse("api:work-item-list"), data=body, content_type="application/json",
+                                      headers=headers)
+    assert response.status_code == status, response.content
     return response, _statements(context)
 
 
@@ -94,6 +98,16 @@ def test_an_ingest_post_linking_its_event_inline_takes_at_most_5_statements(api,
     assert response.json()["deliveries"] == []  # a new item has none: not asked for
 
 
+def test_an_ingest_post_with_an_idempotency_key_and_its_repeat_take_one_statement_more(api, settings):
+    settings.AUDIT_SEQUENCER = "on_commit"
+    first, statements = _post(api, **{"Idempotency-Key": "beleg-4711"})
+    assert len(statements) <= POST_LIMIT + 1, "\n".join(statements)  # + the key's lookup
+    repeat, statements = _post(api, status=200, **{"Idempotency-Key": "beleg-4711"})
+    assert repeat.json()["id"] == first.json()["id"]
+    # token, use case, the item of that key, its deliveries (a repeat may come after the item was delivered)
+    assert len(statements) <= POST_LIMIT + 1, "\n".join(statements)
+
+
 def test_a_get_of_me_takes_1_statement(api):
     with CaptureQueriesContext(connection) as context:
         response = api["client"].get(reverse("api:me"))
@@ -109,6 +123,14 @@ def test_an_authenticated_get_of_one_item_takes_at_most_3_statements(api):
         response = api["client"].get(reverse("api:work-item-detail", args=[item.pk]))
     assert response.status_code == 200, response.content
     assert response.json()["status"] == ItemStatus.APPLIED
+    assert len(_statements(context)) <= GET_LIMIT, "\n".join(_statements(context))
+
+
+def test_an_authenticated_get_of_one_api_token_takes_at_most_3_statements(api):
+    token = ApiToken.objects.get(name="bench")
+    with CaptureQueriesContext(connection) as context:
+        response = api["client"].get(reverse("api:api-token-detail", args=[token.pk]))
+    assert response.status_code == 200, response.content
     assert len(_statements(context)) <= GET_LIMIT, "\n".join(_statements(context))
 
 

@@ -224,6 +224,7 @@ def store_files(item: WorkItem, data: list[tuple[str, bytes, str]]) -> None:
 def _same_or_conflict(existing: WorkItem, digest: str, use_case: UseCase) -> WorkItem:
     if existing.content_hash != digest or existing.use_case_id != use_case.pk:
         raise IdempotencyConflict(_("This idempotency key was used before with other content."))
+    existing.use_case = use_case  # the same row, read already: the answer names it without reading it again
     return existing
 
 
