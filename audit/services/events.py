@@ -22,8 +22,8 @@ from audit.selectors.pseudonyms import PSEUDONYM_PATTERN
 from audit.services.checkpoints import verification_inputs
 from audit.streams import ACCESS, AUDIT, Stream
 from audit.verification import audit_verify
-from portal.db.inserts import insert_together
 from portal.db.prepared import prepared_cursor
+from portal.db.writes import Update, write_together
 from portal.jobs import task_send_on_commit
 
 logger = logging.getLogger(__name__)
@@ -55,15 +55,16 @@ def audit_event_record(
     object_type: str = "",
     object_id: str = "",
     details: dict | None = None,
-    write_with: Sequence[Model] = (),
+    write_with: Sequence[Model | Update] = (),
 ) -> AuditEvent:
     """Append one event to the tenant's chain (or the system chain for tenant=None).
 
     Runs inside the caller's transaction (or opens one): the event commits or rolls back with the
     change it describes. Appends to one chain are serialised by a row lock on its head.
 
-    `write_with`: new rows of the change itself, not saved yet, written ahead of the event in the same
-    statement (PostgreSQL: the change and its event cost one round trip; portal.db.inserts)."""
+    `write_with`: the change itself — new rows, not saved yet, and fields of saved rows (`Update`) — written ahead
+    of the event in the same statement (PostgreSQL: the change and its event cost one round trip;
+    portal.db.writes)."""
     return chain_append_many(stream=AUDIT, actor=actor, tenant=tenant, write_with=write_with, entries=[
         AuditEntry(event_type, obj=obj, details=details, object_type=object_type, object_id=object_id)])[0]
 
@@ -109,10 +110,12 @@ class AuditEntry(NamedTuple):
     object_id: str = ""
 
 
-def audit_events_record(*, actor: Actor | Any, tenant, events: Sequence[AuditEntry]) -> list[AuditEvent]:
+def audit_events_record(*, actor: Actor | Any, tenant, events: Sequence[AuditEntry],
+                        write_with: Sequence[Model | Update] = ()) -> list[AuditEvent]:
     """Append several events of one actor to the tenant's chain (or the system chain), in this order, inside
-    the caller's transaction like audit_event_record — on PostgreSQL with one INSERT for all of them."""
-    return chain_append_many(stream=AUDIT, actor=actor, tenant=tenant, entries=events)
+    the caller's transaction like audit_event_record — on PostgreSQL with one INSERT for all of them, in one
+    statement with the change `write_with` (as audit_event_record's)."""
+    return chain_append_many(stream=AUDIT, actor=actor, tenant=tenant, entries=events, write_with=write_with)
 
 
 def chain_append(*, stream: Stream, actor, tenant, event_type: str, obj: Any = None, object_type: str = "",
@@ -124,8 +127,8 @@ def chain_append(*, stream: Stream, actor, tenant, event_type: str, obj: Any = N
 
 
 def chain_append_many(*, stream: Stream, actor, tenant, entries: Sequence[AuditEntry],
-                      write_with: Sequence[Model] = ()) -> list:
-    """Append events to a chain of `stream`, in the order given (after the new rows `write_with`, in the same
+                      write_with: Sequence[Model | Update] = ()) -> list:
+    """Append events to a chain of `stream`, in the order given (after the change `write_with`, in the same
     statement on PostgreSQL).
 
     PostgreSQL: one INSERT of pending events (no chain lock); the sequencer links them right after the
@@ -155,7 +158,7 @@ def chain_append_many(*, stream: Stream, actor, tenant, entries: Sequence[AuditE
     using = router.db_for_write(stream.event_model)
     if connections[using].vendor == "postgresql":
         return _append_pending(stream, tenant, chain, rows, using, write_with)
-    insert_together(write_with, using=using)
+    write_together(write_with, using=using)
     return [_append_linked(stream, tenant, _parsed(values)) for values in rows]
 
 
@@ -227,11 +230,11 @@ def _pending_insert(model: type[Model], using: str) -> _PendingInsert:
 
 
 def _append_pending(stream: Stream, tenant, chain: str, rows: list[dict], using: str,
-                    write_with: Sequence[Model] = ()) -> list:
-    if write_with:  # the change's rows and the events in one statement, each INSERT compiled by the ORM
+                    write_with: Sequence[Model | Update] = ()) -> list:
+    if write_with:  # the change and the events in one statement (portal.db.writes)
         events = [stream.event_model(tenant=tenant, sequence=None, prev_hash=None, hash=None,
                                      hash_version=CURRENT_VERSION, **_parsed(values)) for values in rows]
-        insert_together([*write_with, *events], using=using)
+        write_together([*write_with, *events], using=using)
     else:
         with prepared_cursor(using) as cursor:  # one INSERT of every row, prepared on the server
             events = _pending_insert(stream.event_model, using).write(tenant, rows, using, cursor)

@@ -1,2 +1,2 @@
-"""The database layer below every part: the PostgreSQL backend the portal runs on (`postgresql`) and writing
-several new rows in one statement (`inserts`)."""
+"""The database layer below every part: the PostgreSQL backend the portal runs on (`postgresql`), several writes in
+one statement (`writes`, with `inserts` and `updates`) and reads compiled once (`prepared`)."""

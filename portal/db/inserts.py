@@ -1,8 +1,6 @@
-"""Several new rows of different tables written in one statement: each row's INSERT as Django compiles it
-(field conversions, `auto_now_add`, defaults), joined as data-modifying CTEs, so a change of several rows costs
-one round trip. A single statement is atomic by itself: outside a transaction it commits on its own, and no
-BEGIN and COMMIT are needed. Foreign keys between the rows are checked at the end of the statement (or at
-commit, where deferred), so a row may name one inserted in the same statement.
+"""The INSERT of new rows as Model.save() would send each (field conversions, `auto_now_add`, defaults), its text
+built once per model and columns: portal.db.writes joins such INSERTs (and UPDATEs) into one statement. Rows of
+one model whose values are plain become one multi-row INSERT.
 
 No model signals are sent (as with bulk_create); a model whose saving does more than its INSERT (history
 records, signal receivers) is written the ordinary way."""
@@ -10,8 +8,8 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.db import connections, models, router
-from django.db.models import Model
+from django.db import models
+from django.db.models import Field, Model
 from django.db.models.sql import InsertQuery
 
 # The INSERT's text per model, column list and database vendor: it never changes, only the values do. A row whose
@@ -58,13 +56,20 @@ def _converted(fields: list, passes: tuple, values: list, connection) -> tuple |
     return tuple(out)
 
 
-def _insert_sql(obj: Model, connection) -> tuple[str, tuple, list]:
-    """The row's INSERT as Model.save() would send it (Model._save_table): every local column but an auto
-    primary key not set yet, returning what the database fills in."""
+def _fields(obj: Model) -> list[Field]:
+    """The columns a new row's INSERT writes: every local one but an auto primary key not set yet."""
     meta = obj._meta
     fields = list(meta.local_concrete_fields)
     if obj.pk is None:
         fields = [f for f in fields if f is not meta.auto_field]
+    return fields
+
+
+def _insert_sql(obj: Model, connection) -> tuple[str, tuple, list]:
+    """The row's INSERT as Model.save() would send it (Model._save_table): every local column but an auto
+    primary key not set yet, returning what the database fills in."""
+    meta = obj._meta
+    fields = _fields(obj)
     key = (type(obj), tuple(f.attname for f in fields), connection.vendor)
     known = _STATEMENTS.get(key)
     if known is not None:
@@ -86,31 +91,54 @@ def _insert_sql(obj: Model, connection) -> tuple[str, tuple, list]:
     return sql, tuple(params), compiler.returning_fields
 
 
-def insert_together(objs: Sequence[Model], *, using: str | None = None) -> None:
-    """Insert these unsaved rows, in this order, in one statement (PostgreSQL; elsewhere one INSERT each), and
-    set what the database returns (the primary key of an auto field) on each."""
-    if not objs:
-        return
-    using = using or router.db_for_write(type(objs[0]))
-    connection = connections[using]
-    if connection.vendor != "postgresql":
-        for obj in objs:
-            obj.save(force_insert=True, using=using)
-        return
-    parts: list[str] = []
+# The multi-row INSERT's parts per model, column list and vendor (once its single-row INSERT proved plain).
+_ROWS: dict[tuple, tuple[str, str, str]] = {}
+
+
+def insert_sql(objs: Sequence[Model], connection) -> list[tuple[list[Model], str, tuple, list]]:
+    """INSERTs of these new rows of one model, in order: (the rows, SQL, parameters, the fields it returns) each —
+    one multi-row INSERT for the rows whose values are plain and whose columns are the same, one of its own for
+    every other row."""
+    first = objs[0]
+    fields = _fields(first)
+    key = (type(first), tuple(f.attname for f in fields), connection.vendor)
+    known = _STATEMENTS.get(key)
+    if len(objs) == 1 or known is None or known[1]:
+        # The first row tells (and remembers) whether this model's INSERT takes plain values.
+        sql, values, returning = _insert_sql(first, connection)
+        return [([first], sql, values, returning), *(insert_sql(objs[1:], connection) if len(objs) > 1 else [])]
+    passes = known[3]
+    meta = first._meta
+    parts = _ROWS.get(key)
+    if parts is None:
+        quote = connection.ops.quote_name
+        table = quote(meta.db_table)
+        head = f"INSERT INTO {table} ({', '.join(quote(f.column) for f in fields)}) VALUES "
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        returning = meta.db_returning_fields
+        tail = f" RETURNING {', '.join(f'{table}.{quote(f.column)}' for f in returning)}" if returning else ""
+        parts = _ROWS[key] = (head, row, tail)
+    head, row, tail = parts
+    done: list[tuple[list[Model], str, tuple, list]] = []
+    plain: list[Model] = []
     params: list = []
-    columns: list[str] = []
-    returned: list[list] = []
-    for n, obj in enumerate(objs):
-        sql, values, returning = _insert_sql(obj, connection)
-        parts.append(f"i{n} AS ({sql})")
-        params.extend(values)
-        returned.append(returning)
-        columns.extend(f"(SELECT {connection.ops.quote_name(f.column)} FROM i{n})" for f in returning)
-    with connection.cursor() as cursor:
-        cursor.execute(f"WITH {', '.join(parts)} SELECT {', '.join(columns) or 'NULL'}", params)
-        row = list(cursor.fetchone())
-    for obj, returning in zip(objs, returned, strict=True):
-        for field in returning:
-            setattr(obj, field.attname, row.pop(0))
-        obj._state.adding, obj._state.db = False, using
+
+    def flush() -> None:
+        if plain:
+            done.append((plain.copy(), head + ", ".join([row] * len(plain)) + tail, tuple(params),
+                         list(meta.db_returning_fields)))
+            plain.clear()
+            params.clear()
+
+    for obj in objs:
+        converted = _converted(fields, passes, [field.pre_save(obj, add=True) for field in fields], connection) \
+            if _fields(obj) == fields else None
+        if converted is None:  # compiled by Django, in its place among the others
+            flush()
+            sql, values, returning = _insert_sql(obj, connection)
+            done.append(([obj], sql, values, returning))
+            continue
+        plain.append(obj)
+        params.extend(converted)
+    flush()
+    return done

@@ -40,12 +40,18 @@ def _compiled(model: type[Model], names: tuple[str, ...], using: str) -> tuple[s
     return entry
 
 
-def update_fields(obj: Model, names: Sequence[str], *, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Write these fields of the saved row `obj` (as `obj.save(update_fields=names)` would)."""
-    sql, fields, (pk,) = _compiled(type(obj), tuple(names), using)
-    connection = connections[using]
+def update_sql(obj: Model, names: Sequence[str], *, connection) -> tuple[str, list]:
+    """The UPDATE of these fields of the saved row `obj` and its parameters (portal.db.writes joins it with others)."""
+    sql, fields, (pk,) = _compiled(type(obj), tuple(names), connection.alias)
     params = [field.get_db_prep_save(field.pre_save(obj, False), connection=connection) for field in fields]
     params.append(pk.get_db_prep_value(obj.pk, connection))
+    return sql, params
+
+
+def update_fields(obj: Model, names: Sequence[str], *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Write these fields of the saved row `obj` (as `obj.save(update_fields=names)` would)."""
+    connection = connections[using]
+    sql, params = update_sql(obj, names, connection=connection)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         if cursor.rowcount != 1:

@@ -1,13 +1,14 @@
 """The PostgreSQL backend's health check (portal.db.postgresql): no round trip on a healthy connection, the
-connection replaced when the server ended it. Several rows in one statement (portal.db.inserts), reads
-compiled once per process (portal.db.prepared) and an UPDATE written once (portal.db.updates)."""
+connection replaced when the server ended it.
+Several new and changed rows in one statement (portal.db.writes), reads compiled once per process
+(portal.db.prepared) and an UPDATE written once (portal.db.updates)."""
 import time
 import uuid
 from datetime import datetime, timedelta
 from unittest import mock
 
 import pytest
-from django.db import DatabaseError, connection, connections
+from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
 from django.db.models.functions import Now
@@ -16,10 +17,11 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from automations.choices import ItemStatus
-from automations.models import Run, WorkItem
-from portal.db.inserts import _STATEMENTS, _insert_sql, insert_together
+from automations.models import Run, StepRun, Suggestion, WorkItem
+from portal.db.inserts import _STATEMENTS, _insert_sql
 from portal.db.prepared import PreparedQuery
 from portal.db.updates import update_fields
+from portal.db.writes import Update, write_together
 from portal.models import ApiToken, Membership
 from portal.services import api_token_create
 from tests.automations.factories import make_team, make_use_case
@@ -67,7 +69,7 @@ def test_rows_that_name_each_other_are_written_in_one_statement(tenant, member, 
     item = WorkItem(tenant=tenant, use_case=use_case, content_hash="0" * 64, payload={"text": "Rechnung"})
     run = Run(tenant=tenant, item=item)
     with django_assert_num_queries(1):
-        insert_together([item, run])
+        write_together([item, run])
     assert run.pk is not None  # the database's id, returned
     assert Run.objects.get(pk=run.pk).item.payload == {"text": "Rechnung"}
 
@@ -77,20 +79,20 @@ def test_an_insert_after_the_first_of_its_kind_sends_the_same_row(tenant, member
     use_case = make_use_case(tenant, team["automation_lead"])
     _STATEMENTS.clear()
     first = WorkItem(tenant=tenant, use_case=use_case, content_hash="1" * 64, payload={"text": "eins"})
-    insert_together([first, Run(tenant=tenant, item=first)])
+    write_together([first, Run(tenant=tenant, item=first)])
     assert len(_STATEMENTS) == 2  # the item's and the run's INSERT, kept
     second = WorkItem(tenant=tenant, use_case=use_case, content_hash="2" * 64, payload={"text": "zwei", "n": [1]},
                       external_id="R-2", reasons=["a"])
     run = Run(tenant=tenant, item=second)
     with django_assert_num_queries(1):
-        insert_together([second, run])
+        write_together([second, run])
     stored = WorkItem.objects.get(pk=second.pk)
     assert (stored.payload, stored.external_id, stored.reasons, stored.content_hash) == (
         {"text": "zwei", "n": [1]}, "R-2", ["a"], "2" * 64)
     assert stored.created_at == second.created_at and Run.objects.get(pk=run.pk).item_id == second.pk
     # A value that is an expression is compiled as Django compiles it (and not kept).
     third = WorkItem(tenant=tenant, use_case=use_case, content_hash="3" * 64, payload={}, finalised_at=Now())
-    insert_together([third])
+    write_together([third])
     assert WorkItem.objects.get(pk=third.pk).finalised_at is not None
 
 
@@ -223,3 +225,38 @@ def test_update_fields_refuses_a_model_whose_saves_others_listen_to(tenant):
     with pytest.raises(ValueError, match="save receivers"):
         update_fields(record, ["name"])
     assert MasterRecord.objects.get(pk=record.pk).name == "Muster"
+
+
+def test_updates_and_new_rows_are_written_in_one_statement_in_order(tenant, member, django_assert_num_queries):
+    (item,) = _items(tenant, member, 1)
+    run = Run.objects.get(item=item)
+    item.status, item.fields = "applied", {"document_class": {"value": "invoice"}}
+    run.status, run.output_hash = "succeeded", "f" * 64
+    steps = [StepRun(tenant=tenant, run=run, step=name, status="ok", attempt=1, details={"n": n})
+             for n, name in enumerate(("check", "extract", "validate", "route"))]
+    suggestion = Suggestion(tenant=tenant, run=run, item=item, field="document_class", value="invoice",
+                            confidence=0.75, engine="rules", explanation="Regel")
+    with django_assert_num_queries(1):
+        write_together([Update(item, ("status", "fields")), suggestion, Update(run, ("status", "output_hash")),
+                        *steps])
+    assert (WorkItem.objects.get(pk=item.pk).status, Run.objects.get(pk=run.pk).output_hash) == ("applied", "f" * 64)
+    stored = list(StepRun.objects.filter(run=run).order_by("pk"))
+    assert [s.pk for s in steps] == [s.pk for s in stored]  # each row got its own id back, in the order given
+    assert [(s.step, s.details) for s in stored] == [(s.step, s.details) for s in steps]
+    assert Suggestion.objects.get(pk=suggestion.pk).value == "invoice"
+    # A second time, the multi-row INSERT's text comes from what the first one built.
+    more = [StepRun(tenant=tenant, run=run, step="deliver", status="skipped", attempt=1, details={}) for _ in range(3)]
+    with django_assert_num_queries(1):
+        write_together(more)
+    assert StepRun.objects.filter(run=run).count() == 7 and all(s.pk for s in more)
+
+
+def test_an_update_together_with_others_of_a_row_that_is_gone_raises_and_its_transaction_writes_nothing(tenant,
+                                                                                                      member):
+    first, second = _items(tenant, member, 2)
+    run = Run.objects.get(item=second)
+    Run.objects.filter(pk=run.pk).delete()
+    first.status, run.status = "applied", "succeeded"
+    with pytest.raises(DatabaseError, match="affected 0 rows"), transaction.atomic():
+        write_together([Update(first, ("status",)), Update(run, ("status",))])
+    assert WorkItem.objects.get(pk=first.pk).status == "received"

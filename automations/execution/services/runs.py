@@ -49,7 +49,7 @@ from automations.registry.selectors import (
 )
 from portal import dispatch
 from portal.db.prepared import PreparedQuery
-from portal.db.updates import update_fields
+from portal.db.writes import Update, write_together
 from portal.jobs import task_send_on_commit
 
 logger = logging.getLogger(__name__)
@@ -378,14 +378,16 @@ def _start(run_id: int, task_id: str, retry: int = 0) -> tuple[Run, _Found] | No
         run.status, run.started_at, run.task_id = RunStatus.RUNNING, now, task_id
         run.lease_expires_at = now + _lease()
         run.manifest = release.manifest()
-        update_fields(run, ["release", "label", "status", "started_at", "task_id", "lease_expires_at", "manifest",
-                            "attempt"])
         item.status, item.release, item.updated_at = ItemStatus.PROCESSING, release, now
-        update_fields(item, ["status", "release", "updated_at"])
+        # The run, the item and the event in one statement (portal.db.writes).
         audit_event_record(actor=SYSTEM, tenant=item.tenant, event_type="run.started", obj=run,
                            details={"item": str(item.pk), "release": release.number, "label": run.label,
-                                    "attempt": run.attempt})
+                                    "attempt": run.attempt},
+                           write_with=[Update(run, _STARTED_RUN), Update(item, ("status", "release", "updated_at"))])
     return run, found
+
+
+_STARTED_RUN = ("release", "label", "status", "started_at", "task_id", "lease_expires_at", "manifest", "attempt")
 
 
 def _release_of(run: Run) -> Release:
@@ -434,7 +436,8 @@ def run_execute(*, run_id: int, task_id: str = "", retry: int = 0) -> None:
 
 
 def _finish_steps(ctx: PipelineContext, run: Run, steps: list[StepRun], outcome: str, started: float,
-                  held_back: bool = False, *, delivered: bool = False) -> None:
+                  held_back: bool = False, *, delivered: bool = False) -> list[StepRun]:
+    """The step rows of the run with routing's and delivery's added, to be written with routing's other rows."""
     # held_back: the steps before routing gave reasons of their own, so no thresholds could have applied the
     # item automatically (what a threshold backtest replays, automations.quality.backtest).
     steps.append(_step_row(run, "route", StepStatus.OK, started, {"outcome": outcome, "held_back": held_back}))
@@ -447,7 +450,7 @@ def _finish_steps(ctx: PipelineContext, run: Run, steps: list[StepRun], outcome:
     else:
         steps.append(_step_row(run, "deliver", StepStatus.SKIPPED, started,
                                {"reason": "not applied" if not ctx.dry_run else "dry run"}))
-    StepRun.objects.bulk_create(steps)
+    return steps
 
 
 def _fields_view(ctx: PipelineContext) -> dict:
@@ -508,8 +511,8 @@ def _route(ctx: PipelineContext, started_run: Run, started_item: WorkItem, steps
         run.release = ctx.release
         if item.status in FINAL_ITEM_STATUSES:  # already final: a repeated run never applies twice
             run.status, run.finished_at = RunStatus.SUCCEEDED, timezone.now()
-            run.save(update_fields=["status", "finished_at"])
-            _finish_steps(ctx, started_run, steps, item.status, started, held_back)
+            write_together([Update(run, ("status", "finished_at")),
+                            *_finish_steps(ctx, started_run, steps, item.status, started, held_back)])
             return item.status
         production = use_case.status == UseCaseStatus.PRODUCTION and run.label == Label.PRODUCTION
         if production and not ctx.dry_run:
@@ -530,13 +533,10 @@ def _route(ctx: PipelineContext, started_run: Run, started_item: WorkItem, steps
         item.fields, item.reasons, item.status, item.updated_at = _fields_view(ctx), ctx.reasons, outcome, now
         if outcome == ItemStatus.APPLIED:
             item.finalised_at = now
-        update_fields(item, ["fields", "reasons", "status", "updated_at", "finalised_at"])
         if run.attempt > 1:  # an earlier attempt's routing never committed, but be sure nothing of it stays
             Suggestion.objects.filter(run=run).delete()
-        Suggestion.objects.bulk_create([
-            Suggestion(tenant=item.tenant, run=run, item=item, field=s.field, value=s.value,
-                       confidence=s.confidence, engine=s.engine, explanation=s.explanation[:4000])
-            for s in ctx.suggestions])
+        # The item's row is written at the end, with the run's, its suggestions, steps and events, in one statement:
+        # the layers that act on the outcome below take the item's new state from `item`, not from its row.
         if not ctx.dry_run:
             # The review layer queues the item for people (review, clarification, sample check).
             dispatch.emit("work_item.routed", item=item, outcome=outcome, reasons=ctx.reasons,
@@ -550,9 +550,13 @@ def _route(ctx: PipelineContext, started_run: Run, started_item: WorkItem, steps
             escalation_create(item=item, reason="; ".join(ctx.escalation_reasons), actor=SYSTEM)
         run.status, run.finished_at = RunStatus.SUCCEEDED, now
         run.input_hash, run.output_hash = started_run.input_hash, _hash(item.fields)
-        update_fields(run, ["status", "finished_at", "input_hash", "output_hash"])
-        _finish_steps(ctx, started_run, steps, outcome, started, held_back, delivered=delivered)
-        audit_events_record(actor=SYSTEM, tenant=item.tenant, events=[
+        suggestions = [Suggestion(tenant=item.tenant, run=run, item=item, field=s.field, value=s.value,
+                                  confidence=s.confidence, engine=s.engine, explanation=s.explanation[:4000])
+                       for s in ctx.suggestions]
+        steps = _finish_steps(ctx, started_run, steps, outcome, started, held_back, delivered=delivered)
+        audit_events_record(actor=SYSTEM, tenant=item.tenant, write_with=[
+            Update(item, ("fields", "reasons", "status", "updated_at", "finalised_at")), *suggestions,
+            Update(run, ("status", "finished_at", "input_hash", "output_hash")), *steps], events=[
             AuditEntry("work_item.routed", obj=item, details={"outcome": outcome, "run": run.pk,
                                                               "reasons": len(ctx.reasons), "dry_run": ctx.dry_run}),
             AuditEntry("run.finished", obj=run, details={
