@@ -158,6 +158,9 @@ DATABASE_ADMIN_URL = env_str("DATABASE_ADMIN_URL")
 if DATABASE_ADMIN_URL:
     DATABASES["admin"] = _database(DATABASE_ADMIN_URL) | {"TEST": {"MIRROR": "default"}}
 DATABASE_RUNTIME_ROLE = env_str("DATABASE_RUNTIME_ROLE", "leitplanke_app")
+# The pipeline's and the ingest's fixed statements prepared on the server once per connection (portal.db.postgresql);
+# off for a connection pooler that cannot keep prepared statements (PgBouncer before 1.21 in transaction mode).
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication and permissions ---------------------------------------------------------------

@@ -10,12 +10,14 @@ same SQL again (Django builds a query's SQL anew on every evaluation).
 
 The builder is called once per database alias with a placeholder for each argument; every placeholder must
 reach the SQL as a parameter of its own (a filter's value), and nothing else may depend on the arguments. The
-statement goes through the connection's cursor as any ORM query does (query logging, execute wrappers). Only
-reads of model instances (ModelIterable) are supported; no prefetch_related.
+statement goes through `prepared_cursor` (below): Django's cursor wrapper as any ORM query (query logging, execute
+wrappers), and on PostgreSQL prepared on the server once per connection. Only reads of model instances
+(ModelIterable) are supported; no prefetch_related.
 
-`prepared_cursor(using)` is the same idea one level down, for a write of a fixed text sent very often (the audit
-log's pending INSERT): on PostgreSQL the statement is bound and prepared on the server, so each execution sends
-only its values (no quoting into the SQL text in Python, no parsing and planning on the server)."""
+`prepared_cursor(using)` is the same idea one level down, for any statement of a fixed text sent very often (these
+reads, the audit log's pending INSERT, portal.db.writes' statements): on PostgreSQL the statement is bound and
+prepared on the server, so each execution sends only its values (no quoting into the SQL text in Python, no
+parsing and planning on the server)."""
 import itertools
 import threading
 import uuid
@@ -25,7 +27,6 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, router
-from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.models import Model, QuerySet
 from django.db.models.query import ModelIterable, get_related_populators
 
@@ -127,7 +128,7 @@ class PreparedQuery(Generic[M]):
         for position, name in compiled.slots.items():
             adapt = compiled.adapted.get(position)
             params[position] = values[name] if adapt is None else adapt(values[name])
-        with connection.cursor() as cursor:
+        with prepared_cursor(using) as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
         found: list[M] = []
@@ -151,26 +152,12 @@ class PreparedQuery(Generic[M]):
         return next(itertools.chain(self.all(using=using, **values), [None]))
 
 
-class _PreparingCursor(ServerBindingCursor):
-    """Django's psycopg cursor with server-side binding that prepares every statement it executes (psycopg keeps
-    the prepared statements per connection, by text and parameter types)."""
-
-    def execute(self, query, params=None, *, prepare=None, binary=None):
-        return super().execute(query, params, prepare=True, binary=binary)
-
-
 def prepared_cursor(using: str = DEFAULT_DB_ALIAS):
     """A cursor of the connection `using` (the caller's transaction, if any) whose statements are bound and
-    prepared on the server (PostgreSQL; elsewhere the ordinary cursor). It goes through Django's cursor wrapper
-    as every statement does: query logging, execute wrappers, database errors. Django's connection itself binds
-    on the client and prepares nothing (connection poolers in transaction mode, ad-hoc statements): only the
-    statements sent through this cursor are prepared, one per text and connection."""
+    prepared on the server (PostgreSQL, portal.db.postgresql; elsewhere the ordinary cursor). It goes through
+    Django's cursor wrapper as every statement does: query logging, execute wrappers, database errors. Django's
+    connection itself binds on the client and prepares nothing (connection poolers in transaction mode, ad-hoc
+    statements): only the statements sent through this cursor are prepared, one per text and connection."""
     connection: Any = connections[using]
-    if connection.vendor != "postgresql":
-        return connection.cursor()
-    # As BaseDatabaseWrapper._cursor() does, with the preparing cursor in place of the connection's factory.
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        cursor: Any = _PreparingCursor(connection.connection)  # type: ignore[call-arg]  # psycopg's signature
-        return connection._prepare_cursor(cursor)
+    prepared = getattr(connection, "prepared_cursor", None)
+    return prepared() if prepared is not None else connection.cursor()

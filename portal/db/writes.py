@@ -21,6 +21,7 @@ from django.db import DatabaseError, connections, router
 from django.db.models import Model
 
 from portal.db.inserts import insert_sql
+from portal.db.prepared import prepared_cursor
 from portal.db.updates import update_fields, update_sql
 
 
@@ -81,7 +82,7 @@ def write_together(writes: Sequence[Model | Update], *, using: str | None = None
             params.extend(row_values)
             selected.extend(f"(SELECT array_agg({quote(f.column)}) FROM {name})" for f in returning)
             reads.append((rows, returning))
-    with connection.cursor() as cursor:
+    with prepared_cursor(using) as cursor:
         cursor.execute(f"WITH {', '.join(parts)} SELECT {', '.join(selected) or 'NULL'}", params)
         found = iter(cursor.fetchone())
     for read in reads:

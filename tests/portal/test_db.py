@@ -1,5 +1,5 @@
 """The PostgreSQL backend's health check (portal.db.postgresql): no round trip on a healthy connection, the
-connection replaced when the server ended it.
+connection replaced when the server ended it; statements prepared on the server by the cursor that asks for it.
 Several new and changed rows in one statement (portal.db.writes), reads compiled once per process
 (portal.db.prepared) and an UPDATE written once (portal.db.updates)."""
 import time
@@ -19,7 +19,7 @@ from audit.models import AuditEvent
 from automations.choices import ItemStatus
 from automations.models import Run, StepRun, Suggestion, WorkItem
 from portal.db.inserts import _STATEMENTS, _insert_sql
-from portal.db.prepared import PreparedQuery
+from portal.db.prepared import PreparedQuery, prepared_cursor
 from portal.db.updates import update_fields
 from portal.db.writes import Update, write_together
 from portal.models import ApiToken, Membership
@@ -260,3 +260,36 @@ def test_an_update_together_with_others_of_a_row_that_is_gone_raises_and_its_tra
     with pytest.raises(DatabaseError, match="affected 0 rows"), transaction.atomic():
         write_together([Update(first, ("status",)), Update(run, ("status",))])
     assert WorkItem.objects.get(pk=first.pk).status == "received"
+
+
+
+def _prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_a_prepared_cursor_prepares_its_statement_once_and_leaves_the_others_alone(settings, tenant):
+    settings.DATABASE_PREPARED_STATEMENTS = True
+    connection.ensure_connection()
+    sql = "SELECT slug FROM portal_tenant WHERE id = %s"
+    for _ in range(3):
+        with CaptureQueriesContext(connection) as context, prepared_cursor() as cursor:
+            cursor.execute(sql, [tenant.pk])
+            assert cursor.fetchone() == (tenant.slug,)
+        # Logged with its values, as every other statement (tests and DEBUG read the log).
+        assert context.captured_queries[0]["sql"] == f"SELECT slug FROM portal_tenant WHERE id = {tenant.pk}"
+    assert _prepared_statements().count("SELECT slug FROM portal_tenant WHERE id = $1") == 1
+    assert connection.connection.prepare_threshold is None  # Django's: no other statement is prepared
+    for _ in range(6):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name FROM portal_tenant WHERE id = %s", [tenant.pk])
+    assert not any("SELECT name" in statement for statement in _prepared_statements())
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler_that_cannot_keep_them(settings, tenant):
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    for _ in range(3):
+        with prepared_cursor() as cursor:
+            cursor.execute("SELECT slug FROM portal_tenant WHERE id = %s AND is_active", [tenant.pk])
+    assert not any("is_active" in statement for statement in _prepared_statements())
